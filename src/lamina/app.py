@@ -1,0 +1,85 @@
+"""The composition root: store + engine + services + gateway, built and wired here only."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+
+from .config import Settings
+from .engine.async_queue import AsyncQueue
+from .engine.invoker import Invoker
+from .engine.logsink import LogSink
+from .gateway import Gateway
+from .protocol.messages import Request, Response
+from .protocol.router import Router
+from .protocol.sigv4 import Verifier
+from .services.lambda_ import LambdaService
+from .services.lambda_.code import CodeStore
+from .services.lambda_.state import LambdaState, Limits
+from .services.logs import LogsService
+from .store.sqlite import SQLiteStore
+
+log = logging.getLogger("lamina")
+
+SERVICES = ["lambda", "logs"]
+_CODE_PATH = re.compile(r"^/_lamina/code/([0-9a-f]{64})\.zip$")
+
+
+@dataclass
+class Lamina:
+    settings: Settings
+    store: SQLiteStore
+    invoker: Invoker
+    async_queue: AsyncQueue
+    gateway: Gateway
+    sink: LogSink
+
+
+def build(settings: Settings) -> Lamina:
+    data_dir = os.path.abspath(settings.data_dir)
+    os.makedirs(data_dir, exist_ok=True)
+    store = SQLiteStore(os.path.join(data_dir, "lamina.db"))
+    sink = LogSink(store)
+    credentials = settings.credentials()
+    invoker = Invoker(sink, settings.endpoint_url, ("test", "test"),
+                      idle_timeout_s=settings.idle_timeout_s, max_instances=settings.max_instances)
+    code = CodeStore(os.path.join(data_dir, "code"))
+    limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
+    lambda_service = LambdaService(LambdaState(store, code, invoker, limits))
+    async_queue = AsyncQueue(store, lambda_service.run_async_event, retry_delays_s=settings.async_retry_delays_s)
+    lambda_service.async_queue = async_queue
+    services = {"lambda": lambda_service, "logs": LogsService(store, sink)}
+
+    verifier = Verifier(credentials, settings.account_id, settings.region, enforce=settings.enforce_signatures)
+
+    async def startup() -> None:
+        invoker.start()
+        recovered = await async_queue.start()
+        if recovered:
+            log.info("recovered %d queued async invocations", recovered)
+
+    async def shutdown() -> None:
+        await async_queue.close()
+        await invoker.close()
+        await sink.close()
+        await store.close()
+
+    gateway = Gateway(Router(SERVICES), services, verifier, settings.endpoint_url,
+                      on_startup=startup, on_shutdown=shutdown)
+
+    async def health(request: Request) -> Response:
+        body = {"status": "running", "services": SERVICES, "instances": invoker.pool.size,
+                "async_queue_depth": async_queue.depth}
+        return Response(200, [("content-type", "application/json")], json.dumps(body).encode())
+
+    async def code_zip(request: Request) -> Response:
+        match = _CODE_PATH.match(request.path)
+        if not match or not os.path.exists(code.zip_path(match.group(1))):
+            return Response(404, [("content-type", "text/plain")], b"not found")
+        return Response(200, [("content-type", "application/zip")], code.read(match.group(1)))
+
+    gateway.mount("/_lamina/health", health)
+    gateway.mount("/_lamina/code/", code_zip)
+    return Lamina(settings, store, invoker, async_queue, gateway, sink)

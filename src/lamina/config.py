@@ -1,0 +1,49 @@
+"""Settings, from command-line flags and LAMINA_* environment variables (flags win)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env_float_list(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    return tuple(float(part) for part in raw.split(",") if part.strip())
+
+
+@dataclass
+class Settings:
+    host: str = field(default_factory=lambda: os.environ.get("LAMINA_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(os.environ.get("LAMINA_PORT", "4566")))
+    data_dir: str = field(default_factory=lambda: os.environ.get("LAMINA_DATA_DIR", "./.lamina"))
+    account_id: str = field(default_factory=lambda: os.environ.get("LAMINA_ACCOUNT_ID", "000000000000"))
+    region: str = field(default_factory=lambda: os.environ.get("LAMINA_REGION", "us-east-1"))
+    # "KEY:SECRET:ACCOUNT,KEY2:SECRET2:ACCOUNT2"; the default pair test/test maps to account_id.
+    credentials_spec: str = field(default_factory=lambda: os.environ.get("LAMINA_CREDENTIALS", ""))
+    enforce_signatures: bool = field(default_factory=lambda: os.environ.get("LAMINA_ENFORCE_SIGV4", "1") != "0")
+    idle_timeout_s: float = field(default_factory=lambda: float(os.environ.get("LAMINA_IDLE_TIMEOUT", "300")))
+    max_instances: int = field(default_factory=lambda: int(os.environ.get("LAMINA_MAX_INSTANCES", "1000")))
+    async_retry_delays_s: tuple[float, ...] = field(
+        default_factory=lambda: _env_float_list("LAMINA_ASYNC_RETRY_DELAYS", (60.0, 120.0))
+    )
+    async_payload_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("LAMINA_ASYNC_PAYLOAD_LIMIT", str(1024 * 1024)))
+    )
+    sync_payload_bytes: int = field(
+        default_factory=lambda: int(os.environ.get("LAMINA_SYNC_PAYLOAD_LIMIT", str(6 * 1024 * 1024)))
+    )
+    log_level: str = field(default_factory=lambda: os.environ.get("LAMINA_LOG_LEVEL", "info"))
+
+    @property
+    def endpoint_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return os.environ.get("LAMINA_PUBLIC_URL") or f"http://{host}:{self.port}"
+
+    def credentials(self) -> dict[str, tuple[str, str]]:
+        """access key -> (secret key, account id)."""
+        pairs = {"test": ("test", self.account_id)}
+        for entry in filter(None, (e.strip() for e in self.credentials_spec.split(","))):
+            key, secret, *account = entry.split(":")
+            pairs[key] = (secret, account[0] if account else self.account_id)
+        return pairs

@@ -1,0 +1,1 @@
+"""The data plane: sandboxes, the pool of warm instances, the invoker, logs out."""

@@ -1,0 +1,189 @@
+"""Running one invocation: an instance from the pool, the event in, the result out, and
+the START / END / REPORT lines around the function's own output, as Lambda writes them.
+
+Function failures are results, not exceptions: a handler that raises, a timeout, an
+import error or a crashed process all come back as an InvocationResult with
+function_error="Unhandled" and AWS's error payload. Only platform trouble (no room for
+an instance) raises.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from .logsink import LogSink, group_key
+from .pool import Pool
+from .sandbox.environment import sandbox_environment
+from .sandbox.instance import InitOutcome, Instance
+from .spec import FunctionSpec
+
+TAIL_BYTES = 4096
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100  # AWS's exact limit: 6291556 bytes
+
+
+@dataclass
+class InvocationResult:
+    request_id: str
+    payload: bytes
+    function_error: str | None = None  # "Unhandled" when the function failed
+    executed_version: str = "$LATEST"
+    log_tail: str = ""  # base64 of the last 4 KB, when asked for
+    duration_ms: float = 0.0
+    billed_ms: int = 0
+    init_ms: float | None = None
+    max_memory_mb: int = 0
+    error_type: str | None = None
+    timings: dict = field(default_factory=dict)
+
+
+class _Collector:
+    """An instance's log target: everything to the sink, and a tail while someone listens."""
+
+    def __init__(self, sink: LogSink, group: str, stream: str) -> None:
+        self.sink = sink
+        self.group = group
+        self.stream = stream
+        self.tail: list[str] | None = None
+        self._tail_bytes = 0
+
+    def __call__(self, events: list[tuple[int, str]]) -> None:
+        self.sink.emit(self.group, self.stream, events)
+        if self.tail is not None:
+            for _, message in events:
+                self.tail.append(message)
+                self._tail_bytes += len(message) + 1
+            while self._tail_bytes > 4 * TAIL_BYTES and len(self.tail) > 1:
+                self._tail_bytes -= len(self.tail.pop(0)) + 1
+
+    def listen(self) -> None:
+        self.tail, self._tail_bytes = [], 0
+
+    def stop(self) -> list[str]:
+        tail, self.tail = self.tail or [], None
+        return tail
+
+    def line(self, message: str) -> None:
+        self([(int(time.time() * 1000), message)])
+
+
+def _utc_stamp() -> str:
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def _error(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+
+
+class Invoker:
+    def __init__(self, sink: LogSink, endpoint_url: str, credentials: tuple[str, str],
+                 idle_timeout_s: float = 300.0, max_instances: int = 1000) -> None:
+        self.sink = sink
+        self.endpoint_url = endpoint_url
+        self.credentials = credentials
+        self.pool = Pool(self._launch, idle_timeout_s=idle_timeout_s, max_instances=max_instances)
+
+    def start(self) -> None:
+        self.pool.start()
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def _launch(self, spec: FunctionSpec) -> tuple[Instance, InitOutcome]:
+        instance_id = uuid.uuid4().hex
+        day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
+        stream = f"{day}/[{spec.version}]{instance_id}"
+        await self.sink.ensure_stream(spec.account, spec.region, spec.log_group, stream)
+        collector = _Collector(self.sink, group_key(spec.account, spec.region, spec.log_group), stream)
+        env = sandbox_environment(spec, stream, self.endpoint_url, self.credentials)
+        instance = Instance(spec, instance_id, stream, env, collector)
+        instance.collector = collector  # type: ignore[attr-defined]
+        collector.listen()  # init output belongs to the first invocation's tail
+        outcome = await instance.start()
+        return instance, outcome
+
+    async def invoke(self, spec: FunctionSpec, payload: bytes, *, request_id: str | None = None,
+                     invoked_arn: str | None = None, client_context: dict | None = None,
+                     want_tail: bool = False) -> InvocationResult:
+        request_id = request_id or str(uuid.uuid4())
+        instance, outcome = await self.pool.acquire(spec)
+        collector: _Collector = instance.collector  # type: ignore[attr-defined]
+        if outcome is None:
+            collector.listen()
+        result = InvocationResult(request_id=request_id, payload=b"", executed_version=spec.version)
+        collector.line(f"START RequestId: {request_id} Version: {spec.version}")
+        started = time.perf_counter()
+        if outcome is not None:
+            result.init_ms = outcome.init_ms
+        if outcome is not None and outcome.error is not None:
+            error = outcome.error
+            result.payload = json.dumps(error).encode()
+            result.function_error = "Unhandled"
+            result.error_type = error.get("errorType")
+            self.pool.discard(instance)
+        else:
+            header = {
+                "request_id": request_id,
+                "deadline_ms": int(time.time() * 1000) + spec.timeout_s * 1000,
+                "invoked_function_arn": invoked_arn or spec.qualified_arn,
+                "client_context": client_context,
+            }
+            raw = await instance.invoke(header, payload, spec.timeout_s)
+            result.max_memory_mb = raw.max_memory_mb
+            if raw.kind == "result":
+                result.payload = raw.payload
+                if len(raw.payload) > MAX_RESPONSE_BYTES:
+                    result.payload = _error(
+                        "Function.ResponseSizeTooLarge",
+                        f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
+                    )
+                    result.function_error = "Unhandled"
+                    result.error_type = "Function.ResponseSizeTooLarge"
+            elif raw.kind == "error":
+                result.payload = raw.payload
+                result.function_error = "Unhandled"
+                try:
+                    result.error_type = json.loads(raw.payload).get("errorType")
+                except ValueError:
+                    pass
+            elif raw.kind == "timeout":
+                message = f"Task timed out after {spec.timeout_s:.2f} seconds"
+                collector.line(f"{_utc_stamp()} {request_id} {message}")
+                result.payload = _error("Sandbox.Timedout", f"RequestId: {request_id} Error: {message}")
+                result.function_error = "Unhandled"
+                result.error_type = "Sandbox.Timedout"
+            else:  # the process exited or was killed mid-invocation
+                message = f"Runtime exited with error: {raw.exit_reason}"
+                collector.line(f"RequestId: {request_id} Error: {message}\nRuntime.ExitError")
+                result.payload = _error("Runtime.ExitError", f"RequestId: {request_id} Error: {message}")
+                result.function_error = "Unhandled"
+                result.error_type = "Runtime.ExitError"
+            self.pool.release(instance)
+        duration = (time.perf_counter() - started) * 1000
+        if result.error_type == "Sandbox.Timedout":
+            duration = max(duration, spec.timeout_s * 1000.0)
+        result.duration_ms = duration
+        result.billed_ms = max(1, math.ceil(duration))
+        collector.line(f"END RequestId: {request_id}")
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {result.billed_ms} ms\t"
+            f"Memory Size: {spec.memory_mb} MB\tMax Memory Used: {result.max_memory_mb} MB\t"
+        )
+        if result.init_ms is not None:
+            report += f"Init Duration: {result.init_ms:.2f} ms\t"
+        if result.function_error and result.error_type in ("Sandbox.Timedout", "Runtime.ExitError"):
+            report += f"Status: {'timeout' if result.error_type == 'Sandbox.Timedout' else 'error'}"
+            if result.error_type != "Sandbox.Timedout":
+                report += f"\tError Type: {result.error_type}"
+        collector.line(report)
+        tail_lines = collector.stop()
+        if want_tail:
+            text = "\n".join(tail_lines) + "\n"
+            data = text.encode("utf-8")[-TAIL_BYTES:]
+            result.log_tail = base64.b64encode(data).decode("ascii")
+        return result

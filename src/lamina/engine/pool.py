@@ -1,0 +1,127 @@
+"""Warm instances, kept per function version and revision, reused last-in first-out.
+
+acquire() hands out an idle READY instance or launches a new one (a cold start);
+release() puts it back; retire() makes every instance of a function go away (now if
+idle, on release if busy) after its code or configuration changed or it was deleted.
+A reaper kills instances idle longer than `idle_timeout_s`.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Awaitable, Callable
+
+from .sandbox.instance import InitOutcome, Instance, State
+from .spec import FunctionSpec
+
+log = logging.getLogger("lamina.pool")
+
+Launch = Callable[[FunctionSpec], Awaitable[tuple[Instance, InitOutcome]]]
+
+
+class PoolExhausted(Exception):
+    """No room for another instance under the pool's hard cap."""
+
+
+class Pool:
+    def __init__(self, launch: Launch, idle_timeout_s: float = 300.0, max_instances: int = 1000) -> None:
+        self._launch = launch
+        self.idle_timeout_s = idle_timeout_s
+        self.max_instances = max_instances
+        self._idle: dict[str, list[Instance]] = {}
+        self._live: set[Instance] = set()
+        self._launching = 0
+        self._retired_prefixes: set[str] = set()
+        self._reaper: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._reaper = asyncio.ensure_future(self._reap_forever())
+
+    @property
+    def size(self) -> int:
+        return len(self._live) + self._launching
+
+    def instances(self, prefix: str = "") -> list[Instance]:
+        return [i for i in self._live if i.spec.pool_key.startswith(prefix)]
+
+    async def acquire(self, spec: FunctionSpec) -> tuple[Instance, InitOutcome | None]:
+        idle = self._idle.get(spec.pool_key)
+        while idle:
+            instance = idle.pop()
+            if instance.state is State.READY:
+                return instance, None
+            self._live.discard(instance)
+        if self.size >= self.max_instances:
+            raise PoolExhausted(f"{self.size} instances running")
+        self._launching += 1
+        try:
+            instance, outcome = await self._launch(spec)
+        finally:
+            self._launching -= 1
+        if instance.state is State.READY:
+            self._live.add(instance)
+        return instance, outcome
+
+    def release(self, instance: Instance) -> None:
+        if instance.state is not State.READY or self._is_retired(instance):
+            self._live.discard(instance)
+            if instance.state is not State.DEAD:
+                asyncio.ensure_future(instance.kill())
+            return
+        self._idle.setdefault(instance.spec.pool_key, []).append(instance)
+
+    def discard(self, instance: Instance) -> None:
+        self._live.discard(instance)
+        if instance.state is not State.DEAD:
+            asyncio.ensure_future(instance.kill())
+
+    def _is_retired(self, instance: Instance) -> bool:
+        key = instance.spec.pool_key
+        return any(key.startswith(prefix) for prefix in self._retired_prefixes)
+
+    async def retire(self, prefix: str, keep_key: str | None = None) -> None:
+        """Kill every instance whose pool key starts with `prefix`, except `keep_key`'s."""
+        doomed = []
+        for key in list(self._idle):
+            if key.startswith(prefix) and key != keep_key:
+                doomed.extend(self._idle.pop(key))
+        for instance in list(self._live):
+            key = instance.spec.pool_key
+            if key.startswith(prefix) and key != keep_key and instance.state is State.BUSY:
+                # Killed when it comes back; remember exactly this key.
+                self._retired_prefixes.add(key)
+        for instance in doomed:
+            self._live.discard(instance)
+        await asyncio.gather(*(i.kill() for i in doomed), return_exceptions=True)
+
+    async def _reap_forever(self) -> None:
+        while True:
+            await asyncio.sleep(min(max(self.idle_timeout_s / 4, 0.05), 5.0))
+            try:
+                await self.reap()
+            except Exception:
+                log.exception("reaper failed")
+
+    async def reap(self) -> None:
+        deadline = time.monotonic() - self.idle_timeout_s
+        doomed = []
+        for key, idle in list(self._idle.items()):
+            keep = [i for i in idle if i.last_used > deadline and i.state is State.READY]
+            doomed.extend(i for i in idle if i not in keep)
+            if keep:
+                self._idle[key] = keep
+            else:
+                del self._idle[key]
+        for instance in doomed:
+            self._live.discard(instance)
+        if doomed:
+            await asyncio.gather(*(i.kill() for i in doomed), return_exceptions=True)
+
+    async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+        everything = list(self._live)
+        self._idle.clear()
+        self._live.clear()
+        await asyncio.gather(*(i.kill() for i in everything), return_exceptions=True)

@@ -1,0 +1,1 @@
+"""Where a function's code runs: a process of its own, spoken to over a socket."""

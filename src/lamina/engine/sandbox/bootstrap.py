@@ -1,0 +1,298 @@
+"""The managed Python runtime, inside the sandbox: import the handler, then serve invokes.
+
+This file runs in the function's process. It imports only the standard library (never
+Lamina, never anything heavy) so the function sees a clean interpreter, and so the zygote
+can preload it. The engine imports its frame constants; nothing else crosses over.
+
+The wire is length-prefixed frames on the control socket:
+
+    frame = length (4 bytes, big-endian, of what follows the type) + type (1 byte) + body
+    body  = a JSON header line + b"\\n" + raw payload bytes
+
+engine -> sandbox: INVOKE. sandbox -> engine: READY once (init done, or the init error),
+then RESULT or ERROR per invoke. The function's stdout and stderr (fd 1 and 2) are the
+log socket; after each invocation we write END_MARKER there so the engine knows it has
+every line of that invocation.
+"""
+import json
+import os
+import socket
+import struct
+import sys
+import time
+import traceback
+
+HEADER = struct.Struct(">IB")
+INVOKE = ord("I")
+READY = ord("R")
+RESULT = ord("S")
+ERROR = ord("E")
+END_MARKER = b"\x00\x01LAMINA_END "
+
+
+def pack(kind, header, payload=b""):
+    body = header + b"\n" + payload
+    return HEADER.pack(len(body), kind) + body
+
+
+# --- the context object (the fields and methods of AWS's LambdaContext) -----------------
+
+
+class CognitoIdentity:
+    def __init__(self, identity):
+        identity = identity or {}
+        self.cognito_identity_id = identity.get("cognitoIdentityId")
+        self.cognito_identity_pool_id = identity.get("cognitoIdentityPoolId")
+
+
+class ClientContext:
+    def __init__(self, context):
+        context = context or {}
+        self.client = context.get("client")
+        self.custom = context.get("custom")
+        self.env = context.get("env")
+
+
+class LambdaContext:
+    def __init__(self, header):
+        self.aws_request_id = header["request_id"]
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.invoked_function_arn = header.get("invoked_function_arn")
+        self.tenant_id = header.get("tenant_id")
+        self._deadline_ms = header["deadline_ms"]
+        client_context = header.get("client_context")
+        self.client_context = ClientContext(client_context) if client_context else None
+        self.identity = CognitoIdentity(header.get("identity"))
+
+    def get_remaining_time_in_millis(self):
+        return max(int(self._deadline_ms - time.time() * 1000), 0)
+
+    def log(self, message):
+        sys.stdout.write(str(message))
+        sys.stdout.flush()
+
+    def __repr__(self):
+        return (
+            f"LambdaContext([aws_request_id={self.aws_request_id},log_group_name={self.log_group_name},"
+            f"log_stream_name={self.log_stream_name},function_name={self.function_name},"
+            f"memory_limit_in_mb={self.memory_limit_in_mb},function_version={self.function_version},"
+            f"invoked_function_arn={self.invoked_function_arn},client_context={self.client_context},"
+            f"identity={self.identity}])"
+        )
+
+
+# --- errors as the AWS Python runtime reports them --------------------------------------
+
+
+class FaultError(Exception):
+    def __init__(self, error_type, message, stack=None):
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.stack = stack or []
+
+
+def _error_payload(error, request_id=""):
+    if isinstance(error, FaultError):
+        return {"errorMessage": error.message, "errorType": error.error_type, "requestId": request_id,
+                "stackTrace": error.stack}
+    stack = traceback.format_list(traceback.extract_tb(error.__traceback__)[1:])
+    return {
+        "errorMessage": str(error),
+        "errorType": type(error).__name__,
+        "requestId": request_id,
+        "stackTrace": stack,
+    }
+
+
+def _log_error(payload):
+    # The Python runtime logs "[ERROR] Type: message" and the traceback as one event.
+    lines = [f"[ERROR] {payload['errorType']}: {payload['errorMessage']}"]
+    if payload.get("stackTrace"):
+        lines.append("Traceback (most recent call last):")
+        lines.extend(frame.rstrip("\n") for frame in payload["stackTrace"])
+    _write_log_event("\r".join("\r".join(line.split("\n")) for line in lines))
+
+
+def _write_log_event(text):
+    sys.stdout.flush()
+    os.write(1, text.encode("utf-8", "replace") + b"\n")
+
+
+class _LambdaLogHandler:
+    """The root logger's handler on AWS: one log event per record, tab-separated fields."""
+
+    def install(self):
+        import logging
+
+        request = {"id": None}
+        self.request = request
+
+        class Handler(logging.Handler):
+            def emit(self, record):
+                try:
+                    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                    millis = int(record.msecs)
+                    message = self.format(record)
+                    line = f"[{record.levelname}]\t{stamp}.{millis:03d}Z\t{request['id'] or ''}\t{message}"
+                    _write_log_event(line.replace("\n", "\r"))
+                except Exception:
+                    self.handleError(record)
+
+        handler = Handler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+        if level:
+            root.setLevel(level.upper())
+        return request
+
+
+# --- init and the invoke loop -----------------------------------------------------------
+
+
+def load_handler(handler_spec, task_root):
+    """Import "module.path.function" the way the AWS Python runtime does."""
+    try:
+        module_name, function_name = handler_spec.rsplit(".", 1)
+    except ValueError as error:
+        raise FaultError("Runtime.MalformedHandlerName", f"Bad handler '{handler_spec}': {error}") from None
+    module_name = module_name.replace("/", ".")
+    if module_name.startswith("."):
+        raise FaultError("Runtime.BadHandler", f"Cannot use relative import for handler '{handler_spec}'")
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise FaultError("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {error}") from None
+    except SyntaxError as error:
+        raise FaultError(
+            "Runtime.UserCodeSyntaxError",
+            f"Syntax error in module '{module_name}': {error}",
+            traceback.format_list(traceback.extract_tb(error.__traceback__)),
+        ) from None
+    function = getattr(module, function_name, None)
+    if function is None:
+        raise FaultError("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'")
+    return function
+
+
+def _recv_exact(sock, size):
+    chunks = []
+    while size:
+        chunk = sock.recv(min(size, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _max_memory_mb():
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) // 1024  # ru_maxrss is in KiB on Linux
+
+
+def serve(control, handler_spec, task_root):
+    """Init, report READY, then answer INVOKE frames until the engine hangs up."""
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
+    if task_root not in sys.path:
+        sys.path.insert(0, task_root)
+    try:
+        os.chdir(task_root)
+    except OSError:
+        pass
+    log_request = _LambdaLogHandler().install()
+
+    started = time.perf_counter()
+    handler = None
+    init_error = None
+    try:
+        handler = load_handler(handler_spec, task_root)
+    except FaultError as error:
+        init_error = _error_payload(error)
+    except BaseException as error:  # an exception raised by the module's own init code
+        init_error = _error_payload(error)
+        init_error["stackTrace"] = traceback.format_list(traceback.extract_tb(error.__traceback__))
+    init_ms = (time.perf_counter() - started) * 1000
+    if init_error:
+        _log_error(init_error)
+    sys.stdout.flush()
+    ready = {"init_ms": init_ms, "error": init_error, "pid": os.getpid()}
+    control.sendall(pack(READY, json.dumps(ready).encode()))
+    if init_error:
+        return
+
+    while True:
+        try:
+            size, kind = HEADER.unpack(_recv_exact(control, HEADER.size))
+            body = _recv_exact(control, size)
+        except EOFError:
+            return
+        if kind != INVOKE:
+            continue
+        raw_header, _, payload = body.partition(b"\n")
+        header = json.loads(raw_header)
+        request_id = header["request_id"]
+        log_request["id"] = request_id
+        context = LambdaContext(header)
+        os.environ["_X_AMZN_TRACE_ID"] = header.get("trace_id") or ""
+        kind = RESULT
+        try:
+            event = json.loads(payload) if payload else {}
+            result = handler(event, context)
+            try:
+                output = json.dumps(result).encode("utf-8")
+            except (TypeError, ValueError) as error:
+                raise FaultError("Runtime.MarshalError", f"Unable to marshal response: {error}") from None
+        except FaultError as error:
+            kind = ERROR
+            failure = _error_payload(error, request_id)
+            _log_error(failure)
+            output = json.dumps(failure).encode()
+        except Exception as error:
+            kind = ERROR
+            failure = _error_payload(error, request_id)
+            _log_error(failure)
+            output = json.dumps(failure).encode()
+        except SystemExit as error:
+            # sys.exit() in a handler ends the runtime, as on AWS: the engine sees the exit.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(error.code if isinstance(error.code, int) else 1)
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:
+            pass
+        try:
+            os.write(1, END_MARKER + request_id.encode() + b"\n")
+        except OSError:
+            pass  # the function closed its stdout: the engine stops waiting for the marker
+        meta = json.dumps({"max_memory_mb": _max_memory_mb()}).encode()
+        control.sendall(pack(kind, meta, output))
+        log_request["id"] = None
+
+
+def main():
+    control = socket.socket(fileno=int(os.environ.pop("_LAMINA_CONTROL_FD")))
+    handler_spec = os.environ.get("_HANDLER", "")
+    task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    # Our own directory must not shadow the function's modules.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    serve(control, handler_spec, task_root)
+
+
+if __name__ == "__main__":
+    main()

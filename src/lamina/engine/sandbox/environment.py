@@ -1,0 +1,62 @@
+"""The process environment of a sandbox, as the AWS Python runtime sets it."""
+from __future__ import annotations
+
+import os
+import sys
+
+from ..spec import FunctionSpec
+
+# Keys a function's configuration may not set (AWS's list of reserved variables).
+RESERVED = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)
+
+
+def sandbox_environment(
+    spec: FunctionSpec,
+    log_stream: str,
+    endpoint_url: str,
+    credentials: tuple[str, str],
+    runtime_api: str = "",
+    initialization_type: str = "on-demand",
+) -> dict[str, str]:
+    python_dir = os.path.dirname(sys.executable)
+    python_paths = [f"{d}/python" for d in spec.layer_dirs]
+    env = {
+        # The function's own variables first: everything below is Lambda's and wins.
+        **spec.environment,
+        "PATH": f"{python_dir}:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""),
+        "_HANDLER": spec.handler,
+        "AWS_REGION": spec.region,
+        "AWS_DEFAULT_REGION": spec.region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type,
+        "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "AWS_ACCESS_KEY_ID": credentials[0],
+        "AWS_SECRET_ACCESS_KEY": credentials[1],
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "LAMBDA_TASK_ROOT": spec.code_dir,
+        "LAMBDA_RUNTIME_DIR": os.path.dirname(os.path.abspath(__file__)),
+        "PYTHONPATH": ":".join(python_paths),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    if runtime_api:
+        env["AWS_LAMBDA_RUNTIME_API"] = runtime_api
+    if not env["PYTHONPATH"]:
+        del env["PYTHONPATH"]
+    if "HOME" not in env:
+        env["HOME"] = "/tmp"
+    return env

@@ -1,0 +1,176 @@
+"""The one ASGI app on the one port: every request enters here.
+
+AWS API calls go through the protocol layer: SigV4 check, router, parser, the service's
+method, serializer. Lamina's own paths (/_lamina/...) are plain handlers. Whatever goes
+wrong inside a service becomes an AWS error response; the server keeps serving.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any, Awaitable, Callable
+
+from .protocol import parsers, serializers
+from .protocol.errors import ServiceError
+from .protocol.messages import Request, Response
+from .protocol.router import Router, ServiceSpec
+from .protocol.sigv4 import Verifier
+from .services.context import RequestContext
+
+log = logging.getLogger("lamina.gateway")
+
+MAX_BODY_BYTES = 70 * 1024 * 1024  # a 50 MB zip, base64-encoded, in a CreateFunction body
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z])")
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def snake_case(operation: str) -> str:
+    return _CAMEL.sub("_", operation).lower()
+
+
+class Gateway:
+    def __init__(self, router: Router, services: dict[str, Any], verifier: Verifier, endpoint_url: str,
+                 on_startup: Callable[[], Awaitable[None]] | None = None,
+                 on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.router = router
+        self.services = services
+        self.verifier = verifier
+        self.endpoint_url = endpoint_url
+        self.routes: dict[str, Handler] = {}  # path prefix -> handler, for Lamina's own paths
+        self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
+        self._methods: dict[tuple[str, str], Any] = {}
+
+    def mount(self, prefix: str, handler: Handler) -> None:
+        self.routes[prefix] = handler
+
+    # --- ASGI ---------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request, too_large = await _read_request(scope, receive)
+        if too_large:
+            response = Response(413, [("content-type", "application/json")],
+                                b'{"message":"Request entity too large"}')
+        else:
+            response = await self.handle(request)
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        headers.append((b"content-length", str(len(response.body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    if self.on_startup:
+                        await self.on_startup()
+                except Exception as error:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    if self.on_shutdown:
+                        await self.on_shutdown()
+                finally:
+                    await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # --- dispatch -----------------------------------------------------------------------
+
+    async def handle(self, request: Request) -> Response:
+        for prefix, handler in self.routes.items():
+            if request.path.startswith(prefix):
+                try:
+                    return await handler(request)
+                except Exception:
+                    log.exception("internal route %s failed", request.path)
+                    return Response(500, [("content-type", "text/plain")], b"internal error")
+        return await self.handle_aws(request)
+
+    async def handle_aws(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        spec: ServiceSpec | None = None
+        try:
+            caller = self.verifier.verify(request)
+            resolved = self.router.resolve(request)
+            spec = resolved.spec
+            params = parsers.parse(resolved, request)
+            method = self._method(spec.name, resolved.operation.name)
+            ctx = RequestContext(
+                account_id=caller.account_id,
+                region=caller.region or self.verifier.default_region,
+                request_id=request_id,
+                endpoint_url=self._endpoint(request),
+                access_key=caller.access_key,
+            )
+            result = await method(params, ctx)
+            return serializers.serialize(spec, resolved.operation, result, request_id)
+        except ServiceError as error:
+            return serializers.serialize_error(spec, error, request_id)
+        except Exception:
+            log.exception("unexpected error in %s %s", request.method, request.path)
+            code = "ServiceException" if spec is not None and spec.name == "lambda" else "InternalFailure"
+            error = ServiceError(code, "An internal error occurred; the server keeps running.", 500,
+                                 sender_fault=False)
+            return serializers.serialize_error(spec, error, request_id)
+
+    def _method(self, service: str, operation: str):
+        key = (service, operation)
+        method = self._methods.get(key)
+        if method is None:
+            target = self.services.get(service)
+            method = getattr(target, snake_case(operation), None) if target is not None else None
+            if method is None:
+                raise ServiceError(
+                    "UnknownOperationException", f"Operation {operation} of {service} is not implemented by Lamina", 501
+                )
+            self._methods[key] = method
+        return method
+
+    def _endpoint(self, request: Request) -> str:
+        host = request.headers.get("host")
+        return f"http://{host}" if host else self.endpoint_url
+
+
+async def _read_request(scope: dict, receive: Callable) -> tuple[Request, bool]:
+    chunks = []
+    size = 0
+    too_large = False
+    while True:
+        message = await receive()
+        body = message.get("body", b"")
+        if body and not too_large:
+            size += len(body)
+            if size > MAX_BODY_BYTES:
+                too_large = True
+                chunks = []
+            else:
+                chunks.append(body)
+        if not message.get("more_body"):
+            break
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    raw_path = scope.get("raw_path")
+    request = Request(
+        method=scope["method"],
+        path=scope["path"],
+        raw_path=raw_path.decode("latin-1") if raw_path else scope["path"],
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=b"".join(chunks),
+        client=(scope.get("client") or ("", 0))[0],
+    )
+    return request, too_large

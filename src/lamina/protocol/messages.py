@@ -1,0 +1,35 @@
+"""The two plain values that cross the protocol boundary: a request and a response.
+
+The gateway builds a Request from the ASGI scope and body; everything below it works on
+this dataclass, so the protocol layer can be tested without a server.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # decoded path
+    raw_path: str  # as sent, percent-encoded (what SigV4 signs)
+    query_string: str  # as sent
+    headers: dict[str, str]  # lower-case names; repeated headers joined with ","
+    body: bytes = b""
+    client: str = ""
+
+    _query: list[tuple[str, str]] | None = field(default=None, repr=False)
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        if self._query is None:
+            self._query = parse_qsl(self.query_string, keep_blank_values=True)
+        return self._query
+
+
+@dataclass
+class Response:
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""

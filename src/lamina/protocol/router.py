@@ -1,0 +1,229 @@
+"""Which AWS service and operation is this request?
+
+The answer comes from botocore's models alone:
+- json protocol: the X-Amz-Target header names "<targetPrefix>.<Operation>";
+- query protocol: the Action parameter (form body or query string) within the service
+  named by the SigV4 credential scope;
+- smithy-rpc-v2-cbor: the path /service/<Service>/operation/<Operation>;
+- rest-json / rest-xml: the request URI templates of the operations, matched against the
+  method and path (most specific first), within the service named by the credential scope
+  when the request is signed, across all rest services otherwise.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import unquote
+
+import botocore.session
+from botocore.model import OperationModel, ServiceModel
+
+from .errors import ServiceError
+from .messages import Request
+
+_LABEL = re.compile(r"\{([^}]+)\}")
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
+
+
+@lru_cache(maxsize=None)
+def _botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+@dataclass
+class _Route:
+    method: str
+    pattern: re.Pattern[str]
+    labels: list[str]
+    required_query: list[tuple[str, str | None]]
+    operation: OperationModel
+    specificity: tuple[int, int]
+
+
+@dataclass
+class ServiceSpec:
+    """One AWS service as botocore models it, with its routes compiled."""
+
+    name: str
+    model: ServiceModel
+    protocol: str
+    signing_name: str
+    target_prefix: str | None
+    routes: list[_Route] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, name: str) -> "ServiceSpec":
+        model = _botocore_session().get_service_model(name)
+        meta = model.metadata
+        protocols = meta.get("protocols") or [meta["protocol"]]
+        # Prefer the protocol the installed botocore actually sends.
+        protocol = meta["protocol"]
+        if "smithy-rpc-v2-cbor" in protocols and protocol != "smithy-rpc-v2-cbor":
+            protocol = protocols[0]
+        spec = cls(
+            name=name,
+            model=model,
+            protocol=protocol,
+            signing_name=meta.get("signingName") or meta.get("endpointPrefix") or name,
+            target_prefix=meta.get("targetPrefix"),
+        )
+        if protocol.startswith("rest"):
+            spec.routes = _compile_routes(model)
+        return spec
+
+    def operation(self, name: str) -> OperationModel:
+        try:
+            return self.model.operation_model(name)
+        except Exception:
+            raise unknown_operation(name) from None
+
+
+def _compile_routes(model: ServiceModel) -> list[_Route]:
+    routes = []
+    for op_name in model.operation_names:
+        op = model.operation_model(op_name)
+        uri = op.http["requestUri"]
+        path, _, query = uri.partition("?")
+        labels: list[str] = []
+        regex = ""
+        pos = 0
+        literal_chars = 0
+        for match in _LABEL.finditer(path):
+            literal = path[pos : match.start()]
+            regex += re.escape(literal)
+            literal_chars += len(literal)
+            name = match.group(1)
+            if name.endswith("+"):
+                name = name[:-1]
+                regex += "(.+)"
+            else:
+                regex += "([^/]+)"
+            labels.append(name)
+            pos = match.end()
+        tail = path[pos:]
+        literal_chars += len(tail)
+        regex += re.escape(tail)
+        if regex.endswith("/") and len(regex) > 1:
+            regex = regex[:-1]
+        required_query = []
+        for part in filter(None, query.split("&")):
+            key, eq, value = part.partition("=")
+            required_query.append((key, value if eq else None))
+        routes.append(
+            _Route(
+                method=op.http["method"],
+                pattern=re.compile("^" + regex + "/?$"),
+                labels=labels,
+                required_query=required_query,
+                operation=op,
+                specificity=(literal_chars + 100 * len(required_query), -len(labels)),
+            )
+        )
+    routes.sort(key=lambda r: r.specificity, reverse=True)
+    return routes
+
+
+def unknown_operation(what: str) -> ServiceError:
+    return ServiceError("UnknownOperationException", f"Unknown operation {what}", 404)
+
+
+@dataclass
+class Resolved:
+    spec: ServiceSpec
+    operation: OperationModel
+    labels: dict[str, str]
+
+
+class Router:
+    def __init__(self, service_names: list[str]) -> None:
+        self.specs = {name: ServiceSpec.load(name) for name in service_names}
+        self._by_target = {s.target_prefix: s for s in self.specs.values() if s.target_prefix}
+        self._by_signing: dict[str, list[ServiceSpec]] = {}
+        for spec in self.specs.values():
+            self._by_signing.setdefault(spec.signing_name, []).append(spec)
+        self._by_service_id = {
+            s.model.metadata.get("serviceId", "").replace(" ", ""): s for s in self.specs.values()
+        }
+        self._rest = [s for s in self.specs.values() if s.protocol.startswith("rest")]
+
+    def resolve(self, request: Request) -> Resolved:
+        target = request.headers.get("x-amz-target")
+        if target:
+            prefix, _, op_name = target.rpartition(".")
+            spec = self._by_target.get(prefix)
+            if spec is None:
+                raise unknown_operation(target)
+            return Resolved(spec, spec.operation(op_name), {})
+
+        if request.path.startswith("/service/") and "/operation/" in request.path:
+            _, _, rest = request.path.partition("/service/")
+            service_id, _, op_name = rest.partition("/operation/")
+            spec = self._by_service_id.get(service_id.rsplit(".", 1)[-1]) or self._by_target.get(
+                service_id
+            )
+            if spec is None:
+                raise unknown_operation(request.path)
+            return Resolved(spec, spec.operation(op_name), {})
+
+        signed_as = self.signing_service(request)
+        candidates = self._by_signing.get(signed_as, []) if signed_as else []
+
+        for spec in candidates:
+            if spec.protocol in ("query", "ec2"):
+                action = _query_action(request)
+                if action:
+                    return Resolved(spec, spec.operation(action), {})
+
+        rest_specs = [s for s in candidates if s.protocol.startswith("rest")] or self._rest
+        for spec in rest_specs:
+            resolved = _match_rest(spec, request)
+            if resolved:
+                return resolved
+        raise unknown_operation(f"{request.method} {request.path}")
+
+    @staticmethod
+    def signing_service(request: Request) -> str | None:
+        auth = request.headers.get("authorization", "")
+        match = _CREDENTIAL.search(auth)
+        if match:
+            return match.group(4)
+        for key, value in request.query:
+            if key == "X-Amz-Credential":
+                parts = value.split("/")
+                return parts[3] if len(parts) > 3 else None
+        return None
+
+
+def _query_action(request: Request) -> str | None:
+    for key, value in request.query:
+        if key == "Action":
+            return value
+    if request.body and "x-www-form-urlencoded" in request.headers.get("content-type", ""):
+        from urllib.parse import parse_qsl
+
+        for key, value in parse_qsl(request.body.decode("utf-8", "replace")):
+            if key == "Action":
+                return value
+    return None
+
+
+def _match_rest(spec: ServiceSpec, request: Request) -> Resolved | None:
+    path = request.raw_path or "/"
+    query_keys = None
+    for route in spec.routes:
+        if route.method != request.method:
+            continue
+        match = route.pattern.match(path)
+        if not match:
+            continue
+        if route.required_query:
+            if query_keys is None:
+                query_keys = dict(request.query)
+            if not all(
+                k in query_keys and (v is None or query_keys[k] == v) for k, v in route.required_query
+            ):
+                continue
+        labels = {name: unquote(value) for name, value in zip(route.labels, match.groups())}
+        return Resolved(spec, route.operation, labels)
+    return None

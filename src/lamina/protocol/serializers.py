@@ -1,0 +1,132 @@
+"""An operation's result dict, or a ServiceError -> the response bytes botocore expects.
+
+One function per protocol for results and one for errors. The HTTP status of an error is
+the one given by the raiser, else the one the model gives the error shape, else 400/500.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from botocore.model import OperationModel, ServiceModel
+
+from . import shapes
+from .errors import ServiceError
+from .messages import Response
+from .router import ServiceSpec
+
+_JSON_TYPES = {"json": "application/x-amz-json-1.1", "rest-json": "application/json"}
+
+
+def _dumps(document: Any) -> bytes:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def serialize(spec: ServiceSpec, op: OperationModel, result: dict | None, request_id: str) -> Response:
+    serializer = _SERIALIZERS.get(spec.protocol)
+    if serializer is None:
+        raise ServiceError("InternalFailure", f"Protocol {spec.protocol} is not served yet", 500)
+    return serializer(spec, op, result or {}, request_id)
+
+
+def _serialize_json(spec: ServiceSpec, op: OperationModel, result: dict, request_id: str) -> Response:
+    shape = op.output_shape
+    body = _dumps(shapes.to_json(shape, result)) if shape is not None else b"{}"
+    version = spec.model.metadata.get("jsonVersion", "1.0")
+    return Response(
+        200,
+        [("content-type", f"application/x-amz-json-{version}"), ("x-amzn-requestid", request_id)],
+        body,
+    )
+
+
+def _serialize_rest_json(spec: ServiceSpec, op: OperationModel, result: dict, request_id: str) -> Response:
+    status = op.http.get("responseCode", 200)
+    headers = [("x-amzn-requestid", request_id)]
+    shape = op.output_shape
+    body = b""
+    if shape is not None:
+        for name, member in shape.members.items():
+            value = result.get(name)
+            if value is None:
+                continue
+            location = member.serialization.get("location")
+            if location == "header":
+                headers.append((member.serialization.get("name", name), shapes.to_header(member, value)))
+            elif location == "headers":
+                prefix = member.serialization.get("name", "")
+                headers.extend((prefix + k, str(v)) for k, v in value.items())
+            elif location == "statusCode":
+                status = int(value)
+        payload_name = shape.serialization.get("payload")
+        if payload_name:
+            member = shape.members[payload_name]
+            value = result.get(payload_name)
+            if member.type_name == "blob":
+                body = bytes(value or b"")
+                headers.append(("content-type", "application/json"))
+            elif member.type_name == "string":
+                body = (value or "").encode("utf-8")
+                headers.append(("content-type", "text/plain"))
+            elif value is not None:
+                body = _dumps(shapes.to_json(member, value))
+                headers.append(("content-type", "application/json"))
+        else:
+            body = _dumps(shapes.to_json(shape, result))
+            headers.append(("content-type", "application/json"))
+    return Response(status, headers, body)
+
+
+def _error_status(model: ServiceModel, error: ServiceError) -> int:
+    if error.status:
+        return error.status
+    try:
+        shape = model.shape_for(error.code)
+        status = shape.metadata.get("error", {}).get("httpStatusCode")
+        if status:
+            return int(status)
+    except Exception:
+        pass
+    return 400 if error.sender_fault else 500
+
+
+def serialize_error(spec: ServiceSpec | None, error: ServiceError, request_id: str) -> Response:
+    protocol = spec.protocol if spec else "rest-json"
+    if protocol in _ERROR_SERIALIZERS:
+        return _ERROR_SERIALIZERS[protocol](spec, error, request_id)
+    return _json_error(spec, error, request_id)
+
+
+def _json_error(spec: ServiceSpec | None, error: ServiceError, request_id: str) -> Response:
+    status = _error_status(spec.model, error) if spec else (error.status or 400)
+    document: dict[str, Any] = {"__type": error.code, "message": error.message}
+    if spec is not None and spec.protocol == "rest-json":
+        # Lambda's errors carry Type (User/Service) and the message as both spellings.
+        document = {"Type": "User" if error.sender_fault else "Service", "message": error.message}
+    document.update(error.fields)
+    content_type = _JSON_TYPES.get(spec.protocol if spec else "rest-json", "application/json")
+    if spec is not None and spec.protocol == "json":
+        content_type = f"application/x-amz-json-{spec.model.metadata.get('jsonVersion', '1.0')}"
+    headers = [
+        ("content-type", content_type),
+        ("x-amzn-requestid", request_id),
+        ("x-amzn-errortype", error.code),
+    ]
+    headers.extend(error.headers.items())
+    return Response(status, headers, _dumps(document))
+
+
+_SERIALIZERS: dict[str, Callable[[ServiceSpec, OperationModel, dict, str], Response]] = {
+    "json": _serialize_json,
+    "rest-json": _serialize_rest_json,
+}
+_ERROR_SERIALIZERS: dict[str, Callable[[ServiceSpec | None, ServiceError, str], Response]] = {
+    "json": _json_error,
+    "rest-json": _json_error,
+}
+
+
+def register(protocol: str, serializer, error_serializer) -> None:
+    """Protocols that arrive later (query, smithy-rpc-v2-cbor) plug in here."""
+    _SERIALIZERS[protocol] = serializer
+    _ERROR_SERIALIZERS[protocol] = error_serializer

@@ -1,0 +1,30 @@
+"""AWS Lambda's control and invoke API, one module per group of operations:
+
+    functions.py  Create/Get/List/Update/DeleteFunction
+    versions.py   PublishVersion, ListVersionsByFunction
+    aliases.py    Create/Get/Update/Delete/ListAliases
+    invoke.py     Invoke, InvokeAsync, and running queued async events
+    tags.py       Tag/Untag/ListTags
+    account.py    GetAccountSettings
+    state.py      the records, their store layout, and shared lookups
+    code.py       zip packages: checked, stored by content, extracted
+    arns.py       names, ARNs and qualifiers
+"""
+from __future__ import annotations
+
+from ...engine.async_queue import AsyncQueue
+from .account import AccountApi
+from .aliases import AliasesApi
+from .functions import FunctionsApi
+from .invoke import InvokeApi
+from .state import LambdaState
+from .tags import TagsApi
+from .versions import VersionsApi
+
+
+class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, TagsApi, AccountApi):
+    service_name = "lambda"
+
+    def __init__(self, state: LambdaState) -> None:
+        self.state = state
+        self.async_queue: AsyncQueue | None = None  # wired by app.py (the queue calls us back)

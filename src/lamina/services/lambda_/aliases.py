@@ -1,0 +1,110 @@
+"""CreateAlias, GetAlias, UpdateAlias, DeleteAlias, ListAliases.
+
+RoutingConfig.AdditionalVersionWeights sends that share of invocations of the alias to a
+second version (LambdaState.resolve draws the version at invoke time).
+"""
+from __future__ import annotations
+
+import base64
+
+from ...protocol.errors import ServiceError, conflict, invalid_parameter, not_found
+from ...store.base import Delete, Put
+from ..context import RequestContext
+from .arns import FunctionRef, function_arn
+from .state import LATEST, LambdaState, new_revision
+
+
+class AliasesApi:
+    state: LambdaState
+
+    async def _check_target(self, ref: FunctionRef, version: str, routing: dict | None) -> None:
+        if version != LATEST and await self.state.find_version(ref, version) is None:
+            raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, version)}")
+        weights = (routing or {}).get("AdditionalVersionWeights") or {}
+        if len(weights) > 1:
+            raise invalid_parameter("Number of items in AdditionalVersionWeights cannot be greater than 1")
+        for extra, weight in weights.items():
+            if not 0.0 <= weight <= 1.0:
+                raise invalid_parameter("Routing weights must be between 0.0 and 1.0")
+            if extra == version:
+                raise invalid_parameter(
+                    "Invalid function version "
+                    f"{extra}. Function version {extra} is already included in routing configuration."
+                )
+            if version == LATEST or extra == LATEST:
+                raise invalid_parameter("$LATEST is not supported for an alias pointing to more than 1 version")
+            if await self.state.find_version(ref, extra) is None:
+                raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, extra)}")
+
+    async def create_alias(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        await self.state.function(ref)
+        name = params["Name"]
+        if await self.state.find_alias(ref, name) is not None:
+            raise conflict(f"Alias already exists: {function_arn(ref.region, ref.account, ref.name, name)}")
+        await self._check_target(ref, params["FunctionVersion"], params.get("RoutingConfig"))
+        alias = {
+            "AliasArn": function_arn(ref.region, ref.account, ref.name, name),
+            "Name": name,
+            "FunctionVersion": params["FunctionVersion"],
+            "Description": params.get("Description", ""),
+            "RevisionId": new_revision(),
+        }
+        if params.get("RoutingConfig"):
+            alias["RoutingConfig"] = params["RoutingConfig"]
+        await self.state.write([Put("function_alias", f"{ref.key}:{name}", alias)])
+        return alias
+
+    async def _alias(self, ref: FunctionRef, name: str) -> dict:
+        await self.state.function(ref)
+        alias = await self.state.find_alias(ref, name)
+        if alias is None:
+            raise not_found(f"Cannot find alias arn: {function_arn(ref.region, ref.account, ref.name, name)}")
+        return alias
+
+    async def get_alias(self, params: dict, ctx: RequestContext) -> dict:
+        return await self._alias(self._ref(params, ctx), params["Name"])  # type: ignore[attr-defined]
+
+    async def update_alias(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        alias = dict(await self._alias(ref, params["Name"]))
+        if params.get("RevisionId") and params["RevisionId"] != alias["RevisionId"]:
+            raise ServiceError(
+                "PreconditionFailedException",
+                "The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+                412,
+            )
+        version = params.get("FunctionVersion", alias["FunctionVersion"])
+        routing = params.get("RoutingConfig", alias.get("RoutingConfig"))
+        await self._check_target(ref, version, routing)
+        alias["FunctionVersion"] = version
+        if "Description" in params:
+            alias["Description"] = params["Description"]
+        if "RoutingConfig" in params:
+            if (params["RoutingConfig"] or {}).get("AdditionalVersionWeights"):
+                alias["RoutingConfig"] = params["RoutingConfig"]
+            else:
+                alias.pop("RoutingConfig", None)
+        alias["RevisionId"] = new_revision()
+        await self.state.write([Put("function_alias", f"{ref.key}:{alias['Name']}", alias)])
+        return alias
+
+    async def delete_alias(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        await self.state.function(ref)
+        await self.state.write([Delete("function_alias", f"{ref.key}:{params['Name']}")])
+        return {}
+
+    async def list_aliases(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        await self.state.function(ref)
+        aliases = await self.state.aliases(ref)
+        if params.get("FunctionVersion"):
+            aliases = [a for a in aliases if a["FunctionVersion"] == params["FunctionVersion"]]
+        limit = params.get("MaxItems") or 50
+        start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode()) if params.get("Marker") else 0
+        result = {"Aliases": aliases[start : start + limit]}
+        if start + limit < len(aliases):
+            result["NextMarker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+        return result

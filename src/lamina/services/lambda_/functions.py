@@ -1,0 +1,317 @@
+"""CreateFunction, GetFunction(Configuration), ListFunctions, UpdateFunctionCode,
+UpdateFunctionConfiguration, DeleteFunction."""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from ...engine.sandbox.environment import RESERVED
+from ...protocol.errors import ServiceError, conflict, invalid_parameter, not_found
+from ...store.base import Delete, DeletePrefix, Put
+from ..context import RequestContext
+from .arns import FunctionRef, function_arn, parse_function
+from .state import LATEST, PYTHON_RUNTIMES, LambdaState, new_revision, now_iso, version_key
+
+MAX_TIMEOUT_S = 900
+ENV_LIMIT_BYTES = 4096
+SUPPORTED_RUNTIMES = PYTHON_RUNTIMES
+
+
+def _check_runtime(runtime: str | None, package_type: str) -> None:
+    if package_type == "Image":
+        raise invalid_parameter("Lamina runs Zip packages; PackageType Image is not supported.")
+    if runtime is None:
+        raise invalid_parameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+    if runtime not in SUPPORTED_RUNTIMES:
+        raise invalid_parameter(
+            f"The runtime parameter of {runtime} is not supported by Lamina. "
+            f"Supported runtimes: {', '.join(SUPPORTED_RUNTIMES)}."
+        )
+
+
+def _check_timeout(timeout: int | None) -> None:
+    if timeout is not None and not 1 <= timeout <= MAX_TIMEOUT_S:
+        raise ServiceError(
+            "ValidationException",
+            f"1 validation error detected: Value '{timeout}' at 'timeout' failed to satisfy constraint: "
+            f"Member must have value less than or equal to {MAX_TIMEOUT_S}",
+            400,
+        )
+
+
+def _check_environment(environment: dict | None) -> None:
+    variables = (environment or {}).get("Variables") or {}
+    reserved = sorted(k for k in variables if k in RESERVED)
+    if reserved:
+        raise invalid_parameter(
+            "Lambda was unable to configure your environment variables because the environment variables you have "
+            "provided contains reserved keys that are currently not supported for modification. "
+            f"Reserved keys used in this request: {', '.join(reserved)}"
+        )
+    measured = json.dumps(variables, separators=(",", ":"))
+    if len(measured.encode()) > ENV_LIMIT_BYTES:
+        raise invalid_parameter(
+            "Lambda was unable to configure your environment variables because the environment variables you have "
+            f"provided exceeded the 4KB limit. String measured: {measured}"
+        )
+
+
+def _check_ephemeral(storage: dict | None) -> None:
+    if storage and not 512 <= storage.get("Size", 512) <= 10240:
+        raise invalid_parameter("EphemeralStorage Size must be between 512 and 10240 MB.")
+
+
+def _layers(arns: list[str] | None) -> list[dict] | None:
+    if arns is None:
+        return None
+    if len(arns) > 5:
+        raise invalid_parameter("Cannot reference more than 5 layers.")
+    return [{"Arn": arn, "CodeSize": 0} for arn in arns]
+
+
+class FunctionsApi:
+    state: LambdaState
+
+    def _ref(self, params: dict, ctx: RequestContext, qualifier: str | None = None) -> FunctionRef:
+        return parse_function(params["FunctionName"], ctx.account_id, ctx.region, qualifier)
+
+    async def create_function(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)
+        if ref.qualifier:
+            raise invalid_parameter("Qualifier is not allowed when creating a function.")
+        package_type = params.get("PackageType", "Zip")
+        _check_runtime(params.get("Runtime"), package_type)
+        if not params.get("Handler"):
+            raise invalid_parameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+        _check_timeout(params.get("Timeout"))
+        _check_environment(params.get("Environment"))
+        _check_ephemeral(params.get("EphemeralStorage"))
+        code_params = params.get("Code") or {}
+        zip_bytes = code_params.get("ZipFile")
+        if zip_bytes is None:
+            if code_params.get("S3Bucket") or code_params.get("ImageUri"):
+                raise invalid_parameter("Lamina accepts function code as Code.ZipFile; S3 and image code are not supported yet.")
+            raise invalid_parameter("Please provide a source for function code.")
+        if len(zip_bytes) > self.state.limits.code_size_zipped:
+            raise ServiceError("RequestEntityTooLargeException",
+                               f"Request must be smaller than {self.state.limits.code_size_zipped} bytes for the CreateFunction operation", 413)
+        if await self.state.find_function(ref) is not None:
+            raise conflict(f"Function already exist: {ref.name}")
+        code = await self.state.code.save(zip_bytes)
+        arn = ref.arn
+        snap = params.get("SnapStart") or {}
+        logging = params.get("LoggingConfig") or {}
+        config: dict[str, Any] = {
+            "FunctionName": ref.name,
+            "FunctionArn": arn,
+            "Runtime": params.get("Runtime"),
+            "Role": params["Role"],
+            "Handler": params.get("Handler"),
+            "CodeSize": code.size,
+            "Description": params.get("Description", ""),
+            "Timeout": params.get("Timeout", 3),
+            "MemorySize": params.get("MemorySize", 128),
+            "LastModified": now_iso(),
+            "CodeSha256": code.sha256_b64,
+            "Version": LATEST,
+            "Environment": {"Variables": (params.get("Environment") or {}).get("Variables") or {}}
+            if params.get("Environment") else None,
+            "TracingConfig": {"Mode": (params.get("TracingConfig") or {}).get("Mode", "PassThrough")},
+            "RevisionId": new_revision(),
+            "Layers": _layers(params.get("Layers")),
+            "State": "Active",
+            "LastUpdateStatus": "Successful",
+            "PackageType": package_type,
+            "Architectures": params.get("Architectures") or ["x86_64"],
+            "EphemeralStorage": {"Size": (params.get("EphemeralStorage") or {}).get("Size", 512)},
+            "SnapStart": {"ApplyOn": snap.get("ApplyOn", "None"), "OptimizationStatus": "Off"},
+            "LoggingConfig": {
+                "LogFormat": logging.get("LogFormat", "Text"),
+                "LogGroup": logging.get("LogGroup") or f"/aws/lambda/{ref.name}",
+                **({"ApplicationLogLevel": logging["ApplicationLogLevel"]} if "ApplicationLogLevel" in logging else {}),
+                **({"SystemLogLevel": logging["SystemLogLevel"]} if "SystemLogLevel" in logging else {}),
+            },
+            "DeadLetterConfig": params.get("DeadLetterConfig"),
+            "KMSKeyArn": params.get("KMSKeyArn"),
+            "RuntimeVersionConfig": {
+                "RuntimeVersionArn": f"arn:aws:lambda:{ref.region}::runtime:lamina-{params.get('Runtime')}"
+            },
+        }
+        doc = {
+            "config": {k: v for k, v in config.items() if v is not None},
+            "code": {"sha": code.sha256_hex, "size": code.size},
+            "tags": params.get("Tags") or {},
+            "next_version": 1,
+        }
+        ops = [Put("function", ref.key, doc)]
+        result = doc["config"]
+        if params.get("Publish"):
+            version_doc, ops_publish = self._publish(ref, doc, description=None)
+            ops.extend(ops_publish)
+        await self.state.write(ops)
+        return result
+
+    async def get_function(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx, params.get("Qualifier"))
+        function, record = await self._record(ref)
+        location = f"{ctx.endpoint_url}/_lamina/code/{record['code']['sha']}.zip"
+        result: dict[str, Any] = {
+            "Configuration": record["config"],
+            "Code": {"RepositoryType": "S3", "Location": location},
+        }
+        if function.get("tags"):
+            result["Tags"] = function["tags"]
+        if function.get("reserved_concurrency") is not None:
+            result["Concurrency"] = {"ReservedConcurrentExecutions": function["reserved_concurrency"]}
+        return result
+
+    async def get_function_configuration(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx, params.get("Qualifier"))
+        _, record = await self._record(ref)
+        return record["config"]
+
+    async def _record(self, ref: FunctionRef) -> tuple[dict, dict]:
+        """The function and the record its qualifier names; an alias names its main version."""
+        function = await self.state.function(ref)
+        qualifier = ref.qualifier
+        if qualifier is None or qualifier == LATEST:
+            return function, function
+        if not qualifier.isdigit():
+            alias = await self.state.find_alias(ref, qualifier)
+            if alias is None:
+                raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, qualifier)}")
+            qualifier = alias["FunctionVersion"]
+            if qualifier == LATEST:
+                return function, function
+        version = await self.state.find_version(ref, qualifier)
+        if version is None:
+            raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, qualifier)}")
+        return function, version
+
+    async def list_functions(self, params: dict, ctx: RequestContext) -> dict:
+        prefix = f"{ctx.account_id}:{ctx.region}:"
+        limit = params.get("MaxItems") or 50
+        if not 1 <= limit <= 10000:
+            raise invalid_parameter("MaxItems must be between 1 and 10000.")
+        after = None
+        if params.get("Marker"):
+            try:
+                after = base64.urlsafe_b64decode(params["Marker"].encode()).decode()
+            except Exception:
+                raise invalid_parameter("Invalid Marker.") from None
+        all_versions = params.get("FunctionVersion") == "ALL"
+        rows = await self.state.store.scan("function", prefix=prefix, after=after, limit=limit + 1)
+        functions = []
+        for key, doc in rows[:limit]:
+            functions.append(doc["config"])
+            if all_versions:
+                ref = parse_function(doc["config"]["FunctionName"], ctx.account_id, ctx.region)
+                functions.extend(v["config"] for v in await self.state.versions(ref))
+        result: dict[str, Any] = {"Functions": functions}
+        if len(rows) > limit:
+            result["NextMarker"] = base64.urlsafe_b64encode(rows[limit - 1][0].encode()).decode()
+        return result
+
+    def _check_revision(self, config: dict, revision: str | None) -> None:
+        if revision and revision != config["RevisionId"]:
+            raise ServiceError(
+                "PreconditionFailedException",
+                "The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+                412,
+            )
+
+    async def update_function_code(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)
+        function = await self.state.function(ref)
+        self._check_revision(function["config"], params.get("RevisionId"))
+        zip_bytes = params.get("ZipFile")
+        if zip_bytes is None:
+            raise invalid_parameter("Please provide a source for function code.")
+        code = await self.state.code.save(zip_bytes)
+        if params.get("DryRun"):
+            return dict(function["config"], CodeSha256=code.sha256_b64, CodeSize=code.size)
+        config = dict(
+            function["config"],
+            CodeSha256=code.sha256_b64,
+            CodeSize=code.size,
+            LastModified=now_iso(),
+            RevisionId=new_revision(),
+            LastUpdateStatus="Successful",
+        )
+        if params.get("Architectures"):
+            config["Architectures"] = params["Architectures"]
+        doc = dict(function, config=config, code={"sha": code.sha256_hex, "size": code.size})
+        ops = [Put("function", ref.key, doc)]
+        if params.get("Publish"):
+            _, publish_ops = self._publish(ref, doc, description=None)
+            ops.extend(publish_ops)
+        await self.state.write(ops)
+        await self.state.retire(ref, keep_revision=config["RevisionId"])
+        return config
+
+    async def update_function_configuration(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)
+        function = await self.state.function(ref)
+        self._check_revision(function["config"], params.get("RevisionId"))
+        config = dict(function["config"])
+        if "Runtime" in params:
+            _check_runtime(params["Runtime"], config.get("PackageType", "Zip"))
+        _check_timeout(params.get("Timeout"))
+        _check_environment(params.get("Environment"))
+        _check_ephemeral(params.get("EphemeralStorage"))
+        for name in ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime", "KMSKeyArn"):
+            if name in params:
+                config[name] = params[name]
+        if "Environment" in params:
+            config["Environment"] = {"Variables": (params["Environment"] or {}).get("Variables") or {}}
+        if "Layers" in params:
+            config["Layers"] = _layers(params["Layers"])
+            if not config["Layers"]:
+                del config["Layers"]
+        if "DeadLetterConfig" in params:
+            config["DeadLetterConfig"] = params["DeadLetterConfig"]
+        if "TracingConfig" in params:
+            config["TracingConfig"] = {"Mode": params["TracingConfig"].get("Mode", "PassThrough")}
+        if "EphemeralStorage" in params:
+            config["EphemeralStorage"] = {"Size": params["EphemeralStorage"].get("Size", 512)}
+        if "SnapStart" in params:
+            config["SnapStart"] = {"ApplyOn": params["SnapStart"].get("ApplyOn", "None"), "OptimizationStatus": "Off"}
+        if "LoggingConfig" in params:
+            config["LoggingConfig"] = dict(config.get("LoggingConfig") or {}, **params["LoggingConfig"])
+        if "Runtime" in params:
+            config["RuntimeVersionConfig"] = {
+                "RuntimeVersionArn": f"arn:aws:lambda:{ref.region}::runtime:lamina-{params['Runtime']}"
+            }
+        config.update(LastModified=now_iso(), RevisionId=new_revision(), LastUpdateStatus="Successful")
+        await self.state.write([Put("function", ref.key, dict(function, config=config))])
+        await self.state.retire(ref, keep_revision=config["RevisionId"])
+        return config
+
+    async def delete_function(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx, params.get("Qualifier"))
+        await self.state.function(ref)
+        if ref.qualifier and ref.qualifier != LATEST:
+            if not ref.qualifier.isdigit():
+                raise invalid_parameter("Deletion of aliases is not supported through DeleteFunction; use DeleteAlias.")
+            version = await self.state.find_version(ref, ref.qualifier)
+            if version is None:
+                raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, ref.qualifier)}")
+            users = [a["Name"] for a in await self.state.aliases(ref)
+                     if a["FunctionVersion"] == ref.qualifier
+                     or ref.qualifier in ((a.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {})]
+            if users:
+                raise conflict(f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]")
+            await self.state.write([Delete("function_version", version_key(ref.key, ref.qualifier))])
+            await self.state.invoker.pool.retire(f"{ref.arn}:{ref.qualifier}#")
+            return {}
+        if ref.qualifier == LATEST:
+            raise invalid_parameter("$LATEST version cannot be deleted without deleting the function.")
+        await self.state.write([
+            Delete("function", ref.key),
+            DeletePrefix("function_version", ref.key + ":"),
+            DeletePrefix("function_alias", ref.key + ":"),
+        ])
+        await self.state.retire_all(ref)
+        return {}

@@ -1,0 +1,131 @@
+"""Invoke (RequestResponse, Event, DryRun) and the older InvokeAsync.
+
+Synchronous invokes run through the engine's invoker and answer with the function's
+result or its error payload. Event invokes are committed to the async queue before the
+202, then run by the queue through run_async_event().
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+
+from ...engine.async_queue import DROP, FUNCTION_ERROR, SUCCESS, AsyncQueue
+from ...engine.pool import PoolExhausted
+from ...protocol.errors import ServiceError, invalid_parameter
+from ..context import RequestContext
+from .arns import function_arn, parse_function
+from .state import LambdaState
+
+log = logging.getLogger("lamina.lambda")
+
+
+def _too_large(limit: int) -> ServiceError:
+    return ServiceError(
+        "RequestTooLargeException", f"Request must be smaller than {limit} bytes for the InvokeFunction operation", 413
+    )
+
+
+def _check_json(payload: bytes) -> None:
+    if not payload:
+        return
+    try:
+        json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ServiceError(
+            "InvalidRequestContentException",
+            f"Could not parse request body into json: Could not parse payload into json: {error}",
+            400,
+        ) from None
+
+
+class InvokeApi:
+    state: LambdaState
+    async_queue: AsyncQueue
+
+    async def invoke(self, params: dict, ctx: RequestContext) -> dict:
+        ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region, params.get("Qualifier"))
+        kind = params.get("InvocationType") or "RequestResponse"
+        payload = params.get("Payload") or b""
+        if kind == "Event":
+            if len(payload) > self.state.limits.async_payload_bytes:
+                raise _too_large(self.state.limits.async_payload_bytes)
+        elif len(payload) > self.state.limits.sync_payload_bytes:
+            raise _too_large(self.state.limits.sync_payload_bytes)
+        if kind not in ("RequestResponse", "Event", "DryRun"):
+            raise invalid_parameter(f"Unsupported invocation type {kind}")
+        _check_json(payload)
+        function, record = await self.state.resolve(ref, ref.qualifier)
+        if kind == "DryRun":
+            return {"StatusCode": 204}
+        if kind == "Event":
+            await self._enqueue(ref, payload, ctx, function)
+            return {"StatusCode": 202}
+        version = record["config"]["Version"]
+        spec = await self.state.spec(record, version)
+        client_context = None
+        if params.get("ClientContext"):
+            try:
+                client_context = json.loads(base64.b64decode(params["ClientContext"]))
+            except Exception:
+                raise invalid_parameter("Client context must be a valid Base64-encoded JSON object.") from None
+        try:
+            result = await self.state.invoker.invoke(
+                spec,
+                payload,
+                request_id=ctx.request_id,
+                invoked_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier),
+                client_context=client_context,
+                want_tail=params.get("LogType") == "Tail",
+            )
+        except PoolExhausted:
+            raise ServiceError("TooManyRequestsException", "Rate Exceeded.", 429,
+                               Reason="ConcurrentInvocationLimitExceeded") from None
+        response = {"StatusCode": 200, "Payload": result.payload, "ExecutedVersion": result.executed_version}
+        if result.function_error:
+            response["FunctionError"] = result.function_error
+        if result.log_tail:
+            response["LogResult"] = result.log_tail
+        return response
+
+    async def _enqueue(self, ref, payload: bytes, ctx: RequestContext, function: dict) -> None:
+        config = function.get("event_invoke_config") or {}
+        await self.async_queue.enqueue({
+            "function": function_arn(ref.region, ref.account, ref.name),
+            "qualifier": ref.qualifier,
+            "payload_b64": base64.b64encode(payload).decode("ascii"),
+            "request_id": ctx.request_id,
+            "max_retries": config.get("MaximumRetryAttempts", 2),
+            "max_age_s": config.get("MaximumEventAgeInSeconds", 21600),
+        })
+
+    async def invoke_async(self, params: dict, ctx: RequestContext) -> dict:
+        ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region)
+        payload = params.get("InvokeArgs") or b""
+        if not isinstance(payload, bytes):
+            payload = payload.read() if hasattr(payload, "read") else bytes(payload)
+        if len(payload) > self.state.limits.async_payload_bytes:
+            raise _too_large(self.state.limits.async_payload_bytes)
+        _check_json(payload)
+        function, _ = await self.state.resolve(ref, None)
+        await self._enqueue(ref, payload, ctx, function)
+        return {"Status": 202}
+
+    async def run_async_event(self, event: dict) -> str:
+        """The async queue's callback: run one attempt of an accepted event."""
+        _, _, _, region, account, _, name = event["function"].split(":")[:7]
+        ref = parse_function(name, account, region, event.get("qualifier"))
+        try:
+            _, record = await self.state.resolve(ref, ref.qualifier)
+        except ServiceError:
+            log.warning("async event %s dropped: %s no longer exists", event["request_id"], event["function"])
+            return DROP
+        spec = await self.state.spec(record, record["config"]["Version"])
+        # Each retry is a new invocation with the same request id, as on AWS.
+        result = await self.state.invoker.invoke(
+            spec,
+            base64.b64decode(event["payload_b64"]),
+            request_id=event["request_id"],
+            invoked_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier),
+        )
+        return FUNCTION_ERROR if result.function_error else SUCCESS

@@ -1,0 +1,181 @@
+"""The Lambda service's records, their layout in the store, and the lookups every
+operation shares.
+
+    kind "function"          key "<account>:<region>:<name>"             the function and $LATEST
+    kind "function_version"  key "<function key>:<version, 10 digits>"   a published version
+    kind "function_alias"    key "<function key>:<alias name>"           an alias
+
+A function document is {"config": <FunctionConfiguration of $LATEST>, "code": {sha, size},
+"tags": {...}, "next_version": N, "last_published": {...}}. Documents are cached in
+memory: this process is the only writer of its store.
+"""
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from ...engine.invoker import Invoker
+from ...engine.spec import FunctionSpec
+from ...protocol.errors import not_found
+from ...store.base import Delete, DeletePrefix, Op, Put, Store
+from .arns import FunctionRef, function_arn
+from .code import CodeStore
+
+LATEST = "$LATEST"
+PYTHON_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+
+
+@dataclass
+class Limits:
+    sync_payload_bytes: int = 6 * 1024 * 1024
+    async_payload_bytes: int = 1024 * 1024
+    account_concurrency: int = 1000
+    code_size_zipped: int = 50 * 1024 * 1024
+    code_size_unzipped: int = 250 * 1024 * 1024
+    total_code_size: int = 80 * 1024 * 1024 * 1024
+
+
+def now_iso() -> str:
+    """Lambda's LastModified format: 2026-11-25T10:29:14.123+0000."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
+
+
+def new_revision() -> str:
+    return str(uuid.uuid4())
+
+
+def version_key(function_key: str, version: str) -> str:
+    return f"{function_key}:{int(version):010d}"
+
+
+class LambdaState:
+    def __init__(self, store: Store, code: CodeStore, invoker: Invoker, limits: Limits | None = None) -> None:
+        self.store = store
+        self.code = code
+        self.invoker = invoker
+        self.limits = limits or Limits()
+        self._functions: dict[str, dict | None] = {}
+        self._versions: dict[str, dict | None] = {}
+        self._aliases: dict[str, dict | None] = {}
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def find_function(self, ref: FunctionRef) -> dict | None:
+        key = ref.key
+        if key not in self._functions:
+            self._functions[key] = await self.store.get("function", key)
+        return self._functions[key]
+
+    async def function(self, ref: FunctionRef) -> dict:
+        doc = await self.find_function(ref)
+        if doc is None:
+            raise not_found(f"Function not found: {ref.arn}")
+        return doc
+
+    async def find_version(self, ref: FunctionRef, version: str) -> dict | None:
+        key = version_key(ref.key, version)
+        if key not in self._versions:
+            self._versions[key] = await self.store.get("function_version", key)
+        return self._versions[key]
+
+    async def find_alias(self, ref: FunctionRef, name: str) -> dict | None:
+        key = f"{ref.key}:{name}"
+        if key not in self._aliases:
+            self._aliases[key] = await self.store.get("function_alias", key)
+        return self._aliases[key]
+
+    async def versions(self, ref: FunctionRef) -> list[dict]:
+        return [doc for _, doc in await self.store.scan("function_version", prefix=ref.key + ":")]
+
+    async def aliases(self, ref: FunctionRef) -> list[dict]:
+        return [doc for _, doc in await self.store.scan("function_alias", prefix=ref.key + ":")]
+
+    async def resolve(self, ref: FunctionRef, qualifier: str | None) -> tuple[dict, dict]:
+        """(function doc, the {config, code} record that `qualifier` names).
+
+        An alias resolves to its version, or by its routing weights to the additional one."""
+        function = await self.function(ref)
+        if qualifier is None or qualifier == LATEST:
+            return function, function
+        if qualifier.isdigit():
+            version = await self.find_version(ref, qualifier)
+            if version is None:
+                raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, qualifier)}")
+            return function, version
+        alias = await self.find_alias(ref, qualifier)
+        if alias is None:
+            raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, qualifier)}")
+        target = alias["FunctionVersion"]
+        weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        draw = random.random()
+        for version, weight in weights.items():
+            if draw < weight:
+                target = version
+                break
+            draw -= weight
+        if target == LATEST:
+            return function, function
+        version = await self.find_version(ref, target)
+        if version is None:
+            raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, target)}")
+        return function, version
+
+    # --- writing ------------------------------------------------------------------------
+
+    async def write(self, ops: list[Op]) -> None:
+        await self.store.write(ops)
+        for op in ops:
+            cache = {"function": self._functions, "function_version": self._versions,
+                     "function_alias": self._aliases}.get(op.kind)
+            if cache is None:
+                continue
+            if isinstance(op, Put):
+                cache[op.key] = op.doc
+            elif isinstance(op, Delete):
+                cache[op.key] = None
+            elif isinstance(op, DeletePrefix):
+                for key in [k for k in cache if k.startswith(op.prefix)]:
+                    cache[key] = None
+
+    # --- handing a function to the engine -------------------------------------------------
+
+    async def spec(self, record: dict, version: str) -> FunctionSpec:
+        config = record["config"]
+        arn = config["FunctionArn"] if version == LATEST else config["FunctionArn"].rsplit(":", 1)[0]
+        _, _, _, region, account, _, name = arn.split(":")[:7]
+        code_dir = await self.code.directory(record["code"]["sha"])
+        logging_config = config.get("LoggingConfig") or {}
+        return FunctionSpec(
+            account=account,
+            region=region,
+            name=name,
+            function_arn=arn,
+            version=version,
+            revision=config["RevisionId"],
+            runtime=config.get("Runtime", ""),
+            handler=config.get("Handler", ""),
+            memory_mb=config.get("MemorySize", 128),
+            timeout_s=config.get("Timeout", 3),
+            code_dir=code_dir,
+            environment=dict((config.get("Environment") or {}).get("Variables") or {}),
+            ephemeral_mb=(config.get("EphemeralStorage") or {}).get("Size", 512),
+            log_group=logging_config.get("LogGroup") or f"/aws/lambda/{name}",
+            log_format=logging_config.get("LogFormat", "Text"),
+            architectures=tuple(config.get("Architectures") or ("x86_64",)),
+        )
+
+    async def retire(self, ref: FunctionRef, keep_revision: str | None = None) -> None:
+        """Old instances go once the code or configuration they were started with changes."""
+        keep = f"{ref.arn}:{LATEST}#{keep_revision}" if keep_revision else None
+        await self.invoker.pool.retire(f"{ref.arn}:{LATEST}#", keep_key=keep)
+
+    async def retire_all(self, ref: FunctionRef) -> None:
+        await self.invoker.pool.retire(f"{ref.arn}:")
+
+
+def public_config(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in config.items() if v is not None}

@@ -1,0 +1,37 @@
+"""TagResource, UntagResource, ListTags (on functions, by ARN)."""
+from __future__ import annotations
+
+from ...protocol.errors import invalid_parameter
+from ...store.base import Put
+from ..context import RequestContext
+from .arns import parse_resource_arn
+from .state import LambdaState
+
+MAX_TAGS = 50
+
+
+class TagsApi:
+    state: LambdaState
+
+    async def _tagged(self, params: dict) -> tuple:
+        ref = parse_resource_arn(params["Resource"])
+        return ref, dict(await self.state.function(ref))
+
+    async def tag_resource(self, params: dict, ctx: RequestContext) -> dict:
+        ref, function = await self._tagged(params)
+        tags = dict(function.get("tags") or {}, **(params.get("Tags") or {}))
+        if len(tags) > MAX_TAGS:
+            raise invalid_parameter(f"Number of tags exceeds resource tag limit of {MAX_TAGS}.")
+        function["tags"] = tags
+        await self.state.write([Put("function", ref.key, function)])
+        return {}
+
+    async def untag_resource(self, params: dict, ctx: RequestContext) -> dict:
+        ref, function = await self._tagged(params)
+        function["tags"] = {k: v for k, v in (function.get("tags") or {}).items() if k not in params["TagKeys"]}
+        await self.state.write([Put("function", ref.key, function)])
+        return {}
+
+    async def list_tags(self, params: dict, ctx: RequestContext) -> dict:
+        _, function = await self._tagged(params)
+        return {"Tags": function.get("tags") or {}}

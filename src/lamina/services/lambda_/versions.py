@@ -1,0 +1,87 @@
+"""PublishVersion and ListVersionsByFunction.
+
+A version is a frozen copy of $LATEST's configuration and code. Publishing an unchanged
+$LATEST returns the newest version again instead of making a new one, as Lambda does.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from ...protocol.errors import invalid_parameter
+from ...store.base import Put
+from ..context import RequestContext
+from .arns import FunctionRef
+from .state import LambdaState, new_revision, now_iso, version_key
+
+_VOLATILE = {"LastModified", "RevisionId", "Version", "FunctionArn", "LastUpdateStatus", "State", "Description"}
+
+
+def _fingerprint(doc: dict) -> str:
+    stable = {k: v for k, v in doc["config"].items() if k not in _VOLATILE}
+    return hashlib.sha256(json.dumps([stable, doc["code"]], sort_keys=True).encode()).hexdigest()
+
+
+class VersionsApi:
+    state: LambdaState
+
+    def _publish(self, ref: FunctionRef, function: dict, description: str | None) -> tuple[dict, list]:
+        """The new version's record and the writes that create it (mutates `function`)."""
+        number = str(function.get("next_version", 1))
+        config = dict(
+            function["config"],
+            Version=number,
+            FunctionArn=f"{ref.arn}:{number}",
+            RevisionId=new_revision(),
+            LastModified=now_iso(),
+        )
+        if description is not None:
+            config["Description"] = description
+        if (config.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions":
+            config["SnapStart"] = dict(config["SnapStart"], OptimizationStatus="On")
+        version_doc = {"config": config, "code": function["code"]}
+        function["next_version"] = int(number) + 1
+        function["last_published"] = {"version": number, "fingerprint": _fingerprint(function)}
+        # Publishing changes $LATEST's revision too, as on AWS.
+        function["config"] = dict(function["config"], RevisionId=new_revision())
+        return version_doc, [
+            Put("function_version", version_key(ref.key, number), version_doc),
+            Put("function", ref.key, function),
+        ]
+
+    async def publish_version(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        function = dict(await self.state.function(ref))
+        self._check_revision(function["config"], params.get("RevisionId"))  # type: ignore[attr-defined]
+        current = function["config"]["CodeSha256"]
+        wanted = params.get("CodeSha256")
+        if wanted and wanted != current:
+            raise invalid_parameter(
+                f"CodeSHA256 ({wanted}) is different from current CodeSHA256 in $LATEST ({current}). Please try again"
+            )
+        last = function.get("last_published")
+        if last and last["fingerprint"] == _fingerprint(function):
+            existing = await self.state.find_version(ref, last["version"])
+            if existing is not None:
+                return existing["config"]
+        version_doc, ops = self._publish(ref, function, params.get("Description"))
+        await self.state.write(ops)
+        return version_doc["config"]
+
+    async def list_versions_by_function(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        function = await self.state.function(ref)
+        everything = [function["config"]] + [v["config"] for v in await self.state.versions(ref)]
+        limit = params.get("MaxItems") or 50
+        start = 0
+        if params.get("Marker"):
+            try:
+                start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
+            except Exception:
+                raise invalid_parameter("Invalid Marker.") from None
+        page = everything[start : start + limit]
+        result = {"Versions": page}
+        if start + limit < len(everything):
+            result["NextMarker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+        return result

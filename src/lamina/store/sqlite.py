@@ -1,0 +1,240 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+One writer thread owns the write connection and commits whatever batches have queued up
+while the previous transaction was committing, in one transaction (group commit); each
+caller's future resolves only after that commit. Reads run on a small pool of threads,
+each with its own read connection; the event loop never touches SQLite.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from .base import AppendLogs, Delete, DeleteLogs, DeletePrefix, LogQuery, Op, Put, StoredLogEvent
+from .migrations import migrate_sqlite
+
+_MAX_GROUP = 512  # batches per transaction
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL" if os.environ.get("LAMINA_SQLITE_FAST") else "PRAGMA synchronous=FULL")
+    connection.execute("PRAGMA busy_timeout=10000")
+    connection.execute("PRAGMA foreign_keys=ON")
+    return connection
+
+
+def _dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, separators=(",", ":"), default=str)
+
+
+class SQLiteStore:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._writer_conn = _connect(path)
+        migrate_sqlite(self._writer_conn)
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._closed = False
+        self._writer = threading.Thread(target=self._write_loop, name="lamina-sqlite-writer", daemon=True)
+        self._writer.start()
+        self._local = threading.local()
+        self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lamina-sqlite-reader")
+
+    # --- writes -------------------------------------------------------------------------
+
+    async def write(self, ops: list[Op]) -> None:
+        if not ops:
+            return
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.put((ops, loop, future))
+        await future
+
+    def write_blocking(self, ops: list[Op]) -> None:
+        """For callers on plain threads (tests, tools)."""
+        done = threading.Event()
+        box: list[BaseException | None] = [None]
+
+        class _Sync:
+            def set(self, error: BaseException | None) -> None:
+                box[0] = error
+                done.set()
+
+        self._queue.put((ops, None, _Sync()))
+        done.wait()
+        if box[0] is not None:
+            raise box[0]
+
+    def _write_loop(self) -> None:
+        connection = self._writer_conn
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            group = [item]
+            while len(group) < _MAX_GROUP:
+                try:
+                    extra = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if extra is None:
+                    self._queue.put(None)
+                    break
+                group.append(extra)
+            error: BaseException | None = None
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                failed = []
+                for index, (ops, _, _) in enumerate(group):
+                    connection.execute("SAVEPOINT batch")
+                    try:
+                        self._apply(connection, ops)
+                        connection.execute("RELEASE batch")
+                    except Exception as batch_error:  # one bad batch must not sink the others
+                        connection.execute("ROLLBACK TO batch")
+                        connection.execute("RELEASE batch")
+                        failed.append((index, batch_error))
+                connection.execute("COMMIT")
+            except BaseException as commit_error:
+                try:
+                    connection.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                error = commit_error
+                failed = []
+            failures = dict(failed)
+            self._resolve(group, failures, error)
+
+    @staticmethod
+    def _resolve(group, failures: dict[int, BaseException], error: BaseException | None) -> None:
+        by_loop: dict[Any, list] = {}
+        for index, (_, loop, future) in enumerate(group):
+            outcome = error or failures.get(index)
+            if loop is None:
+                future.set(outcome)
+            else:
+                by_loop.setdefault(loop, []).append((future, outcome))
+        for loop, items in by_loop.items():
+            def settle(items=items) -> None:
+                for future, outcome in items:
+                    if future.done():
+                        continue
+                    if outcome is None:
+                        future.set_result(None)
+                    else:
+                        future.set_exception(outcome)
+            try:
+                loop.call_soon_threadsafe(settle)
+            except RuntimeError:
+                pass  # the loop is gone (shutdown): nobody is waiting any more
+
+    def _apply(self, connection: sqlite3.Connection, ops: list[Op]) -> None:
+        for op in ops:
+            if isinstance(op, Put):
+                connection.execute(
+                    "INSERT INTO documents (kind, key, doc) VALUES (?, ?, ?) "
+                    "ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc",
+                    (op.kind, op.key, _dumps(op.doc)),
+                )
+            elif isinstance(op, Delete):
+                connection.execute("DELETE FROM documents WHERE kind = ? AND key = ?", (op.kind, op.key))
+            elif isinstance(op, DeletePrefix):
+                connection.execute(
+                    "DELETE FROM documents WHERE kind = ? AND key >= ? AND key < ?",
+                    (op.kind, op.prefix, op.prefix + "\U0010ffff"),
+                )
+            elif isinstance(op, AppendLogs):
+                ingestion = op.ingestion_time or int(time.time() * 1000)
+                connection.executemany(
+                    "INSERT INTO log_events (log_group, log_stream, timestamp, ingestion_time, message) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(op.group, op.stream, e.timestamp, ingestion, e.message) for e in op.events],
+                )
+            elif isinstance(op, DeleteLogs):
+                if op.stream is None:
+                    connection.execute("DELETE FROM log_events WHERE log_group = ?", (op.group,))
+                else:
+                    connection.execute(
+                        "DELETE FROM log_events WHERE log_group = ? AND log_stream = ?", (op.group, op.stream)
+                    )
+            else:
+                raise TypeError(f"unknown store operation {op!r}")
+
+    # --- reads --------------------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = _connect(self.path)
+        return connection
+
+    async def _read(self, fn, *args):
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, fn, *args)
+
+    def get_blocking(self, kind: str, key: str) -> dict[str, Any] | None:
+        row = self._reader().execute(
+            "SELECT doc FROM documents WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        return await self._read(self.get_blocking, kind, key)
+
+    def scan_blocking(self, kind: str, prefix: str = "", after: str | None = None, limit: int | None = None):
+        sql = "SELECT key, doc FROM documents WHERE kind = ? AND key >= ? AND key < ?"
+        params: list[Any] = [kind, prefix, prefix + "\U0010ffff"]
+        if after is not None:
+            sql += " AND key > ?"
+            params.append(after)
+        sql += " ORDER BY key"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [(key, json.loads(doc)) for key, doc in self._reader().execute(sql, params)]
+
+    async def scan(self, kind: str, prefix: str = "", after: str | None = None, limit: int | None = None):
+        return await self._read(self.scan_blocking, kind, prefix, after, limit)
+
+    def read_logs_blocking(self, query: LogQuery) -> list[StoredLogEvent]:
+        sql = "SELECT id, log_stream, timestamp, ingestion_time, message FROM log_events WHERE log_group = ?"
+        params: list[Any] = [query.group]
+        if query.streams:
+            sql += f" AND log_stream IN ({','.join('?' * len(query.streams))})"
+            params.extend(query.streams)
+        if query.stream_prefix:
+            sql += " AND log_stream >= ? AND log_stream < ?"
+            params.extend([query.stream_prefix, query.stream_prefix + "\U0010ffff"])
+        if query.start_time is not None:
+            sql += " AND timestamp >= ?"
+            params.append(query.start_time)
+        if query.end_time is not None:
+            sql += " AND timestamp < ?"
+            params.append(query.end_time)
+        if query.after_id is not None:
+            sql += " AND id > ?"
+            params.append(query.after_id)
+        if query.before_id is not None:
+            sql += " AND id < ?"
+            params.append(query.before_id)
+        sql += " ORDER BY id" + ("" if query.forward else " DESC") + " LIMIT ?"
+        params.append(query.limit)
+        rows = self._reader().execute(sql, params).fetchall()
+        return [StoredLogEvent(*row) for row in rows]
+
+    async def read_logs(self, query: LogQuery) -> list[StoredLogEvent]:
+        return await self._read(self.read_logs_blocking, query)
+
+    async def close(self) -> None:
+        self._queue.put(None)
+        await asyncio.get_running_loop().run_in_executor(None, self._writer.join, 5)
+        self._readers.shutdown(wait=False)
