@@ -74,6 +74,7 @@ class Instance:
         self._control: socket.socket | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._log_writer: asyncio.StreamWriter | None = None
         self._log_task: asyncio.Task | None = None
         self._markers: dict[str, asyncio.Event] = {}
         self._exited = asyncio.Event()
@@ -97,7 +98,8 @@ class Instance:
             log_child.close()
         self._control = control_parent
         self._reader, self._writer = await asyncio.open_unix_connection(sock=control_parent, limit=1 << 24)
-        log_reader, _ = await asyncio.open_unix_connection(sock=log_parent, limit=1 << 20)
+        # Keep the writer: dropping it would close the socket under the function's stdout.
+        log_reader, self._log_writer = await asyncio.open_unix_connection(sock=log_parent, limit=1 << 20)
         self._log_task = asyncio.ensure_future(self._read_logs(log_reader))
         try:
             kind, header, _ = await self._read_frame()
@@ -141,6 +143,8 @@ class Instance:
             self._returncode = process.returncode
         if self._writer is not None:
             self._writer.close()
+        if self._log_writer is not None:
+            self._log_writer.close()
         if self._log_task is not None:
             self._log_task.cancel()
 

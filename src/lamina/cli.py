@@ -1,0 +1,309 @@
+"""The `lamina` command: run the server, and talk to it.
+
+    lamina serve [--host H] [--port P] [--data-dir D]
+    lamina up [--data-dir D]                  serve + deploy examples/ + print how to call them
+    lamina invoke NAME [PAYLOAD|@file]        [--qualifier Q] [--async] [--tail]
+    lamina ls
+    lamina deploy-function DIR --name N --handler H [--runtime R] [--memory M] [--timeout T] [--env K=V ...]
+    lamina logs NAME [--follow] [--since SECONDS]
+
+Client commands find the server from --endpoint or LAMINA_ENDPOINT
+(default http://127.0.0.1:4566). Human output by default, --json for scripts.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import sys
+import time
+import zipfile
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+DEFAULT_ROLE = "arn:aws:iam::000000000000:role/lamina"
+
+
+# --- the server ---------------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace):
+    from .config import Settings
+
+    settings = Settings()
+    if getattr(args, "host", None):
+        settings.host = args.host
+    if getattr(args, "port", None):
+        settings.port = args.port
+    if getattr(args, "data_dir", None):
+        settings.data_dir = args.data_dir
+    return settings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    settings = _settings(args)
+    print(f"Lamina listening on {settings.endpoint_url} (data in {os.path.abspath(settings.data_dir)})", flush=True)
+    serve(settings)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from .up import up
+
+    return up(_settings(args), args.examples)
+
+
+# --- clients ------------------------------------------------------------------------------
+
+
+def _client(args: argparse.Namespace, service: str = "lambda"):
+    import boto3
+    from botocore.config import Config
+
+    endpoint = args.endpoint or os.environ.get("LAMINA_ENDPOINT", DEFAULT_ENDPOINT)
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        config=Config(retries={"max_attempts": 1}, read_timeout=960, connect_timeout=5),
+    )
+
+
+def _print(args: argparse.Namespace, document) -> None:
+    print(json.dumps(document, indent=2, default=str))
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    payload = args.payload or "{}"
+    if payload.startswith("@"):
+        with open(payload[1:], "rb") as handle:
+            data = handle.read()
+    elif payload == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        data = payload.encode()
+    params = {"FunctionName": args.name, "Payload": data,
+              "InvocationType": "Event" if args.async_ else "RequestResponse"}
+    if args.qualifier:
+        params["Qualifier"] = args.qualifier
+    if args.tail:
+        params["LogType"] = "Tail"
+    response = _client(args).invoke(**params)
+    body = response["Payload"].read()
+    if args.json:
+        out = {"StatusCode": response["StatusCode"], "ExecutedVersion": response.get("ExecutedVersion"),
+               "FunctionError": response.get("FunctionError")}
+        try:
+            out["Payload"] = json.loads(body) if body else None
+        except ValueError:
+            out["Payload"] = body.decode("utf-8", "replace")
+        if response.get("LogResult"):
+            out["Log"] = base64.b64decode(response["LogResult"]).decode("utf-8", "replace")
+        _print(args, out)
+    else:
+        if args.async_:
+            print(f"accepted (HTTP {response['StatusCode']})")
+        else:
+            if response.get("LogResult"):
+                sys.stderr.write(base64.b64decode(response["LogResult"]).decode("utf-8", "replace"))
+            print(body.decode("utf-8", "replace"))
+    return 1 if response.get("FunctionError") else 0
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    client = _client(args)
+    functions = []
+    for page in client.get_paginator("list_functions").paginate():
+        functions.extend(page["Functions"])
+    if args.json:
+        _print(args, functions)
+        return 0
+    if not functions:
+        print("no functions")
+        return 0
+    rows = [("NAME", "RUNTIME", "HANDLER", "MEMORY", "TIMEOUT", "LAST MODIFIED")]
+    rows += [(f["FunctionName"], f.get("Runtime", ""), f.get("Handler", ""), str(f.get("MemorySize")),
+              str(f.get("Timeout")), f.get("LastModified", "")[:19]) for f in functions]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
+def zip_directory(path: str) -> bytes:
+    """The folder as a Lambda deployment package (paths relative to it, modes kept)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", ".git"))
+            for name in sorted(files):
+                full = os.path.join(folder, name)
+                archive.write(full, os.path.relpath(full, path))
+    return buffer.getvalue()
+
+
+def deploy_function(client, directory: str, name: str, handler: str, runtime: str = "python3.12",
+                    memory: int | None = None, timeout: int | None = None, env: dict | None = None,
+                    description: str | None = None) -> tuple[str, dict]:
+    """Create the function from the folder, or update its code and configuration."""
+    code = zip_directory(directory)
+    settings = {"Handler": handler, "Runtime": runtime}
+    if memory:
+        settings["MemorySize"] = memory
+    if timeout:
+        settings["Timeout"] = timeout
+    if env is not None:
+        settings["Environment"] = {"Variables": env}
+    if description is not None:
+        settings["Description"] = description
+    try:
+        client.get_function_configuration(FunctionName=name)
+    except client.exceptions.ResourceNotFoundException:
+        config = client.create_function(FunctionName=name, Role=DEFAULT_ROLE, Code={"ZipFile": code}, **settings)
+        return "created", config
+    client.update_function_code(FunctionName=name, ZipFile=code)
+    config = client.update_function_configuration(FunctionName=name, **settings)
+    return "updated", config
+
+
+def cmd_deploy_function(args: argparse.Namespace) -> int:
+    if not os.path.isdir(args.directory):
+        print(f"lamina: {args.directory} is not a directory", file=sys.stderr)
+        return 2
+    env = {}
+    for item in args.env or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"lamina: --env takes KEY=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        env[key] = value
+    action, config = deploy_function(
+        _client(args), args.directory, args.name, args.handler, args.runtime, args.memory, args.timeout,
+        env if args.env else None,
+    )
+    if args.json:
+        _print(args, config)
+    else:
+        print(f"{action} {config['FunctionName']} ({config['CodeSize']} bytes, sha256 {config['CodeSha256']})")
+        print(f"  arn: {config['FunctionArn']}")
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    logs = _client(args, "logs")
+    group = args.name if args.name.startswith("/") else f"/aws/lambda/{args.name}"
+    start = int((time.time() - args.since) * 1000) if args.since else 0
+    seen: set[str] = set()
+    token = None
+    while True:
+        params = {"logGroupName": group, "startTime": start}
+        if token:
+            params["nextToken"] = token
+        try:
+            page = logs.filter_log_events(**params)
+        except logs.exceptions.ResourceNotFoundException:
+            if not args.follow:
+                print(f"lamina: no logs for {args.name} yet", file=sys.stderr)
+                return 1
+            page = {"events": []}
+        for event in page["events"]:
+            if event["eventId"] in seen:
+                continue
+            seen.add(event["eventId"])
+            if args.json:
+                print(json.dumps(event))
+            else:
+                stamp = time.strftime("%H:%M:%S", time.gmtime(event["timestamp"] / 1000))
+                print(f"{stamp} {event['message']}")
+        token = page.get("nextToken")
+        if token:
+            continue
+        if not args.follow:
+            return 0
+        sys.stdout.flush()
+        if page["events"]:
+            start = page["events"][-1]["timestamp"]
+        time.sleep(1.0)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="lamina", description="Lamina: AWS Lambda on your own machines.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    def server_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", help="address to listen on (LAMINA_HOST, default 127.0.0.1)")
+        p.add_argument("--port", type=int, help="port (LAMINA_PORT, default 4566)")
+        p.add_argument("--data-dir", help="where state lives (LAMINA_DATA_DIR, default ./.lamina)")
+
+    def client_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--endpoint", help=f"server URL (LAMINA_ENDPOINT, default {DEFAULT_ENDPOINT})")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = commands.add_parser("serve", help="run the server")
+    server_flags(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = commands.add_parser("up", help="run the server with the example app deployed")
+    server_flags(p)
+    p.add_argument("--examples", default="examples", help="folder of example apps (default ./examples)")
+    p.set_defaults(func=cmd_up)
+
+    p = commands.add_parser("invoke", help="invoke a function")
+    client_flags(p)
+    p.add_argument("name")
+    p.add_argument("payload", nargs="?", help="JSON payload, @file, or - for stdin (default {})")
+    p.add_argument("--qualifier", help="version or alias")
+    p.add_argument("--async", dest="async_", action="store_true", help="InvocationType=Event")
+    p.add_argument("--tail", action="store_true", help="print the last 4 KB of the log to stderr")
+    p.set_defaults(func=cmd_invoke)
+
+    p = commands.add_parser("ls", help="list functions")
+    client_flags(p)
+    p.set_defaults(func=cmd_ls)
+
+    p = commands.add_parser("deploy-function", help="zip a folder and create or update a function")
+    client_flags(p)
+    p.add_argument("directory")
+    p.add_argument("--name", required=True)
+    p.add_argument("--handler", required=True, help="module.function, e.g. app.handler")
+    p.add_argument("--runtime", default="python3.12")
+    p.add_argument("--memory", type=int, help="MemorySize in MB")
+    p.add_argument("--timeout", type=int, help="Timeout in seconds")
+    p.add_argument("--env", action="append", metavar="KEY=VALUE", help="environment variable (repeatable)")
+    p.set_defaults(func=cmd_deploy_function)
+
+    p = commands.add_parser("logs", help="print a function's logs")
+    client_flags(p)
+    p.add_argument("name", help="function name or log group name")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    p.add_argument("--since", type=float, help="only the last N seconds")
+    p.set_defaults(func=cmd_logs)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # a client error: one clear line, not a traceback
+        from botocore.exceptions import ClientError, EndpointConnectionError
+
+        if isinstance(error, EndpointConnectionError):
+            print(f"lamina: cannot reach the server: {error}", file=sys.stderr)
+            return 1
+        if isinstance(error, ClientError):
+            info = error.response.get("Error", {})
+            print(f"lamina: {info.get('Code')}: {info.get('Message')}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

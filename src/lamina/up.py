@@ -1,0 +1,128 @@
+"""`lamina up`: start the server, deploy the example apps, say how to call them, keep serving.
+
+Each folder under examples/ holds a SAM template. Until the deploy/ package lands (SAM
+expanded by aws-sam-translator), `up` reads the AWS::Serverless::Function resources of
+those templates directly: FunctionName, CodeUri, Handler, Runtime, MemorySize, Timeout,
+Environment.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import yaml
+
+from .config import Settings
+
+
+class _SamLoader(yaml.SafeLoader):
+    """SafeLoader that tolerates CloudFormation's short-form tags (!Ref, !Sub, ...)."""
+
+
+def _any_tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)
+
+
+_SamLoader.add_multi_constructor("!", _any_tag)
+
+
+def example_functions(examples_dir: str) -> list[dict]:
+    found = []
+    if not os.path.isdir(examples_dir):
+        return found
+    for app in sorted(os.listdir(examples_dir)):
+        template_path = os.path.join(examples_dir, app, "template.yaml")
+        if not os.path.exists(template_path):
+            continue
+        with open(template_path) as handle:
+            template = yaml.load(handle, Loader=_SamLoader) or {}
+        globals_ = (template.get("Globals") or {}).get("Function") or {}
+        for logical_id, resource in (template.get("Resources") or {}).items():
+            if resource.get("Type") != "AWS::Serverless::Function":
+                continue
+            props = dict(globals_, **(resource.get("Properties") or {}))
+            found.append({
+                "name": props.get("FunctionName") or f"{app}-{logical_id}",
+                "directory": os.path.join(examples_dir, app, props.get("CodeUri") or "."),
+                "handler": props["Handler"],
+                "runtime": props.get("Runtime", "python3.12"),
+                "memory": props.get("MemorySize"),
+                "timeout": props.get("Timeout"),
+                "env": (props.get("Environment") or {}).get("Variables"),
+            })
+    return found
+
+
+def _wait_healthy(url: str, seconds: float = 30.0) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_lamina/health", timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def up(settings: Settings, examples_dir: str) -> int:
+    from .cli import _client, deploy_function
+    import argparse
+
+    url = settings.endpoint_url
+    command = [sys.executable, "-m", "lamina.cli", "serve", "--host", settings.host, "--port", str(settings.port),
+               "--data-dir", settings.data_dir]
+    server = subprocess.Popen(command)
+    try:
+        if not _wait_healthy(url):
+            print(f"lamina: the server did not come up on {url}", file=sys.stderr)
+            return 1
+        client = _client(argparse.Namespace(endpoint=url))
+        deployed = []
+        for function in example_functions(examples_dir):
+            action, config = deploy_function(
+                client, function["directory"], function["name"], function["handler"], function["runtime"],
+                function["memory"], function["timeout"], function["env"],
+            )
+            deployed.append(config["FunctionName"])
+            print(f"{action} {config['FunctionName']} from {function['directory']}")
+        name = deployed[0] if deployed else "hello"
+        print(f"""
+Lamina is up at {url}  (state in {os.path.abspath(settings.data_dir)}, Ctrl-C to stop)
+
+Call the example function:
+
+  lamina invoke {name} '{{"name": "you"}}'           # .venv/bin/lamina if the venv is not active
+
+  aws --endpoint-url {url} lambda invoke --function-name {name} \\
+      --cli-binary-format raw-in-base64-out --payload '{{"name": "you"}}' /dev/stdout
+
+  python - <<'PY'
+  import boto3, json
+  client = boto3.client("lambda", endpoint_url="{url}", region_name="{settings.region}",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+  print(json.load(client.invoke(FunctionName="{name}", Payload=b'{{"name": "you"}}')["Payload"]))
+  PY
+
+Its logs:   lamina logs {name} --follow
+Functions:  lamina ls
+""", flush=True)
+        return server.wait()
+    except KeyboardInterrupt:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        return 0
+    finally:
+        if server.poll() is None:
+            server.terminate()
