@@ -11,6 +11,8 @@ from .config import Settings
 from .engine.async_queue import AsyncQueue
 from .engine.invoker import Invoker
 from .engine.logsink import LogSink
+from .engine.sandbox.host import SandboxHost
+from .engine.sandbox.launcher import Launcher
 from .gateway import Gateway
 from .protocol.messages import Request, Response
 from .protocol.router import Router
@@ -43,7 +45,9 @@ def build(settings: Settings) -> Lamina:
     store = SQLiteStore(os.path.join(data_dir, "lamina.db"))
     sink = LogSink(store)
     credentials = settings.credentials()
-    invoker = Invoker(sink, settings.endpoint_url, ("test", "test"),
+    # Functions must not see the platform's state: the data dir is hidden inside sandboxes.
+    host = SandboxHost(hide=[data_dir])
+    invoker = Invoker(sink, settings.endpoint_url, ("test", "test"), host, Launcher(),
                       idle_timeout_s=settings.idle_timeout_s, max_instances=settings.max_instances)
     code = CodeStore(os.path.join(data_dir, "code"))
     limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
@@ -56,6 +60,7 @@ def build(settings: Settings) -> Lamina:
 
     async def startup() -> None:
         invoker.start()
+        await invoker.launcher.start()
         recovered = await async_queue.start()
         if recovered:
             log.info("recovered %d queued async invocations", recovered)

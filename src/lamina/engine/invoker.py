@@ -19,7 +19,9 @@ from datetime import datetime, timezone
 from .logsink import LogSink, group_key
 from .pool import Pool
 from .sandbox.environment import sandbox_environment
+from .sandbox.host import SandboxHost
 from .sandbox.instance import InitOutcome, Instance
+from .sandbox.launcher import Launcher
 from .spec import FunctionSpec
 
 TAIL_BYTES = 4096
@@ -81,9 +83,11 @@ def _error(error_type: str, message: str) -> bytes:
 
 
 class Invoker:
-    def __init__(self, sink: LogSink, endpoint_url: str, credentials: tuple[str, str],
-                 idle_timeout_s: float = 300.0, max_instances: int = 1000) -> None:
+    def __init__(self, sink: LogSink, endpoint_url: str, credentials: tuple[str, str], host: SandboxHost,
+                 launcher: Launcher, idle_timeout_s: float = 300.0, max_instances: int = 1000) -> None:
         self.sink = sink
+        self.host = host
+        self.launcher = launcher
         self.endpoint_url = endpoint_url
         self.credentials = credentials
         self.pool = Pool(self._launch, idle_timeout_s=idle_timeout_s, max_instances=max_instances)
@@ -93,6 +97,8 @@ class Invoker:
 
     async def close(self) -> None:
         await self.pool.close()
+        await self.launcher.close()
+        self.host.close()
 
     async def _launch(self, spec: FunctionSpec) -> tuple[Instance, InitOutcome]:
         instance_id = uuid.uuid4().hex
@@ -100,8 +106,10 @@ class Invoker:
         stream = f"{day}/[{spec.version}]{instance_id}"
         await self.sink.ensure_stream(spec.account, spec.region, spec.log_group, stream)
         collector = _Collector(self.sink, group_key(spec.account, spec.region, spec.log_group), stream)
-        env = sandbox_environment(spec, stream, self.endpoint_url, self.credentials)
-        instance = Instance(spec, instance_id, stream, env, collector)
+        placement = self.host.place(spec, opt_dir=None)
+        env = sandbox_environment(spec, stream, self.endpoint_url, self.credentials, task_root=placement.task_root)
+        instance = Instance(spec, instance_id, stream, env, collector, self.launcher, placement,
+                            oom_killed=lambda: self.host.oom_killed(placement))
         instance.collector = collector  # type: ignore[attr-defined]
         collector.listen()  # init output belongs to the first invocation's tail
         outcome = await instance.start()
@@ -134,7 +142,8 @@ class Invoker:
                 "client_context": client_context,
             }
             raw = await instance.invoke(header, payload, spec.timeout_s)
-            result.max_memory_mb = raw.max_memory_mb
+            # The cgroup's peak covers every process of the instance; rusage only the runtime's.
+            result.max_memory_mb = self.host.peak_memory_mb(instance.placement) or raw.max_memory_mb
             if raw.kind == "result":
                 result.payload = raw.payload
                 if len(raw.payload) > MAX_RESPONSE_BYTES:
@@ -159,14 +168,17 @@ class Invoker:
                 result.error_type = "Sandbox.Timedout"
             else:  # the process exited or was killed mid-invocation
                 message = f"Runtime exited with error: {raw.exit_reason}"
-                collector.line(f"RequestId: {request_id} Error: {message}\nRuntime.ExitError")
-                result.payload = _error("Runtime.ExitError", f"RequestId: {request_id} Error: {message}")
+                error_type = "Runtime.OutOfMemory" if raw.out_of_memory else "Runtime.ExitError"
+                collector.line(f"RequestId: {request_id} Error: {message}\n{error_type}")
+                result.payload = _error(error_type, f"RequestId: {request_id} Error: {message}")
                 result.function_error = "Unhandled"
-                result.error_type = "Runtime.ExitError"
+                result.error_type = error_type
             self.pool.release(instance)
         duration = (time.perf_counter() - started) * 1000
         if result.error_type == "Sandbox.Timedout":
             duration = max(duration, spec.timeout_s * 1000.0)
+        if result.error_type == "Runtime.OutOfMemory":
+            result.max_memory_mb = spec.memory_mb
         result.duration_ms = duration
         result.billed_ms = max(1, math.ceil(duration))
         collector.line(f"END RequestId: {request_id}")
@@ -176,7 +188,8 @@ class Invoker:
         )
         if result.init_ms is not None:
             report += f"Init Duration: {result.init_ms:.2f} ms\t"
-        if result.function_error and result.error_type in ("Sandbox.Timedout", "Runtime.ExitError"):
+        if result.function_error and result.error_type in ("Sandbox.Timedout", "Runtime.ExitError",
+                                                           "Runtime.OutOfMemory"):
             report += f"Status: {'timeout' if result.error_type == 'Sandbox.Timedout' else 'error'}"
             if result.error_type != "Sandbox.Timedout":
                 report += f"\tError Type: {result.error_type}"

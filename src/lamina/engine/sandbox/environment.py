@@ -25,6 +25,7 @@ def sandbox_environment(
     credentials: tuple[str, str],
     runtime_api: str = "",
     initialization_type: str = "on-demand",
+    task_root: str | None = None,
 ) -> dict[str, str]:
     python_dir = os.path.dirname(sys.executable)
     python_paths = [f"{d}/python" for d in spec.layer_dirs]
@@ -48,7 +49,7 @@ def sandbox_environment(
         "AWS_ACCESS_KEY_ID": credentials[0],
         "AWS_SECRET_ACCESS_KEY": credentials[1],
         "AWS_ENDPOINT_URL": endpoint_url,
-        "LAMBDA_TASK_ROOT": spec.code_dir,
+        "LAMBDA_TASK_ROOT": task_root or spec.code_dir,
         "LAMBDA_RUNTIME_DIR": os.path.dirname(os.path.abspath(__file__)),
         "PYTHONPATH": ":".join(python_paths),
         "PYTHONDONTWRITEBYTECODE": "1",

@@ -1,4 +1,4 @@
-"""One execution environment: a process running the bootstrap, and its two sockets.
+"""One execution environment: a process forked by the zygote, and its two sockets.
 
 Lifecycle (the only transitions allowed):
 
@@ -8,7 +8,8 @@ Lifecycle (the only transitions allowed):
 
 start() reports the init outcome; an init error leaves the instance DEAD. invoke() runs
 one invocation at a time. After kill() or death every call raises InstanceDead. Killing
-takes the whole process group, so whatever the function spawned goes too.
+takes the whole process group, so whatever the function spawned goes too, and removes
+the instance's cgroups.
 """
 from __future__ import annotations
 
@@ -18,14 +19,15 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from typing import Callable
 
-from . import bootstrap
 from ..spec import FunctionSpec
+from . import bootstrap
+from .cgroups import remove as remove_cgroups
+from .host import Placement
+from .launcher import Launcher
 
 LOG_LINE_LIMIT = 256 * 1024  # CloudWatch's event size; longer lines are split
 MARKER_WAIT_S = 2.0
@@ -54,15 +56,22 @@ class RawResult:
     payload: bytes
     max_memory_mb: int = 0
     exit_reason: str = ""
+    out_of_memory: bool = False
 
 
 LogTarget = Callable[[list[tuple[int, str]]], None]
+OomCheck = Callable[[], bool]
 
 
 class Instance:
     def __init__(self, spec: FunctionSpec, instance_id: str, log_stream: str, env: dict[str, str],
-                 log_target: LogTarget) -> None:
+                 log_target: LogTarget, launcher: Launcher, placement: Placement,
+                 oom_killed: OomCheck = lambda: False, exec_argv: list[str] | None = None) -> None:
         self.spec = spec
+        self.launcher = launcher
+        self.placement = placement
+        self.oom_killed = oom_killed
+        self.exec_argv = exec_argv
         self.id = instance_id
         self.log_stream = log_stream
         self.env = env
@@ -70,8 +79,8 @@ class Instance:
         self.log_target = log_target
         self.last_used = time.monotonic()
         self.invocations = 0
-        self._process: subprocess.Popen | None = None
-        self._control: socket.socket | None = None
+        self._pid: int | None = None
+        self._exit: asyncio.Future | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._log_writer: asyncio.StreamWriter | None = None
@@ -81,7 +90,7 @@ class Instance:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process else None
+        return self._pid
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -89,24 +98,39 @@ class Instance:
         assert self.state is State.NEW
         control_parent, control_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         log_parent, log_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(self.env, _LAMINA_CONTROL_FD=str(control_child.fileno()))
-        loop = asyncio.get_running_loop()
+        message = {
+            "env": self.env,
+            "handler": self.spec.handler,
+            "task_root": self.placement.task_root,
+            "plan": self.placement.plan,
+            "exec": self.exec_argv,
+        }
         try:
-            self._process = await loop.run_in_executor(None, self._spawn, env, control_child, log_child)
+            self._pid = await self.launcher.spawn(message, control_child.fileno(), log_child.fileno())
+        except OSError:
+            control_parent.close()
+            log_parent.close()
+            self.state = State.DEAD
+            remove_cgroups(self.placement.cgroup_dirs)
+            raise
         finally:
             control_child.close()
             log_child.close()
-        self._control = control_parent
+        self._exit = self.launcher.exit_status(self._pid)
         self._reader, self._writer = await asyncio.open_unix_connection(sock=control_parent, limit=1 << 24)
         # Keep the writer: dropping it would close the socket under the function's stdout.
         log_reader, self._log_writer = await asyncio.open_unix_connection(sock=log_parent, limit=1 << 20)
         self._log_task = asyncio.ensure_future(self._read_logs(log_reader))
+        if self.exec_argv:
+            return InitOutcome(0.0, None)  # a custom runtime reports init through the Runtime API
         try:
             kind, header, _ = await self._read_frame()
         except InstanceDead:
+            await self._drain_logs()
+            reason = await self.exit_reason()
             await self.kill()
             return InitOutcome(0.0, {"errorType": "Runtime.ExitError",
-                                     "errorMessage": f"Runtime exited with error: {self._exit_reason()}"})
+                                     "errorMessage": f"Runtime exited with error: {reason}"})
         ready = json.loads(header)
         if ready.get("error"):
             await self._drain_logs()
@@ -115,52 +139,45 @@ class Instance:
         self.state = State.READY
         return InitOutcome(ready["init_ms"], None)
 
-    def _spawn(self, env: dict[str, str], control_child: socket.socket, log_child: socket.socket) -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-s", bootstrap.__file__],
-            env=env,
-            cwd=self.spec.code_dir,
-            stdin=subprocess.DEVNULL,
-            stdout=log_child.fileno(),
-            stderr=log_child.fileno(),
-            pass_fds=(control_child.fileno(),),
-            start_new_session=True,  # its own process group, so kill() takes its children too
-            close_fds=True,
-        )
-
     async def kill(self) -> None:
-        if self.state is State.DEAD and self._process is None:
+        if self.state is State.DEAD and self._pid is None:
             return
         self.state = State.DEAD
-        process, self._process = self._process, None
-        if process is not None:
+        pid, self._pid = self._pid, None
+        if pid is not None:
             try:
-                os.killpg(process.pid, signal.SIGKILL)
+                os.killpg(pid, signal.SIGKILL)  # the whole session: whatever the function spawned too
             except (ProcessLookupError, PermissionError):
                 pass
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, process.wait)
-            self._returncode = process.returncode
+            try:
+                await asyncio.wait_for(asyncio.shield(self._exit), 5.0)
+            except asyncio.TimeoutError:
+                pass
+            self.launcher.forget(pid)
         if self._writer is not None:
             self._writer.close()
         if self._log_writer is not None:
             self._log_writer.close()
         if self._log_task is not None:
             self._log_task.cancel()
+        remove_cgroups(self.placement.cgroup_dirs)
 
-    def _exit_reason(self) -> str:
-        process = self._process
-        code = process.poll() if process else getattr(self, "_returncode", None)
-        if code is None and process is not None:
-            try:
-                code = process.wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                return "unknown"
+    async def exit_reason(self) -> str:
+        """How the process ended, in the words of Lambda's Runtime.ExitError."""
+        try:
+            code = await asyncio.wait_for(asyncio.shield(self._exit), 2.0)
+        except asyncio.TimeoutError:
+            return "unknown"
         if code is None:
             return "unknown"
         if code < 0:
             name = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGTERM: "terminated",
-                    signal.SIGABRT: "aborted"}.get(-code, signal.Signals(-code).name.lower())
+                    signal.SIGABRT: "aborted"}.get(-code)
+            if name is None:
+                try:
+                    name = signal.Signals(-code).name.lower()
+                except ValueError:
+                    name = str(-code)
             return f"signal: {name}"
         return f"exit status {code}"
 
@@ -182,10 +199,11 @@ class Instance:
             return RawResult("timeout", b"")
         except InstanceDead:
             await self._drain_logs()
-            reason = self._exit_reason()
+            reason = await self.exit_reason()
+            oom = self.oom_killed()
             await self.kill()
             self._markers.pop(request_id, None)
-            return RawResult("exit", b"", exit_reason=reason)
+            return RawResult("exit", b"", exit_reason=reason, out_of_memory=oom)
         try:
             await asyncio.wait_for(marker.wait(), MARKER_WAIT_S)
         except asyncio.TimeoutError:

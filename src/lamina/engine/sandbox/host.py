@@ -1,0 +1,119 @@
+"""What this host lets a sandbox be, decided once, and the per-instance plan built from it.
+
+As root on Linux with namespaces and cgroups: full isolation (see isolation.py). Otherwise
+rlimits only, and a warning in the log, once. `LAMINA_ISOLATION=0` turns isolation off
+(for debugging); `LAMINA_ISOLATION=1` makes missing isolation an error.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from ..spec import FunctionSpec
+from .cgroups import Cgroups
+
+log = logging.getLogger("lamina.sandbox")
+
+SANDBOX_UID = 65534  # nobody
+SANDBOX_GID = 65534
+TASK_ROOT = "/var/task"
+
+
+def _namespaces_work() -> bool:
+    """Probe once: can we unshare mount+PID namespaces and mount a fresh /proc?"""
+    probe = (
+        "import sys; sys.path.insert(0, %r); import isolation as i, os;"
+        "i.unshare(i.CLONE_NEWNS | i.CLONE_NEWPID | i.CLONE_NEWIPC | i.CLONE_NEWUTS);"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    i.mount(None, '/', None, i.MS_REC | i.MS_PRIVATE); i.mount('proc', '/proc', 'proc', 0); os._exit(0)\n"
+        "_, status = os.waitpid(pid, 0); sys.exit(os.waitstatus_to_exitcode(status))"
+    ) % os.path.dirname(os.path.abspath(__file__))
+    try:
+        return subprocess.run([sys.executable, "-c", probe], timeout=10, capture_output=True).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@dataclass
+class Placement:
+    plan: dict
+    cgroup_dirs: list[str]
+    task_root: str
+    opt_dir: str | None
+
+
+class SandboxHost:
+    def __init__(self, hide: list[str] | None = None) -> None:
+        wanted = os.environ.get("LAMINA_ISOLATION", "auto")
+        self.hide = [os.path.abspath(p) for p in (hide or [])]
+        self.isolated = False
+        self.cgroups: Cgroups | None = None
+        if wanted == "0":
+            log.warning("sandbox isolation is off (LAMINA_ISOLATION=0): functions run as plain processes")
+            return
+        reason = None
+        if sys.platform != "linux":
+            reason = "not Linux"
+        elif os.geteuid() != 0:
+            reason = "not running as root"
+        elif not _namespaces_work():
+            reason = "namespaces are not available"
+        if reason is None:
+            self.cgroups = Cgroups()
+            if not self.cgroups.available:
+                reason = "no usable cgroup hierarchy"
+        if reason is not None:
+            if wanted == "1":
+                raise RuntimeError(f"LAMINA_ISOLATION=1 but sandboxes cannot be isolated: {reason}")
+            log.warning("sandboxes run without namespaces and cgroups (%s): memory, file size and "
+                        "process limits fall back to rlimits", reason)
+            self.cgroups = None
+            return
+        os.makedirs(TASK_ROOT, exist_ok=True)
+        self.isolated = True
+        # The interpreter itself must stay visible inside.
+        prefix = os.path.realpath(sys.prefix)
+        self.hide = [p for p in self.hide if not prefix.startswith(os.path.realpath(p))]
+
+    def place(self, spec: FunctionSpec, opt_dir: str | None) -> Placement:
+        rlimits = {"RLIMIT_CORE": (0, 0)}
+        if not self.isolated:
+            data = (spec.memory_mb + 64) * 1024 * 1024
+            rlimits["RLIMIT_DATA"] = (data, data)
+            size = spec.ephemeral_mb * 1024 * 1024
+            rlimits["RLIMIT_FSIZE"] = (size, size)
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            rlimits["RLIMIT_NOFILE"] = (min(1024, hard if hard > 0 else 1024), hard)
+            return Placement({"rlimits": rlimits}, [], spec.code_dir, opt_dir)
+        procs, late, dirs = self.cgroups.create(spec.memory_mb)
+        rlimits["RLIMIT_NOFILE"] = (1024, 1024)
+        plan = {
+            "cgroup_procs": procs,
+            "cgroup_procs_late": late,
+            "namespaces": True,
+            "code_dir": spec.code_dir,
+            "opt_dir": opt_dir,
+            "tmp_mb": spec.ephemeral_mb,
+            "hide": self.hide,
+            "hide_late": ["/sys/fs/cgroup"],
+            "hostname": "169.254.100.1",
+            "uid": SANDBOX_UID,
+            "gid": SANDBOX_GID,
+            "rlimits": rlimits,
+        }
+        return Placement(plan, dirs, TASK_ROOT, "/opt" if opt_dir else None)
+
+    def peak_memory_mb(self, placement: Placement) -> int:
+        return self.cgroups.peak_memory_mb(placement.cgroup_dirs) if self.cgroups and placement.cgroup_dirs else 0
+
+    def oom_killed(self, placement: Placement) -> bool:
+        return bool(self.cgroups and placement.cgroup_dirs and self.cgroups.oom_killed(placement.cgroup_dirs))
+
+    def close(self) -> None:
+        if self.cgroups is not None:
+            self.cgroups.close()

@@ -1,0 +1,178 @@
+"""Entering a sandbox's isolation, from inside the freshly forked instance process.
+
+Runs in the zygote's child, before any function code: standard library only (ctypes for
+the syscalls Python 3.11 does not wrap). The engine computes a plan (a plain dict, see
+Plan below) and the child carries it out:
+
+  as root on Linux                          otherwise (a warning is logged once, by the engine)
+  - join the instance's cgroups (memory      - rlimits: data segment ~ MemorySize,
+    = MemorySize, pids, cpu ~ memory)          file size ~ EphemeralStorage, no core files
+  - unshare mount, PID, IPC, UTS namespaces
+  - fork: the grandchild is PID 1 of the new PID namespace; this process stays outside,
+    waits for it and exits the way it exited
+  - private mounts: code read-only at /var/task, layers at /opt, a size-limited /tmp,
+    the platform's data dir hidden, a fresh /proc
+  - drop to an unprivileged uid/gid, no supplementary groups, no_new_privs
+
+Plan keys: cgroup_procs (cgroup.procs files to join first), cgroup_procs_late (to join
+once set up: the CPU share), namespaces (bool), code_dir,
+opt_dir (or None), tmp_mb, hide (paths to cover with an empty read-only tmpfs),
+hide_late (hidden once the cgroups are joined), hostname, uid, gid, rlimits
+({name: (soft, hard)}).
+"""
+import ctypes
+import ctypes.util
+import os
+import signal
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_PDEATHSIG = 1
+
+_libc = None
+
+
+def _c():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return _libc
+
+
+def _check(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def mount(source, target, fstype, flags, data=None):
+    _check(
+        _c().mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
+        f"mount {target}",
+    )
+
+
+def unshare(flags):
+    _check(_c().unshare(ctypes.c_int(flags)), "unshare")
+
+
+def prctl(option, value):
+    _check(_c().prctl(ctypes.c_int(option), ctypes.c_ulong(value), 0, 0, 0), "prctl")
+
+
+def sethostname(name):
+    raw = name.encode()
+    _check(_c().sethostname(raw, ctypes.c_size_t(len(raw))), "sethostname")
+
+
+def _bind(source, target, readonly):
+    mount(source, target, None, MS_BIND | MS_REC)
+    if readonly:
+        mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _relay_exit(child_pid):
+    """The process outside the PID namespace: wait for PID 1 and exit as it did."""
+    while True:
+        try:
+            _, status = os.waitpid(child_pid, 0)
+            break
+        except ChildProcessError:
+            os._exit(1)
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):  # those two cannot be caught anyway
+            signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def apply_rlimits(limits):
+    import resource
+
+    for name, (soft, hard) in (limits or {}).items():
+        try:
+            resource.setrlimit(getattr(resource, name), (soft, hard))
+        except (ValueError, OSError, AttributeError):
+            pass
+
+
+def enter(plan, keep_fds):
+    """Carry out the plan in this (forked, still root or not) process. Returns in the process
+    that will run the function; any intermediate process never returns."""
+    # Memory and pids limits hold from the start; the CPU share is joined last, so that
+    # setting up the sandbox is not billed to the function's small CPU quota.
+    for procs in plan.get("cgroup_procs") or ():
+        with open(procs, "w") as handle:
+            handle.write(str(os.getpid()))
+    late = plan.get("cgroup_procs_late") or ()
+
+    if plan.get("namespaces"):
+        unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
+        child = os.fork()
+        if child:
+            # Only PID 1 may hold the instance's sockets: when it dies, the engine sees EOF.
+            for fd in keep_fds:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            _relay_exit(child)
+        # From here on: PID 1 of the new namespace. Die with the relay, whatever happens.
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        mount(None, "/", None, MS_REC | MS_PRIVATE)
+        _bind(plan["code_dir"], "/var/task", readonly=True)
+        if plan.get("opt_dir"):
+            _bind(plan["opt_dir"], "/opt", readonly=True)
+        else:
+            mount("tmpfs", "/opt", "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=755")
+        for path in plan.get("hide") or ():
+            if os.path.isdir(path):
+                mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=755")
+        mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(plan.get('tmp_mb', 512))}m,mode=1777")
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        if plan.get("hostname"):
+            sethostname(plan["hostname"])
+        os.chdir("/var/task")
+
+    for procs in late:
+        with open(procs, "w") as handle:
+            handle.write(str(os.getpid()))  # read in our own PID namespace: 1 means us
+    if plan.get("namespaces"):
+        # Only now: the cgroup files were needed above.
+        for path in plan.get("hide_late") or ():
+            if os.path.isdir(path):
+                mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=755")
+
+    apply_rlimits(plan.get("rlimits"))
+    uid, gid = plan.get("uid"), plan.get("gid")
+    if gid is not None and os.getegid() == 0:
+        os.setgroups([])
+        os.setgid(gid)
+    if uid is not None and os.geteuid() == 0:
+        os.setuid(uid)
+    try:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+    except OSError:
+        pass

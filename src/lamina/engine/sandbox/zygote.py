@@ -1,0 +1,169 @@
+"""The zygote: a warm, single-threaded Python that forks sandbox instances on request.
+
+Started once per runtime by the engine (launcher.py) with one SOCK_SEQPACKET socket on
+fd _LAMINA_ZYGOTE_FD. It imports the bootstrap, the isolation code and the standard
+modules most handlers use, then waits. Messages are JSON, one per packet:
+
+  engine -> zygote  {"op": "spawn", "id", "env", "handler", "task_root", "plan",
+                     "exec": [argv] or null}  with two fds: control socket, log socket
+  zygote -> engine  {"op": "ready", "pid"} once;
+                    {"op": "spawned", "id", "pid"} or {"op": "failed", "id", "error"};
+                    {"op": "exit", "pid", "status"} when a child ends
+                    (status: exit code, or -signal number)
+
+A spawned child: new session, stdout/stderr to the log socket, isolation entered,
+the function's environment, then either the Python bootstrap's serve() or exec of a
+custom runtime's bootstrap. Standard library only: this file runs inside sandboxes.
+"""
+import importlib.util
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAX_MESSAGE = 1 << 20
+
+# Modules a typical handler imports, loaded once here so every fork has them for free.
+PRELOAD = (
+    "json", "logging", "traceback", "importlib", "resource", "ctypes", "ctypes.util", "datetime",
+    "decimal", "uuid", "base64", "hashlib", "hmac", "urllib.parse", "collections", "re", "typing",
+    "dataclasses", "enum", "functools", "itertools", "random", "string", "struct", "time", "math",
+    "copy", "io", "tempfile", "threading", "contextlib", "inspect",
+)
+
+
+def _private_module(name, filename):
+    """Load a sibling under a private name: a function's own `bootstrap.py` or
+    `isolation.py` must still be importable under its own name."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, filename))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _preload():
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+
+
+def _child(message, control_fd, log_fd, channel, bootstrap, isolation):
+    """In the forked child: never returns."""
+    status = 0
+    try:
+        channel.close()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        isolation.enter(message.get("plan") or {}, keep_fds=[control_fd, 1, 2])
+        os.environ.clear()
+        os.environ.update(message["env"])
+        argv = message.get("exec")
+        if argv:
+            os.close(control_fd)
+            os.execve(argv[0], argv, message["env"])
+        control = socket.socket(fileno=control_fd)
+        bootstrap.serve(control, message["handler"], message["task_root"])
+    except SystemExit as error:
+        status = error.code if isinstance(error.code, int) else 1
+    except BaseException as error:  # report why this instance could not start, then go
+        try:
+            os.write(2, f"Lamina sandbox failed to start: {type(error).__name__}: {error}\n".encode())
+        except OSError:
+            pass
+        status = 127
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:
+            pass
+        os._exit(status)
+
+
+def main():
+    channel = socket.socket(fileno=int(os.environ.pop("_LAMINA_ZYGOTE_FD")))
+    channel.setblocking(True)
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
+    bootstrap = _private_module("_lamina_bootstrap", "bootstrap.py")
+    isolation = _private_module("_lamina_isolation", "isolation.py")
+    _preload()
+
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server; it stops us
+
+    selector = selectors.DefaultSelector()
+    selector.register(channel, selectors.EVENT_READ, "channel")
+    selector.register(wake_read, selectors.EVENT_READ, "signal")
+
+    def send(document):
+        channel.sendall(json.dumps(document).encode())
+
+    send({"op": "ready", "pid": os.getpid()})
+    while True:
+        for key, _ in selector.select():
+            if key.data == "signal":
+                try:
+                    os.read(wake_read, 4096)
+                except BlockingIOError:
+                    pass
+                _reap(send)
+                continue
+            try:
+                data, fds, _, _ = socket.recv_fds(channel, MAX_MESSAGE, 4)
+            except OSError:
+                return
+            if not data:
+                return  # the engine went away: so do we
+            message = json.loads(data)
+            if message.get("op") != "spawn" or len(fds) != 2:
+                for fd in fds:
+                    os.close(fd)
+                continue
+            control_fd, log_fd = fds
+            try:
+                pid = os.fork()
+            except OSError as error:
+                os.close(control_fd)
+                os.close(log_fd)
+                send({"op": "failed", "id": message["id"], "error": str(error)})
+                continue
+            if pid == 0:
+                _child(message, control_fd, log_fd, channel, bootstrap, isolation)
+            os.close(control_fd)
+            os.close(log_fd)
+            send({"op": "spawned", "id": message["id"], "pid": pid})
+        _reap(send)
+
+
+def _reap(send):
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        send({"op": "exit", "pid": pid, "status": os.waitstatus_to_exitcode(status)})
+
+
+if __name__ == "__main__":
+    main()
