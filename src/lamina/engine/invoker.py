@@ -106,8 +106,9 @@ class Invoker:
         stream = f"{day}/[{spec.version}]{instance_id}"
         await self.sink.ensure_stream(spec.account, spec.region, spec.log_group, stream)
         collector = _Collector(self.sink, group_key(spec.account, spec.region, spec.log_group), stream)
-        placement = self.host.place(spec, opt_dir=None)
-        env = sandbox_environment(spec, stream, self.endpoint_url, self.credentials, task_root=placement.task_root)
+        placement = self.host.place(spec, opt_dir=spec.opt_dir)
+        env = sandbox_environment(spec, stream, self.endpoint_url, self.credentials,
+                                  task_root=placement.task_root, opt_dir=placement.opt_dir)
         instance = Instance(spec, instance_id, stream, env, collector, self.launcher, placement,
                             oom_killed=lambda: self.host.oom_killed(placement))
         instance.collector = collector  # type: ignore[attr-defined]

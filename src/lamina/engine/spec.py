@@ -22,7 +22,7 @@ class FunctionSpec:
     timeout_s: int
     code_dir: str
     environment: dict[str, str] = field(default_factory=dict)
-    layer_dirs: tuple[str, ...] = ()
+    opt_dir: str | None = None  # the function's layers, merged: mounted at /opt
     ephemeral_mb: int = 512
     log_group: str = ""
     log_format: str = "Text"

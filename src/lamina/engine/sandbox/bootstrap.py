@@ -206,8 +206,12 @@ def serve(control, handler_spec, task_root):
     """Init, report READY, then answer INVOKE frames until the engine hangs up."""
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
-    if task_root not in sys.path:
-        sys.path.insert(0, task_root)
+    # sys.path as on AWS: the code, then the layers' python dirs, then the runtime's own.
+    opt = os.environ.pop("_LAMINA_OPT", "/opt")
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    for path in reversed([task_root, f"{opt}/python/lib/{version}/site-packages", f"{opt}/python"]):
+        if path not in sys.path:
+            sys.path.insert(0, path)
     try:
         os.chdir(task_root)
     except OSError:

@@ -26,9 +26,9 @@ def sandbox_environment(
     runtime_api: str = "",
     initialization_type: str = "on-demand",
     task_root: str | None = None,
+    opt_dir: str | None = None,
 ) -> dict[str, str]:
     python_dir = os.path.dirname(sys.executable)
-    python_paths = [f"{d}/python" for d in spec.layer_dirs]
     env = {
         # The function's own variables first: everything below is Lambda's and wins.
         **spec.environment,
@@ -51,13 +51,12 @@ def sandbox_environment(
         "AWS_ENDPOINT_URL": endpoint_url,
         "LAMBDA_TASK_ROOT": task_root or spec.code_dir,
         "LAMBDA_RUNTIME_DIR": os.path.dirname(os.path.abspath(__file__)),
-        "PYTHONPATH": ":".join(python_paths),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     if runtime_api:
         env["AWS_LAMBDA_RUNTIME_API"] = runtime_api
-    if not env["PYTHONPATH"]:
-        del env["PYTHONPATH"]
+    if opt_dir:
+        env["_LAMINA_OPT"] = opt_dir  # the bootstrap puts its python/ dirs on sys.path
     if "HOME" not in env:
         env["HOME"] = "/tmp"
     return env

@@ -4,6 +4,7 @@
     versions.py   PublishVersion, ListVersionsByFunction
     aliases.py    Create/Get/Update/Delete/ListAliases
     invoke.py     Invoke, InvokeAsync, and running queued async events
+    layers.py     PublishLayerVersion & co, and resolving a function's layers
     tags.py       Tag/Untag/ListTags
     account.py    GetAccountSettings
     state.py      the records, their store layout, and shared lookups
@@ -17,12 +18,13 @@ from .account import AccountApi
 from .aliases import AliasesApi
 from .functions import FunctionsApi
 from .invoke import InvokeApi
+from .layers import LayersApi
 from .state import LambdaState
 from .tags import TagsApi
 from .versions import VersionsApi
 
 
-class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, TagsApi, AccountApi):
+class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, LayersApi, TagsApi, AccountApi):
     service_name = "lambda"
 
     def __init__(self, state: LambdaState) -> None:

@@ -89,20 +89,47 @@ class CodeStore:
             self._extracting.pop(sha_hex, None)
         return target
 
+    async def merged(self, shas: list[str]) -> str:
+        """Several packages extracted over each other in order (a function's layers)."""
+        name = "layers-" + hashlib.sha256(":".join(shas).encode()).hexdigest()[:32]
+        target = os.path.join(self.root, name)
+        if os.path.isdir(target):
+            return target
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._extract_many, shas, target)
+        return target
+
+    def _extract_many(self, shas: list[str], target: str) -> None:
+        if os.path.isdir(target):
+            return
+        temp = tempfile.mkdtemp(dir=self.root, prefix=".layers-")
+        try:
+            for sha_hex in shas:
+                self._unpack(sha_hex, temp)
+            os.chmod(temp, 0o755)
+            os.replace(temp, target)
+        except OSError:
+            shutil.rmtree(temp, ignore_errors=True)
+            if not os.path.isdir(target):
+                raise
+
+    def _unpack(self, sha_hex: str, into: str) -> None:
+        with zipfile.ZipFile(self.zip_path(sha_hex)) as archive:
+            for info in archive.infolist():
+                extracted = archive.extract(info, into)  # extract() strips "..", absolute paths
+                mode = (info.external_attr >> 16) & 0o777
+                if mode and not info.is_dir():
+                    os.chmod(extracted, mode | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        for folder, dirs, _ in os.walk(into):
+            for name in dirs:
+                os.chmod(os.path.join(folder, name), 0o755)
+
     def _extract(self, sha_hex: str, target: str) -> None:
         if os.path.isdir(target):
             return
         temp = tempfile.mkdtemp(dir=self.root, prefix=f".{sha_hex[:12]}-")
         try:
-            with zipfile.ZipFile(self.zip_path(sha_hex)) as archive:
-                for info in archive.infolist():
-                    extracted = archive.extract(info, temp)  # extract() strips "..", absolute paths
-                    mode = (info.external_attr >> 16) & 0o777
-                    if mode and not info.is_dir():
-                        os.chmod(extracted, mode | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-            for folder, dirs, _ in os.walk(temp):
-                for name in dirs:
-                    os.chmod(os.path.join(folder, name), 0o755)
+            self._unpack(sha_hex, temp)
             os.chmod(temp, 0o755)
             os.replace(temp, target)
         except BaseException:

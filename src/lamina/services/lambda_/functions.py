@@ -15,6 +15,9 @@ from .state import LATEST, PYTHON_RUNTIMES, LambdaState, new_revision, now_iso, 
 
 MAX_TIMEOUT_S = 900
 ENV_LIMIT_BYTES = 4096
+# Newer models give DeleteFunction a StatusCode output (202 while a durable function drains);
+# without it the serializer falls back to the model's 200, but AWS answers a delete with 204.
+_DELETED = {"StatusCode": 204}
 SUPPORTED_RUNTIMES = PYTHON_RUNTIMES
 
 
@@ -60,14 +63,6 @@ def _check_environment(environment: dict | None) -> None:
 def _check_ephemeral(storage: dict | None) -> None:
     if storage and not 512 <= storage.get("Size", 512) <= 10240:
         raise invalid_parameter("EphemeralStorage Size must be between 512 and 10240 MB.")
-
-
-def _layers(arns: list[str] | None) -> list[dict] | None:
-    if arns is None:
-        return None
-    if len(arns) > 5:
-        raise invalid_parameter("Cannot reference more than 5 layers.")
-    return [{"Arn": arn, "CodeSize": 0} for arn in arns]
 
 
 class FunctionsApi:
@@ -119,7 +114,7 @@ class FunctionsApi:
             if params.get("Environment") else None,
             "TracingConfig": {"Mode": (params.get("TracingConfig") or {}).get("Mode", "PassThrough")},
             "RevisionId": new_revision(),
-            "Layers": _layers(params.get("Layers")),
+            "Layers": await self.resolve_layers(params.get("Layers"), ctx),  # type: ignore[attr-defined]
             "State": "Active",
             "LastUpdateStatus": "Successful",
             "PackageType": package_type,
@@ -149,6 +144,9 @@ class FunctionsApi:
         if params.get("Publish"):
             version_doc, ops_publish = self._publish(ref, doc, description=None)
             ops.extend(ops_publish)
+            # AWS answers with version 1's configuration (under the unqualified ARN). $LATEST's
+            # config captured above is stale anyway: publishing gave $LATEST a new RevisionId.
+            result = dict(version_doc["config"], FunctionArn=arn)
         await self.state.write(ops)
         return result
 
@@ -244,12 +242,16 @@ class FunctionsApi:
             config["Architectures"] = params["Architectures"]
         doc = dict(function, config=config, code={"sha": code.sha256_hex, "size": code.size})
         ops = [Put("function", ref.key, doc)]
+        result = config
         if params.get("Publish"):
-            _, publish_ops = self._publish(ref, doc, description=None)
+            version_doc, publish_ops = self._publish(ref, doc, description=None)
             ops.extend(publish_ops)
+            # AWS answers with the new version's configuration; `config` would carry a RevisionId
+            # that publishing has already replaced on $LATEST.
+            result = version_doc["config"]
         await self.state.write(ops)
-        await self.state.retire(ref, keep_revision=config["RevisionId"])
-        return config
+        await self.state.retire(ref, keep_revision=doc["config"]["RevisionId"])
+        return result
 
     async def update_function_configuration(self, params: dict, ctx: RequestContext) -> dict:
         ref = self._ref(params, ctx)
@@ -267,7 +269,7 @@ class FunctionsApi:
         if "Environment" in params:
             config["Environment"] = {"Variables": (params["Environment"] or {}).get("Variables") or {}}
         if "Layers" in params:
-            config["Layers"] = _layers(params["Layers"])
+            config["Layers"] = await self.resolve_layers(params["Layers"], ctx)  # type: ignore[attr-defined]
             if not config["Layers"]:
                 del config["Layers"]
         if "DeadLetterConfig" in params:
@@ -305,7 +307,7 @@ class FunctionsApi:
                 raise conflict(f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]")
             await self.state.write([Delete("function_version", version_key(ref.key, ref.qualifier))])
             await self.state.invoker.pool.retire(f"{ref.arn}:{ref.qualifier}#")
-            return {}
+            return dict(_DELETED)
         if ref.qualifier == LATEST:
             raise invalid_parameter("$LATEST version cannot be deleted without deleting the function.")
         await self.state.write([
@@ -314,4 +316,4 @@ class FunctionsApi:
             DeletePrefix("function_alias", ref.key + ":"),
         ])
         await self.state.retire_all(ref)
-        return {}
+        return dict(_DELETED)

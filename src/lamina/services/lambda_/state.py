@@ -148,6 +148,8 @@ class LambdaState:
         arn = config["FunctionArn"] if version == LATEST else config["FunctionArn"].rsplit(":", 1)[0]
         _, _, _, region, account, _, name = arn.split(":")[:7]
         code_dir = await self.code.directory(record["code"]["sha"])
+        layer_shas = [layer["code_sha"] for layer in config.get("Layers") or () if layer.get("code_sha")]
+        opt_dir = await self.code.merged(layer_shas) if layer_shas else None
         logging_config = config.get("LoggingConfig") or {}
         return FunctionSpec(
             account=account,
@@ -161,6 +163,7 @@ class LambdaState:
             memory_mb=config.get("MemorySize", 128),
             timeout_s=config.get("Timeout", 3),
             code_dir=code_dir,
+            opt_dir=opt_dir,
             environment=dict((config.get("Environment") or {}).get("Variables") or {}),
             ephemeral_mb=(config.get("EphemeralStorage") or {}).get("Size", 512),
             log_group=logging_config.get("LogGroup") or f"/aws/lambda/{name}",
