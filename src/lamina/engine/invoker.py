@@ -21,7 +21,10 @@ from .pool import Pool
 from .sandbox.environment import sandbox_environment
 from .sandbox.host import SandboxHost
 from .sandbox.instance import InitOutcome, Instance
+from .sandbox.cgroups import remove as remove_cgroups
+from .sandbox.custom import CustomRuntimeInstance
 from .sandbox.launcher import Launcher
+from .sandbox.runtime_api import RuntimeApi
 from .spec import FunctionSpec
 
 TAIL_BYTES = 4096
@@ -41,6 +44,20 @@ class InvocationResult:
     max_memory_mb: int = 0
     error_type: str | None = None
     timings: dict = field(default_factory=dict)
+
+
+class _NoBootstrap:
+    """Stands in for an instance that could not even be started: already dead."""
+
+    def __init__(self, spec: FunctionSpec, placement) -> None:
+        from .sandbox.instance import State
+
+        self.spec = spec
+        self.placement = placement
+        self.state = State.DEAD
+
+    async def kill(self) -> None:
+        pass
 
 
 class _Collector:
@@ -107,14 +124,45 @@ class Invoker:
         await self.sink.ensure_stream(spec.account, spec.region, spec.log_group, stream)
         collector = _Collector(self.sink, group_key(spec.account, spec.region, spec.log_group), stream)
         placement = self.host.place(spec, opt_dir=spec.opt_dir)
-        env = sandbox_environment(spec, stream, self.endpoint_url, self.credentials,
-                                  task_root=placement.task_root, opt_dir=placement.opt_dir)
-        instance = Instance(spec, instance_id, stream, env, collector, self.launcher, placement,
-                            oom_killed=lambda: self.host.oom_killed(placement))
+        if spec.runtime.startswith("provided"):
+            instance = await self._custom_instance(spec, instance_id, stream, collector, placement)
+            if instance is None:
+                remove_cgroups(placement.cgroup_dirs)
+                dead = _NoBootstrap(spec, placement)
+                dead.collector = collector  # type: ignore[attr-defined]
+                collector.listen()
+                return dead, InitOutcome(0.0, {
+                    "errorType": "Runtime.InvalidEntrypoint",
+                    "errorMessage": "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"})
+        else:
+            env = sandbox_environment(spec, stream, self.endpoint_url, self.credentials,
+                                      task_root=placement.task_root, opt_dir=placement.opt_dir)
+            instance = Instance(spec, instance_id, stream, env, collector, self.launcher, placement,
+                                oom_killed=lambda: self.host.oom_killed(placement))
         instance.collector = collector  # type: ignore[attr-defined]
         collector.listen()  # init output belongs to the first invocation's tail
         outcome = await instance.start()
         return instance, outcome
+
+    async def _custom_instance(self, spec: FunctionSpec, instance_id: str, stream: str, collector: "_Collector",
+                               placement) -> Instance | None:
+        """A provided.* runtime: its `bootstrap` executable, with a Runtime API of its own."""
+        import os
+
+        if os.path.exists(os.path.join(spec.code_dir, "bootstrap")):
+            entry = os.path.join(placement.task_root, "bootstrap")
+        elif spec.opt_dir and os.path.exists(os.path.join(spec.opt_dir, "bootstrap")):
+            entry = os.path.join(placement.opt_dir or spec.opt_dir, "bootstrap")
+        else:
+            return None
+        api = RuntimeApi()
+        address = await api.start()
+        env = sandbox_environment(spec, stream, self.endpoint_url, self.credentials, runtime_api=address,
+                                  task_root=placement.task_root, opt_dir=placement.opt_dir)
+        env.pop("_LAMINA_OPT", None)
+        return CustomRuntimeInstance(spec, instance_id, stream, env, collector, self.launcher, placement,
+                                     oom_killed=lambda: self.host.oom_killed(placement), exec_argv=[entry],
+                                     api=api)
 
     async def invoke(self, spec: FunctionSpec, payload: bytes, *, request_id: str | None = None,
                      invoked_arn: str | None = None, client_context: dict | None = None,

@@ -39,6 +39,34 @@ def _namespaces_work() -> bool:
         return False
 
 
+def _interpreter_dirs() -> list[str]:
+    """The directories the sandboxed interpreter imports from (outermost ones only)."""
+    candidates = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
+    candidates.update(os.path.realpath(p) for p in sys.path if p and os.path.isdir(p))
+    ordered = sorted(candidates)
+    return [p for p in ordered if not any(p.startswith(q.rstrip("/") + "/") for q in ordered if q != p)]
+
+
+def _closed_ancestors(paths: list[str]) -> dict[str, list[str]]:
+    """{the topmost ancestor that others may not search: [paths under it]}.
+
+    The sandbox drops to uid nobody, which cannot walk into such a directory (a pyenv
+    Python under /root, say): isolation.py covers it and binds these paths back."""
+    closed: dict[str, list[str]] = {}
+    for path in paths:
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            ancestor = "/" + "/".join(parts[:depth])
+            try:
+                searchable = os.stat(ancestor).st_mode & 0o001
+            except OSError:
+                break
+            if not searchable:
+                closed.setdefault(ancestor, []).append(path)
+                break
+    return closed
+
+
 @dataclass
 class Placement:
     plan: dict
@@ -79,6 +107,7 @@ class SandboxHost:
         # The interpreter itself must stay visible inside.
         prefix = os.path.realpath(sys.prefix)
         self.hide = [p for p in self.hide if not prefix.startswith(os.path.realpath(p))]
+        self.reachable = _closed_ancestors(_interpreter_dirs())
 
     def place(self, spec: FunctionSpec, opt_dir: str | None) -> Placement:
         rlimits = {"RLIMIT_CORE": (0, 0)}
@@ -98,6 +127,7 @@ class SandboxHost:
             "namespaces": True,
             "code_dir": spec.code_dir,
             "opt_dir": opt_dir,
+            "reachable": self.reachable,
             "tmp_mb": spec.ephemeral_mb,
             "hide": self.hide,
             "hide_late": ["/sys/fs/cgroup"],

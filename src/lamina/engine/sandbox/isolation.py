@@ -16,7 +16,8 @@ Plan below) and the child carries it out:
 
 Plan keys: cgroup_procs (cgroup.procs files to join first), cgroup_procs_late (to join
 once set up: the CPU share), namespaces (bool), code_dir,
-opt_dir (or None), tmp_mb, hide (paths to cover with an empty read-only tmpfs),
+opt_dir (or None), reachable ({closed dir: [dirs under it to keep reachable]}),
+tmp_mb, hide (paths to cover with an empty read-only tmpfs),
 hide_late (hidden once the cgroups are joined), hostname, uid, gid, rlimits
 ({name: (soft, hard)}).
 """
@@ -90,6 +91,24 @@ def _bind(source, target, readonly):
         mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
+def _reopen(reachable):
+    """Keep the interpreter importable for the unprivileged uid when it lives under a
+    directory that uid may not enter (a pyenv Python under /root, 0700): cover that
+    directory with an empty tmpfs and bind back only the directories the runtime needs.
+    `reachable` maps each closed directory to those directories under it."""
+    for closed, paths in reachable.items():
+        # Held open across the cover: the paths are unreachable by name once it is mounted.
+        fds = [os.open(path, os.O_PATH | os.O_DIRECTORY) for path in paths]
+        try:
+            mount("tmpfs", closed, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+            for path, fd in zip(paths, fds):
+                os.makedirs(path, mode=0o755, exist_ok=True)
+                _bind(f"/proc/self/fd/{fd}", path, readonly=True)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+
 def _relay_exit(child_pid):
     """The process outside the PID namespace: wait for PID 1 and exit as it did."""
     while True:
@@ -147,6 +166,7 @@ def enter(plan, keep_fds):
             _bind(plan["opt_dir"], "/opt", readonly=True)
         else:
             mount("tmpfs", "/opt", "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=755")
+        _reopen(plan.get("reachable") or {})
         for path in plan.get("hide") or ():
             if os.path.isdir(path):
                 mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=755")

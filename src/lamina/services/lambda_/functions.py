@@ -11,14 +11,14 @@ from ...protocol.errors import ServiceError, conflict, invalid_parameter, not_fo
 from ...store.base import Delete, DeletePrefix, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_arn, parse_function
-from .state import LATEST, PYTHON_RUNTIMES, LambdaState, new_revision, now_iso, version_key
+from .state import CUSTOM_RUNTIMES, LATEST, PYTHON_RUNTIMES, LambdaState, new_revision, now_iso, version_key
 
 MAX_TIMEOUT_S = 900
 ENV_LIMIT_BYTES = 4096
 # Newer models give DeleteFunction a StatusCode output (202 while a durable function drains);
 # without it the serializer falls back to the model's 200, but AWS answers a delete with 204.
 _DELETED = {"StatusCode": 204}
-SUPPORTED_RUNTIMES = PYTHON_RUNTIMES
+SUPPORTED_RUNTIMES = PYTHON_RUNTIMES + CUSTOM_RUNTIMES
 
 
 def _check_runtime(runtime: str | None, package_type: str) -> None:

@@ -26,6 +26,7 @@ from .code import CodeStore
 
 LATEST = "$LATEST"
 PYTHON_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+CUSTOM_RUNTIMES = ("provided.al2023", "provided.al2", "provided")
 
 
 @dataclass

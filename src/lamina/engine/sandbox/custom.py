@@ -1,0 +1,88 @@
+"""An instance of a custom runtime (provided.al2023, provided.al2): the function's own
+`bootstrap` executable, spoken to through the Runtime API instead of the frame socket.
+
+Same lifecycle and answers as Instance: start() returns once the runtime first asks for
+an event (its init is done) or reports an init error; invoke() hands one event to the
+waiting /next and waits for /response, /error, the process's exit, or the timeout.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+from .instance import InitOutcome, Instance, RawResult, State
+from .runtime_api import Invocation, RuntimeApi
+
+INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase
+
+
+class CustomRuntimeInstance(Instance):
+    def __init__(self, *args, api: RuntimeApi, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.api = api
+
+    async def start(self) -> InitOutcome:
+        started = time.perf_counter()
+        await super().start()  # spawned; the runtime's init is running
+        waiters = [asyncio.ensure_future(asyncio.shield(self.api.first_poll)), asyncio.ensure_future(asyncio.shield(self._exit))]
+        done, pending = await asyncio.wait(waiters, timeout=INIT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in pending:
+            waiter.cancel()
+        init_ms = (time.perf_counter() - started) * 1000
+        if self.api.init_error is not None:
+            await self.kill()
+            return InitOutcome(init_ms, self.api.init_error)
+        if not self.api.first_poll.done():
+            if self._exit.done():
+                await self._drain_logs()
+                reason = await self.exit_reason()
+                await self.kill()
+                return InitOutcome(init_ms, {"errorType": "Runtime.ExitError",
+                                             "errorMessage": f"Runtime exited with error: {reason}"})
+            await self.kill()
+            return InitOutcome(init_ms, {"errorType": "Runtime.InitTimeout",
+                                         "errorMessage": f"Init phase did not complete within {INIT_TIMEOUT_S:.0f} seconds"})
+        self.state = State.READY
+        return InitOutcome(init_ms, None)
+
+    async def invoke(self, header: dict, payload: bytes, timeout_s: float) -> RawResult:
+        if self.state is not State.READY:
+            from .instance import InstanceDead
+
+            raise InstanceDead(self.id)
+        self.state = State.BUSY
+        self.invocations += 1
+        headers = {
+            "Lambda-Runtime-Aws-Request-Id": header["request_id"],
+            "Lambda-Runtime-Deadline-Ms": str(header["deadline_ms"]),
+            "Lambda-Runtime-Invoked-Function-Arn": header.get("invoked_function_arn") or "",
+            "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
+        }
+        if header.get("client_context"):
+            headers["Lambda-Runtime-Client-Context"] = json.dumps(header["client_context"])
+        invocation = Invocation(header["request_id"], payload or b"{}", headers)
+        self.api.offer(invocation)
+        exit_waiter = asyncio.ensure_future(asyncio.shield(self._exit))
+        done, _ = await asyncio.wait([invocation.done, exit_waiter], timeout=timeout_s,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        exit_waiter.cancel()
+        if invocation.done.done() and not invocation.done.cancelled():
+            outcome = invocation.done.result()
+            self.state = State.READY
+            self.last_used = time.monotonic()
+            await asyncio.sleep(0)  # let output written just before the answer reach the log
+            return RawResult(outcome.kind, outcome.payload)
+        if self._exit.done():
+            await self._drain_logs()
+            reason = await self.exit_reason()
+            oom = self.oom_killed()
+            await self.kill()
+            return RawResult("exit", b"", exit_reason=reason, out_of_memory=oom)
+        await self.kill()
+        return RawResult("timeout", b"")
+
+    async def kill(self) -> None:
+        await super().kill()
+        await self.api.close()
