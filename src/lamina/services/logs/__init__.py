@@ -1,10 +1,30 @@
-"""CloudWatch Logs (placeholder until the real service lands)."""
+"""CloudWatch Logs' API, one module per group of operations:
+
+    groups.py          Create/Delete/DescribeLogGroups, Put/DeleteRetentionPolicy,
+                       PutLogGroupDeletionProtection
+    streams.py         Create/Delete/DescribeLogStreams
+    events.py          PutLogEvents, GetLogEvents, FilterLogEvents
+    tags.py            Tag/Untag/ListTagsForResource, Tag/Untag/ListTagsLogGroup
+    filter_pattern.py  the filter-pattern language (pure: parse, then match messages)
+    paging.py          opaque nextToken values
+    resources.py       finding groups and streams from parameters; their errors
+
+Records are laid out as engine/logsink.py defines them; function output reaches the store
+through the LogSink, which read operations flush first so that it is visible.
+"""
 from __future__ import annotations
 
+from ...engine.logsink import LogSink
+from ...store.base import Store
+from .events import EventsApi
+from .groups import GroupsApi
+from .streams import StreamsApi
+from .tags import TagsApi
 
-class LogsService:
+
+class LogsService(GroupsApi, StreamsApi, EventsApi, TagsApi):
     service_name = "logs"
 
-    def __init__(self, store, sink) -> None:
+    def __init__(self, store: Store, sink: LogSink) -> None:
         self.store = store
         self.sink = sink
