@@ -8,8 +8,10 @@ an instance) raises.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import socket
 import math
 import time
 import uuid
@@ -25,6 +27,7 @@ from .sandbox.cgroups import remove as remove_cgroups
 from .sandbox.custom import CustomRuntimeInstance
 from .sandbox.launcher import Launcher
 from .sandbox.runtime_api import RuntimeApi
+from .sandbox.snapshot import VersionZygote
 from .spec import FunctionSpec
 
 TAIL_BYTES = 4096
@@ -41,6 +44,7 @@ class InvocationResult:
     duration_ms: float = 0.0
     billed_ms: int = 0
     init_ms: float | None = None
+    restore_ms: float | None = None
     max_memory_mb: int = 0
     error_type: str | None = None
     timings: dict = field(default_factory=dict)
@@ -58,6 +62,19 @@ class _NoBootstrap:
 
     async def kill(self) -> None:
         pass
+
+
+async def _pump_lines(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, collector: "_Collector") -> None:
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            collector([(int(time.time() * 1000), line.decode("utf-8", "replace").rstrip("\n").replace("\r", "\n"))])
+    except (ConnectionError, ValueError, asyncio.CancelledError):
+        pass
+    finally:
+        writer.close()
 
 
 class _Collector:
@@ -108,12 +125,14 @@ class Invoker:
         self.endpoint_url = endpoint_url
         self.credentials = credentials
         self.pool = Pool(self._launch, idle_timeout_s=idle_timeout_s, max_instances=max_instances)
+        self._snapshots: dict[str, asyncio.Future] = {}
 
     def start(self) -> None:
         self.pool.start()
 
     async def close(self) -> None:
         await self.pool.close()
+        await self.drop_snapshots("")
         await self.launcher.close()
         self.host.close()
 
@@ -123,6 +142,23 @@ class Invoker:
         stream = f"{day}/[{spec.version}]{instance_id}"
         await self.sink.ensure_stream(spec.account, spec.region, spec.log_group, stream)
         collector = _Collector(self.sink, group_key(spec.account, spec.region, spec.log_group), stream)
+        if spec.snap_start:
+            snapshot = await self.snapshot(spec)
+            if snapshot.alive:
+                placement = self.host.place_restored(spec)
+                env = sandbox_environment(spec, stream, self.endpoint_url, self.credentials,
+                                          task_root=placement.task_root, initialization_type="snap-start")
+                instance = Instance(spec, instance_id, stream, env, collector, snapshot, placement,
+                                    oom_killed=lambda: self.host.oom_killed(placement))
+                instance.collector = collector  # type: ignore[attr-defined]
+                collector.listen()
+                return instance, await instance.start()
+            # The snapshot's init failed: report it the way a failed cold init is reported.
+            self._snapshots.pop(spec.pool_key, None)
+            dead = _NoBootstrap(spec, None)
+            dead.collector = collector  # type: ignore[attr-defined]
+            collector.listen()
+            return dead, InitOutcome(snapshot.init_ms, snapshot.error)
         placement = self.host.place(spec, opt_dir=spec.opt_dir)
         if spec.runtime.startswith("provided"):
             instance = await self._custom_instance(spec, instance_id, stream, collector, placement)
@@ -143,6 +179,46 @@ class Invoker:
         collector.listen()  # init output belongs to the first invocation's tail
         outcome = await instance.start()
         return instance, outcome
+
+    async def snapshot(self, spec: FunctionSpec) -> VersionZygote:
+        """The SnapStart snapshot of a version: made once (at publish, or on first need)."""
+        pending = self._snapshots.get(spec.pool_key)
+        if pending is None:
+            pending = self._snapshots[spec.pool_key] = asyncio.ensure_future(self._make_snapshot(spec))
+        snapshot = await asyncio.shield(pending)
+        if not snapshot.alive and snapshot.error is None:
+            self._snapshots.pop(spec.pool_key, None)  # it died since: make it again next time
+        return snapshot
+
+    async def _make_snapshot(self, spec: FunctionSpec) -> VersionZygote:
+        day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
+        stream = f"{day}/[{spec.version}]snapshot-{uuid.uuid4().hex[:16]}"
+        await self.sink.ensure_stream(spec.account, spec.region, spec.log_group, stream)
+        collector = _Collector(self.sink, group_key(spec.account, spec.region, spec.log_group), stream)
+        placement = self.host.place_snapshot(spec, opt_dir=spec.opt_dir)
+        env = sandbox_environment(spec, stream, self.endpoint_url, self.credentials, task_root=placement.task_root,
+                                  opt_dir=placement.opt_dir, initialization_type="snap-start")
+        log_parent, log_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        snapshot = VersionZygote()
+        try:
+            await snapshot.create(self.launcher, {"env": env, "handler": spec.handler,
+                                                  "task_root": placement.task_root, "plan": placement.plan},
+                                  log_child.fileno())
+        finally:
+            log_child.close()
+        # The snapshot's own output (its init) goes to its log stream, for as long as it lives.
+        reader, writer = await asyncio.open_unix_connection(sock=log_parent)
+        snapshot.log_task = asyncio.ensure_future(_pump_lines(reader, writer, collector))  # type: ignore[attr-defined]
+        snapshot.cgroup_dirs = placement.cgroup_dirs  # type: ignore[attr-defined]
+        return snapshot
+
+    async def drop_snapshots(self, prefix: str) -> None:
+        for key in [k for k in self._snapshots if k.startswith(prefix)]:
+            pending = self._snapshots.pop(key)
+            if pending.done() and not pending.cancelled() and pending.exception() is None:
+                snapshot = pending.result()
+                await snapshot.close()
+                remove_cgroups(getattr(snapshot, "cgroup_dirs", []))
 
     async def _custom_instance(self, spec: FunctionSpec, instance_id: str, stream: str, collector: "_Collector",
                                placement) -> Instance | None:
@@ -176,7 +252,10 @@ class Invoker:
         collector.line(f"START RequestId: {request_id} Version: {spec.version}")
         started = time.perf_counter()
         if outcome is not None:
-            result.init_ms = outcome.init_ms
+            if outcome.restored:
+                result.restore_ms = outcome.init_ms
+            else:
+                result.init_ms = outcome.init_ms
         if outcome is not None and outcome.error is not None:
             error = outcome.error
             result.payload = json.dumps(error).encode()
@@ -237,6 +316,8 @@ class Invoker:
         )
         if result.init_ms is not None:
             report += f"Init Duration: {result.init_ms:.2f} ms\t"
+        if result.restore_ms is not None:
+            report += f"Restore Duration: {result.restore_ms:.2f} ms\tBilled Restore Duration: {math.ceil(result.restore_ms)} ms\t"
         if result.function_error and result.error_type in ("Sandbox.Timedout", "Runtime.ExitError",
                                                            "Runtime.OutOfMemory"):
             report += f"Status: {'timeout' if result.error_type == 'Sandbox.Timedout' else 'error'}"

@@ -27,6 +27,7 @@ class FunctionSpec:
     log_group: str = ""
     log_format: str = "Text"
     architectures: tuple[str, ...] = ("x86_64",)
+    snap_start: bool = False  # a published version with SnapStart: restore from its snapshot
 
     @property
     def qualified_arn(self) -> str:

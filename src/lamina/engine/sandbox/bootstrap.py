@@ -202,8 +202,9 @@ def _max_memory_mb():
     return max(own, children) // 1024  # ru_maxrss is in KiB on Linux
 
 
-def serve(control, handler_spec, task_root):
-    """Init, report READY, then answer INVOKE frames until the engine hangs up."""
+def initialize(handler_spec, task_root):
+    """The init phase: set up the runtime, import the handler. Returns (handler, error,
+    init_ms, log_request); exactly one of handler and error is set."""
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
     # sys.path as on AWS: the code, then the layers' python dirs, then the runtime's own.
@@ -232,11 +233,43 @@ def serve(control, handler_spec, task_root):
     if init_error:
         _log_error(init_error)
     sys.stdout.flush()
+    return handler, init_error, init_ms, log_request
+
+
+def run_hooks(kind):
+    """SnapStart's runtime hooks, registered through the snapshot_restore_py package.
+    kind is "before_snapshot" or "after_restore". Returns an error payload or None."""
+    registry = sys.modules.get("snapshot_restore_py")
+    if registry is None:
+        return None
+    getter = getattr(registry, "get_before_snapshot" if kind == "before_snapshot" else "get_after_restore", None)
+    if getter is None:
+        return None
+    for entry in list(getter()):
+        func, args, kwargs = entry if isinstance(entry, tuple) else (entry, (), {})
+        try:
+            func(*args, **kwargs)
+        except BaseException as error:
+            failure = _error_payload(error)
+            failure["errorType"] = "Runtime.BeforeSnapshotError" if kind == "before_snapshot" else "Runtime.AfterRestoreError"
+            failure["errorMessage"] = f"{type(error).__name__}: {error}"
+            _log_error(failure)
+            return failure
+    return None
+
+
+def serve(control, handler_spec, task_root):
+    """Init, report READY, then answer INVOKE frames until the engine hangs up."""
+    handler, init_error, init_ms, log_request = initialize(handler_spec, task_root)
     ready = {"init_ms": init_ms, "error": init_error, "pid": os.getpid()}
     control.sendall(pack(READY, json.dumps(ready).encode()))
     if init_error:
         return
+    serve_loop(control, handler, log_request)
 
+
+def serve_loop(control, handler, log_request):
+    """Answer INVOKE frames until the engine hangs up."""
     while True:
         try:
             size, kind = HEADER.unpack(_recv_exact(control, HEADER.size))

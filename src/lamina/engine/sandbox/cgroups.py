@@ -191,6 +191,16 @@ def _remove_stale(parent: str) -> None:
             pass
 
 
+def join(pid: int, procs_files: list[str]) -> None:
+    """Put a process (by its host pid) into cgroups: done by the engine for restored
+    SnapStart instances, which no longer have the privileges to do it themselves."""
+    for path in procs_files:
+        try:
+            _write(path, str(pid))
+        except OSError as error:
+            log.warning("cannot move %d into %s: %s", pid, path, error)
+
+
 def remove(dirs: list[str]) -> None:
     for path in dirs:
         try:

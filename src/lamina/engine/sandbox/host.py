@@ -138,6 +138,21 @@ class SandboxHost:
         }
         return Placement(plan, dirs, TASK_ROOT, "/opt" if opt_dir else None)
 
+    def place_snapshot(self, spec: FunctionSpec, opt_dir: str | None) -> Placement:
+        """The per-version zygote of SnapStart: isolated like an instance."""
+        return self.place(spec, opt_dir)
+
+    def place_restored(self, spec: FunctionSpec) -> Placement:
+        """An instance forked from a snapshot: already inside the snapshot's namespaces;
+        only its own cgroups are new (the engine moves it in)."""
+        if not self.isolated:
+            return Placement({}, [], self._task_root(spec), None)
+        procs, late, dirs = self.cgroups.create(spec.memory_mb)
+        return Placement({"join": procs + late}, dirs, TASK_ROOT, None)
+
+    def _task_root(self, spec: FunctionSpec) -> str:
+        return TASK_ROOT if self.isolated else spec.code_dir
+
     def peak_memory_mb(self, placement: Placement) -> int:
         return self.cgroups.peak_memory_mb(placement.cgroup_dirs) if self.cgroups and placement.cgroup_dirs else 0
 

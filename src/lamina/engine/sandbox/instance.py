@@ -25,9 +25,11 @@ from typing import Callable
 
 from ..spec import FunctionSpec
 from . import bootstrap
+from .cgroups import join as join_cgroups
 from .cgroups import remove as remove_cgroups
 from .host import Placement
 from .launcher import Launcher
+from .zygote import GO
 
 LOG_LINE_LIMIT = 256 * 1024  # CloudWatch's event size; longer lines are split
 MARKER_WAIT_S = 2.0
@@ -46,8 +48,9 @@ class InstanceDead(Exception):
 
 @dataclass
 class InitOutcome:
-    init_ms: float
+    init_ms: float  # or the restore time, for a SnapStart restore
     error: dict | None
+    restored: bool = False
 
 
 @dataclass
@@ -118,6 +121,10 @@ class Instance:
             log_child.close()
         self._exit = self.launcher.exit_status(self._pid)
         self._reader, self._writer = await asyncio.open_unix_connection(sock=control_parent, limit=1 << 24)
+        if getattr(self.launcher, "restores", False):
+            # A SnapStart restore: into its own cgroups first, then it may run.
+            join_cgroups(self._pid, self.placement.plan.get("join") or [])
+            self._writer.write(bootstrap.pack(GO, b"{}"))
         # Keep the writer: dropping it would close the socket under the function's stdout.
         log_reader, self._log_writer = await asyncio.open_unix_connection(sock=log_parent, limit=1 << 20)
         self._log_task = asyncio.ensure_future(self._read_logs(log_reader))
@@ -137,7 +144,7 @@ class Instance:
             await self.kill()
             return InitOutcome(ready["init_ms"], ready["error"])
         self.state = State.READY
-        return InitOutcome(ready["init_ms"], None)
+        return InitOutcome(ready["init_ms"], None, restored=bool(ready.get("restored")))
 
     async def kill(self) -> None:
         if self.state is State.DEAD and self._pid is None:

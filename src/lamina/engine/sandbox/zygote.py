@@ -58,17 +58,7 @@ def _child(message, control_fd, log_fd, channel, bootstrap, isolation):
     status = 0
     try:
         channel.close()
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.setsid()
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        os.close(log_fd)
+        _child_prelude(log_fd)
         isolation.enter(message.get("plan") or {}, keep_fds=[control_fd, 1, 2])
         os.environ.clear()
         os.environ.update(message["env"])
@@ -86,29 +76,19 @@ def _child(message, control_fd, log_fd, channel, bootstrap, isolation):
         except OSError:
             pass
         status = 127
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except Exception:
-            pass
-        os._exit(status)
+    _finish(status)
 
 
-def main():
-    channel = socket.socket(fileno=int(os.environ.pop("_LAMINA_ZYGOTE_FD")))
-    channel.setblocking(True)
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
-    bootstrap = _private_module("_lamina_bootstrap", "bootstrap.py")
-    isolation = _private_module("_lamina_isolation", "isolation.py")
-    _preload()
+GO = ord("G")  # engine -> restored instance: you are in your cgroups, carry on
 
+
+def serve_channel(channel, on_spawn):
+    """The zygote loop: read spawn requests (with their fds), fork, report exits."""
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_read, False)
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server; it stops us
 
     selector = selectors.DefaultSelector()
     selector.register(channel, selectors.EVENT_READ, "channel")
@@ -138,20 +118,141 @@ def main():
                 for fd in fds:
                     os.close(fd)
                 continue
-            control_fd, log_fd = fds
+            first_fd, log_fd = fds
             try:
                 pid = os.fork()
             except OSError as error:
-                os.close(control_fd)
+                os.close(first_fd)
                 os.close(log_fd)
                 send({"op": "failed", "id": message["id"], "error": str(error)})
                 continue
             if pid == 0:
-                _child(message, control_fd, log_fd, channel, bootstrap, isolation)
-            os.close(control_fd)
+                selector.close()
+                os.close(wake_read)
+                os.close(wake_write)
+                on_spawn(message, first_fd, log_fd)  # never returns
+                os._exit(1)
+            os.close(first_fd)
             os.close(log_fd)
             send({"op": "spawned", "id": message["id"], "pid": pid})
         _reap(send)
+
+
+def _child_prelude(log_fd):
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+
+
+def _finish(status):
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    os._exit(status)
+
+
+def _snapshot_child(message, channel_fd, log_fd, bootstrap, isolation):
+    """SnapStart: become the zygote of one function version, its init already run.
+
+    In the sandbox (namespaces, mounts, uid) the function's init runs once, then the
+    before-snapshot hooks; every instance of the version is then a fork of this process,
+    which runs the after-restore hooks once the engine has put it in its own cgroups."""
+    status = 0
+    try:
+        _child_prelude(log_fd)
+        isolation.enter(message.get("plan") or {}, keep_fds=[channel_fd, 1, 2])
+        os.environ.clear()
+        os.environ.update(message["env"])
+        channel = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, fileno=channel_fd)
+        handler, error, init_ms, log_request = bootstrap.initialize(message["handler"], message["task_root"])
+        if error is None:
+            error = bootstrap.run_hooks("before_snapshot")
+        if error is not None:
+            channel.sendall(json.dumps({"op": "snapshot", "init_ms": init_ms, "error": error}).encode())
+            _finish(1)
+        channel.sendall(json.dumps({"op": "snapshot", "init_ms": init_ms, "error": None}).encode())
+
+        def restore(request, control_fd, instance_log_fd):
+            _restored_child(request, control_fd, instance_log_fd, channel, handler, log_request, bootstrap)
+
+        serve_channel(channel, restore)
+    except SystemExit as error:
+        status = error.code if isinstance(error.code, int) else 1
+    except BaseException as error:
+        try:
+            os.write(2, f"Lamina snapshot failed: {type(error).__name__}: {error}\n".encode())
+        except OSError:
+            pass
+        status = 127
+    _finish(status)
+
+
+def _restored_child(request, control_fd, log_fd, channel, handler, log_request, bootstrap):
+    import struct
+    import time
+
+    status = 0
+    try:
+        _child_prelude(log_fd)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        # Our pid as the engine sees it: the kernel translates SCM_CREDENTIALS across
+        # PID namespaces, so this message tells the engine which host process we are.
+        credentials = struct.pack("3i", os.getpid(), os.getuid(), os.getgid())
+        channel.sendmsg([json.dumps({"op": "hello", "id": request["id"]}).encode()],
+                        [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
+        channel.close()
+        control = socket.socket(fileno=control_fd)
+        header = bootstrap._recv_exact(control, bootstrap.HEADER.size)
+        size, kind = bootstrap.HEADER.unpack(header)
+        bootstrap._recv_exact(control, size)
+        if kind != GO:
+            _finish(1)
+        started = time.perf_counter()
+        error = bootstrap.run_hooks("after_restore")
+        restore_ms = (time.perf_counter() - started) * 1000
+        sys.stdout.flush()
+        ready = {"init_ms": restore_ms, "error": error, "pid": os.getpid(), "restored": True}
+        control.sendall(bootstrap.pack(bootstrap.READY, json.dumps(ready).encode()))
+        if error is None:
+            bootstrap.serve_loop(control, handler, log_request)
+    except SystemExit as error:
+        status = error.code if isinstance(error.code, int) else 1
+    except BaseException as error:
+        try:
+            os.write(2, f"Lamina restore failed: {type(error).__name__}: {error}\n".encode())
+        except OSError:
+            pass
+        status = 127
+    _finish(status)
+
+
+def main():
+    channel = socket.socket(fileno=int(os.environ.pop("_LAMINA_ZYGOTE_FD")))
+    channel.setblocking(True)
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
+    bootstrap = _private_module("_lamina_bootstrap", "bootstrap.py")
+    isolation = _private_module("_lamina_isolation", "isolation.py")
+    _preload()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server; it stops us
+
+    def spawn(message, first_fd, log_fd):
+        if message.get("snapshot"):
+            _snapshot_child(message, first_fd, log_fd, bootstrap, isolation)
+        else:
+            _child(message, first_fd, log_fd, channel, bootstrap, isolation)
+
+    serve_channel(channel, spawn)
 
 
 def _reap(send):

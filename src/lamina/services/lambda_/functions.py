@@ -11,9 +11,10 @@ from ...protocol.errors import ServiceError, conflict, invalid_parameter, not_fo
 from ...store.base import Delete, DeletePrefix, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_arn, parse_function
-from .state import CUSTOM_RUNTIMES, LATEST, PYTHON_RUNTIMES, LambdaState, new_revision, now_iso, version_key
+from .state import SNAPSTART_RUNTIMES, CUSTOM_RUNTIMES, LATEST, PYTHON_RUNTIMES, LambdaState, new_revision, now_iso, version_key
 
 MAX_TIMEOUT_S = 900
+MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
 ENV_LIMIT_BYTES = 4096
 # Newer models give DeleteFunction a StatusCode output (202 while a durable function drains);
 # without it the serializer falls back to the model's 200, but AWS answers a delete with 204.
@@ -43,6 +44,20 @@ def _check_timeout(timeout: int | None) -> None:
         )
 
 
+def _check_memory(memory_mb: int | None) -> None:
+    # Newer botocore models allow up to 32,768 MB (for other compute types), so the model's
+    # own check lets 10,241+ through; a function's limit is still 10,240 MB.
+    if memory_mb is not None and not MIN_MEMORY_MB <= memory_mb <= MAX_MEMORY_MB:
+        bound = (f"greater than or equal to {MIN_MEMORY_MB}" if memory_mb < MIN_MEMORY_MB
+                 else f"less than or equal to {MAX_MEMORY_MB}")
+        raise ServiceError(
+            "ValidationException",
+            f"1 validation error detected: Value '{memory_mb}' at 'memorySize' failed to satisfy constraint: "
+            f"Member must have value {bound}",
+            400,
+        )
+
+
 def _check_environment(environment: dict | None) -> None:
     variables = (environment or {}).get("Variables") or {}
     reserved = sorted(k for k in variables if k in RESERVED)
@@ -58,6 +73,11 @@ def _check_environment(environment: dict | None) -> None:
             "Lambda was unable to configure your environment variables because the environment variables you have "
             f"provided exceeded the 4KB limit. String measured: {measured}"
         )
+
+
+def _check_snap_start(snap_start: dict | None, runtime: str | None) -> None:
+    if (snap_start or {}).get("ApplyOn") == "PublishedVersions" and runtime not in SNAPSTART_RUNTIMES:
+        raise invalid_parameter(f"{runtime} is not supported for SnapStart enabled functions.")
 
 
 def _check_ephemeral(storage: dict | None) -> None:
@@ -80,8 +100,10 @@ class FunctionsApi:
         if not params.get("Handler"):
             raise invalid_parameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
         _check_timeout(params.get("Timeout"))
+        _check_memory(params.get("MemorySize"))
         _check_environment(params.get("Environment"))
         _check_ephemeral(params.get("EphemeralStorage"))
+        _check_snap_start(params.get("SnapStart"), params.get("Runtime"))
         code_params = params.get("Code") or {}
         zip_bytes = code_params.get("ZipFile")
         if zip_bytes is None:
@@ -261,8 +283,10 @@ class FunctionsApi:
         if "Runtime" in params:
             _check_runtime(params["Runtime"], config.get("PackageType", "Zip"))
         _check_timeout(params.get("Timeout"))
+        _check_memory(params.get("MemorySize"))
         _check_environment(params.get("Environment"))
         _check_ephemeral(params.get("EphemeralStorage"))
+        _check_snap_start(params.get("SnapStart", config.get("SnapStart")), params.get("Runtime", config.get("Runtime")))
         for name in ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime", "KMSKeyArn"):
             if name in params:
                 config[name] = params[name]

@@ -170,6 +170,7 @@ class LambdaState:
             log_group=logging_config.get("LogGroup") or f"/aws/lambda/{name}",
             log_format=logging_config.get("LogFormat", "Text"),
             architectures=tuple(config.get("Architectures") or ("x86_64",)),
+            snap_start=version != LATEST and snap_start_applies(config),
         )
 
     async def retire(self, ref: FunctionRef, keep_revision: str | None = None) -> None:
@@ -179,6 +180,15 @@ class LambdaState:
 
     async def retire_all(self, ref: FunctionRef) -> None:
         await self.invoker.pool.retire(f"{ref.arn}:")
+        await self.invoker.drop_snapshots(f"{ref.arn}:")
+
+
+SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
+
+
+def snap_start_applies(config: dict[str, Any]) -> bool:
+    return (config.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions" and \
+        config.get("Runtime") in SNAPSTART_RUNTIMES
 
 
 def public_config(config: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ $LATEST returns the newest version again instead of making a new one, as Lambda 
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -13,7 +14,7 @@ from ...protocol.errors import invalid_parameter
 from ...store.base import Put
 from ..context import RequestContext
 from .arns import FunctionRef
-from .state import LambdaState, new_revision, now_iso, version_key
+from .state import LambdaState, new_revision, now_iso, snap_start_applies, version_key
 
 _VOLATILE = {"LastModified", "RevisionId", "Version", "FunctionArn", "LastUpdateStatus", "State", "Description"}
 
@@ -67,7 +68,14 @@ class VersionsApi:
                 return existing["config"]
         version_doc, ops = self._publish(ref, function, params.get("Description"))
         await self.state.write(ops)
+        await self._snapshot_soon(version_doc)
         return version_doc["config"]
+
+    async def _snapshot_soon(self, version_doc: dict) -> None:
+        """SnapStart: the version's init runs now, in the background, not on first invoke."""
+        if snap_start_applies(version_doc["config"]):
+            spec = await self.state.spec(version_doc, version_doc["config"]["Version"])
+            asyncio.ensure_future(self.state.invoker.snapshot(spec))
 
     async def list_versions_by_function(self, params: dict, ctx: RequestContext) -> dict:
         ref = self._ref(params, ctx)  # type: ignore[attr-defined]
