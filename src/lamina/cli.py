@@ -81,8 +81,12 @@ def _print(args: argparse.Namespace, document) -> None:
 def cmd_invoke(args: argparse.Namespace) -> int:
     payload = args.payload or "{}"
     if payload.startswith("@"):
-        with open(payload[1:], "rb") as handle:
-            data = handle.read()
+        try:
+            with open(payload[1:], "rb") as handle:
+                data = handle.read()
+        except OSError as error:  # a user's typo: one line, not a traceback
+            print(f"lamina: cannot read {payload[1:]}: {error.strerror}", file=sys.stderr)
+            return 1
     elif payload == "-":
         data = sys.stdin.buffer.read()
     else:
@@ -287,16 +291,29 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    root = parser()
+    args, extra = root.parse_known_args(argv)
+    # argparse settles an optional positional before reading the flags after it, so
+    # `lamina invoke NAME --tail '{...}'` leaves the payload over: take it back.
+    leftover_payload = len(extra) == 1 and (extra[0] == "-" or not extra[0].startswith("-"))
+    if leftover_payload and getattr(args, "payload", "") is None:
+        args.payload = extra.pop()
+    if extra:
+        root.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args) or 0
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # a client error: one clear line, not a traceback
-        from botocore.exceptions import ClientError, EndpointConnectionError
+        from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
         if isinstance(error, EndpointConnectionError):
             print(f"lamina: cannot reach the server: {error}", file=sys.stderr)
+            return 1
+        if isinstance(error, BotoCoreError):
+            # Refused before it was sent (e.g. --memory 64 fails botocore's own validation);
+            # its message spans lines, the rule here is one.
+            print(f"lamina: {' '.join(str(error).split())}", file=sys.stderr)
             return 1
         if isinstance(error, ClientError):
             info = error.response.get("Error", {})

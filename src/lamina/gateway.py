@@ -56,8 +56,11 @@ class Gateway:
             return
         request, too_large = await _read_request(scope, receive)
         if too_large:
-            response = Response(413, [("content-type", "application/json")],
-                                b'{"message":"Request entity too large"}')
+            # An AWS error like any other refusal (code in body and header), so that SDKs report
+            # RequestEntityTooLargeException rather than a bare "413".
+            error = ServiceError("RequestEntityTooLargeException",
+                                 f"Request must be smaller than {MAX_BODY_BYTES} bytes", 413)
+            response = serializers.serialize_error(None, error, str(uuid.uuid4()))
         else:
             response = await self.handle(request)
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]

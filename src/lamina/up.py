@@ -95,6 +95,8 @@ def up(settings: Settings, examples_dir: str) -> int:
             deployed.append(config["FunctionName"])
             print(f"{action} {config['FunctionName']} from {function['directory']}")
         name = deployed[0] if deployed else "hello"
+        # The aws line must run as printed with the venv's AWS CLI v1, which has no
+        # --cli-binary-format (a v2 flag) and, on a fresh machine, no credentials.
         print(f"""
 Lamina is up at {url}  (state in {os.path.abspath(settings.data_dir)}, Ctrl-C to stop)
 
@@ -102,8 +104,9 @@ Call the example function:
 
   lamina invoke {name} '{{"name": "you"}}'           # .venv/bin/lamina if the venv is not active
 
+  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={settings.region} \\
   aws --endpoint-url {url} lambda invoke --function-name {name} \\
-      --cli-binary-format raw-in-base64-out --payload '{{"name": "you"}}' /dev/stdout
+      --payload '{{"name": "you"}}' /dev/stdout    # AWS CLI v2: add --cli-binary-format raw-in-base64-out
 
   python - <<'PY'
   import boto3, json

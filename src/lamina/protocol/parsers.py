@@ -21,7 +21,14 @@ def parse(resolved: Resolved, request: Request) -> dict[str, Any]:
     parser = _PARSERS.get(resolved.spec.protocol)
     if parser is None:
         raise ServiceError("InternalFailure", f"Protocol {resolved.spec.protocol} is not served yet", 500)
-    params = parser(resolved, request)
+    try:
+        params = parser(resolved, request)
+    except ServiceError as error:
+        # shapes.py reports a wrongly typed member as SerializationException; Lambda calls a
+        # body it cannot bind to the model InvalidRequestContentException, as for bad JSON.
+        if error.code == "SerializationException" and resolved.spec.name == "lambda":
+            raise _invalid_json(ValueError(error.message), "lambda") from None
+        raise
     validation.check(resolved.operation.input_shape, params)
     return params
 

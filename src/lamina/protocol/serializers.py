@@ -101,8 +101,11 @@ def _json_error(spec: ServiceSpec | None, error: ServiceError, request_id: str) 
     status = _error_status(spec.model, error) if spec else (error.status or 400)
     document: dict[str, Any] = {"__type": error.code, "message": error.message}
     if spec is not None and spec.protocol == "rest-json":
-        # Lambda's errors carry Type (User/Service) and the message as both spellings.
-        document = {"Type": "User" if error.sender_fault else "Service", "message": error.message}
+        # Lambda's errors carry Type (User/Service) and the message as both spellings: the
+        # model names it Message on some shapes (ResourceNotFoundException) and message on
+        # others (TooManyRequestsException), and botocore fills only the modelled one.
+        document = {"Type": "User" if error.sender_fault else "Service", "Message": error.message,
+                    "message": error.message}
     document.update(error.fields)
     content_type = _JSON_TYPES.get(spec.protocol if spec else "rest-json", "application/json")
     if spec is not None and spec.protocol == "json":

@@ -54,7 +54,11 @@ def _canonical_query(query_string: str) -> str:
 def canonical_request(request: Request, signed_headers: list[str]) -> str:
     path = quote(_normalize_path(request.raw_path), safe="/~")
     header_lines = [f"{name}:{' '.join(request.headers.get(name, '').split())}" for name in signed_headers]
-    payload_hash = request.headers.get("x-amz-content-sha256") or hashlib.sha256(request.body).hexdigest()
+    # Hash the body that arrived. A client's x-amz-content-sha256 is only taken as written
+    # when it opts out of payload signing; taking a claimed hash on trust would let a
+    # captured request be replayed with another body under a still-valid signature.
+    claimed = request.headers.get("x-amz-content-sha256")
+    payload_hash = claimed if claimed == "UNSIGNED-PAYLOAD" else hashlib.sha256(request.body).hexdigest()
     return "\n".join(
         [
             request.method.upper(),

@@ -31,10 +31,13 @@ def _at(path: str, name: str) -> str:
 
 
 def _show(value: Any) -> str:
+    # AWS prints the value as Java's toString does: [a, b] and {k=v}, not Python's repr.
     if isinstance(value, bytes):
         return "java.nio.HeapByteBuffer"
-    if isinstance(value, (list, dict)):
-        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_show(k)}={_show(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 
