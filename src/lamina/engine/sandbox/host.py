@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import resource
+import site
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -40,9 +41,11 @@ def _namespaces_work() -> bool:
 
 
 def _interpreter_dirs() -> list[str]:
-    """The directories the sandboxed interpreter imports from (outermost ones only)."""
+    """The directories the sandboxed interpreter imports from (outermost ones only): its
+    installation and site-packages, not the rest of this process's sys.path (the server's
+    working directory, say), which functions have no business seeing."""
     candidates = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
-    candidates.update(os.path.realpath(p) for p in sys.path if p and os.path.isdir(p))
+    candidates.update(os.path.realpath(p) for p in site.getsitepackages() if os.path.isdir(p))
     ordered = sorted(candidates)
     return [p for p in ordered if not any(p.startswith(q.rstrip("/") + "/") for q in ordered if q != p)]
 

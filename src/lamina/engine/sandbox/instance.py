@@ -257,6 +257,15 @@ class Instance:
         now = int(time.time() * 1000)
         events = []
         for line in lines:
+            # Output the function left without a trailing newline ends up in front of the
+            # marker on the same line: it is a log line of its own, the rest is the marker.
+            at = line.find(bootstrap.END_MARKER)
+            if at > 0:
+                line, marker = line[:at], line[at:]
+                text = line.decode("utf-8", "replace").replace("\r", "\n")
+                for start in range(0, len(text), LOG_LINE_LIMIT):
+                    events.append((now, text[start : start + LOG_LINE_LIMIT]))
+                line = marker
             if line.startswith(bootstrap.END_MARKER):
                 if events:
                     self.log_target(events)

@@ -103,7 +103,13 @@ class AliasesApi:
         if params.get("FunctionVersion"):
             aliases = [a for a in aliases if a["FunctionVersion"] == params["FunctionVersion"]]
         limit = params.get("MaxItems") or 50
-        start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode()) if params.get("Marker") else 0
+        start = 0
+        if params.get("Marker"):
+            # A marker we did not hand out is the caller's mistake, not a 500.
+            try:
+                start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
+            except Exception:
+                raise invalid_parameter("Invalid Marker.") from None
         result = {"Aliases": aliases[start : start + limit]}
         if start + limit < len(aliases):
             result["NextMarker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()

@@ -15,6 +15,7 @@ from .state import SNAPSTART_RUNTIMES, CUSTOM_RUNTIMES, LATEST, PYTHON_RUNTIMES,
 
 MAX_TIMEOUT_S = 900
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
+MAX_PAGE_ITEMS = 50  # ListFunctions and ListVersionsByFunction return at most 50, whatever MaxItems says
 ENV_LIMIT_BYTES = 4096
 # Newer models give DeleteFunction a StatusCode output (202 while a durable function drains);
 # without it the serializer falls back to the model's 200, but AWS answers a delete with 204.
@@ -214,6 +215,7 @@ class FunctionsApi:
         limit = params.get("MaxItems") or 50
         if not 1 <= limit <= 10000:
             raise invalid_parameter("MaxItems must be between 1 and 10000.")
+        limit = min(limit, MAX_PAGE_ITEMS)
         after = None
         if params.get("Marker"):
             try:

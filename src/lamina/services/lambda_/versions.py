@@ -81,7 +81,7 @@ class VersionsApi:
         ref = self._ref(params, ctx)  # type: ignore[attr-defined]
         function = await self.state.function(ref)
         everything = [function["config"]] + [v["config"] for v in await self.state.versions(ref)]
-        limit = params.get("MaxItems") or 50
+        limit = min(params.get("MaxItems") or 50, 50)  # at most 50 a page, as on AWS
         start = 0
         if params.get("Marker"):
             try:
