@@ -56,7 +56,7 @@ class LaminaServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "LaminaServer":
-        env = dict(os.environ, LAMINA_ASYNC_RETRY_DELAYS="0.2,0.4", LAMINA_LOG_LEVEL="warning", **self.env)
+        env = {**os.environ, "LAMINA_ASYNC_RETRY_DELAYS": "0.2,0.4", "LAMINA_LOG_LEVEL": "warning", **self.env}
         log = open(os.path.join(self.data_dir, "server.log"), "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lamina.cli", "serve", "--port", str(self.port), "--data-dir", self.data_dir],
