@@ -12,7 +12,7 @@ import uuid
 from typing import Any, Awaitable, Callable
 
 from .protocol import parsers, serializers
-from .protocol.errors import ServiceError
+from .errors import ServiceError
 from .protocol.messages import Request, Response
 from .protocol.router import Router, ServiceSpec
 from .protocol.sigv4 import Verifier

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from lamina.engine.logsink import LogSink, group_key
-from lamina.protocol.errors import ServiceError
+from lamina.errors import ServiceError
 from lamina.services.context import RequestContext
 from lamina.services.logs import LogsService
 from lamina.store.sqlite import SQLiteStore

@@ -11,7 +11,7 @@ from botocore.response import StreamingBody
 from urllib3._collections import HTTPHeaderDict
 
 from lamina.gateway import Gateway, snake_case
-from lamina.protocol.errors import ServiceError
+from lamina.errors import ServiceError
 from lamina.protocol.messages import Request, Response
 from lamina.protocol.router import Router
 from lamina.protocol.sigv4 import Verifier

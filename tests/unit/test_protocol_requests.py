@@ -17,7 +17,7 @@ from botocore.credentials import Credentials
 from botocore.serialize import create_serializer
 
 from lamina.protocol import parsers
-from lamina.protocol.errors import ServiceError
+from lamina.errors import ServiceError
 from lamina.protocol.messages import Request
 from lamina.protocol.router import Router
 

@@ -12,7 +12,7 @@ from botocore.response import StreamingBody
 from urllib3._collections import HTTPHeaderDict
 
 from lamina.protocol import serializers
-from lamina.protocol.errors import ServiceError, validation_error
+from lamina.errors import ServiceError, validation_error
 from lamina.protocol.messages import Response
 from lamina.protocol.router import Router, ServiceSpec
 

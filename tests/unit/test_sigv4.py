@@ -8,7 +8,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from lamina.protocol.errors import ServiceError
+from lamina.errors import ServiceError
 from lamina.protocol.messages import Request
 from lamina.protocol.sigv4 import Verifier
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from botocore.model import OperationModel
 
 from . import shapes, validation
-from .errors import ServiceError
+from ..errors import ServiceError
 from .messages import Request
 from .router import Resolved
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 import botocore.session
 from botocore.model import OperationModel, ServiceModel
 
-from .errors import ServiceError
+from ..errors import ServiceError
 from .messages import Request
 
 _LABEL = re.compile(r"\{([^}]+)\}")

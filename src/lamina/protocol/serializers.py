@@ -11,7 +11,7 @@ from typing import Any, Callable
 from botocore.model import OperationModel, ServiceModel
 
 from . import shapes
-from .errors import ServiceError
+from ..errors import ServiceError
 from .messages import Response
 from .router import ServiceSpec
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.model import Shape
 
-from .errors import ServiceError
+from ..errors import ServiceError
 
 
 def _bad(message: str) -> ServiceError:

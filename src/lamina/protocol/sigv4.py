@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from .errors import ServiceError
+from ..errors import ServiceError
 from .messages import Request
 
 _AUTH = re.compile(

@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.model import Shape
 
-from .errors import validation_error
+from ..errors import validation_error
 
 MAX_PROBLEMS = 10
 

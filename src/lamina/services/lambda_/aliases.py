@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 
-from ...protocol.errors import ServiceError, conflict, invalid_parameter, not_found
+from ...errors import ServiceError, conflict, invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_arn

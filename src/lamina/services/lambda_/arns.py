@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ...protocol.errors import ServiceError, invalid_parameter
+from ...errors import ServiceError, invalid_parameter
 
 _NAME = re.compile(
     r"^(?:arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?"

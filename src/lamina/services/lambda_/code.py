@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 
-from ...protocol.errors import invalid_parameter
+from ...errors import invalid_parameter
 
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # AWS's deployment package limit, unzipped
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ...engine.sandbox.environment import RESERVED
-from ...protocol.errors import ServiceError, conflict, invalid_parameter, not_found
+from ...errors import ServiceError, conflict, invalid_parameter, not_found
 from ...store.base import Delete, DeletePrefix, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_arn, parse_function

@@ -12,7 +12,7 @@ import logging
 
 from ...engine.async_queue import DROP, FUNCTION_ERROR, SUCCESS, AsyncQueue
 from ...engine.pool import PoolExhausted
-from ...protocol.errors import ServiceError, invalid_parameter
+from ...errors import ServiceError, invalid_parameter
 from ..context import RequestContext
 from .arns import function_arn, parse_function
 from .state import LambdaState

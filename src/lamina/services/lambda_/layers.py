@@ -13,7 +13,7 @@ import base64
 import re
 from datetime import datetime, timezone
 
-from ...protocol.errors import invalid_parameter, not_found
+from ...errors import invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
 from .state import LambdaState

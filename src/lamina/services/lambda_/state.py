@@ -19,7 +19,7 @@ from typing import Any
 
 from ...engine.invoker import Invoker
 from ...engine.spec import FunctionSpec
-from ...protocol.errors import not_found
+from ...errors import not_found
 from ...store.base import Delete, DeletePrefix, Op, Put, Store
 from .arns import FunctionRef, function_arn
 from .code import CodeStore

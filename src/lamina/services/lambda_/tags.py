@@ -1,7 +1,7 @@
 """TagResource, UntagResource, ListTags (on functions, by ARN)."""
 from __future__ import annotations
 
-from ...protocol.errors import invalid_parameter
+from ...errors import invalid_parameter
 from ...store.base import Put
 from ..context import RequestContext
 from .arns import parse_resource_arn

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 
-from ...protocol.errors import invalid_parameter
+from ...errors import invalid_parameter
 from ...store.base import Put
 from ..context import RequestContext
 from .arns import FunctionRef

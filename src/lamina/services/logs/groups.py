@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine.logsink import LogSink, group_key, new_group_doc
-from ...protocol.errors import ServiceError
+from ...errors import ServiceError
 from ...store.base import Delete, DeleteLogs, DeletePrefix, Put, Store
 from ..context import RequestContext
 from .paging import decode_token, encode_token

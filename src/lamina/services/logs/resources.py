@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...engine.logsink import group_key, stream_key
-from ...protocol.errors import ServiceError
+from ...errors import ServiceError
 from ...store.base import Store
 from ..context import RequestContext
 

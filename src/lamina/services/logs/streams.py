@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 from ...engine.logsink import LogSink, new_stream_doc, stream_key
-from ...protocol.errors import ServiceError
+from ...errors import ServiceError
 from ...store.base import Delete, DeleteLogs, LogQuery, Put, Store, StoredLogEvent
 from ..context import RequestContext
 from .paging import INVALID_TOKEN, decode_token, encode_token

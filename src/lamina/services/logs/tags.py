@@ -3,7 +3,7 @@ TagLogGroup, UntagLogGroup, ListTagsLogGroup (by name). Tags live in the group d
 from __future__ import annotations
 
 from ...engine.logsink import group_arn
-from ...protocol.errors import ServiceError
+from ...errors import ServiceError
 from ...store.base import Put, Store
 from ..context import RequestContext
 from .resources import GROUP_KIND, GroupRef, group_from_arn, group_ref, invalid_parameter, load_group

@@ -1,4 +1,4 @@
-"""The one error type services raise, and the protocol-level errors built on it.
+"""The one error type services raise, known to the protocol layer and the services alike.
 
     ServiceError            an AWS error: code, message, HTTP status, extra members
       ├── ValidationError   a request that breaks the model's constraints (400)
