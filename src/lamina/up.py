@@ -81,6 +81,8 @@ def up(settings: Settings, examples_dir: str) -> int:
     command = [sys.executable, "-m", "lamina.cli", "serve", "--host", settings.host, "--port", str(settings.port),
                "--data-dir", settings.data_dir]
     server = subprocess.Popen(command)
+    # Stopping `lamina up` (Ctrl-C or kill) stops the server it started.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         if not _wait_healthy(url):
             print(f"lamina: the server did not come up on {url}", file=sys.stderr)
