@@ -61,6 +61,10 @@ def example_functions(examples_dir: str) -> list[dict]:
     return found
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def _wait_healthy(url: str, seconds: float = 30.0) -> bool:
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -82,7 +86,7 @@ def up(settings: Settings, examples_dir: str) -> int:
                "--data-dir", settings.data_dir]
     server = subprocess.Popen(command)
     # Stopping `lamina up` (Ctrl-C or kill) stops the server it started.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if not _wait_healthy(url):
             print(f"lamina: the server did not come up on {url}", file=sys.stderr)
