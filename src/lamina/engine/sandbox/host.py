@@ -110,7 +110,8 @@ class SandboxHost:
         # The interpreter itself must stay visible inside.
         prefix = os.path.realpath(sys.prefix)
         self.hide = [p for p in self.hide if not prefix.startswith(os.path.realpath(p))]
-        self.reachable = _closed_ancestors(_interpreter_dirs())
+        self.interpreter_dirs = _interpreter_dirs()
+        self.closed_dirs = sorted(_closed_ancestors(self.interpreter_dirs))
 
     def place(self, spec: FunctionSpec, opt_dir: str | None) -> Placement:
         rlimits = {"RLIMIT_CORE": (0, 0)}
@@ -130,7 +131,8 @@ class SandboxHost:
             "namespaces": True,
             "code_dir": spec.code_dir,
             "opt_dir": opt_dir,
-            "reachable": self.reachable,
+            "keep": self.interpreter_dirs,
+            "closed": self.closed_dirs,
             "tmp_mb": spec.ephemeral_mb,
             "hide": self.hide,
             "hide_late": ["/sys/fs/cgroup"],

@@ -14,9 +14,11 @@ Plan below) and the child carries it out:
     the platform's data dir hidden, a fresh /proc
   - drop to an unprivileged uid/gid, no supplementary groups, no_new_privs
 
-Plan keys: cgroup_procs (cgroup.procs files to join first), cgroup_procs_late (to join
+Plan keys: keep (the interpreter's directories, which must stay visible), closed
+(directories the sandbox uid may not enter, covered: the kept paths under them come
+back), cgroup_procs (cgroup.procs files to join first), cgroup_procs_late (to join
 once set up: the CPU share), namespaces (bool), code_dir,
-opt_dir (or None), reachable ({closed dir: [dirs under it to keep reachable]}),
+opt_dir (or None),
 tmp_mb, hide (paths to cover with an empty read-only tmpfs),
 hide_late (hidden once the cgroups are joined), hostname, uid, gid, rlimits
 ({name: (soft, hard)}).
@@ -91,22 +93,29 @@ def _bind(source, target, readonly):
         mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def _reopen(reachable):
-    """Keep the interpreter importable for the unprivileged uid when it lives under a
-    directory that uid may not enter (a pyenv Python under /root, 0700): cover that
-    directory with an empty tmpfs and bind back only the directories the runtime needs.
-    `reachable` maps each closed directory to those directories under it."""
-    for closed, paths in reachable.items():
-        # Held open across the cover: the paths are unreachable by name once it is mounted.
-        fds = [os.open(path, os.O_PATH | os.O_DIRECTORY) for path in paths]
+def _cover(path, size="4k"):
+    """An empty tmpfs over `path` (writable for now: mount points may be made in it)."""
+    mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=755")
+
+
+def _seal(path):
+    mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=755")
+
+
+def _bring_back(kept):
+    """Bind the interpreter's directories back wherever a cover hid them: a pyenv Python
+    under /root (0700, closed to the sandbox's uid), or a venv under /tmp or under the
+    hidden data dir. They were opened before the covers went on; once covered they are
+    unreachable by name, but not through /proc/self/fd."""
+    for path, fd, identity in kept:
         try:
-            mount("tmpfs", closed, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
-            for path, fd in zip(paths, fds):
-                os.makedirs(path, mode=0o755, exist_ok=True)
-                _bind(f"/proc/self/fd/{fd}", path, readonly=True)
-        finally:
-            for fd in fds:
-                os.close(fd)
+            current = os.stat(path)
+            if (current.st_dev, current.st_ino) == identity:
+                continue
+        except OSError:
+            pass
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _bind(f"/proc/self/fd/{fd}", path, readonly=True)
 
 
 def _relay_exit(child_pid):
@@ -166,11 +175,20 @@ def enter(plan, keep_fds):
             _bind(plan["opt_dir"], "/opt", readonly=True)
         else:
             mount("tmpfs", "/opt", "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=755")
-        _reopen(plan.get("reachable") or {})
-        for path in plan.get("hide") or ():
-            if os.path.isdir(path):
-                mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=755")
+        kept = []
+        for path in plan.get("keep") or ():  # opened now: the covers below may hide them
+            fd = os.open(path, os.O_PATH | os.O_DIRECTORY)
+            stat = os.fstat(fd)
+            kept.append((path, fd, (stat.st_dev, stat.st_ino)))
+        covers = [p for p in list(plan.get("closed") or ()) + list(plan.get("hide") or ()) if os.path.isdir(p)]
+        for path in covers:
+            _cover(path)
         mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(plan.get('tmp_mb', 512))}m,mode=1777")
+        _bring_back(kept)
+        for path in covers:
+            _seal(path)
+        for _, fd, _ in kept:
+            os.close(fd)
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
         if plan.get("hostname"):
             sethostname(plan["hostname"])
