@@ -180,7 +180,9 @@ def enter(plan, keep_fds):
             fd = os.open(path, os.O_PATH | os.O_DIRECTORY)
             stat = os.fstat(fd)
             kept.append((path, fd, (stat.st_dev, stat.st_ino)))
-        covers = [p for p in list(plan.get("closed") or ()) + list(plan.get("hide") or ()) if os.path.isdir(p)]
+        # Whatever lies under /tmp goes with the /tmp cover below.
+        covers = [p for p in list(plan.get("closed") or ()) + list(plan.get("hide") or ())
+                  if os.path.isdir(p) and not (p + "/").startswith("/tmp/")]
         for path in covers:
             _cover(path)
         mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(plan.get('tmp_mb', 512))}m,mode=1777")
