@@ -120,7 +120,8 @@ def test_tmp_is_private_and_size_limited(create_function, lambda_client, unique_
     # The server and other functions are unaffected: a second function's /tmp is empty.
     create_function(code={"app.py": "import os\ndef handler(e, c):\n    return os.listdir('/tmp')\n"},
                     name=unique_name + "-b")
-    assert json.loads(lambda_client.invoke(FunctionName=unique_name + "-b")["Payload"].read()) == []
+    # (A venv that lives under /tmp is bound back read-only, so only check for our file.)
+    assert "fill" not in json.loads(lambda_client.invoke(FunctionName=unique_name + "-b")["Payload"].read())
 
 
 def test_memory_limit_kills_only_that_instance(create_function, lambda_client, unique_name):
