@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.skipif(
+needs_root = pytest.mark.skipif(
     sys.platform != "linux" or os.geteuid() != 0, reason="sandbox isolation needs root on Linux"
 )
 
@@ -63,6 +63,7 @@ def handler(event, context):
 """
 
 
+@needs_root
 def test_the_sandbox_sees_only_itself(lamina, create_function, lambda_client, unique_name):
     other = create_function(code={"secret.py": "TOKEN = 'do-not-read'\n"}, handler="secret.handler",
                             name=unique_name + "-other")
@@ -96,6 +97,7 @@ def test_the_sandbox_sees_only_itself(lamina, create_function, lambda_client, un
     assert seen["hostname"] != os.uname().nodename
 
 
+@needs_root
 def test_tmp_is_private_and_size_limited(create_function, lambda_client, unique_name):
     create_function(code={"app.py": """
         import os
@@ -124,6 +126,7 @@ def test_tmp_is_private_and_size_limited(create_function, lambda_client, unique_
     assert "fill" not in json.loads(lambda_client.invoke(FunctionName=unique_name + "-b")["Payload"].read())
 
 
+@needs_root
 def test_memory_limit_kills_only_that_instance(create_function, lambda_client, unique_name):
     create_function(code={"app.py": """
         def handler(event, context):
@@ -141,6 +144,7 @@ def test_memory_limit_kills_only_that_instance(create_function, lambda_client, u
     assert json.loads(lambda_client.invoke(FunctionName=unique_name)["Payload"].read()) == "fine"
 
 
+@needs_root
 def test_fork_bomb_hurts_only_its_instance(create_function, lambda_client, unique_name, lamina):
     create_function(code={"app.py": """
         import os, time
@@ -179,3 +183,16 @@ def test_busy_loop_times_out_and_the_server_stays_responsive(create_function, la
     assert "Task timed out after 1.00 seconds" in error["errorMessage"]
     assert time.monotonic() - started < 10
     assert lambda_client.get_function(FunctionName=unique_name)["Configuration"]["State"] == "Active"
+
+
+def test_without_isolation_functions_still_run(lamina_factory):
+    """LAMINA_ISOLATION=0 (and hosts without root): plain processes under rlimits."""
+    from tests.conftest import ROLE, make_zip
+
+    server = lamina_factory(LAMINA_ISOLATION="0")
+    client = server.client()
+    client.create_function(FunctionName="plain", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                           Code={"ZipFile": make_zip({"app.py": "import os\ndef handler(e, c):\n    return os.environ['LAMBDA_TASK_ROOT']\n"})})
+    task_root = json.loads(client.invoke(FunctionName="plain")["Payload"].read())
+    assert task_root.startswith(server.data_dir) and task_root != "/var/task"
+    assert "without namespaces" in server.log() or "isolation is off" in server.log()
