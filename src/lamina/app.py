@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 from .config import Settings
 from .engine.async_queue import AsyncQueue
+from .engine.concurrency import Concurrency
 from .engine.invoker import Invoker
 from .engine.logsink import LogSink
+from .engine.metrics import MetricsRecorder
 from .engine.sandbox.host import SandboxHost
 from .engine.sandbox.launcher import Launcher
+from .engine.telemetry import LambdaTelemetry
 from .gateway import Gateway
 from .protocol.messages import Request, Response
 from .protocol.router import Router
@@ -37,6 +40,7 @@ class Lamina:
     async_queue: AsyncQueue
     gateway: Gateway
     sink: LogSink
+    metrics: MetricsRecorder
 
 
 def build(settings: Settings) -> Lamina:
@@ -47,7 +51,11 @@ def build(settings: Settings) -> Lamina:
     credentials = settings.credentials()
     # Functions must not see the platform's state: the data dir is hidden inside sandboxes.
     host = SandboxHost(hide=[data_dir])
-    invoker = Invoker(sink, settings.endpoint_url, ("test", "test"), host, Launcher(),
+    metrics = MetricsRecorder()
+    concurrency = Concurrency(settings.account_concurrency, settings.scale_per_10s,
+                              min_unreserved=min(100, settings.account_concurrency))
+    telemetry = LambdaTelemetry(metrics, concurrency)
+    invoker = Invoker(sink, settings.endpoint_url, ("test", "test"), host, Launcher(), concurrency, telemetry,
                       idle_timeout_s=settings.idle_timeout_s, max_instances=settings.max_instances)
     code = CodeStore(os.path.join(data_dir, "code"))
     limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
@@ -59,6 +67,9 @@ def build(settings: Settings) -> Lamina:
     verifier = Verifier(credentials, settings.account_id, settings.region, enforce=settings.enforce_signatures)
 
     async def startup() -> None:
+        metrics.start()
+        telemetry.start()
+        await lambda_service.start()
         invoker.start()
         await invoker.launcher.start()
         recovered = await async_queue.start()
@@ -66,9 +77,11 @@ def build(settings: Settings) -> Lamina:
             log.info("recovered %d queued async invocations", recovered)
 
     async def shutdown() -> None:
+        await telemetry.close()
         await async_queue.close()
         await invoker.close()
         await sink.close()
+        await metrics.close()
         await store.close()
 
     gateway = Gateway(Router(SERVICES), services, verifier, settings.endpoint_url,
@@ -87,4 +100,4 @@ def build(settings: Settings) -> Lamina:
 
     gateway.mount("/_lamina/health", health)
     gateway.mount("/_lamina/code/", code_zip)
-    return Lamina(settings, store, invoker, async_queue, gateway, sink)
+    return Lamina(settings, store, invoker, async_queue, gateway, sink, metrics)

@@ -33,6 +33,11 @@ class Settings:
     sync_payload_bytes: int = field(
         default_factory=lambda: int(os.environ.get("LAMINA_SYNC_PAYLOAD_LIMIT", str(6 * 1024 * 1024)))
     )
+    account_concurrency: int = field(
+        default_factory=lambda: int(os.environ.get("LAMINA_ACCOUNT_CONCURRENCY", "1000"))
+    )
+    # New instances per function per 10 s (AWS's scaling rate).
+    scale_per_10s: int = field(default_factory=lambda: int(os.environ.get("LAMINA_SCALE_PER_10S", "1000")))
     log_level: str = field(default_factory=lambda: os.environ.get("LAMINA_LOG_LEVEL", "info"))
 
     @property

@@ -3,8 +3,8 @@ the START / END / REPORT lines around the function's own output, as Lambda write
 
 Function failures are results, not exceptions: a handler that raises, a timeout, an
 import error or a crashed process all come back as an InvocationResult with
-function_error="Unhandled" and AWS's error payload. Only platform trouble (no room for
-an instance) raises.
+function_error="Unhandled" and AWS's error payload. What raises is not being allowed to
+run (Throttled: concurrency or scaling rate) and platform trouble (PoolExhausted).
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .logsink import LogSink, group_key
-from .pool import Pool
+from .concurrency import SCALING_RATE, Concurrency, Throttled
+from .pool import Pool, ScalingLimited
 from .sandbox.environment import sandbox_environment
 from .sandbox.host import SandboxHost
 from .sandbox.instance import InitOutcome, Instance
@@ -29,6 +30,7 @@ from .sandbox.launcher import Launcher
 from .sandbox.runtime_api import RuntimeApi
 from .sandbox.snapshot import VersionZygote
 from .spec import FunctionSpec
+from .telemetry import LambdaTelemetry
 
 TAIL_BYTES = 4096
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100  # AWS's exact limit: 6291556 bytes
@@ -118,8 +120,11 @@ def _error(error_type: str, message: str) -> bytes:
 
 class Invoker:
     def __init__(self, sink: LogSink, endpoint_url: str, credentials: tuple[str, str], host: SandboxHost,
-                 launcher: Launcher, idle_timeout_s: float = 300.0, max_instances: int = 1000) -> None:
+                 launcher: Launcher, concurrency: Concurrency, telemetry: LambdaTelemetry,
+                 idle_timeout_s: float = 300.0, max_instances: int = 1000) -> None:
         self.sink = sink
+        self.concurrency = concurrency
+        self.telemetry = telemetry
         self.host = host
         self.launcher = launcher
         self.endpoint_url = endpoint_url
@@ -252,8 +257,27 @@ class Invoker:
     async def invoke(self, spec: FunctionSpec, payload: bytes, *, request_id: str | None = None,
                      invoked_arn: str | None = None, client_context: dict | None = None,
                      want_tail: bool = False) -> InvocationResult:
-        request_id = request_id or str(uuid.uuid4())
-        instance, outcome = await self.pool.acquire(spec)
+        """Run one invocation within the function's concurrency; raises Throttled if it may not run."""
+        try:
+            lease = self.concurrency.acquire(spec.function_arn)
+        except Throttled:
+            self.telemetry.throttled(spec, invoked_arn)
+            raise
+        try:
+            result = await self._run(spec, payload, request_id or str(uuid.uuid4()), invoked_arn,
+                                     client_context, want_tail)
+        except ScalingLimited:
+            self.telemetry.throttled(spec, invoked_arn)
+            raise Throttled(SCALING_RATE) from None
+        finally:
+            self.concurrency.release(lease)
+        self.telemetry.invoked(spec, invoked_arn, result.duration_ms, bool(result.function_error))
+        return result
+
+    async def _run(self, spec: FunctionSpec, payload: bytes, request_id: str, invoked_arn: str | None,
+                   client_context: dict | None, want_tail: bool) -> InvocationResult:
+        arn = spec.function_arn
+        instance, outcome = await self.pool.acquire(spec, can_grow=lambda: self.concurrency.take_scaling_token(arn))
         collector: _Collector = instance.collector  # type: ignore[attr-defined]
         if outcome is None:
             collector.listen()

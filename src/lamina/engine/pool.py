@@ -24,6 +24,10 @@ class PoolExhausted(Exception):
     """No room for another instance under the pool's hard cap."""
 
 
+class ScalingLimited(Exception):
+    """The function may not start another instance yet (its scaling rate)."""
+
+
 class Pool:
     def __init__(self, launch: Launch, idle_timeout_s: float = 300.0, max_instances: int = 1000) -> None:
         self._launch = launch
@@ -34,6 +38,7 @@ class Pool:
         self._launching = 0
         self._retired_prefixes: set[str] = set()
         self._reaper: asyncio.Task | None = None
+        self._returned = asyncio.Event()  # an instance came back to the idle lists
 
     def start(self) -> None:
         self._reaper = asyncio.ensure_future(self._reap_forever())
@@ -45,13 +50,25 @@ class Pool:
     def instances(self, prefix: str = "") -> list[Instance]:
         return [i for i in self._live if i.spec.pool_key.startswith(prefix)]
 
-    async def acquire(self, spec: FunctionSpec) -> tuple[Instance, InitOutcome | None]:
-        idle = self._idle.get(spec.pool_key)
-        while idle:
-            instance = idle.pop()
-            if instance.state is State.READY:
-                return instance, None
-            self._live.discard(instance)
+    async def acquire(self, spec: FunctionSpec, can_grow: Callable[[], bool] = lambda: True,
+                      wait_s: float = 0.1) -> tuple[Instance, InitOutcome | None]:
+        """An idle instance, or a new one if `can_grow()` allows (the scaling rate); when it
+        does not, wait up to `wait_s` for one to come back, then raise ScalingLimited."""
+        instance = self._idle_instance(spec)
+        if instance is not None:
+            return instance, None
+        if not can_grow():
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                self._returned.clear()
+                try:
+                    await asyncio.wait_for(self._returned.wait(), deadline - time.monotonic())
+                except asyncio.TimeoutError:
+                    break
+                instance = self._idle_instance(spec)
+                if instance is not None:
+                    return instance, None
+            raise ScalingLimited(spec.function_arn)
         if self.size >= self.max_instances:
             raise PoolExhausted(f"{self.size} instances running")
         self._launching += 1
@@ -63,6 +80,15 @@ class Pool:
             self._live.add(instance)
         return instance, outcome
 
+    def _idle_instance(self, spec: FunctionSpec) -> Instance | None:
+        idle = self._idle.get(spec.pool_key)
+        while idle:
+            instance = idle.pop()
+            if instance.state is State.READY:
+                return instance
+            self._live.discard(instance)
+        return None
+
     def release(self, instance: Instance) -> None:
         if instance.state is not State.READY or self._is_retired(instance):
             self._live.discard(instance)
@@ -70,6 +96,7 @@ class Pool:
                 asyncio.ensure_future(instance.kill())
             return
         self._idle.setdefault(instance.spec.pool_key, []).append(instance)
+        self._returned.set()
 
     def discard(self, instance: Instance) -> None:
         self._live.discard(instance)

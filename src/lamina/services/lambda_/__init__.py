@@ -3,6 +3,7 @@
     functions.py  Create/Get/List/Update/DeleteFunction
     versions.py   PublishVersion, ListVersionsByFunction
     aliases.py    Create/Get/Update/Delete/ListAliases
+    concurrency.py  Put/Get/DeleteFunctionConcurrency (reserved concurrency)
     invoke.py     Invoke, InvokeAsync, and running queued async events
     layers.py     PublishLayerVersion & co, and resolving a function's layers
     tags.py       Tag/Untag/ListTags
@@ -16,6 +17,7 @@ from __future__ import annotations
 from ...engine.async_queue import AsyncQueue
 from .account import AccountApi
 from .aliases import AliasesApi
+from .concurrency import ConcurrencyApi
 from .functions import FunctionsApi
 from .invoke import InvokeApi
 from .layers import LayersApi
@@ -24,9 +26,17 @@ from .tags import TagsApi
 from .versions import VersionsApi
 
 
-class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, LayersApi, TagsApi, AccountApi):
+class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, ConcurrencyApi, LayersApi, TagsApi,
+                    AccountApi):
     service_name = "lambda"
 
     def __init__(self, state: LambdaState) -> None:
         self.state = state
         self.async_queue: AsyncQueue | None = None  # wired by app.py (the queue calls us back)
+
+    async def start(self) -> None:
+        """Hand the engine what it must know before the first invoke: reservations."""
+        concurrency = self.state.invoker.concurrency
+        for _, function in await self.state.store.scan("function"):
+            if function.get("reserved_concurrency") is not None:
+                concurrency.set_reserved(function["config"]["FunctionArn"], function["reserved_concurrency"])

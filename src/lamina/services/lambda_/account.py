@@ -13,14 +13,14 @@ class AccountApi:
         functions = await self.state.store.scan("function", prefix=f"{ctx.account_id}:{ctx.region}:")
         versions = await self.state.store.scan("function_version", prefix=f"{ctx.account_id}:{ctx.region}:")
         code_bytes = sum(doc["code"]["size"] for _, doc in functions) + sum(doc["code"]["size"] for _, doc in versions)
-        reserved = sum(doc.get("reserved_concurrency") or 0 for _, doc in functions)
+        concurrency = self.state.invoker.concurrency
         return {
             "AccountLimit": {
                 "TotalCodeSize": limits.total_code_size,
                 "CodeSizeUnzipped": limits.code_size_unzipped,
                 "CodeSizeZipped": limits.code_size_zipped,
-                "ConcurrentExecutions": limits.account_concurrency,
-                "UnreservedConcurrentExecutions": limits.account_concurrency - reserved,
+                "ConcurrentExecutions": concurrency.account_limit,
+                "UnreservedConcurrentExecutions": concurrency.unreserved_limit,
             },
             "AccountUsage": {"TotalCodeSize": code_bytes, "FunctionCount": len(functions)},
         }

@@ -342,4 +342,5 @@ class FunctionsApi:
             DeletePrefix("function_alias", ref.key + ":"),
         ])
         await self.state.retire_all(ref)
+        self.state.invoker.concurrency.set_reserved(ref.arn, None)
         return dict(_DELETED)

@@ -10,11 +10,13 @@ import base64
 import json
 import logging
 
-from ...engine.async_queue import DROP, FUNCTION_ERROR, SUCCESS, AsyncQueue
+from ...engine.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue
+from ...engine.concurrency import Throttled
 from ...engine.pool import PoolExhausted
 from ...errors import ServiceError, invalid_parameter
 from ..context import RequestContext
 from .arns import function_arn, parse_function
+from .concurrency import throttled
 from .state import LambdaState
 
 log = logging.getLogger("lamina.lambda")
@@ -78,9 +80,10 @@ class InvokeApi:
                 client_context=client_context,
                 want_tail=params.get("LogType") == "Tail",
             )
+        except Throttled as error:
+            raise throttled(error.reason, error.message) from None
         except PoolExhausted:
-            raise ServiceError("TooManyRequestsException", "Rate Exceeded.", 429,
-                               Reason="ConcurrentInvocationLimitExceeded") from None
+            raise throttled("ConcurrentInvocationLimitExceeded") from None
         response = {"StatusCode": 200, "Payload": result.payload, "ExecutedVersion": result.executed_version}
         if result.function_error:
             response["FunctionError"] = result.function_error
@@ -122,10 +125,13 @@ class InvokeApi:
             return DROP
         spec = await self.state.spec(record, record["config"]["Version"])
         # Each retry is a new invocation with the same request id, as on AWS.
-        result = await self.state.invoker.invoke(
-            spec,
-            base64.b64decode(event["payload_b64"]),
-            request_id=event["request_id"],
-            invoked_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier),
-        )
+        try:
+            result = await self.state.invoker.invoke(
+                spec,
+                base64.b64decode(event["payload_b64"]),
+                request_id=event["request_id"],
+                invoked_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier),
+            )
+        except (Throttled, PoolExhausted):
+            return RETRY_LATER
         return FUNCTION_ERROR if result.function_error else SUCCESS

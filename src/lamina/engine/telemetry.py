@@ -1,0 +1,83 @@
+"""What the engine reports about invocations, as CloudWatch's AWS/Lambda metrics.
+
+Per invocation: Invocations, Errors, Duration, Throttles; every second: the peak
+ConcurrentExecutions (per function and for the account) and UnreservedConcurrentExecutions.
+Dimensions as AWS publishes them: none (the account), FunctionName, FunctionName+Resource
+for a qualified invoke, and ExecutedVersion too when an alias picked the version.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import lru_cache
+
+from .concurrency import Concurrency
+from .metrics import MetricsRecorder
+from .spec import FunctionSpec
+
+log = logging.getLogger("lamina.telemetry")
+
+NAMESPACE = "AWS/Lambda"
+
+
+@lru_cache(maxsize=4096)
+def dimension_sets(name: str, invoked_arn: str | None, executed_version: str) -> tuple[dict[str, str], ...]:
+    sets: list[dict[str, str]] = [{}, {"FunctionName": name}]
+    qualifier = None
+    if invoked_arn and invoked_arn.count(":") == 7:
+        qualifier = invoked_arn.rsplit(":", 1)[1]
+    if qualifier:
+        sets.append({"FunctionName": name, "Resource": f"{name}:{qualifier}"})
+        if not qualifier.isdigit() and qualifier != "$LATEST":
+            sets.append({"FunctionName": name, "Resource": f"{name}:{qualifier}", "ExecutedVersion": executed_version})
+    return tuple(sets)
+
+
+class LambdaTelemetry:
+    def __init__(self, metrics: MetricsRecorder, concurrency: Concurrency) -> None:
+        self.metrics = metrics
+        self.concurrency = concurrency
+        self._ticker: asyncio.Task | None = None
+        self._names: dict[str, str] = {}  # function ARN -> name, for the concurrency series
+
+    def invoked(self, spec: FunctionSpec, invoked_arn: str | None, duration_ms: float, failed: bool) -> None:
+        self._names[spec.function_arn] = spec.name
+        put = self.metrics.put
+        for dimensions in dimension_sets(spec.name, invoked_arn, spec.version):
+            put(NAMESPACE, "Invocations", dimensions, 1, "Count")
+            put(NAMESPACE, "Errors", dimensions, 1 if failed else 0, "Count")
+            put(NAMESPACE, "Duration", dimensions, duration_ms, "Milliseconds")
+
+    def throttled(self, spec: FunctionSpec, invoked_arn: str | None) -> None:
+        for dimensions in dimension_sets(spec.name, invoked_arn, spec.version):
+            self.metrics.put(NAMESPACE, "Throttles", dimensions, 1, "Count")
+
+    def count(self, name: str, function_name: str, value: float = 1, unit: str = "Count") -> None:
+        """Async-invocation and destination metrics, per function and for the account."""
+        self.metrics.put(NAMESPACE, name, {}, value, unit)
+        self.metrics.put(NAMESPACE, name, {"FunctionName": function_name}, value, unit)
+
+    def start(self) -> None:
+        self._ticker = asyncio.ensure_future(self._tick_forever())
+
+    async def close(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("concurrency sampling failed")
+
+    def tick(self) -> None:
+        peaks = self.concurrency.take_peaks()
+        for arn, peak in peaks.items():
+            name = self._names.get(arn) or arn.rsplit(":", 1)[-1]
+            self.metrics.put(NAMESPACE, "ConcurrentExecutions", {"FunctionName": name}, peak, "Count")
+        if peaks or self.concurrency.total_in_flight():
+            self.metrics.put(NAMESPACE, "ConcurrentExecutions", {}, sum(peaks.values()), "Count")
+            self.metrics.put(NAMESPACE, "UnreservedConcurrentExecutions", {},
+                             self.concurrency.unreserved_in_flight, "Count")

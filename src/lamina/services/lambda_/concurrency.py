@@ -1,0 +1,49 @@
+"""Reserved concurrency: PutFunctionConcurrency, GetFunctionConcurrency,
+DeleteFunctionConcurrency. The reservation lives on the function's record and in the
+engine's Concurrency, which enforces it."""
+from __future__ import annotations
+
+from ...errors import ServiceError, invalid_parameter
+from ...store.base import Put
+from ..context import RequestContext
+from .state import LambdaState
+
+
+def throttled(reason: str, message: str = "Rate Exceeded.") -> ServiceError:
+    """A 429 the way Lambda sends it: Reason in the body, Retry-After in a header."""
+    return ServiceError("TooManyRequestsException", message, 429, headers={"Retry-After": "1"}, Reason=reason)
+
+
+class ConcurrencyApi:
+    state: LambdaState
+
+    async def put_function_concurrency(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        if ref.qualifier:
+            raise invalid_parameter("Reserved concurrency applies to the function, not to a version or alias.")
+        function = dict(await self.state.function(ref))
+        value = params["ReservedConcurrentExecutions"]
+        concurrency = self.state.invoker.concurrency
+        if not concurrency.can_reserve(ref.arn, value):
+            raise invalid_parameter(
+                "Specified ReservedConcurrentExecutions for function decreases account's "
+                f"UnreservedConcurrentExecution below its minimum value of [{concurrency.min_unreserved}]."
+            )
+        function["reserved_concurrency"] = value
+        await self.state.write([Put("function", ref.key, function)])
+        concurrency.set_reserved(ref.arn, value)
+        return {"ReservedConcurrentExecutions": value}
+
+    async def get_function_concurrency(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        function = await self.state.function(ref)
+        value = function.get("reserved_concurrency")
+        return {} if value is None else {"ReservedConcurrentExecutions": value}
+
+    async def delete_function_concurrency(self, params: dict, ctx: RequestContext) -> dict:
+        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        function = dict(await self.state.function(ref))
+        function.pop("reserved_concurrency", None)
+        await self.state.write([Put("function", ref.key, function)])
+        self.state.invoker.concurrency.set_reserved(ref.arn, None)
+        return {}
