@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from .config import Settings
 from .engine.async_queue import AsyncQueue
 from .engine.concurrency import Concurrency
+from .engine.destinations import Destinations
 from .engine.invoker import Invoker
 from .engine.logsink import LogSink
 from .engine.metrics import MetricsRecorder
@@ -59,8 +60,12 @@ def build(settings: Settings) -> Lamina:
                       idle_timeout_s=settings.idle_timeout_s, max_instances=settings.max_instances)
     code = CodeStore(os.path.join(data_dir, "code"))
     limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
-    lambda_service = LambdaService(LambdaState(store, code, invoker, limits))
-    async_queue = AsyncQueue(store, lambda_service.run_async_event, retry_delays_s=settings.async_retry_delays_s)
+    destinations = Destinations()
+    lambda_service = LambdaService(LambdaState(store, code, invoker, limits), destinations)
+    destinations.register("lambda", lambda_service.deliver_to_function)
+    async_queue = AsyncQueue(store, lambda_service.run_async_event, finish=lambda_service.finish_async_event,
+                             retry_delays_s=settings.async_retry_delays_s,
+                             throttle_backoff_s=settings.async_throttle_backoff_s)
     lambda_service.async_queue = async_queue
     services = {"lambda": lambda_service, "logs": LogsService(store, sink)}
 

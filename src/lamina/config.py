@@ -27,6 +27,10 @@ class Settings:
     async_retry_delays_s: tuple[float, ...] = field(
         default_factory=lambda: _env_float_list("LAMINA_ASYNC_RETRY_DELAYS", (60.0, 120.0))
     )
+    # First backoff after a throttled async attempt (doubles up to 5 minutes).
+    async_throttle_backoff_s: float = field(
+        default_factory=lambda: float(os.environ.get("LAMINA_ASYNC_THROTTLE_BACKOFF", "1.0"))
+    )
     async_payload_bytes: int = field(
         default_factory=lambda: int(os.environ.get("LAMINA_ASYNC_PAYLOAD_LIMIT", str(1024 * 1024)))
     )

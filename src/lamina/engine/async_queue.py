@@ -2,21 +2,32 @@
 
 enqueue() returns only once the event is committed, so a 202 means the event survives
 kill -9. start() picks up whatever the store still holds (events accepted or in flight
-before a crash: at-least-once). Each event runs through the `run` callback the service
-hands us; function errors are retried after `retry_delays_s` up to the event's
-max_retries, and events older than their max age are dropped.
+before a crash: at-least-once). Each attempt runs through the `run` callback the service
+hands us and comes back as an Attempt:
+
+    SUCCESS         done; finish(..., "Success")
+    FUNCTION_ERROR  retried after retry_delays_s, up to the event's max_retries;
+                    then finish(..., "RetriesExhausted")
+    RETRY_LATER     throttled or platform trouble: not an attempt; exponential backoff
+    DROP            the function is gone: finish(..., None)
+
+An event older than its max age is not run again: finish(..., "EventAgeExceeded").
+finish() (destinations, dead-letter queues, metrics) is awaited before the event leaves
+the store, so it too happens at least once.
 
 Event document (kind "async_event", key "<received ms, 15 digits>-<uuid>"):
     {function, qualifier, payload_b64, request_id, received_ms, attempts,
-     not_before_ms, max_retries, max_age_s}
+     not_before_ms, max_retries, max_age_s, backoffs}
 """
 from __future__ import annotations
 
 import asyncio
 import heapq
 import logging
+import random
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from ..store.base import Delete, Put, Store
@@ -25,23 +36,40 @@ log = logging.getLogger("lamina.async")
 
 KIND = "async_event"
 
-# What the run callback reports: the function succeeded, failed (retry per policy),
-# could not run now (throttled or system trouble: retry with backoff), or must be dropped.
 SUCCESS, FUNCTION_ERROR, RETRY_LATER, DROP = "success", "function_error", "retry_later", "drop"
 
-Run = Callable[[dict], Awaitable[str]]
+
+@dataclass
+class Attempt:
+    outcome: str
+    payload: bytes | None = None  # the function's response or error payload
+    function_error: str | None = None
+    executed_version: str | None = None
+    status_code: int | None = None
+
+
+Run = Callable[[dict], Awaitable[Attempt]]
+Finish = Callable[[dict, "Attempt | None", "str | None"], Awaitable[None]]
 
 
 def new_event_key(now_ms: int) -> str:
     return f"{now_ms:015d}-{uuid.uuid4().hex}"
 
 
+async def _nothing(doc: dict, attempt: Attempt | None, condition: str | None) -> None:
+    return None
+
+
 class AsyncQueue:
-    def __init__(self, store: Store, run: Run, *, concurrency: int = 64,
-                 retry_delays_s: tuple[float, ...] = (60.0, 120.0)) -> None:
+    def __init__(self, store: Store, run: Run, *, finish: Finish = _nothing, concurrency: int = 256,
+                 retry_delays_s: tuple[float, ...] = (60.0, 120.0), throttle_backoff_s: float = 1.0,
+                 max_backoff_s: float = 300.0) -> None:
         self.store = store
         self.run = run
+        self.finish = finish
         self.retry_delays_s = retry_delays_s
+        self.throttle_backoff_s = throttle_backoff_s
+        self.max_backoff_s = max_backoff_s
         self._slots = asyncio.Semaphore(concurrency)
         self._due: list[tuple[int, str]] = []
         self._docs: dict[str, dict] = {}
@@ -99,30 +127,33 @@ class AsyncQueue:
             doc = self._docs[key]
             now = int(time.time() * 1000)
             if now - doc["received_ms"] > doc.get("max_age_s", 21600) * 1000:
-                log.warning("async event %s dropped: older than its maximum age", doc.get("request_id"))
-                await self._finish(key)
+                log.info("async event %s expired after %d attempts", doc.get("request_id"), doc["attempts"])
+                await self._finish(key, doc, None, "EventAgeExceeded")
                 return
             doc = dict(doc, attempts=doc["attempts"] + 1)
             try:
-                outcome = await self.run(doc)
+                attempt = await self.run(doc)
             except Exception:
                 log.exception("async event %s: platform error", doc.get("request_id"))
-                outcome = RETRY_LATER
-            if outcome in (SUCCESS, DROP):
-                await self._finish(key)
-            elif outcome == FUNCTION_ERROR:
+                attempt = Attempt(RETRY_LATER)
+            if attempt.outcome == SUCCESS:
+                await self._finish(key, doc, attempt, "Success")
+            elif attempt.outcome == DROP:
+                await self._finish(key, doc, attempt, None)
+            elif attempt.outcome == FUNCTION_ERROR:
                 retries_done = doc["attempts"] - 1
                 if retries_done >= doc.get("max_retries", 2):
-                    await self._finish(key)
+                    await self._finish(key, doc, attempt, "RetriesExhausted")
                 else:
                     delay = self.retry_delays_s[min(retries_done, len(self.retry_delays_s) - 1)]
                     await self._retry(key, doc, delay)
             else:
                 # Throttles and system errors do not count as attempts; back off exponentially.
                 doc["attempts"] -= 1
-                backoff = min(1.0 * 2 ** doc.get("backoffs", 0), 300.0)
-                doc["backoffs"] = doc.get("backoffs", 0) + 1
-                await self._retry(key, doc, backoff)
+                backoffs = doc.get("backoffs", 0)
+                doc["backoffs"] = backoffs + 1
+                delay = min(self.throttle_backoff_s * 2 ** backoffs, self.max_backoff_s)
+                await self._retry(key, doc, delay * random.uniform(0.8, 1.2))
         finally:
             self._slots.release()
 
@@ -131,7 +162,11 @@ class AsyncQueue:
         await self.store.write([Put(KIND, key, doc)])
         self._schedule(key, doc)
 
-    async def _finish(self, key: str) -> None:
+    async def _finish(self, key: str, doc: dict, attempt: Attempt | None, condition: str | None) -> None:
+        try:
+            await self.finish(doc, attempt, condition)
+        except Exception:
+            log.exception("async event %s: could not finish", doc.get("request_id"))
         await self.store.write([Delete(KIND, key)])
         self._docs.pop(key, None)
 

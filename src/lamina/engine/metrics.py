@@ -11,10 +11,37 @@ Interface (the implementation may grow, these signatures stay):
     await recorder.query(namespace, name, dimensions, start, end, period) -> list[Bucket]
     await recorder.list_metrics(namespace=None, name=None, dimensions=None) -> list[MetricId]
     recorder.prometheus() -> str
+
+A series is (namespace, name, sorted dimensions, unit); its data is aggregated per minute
+(count, sum, min, max and a reservoir of at most MAX_SAMPLES values, for percentiles).
+A minute lives in memory until it has ended, then goes to the store in one PutMetricData
+batch; a minute written again later (late data) is merged into the stored row by the store.
+Every query sees store + memory exactly once: a flush and a query never interleave.
 """
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import math
+import random
+import re
+import threading
+import time
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Mapping, Sequence
+
+from ..store.base import MetricRow, PutMetricData, merge_metric_rows
+
+log = logging.getLogger("lamina.metrics")
+
+MAX_SAMPLES = 1000  # per series and minute
+FLUSH_INTERVAL_S = 5.0
+_EXACT_REPLACEMENTS = 32  # beyond this many repeats of one value, replacements are drawn at once
+
+Dimensions = Mapping[str, str] | Iterable[tuple[str, str]] | None
+_SeriesKey = tuple[str, str, tuple[tuple[str, str], ...], str]  # namespace, name, dimensions, unit
 
 
 @dataclass(frozen=True)
@@ -33,17 +60,432 @@ class Bucket:
     maximum: float = float("-inf")
     unit: str = "None"
     samples: list[float] = field(default_factory=list)  # for percentiles
+    weights: list[float] = field(default_factory=list)  # how many values each sample stands for
+
+    @property
+    def average(self) -> float:
+        return self.sum / self.count if self.count else 0.0
+
+    def percentile(self, p: float) -> float | None:
+        """The p-th percentile (0-100) of the values, estimated from the samples; None without any."""
+        if not self.samples:
+            return None
+        weights = self.weights or [1.0] * len(self.samples)
+        pairs = sorted(zip(self.samples, weights))
+        total = math.fsum(weights)
+        if total <= 0:
+            return None
+        # Nearest rank: the smallest value whose cumulative share reaches p.
+        target = total * max(0.0, min(100.0, p)) / 100.0
+        running = 0.0
+        for value, weight in pairs:
+            running += weight
+            if running >= target - 1e-9 * total:
+                return value
+        return pairs[-1][0]
+
+    def add_row(self, row: MetricRow) -> None:
+        self._add(row.count, row.sum, row.minimum, row.maximum, row.samples, row.sampled)
+
+    def _add(self, count: float, total: float, minimum: float, maximum: float, samples: Sequence[float],
+             sampled: float) -> None:
+        self.count += count
+        self.sum += total
+        self.minimum = min(self.minimum, minimum)
+        self.maximum = max(self.maximum, maximum)
+        if samples:
+            weight = sampled / len(samples)
+            self.samples.extend(samples)
+            self.weights.extend([weight] * len(samples))
+
+
+class _Minute:
+    """One series in one minute, as put() builds it."""
+
+    __slots__ = ("count", "sum", "minimum", "maximum", "samples", "sampled")
+
+    def __init__(self) -> None:
+        self.count = 0.0
+        self.sum = 0.0
+        self.minimum = math.inf
+        self.maximum = -math.inf
+        self.samples: list[float] = []
+        self.sampled = 0  # raw values offered to the reservoir
+
+    def add(self, value: float, count: float) -> None:
+        self.count += count
+        self.sum += value * count
+        if value < self.minimum:
+            self.minimum = value
+        if value > self.maximum:
+            self.maximum = value
+        self.offer(value, max(1, round(count)) if count > 0 else 0)
+
+    def add_statistics(self, count: float, total: float, minimum: float, maximum: float) -> None:
+        self.count += count
+        self.sum += total
+        self.minimum = min(self.minimum, minimum)
+        self.maximum = max(self.maximum, maximum)
+        # A statistic set tells its values only when they are all alike (as AWS: percentiles
+        # of statistic sets exist only for SampleCount 1 or Minimum == Maximum).
+        if count > 0 and (minimum == maximum or count == 1):
+            self.offer(minimum, max(1, round(count)))
+
+    def offer(self, value: float, repeats: int) -> None:
+        """Reservoir sampling (Algorithm R) of `repeats` copies of value, in bounded time."""
+        samples = self.samples
+        free = MAX_SAMPLES - len(samples)
+        if free > 0:
+            taken = min(free, repeats)
+            samples.extend([value] * taken)
+            self.sampled += taken
+            repeats -= taken
+        if repeats <= 0:
+            return
+        if repeats <= _EXACT_REPLACEMENTS:
+            for _ in range(repeats):
+                self.sampled += 1
+                slot = random.randrange(self.sampled)
+                if slot < MAX_SAMPLES:
+                    samples[slot] = value
+            return
+        # Each of the next copies replaces a slot with chance MAX/seen: in expectation
+        # MAX * ln((seen + repeats) / seen) replacements, drawn as distinct slots at once.
+        expected = MAX_SAMPLES * math.log((self.sampled + repeats) / self.sampled)
+        replaced = min(MAX_SAMPLES, int(expected) + (random.random() < expected - int(expected)))
+        for slot in random.sample(range(MAX_SAMPLES), replaced):
+            samples[slot] = value
+        self.sampled += repeats
+
+    def merge(self, other: "_Minute") -> None:
+        anonymous: _SeriesKey = ("", "", (), "None")
+        row = merge_metric_rows(_as_row(anonymous, 0, self), _as_row(anonymous, 0, other), MAX_SAMPLES)
+        self.count, self.sum, self.minimum, self.maximum = row.count, row.sum, row.minimum, row.maximum
+        self.samples, self.sampled = list(row.samples), int(row.sampled)
+
+
+def dimensions_key(dimensions: tuple[tuple[str, str], ...]) -> str:
+    """The canonical text of a dimension set, as the store keys series by it."""
+    return json.dumps([list(pair) for pair in dimensions], separators=(",", ":"), ensure_ascii=False)
+
+
+def _parse_dimensions_key(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, value) for name, value in json.loads(text))
+
+
+def _dimension_pairs(dimensions: Dimensions) -> tuple[tuple[str, str], ...]:
+    if not dimensions:
+        return ()
+    items = dimensions.items() if isinstance(dimensions, Mapping) else dimensions
+    return tuple(sorted((str(name), str(value)) for name, value in items))
+
+
+def _seconds(moment: float | datetime | None) -> float:
+    if moment is None:
+        return time.time()
+    if isinstance(moment, datetime):
+        return moment.timestamp()
+    return float(moment)
+
+
+def _minute_of(seconds: float) -> int:
+    return int(seconds // 60) * 60
+
+
+def _as_row(series: _SeriesKey, minute: int, data: _Minute) -> MetricRow:
+    namespace, name, dims, unit = series
+    return MetricRow(namespace, name, dimensions_key(dims), unit, minute, data.count, data.sum,
+                     data.minimum, data.maximum, tuple(data.samples), float(data.sampled))
 
 
 class MetricsRecorder:
-    """Placeholder until the real recorder lands: accepts and forgets."""
+    """Aggregates metric values per series and minute in memory; keeps ended minutes in `store`.
+
+    Without a store (tests, tools) it only keeps memory. put() may be called from any
+    thread; everything else belongs to the event loop that called start().
+    """
+
+    def __init__(self, store=None, *, flush_interval_s: float = FLUSH_INTERVAL_S) -> None:
+        self.store = store
+        self.flush_interval_s = flush_interval_s
+        self._guard = threading.Lock()  # put() against the flush's swap; held for O(1) work
+        self._open: dict[tuple[_SeriesKey, int], _Minute] = {}
+        self._flushing: dict[tuple[_SeriesKey, int], _Minute] = {}
+        # Since the recorder started, per series: [count, sum] (what /metrics shows).
+        self._totals: dict[_SeriesKey, list[float]] = {}
+        self._consistency: asyncio.Lock | None = None  # flush vs. query; made on the loop
+        self._task: asyncio.Task | None = None
+        self._closed = False
+
+    # --- recording (hot path) -----------------------------------------------------------
 
     def put(self, namespace: str, name: str, dimensions: dict[str, str], value: float, unit: str = "None",
-            timestamp: float | None = None) -> None:
-        pass
+            timestamp: float | None = None, *, count: float = 1) -> None:
+        """Record `count` observations of value (no I/O). Non-finite values are dropped."""
+        value = float(value)
+        if not math.isfinite(value) or count < 0:
+            return
+        series = (namespace, name, _dimension_pairs(dimensions), unit or "None")
+        minute = _minute_of(_seconds(timestamp))
+        with self._guard:
+            data = self._open.get((series, minute))
+            if data is None:
+                data = self._open[(series, minute)] = _Minute()
+            data.add(value, count)
+            total = self._totals.get(series)
+            if total is None:
+                total = self._totals[series] = [0.0, 0.0]
+            total[0] += count
+            total[1] += value * count
+
+    def put_statistics(self, namespace: str, name: str, dimensions: dict[str, str], sample_count: float,
+                       total: float, minimum: float, maximum: float, unit: str = "None",
+                       timestamp: float | None = None) -> None:
+        """Record a pre-aggregated statistic set (CloudWatch's StatisticValues)."""
+        series = (namespace, name, _dimension_pairs(dimensions), unit or "None")
+        minute = _minute_of(_seconds(timestamp))
+        with self._guard:
+            data = self._open.get((series, minute))
+            if data is None:
+                data = self._open[(series, minute)] = _Minute()
+            data.add_statistics(sample_count, total, minimum, maximum)
+            sums = self._totals.setdefault(series, [0.0, 0.0])
+            sums[0] += sample_count
+            sums[1] += total
+
+    # --- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
-        pass
+        """Start the background flush on the running loop (a no-op without a store)."""
+        if self._task is None and self.store is not None:
+            self._task = asyncio.get_running_loop().create_task(self._flush_loop(), name="lamina-metrics-flush")
 
     async def close(self) -> None:
-        pass
+        """Stop the background flush and write everything still in memory, ended or not."""
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        await self.flush(everything=True)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval_s)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("flushing metrics failed; will retry")
+
+    async def flush(self, everything: bool = False) -> int:
+        """Write the minutes that have ended (all minutes with everything=True); the row count."""
+        if self.store is None:
+            return 0
+        async with self._lock():
+            limit = math.inf if everything else _minute_of(time.time())
+            with self._guard:
+                ready = {key: data for key, data in self._open.items() if key[1] < limit}
+                for key in ready:
+                    del self._open[key]
+                self._flushing = ready
+            if not ready:
+                return 0
+            rows = tuple(_as_row(series, minute, data) for (series, minute), data in ready.items())
+            try:
+                await self.store.write([PutMetricData(rows, MAX_SAMPLES)])
+            except BaseException:
+                with self._guard:  # keep them for the next try
+                    for key, data in ready.items():
+                        current = self._open.get(key)
+                        if current is None:
+                            self._open[key] = data
+                        else:
+                            data.merge(current)
+                            self._open[key] = data
+                    self._flushing = {}
+                raise
+            self._flushing = {}
+            return len(rows)
+
+    def _lock(self) -> asyncio.Lock:
+        if self._consistency is None:
+            self._consistency = asyncio.Lock()
+        return self._consistency
+
+    # --- reading ------------------------------------------------------------------------
+
+    async def query(self, namespace: str, name: str, dimensions: Dimensions, start: float | datetime,
+                    end: float | datetime, period: int, *, unit: str | None = None) -> list[Bucket]:
+        """Non-empty buckets of `period` seconds (a multiple of 60) from start (rounded down to
+        the minute) to end (exclusive), oldest first; only the series with exactly these
+        dimensions, and only values of `unit` when one is given."""
+        if period <= 0 or period % 60:
+            raise ValueError(f"period must be a positive multiple of 60, not {period}")
+        dims = _dimension_pairs(dimensions)
+        first = _minute_of(_seconds(start))
+        end_s = _seconds(end)
+        end_minute = _minute_of(end_s) + (60 if end_s % 60 else 0)  # minutes that begin before end
+        buckets: dict[int, Bucket] = {}
+        units: dict[int, dict[str, float]] = {}
+
+        def add(minute: int, row_unit: str, count: float, total: float, low: float, high: float,
+                samples: Sequence[float], sampled: float) -> None:
+            start_of = first + (minute - first) // period * period
+            bucket = buckets.get(start_of)
+            if bucket is None:
+                bucket = buckets[start_of] = Bucket(float(start_of))
+            bucket._add(count, total, low, high, samples, sampled)
+            seen = units.setdefault(start_of, {})
+            seen[row_unit] = seen.get(row_unit, 0) + count
+
+        async with self._lock():
+            if self.store is not None:
+                rows = await self.store.read_metrics(namespace, name, dimensions_key(dims), first, end_minute, unit)
+                for row in rows:
+                    add(row.minute, row.unit, row.count, row.sum, row.minimum, row.maximum, row.samples, row.sampled)
+            with self._guard:
+                memory = [
+                    (minute, series[3], data.count, data.sum, data.minimum, data.maximum, list(data.samples),
+                     data.sampled)
+                    for source in (self._flushing, self._open)
+                    for (series, minute), data in source.items()
+                    if series[0] == namespace and series[1] == name and series[2] == dims
+                    and (unit is None or series[3] == unit) and first <= minute < end_minute
+                ]
+        for item in memory:
+            add(*item)
+        result = []
+        for start_of in sorted(buckets):
+            bucket = buckets[start_of]
+            if bucket.count <= 0 and not bucket.samples:
+                continue
+            # The bucket's unit: the one asked for, else the one most of its values came in.
+            bucket.unit = unit or max(units[start_of].items(), key=lambda item: item[1])[0]
+            result.append(bucket)
+        return result
+
+    async def list_metrics(self, namespace: str | None = None, name: str | None = None,
+                           dimensions: Mapping[str, str | None] | Iterable[tuple[str, str | None]] | None = None,
+                           *, since: float | datetime | None = None) -> list[MetricId]:
+        """Distinct metrics, sorted. dimensions filters: each named dimension must be present
+        (with that value, unless the value is None); since: only metrics with data from then on."""
+        wanted = dict(dimensions.items() if isinstance(dimensions, Mapping) else dimensions or ())
+        since_minute = _minute_of(_seconds(since)) if since is not None else None
+        found: set[MetricId] = set()
+        async with self._lock():
+            if self.store is not None:
+                for ns, metric, dims in await self.store.list_metric_series(namespace, name, since_minute):
+                    found.add(MetricId(ns, metric, _parse_dimensions_key(dims)))
+            with self._guard:
+                for source in (self._flushing, self._open):
+                    for (series, minute) in source:
+                        if since_minute is not None and minute < since_minute:
+                            continue
+                        found.add(MetricId(series[0], series[1], series[2]))
+        result = []
+        for metric in found:
+            if namespace is not None and metric.namespace != namespace:
+                continue
+            if name is not None and metric.name != name:
+                continue
+            if wanted:
+                present = dict(metric.dimensions)
+                if any(key not in present or (value is not None and present[key] != value)
+                       for key, value in wanted.items()):
+                    continue
+            result.append(metric)
+        result.sort(key=lambda m: (m.namespace, m.name, m.dimensions))
+        return result
+
+    # --- Prometheus ---------------------------------------------------------------------
+
+    def prometheus(self) -> str:
+        """Every series put since start, in the Prometheus text exposition format (0.0.4).
+
+        Values in Count are counters (`..._total`, the sum of the values); others are
+        summaries (`..._count` and `..._sum`), times converted to seconds. Names are
+        lamina_<namespace without AWS/>_<metric in snake case>; labels are the dimensions in
+        snake case, less a trailing `_name` (FunctionName -> function).
+        """
+        with self._guard:
+            totals = [(series, list(values)) for series, values in self._totals.items()]
+        families: dict[str, tuple[str, str, list[tuple[str, str, float]]]] = {}
+        for (namespace, name, dims, unit), (count, total) in sorted(totals):
+            kind, family, scale = _prometheus_family(namespace, name, unit)
+            if family in families and families[family][0] != kind:
+                family = f"{family}_{kind}"
+            if family not in families:
+                help_text = f"CloudWatch metric {name} of namespace {namespace} ({unit}), since the server started."
+                families[family] = (kind, help_text, [])
+            labels = _labels(dims)
+            samples = families[family][2]
+            if kind == "counter":
+                samples.append((family, labels, total))
+            else:
+                samples.append((family + "_count", labels, count))
+                samples.append((family + "_sum", labels, total * scale))
+        lines = []
+        for family in sorted(families):
+            kind, help_text, samples = families[family]
+            lines.append(f"# HELP {family} {_escape_help(help_text)}")
+            lines.append(f"# TYPE {family} {kind}")
+            for sample_name, labels, value in samples:
+                lines.append(f"{sample_name}{labels} {_number(value)}")
+        return "\n".join(lines) + "\n" if lines else ""
+
+
+_TIME_SCALE = {"Seconds": 1.0, "Milliseconds": 1e-3, "Microseconds": 1e-6}
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_INVALID = re.compile(r"[^a-zA-Z0-9_]+")
+
+
+def _snake(text: str) -> str:
+    return _INVALID.sub("_", _CAMEL.sub("_", text)).strip("_").lower()
+
+
+def _prometheus_family(namespace: str, name: str, unit: str) -> tuple[str, str, float]:
+    """(type, family name, factor to the family's unit) of a series."""
+    space = namespace[4:] if namespace.startswith("AWS/") else namespace
+    base = "_".join(part for part in ("lamina", _snake(space), _snake(name)) if part)
+    if base[:1].isdigit():
+        base = "_" + base
+    if unit == "Count":
+        return "counter", f"{base}_total", 1.0
+    if unit in _TIME_SCALE:
+        return "summary", f"{base}_seconds", _TIME_SCALE[unit]
+    suffix = _snake(unit.replace("/", "_per_")) if unit and unit != "None" else ""
+    if suffix and not base.endswith("_" + suffix):
+        base = f"{base}_{suffix}"
+    return "summary", base, 1.0
+
+
+def _labels(dims: tuple[tuple[str, str], ...]) -> str:
+    if not dims:
+        return ""
+    parts = []
+    used: set[str] = set()
+    for name, value in dims:
+        label = _snake(name)
+        if label.endswith("_name") and len(label) > 5:
+            label = label[:-5]
+        if not label or label[0].isdigit() or label.startswith("__"):
+            label = "dim_" + label.lstrip("_")
+        while label in used:
+            label += "_"
+        used.add(label)
+        escaped = value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+        parts.append(f'{label}="{escaped}"')
+    return "{" + ",".join(parts) + "}"
+
+
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _number(value: float) -> str:
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))

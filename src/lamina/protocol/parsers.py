@@ -131,3 +131,12 @@ _PARSERS: dict[str, Callable[[Resolved, Request], dict[str, Any]]] = {
 def register(protocol: str, parser: Callable[[Resolved, Request], dict[str, Any]]) -> None:
     """Protocols that arrive later (query, smithy-rpc-v2-cbor) plug in here."""
     _PARSERS[protocol] = parser
+
+
+def _register_builtin() -> None:
+    from . import cbor
+
+    register(cbor.PROTOCOL, cbor.parse_request)
+
+
+_register_builtin()

@@ -133,3 +133,12 @@ def register(protocol: str, serializer, error_serializer) -> None:
     """Protocols that arrive later (query, smithy-rpc-v2-cbor) plug in here."""
     _SERIALIZERS[protocol] = serializer
     _ERROR_SERIALIZERS[protocol] = error_serializer
+
+
+def _register_builtin() -> None:
+    from . import cbor
+
+    register(cbor.PROTOCOL, cbor.serialize_result, cbor.serialize_error)
+
+
+_register_builtin()

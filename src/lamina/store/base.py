@@ -3,7 +3,9 @@
 Two kinds of state live here:
 - documents: control-plane records (functions, versions, aliases, log groups, ...), a JSON
   object under (kind, key), listed in key order;
-- log events: append-only CloudWatch Logs events, read back by group, stream and time.
+- log events: append-only CloudWatch Logs events, read back by group, stream and time;
+- metric rows: CloudWatch metrics aggregated per series and minute (count, sum, min, max
+  and a bounded sample of the values for percentiles), merged when a minute is written twice.
 
 Writes are batches of operations (Put, Delete, AppendLogs) applied atomically. A batch
 returns only after it is committed to disk ("committed before acknowledged"); backends
@@ -12,6 +14,7 @@ Reads see every batch that has returned.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -55,7 +58,34 @@ class DeleteLogs:
     stream: str | None = None  # None: the whole group
 
 
-Op = Put | Delete | DeletePrefix | AppendLogs | DeleteLogs
+@dataclass(frozen=True)
+class MetricRow:
+    """One metric series in one minute. `dimensions` is the series' canonical key (a JSON
+    array of sorted [name, value] pairs); `samples` is a uniform sample of the `sampled`
+    raw values seen that minute (statistic sets add to count without adding samples)."""
+
+    namespace: str
+    name: str
+    dimensions: str
+    unit: str
+    minute: int  # seconds since the epoch, a multiple of 60
+    count: float
+    sum: float
+    minimum: float
+    maximum: float
+    samples: tuple[float, ...] = ()
+    sampled: float = 0.0
+
+
+@dataclass(frozen=True)
+class PutMetricData:
+    """Add rows to the metric table; a row whose minute is already stored is merged into it."""
+
+    rows: tuple[MetricRow, ...]
+    max_samples: int = 1000
+
+
+Op = Put | Delete | DeletePrefix | AppendLogs | DeleteLogs | PutMetricData
 
 
 @dataclass
@@ -81,6 +111,43 @@ class LogQuery:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def merge_metric_rows(old: MetricRow, new: MetricRow, max_samples: int = 1000) -> MetricRow:
+    """Two aggregates of one series and minute -> one. Samples are kept proportional to the
+    values they stand for: when the union is too large, it is resampled by weight."""
+    samples = old.samples + new.samples
+    sampled = old.sampled + new.sampled
+    if len(samples) > max_samples:
+        samples = _resample((old, new), max_samples)
+    return MetricRow(
+        old.namespace, old.name, old.dimensions, old.unit, old.minute,
+        count=old.count + new.count,
+        sum=old.sum + new.sum,
+        minimum=min(old.minimum, new.minimum),
+        maximum=max(old.maximum, new.maximum),
+        samples=samples,
+        sampled=sampled,
+    )
+
+
+def _resample(rows: tuple[MetricRow, ...], size: int) -> tuple[float, ...]:
+    # Systematic sampling over the cumulative weight of the values, in sorted order: the
+    # weighted distribution (hence every percentile) is kept, deterministically.
+    weighted = sorted(
+        (value, row.sampled / len(row.samples)) for row in rows if row.samples for value in row.samples
+    )
+    total = math.fsum(weight for _, weight in weighted)
+    step = total / size
+    chosen: list[float] = []
+    target = step / 2
+    running = 0.0
+    for value, weight in weighted:
+        running += weight
+        while running >= target and len(chosen) < size:
+            chosen.append(value)
+            target += step
+    return tuple(chosen)
+
+
 class Store(Protocol):
     async def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
 
@@ -91,5 +158,18 @@ class Store(Protocol):
     async def write(self, ops: list[Op]) -> None: ...
 
     async def read_logs(self, query: LogQuery) -> list[StoredLogEvent]: ...
+
+    async def read_metrics(
+        self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int,
+        unit: str | None = None,
+    ) -> list[MetricRow]:
+        """The rows of one series with start_minute <= minute < end_minute, by minute."""
+        ...
+
+    async def list_metric_series(
+        self, namespace: str | None = None, name: str | None = None, since_minute: int | None = None
+    ) -> list[tuple[str, str, str]]:
+        """Distinct (namespace, name, dimensions) with a row at or after since_minute, sorted."""
+        ...
 
     async def close(self) -> None: ...

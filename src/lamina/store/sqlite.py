@@ -17,7 +17,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .base import AppendLogs, Delete, DeleteLogs, DeletePrefix, LogQuery, Op, Put, StoredLogEvent
+from .base import (
+    AppendLogs,
+    Delete,
+    DeleteLogs,
+    DeletePrefix,
+    LogQuery,
+    MetricRow,
+    Op,
+    Put,
+    PutMetricData,
+    StoredLogEvent,
+    merge_metric_rows,
+)
 from .migrations import migrate_sqlite
 
 _MAX_GROUP = 512  # batches per transaction
@@ -34,6 +46,17 @@ def _connect(path: str) -> sqlite3.Connection:
 
 def _dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc, separators=(",", ":"), default=str)
+
+
+_METRIC_COLUMNS = (
+    "namespace, name, dims, minute, unit, sample_count, value_sum, value_min, value_max, samples, sampled"
+)
+
+
+def _metric_row(row: tuple) -> MetricRow:
+    namespace, name, dims, minute, unit, count, total, minimum, maximum, samples, sampled = row
+    return MetricRow(namespace, name, dims, unit, minute, count, total, minimum, maximum,
+                     tuple(json.loads(samples)), sampled)
 
 
 class SQLiteStore:
@@ -166,8 +189,26 @@ class SQLiteStore:
                     connection.execute(
                         "DELETE FROM log_events WHERE log_group = ? AND log_stream = ?", (op.group, op.stream)
                     )
+            elif isinstance(op, PutMetricData):
+                self._put_metric_rows(connection, op)
             else:
                 raise TypeError(f"unknown store operation {op!r}")
+
+    @staticmethod
+    def _put_metric_rows(connection: sqlite3.Connection, op: PutMetricData) -> None:
+        for row in op.rows:
+            existing = connection.execute(
+                f"SELECT {_METRIC_COLUMNS} FROM metric_data "
+                "WHERE namespace = ? AND name = ? AND dims = ? AND minute = ? AND unit = ?",
+                (row.namespace, row.name, row.dimensions, row.minute, row.unit),
+            ).fetchone()
+            if existing is not None:
+                row = merge_metric_rows(_metric_row(existing), row, op.max_samples)
+            connection.execute(
+                f"INSERT OR REPLACE INTO metric_data ({_METRIC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.namespace, row.name, row.dimensions, row.minute, row.unit, row.count, row.sum,
+                 row.minimum, row.maximum, json.dumps(list(row.samples), separators=(",", ":")), row.sampled),
+            )
 
     # --- reads --------------------------------------------------------------------------
 
@@ -233,6 +274,45 @@ class SQLiteStore:
 
     async def read_logs(self, query: LogQuery) -> list[StoredLogEvent]:
         return await self._read(self.read_logs_blocking, query)
+
+    def read_metrics_blocking(
+        self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int, unit: str | None = None
+    ) -> list[MetricRow]:
+        sql = (
+            f"SELECT {_METRIC_COLUMNS} FROM metric_data WHERE namespace = ? AND name = ? AND dims = ? "
+            "AND minute >= ? AND minute < ?"
+        )
+        params: list[Any] = [namespace, name, dimensions, start_minute, end_minute]
+        if unit is not None:
+            sql += " AND unit = ?"
+            params.append(unit)
+        sql += " ORDER BY minute, unit"
+        return [_metric_row(row) for row in self._reader().execute(sql, params)]
+
+    async def read_metrics(
+        self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int, unit: str | None = None
+    ) -> list[MetricRow]:
+        return await self._read(self.read_metrics_blocking, namespace, name, dimensions, start_minute, end_minute, unit)
+
+    def list_metric_series_blocking(
+        self, namespace: str | None = None, name: str | None = None, since_minute: int | None = None
+    ) -> list[tuple[str, str, str]]:
+        sql = "SELECT DISTINCT namespace, name, dims FROM metric_data WHERE 1 = 1"
+        params: list[Any] = []
+        for column, value in (("namespace", namespace), ("name", name)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        if since_minute is not None:
+            sql += " AND minute >= ?"
+            params.append(since_minute)
+        sql += " ORDER BY namespace, name, dims"
+        return [tuple(row) for row in self._reader().execute(sql, params)]
+
+    async def list_metric_series(
+        self, namespace: str | None = None, name: str | None = None, since_minute: int | None = None
+    ) -> list[tuple[str, str, str]]:
+        return await self._read(self.list_metric_series_blocking, namespace, name, since_minute)
 
     async def close(self) -> None:
         self._queue.put(None)

@@ -4,7 +4,9 @@
     versions.py   PublishVersion, ListVersionsByFunction
     aliases.py    Create/Get/Update/Delete/ListAliases
     concurrency.py  Put/Get/DeleteFunctionConcurrency (reserved concurrency)
-    invoke.py     Invoke, InvokeAsync, and running queued async events
+    invoke.py     Invoke, InvokeAsync
+    async_events.py  running accepted async events: attempts, destinations, DLQ
+    event_invoke.py  Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s)
     layers.py     PublishLayerVersion & co, and resolving a function's layers
     tags.py       Tag/Untag/ListTags
     account.py    GetAccountSettings
@@ -15,10 +17,13 @@
 from __future__ import annotations
 
 from ...engine.async_queue import AsyncQueue
+from ...engine.destinations import Destinations
 from .account import AccountApi
 from .aliases import AliasesApi
+from .async_events import AsyncEventsApi
 from .concurrency import ConcurrencyApi
 from .functions import FunctionsApi
+from .event_invoke import EventInvokeConfigApi
 from .invoke import InvokeApi
 from .layers import LayersApi
 from .state import LambdaState
@@ -26,12 +31,13 @@ from .tags import TagsApi
 from .versions import VersionsApi
 
 
-class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, ConcurrencyApi, LayersApi, TagsApi,
-                    AccountApi):
+class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, AsyncEventsApi, EventInvokeConfigApi,
+                    ConcurrencyApi, LayersApi, TagsApi, AccountApi):
     service_name = "lambda"
 
-    def __init__(self, state: LambdaState) -> None:
+    def __init__(self, state: LambdaState, destinations: Destinations) -> None:
         self.state = state
+        self.destinations = destinations
         self.async_queue: AsyncQueue | None = None  # wired by app.py (the queue calls us back)
 
     async def start(self) -> None:

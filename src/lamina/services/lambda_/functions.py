@@ -340,6 +340,7 @@ class FunctionsApi:
             Delete("function", ref.key),
             DeletePrefix("function_version", ref.key + ":"),
             DeletePrefix("function_alias", ref.key + ":"),
+            DeletePrefix("event_invoke_config", ref.key + ":"),
         ])
         await self.state.retire_all(ref)
         self.state.invoker.concurrency.set_reserved(ref.arn, None)

@@ -2,7 +2,7 @@
 
 Synchronous invokes run through the engine's invoker and answer with the function's
 result or its error payload. Event invokes are committed to the async queue before the
-202, then run by the queue through run_async_event().
+202 (async_events.py runs them).
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import base64
 import json
 import logging
 
-from ...engine.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue
 from ...engine.concurrency import Throttled
 from ...engine.pool import PoolExhausted
 from ...errors import ServiceError, invalid_parameter
@@ -43,7 +42,6 @@ def _check_json(payload: bytes) -> None:
 
 class InvokeApi:
     state: LambdaState
-    async_queue: AsyncQueue
 
     async def invoke(self, params: dict, ctx: RequestContext) -> dict:
         ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region, params.get("Qualifier"))
@@ -61,7 +59,7 @@ class InvokeApi:
         if kind == "DryRun":
             return {"StatusCode": 204}
         if kind == "Event":
-            await self._enqueue(ref, payload, ctx, function)
+            await self._enqueue(ref, payload, ctx.request_id)  # type: ignore[attr-defined]
             return {"StatusCode": 202}
         version = record["config"]["Version"]
         spec = await self.state.spec(record, version)
@@ -91,17 +89,6 @@ class InvokeApi:
             response["LogResult"] = result.log_tail
         return response
 
-    async def _enqueue(self, ref, payload: bytes, ctx: RequestContext, function: dict) -> None:
-        config = function.get("event_invoke_config") or {}
-        await self.async_queue.enqueue({
-            "function": function_arn(ref.region, ref.account, ref.name),
-            "qualifier": ref.qualifier,
-            "payload_b64": base64.b64encode(payload).decode("ascii"),
-            "request_id": ctx.request_id,
-            "max_retries": config.get("MaximumRetryAttempts", 2),
-            "max_age_s": config.get("MaximumEventAgeInSeconds", 21600),
-        })
-
     async def invoke_async(self, params: dict, ctx: RequestContext) -> dict:
         ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region)
         payload = params.get("InvokeArgs") or b""
@@ -111,27 +98,5 @@ class InvokeApi:
             raise _too_large(self.state.limits.async_payload_bytes)
         _check_json(payload)
         function, _ = await self.state.resolve(ref, None)
-        await self._enqueue(ref, payload, ctx, function)
+        await self._enqueue(ref, payload, ctx.request_id)  # type: ignore[attr-defined]
         return {"Status": 202}
-
-    async def run_async_event(self, event: dict) -> str:
-        """The async queue's callback: run one attempt of an accepted event."""
-        _, _, _, region, account, _, name = event["function"].split(":")[:7]
-        ref = parse_function(name, account, region, event.get("qualifier"))
-        try:
-            _, record = await self.state.resolve(ref, ref.qualifier)
-        except ServiceError:
-            log.warning("async event %s dropped: %s no longer exists", event["request_id"], event["function"])
-            return DROP
-        spec = await self.state.spec(record, record["config"]["Version"])
-        # Each retry is a new invocation with the same request id, as on AWS.
-        try:
-            result = await self.state.invoker.invoke(
-                spec,
-                base64.b64decode(event["payload_b64"]),
-                request_id=event["request_id"],
-                invoked_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier),
-            )
-        except (Throttled, PoolExhausted):
-            return RETRY_LATER
-        return FUNCTION_ERROR if result.function_error else SUCCESS

@@ -1,0 +1,75 @@
+"""Where asynchronous results go: destinations (OnSuccess / OnFailure) and dead-letter
+queues, by the service their ARN names.
+
+A service that can receive registers a deliverer for its ARN prefix ("lambda", "sqs",
+"sns", "events"); Lambda's is there from the start, the messaging services plug theirs
+in when they land. A destination receives AWS's invocation record as JSON; a dead-letter
+queue receives the original event with RequestID, ErrorCode and ErrorMessage attributes.
+"""
+from __future__ import annotations
+
+import json
+from typing import Awaitable, Callable
+
+# deliver(target ARN, body bytes, attributes) -> None; raises on failure.
+Deliver = Callable[[str, bytes, dict[str, str]], Awaitable[None]]
+
+
+class DeliveryError(Exception):
+    pass
+
+
+class Destinations:
+    def __init__(self) -> None:
+        self._deliverers: dict[str, Deliver] = {}
+
+    def register(self, service: str, deliver: Deliver) -> None:
+        self._deliverers[service] = deliver
+
+    def supports(self, arn: str) -> bool:
+        return _service(arn) in self._deliverers
+
+    async def send(self, arn: str, body: bytes, attributes: dict[str, str] | None = None) -> None:
+        deliver = self._deliverers.get(_service(arn))
+        if deliver is None:
+            raise DeliveryError(f"no deliverer for {arn}")
+        await deliver(arn, body, attributes or {})
+
+
+def _service(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[2] if len(parts) > 2 and parts[0] == "arn" else ""
+
+
+def invocation_record(*, timestamp: str, request_id: str, function_arn: str, condition: str, attempts: int,
+                      request_payload: bytes, status_code: int | None, executed_version: str | None,
+                      function_error: str | None, response_payload: bytes | None) -> bytes:
+    """AWS's record for async invocation destinations (version 1.0)."""
+
+    def decoded(raw: bytes | None):
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw) if raw else None
+        except (ValueError, UnicodeDecodeError):
+            return raw.decode("utf-8", "replace")
+
+    record = {
+        "version": "1.0",
+        "timestamp": timestamp,
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": decoded(request_payload),
+        "responseContext": {"statusCode": status_code, "executedVersion": executed_version},
+        "responsePayload": decoded(response_payload),
+    }
+    if function_error:
+        record["responseContext"]["functionError"] = function_error
+    if status_code is None:
+        record["responseContext"] = {}
+        record.pop("responsePayload")
+    return json.dumps(record).encode()

@@ -1,0 +1,136 @@
+"""Running accepted asynchronous invocations: each attempt, then what happens after the
+last one — OnSuccess / OnFailure destinations with AWS's invocation record, the
+function's dead-letter queue, and the async metrics.
+
+The engine's AsyncQueue owns ordering, retries and durability; it calls back
+run_async_event() for each attempt and finish_async_event() once an event is done.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from datetime import datetime, timezone
+
+from ...engine.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
+from ...engine.concurrency import Throttled
+from ...engine.destinations import DeliveryError, Destinations, invocation_record
+from ...engine.pool import PoolExhausted
+from ...errors import ServiceError
+from .arns import FunctionRef, function_arn, parse_function
+from .state import LATEST, LambdaState
+
+log = logging.getLogger("lamina.lambda")
+
+
+def _stamp() -> str:
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def _ref_of(event: dict) -> FunctionRef:
+    _, _, _, region, account, _, name = event["function"].split(":")[:7]
+    return parse_function(name, account, region, event.get("qualifier"))
+
+
+class AsyncEventsApi:
+    state: LambdaState
+    async_queue: AsyncQueue
+    destinations: Destinations
+
+    async def _enqueue(self, ref: FunctionRef, payload: bytes, request_id: str) -> None:
+        config = await self.event_invoke_config(ref, ref.qualifier)  # type: ignore[attr-defined]
+        await self.async_queue.enqueue({
+            "function": function_arn(ref.region, ref.account, ref.name),
+            "qualifier": ref.qualifier,
+            "payload_b64": base64.b64encode(payload).decode("ascii"),
+            "request_id": request_id,
+            "max_retries": config.get("MaximumRetryAttempts", 2),
+            "max_age_s": config.get("MaximumEventAgeInSeconds", 21600),
+        })
+        self.state.invoker.telemetry.count("AsyncEventsReceived", ref.name)
+
+    async def run_async_event(self, event: dict) -> Attempt:
+        """One attempt of an accepted event."""
+        ref = _ref_of(event)
+        try:
+            _, record = await self.state.resolve(ref, ref.qualifier)
+        except ServiceError:
+            log.warning("async event %s dropped: %s no longer exists", event["request_id"], event["function"])
+            return Attempt(DROP)
+        spec = await self.state.spec(record, record["config"]["Version"])
+        telemetry = self.state.invoker.telemetry
+        telemetry.count("AsyncEventAge", ref.name, time.time() * 1000 - event["received_ms"], "Milliseconds")
+        # Each retry is a new invocation with the same request id, as on AWS.
+        try:
+            result = await self.state.invoker.invoke(
+                spec,
+                base64.b64decode(event["payload_b64"]),
+                request_id=event["request_id"],
+                invoked_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier),
+            )
+        except (Throttled, PoolExhausted):
+            return Attempt(RETRY_LATER)
+        return Attempt(FUNCTION_ERROR if result.function_error else SUCCESS, result.payload,
+                       result.function_error, result.executed_version, 200)
+
+    async def finish_async_event(self, event: dict, attempt: Attempt | None, condition: str | None) -> None:
+        """After the last attempt: destinations, dead-letter queue, metrics."""
+        ref = _ref_of(event)
+        telemetry = self.state.invoker.telemetry
+        if condition != "Success":
+            telemetry.count("AsyncEventsDropped", ref.name)
+        if condition is None:
+            return
+        config = await self.event_invoke_config(ref, ref.qualifier)  # type: ignore[attr-defined]
+        side = "OnSuccess" if condition == "Success" else "OnFailure"
+        destination = ((config.get("DestinationConfig") or {}).get(side) or {}).get("Destination")
+        payload = base64.b64decode(event["payload_b64"])
+        if destination:
+            executed = attempt.executed_version if attempt else None
+            record = invocation_record(
+                timestamp=_stamp(),
+                request_id=event["request_id"],
+                function_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier or LATEST),
+                condition=condition,
+                attempts=event["attempts"],
+                request_payload=payload,
+                status_code=attempt.status_code if attempt else None,
+                executed_version=executed,
+                function_error=attempt.function_error if attempt else None,
+                response_payload=attempt.payload if attempt else None,
+            )
+            try:
+                await self.destinations.send(destination, record)
+            except (DeliveryError, ServiceError, OSError) as error:
+                log.warning("destination %s failed for %s: %s", destination, event["request_id"], error)
+                telemetry.count("DestinationDeliveryFailures", ref.name)
+        if condition != "Success":
+            await self._dead_letter(ref, event, attempt, payload)
+
+    async def _dead_letter(self, ref: FunctionRef, event: dict, attempt: Attempt | None, payload: bytes) -> None:
+        try:
+            _, record = await self.state.resolve(ref, ref.qualifier)
+        except ServiceError:
+            return
+        target = (record["config"].get("DeadLetterConfig") or {}).get("TargetArn")
+        if not target:
+            return
+        message = "Event age exceeded" if attempt is None else "Function error"
+        if attempt is not None and attempt.payload:
+            message = attempt.payload.decode("utf-8", "replace")[:256]
+        attributes = {"RequestID": event["request_id"], "ErrorCode": "200", "ErrorMessage": message}
+        try:
+            await self.destinations.send(target, payload, attributes)
+        except (DeliveryError, ServiceError, OSError) as error:
+            log.warning("dead-letter queue %s failed for %s: %s", target, event["request_id"], error)
+            self.state.invoker.telemetry.count("DeadLetterErrors", ref.name)
+
+    async def deliver_to_function(self, arn: str, body: bytes, attributes: dict[str, str]) -> None:
+        """A Lambda function as a destination: invoked asynchronously with the record."""
+        _, _, _, region, account, _, name, *qualifier = arn.split(":")
+        ref = parse_function(name, account, region, qualifier[0] if qualifier else None)
+        await self.state.resolve(ref, ref.qualifier)  # raises if it does not exist
+        import uuid
+
+        await self._enqueue(ref, body, str(uuid.uuid4()))
