@@ -18,9 +18,11 @@ from .engine.sandbox.host import SandboxHost
 from .engine.sandbox.launcher import Launcher
 from .engine.telemetry import LambdaTelemetry
 from .gateway import Gateway
+from .http.metrics import prometheus_handler
 from .protocol.messages import Request, Response
 from .protocol.router import Router
 from .protocol.sigv4 import Verifier
+from .services.cloudwatch import CloudWatchService
 from .services.lambda_ import LambdaService
 from .services.lambda_.code import CodeStore
 from .services.lambda_.state import LambdaState, Limits
@@ -29,7 +31,7 @@ from .store.sqlite import SQLiteStore
 
 log = logging.getLogger("lamina")
 
-SERVICES = ["lambda", "logs"]
+SERVICES = ["lambda", "logs", "cloudwatch"]
 _CODE_PATH = re.compile(r"^/_lamina/code/([0-9a-f]{64})\.zip$")
 
 
@@ -52,7 +54,7 @@ def build(settings: Settings) -> Lamina:
     credentials = settings.credentials()
     # Functions must not see the platform's state: the data dir is hidden inside sandboxes.
     host = SandboxHost(hide=[data_dir])
-    metrics = MetricsRecorder()
+    metrics = MetricsRecorder(store)
     concurrency = Concurrency(settings.account_concurrency, settings.scale_per_10s,
                               min_unreserved=min(100, settings.account_concurrency))
     telemetry = LambdaTelemetry(metrics, concurrency)
@@ -67,7 +69,7 @@ def build(settings: Settings) -> Lamina:
                              retry_delays_s=settings.async_retry_delays_s,
                              throttle_backoff_s=settings.async_throttle_backoff_s)
     lambda_service.async_queue = async_queue
-    services = {"lambda": lambda_service, "logs": LogsService(store, sink)}
+    services = {"lambda": lambda_service, "logs": LogsService(store, sink), "cloudwatch": CloudWatchService(metrics)}
 
     verifier = Verifier(credentials, settings.account_id, settings.region, enforce=settings.enforce_signatures)
 
@@ -105,4 +107,5 @@ def build(settings: Settings) -> Lamina:
 
     gateway.mount("/_lamina/health", health)
     gateway.mount("/_lamina/code/", code_zip)
+    gateway.mount("/metrics", prometheus_handler(metrics))
     return Lamina(settings, store, invoker, async_queue, gateway, sink, metrics)

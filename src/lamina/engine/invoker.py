@@ -23,7 +23,7 @@ from .concurrency import SCALING_RATE, Concurrency, Throttled
 from .pool import Pool, ScalingLimited
 from .sandbox.environment import sandbox_environment
 from .sandbox.host import SandboxHost
-from .sandbox.instance import InitOutcome, Instance
+from .sandbox.instance import InitOutcome, Instance, State
 from .sandbox.cgroups import remove as remove_cgroups
 from .sandbox.custom import CustomRuntimeInstance
 from .sandbox.launcher import Launcher
@@ -131,6 +131,8 @@ class Invoker:
         self.credentials = credentials
         self.pool = Pool(self._launch, idle_timeout_s=idle_timeout_s, max_instances=max_instances)
         self._snapshots: dict[str, asyncio.Future] = {}
+        self._provisioned_keys: set[str] = set()
+        telemetry.provisioned_usage = self.provisioned_usage
 
     def start(self) -> None:
         self.pool.start()
@@ -141,7 +143,47 @@ class Invoker:
         await self.launcher.close()
         self.host.close()
 
-    async def _launch(self, spec: FunctionSpec) -> tuple[Instance, InitOutcome]:
+    async def provision(self, spec: FunctionSpec, count: int) -> tuple[int, dict | None]:
+        """Provisioned concurrency: keep `count` initialised instances of this version.
+        Returns (how many are allocated, the init error if some could not start)."""
+        have = self.pool.provisioned(spec.pool_key)
+        if len(have) > count:
+            await self.pool.unprovision(spec.pool_key, keep=count)
+            return count, None
+        launched = await asyncio.gather(
+            *(self._launch(spec, "provisioned-concurrency") for _ in range(count - len(have))),
+            return_exceptions=True)
+        error = None
+        for item in launched:
+            if isinstance(item, BaseException):
+                error = {"errorType": "Lamina.LaunchError", "errorMessage": str(item)}
+                continue
+            instance, outcome = item
+            if outcome.error is not None or instance.state is not State.READY:
+                error = outcome.error or error
+                await instance.kill()
+                continue
+            instance.collector.stop()  # type: ignore[attr-defined]
+            self.pool.adopt(instance)
+        allocated = len(self.pool.provisioned(spec.pool_key))
+        if allocated:
+            self._provisioned_keys.add(spec.pool_key)
+        else:
+            self._provisioned_keys.discard(spec.pool_key)
+        return allocated, error
+
+    def provisioned_usage(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(function name, version) -> (busy provisioned instances, allocated ones)."""
+        usage: dict[tuple[str, str], list[int]] = {}
+        for key in self._provisioned_keys:
+            for instance in self.pool.provisioned(key):
+                counts = usage.setdefault((instance.spec.name, instance.spec.version), [0, 0])
+                counts[1] += 1
+                if instance.state is State.BUSY:
+                    counts[0] += 1
+        return {k: (v[0], v[1]) for k, v in usage.items()}
+
+    async def _launch(self, spec: FunctionSpec, initialization_type: str = "on-demand") -> tuple[Instance, InitOutcome]:
         instance_id = uuid.uuid4().hex
         day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
         stream = f"{day}/[{spec.version}]{instance_id}"
@@ -177,7 +219,8 @@ class Invoker:
                     "errorMessage": "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"})
         else:
             env = sandbox_environment(spec, stream, self.endpoint_url, self.credentials,
-                                      task_root=placement.task_root, opt_dir=placement.opt_dir)
+                                      task_root=placement.task_root, opt_dir=placement.opt_dir,
+                                      initialization_type=initialization_type)
             instance = Instance(spec, instance_id, stream, env, collector, self.launcher, placement,
                                 oom_killed=lambda: self.host.oom_killed(placement))
         instance.collector = collector  # type: ignore[attr-defined]
@@ -278,6 +321,10 @@ class Invoker:
                    client_context: dict | None, want_tail: bool) -> InvocationResult:
         arn = spec.function_arn
         instance, outcome = await self.pool.acquire(spec, can_grow=lambda: self.concurrency.take_scaling_token(arn))
+        if getattr(instance, "provisioned", False):
+            self.telemetry.count("ProvisionedConcurrencyInvocations", spec.name)
+        elif spec.pool_key in self._provisioned_keys:
+            self.telemetry.count("ProvisionedConcurrencySpilloverInvocations", spec.name)
         collector: _Collector = instance.collector  # type: ignore[attr-defined]
         if outcome is None:
             collector.listen()

@@ -211,7 +211,7 @@ class MetricsRecorder:
         self._guard = threading.Lock()  # put() against the flush's swap; held for O(1) work
         self._open: dict[tuple[_SeriesKey, int], _Minute] = {}
         self._flushing: dict[tuple[_SeriesKey, int], _Minute] = {}
-        # Since the recorder started, per series: [count, sum] (what /metrics shows).
+        # Since the recorder started, per series: [count, sum, last value] (what /metrics shows).
         self._totals: dict[_SeriesKey, list[float]] = {}
         self._consistency: asyncio.Lock | None = None  # flush vs. query; made on the loop
         self._task: asyncio.Task | None = None
@@ -234,9 +234,10 @@ class MetricsRecorder:
             data.add(value, count)
             total = self._totals.get(series)
             if total is None:
-                total = self._totals[series] = [0.0, 0.0]
+                total = self._totals[series] = [0.0, 0.0, 0.0]
             total[0] += count
             total[1] += value * count
+            total[2] = value
 
     def put_statistics(self, namespace: str, name: str, dimensions: dict[str, str], sample_count: float,
                        total: float, minimum: float, maximum: float, unit: str = "None",
@@ -249,9 +250,10 @@ class MetricsRecorder:
             if data is None:
                 data = self._open[(series, minute)] = _Minute()
             data.add_statistics(sample_count, total, minimum, maximum)
-            sums = self._totals.setdefault(series, [0.0, 0.0])
+            sums = self._totals.setdefault(series, [0.0, 0.0, 0.0])
             sums[0] += sample_count
             sums[1] += total
+            sums[2] = maximum
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -405,25 +407,29 @@ class MetricsRecorder:
     def prometheus(self) -> str:
         """Every series put since start, in the Prometheus text exposition format (0.0.4).
 
-        Values in Count are counters (`..._total`, the sum of the values); others are
-        summaries (`..._count` and `..._sum`), times converted to seconds. Names are
+        Values in Count are counters (`..._total`, the sum of the values), except the
+        levels in GAUGES, shown as gauges of their last value; others are summaries
+        (`..._count` and `..._sum`), times converted to seconds. Names are
         lamina_<namespace without AWS/>_<metric in snake case>; labels are the dimensions in
         snake case, less a trailing `_name` (FunctionName -> function).
         """
         with self._guard:
             totals = [(series, list(values)) for series, values in self._totals.items()]
         families: dict[str, tuple[str, str, list[tuple[str, str, float]]]] = {}
-        for (namespace, name, dims, unit), (count, total) in sorted(totals):
+        for (namespace, name, dims, unit), (count, total, last) in sorted(totals):
             kind, family, scale = _prometheus_family(namespace, name, unit)
             if family in families and families[family][0] != kind:
                 family = f"{family}_{kind}"
             if family not in families:
-                help_text = f"CloudWatch metric {name} of namespace {namespace} ({unit}), since the server started."
+                what = {"counter": "Sum of the values", "gauge": "Last value"}.get(kind, "Count and sum of the values")
+                help_text = f"{what} of CloudWatch metric {namespace} {name} ({unit}) since the server started."
                 families[family] = (kind, help_text, [])
             labels = _labels(dims)
             samples = families[family][2]
             if kind == "counter":
                 samples.append((family, labels, total))
+            elif kind == "gauge":
+                samples.append((family, labels, last * scale))
             else:
                 samples.append((family + "_count", labels, count))
                 samples.append((family + "_sum", labels, total * scale))
@@ -437,6 +443,13 @@ class MetricsRecorder:
         return "\n".join(lines) + "\n" if lines else ""
 
 
+# Metrics that are levels, not events: a sum over time means nothing, the last value does.
+GAUGES = frozenset({
+    "ConcurrentExecutions", "UnreservedConcurrentExecutions", "ProvisionedConcurrentExecutions",
+    "ProvisionedConcurrencyUtilization", "ApproximateNumberOfMessagesVisible",
+    "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed",
+    "ApproximateAgeOfOldestMessage",
+})
 _TIME_SCALE = {"Seconds": 1.0, "Milliseconds": 1e-3, "Microseconds": 1e-6}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _INVALID = re.compile(r"[^a-zA-Z0-9_]+")
@@ -450,8 +463,8 @@ def _prometheus_family(namespace: str, name: str, unit: str) -> tuple[str, str, 
     """(type, family name, factor to the family's unit) of a series."""
     space = namespace[4:] if namespace.startswith("AWS/") else namespace
     base = "_".join(part for part in ("lamina", _snake(space), _snake(name)) if part)
-    if base[:1].isdigit():
-        base = "_" + base
+    if name in GAUGES:
+        return "gauge", base, 1.0
     if unit == "Count":
         return "counter", f"{base}_total", 1.0
     if unit in _TIME_SCALE:

@@ -47,6 +47,29 @@ class Pool:
     def size(self) -> int:
         return len(self._live) + self._launching
 
+    def provisioned(self, pool_key: str) -> list[Instance]:
+        return [i for i in self._live if i.spec.pool_key == pool_key and getattr(i, "provisioned", False)]
+
+    def adopt(self, instance: Instance) -> None:
+        """Take in an instance started ahead of time (provisioned concurrency): live and idle."""
+        instance.provisioned = True  # type: ignore[attr-defined]  # the reaper leaves it alone
+        self._live.add(instance)
+        self._idle.setdefault(instance.spec.pool_key, []).append(instance)
+        self._returned.set()
+
+    async def unprovision(self, pool_key: str, keep: int = 0) -> None:
+        """Drop provisioned instances of `pool_key` down to `keep` (idle ones now, busy ones
+        become on-demand and are reaped like any other)."""
+        extra = self.provisioned(pool_key)[keep:]
+        idle = self._idle.get(pool_key, [])
+        doomed = [i for i in extra if i in idle]
+        for instance in extra:
+            instance.provisioned = False  # type: ignore[attr-defined]
+        for instance in doomed:
+            idle.remove(instance)
+            self._live.discard(instance)
+        await asyncio.gather(*(i.kill() for i in doomed), return_exceptions=True)
+
     def instances(self, prefix: str = "") -> list[Instance]:
         return [i for i in self._live if i.spec.pool_key.startswith(prefix)]
 
@@ -81,9 +104,11 @@ class Pool:
         return instance, outcome
 
     def _idle_instance(self, spec: FunctionSpec) -> Instance | None:
+        """Provisioned instances first (they are paid for), then the most recently used."""
         idle = self._idle.get(spec.pool_key)
         while idle:
-            instance = idle.pop()
+            index = next((n for n in range(len(idle) - 1, -1, -1) if getattr(idle[n], "provisioned", False)), -1)
+            instance = idle.pop(index)
             if instance.state is State.READY:
                 return instance
             self._live.discard(instance)
@@ -134,7 +159,8 @@ class Pool:
         deadline = time.monotonic() - self.idle_timeout_s
         doomed = []
         for key, idle in list(self._idle.items()):
-            keep = [i for i in idle if i.last_used > deadline and i.state is State.READY]
+            keep = [i for i in idle if i.state is State.READY
+                    and (i.last_used > deadline or getattr(i, "provisioned", False))]
             doomed.extend(i for i in idle if i not in keep)
             if keep:
                 self._idle[key] = keep

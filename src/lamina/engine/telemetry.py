@@ -1,7 +1,9 @@
 """What the engine reports about invocations, as CloudWatch's AWS/Lambda metrics.
 
 Per invocation: Invocations, Errors, Duration, Throttles; every second: the peak
-ConcurrentExecutions (per function and for the account) and UnreservedConcurrentExecutions.
+ConcurrentExecutions (per function and for the account), UnreservedConcurrentExecutions,
+and for provisioned concurrency ProvisionedConcurrentExecutions and
+ProvisionedConcurrencyUtilization.
 Dimensions as AWS publishes them: none (the account), FunctionName, FunctionName+Resource
 for a qualified invoke, and ExecutedVersion too when an alias picked the version.
 """
@@ -39,6 +41,8 @@ class LambdaTelemetry:
         self.concurrency = concurrency
         self._ticker: asyncio.Task | None = None
         self._names: dict[str, str] = {}  # function ARN -> name, for the concurrency series
+        # Set by the invoker: (function name, version) -> (busy, allocated) provisioned instances.
+        self.provisioned_usage = lambda: {}
 
     def invoked(self, spec: FunctionSpec, invoked_arn: str | None, duration_ms: float, failed: bool) -> None:
         self._names[spec.function_arn] = spec.name
@@ -77,6 +81,11 @@ class LambdaTelemetry:
         for arn, peak in peaks.items():
             name = self._names.get(arn) or arn.rsplit(":", 1)[-1]
             self.metrics.put(NAMESPACE, "ConcurrentExecutions", {"FunctionName": name}, peak, "Count")
+        for (name, version), (busy, allocated) in self.provisioned_usage().items():
+            for dimensions in ({"FunctionName": name}, {"FunctionName": name, "Resource": f"{name}:{version}"}):
+                self.metrics.put(NAMESPACE, "ProvisionedConcurrentExecutions", dimensions, busy, "Count")
+                self.metrics.put(NAMESPACE, "ProvisionedConcurrencyUtilization", dimensions,
+                                 busy / allocated if allocated else 0.0, "None")
         if peaks or self.concurrency.total_in_flight():
             self.metrics.put(NAMESPACE, "ConcurrentExecutions", {}, sum(peaks.values()), "Count")
             self.metrics.put(NAMESPACE, "UnreservedConcurrentExecutions", {},

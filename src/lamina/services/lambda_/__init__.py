@@ -4,6 +4,7 @@
     versions.py   PublishVersion, ListVersionsByFunction
     aliases.py    Create/Get/Update/Delete/ListAliases
     concurrency.py  Put/Get/DeleteFunctionConcurrency (reserved concurrency)
+    provisioned.py  Put/Get/Delete/ListProvisionedConcurrencyConfig(s)
     invoke.py     Invoke, InvokeAsync
     async_events.py  running accepted async events: attempts, destinations, DLQ
     event_invoke.py  Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s)
@@ -26,13 +27,14 @@ from .functions import FunctionsApi
 from .event_invoke import EventInvokeConfigApi
 from .invoke import InvokeApi
 from .layers import LayersApi
+from .provisioned import ProvisionedApi
 from .state import LambdaState
 from .tags import TagsApi
 from .versions import VersionsApi
 
 
 class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, AsyncEventsApi, EventInvokeConfigApi,
-                    ConcurrencyApi, LayersApi, TagsApi, AccountApi):
+                    ConcurrencyApi, ProvisionedApi, LayersApi, TagsApi, AccountApi):
     service_name = "lambda"
 
     def __init__(self, state: LambdaState, destinations: Destinations) -> None:
@@ -46,3 +48,4 @@ class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, AsyncEvent
         for _, function in await self.state.store.scan("function"):
             if function.get("reserved_concurrency") is not None:
                 concurrency.set_reserved(function["config"]["FunctionArn"], function["reserved_concurrency"])
+        await self.restore_provisioned()

@@ -341,6 +341,7 @@ class FunctionsApi:
             DeletePrefix("function_version", ref.key + ":"),
             DeletePrefix("function_alias", ref.key + ":"),
             DeletePrefix("event_invoke_config", ref.key + ":"),
+            DeletePrefix("provisioned_config", ref.key + ":"),
         ])
         await self.state.retire_all(ref)
         self.state.invoker.concurrency.set_reserved(ref.arn, None)

@@ -1,0 +1,24 @@
+"""CloudWatch metrics' API, over the engine's MetricsRecorder:
+
+    metric_data.py  PutMetricData (values, values with counts, statistic sets)
+    statistics.py   GetMetricStatistics, GetMetricData (statistics, percentiles, paging)
+    listing.py      ListMetrics
+    common.py       the errors, periods, statistics and dimension helpers they share
+
+Metrics are kept per minute (the standard resolution): periods are multiples of 60 seconds,
+and the high-resolution periods (1, 5, 10, 20, 30) are answered at one minute. Alarms and
+dashboards are not served yet.
+"""
+from __future__ import annotations
+
+from ...engine.metrics import MetricsRecorder
+from .listing import ListingApi
+from .metric_data import MetricDataApi
+from .statistics import StatisticsApi
+
+
+class CloudWatchService(MetricDataApi, StatisticsApi, ListingApi):
+    service_name = "cloudwatch"
+
+    def __init__(self, recorder: MetricsRecorder) -> None:
+        self.recorder = recorder
