@@ -43,6 +43,7 @@ def make_server(settings: Settings) -> uvicorn.Server:
         lifespan="on",
         log_level="warning",
         access_log=False,
+        proxy_headers=False,  # no proxy in front by default; saves a middleware per request
         timeout_keep_alive=75,
         limit_concurrency=None,
     )

@@ -146,6 +146,8 @@ class Router:
             s.model.metadata.get("serviceId", "").replace(" ", ""): s for s in self.specs.values()
         }
         self._rest = [s for s in self.specs.values() if s.protocol.startswith("rest")]
+        # Clients call the same few paths over and over (Invoke on one function): remember them.
+        self._rest_cache: dict[tuple, Resolved] = {}
 
     def resolve(self, request: Request) -> Resolved:
         target = request.headers.get("x-amz-target")
@@ -175,10 +177,17 @@ class Router:
                 if action:
                     return Resolved(spec, spec.operation(action), {})
 
+        cache_key = (signed_as, request.method, request.raw_path, request.query_string)
+        cached = self._rest_cache.get(cache_key)
+        if cached is not None:
+            return cached
         rest_specs = [s for s in candidates if s.protocol.startswith("rest")] or self._rest
         for spec in rest_specs:
             resolved = _match_rest(spec, request)
             if resolved:
+                if len(self._rest_cache) > 4096:
+                    self._rest_cache.clear()
+                self._rest_cache[cache_key] = resolved
                 return resolved
         raise unknown_operation(f"{request.method} {request.path}")
 

@@ -42,9 +42,13 @@ class EventInvokeConfigApi:
         return ref, config_key(ref, ref.qualifier)
 
     async def event_invoke_config(self, ref: FunctionRef, qualifier: str | None) -> dict:
-        """The settings in force for invocations of `qualifier` (AWS's defaults if none)."""
-        found = await self.state.store.get("event_invoke_config", config_key(ref, qualifier))
-        return found or {"MaximumRetryAttempts": DEFAULT_RETRIES, "MaximumEventAgeInSeconds": DEFAULT_MAX_AGE_S}
+        """The settings in force for invocations of `qualifier` (AWS's defaults if none).
+        Cached: every Event invoke asks, and only this module writes them."""
+        key = config_key(ref, qualifier)
+        cache = self.state.event_configs
+        if key not in cache:
+            cache[key] = await self.state.store.get("event_invoke_config", key)
+        return cache[key] or {"MaximumRetryAttempts": DEFAULT_RETRIES, "MaximumEventAgeInSeconds": DEFAULT_MAX_AGE_S}
 
     async def put_function_event_invoke_config(self, params: dict, ctx: RequestContext) -> dict:
         ref, key = await self._target(params, ctx)
@@ -69,6 +73,7 @@ class EventInvokeConfigApi:
         config["LastModified"] = time.time()
         config.setdefault("DestinationConfig", {})
         await self.state.store.write([Put("event_invoke_config", key, config)])
+        self.state.event_configs[key] = config
         return config
 
     async def get_function_event_invoke_config(self, params: dict, ctx: RequestContext) -> dict:
@@ -85,6 +90,7 @@ class EventInvokeConfigApi:
             arn = function_arn(ref.region, ref.account, ref.name, ref.qualifier or LATEST)
             raise not_found(f"The function {arn} doesn't have an EventInvokeConfig")
         await self.state.store.write([Delete("event_invoke_config", key)])
+        self.state.event_configs[key] = None
         return {}
 
     async def list_function_event_invoke_configs(self, params: dict, ctx: RequestContext) -> dict:

@@ -62,6 +62,8 @@ class LambdaState:
         self._functions: dict[str, dict | None] = {}
         self._versions: dict[str, dict | None] = {}
         self._aliases: dict[str, dict | None] = {}
+        self._specs: dict[tuple[str, str], FunctionSpec] = {}
+        self.event_configs: dict[str, dict | None] = {}  # event_invoke.py's cache
 
     # --- reading ------------------------------------------------------------------------
 
@@ -141,10 +143,24 @@ class LambdaState:
             elif isinstance(op, DeletePrefix):
                 for key in [k for k in cache if k.startswith(op.prefix)]:
                     cache[key] = None
+        for op in ops:
+            if isinstance(op, DeletePrefix) and op.kind == "event_invoke_config":
+                for key in [k for k in self.event_configs if k.startswith(op.prefix)]:
+                    self.event_configs[key] = None
 
     # --- handing a function to the engine -------------------------------------------------
 
     async def spec(self, record: dict, version: str) -> FunctionSpec:
+        """The engine's view of a function version; cached, since a revision never changes."""
+        key = (record["config"]["RevisionId"], version)
+        spec = self._specs.get(key)
+        if spec is None:
+            if len(self._specs) > 10000:
+                self._specs.clear()
+            spec = self._specs[key] = await self._build_spec(record, version)
+        return spec
+
+    async def _build_spec(self, record: dict, version: str) -> FunctionSpec:
         config = record["config"]
         arn = config["FunctionArn"] if version == LATEST else config["FunctionArn"].rsplit(":", 1)[0]
         _, _, _, region, account, _, name = arn.split(":")[:7]
