@@ -55,14 +55,7 @@ class Gateway:
         if scope["type"] != "http":
             return
         request, too_large = await _read_request(scope, receive)
-        if too_large:
-            # An AWS error like any other refusal (code in body and header), so that SDKs report
-            # RequestEntityTooLargeException rather than a bare "413".
-            error = ServiceError("RequestEntityTooLargeException",
-                                 f"Request must be smaller than {MAX_BODY_BYTES} bytes", 413)
-            response = serializers.serialize_error(None, error, str(uuid.uuid4()))
-        else:
-            response = await self.handle(request)
+        response = too_large_response() if too_large else await self.handle(request)
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
@@ -143,6 +136,13 @@ class Gateway:
     def _endpoint(self, request: Request) -> str:
         host = request.headers.get("host")
         return f"http://{host}" if host else self.endpoint_url
+
+
+def too_large_response() -> Response:
+    # An AWS error like any other refusal (code in body and header), so that SDKs report
+    # RequestEntityTooLargeException rather than a bare "413".
+    error = ServiceError("RequestEntityTooLargeException", f"Request must be smaller than {MAX_BODY_BYTES} bytes", 413)
+    return serializers.serialize_error(None, error, str(uuid.uuid4()))
 
 
 async def _read_request(scope: dict, receive: Callable) -> tuple[Request, bool]:

@@ -1,0 +1,162 @@
+"""Lamina's own HTTP/1.1 server: httptools' parser feeding Gateway.handle() directly.
+
+The gateway stays a plain ASGI app (uvicorn or any ASGI server can run it; LAMINA_HTTP=uvicorn
+does), but on the hot path the ASGI layer costs as much as everything Lamina does for an
+invoke, so by default requests go straight from the parser to Gateway.handle() and the
+response straight to the socket. Keep-alive, pipelining (answered in order), chunked
+bodies and Expect: 100-continue are handled; bodies over the gateway's limit get its 413.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from urllib.parse import unquote
+
+import httptools
+
+from ..gateway import MAX_BODY_BYTES, Gateway, too_large_response
+from ..protocol.messages import Request, Response
+
+log = logging.getLogger("lamina.http")
+
+_REASONS = {
+    100: "Continue", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request",
+    403: "Forbidden", 404: "Not Found", 409: "Conflict", 412: "Precondition Failed", 413: "Payload Too Large",
+    429: "Too Many Requests", 500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+    503: "Service Unavailable",
+}
+
+
+def _head(response: Response, keep_alive: bool) -> bytes:
+    lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}"]
+    lines.extend(f"{name}: {value}" for name, value in response.headers)
+    lines.append(f"content-length: {len(response.body)}")
+    if not keep_alive:
+        lines.append("connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class HttpProtocol(asyncio.Protocol):
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.client = ""
+        self._queue: deque = deque()  # requests parsed, in order, waiting to be answered
+        self._worker: asyncio.Task | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._url = b""
+        self._headers: dict[str, str] = {}
+        self._body: list[bytes] = []
+        self._size = 0
+        self._too_large = False
+
+    # --- transport ------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.client = peer[0] if isinstance(peer, tuple) else ""
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(400)
+        except httptools.HttpParserError:
+            self._fail(400)
+
+    def _fail(self, status: int) -> None:
+        if self.transport is not None:
+            self.transport.write(_head(Response(status, [], b""), keep_alive=False))
+            self.transport.close()
+
+    # --- parser callbacks -----------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._reset()
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        self._headers[key] = f"{self._headers[key]},{text}" if key in self._headers else text
+
+    def on_headers_complete(self) -> None:
+        if self._headers.get("expect", "").lower() == "100-continue" and self.transport is not None:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        if self._too_large:
+            return
+        self._size += len(body)
+        if self._size > MAX_BODY_BYTES:
+            self._too_large = True
+            self._body = []
+        else:
+            self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        url = httptools.parse_url(self._url)
+        raw_path = (url.path or b"/").decode("latin-1")
+        request = Request(
+            method=self.parser.get_method().decode("latin-1"),
+            path=unquote(raw_path),
+            raw_path=raw_path,
+            query_string=(url.query or b"").decode("latin-1"),
+            headers=self._headers,
+            body=b"".join(self._body),
+            client=self.client,
+        )
+        self._queue.append((request, self._too_large, self.parser.should_keep_alive()))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.ensure_future(self._answer())
+
+    # --- answering ------------------------------------------------------------------------
+
+    async def _answer(self) -> None:
+        while self._queue:
+            request, too_large, keep_alive = self._queue.popleft()
+            try:
+                response = too_large_response() if too_large else await self.gateway.handle(request)
+            except Exception:  # the gateway turns errors into responses; this is the last net
+                log.exception("unhandled error answering %s %s", request.method, request.path)
+                response = Response(500, [("content-type", "text/plain")], b"internal error")
+            transport = self.transport
+            if transport is None:
+                return
+            head = _head(response, keep_alive)
+            transport.write(head + response.body if len(response.body) < 65536 else head)
+            if len(response.body) >= 65536:
+                transport.write(response.body)
+            if not keep_alive:
+                transport.close()
+                return
+
+
+async def run(gateway: Gateway, host: str, port: int, stop: asyncio.Event) -> None:
+    """Serve until `stop` is set: startup hooks, listen, then shutdown hooks."""
+    if gateway.on_startup:
+        await gateway.on_startup()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: HttpProtocol(gateway), host, port, backlog=2048, reuse_address=True)
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        try:
+            await asyncio.wait_for(server.wait_closed(), 5)
+        except asyncio.TimeoutError:
+            pass
+        if gateway.on_shutdown:
+            await gateway.on_shutdown()
