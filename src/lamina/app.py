@@ -66,7 +66,7 @@ def build(settings: Settings) -> Lamina:
     lambda_service = LambdaService(LambdaState(store, code, invoker, limits), destinations)
     destinations.register("lambda", lambda_service.deliver_to_function)
     async_queue = AsyncQueue(store, lambda_service.run_async_event, finish=lambda_service.finish_async_event,
-                             retry_delays_s=settings.async_retry_delays_s,
+                             concurrency=settings.async_workers, retry_delays_s=settings.async_retry_delays_s,
                              throttle_backoff_s=settings.async_throttle_backoff_s)
     lambda_service.async_queue = async_queue
     services = {"lambda": lambda_service, "logs": LogsService(store, sink), "cloudwatch": CloudWatchService(metrics)}

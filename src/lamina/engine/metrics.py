@@ -16,11 +16,13 @@ A series is (namespace, name, sorted dimensions, unit); its data is aggregated p
 (count, sum, min, max and a reservoir of at most MAX_SAMPLES values, for percentiles).
 A minute lives in memory until it has ended, then goes to the store in one PutMetricData
 batch; a minute written again later (late data) is merged into the stored row by the store.
-Every query sees store + memory exactly once: a flush and a query never interleave.
+Every query sees store + memory exactly once: a flush (taking minutes out of memory, then
+committing them) and a query (reading the store, then memory) never interleave.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -145,7 +147,7 @@ class _Minute:
         if repeats <= _EXACT_REPLACEMENTS:
             for _ in range(repeats):
                 self.sampled += 1
-                slot = random.randrange(self.sampled)
+                slot = int(random.random() * self.sampled)
                 if slot < MAX_SAMPLES:
                     samples[slot] = value
             return
@@ -180,6 +182,23 @@ def _dimension_pairs(dimensions: Dimensions) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(name), str(value)) for name, value in items))
 
 
+_PAIRS_CACHE_SIZE = 10_000
+_pairs_cache: dict[tuple, tuple[tuple[str, str], ...]] = {}
+
+
+def _cached_pairs(dimensions: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """_dimension_pairs for the hot path: the engine puts the same few dicts over and over."""
+    if not dimensions:
+        return ()
+    items = tuple(dimensions.items())
+    pairs = _pairs_cache.get(items)
+    if pairs is None:
+        if len(_pairs_cache) >= _PAIRS_CACHE_SIZE:
+            _pairs_cache.clear()
+        pairs = _pairs_cache[items] = _dimension_pairs(items)
+    return pairs
+
+
 def _seconds(moment: float | datetime | None) -> float:
     if moment is None:
         return time.time()
@@ -198,6 +217,45 @@ def _as_row(series: _SeriesKey, minute: int, data: _Minute) -> MetricRow:
                      data.minimum, data.maximum, tuple(data.samples), float(data.sampled))
 
 
+class _ReadersWriter:
+    """Many readers or one writer; a waiting writer holds back new readers (flushes are not starved)."""
+
+    def __init__(self) -> None:
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+        self._changed = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def reading(self):
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._writing and not self._writers_waiting)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._readers -= 1
+                self._changed.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def writing(self):
+        async with self._changed:
+            self._writers_waiting += 1
+            try:
+                await self._changed.wait_for(lambda: not self._writing and not self._readers)
+            finally:
+                self._writers_waiting -= 1
+                self._changed.notify_all()  # readers held back by a writer that gave up
+            self._writing = True
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._writing = False
+                self._changed.notify_all()
+
+
 class MetricsRecorder:
     """Aggregates metric values per series and minute in memory; keeps ended minutes in `store`.
 
@@ -210,12 +268,11 @@ class MetricsRecorder:
         self.flush_interval_s = flush_interval_s
         self._guard = threading.Lock()  # put() against the flush's swap; held for O(1) work
         self._open: dict[tuple[_SeriesKey, int], _Minute] = {}
-        self._flushing: dict[tuple[_SeriesKey, int], _Minute] = {}
         # Since the recorder started, per series: [count, sum, last value] (what /metrics shows).
         self._totals: dict[_SeriesKey, list[float]] = {}
-        self._consistency: asyncio.Lock | None = None  # flush vs. query; made on the loop
+        self._consistency: _ReadersWriter | None = None  # queries share it, a flush has it alone
         self._task: asyncio.Task | None = None
-        self._closed = False
+        self._stopping: asyncio.Event | None = None
 
     # --- recording (hot path) -----------------------------------------------------------
 
@@ -225,8 +282,9 @@ class MetricsRecorder:
         value = float(value)
         if not math.isfinite(value) or count < 0:
             return
-        series = (namespace, name, _dimension_pairs(dimensions), unit or "None")
-        minute = _minute_of(_seconds(timestamp))
+        pairs = _cached_pairs(dimensions) if isinstance(dimensions, dict) else _dimension_pairs(dimensions)
+        series = (namespace, name, pairs, unit or "None")
+        minute = int((time.time() if timestamp is None else _seconds(timestamp)) // 60) * 60
         with self._guard:
             data = self._open.get((series, minute))
             if data is None:
@@ -243,6 +301,8 @@ class MetricsRecorder:
                        total: float, minimum: float, maximum: float, unit: str = "None",
                        timestamp: float | None = None) -> None:
         """Record a pre-aggregated statistic set (CloudWatch's StatisticValues)."""
+        if not all(map(math.isfinite, (sample_count, total, minimum, maximum))) or sample_count <= 0:
+            return
         series = (namespace, name, _dimension_pairs(dimensions), unit or "None")
         minute = _minute_of(_seconds(timestamp))
         with self._guard:
@@ -260,23 +320,26 @@ class MetricsRecorder:
     def start(self) -> None:
         """Start the background flush on the running loop (a no-op without a store)."""
         if self._task is None and self.store is not None:
+            self._stopping = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._flush_loop(), name="lamina-metrics-flush")
 
     async def close(self) -> None:
         """Stop the background flush and write everything still in memory, ended or not."""
-        self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        if self._task is not None and self._stopping is not None:
+            # Not cancelled: a flush cut short could not tell whether its rows were committed.
+            self._stopping.set()
+            await self._task
             self._task = None
         await self.flush(everything=True)
 
     async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_interval_s)
+        assert self._stopping is not None
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.flush_interval_s)
+                return
+            except asyncio.TimeoutError:
+                pass
             try:
                 await self.flush()
             except Exception:
@@ -286,20 +349,21 @@ class MetricsRecorder:
         """Write the minutes that have ended (all minutes with everything=True); the row count."""
         if self.store is None:
             return 0
-        async with self._lock():
+        async with self._lock().writing():
             limit = math.inf if everything else _minute_of(time.time())
             with self._guard:
                 ready = {key: data for key, data in self._open.items() if key[1] < limit}
                 for key in ready:
                     del self._open[key]
-                self._flushing = ready
             if not ready:
                 return 0
             rows = tuple(_as_row(series, minute, data) for (series, minute), data in ready.items())
             try:
                 await self.store.write([PutMetricData(rows, MAX_SAMPLES)])
-            except BaseException:
-                with self._guard:  # keep them for the next try
+            except Exception:
+                # Refused: keep them for the next try. (Cancelled is not refused: the batch is
+                # queued and will commit, so putting it back would count it twice.)
+                with self._guard:
                     for key, data in ready.items():
                         current = self._open.get(key)
                         if current is None:
@@ -307,23 +371,23 @@ class MetricsRecorder:
                         else:
                             data.merge(current)
                             self._open[key] = data
-                    self._flushing = {}
                 raise
-            self._flushing = {}
             return len(rows)
 
-    def _lock(self) -> asyncio.Lock:
+    def _lock(self) -> "_ReadersWriter":
         if self._consistency is None:
-            self._consistency = asyncio.Lock()
+            self._consistency = _ReadersWriter()
         return self._consistency
 
     # --- reading ------------------------------------------------------------------------
 
     async def query(self, namespace: str, name: str, dimensions: Dimensions, start: float | datetime,
-                    end: float | datetime, period: int, *, unit: str | None = None) -> list[Bucket]:
+                    end: float | datetime, period: int, *, unit: str | None = None,
+                    samples: bool = True) -> list[Bucket]:
         """Non-empty buckets of `period` seconds (a multiple of 60) from start (rounded down to
         the minute) to end (exclusive), oldest first; only the series with exactly these
-        dimensions, and only values of `unit` when one is given."""
+        dimensions, and only values of `unit` when one is given. samples=False leaves the
+        buckets without samples (no percentiles) and spares reading them."""
         if period <= 0 or period % 60:
             raise ValueError(f"period must be a positive multiple of 60, not {period}")
         dims = _dimension_pairs(dimensions)
@@ -343,17 +407,17 @@ class MetricsRecorder:
             seen = units.setdefault(start_of, {})
             seen[row_unit] = seen.get(row_unit, 0) + count
 
-        async with self._lock():
+        async with self._lock().reading():
             if self.store is not None:
-                rows = await self.store.read_metrics(namespace, name, dimensions_key(dims), first, end_minute, unit)
+                rows = await self.store.read_metrics(namespace, name, dimensions_key(dims), first, end_minute, unit,
+                                                     samples)
                 for row in rows:
                     add(row.minute, row.unit, row.count, row.sum, row.minimum, row.maximum, row.samples, row.sampled)
             with self._guard:
                 memory = [
-                    (minute, series[3], data.count, data.sum, data.minimum, data.maximum, list(data.samples),
-                     data.sampled)
-                    for source in (self._flushing, self._open)
-                    for (series, minute), data in source.items()
+                    (minute, series[3], data.count, data.sum, data.minimum, data.maximum,
+                     list(data.samples) if samples else [], data.sampled)
+                    for (series, minute), data in self._open.items()
                     if series[0] == namespace and series[1] == name and series[2] == dims
                     and (unit is None or series[3] == unit) and first <= minute < end_minute
                 ]
@@ -377,15 +441,13 @@ class MetricsRecorder:
         wanted = dict(dimensions.items() if isinstance(dimensions, Mapping) else dimensions or ())
         since_minute = _minute_of(_seconds(since)) if since is not None else None
         found: set[MetricId] = set()
-        async with self._lock():
+        async with self._lock().reading():
             if self.store is not None:
                 for ns, metric, dims in await self.store.list_metric_series(namespace, name, since_minute):
                     found.add(MetricId(ns, metric, _parse_dimensions_key(dims)))
             with self._guard:
-                for source in (self._flushing, self._open):
-                    for (series, minute) in source:
-                        if since_minute is not None and minute < since_minute:
-                            continue
+                for (series, minute) in self._open:
+                    if since_minute is None or minute >= since_minute:
                         found.add(MetricId(series[0], series[1], series[2]))
         result = []
         for metric in found:

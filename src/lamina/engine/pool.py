@@ -34,6 +34,7 @@ class Pool:
         self.idle_timeout_s = idle_timeout_s
         self.max_instances = max_instances
         self._idle: dict[str, list[Instance]] = {}
+        self._idle_provisioned: dict[str, list[Instance]] = {}  # never reaped
         self._live: set[Instance] = set()
         self._launching = 0
         self._retired_prefixes: set[str] = set()
@@ -54,14 +55,14 @@ class Pool:
         """Take in an instance started ahead of time (provisioned concurrency): live and idle."""
         instance.provisioned = True  # type: ignore[attr-defined]  # the reaper leaves it alone
         self._live.add(instance)
-        self._idle.setdefault(instance.spec.pool_key, []).append(instance)
+        self._idle_list(instance).append(instance)
         self._returned.set()
 
     async def unprovision(self, pool_key: str, keep: int = 0) -> None:
         """Drop provisioned instances of `pool_key` down to `keep` (idle ones now, busy ones
         become on-demand and are reaped like any other)."""
         extra = self.provisioned(pool_key)[keep:]
-        idle = self._idle.get(pool_key, [])
+        idle = self._idle_provisioned.get(pool_key, [])
         doomed = [i for i in extra if i in idle]
         for instance in extra:
             instance.provisioned = False  # type: ignore[attr-defined]
@@ -105,14 +106,18 @@ class Pool:
 
     def _idle_instance(self, spec: FunctionSpec) -> Instance | None:
         """Provisioned instances first (they are paid for), then the most recently used."""
-        idle = self._idle.get(spec.pool_key)
-        while idle:
-            index = next((n for n in range(len(idle) - 1, -1, -1) if getattr(idle[n], "provisioned", False)), -1)
-            instance = idle.pop(index)
-            if instance.state is State.READY:
-                return instance
-            self._live.discard(instance)
+        for lists in (self._idle_provisioned, self._idle):
+            idle = lists.get(spec.pool_key)
+            while idle:
+                instance = idle.pop()
+                if instance.state is State.READY:
+                    return instance
+                self._live.discard(instance)
         return None
+
+    def _idle_list(self, instance: Instance) -> list[Instance]:
+        lists = self._idle_provisioned if getattr(instance, "provisioned", False) else self._idle
+        return lists.setdefault(instance.spec.pool_key, [])
 
     def release(self, instance: Instance) -> None:
         if instance.state is not State.READY or self._is_retired(instance):
@@ -120,7 +125,7 @@ class Pool:
             if instance.state is not State.DEAD:
                 asyncio.ensure_future(instance.kill())
             return
-        self._idle.setdefault(instance.spec.pool_key, []).append(instance)
+        self._idle_list(instance).append(instance)
         self._returned.set()
 
     def discard(self, instance: Instance) -> None:
@@ -135,9 +140,10 @@ class Pool:
     async def retire(self, prefix: str, keep_key: str | None = None) -> None:
         """Kill every instance whose pool key starts with `prefix`, except `keep_key`'s."""
         doomed = []
-        for key in list(self._idle):
-            if key.startswith(prefix) and key != keep_key:
-                doomed.extend(self._idle.pop(key))
+        for lists in (self._idle, self._idle_provisioned):
+            for key in list(lists):
+                if key.startswith(prefix) and key != keep_key:
+                    doomed.extend(lists.pop(key))
         for instance in list(self._live):
             key = instance.spec.pool_key
             if key.startswith(prefix) and key != keep_key and instance.state is State.BUSY:
@@ -159,8 +165,7 @@ class Pool:
         deadline = time.monotonic() - self.idle_timeout_s
         doomed = []
         for key, idle in list(self._idle.items()):
-            keep = [i for i in idle if i.state is State.READY
-                    and (i.last_used > deadline or getattr(i, "provisioned", False))]
+            keep = [i for i in idle if i.state is State.READY and i.last_used > deadline]
             doomed.extend(i for i in idle if i not in keep)
             if keep:
                 self._idle[key] = keep
@@ -176,5 +181,6 @@ class Pool:
             self._reaper.cancel()
         everything = list(self._live)
         self._idle.clear()
+        self._idle_provisioned.clear()
         self._live.clear()
         await asyncio.gather(*(i.kill() for i in everything), return_exceptions=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,8 @@ from .router import Resolved, ServiceSpec
 PROTOCOL = "smithy-rpc-v2-cbor"
 CONTENT_TYPE = "application/cbor"
 _PROTOCOL_HEADER = ("smithy-protocol", "rpc-v2-cbor")
+
+MAX_INFLATED_BYTES = 16 * 1024 * 1024  # botocore gzips large PutMetricData bodies (requestcompression)
 
 CBOR, JSON = "cbor", "json"
 # The wire format of the request being served (set by parse_request, read by the serializers).
@@ -59,10 +62,11 @@ def parse_request(resolved: Resolved, request: Request) -> dict[str, Any]:
     shape = resolved.operation.input_shape
     if shape is None:
         return {}
+    body = _inflated(request)
     if wire == JSON:
-        document = _load_json(request.body) if request.body.strip() else {}
+        document = _load_json(body) if body.strip() else {}
     else:
-        document = load(request.body) if request.body else {}
+        document = load(body) if body else {}
     if not isinstance(document, dict):
         raise _bad_body(f"expected a {wire.upper()} map")
     return shapes.from_json(shape, _without_nulls(document))
@@ -74,6 +78,23 @@ def load(body: bytes) -> Any:
         return cbor2.loads(body)
     except Exception as error:  # cbor2 raises CBORDecodeError, ValueError, EOFError, ...
         raise _bad_body(str(error) or type(error).__name__) from None
+
+
+def _inflated(request: Request) -> bytes:
+    """The body, gunzipped when the client compressed it (Content-Encoding: gzip)."""
+    encodings = [e.strip().lower() for e in request.headers.get("content-encoding", "").split(",") if e.strip()]
+    if "gzip" not in encodings or not request.body:
+        return request.body
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        body = inflater.decompress(request.body, MAX_INFLATED_BYTES)
+    except zlib.error as error:
+        raise ServiceError("SerializationException", f"Could not decompress the gzip request body: {error}",
+                           400) from None
+    if inflater.unconsumed_tail:
+        raise ServiceError("RequestEntityTooLargeException",
+                           f"The request body inflates to more than {MAX_INFLATED_BYTES} bytes", 413)
+    return body
 
 
 def _load_json(body: bytes) -> Any:

@@ -161,9 +161,10 @@ class Store(Protocol):
 
     async def read_metrics(
         self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int,
-        unit: str | None = None,
+        unit: str | None = None, with_samples: bool = True,
     ) -> list[MetricRow]:
-        """The rows of one series with start_minute <= minute < end_minute, by minute."""
+        """The rows of one series with start_minute <= minute < end_minute, by minute; without
+        their samples (empty) unless with_samples, as only percentiles need them."""
         ...
 
     async def list_metric_series(

@@ -276,10 +276,12 @@ class SQLiteStore:
         return await self._read(self.read_logs_blocking, query)
 
     def read_metrics_blocking(
-        self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int, unit: str | None = None
+        self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int, unit: str | None = None,
+        with_samples: bool = True,
     ) -> list[MetricRow]:
+        columns = _METRIC_COLUMNS if with_samples else _METRIC_COLUMNS.replace("samples,", "'[]',")
         sql = (
-            f"SELECT {_METRIC_COLUMNS} FROM metric_data WHERE namespace = ? AND name = ? AND dims = ? "
+            f"SELECT {columns} FROM metric_data WHERE namespace = ? AND name = ? AND dims = ? "
             "AND minute >= ? AND minute < ?"
         )
         params: list[Any] = [namespace, name, dimensions, start_minute, end_minute]
@@ -290,9 +292,11 @@ class SQLiteStore:
         return [_metric_row(row) for row in self._reader().execute(sql, params)]
 
     async def read_metrics(
-        self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int, unit: str | None = None
+        self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int, unit: str | None = None,
+        with_samples: bool = True,
     ) -> list[MetricRow]:
-        return await self._read(self.read_metrics_blocking, namespace, name, dimensions, start_minute, end_minute, unit)
+        return await self._read(self.read_metrics_blocking, namespace, name, dimensions, start_minute, end_minute, unit,
+                                with_samples)
 
     def list_metric_series_blocking(
         self, namespace: str | None = None, name: str | None = None, since_minute: int | None = None

@@ -65,7 +65,7 @@ class StatisticsApi:
             )
         dimensions = dimensions_of(params.get("Dimensions"), "Dimensions")
         buckets = await self.recorder.query(params["Namespace"], params["MetricName"], dimensions, start, end,
-                                            period, unit=params.get("Unit"))
+                                            period, unit=params.get("Unit"), samples=bool(extended))
         datapoints = []
         for bucket in buckets:
             point: dict[str, Any] = {"Timestamp": as_datetime(bucket.timestamp), "Unit": bucket.unit}
@@ -135,6 +135,7 @@ class StatisticsApi:
         buckets = await self.recorder.query(
             metric["Namespace"], metric["MetricName"], dimensions_of(metric.get("Dimensions"), "Dimensions"),
             start, end, effective_period(stat["Period"]), unit=stat.get("Unit"),
+            samples=percentile_of(stat["Stat"]) is not None,
         )
         points = [(bucket.timestamp, statistic(bucket, stat["Stat"])) for bucket in buckets]
         points = [(timestamp, value) for timestamp, value in points if value is not None]
