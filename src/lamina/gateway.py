@@ -96,10 +96,11 @@ class Gateway:
     async def handle_aws(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
         spec: ServiceSpec | None = None
+        protocol: str | None = None
         try:
             caller = self.verifier.verify(request)
             resolved = self.router.resolve(request)
-            spec = resolved.spec
+            spec, protocol = resolved.spec, resolved.protocol
             params = parsers.parse(resolved, request)
             method = self._method(spec.name, resolved.operation.name)
             ctx = RequestContext(
@@ -110,15 +111,15 @@ class Gateway:
                 access_key=caller.access_key,
             )
             result = await method(params, ctx)
-            return serializers.serialize(spec, resolved.operation, result, request_id)
+            return serializers.serialize(spec, resolved.operation, result, request_id, resolved.protocol)
         except ServiceError as error:
-            return serializers.serialize_error(spec, error, request_id)
+            return serializers.serialize_error(spec, error, request_id, protocol)
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.path)
             code = "ServiceException" if spec is not None and spec.name == "lambda" else "InternalFailure"
             error = ServiceError(code, "An internal error occurred; the server keeps running.", 500,
                                  sender_fault=False)
-            return serializers.serialize_error(spec, error, request_id)
+            return serializers.serialize_error(spec, error, request_id, protocol)
 
     def _method(self, service: str, operation: str):
         key = (service, operation)

@@ -3,7 +3,6 @@ request (as boto3 sends it to CloudWatch), Lamina parses it; Lamina serializes a
 an error, botocore's own parser reads it back."""
 from __future__ import annotations
 
-import contextvars
 import gzip
 from datetime import datetime, timezone
 
@@ -237,11 +236,6 @@ def _json_request(operation: str, params: dict) -> Request:
                    body=serialized["body"])
 
 
-def _in_own_context(fn, *args):
-    # The wire format is remembered per request task; a test is one task per request.
-    return contextvars.copy_context().run(fn, *args)
-
-
 def _json_reads(spec, operation: str, response) -> dict:
     from botocore.parsers import create_parser
     from urllib3._collections import HTTPHeaderDict
@@ -256,26 +250,26 @@ def _json_reads(spec, operation: str, response) -> dict:
 
 
 def test_json_requests_and_answers(router, spec):
+    """botocore 1.44 speaks JSON to CloudWatch: the router says so per request, and the
+    answer goes back in JSON, query-compatible error codes included."""
     params = {"Namespace": "App", "MetricData": [{"MetricName": "M", "Timestamp": T1, "Values": [1.0, 2.0],
                                                    "Counts": [1.0, 2.0], "Unit": "Count"}]}
-
-    def exchange():
-        request = _json_request("PutMetricData", params)
-        resolved = router.resolve(request)
-        assert resolved.operation.name == "PutMetricData"
-        assert parsers.parse(resolved, request) == params
-        result = serialize(spec, "GetMetricStatistics", {"Label": "M", "Datapoints": [{"Timestamp": T0, "Sum": 3.0}]})
-        error = serializers.serialize_error(spec, ServiceError("InvalidParameterValue", "bad"), REQUEST_ID)
-        return result, error
-
-    result, error = _in_own_context(exchange)
+    request = _json_request("PutMetricData", params)
+    resolved = router.resolve(request)
+    assert resolved.operation.name == "PutMetricData" and resolved.protocol == "json"
+    assert parsers.parse(resolved, request) == params
+    op = spec.model.operation_model("GetMetricStatistics")
+    result = serializers.serialize(spec, op, {"Label": "M", "Datapoints": [{"Timestamp": T0, "Sum": 3.0}]},
+                                   REQUEST_ID, resolved.protocol)
+    error = serializers.serialize_error(spec, ServiceError("InvalidParameterValue", "bad"), REQUEST_ID,
+                                        resolved.protocol)
     assert ("content-type", "application/x-amz-json-1.0") in result.headers
     assert without_metadata(_json_reads(spec, "GetMetricStatistics", result)) == {
         "Label": "M", "Datapoints": [{"Timestamp": T0, "Sum": 3.0}]}
     parsed = _json_reads(spec, "PutMetricData", error)
     assert error.status == 400
     assert parsed["Error"]["Code"] == "InvalidParameterValue" and parsed["Error"]["Message"] == "bad"
-    # Outside that request's context, answers are CBOR again.
+    # The service's own protocol is still CBOR.
     assert ("content-type", "application/cbor") in serialize(spec, "GetMetricStatistics", {}).headers
 
 
@@ -288,7 +282,7 @@ def test_gzipped_bodies_are_inflated(router):
             request.headers["content-encoding"] = "gzip"
             return parsers.parse(router.resolve(request), request)
 
-        assert _in_own_context(parse) == params
+        assert parse() == params
     request = wire_request("cloudwatch", "ListMetrics", {})
     request.body, request.headers["content-encoding"] = b"not gzip", "gzip"
     with pytest.raises(ServiceError) as caught:

@@ -7,6 +7,7 @@ the protocol promises becomes the error AWS gives for it.
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any, Callable
 
 from botocore.model import OperationModel
@@ -17,10 +18,15 @@ from .messages import Request
 from .router import Resolved
 
 
+MAX_INFLATED_BYTES = 16 * 1024 * 1024  # botocore gzips large bodies (requestcompression: PutMetricData)
+
+
 def parse(resolved: Resolved, request: Request) -> dict[str, Any]:
-    parser = _PARSERS.get(resolved.spec.protocol)
+    if request.body and "content-encoding" in request.headers:
+        request.body = _inflated(request)
+    parser = _PARSERS.get(resolved.protocol)
     if parser is None:
-        raise ServiceError("InternalFailure", f"Protocol {resolved.spec.protocol} is not served yet", 500)
+        raise ServiceError("InternalFailure", f"Protocol {resolved.protocol} is not served yet", 500)
     try:
         params = parser(resolved, request)
     except ServiceError as error:
@@ -31,6 +37,23 @@ def parse(resolved: Resolved, request: Request) -> dict[str, Any]:
         raise
     validation.check(resolved.operation.input_shape, params)
     return params
+
+
+def _inflated(request: Request) -> bytes:
+    """The body, gunzipped when the client compressed it (Content-Encoding: gzip)."""
+    encodings = [e.strip().lower() for e in request.headers.get("content-encoding", "").split(",") if e.strip()]
+    if "gzip" not in encodings or not request.body:
+        return request.body
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        body = inflater.decompress(request.body, MAX_INFLATED_BYTES)
+    except zlib.error as error:
+        raise ServiceError("SerializationException", f"Could not decompress the gzip request body: {error}",
+                           400) from None
+    if inflater.unconsumed_tail:
+        raise ServiceError("RequestEntityTooLargeException",
+                           f"The request body inflates to more than {MAX_INFLATED_BYTES} bytes", 413)
+    return body
 
 
 def _invalid_json(error: Exception, service: str) -> ServiceError:

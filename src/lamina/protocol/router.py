@@ -133,6 +133,12 @@ class Resolved:
     spec: ServiceSpec
     operation: OperationModel
     labels: dict[str, str]
+    # The wire protocol of this request. Usually the service's, but a service may speak
+    # several (CloudWatch: smithy-rpc-v2-cbor and json), and botocore picks one by release.
+    protocol: str = ""
+
+    def __post_init__(self) -> None:
+        self.protocol = self.protocol or self.spec.protocol
 
 
 class Router:
@@ -156,7 +162,7 @@ class Router:
             spec = self._by_target.get(prefix)
             if spec is None:
                 raise unknown_operation(target)
-            return Resolved(spec, spec.operation(op_name), {})
+            return Resolved(spec, spec.operation(op_name), {}, "json")
 
         if request.path.startswith("/service/") and "/operation/" in request.path:
             _, _, rest = request.path.partition("/service/")
@@ -166,7 +172,7 @@ class Router:
             )
             if spec is None:
                 raise unknown_operation(request.path)
-            return Resolved(spec, spec.operation(op_name), {})
+            return Resolved(spec, spec.operation(op_name), {}, "smithy-rpc-v2-cbor")
 
         signed_as = self.signing_service(request)
         candidates = self._by_signing.get(signed_as, []) if signed_as else []

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from botocore.model import OperationModel, ServiceModel
+from botocore.model import OperationModel
 
-from . import shapes
+from . import faults, shapes
 from ..errors import ServiceError
 from .messages import Response
 from .router import ServiceSpec
@@ -22,10 +22,13 @@ def _dumps(document: Any) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def serialize(spec: ServiceSpec, op: OperationModel, result: dict | None, request_id: str) -> Response:
-    serializer = _SERIALIZERS.get(spec.protocol)
+def serialize(spec: ServiceSpec, op: OperationModel, result: dict | None, request_id: str,
+              protocol: str | None = None) -> Response:
+    """The answer in `protocol` (the request's; the service's own by default)."""
+    protocol = protocol or spec.protocol
+    serializer = _SERIALIZERS.get(protocol)
     if serializer is None:
-        raise ServiceError("InternalFailure", f"Protocol {spec.protocol} is not served yet", 500)
+        raise ServiceError("InternalFailure", f"Protocol {protocol} is not served yet", 500)
     return serializer(spec, op, result or {}, request_id)
 
 
@@ -77,43 +80,30 @@ def _serialize_rest_json(spec: ServiceSpec, op: OperationModel, result: dict, re
     return Response(status, headers, body)
 
 
-def _error_status(model: ServiceModel, error: ServiceError) -> int:
-    if error.status:
-        return error.status
-    try:
-        shape = model.shape_for(error.code)
-        status = shape.metadata.get("error", {}).get("httpStatusCode")
-        if status:
-            return int(status)
-    except Exception:
-        pass
-    return 400 if error.sender_fault else 500
+def serialize_error(spec: ServiceSpec | None, error: ServiceError, request_id: str,
+                    protocol: str | None = None) -> Response:
+    protocol = protocol or (spec.protocol if spec else "rest-json")
+    return _ERROR_SERIALIZERS.get(protocol, _json_error)(spec, error, request_id, protocol)
 
 
-def serialize_error(spec: ServiceSpec | None, error: ServiceError, request_id: str) -> Response:
-    protocol = spec.protocol if spec else "rest-json"
-    if protocol in _ERROR_SERIALIZERS:
-        return _ERROR_SERIALIZERS[protocol](spec, error, request_id)
-    return _json_error(spec, error, request_id)
-
-
-def _json_error(spec: ServiceSpec | None, error: ServiceError, request_id: str) -> Response:
-    status = _error_status(spec.model, error) if spec else (error.status or 400)
-    document: dict[str, Any] = {"__type": error.code, "message": error.message}
-    if spec is not None and spec.protocol == "rest-json":
+def _json_error(spec: ServiceSpec | None, error: ServiceError, request_id: str, protocol: str = "json") -> Response:
+    shape, type_name, status, extra = faults.describe(spec, error)
+    document: dict[str, Any] = {"__type": type_name, "message": error.message}
+    content_type = "application/json"
+    if protocol == "rest-json" and spec is not None:
         # Lambda's errors carry Type (User/Service) and the message as both spellings: the
         # model names it Message on some shapes (ResourceNotFoundException) and message on
         # others (TooManyRequestsException), and botocore fills only the modelled one.
         document = {"Type": "User" if error.sender_fault else "Service", "Message": error.message,
                     "message": error.message}
-    document.update(error.fields)
-    content_type = _JSON_TYPES.get(spec.protocol if spec else "rest-json", "application/json")
-    if spec is not None and spec.protocol == "json":
+    elif spec is not None:
         content_type = f"application/x-amz-json-{spec.model.metadata.get('jsonVersion', '1.0')}"
+    document.update(error.fields)
     headers = [
         ("content-type", content_type),
         ("x-amzn-requestid", request_id),
-        ("x-amzn-errortype", error.code),
+        ("x-amzn-errortype", error.code if protocol == "rest-json" or spec is None else type_name),
+        *extra,
     ]
     headers.extend(error.headers.items())
     return Response(status, headers, _dumps(document))
@@ -123,7 +113,7 @@ _SERIALIZERS: dict[str, Callable[[ServiceSpec, OperationModel, dict, str], Respo
     "json": _serialize_json,
     "rest-json": _serialize_rest_json,
 }
-_ERROR_SERIALIZERS: dict[str, Callable[[ServiceSpec | None, ServiceError, str], Response]] = {
+_ERROR_SERIALIZERS: dict[str, Callable[..., Response]] = {
     "json": _json_error,
     "rest-json": _json_error,
 }
