@@ -41,25 +41,58 @@ class LambdaTelemetry:
         self.concurrency = concurrency
         self._ticker: asyncio.Task | None = None
         self._names: dict[str, str] = {}  # function ARN -> name, for the concurrency series
+        self._invocations: dict[tuple, list] = {}  # (name, invoked ARN, version) -> [count, errors, durations]
+        self._throttles: dict[tuple, int] = {}
+        self._counts: dict[tuple[str, str], float] = {}
         # Set by the invoker: (function name, version) -> (busy, allocated) provisioned instances.
         self.provisioned_usage = lambda: {}
 
+    # On the hot path these only add to tallies; flush() turns a second's worth into a few
+    # recorder puts (every duration still counts, for the percentiles).
+
     def invoked(self, spec: FunctionSpec, invoked_arn: str | None, duration_ms: float, failed: bool) -> None:
         self._names[spec.function_arn] = spec.name
-        put = self.metrics.put
-        for dimensions in dimension_sets(spec.name, invoked_arn, spec.version):
-            put(NAMESPACE, "Invocations", dimensions, 1, "Count")
-            put(NAMESPACE, "Errors", dimensions, 1 if failed else 0, "Count")
-            put(NAMESPACE, "Duration", dimensions, duration_ms, "Milliseconds")
+        key = (spec.name, invoked_arn, spec.version)
+        tally = self._invocations.get(key)
+        if tally is None:
+            tally = self._invocations[key] = [0, 0, []]
+        tally[0] += 1
+        tally[1] += failed
+        tally[2].append(duration_ms)
 
     def throttled(self, spec: FunctionSpec, invoked_arn: str | None) -> None:
-        for dimensions in dimension_sets(spec.name, invoked_arn, spec.version):
-            self.metrics.put(NAMESPACE, "Throttles", dimensions, 1, "Count")
+        key = (spec.name, invoked_arn, spec.version)
+        self._throttles[key] = self._throttles.get(key, 0) + 1
 
     def count(self, name: str, function_name: str, value: float = 1, unit: str = "Count") -> None:
         """Async-invocation and destination metrics, per function and for the account."""
+        if unit == "Count":
+            key = (name, function_name)
+            self._counts[key] = self._counts.get(key, 0) + value
+            return
         self.metrics.put(NAMESPACE, name, {}, value, unit)
         self.metrics.put(NAMESPACE, name, {"FunctionName": function_name}, value, unit)
+
+    def flush(self) -> None:
+        put = self.metrics.put
+        invocations, self._invocations = self._invocations, {}
+        for (name, invoked_arn, version), (count, errors, durations) in invocations.items():
+            for dimensions in dimension_sets(name, invoked_arn, version):
+                put(NAMESPACE, "Invocations", dimensions, 1, "Count", count=count)
+                if errors:
+                    put(NAMESPACE, "Errors", dimensions, 1, "Count", count=errors)
+                if count - errors:
+                    put(NAMESPACE, "Errors", dimensions, 0, "Count", count=count - errors)
+                for duration in durations:
+                    put(NAMESPACE, "Duration", dimensions, duration, "Milliseconds")
+        throttles, self._throttles = self._throttles, {}
+        for (name, invoked_arn, version), count in throttles.items():
+            for dimensions in dimension_sets(name, invoked_arn, version):
+                put(NAMESPACE, "Throttles", dimensions, 1, "Count", count=count)
+        counts, self._counts = self._counts, {}
+        for (metric, function_name), total in counts.items():
+            put(NAMESPACE, metric, {}, 1, "Count", count=total)
+            put(NAMESPACE, metric, {"FunctionName": function_name}, 1, "Count", count=total)
 
     def start(self) -> None:
         self._ticker = asyncio.ensure_future(self._tick_forever())
@@ -67,6 +100,7 @@ class LambdaTelemetry:
     async def close(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
+        self.flush()
 
     async def _tick_forever(self) -> None:
         while True:
@@ -77,6 +111,7 @@ class LambdaTelemetry:
                 log.exception("concurrency sampling failed")
 
     def tick(self) -> None:
+        self.flush()
         peaks = self.concurrency.take_peaks()
         for arn, peak in peaks.items():
             name = self._names.get(arn) or arn.rsplit(":", 1)[-1]
