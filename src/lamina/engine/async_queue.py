@@ -158,7 +158,12 @@ class AsyncQueue:
             self._slots.release()
 
     async def _retry(self, key: str, doc: dict, delay_s: float) -> None:
-        doc["not_before_ms"] = int(time.time() * 1000 + delay_s * 1000)
+        now_ms = time.time() * 1000
+        # Never wait past the event's maximum age: it is then due for EventAgeExceeded (its
+        # OnFailure destination, its dead-letter queue) at that moment, not at the next
+        # backoff, which may be minutes later (throttle backoffs double up to 5 minutes).
+        expires_ms = doc["received_ms"] + doc.get("max_age_s", 21600) * 1000 + 1
+        doc["not_before_ms"] = int(min(now_ms + delay_s * 1000, max(expires_ms, now_ms)))
         await self.store.write([Put(KIND, key, doc)])
         self._schedule(key, doc)
 

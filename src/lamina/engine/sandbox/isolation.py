@@ -8,8 +8,8 @@ Plan below) and the child carries it out:
   - join the instance's cgroups (memory      - rlimits: data segment ~ MemorySize,
     = MemorySize, pids, cpu ~ memory)          file size ~ EphemeralStorage, no core files
   - unshare mount, PID, IPC, UTS namespaces
-  - fork: the grandchild is PID 1 of the new PID namespace; this process stays outside,
-    waits for it and exits the way it exited
+  - fork: the child is PID 1 of the new PID namespace; this process reports the child's
+    pid and exits (the zygote, a child subreaper, adopts the instance)
   - private mounts: code read-only at /var/task, layers at /opt, a size-limited /tmp,
     the platform's data dir hidden, a fresh /proc
   - drop to an unprivileged uid/gid, no supplementary groups, no_new_privs
@@ -43,7 +43,6 @@ MS_REC = 16384
 MS_PRIVATE = 1 << 18
 
 PR_SET_NO_NEW_PRIVS = 38
-PR_SET_PDEATHSIG = 1
 
 _libc = None
 
@@ -118,24 +117,6 @@ def _bring_back(kept):
         _bind(f"/proc/self/fd/{fd}", path, readonly=True)
 
 
-def _relay_exit(child_pid):
-    """The process outside the PID namespace: wait for PID 1 and exit as it did."""
-    while True:
-        try:
-            _, status = os.waitpid(child_pid, 0)
-            break
-        except ChildProcessError:
-            os._exit(1)
-        except InterruptedError:
-            continue
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig not in (signal.SIGKILL, signal.SIGSTOP):  # those two cannot be caught anyway
-            signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
-    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
-
-
 def apply_rlimits(limits):
     import resource
 
@@ -146,9 +127,17 @@ def apply_rlimits(limits):
             pass
 
 
-def enter(plan, keep_fds):
+def _report(report_fd, pid):
+    if report_fd is not None:
+        try:
+            os.write(report_fd, str(pid).encode())
+        finally:
+            os.close(report_fd)
+
+
+def enter(plan, report_fd=None):
     """Carry out the plan in this (forked, still root or not) process. Returns in the process
-    that will run the function; any intermediate process never returns."""
+    that will run the function, after writing that process's host pid to `report_fd`."""
     # Memory and pids limits hold from the start; the CPU share is joined last, so that
     # setting up the sandbox is not billed to the function's small CPU quota.
     for procs in plan.get("cgroup_procs") or ():
@@ -160,15 +149,12 @@ def enter(plan, keep_fds):
         unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
         child = os.fork()
         if child:
-            # Only PID 1 may hold the instance's sockets: when it dies, the engine sees EOF.
-            for fd in keep_fds:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-            _relay_exit(child)
-        # From here on: PID 1 of the new namespace. Die with the relay, whatever happens.
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            # This process only opened the namespaces: it says which process the instance is
+            # (its pid as the host sees it) and goes. The zygote, a child subreaper, adopts the
+            # instance and reports its exit; nothing stays behind to cost memory.
+            _report(report_fd, child)
+            os._exit(0)
+        os.setsid()  # a session of its own: the engine kills the instance by its group
         mount(None, "/", None, MS_REC | MS_PRIVATE)
         _bind(plan["code_dir"], "/var/task", readonly=True)
         if plan.get("opt_dir"):
@@ -205,6 +191,10 @@ def enter(plan, keep_fds):
             if os.path.isdir(path):
                 mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k,mode=755")
 
+    if not plan.get("namespaces"):
+        _report(report_fd, os.getpid())
+    elif report_fd is not None:
+        os.close(report_fd)  # the PID 1 side: the opener reported us already
     apply_rlimits(plan.get("rlimits"))
     uid, gid = plan.get("uid"), plan.get("gid")
     if gid is not None and os.getegid() == 0:

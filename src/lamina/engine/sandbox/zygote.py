@@ -15,9 +15,12 @@ A spawned child: new session, stdout/stderr to the log socket, isolation entered
 the function's environment, then either the Python bootstrap's serve() or exec of a
 custom runtime's bootstrap. Standard library only: this file runs inside sandboxes.
 """
+import ctypes
+import gc
 import importlib.util
 import json
 import os
+import select
 import selectors
 import signal
 import socket
@@ -25,6 +28,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAX_MESSAGE = 1 << 20
+PR_SET_CHILD_SUBREAPER = 36
 
 # Modules a typical handler imports, loaded once here so every fork has them for free.
 PRELOAD = (
@@ -53,13 +57,13 @@ def _preload():
             pass
 
 
-def _child(message, control_fd, log_fd, channel, bootstrap, isolation):
+def _child(message, control_fd, log_fd, report_fd, channel, bootstrap, isolation):
     """In the forked child: never returns."""
     status = 0
     try:
         channel.close()
         _child_prelude(log_fd)
-        isolation.enter(message.get("plan") or {}, keep_fds=[control_fd, 1, 2])
+        isolation.enter(message.get("plan") or {}, report_fd)
         os.environ.clear()
         os.environ.update(message["env"])
         argv = message.get("exec")
@@ -82,8 +86,38 @@ def _child(message, control_fd, log_fd, channel, bootstrap, isolation):
 GO = ord("G")  # engine -> restored instance: you are in your cgroups, carry on
 
 
+def _read_pid(fd, timeout_s=10.0):
+    """The instance's host pid, as the forked child reports it (None if it died first)."""
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout_s)
+        data = os.read(fd, 32) if ready else b""
+    finally:
+        os.close(fd)
+    return int(data) if data.strip().isdigit() else None
+
+
 def serve_channel(channel, on_spawn):
-    """The zygote loop: read spawn requests (with their fds), fork, report exits."""
+    """The zygote loop: read spawn requests (with their fds), fork, report exits.
+
+    A spawned child may hand the instance to a grandchild (the PID 1 of new namespaces) and
+    exit; as a child subreaper this process adopts such grandchildren, so it sees their exits
+    too, and kills what is left of them when the engine goes away."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    children: set[int] = set()
+    try:
+        _serve(channel, on_spawn, children)
+    finally:
+        for pid in children:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def _serve(channel, on_spawn, children):
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_read, False)
     os.set_blocking(wake_write, False)
@@ -105,7 +139,7 @@ def serve_channel(channel, on_spawn):
                     os.read(wake_read, 4096)
                 except BlockingIOError:
                     pass
-                _reap(send)
+                _reap(send, children)
                 continue
             try:
                 data, fds, _, _ = socket.recv_fds(channel, MAX_MESSAGE, 4)
@@ -119,23 +153,27 @@ def serve_channel(channel, on_spawn):
                     os.close(fd)
                 continue
             first_fd, log_fd = fds
+            report_read, report_write = os.pipe()
             try:
                 pid = os.fork()
             except OSError as error:
-                os.close(first_fd)
-                os.close(log_fd)
+                for fd in (first_fd, log_fd, report_read, report_write):
+                    os.close(fd)
                 send({"op": "failed", "id": message["id"], "error": str(error)})
                 continue
             if pid == 0:
                 selector.close()
                 os.close(wake_read)
                 os.close(wake_write)
-                on_spawn(message, first_fd, log_fd)  # never returns
+                os.close(report_read)
+                on_spawn(message, first_fd, log_fd, report_write)  # never returns
                 os._exit(1)
-            os.close(first_fd)
-            os.close(log_fd)
-            send({"op": "spawned", "id": message["id"], "pid": pid})
-        _reap(send)
+            for fd in (first_fd, log_fd, report_write):
+                os.close(fd)
+            instance_pid = _read_pid(report_read) or pid
+            children.add(instance_pid)
+            send({"op": "spawned", "id": message["id"], "pid": instance_pid})
+        _reap(send, children)
 
 
 def _child_prelude(log_fd):
@@ -161,7 +199,7 @@ def _finish(status):
     os._exit(status)
 
 
-def _snapshot_child(message, channel_fd, log_fd, bootstrap, isolation):
+def _snapshot_child(message, channel_fd, log_fd, report_fd, bootstrap, isolation):
     """SnapStart: become the zygote of one function version, its init already run.
 
     In the sandbox (namespaces, mounts, uid) the function's init runs once, then the
@@ -170,7 +208,7 @@ def _snapshot_child(message, channel_fd, log_fd, bootstrap, isolation):
     status = 0
     try:
         _child_prelude(log_fd)
-        isolation.enter(message.get("plan") or {}, keep_fds=[channel_fd, 1, 2])
+        isolation.enter(message.get("plan") or {}, report_fd)
         os.environ.clear()
         os.environ.update(message["env"])
         channel = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, fileno=channel_fd)
@@ -182,7 +220,8 @@ def _snapshot_child(message, channel_fd, log_fd, bootstrap, isolation):
             _finish(1)
         channel.sendall(json.dumps({"op": "snapshot", "init_ms": init_ms, "error": None}).encode())
 
-        def restore(request, control_fd, instance_log_fd):
+        def restore(request, control_fd, instance_log_fd, report_fd):
+            os.close(report_fd)  # already inside the namespaces: the fork pid is the one (see hello)
             _restored_child(request, control_fd, instance_log_fd, channel, handler, log_request, bootstrap)
 
         serve_channel(channel, restore)
@@ -244,18 +283,22 @@ def main():
     bootstrap = _private_module("_lamina_bootstrap", "bootstrap.py")
     isolation = _private_module("_lamina_isolation", "isolation.py")
     _preload()
+    # Everything loaded so far is shared with every instance; frozen, the collector of a
+    # forked instance never walks (and so never copies) those pages.
+    gc.collect()
+    gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server; it stops us
 
-    def spawn(message, first_fd, log_fd):
+    def spawn(message, first_fd, log_fd, report_fd):
         if message.get("snapshot"):
-            _snapshot_child(message, first_fd, log_fd, bootstrap, isolation)
+            _snapshot_child(message, first_fd, log_fd, report_fd, bootstrap, isolation)
         else:
-            _child(message, first_fd, log_fd, channel, bootstrap, isolation)
+            _child(message, first_fd, log_fd, report_fd, channel, bootstrap, isolation)
 
     serve_channel(channel, spawn)
 
 
-def _reap(send):
+def _reap(send, children):
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -263,7 +306,9 @@ def _reap(send):
             return
         if pid == 0:
             return
-        send({"op": "exit", "pid": pid, "status": os.waitstatus_to_exitcode(status)})
+        if pid in children:  # the namespace openers exit at once; only instances are news
+            children.discard(pid)
+            send({"op": "exit", "pid": pid, "status": os.waitstatus_to_exitcode(status)})
 
 
 if __name__ == "__main__":
