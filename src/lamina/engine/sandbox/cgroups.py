@@ -201,9 +201,28 @@ def join(pid: int, procs_files: list[str]) -> None:
             log.warning("cannot move %d into %s: %s", pid, path, error)
 
 
-def remove(dirs: list[str]) -> None:
+def remove(dirs: list[str]) -> list[str]:
+    """Remove the groups; returns those still busy (a killed process not yet gone)."""
+    busy = []
     for path in dirs:
         try:
             os.rmdir(path)
-        except OSError:
+        except FileNotFoundError:
             pass
+        except OSError:
+            busy.append(path)
+    return busy
+
+
+async def remove_soon(dirs: list[str], attempts: int = 8) -> None:
+    """Remove the groups, retrying while the kernel finishes with the killed processes."""
+    import asyncio
+
+    delay = 0.05
+    for _ in range(attempts):
+        dirs = remove(dirs)
+        if not dirs:
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
+    log.warning("cgroups still busy, left for the next start to clean: %s", dirs[:3])
