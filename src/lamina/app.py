@@ -27,11 +27,12 @@ from .services.lambda_ import LambdaService
 from .services.lambda_.code import CodeStore
 from .services.lambda_.state import LambdaState, Limits
 from .services.logs import LogsService
+from .services.sqs import SqsService
 from .store.sqlite import SQLiteStore
 
 log = logging.getLogger("lamina")
 
-SERVICES = ["lambda", "logs", "cloudwatch"]
+SERVICES = ["lambda", "logs", "cloudwatch", "sqs"]
 _CODE_PATH = re.compile(r"^/_lamina/code/([0-9a-f]{64})\.zip$")
 
 
@@ -69,13 +70,17 @@ def build(settings: Settings) -> Lamina:
                              concurrency=settings.async_workers, retry_delays_s=settings.async_retry_delays_s,
                              throttle_backoff_s=settings.async_throttle_backoff_s)
     lambda_service.async_queue = async_queue
-    services = {"lambda": lambda_service, "logs": LogsService(store, sink), "cloudwatch": CloudWatchService(metrics)}
+    sqs = SqsService(store)
+    destinations.register("sqs", sqs.deliver)
+    services = {"lambda": lambda_service, "logs": LogsService(store, sink), "cloudwatch": CloudWatchService(metrics),
+                "sqs": sqs}
 
     verifier = Verifier(credentials, settings.account_id, settings.region, enforce=settings.enforce_signatures)
 
     async def startup() -> None:
         metrics.start()
         telemetry.start()
+        await sqs.start()
         await lambda_service.start()
         invoker.start()
         await invoker.launcher.start()

@@ -85,7 +85,35 @@ class PutMetricData:
     max_samples: int = 1000
 
 
-Op = Put | Delete | DeletePrefix | AppendLogs | DeleteLogs | PutMetricData
+@dataclass(frozen=True)
+class QueuedMessage:
+    queue: str
+    seq: int
+    message: dict[str, Any]  # the message itself, as the queue's owner lays it out
+    visible_at: int = 0  # ms since epoch
+    receives: int = 0
+
+
+@dataclass(frozen=True)
+class PutMessages:
+    messages: tuple[QueuedMessage, ...]
+
+
+@dataclass(frozen=True)
+class MarkReceived:
+    """A message's new visibility deadline and receive count (rows that are gone are skipped)."""
+
+    queue: str
+    changes: tuple[tuple[int, int, int], ...]  # (seq, visible_at, receives)
+
+
+@dataclass(frozen=True)
+class DeleteMessages:
+    queue: str
+    seqs: tuple[int, ...] | None = None  # None: every message of the queue
+
+
+Op = Put | Delete | DeletePrefix | AppendLogs | DeleteLogs | PutMetricData | PutMessages | MarkReceived | DeleteMessages
 
 
 @dataclass
@@ -172,5 +200,7 @@ class Store(Protocol):
     ) -> list[tuple[str, str, str]]:
         """Distinct (namespace, name, dimensions) with a row at or after since_minute, sorted."""
         ...
+
+    async def read_messages(self, queue: str | None = None) -> list[QueuedMessage]: ...
 
     async def close(self) -> None: ...

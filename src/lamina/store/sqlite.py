@@ -21,12 +21,16 @@ from .base import (
     AppendLogs,
     Delete,
     DeleteLogs,
+    DeleteMessages,
     DeletePrefix,
     LogQuery,
+    MarkReceived,
     MetricRow,
     Op,
     Put,
+    PutMessages,
     PutMetricData,
+    QueuedMessage,
     StoredLogEvent,
     merge_metric_rows,
 )
@@ -189,6 +193,24 @@ class SQLiteStore:
                     connection.execute(
                         "DELETE FROM log_events WHERE log_group = ? AND log_stream = ?", (op.group, op.stream)
                     )
+            elif isinstance(op, PutMessages):
+                connection.executemany(
+                    "INSERT OR REPLACE INTO queue_messages (queue, seq, message, visible_at, receives) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(m.queue, m.seq, _dumps(m.message), m.visible_at, m.receives) for m in op.messages],
+                )
+            elif isinstance(op, MarkReceived):
+                connection.executemany(
+                    "UPDATE queue_messages SET visible_at = ?, receives = ? WHERE queue = ? AND seq = ?",
+                    [(visible_at, receives, op.queue, seq) for seq, visible_at, receives in op.changes],
+                )
+            elif isinstance(op, DeleteMessages):
+                if op.seqs is None:
+                    connection.execute("DELETE FROM queue_messages WHERE queue = ?", (op.queue,))
+                else:
+                    connection.executemany(
+                        "DELETE FROM queue_messages WHERE queue = ? AND seq = ?", [(op.queue, seq) for seq in op.seqs]
+                    )
             elif isinstance(op, PutMetricData):
                 self._put_metric_rows(connection, op)
             else:
@@ -317,6 +339,19 @@ class SQLiteStore:
         self, namespace: str | None = None, name: str | None = None, since_minute: int | None = None
     ) -> list[tuple[str, str, str]]:
         return await self._read(self.list_metric_series_blocking, namespace, name, since_minute)
+
+    def read_messages_blocking(self, queue: str | None = None) -> list[QueuedMessage]:
+        sql = "SELECT queue, seq, message, visible_at, receives FROM queue_messages"
+        params: tuple = ()
+        if queue is not None:
+            sql += " WHERE queue = ?"
+            params = (queue,)
+        rows = self._reader().execute(sql + " ORDER BY queue, seq", params).fetchall()
+        return [QueuedMessage(q, seq, json.loads(message), visible_at, receives)
+                for q, seq, message, visible_at, receives in rows]
+
+    async def read_messages(self, queue: str | None = None) -> list[QueuedMessage]:
+        return await self._read(self.read_messages_blocking, queue)
 
     async def close(self) -> None:
         self._queue.put(None)

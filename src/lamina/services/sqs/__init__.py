@@ -1,0 +1,28 @@
+"""Amazon SQS: standard and FIFO queues, durable in the store, served over the json protocol.
+
+    queue.py      one queue in memory: visibility, delays, FIFO groups, dedup (no I/O)
+    state.py      the queues, their store layout, long-poll waiting
+    queues.py     CreateQueue, GetQueueUrl, ListQueues, DeleteQueue, attributes, tags, purge
+    messages.py   Send/Receive/Delete/ChangeVisibility (and batches); deliver() for Lamina
+    moves.py      StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask (DLQ redrive)
+    attributes.py queue attributes: defaults, ranges, checks
+    md5.py        the digests boto3 verifies
+"""
+from __future__ import annotations
+
+from ...store.base import Store
+from .messages import MessagesApi
+from .moves import MovesApi
+from .queues import QueuesApi
+from .state import SqsState
+
+
+class SqsService(QueuesApi, MessagesApi, MovesApi):
+    service_name = "sqs"
+
+    def __init__(self, store: Store) -> None:
+        self.state = SqsState(store)
+        self.moves: dict[str, dict] = {}
+
+    async def start(self) -> None:
+        await self.state.load()
