@@ -64,13 +64,13 @@ def build(settings: Settings) -> Lamina:
     code = CodeStore(os.path.join(data_dir, "code"))
     limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
     destinations = Destinations()
-    lambda_service = LambdaService(LambdaState(store, code, invoker, limits), destinations)
+    sqs = SqsService(store)
+    lambda_service = LambdaService(LambdaState(store, code, invoker, limits), destinations, sources=sqs.queue_source)
     destinations.register("lambda", lambda_service.deliver_to_function)
     async_queue = AsyncQueue(store, lambda_service.run_async_event, finish=lambda_service.finish_async_event,
                              concurrency=settings.async_workers, retry_delays_s=settings.async_retry_delays_s,
                              throttle_backoff_s=settings.async_throttle_backoff_s)
     lambda_service.async_queue = async_queue
-    sqs = SqsService(store)
     destinations.register("sqs", sqs.deliver)
     services = {"lambda": lambda_service, "logs": LogsService(store, sink), "cloudwatch": CloudWatchService(metrics),
                 "sqs": sqs}
@@ -89,6 +89,7 @@ def build(settings: Settings) -> Lamina:
             log.info("recovered %d queued async invocations", recovered)
 
     async def shutdown() -> None:
+        await lambda_service.stop_mappings()
         await telemetry.close()
         await async_queue.close()
         await invoker.close()

@@ -5,6 +5,7 @@
     aliases.py    Create/Get/Update/Delete/ListAliases
     concurrency.py  Put/Get/DeleteFunctionConcurrency (reserved concurrency)
     provisioned.py  Put/Get/Delete/ListProvisionedConcurrencyConfig(s)
+    mappings.py   event source mappings (SQS now) and their pollers
     invoke.py     Invoke, InvokeAsync
     async_events.py  running accepted async events: attempts, destinations, DLQ
     event_invoke.py  Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s)
@@ -27,6 +28,7 @@ from .functions import FunctionsApi
 from .event_invoke import EventInvokeConfigApi
 from .invoke import InvokeApi
 from .layers import LayersApi
+from .mappings import MappingsApi, Sources
 from .provisioned import ProvisionedApi
 from .state import LambdaState
 from .tags import TagsApi
@@ -34,12 +36,14 @@ from .versions import VersionsApi
 
 
 class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, AsyncEventsApi, EventInvokeConfigApi,
-                    ConcurrencyApi, ProvisionedApi, LayersApi, TagsApi, AccountApi):
+                    ConcurrencyApi, ProvisionedApi, MappingsApi, LayersApi, TagsApi, AccountApi):
     service_name = "lambda"
 
-    def __init__(self, state: LambdaState, destinations: Destinations) -> None:
+    def __init__(self, state: LambdaState, destinations: Destinations, sources: Sources = lambda arn: None) -> None:
         self.state = state
         self.destinations = destinations
+        self.sources = sources  # event source ARN -> what a mapping polls (app.py wires the queues)
+        self.pollers: dict = {}
         self.async_queue: AsyncQueue | None = None  # wired by app.py (the queue calls us back)
 
     async def start(self) -> None:
@@ -49,3 +53,4 @@ class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, AsyncEvent
             if function.get("reserved_concurrency") is not None:
                 concurrency.set_reserved(function["config"]["FunctionArn"], function["reserved_concurrency"])
         await self.restore_provisioned()
+        await self.start_mappings()

@@ -7,17 +7,19 @@
     moves.py      StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask (DLQ redrive)
     attributes.py queue attributes: defaults, ranges, checks
     md5.py        the digests boto3 verifies
+    events.py     queues as Lambda event sources: records and the poller's QueueSource
 """
 from __future__ import annotations
 
 from ...store.base import Store
+from .events import EventSourcesApi
 from .messages import MessagesApi
 from .moves import MovesApi
 from .queues import QueuesApi
 from .state import SqsState
 
 
-class SqsService(QueuesApi, MessagesApi, MovesApi):
+class SqsService(QueuesApi, MessagesApi, MovesApi, EventSourcesApi):
     service_name = "sqs"
 
     def __init__(self, store: Store) -> None:

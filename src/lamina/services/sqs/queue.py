@@ -248,6 +248,13 @@ class Queue:
 
     # --- counts -----------------------------------------------------------------------------
 
+    def backlog(self, now: int) -> int:
+        """Roughly how many messages are receivable now, cheaply (pollers ask often)."""
+        if self.fifo:
+            return sum(len(seqs) for seqs in self._groups.values())
+        due = sum(1 for visible_at, _ in self._pending[:64] if visible_at <= now)
+        return len(self._ready) + due
+
     def counts(self, now: int) -> tuple[int, int, int]:
         """(visible, in flight, delayed), as ApproximateNumberOfMessages* report them."""
         visible = in_flight = delayed = 0

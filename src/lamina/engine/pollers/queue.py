@@ -1,0 +1,165 @@
+"""Polling a queue for a function (an SQS event source mapping).
+
+A QueuePoller runs between 1 and `max_concurrency` workers for one mapping, as many as
+the queue's backlog calls for (re-checked every SCALE_INTERVAL_S). A worker gathers a
+batch (up to `batch_size`, waiting at most `window_s` once the first record is in), drops
+what the filter rejects, invokes the function synchronously, then deletes what succeeded:
+everything, or with ReportBatchItemFailures everything but the reported items (for a
+FIFO queue, nothing from the first failure on, to keep each group's order). Records
+that failed are left alone: they come back after the queue's visibility timeout.
+
+The queue is reached through a QueueSource that the queue's service hands over; the
+function through an `invoke` callback. Neither is imported here.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+log = logging.getLogger("lamina.pollers")
+
+SCALE_INTERVAL_S = 0.1
+LONG_POLL_S = 1.0  # short enough that stop() and scaling down are prompt
+
+
+@dataclass
+class QueueSource:
+    receive: Callable[[int, float], Awaitable[list[dict]]]  # (max records, wait s) -> event records
+    delete: Callable[[list[str]], Awaitable[None]]  # receipt handles
+    depth: Callable[[], int]  # messages waiting (visible)
+    fifo: bool = False
+
+
+@dataclass
+class Outcome:
+    failed: bool  # the invocation failed (function error, throttle): nothing is deleted
+    payload: bytes = b""
+
+
+Invoke = Callable[[dict], Awaitable[Outcome]]
+Accept = Callable[[dict], bool]  # the mapping's filter criteria
+
+
+class QueuePoller:
+    def __init__(self, name: str, source: QueueSource, invoke: Invoke, *, batch_size: int = 10,
+                 window_s: float = 0.0, max_concurrency: int = 1000, report_failures: bool = False,
+                 accept: Accept | None = None) -> None:
+        self.name = name
+        self.source = source
+        self.invoke = invoke
+        self.batch_size = batch_size
+        self.window_s = window_s
+        self.max_concurrency = max_concurrency
+        self.report_failures = report_failures
+        self.accept = accept
+        self._workers: list[asyncio.Task] = []
+        self._supervisor: asyncio.Task | None = None
+        self._wanted = 1
+        self._active = 0  # workers running
+        self.last_result = "No records processed"
+
+    def start(self) -> None:
+        if self._supervisor is None:
+            self._supervisor = asyncio.ensure_future(self._supervise())
+
+    async def stop(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            self._supervisor = None
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _supervise(self) -> None:
+        while True:
+            self._wanted = min(self.max_concurrency, max(1, math.ceil(self.source.depth() / self.batch_size)))
+            self._workers = [w for w in self._workers if not w.done()]
+            while self._active < self._wanted:
+                self._active += 1
+                self._workers.append(asyncio.ensure_future(self._work()))
+            await asyncio.sleep(SCALE_INTERVAL_S)
+
+    async def _work(self) -> None:
+        # Scaling in is voluntary, between batches: a worker is never cancelled holding
+        # records it received (they would sit invisible until their timeout for nothing).
+        try:
+            while self._active <= self._wanted:
+                records = await self._gather()
+                if records:
+                    await self._process(records)
+        finally:
+            self._active -= 1
+
+    async def _gather(self) -> list[dict]:
+        records = await self.source.receive(self.batch_size, LONG_POLL_S)
+        if not records or self.window_s <= 0:
+            return records
+        deadline = time.monotonic() + self.window_s
+        while len(records) < self.batch_size and time.monotonic() < deadline:
+            more = await self.source.receive(self.batch_size - len(records), max(0.0, deadline - time.monotonic()))
+            if not more:
+                break
+            records.extend(more)
+        return records
+
+    async def _process(self, records: list[dict]) -> None:
+        kept, dropped = [], []
+        for record in records:
+            (kept if self.accept is None or self.accept(record) else dropped).append(record)
+        if dropped:  # filtered out: SQS event filtering deletes them
+            await self.source.delete([r["receiptHandle"] for r in dropped])
+        if not kept:
+            return
+        try:
+            outcome = await self.invoke({"Records": kept})
+        except Exception:
+            log.exception("%s: invoke failed", self.name)
+            outcome = Outcome(True)
+        if outcome.failed:
+            self.last_result = "PROBLEM: Function call failed"
+            return
+        done = kept
+        if self.report_failures:
+            failed_ids = _reported_failures(outcome.payload, {r["messageId"] for r in kept})
+            if failed_ids is None:
+                self.last_result = "PROBLEM: Function returned an invalid batch item failures response"
+                return
+            if self.source.fifo and failed_ids:
+                first = next(i for i, r in enumerate(kept) if r["messageId"] in failed_ids)
+                done = kept[:first]
+            else:
+                done = [r for r in kept if r["messageId"] not in failed_ids]
+        if done:
+            await self.source.delete([r["receiptHandle"] for r in done])
+        self.last_result = "OK"
+
+
+def _reported_failures(payload: bytes, known: set[str]) -> set[str] | None:
+    """The message ids a ReportBatchItemFailures response names; None if it is malformed
+    (then the whole batch counts as failed, as on AWS)."""
+    if not payload or payload.strip() in (b"null", b"{}", b'""'):
+        return set()
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    items = document.get("batchItemFailures")
+    if items is None:
+        return set()
+    if not isinstance(items, list):
+        return None
+    failed = set()
+    for item in items:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not identifier or identifier not in known:
+            return None
+        failed.add(identifier)
+    return failed
