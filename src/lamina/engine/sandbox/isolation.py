@@ -26,7 +26,6 @@ hide_late (hidden once the cgroups are joined), hostname, uid, gid, rlimits
 import ctypes
 import ctypes.util
 import os
-import signal
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000

@@ -5,12 +5,12 @@ second version (LambdaState.resolve draws the version at invoke time).
 """
 from __future__ import annotations
 
-import base64
 
 from ...errors import ServiceError, conflict, invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_arn
+from .paging import page
 from .state import LATEST, LambdaState, new_revision
 
 
@@ -102,15 +102,4 @@ class AliasesApi:
         aliases = await self.state.aliases(ref)
         if params.get("FunctionVersion"):
             aliases = [a for a in aliases if a["FunctionVersion"] == params["FunctionVersion"]]
-        limit = params.get("MaxItems") or 50
-        start = 0
-        if params.get("Marker"):
-            # A marker we did not hand out is the caller's mistake, not a 500.
-            try:
-                start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
-            except Exception:
-                raise invalid_parameter("Invalid Marker.") from None
-        result = {"Aliases": aliases[start : start + limit]}
-        if start + limit < len(aliases):
-            result["NextMarker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
-        return result
+        return page(aliases, params, "Aliases")

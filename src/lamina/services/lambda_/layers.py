@@ -9,13 +9,13 @@ A deleted layer version stays usable by the functions that already reference it.
 """
 from __future__ import annotations
 
-import base64
 import re
 from datetime import datetime, timezone
 
 from ...errors import invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
+from .paging import page
 from .state import LambdaState
 
 _LAYER_ARN = re.compile(
@@ -123,14 +123,14 @@ class LayersApi:
                 latest[name] = doc  # keys sort by version, so the last one wins
         items = [{"LayerName": name, "LayerArn": doc["LayerArn"], "LatestMatchingVersion": _list_item(doc)}
                  for name, doc in sorted(latest.items())]
-        return _page(items, params, "Layers")
+        return page(items, params, "Layers")
 
     async def list_layer_versions(self, params: dict, ctx: RequestContext) -> dict:
         account, region, name = _name(params["LayerName"], ctx)
         rows = await self.state.store.scan("layer_version", prefix=_layer_key(account, region, name))
         items = [_list_item(doc) for _, doc in reversed(rows)
                  if _matches(doc, params.get("CompatibleRuntime"), params.get("CompatibleArchitecture"))]
-        return _page(items, params, "LayerVersions")
+        return page(items, params, "LayerVersions")
 
     async def delete_layer_version(self, params: dict, ctx: RequestContext) -> dict:
         account, region, name = _name(params["LayerName"], ctx)
@@ -157,17 +157,3 @@ class LayersApi:
                 raise invalid_parameter(f"Layer version {arn} does not exist.")
             layers.append({"Arn": arn, "CodeSize": doc["Content"]["CodeSize"], "code_sha": doc["code_sha"]})
         return layers
-
-
-def _page(items: list, params: dict, member: str) -> dict:
-    limit = params.get("MaxItems") or 50
-    start = 0
-    if params.get("Marker"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
-        except Exception:
-            raise invalid_parameter("Invalid Marker.") from None
-    result = {member: items[start : start + limit]}
-    if start + limit < len(items):
-        result["NextMarker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
-    return result

@@ -6,7 +6,6 @@ $LATEST returns the newest version again instead of making a new one, as Lambda 
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import json
 
@@ -14,6 +13,7 @@ from ...errors import invalid_parameter
 from ...store.base import Put
 from ..context import RequestContext
 from .arns import FunctionRef
+from .paging import page
 from .state import LambdaState, new_revision, now_iso, snap_start_applies, version_key
 
 _VOLATILE = {"LastModified", "RevisionId", "Version", "FunctionArn", "LastUpdateStatus", "State", "Description"}
@@ -81,15 +81,4 @@ class VersionsApi:
         ref = self._ref(params, ctx)  # type: ignore[attr-defined]
         function = await self.state.function(ref)
         everything = [function["config"]] + [v["config"] for v in await self.state.versions(ref)]
-        limit = min(params.get("MaxItems") or 50, 50)  # at most 50 a page, as on AWS
-        start = 0
-        if params.get("Marker"):
-            try:
-                start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
-            except Exception:
-                raise invalid_parameter("Invalid Marker.") from None
-        page = everything[start : start + limit]
-        result = {"Versions": page}
-        if start + limit < len(everything):
-            result["NextMarker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
-        return result
+        return page(everything, params, "Versions", cap=50)  # at most 50 a page, as on AWS
