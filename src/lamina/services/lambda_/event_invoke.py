@@ -8,10 +8,10 @@ from __future__ import annotations
 import base64
 import time
 
-from ...errors import invalid_parameter, not_found
+from ...errors import ServiceError, invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
-from .arns import FunctionRef, function_arn
+from .arns import FunctionRef, function_arn, parse_function
 from .state import LATEST, LambdaState
 
 DEFAULT_RETRIES = 2
@@ -23,14 +23,10 @@ def config_key(ref: FunctionRef, qualifier: str | None) -> str:
     return f"{ref.key}:{qualifier or LATEST}"
 
 
-def _check_destinations(config: dict | None) -> None:
-    for side in ("OnSuccess", "OnFailure"):
-        arn = ((config or {}).get(side) or {}).get("Destination")
-        if not arn:
-            continue
-        parts = arn.split(":")
-        if len(parts) < 6 or parts[0] != "arn" or parts[2] not in DESTINATION_SERVICES:
-            raise invalid_parameter(f"The destination ARN {arn} is invalid.")
+def _both_sides(config: dict) -> dict:
+    """AWS always answers with both sides of DestinationConfig, empty when not set."""
+    destinations = config.get("DestinationConfig") or {}
+    return dict(config, DestinationConfig={side: destinations.get(side) or {} for side in ("OnSuccess", "OnFailure")})
 
 
 class EventInvokeConfigApi:
@@ -56,22 +52,49 @@ class EventInvokeConfigApi:
 
     async def update_function_event_invoke_config(self, params: dict, ctx: RequestContext) -> dict:
         ref, key = await self._target(params, ctx)
-        existing = await self.state.store.get("event_invoke_config", key) or {}
+        existing = await self.state.store.get("event_invoke_config", key)
+        if existing is None:  # AWS: Update changes a config, it does not create one
+            arn = function_arn(ref.region, ref.account, ref.name, ref.qualifier or LATEST)
+            raise not_found(f"The function {arn} doesn't have an EventInvokeConfig")
         return await self._save(ref, key, existing, params)
 
+    async def _check_destinations(self, ref: FunctionRef, config: dict | None) -> None:
+        """As AWS checks them: a known service, and a Lambda destination that exists and is
+        not the function itself."""
+        for side in ("OnSuccess", "OnFailure"):
+            arn = ((config or {}).get(side) or {}).get("Destination")
+            if not arn:
+                continue
+            parts = arn.split(":")
+            if len(parts) < 6 or parts[0] != "arn" or parts[2] not in DESTINATION_SERVICES:
+                raise invalid_parameter(f"The destination ARN {arn} is invalid.")
+            if parts[2] != "lambda":
+                continue
+            try:
+                target = parse_function(arn, ref.account, ref.region)
+            except ServiceError:
+                raise invalid_parameter(f"The destination ARN {arn} is invalid.") from None
+            if await self.state.find_function(target) is None:
+                raise invalid_parameter(f"The destination ARN {arn} is invalid.")
+            if target.key == ref.key:
+                raise invalid_parameter("You can't specify the function as a destination for itself.")
+
     async def _save(self, ref: FunctionRef, key: str, base: dict, params: dict) -> dict:
+        if all(params.get(name) is None
+               for name in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")):
+            raise invalid_parameter("You must specify at least one of error handling or destination setting.")
         config = dict(base)
         for name in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
             if name in params:
                 config[name] = params[name]
         if "DestinationConfig" in params:
-            _check_destinations(params["DestinationConfig"])
+            await self._check_destinations(ref, params["DestinationConfig"])
             merged = dict(config.get("DestinationConfig") or {})
             merged.update(params["DestinationConfig"] or {})
             config["DestinationConfig"] = merged
         config["FunctionArn"] = function_arn(ref.region, ref.account, ref.name, ref.qualifier or LATEST)
         config["LastModified"] = time.time()
-        config.setdefault("DestinationConfig", {})
+        config = _both_sides(config)
         await self.state.store.write([Put("event_invoke_config", key, config)])
         self.state.event_configs[key] = config
         return config
@@ -82,7 +105,7 @@ class EventInvokeConfigApi:
         if found is None:
             arn = function_arn(ref.region, ref.account, ref.name, ref.qualifier or LATEST)
             raise not_found(f"The function {arn} doesn't have an EventInvokeConfig")
-        return found
+        return _both_sides(found)
 
     async def delete_function_event_invoke_config(self, params: dict, ctx: RequestContext) -> dict:
         ref, key = await self._target(params, ctx)
@@ -96,7 +119,7 @@ class EventInvokeConfigApi:
     async def list_function_event_invoke_configs(self, params: dict, ctx: RequestContext) -> dict:
         ref = self._ref(params, ctx)  # type: ignore[attr-defined]
         await self.state.function(ref)
-        configs = [doc for _, doc in await self.state.store.scan("event_invoke_config", prefix=ref.key + ":")]
+        configs = [_both_sides(doc) for _, doc in await self.state.store.scan("event_invoke_config", prefix=ref.key + ":")]
         limit = params.get("MaxItems") or 50
         start = 0
         if params.get("Marker"):

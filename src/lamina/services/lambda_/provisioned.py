@@ -14,7 +14,7 @@ import base64
 import logging
 from datetime import datetime, timezone
 
-from ...errors import ServiceError, invalid_parameter
+from ...errors import ServiceError, conflict, invalid_parameter
 from ...store.base import Delete, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_arn, parse_function
@@ -31,6 +31,12 @@ def _now() -> str:
 def _not_found(ref: FunctionRef) -> ServiceError:
     return ServiceError("ProvisionedConcurrencyConfigNotFoundException",
                         "No Provisioned Concurrency Config found for this function", 404)
+
+
+def _check_published(ref: FunctionRef) -> None:
+    # AWS answers Get and Delete on $LATEST with this, not with "config not found".
+    if not ref.qualifier or ref.qualifier == LATEST:
+        raise invalid_parameter("The function resource provided must be an alias or a published version.")
 
 
 class ProvisionedApi:
@@ -61,9 +67,20 @@ class ProvisionedApi:
         function = await self.state.function(ref)
         version, record = await self._version_of(ref)
         wanted = params["ProvisionedConcurrentExecutions"]
+        existing = [(key[len(ref.key) + 1:], doc)
+                    for key, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":")]
+        # As on AWS: an alias and the version it points to cannot both have a config. Both
+        # would provision the same instances, and each config's count would be wrong.
+        for qualifier, doc in existing:
+            if qualifier == ref.qualifier or doc["version"] != version:
+                continue
+            if not ref.qualifier.isdigit() and qualifier.isdigit():
+                raise conflict("Alias can't be used for Provisioned Concurrency configuration on an already "
+                               "Provisioned version")
+            if ref.qualifier.isdigit() and not qualifier.isdigit():
+                raise conflict("Version is pointed by a Provisioned Concurrency alias")
         others = sum(doc["RequestedProvisionedConcurrentExecutions"]
-                     for key, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":")
-                     if key != f"{ref.key}:{ref.qualifier}")
+                     for qualifier, doc in existing if qualifier != ref.qualifier)
         reserved = function.get("reserved_concurrency")
         concurrency = self.state.invoker.concurrency
         if reserved is not None and others + wanted > reserved:
@@ -88,9 +105,28 @@ class ProvisionedApi:
         asyncio.ensure_future(self._allocate(key, spec, wanted))
         return doc
 
+    async def _provision(self, function_key: str, version: str, spec) -> tuple[int, int, dict | None]:
+        """Bring the version's provisioned instances to what its configs ask for in total:
+        (that total, how many are allocated, the init error if some could not start).
+
+        The engine counts provisioned instances per version, so it is given the sum over
+        every config of the version (two aliases may point to it), and calls for one
+        version are made one at a time: two at once (a Put right after another, or the
+        restore at startup) would each launch the missing instances and overshoot."""
+        locks = self.__dict__.setdefault("_provision_locks", {})
+        async with locks.setdefault(spec.pool_key, asyncio.Lock()):
+            total = sum(doc["RequestedProvisionedConcurrentExecutions"]
+                        for _, doc in await self.state.store.scan("provisioned_config", prefix=function_key + ":")
+                        if doc["version"] == version)
+            allocated, error = await self.state.invoker.provision(spec, total)
+        return total, allocated, error
+
     async def _allocate(self, key: str, spec, wanted: int) -> None:
+        function_key = key.rsplit(":", 1)[0]
         try:
-            allocated, error = await self.state.invoker.provision(spec, wanted)
+            total, allocated, error = await self._provision(function_key, spec.version, spec)
+            # This config's share of the version's instances (the others' come first).
+            allocated = max(0, min(wanted, allocated - (total - wanted)))
         except Exception as failure:  # keep the record honest rather than IN_PROGRESS forever
             log.exception("provisioning %s failed", key)
             allocated, error = 0, {"errorMessage": str(failure)}
@@ -109,6 +145,7 @@ class ProvisionedApi:
     async def get_provisioned_concurrency_config(self, params: dict, ctx: RequestContext) -> dict:
         ref = self._ref(params, ctx, params.get("Qualifier"))  # type: ignore[attr-defined]
         await self.state.function(ref)
+        _check_published(ref)
         doc = await self.state.store.get("provisioned_config", f"{ref.key}:{ref.qualifier}")
         if doc is None:
             raise _not_found(ref)
@@ -117,6 +154,7 @@ class ProvisionedApi:
     async def delete_provisioned_concurrency_config(self, params: dict, ctx: RequestContext) -> dict:
         ref = self._ref(params, ctx, params.get("Qualifier"))  # type: ignore[attr-defined]
         await self.state.function(ref)
+        _check_published(ref)
         key = f"{ref.key}:{ref.qualifier}"
         doc = await self.state.store.get("provisioned_config", key)
         if doc is None:
@@ -125,7 +163,7 @@ class ProvisionedApi:
         record = await self.state.find_version(ref, doc["version"])
         if record is not None:
             spec = await self.state.spec(record, doc["version"])
-            await self.state.invoker.provision(spec, 0)
+            await self._provision(ref.key, doc["version"], spec)  # what the version's other configs still want
         return {}
 
     async def list_provisioned_concurrency_configs(self, params: dict, ctx: RequestContext) -> dict:
