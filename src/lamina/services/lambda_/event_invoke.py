@@ -5,13 +5,13 @@ Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s).
 """
 from __future__ import annotations
 
-import base64
 import time
 
 from ...errors import ServiceError, invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_arn, parse_function
+from .paging import page
 from .state import LATEST, LambdaState
 
 DEFAULT_RETRIES = 2
@@ -120,14 +120,4 @@ class EventInvokeConfigApi:
         ref = self._ref(params, ctx)  # type: ignore[attr-defined]
         await self.state.function(ref)
         configs = [_both_sides(doc) for _, doc in await self.state.store.scan("event_invoke_config", prefix=ref.key + ":")]
-        limit = params.get("MaxItems") or 50
-        start = 0
-        if params.get("Marker"):
-            try:
-                start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
-            except Exception:
-                raise invalid_parameter("Invalid Marker.") from None
-        result = {"FunctionEventInvokeConfigs": configs[start : start + limit]}
-        if start + limit < len(configs):
-            result["NextMarker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
-        return result
+        return page(configs, params, "FunctionEventInvokeConfigs")

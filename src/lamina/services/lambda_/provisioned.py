@@ -10,7 +10,6 @@ again when the server starts.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from datetime import datetime, timezone
 
@@ -18,6 +17,7 @@ from ...errors import ServiceError, conflict, invalid_parameter
 from ...store.base import Delete, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_arn, parse_function
+from .paging import page
 from .state import LATEST, LambdaState
 
 log = logging.getLogger("lamina.lambda")
@@ -170,17 +170,7 @@ class ProvisionedApi:
         ref = self._ref(params, ctx)  # type: ignore[attr-defined]
         await self.state.function(ref)
         configs = [doc for _, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":")]
-        limit = params.get("MaxItems") or 50
-        start = 0
-        if params.get("Marker"):
-            try:
-                start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
-            except Exception:
-                raise invalid_parameter("Invalid Marker.") from None
-        result = {"ProvisionedConcurrencyConfigs": configs[start : start + limit]}
-        if start + limit < len(configs):
-            result["NextMarker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
-        return result
+        return page(configs, params, "ProvisionedConcurrencyConfigs")
 
     async def restore_provisioned(self) -> None:
         """At startup: bring every provisioned config back to its count."""
