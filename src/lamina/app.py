@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import re
+import uuid
 from dataclasses import dataclass
 
 from .config import Settings
@@ -17,22 +18,26 @@ from .engine.metrics import MetricsRecorder
 from .engine.sandbox.host import SandboxHost
 from .engine.sandbox.launcher import Launcher
 from .engine.telemetry import LambdaTelemetry
+from .errors import ServiceError
 from .gateway import Gateway
 from .http.metrics import prometheus_handler
+from .protocol import serializers
 from .protocol.messages import Request, Response
 from .protocol.router import Router
 from .protocol.sigv4 import Verifier
 from .services.cloudwatch import CloudWatchService
+from .services.context import RequestContext
 from .services.lambda_ import LambdaService
 from .services.lambda_.code import CodeStore
 from .services.lambda_.state import LambdaState, Limits
 from .services.logs import LogsService
+from .services.sns import SnsService
 from .services.sqs import SqsService
 from .store.sqlite import SQLiteStore
 
 log = logging.getLogger("lamina")
 
-SERVICES = ["lambda", "logs", "cloudwatch", "sqs"]
+SERVICES = ["lambda", "logs", "cloudwatch", "sqs", "sns"]
 _CODE_PATH = re.compile(r"^/_lamina/code/([0-9a-f]{64})\.zip$")
 
 
@@ -72,8 +77,13 @@ def build(settings: Settings) -> Lamina:
                              throttle_backoff_s=settings.async_throttle_backoff_s)
     lambda_service.async_queue = async_queue
     destinations.register("sqs", sqs.deliver)
+    sns_retries = os.environ.get("LAMINA_SNS_RETRY_DELAYS")  # seconds between Lambda/SQS delivery attempts
+    sns = SnsService(store, destinations, settings.endpoint_url,
+                     **({"retry_delays_s": tuple(float(d) for d in sns_retries.split(",") if d.strip())}
+                        if sns_retries else {}))
+    destinations.register("sns", sns.deliver)
     services = {"lambda": lambda_service, "logs": LogsService(store, sink), "cloudwatch": CloudWatchService(metrics),
-                "sqs": sqs}
+                "sqs": sqs, "sns": sns}
 
     verifier = Verifier(credentials, settings.account_id, settings.region, enforce=settings.enforce_signatures)
 
@@ -87,8 +97,12 @@ def build(settings: Settings) -> Lamina:
         recovered = await async_queue.start()
         if recovered:
             log.info("recovered %d queued async invocations", recovered)
+        resumed = await sns.start()
+        if resumed:
+            log.info("resumed %d undelivered SNS messages", resumed)
 
     async def shutdown() -> None:
+        await sns.stop()
         await lambda_service.stop_mappings()
         await telemetry.close()
         await async_queue.close()
@@ -111,7 +125,20 @@ def build(settings: Settings) -> Lamina:
             return Response(404, [("content-type", "text/plain")], b"not found")
         return Response(200, [("content-type", "application/zip")], code.read(match.group(1)))
 
+    async def sns_link(request: Request) -> Response:
+        # SubscribeURL and UnsubscribeURL: followed unsigned, as on AWS, answered in SNS's XML.
+        request_id = str(uuid.uuid4())
+        spec = gateway.router.specs["sns"]
+        ctx = RequestContext(settings.account_id, settings.region, request_id,
+                             f"http://{request.headers['host']}" if "host" in request.headers else settings.endpoint_url)
+        try:
+            operation, result = await sns.follow_link(request.path, request.query_string, ctx)
+        except ServiceError as error:
+            return serializers.serialize_error(spec, error, request_id)
+        return serializers.serialize(spec, spec.model.operation_model(operation), result, request_id)
+
     gateway.mount("/_lamina/health", health)
+    gateway.mount("/_lamina/sns/", sns_link)
     gateway.mount("/_lamina/code/", code_zip)
     gateway.mount("/metrics", prometheus_handler(metrics))
     return Lamina(settings, store, invoker, async_queue, gateway, sink, metrics)

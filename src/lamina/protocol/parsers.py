@@ -157,9 +157,10 @@ def register(protocol: str, parser: Callable[[Resolved, Request], dict[str, Any]
 
 
 def _register_builtin() -> None:
-    from . import cbor
+    from . import cbor, query
 
     register(cbor.PROTOCOL, cbor.parse_request)
+    register(query.PROTOCOL, query.parse_request)
 
 
 _register_builtin()

@@ -126,9 +126,10 @@ def register(protocol: str, serializer, error_serializer) -> None:
 
 
 def _register_builtin() -> None:
-    from . import cbor
+    from . import cbor, query
 
     register(cbor.PROTOCOL, cbor.serialize_result, cbor.serialize_error)
+    register(query.PROTOCOL, query.serialize_result, query.serialize_error)
 
 
 _register_builtin()

@@ -1,0 +1,59 @@
+"""Amazon SNS: topics (standard and FIFO), subscriptions to Lambda, SQS and HTTP/S, filter
+policies, durable in the store, served over the query protocol.
+
+    state.py          topics and subscriptions: store layout, finding, persisting
+    attributes.py     topic and subscription attributes; the HTTP/S delivery policy
+    topics.py         CreateTopic, DeleteTopic, ListTopics, topic attributes, tags
+    subscriptions.py  Subscribe, ConfirmSubscription, Unsubscribe, listing, attributes
+    publish.py        Publish, PublishBatch; deliver() for Lambda destinations / DLQs
+    envelopes.py      what subscribers receive: envelope, Lambda event, confirmations
+    delivery.py       the outbox and the background deliveries, retries, dead letters
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from ...engine.destinations import Destinations
+from ...errors import ServiceError
+from ...store.base import Store
+from ..context import RequestContext
+from .delivery import MANAGED_RETRY_DELAYS_S, Deliverer
+from .publish import PublishApi
+from .state import SnsState
+from .subscriptions import SubscriptionsApi
+from .topics import TopicsApi
+
+
+class SnsService(TopicsApi, SubscriptionsApi, PublishApi):
+    service_name = "sns"
+
+    def __init__(self, store: Store, destinations: Destinations, endpoint_url: str = "http://127.0.0.1:4566",
+                 retry_delays_s: tuple[float, ...] = MANAGED_RETRY_DELAYS_S) -> None:
+        self.state = SnsState(store)
+        self.endpoint_url = endpoint_url
+        self.deliverer = Deliverer(self.state, destinations.send, retry_delays_s)
+
+    async def start(self) -> int:
+        """Load topics and subscriptions; resume the deliveries a stop interrupted (their count)."""
+        await self.state.load()
+        return await self.deliverer.start()
+
+    async def stop(self) -> None:
+        await self.deliverer.stop()
+
+    async def follow_link(self, path: str, query_string: str, ctx: RequestContext) -> tuple[str, dict]:
+        """The links SNS puts in its messages, followed without a signature as on AWS:
+        .../confirm (the SubscribeURL) and .../unsubscribe (the UnsubscribeURL).
+        Returns (operation name, result); raises ServiceError."""
+        params = dict(parse_qsl(query_string, keep_blank_values=True))
+        if path.endswith("/confirm"):
+            for name in ("TopicArn", "Token"):
+                if not params.get(name):
+                    raise ServiceError("InvalidParameter", f"Invalid parameter: {name}", 400)
+            return "ConfirmSubscription", await self.confirm_subscription(
+                {"TopicArn": params["TopicArn"], "Token": params["Token"]}, ctx)
+        if path.endswith("/unsubscribe"):
+            if not params.get("SubscriptionArn"):
+                raise ServiceError("InvalidParameter", "Invalid parameter: SubscriptionArn", 400)
+            return "Unsubscribe", await self.unsubscribe({"SubscriptionArn": params["SubscriptionArn"]}, ctx)
+        raise ServiceError("NotFound", f"No such SNS link: {path}", 404)
