@@ -89,7 +89,7 @@ GO = ord("G")  # engine -> restored instance: you are in your cgroups, carry on
 def _read_pid(fd, timeout_s=10.0):
     """The instance's host pid, as the forked child reports it (None if it died first)."""
     try:
-        ready, _, _ = select.select([fd], [], [], timeout_s)
+        ready, _, _ = select.select([fd], [], [], timeout_s) if timeout_s else ([fd], [], [])
         data = os.read(fd, 32) if ready else b""
     finally:
         os.close(fd)
@@ -127,9 +127,21 @@ def _serve(channel, on_spawn, children):
     selector = selectors.DefaultSelector()
     selector.register(channel, selectors.EVENT_READ, "channel")
     selector.register(wake_read, selectors.EVENT_READ, "signal")
+    reports: dict[int, tuple[str, int]] = {}  # report pipe -> (request id, forked pid)
+    unclaimed: dict[int, int] = {}  # exits of pids not (yet) known as instances
 
     def send(document):
         channel.sendall(json.dumps(document).encode())
+
+    def spawned(fd: int) -> None:
+        request_id, forked = reports.pop(fd)
+        selector.unregister(fd)
+        instance_pid = _read_pid(fd, timeout_s=0) or forked
+        children.add(instance_pid)
+        send({"op": "spawned", "id": request_id, "pid": instance_pid})
+        if instance_pid in unclaimed:  # it died before we heard who it was
+            children.discard(instance_pid)
+            send({"op": "exit", "pid": instance_pid, "status": unclaimed.pop(instance_pid)})
 
     send({"op": "ready", "pid": os.getpid()})
     while True:
@@ -139,7 +151,10 @@ def _serve(channel, on_spawn, children):
                     os.read(wake_read, 4096)
                 except BlockingIOError:
                     pass
-                _reap(send, children)
+                _reap(send, children, unclaimed)
+                continue
+            if key.data == "report":
+                spawned(key.fd)
                 continue
             try:
                 data, fds, _, _ = socket.recv_fds(channel, MAX_MESSAGE, 4)
@@ -163,17 +178,17 @@ def _serve(channel, on_spawn, children):
                 continue
             if pid == 0:
                 selector.close()
-                os.close(wake_read)
-                os.close(wake_write)
-                os.close(report_read)
+                for fd in [wake_read, wake_write, report_read, *reports]:
+                    os.close(fd)
                 on_spawn(message, first_fd, log_fd, report_write)  # never returns
                 os._exit(1)
             for fd in (first_fd, log_fd, report_write):
                 os.close(fd)
-            instance_pid = _read_pid(report_read) or pid
-            children.add(instance_pid)
-            send({"op": "spawned", "id": message["id"], "pid": instance_pid})
-        _reap(send, children)
+            # The child reports the instance's pid when its namespaces are up; meanwhile we
+            # go on forking (instances are set up in parallel).
+            reports[report_read] = (message["id"], pid)
+            selector.register(report_read, selectors.EVENT_READ, "report")
+        _reap(send, children, unclaimed)
 
 
 def _child_prelude(log_fd):
@@ -298,7 +313,7 @@ def main():
     serve_channel(channel, spawn)
 
 
-def _reap(send, children):
+def _reap(send, children, unclaimed):
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -306,9 +321,16 @@ def _reap(send, children):
             return
         if pid == 0:
             return
-        if pid in children:  # the namespace openers exit at once; only instances are news
+        code = os.waitstatus_to_exitcode(status)
+        if pid in children:
             children.discard(pid)
-            send({"op": "exit", "pid": pid, "status": os.waitstatus_to_exitcode(status)})
+            send({"op": "exit", "pid": pid, "status": code})
+        else:
+            # A namespace opener (exits at once, nobody asks), or an instance whose report
+            # is still in its pipe: kept a while in case someone claims it.
+            unclaimed[pid] = code
+            if len(unclaimed) > 4096:
+                unclaimed.pop(next(iter(unclaimed)))
 
 
 if __name__ == "__main__":
