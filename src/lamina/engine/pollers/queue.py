@@ -8,6 +8,11 @@ everything, or with ReportBatchItemFailures everything but the reported items (f
 FIFO queue, nothing from the first failure on, to keep each group's order). Records
 that failed are left alone: they come back after the queue's visibility timeout.
 
+Stopping (a mapping updated, disabled or deleted) never cancels a worker: one waiting for
+records gives up at once (the source's `wake`, then its `stopped` check), one holding
+records finishes that batch, deletes what succeeded, then exits. Cancelling it instead
+left its batch invisible for a whole visibility timeout and delivered it twice.
+
 The queue is reached through a QueueSource that the queue's service hands over; the
 function through an `invoke` callback. Neither is imported here.
 """
@@ -27,12 +32,17 @@ SCALE_INTERVAL_S = 0.1
 LONG_POLL_S = 1.0  # short enough that stop() and scaling down are prompt
 
 
+Stopped = Callable[[], bool]
+
+
 @dataclass
 class QueueSource:
-    receive: Callable[[int, float], Awaitable[list[dict]]]  # (max records, wait s) -> event records
+    # (max records, wait s, stopped) -> event records; returns [] early once stopped() is true
+    receive: Callable[[int, float, Stopped], Awaitable[list[dict]]]
     delete: Callable[[list[str]], Awaitable[None]]  # receipt handles
     depth: Callable[[], int]  # messages waiting (visible)
     fifo: bool = False
+    wake: Callable[[], None] = lambda: None  # waiting receives look again (and see stopped())
 
 
 @dataclass
@@ -43,6 +53,8 @@ class Outcome:
 
 Invoke = Callable[[dict], Awaitable[Outcome]]
 Accept = Callable[[dict], bool]  # the mapping's filter criteria
+
+_RETIRING: set[asyncio.Task] = set()  # workers of stopped pollers, finishing their batch
 
 
 class QueuePoller:
@@ -61,20 +73,35 @@ class QueuePoller:
         self._supervisor: asyncio.Task | None = None
         self._wanted = 1
         self._active = 0  # workers running
+        self._stopping = False
         self.last_result = "No records processed"
 
     def start(self) -> None:
         if self._supervisor is None:
             self._supervisor = asyncio.ensure_future(self._supervise())
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Stop polling. Idle workers end now; busy ones finish their batch in the background.
+        With `grace_s` (shutting down), wait that long for them, then cancel the rest."""
+        self._stopping = True
         if self._supervisor is not None:
             self._supervisor.cancel()
             self._supervisor = None
         workers, self._workers = self._workers, []
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        self.source.wake()
+        if grace_s is None:
+            for worker in workers:  # the loop keeps only weak references to tasks
+                _RETIRING.add(worker)
+                worker.add_done_callback(_RETIRING.discard)
+            return
+        if workers:
+            _, pending = await asyncio.wait(workers, timeout=grace_s)
+            for worker in pending:
+                worker.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def _stopped(self) -> bool:
+        return self._stopping
 
     async def _supervise(self) -> None:
         while True:
@@ -89,7 +116,7 @@ class QueuePoller:
         # Scaling in is voluntary, between batches: a worker is never cancelled holding
         # records it received (they would sit invisible until their timeout for nothing).
         try:
-            while self._active <= self._wanted:
+            while not self._stopping and self._active <= self._wanted:
                 records = await self._gather()
                 if records:
                     await self._process(records)
@@ -97,12 +124,13 @@ class QueuePoller:
             self._active -= 1
 
     async def _gather(self) -> list[dict]:
-        records = await self.source.receive(self.batch_size, LONG_POLL_S)
+        records = await self.source.receive(self.batch_size, LONG_POLL_S, self._stopped)
         if not records or self.window_s <= 0:
             return records
         deadline = time.monotonic() + self.window_s
         while len(records) < self.batch_size and time.monotonic() < deadline:
-            more = await self.source.receive(self.batch_size - len(records), max(0.0, deadline - time.monotonic()))
+            more = await self.source.receive(self.batch_size - len(records), max(0.0, deadline - time.monotonic()),
+                                             self._stopped)
             if not more:
                 break
             records.extend(more)

@@ -8,6 +8,7 @@ services that own queues); invocations go through the invoker like any synchrono
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -161,7 +162,10 @@ class MappingsApi:
             mappings = [m for m in mappings if m["EventSourceArn"] == params["EventSourceArn"]]
         if params.get("FunctionName"):
             ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region)
-            mappings = [m for m in mappings if m["FunctionArn"].startswith(ref.arn)
+            # The function's ARN, or it with a qualifier: a bare prefix test also matched every
+            # function whose name merely starts with this one ("fn" listed "fn2"'s mappings).
+            mappings = [m for m in mappings
+                        if (m["FunctionArn"] == ref.arn or m["FunctionArn"].startswith(ref.arn + ":"))
                         and (ref.qualifier is None or m["FunctionArn"].endswith(f":{ref.qualifier}"))]
         mappings.sort(key=lambda m: m["LastModified"])
         limit = params.get("MaxItems") or 100
@@ -217,5 +221,7 @@ class MappingsApi:
         poller.start()
 
     async def stop_mappings(self) -> None:
-        for mapping_id in list(self.pollers):
-            await self._stop(mapping_id)
+        # Shutting down: give batches in hand a moment to finish, then cancel (what is left
+        # in flight comes back after its visibility timeout).
+        pollers = [self.pollers.pop(mapping_id) for mapping_id in list(self.pollers)]
+        await asyncio.gather(*(poller.stop(grace_s=2.0) for poller in pollers))

@@ -2,6 +2,8 @@
 shape, as aws-lambda-powertools' SqsModel reads it) and the QueueSource a poller drives."""
 from __future__ import annotations
 
+import asyncio
+
 from ...engine.pollers.queue import QueueSource
 from .messages import MessagesApi, _receipt
 from .queue import Message, Queue
@@ -44,11 +46,15 @@ class EventSourcesApi:
             return None
         api: MessagesApi = self  # type: ignore[assignment]
 
-        async def receive(limit: int, wait_s: float) -> list[dict]:
+        async def receive(limit: int, wait_s: float, stopped=None) -> list[dict]:
             current = self.state.queues.get(queue.key)
             if current is None:
+                # The queue was deleted under its mapping: an empty long poll, not an instant
+                # answer (returning at once, without awaiting, made the poller spin and froze
+                # the whole server's event loop).
+                await asyncio.sleep(wait_s)
                 return []
-            messages = await api.receive(current, limit, current.visibility_timeout_s, wait_s)
+            messages = await api.receive(current, limit, current.visibility_timeout_s, wait_s, stopped)
             return [lambda_record(current, m, _receipt(current, m), api.system_attributes(m)) for m in messages]
 
         async def delete(handles: list[str]) -> None:
@@ -60,4 +66,9 @@ class EventSourcesApi:
             current = self.state.queues.get(queue.key)
             return current.backlog(now_ms()) if current else 0
 
-        return QueueSource(receive, delete, depth, queue.fifo)
+        def wake() -> None:
+            current = self.state.queues.get(queue.key)
+            if current is not None:
+                self.state.notify(current)
+
+        return QueueSource(receive, delete, depth, queue.fifo, wake)

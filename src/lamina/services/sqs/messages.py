@@ -7,6 +7,7 @@ import asyncio
 import base64
 import re
 import time
+from typing import Callable
 
 from ...errors import ServiceError
 from ..context import RequestContext
@@ -50,10 +51,14 @@ def _stored_attributes(given: dict | None) -> dict[str, dict]:
         if data_type.startswith("Binary"):
             if value.get("BinaryValue") is None:
                 raise _invalid(f"The message attribute '{name}' with type 'Binary' must use field 'Binary'.")
+            if not value["BinaryValue"]:  # SQS refuses empty values (they would be indistinguishable)
+                raise _invalid(f"Message (user) attribute '{name}' must contain a non-empty value of type 'Binary'.")
             entry["BinaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
         else:
             if value.get("StringValue") is None:
                 raise _invalid(f"The message attribute '{name}' with type '{data_type}' must use field 'String'.")
+            if value["StringValue"] == "":
+                raise _invalid(f"Message (user) attribute '{name}' must contain a non-empty value of type 'String'.")
             entry["StringValue"] = value["StringValue"]
             if data_type.startswith("Number"):
                 try:
@@ -204,11 +209,15 @@ class MessagesApi:
 
     # --- receiving --------------------------------------------------------------------------
 
-    async def receive(self, queue: Queue, limit: int, visibility_s: int, wait_s: float) -> list[Message]:
+    async def receive(self, queue: Queue, limit: int, visibility_s: int, wait_s: float,
+                      stopped: Callable[[], bool] | None = None) -> list[Message]:
         """Up to `limit` messages, waiting up to `wait_s` for one; moves messages past
-        maxReceiveCount to the dead-letter queue on the way, as SQS does."""
+        maxReceiveCount to the dead-letter queue on the way, as SQS does. Once `stopped()`
+        is true (a poller shutting down, woken by notify) it takes nothing more."""
         deadline = time.monotonic() + wait_s
         while True:
+            if stopped is not None and stopped():
+                return []
             now = now_ms()
             received = queue.receive(limit, visibility_s, now)
             ops = []

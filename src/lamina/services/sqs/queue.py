@@ -213,10 +213,13 @@ class Queue:
                 # SQS hands out one group per receive where it can; the rest next time.
                 continue
 
-    def next_visible_at(self) -> int | None:
+    def next_visible_at(self, now: int) -> int | None:
         """When the next message that is not visible now becomes visible (for long polls)."""
         if self.fifo:
-            times = [m.visible_at for m in self.messages.values()]
+            # Only future deadlines: a visible message queued behind an in-flight head of its
+            # group is not receivable, and counting its past deadline made long polls spin
+            # without ever yielding to the event loop (the whole server froze for WaitTimeSeconds).
+            times = [m.visible_at for m in self.messages.values() if m.visible_at > now]
             return min(times) if times else None
         while self._pending and self._pending[0][1] not in self.messages:
             heapq.heappop(self._pending)

@@ -3,6 +3,7 @@ PurgeQueue, Tag/Untag/ListQueueTags, ListDeadLetterSourceQueues."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 
 from ...errors import ServiceError
@@ -38,6 +39,7 @@ class QueuesApi:
             raise attrs.invalid_value("FifoQueue", "The name of a FIFO queue must end with the .fifo suffix.")
         wanted = dict(attrs.DEFAULTS, **(attrs.FIFO_DEFAULTS if fifo else {}))
         wanted.update(attrs.checked(given, fifo, creating=True))
+        self._check_dead_letter_target(wanted, fifo)
         key = queue_key(ctx.account_id, ctx.region, name)
         existing = self.state.queues.get(key)
         if existing is not None:
@@ -51,6 +53,18 @@ class QueuesApi:
         await self._save(queue)
         self.state.queues[key] = queue
         return {"QueueUrl": self.state.url(queue, ctx)}
+
+    def _check_dead_letter_target(self, attributes: dict[str, str], fifo: bool) -> None:
+        """The DLQ a RedrivePolicy names must exist and be of the source's type, as SQS
+        checks: otherwise a message past maxReceiveCount had nowhere to go and was dropped."""
+        raw = attributes.get("RedrivePolicy")
+        if not raw:
+            return
+        target = self.state.by_arn(str(json.loads(raw)["deadLetterTargetArn"]))
+        if target is None:
+            raise attrs.invalid_value("RedrivePolicy", "Dead letter target does not exist.")
+        if target.fifo != fifo:
+            raise attrs.invalid_value("RedrivePolicy", "Dead-letter queue must be same type of queue as the source.")
 
     async def get_queue_url(self, params: dict, ctx: RequestContext) -> dict:
         account = params.get("QueueOwnerAWSAccountId") or ctx.account_id
@@ -111,6 +125,7 @@ class QueuesApi:
     async def set_queue_attributes(self, params: dict, ctx: RequestContext) -> dict:
         queue = self.state.by_url(params["QueueUrl"], ctx)
         changes = attrs.checked(params.get("Attributes") or {}, queue.fifo, creating=False)
+        self._check_dead_letter_target(changes, queue.fifo)
         for name, value in changes.items():
             if value == "" and name in ("RedrivePolicy", "Policy", "RedriveAllowPolicy"):
                 queue.attributes.pop(name, None)
@@ -129,9 +144,11 @@ class QueuesApi:
 
     async def tag_queue(self, params: dict, ctx: RequestContext) -> dict:
         queue = self.state.by_url(params["QueueUrl"], ctx)
-        queue.tags.update(params.get("Tags") or {})
-        if len(queue.tags) > 50:
+        # Check the limit on a copy: a refused request must leave the tags as they were.
+        tags = {**queue.tags, **(params.get("Tags") or {})}
+        if len(tags) > 50:
             raise ServiceError("InvalidParameterValue", "Too many tags added for queue.", 400)
+        queue.tags = tags
         await self._save(queue)
         return {}
 

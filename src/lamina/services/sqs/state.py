@@ -110,10 +110,13 @@ class SqsState:
         event = self._arrivals.setdefault(queue.key, asyncio.Event())
         event.clear()
         timeout = deadline - time.monotonic()
-        next_visible = queue.next_visible_at()
+        now = now_ms()
+        next_visible = queue.next_visible_at(now)
         if next_visible is not None:
-            timeout = min(timeout, max(0.0, (next_visible - now_ms()) / 1000))
+            timeout = min(timeout, max(0.0, (next_visible - now) / 1000))
         if timeout <= 0:
+            # Yield even so: a caller looping on wait() must never starve the event loop.
+            await asyncio.sleep(0)
             return
         try:
             await asyncio.wait_for(event.wait(), timeout)
