@@ -1,7 +1,8 @@
 """Polling a queue for a function (an SQS event source mapping).
 
 A QueuePoller runs between 1 and `max_concurrency` workers for one mapping, as many as
-the queue's backlog calls for (re-checked every SCALE_INTERVAL_S). A worker gathers a
+the queue's backlog calls for (re-checked every SCALE_INTERVAL_S), starting from
+START_WORKERS and growing by at most RAMP_PER_S a second. A worker gathers a
 batch (up to `batch_size`, waiting at most `window_s` once the first record is in), drops
 what the filter rejects, invokes the function synchronously, then deletes what succeeded:
 everything, or with ReportBatchItemFailures everything but the reported items (for a
@@ -29,6 +30,8 @@ from typing import Awaitable, Callable
 log = logging.getLogger("lamina.pollers")
 
 SCALE_INTERVAL_S = 0.1
+START_WORKERS = 5  # concurrent batches a mapping starts with (AWS: five)
+RAMP_PER_S = 5.0  # how many more it may add per second (AWS: up to 300 a minute)
 LONG_POLL_S = 1.0  # short enough that stop() and scaling down are prompt
 
 
@@ -104,8 +107,19 @@ class QueuePoller:
         return self._stopping
 
     async def _supervise(self) -> None:
+        # As on AWS: start with a few concurrent batches and add at most RAMP_PER_S more each
+        # second while the backlog calls for them, rather than cold-starting hundreds at once.
+        ceiling = float(START_WORKERS)
+        last = time.monotonic()
         while True:
-            self._wanted = min(self.max_concurrency, max(1, math.ceil(self.source.depth() / self.batch_size)))
+            now = time.monotonic()
+            backlog = math.ceil(self.source.depth() / self.batch_size)
+            if backlog > ceiling:
+                ceiling = min(float(self.max_concurrency), ceiling + RAMP_PER_S * (now - last))
+            else:
+                ceiling = max(float(START_WORKERS), min(ceiling, float(backlog)))
+            last = now
+            self._wanted = min(self.max_concurrency, int(ceiling), max(1, backlog))
             self._workers = [w for w in self._workers if not w.done()]
             while self._active < self._wanted:
                 self._active += 1
