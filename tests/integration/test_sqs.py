@@ -295,9 +295,6 @@ def test_set_a_fifo_only_attribute_on_a_standard_queue(sqs, make_queue):
     assert sqs_error(excinfo) == ("InvalidAttributeName", 400)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "protocol/validation.py checks attribute names against the model's QueueAttributeName enum first and "
-    "answers ValidationException; SQS answers InvalidAttributeName ('Unknown Attribute Bogus.')"))
 def test_unknown_attribute_names(sqs, make_queue, unique_name):
     url = make_queue()
     for call in (lambda: sqs.set_queue_attributes(QueueUrl=url, Attributes={"Bogus": "1"}),
@@ -904,10 +901,6 @@ def test_message_move_task_errors(sqs, make_queue):
 
 # --- error codes as AWS sends them -----------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "protocol/validation.py checks ReceiveMessage's deprecated AttributeNames against QueueAttributeName, "
-    "the model's enum, and refuses ApproximateReceiveCount; SQS accepts the message attribute names there "
-    "(much boto3 code still passes them)"))
 def test_legacy_attribute_names_on_receive(sqs, make_queue):
     url = make_queue()
     sqs.send_message(QueueUrl=url, MessageBody="legacy")

@@ -41,30 +41,31 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def check(shape: Shape | None, params: dict[str, Any]) -> None:
+def check(shape: Shape | None, params: dict[str, Any], enums: bool = True) -> None:
+    """`enums=False` leaves enum members to the service (whose values may be wider than the model's)."""
     if shape is None:
         return
     problems: list[str] = []
-    _check_structure(shape, params, "", problems)
+    _check_structure(shape, params, "", problems, enums)
     if problems:
         raise validation_error(problems[:MAX_PROBLEMS])
 
 
-def _check_structure(shape: Shape, value: dict, path: str, problems: list[str]) -> None:
+def _check_structure(shape: Shape, value: dict, path: str, problems: list[str], enums: bool) -> None:
     for name in shape.required_members:
         if value.get(name) is None:
             problems.append(f"Value null at '{_at(path, name)}' failed to satisfy constraint: Member must not be null")
     for name, member in shape.members.items():
         if name in value and value[name] is not None:
-            _check_value(member, value[name], _at(path, name), problems)
+            _check_value(member, value[name], _at(path, name), problems, enums)
 
 
-def _check_value(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
+def _check_value(shape: Shape, value: Any, path: str, problems: list[str], enums: bool) -> None:
     meta = shape.metadata
     kind = shape.type_name
     if kind == "structure":
         if isinstance(value, dict) and not getattr(shape, "is_document_type", False):
-            _check_structure(shape, value, path, problems)
+            _check_structure(shape, value, path, problems, enums)
         return
     if kind in ("string", "blob", "list", "map"):
         size = len(value.encode("utf-8")) if kind == "string" and False else len(value)
@@ -87,7 +88,7 @@ def _check_value(shape: Shape, value: Any, path: str, problems: list[str]) -> No
                     f"Value '{value}' at '{path}' failed to satisfy constraint: "
                     f"Member must satisfy regular expression pattern: {pattern}"
                 )
-        enum = shape.enum
+        enum = shape.enum if enums else None
         if enum and value not in enum:
             problems.append(
                 f"Value '{value}' at '{path}' failed to satisfy constraint: "
@@ -106,8 +107,8 @@ def _check_value(shape: Shape, value: Any, path: str, problems: list[str]) -> No
             )
     elif kind == "list":
         for index, item in enumerate(value):
-            _check_value(shape.member, item, f"{path}.{index + 1}.member", problems)
+            _check_value(shape.member, item, f"{path}.{index + 1}.member", problems, enums)
     elif kind == "map":
         for key, item in value.items():
-            _check_value(shape.key, key, f"{path}.key", problems)
-            _check_value(shape.value, item, f"{path}.{key}.member", problems)
+            _check_value(shape.key, key, f"{path}.key", problems, enums)
+            _check_value(shape.value, item, f"{path}.{key}.member", problems, enums)
