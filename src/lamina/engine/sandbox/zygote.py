@@ -59,8 +59,8 @@ def _preload():
 
 def _child(message, control_fd, log_fd, report_fd, channel, bootstrap, isolation):
     """In the forked child: never returns."""
-    status = 0
-    try:
+
+    def body():
         channel.close()
         _child_prelude(log_fd)
         isolation.enter(message.get("plan") or {}, report_fd)
@@ -72,15 +72,8 @@ def _child(message, control_fd, log_fd, report_fd, channel, bootstrap, isolation
             os.execve(argv[0], argv, message["env"])
         control = socket.socket(fileno=control_fd)
         bootstrap.serve(control, message["handler"], message["task_root"])
-    except SystemExit as error:
-        status = error.code if isinstance(error.code, int) else 1
-    except BaseException as error:  # report why this instance could not start, then go
-        try:
-            os.write(2, f"Lamina sandbox failed to start: {type(error).__name__}: {error}\n".encode())
-        except OSError:
-            pass
-        status = 127
-    _finish(status)
+
+    _run_and_exit("Lamina sandbox failed to start", body)
 
 
 GO = ord("G")  # engine -> restored instance: you are in your cgroups, carry on
@@ -205,6 +198,23 @@ def _child_prelude(log_fd):
     os.close(log_fd)
 
 
+def _run_and_exit(failure: str, body) -> None:
+    """Run a forked child's work, then exit: never back into the zygote's loop. A failure
+    before the function runs is written to the instance's log and exits 127."""
+    status = 0
+    try:
+        body()
+    except SystemExit as error:
+        status = error.code if isinstance(error.code, int) else 1
+    except BaseException as error:  # report why this instance could not run, then go
+        try:
+            os.write(2, f"{failure}: {type(error).__name__}: {error}\n".encode())
+        except OSError:
+            pass
+        status = 127
+    _finish(status)
+
+
 def _finish(status):
     try:
         sys.stdout.flush()
@@ -220,8 +230,7 @@ def _snapshot_child(message, channel_fd, log_fd, report_fd, bootstrap, isolation
     In the sandbox (namespaces, mounts, uid) the function's init runs once, then the
     before-snapshot hooks; every instance of the version is then a fork of this process,
     which runs the after-restore hooks once the engine has put it in its own cgroups."""
-    status = 0
-    try:
+    def body():
         _child_prelude(log_fd)
         isolation.enter(message.get("plan") or {}, report_fd)
         os.environ.clear()
@@ -240,23 +249,15 @@ def _snapshot_child(message, channel_fd, log_fd, report_fd, bootstrap, isolation
             _restored_child(request, control_fd, instance_log_fd, channel, handler, log_request, bootstrap)
 
         serve_channel(channel, restore)
-    except SystemExit as error:
-        status = error.code if isinstance(error.code, int) else 1
-    except BaseException as error:
-        try:
-            os.write(2, f"Lamina snapshot failed: {type(error).__name__}: {error}\n".encode())
-        except OSError:
-            pass
-        status = 127
-    _finish(status)
+
+    _run_and_exit("Lamina snapshot failed", body)
 
 
 def _restored_child(request, control_fd, log_fd, channel, handler, log_request, bootstrap):
     import struct
     import time
 
-    status = 0
-    try:
+    def body():
         _child_prelude(log_fd)
         os.environ.clear()
         os.environ.update(request["env"])
@@ -280,15 +281,8 @@ def _restored_child(request, control_fd, log_fd, channel, handler, log_request, 
         control.sendall(bootstrap.pack(bootstrap.READY, json.dumps(ready).encode()))
         if error is None:
             bootstrap.serve_loop(control, handler, log_request)
-    except SystemExit as error:
-        status = error.code if isinstance(error.code, int) else 1
-    except BaseException as error:
-        try:
-            os.write(2, f"Lamina restore failed: {type(error).__name__}: {error}\n".encode())
-        except OSError:
-            pass
-        status = 127
-    _finish(status)
+
+    _run_and_exit("Lamina restore failed", body)
 
 
 def main():

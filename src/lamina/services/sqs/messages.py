@@ -3,7 +3,6 @@ ChangeMessageVisibility(Batch); plus the calls other parts of Lamina make (desti
 dead-letter queues, event source mappings)."""
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 import time
