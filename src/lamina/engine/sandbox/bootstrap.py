@@ -123,34 +123,36 @@ def _write_log_event(text):
     os.write(1, text.encode("utf-8", "replace") + b"\n")
 
 
-class _LambdaLogHandler:
-    """The root logger's handler on AWS: one log event per record, tab-separated fields."""
+_log_request = None  # {"id": the request being served}, read by the root logger's handler
 
-    def install(self):
-        import logging
 
-        request = {"id": None}
-        self.request = request
+def install_log_handler():
+    """The root logger's handler on AWS: one log event per record, tab-separated fields.
+    Installed once per process; a zygote installs it before forking, so every instance
+    shares it instead of building its own."""
+    global _log_request
+    if _log_request is not None:
+        return _log_request
+    import logging
 
-        class Handler(logging.Handler):
-            def emit(self, record):
-                try:
-                    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-                    millis = int(record.msecs)
-                    message = self.format(record)
-                    line = f"[{record.levelname}]\t{stamp}.{millis:03d}Z\t{request['id'] or ''}\t{message}"
-                    _write_log_event(line.replace("\n", "\r"))
-                except Exception:
-                    self.handleError(record)
+    request = {"id": None}
 
-        handler = Handler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        root = logging.getLogger()
-        root.addHandler(handler)
-        level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
-        if level:
-            root.setLevel(level.upper())
-        return request
+    class Handler(logging.Handler):
+        def emit(self, record):
+            try:
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                millis = int(record.msecs)
+                message = self.format(record)
+                line = f"[{record.levelname}]\t{stamp}.{millis:03d}Z\t{request['id'] or ''}\t{message}"
+                _write_log_event(line.replace("\n", "\r"))
+            except Exception:
+                self.handleError(record)
+
+    handler = Handler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.getLogger().addHandler(handler)
+    _log_request = request
+    return request
 
 
 # --- init and the invoke loop -----------------------------------------------------------
@@ -217,7 +219,12 @@ def initialize(handler_spec, task_root):
         os.chdir(task_root)
     except OSError:
         pass
-    log_request = _LambdaLogHandler().install()
+    log_request = install_log_handler()
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+    if level:
+        import logging
+
+        logging.getLogger().setLevel(level.upper())
 
     started = time.perf_counter()
     handler = None

@@ -292,6 +292,7 @@ def main():
     bootstrap = _private_module("_lamina_bootstrap", "bootstrap.py")
     isolation = _private_module("_lamina_isolation", "isolation.py")
     _preload()
+    bootstrap.install_log_handler()
     # Everything loaded so far is shared with every instance; frozen, the collector of a
     # forked instance never walks (and so never copies) those pages.
     gc.collect()
