@@ -141,6 +141,11 @@ def logs_client(lamina):
     return lamina.client("logs")
 
 
+@pytest.fixture
+def sqs(lamina):
+    return lamina.client("sqs")
+
+
 _counter = [0]
 
 

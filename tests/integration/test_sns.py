@@ -34,11 +34,6 @@ def sns(lamina):
 
 
 @pytest.fixture
-def sqs(lamina):
-    return lamina.client("sqs")
-
-
-@pytest.fixture
 def topic(sns, unique_name):
     return sns.create_topic(Name=unique_name)["TopicArn"]
 

@@ -78,11 +78,6 @@ def receive_all(sqs, url: str, expected: int, timeout: float = 10.0, **more) -> 
 
 
 @pytest.fixture
-def sqs(lamina):
-    return lamina.client("sqs")
-
-
-@pytest.fixture
 def make_queue(sqs, unique_name):
     """make_queue(suffix="", **attributes) -> queue URL of a fresh queue."""
     made = []

@@ -15,11 +15,6 @@ from .test_sqs import attributes_of, counts, md5_hex, sqs_error
 
 
 @pytest.fixture
-def sqs(lamina):
-    return lamina.client("sqs")
-
-
-@pytest.fixture
 def make_fifo(sqs, unique_name):
     """make_fifo(suffix="", **attributes) -> URL of a fresh FIFO queue."""
     made = []

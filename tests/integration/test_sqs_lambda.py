@@ -7,7 +7,6 @@ What a function saw is read back from what it printed, through CloudWatch Logs."
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import time
 
@@ -47,12 +46,6 @@ RECORDER = {"app.py": f"""
         print("SPAN %.6f %.6f" % (started, time.time()))
         return {{"batchItemFailures": failures}}
     """}
-HAS_PATTERNS = importlib.util.find_spec("lamina.engine.patterns") is not None
-
-
-@pytest.fixture
-def sqs(lamina):
-    return lamina.client("sqs")
 
 
 @pytest.fixture
@@ -360,8 +353,6 @@ def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(lamina, sqs,
     assert counts(sqs, url) == (0, 0, 0)
 
 
-@pytest.mark.skipif(not HAS_PATTERNS, reason="lamina.engine.patterns (the event pattern matcher FilterCriteria "
-                                             "needs) is not written yet")
 def test_filter_criteria(lamina, sqs, queue, recorder, mappings, lambda_client):
     url, arn = queue()
     send_batch(sqs, url, [{"name": "keep-1", "kind": "keep"}, {"name": "drop-1", "kind": "drop"},
@@ -380,8 +371,6 @@ def test_filter_criteria(lamina, sqs, queue, recorder, mappings, lambda_client):
     assert error_of(excinfo)[:2] == ("InvalidParameterValueException", 400)
 
 
-@pytest.mark.skipif(not HAS_PATTERNS, reason="lamina.engine.patterns (the event pattern matcher FilterCriteria "
-                                             "needs) is not written yet")
 def test_filters_are_ored_and_see_attributes(lamina, sqs, queue, recorder, mappings):
     url, arn = queue()
     red = {"color": {"DataType": "String", "StringValue": "red"}}

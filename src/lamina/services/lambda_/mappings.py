@@ -9,7 +9,6 @@ services that own queues); invocations go through the invoker like any synchrono
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import time
@@ -23,6 +22,7 @@ from ...errors import ServiceError, conflict, invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
 from .arns import function_arn, parse_function
+from .paging import page
 from .state import LambdaState
 
 log = logging.getLogger("lamina.lambda")
@@ -168,11 +168,8 @@ class MappingsApi:
                         if (m["FunctionArn"] == ref.arn or m["FunctionArn"].startswith(ref.arn + ":"))
                         and (ref.qualifier is None or m["FunctionArn"].endswith(f":{ref.qualifier}"))]
         mappings.sort(key=lambda m: m["LastModified"])
-        limit = params.get("MaxItems") or 100
-        start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode()) if params.get("Marker") else 0
-        result = {"EventSourceMappings": [self._public(m) for m in mappings[start : start + limit]]}
-        if start + limit < len(mappings):
-            result["NextMarker"] = base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+        result = page(mappings, params, "EventSourceMappings", default_limit=100)
+        result["EventSourceMappings"] = [self._public(m) for m in result["EventSourceMappings"]]
         return result
 
     # --- running --------------------------------------------------------------------------------
