@@ -15,6 +15,7 @@ from .engine.destinations import Destinations
 from .engine.invoker import Invoker
 from .engine.logsink import LogSink
 from .engine.metrics import MetricsRecorder
+from .engine.scheduler import Scheduler
 from .engine.sandbox.host import SandboxHost
 from .engine.sandbox.launcher import Launcher
 from .engine.telemetry import LambdaTelemetry
@@ -26,18 +27,21 @@ from .protocol.messages import Request, Response
 from .protocol.router import Router
 from .protocol.sigv4 import Verifier
 from .services.cloudwatch import CloudWatchService
+from .services.events import EventsService
+from .services.kinesis import KinesisService
 from .services.context import RequestContext
 from .services.lambda_ import LambdaService
 from .services.lambda_.code import CodeStore
 from .services.lambda_.state import LambdaState, Limits
 from .services.logs import LogsService
+from .services.scheduler import SchedulerService
 from .services.sns import SnsService
 from .services.sqs import SqsService
 from .store.sqlite import SQLiteStore
 
 log = logging.getLogger("lamina")
 
-SERVICES = ["lambda", "logs", "cloudwatch", "sqs", "sns"]
+SERVICES = ["lambda", "logs", "cloudwatch", "sqs", "sns", "events", "scheduler", "kinesis"]
 _CODE_PATH = re.compile(r"^/_lamina/code/([0-9a-f]{64})\.zip$")
 
 
@@ -70,7 +74,9 @@ def build(settings: Settings) -> Lamina:
     limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
     destinations = Destinations()
     sqs = SqsService(store)
-    lambda_service = LambdaService(LambdaState(store, code, invoker, limits), destinations, sources=sqs.queue_source)
+    kinesis = KinesisService(store)
+    lambda_service = LambdaService(LambdaState(store, code, invoker, limits), destinations,
+                                   sources=lambda arn: sqs.queue_source(arn) or kinesis.stream_source(arn))
     destinations.register("lambda", lambda_service.deliver_to_function)
     async_queue = AsyncQueue(store, lambda_service.run_async_event, finish=lambda_service.finish_async_event,
                              concurrency=settings.async_workers, retry_delays_s=settings.async_retry_delays_s,
@@ -82,8 +88,11 @@ def build(settings: Settings) -> Lamina:
                      **({"retry_delays_s": tuple(float(d) for d in sns_retries.split(",") if d.strip())}
                         if sns_retries else {}))
     destinations.register("sns", sns.deliver)
+    scheduler = Scheduler()
+    events = EventsService(store, destinations, scheduler)
+    schedules = SchedulerService(store, destinations, scheduler)
     services = {"lambda": lambda_service, "logs": LogsService(store, sink), "cloudwatch": CloudWatchService(metrics),
-                "sqs": sqs, "sns": sns}
+                "sqs": sqs, "sns": sns, "events": events, "scheduler": schedules, "kinesis": kinesis}
 
     verifier = Verifier(credentials, settings.account_id, settings.region, enforce=settings.enforce_signatures)
 
@@ -91,6 +100,7 @@ def build(settings: Settings) -> Lamina:
         metrics.start()
         telemetry.start()
         await sqs.start()
+        await kinesis.start()
         await lambda_service.start()
         invoker.start()
         await invoker.launcher.start()
@@ -100,10 +110,17 @@ def build(settings: Settings) -> Lamina:
         resumed = await sns.start()
         if resumed:
             log.info("resumed %d undelivered SNS messages", resumed)
+        await events.start()
+        await schedules.start()
+        scheduler.start()
 
     async def shutdown() -> None:
+        await scheduler.close()
+        await schedules.stop()
+        await events.stop()
         await sns.stop()
         await lambda_service.stop_mappings()
+        await kinesis.stop()
         await telemetry.close()
         await async_queue.close()
         await invoker.close()

@@ -5,14 +5,18 @@ A service that can receive registers a deliverer for its ARN prefix ("lambda", "
 "sns", "events"); Lambda's is there from the start, the messaging services plug theirs
 in when they land. A destination receives AWS's invocation record as JSON; a dead-letter
 queue receives the original event with RequestID, ErrorCode and ErrorMessage attributes.
+
+Senders that need more than a body and string attributes pass keyword options that
+deliverers understand or ignore: `message_group_id` and `deduplication_id` (FIFO queues
+and topics, e.g. an EventBridge target's SqsParameters).
 """
 from __future__ import annotations
 
 import json
 from typing import Awaitable, Callable
 
-# deliver(target ARN, body bytes, attributes) -> None; raises on failure.
-Deliver = Callable[[str, bytes, dict[str, str]], Awaitable[None]]
+# deliver(target ARN, body bytes, attributes, **options) -> None; raises on failure.
+Deliver = Callable[..., Awaitable[None]]
 
 
 class DeliveryError(Exception):
@@ -29,11 +33,11 @@ class Destinations:
     def supports(self, arn: str) -> bool:
         return _service(arn) in self._deliverers
 
-    async def send(self, arn: str, body: bytes, attributes: dict[str, str] | None = None) -> None:
+    async def send(self, arn: str, body: bytes, attributes: dict[str, str] | None = None, **options: str | None) -> None:
         deliver = self._deliverers.get(_service(arn))
         if deliver is None:
             raise DeliveryError(f"no deliverer for {arn}")
-        await deliver(arn, body, attributes or {})
+        await deliver(arn, body, attributes or {}, **options)
 
 
 def _service(arn: str) -> str:

@@ -130,7 +130,7 @@ class AsyncEventsApi:
             log.warning("dead-letter queue %s failed for %s: %s", target, event["request_id"], error)
             self.state.invoker.telemetry.count("DeadLetterErrors", ref.name)
 
-    async def deliver_to_function(self, arn: str, body: bytes, attributes: dict[str, str]) -> None:
+    async def deliver_to_function(self, arn: str, body: bytes, attributes: dict[str, str], **_options) -> None:
         """A Lambda function as a destination: invoked asynchronously with the record."""
         _, _, _, region, account, _, name, *qualifier = arn.split(":")
         ref = parse_function(name, account, region, qualifier[0] if qualifier else None)

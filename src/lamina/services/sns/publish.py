@@ -233,14 +233,15 @@ class PublishApi:
         await self._commit(fresh)
         return {"Successful": successful, "Failed": failed}
 
-    async def deliver(self, arn: str, body: bytes, attributes: dict[str, str]) -> None:
-        """A topic as a Lambda destination or dead-letter queue (engine/destinations.py)."""
+    async def deliver(self, arn: str, body: bytes, attributes: dict[str, str], *, message_group_id: str | None = None,
+                      deduplication_id: str | None = None, **_options) -> None:
+        """A topic as a Lambda destination, dead-letter queue or target (engine/destinations.py)."""
         topic = self.state.topic(arn)
         entry: dict = {"Message": body.decode("utf-8", "replace") or "{}",
                        "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()}}
         if topic.fifo:
-            entry["MessageGroupId"] = "lamina"
-            entry["MessageDeduplicationId"] = uuid.uuid4().hex
+            entry["MessageGroupId"] = message_group_id or "lamina"
+            entry["MessageDeduplicationId"] = deduplication_id or uuid.uuid4().hex
         message, new = self._prepare(topic, entry, self.endpoint_url, now_ms())  # type: ignore[attr-defined]
         if new:
             await self._commit([message])

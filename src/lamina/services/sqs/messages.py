@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+import uuid
 from typing import Callable
 
 from ...errors import ServiceError
@@ -384,16 +385,17 @@ class MessagesApi:
 
     # --- for the rest of Lamina -----------------------------------------------------------------
 
-    async def deliver(self, arn: str, body: bytes, attributes: dict[str, str]) -> None:
-        """A queue as a destination or dead-letter queue (engine/destinations.py)."""
+    async def deliver(self, arn: str, body: bytes, attributes: dict[str, str], *, message_group_id: str | None = None,
+                      deduplication_id: str | None = None, **_options) -> None:
+        """A queue as a destination, dead-letter queue or target (engine/destinations.py)."""
         queue = self.state.by_arn(arn)
         if queue is None:
             raise ServiceError("QueueDoesNotExist", f"The queue {arn} does not exist.", 400)
         entry: dict = {"MessageBody": body.decode("utf-8", "replace"),
                        "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()}}
         if queue.fifo:
-            entry["MessageGroupId"] = "lamina"
-            entry["MessageDeduplicationId"] = __import__("uuid").uuid4().hex
+            entry["MessageGroupId"] = message_group_id or "lamina"
+            entry["MessageDeduplicationId"] = deduplication_id or uuid.uuid4().hex
         message, new = self._prepare(queue, entry, "lamina", now_ms())
         await self._commit(queue, [message] if new else [])
 

@@ -1,0 +1,21 @@
+"""Amazon EventBridge: event buses, rules, targets, served over the json protocol."""
+from __future__ import annotations
+
+from ...engine.destinations import Destinations
+from ...engine.scheduler import Scheduler
+from ...store.base import Store
+
+
+class EventsService:
+    service_name = "events"
+
+    def __init__(self, store: Store, destinations: Destinations, scheduler: Scheduler) -> None:
+        self.store = store
+        self.destinations = destinations
+        self.scheduler = scheduler
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
