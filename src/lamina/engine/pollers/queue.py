@@ -52,6 +52,9 @@ class QueueSource:
 class Outcome:
     failed: bool  # the invocation failed (function error, throttle): nothing is deleted
     payload: bytes = b""
+    throttled: bool = False  # it did not run at all (throttled, no capacity): not an attempt
+    function_error: str | None = None
+    executed_version: str | None = None
 
 
 Invoke = Callable[[dict], Awaitable[Outcome]]

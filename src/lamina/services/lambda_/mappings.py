@@ -1,10 +1,12 @@
 """Event source mappings: Create/Get/Update/Delete/ListEventSourceMappings, and running
-them (one engine QueuePoller per enabled mapping of a queue).
+them (one engine poller per enabled mapping: a QueuePoller for a queue, a StreamPoller for
+a stream, with its checkpoints in the store).
 
     kind "event_source_mapping"  key "<UUID>"
 
-The queue side comes from `sources` (event source ARN -> QueueSource, handed over by the
-services that own queues); invocations go through the invoker like any synchronous one.
+The source side comes from `sources` (event source ARN -> QueueSource or StreamSource,
+handed over by the services that own queues and streams); invocations go through the
+invoker like any synchronous one.
 """
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ import uuid
 from typing import Callable
 
 from ...engine.concurrency import Throttled
+from ...engine.pollers import checkpoints
 from ...engine.pollers.queue import Outcome, QueuePoller, QueueSource
+from ...engine.pollers.stream import StreamPoller, StreamSettings, StreamSource
 from ...engine.pool import PoolExhausted
 from ...errors import ServiceError, conflict, invalid_parameter, not_found
 from ...store.base import Delete, Put
@@ -27,10 +31,15 @@ from .state import LambdaState
 
 log = logging.getLogger("lamina.lambda")
 
-Sources = Callable[[str], "QueueSource | None"]
+Sources = Callable[[str], "QueueSource | StreamSource | None"]
+
+# Members only a stream mapping takes, with their defaults (as GetEventSourceMapping shows them).
+STREAM_DEFAULTS = {"ParallelizationFactor": 1, "BisectBatchOnFunctionError": False, "MaximumRetryAttempts": -1,
+                   "MaximumRecordAgeInSeconds": -1, "TumblingWindowInSeconds": 0}
+STREAM_ONLY = (*STREAM_DEFAULTS, "StartingPosition", "StartingPositionTimestamp", "DestinationConfig")
 
 
-def _accept(filter_criteria: dict | None):
+def _accept(filter_criteria: dict | None, view_body: bool = True):
     filters = [f.get("Pattern") for f in (filter_criteria or {}).get("Filters") or [] if f.get("Pattern")]
     if not filters:
         return None
@@ -42,6 +51,9 @@ def _accept(filter_criteria: dict | None):
             compiled.append(patterns.compile_pattern(raw))
         except (patterns.InvalidPattern, ValueError) as error:
             raise invalid_parameter(f"Invalid filter pattern definition. {error}") from None
+
+    if not view_body:  # the poller hands over the record as patterns see it (streams)
+        return lambda record: any(pattern.matches(record) for pattern in compiled)
 
     def accept(record: dict) -> bool:
         # Patterns see the record, with a JSON body as an object (as Lambda event filtering does).
@@ -70,19 +82,23 @@ class MappingsApi:
         await self.state.resolve(ref, ref.qualifier)
         source = self.sources(source_arn)
         if source is None:
+            if source_arn.startswith("arn:aws:kinesis:"):
+                raise invalid_parameter(f"Stream not found: {source_arn}")
             raise invalid_parameter(f"Error occurred while ReceiveMessage. SQS Error Code: "
                                     f"AWS.SimpleQueueService.NonExistentQueue. The queue {source_arn} does not exist.")
+        stream = isinstance(source, StreamSource)
         target = function_arn(ref.region, ref.account, ref.name, ref.qualifier)
         for _, existing in await self.state.store.scan("event_source_mapping"):
             if existing["EventSourceArn"] == source_arn and existing["FunctionArn"] == target:
-                raise conflict(f"An event source mapping with SQS arn (\" {source_arn} \") and function "
+                kind = "Kinesis" if stream else "SQS"
+                raise conflict(f"An event source mapping with {kind} arn (\" {source_arn} \") and function "
                                f"(\" {ref.name} \") already exists. Please update or delete the existing mapping "
                                f"with UUID {existing['UUID']}")
         mapping = {
             "UUID": str(uuid.uuid4()),
             "EventSourceArn": source_arn,
             "FunctionArn": target,
-            "BatchSize": params.get("BatchSize", 10),
+            "BatchSize": params.get("BatchSize", 100 if stream else 10),
             "MaximumBatchingWindowInSeconds": params.get("MaximumBatchingWindowInSeconds", 0),
             "FunctionResponseTypes": params.get("FunctionResponseTypes") or [],
             "LastModified": time.time(),
@@ -94,19 +110,34 @@ class MappingsApi:
         for member in ("FilterCriteria", "ScalingConfig"):
             if params.get(member):
                 mapping[member] = params[member]
+        if stream:
+            if not params.get("StartingPosition"):
+                raise invalid_parameter("1 validation error detected: Value null at 'startingPosition' failed to "
+                                        "satisfy constraint: Member must not be null")
+            mapping.update({member: params.get(member, default) for member, default in STREAM_DEFAULTS.items()})
+            mapping["StartingPosition"] = params["StartingPosition"]
+            if params.get("StartingPositionTimestamp") is not None:
+                mapping["StartingPositionTimestamp"] = params["StartingPositionTimestamp"]
+            mapping["DestinationConfig"] = params.get("DestinationConfig") or {"OnFailure": {}}
+        else:
+            given = [member for member in STREAM_ONLY if params.get(member) not in (None, {}, False)]
+            if given:
+                raise invalid_parameter(f"Unsupported parameter for SQS event sources: {given[0]}")
         self._check(mapping, source)
         await self.state.store.write([Put("event_source_mapping", mapping["UUID"], mapping)])
         await self._run(mapping)
         return dict(mapping, State="Creating" if mapping["State"] == "Enabled" else "Disabled")
 
-    @staticmethod
-    def _check(mapping: dict, source: QueueSource) -> None:
+    def _check(self, mapping: dict, source: "QueueSource | StreamSource") -> None:
         batch, window = mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]
-        if source.fifo and batch > 10:
-            raise invalid_parameter("BatchSize must be less than or equal to 10 for FIFO queues.")
-        if batch > 10 and window < 1:
-            raise invalid_parameter("Maximum batch window in seconds must be greater than 0 if maximum batch size "
-                                    "is greater than 10")
+        if isinstance(source, StreamSource):
+            _check_stream(mapping)
+        else:
+            if source.fifo and batch > 10:
+                raise invalid_parameter("BatchSize must be less than or equal to 10 for FIFO queues.")
+            if batch > 10 and window < 1:
+                raise invalid_parameter("Maximum batch window in seconds must be greater than 0 if maximum batch "
+                                        "size is greater than 10")
         _accept(mapping.get("FilterCriteria"))  # raises if a pattern is malformed
         unknown = set(mapping["FunctionResponseTypes"]) - {"ReportBatchItemFailures"}
         if unknown:
@@ -133,8 +164,9 @@ class MappingsApi:
             ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region)
             await self.state.resolve(ref, ref.qualifier)
             mapping["FunctionArn"] = function_arn(ref.region, ref.account, ref.name, ref.qualifier)
+        stream_mapping = "StartingPosition" in mapping
         for member in ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "FilterCriteria",
-                       "ScalingConfig"):
+                       "ScalingConfig", *(tuple(STREAM_DEFAULTS) + ("DestinationConfig",) if stream_mapping else ())):
             if member in params:
                 mapping[member] = params[member]
         transition = None
@@ -152,8 +184,9 @@ class MappingsApi:
 
     async def delete_event_source_mapping(self, params: dict, ctx: RequestContext) -> dict:
         mapping = await self._mapping(params["UUID"])
-        await self.state.store.write([Delete("event_source_mapping", mapping["UUID"])])
         await self._stop(mapping["UUID"])
+        await self.state.store.write([Delete("event_source_mapping", mapping["UUID"]),
+                                      checkpoints.forget(mapping["UUID"])])
         return dict(mapping, State="Deleting")
 
     async def list_event_source_mappings(self, params: dict, ctx: RequestContext) -> dict:
@@ -198,27 +231,94 @@ class MappingsApi:
             try:
                 _, record = await self.state.resolve(ref, ref.qualifier)
             except ServiceError:
-                return Outcome(True)
+                return Outcome(True, throttled=True)  # the function is gone: hold the records
             spec = await self.state.spec(record, record["config"]["Version"])
             try:
                 result = await self.state.invoker.invoke(spec, json.dumps(event).encode(), invoked_arn=invoked_arn)
             except (Throttled, PoolExhausted):
-                return Outcome(True)
-            return Outcome(bool(result.function_error), result.payload)
+                return Outcome(True, throttled=True)
+            return Outcome(bool(result.function_error), result.payload, function_error=result.function_error,
+                           executed_version=result.executed_version)
 
-        limit = ((mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")) or 1000
-        poller = QueuePoller(
-            mapping["UUID"], source, invoke,
-            batch_size=mapping["BatchSize"], window_s=mapping["MaximumBatchingWindowInSeconds"],
-            max_concurrency=limit,
-            report_failures="ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []),
-            accept=_accept(mapping.get("FilterCriteria")),
-        )
+        if isinstance(source, StreamSource):
+            poller = self._stream_poller(mapping, source, invoke, ref.name)
+        else:
+            limit = ((mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")) or 1000
+            poller = QueuePoller(
+                mapping["UUID"], source, invoke,
+                batch_size=mapping["BatchSize"], window_s=mapping["MaximumBatchingWindowInSeconds"],
+                max_concurrency=limit,
+                report_failures="ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []),
+                accept=_accept(mapping.get("FilterCriteria")),
+            )
         self.pollers[mapping["UUID"]] = poller
         poller.start()
+
+    def _stream_poller(self, mapping: dict, source: StreamSource, invoke, function_name: str) -> StreamPoller:
+        timestamp = mapping.get("StartingPositionTimestamp")
+        settings = StreamSettings(
+            starting_position=mapping["StartingPosition"],
+            starting_timestamp_ms=int(_epoch_s(timestamp) * 1000) if timestamp is not None else None,
+            batch_size=mapping["BatchSize"],
+            window_s=mapping["MaximumBatchingWindowInSeconds"],
+            parallelization=mapping.get("ParallelizationFactor", 1),
+            bisect=mapping.get("BisectBatchOnFunctionError", False),
+            max_retries=mapping.get("MaximumRetryAttempts", -1),
+            max_age_s=mapping.get("MaximumRecordAgeInSeconds", -1),
+            report_failures="ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []),
+            tumbling_window_s=mapping.get("TumblingWindowInSeconds", 0),
+        )
+        on_failure = None
+        destination = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        if destination:
+            async def on_failure(record: dict) -> None:
+                await self.destinations.send(destination, json.dumps(record).encode())
+
+        metrics = self.state.invoker.telemetry.metrics
+        series = [{"FunctionName": function_name}, {"EventSourceMappingUUID": mapping["UUID"]}]
+        if mapping["FunctionArn"].count(":") == 7:
+            series.append({"FunctionName": function_name,
+                           "Resource": f"{function_name}:{mapping['FunctionArn'].rsplit(':', 1)[1]}"})
+
+        def report_age(age_ms: float) -> None:
+            for dimensions in series:
+                metrics.put("AWS/Lambda", "IteratorAge", dimensions, max(0.0, age_ms), "Milliseconds")
+
+        return StreamPoller(mapping["UUID"], source, invoke, checkpoints.Checkpoints(self.state.store, mapping["UUID"]),
+                            settings, accept=_accept(mapping.get("FilterCriteria"), view_body=False),
+                            on_failure=on_failure, report_age=report_age, function_arn=mapping["FunctionArn"])
 
     async def stop_mappings(self) -> None:
         # Shutting down: give batches in hand a moment to finish, then cancel (what is left
         # in flight comes back after its visibility timeout).
         pollers = [self.pollers.pop(mapping_id) for mapping_id in list(self.pollers)]
         await asyncio.gather(*(poller.stop(grace_s=2.0) for poller in pollers))
+
+
+def _epoch_s(value) -> float:
+    # botocore parsed StartingPositionTimestamp to a datetime or left a number of seconds.
+    return value.timestamp() if hasattr(value, "timestamp") else float(value)
+
+
+def _check_stream(mapping: dict) -> None:
+    def within(member: str, low: int, high: int, also: tuple = ()) -> None:
+        value = mapping.get(member)
+        if value is not None and not (low <= value <= high or value in also):
+            raise invalid_parameter(f"1 validation error detected: Value '{value}' at '{member[0].lower() + member[1:]}'"
+                                    f" failed to satisfy constraint: Member must have value between {low} and {high}")
+
+    within("BatchSize", 1, 10000)
+    within("MaximumBatchingWindowInSeconds", 0, 300)
+    within("ParallelizationFactor", 1, 10)
+    within("MaximumRetryAttempts", -1, 10000)
+    within("MaximumRecordAgeInSeconds", 60, 604800, also=(-1,))
+    within("TumblingWindowInSeconds", 0, 900)
+    if mapping["StartingPosition"] not in ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"):
+        raise invalid_parameter(f"Unsupported starting position: {mapping['StartingPosition']}")
+    if mapping["StartingPosition"] == "AT_TIMESTAMP" and mapping.get("StartingPositionTimestamp") is None:
+        raise invalid_parameter("StartingPositionTimestamp must be provided when StartingPosition is AT_TIMESTAMP.")
+    destination = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    if destination and not (destination.startswith("arn:aws:sqs:") or destination.startswith("arn:aws:sns:")):
+        raise invalid_parameter("The provided destination config DestinationConfig(onSuccess=null, onFailure="
+                                f"OnFailure(destination={destination})) is invalid. Destination must be an SQS queue "
+                                "or an SNS topic.")
