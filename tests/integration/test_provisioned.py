@@ -244,7 +244,14 @@ def test_provisioned_concurrency_errors(lambda_client, create_function, unique_n
     lambda_client.put_provisioned_concurrency_config(
         FunctionName=unique_name, Qualifier="1", ProvisionedConcurrentExecutions=2)
     assert wait_ready(lambda_client, unique_name, "1")["AllocatedProvisionedConcurrentExecutions"] == 2
+    # The reservation cannot then shrink below what is provisioned.
+    with pytest.raises(ClientError) as excinfo:
+        lambda_client.put_function_concurrency(FunctionName=unique_name, ReservedConcurrentExecutions=1)
+    code, status, message = error_of(excinfo)
+    assert (code, status) == ("InvalidParameterValueException", 400) and "provisioned concurrency [2]" in message
+    assert lambda_client.get_function_concurrency(FunctionName=unique_name)["ReservedConcurrentExecutions"] == 2
     lambda_client.delete_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="1")
+    lambda_client.put_function_concurrency(FunctionName=unique_name, ReservedConcurrentExecutions=1)
 
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_provisioned_concurrency_config(FunctionName=unique_name + "-missing", Qualifier="1")

@@ -29,6 +29,12 @@ class ConcurrencyApi:
                 "Specified ReservedConcurrentExecutions for function decreases account's "
                 f"UnreservedConcurrentExecution below its minimum value of [{concurrency.min_unreserved}]."
             )
+        provisioned = sum(doc["RequestedProvisionedConcurrentExecutions"]
+                          for _, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":"))
+        if value < provisioned:
+            # Provisioned instances run within the reservation: it cannot shrink below them.
+            raise invalid_parameter("Specified ReservedConcurrentExecutions for function is less than function's "
+                                    f"total provisioned concurrency [{provisioned}].")
         function["reserved_concurrency"] = value
         await self.state.write([Put("function", ref.key, function)])
         concurrency.set_reserved(ref.arn, value)
