@@ -76,6 +76,29 @@ def test_provisioned_concurrency_on_an_alias(lamina, lambda_client, create_funct
     assert result == {"init": "on-demand", "version": "$LATEST"}
 
 
+def test_provisioned_concurrency_follows_its_alias_to_a_new_version(lamina, lambda_client, create_function,
+                                                                    unique_name):
+    create_function(code=CODE, Publish=True, Timeout=30)
+    lambda_client.create_alias(FunctionName=unique_name, Name="live", FunctionVersion="1")
+    lambda_client.put_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="live",
+                                                     ProvisionedConcurrentExecutions=1)
+    wait_ready(lambda_client, unique_name, "live")
+    lambda_client.update_function_configuration(FunctionName=unique_name, Environment={"Variables": {"STAGE": "2"}})
+    wait_until(lambda: lambda_client.get_function(FunctionName=unique_name)["Configuration"]["LastUpdateStatus"]
+               == "Successful", what="update")
+    assert lambda_client.publish_version(FunctionName=unique_name)["Version"] == "2"
+
+    lambda_client.update_alias(FunctionName=unique_name, Name="live", FunctionVersion="2")
+    config = wait_ready(lambda_client, unique_name, "live")
+    assert config["AllocatedProvisionedConcurrentExecutions"] == 1
+    result, tail = invoke_tail(lambda_client, unique_name, Qualifier="live")
+    assert result == {"init": "provisioned-concurrency", "version": "2"}  # served warm by the moved instance
+    assert "Init Duration" not in tail
+    # Version 1 lost its provisioned instance: it starts on demand now.
+    result, _ = invoke_tail(lambda_client, unique_name, Qualifier="1")
+    assert result == {"init": "on-demand", "version": "1"}
+
+
 def invoke_together(server, name: str, count: int, **more) -> list[tuple[dict, str]]:
     """`count` invokes at the same moment (each sleeps 1 s), one thread and client each."""
     clients = [server.client("lambda") for _ in range(count)]

@@ -78,6 +78,7 @@ class AliasesApi:
         version = params.get("FunctionVersion", alias["FunctionVersion"])
         routing = params.get("RoutingConfig", alias.get("RoutingConfig"))
         await self._check_target(ref, version, routing)
+        previous = alias["FunctionVersion"]
         alias["FunctionVersion"] = version
         if "Description" in params:
             alias["Description"] = params["Description"]
@@ -88,6 +89,8 @@ class AliasesApi:
                 alias.pop("RoutingConfig", None)
         alias["RevisionId"] = new_revision()
         await self.state.write([Put("function_alias", f"{ref.key}:{alias['Name']}", alias)])
+        if previous != version:
+            await self.follow_alias(ref, alias["Name"], previous, version)  # type: ignore[attr-defined]
         return alias
 
     async def delete_alias(self, params: dict, ctx: RequestContext) -> dict:

@@ -172,6 +172,25 @@ class ProvisionedApi:
         configs = [doc for _, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":")]
         return page(configs, params, "ProvisionedConcurrencyConfigs")
 
+    async def follow_alias(self, ref: FunctionRef, alias: str, old_version: str, new_version: str) -> None:
+        """An alias with provisioned concurrency now points elsewhere: its instances move to
+        the new version (IN_PROGRESS until they are up), the old version keeps only what its
+        other configs ask for."""
+        key = f"{ref.key}:{alias}"
+        doc = await self.state.store.get("provisioned_config", key)
+        if doc is None:
+            return
+        doc = dict(doc, version=new_version, Status="IN_PROGRESS", AllocatedProvisionedConcurrentExecutions=0,
+                   AvailableProvisionedConcurrentExecutions=0, LastModified=_now())
+        await self.state.store.write([Put("provisioned_config", key, doc)])
+        old = await self.state.find_version(ref, old_version)
+        if old is not None:
+            await self._provision(ref.key, old_version, await self.state.spec(old, old_version))
+        new = await self.state.find_version(ref, new_version)
+        if new is not None:
+            spec = await self.state.spec(new, new_version)
+            asyncio.ensure_future(self._allocate(key, spec, doc["RequestedProvisionedConcurrentExecutions"]))
+
     async def restore_provisioned(self) -> None:
         """At startup: bring every provisioned config back to its count."""
         for key, doc in await self.state.store.scan("provisioned_config"):
