@@ -1,21 +1,59 @@
-"""Amazon EventBridge: event buses, rules, targets, served over the json protocol."""
+"""Amazon EventBridge: event buses, rules, targets, served over the json protocol.
+
+    state.py       buses, rules (with their targets): store layout, finding, persisting, ARNs
+    buses.py       Create/Describe/Update/Delete/ListEventBuses; tags on buses and rules
+    rules.py       Put/Describe/Delete/List/Enable/DisableRule, ListRuleNamesByTarget,
+                   TestEventPattern
+    targets.py     PutTargets, RemoveTargets, ListTargetsByRule
+    put_events.py  PutEvents: entry checks, the event, matching, one store write; a bus as
+                   a target and a destination (deliver)
+    transform.py   what a target receives: the event, Input, InputPath, InputTransformer
+    delivery.py    the outbox's send and dead-letter sides: retries, DLQ attributes
+    schedules.py   scheduled rules on the engine's scheduler
+
+Settings read here: LAMINA_EVENTS_RETRY_BASE, the first retry delay of a failed target
+delivery in seconds (default 1.0; later ones double, up to 300 s).
+"""
 from __future__ import annotations
+
+import os
 
 from ...engine.destinations import Destinations
 from ...engine.scheduler import Scheduler
 from ...store.base import Store
+from .buses import BusesApi
+from .delivery import Delivery
+from .put_events import PutEventsApi
+from .rules import RulesApi
+from .schedules import RuleSchedules
+from .state import EventsState
+from .targets import TargetsApi
 
 
-class EventsService:
+def _retry_base_from_env() -> float:
+    raw = os.environ.get("LAMINA_EVENTS_RETRY_BASE", "").strip()
+    return float(raw) if raw else 1.0
+
+
+class EventsService(BusesApi, RulesApi, TargetsApi, PutEventsApi):
     service_name = "events"
 
-    def __init__(self, store: Store, destinations: Destinations, scheduler: Scheduler) -> None:
-        self.store = store
-        self.destinations = destinations
-        self.scheduler = scheduler
+    def __init__(self, store: Store, destinations: Destinations, scheduler: Scheduler,
+                 retry_base_s: float | None = None) -> None:
+        self.state = EventsState(store)
+        self.delivery = Delivery(store, destinations,
+                                 base_delay_s=_retry_base_from_env() if retry_base_s is None else retry_base_s)
+        self.schedules = RuleSchedules(scheduler, self.state, self.accept_scheduled, self.scheduled_event)
+        self._warned_buses = set()
+        # A bus ARN is a target of rules, a Lambda destination and a Scheduler target.
+        destinations.register("events", self.deliver)
 
-    async def start(self) -> None:
-        pass
+    async def start(self) -> int:
+        """Load buses and rules, schedule the scheduled rules, resume undelivered events
+        (their count)."""
+        await self.state.load()
+        self.schedules.start()
+        return await self.delivery.start()
 
     async def stop(self) -> None:
-        pass
+        await self.delivery.stop()

@@ -1,0 +1,120 @@
+"""Delivering matched events to targets through the durable outbox (engine/outbox.py).
+
+PutEvents puts one outbox item per (event, matched target) in the same store batch that
+accepts the events, then schedules them; the outbox retries by the target's RetryPolicy
+(185 retries over 24 hours by default) and, when it gives up, calls `dead_letter`, which
+sends the original event to the target's DeadLetterConfig queue with AWS's attributes:
+
+    RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, RETRY_ATTEMPTS, and
+    EXHAUSTED_RETRY_CONDITION (MaximumRetryAttemptsExceeded / MaximumEventAgeExceeded)
+    when retries ran out rather than the error being one retrying cannot fix.
+
+Item fields beyond the outbox's own: rule (rule ARN), target_id, dlq (queue ARN or absent),
+event (the original event text, kept only when there is a DLQ and the target got other
+text). Targets of FIFO queues and topics get a lane per rule and target, so one rule's
+events reach them in order.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ...engine.destinations import DeliveryError, Destinations
+from ...engine.outbox import Outbox, retryable
+from ...errors import ServiceError
+from ...store.base import Store
+from .state import OUTBOX_KIND
+
+log = logging.getLogger("lamina.events")
+
+DEFAULT_MAX_RETRIES = 185
+DEFAULT_MAX_AGE_S = 86400
+_NOT_FOUND = {"ResourceNotFoundException", "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",
+              "NotFound", "ResourceNotFound"}
+
+
+def unsupported_target(arn: str) -> ServiceError:
+    service = arn.split(":")[2] if arn.count(":") >= 2 else arn
+    names = {"states": "Step Functions state machines"}
+    return ServiceError("UnsupportedTarget", f"Lamina does not deliver to {names.get(service, service)} targets yet "
+                        f"({arn}).", 400)
+
+
+def error_code(error: Exception) -> str:
+    """AWS's ERROR_CODE for a failed delivery."""
+    code = getattr(error, "code", "") or ""
+    status = getattr(error, "status", None)
+    if code == "UnsupportedTarget":
+        return "SDK_CLIENT_ERROR"
+    if code in _NOT_FOUND or status == 404:
+        return "NO_RESOURCE"
+    if status == 429 or "Throttl" in code or "TooManyRequests" in code:
+        return "THROTTLING"
+    if isinstance(error, (DeliveryError, OSError)) or status is None:
+        return "CONNECTION_FAILURE"
+    if status >= 500:
+        return "INTERNAL_ERROR"
+    return "INVALID_PARAMETER"
+
+
+def error_message(error: Exception) -> str:
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    return text[:256]
+
+
+class Delivery:
+    def __init__(self, store: Store, destinations: Destinations, base_delay_s: float = 1.0,
+                 max_delay_s: float = 300.0) -> None:
+        self.destinations = destinations
+        self.outbox = Outbox(store, OUTBOX_KIND, self._send, dead_letter=self._dead_letter,
+                             base_delay_s=base_delay_s, max_delay_s=max_delay_s, is_retryable=retryable)
+
+    async def start(self) -> int:
+        return await self.outbox.start()
+
+    async def stop(self) -> None:
+        await self.outbox.stop()
+
+    async def _send(self, arn: str, body: bytes, attributes: dict[str, str], **options: Any) -> None:
+        if not self.destinations.supports(arn):
+            raise unsupported_target(arn)
+        await self.destinations.send(arn, body, attributes, **options)
+
+    async def _dead_letter(self, item: dict, error: Exception, condition: str) -> None:
+        dlq = item.get("dlq")
+        if not dlq:
+            log.warning("event for %s dropped after %s: %s", item["target"], condition, error_message(error))
+            return
+        attributes = {"RULE_ARN": item.get("rule", ""), "TARGET_ARN": item["target"],
+                      "ERROR_CODE": error_code(error), "ERROR_MESSAGE": error_message(error),
+                      "RETRY_ATTEMPTS": str(max(0, item.get("attempts", 1) - 1))}
+        if condition != "NotRetryable":
+            attributes["EXHAUSTED_RETRY_CONDITION"] = condition
+        body = item.get("event") or item["body"]
+        try:
+            await self.destinations.send(dlq, body.encode("utf-8"), attributes)
+        except (ServiceError, DeliveryError, OSError) as failure:
+            log.warning("dead-letter queue %s refused the event for %s: %s", dlq, item["target"], failure)
+
+
+def outbox_item(target: dict, body: str, event_id: str, event_text: str, rule_arn: str, created_ms: int) -> dict:
+    """The outbox item for one matched target."""
+    arn = target["Arn"]
+    retry = target.get("RetryPolicy") or {}
+    item: dict[str, Any] = {
+        "target": arn, "body": body, "attributes": {}, "created_ms": created_ms,
+        "max_retries": retry.get("MaximumRetryAttempts", DEFAULT_MAX_RETRIES),
+        "max_age_s": retry.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE_S),
+        "rule": rule_arn, "target_id": target["Id"],
+    }
+    if arn.endswith(".fifo"):
+        group = (target.get("SqsParameters") or {}).get("MessageGroupId")
+        # The event id is the deduplication id: a redelivery after a crash is dropped by the queue.
+        item["options"] = {"message_group_id": group, "deduplication_id": event_id}
+        item["lane"] = f"{rule_arn}|{target['Id']}"
+    dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
+    if dlq:
+        item["dlq"] = dlq
+        if body is not event_text:
+            item["event"] = event_text
+    return item
