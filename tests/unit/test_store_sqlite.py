@@ -105,3 +105,27 @@ def test_migrations_are_recorded_once(path):
     rows = sqlite3.connect(path).execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
     assert [version for (version,) in rows] == [number for number, _, _ in migration_scripts()]
     assert os.path.exists(path)
+
+
+def test_stream_records_append_read_by_shard_trim_and_delete(path):
+    from lamina.store.base import DeleteStreamRecords, PutStreamRecords, StreamRecordRow, TrimStreamRecords
+
+    async def main():
+        store = SQLiteStore(path)
+        rows = [StreamRecordRow("s1", f"shard-{i % 2}", 100 + i, f"k{i}", bytes([i])) for i in range(10)]
+        await asyncio.gather(store.write([PutStreamRecords(rows[:5])]), store.write([PutStreamRecords(rows[5:])]),
+                             store.write([PutStreamRecords([StreamRecordRow("s2", "shard-0", 1, "x", b"")])]))
+        even = await store.read_stream_records("s1", "shard-0")
+        assert [r.seq for r in even] == [100, 102, 104, 106, 108] and even[1] == rows[2]
+        assert [r.seq for r in await store.read_stream_records("s1", "shard-0", after_seq=102, limit=2)] == [104, 106]
+        assert [r.seq for r in await store.read_stream_records("s1", "shard-0", before_seq=104)] == [100, 102]
+        assert [r.seq for r in await store.read_stream_records("s1", "shard-0", limit=2, newest=True)] == [106, 108]
+        await store.write([TrimStreamRecords("s1", "shard-0", 105)])
+        assert [r.seq for r in await store.read_stream_records("s1", "shard-0")] == [106, 108]
+        assert len(await store.read_stream_records("s1", "shard-1")) == 5
+        await store.write([DeleteStreamRecords("s1")])
+        assert await store.read_stream_records("s1", "shard-1") == []
+        assert len(await store.read_stream_records("s2", "shard-0")) == 1
+        await store.close()
+
+    run(main())

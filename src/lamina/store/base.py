@@ -5,7 +5,10 @@ Two kinds of state live here:
   object under (kind, key), listed in key order;
 - log events: append-only CloudWatch Logs events, read back by group, stream and time;
 - metric rows: CloudWatch metrics aggregated per series and minute (count, sum, min, max
-  and a bounded sample of the values for percentiles), merged when a minute is written twice.
+  and a bounded sample of the values for percentiles), merged when a minute is written twice;
+- queued messages: SQS messages, one row each, with their visibility and receive count;
+- stream records: Kinesis records, one row each, read back by shard in position order and
+  trimmed from the front (too many, and too small, to be a document each).
 
 Writes are batches of operations (Put, Delete, AppendLogs) applied atomically. A batch
 returns only after it is committed to disk ("committed before acknowledged"); backends
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,39 @@ class DeleteMessages:
     seqs: tuple[int, ...] | None = None  # None: every message of the queue
 
 
-Op = Put | Delete | DeletePrefix | AppendLogs | DeleteLogs | PutMetricData | PutMessages | MarkReceived | DeleteMessages
+class StreamRecordRow(NamedTuple):
+    """One record of a data stream. A NamedTuple rather than a dataclass: a busy stream
+    makes tens of thousands a second, and the same object is the row written, the row read
+    back and the entry a stream keeps in memory."""
+
+    stream: str  # the stream's incarnation id
+    shard: str
+    seq: int  # position in the stream: ascending across its shards, unique within it
+    partition_key: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PutStreamRecords:
+    rows: tuple[StreamRecordRow, ...] | list[StreamRecordRow]
+
+
+@dataclass(frozen=True)
+class TrimStreamRecords:
+    """Drop a shard's records before a position (retention)."""
+
+    stream: str
+    shard: str
+    before_seq: int
+
+
+@dataclass(frozen=True)
+class DeleteStreamRecords:
+    stream: str  # every record of the stream
+
+
+Op = (Put | Delete | DeletePrefix | AppendLogs | DeleteLogs | PutMetricData | PutMessages | MarkReceived
+      | DeleteMessages | PutStreamRecords | TrimStreamRecords | DeleteStreamRecords)
 
 
 @dataclass
@@ -202,5 +237,13 @@ class Store(Protocol):
         ...
 
     async def read_messages(self, queue: str | None = None) -> list[QueuedMessage]: ...
+
+    async def read_stream_records(
+        self, stream: str, shard: str, after_seq: int | None = None, before_seq: int | None = None,
+        limit: int = 10000, newest: bool = False,
+    ) -> list[StreamRecordRow]:
+        """A shard's records with after_seq < seq < before_seq, in position order: the first
+        `limit` of them, or the last `limit` when `newest`."""
+        ...
 
     async def close(self) -> None: ...

@@ -23,6 +23,7 @@ from .base import (
     DeleteLogs,
     DeleteMessages,
     DeletePrefix,
+    DeleteStreamRecords,
     LogQuery,
     MarkReceived,
     MetricRow,
@@ -30,8 +31,11 @@ from .base import (
     Put,
     PutMessages,
     PutMetricData,
+    PutStreamRecords,
     QueuedMessage,
     StoredLogEvent,
+    StreamRecordRow,
+    TrimStreamRecords,
     merge_metric_rows,
 )
 from .migrations import migrate_sqlite
@@ -211,6 +215,19 @@ class SQLiteStore:
                     connection.executemany(
                         "DELETE FROM queue_messages WHERE queue = ? AND seq = ?", [(op.queue, seq) for seq in op.seqs]
                     )
+            elif isinstance(op, PutStreamRecords):
+                # Rows are already (stream, shard, seq, partition_key, data): no per-row work here.
+                connection.executemany(
+                    "INSERT INTO stream_records (stream, shard, seq, partition_key, data) VALUES (?, ?, ?, ?, ?)",
+                    op.rows,
+                )
+            elif isinstance(op, TrimStreamRecords):
+                connection.execute(
+                    "DELETE FROM stream_records WHERE stream = ? AND shard = ? AND seq < ?",
+                    (op.stream, op.shard, op.before_seq),
+                )
+            elif isinstance(op, DeleteStreamRecords):
+                connection.execute("DELETE FROM stream_records WHERE stream = ?", (op.stream,))
             elif isinstance(op, PutMetricData):
                 self._put_metric_rows(connection, op)
             else:
@@ -352,6 +369,31 @@ class SQLiteStore:
 
     async def read_messages(self, queue: str | None = None) -> list[QueuedMessage]:
         return await self._read(self.read_messages_blocking, queue)
+
+    def read_stream_records_blocking(
+        self, stream: str, shard: str, after_seq: int | None = None, before_seq: int | None = None,
+        limit: int = 10000, newest: bool = False,
+    ) -> list[StreamRecordRow]:
+        sql = "SELECT stream, shard, seq, partition_key, data FROM stream_records WHERE stream = ? AND shard = ?"
+        params: list[Any] = [stream, shard]
+        if after_seq is not None:
+            sql += " AND seq > ?"
+            params.append(after_seq)
+        if before_seq is not None:
+            sql += " AND seq < ?"
+            params.append(before_seq)
+        sql += " ORDER BY seq" + (" DESC" if newest else "") + " LIMIT ?"
+        params.append(limit)
+        rows = [StreamRecordRow(*row) for row in self._reader().execute(sql, params)]
+        if newest:
+            rows.reverse()
+        return rows
+
+    async def read_stream_records(
+        self, stream: str, shard: str, after_seq: int | None = None, before_seq: int | None = None,
+        limit: int = 10000, newest: bool = False,
+    ) -> list[StreamRecordRow]:
+        return await self._read(self.read_stream_records_blocking, stream, shard, after_seq, before_seq, limit, newest)
 
     async def close(self) -> None:
         self._queue.put(None)

@@ -1,21 +1,51 @@
-"""Amazon Kinesis Data Streams, durable in the store, served over the json protocol."""
+"""Amazon Kinesis Data Streams, durable in the store, served over the json protocol.
+
+    sequence.py    positions (a per-stream nanosecond clock) and the 56-digit sequence numbers
+    hashkeys.py    the 128-bit MD5 key space and its even division among shards
+    shard.py       one shard in memory: range, lineage, its newest records (no I/O)
+    stream.py      one stream in memory: settings, shards, routing, commit order (no I/O)
+    state.py       the streams: store layout, loading, finding, reading, waiting, trimming
+    streams.py     CreateStream, DeleteStream, DescribeStream(Summary), ListStreams, ListShards
+    records.py     PutRecord, PutRecords, GetRecords
+    iterators.py   GetShardIterator and the iterator tokens (5-minute expiry)
+    resharding.py  SplitShard, MergeShards, UpdateShardCount
+    settings.py    retention, stream mode, max record size, encryption, enhanced monitoring
+    tags.py        stream tags, by name or by resource ARN
+    limits.py      the account's shard quota, DescribeLimits
+    events.py      streams as Lambda event sources: StreamSource and AWS's event record
+    errors.py      Kinesis's error codes and messages
+
+Not served: enhanced fan-out (RegisterStreamConsumer, SubscribeToShard and the other
+consumer operations: SubscribeToShard is an HTTP/2 event stream), resource policies,
+warm throughput and account settings, and the newer channel and queue operations. There is
+no per-shard throughput throttling (ProvisionedThroughputExceededException): a shard takes
+as much as the machine can write.
+"""
 from __future__ import annotations
 
 from ...store.base import Store
+from .events import EventSourcesApi
+from .iterators import IteratorsApi
+from .limits import LimitsApi
+from .records import RecordsApi
+from .resharding import ReshardingApi
+from .settings import SettingsApi
+from .state import KinesisState
+from .streams import StreamsApi
+from .tags import TagsApi
 
 
-class KinesisService:
+class KinesisService(StreamsApi, RecordsApi, IteratorsApi, ReshardingApi, SettingsApi, TagsApi, LimitsApi,
+                     EventSourcesApi):
     service_name = "kinesis"
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.state = KinesisState(store)
 
     async def start(self) -> None:
-        pass
+        await self.state.load()
+        self.state.start()
 
     async def stop(self) -> None:
-        pass
-
-    def stream_source(self, arn: str):
-        """What a stream event source mapping polls (engine/pollers/stream.py), or None."""
-        return None
+        await self.state.stop()
