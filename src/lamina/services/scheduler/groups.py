@@ -3,6 +3,7 @@
 (TagResource, UntagResource, ListTagsForResource)."""
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from typing import Any
 
 from ...errors import ServiceError
@@ -61,9 +62,14 @@ class GroupsApi:
         if token and self.tokens.seen("DeleteScheduleGroup", ctx.account_id, ctx.region, name, token):
             return {}
         group = await self.state.group(ctx.account_id, ctx.region, name)
-        for record in self.state.schedules_of(group):
-            self.firing.disarm(record)
-        for record in await self.state.delete_group(group):
+        async with AsyncExitStack() as held:
+            # Hold every schedule of the group, so that no occurrence firing meanwhile writes
+            # its schedule back after the group is gone.
+            for record in self.state.schedules_of(group):
+                await held.enter_async_context(self.firing.lock(record.key))
+                self.firing.disarm(record)
+            gone = await self.state.delete_group(group)
+        for record in gone:
             self.firing.locks.pop(record.key, None)
         if token:
             self.tokens.remember("DeleteScheduleGroup", ctx.account_id, ctx.region, name, token)

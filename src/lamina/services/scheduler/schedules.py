@@ -9,7 +9,7 @@ from ..context import RequestContext
 from .checks import schedule_spec
 from .firing import Firing
 from .paging import page
-from .state import DEFAULT_GROUP, ScheduleRecord, SchedulerState, conflict, now_ms, schedule_not_found
+from .state import DEFAULT_GROUP, ScheduleRecord, SchedulerState, conflict, group_not_found, now_ms, schedule_not_found
 from .tokens import RecentTokens, digest
 
 
@@ -25,6 +25,8 @@ class SchedulesApi:
         name, token, request = params["Name"], params.get("ClientToken"), digest(params)
         key = f"{group.key}/{name}"
         async with self.firing.lock(key):
+            if group.key not in self.state.groups:
+                raise group_not_found(group.name)  # deleted while we waited
             existing = self.state.schedules.get(key)
             if existing is not None:
                 if token and existing.client_token == token and existing.request_hash == request:
