@@ -245,3 +245,21 @@ def test_step_functions_targets_are_accepted_and_fail_clearly(events, sqs, uniqu
     put(events, unique_name)
     [message] = receive(sqs, dlq_url)
     assert "Step Functions" in message["MessageAttributes"]["ERROR_MESSAGE"]["StringValue"]
+
+
+def test_buses_that_target_each_other_stop_the_loop(events, sqs, unique_name):
+    a, b = f"{unique_name}-a", f"{unique_name}-b"
+    for name in (a, b):
+        events.create_event_bus(Name=name)
+    url, arn = make_queue(sqs, unique_name)
+    dlq_url, dlq_arn = make_queue(sqs, f"{unique_name}-dlq")
+    pattern = {"source": [unique_name]}
+    rule_to(events, "to-b", [{"Id": "b", "Arn": bus_arn(b)}], pattern=pattern, EventBusName=a)
+    rule_to(events, "seen", [{"Id": "q", "Arn": arn}], pattern=pattern, EventBusName=a)
+    rule_to(events, "to-a", [{"Id": "a", "Arn": bus_arn(a), "DeadLetterConfig": {"Arn": dlq_arn}}], pattern=pattern,
+            EventBusName=b)
+    put(events, unique_name, EventBusName=a)
+    [message] = receive(sqs, dlq_url, timeout=15)
+    assert "loop" in message["MessageAttributes"]["ERROR_MESSAGE"]["StringValue"]
+    assert len(bodies(sqs, url, 3)) == 3  # on bus a at hops 0, 2 and 4
+    assert nothing_arrives(sqs, url, wait=0.5)

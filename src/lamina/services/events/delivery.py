@@ -35,7 +35,7 @@ _NOT_FOUND = {"ResourceNotFoundException", "QueueDoesNotExist", "AWS.SimpleQueue
 
 def unsupported_target(arn: str) -> ServiceError:
     service = arn.split(":")[2] if arn.count(":") >= 2 else arn
-    names = {"states": "Step Functions state machines"}
+    names = {"states": "Step Functions state machines", "events": "EventBridge resources other than event buses"}
     return ServiceError("UnsupportedTarget", f"Lamina does not deliver to {names.get(service, service)} targets yet "
                         f"({arn}).", 400)
 
@@ -97,8 +97,9 @@ class Delivery:
             log.warning("dead-letter queue %s refused the event for %s: %s", dlq, item["target"], failure)
 
 
-def outbox_item(target: dict, body: str, event_id: str, event_text: str, rule_arn: str, created_ms: int) -> dict:
-    """The outbox item for one matched target."""
+def outbox_item(target: dict, body: str, event_id: str, event_text: str, rule_arn: str, created_ms: int,
+                hops: int = 0) -> dict:
+    """The outbox item for one matched target (`hops`: how many buses the event has crossed)."""
     arn = target["Arn"]
     retry = target.get("RetryPolicy") or {}
     item: dict[str, Any] = {
@@ -112,6 +113,8 @@ def outbox_item(target: dict, body: str, event_id: str, event_text: str, rule_ar
         # The event id is the deduplication id: a redelivery after a crash is dropped by the queue.
         item["options"] = {"message_group_id": group, "deduplication_id": event_id}
         item["lane"] = f"{rule_arn}|{target['Id']}"
+    if arn.startswith("arn:aws:events:"):
+        item["options"] = {"hops": hops + 1}
     dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
     if dlq:
         item["dlq"] = dlq

@@ -19,15 +19,16 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
+import random
 import time
-import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from ...errors import ServiceError
 from ..context import RequestContext
-from .delivery import Delivery, outbox_item
-from .state import Bus, BusKey, Rule, EventsState, bus_arn, bus_key, bus_not_found, now_ms, parse_bus_arn, validation
+from .delivery import Delivery, outbox_item, unsupported_target
+from .state import Bus, BusKey, EventsState, Rule, bus_arn, bus_key, bus_not_found, now_ms, parse_bus_arn, validation
 from .transform import payload
 
 log = logging.getLogger("lamina.events")
@@ -35,6 +36,7 @@ log = logging.getLogger("lamina.events")
 MAX_REQUEST_BYTES = 256 * 1024
 _TIME_BYTES = 14  # AWS counts a given Time as 14 bytes
 LAMBDA_RESULT = "Lambda Function Invocation Result - "
+MAX_HOPS = 5  # bus-to-bus forwards one event may take
 
 
 def stamp(moment: datetime | float | None = None) -> str:
@@ -75,9 +77,19 @@ def check_entry(entry: dict) -> tuple[dict | None, dict | None]:
     return detail, None
 
 
+def event_id() -> str:
+    """A version 4 UUID. From `random`, not os.urandom: an event id must be unique, not
+    secret, and urandom costs tens of microseconds a call on some hosts (the hot path)."""
+    bits = random.getrandbits(128)
+    bits = (bits & ~(0xF << 76)) | (4 << 76)  # version 4
+    bits = (bits & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    text = f"{bits:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def build_event(account: str, region: str, source: str, detail_type: str, detail: Any,
                 resources: list[str] | None = None, moment: datetime | float | str | None = None) -> dict:
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type, "source": source,
+    return {"version": "0", "id": event_id(), "detail-type": detail_type, "source": source,
             "account": account, "time": moment if isinstance(moment, str) else stamp(moment), "region": region,
             "resources": list(resources or []), "detail": detail}
 
@@ -87,6 +99,7 @@ class PutEventsApi:
     delivery: Delivery
 
     _sequence = itertools.count()
+    _boot = os.urandom(4).hex()  # keeps outbox keys of two server lives apart, even in one ms
     _warned_buses: set[BusKey]  # buses PutEvents named that do not exist, logged once each
 
     async def put_events(self, params: dict, ctx: RequestContext) -> dict:
@@ -119,9 +132,10 @@ class PutEventsApi:
             log.warning("PutEvents to event bus %s, which does not exist: accepted and dropped, as AWS does",
                         bus_arn(key[1], key[0], key[2]))
 
-    async def accept(self, routed: list[tuple[Bus, dict]], only: Rule | None = None) -> int:
+    async def accept(self, routed: list[tuple[Bus, dict]], only: Rule | None = None, hops: int = 0) -> int:
         """Match events against their buses' rules (or send them to `only` that rule's
-        targets); commit and schedule the deliveries. Returns how many were scheduled."""
+        targets); commit and schedule the deliveries. Returns how many were scheduled.
+        `hops` counts the buses the events came through (a loop guard)."""
         created = now_ms()
         ingestion = stamp(created / 1000)
         items: list[tuple[str, dict]] = []
@@ -142,7 +156,7 @@ class PutEventsApi:
                 for target in rule.targets.values():
                     body = payload(target, event, event_text, rule.arn, rule.name, ingestion)
                     items.append((self._outbox_key(created),
-                                  outbox_item(target, body, event["id"], event_text, rule.arn, created)))
+                                  outbox_item(target, body, event["id"], event_text, rule.arn, created, hops)))
         if items:
             outbox = self.delivery.outbox
             await self.state.store.write(outbox.puts(items))
@@ -160,14 +174,19 @@ class PutEventsApi:
     def _outbox_key(self, ms: int) -> str:
         # Time first, then a sequence: the store's key order is acceptance order, so a restart
         # resumes a FIFO lane in the order its events were accepted.
-        return f"{ms:015d}-{next(self._sequence):012d}-{uuid.uuid4().hex[:8]}"
+        return f"{ms:015d}-{self._boot}-{next(self._sequence):012d}"
 
     async def deliver(self, arn: str, body: bytes, attributes: dict[str, str], *, detail_type: str | None = None,
-                      source: str | None = None, resources: list[str] | None = None, **_options: Any) -> None:
+                      source: str | None = None, resources: list[str] | None = None, hops: int = 0,
+                      **_options: Any) -> None:
         """An event bus as a target, a Lambda destination or a Scheduler target."""
         key = parse_bus_arn(arn)
-        if key is None:
-            raise validation(f"{arn} is not an event bus ARN.")
+        if key is None:  # an API destination, an archive ...
+            raise unsupported_target(arn)
+        if hops > MAX_HOPS:
+            # Rules whose targets are buses can form a cycle, which would forward an event forever.
+            raise ServiceError("LoopDetected", f"The event crossed {hops} event buses: its rules and bus targets "
+                               "form a loop.", 400)
         bus = self.state.bus(key)
         if bus is None:
             raise bus_not_found(key[2])
@@ -191,4 +210,4 @@ class PutEventsApi:
         else:
             raise validation(f"What was sent to {arn} is not an event: a target of type event bus receives "
                              "the whole event.")
-        await self.accept([(bus, event)])
+        await self.accept([(bus, event)], hops=hops)

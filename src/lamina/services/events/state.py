@@ -248,16 +248,27 @@ class EventsState:
 # --- paging -------------------------------------------------------------------------------------
 
 
+def decode_token(token: str) -> str:
+    try:
+        text = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+    except ValueError:
+        text = ""
+    if not text:
+        raise validation("The NextToken provided is invalid.")
+    return text
+
+
+def encode_token(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
 def page(names: list[str], token: str | None, limit: int | None, default_limit: int = 100) -> tuple[list[str], str | None]:
     """One page of sorted names after the token (the last name of the previous page)."""
     start = 0
     if token:
-        try:
-            after = base64.urlsafe_b64decode(token.encode()).decode()
-        except Exception:
-            raise validation("The NextToken provided is invalid.") from None
+        after = decode_token(token)
         start = next((i for i, name in enumerate(names) if name > after), len(names))
     size = limit or default_limit
     chosen = names[start : start + size]
     more = start + size < len(names)
-    return chosen, base64.urlsafe_b64encode(chosen[-1].encode()).decode() if more and chosen else None
+    return chosen, encode_token(chosen[-1]) if more and chosen else None

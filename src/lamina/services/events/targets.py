@@ -12,12 +12,11 @@ accepted and their deliveries fail with a clear error until a deliverer for them
 """
 from __future__ import annotations
 
-import base64
 import re
 
 from ...errors import ServiceError
 from ..context import RequestContext
-from .state import EventsState, Rule, bus_key, validation
+from .state import EventsState, Rule, bus_key, decode_token, encode_token, validation
 from .transform import InvalidTransform, check_target_input
 
 MAX_TARGETS = 5
@@ -102,12 +101,12 @@ class TargetsApi:
         targets = list(rule.targets.values())
         start = 0
         if params.get("NextToken"):
-            try:
-                start = int(base64.urlsafe_b64decode(params["NextToken"].encode()).decode())
-            except ValueError:
-                raise validation("The NextToken provided is invalid.") from None
+            position = decode_token(params["NextToken"])
+            if not position.isdigit():
+                raise validation("The NextToken provided is invalid.")
+            start = int(position)
         size = params.get("Limit") or 100
         result: dict = {"Targets": targets[start : start + size]}
         if start + size < len(targets):
-            result["NextToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+            result["NextToken"] = encode_token(str(start + size))
         return result
