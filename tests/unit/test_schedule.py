@@ -99,6 +99,9 @@ def test_cron_day_and_month_names():
     assert days("cron(0 12 ? * sun,SAT *)", count=2) == ["2024-01-06 Sat", "2024-01-07 Sun"]
     assert days("cron(0 12 1 MAR-APR,DEC ? *)", count=4) == [
         "2024-03-01 Fri", "2024-04-01 Mon", "2024-12-01 Sun", "2025-03-01 Sat"]
+    assert days("cron(0 12 1 JAN/4 ? *)", count=3) == ["2024-01-01 Mon", "2024-05-01 Wed", "2024-09-01 Sun"]
+    assert days("cron(0 12 ? * MON,4-5 *)", count=4) == [
+        "2024-01-01 Mon", "2024-01-03 Wed", "2024-01-04 Thu", "2024-01-08 Mon"]
 
 
 def test_cron_last_day_of_month_and_leap_years():
