@@ -1,0 +1,117 @@
+"""Matching a compiled rule against an event.
+
+A rule is a list of fields, each a dotted path with a leaf test, sorted by path; the event
+matches when every field does. Paths are compared as dot-joined strings, as in AWS's engine:
+the pattern {"detail.state": [...]} and the event {"detail": {"state.name": ...}} reach their
+fields whatever mix of nesting and dotted keys either uses.
+
+The values at a path are its leaves: scalars and null, never objects; an array contributes its
+elements, each tagged with its place in the array ("membership"). Two rules govern arrays:
+
+* Array consistency: the values chosen for the fields of one rule may not come from different
+  elements of the same array (the employees example of the AWS documentation: firstName
+  "Anna" and lastName "Jones" from two different employees do not match).
+* {"exists": false} holds when the path has no value that is consistent with the values
+  chosen for the fields sorted before it. Fields are tried in path order, as AWS's engine
+  walks them, so an absent field inside an array of objects is judged element by element
+  only after a field that picked an element.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .operators import Leaf
+
+_MISSING = object()
+Membership = tuple  # of (array identity, index) pairs, outermost array first
+
+
+class Field:
+    """One path of a rule with its leaf test."""
+
+    __slots__ = ("path", "accepts", "match_missing", "_steps")
+
+    def __init__(self, segments: list[str], leaf: Leaf) -> None:
+        self.path = ".".join(segments)
+        self.accepts = leaf.accepts
+        self.match_missing = leaf.match_missing
+        size = len(segments)
+        # From segment i, an event key may be any run of the remaining segments joined by dots.
+        self._steps = tuple(tuple((".".join(segments[i:j + 1]), j + 1) for j in range(i, size))
+                            for i in range(size))
+
+    def values(self, event: Any) -> list[tuple[Any, Membership]]:
+        found: list[tuple[Any, Membership]] = []
+        _walk(event, self._steps, 0, (), found)
+        return found
+
+
+def _walk(node: Any, steps: tuple, depth: int, membership: Membership, found: list) -> None:
+    if isinstance(node, list):
+        array = id(node)
+        for index, item in enumerate(node):
+            _walk(item, steps, depth, membership + ((array, index),), found)
+    elif depth == len(steps):
+        if not isinstance(node, dict):
+            found.append((node, membership))
+    elif isinstance(node, dict):
+        for key, after in steps[depth]:
+            value = node.get(key, _MISSING)
+            if value is not _MISSING:
+                _walk(value, steps, after, membership, found)
+
+
+def rule_matches(fields: tuple[Field, ...], event: Any) -> bool:
+    choices: list[tuple[list, list]] = []
+    in_arrays = False
+    for field in fields:
+        values = field.values(event)
+        accepts = field.accepts
+        accepted = [membership for value, membership in values if accepts(value)]
+        nested = any(membership for _, membership in values)
+        if not accepted:
+            if not field.match_missing:
+                return False
+            if values and not nested:
+                return False  # present, not in any array: not absent whatever is chosen
+        in_arrays = in_arrays or nested
+        choices.append((accepted, [membership for _, membership in values]))
+    if not in_arrays:
+        return True
+    return _consistent(fields, choices)
+
+
+def _consistent(fields: tuple[Field, ...], choices: list[tuple[list, list]]) -> bool:
+    """Is there a value for every field, none from a different element of an array another
+    value came from? Depth-first in field order; dead ends are remembered."""
+    dead: set = set()
+
+    def search(position: int, chosen: dict) -> bool:
+        if position == len(fields):
+            return True
+        key = (position, tuple(sorted(chosen.items())))
+        if key in dead:
+            return False
+        accepted, present = choices[position]
+        for membership in accepted:
+            if _fits(chosen, membership):
+                extended = chosen
+                if membership:
+                    extended = dict(chosen)
+                    extended.update(membership)
+                if search(position + 1, extended):
+                    return True
+        if fields[position].match_missing and not any(_fits(chosen, m) for m in present):
+            if search(position + 1, chosen):
+                return True
+        dead.add(key)
+        return False
+
+    return search(0, {})
+
+
+def _fits(chosen: dict, membership: Membership) -> bool:
+    for array, index in membership:
+        if chosen.get(array, index) != index:
+            return False
+    return True
