@@ -12,7 +12,7 @@ import base64
 
 from ...engine.pollers.stream import Shard as SourceShard
 from ...engine.pollers.stream import StreamRecord, StreamSource
-from .sequence import arrival_ms, decode, encode, first_position_at
+from .sequence import arrival_ms, decode, encode, encode_with, first_position_at, tail
 from .state import KinesisState
 from .stream import Stream
 
@@ -20,6 +20,10 @@ ROLE_NAME = "lambda-role"
 
 
 def event_record(stream: Stream, shard_id: str, record: StreamRecord) -> dict:
+    return event_record_of(stream.arn, stream.account, stream.region, shard_id, record)
+
+
+def event_record_of(arn: str, account: str, region: str, shard_id: str, record: StreamRecord) -> dict:
     return {
         "kinesis": {
             "kinesisSchemaVersion": "1.0",
@@ -33,9 +37,9 @@ def event_record(stream: Stream, shard_id: str, record: StreamRecord) -> dict:
         "eventID": f"{shard_id}:{record.sequence_number}",
         "eventName": "aws:kinesis:record",
         # The mapping's function role is not known here; AWS puts the execution role's ARN.
-        "invokeIdentityArn": f"arn:aws:iam::{stream.account}:role/{ROLE_NAME}",
-        "awsRegion": stream.region,
-        "eventSourceARN": stream.arn,
+        "invokeIdentityArn": f"arn:aws:iam::{account}:role/{ROLE_NAME}",
+        "awsRegion": region,
+        "eventSourceARN": arn,
     }
 
 
@@ -68,8 +72,8 @@ class EventSourcesApi:
             decoded = decode(after) if after else None
             position = decoded.position if decoded else shard.first_position - 1
             rows, _ = await state.read(stream, shard, position, limit)
-            index = shard.index
-            return [StreamRecord(encode(row.seq, stamp, index), row.partition_key, row.data, arrival_ms(row.seq))
+            shard_tail = tail(stamp, shard.index)
+            return [StreamRecord(encode_with(row.seq, shard_tail), row.partition_key, row.data, arrival_ms(row.seq))
                     for row in rows]
 
         def latest(shard_id: str) -> str | None:
@@ -94,8 +98,10 @@ class EventSourcesApi:
                 return
             await state.wait(key, timeout_s)
 
-        def to_event(shard_id: str, record: StreamRecord) -> dict:
-            return event_record(found, shard_id, record)
+        arn, account, region = found.arn, found.account, found.region
 
-        return StreamSource(arn=found.arn, shards=shards, read=read, latest=latest, at_timestamp=at_timestamp,
+        def to_event(shard_id: str, record: StreamRecord) -> dict:
+            return event_record_of(arn, account, region, shard_id, record)
+
+        return StreamSource(arn=arn, shards=shards, read=read, latest=latest, at_timestamp=at_timestamp,
                             wait=wait, event_record=to_event)

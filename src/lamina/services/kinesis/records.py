@@ -18,7 +18,7 @@ from ..context import RequestContext
 from .errors import invalid_argument, shard_not_found, too_long, validation
 from .hashkeys import MAX_HASH_KEY, hash_key
 from .iterators import check_fresh, make, parse
-from .sequence import arrival_ms, decode, encode
+from .sequence import arrival_ms, decode, encode_with, tail
 from .state import KinesisState, now_ms
 from .stream import Stream
 
@@ -54,16 +54,22 @@ class RecordsApi:
         """Place the records, write them, and return their (ShardId, SequenceNumber)s."""
         batch = stream.reserve(len(entries))
         stamp, store_id, route = stream.stamp, stream.store_id, stream.route
+        tails: dict[int, str] = {}
         rows: list[StreamRecordRow] = []
         results: list[dict] = []
         position = batch.first
-        for entry, key in zip(entries, hash_keys):
-            shard = route(key)
-            row = StreamRecordRow(store_id, shard.shard_id, position, entry.get("PartitionKey") or "", entry["Data"])
-            shard.add(row)
-            rows.append(row)
-            results.append({"ShardId": shard.shard_id, "SequenceNumber": encode(position, stamp, shard.index)})
-            position += 1
+        try:
+            for entry, key in zip(entries, hash_keys):
+                shard = route(key)
+                row = StreamRecordRow(store_id, shard.shard_id, position, entry.get("PartitionKey") or "", entry["Data"])
+                shard.add(row)
+                rows.append(row)
+                shard_tail = tails.get(shard.index) or tails.setdefault(shard.index, tail(stamp, shard.index))
+                results.append({"ShardId": shard.shard_id, "SequenceNumber": encode_with(position, shard_tail)})
+                position += 1
+        except BaseException:
+            stream.finish(batch, committed=False)  # an unsettled batch would hold every reader back
+            raise
         await self.state.commit(stream, batch, [PutStreamRecords(rows)])
         if stream.encryption == "KMS":
             for result in results:
@@ -115,10 +121,10 @@ class RecordsApi:
             raise shard_not_found(iterator.shard_id, name, account)
         limit = min(params.get("Limit") or MAX_GET_LIMIT, MAX_GET_LIMIT)
         rows, at_end = await self.state.read(stream, shard, iterator.after, limit)
-        stamp, index, kms = stream.stamp, shard.index, stream.encryption == "KMS"
+        shard_tail, kms = tail(stream.stamp, shard.index), stream.encryption == "KMS"
         records = []
         for row in rows:
-            record = {"SequenceNumber": encode(row.seq, stamp, index), "ApproximateArrivalTimestamp": arrival_ms(row.seq) / 1000,
+            record = {"SequenceNumber": encode_with(row.seq, shard_tail), "ApproximateArrivalTimestamp": arrival_ms(row.seq) / 1000,
                       "Data": row.data, "PartitionKey": row.partition_key}
             if kms:
                 record["EncryptionType"] = "KMS"

@@ -28,6 +28,15 @@ def encode(position: int, stamp: int, shard_index: int) -> str:
     return f"{_PREFIX}{position:020d}{stamp:024d}{shard_index:010d}"
 
 
+def tail(stamp: int, shard_index: int) -> str:
+    """What every sequence number of one shard ends with: for loops that number many records."""
+    return f"{stamp:024d}{shard_index:010d}"
+
+
+def encode_with(position: int, shard_tail: str) -> str:
+    return f"{_PREFIX}{position:020d}{shard_tail}"
+
+
 @dataclass(frozen=True)
 class Decoded:
     position: int

@@ -122,16 +122,19 @@ class KinesisState:
         await self.commit(stream, batch, [Put(KIND, stream.key, stream.to_doc())])
 
     async def commit(self, stream: Stream, batch: Batch | None, ops: list) -> None:
-        try:
-            await self.store.write(ops)
-        except BaseException:
-            if batch is not None:
-                stream.finish(batch, committed=False)
-                self.notify(stream)
-            raise
+        """Write `ops`; the batch's positions settle when the store says how it went. That is
+        decided by the write, not by the caller: a caller cancelled mid-write (a client gone)
+        must not take back records that the store is about to commit."""
+        write = asyncio.ensure_future(self.store.write(ops))
+        write.add_done_callback(lambda done: self._settle(stream, batch, done))
+        await asyncio.shield(write)
+
+    def _settle(self, stream: Stream, batch: Batch | None, write: asyncio.Future) -> None:
+        committed = not write.cancelled() and write.exception() is None
         if batch is not None:
-            stream.finish(batch, committed=True)
-            self._evict(stream)
+            stream.finish(batch, committed)
+            if committed:
+                self._evict(stream)
         self.notify(stream)
 
     def _evict(self, stream: Stream) -> None:
