@@ -88,12 +88,6 @@ class MappingsApi:
                                     f"AWS.SimpleQueueService.NonExistentQueue. The queue {source_arn} does not exist.")
         stream = isinstance(source, StreamSource)
         target = function_arn(ref.region, ref.account, ref.name, ref.qualifier)
-        for _, existing in await self.state.store.scan("event_source_mapping"):
-            if existing["EventSourceArn"] == source_arn and existing["FunctionArn"] == target:
-                kind = "Kinesis" if stream else "SQS"
-                raise conflict(f"An event source mapping with {kind} arn (\" {source_arn} \") and function "
-                               f"(\" {ref.name} \") already exists. Please update or delete the existing mapping "
-                               f"with UUID {existing['UUID']}")
         mapping = {
             "UUID": str(uuid.uuid4()),
             "EventSourceArn": source_arn,
@@ -124,6 +118,12 @@ class MappingsApi:
             if given:
                 raise invalid_parameter(f"Unsupported parameter for SQS event sources: {given[0]}")
         self._check(mapping, source)
+        for _, existing in await self.state.store.scan("event_source_mapping"):
+            if existing["EventSourceArn"] == source_arn and existing["FunctionArn"] == target:
+                kind = "Kinesis" if stream else "SQS"
+                raise conflict(f"An event source mapping with {kind} arn (\" {source_arn} \") and function "
+                               f"(\" {ref.name} \") already exists. Please update or delete the existing mapping "
+                               f"with UUID {existing['UUID']}")
         await self.state.store.write([Put("event_source_mapping", mapping["UUID"], mapping)])
         await self._run(mapping)
         return dict(mapping, State="Creating" if mapping["State"] == "Enabled" else "Disabled")
