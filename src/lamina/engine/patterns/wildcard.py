@@ -94,9 +94,7 @@ def complexity(patterns: Iterable[Tokens], limit: int = MAX_COMPLEXITY) -> int:
     A prefix is a transition of the matching automaton: reading a character either advances
     over a literal or loops on a `*`, and advancing right before a `*` also counts that `*`'s
     loop (what matches "ab" matches "ab*" too)."""
-    patterns = [pattern for pattern in dict.fromkeys(patterns) if STAR in pattern]
-    if not patterns:
-        return 0
+    patterns = list(dict.fromkeys(patterns))
     alphabet = {token for pattern in patterns for token in pattern if token is not STAR}
     alphabet.add("\0\uffff")  # a character no pattern names
     start = frozenset((index, 0) for index in range(len(patterns)))
