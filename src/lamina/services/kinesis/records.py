@@ -13,6 +13,8 @@ what the machine can write), so FailedRecordCount is always 0; what AWS refuses 
 """
 from __future__ import annotations
 
+import hashlib
+
 from ...store.base import PutStreamRecords, StreamRecordRow
 from ..context import RequestContext
 from .errors import invalid_argument, shard_not_found, too_long, validation
@@ -96,12 +98,17 @@ class RecordsApi:
         limit = stream.max_record_kib * 1024
         total = 0
         hash_keys = []
+        md5, from_bytes = hashlib.md5, int.from_bytes
         for number, entry in enumerate(entries, 1):
             size = _size(entry)
             if size > limit:
                 raise too_long(f"records.{number}.member.data", limit)
             total += size
-            hash_keys.append(_hash_key_of(entry, f"records.{number}.member."))
+            key = entry.get("PartitionKey")
+            if key is not None and entry.get("ExplicitHashKey") is None:  # the common case, inline
+                hash_keys.append(from_bytes(md5(key.encode("utf-8")).digest(), "big"))
+            else:
+                hash_keys.append(_hash_key_of(entry, f"records.{number}.member."))
         request_limit = MAX_REQUEST_BYTES if limit <= 1024 * 1024 else MAX_LARGE_REQUEST_BYTES
         if total > request_limit:
             raise invalid_argument(f"Records size exceeds {request_limit // (1024 * 1024)} MB limit")
