@@ -64,8 +64,11 @@ EXACT = [
     ({"region": ["us-west-1"]}, EC2, True),
     ({"detail": {"color": ["red"]}}, EC2, False),
     ({"missing": {"deeper": ["x"]}}, EC2, False),
-    # Numbers: compared as numbers, not as text; 300, 300.0 and 3.0e2 are equal.
+    # Numbers: compared as numbers, not as text; 300, 300.0 and 3.0e2 are equal. (The guide's
+    # "Considerations" say the opposite, but AWS matches [300] against 300.0 — recorded on
+    # AWS: number_comparison_float — as its engine adds a numeric match for every number.)
     ({"detail": {"price": [300]}}, event(price=300), True),
+    ({"number": [300]}, {**EC2, "number": 300.0}, True),
     ({"detail": {"price": [300.0]}}, event(price=300), True),
     ({"detail": {"price": [3.0e2]}}, event(price=300.0), True),
     ({"detail": {"price": [301]}}, event(price=300), False),
@@ -240,6 +243,7 @@ EQUALS_IGNORE_CASE = [
     ({"detail": {"name": [{"equals-ignore-case": "alice"}]}}, event(name="Alicia"), False),
     ({"detail-type": [{"equals-ignore-case": "ec2 instance state-change notification"}]}, EC2, True),
     ({"detail": {"name": [{"equals-ignore-case": ""}]}}, event(name=""), True),
+    ({"detail": {"value": [{"equals-ignore-case": ""}]}}, event(value="test-value"), False),  # recorded on AWS
     ({"detail": {"name": [{"equals-ignore-case": "true"}]}}, event(name=True), False),  # strings only
     ({"detail": {"name": [{"equals-ignore-case": "null"}]}}, event(name=None), False),
     ({"detail": {"name": [{"equals-ignore-case": "ÉCOLE"}]}}, event(name="école"), True),
@@ -356,6 +360,7 @@ ANYTHING_BUT = [
     ({"detail": {"state": [{"anything-but": {"prefix": "init"}}]}}, event(), False),
     (*but({"prefix": ["init", "pend"]}, "pending"), False),  # a list of prefixes
     (*but({"prefix": ["init", "pend"]}, "running"), True),
+    (*but({"prefix": ["init", "test"]}, None), True),  # recorded on AWS: content_anything_prefix_list_null
     (*but({"prefix": "Init"}, "initializing"), True),  # case-sensitive: not excluded
     # anything-but with suffix: "FileName does not end with .png".
     ({"detail": {"FileName": [{"anything-but": {"suffix": ".png"}}]}}, event(FileName="a.jpg"), True),
@@ -436,6 +441,17 @@ NUMERIC = [
     (*num([">", 0], None), False),
     (*num([">", 0], True), False),
     (*num([">", 0], [-1, 5]), True),  # any element of an array
+    ({"number": [{"numeric": [">", 100]}]}, {**EC2, "number": 101.0}, True),  # recorded on AWS: numeric-int-float
+    # The documentation's complex example (recorded on AWS: complex_multi_match_NEG: 300 is
+    # one of the excluded numbers).
+    ({"time": [{"prefix": "2022-07-13"}], "detail": {
+        "state": [{"anything-but": "initializing"}], "c-count": [{"numeric": [">", 0, "<=", 5]}],
+        "d-count": [{"numeric": ["<", 10]}], "x-limit": [{"anything-but": [100, 200, 300]}]}},
+     {**event(state="processing", **{"c-count": 3, "d-count": 9, "x-limit": 300}), "time": "2022-07-13T13:48:01Z"}, False),
+    ({"time": [{"prefix": "2022-07-13"}], "detail": {
+        "state": [{"anything-but": "initializing"}], "c-count": [{"numeric": [">", 0, "<=", 5]}],
+        "d-count": [{"numeric": ["<", 10]}], "x-limit": [{"anything-but": [100, 200, 300]}]}},
+     {**event(state="processing", **{"c-count": 3, "d-count": 9, "x-limit": 301.8}), "time": "2022-07-13T13:48:01Z"}, True),
     (*num([">", 0], []), False),
     ({"detail": {"n": [{"numeric": [">", 0]}]}}, event(), False),
     # The engine compares numbers between -5.0e9 and +5.0e9 with six decimals; an event
@@ -494,6 +510,12 @@ EXISTS = [
     ({"resources": [{"exists": True}]}, {**EC2, "resources": []}, False),
     ({"resources": [{"exists": False}]}, {**EC2, "resources": []}, True),
     ({"resources": [{"exists": True}]}, EC2, True),
+    # In an array of objects, one element having the field is enough (recorded on AWS:
+    # list_within_dict).
+    ({"detail": {"automations": {"id": [{"exists": True}]}}},
+     event(automations=[{"key1": "value1"}, {"id": "match-does-exist"}, {"key2": "value2"}]), True),
+    # exists:true ORed with operators that cannot match (recorded on AWS: operator_multiple_list).
+    ({"my_key": [{"exists": True}, {"prefix": "IGNORED"}, {"suffix": "IGNORED"}]}, {**EC2, "my_key": "my-value"}, True),
     # Below a missing parent, the field is missing too.
     ({"nothere": {"deeper": [{"exists": False}]}}, EC2, True),
     ({"nothere": {"deeper": [{"exists": True}]}}, EC2, False),
@@ -607,6 +629,16 @@ OR = [
       "detail": {"$or": [{"source": ["aws.cloudwatch"]}, {"detail-type": ["x"]}]}}, METRIC, True),
     ({"$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/ES"]}],
       "detail": {"$or": [{"source": ["aws.cloudwatch"]}, {"detail-type": ["y"]}]}}, METRIC, False),
+    # An OR of numeric and anything-but in one list (recorded on AWS: or-numeric-anything-but
+    # and _NEG: "N" holds strings, so only anything-but can match).
+    ({"dynamodb": {"NewImage": {"numericFilter": {"N": [{"numeric": [">", 100]}, {"anything-but": "101"}]}}}},
+     {**EC2, "dynamodb": {"NewImage": {"numericFilter": {"N": "42"}}}}, True),
+    ({"dynamodb": {"NewImage": {"numericFilter": {"N": [{"numeric": [">", 100]}, {"anything-but": "101"}]}}}},
+     {**EC2, "dynamodb": {"NewImage": {"numericFilter": {"N": "101"}}}}, False),
+    # The documentation's $or example (recorded on AWS: complex_or_NEG: none of the three holds).
+    ({"detail": {"$or": [{"c-count": [{"numeric": [">", 0, "<=", 5]}]}, {"d-count": [{"numeric": ["<", 10]}]},
+                         {"x-limit": [{"numeric": ["=", 3.018e2]}]}]}},
+     event(**{"c-count": 0, "d-count": 10, "x-limit": 9.018e2}), False),
     # Branches with exists and anything-but (recorded on AWS: or-exists, or-anything-but).
     ({"$or": [{"detail": {"missing": [{"exists": True}]}}, {"detail": {"c-count": [{"anything-but": 4}]}}]}, METRIC, True),
     ({"$or": [{"detail": {"missing": [{"exists": True}]}}, {"detail": {"c-count": [{"anything-but": 3}]}}]}, METRIC, False),

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import wildcard
 from .errors import InvalidPattern
-from .matcher import Field, rule_matches
+from .matcher import Field, Rule
 from .operators import EVENTBRIDGE, Dialect, compile_leaf
 
 # Names AWS's engine refuses as field names inside "$or" (operators and reserved words).
@@ -34,9 +34,6 @@ RESERVED_IN_OR = frozenset({
     "date-on-or-before", "in-date-range", "ip-address-in-range", "ip-address-not-in-range"})
 # Our own bound on how far "$or" may multiply one pattern (AWS bounds it by pattern size).
 MAX_ALTERNATIVES = 10_000
-
-Rule = tuple  # of Field, sorted by path
-
 
 class Pattern:
     """A compiled event pattern or filter policy; `matches` is safe to call from any thread."""
@@ -49,7 +46,7 @@ class Pattern:
 
     def matches(self, event: Any) -> bool:
         for rule in self._rules:
-            if rule_matches(rule, event):
+            if rule.matches(event):
                 return True
         return False
 
@@ -94,8 +91,7 @@ def compile_data(data: Any, dialect: Dialect) -> Pattern:
     rules: list[dict[str, Field]] = [{}]
     builder.object(data, [], rules, in_or=False)
     builder.check_complexity()
-    compiled = tuple(tuple(sorted(rule.values(), key=lambda field: field.path)) for rule in rules)
-    return Pattern(data, compiled)
+    return Pattern(data, tuple(Rule(list(rule.values())) for rule in rules))
 
 
 class _Builder:

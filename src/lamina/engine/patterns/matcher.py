@@ -1,9 +1,10 @@
 """Matching a compiled rule against an event.
 
 A rule is a list of fields, each a dotted path with a leaf test, sorted by path; the event
-matches when every field does. Paths are compared as dot-joined strings, as in AWS's engine:
-the pattern {"detail.state": [...]} and the event {"detail": {"state.name": ...}} reach their
-fields whatever mix of nesting and dotted keys either uses.
+matches when every field does. Paths are compared as dot-joined strings, as in AWS's engine,
+whatever mix of nesting and dotted keys either side uses: the pattern {"detail.state": [...]}
+reaches {"detail": {"state": ...}}, and {"detail": {"state": [...]}} reaches
+{"detail.state": ...}.
 
 The values at a path are its leaves: scalars and null, never objects; an array contributes its
 elements, each tagged with its place in the array ("membership"). Two rules govern arrays:
@@ -23,16 +24,19 @@ from typing import Any
 from .operators import Leaf
 
 _MISSING = object()
+_ONE = ([()], [()])  # (memberships of the accepted values, of all values): one, outside arrays
+_NOTHING = ([], [])
 Membership = tuple  # of (array identity, index) pairs, outermost array first
 
 
 class Field:
     """One path of a rule with its leaf test."""
 
-    __slots__ = ("path", "accepts", "match_missing", "_steps")
+    __slots__ = ("path", "depth", "accepts", "match_missing", "_steps")
 
     def __init__(self, segments: list[str], leaf: Leaf) -> None:
         self.path = ".".join(segments)
+        self.depth = len(segments)
         self.accepts = leaf.accepts
         self.match_missing = leaf.match_missing
         size = len(segments)
@@ -41,8 +45,29 @@ class Field:
                             for i in range(size))
 
     def values(self, event: Any) -> list[tuple[Any, Membership]]:
+        # The common case first: objects all the way down, no array, no dotted key.
+        node, depth, steps = event, 0, self._steps
+        while depth < len(steps):
+            if type(node) is not dict:
+                break
+            options = steps[depth]
+            for key, _ in options[1:]:
+                if key in node:
+                    break
+            else:
+                node = node.get(options[0][0], _MISSING)
+                if node is _MISSING:
+                    return []
+                depth += 1
+                continue
+            break
+        else:
+            if type(node) is dict:
+                return []
+            if type(node) is not list:
+                return [(node, ())]
         found: list[tuple[Any, Membership]] = []
-        _walk(event, self._steps, 0, (), found)
+        _walk(event, steps, 0, (), found)
         return found
 
 
@@ -61,24 +86,42 @@ def _walk(node: Any, steps: tuple, depth: int, membership: Membership, found: li
                 _walk(value, steps, after, membership, found)
 
 
-def rule_matches(fields: tuple[Field, ...], event: Any) -> bool:
-    choices: list[tuple[list, list]] = []
-    in_arrays = False
-    for field in fields:
-        values = field.values(event)
-        accepts = field.accepts
-        accepted = [membership for value, membership in values if accepts(value)]
-        nested = any(membership for _, membership in values)
-        if not accepted:
-            if not field.match_missing:
+class Rule:
+    """The fields of one alternative of a pattern. `fields` are in path order, the order the
+    array-consistent search follows; `probes` tries the shallow fields (source, detail-type)
+    first, so that most events are turned down after a lookup or two."""
+
+    __slots__ = ("fields", "probes")
+
+    def __init__(self, fields: list[Field]) -> None:
+        self.fields = tuple(sorted(fields, key=lambda field: field.path))
+        self.probes = tuple(sorted(range(len(self.fields)),
+                                   key=lambda i: (self.fields[i].depth, self.fields[i].path)))
+
+    def matches(self, event: Any) -> bool:
+        fields = self.fields
+        choices: list = [_NOTHING] * len(fields)
+        in_arrays = False
+        for position in self.probes:
+            field = fields[position]
+            values = field.values(event)
+            if not values:
+                if field.match_missing:
+                    continue
                 return False
-            if values and not nested:
-                return False  # present, not in any array: not absent whatever is chosen
-        in_arrays = in_arrays or nested
-        choices.append((accepted, [membership for _, membership in values]))
-    if not in_arrays:
-        return True
-    return _consistent(fields, choices)
+            if len(values) == 1 and not values[0][1]:  # the usual case: one value, no array
+                if not field.accepts(values[0][0]):
+                    return False
+                choices[position] = _ONE
+                continue
+            accepts = field.accepts
+            accepted = [membership for value, membership in values if accepts(value)]
+            nested = any(membership for _, membership in values)
+            if not accepted and not (field.match_missing and nested):
+                return False  # no value fits, and the field is there whatever is chosen
+            in_arrays = in_arrays or nested
+            choices[position] = (accepted, [membership for _, membership in values])
+        return not in_arrays or _consistent(fields, choices)
 
 
 def _consistent(fields: tuple[Field, ...], choices: list[tuple[list, list]]) -> bool:
