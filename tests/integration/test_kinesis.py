@@ -143,7 +143,8 @@ def test_on_demand_streams(kinesis, unique_name):
 def test_a_missing_stream_is_the_same_error_everywhere(kinesis):
     calls = {
         "describe_stream": {}, "describe_stream_summary": {}, "delete_stream": {}, "list_shards": {},
-        "put_record": {"Data": b"x", "PartitionKey": "k"}, "put_records": {"Records": [{"Data": b"x", "PartitionKey": "k"}]},
+        "put_record": {"Data": b"x", "PartitionKey": "k"},
+        "put_records": {"Records": [{"Data": b"x", "PartitionKey": "k"}]},
         "add_tags_to_stream": {"Tags": {"a": "b"}}, "list_tags_for_stream": {},
         "increase_stream_retention_period": {"RetentionPeriodHours": 48},
         "split_shard": {"ShardToSplit": "shardId-000000000000", "NewStartingHashKey": "10"},
@@ -174,7 +175,8 @@ def test_stream_arn_works_wherever_the_name_does(kinesis, lamina, unique_name):
     [shard] = [s["ShardId"] for s in kinesis.list_shards(StreamARN=arn)["Shards"]]
     iterator = kinesis.get_shard_iterator(StreamARN=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER",
                                           StartingSequenceNumber=put["SequenceNumber"])["ShardIterator"]
-    assert [r["Data"] for r in kinesis.get_records(ShardIterator=iterator, StreamARN=arn)["Records"]] == [b"one", b"two"]
+    records = kinesis.get_records(ShardIterator=iterator, StreamARN=arn)["Records"]
+    assert [r["Data"] for r in records] == [b"one", b"two"]
     kinesis.add_tags_to_stream(StreamARN=arn, Tags={"team": "data"})
     assert kinesis.list_tags_for_stream(StreamARN=arn)["Tags"] == [{"Key": "team", "Value": "data"}]
     kinesis.increase_stream_retention_period(StreamARN=arn, RetentionPeriodHours=36)
@@ -419,7 +421,8 @@ def test_get_shard_iterator_errors(kinesis, unique_name):
          "with shardId-000000000001"),
         ({**base, "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": elsewhere},
          "InvalidArgumentException", f"StartingSequenceNumber {elsewhere} used in GetShardIterator on shard "
-                                     f"shardId-000000000000 {where} is invalid because it did not come from this stream."),
+                                     f"shardId-000000000000 {where} is invalid because it did not come from this "
+                                     "stream."),
         ({**base, "ShardIteratorType": "AT_SEQUENCE_NUMBER", "StartingSequenceNumber": "12345"},
          "InvalidArgumentException", f"StartingSequenceNumber 12345 used in GetShardIterator on shard "
                                      f"shardId-000000000000 {where} is invalid."),
@@ -501,9 +504,9 @@ def test_tags_by_stream_and_by_resource(kinesis, unique_name):
                                                                        {"Key": "team", "Value": "data"}]
     with pytest.raises(ClientError) as excinfo:
         kinesis.add_tags_to_stream(StreamName=unique_name, Tags={f"k{i}": "v" for i in range(49)})
-    assert error_of(excinfo) == ("InvalidArgumentException", f"Failed to add tags to stream {unique_name} under account "
-                                 f"{ACCOUNT} because a given stream cannot have more than 50 tags associated with it.",
-                                 400)
+    assert error_of(excinfo) == ("InvalidArgumentException", f"Failed to add tags to stream {unique_name} under "
+                                 f"account {ACCOUNT} because a given stream cannot have more than 50 tags associated "
+                                 "with it.", 400)
     kinesis.delete_stream(StreamName=unique_name)
 
 

@@ -138,5 +138,6 @@ class IteratorsApi:
         now = now_ms()
         if ms > now:
             raise invalid_argument("The timestampInMillis parameter cannot be greater than the "
-                                   f"currentTimestampInMillis. timestampInMillis: {ms}, currentTimestampInMillis: {now}")
+                                   "currentTimestampInMillis. "
+                                   f"timestampInMillis: {ms}, currentTimestampInMillis: {now}")
         return first_position_at(ms) - 1

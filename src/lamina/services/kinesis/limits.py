@@ -18,7 +18,8 @@ def shard_limit() -> int:
 
 def open_shard_count(state: KinesisState, account: str, region: str) -> int:
     prefix = f"{account}:{region}:"
-    return sum(len(s.open_shards()) for k, s in state.streams.items() if k.startswith(prefix) and s.mode == "PROVISIONED")
+    return sum(len(s.open_shards()) for k, s in state.streams.items()
+               if k.startswith(prefix) and s.mode == "PROVISIONED")
 
 
 def check_shard_limit(state: KinesisState, account: str, region: str, additional: int) -> None:

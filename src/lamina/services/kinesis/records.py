@@ -63,7 +63,8 @@ class RecordsApi:
         try:
             for entry, key in zip(entries, hash_keys):
                 shard = route(key)
-                row = StreamRecordRow(store_id, shard.shard_id, position, entry.get("PartitionKey") or "", entry["Data"])
+                row = StreamRecordRow(store_id, shard.shard_id, position, entry.get("PartitionKey") or "",
+                                      entry["Data"])
                 shard.add(row)
                 rows.append(row)
                 shard_tail = tails.get(shard.index) or tails.setdefault(shard.index, tail(stamp, shard.index))
@@ -131,7 +132,8 @@ class RecordsApi:
         shard_tail, kms = tail(stream.stamp, shard.index), stream.encryption == "KMS"
         records = []
         for row in rows:
-            record = {"SequenceNumber": encode_with(row.seq, shard_tail), "ApproximateArrivalTimestamp": arrival_ms(row.seq) / 1000,
+            record = {"SequenceNumber": encode_with(row.seq, shard_tail),
+                      "ApproximateArrivalTimestamp": arrival_ms(row.seq) / 1000,
                       "Data": row.data, "PartitionKey": row.partition_key}
             if kms:
                 record["EncryptionType"] = "KMS"

@@ -122,7 +122,8 @@ class ReshardingApi:
             raise limit_exceeded(f"Target shard count or number of open shards cannot be greater than "
                                  f"{min(MAX_SHARDS_PER_STREAM, shard_limit())}. {counts}")
         if target > current * 2:
-            raise limit_exceeded(f"UpdateShardCount cannot scale up over double your current open shard count. {counts}")
+            raise limit_exceeded(f"UpdateShardCount cannot scale up over double your current open shard count. "
+                                 f"{counts}")
         if target * 2 < current:
             raise limit_exceeded(f"UpdateShardCount cannot scale down below half your current open shard count. "
                                  f"{counts}")

@@ -91,7 +91,8 @@ class Stream:
 
     def add_shard(self, start: int, end: int, first_position: int, now_ms: int,
                   parent: str | None = None, adjacent: str | None = None) -> Shard:
-        shard = Shard(shard_name(self.next_index), self.next_index, start, end, first_position, now_ms, parent, adjacent)
+        index = self.next_index
+        shard = Shard(shard_name(index), index, start, end, first_position, now_ms, parent, adjacent)
         self.next_index += 1
         self.shards[shard.shard_id] = shard
         return shard

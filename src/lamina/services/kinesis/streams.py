@@ -15,14 +15,14 @@ from datetime import datetime
 from ...errors import ServiceError
 from ...store.base import Delete, DeleteStreamRecords
 from ..context import RequestContext
-from .errors import in_use, invalid_argument
+from .errors import in_use, invalid_argument, stream_not_found
 from .limits import check_shard_limit
 from .sequence import first_position_at
 from .shard import Shard
 from .state import KIND, KinesisState, now_ms, stream_key
+from .tags import MAX_TAGS
 from .stream import DEFAULT_MAX_RECORD_KIB, DEFAULT_RETENTION_HOURS, ON_DEMAND_SHARDS, Stream
 
-MAX_TAGS = 50
 TOKEN_TTL_MS = 300_000
 DESCRIBE_LIMIT = 100
 LIST_STREAMS_LIMIT = 100
@@ -141,8 +141,8 @@ class StreamsApi:
         page, more = streams[:limit], len(streams) > limit
         out = {"StreamNames": [s.name for s in page], "HasMoreStreams": more,
                "StreamSummaries": [{"StreamName": s.name, "StreamARN": s.arn, "StreamStatus": s.status,
-                                    "StreamModeDetails": mode_details(s), "StreamCreationTimestamp": s.created_ms / 1000}
-                                   for s in page]}
+                                    "StreamModeDetails": mode_details(s),
+                                    "StreamCreationTimestamp": s.created_ms / 1000} for s in page]}
         if more:
             out["NextToken"] = _encode_token("streams", page[-1].name)
         return out
@@ -162,7 +162,7 @@ class StreamsApi:
             stream = self.state.current(key, int(stamp))
             if stream is None:
                 account, _, name = key.split(":", 2)
-                raise ServiceError("ResourceNotFoundException", f"Stream {name} under account {account} not found.", 400)
+                raise stream_not_found(name, account)
             filter_doc = json.loads(shard_filter) if shard_filter else None
         else:
             if params.get("StreamName") is None and params.get("StreamARN") is None:
