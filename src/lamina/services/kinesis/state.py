@@ -213,13 +213,14 @@ class KinesisState:
         """Drop what is past retention: records, and closed shards whose records are all gone."""
         now = now_ms()
         horizon = stream.horizon(now, self.hour_ms)
-        step = int(self._interval_s() * 1e9)
-        if horizon - stream.trimmed_to < step or stream.clock.last < stream.trimmed_to:
-            return
         ops: list = []
-        for shard in stream.shards.values():
-            shard.trim(horizon)
-            ops.append(TrimStreamRecords(stream.store_id, shard.shard_id, horizon))
+        # Records: once the horizon has moved on by a round, and only if anything was written
+        # since the last trim (before it, the store holds nothing older than trimmed_to).
+        due = horizon - stream.trimmed_to >= int(self._interval_s() * 1e9) and stream.clock.last >= stream.trimmed_to
+        if due:
+            for shard in stream.shards.values():
+                shard.trim(horizon)
+                ops.append(TrimStreamRecords(stream.store_id, shard.shard_id, horizon))
         retention_ms = stream.retention_hours * self.hour_ms
         expired = [s.shard_id for s in stream.shards.values()
                    if s.closed_ms is not None and s.closed_ms + retention_ms < now and stream.sealed(s)]
@@ -227,10 +228,11 @@ class KinesisState:
             del stream.shards[shard_id]
         if expired:
             ops.append(Put(KIND, stream.key, stream.to_doc()))
-        if self.current(stream.key, stream.stamp) is None:
-            return  # deleted meanwhile
+        if not ops or self.current(stream.key, stream.stamp) is None:
+            return  # nothing to do, or deleted meanwhile
         await self.store.write(ops)
-        stream.trimmed_to = horizon
+        if due:
+            stream.trimmed_to = horizon
         if expired:
             self.notify(stream)
 
