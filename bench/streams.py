@@ -23,14 +23,18 @@ Rows (see docs/benchmarks.md for how to read them):
     4 threads (PutRecords of 500, refused records resent); rate = N / time from releasing
     the senders until the function has been handed the N-th record. Target: 10,000/s.
  3  EventBridge -> SQS: a rule on the default bus matching the benchmark's events (source,
-    detail-type and a detail field) with one SQS queue as target; 4 threads PutEvents
-    (10 entries a call) for a fixed window, while 3 consumer threads, each with its own
-    client, long-poll the queue (ReceiveMessage, 10 messages, WaitTimeSeconds 1).
-    Delivered events/s = distinct events received / time from the first put until the last
-    one was received; latency = receive time - the put time carried in the event's Detail
-    (taken before the consumer deletes what it received with DeleteMessageBatch). The
-    queue's depth, sampled every 0.25 s, tells whether events waited for the consumers (a
-    deep queue) or for the delivery (a shallow one).
+    detail-type and a detail field) with one new SQS queue as its target; 5 PutEvents
+    calls go through it untimed first. 3a, throughput: 4 threads PutEvents (10 entries a
+    call) flat out for a fixed window, nobody consuming; delivered events/s = events
+    accepted / time from the first put until the queue holds them all (its
+    ApproximateNumberOfMessages + ...NotVisible, read every 50 ms). Consumers are left out
+    on purpose: on two shared cores their ReceiveMessage and DeleteMessageBatch calls (and
+    the server's work for them) would set the rate, not the bus. 3b, latency: the same
+    puts on a schedule, 500 events/s in all, while 2 consumer threads, each with its own
+    client, long-poll the queue (ReceiveMessage, 10 messages, WaitTimeSeconds 1) and delete
+    what they got; latency = receive time - the put time carried in the event's Detail.
+    The queue's depth, sampled every 0.25 s, tells whether events waited for the consumers
+    (a deep queue) or for the delivery (a shallow one).
 
 How row 2 knows that the function has processed every record. The "no-op" function does
 one cheap thing: it sends a UDP datagram to a socket of the benchmark on 127.0.0.1 (its
@@ -51,13 +55,12 @@ until the function started on it.
 CPU: the server process's CPU time over the row's window, from /proc/PID/stat (for Lamina
 without its sandboxes, which are the zygote's children; row 2 gives those apart, from
 /proc/PID/task/*/schedstat of the live processes below the server), as ms per 1,000
-records or events, and as cores (of the machine's) over the window. In row 3 the server
+records or events, and as cores (of the machine's) over the window. In row 3b the server
 also serves the consumers' ReceiveMessage and DeleteMessageBatch.
 """
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import json
 import os
@@ -87,7 +90,8 @@ E2E_BATCH = 100           # the mapping's BatchSize
 FACTORS = (1, 10)         # ParallelizationFactor
 E2E_TARGET = 10_000       # records/s
 PRODUCERS = 4             # threads putting records or events, each with its own client
-CONSUMERS = 3             # threads long-polling the target queue in row 3
+CONSUMERS = 2             # threads long-polling the target queue in row 3b
+BUS_PACE = 500            # events/s offered in row 3b
 EVENTS_PER_CALL = 10
 SOURCE = "bench.streams"
 DETAIL_TYPE = "tick"
@@ -123,7 +127,7 @@ class Counts:
     @classmethod
     def of(cls, quick: bool) -> "Counts":
         if quick:
-            return cls(ingest_s=2, rounds=1, e2e_records=20_000, e2e_warmup=2_000, e2e_timeout_s=20, bus_s=3,
+            return cls(ingest_s=2, rounds=1, e2e_records=15_000, e2e_warmup=2_000, e2e_timeout_s=20, bus_s=2.5,
                        bus_drain_s=15)
         return cls(ingest_s=8, rounds=2, e2e_records=50_000, e2e_warmup=4_000, e2e_timeout_s=45, bus_s=8,
                    bus_drain_s=30)
@@ -146,19 +150,21 @@ def rate(value: float) -> str:
 
 
 def factor_text(factor: float) -> str:
+    if factor < 0.1:
+        return f"{factor:.2g}x"
     return f"{factor:.2f}x" if factor < 10 else f"{factor:.0f}x"
 
 
-def peer_ratio(value: float, reference: float | None) -> str:
-    """A peer's row: its rate over Lamina's."""
+def peer_ratio(value: float, reference: float | None, what: str = "") -> str:
+    """A peer's row: its rate (or `what`) over Lamina's."""
     if not reference or value != value:
         return "–"
-    return f"{factor_text(value / reference)} Lamina"
+    return f"{what}{factor_text(value / reference)} Lamina"
 
 
-def versus(value: float, peer_values: dict[str, float]) -> str:
-    """Lamina's row: its rate over each peer's."""
-    parts = [f"{factor_text(value / other)} {name.split()[0]}" for name, other in peer_values.items()
+def versus(value: float, peer_values: dict[str, float], what: str = "") -> str:
+    """Lamina's row: its rate (or `what`) over each peer's."""
+    parts = [f"{what}{factor_text(value / other)} {name.split()[0]}" for name, other in peer_values.items()
              if other and other == other and value == value]
     return "; ".join(parts) if parts else "1x"
 
@@ -199,6 +205,16 @@ def tree_cpu_s(pid: int) -> tuple[float, float]:
 
 def error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error)[:200]}"
+
+
+def start_failure(error: BaseException) -> str:
+    """'failed to start: ...' with the first line of the error and the last of the server's log
+    (where a traceback ends with the exception)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    if len(lines) > 1:
+        text += f" ... {lines[-1]}"
+    return f"failed to start: {text}"[:400]
 
 
 def random_key() -> str:
@@ -697,64 +713,196 @@ def stream_rows(results: dict[tuple[str, int], StreamRun | str], systems: list[s
 
 
 @dataclass
-class BusRun:
+class Bus:
+    """A queue and a rule on the default bus that sends the benchmark's events to it."""
+    url: str
+    queue_url: str
+    rule: str
+
+    @classmethod
+    def create(cls, system: System) -> "Bus":
+        sqs, events = boto3_client(system.url, "sqs"), boto3_client(system.url, "events")
+        tag = uuid.uuid4().hex[:8]
+        queue_url = sqs.create_queue(QueueName=f"bus-{tag}", Attributes={"VisibilityTimeout": "900"})["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        rule = f"bench-{tag}"
+        rule_arn = events.put_rule(Name=rule, State="ENABLED", EventPattern=json.dumps(
+            {"source": [SOURCE], "detail-type": [DETAIL_TYPE], "detail": {"kind": ["tick", "warm"]}}))["RuleArn"]
+        # As on AWS, the queue lets EventBridge send from this rule (servers that do not check ignore it).
+        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}]})})
+        answer = events.put_targets(Rule=rule, Targets=[{"Id": "queue", "Arn": queue_arn}])
+        if answer.get("FailedEntryCount"):
+            raise RuntimeError(f"PutTargets failed: {answer['FailedEntries'][:1]}")
+        return cls(system.url, queue_url, rule)
+
+    def depth(self, client) -> int:
+        """Messages in the queue, visible or not."""
+        attributes = client.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def entries(kind: str, prefix: str, start: int) -> list[dict]:
+    """One PutEvents call's entries; each Detail carries its put time and a unique key."""
+    now = time.time()
+    return [{"Source": SOURCE, "DetailType": DETAIL_TYPE,
+             "Detail": json.dumps({"kind": kind, "n": f"{prefix}-{start + i}", "t": now, "note": "a small event"})}
+            for i in range(EVENTS_PER_CALL)]
+
+
+@dataclass
+class Producers:
     accepted: int = 0        # PutEvents entries accepted
     refused: int = 0         # FailedEntryCount
     refusal_codes: set = field(default_factory=set)
-    delivered: int = 0       # distinct events received from the queue
-    duplicates: int = 0
-    calls: Summary = field(default_factory=Summary)    # PutEvents, ms
-    latency: Summary = field(default_factory=Summary)  # put -> received, ms
+    calls: Summary = field(default_factory=Summary)  # PutEvents, ms
     first: float = 0.0       # monotonic: producers released
-    puts_done: float = 0.0
-    last_receive: float = 0.0
-    all_delivered: bool = False
+    done: float = 0.0        # monotonic: the last PutEvents returned
     errors: list[str] = field(default_factory=list)
-    server_cpu_s: float = 0.0
-    client_cpu_s: float = 0.0
-    backlog: int = 0         # most messages seen waiting in the queue (sampled)
-
-    @property
-    def seconds(self) -> float:
-        return self.last_receive - self.first if self.last_receive > self.first else float("nan")
 
     @property
     def rate(self) -> float:
-        return self.delivered / self.seconds if self.seconds == self.seconds else float("nan")
+        return self.accepted / (self.done - self.first) if self.done > self.first else float("nan")
+
+
+def put_events_for(bus: Bus, window_s: float, pace: float | None = None) -> tuple[threading.Thread, Producers]:
+    """PRODUCERS threads putting events for `window_s`: flat out, or `pace` events/s in all
+    (each thread's calls on a fixed schedule, staggered). Returns once they are released."""
+    result = Producers()
+    lock = threading.Lock()
+    start = threading.Barrier(PRODUCERS + 1)
+    interval = PRODUCERS * EVENTS_PER_CALL / pace if pace else 0.0
+
+    def producer(index: int) -> None:
+        client = boto3_client(bus.url, "events")
+        client.list_rules(NamePrefix=bus.rule)  # connect before the clock starts
+        samples, accepted, refused, codes = [], 0, 0, set()
+        start.wait()
+        try:
+            deadline = result.first + window_s
+            for call in range(1_000_000):
+                if interval:  # a server that cannot keep up gets the late calls back to back
+                    due = result.first + interval * (call + index / PRODUCERS)
+                    if due >= deadline:
+                        break
+                    time.sleep(max(0.0, due - time.monotonic()))
+                if time.monotonic() >= deadline:
+                    break
+                batch = entries("tick", str(index), call * EVENTS_PER_CALL)
+                began = time.perf_counter()
+                answer = client.put_events(Entries=batch)
+                samples.append((time.perf_counter() - began) * 1000)
+                failed = answer.get("FailedEntryCount", 0)
+                accepted += len(batch) - failed
+                if failed:
+                    refused += failed
+                    codes.update(e.get("ErrorCode") for e in answer["Entries"] if e.get("ErrorCode"))
+        except Exception as error:  # noqa: BLE001
+            with lock:
+                result.errors.append(f"PutEvents: {error_text(error)}")
+        with lock:
+            result.calls.samples.extend(samples)
+            result.accepted += accepted
+            result.refused += refused
+            result.refusal_codes |= codes
+            result.done = max(result.done, time.monotonic())
+
+    workers = [threading.Thread(target=producer, args=(i,), daemon=True) for i in range(PRODUCERS)]
+    for thread in workers:
+        thread.start()
+    result.first = time.monotonic()
+    start.wait()
+
+    def join() -> None:
+        for thread in workers:
+            thread.join(window_s + 60)
+
+    joiner = threading.Thread(target=join, daemon=True)
+    joiner.start()
+    return joiner, result
+
+
+def warm_up(bus: Bus, sqs) -> int:
+    """Five untimed PutEvents calls; returns the queue's depth once all 50 have arrived."""
+    events = boto3_client(bus.url, "events")
+    for call in range(5):
+        events.put_events(Entries=entries("warm", "w", call * EVENTS_PER_CALL))
+    deadline = time.monotonic() + 20
+    while (depth := bus.depth(sqs)) < 5 * EVENTS_PER_CALL:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{depth} of 50 warm-up events reached the queue within 20 s")
+        time.sleep(0.02)
+    return depth
+
+
+@dataclass
+class BusThroughput:
+    puts: Producers
+    in_queue: int            # timed events found in the queue
+    all_in: bool
+    seconds: float           # first put until the queue held them all (or the bound)
+    after_last_put_s: float  # last PutEvents returned until the queue held them all
+    server_cpu_s: float
+    client_cpu_s: float
 
     @property
-    def put_rate(self) -> float:
-        return self.accepted / (self.puts_done - self.first) if self.puts_done > self.first else float("nan")
+    def rate(self) -> float:
+        return self.in_queue / self.seconds if self.seconds else float("nan")
 
 
-def bus_to_queue(system: System, counts: Counts) -> BusRun:
-    sqs, events = boto3_client(system.url, "sqs"), boto3_client(system.url, "events")
-    tag = uuid.uuid4().hex[:8]
-    queue_url = sqs.create_queue(QueueName=f"bus-{tag}", Attributes={"VisibilityTimeout": "900"})["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    rule = f"bench-{tag}"
-    rule_arn = events.put_rule(Name=rule, State="ENABLED", EventPattern=json.dumps(
-        {"source": [SOURCE], "detail-type": [DETAIL_TYPE], "detail": {"kind": ["tick", "warm"]}}))["RuleArn"]
-    # As on AWS, the queue lets EventBridge send from this rule (servers that do not check ignore it).
-    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps({
-        "Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
-            "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}]})})
-    answer = events.put_targets(Rule=rule, Targets=[{"Id": "queue", "Arn": queue_arn}])
-    if answer.get("FailedEntryCount"):
-        raise RuntimeError(f"PutTargets failed: {answer['FailedEntries'][:1]}")
+def bus_throughput(system: System, counts: Counts) -> BusThroughput:
+    """Flat out, nobody consuming: how fast does the bus fill the queue?"""
+    bus = Bus.create(system)
+    sqs = boto3_client(system.url, "sqs")
+    baseline = warm_up(bus, sqs)
+    cpu_before, server_before = time.process_time(), server_cpu_s(system.pid)
+    joiner, puts = put_events_for(bus, counts.bus_s)
+    in_queue, all_in, end = 0, False, time.monotonic() + counts.bus_s + counts.bus_drain_s
+    while time.monotonic() < end:  # the depth, every 50 ms, until it holds every accepted event
+        in_queue = bus.depth(sqs) - baseline
+        if not joiner.is_alive() and in_queue >= puts.accepted:
+            all_in = True
+            break
+        time.sleep(0.05)
+    filled = time.monotonic()
+    server_cpu = server_cpu_s(system.pid) - server_before
+    client_cpu = time.process_time() - cpu_before
+    joiner.join(60)
+    return BusThroughput(puts, in_queue, all_in, filled - puts.first, filled - puts.done, server_cpu, client_cpu)
 
-    run = BusRun()
+
+@dataclass
+class BusLatency:
+    puts: Producers
+    delivered: int = 0       # distinct events received from the queue
+    duplicates: int = 0
+    latency: Summary = field(default_factory=Summary)  # put -> received, ms
+    all_received: bool = False
+    backlog: int = 0         # most messages seen waiting in the queue (sampled)
+    errors: list[str] = field(default_factory=list)
+    server_cpu_s: float = 0.0
+    seconds: float = 0.0     # first put until the last event was received
+
+
+def bus_latency(system: System, counts: Counts) -> BusLatency:
+    """A steady BUS_PACE events/s, consumers long-polling: how long does an event take?"""
+    bus = Bus.create(system)
+    sqs = boto3_client(system.url, "sqs")
+    warm_up(bus, sqs)
+    run = BusLatency(Producers())
     lock = threading.Lock()
     seen: set[str] = set()
-    warm_seen: set[str] = set()
     stop = threading.Event()
+    last_receive = [0.0]
 
     def consumer() -> None:
         client = boto3_client(system.url, "sqs")
         while not stop.is_set():
             try:
-                messages = client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                messages = client.receive_message(QueueUrl=bus.queue_url, MaxNumberOfMessages=10,
                                                   WaitTimeSeconds=1).get("Messages", [])
             except Exception as error:  # noqa: BLE001
                 with lock:
@@ -764,107 +912,53 @@ def bus_to_queue(system: System, counts: Counts) -> BusRun:
             now_wall, now = time.time(), time.monotonic()
             if messages:  # deleted as a real consumer would, after the receive time was taken
                 try:
-                    client.delete_message_batch(QueueUrl=queue_url, Entries=[
+                    client.delete_message_batch(QueueUrl=bus.queue_url, Entries=[
                         {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
                 except Exception as error:  # noqa: BLE001
                     with lock:
                         run.errors.append(f"DeleteMessageBatch: {error_text(error)}")
             with lock:
                 for message in messages:
-                    event = json.loads(message["Body"])
-                    detail = event["detail"]
-                    if detail.get("kind") == "warm":
-                        warm_seen.add(detail["n"])
-                        continue
-                    key = detail["n"]
-                    if key in seen:
+                    detail = json.loads(message["Body"])["detail"]
+                    if detail.get("kind") != "tick":
+                        continue  # the warm-up's
+                    if detail["n"] in seen:
                         run.duplicates += 1
                         continue
-                    seen.add(key)
+                    seen.add(detail["n"])
                     run.latency.samples.append((now_wall - detail["t"]) * 1000)
-                    run.last_receive = now
+                    last_receive[0] = now
                 run.delivered = len(seen)
 
-    def entries(kind: str, prefix: str, start: int) -> list[dict]:
-        now = time.time()
-        return [{"Source": SOURCE, "DetailType": DETAIL_TYPE,
-                 "Detail": json.dumps({"kind": kind, "n": f"{prefix}-{start + i}", "t": now, "note": "a small event"})}
-                for i in range(EVENTS_PER_CALL)]
+    def watch() -> None:  # is the lag in delivery, or in our consumers? The queue's depth says.
+        client = boto3_client(system.url, "sqs")
+        while not stop.is_set():
+            try:
+                depth = int(client.get_queue_attributes(QueueUrl=bus.queue_url, AttributeNames=[
+                    "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
+                run.backlog = max(run.backlog, depth)
+            except Exception:  # noqa: BLE001 - a diagnostic only
+                pass
+            stop.wait(0.25)
 
     readers = [threading.Thread(target=consumer, daemon=True) for _ in range(CONSUMERS)]
+    readers.append(threading.Thread(target=watch, daemon=True))
     for thread in readers:
         thread.start()
     try:
-        # Untimed warm-up: 5 calls, until all 50 events have been received.
-        for call in range(5):
-            events.put_events(Entries=entries("warm", "w", call * EVENTS_PER_CALL))
-        deadline = time.monotonic() + 20
-        while len(warm_seen) < 5 * EVENTS_PER_CALL:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{len(warm_seen)} of 50 warm-up events reached the queue within 20 s")
-            time.sleep(0.02)
-
-        start = threading.Barrier(PRODUCERS + 1)
-        clock: dict[str, float] = {}
-
-        def producer(index: int) -> None:
-            client = boto3_client(system.url, "events")
-            client.list_rules(NamePrefix=rule)  # connect before the clock starts
-            samples, accepted, refused, codes = [], 0, 0, set()
-            start.wait()
-            try:
-                deadline = clock["start"] + counts.bus_s
-                for call in range(1_000_000):
-                    if time.monotonic() >= deadline:
-                        break
-                    batch = entries("tick", str(index), call * EVENTS_PER_CALL)
-                    began = time.perf_counter()
-                    answer = client.put_events(Entries=batch)
-                    samples.append((time.perf_counter() - began) * 1000)
-                    failed = answer.get("FailedEntryCount", 0)
-                    accepted += len(batch) - failed
-                    if failed:
-                        refused += failed
-                        codes.update(e.get("ErrorCode") for e in answer["Entries"] if e.get("ErrorCode"))
-            except Exception as error:  # noqa: BLE001
-                with lock:
-                    run.errors.append(f"PutEvents: {error_text(error)}")
-            with lock:
-                run.calls.samples.extend(samples)
-                run.accepted += accepted
-                run.refused += refused
-                run.refusal_codes |= codes
-                run.puts_done = max(run.puts_done, time.monotonic())
-
-        def watch() -> None:  # is the lag in delivery, or in our consumers? The queue's depth says.
-            client = boto3_client(system.url, "sqs")
-            while not stop.is_set():
-                try:
-                    depth = int(client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
-                        "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
-                    run.backlog = max(run.backlog, depth)
-                except Exception:  # noqa: BLE001 - a diagnostic only
-                    pass
-                stop.wait(0.25)
-
-        producers = [threading.Thread(target=producer, args=(i,), daemon=True) for i in range(PRODUCERS)]
-        for thread in producers:
-            thread.start()
-        threading.Thread(target=watch, daemon=True).start()
-        cpu_before, server_before = time.process_time(), server_cpu_s(system.pid)
-        clock["start"] = run.first = time.monotonic()
-        start.wait()
-        for thread in producers:
-            thread.join(counts.bus_s + 60)
+        time.sleep(0.3)  # the consumers are polling, and they have taken the warm-up's events
+        server_before = server_cpu_s(system.pid)
+        joiner, run.puts = put_events_for(bus, counts.bus_s, BUS_PACE)
+        joiner.join(counts.bus_s + 60)
         deadline = time.monotonic() + counts.bus_drain_s
         while time.monotonic() < deadline:
             with lock:
-                if run.delivered >= run.accepted:
-                    run.all_delivered = True
+                if run.delivered >= run.puts.accepted:
+                    run.all_received = True
                     break
             time.sleep(0.02)
         run.server_cpu_s = server_cpu_s(system.pid) - server_before
-        run.client_cpu_s = time.process_time() - cpu_before
+        run.seconds = last_receive[0] - run.puts.first if last_receive[0] else float("nan")
     finally:
         stop.set()
         for thread in readers:
@@ -872,36 +966,67 @@ def bus_to_queue(system: System, counts: Counts) -> BusRun:
     return run
 
 
-def bus_rows(results: dict[str, BusRun | str], counts: Counts) -> list[Row]:
-    what = (f"EventBridge PutEvents ({EVENTS_PER_CALL} entries a call, {PRODUCERS} threads, {counts.bus_s:.0f} s) -> a "
-            f"rule -> an SQS target, {CONSUMERS} consumer threads long-polling and deleting; first put until the last event "
-            f"received (p50/p99: put time in the Detail until received)")
-    lamina = results.get("Lamina")
+def puts_text(puts: Producers) -> str:
+    text = f"PutEvents accepted {rate(puts.rate)} events/s (p50 {ms(puts.calls.p50)} a call)"
+    if puts.refused:
+        text += f"; {puts.refused:,} entries refused ({', '.join(sorted(puts.refusal_codes))})"
+    if puts.errors:
+        text += f"; {len(puts.errors)} errors, first: {puts.errors[0][:150]}"
+    return text
+
+
+def bus_rows(throughput: dict[str, BusThroughput | str], latency: dict[str, BusLatency | str],
+             counts: Counts) -> list[Row]:
     rows = []
-    for name, run in results.items():
+    what = (f"EventBridge PutEvents ({EVENTS_PER_CALL} entries a call, {PRODUCERS} threads, flat out for "
+            f"{counts.bus_s:g} s) -> a rule -> an SQS target, nobody consuming; events/s from the first put until "
+            f"the queue holds them all (p50/p99: one PutEvents)")
+    lamina = throughput.get("Lamina")
+    for name, run in throughput.items():
         if isinstance(run, str):
-            rows.append(Row("3", what, name, extra=run))
+            rows.append(Row("3a", what, name, extra=run))
             continue
-        state = ("all received" if run.all_delivered else
-                 f"NOT all received within {counts.bus_drain_s:.0f} s of the last put: "
-                 f"{run.accepted - run.delivered:,} missing")
-        extra = (f"{rate(run.rate)} events/s delivered; {state}, {run.seconds:.2f} s after the first put; PutEvents "
-                 f"accepted {rate(run.put_rate)} events/s (p50 {ms(run.calls.p50)} a call); server CPU "
-                 f"{run.server_cpu_s * 1e6 / max(run.delivered, 1):.0f} ms per 1k events "
+        state = (f"all {run.in_queue:,} in the queue {run.seconds:.2f} s after the first put, "
+                 f"{run.after_last_put_s * 1000:,.0f} ms after the last put returned" if run.all_in else
+                 f"NOT all in the queue within {counts.bus_drain_s:.0f} s of the last put: "
+                 f"{run.puts.accepted - run.in_queue:,} missing")
+        extra = (f"{rate(run.rate)} events/s delivered; {state}; {puts_text(run.puts)}; server CPU "
+                 f"{run.server_cpu_s * 1e6 / max(run.in_queue, 1):.0f} ms per 1k events "
                  f"({run.server_cpu_s / run.seconds:.2f} cores), client {run.client_cpu_s / run.seconds:.2f} cores")
-        extra += f"; at most {run.backlog:,} messages waited in the queue (ApproximateNumberOfMessages every 0.25 s)"
+        if name == "Lamina":
+            compare = versus(run.rate, {n: r.rate for n, r in throughput.items()
+                                        if n != "Lamina" and isinstance(r, BusThroughput)})
+        else:
+            compare = peer_ratio(run.rate, lamina.rate if isinstance(lamina, BusThroughput) else None)
+        rows.append(Row("3a", what, name, str(run.in_queue), ms(run.puts.calls.p50), ms(run.puts.calls.p99), extra,
+                        "", compare))
+
+    what = (f"EventBridge -> SQS delivery latency at a steady {BUS_PACE:,} events/s (PutEvents of {EVENTS_PER_CALL} "
+            f"from {PRODUCERS} threads on a schedule, {counts.bus_s:g} s), {CONSUMERS} consumer threads long-polling "
+            f"(WaitTimeSeconds 1) and deleting (p50/p99: put time in the Detail until received)")
+    lamina = latency.get("Lamina")
+    for name, run in latency.items():
+        if isinstance(run, str):
+            rows.append(Row("3b", what, name, extra=run))
+            continue
+        state = ("all received" if run.all_received else
+                 f"NOT all received within {counts.bus_drain_s:.0f} s of the last put: "
+                 f"{run.puts.accepted - run.delivered:,} missing")
+        extra = (f"{state}, the last {run.seconds:.2f} s after the first put; {puts_text(run.puts)}; at most "
+                 f"{run.backlog:,} messages waited in the queue (ApproximateNumberOfMessages every 0.25 s); server "
+                 f"CPU {run.server_cpu_s * 1e6 / max(run.delivered, 1):.0f} ms per 1k events, consumers' calls "
+                 f"included")
         if run.duplicates:
             extra += f"; {run.duplicates} received twice"
-        if run.refused:
-            extra += f"; {run.refused:,} entries refused ({', '.join(sorted(run.refusal_codes))})"
         if run.errors:
             extra += f"; {len(run.errors)} errors, first: {run.errors[0][:150]}"
         if name == "Lamina":
-            compare = versus(run.rate, {n: r.rate for n, r in results.items()
-                                        if n != "Lamina" and isinstance(r, BusRun)})
+            compare = versus(run.latency.p50, {n: r.latency.p50 for n, r in latency.items()
+                                               if n != "Lamina" and isinstance(r, BusLatency)}, "p50 ")
         else:
-            compare = peer_ratio(run.rate, lamina.rate if isinstance(lamina, BusRun) else None)
-        rows.append(Row("3", what, name, str(run.delivered), ms(run.latency.p50), ms(run.latency.p99), extra, "",
+            compare = peer_ratio(run.latency.p50, lamina.latency.p50 if isinstance(lamina, BusLatency) else None,
+                                 "p50 ")
+        rows.append(Row("3b", what, name, str(run.delivered), ms(run.latency.p50), ms(run.latency.p99), extra, "",
                         compare))
     return rows
 
@@ -945,7 +1070,8 @@ def main() -> int:
     with Cleanup() as cleanup:
         work = scratch_dir(cleanup, "lamina-bench-streams-")
 
-        # Rows 3 and 1: every server started at once, then measured in turn; stopped before row 2.
+        # Rows 3 then 1 (which fills the stores with records): every server started at once, then
+        # measured in turn; stopped before row 2, which gets fresh ones.
         with Cleanup() as servers:
             systems: list[System] = []
             try:
@@ -953,32 +1079,35 @@ def main() -> int:
                 systems.append(System("Lamina", server.url, server.process.pid, lamina=True))
             except Exception as error:  # noqa: BLE001
                 traceback.print_exc()
-                notes.append(Row("1, 3", "all rows", "Lamina", extra=f"failed to start: {error}"[:300]))
+                notes.append(Row("1, 3", "all rows", "Lamina", extra=start_failure(error)))
             if moto is not None:
                 try:
                     url, process = peers.start_moto(servers, moto, scratch_dir(cleanup, "moto-"))
                     systems.append(System(moto_name, url, process.pid))
                 except Exception as error:  # noqa: BLE001
                     traceback.print_exc()
-                    notes.append(Row("1, 3", "all rows", "moto", extra=f"failed to start: {error}"[:300]))
+                    notes.append(Row("1, 3", "all rows", "moto", extra=start_failure(error)))
             if ministack is not None:
                 try:
                     url, process = start_ministack(servers, ministack, scratch_dir(cleanup, "ministack-"))
                     systems.append(System(ministack_name, url, process.pid))
                 except Exception as error:  # noqa: BLE001
                     traceback.print_exc()
-                    notes.append(Row("1, 3", "all rows", "MiniStack", extra=f"failed to start: {error}"[:300]))
+                    notes.append(Row("1, 3", "all rows", "MiniStack", extra=start_failure(error)))
 
             sections.append(f"3 {load()}")
-            bus_results: dict[str, BusRun | str] = {}
+            throughput: dict[str, BusThroughput | str] = {}
+            latency: dict[str, BusLatency | str] = {}
             for system in systems:
-                log(f"3: {system.name}, EventBridge -> SQS for {counts.bus_s:.0f} s (load {load()})")
-                try:
-                    bus_results[system.name] = bus_to_queue(system, counts)
-                except Exception as error:  # noqa: BLE001
-                    traceback.print_exc()
-                    bus_results[system.name] = f"failed: {error_text(error)}"
-            rows["3"] = bus_rows(bus_results, counts)
+                for results, measure, how in ((throughput, bus_throughput, "flat out, nobody consuming"),
+                                              (latency, bus_latency, f"{BUS_PACE} events/s, consumed")):
+                    log(f"3: {system.name}, EventBridge -> SQS for {counts.bus_s:g} s, {how} (load {load()})")
+                    try:
+                        results[system.name] = measure(system, counts)
+                    except Exception as error:  # noqa: BLE001
+                        traceback.print_exc()
+                        results[system.name] = f"failed: {error_text(error)}"
+            rows["3"] = bus_rows(throughput, latency, counts)
 
             sections.append(f"1 {load()}")
             if systems:
@@ -997,7 +1126,7 @@ def main() -> int:
         except Exception as error:  # noqa: BLE001
             traceback.print_exc()
             for factor in FACTORS:
-                stream_results[("Lamina", factor)] = f"failed to start: {error}"[:300]
+                stream_results[("Lamina", factor)] = start_failure(error)
         if moto is not None:
             names.append(moto_name)
             for factor in FACTORS:
@@ -1012,7 +1141,7 @@ def main() -> int:
             except Exception as error:  # noqa: BLE001
                 traceback.print_exc()
                 for factor in FACTORS:
-                    stream_results[(ministack_name, factor)] = f"failed to start: {error}"[:300]
+                    stream_results[(ministack_name, factor)] = start_failure(error)
         for system in e2e_systems:
             for factor in FACTORS:
                 log(f"2: {system.name}, {counts.e2e_records} records through Kinesis -> Lambda, "
