@@ -88,6 +88,7 @@ def build(settings: Settings) -> Lamina:
                      **({"retry_delays_s": tuple(float(d) for d in sns_retries.split(",") if d.strip())}
                         if sns_retries else {}))
     destinations.register("sns", sns.deliver)
+    destinations.register("kinesis", kinesis.deliver)
     scheduler = Scheduler()
     events = EventsService(store, destinations, scheduler)
     schedules = SchedulerService(store, destinations, scheduler)
@@ -110,8 +111,10 @@ def build(settings: Settings) -> Lamina:
         resumed = await sns.start()
         if resumed:
             log.info("resumed %d undelivered SNS messages", resumed)
-        await events.start()
-        await schedules.start()
+        for name, service in (("EventBridge target deliveries", events), ("schedule occurrences", schedules)):
+            resumed = await service.start()
+            if resumed:
+                log.info("resumed %d undelivered %s", resumed, name)
         scheduler.start()
 
     async def shutdown() -> None:

@@ -116,6 +116,28 @@ def test_one_event_reaches_every_target_of_every_matching_rule(events, sqs, uniq
         assert json.loads(bodies(sqs, url)[0])["id"] == event_id
 
 
+def test_kinesis_target_uses_the_partition_key_path(lamina, events, unique_name):
+    kinesis = lamina.client("kinesis")
+    kinesis.create_stream(StreamName=unique_name, ShardCount=1)
+    stream_arn = kinesis.describe_stream_summary(StreamName=unique_name)["StreamDescriptionSummary"]["StreamARN"]
+    rule_to(events, unique_name, [{"Id": "keyed", "Arn": stream_arn,
+                                   "KinesisParameters": {"PartitionKeyPath": "$.detail.customer"}}])
+    first = put(events, unique_name, {"customer": "c-42"})
+    shard = kinesis.list_shards(StreamName=unique_name)["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName=unique_name, ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = []
+    deadline = time.time() + 10
+    while not records and time.time() < deadline:
+        page = kinesis.get_records(ShardIterator=iterator)
+        records, iterator = page["Records"], page["NextShardIterator"]
+        time.sleep(0.1)
+    [record] = records
+    assert record["PartitionKey"] == "c-42"
+    assert json.loads(record["Data"])["id"] == first
+    kinesis.delete_stream(StreamName=unique_name)
+
+
 # --- what a target receives ---------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ events reach them in order.
 """
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -23,6 +24,7 @@ from ...engine.destinations import DeliveryError, Destinations
 from ...engine.outbox import Outbox, retryable
 from ...errors import ServiceError
 from ...store.base import Store
+from . import transform
 from .state import OUTBOX_KIND
 
 log = logging.getLogger("lamina.events")
@@ -115,6 +117,11 @@ def outbox_item(target: dict, body: str, event_id: str, event_text: str, rule_ar
         item["lane"] = f"{rule_arn}|{target['Id']}"
     if arn.startswith("arn:aws:events:"):
         item["options"] = {"hops": hops + 1}
+    if arn.startswith("arn:aws:kinesis:"):
+        # KinesisParameters.PartitionKeyPath picks the key out of the event; the event id by default.
+        path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
+        key = transform.extract(json.loads(event_text), path) if path else event_id
+        item["options"] = {"partition_key": key if isinstance(key, str) and key else event_id}
     dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
     if dlq:
         item["dlq"] = dlq

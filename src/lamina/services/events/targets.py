@@ -7,7 +7,8 @@ of Input/InputPath/InputTransformer, a placeholder the template does not define,
 dead-letter queue that is not a standard SQS queue) refuse the whole request, as AWS does.
 
 Targets Lamina delivers to: Lambda functions (an asynchronous invoke), SQS queues (FIFO
-included), SNS topics and event buses. Other ARNs (Step Functions, Kinesis, ...) are
+included), SNS topics, Kinesis streams (KinesisParameters.PartitionKeyPath) and event
+buses. Other ARNs (Step Functions, Firehose, ...) are
 accepted and their deliveries fail with a clear error until a deliverer for them exists.
 """
 from __future__ import annotations

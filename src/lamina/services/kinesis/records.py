@@ -79,6 +79,14 @@ class RecordsApi:
                 result["EncryptionType"] = "KMS"
         return results
 
+    async def deliver(self, arn: str, body: bytes, attributes: dict[str, str], *, partition_key: str | None = None,
+                      **_options) -> None:
+        """A stream as a target (EventBridge, engine/destinations.py): one PutRecord."""
+        parts = arn.split(":")
+        ctx = RequestContext(account_id=parts[4] if len(parts) > 4 else "", region=parts[3] if len(parts) > 3 else "",
+                             request_id="", endpoint_url="")
+        await self.put_record({"StreamARN": arn, "Data": body, "PartitionKey": (partition_key or "lamina")[:256]}, ctx)
+
     async def put_record(self, params: dict, ctx: RequestContext) -> dict:
         stream = self.state.find(params, ctx)
         limit = stream.max_record_kib * 1024

@@ -157,7 +157,7 @@ def check_subscription_attributes(given: dict[str, str], subscription: Subscript
             try:
                 compile_sns_policy(value, scope)
             except InvalidPattern as error:
-                raise invalid(f"FilterPolicy: {error}") from None
+                raise invalid(_policy_reason(error)) from None
         elif name == "RedrivePolicy" and value:
             target = _json_object("RedrivePolicy", value).get("deadLetterTargetArn")
             if not isinstance(target, str) or not target.startswith("arn:") or target.split(":")[2:3] != ["sqs"]:
@@ -172,8 +172,14 @@ def check_subscription_attributes(given: dict[str, str], subscription: Subscript
         try:  # the policy already set must hold in its new scope (a nested one needs MessageBody)
             compile_sns_policy(subscription.attributes["FilterPolicy"], scope)
         except InvalidPattern as error:
-            raise invalid(f"FilterPolicy: {error}") from None
+            raise invalid(_policy_reason(error)) from None
     return out
+
+
+def _policy_reason(error: InvalidPattern) -> str:
+    # AWS prefixes a malformed policy's reason with "FilterPolicy: ", but not the scope error.
+    reason = str(error)
+    return reason if reason.startswith("Filter policy scope") else f"FilterPolicy: {reason}"
 
 
 def apply(attributes: dict[str, str], changes: dict[str, str]) -> None:
