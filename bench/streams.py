@@ -9,7 +9,7 @@ venv via bench/_common), in this one run, prints the machine and one markdown ta
 stops what it started. Every client is boto3, one client per thread; nothing of Lamina is
 imported. `--quick` takes under ~2 minutes; the full run stays under ~8.
 
-Rows (see docs/benchmarks.md for how to read them):
+Rows:
  1  Kinesis ingest: PutRecords in batches of 500 records of 100 bytes (random partition
     keys) from 4 threads, each with its own boto3 client, as fast as they go, into streams
     of 1, 4 and 16 shards; records and MB (10^6 bytes of record data) accepted per second.
