@@ -53,6 +53,12 @@ def _c():
     return _libc
 
 
+def prepare():
+    """Load libc now, in the zygote, so that every fork inherits it: find_library runs
+    `ldconfig -p` in a subprocess, which cost each new instance ~4 ms of its cold start."""
+    _c()
+
+
 def _check(result, what):
     if result != 0:
         errno = ctypes.get_errno()

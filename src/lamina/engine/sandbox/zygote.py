@@ -291,6 +291,7 @@ def main():
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
     bootstrap = _private_module("_lamina_bootstrap", "bootstrap.py")
     isolation = _private_module("_lamina_isolation", "isolation.py")
+    isolation.prepare()
     _preload()
     bootstrap.install_log_handler()
     # Everything loaded so far is shared with every instance; frozen, the collector of a
