@@ -21,7 +21,10 @@ Rows:
     TRIM_HORIZON, ParallelizationFactor 1, then 10 on a fresh stream and function). An
     untimed warm-up of records goes through the mapping first. Then N records are put from
     4 threads (PutRecords of 500, refused records resent); rate = N / time from releasing
-    the senders until the function has been handed the N-th record. Target: 10,000/s.
+    the senders until the function has been handed the N-th record (2a). Target:
+    10,000/s. 2b, the consumer side alone: a backlog of records is put first, then the
+    mapping is created (on a fresh stream and function, so cold starts are included); rate
+    = backlog / time from CreateEventSourceMapping until the function has it all.
  3  EventBridge -> SQS: a rule on the default bus matching the benchmark's events (source,
     detail-type and a detail field) with one new SQS queue as its target; 5 PutEvents
     calls go through it untimed first. 3a, throughput: 4 threads PutEvents (10 entries a
@@ -120,17 +123,18 @@ class Counts:
     rounds: int
     e2e_records: int         # N put through the mapping, timed
     e2e_warmup: int          # put through the mapping (untimed) first
-    e2e_timeout_s: float     # bound on each end-to-end run
+    e2e_timeout_s: float     # bound on each end-to-end and backlog run
+    backlog_records: int     # put before the mapping is created (row 2b)
     bus_s: float             # how long the producers of row 3 put events
     bus_drain_s: float       # bound on delivery after they stop
 
     @classmethod
     def of(cls, quick: bool) -> "Counts":
         if quick:
-            return cls(ingest_s=2, rounds=1, e2e_records=15_000, e2e_warmup=2_000, e2e_timeout_s=20, bus_s=2.5,
-                       bus_drain_s=15)
-        return cls(ingest_s=8, rounds=2, e2e_records=50_000, e2e_warmup=4_000, e2e_timeout_s=45, bus_s=8,
-                   bus_drain_s=30)
+            return cls(ingest_s=2, rounds=1, e2e_records=12_000, e2e_warmup=2_000, e2e_timeout_s=20,
+                       backlog_records=8_000, bus_s=2.5, bus_drain_s=15)
+        return cls(ingest_s=8, rounds=2, e2e_records=50_000, e2e_warmup=4_000, e2e_timeout_s=45,
+                   backlog_records=30_000, bus_s=8, bus_drain_s=30)
 
 
 @dataclass
@@ -426,6 +430,7 @@ class Sink:
             self.records = 0
             self.batches = 0
             self.latency = Summary()
+            self.first_at: float | None = None  # monotonic, the first datagram
             self.done_at: float | None = None
             self.reached.clear()
 
@@ -438,6 +443,8 @@ class Sink:
             now_wall, now = time.time(), time.monotonic()
             count, _, put_time = datagram.partition(b" ")
             with self.lock:
+                if self.first_at is None:
+                    self.first_at = now
                 self.records += int(count)
                 self.batches += 1
                 self.batches_total += 1
@@ -467,9 +474,10 @@ class Puts:
         return self.records / (self.done - self.first) if self.done > self.first else float("nan")
 
 
-def put_all(url: str, stream: str, total: int, timeout_s: float) -> Puts:
+def put_all(url: str, stream: str, total: int, timeout_s: float, clock: dict | None = None) -> Puts:
     """`total` records, PutRecords of 500 from PRODUCERS threads (each its own client);
-    refused records are put again until accepted. Each record carries its put time."""
+    refused records are put again until accepted. Each record carries its put time. The
+    moment the threads are released goes into `clock["first"]` too."""
     puts = Puts()
     lock = threading.Lock()
     start = threading.Barrier(PRODUCERS + 1)
@@ -515,19 +523,13 @@ def put_all(url: str, stream: str, total: int, timeout_s: float) -> Puts:
     workers = [threading.Thread(target=sender, args=(i, s), daemon=True) for i, s in enumerate(shares)]
     for thread in workers:
         thread.start()
-    start.wait()
     puts.first = time.monotonic()
+    if clock is not None:
+        clock["first"] = puts.first
+    start.wait()
     for thread in workers:
         thread.join(timeout_s + 30)
     return puts
-
-
-def start_puts(url: str, stream: str, total: int, timeout_s: float) -> tuple[threading.Thread, dict]:
-    """put_all in the background; the Puts lands in the returned dict under "puts"."""
-    box: dict = {}
-    thread = threading.Thread(target=lambda: box.update(puts=put_all(url, stream, total, timeout_s)), daemon=True)
-    thread.start()
-    return thread, box
 
 
 def metric(cloudwatch, function: str, name: str, statistic: str, since: dt.datetime) -> float | None:
@@ -542,32 +544,6 @@ def metric(cloudwatch, function: str, name: str, statistic: str, since: dt.datet
     return sum(points) if statistic == "Sum" else max(points)
 
 
-@dataclass
-class StreamRun:
-    factor: int
-    total: int
-    processed: int           # records handed to the function (timed phase)
-    done: bool
-    seconds: float           # first put until the N-th record reached the function (or the timeout)
-    puts: Puts
-    latency: Summary
-    batches: int             # timed
-    batches_total: int       # warm-up and timed
-    warmup_s: float
-    server_cpu_s: float
-    sandbox_cpu_s: float
-    client_cpu_s: float
-    machine_busy_s: float
-    invocations: float | None = None
-    peak_concurrency: float | None = None
-    iterator_age_ms: float | None = None
-    metrics_error: str = ""
-
-    @property
-    def rate(self) -> float:
-        return min(self.processed, self.total) / self.seconds if self.seconds else float("nan")
-
-
 def wait_mapping(lam, mapping: str, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -579,134 +555,228 @@ def wait_mapping(lam, mapping: str, timeout_s: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def stream_to_lambda(system: System, sink: Sink, factor: int, counts: Counts) -> StreamRun:
-    lam, kinesis = boto3_client(system.url, "lambda"), boto3_client(system.url, "kinesis")
-    tag = uuid.uuid4().hex[:8]
-    stream, function = f"e2e-pf{factor}-{tag}", f"count-pf{factor}-{tag}"
-    since = dt.datetime.now(dt.timezone.utc)
-    arn = create_stream(kinesis, stream, E2E_SHARDS)
-    sink.arm(0)
-    sink.batches_total = 0
-    create_function(lam, function, COUNTING, memory_mb=MEMORY_MB, timeout_s=30,
-                    Environment={"Variables": {"BENCH_SINK": sink.address}})
-    mapping = lam.create_event_source_mapping(
-        EventSourceArn=arn, FunctionName=function, BatchSize=E2E_BATCH, StartingPosition="TRIM_HORIZON",
-        ParallelizationFactor=factor)["UUID"]
-    try:
-        wait_mapping(lam, mapping)
+@dataclass
+class StreamRun:
+    total: int
+    processed: int = 0       # records handed to the function (timed phase)
+    done: bool = False
+    seconds: float = float("nan")  # the clock's start until the N-th record reached the function (or the bound)
+    first_s: float = float("nan")  # the clock's start until the first batch reached the function
+    puts: Puts = field(default_factory=Puts)
+    latency: Summary = field(default_factory=Summary)
+    batches: int = 0         # timed
+    batches_total: int = 0   # warm-up and timed
+    warmup_s: float = 0.0
+    server_cpu_s: float = 0.0
+    sandbox_cpu_s: float = 0.0
+    client_cpu_s: float = 0.0
+    machine_busy_s: float = 0.0
+    invocations: float | None = None
+    peak_concurrency: float | None = None
+    iterator_age_ms: float | None = None
+    metrics_error: str = ""
 
+    @property
+    def rate(self) -> float:
+        return min(self.processed, self.total) / self.seconds if self.seconds else float("nan")
+
+
+class StreamToLambda:
+    """A 4-shard stream, a counting function reporting to `sink`, and (once `map()` is called)
+    a mapping between them: what rows 2a and 2b measure."""
+
+    def __init__(self, system: System, sink: Sink, factor: int) -> None:
+        self.system, self.sink, self.factor = system, sink, factor
+        self.lam, self.kinesis = boto3_client(system.url, "lambda"), boto3_client(system.url, "kinesis")
+        tag = uuid.uuid4().hex[:8]
+        self.stream, self.function = f"e2e-pf{factor}-{tag}", f"count-pf{factor}-{tag}"
+        self.since = dt.datetime.now(dt.timezone.utc)
+        self.arn = create_stream(self.kinesis, self.stream, E2E_SHARDS)
+        sink.arm(0)
+        sink.batches_total = 0
+        create_function(self.lam, self.function, COUNTING, memory_mb=MEMORY_MB, timeout_s=30,
+                        Environment={"Variables": {"BENCH_SINK": sink.address}})
+        self.mapping: str | None = None
+
+    def map(self) -> None:
+        self.mapping = self.lam.create_event_source_mapping(
+            EventSourceArn=self.arn, FunctionName=self.function, BatchSize=E2E_BATCH,
+            StartingPosition="TRIM_HORIZON", ParallelizationFactor=self.factor)["UUID"]
+
+    def measure(self, run: StreamRun, began: float, timeout_s: float, puts: dict | None = None) -> None:
+        """Wait for the sink to reach its target (or the bound, or the puts to give up), then
+        fill `run` with what the clock, the sink and /proc say; `began` is the clock's start."""
+        sink, deadline = self.sink, began + timeout_s
+        while time.monotonic() < deadline:
+            if sink.reached.wait(0.05):
+                run.done = True
+                break
+            given_up = (puts or {}).get("puts")
+            if given_up is not None and given_up.errors and given_up.records < run.total:
+                break  # the puts gave up: the rest will never come
+        with sink.lock:
+            run.processed, run.batches, run.latency = sink.records, sink.batches, sink.latency
+            run.seconds = (sink.done_at if run.done else time.monotonic()) - began
+            run.first_s = sink.first_at - began if sink.first_at else float("nan")
+
+    def finish(self, run: StreamRun) -> None:
+        """Delete the mapping, read the cross-checks from CloudWatch, delete the stream."""
+        if self.mapping:
+            try:
+                self.lam.delete_event_source_mapping(UUID=self.mapping)
+            except Exception:  # noqa: BLE001
+                pass
+        time.sleep(2.5)  # the engine flushes metrics each second
+        with self.sink.lock:
+            run.batches_total = self.sink.batches_total
+        try:
+            cloudwatch = boto3_client(self.system.url, "cloudwatch")
+            run.invocations = metric(cloudwatch, self.function, "Invocations", "Sum", self.since)
+            run.peak_concurrency = metric(cloudwatch, self.function, "ConcurrentExecutions", "Maximum", self.since)
+            run.iterator_age_ms = metric(cloudwatch, self.function, "IteratorAge", "Maximum", self.since)
+        except Exception as error:  # noqa: BLE001
+            run.metrics_error = error_text(error)
+        delete_stream(self.kinesis, self.stream)
+
+
+def live(system: System, sink: Sink, factor: int, counts: Counts) -> StreamRun:
+    """Row 2a: a warm mapping, then N records put; first put until the function has them all."""
+    setup = StreamToLambda(system, sink, factor)
+    run = StreamRun(counts.e2e_records)
+    try:
+        setup.map()
+        wait_mapping(setup.lam, setup.mapping)
         # Untimed warm-up through the mapping: the runtime's zygote, instances, connections.
         began = time.monotonic()
         sink.arm(counts.e2e_warmup)
-        warm = put_all(system.url, stream, counts.e2e_warmup, 60)
+        warm = put_all(system.url, setup.stream, counts.e2e_warmup, 60)
         if warm.errors:
             raise RuntimeError(f"putting the warm-up records: {warm.errors[0]}")
         if not sink.reached.wait(60):
             raise RuntimeError(f"the function was handed {sink.records} of the {counts.e2e_warmup} warm-up records "
                                f"within 60 s ({sink.batches} batches)")
-        warmup_s = time.monotonic() - began
+        run.warmup_s = time.monotonic() - began
         time.sleep(0.3)  # let stragglers (duplicates, if any) land before counting from zero
 
-        total = counts.e2e_records
-        sink.arm(total)
+        sink.arm(run.total)
         cpu_before, busy_before = time.process_time(), machine_busy_s()
         server_before, sandbox_before = tree_cpu_s(system.pid)
-        thread, box = start_puts(system.url, stream, total, counts.e2e_timeout_s)
-        thread_started = time.monotonic()
-        deadline = thread_started + counts.e2e_timeout_s
-        done = False
-        while time.monotonic() < deadline:
-            if sink.reached.wait(0.05):
-                done = True
-                break
-            failed = box.get("puts")
-            if failed is not None and failed.errors and failed.records < total:
-                break  # the puts gave up: the rest will never come
+        box: dict = {}
+        thread = threading.Thread(daemon=True, target=lambda: box.update(
+            puts=put_all(system.url, setup.stream, run.total, counts.e2e_timeout_s, clock=box)))
+        thread.start()
+        while "first" not in box and thread.is_alive():
+            time.sleep(0.001)
+        setup.measure(run, box.get("first", time.monotonic()), counts.e2e_timeout_s, box)
         server_after, sandbox_after = tree_cpu_s(system.pid)
-        busy = machine_busy_s() - busy_before
-        client_cpu = time.process_time() - cpu_before
+        run.machine_busy_s = machine_busy_s() - busy_before
+        run.client_cpu_s = time.process_time() - cpu_before
+        run.server_cpu_s, run.sandbox_cpu_s = server_after - server_before, sandbox_after - sandbox_before
         thread.join(counts.e2e_timeout_s + 60)
-        puts: Puts = box.get("puts") or Puts(first=thread_started)
-        with sink.lock:
-            processed, batches, latency = sink.records, sink.batches, sink.latency
-            end = sink.done_at if done else time.monotonic()
-        seconds = end - puts.first if puts.first else float("nan")
-        run = StreamRun(factor, total, processed, done, seconds, puts, latency, batches, 0, warmup_s,
-                        server_after - server_before, sandbox_after - sandbox_before, client_cpu, busy)
+        run.puts = box.get("puts") or run.puts
     finally:
-        try:
-            lam.delete_event_source_mapping(UUID=mapping)
-        except Exception:  # noqa: BLE001
-            pass
-    time.sleep(2.5)  # the engine flushes metrics each second
-    with sink.lock:
-        run.batches_total = sink.batches_total
-    try:
-        cloudwatch = boto3_client(system.url, "cloudwatch")
-        run.invocations = metric(cloudwatch, function, "Invocations", "Sum", since)
-        run.peak_concurrency = metric(cloudwatch, function, "ConcurrentExecutions", "Maximum", since)
-        run.iterator_age_ms = metric(cloudwatch, function, "IteratorAge", "Maximum", since)
-    except Exception as error:  # noqa: BLE001
-        run.metrics_error = error_text(error)
-    delete_stream(kinesis, stream)
+        setup.finish(run)
     return run
 
 
-def stream_rows(results: dict[tuple[str, int], StreamRun | str], systems: list[str], counts: Counts) -> list[Row]:
+def backlog(system: System, sink: Sink, factor: int, counts: Counts) -> StreamRun:
+    """Row 2b: N records put first, then the mapping; CreateEventSourceMapping until the
+    function has them all. The consumer side alone, cold starts included."""
+    setup = StreamToLambda(system, sink, factor)
+    run = StreamRun(counts.backlog_records)
+    try:
+        run.puts = put_all(system.url, setup.stream, run.total, counts.e2e_timeout_s)
+        if run.puts.errors:
+            raise RuntimeError(f"putting the backlog: {run.puts.errors[0]}")
+        sink.arm(run.total)
+        cpu_before, busy_before = time.process_time(), machine_busy_s()
+        server_before, sandbox_before = tree_cpu_s(system.pid)
+        began = time.monotonic()
+        setup.map()
+        setup.measure(run, began, counts.e2e_timeout_s)
+        server_after, sandbox_after = tree_cpu_s(system.pid)
+        run.machine_busy_s = machine_busy_s() - busy_before
+        run.client_cpu_s = time.process_time() - cpu_before
+        run.server_cpu_s, run.sandbox_cpu_s = server_after - server_before, sandbox_after - sandbox_before
+    finally:
+        setup.finish(run)
+    return run
+
+
+def stream_rows(results: dict[tuple[str, str, int], StreamRun | str], systems: list[str],
+                counts: Counts) -> list[Row]:
     rows = []
-    for factor in FACTORS:
-        what = (f"Kinesis -> Lambda end to end: {counts.e2e_records:,} records put (PutRecords of {PUT_BATCH}, "
-                f"{PRODUCERS} threads) to a {E2E_SHARDS}-shard stream mapped (BatchSize {E2E_BATCH}, TRIM_HORIZON, "
-                f"ParallelizationFactor {factor}) to a no-op python3.12 function, {MEMORY_MB} MB; first put until "
-                f"the function has every record (p50/p99: put of a batch's first record until the function started)")
-        lamina = results.get(("Lamina", factor))
-        lamina_rate = lamina.rate if isinstance(lamina, StreamRun) and lamina.done else None
-        for name in systems:
-            run = results.get((name, factor))
-            if run is None:
-                continue
-            if isinstance(run, str):
-                rows.append(Row("2", what, name, extra=run))
-                continue
-            state = (f"all {run.total:,} handed over {run.seconds:.2f} s after the first put" if run.done else
-                     f"NOT done within {counts.e2e_timeout_s:.0f} s: {run.processed:,} of {run.total:,} handed over")
-            if run.processed > run.total:
-                state += f" ({run.processed - run.total:,} records more than once)"
-            extra = f"{rate(run.rate)} records/s; {state}; puts {rate(run.puts.rate)} records/s"
-            if run.puts.resent:
-                extra += f" ({run.puts.resent:,} refused and resent)"
-            if run.invocations is not None:
-                extra += (f"; CloudWatch Invocations {run.invocations:.0f} vs {run.batches_total} batches reported "
-                          f"by the function ({run.batches} timed, {run.processed / max(run.batches, 1):.0f} records "
-                          f"each)")
+    for kind in ("live", "backlog"):
+        for factor in FACTORS:
+            mapped = (f"mapped (BatchSize {E2E_BATCH}, TRIM_HORIZON, ParallelizationFactor {factor}) to a no-op "
+                      f"python3.12 function, {MEMORY_MB} MB")
+            if kind == "live":
+                what = (f"Kinesis -> Lambda end to end: {counts.e2e_records:,} records put (PutRecords of {PUT_BATCH}, "
+                        f"{PRODUCERS} threads) to a {E2E_SHARDS}-shard stream {mapped}; first put until the function "
+                        f"has every record (p50/p99: put of a batch's first record until the function started)")
             else:
-                why = run.metrics_error or "no datapoints"
-                extra += (f"; {run.batches} timed batches ({run.processed / max(run.batches, 1):.0f} records each); "
-                          f"CloudWatch had no AWS/Lambda Invocations ({why})")
-            if run.peak_concurrency is not None:
-                extra += f"; peak ConcurrentExecutions {run.peak_concurrency:.0f}"
-            if run.iterator_age_ms is not None:
-                extra += f"; IteratorAge max {run.iterator_age_ms:,.0f} ms"
-            per_k = 1e3 / max(min(run.processed, run.total), 1)
-            extra += (f"; CPU per 1k records: server process {run.server_cpu_s * per_k * 1e3:.0f} ms, "
-                      f"below it (zygote, sandboxes) {run.sandbox_cpu_s * per_k * 1e3:.0f} ms; cores: server "
-                      f"{run.server_cpu_s / run.seconds:.2f}, client {run.client_cpu_s / run.seconds:.2f}, whole "
-                      f"machine {run.machine_busy_s / run.seconds:.2f}; warm-up {counts.e2e_warmup:,} records, "
-                      f"untimed ({run.warmup_s:.1f} s)")
-            if run.puts.errors:
-                extra += f"; put errors: {run.puts.errors[0][:150]}"
-            if name == "Lamina":
-                met = run.done and run.rate >= E2E_TARGET
-                target = (f"≥ {E2E_TARGET:,} records/s: {'met' if met else 'missed'} "
-                          f"({factor_text(run.rate / E2E_TARGET)} of it)")
-                peers_done = {n: r.rate for (n, f), r in results.items()
-                              if f == factor and n != "Lamina" and isinstance(r, StreamRun)}
-                compare = versus(run.rate, peers_done)
-            else:
-                target, compare = "", peer_ratio(run.rate, lamina_rate)
-            rows.append(Row("2", what, name, str(min(run.processed, run.total)), ms(run.latency.p50),
-                            ms(run.latency.p99), extra, target, compare))
+                what = (f"Kinesis -> Lambda backlog: {counts.backlog_records:,} records in a {E2E_SHARDS}-shard "
+                        f"stream, then CreateEventSourceMapping ({mapped.removeprefix('mapped (')}; until the "
+                        f"function has every record (the consumer alone, cold starts included)")
+            section = "2a" if kind == "live" else "2b"
+            lamina = results.get(("Lamina", kind, factor))
+            lamina_rate = lamina.rate if isinstance(lamina, StreamRun) and lamina.done else None
+            for name in systems:
+                run = results.get((name, kind, factor))
+                if run is None:
+                    continue
+                if isinstance(run, str):
+                    rows.append(Row(section, what, name, extra=run))
+                    continue
+                rows.append(stream_row(section, what, name, run, kind, counts, results, lamina_rate, factor))
     return rows
+
+
+def stream_row(section: str, what: str, name: str, run: StreamRun, kind: str, counts: Counts,
+               results: dict, lamina_rate: float | None, factor: int) -> Row:
+    start = "the first put" if kind == "live" else "CreateEventSourceMapping"
+    state = (f"all {run.total:,} handed over {run.seconds:.2f} s after {start}" if run.done else
+             f"NOT done within {counts.e2e_timeout_s:.0f} s: {run.processed:,} of {run.total:,} handed over")
+    if run.processed > run.total:
+        state += f" ({run.processed - run.total:,} records more than once)"
+    extra = f"{rate(run.rate)} records/s; {state}"
+    if kind == "live":
+        extra += f"; puts {rate(run.puts.rate)} records/s"
+    else:
+        extra += f"; the first batch {run.first_s * 1000:,.0f} ms after it"
+    if run.puts.resent:
+        extra += f" ({run.puts.resent:,} records refused and resent)"
+    each = f"{run.processed / max(run.batches, 1):.0f} records each"
+    if run.invocations is not None:
+        extra += (f"; CloudWatch Invocations {run.invocations:.0f} vs {run.batches_total} batches reported by the "
+                  f"function ({run.batches} timed, {each})")
+    else:
+        extra += (f"; {run.batches} timed batches ({each}); CloudWatch had no AWS/Lambda Invocations "
+                  f"({run.metrics_error or 'no datapoints'})")
+    if run.peak_concurrency is not None:
+        extra += f"; peak ConcurrentExecutions {run.peak_concurrency:.0f}"
+    if run.iterator_age_ms is not None:
+        extra += f"; IteratorAge max {run.iterator_age_ms:,.0f} ms"
+    per_k = 1e6 / max(min(run.processed, run.total), 1)
+    extra += (f"; CPU per 1k records: server process {run.server_cpu_s * per_k:.0f} ms, below it (zygote, "
+              f"sandboxes) {run.sandbox_cpu_s * per_k:.0f} ms; cores: server {run.server_cpu_s / run.seconds:.2f}, "
+              f"client {run.client_cpu_s / run.seconds:.2f}, whole machine {run.machine_busy_s / run.seconds:.2f}")
+    if kind == "live":
+        extra += f"; warm-up {counts.e2e_warmup:,} records, untimed ({run.warmup_s:.1f} s)"
+    if run.puts.errors:
+        extra += f"; put errors: {run.puts.errors[0][:150]}"
+    target = ""
+    if name == "Lamina":
+        if kind == "live":
+            met = run.done and run.rate >= E2E_TARGET
+            target = (f"≥ {E2E_TARGET:,} records/s: {'met' if met else 'missed'} "
+                      f"({factor_text(run.rate / E2E_TARGET)} of it)")
+        compare = versus(run.rate, {n: r.rate for (n, k, f), r in results.items()
+                                    if (k, f) == (kind, factor) and n != "Lamina" and isinstance(r, StreamRun)})
+    else:
+        compare = peer_ratio(run.rate, lamina_rate)
+    p50, p99 = (ms(run.latency.p50), ms(run.latency.p99)) if kind == "live" else ("", "")
+    return Row(section, what, name, str(min(run.processed, run.total)), p50, p99, extra, target, compare)
 
 
 # --- 3. EventBridge -> SQS -------------------------------------------------------------------------
@@ -1117,22 +1187,27 @@ def main() -> int:
         sections.append(f"2 {load()}")
         sink = Sink()
         cleanup.callback(sink.close)
-        stream_results: dict[tuple[str, int], StreamRun | str] = {}
+        stream_results: dict[tuple[str, str, int], StreamRun | str] = {}
+        kinds = (("live", live), ("backlog", backlog))
         names = ["Lamina"]
         e2e_systems: list[System] = []
+
+        def not_measured(name: str, why: str) -> None:
+            for kind, _ in kinds:
+                for factor in FACTORS:
+                    stream_results[(name, kind, factor)] = why
+
         try:
             server = LaminaServer(os.path.join(work, "lamina-e2e")).start(cleanup)
             e2e_systems.append(System("Lamina", server.url, server.process.pid, lamina=True))
         except Exception as error:  # noqa: BLE001
             traceback.print_exc()
-            for factor in FACTORS:
-                stream_results[("Lamina", factor)] = start_failure(error)
+            not_measured("Lamina", start_failure(error))
         if moto is not None:
             names.append(moto_name)
-            for factor in FACTORS:
-                stream_results[(moto_name, factor)] = (
-                    "n/a: moto runs Lambda functions (and so its Kinesis event source mappings, which it invokes "
-                    "inside PutRecords) in Docker containers, and this machine has no Docker daemon")
+            not_measured(moto_name, "n/a: moto runs Lambda functions (and so its Kinesis event source mappings, which "
+                                    "it invokes inside PutRecords) in Docker containers, and this machine has no "
+                                    "Docker daemon")
         if ministack is not None:
             names.append(ministack_name)
             try:
@@ -1140,17 +1215,16 @@ def main() -> int:
                 e2e_systems.append(System(ministack_name, url, process.pid))
             except Exception as error:  # noqa: BLE001
                 traceback.print_exc()
-                for factor in FACTORS:
-                    stream_results[(ministack_name, factor)] = start_failure(error)
+                not_measured(ministack_name, start_failure(error))
         for system in e2e_systems:
-            for factor in FACTORS:
-                log(f"2: {system.name}, {counts.e2e_records} records through Kinesis -> Lambda, "
-                    f"ParallelizationFactor {factor} (load {load()})")
-                try:
-                    stream_results[(system.name, factor)] = stream_to_lambda(system, sink, factor, counts)
-                except Exception as error:  # noqa: BLE001
-                    traceback.print_exc()
-                    stream_results[(system.name, factor)] = f"failed: {error_text(error)}"
+            for kind, measure in kinds:
+                for factor in FACTORS:
+                    log(f"2: {system.name}, Kinesis -> Lambda, {kind}, ParallelizationFactor {factor} (load {load()})")
+                    try:
+                        stream_results[(system.name, kind, factor)] = measure(system, sink, factor, counts)
+                    except Exception as error:  # noqa: BLE001
+                        traceback.print_exc()
+                        stream_results[(system.name, kind, factor)] = f"failed: {error_text(error)}"
         rows["2"] = stream_rows(stream_results, names, counts)
 
     table = Table()
