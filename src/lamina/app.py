@@ -5,9 +5,9 @@ import json
 import logging
 import os
 import re
-import uuid
 from dataclasses import dataclass
 
+from . import ids
 from .config import Settings
 from .engine.async_queue import AsyncQueue
 from .engine.concurrency import Concurrency
@@ -147,7 +147,7 @@ def build(settings: Settings) -> Lamina:
 
     async def sns_link(request: Request) -> Response:
         # SubscribeURL and UnsubscribeURL: followed unsigned, as on AWS, answered in SNS's XML.
-        request_id = str(uuid.uuid4())
+        request_id = ids.uuid4()
         spec = gateway.router.specs["sns"]
         ctx = RequestContext(settings.account_id, settings.region, request_id,
                              f"http://{request.headers['host']}" if "host" in request.headers else settings.endpoint_url)

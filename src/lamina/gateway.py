@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from typing import Any, Awaitable, Callable
 
+from . import ids
 from .protocol import parsers, serializers
 from .errors import ServiceError
 from .protocol.messages import Request, Response
@@ -94,7 +94,7 @@ class Gateway:
         return await self.handle_aws(request)
 
     async def handle_aws(self, request: Request) -> Response:
-        request_id = str(uuid.uuid4())
+        request_id = ids.uuid4()
         spec: ServiceSpec | None = None
         protocol: str | None = None
         try:
@@ -143,7 +143,7 @@ def too_large_response() -> Response:
     # An AWS error like any other refusal (code in body and header), so that SDKs report
     # RequestEntityTooLargeException rather than a bare "413".
     error = ServiceError("RequestEntityTooLargeException", f"Request must be smaller than {MAX_BODY_BYTES} bytes", 413)
-    return serializers.serialize_error(None, error, str(uuid.uuid4()))
+    return serializers.serialize_error(None, error, ids.uuid4())
 
 
 async def _read_request(scope: dict, receive: Callable) -> tuple[Request, bool]:

@@ -26,10 +26,10 @@ import heapq
 import logging
 import random
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
+from .. import ids
 from ..store.base import Delete, Put, Store
 
 log = logging.getLogger("lamina.async")
@@ -53,7 +53,7 @@ Finish = Callable[[dict, "Attempt | None", "str | None"], Awaitable[None]]
 
 
 def new_event_key(now_ms: int) -> str:
-    return f"{now_ms:015d}-{uuid.uuid4().hex}"
+    return f"{now_ms:015d}-{ids.hex32()}"
 
 
 async def _nothing(doc: dict, attempt: Attempt | None, condition: str | None) -> None:

@@ -14,10 +14,10 @@ import json
 import socket
 import math
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .. import ids
 from .logsink import LogSink, group_key
 from .concurrency import SCALING_RATE, Concurrency, Throttled
 from .pool import Pool, ScalingLimited
@@ -184,7 +184,7 @@ class Invoker:
         return {k: (v[0], v[1]) for k, v in usage.items()}
 
     async def _launch(self, spec: FunctionSpec, initialization_type: str = "on-demand") -> tuple[Instance, InitOutcome]:
-        instance_id = uuid.uuid4().hex
+        instance_id = ids.hex32()
         day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
         stream = f"{day}/[{spec.version}]{instance_id}"
         await self.sink.ensure_stream(spec.account, spec.region, spec.log_group, stream)
@@ -240,7 +240,7 @@ class Invoker:
 
     async def _make_snapshot(self, spec: FunctionSpec) -> VersionZygote:
         day = datetime.now(timezone.utc).strftime("%Y/%m/%d")
-        stream = f"{day}/[{spec.version}]snapshot-{uuid.uuid4().hex[:16]}"
+        stream = f"{day}/[{spec.version}]snapshot-{ids.hex32()[:16]}"
         await self.sink.ensure_stream(spec.account, spec.region, spec.log_group, stream)
         collector = _Collector(self.sink, group_key(spec.account, spec.region, spec.log_group), stream)
         placement = self.host.place_snapshot(spec, opt_dir=spec.opt_dir)
@@ -307,7 +307,7 @@ class Invoker:
             self.telemetry.throttled(spec, invoked_arn)
             raise
         try:
-            result = await self._run(spec, payload, request_id or str(uuid.uuid4()), invoked_arn,
+            result = await self._run(spec, payload, request_id or ids.uuid4(), invoked_arn,
                                      client_context, want_tail)
         except ScalingLimited:
             self.telemetry.throttled(spec, invoked_arn)

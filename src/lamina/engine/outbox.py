@@ -29,9 +29,9 @@ import asyncio
 import logging
 import random
 import time
-import uuid
 from typing import Awaitable, Callable
 
+from .. import ids
 from ..store.base import Delete, Put, Store
 
 log = logging.getLogger("lamina.outbox")
@@ -44,7 +44,7 @@ DeadLetter = Callable[[dict, Exception, str], Awaitable[None]]
 
 def new_key(now_ms: int | None = None) -> str:
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    return f"{ms:015d}-{uuid.uuid4().hex}"
+    return f"{ms:015d}-{ids.hex32()}"
 
 
 def retryable(error: Exception) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from botocore.model import OperationModel
@@ -86,48 +87,82 @@ def _parse_json(resolved: Resolved, request: Request) -> dict[str, Any]:
     return shapes.from_json(shape, document)
 
 
-def _parse_rest_json(resolved: Resolved, request: Request) -> dict[str, Any]:
-    op: OperationModel = resolved.operation
+@dataclass(frozen=True)
+class _RestPlan:
+    """Where each input member of a rest-json operation lives, worked out once per operation
+    (walking the model's members on every request cost more than the rest of the parse)."""
+
+    uri: tuple  # (name, wire label, member)
+    query: tuple  # (name, wire, member, is map)
+    headers: tuple  # (name, lowercase wire, member)
+    prefixed: tuple  # (name, lowercase prefix)
+    body: tuple  # (name, JSON key, member)
+    payload: tuple | None  # (name, member)
+    query_names: frozenset
+
+
+_PLANS: dict[int, _RestPlan] = {}
+
+
+def _rest_plan(op: OperationModel) -> _RestPlan:
+    plan = _PLANS.get(id(op))
+    if plan is not None:
+        return plan
     shape = op.input_shape
-    if shape is None:
-        return {}
-    params: dict[str, Any] = {}
-    body_members = {}
-    query = request.query
+    uri, query, headers, prefixed, body = [], [], [], [], []
     for name, member in shape.members.items():
         location = member.serialization.get("location")
         wire = member.serialization.get("name", name)
         if location == "uri":
-            if wire in resolved.labels:
-                params[name] = shapes.from_text(member, resolved.labels[wire], in_header=False)
+            uri.append((name, wire, member))
         elif location == "querystring":
-            if member.type_name == "map":
-                taken = {
-                    m.serialization.get("name")
-                    for m in shape.members.values()
-                    if m.serialization.get("location") == "querystring"
-                }
-                params[name] = {k: v for k, v in query if k not in taken}
-            else:
-                values = [v for k, v in query if k == wire]
-                if values:
-                    if member.type_name == "list":
-                        params[name] = [shapes.from_text(member.member, v, in_header=False) for v in values]
-                    else:
-                        params[name] = shapes.from_text(member, values[0], in_header=False)
+            query.append((name, wire, member, member.type_name == "map"))
         elif location == "header":
-            value = request.headers.get(wire.lower())
-            if value is not None:
-                params[name] = shapes.from_text(member, value, in_header=True)
+            headers.append((name, wire.lower(), member))
         elif location == "headers":
-            prefix = wire.lower()
-            params[name] = {k[len(prefix):]: v for k, v in request.headers.items() if k.startswith(prefix)}
+            prefixed.append((name, wire.lower()))
         elif location is None:
-            body_members[name] = member
-
+            body.append((name, wire, member))
     payload_name = shape.serialization.get("payload")
-    if payload_name:
-        member = shape.members[payload_name]
+    plan = _RestPlan(tuple(uri), tuple(query), tuple(headers), tuple(prefixed), tuple(body),
+                     (payload_name, shape.members[payload_name]) if payload_name else None,
+                     frozenset(wire for _, wire, _, is_map in query if not is_map))
+    _PLANS[id(op)] = plan
+    return plan
+
+
+def _parse_rest_json(resolved: Resolved, request: Request) -> dict[str, Any]:
+    op: OperationModel = resolved.operation
+    if op.input_shape is None:
+        return {}
+    plan = _rest_plan(op)
+    params: dict[str, Any] = {}
+    labels = resolved.labels
+    for name, wire, member in plan.uri:
+        if wire in labels:
+            params[name] = shapes.from_text(member, labels[wire], in_header=False)
+    if plan.query:
+        query = request.query
+        for name, wire, member, is_map in plan.query:
+            if is_map:
+                params[name] = {k: v for k, v in query if k not in plan.query_names}
+                continue
+            values = [v for k, v in query if k == wire]
+            if values:
+                if member.type_name == "list":
+                    params[name] = [shapes.from_text(member.member, v, in_header=False) for v in values]
+                else:
+                    params[name] = shapes.from_text(member, values[0], in_header=False)
+    headers = request.headers
+    for name, wire, member in plan.headers:
+        value = headers.get(wire)
+        if value is not None:
+            params[name] = shapes.from_text(member, value, in_header=True)
+    for name, prefix in plan.prefixed:
+        params[name] = {k[len(prefix):]: v for k, v in headers.items() if k.startswith(prefix)}
+
+    if plan.payload is not None:
+        payload_name, member = plan.payload
         if member.type_name in ("blob", "string"):
             if request.body:
                 params[payload_name] = (
@@ -137,12 +172,11 @@ def _parse_rest_json(resolved: Resolved, request: Request) -> dict[str, Any]:
             document = _load_json(request.body, resolved.spec.name)
             if document:
                 params[payload_name] = shapes.from_json(member, document)
-    elif body_members:
+    elif plan.body:
         document = _load_json(request.body, resolved.spec.name)
         if not isinstance(document, dict):
             raise _invalid_json(ValueError("expected a JSON object"), resolved.spec.name)
-        for name, member in body_members.items():
-            key = member.serialization.get("name", name)
+        for name, key, member in plan.body:
             if key in document:
                 params[name] = shapes.from_json(member, document[key])
     return params

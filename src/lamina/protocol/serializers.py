@@ -43,27 +43,48 @@ def _serialize_json(spec: ServiceSpec, op: OperationModel, result: dict, request
     )
 
 
+_OUT_PLANS: dict[int, tuple] = {}
+
+
+def _rest_out_plan(op: OperationModel) -> tuple:
+    """(status, located members [(name, location, wire, member)], payload (name, member) or
+    None), worked out once per operation rather than on every response."""
+    plan = _OUT_PLANS.get(id(op))
+    if plan is None:
+        shape = op.output_shape
+        located = []
+        payload = None
+        if shape is not None:
+            for name, member in shape.members.items():
+                location = member.serialization.get("location")
+                if location in ("header", "headers", "statusCode"):
+                    located.append((name, location, member.serialization.get("name", "" if location == "headers"
+                                                                             else name), member))
+            payload_name = shape.serialization.get("payload")
+            if payload_name:
+                payload = (payload_name, shape.members[payload_name])
+        plan = _OUT_PLANS[id(op)] = (op.http.get("responseCode", 200), tuple(located), payload)
+    return plan
+
+
 def _serialize_rest_json(spec: ServiceSpec, op: OperationModel, result: dict, request_id: str) -> Response:
-    status = op.http.get("responseCode", 200)
+    status, located, payload = _rest_out_plan(op)
     headers = [("x-amzn-requestid", request_id)]
     shape = op.output_shape
     body = b""
     if shape is not None:
-        for name, member in shape.members.items():
+        for name, location, wire, member in located:
             value = result.get(name)
             if value is None:
                 continue
-            location = member.serialization.get("location")
             if location == "header":
-                headers.append((member.serialization.get("name", name), shapes.to_header(member, value)))
+                headers.append((wire, shapes.to_header(member, value)))
             elif location == "headers":
-                prefix = member.serialization.get("name", "")
-                headers.extend((prefix + k, str(v)) for k, v in value.items())
-            elif location == "statusCode":
+                headers.extend((wire + k, str(v)) for k, v in value.items())
+            else:
                 status = int(value)
-        payload_name = shape.serialization.get("payload")
-        if payload_name:
-            member = shape.members[payload_name]
+        if payload is not None:
+            payload_name, member = payload
             value = result.get(payload_name)
             if member.type_name == "blob":
                 body = bytes(value or b"")

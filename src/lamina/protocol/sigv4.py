@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import posixpath
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -30,6 +31,11 @@ class Caller:
     service: str
 
 
+@lru_cache(maxsize=4096)
+def _canonical_path(raw_path: str) -> str:
+    return quote(_normalize_path(raw_path), safe="/~")
+
+
 def _normalize_path(path: str) -> str:
     if not path:
         return "/"
@@ -41,6 +47,7 @@ def _normalize_path(path: str) -> str:
     return normalized
 
 
+@lru_cache(maxsize=4096)
 def _canonical_query(query_string: str) -> str:
     if not query_string:
         return ""
@@ -52,7 +59,7 @@ def _canonical_query(query_string: str) -> str:
 
 
 def canonical_request(request: Request, signed_headers: list[str]) -> str:
-    path = quote(_normalize_path(request.raw_path), safe="/~")
+    path = _canonical_path(request.raw_path)
     header_lines = [f"{name}:{' '.join(request.headers.get(name, '').split())}" for name in signed_headers]
     # Hash the body that arrived. A client's x-amz-content-sha256 is only taken as written
     # when it opts out of payload signing; taking a claimed hash on trust would let a

@@ -29,17 +29,16 @@ imported here.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import time
-import uuid
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Awaitable, Callable
 
+from ... import ids
 from .checkpoints import Checkpoints
 from .queue import Accept, Invoke, Outcome, _reported_failures
 
@@ -466,7 +465,7 @@ class StreamPoller:
             return
         first, last = segment[0].record, segment[-1].record
         record = {
-            "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": self.function_arn,
+            "requestContext": {"requestId": ids.uuid4(), "functionArn": self.function_arn,
                                "condition": condition, "approximateInvokeCount": attempts},
             "responseContext": ({"statusCode": 200, "executedVersion": outcome.executed_version or "$LATEST",
                                  "functionError": outcome.function_error or "Unhandled"}

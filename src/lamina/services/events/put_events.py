@@ -20,11 +20,11 @@ import itertools
 import json
 import logging
 import os
-import random
 import time
 from datetime import datetime
 from typing import Any
 
+from ... import ids
 from ...errors import ServiceError
 from ..context import RequestContext
 from .delivery import Delivery, outbox_item, unsupported_target
@@ -77,19 +77,9 @@ def check_entry(entry: dict) -> tuple[dict | None, dict | None]:
     return detail, None
 
 
-def event_id() -> str:
-    """A version 4 UUID. From `random`, not os.urandom: an event id must be unique, not
-    secret, and urandom costs tens of microseconds a call on some hosts (the hot path)."""
-    bits = random.getrandbits(128)
-    bits = (bits & ~(0xF << 76)) | (4 << 76)  # version 4
-    bits = (bits & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    text = f"{bits:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
-
 def build_event(account: str, region: str, source: str, detail_type: str, detail: Any,
                 resources: list[str] | None = None, moment: datetime | float | str | None = None) -> dict:
-    return {"version": "0", "id": event_id(), "detail-type": detail_type, "source": source,
+    return {"version": "0", "id": ids.uuid4(), "detail-type": detail_type, "source": source,
             "account": account, "time": moment if isinstance(moment, str) else stamp(moment), "region": region,
             "resources": list(resources or []), "detail": detail}
 

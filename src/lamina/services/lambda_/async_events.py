@@ -12,6 +12,7 @@ import logging
 import time
 from datetime import datetime, timezone
 
+from ... import ids
 from ...engine.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
 from ...engine.concurrency import Throttled
 from ...engine.destinations import DeliveryError, Destinations, invocation_record
@@ -135,6 +136,4 @@ class AsyncEventsApi:
         _, _, _, region, account, _, name, *qualifier = arn.split(":")
         ref = parse_function(name, account, region, qualifier[0] if qualifier else None)
         await self.state.resolve(ref, ref.qualifier)  # raises if it does not exist
-        import uuid
-
-        await self._enqueue(ref, body, str(uuid.uuid4()))
+        await self._enqueue(ref, body, ids.uuid4())

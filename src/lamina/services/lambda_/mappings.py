@@ -14,9 +14,9 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from typing import Callable
 
+from ... import ids
 from ...engine.concurrency import Throttled
 from ...engine.pollers import checkpoints
 from ...engine.pollers.queue import Outcome, QueuePoller, QueueSource
@@ -89,7 +89,7 @@ class MappingsApi:
         stream = isinstance(source, StreamSource)
         target = function_arn(ref.region, ref.account, ref.name, ref.qualifier)
         mapping = {
-            "UUID": str(uuid.uuid4()),
+            "UUID": ids.uuid4(),
             "EventSourceArn": source_arn,
             "FunctionArn": target,
             "BatchSize": params.get("BatchSize", 100 if stream else 10),
@@ -268,11 +268,10 @@ class MappingsApi:
             report_failures="ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []),
             tumbling_window_s=mapping.get("TumblingWindowInSeconds", 0),
         )
-        on_failure = None
         destination = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
-        if destination:
-            async def on_failure(record: dict) -> None:
-                await self.destinations.send(destination, json.dumps(record).encode())
+
+        async def send_failure(record: dict) -> None:
+            await self.destinations.send(destination, json.dumps(record).encode())
 
         metrics = self.state.invoker.telemetry.metrics
         series = [{"FunctionName": function_name}, {"EventSourceMappingUUID": mapping["UUID"]}]
@@ -286,7 +285,7 @@ class MappingsApi:
 
         return StreamPoller(mapping["UUID"], source, invoke, checkpoints.Checkpoints(self.state.store, mapping["UUID"]),
                             settings, accept=_accept(mapping.get("FilterCriteria"), view_body=False),
-                            on_failure=on_failure, report_age=report_age, function_arn=mapping["FunctionArn"])
+                            on_failure=send_failure if destination else None, report_age=report_age, function_arn=mapping["FunctionArn"])
 
     async def stop_mappings(self) -> None:
         # Shutting down: give batches in hand a moment to finish, then cancel (what is left

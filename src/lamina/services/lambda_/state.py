@@ -12,11 +12,11 @@ memory: this process is the only writer of its store.
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ... import ids
 from ...engine.invoker import Invoker
 from ...engine.spec import FunctionSpec
 from ...errors import not_found
@@ -46,7 +46,7 @@ def now_iso() -> str:
 
 
 def new_revision() -> str:
-    return str(uuid.uuid4())
+    return ids.uuid4()
 
 
 def version_key(function_key: str, version: str) -> str:

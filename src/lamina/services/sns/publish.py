@@ -16,8 +16,8 @@ import hashlib
 import json
 import logging
 import re
-import uuid
 
+from ... import ids
 from ...engine.patterns import InvalidPattern, sns_policy_matches
 from ...errors import ServiceError
 from ..context import RequestContext
@@ -145,7 +145,7 @@ class PublishApi:
         elif dedup is not None:
             raise invalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter "
                           "that is not valid for this topic type")
-        message: dict = {"id": str(uuid.uuid4()), "topic": topic.arn, "ms": now, "endpoint": endpoint,
+        message: dict = {"id": ids.uuid4(), "topic": topic.arn, "ms": now, "endpoint": endpoint,
                          "message": text, "subject": subject, "attributes": attributes,
                          "signature_version": topic.attributes.get("SignatureVersion", "1")}
         if per_protocol is not None:
@@ -241,7 +241,7 @@ class PublishApi:
                        "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()}}
         if topic.fifo:
             entry["MessageGroupId"] = message_group_id or "lamina"
-            entry["MessageDeduplicationId"] = deduplication_id or uuid.uuid4().hex
+            entry["MessageDeduplicationId"] = deduplication_id or ids.hex32()
         message, new = self._prepare(topic, entry, self.endpoint_url, now_ms())  # type: ignore[attr-defined]
         if new:
             await self._commit([message])

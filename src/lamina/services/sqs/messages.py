@@ -6,9 +6,9 @@ from __future__ import annotations
 import base64
 import re
 import time
-import uuid
 from typing import Callable
 
+from ... import ids
 from ...errors import ServiceError
 from ..context import RequestContext
 from .attributes import MAX_MESSAGE_BYTES
@@ -395,7 +395,7 @@ class MessagesApi:
                        "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()}}
         if queue.fifo:
             entry["MessageGroupId"] = message_group_id or "lamina"
-            entry["MessageDeduplicationId"] = deduplication_id or uuid.uuid4().hex
+            entry["MessageDeduplicationId"] = deduplication_id or ids.hex32()
         message, new = self._prepare(queue, entry, "lamina", now_ms())
         await self._commit(queue, [message] if new else [])
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+from ... import ids
 
 DEDUP_WINDOW_MS = 5 * 60 * 1000
 
@@ -121,7 +122,7 @@ class Queue:
         if self.fifo:
             self._sequence += 1
             sequence_number = f"{now:013d}{self._sequence:07d}"
-        message = Message(seq, str(uuid.uuid4()), body, md5_body, now, now + delay_s * 1000, attributes,
+        message = Message(seq, ids.uuid4(), body, md5_body, now, now + delay_s * 1000, attributes,
                           md5_attributes, system, group_id=group_id, dedup_id=dedup_id,
                           sequence_number=sequence_number)
         if dedup_id:
@@ -162,7 +163,7 @@ class Queue:
             message.receives += 1
             message.first_receive_ms = message.first_receive_ms or now
             message.visible_at = now + visibility_s * 1000
-            message.receipt = uuid.uuid4().hex
+            message.receipt = ids.hex32()
             if not self.fifo:
                 heapq.heappush(self._pending, (message.visible_at, message.seq))
             result.messages.append(message)
