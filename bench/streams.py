@@ -10,9 +10,11 @@ stops what it started. Every client is boto3, one client per thread; nothing of 
 imported. `--quick` takes under ~2 minutes; the full run stays under ~8.
 
 Rows:
- 1  Kinesis ingest: PutRecords in batches of 500 records of 100 bytes (random partition
-    keys) from 4 threads, each with its own boto3 client, as fast as they go, into streams
-    of 1, 4 and 16 shards; records and MB (10^6 bytes of record data) accepted per second.
+ 1  Kinesis ingest: PutRecords in batches of 500 records of 100 bytes from 4 threads, each
+    with its own boto3 client, as fast as they go, into streams of 1, 4 and 16 shards;
+    records and MB (10^6 bytes of record data) accepted per second. Each thread builds 8
+    batches with random partition keys up front and puts them in turn (so the client's
+    time goes to boto3 and the server, not to making keys).
     Every system and shard count is measured in turn, `rounds` times over (so a burst of
     load from elsewhere falls on all of them); a row sums its rounds. Records a server
     refuses (FailedRecordCount) are counted apart, not resent.
