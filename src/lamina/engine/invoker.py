@@ -388,7 +388,6 @@ class Invoker:
             result.max_memory_mb = spec.memory_mb
         result.duration_ms = duration
         result.billed_ms = max(1, math.ceil(duration))
-        collector.line(f"END RequestId: {request_id}")
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {result.billed_ms} ms\t"
             f"Memory Size: {spec.memory_mb} MB\tMax Memory Used: {result.max_memory_mb} MB\t"
@@ -402,7 +401,8 @@ class Invoker:
             report += f"Status: {'timeout' if result.error_type == 'Sandbox.Timedout' else 'error'}"
             if result.error_type != "Sandbox.Timedout":
                 report += f"\tError Type: {result.error_type}"
-        collector.line(report)
+        now_ms = int(time.time() * 1000)
+        collector([(now_ms, f"END RequestId: {request_id}"), (now_ms, report)])
         tail_lines = collector.stop()
         if want_tail:
             text = "\n".join(tail_lines) + "\n"

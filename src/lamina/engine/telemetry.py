@@ -83,8 +83,7 @@ class LambdaTelemetry:
                     put(NAMESPACE, "Errors", dimensions, 1, "Count", count=errors)
                 if count - errors:
                     put(NAMESPACE, "Errors", dimensions, 0, "Count", count=count - errors)
-                for duration in durations:
-                    put(NAMESPACE, "Duration", dimensions, duration, "Milliseconds")
+                self.metrics.put_values(NAMESPACE, "Duration", dimensions, durations, "Milliseconds")
         throttles, self._throttles = self._throttles, {}
         for (name, invoked_arn, version), count in throttles.items():
             for dimensions in dimension_sets(name, invoked_arn, version):
