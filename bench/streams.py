@@ -760,8 +760,9 @@ def stream_row(section: str, what: str, name: str, run: StreamRun, kind: str, co
     if run.iterator_age_ms is not None:
         extra += f"; IteratorAge max {run.iterator_age_ms:,.0f} ms"
     per_k = 1e6 / max(min(run.processed, run.total), 1)
-    extra += (f"; CPU per 1k records: server process {run.server_cpu_s * per_k:.0f} ms, below it (zygote, "
-              f"sandboxes) {run.sandbox_cpu_s * per_k:.0f} ms; cores: server {run.server_cpu_s / run.seconds:.2f}, "
+    below = "zygote and sandboxes" if name == "Lamina" else "its child processes"
+    extra += (f"; CPU per 1k records: server process {run.server_cpu_s * per_k:.0f} ms, {below} "
+              f"{run.sandbox_cpu_s * per_k:.0f} ms; cores: server {run.server_cpu_s / run.seconds:.2f}, "
               f"client {run.client_cpu_s / run.seconds:.2f}, whole machine {run.machine_busy_s / run.seconds:.2f}")
     if kind == "live":
         extra += f"; warm-up {counts.e2e_warmup:,} records, untimed ({run.warmup_s:.1f} s)"
