@@ -44,6 +44,7 @@ class LambdaTelemetry:
         self._invocations: dict[tuple, list] = {}  # (name, invoked ARN, version) -> [count, errors, durations]
         self._throttles: dict[tuple, int] = {}
         self._counts: dict[tuple[str, str], float] = {}
+        self._values: dict[tuple[str, str, str], list[float]] = {}  # (metric, function, unit) -> values
         # Set by the invoker: (function name, version) -> (busy, allocated) provisioned instances.
         self.provisioned_usage = lambda: {}
 
@@ -70,8 +71,10 @@ class LambdaTelemetry:
             key = (name, function_name)
             self._counts[key] = self._counts.get(key, 0) + value
             return
-        self.metrics.put(NAMESPACE, name, {}, value, unit)
-        self.metrics.put(NAMESPACE, name, {"FunctionName": function_name}, value, unit)
+        values = self._values.get((name, function_name, unit))
+        if values is None:
+            values = self._values[(name, function_name, unit)] = []
+        values.append(value)
 
     def flush(self) -> None:
         put = self.metrics.put
@@ -88,6 +91,10 @@ class LambdaTelemetry:
         for (name, invoked_arn, version), count in throttles.items():
             for dimensions in dimension_sets(name, invoked_arn, version):
                 put(NAMESPACE, "Throttles", dimensions, 1, "Count", count=count)
+        values, self._values = self._values, {}
+        for (metric, function_name, unit), observed in values.items():
+            self.metrics.put_values(NAMESPACE, metric, {}, observed, unit)
+            self.metrics.put_values(NAMESPACE, metric, {"FunctionName": function_name}, observed, unit)
         counts, self._counts = self._counts, {}
         for (metric, function_name), total in counts.items():
             put(NAMESPACE, metric, {}, 1, "Count", count=total)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ...errors import ServiceError, invalid_parameter
 
@@ -38,6 +39,7 @@ def function_arn(region: str, account: str, name: str, qualifier: str | None = N
     return f"{arn}:{qualifier}" if qualifier else arn
 
 
+@lru_cache(maxsize=4096)  # refs are immutable; the invoke and async paths parse the same names over and over
 def parse_function(value: str, account: str, region: str, qualifier: str | None = None) -> FunctionRef:
     match = _NAME.match(value or "")
     if not match:
