@@ -63,6 +63,20 @@ def rfc822(value: Any) -> str:
 # --- JSON documents -------------------------------------------------------------------
 
 
+_JSON_MEMBERS: dict[int, tuple] = {}  # id(structure shape) -> ((name, JSON key, member, located), ...)
+
+
+def _json_members(shape: Shape) -> tuple:
+    """A structure's members with their JSON keys, worked out once per shape: walking the
+    model's member properties for every value of every request was most of a parse."""
+    members = _JSON_MEMBERS.get(id(shape))
+    if members is None:
+        members = _JSON_MEMBERS[id(shape)] = tuple(
+            (name, member.serialization.get("name", name), member, bool(member.serialization.get("location")))
+            for name, member in shape.members.items())
+    return members
+
+
 def from_json(shape: Shape, value: Any) -> Any:
     """A JSON value as sent by botocore -> the Python value of `shape`."""
     if value is None:
@@ -71,14 +85,15 @@ def from_json(shape: Shape, value: Any) -> Any:
     if kind == "structure":
         if not isinstance(value, dict):
             raise _bad(f"Expected an object for {shape.name}")
-        if shape.is_document_type if hasattr(shape, "is_document_type") else False:
+        if getattr(shape, "is_document_type", False):
             return value
         out = {}
-        members = shape.members
-        for name, member in members.items():
-            key = member.serialization.get("name", name)
+        for name, key, member, _ in _json_members(shape):
             if key in value:
-                out[name] = from_json(member, value[key])
+                item = value[key]
+                kind = member.type_name
+                # Plain strings are by far the commonest member: no call for them.
+                out[name] = item if kind == "string" and item.__class__ is str else from_json(member, item)
         return out
     if kind == "list":
         if not isinstance(value, list):
@@ -132,12 +147,11 @@ def to_json(shape: Shape, value: Any, timestamp_format: str = "unixTimestamp") -
         if getattr(shape, "is_document_type", False):
             return value
         out = {}
-        for name, member in shape.members.items():
-            if name in value and value[name] is not None:
-                if member.serialization.get("location"):
-                    continue
-                key = member.serialization.get("name", name)
-                out[key] = to_json(member, value[name], timestamp_format)
+        for name, key, member, located in _json_members(shape):
+            item = value.get(name)
+            if item is not None and not located:
+                out[key] = item if item.__class__ is str and member.type_name == "string" \
+                    else to_json(member, item, timestamp_format)
         return out
     if kind == "list":
         return [to_json(shape.member, item, timestamp_format) for item in value]

@@ -46,21 +46,80 @@ def check(shape: Shape | None, params: dict[str, Any], enums: bool = True) -> No
     if shape is None:
         return
     problems: list[str] = []
-    _check_structure(shape, params, "", problems, enums)
+    _check_structure(shape, params, None, problems, enums)
     if problems:
         raise validation_error(problems[:MAX_PROBLEMS])
 
 
-def _check_structure(shape: Shape, value: dict, path: str, problems: list[str], enums: bool) -> None:
-    for name in shape.required_members:
+# Paths are built only for the report: a path is None (the top) or (parent path, text), where
+# text is a member name (lower-camel-cased when shown) or a ready ".N.member" suffix.
+def _render(path) -> str:
+    parts = []
+    while path is not None:
+        path, text = path
+        parts.append(text)
+    out = ""
+    for text in reversed(parts):
+        if text.startswith("."):
+            out += text
+        else:
+            out = _at(out, text)
+    return out
+
+
+_RULES: dict[int, tuple] = {}  # id(structure shape) -> (required names, members worth checking)
+
+
+def _rules(shape: Shape) -> tuple:
+    """What a structure's check needs, once per shape: members without constraints (no
+    length, range, pattern or enum, and nothing inside to check) are skipped outright."""
+    rules = _RULES.get(id(shape))
+    if rules is None:
+        checked = tuple((name, member) for name, member in shape.members.items() if _needs_check(member))
+        rules = _RULES[id(shape)] = (tuple(shape.required_members), checked)
+    return rules
+
+
+_NEEDS: dict[int, bool] = {}
+
+
+def _needs_check(shape: Shape) -> bool:
+    needs = _NEEDS.get(id(shape))
+    if needs is None:
+        needs = _NEEDS[id(shape)] = _constrained(shape, set())
+    return needs
+
+
+def _constrained(shape: Shape, seen: set) -> bool:
+    if id(shape) in seen:
+        return True  # recursive shapes: check them the slow way
+    seen.add(id(shape))
+    kind = shape.type_name
+    meta = shape.metadata
+    if kind == "structure":
+        return bool(shape.required_members) or any(_constrained(m, seen) for m in shape.members.values())
+    if kind == "list":
+        return "min" in meta or "max" in meta or _constrained(shape.member, seen)
+    if kind == "map":
+        return "min" in meta or "max" in meta or _constrained(shape.key, seen) or _constrained(shape.value, seen)
+    if kind == "string":
+        return "min" in meta or "max" in meta or "pattern" in meta or bool(shape.enum)
+    return "min" in meta or "max" in meta
+
+
+def _check_structure(shape: Shape, value: dict, path, problems: list[str], enums: bool) -> None:
+    required, checked = _rules(shape)
+    for name in required:
         if value.get(name) is None:
-            problems.append(f"Value null at '{_at(path, name)}' failed to satisfy constraint: Member must not be null")
-    for name, member in shape.members.items():
-        if name in value and value[name] is not None:
-            _check_value(member, value[name], _at(path, name), problems, enums)
+            problems.append(f"Value null at '{_render((path, name))}' failed to satisfy constraint: "
+                            "Member must not be null")
+    for name, member in checked:
+        item = value.get(name)
+        if item is not None:
+            _check_value(member, item, (path, name), problems, enums)
 
 
-def _check_value(shape: Shape, value: Any, path: str, problems: list[str], enums: bool) -> None:
+def _check_value(shape: Shape, value: Any, path, problems: list[str], enums: bool) -> None:
     meta = shape.metadata
     kind = shape.type_name
     if kind == "structure":
@@ -68,15 +127,15 @@ def _check_value(shape: Shape, value: Any, path: str, problems: list[str], enums
             _check_structure(shape, value, path, problems, enums)
         return
     if kind in ("string", "blob", "list", "map"):
-        size = len(value.encode("utf-8")) if kind == "string" and False else len(value)
+        size = len(value)
         if "min" in meta and size < meta["min"]:
             problems.append(
-                f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: "
+                f"Value '{_show(value)}' at '{_render(path)}' failed to satisfy constraint: "
                 f"Member must have length greater than or equal to {meta['min']}"
             )
         if "max" in meta and size > meta["max"]:
             problems.append(
-                f"Value '{_show(value) if kind != 'blob' else 'java.nio.HeapByteBuffer'}' at '{path}' "
+                f"Value '{_show(value) if kind != 'blob' else 'java.nio.HeapByteBuffer'}' at '{_render(path)}' "
                 f"failed to satisfy constraint: Member must have length less than or equal to {meta['max']}"
             )
     if kind == "string":
@@ -85,30 +144,32 @@ def _check_value(shape: Shape, value: Any, path: str, problems: list[str], enums
             compiled = _compiled(pattern)
             if compiled is not None and not compiled.fullmatch(value):
                 problems.append(
-                    f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                    f"Value '{value}' at '{_render(path)}' failed to satisfy constraint: "
                     f"Member must satisfy regular expression pattern: {pattern}"
                 )
         enum = shape.enum if enums else None
         if enum and value not in enum:
             problems.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Value '{value}' at '{_render(path)}' failed to satisfy constraint: "
                 f"Member must satisfy enum value set: [{', '.join(enum)}]"
             )
     elif kind in ("integer", "long", "float", "double"):
         if "min" in meta and value < meta["min"]:
             problems.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Value '{value}' at '{_render(path)}' failed to satisfy constraint: "
                 f"Member must have value greater than or equal to {meta['min']}"
             )
         if "max" in meta and value > meta["max"]:
             problems.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: "
+                f"Value '{value}' at '{_render(path)}' failed to satisfy constraint: "
                 f"Member must have value less than or equal to {meta['max']}"
             )
     elif kind == "list":
-        for index, item in enumerate(value):
-            _check_value(shape.member, item, f"{path}.{index + 1}.member", problems, enums)
+        member = shape.member
+        if _needs_check(member):
+            for index, item in enumerate(value):
+                _check_value(member, item, (path, f".{index + 1}.member"), problems, enums)
     elif kind == "map":
         for key, item in value.items():
-            _check_value(shape.key, key, f"{path}.key", problems, enums)
-            _check_value(shape.value, item, f"{path}.{key}.member", problems, enums)
+            _check_value(shape.key, key, (path, ".key"), problems, enums)
+            _check_value(shape.value, item, (path, f".{key}.member"), problems, enums)
