@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from botocore.exceptions import ClientError
@@ -141,7 +142,7 @@ def test_stream_mapping_defaults_and_validation(lambda_client, stream, recorder,
 def test_records_reach_the_function_in_aws_shape(lamina, kinesis, stream, recorder, mappings):
     arn = stream(2)
     put(kinesis, arn, [(f"key-{i % 3}", {"n": i}) for i in range(30)])
-    mappings(EventSourceArn=arn, FunctionName=recorder, StartingPosition="TRIM_HORIZON", BatchSize=7)
+    mapping = mappings(EventSourceArn=arn, FunctionName=recorder, StartingPosition="TRIM_HORIZON", BatchSize=7)
     wait_for(lamina, recorder, lambda b: sum(map(len, b)) >= 30, "30 records")
     events = [event for _, event in seen(lamina, recorder)]
     assert all(len(event["Records"]) <= 7 for event in events)
@@ -158,6 +159,18 @@ def test_records_reach_the_function_in_aws_shape(lamina, kinesis, stream, record
                 json.loads(base64.b64decode(record["kinesis"]["data"]))["n"])
     assert {key: sorted(ns) for key, ns in by_key.items()} == {f"key-{k}": list(range(k, 30, 3)) for k in range(3)}
     assert all(ns == sorted(ns) for ns in by_key.values())  # order kept per partition key
+
+    # IteratorAge, per function and per mapping, through CloudWatch.
+    cloudwatch = lamina.client("cloudwatch")
+    now = datetime.now(timezone.utc)
+    for dimensions in ([{"Name": "FunctionName", "Value": recorder}],
+                       [{"Name": "EventSourceMappingUUID", "Value": mapping["UUID"]}]):
+        points = wait_until(lambda: cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda", MetricName="IteratorAge", Dimensions=dimensions,
+            StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=1), Period=60,
+            Statistics=["Maximum", "SampleCount"])["Datapoints"], timeout=10, what="IteratorAge")
+        assert sum(p["SampleCount"] for p in points) == len(events)
+        assert all(p["Unit"] == "Milliseconds" and p["Maximum"] >= 0 for p in points)
 
 
 def test_latest_skips_what_was_there_before(lamina, kinesis, stream, recorder, mappings):
