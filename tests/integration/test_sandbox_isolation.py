@@ -59,6 +59,9 @@ def handler(event, context):
         "tmp_writable": can_write('/tmp/mine.txt'),
         "no_new_privs": open('/proc/self/status').read().split('NoNewPrivs:')[1].split()[0],
         "environ_of_1": can_read('/proc/1/environ'),
+        # A process the function starts lives in the sandbox's PID namespace too.
+        "child_pid": int(__import__("subprocess").run(["/bin/sh", "-c", "echo $$"], capture_output=True,
+                                                       text=True).stdout),
     }
 """
 
@@ -87,6 +90,7 @@ def test_the_sandbox_sees_only_itself(lamina, create_function, lambda_client, un
     seen = json.loads(response["Payload"].read())
     assert seen["uid"] == 65534
     assert seen["pid"] == 1 and seen["pids"] == [1], "only its own processes are visible"
+    assert 1 < seen["child_pid"] < 10, "a child of the function stays in its PID namespace"
     assert seen["task_root"] == "/var/task" and seen["task_files"] == ["app.py"]
     assert seen["data_db"] is False and not seen["data_dir_listing"], "the data dir is hidden"
     assert seen["other_code"] is False, "another function's code is unreachable"

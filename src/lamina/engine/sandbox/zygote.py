@@ -89,7 +89,7 @@ def _read_pid(fd, timeout_s=10.0):
     return int(data) if data.strip().isdigit() else None
 
 
-def serve_channel(channel, on_spawn):
+def serve_channel(channel, on_spawn, pid_namespaces=None):
     """The zygote loop: read spawn requests (with their fds), fork, report exits.
 
     A spawned child may hand the instance to a grandchild (the PID 1 of new namespaces) and
@@ -101,7 +101,7 @@ def serve_channel(channel, on_spawn):
         pass
     children: set[int] = set()
     try:
-        _serve(channel, on_spawn, children)
+        _serve(channel, on_spawn, children, pid_namespaces)
     finally:
         for pid in children:
             try:
@@ -110,7 +110,7 @@ def serve_channel(channel, on_spawn):
                 pass
 
 
-def _serve(channel, on_spawn, children):
+def _serve(channel, on_spawn, children, pid_namespaces=None):
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_read, False)
     os.set_blocking(wake_write, False)
@@ -162,17 +162,30 @@ def _serve(channel, on_spawn, children):
                 continue
             first_fd, log_fd = fds
             report_read, report_write = os.pipe()
+            plan = message.get("plan") or {}
+            own_namespace = bool(pid_namespaces and plan.get("namespaces") and not message.get("snapshot")
+                                 and pid_namespaces.next_child_in_new())
             try:
                 pid = os.fork()
             except OSError as error:
+                if own_namespace:
+                    pid_namespaces.back()
                 for fd in (first_fd, log_fd, report_read, report_write):
                     os.close(fd)
                 send({"op": "failed", "id": message["id"], "error": str(error)})
                 continue
+            if pid and own_namespace:
+                # Only here, in the zygote: done in the child, it would put the function's
+                # own child processes back in the host's PID namespace.
+                pid_namespaces.back()
             if pid == 0:
                 selector.close()
                 for fd in [wake_read, wake_write, report_read, *reports]:
                     os.close(fd)
+                if pid_namespaces is not None:
+                    pid_namespaces.close()
+                if own_namespace:
+                    message["plan"] = dict(plan, pid_namespace_made=True)
                 on_spawn(message, first_fd, log_fd, report_write)  # never returns
                 os._exit(1)
             for fd in (first_fd, log_fd, report_write):
@@ -306,7 +319,7 @@ def main():
         else:
             _child(message, first_fd, log_fd, report_fd, channel, bootstrap, isolation)
 
-    serve_channel(channel, spawn)
+    serve_channel(channel, spawn, isolation.PidNamespaces())
 
 
 def _reap(send, children, unclaimed):
