@@ -80,7 +80,7 @@ def build(settings: Settings) -> Lamina:
     destinations.register("lambda", lambda_service.deliver_to_function)
     async_queue = AsyncQueue(store, lambda_service.run_async_event, finish=lambda_service.finish_async_event,
                              concurrency=settings.async_workers, retry_delays_s=settings.async_retry_delays_s,
-                             throttle_backoff_s=settings.async_throttle_backoff_s)
+                             throttle_backoff_s=settings.async_throttle_backoff_s, pending_logs=sink.take)
     lambda_service.async_queue = async_queue
     destinations.register("sqs", sqs.deliver)
     sns_retries = os.environ.get("LAMINA_SNS_RETRY_DELAYS")  # seconds between Lambda/SQS delivery attempts

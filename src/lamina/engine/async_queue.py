@@ -63,10 +63,13 @@ async def _nothing(doc: dict, attempt: Attempt | None, condition: str | None) ->
 class AsyncQueue:
     def __init__(self, store: Store, run: Run, *, finish: Finish = _nothing, concurrency: int = 256,
                  retry_delays_s: tuple[float, ...] = (60.0, 120.0), throttle_backoff_s: float = 1.0,
-                 max_backoff_s: float = 300.0) -> None:
+                 max_backoff_s: float = 300.0, pending_logs: Callable[[], list] = list) -> None:
         self.store = store
         self.run = run
         self.finish = finish
+        # The log lines buffered so far (LogSink.take): committed in the same batch that
+        # removes a finished event, so a kill -9 never keeps the removal and loses the trace.
+        self.pending_logs = pending_logs
         self.retry_delays_s = retry_delays_s
         self.throttle_backoff_s = throttle_backoff_s
         self.max_backoff_s = max_backoff_s
@@ -172,7 +175,7 @@ class AsyncQueue:
             await self.finish(doc, attempt, condition)
         except Exception:
             log.exception("async event %s: could not finish", doc.get("request_id"))
-        await self.store.write([Delete(KIND, key)])
+        await self.store.write([*self.pending_logs(), Delete(KIND, key)])
         self._docs.pop(key, None)
 
     async def close(self) -> None:

@@ -99,11 +99,17 @@ class LogSink:
         self._wake.clear()
         await self.flush()
 
-    async def flush(self) -> None:
+    def take(self) -> list[AppendLogs]:
+        """Everything buffered, as store operations for the caller to commit (and gone from here)."""
         if not self._buffer:
-            return
+            return []
         buffer, self._buffer, self._buffered = self._buffer, {}, 0
-        ops = [AppendLogs(group, stream, tuple(events)) for (group, stream), events in buffer.items()]
+        return [AppendLogs(group, stream, tuple(events)) for (group, stream), events in buffer.items()]
+
+    async def flush(self) -> None:
+        ops = self.take()
+        if not ops:
+            return
         try:
             await self.store.write(ops)
         except Exception:  # logs must never take an invocation down with them

@@ -78,10 +78,8 @@ class AsyncEventsApi:
     async def finish_async_event(self, event: dict, attempt: Attempt | None, condition: str | None) -> None:
         """After the last attempt: destinations, dead-letter queue, metrics."""
         ref = _ref_of(event)
-        # The event leaves the store once this returns; its log lines are still in the log
-        # sink's buffer (flushed every 50 ms). Commit them first, or a kill -9 in between
-        # loses every trace that an accepted event ran (and it will not run again).
-        await self.state.invoker.sink.flush()
+        # The event's log lines are still in the log sink's buffer: the async queue commits
+        # them in the batch that removes the event (AsyncQueue.pending_logs).
         telemetry = self.state.invoker.telemetry
         if condition != "Success":
             telemetry.count("AsyncEventsDropped", ref.name)
