@@ -263,3 +263,22 @@ def test_throttled_async_events_are_retried_until_they_run(lamina_factory):
     spans = sorted((float(line.split()[3]), float(line.split()[4])) for line in lines)
     for (_, end), (begin, _) in zip(spans, spans[1:]):
         assert begin >= end - 0.01, spans
+
+
+def test_events_held_by_a_reservation_of_zero_run_as_soon_as_it_is_lifted(lamina_factory):
+    # A throttle backoff far longer than the test: the events must not wait for it. They are
+    # parked while the reservation is 0 and released by DeleteFunctionConcurrency.
+    server = lamina_factory(LAMINA_ASYNC_THROTTLE_BACKOFF="60")
+    client = server.client("lambda")
+    name = "held-back"
+    client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                           Code={"ZipFile": make_zip(SLEEPER)}, Timeout=30)
+    client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    for i in range(3):
+        response = client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"id": f"e{i}"}).encode())
+        assert response["StatusCode"] == 202
+    wait_until(lambda: queue_depth(server) == 3, timeout=5, what="three events held")
+    assert not [line for line in log_messages(server, f"/aws/lambda/{name}") if line.startswith("ran e")]
+    client.delete_function_concurrency(FunctionName=name)
+    wait_for_log_lines(server, name, "ran e", count=3, timeout=15)
+    wait_until(lambda: queue_depth(server) == 0, timeout=10, what="the async queue to drain")

@@ -9,6 +9,9 @@ hands us and comes back as an Attempt:
     FUNCTION_ERROR  retried after retry_delays_s, up to the event's max_retries;
                     then finish(..., "RetriesExhausted")
     RETRY_LATER     throttled or platform trouble: not an attempt; exponential backoff
+    PARKED          cannot run until something changes (a reserved concurrency of 0): not an
+                    attempt; held in memory under Attempt.park_key until unpark(key) or its
+                    maximum age, instead of being tried, throttled and rewritten over and over
     DROP            the function is gone: finish(..., None)
 
 An event older than its max age is not run again: finish(..., "EventAgeExceeded").
@@ -36,7 +39,7 @@ log = logging.getLogger("lamina.async")
 
 KIND = "async_event"
 
-SUCCESS, FUNCTION_ERROR, RETRY_LATER, DROP = "success", "function_error", "retry_later", "drop"
+SUCCESS, FUNCTION_ERROR, RETRY_LATER, DROP, PARKED = "success", "function_error", "retry_later", "drop", "parked"
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Attempt:
     function_error: str | None = None
     executed_version: str | None = None
     status_code: int | None = None
+    park_key: str | None = None  # PARKED: what unpark() is called with when it may run again
 
 
 Run = Callable[[dict], Awaitable[Attempt]]
@@ -79,6 +83,7 @@ class AsyncQueue:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._running: set[asyncio.Task] = set()
+        self._parked: dict[str, set[str]] = {}  # park key -> event keys
 
     async def start(self) -> int:
         pending = await self.store.scan(KIND)
@@ -120,6 +125,9 @@ class AsyncQueue:
                     pass
                 continue
             heapq.heappop(self._due)
+            doc = self._docs.get(key)
+            if doc is None or doc.get("not_before_ms", 0) != when:
+                continue  # finished, or due at another time now (unparked): a stale entry
             await self._slots.acquire()
             task = asyncio.ensure_future(self._run_one(key))
             self._running.add(task)
@@ -143,6 +151,9 @@ class AsyncQueue:
                 await self._finish(key, doc, attempt, "Success")
             elif attempt.outcome == DROP:
                 await self._finish(key, doc, attempt, None)
+            elif attempt.outcome == PARKED and attempt.park_key:
+                doc["attempts"] -= 1
+                self._park(key, doc, attempt.park_key)
             elif attempt.outcome == FUNCTION_ERROR:
                 retries_done = doc["attempts"] - 1
                 if retries_done >= doc.get("max_retries", 2):
@@ -159,6 +170,24 @@ class AsyncQueue:
                 await self._retry(key, doc, delay * random.uniform(0.8, 1.2))
         finally:
             self._slots.release()
+
+    def _park(self, key: str, doc: dict, park_key: str) -> None:
+        # Due again at its maximum age (then EventAgeExceeded), unless unparked first. The
+        # store keeps the doc as accepted: after a restart it is simply tried (and parked) again.
+        doc["not_before_ms"] = doc["received_ms"] + doc.get("max_age_s", 21600) * 1000 + 1
+        self._parked.setdefault(park_key, set()).add(key)
+        self._schedule(key, doc)
+
+    def unpark(self, park_key: str) -> int:
+        """What was parked under `park_key` is due now (a reservation changed); their count."""
+        keys = self._parked.pop(park_key, set())
+        now = int(time.time() * 1000)
+        for key in keys:
+            doc = self._docs.get(key)
+            if doc is not None:
+                doc["not_before_ms"] = now
+                self._schedule(key, doc)
+        return len(keys)
 
     async def _retry(self, key: str, doc: dict, delay_s: float) -> None:
         now_ms = time.time() * 1000
@@ -177,6 +206,8 @@ class AsyncQueue:
             log.exception("async event %s: could not finish", doc.get("request_id"))
         await self.store.write([*self.pending_logs(), Delete(KIND, key)])
         self._docs.pop(key, None)
+        for keys in self._parked.values():
+            keys.discard(key)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timezone
 
 from ... import ids
-from ...engine.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
+from ...engine.async_queue import DROP, FUNCTION_ERROR, PARKED, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
 from ...engine.concurrency import Throttled
 from ...engine.destinations import DeliveryError, Destinations, invocation_record
 from ...engine.pool import PoolExhausted
@@ -70,7 +70,13 @@ class AsyncEventsApi:
                 request_id=event["request_id"],
                 invoked_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier),
             )
-        except (Throttled, PoolExhausted):
+        except Throttled:
+            if self.state.invoker.concurrency.reserved.get(spec.function_arn) == 0:
+                # Reserved concurrency 0: nothing runs until the reservation changes
+                # (PutFunctionConcurrency / DeleteFunctionConcurrency unpark it).
+                return Attempt(PARKED, park_key=spec.function_arn)
+            return Attempt(RETRY_LATER)
+        except PoolExhausted:
             return Attempt(RETRY_LATER)
         return Attempt(FUNCTION_ERROR if result.function_error else SUCCESS, result.payload,
                        result.function_error, result.executed_version, 200)
