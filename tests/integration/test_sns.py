@@ -353,6 +353,20 @@ def test_fifo_topics_take_fifo_queues_only(sns, unique_name):
         assert code_of(caught) == ("InvalidParameter", 400)
 
 
+def test_fifo_topic_to_fifo_queue_keeps_groups_and_order(sns, sqs, unique_name):
+    topic = sns.create_topic(Name=f"{unique_name}.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    url, queue_arn = make_queue(sqs, f"{unique_name}.fifo", FifoQueue="true")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    for n in range(6):
+        sns.publish(TopicArn=topic, Message=f"m{n}", MessageGroupId=f"g{n % 2}", MessageDeduplicationId=f"d{n}")
+    messages = receive(sqs, url, 6, timeout=15)
+    by_group: dict[str, list[str]] = {}
+    for message in messages:
+        by_group.setdefault(message["Attributes"]["MessageGroupId"], []).append(message["Body"])
+        assert message["Attributes"]["MessageDeduplicationId"].startswith("d")
+    assert by_group == {"g0": ["m0", "m2", "m4"], "g1": ["m1", "m3", "m5"]}
+
+
 # --- publishing --------------------------------------------------------------------------------------------
 
 

@@ -166,7 +166,10 @@ class Deliverer:
             await self.send(subscription.endpoint, envelopes.dumps(event), {})
         elif protocol == "sqs":
             body, attributes = self._payload(subscription, message)
-            await self.send(subscription.endpoint, body, attributes)
+            # A FIFO topic's message keeps its group (and dedup id) in the FIFO queue.
+            fifo = {"message_group_id": message.get("group"), "deduplication_id": message.get("dedup")} \
+                if message.get("fifo") else {}
+            await self.send(subscription.endpoint, body, attributes, **fifo)
         elif protocol in attrs.HTTP_PROTOCOLS:
             body, _ = self._payload(subscription, message)
             headers = {"x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": message["id"],
