@@ -283,6 +283,41 @@ def cpu_ms(pid: int) -> tuple[float, float]:
     return ((int(fields[11]) + int(fields[12])) * tick_ms, (int(fields[13]) + int(fields[14])) * tick_ms)
 
 
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and the children it has waited for."""
+    own, children = cpu_ms(pid)
+    return (own + children) / 1000
+
+
+def machine_busy_s() -> float:
+    """CPU seconds spent by everything on the machine (all CPUs, not idle, not iowait)."""
+    with open("/proc/stat") as handle:
+        fields = [int(v) for v in handle.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def rate(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def factor_text(factor: float) -> str:
+    if factor < 0.1:
+        return f"{factor:.2g}x"
+    return f"{factor:.2f}x" if factor < 10 else f"{factor:.0f}x"
+
+
+def peer_ratio(value: float, reference: float | None, what: str = "") -> str:
+    """A peer's row: its rate (or `what`) over Lamina's."""
+    if not reference or value != value:
+        return "–"
+    return f"{what}{factor_text(value / reference)} Lamina"
+
+
 def cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
-    MINISTACK_VERSION, Cleanup, LaminaServer, Row, Summary, Table, boto3_client, cpu_ms, create_function,
+    MINISTACK_VERSION, Cleanup, LaminaServer, Row, Summary, Table, boto3_client, create_function, load,
+    machine_busy_s, peer_ratio, rate, server_cpu_s,
     lamina_revision, log, machine_line, ministack_python, ms, scratch_dir, start_ministack,
 )
 import _messaging_peers as peers  # noqa: E402
@@ -69,40 +70,12 @@ class Counts:
                    backlog_messages=3000)
 
 
-def load() -> str:
-    return f"{os.getloadavg()[0]:.2f}"
-
-
-def rate(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def peer_ratio(value: float, reference: float | None) -> str:
-    if not reference or value != value:
-        return "–"
-    factor = value / reference
-    return f"{factor:.2f}x Lamina" if factor < 10 else f"{factor:.0f}x Lamina"
-
-
 @dataclass
 class System:
     name: str                # as shown in the table
     url: str
     pid: int                 # the server process, for its CPU time
     no_metrics: str = ""     # why CloudWatch has no Invocations for mapped invocations, if it has none
-
-
-def machine_busy_s() -> float:
-    """CPU seconds spent by everything on the machine (all CPUs, not idle, not iowait)."""
-    with open("/proc/stat") as handle:
-        fields = [int(v) for v in handle.readline().split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def server_cpu_s(pid: int) -> float:
-    own, children = cpu_ms(pid)
-    return (own + children) / 1000
 
 
 # --- 1. round trips --------------------------------------------------------------------------------

@@ -80,7 +80,8 @@ from dataclasses import dataclass, field
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
-    MINISTACK_VERSION, Cleanup, LaminaServer, Row, Summary, Table, boto3_client, cpu_ms, create_function,
+    MINISTACK_VERSION, Cleanup, LaminaServer, Row, Summary, Table, boto3_client, create_function, factor_text, load,
+    machine_busy_s, peer_ratio, rate, server_cpu_s,
     descendant_pids, lamina_revision, log, machine_line, ministack_python, ms, parent_map, scratch_dir,
     start_ministack,
 )
@@ -147,45 +148,11 @@ class System:
     lamina: bool = False
 
 
-def load() -> str:
-    return f"{os.getloadavg()[0]:.2f}"
-
-
-def rate(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def factor_text(factor: float) -> str:
-    if factor < 0.1:
-        return f"{factor:.2g}x"
-    return f"{factor:.2f}x" if factor < 10 else f"{factor:.0f}x"
-
-
-def peer_ratio(value: float, reference: float | None, what: str = "") -> str:
-    """A peer's row: its rate (or `what`) over Lamina's."""
-    if not reference or value != value:
-        return "–"
-    return f"{what}{factor_text(value / reference)} Lamina"
-
-
 def versus(value: float, peer_values: dict[str, float], what: str = "") -> str:
     """Lamina's row: its rate (or `what`) over each peer's."""
     parts = [f"{what}{factor_text(value / other)} {name.split()[0]}" for name, other in peer_values.items()
              if other and other == other and value == value]
     return "; ".join(parts) if parts else "1x"
-
-
-def machine_busy_s() -> float:
-    """CPU seconds spent by everything on the machine (all CPUs, not idle, not iowait)."""
-    with open("/proc/stat") as handle:
-        fields = [int(v) for v in handle.readline().split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def server_cpu_s(pid: int) -> float:
-    own, children = cpu_ms(pid)
-    return (own + children) / 1000
 
 
 def run_time_s(pid: int) -> float:
