@@ -644,6 +644,37 @@ def start_uvicorn_hello(cleanup: Cleanup, workdir: str) -> str:
 MINISTACK_VERSION = "1.5.33"
 
 
+def peer_venv(directory: str, requirement: str, what: str, version: str = "") -> tuple[str | None, str]:
+    """The Python of a private venv under ~/.cache/lamina-bench/<directory> holding
+    `requirement`, made on first use (peers pin their own dependencies, so they stay out of
+    Lamina's environment). The venv is remade when its marker does not hold `version`.
+    Returns (python or None, why not)."""
+    cache = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "lamina-bench")
+    venv = os.path.join(cache, directory)
+    python = os.path.join(venv, "bin", "python")
+    marker = os.path.join(venv, ".installed")
+    try:
+        with open(marker) as handle:
+            if handle.read().strip() == version:
+                return python, ""
+    except OSError:
+        pass
+    log(f"installing {requirement} into {venv} (once)")
+    try:
+        os.makedirs(cache, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", venv], check=True, capture_output=True, timeout=120)
+        subprocess.run([python, "-m", "pip", "install", "-q", requirement], check=True, capture_output=True,
+                       timeout=600)
+    except subprocess.CalledProcessError as error:
+        tail = (error.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+        return None, f"pip install {requirement.split('==')[0]} failed: {tail[0][:120]}"
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return None, f"could not install {what}: {error}"
+    with open(marker, "w") as handle:
+        handle.write(version)
+    return python, ""
+
+
 def ministack_python() -> tuple[str | None, str]:
     """A Python that can run MiniStack: $LAMINA_BENCH_MINISTACK_PYTHON, this one if it has
     ministack, or a private venv under ~/.cache/lamina-bench made on first use (MiniStack
@@ -655,24 +686,7 @@ def ministack_python() -> tuple[str | None, str]:
     probe = subprocess.run([sys.executable, "-c", "import ministack"], capture_output=True)
     if probe.returncode == 0:
         return sys.executable, ""
-    cache = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "lamina-bench")
-    venv = os.path.join(cache, f"ministack-{MINISTACK_VERSION}")
-    python = os.path.join(venv, "bin", "python")
-    if os.path.exists(os.path.join(venv, ".installed")):
-        return python, ""
-    log(f"installing ministack=={MINISTACK_VERSION} into {venv} (once)")
-    try:
-        os.makedirs(cache, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", "--clear", venv], check=True, capture_output=True, timeout=120)
-        subprocess.run([python, "-m", "pip", "install", "-q", f"ministack=={MINISTACK_VERSION}"], check=True,
-                       capture_output=True, timeout=600)
-    except subprocess.CalledProcessError as error:
-        tail = (error.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["?"]
-        return None, f"pip install ministack failed: {tail[0][:120]}"
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return None, f"could not install ministack: {error}"
-    open(os.path.join(venv, ".installed"), "w").close()
-    return python, ""
+    return peer_venv(f"ministack-{MINISTACK_VERSION}", f"ministack=={MINISTACK_VERSION}", "ministack")
 
 
 def start_ministack(cleanup: Cleanup, python: str, workdir: str) -> tuple[str, subprocess.Popen]:

@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import LOOPBACK, Cleanup, free_port, log, wait_http  # noqa: E402
+from _common import LOOPBACK, Cleanup, free_port, peer_venv, wait_http  # noqa: E402
 
 MOTO_VERSION = "5.2.5"
 
@@ -21,30 +21,7 @@ def moto_python() -> tuple[str | None, str]:
     override = os.environ.get("LAMINA_BENCH_MOTO_PYTHON")
     if override:
         return override, ""
-    cache = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "lamina-bench")
-    venv = os.path.join(cache, "moto")
-    python = os.path.join(venv, "bin", "python")
-    marker = os.path.join(venv, ".installed")
-    try:
-        with open(marker) as handle:
-            if handle.read().strip() == MOTO_VERSION:
-                return python, ""
-    except OSError:
-        pass
-    log(f"installing moto[server]=={MOTO_VERSION} into {venv} (once)")
-    try:
-        os.makedirs(cache, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", "--clear", venv], check=True, capture_output=True, timeout=120)
-        subprocess.run([python, "-m", "pip", "install", "-q", f"moto[server]=={MOTO_VERSION}"], check=True,
-                       capture_output=True, timeout=600)
-    except subprocess.CalledProcessError as error:
-        tail = (error.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["?"]
-        return None, f"pip install moto[server] failed: {tail[0][:120]}"
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return None, f"could not install moto: {error}"
-    with open(marker, "w") as handle:
-        handle.write(MOTO_VERSION)
-    return python, ""
+    return peer_venv("moto", f"moto[server]=={MOTO_VERSION}", "moto", MOTO_VERSION)
 
 
 def start_moto(cleanup: Cleanup, python: str, workdir: str) -> tuple[str, subprocess.Popen]:
