@@ -101,13 +101,7 @@ class _RestPlan:
     query_names: frozenset
 
 
-_PLANS: dict[int, _RestPlan] = {}
-
-
-def _rest_plan(op: OperationModel) -> _RestPlan:
-    plan = _PLANS.get(id(op))
-    if plan is not None:
-        return plan
+def _make_rest_plan(op: OperationModel) -> _RestPlan:
     shape = op.input_shape
     uri, query, headers, prefixed, body = [], [], [], [], []
     for name, member in shape.members.items():
@@ -124,11 +118,13 @@ def _rest_plan(op: OperationModel) -> _RestPlan:
         elif location is None:
             body.append((name, wire, member))
     payload_name = shape.serialization.get("payload")
-    plan = _RestPlan(tuple(uri), tuple(query), tuple(headers), tuple(prefixed), tuple(body),
+    return _RestPlan(tuple(uri), tuple(query), tuple(headers), tuple(prefixed), tuple(body),
                      (payload_name, shape.members[payload_name]) if payload_name else None,
                      frozenset(wire for _, wire, _, is_map in query if not is_map))
-    _PLANS[id(op)] = plan
-    return plan
+
+
+def _rest_plan(op: OperationModel) -> _RestPlan:
+    return shapes.memo(op, "_lamina_rest_plan", _make_rest_plan)
 
 
 def _parse_rest_json(resolved: Resolved, request: Request) -> dict[str, Any]:

@@ -43,28 +43,26 @@ def _serialize_json(spec: ServiceSpec, op: OperationModel, result: dict, request
     )
 
 
-_OUT_PLANS: dict[int, tuple] = {}
-
-
 def _rest_out_plan(op: OperationModel) -> tuple:
     """(status, located members [(name, location, wire, member)], payload (name, member) or
     None), worked out once per operation rather than on every response."""
-    plan = _OUT_PLANS.get(id(op))
-    if plan is None:
-        shape = op.output_shape
-        located = []
-        payload = None
-        if shape is not None:
-            for name, member in shape.members.items():
-                location = member.serialization.get("location")
-                if location in ("header", "headers", "statusCode"):
-                    located.append((name, location, member.serialization.get("name", "" if location == "headers"
-                                                                             else name), member))
-            payload_name = shape.serialization.get("payload")
-            if payload_name:
-                payload = (payload_name, shape.members[payload_name])
-        plan = _OUT_PLANS[id(op)] = (op.http.get("responseCode", 200), tuple(located), payload)
-    return plan
+    return shapes.memo(op, "_lamina_rest_out_plan", _make_rest_out_plan)
+
+
+def _make_rest_out_plan(op: OperationModel) -> tuple:
+    shape = op.output_shape
+    located = []
+    payload = None
+    if shape is not None:
+        for name, member in shape.members.items():
+            location = member.serialization.get("location")
+            if location in ("header", "headers", "statusCode"):
+                located.append((name, location, member.serialization.get("name", "" if location == "headers"
+                                                                         else name), member))
+        payload_name = shape.serialization.get("payload")
+        if payload_name:
+            payload = (payload_name, shape.members[payload_name])
+    return op.http.get("responseCode", 200), tuple(located), payload
 
 
 def _serialize_rest_json(spec: ServiceSpec, op: OperationModel, result: dict, request_id: str) -> Response:

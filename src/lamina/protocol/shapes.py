@@ -11,7 +11,7 @@ import binascii
 import json
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
+from typing import Any, Callable
 
 from botocore.model import Shape
 
@@ -63,18 +63,25 @@ def rfc822(value: Any) -> str:
 # --- JSON documents -------------------------------------------------------------------
 
 
-_JSON_MEMBERS: dict[int, tuple] = {}  # id(structure shape) -> ((name, JSON key, member, located), ...)
+_UNSET = object()
+
+
+def memo(model_object: Any, attribute: str, make: Callable[[Any], Any]) -> Any:
+    """A value worked out once per botocore shape or operation, kept on the object itself:
+    keyed by id() in a table, it could outlive a short-lived object and be handed to another
+    one later allocated at the same address."""
+    value = model_object.__dict__.get(attribute, _UNSET)
+    if value is _UNSET:
+        value = model_object.__dict__[attribute] = make(model_object)
+    return value
 
 
 def _json_members(shape: Shape) -> tuple:
-    """A structure's members with their JSON keys, worked out once per shape: walking the
-    model's member properties for every value of every request was most of a parse."""
-    members = _JSON_MEMBERS.get(id(shape))
-    if members is None:
-        members = _JSON_MEMBERS[id(shape)] = tuple(
-            (name, member.serialization.get("name", name), member, bool(member.serialization.get("location")))
-            for name, member in shape.members.items())
-    return members
+    """A structure's (name, JSON key, member, located elsewhere) tuples: walking the model's
+    member properties for every value of every request was most of a parse."""
+    return memo(shape, "_lamina_json_members", lambda s: tuple(
+        (name, member.serialization.get("name", name), member, bool(member.serialization.get("location")))
+        for name, member in s.members.items()))
 
 
 def from_json(shape: Shape, value: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 from botocore.model import Shape
 
 from ..errors import validation_error
+from .shapes import memo
 
 MAX_PROBLEMS = 10
 
@@ -67,27 +68,15 @@ def _render(path) -> str:
     return out
 
 
-_RULES: dict[int, tuple] = {}  # id(structure shape) -> (required names, members worth checking)
-
-
 def _rules(shape: Shape) -> tuple:
-    """What a structure's check needs, once per shape: members without constraints (no
-    length, range, pattern or enum, and nothing inside to check) are skipped outright."""
-    rules = _RULES.get(id(shape))
-    if rules is None:
-        checked = tuple((name, member) for name, member in shape.members.items() if _needs_check(member))
-        rules = _RULES[id(shape)] = (tuple(shape.required_members), checked)
-    return rules
-
-
-_NEEDS: dict[int, bool] = {}
+    """(required names, members worth checking), once per shape: members without constraints
+    (no length, range, pattern or enum, and nothing inside to check) are skipped outright."""
+    return memo(shape, "_lamina_rules", lambda s: (
+        tuple(s.required_members), tuple((name, m) for name, m in s.members.items() if _needs_check(m))))
 
 
 def _needs_check(shape: Shape) -> bool:
-    needs = _NEEDS.get(id(shape))
-    if needs is None:
-        needs = _NEEDS[id(shape)] = _constrained(shape, set())
-    return needs
+    return memo(shape, "_lamina_needs_check", lambda s: _constrained(s, set()))
 
 
 def _constrained(shape: Shape, seen: set) -> bool:
