@@ -90,6 +90,10 @@ class Outbox:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
     # --- accepting --------------------------------------------------------------------------------
 
     def puts(self, items: list[tuple[str, dict]]) -> list[Put]:
