@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
     LOOPBACK, Cleanup, LaminaServer, Row, SignedRequest, Table, boto3_client, cpu_ms, create_function,
-    descendant_pids, invoke_request, lamina_revision, log, machine_line, ms, scratch_dir,
+    descendant_pids, front_pids, invoke_request, lamina_revision, log, machine_line, ms, scratch_dir,
 )
 import _async_peers as peers  # noqa: E402
 
@@ -270,11 +270,13 @@ def _machine_busy_ms() -> tuple[float, float]:
 
 
 class CpuMeter:
-    """CPU time of a Lamina server's process tree over a window: the server process itself,
-    and its descendants (the zygote and the sandboxes)."""
+    """CPU time of a Lamina server's process tree over a window: the server process itself
+    with its front processes if it has any (LAMINA_HTTP_WORKERS), and its other descendants
+    (the zygote and the sandboxes)."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
+        self.server_pids = {pid} | front_pids(pid)
         self.started = time.perf_counter()
         self.before = self._sample()
         self.machine_before = _machine_busy_ms()
@@ -296,8 +298,8 @@ class CpuMeter:
         busy, irq = _machine_busy_ms()
         self.machine_pct = (busy - self.machine_before[0]) / 10 / window
         self.irq_pct = (irq - self.machine_before[1]) / 10 / window
-        server = after.get(self.pid, 0) - self.before.get(self.pid, 0)
-        others = sum(value - self.before.get(pid, 0) for pid, value in after.items() if pid != self.pid)
+        server = sum(after.get(pid, 0) - self.before.get(pid, 0) for pid in self.server_pids)
+        others = sum(value - self.before.get(pid, 0) for pid, value in after.items() if pid not in self.server_pids)
         return server / 10 / window, others / 10 / window, window
 
 
@@ -395,6 +397,12 @@ def _check(load: Load, what: str) -> str:
     return ("; " + what + ": " + ", ".join(notes)) if notes else ""
 
 
+def _fronts(lamina: "Lamina") -> str:
+    """How the server was run, for a row's title: with front processes or in one process."""
+    count = len(front_pids(lamina.server.process.pid))
+    return f", {count} front process (LAMINA_HTTP_WORKERS={count})" if count else ""
+
+
 # --- rows ----------------------------------------------------------------------------------------
 
 
@@ -418,7 +426,7 @@ def bench_accept_running(table: Table, lamina: Lamina, counts: Counts, work: str
              if drained_at else f"NOT drained within 180 s (depth {lamina.health.get()['async_queue_depth']})")
     table.add(Row(
         "1a", f"Event invokes, {CONNECTIONS} connections, no-op ({MEMORY_MB} MB), events run as they arrive "
-              f"(LAMINA_ASYNC_WORKERS=64); latency of the 202", "Lamina",
+              f"(LAMINA_ASYNC_WORKERS=64){_fronts(lamina)}; latency of the 202", "Lamina",
         str(load.hits), ms(load.p50_ms), ms(load.p99_ms),
         f"**{rate(load.rate)}** 202s in {load.seconds:.1f} s ({load.tool}); {drain}; cross-check with warm-up: "
         f"{accepted} 202s, AsyncEventsReceived {received:.0f}, Invocations {ran:.0f}; "
@@ -496,7 +504,7 @@ def bench_accept_only(table: Table, cleanup: Cleanup, work: str, counts: Counts,
 
 def bench_e2e(table: Table, lamina: Lamina, counts: Counts, work: str, workers: int) -> float:
     """2: N events as fast as wrk sends them; events completed per second, first accept to last run."""
-    name = f"e2e-noop-{workers}"
+    name = f"e2e-noop-{workers}-{len(front_pids(lamina.server.process.pid))}"
     lamina.function(name)
     request = lamina.event_request(name)
     # Warm-up (untimed): the instances this worker count keeps busy exist before the clock starts.
@@ -520,8 +528,8 @@ def bench_e2e(table: Table, lamina: Lamina, counts: Counts, work: str, workers: 
     events_per_s = received / total_s
     checks = "" if ran == received else f" — MISMATCH: {received:.0f} accepted, {ran:.0f} ran"
     table.add(Row(
-        "2", f"End-to-end async, no-op ({MEMORY_MB} MB), LAMINA_ASYNC_WORKERS={workers}: N events from "
-             f"{CONNECTIONS} connections; p50/p99: latency of the 202", "Lamina",
+        "2", f"End-to-end async, no-op ({MEMORY_MB} MB), LAMINA_ASYNC_WORKERS={workers}{_fronts(lamina)}: N events "
+             f"from {CONNECTIONS} connections; p50/p99: latency of the 202", "Lamina",
         f"{received:.0f}", ms(load.p50_ms), ms(load.p99_ms),
         f"**{rate(events_per_s)}** events completed/s ({received:.0f} in {total_s:.2f} s, first accept to "
         f"queue depth 0); accepted at {rate(load.hits / load.seconds)} for {load.seconds:.2f} s, the last ran "
@@ -548,8 +556,8 @@ def bench_sync(table: Table, lamina: Lamina, counts: Counts, work: str) -> None:
     server_pct, others_pct, window = meter.stop()
     ran = lamina.metric(name, "Invocations", load.hits)
     table.add(Row(
-        "4", f"Sync Invoke (RequestResponse), {CONNECTIONS} connections, warm no-op, {MEMORY_MB} MB; "
-             f"wrk --latency", "Lamina",
+        "4", f"Sync Invoke (RequestResponse), {CONNECTIONS} connections, warm no-op, {MEMORY_MB} MB"
+             f"{_fronts(lamina)}; wrk --latency", "Lamina",
         str(load.hits), ms(load.p50_ms), ms(load.p99_ms),
         f"**{rate(load.rate)}** invokes/s in {load.seconds:.1f} s ({load.tool}); {instances} warm instances of it; "
         f"Invocations Sum (with warm-up) {ran:.0f}; "
@@ -652,6 +660,14 @@ def main() -> int:
                                     counts, work)
             results["e2e64"] = run("2", "end-to-end async, 64 workers", bench_e2e, table, lamina, counts, work, 64)
             run("4", "sync invokes", bench_sync, table, lamina, counts, work)
+        with Cleanup() as server_b:
+            # The same rows on a server with one front process (LAMINA_HTTP_WORKERS=1): HTTP,
+            # SigV4 and the protocols in a process of their own, beside the core.
+            fronted = Lamina.start(server_b, work, "lamina-64-front", {"LAMINA_ASYNC_WORKERS": "64",
+                                                                      "LAMINA_HTTP_WORKERS": "1"})
+            run("1a", "Event accept, events running, 1 front", bench_accept_running, table, fronted, counts, work)
+            run("2", "end-to-end async, 64 workers, 1 front", bench_e2e, table, fronted, counts, work, 64)
+            run("4", "sync invokes, 1 front", bench_sync, table, fronted, counts, work)
         with Cleanup() as server:
             run("1b", "Event accept, reserved concurrency 0", bench_accept_held, table, server, work, counts,
                 results.get("accept"))

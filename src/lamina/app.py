@@ -56,12 +56,18 @@ class Lamina:
     metrics: MetricsRecorder
 
 
-def build(settings: Settings) -> Lamina:
+def front_door(settings: Settings) -> tuple[Router, Verifier]:
+    """What it takes to read a request, in the core or in a front process (http/fronts.py)."""
+    verifier = Verifier(settings.credentials(), settings.account_id, settings.region,
+                        enforce=settings.enforce_signatures)
+    return Router(SERVICES), verifier
+
+
+def build(settings: Settings, door: tuple[Router, Verifier] | None = None) -> Lamina:
     data_dir = os.path.abspath(settings.data_dir)
     os.makedirs(data_dir, exist_ok=True)
     store = SQLiteStore(os.path.join(data_dir, "lamina.db"))
     sink = LogSink(store)
-    credentials = settings.credentials()
     # Functions must not see the platform's state: the data dir is hidden inside sandboxes.
     host = SandboxHost(hide=[data_dir])
     metrics = MetricsRecorder(store)
@@ -95,7 +101,7 @@ def build(settings: Settings) -> Lamina:
     services = {"lambda": lambda_service, "logs": LogsService(store, sink), "cloudwatch": CloudWatchService(metrics),
                 "sqs": sqs, "sns": sns, "events": events, "scheduler": schedules, "kinesis": kinesis}
 
-    verifier = Verifier(credentials, settings.account_id, settings.region, enforce=settings.enforce_signatures)
+    router, verifier = door or front_door(settings)
 
     async def startup() -> None:
         metrics.start()
@@ -131,7 +137,7 @@ def build(settings: Settings) -> Lamina:
         await metrics.close()
         await store.close()
 
-    gateway = Gateway(Router(SERVICES), services, verifier, settings.endpoint_url,
+    gateway = Gateway(router, services, verifier, settings.endpoint_url,
                       on_startup=startup, on_shutdown=shutdown)
 
     async def health(request: Request) -> Response:

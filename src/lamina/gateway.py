@@ -24,6 +24,7 @@ MAX_BODY_BYTES = 70 * 1024 * 1024  # a 50 MB zip, base64-encoded, in a CreateFun
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z])")
 
 Handler = Callable[[Request], Awaitable[Response]]
+Call = Callable[[str, str, dict, RequestContext], Awaitable[dict]]  # service, operation, params, ctx
 
 
 def snake_case(operation: str) -> str:
@@ -33,7 +34,7 @@ def snake_case(operation: str) -> str:
 class Gateway:
     def __init__(self, router: Router, services: dict[str, Any], verifier: Verifier, endpoint_url: str,
                  on_startup: Callable[[], Awaitable[None]] | None = None,
-                 on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+                 on_shutdown: Callable[[], Awaitable[None]] | None = None, call: Call | None = None) -> None:
         self.router = router
         self.services = services
         self.verifier = verifier
@@ -42,6 +43,9 @@ class Gateway:
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self._methods: dict[tuple[str, str], Any] = {}
+        # Where a parsed call goes: this process's services, or (in a front process, see
+        # http/fronts.py) the core process that owns them.
+        self.call: Call = call or self.call_here
 
     def mount(self, prefix: str, handler: Handler) -> None:
         self.routes[prefix] = handler
@@ -102,7 +106,6 @@ class Gateway:
             resolved = self.router.resolve(request)
             spec, protocol = resolved.spec, resolved.protocol
             params = parsers.parse(resolved, request)
-            method = self._method(spec.name, resolved.operation.name)
             ctx = RequestContext(
                 account_id=caller.account_id,
                 region=caller.region or self.verifier.default_region,
@@ -110,7 +113,7 @@ class Gateway:
                 endpoint_url=self._endpoint(request),
                 access_key=caller.access_key,
             )
-            result = await method(params, ctx)
+            result = await self.call(spec.name, resolved.operation.name, params, ctx)
             return serializers.serialize(spec, resolved.operation, result, request_id, resolved.protocol)
         except ServiceError as error:
             return serializers.serialize_error(spec, error, request_id, protocol)
@@ -121,7 +124,10 @@ class Gateway:
                                  sender_fault=False)
             return serializers.serialize_error(spec, error, request_id, protocol)
 
-    def _method(self, service: str, operation: str):
+    async def call_here(self, service: str, operation: str, params: dict, ctx: RequestContext) -> dict:
+        return await self.method(service, operation)(params, ctx)
+
+    def method(self, service: str, operation: str):
         key = (service, operation)
         method = self._methods.get(key)
         if method is None:

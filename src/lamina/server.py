@@ -9,8 +9,9 @@ import signal
 
 import uvicorn
 
-from .app import build
+from .app import build, front_door
 from .config import Settings
+from .http import fronts as http_fronts
 from .http import server as http_server
 
 
@@ -64,7 +65,15 @@ def serve(settings: Settings) -> None:
         make_server(settings).run()
         return
     _configure_logging(settings)
-    lamina = build(settings)
+    count = http_fronts.default_count() if settings.http_workers is None else settings.http_workers
+    fronts = None
+    door = None
+    if count > 0:
+        # Fronts are forked first, before build() starts the store's threads.
+        listener = http_fronts.listen(settings.host, settings.port)
+        door = front_door(settings)
+        fronts = http_fronts.fork(count, listener, *door, settings.endpoint_url)
+    lamina = build(settings, door)
     try:
         import uvloop
 
@@ -77,7 +86,10 @@ def serve(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await http_server.run(lamina.gateway, settings.host, settings.port, stop)
+        if fronts is None:
+            await http_server.run(lamina.gateway, settings.host, settings.port, stop)
+        else:
+            await http_server.run_behind(lamina.gateway, fronts, stop)
 
     asyncio.run(main())
 

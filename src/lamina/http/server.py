@@ -160,3 +160,17 @@ async def run(gateway: Gateway, host: str, port: int, stop: asyncio.Event) -> No
             pass
         if gateway.on_shutdown:
             await gateway.on_shutdown()
+
+
+async def run_behind(gateway: Gateway, fronts, stop: asyncio.Event) -> None:
+    """Serve until `stop` is set with the HTTP side in front processes (http/fronts.py):
+    startup hooks, then the fronts' links, then shutdown hooks once the fronts are gone."""
+    if gateway.on_startup:
+        await gateway.on_startup()
+    try:
+        await fronts.connect(gateway)
+        await stop.wait()
+    finally:
+        await fronts.stop()
+        if gateway.on_shutdown:
+            await gateway.on_shutdown()

@@ -1,0 +1,191 @@
+"""The link between a front process and the core process: pickled frames on a socketpair.
+
+A front (http/fronts.py) speaks HTTP, checks SigV4 and parses the AWS protocols; the core
+owns the services and the engine. Each parsed call crosses the link once each way:
+
+    front -> core   (id, "call", (service, operation, params, ctx))    an AWS operation
+                    (id, "raw", Request)                                a Lamina path (/_lamina/...)
+    core -> front   (0, "routes", [prefix, ...])                        once, when the core is ready
+                    (id, "ok", result) | (id, "error", ServiceError fields) | (id, "failed", text)
+                    (id, "response", Response)
+
+A frame is a 4-byte big-endian length and a pickle. Frames written in one turn of the
+event loop leave in one write: under load, one syscall carries many calls.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import pickle
+from typing import Any, Callable
+
+from ..errors import ServiceError
+from ..protocol.messages import Request, Response
+from ..services.context import RequestContext
+
+log = logging.getLogger("lamina.link")
+
+_LENGTH = 4
+
+
+class _Frames(asyncio.Protocol):
+    """Frames in and out of one stream socket; subclasses handle what arrives."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._out: list[bytes] = []
+        self._flush_scheduled = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        offset, size = 0, len(buffer)
+        while size - offset >= _LENGTH:
+            end = offset + _LENGTH + int.from_bytes(buffer[offset:offset + _LENGTH], "big")
+            if end > size:
+                break
+            frame = pickle.loads(buffer[offset + _LENGTH:end])
+            offset = end
+            self.frame_received(frame)
+        if offset:
+            del buffer[:offset]
+
+    def frame_received(self, frame: tuple) -> None:
+        raise NotImplementedError
+
+    def send(self, frame: tuple) -> None:
+        data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+        self._out.append(len(data).to_bytes(_LENGTH, "big"))
+        self._out.append(data)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        out, self._out = self._out, []
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.writelines(out)
+
+
+# --- the front's end -------------------------------------------------------------------------
+
+
+class CoreLink(_Frames):
+    """A front's connection to the core: call() and forward() await the core's answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future] = {}
+        self.routes: asyncio.Future = asyncio.get_event_loop().create_future()
+        self.closed = asyncio.Event()
+
+    def frame_received(self, frame: tuple) -> None:
+        number, kind, payload = frame
+        if kind == "routes":
+            if not self.routes.done():
+                self.routes.set_result(payload)
+            return
+        future = self._waiting.pop(number, None)
+        if future is not None and not future.done():
+            future.set_result((kind, payload))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(ConnectionError("the core process went away"))
+        self._waiting.clear()
+        if not self.routes.done():
+            self.routes.set_exception(ConnectionError("the core process went away"))
+        self.closed.set()
+
+    async def _ask(self, kind: str, payload: Any) -> tuple[str, Any]:
+        if self.transport is None:
+            raise ConnectionError("the core process went away")
+        number = next(self._ids)
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[number] = future
+        try:
+            self.send((number, kind, payload))
+            return await future
+        finally:
+            self._waiting.pop(number, None)
+
+    async def call(self, service: str, operation: str, params: dict, ctx: RequestContext) -> dict:
+        kind, payload = await self._ask("call", (service, operation, params, ctx))
+        if kind == "ok":
+            return payload
+        if kind == "error":
+            code, message, status, sender_fault, headers, fields = payload
+            raise ServiceError(code, message, status, sender_fault=sender_fault, headers=headers, **fields)
+        raise RuntimeError(f"the core process failed this call: {payload}")
+
+    async def forward(self, request: Request) -> Response:
+        kind, payload = await self._ask("raw", request)
+        if kind == "response":
+            return payload
+        raise RuntimeError(f"the core process failed this request: {payload}")
+
+
+# --- the core's end --------------------------------------------------------------------------
+
+
+class FrontLink(_Frames):
+    """The core's end of one front's link: runs each call as a task of its own and answers.
+
+    `call(service, operation, params, ctx)` and `handle(request)` are the gateway's own
+    (Gateway.call_here, Gateway.handle), so a call that crossed the link runs exactly as one
+    that did not.
+    """
+
+    def __init__(self, call: Callable, handle: Callable, routes: list[str]) -> None:
+        super().__init__()
+        self._call = call
+        self._handle = handle
+        self._routes = routes
+        self._tasks: set[asyncio.Task] = set()
+        self.closed = asyncio.Event()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self.send((0, "routes", self._routes))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.closed.set()
+
+    def frame_received(self, frame: tuple) -> None:
+        task = asyncio.ensure_future(self._serve(*frame))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, number: int, kind: str, payload: Any) -> None:
+        try:
+            if kind == "call":
+                answer: tuple = (number, "ok", await self._call(*payload))
+            else:
+                answer = (number, "response", await self._handle(payload))
+        except ServiceError as error:
+            answer = (number, "error", (error.code, error.message, error.status, error.sender_fault, error.headers,
+                                        error.fields))
+        except Exception as error:  # the front answers 500, as the gateway would here
+            log.exception("unexpected error in a call from a front process")
+            answer = (number, "failed", f"{type(error).__name__}: {error}")
+        try:
+            self.send(answer)
+        except Exception as error:  # an answer that does not pickle: say so rather than hang
+            log.exception("could not send an answer to a front process")
+            self.send((number, "failed", f"{type(error).__name__}: {error}"))
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self.transport is not None:
+            self.transport.close()
