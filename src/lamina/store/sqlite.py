@@ -125,15 +125,16 @@ class SQLiteStore:
             try:
                 connection.execute("BEGIN IMMEDIATE")
                 failed = []
-                for index, (ops, _, _) in enumerate(group):
-                    connection.execute("SAVEPOINT batch")
-                    try:
+                try:
+                    for ops, _, _ in group:
                         self._apply(connection, ops)
-                        connection.execute("RELEASE batch")
-                    except Exception as batch_error:  # one bad batch must not sink the others
-                        connection.execute("ROLLBACK TO batch")
-                        connection.execute("RELEASE batch")
-                        failed.append((index, batch_error))
+                except Exception:
+                    # A bad batch must not sink the others: start the group over, each batch
+                    # in a savepoint of its own. Only then, because two statements per batch
+                    # are a good part of a small batch's cost, and batches rarely fail.
+                    connection.execute("ROLLBACK")
+                    connection.execute("BEGIN IMMEDIATE")
+                    failed = self._apply_each(connection, group)
                 connection.execute("COMMIT")
             except BaseException as commit_error:
                 try:
@@ -144,6 +145,19 @@ class SQLiteStore:
                 failed = []
             failures = dict(failed)
             self._resolve(group, failures, error)
+
+    def _apply_each(self, connection: sqlite3.Connection, group: list) -> list[tuple[int, BaseException]]:
+        failed = []
+        for index, (ops, _, _) in enumerate(group):
+            connection.execute("SAVEPOINT batch")
+            try:
+                self._apply(connection, ops)
+                connection.execute("RELEASE batch")
+            except Exception as batch_error:
+                connection.execute("ROLLBACK TO batch")
+                connection.execute("RELEASE batch")
+                failed.append((index, batch_error))
+        return failed
 
     @staticmethod
     def _resolve(group, failures: dict[int, BaseException], error: BaseException | None) -> None:
