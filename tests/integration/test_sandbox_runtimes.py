@@ -2,7 +2,12 @@
 layers at /opt, SnapStart restores with the snapshot_restore_py hooks."""
 import base64
 import json
+import os
 import time
+
+import pytest
+
+from tests.conftest import ROLE, make_zip
 
 BASH_BOOTSTRAP = """#!/bin/bash
 set -euo pipefail
@@ -176,3 +181,35 @@ def test_snapstart_needs_a_supported_runtime(create_function, lambda_client, uni
     except lambda_client.exceptions.InvalidParameterValueException:
         return
     raise AssertionError("python3.11 is not a SnapStart runtime on AWS")
+
+
+def _lamina_cgroups(server_pid: int) -> list[str]:
+    """The cgroup folders a server (by pid) made, in any hierarchy: lamina-<pid> and below."""
+    found = []
+    for root, dirs, _ in os.walk("/sys/fs/cgroup"):
+        for name in list(dirs):
+            if name == f"lamina-{server_pid}":
+                found.append(os.path.join(root, name))
+                dirs.remove(name)
+        if root.count(os.sep) > 8:
+            dirs[:] = []
+    return found
+
+
+def test_a_stopped_server_leaves_no_cgroup_behind(lamina_factory):
+    """SIGTERM kills the snapshot processes and the instances, then removes their cgroups,
+    waiting for the kernel to let go of the killed processes (an immediate rmdir left the
+    snapshot's groups behind)."""
+    server = lamina_factory()
+    client = server.client("lambda")
+    client.create_function(FunctionName="snap", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                           Code={"ZipFile": make_zip({"app.py": SNAP_APP})},
+                           SnapStart={"ApplyOn": "PublishedVersions"})
+    version = client.publish_version(FunctionName="snap")["Version"]
+    assert json.loads(client.invoke(FunctionName="snap", Qualifier=version)["Payload"].read())["after"] == 1
+    client.invoke(FunctionName="snap")
+    pid = server.process.pid
+    if not _lamina_cgroups(pid):
+        pytest.skip("this server runs without cgroups (not root, or no writable cgroup hierarchy)")
+    server.stop()
+    assert _lamina_cgroups(pid) == []

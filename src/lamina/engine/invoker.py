@@ -25,6 +25,7 @@ from .sandbox.environment import sandbox_environment
 from .sandbox.host import SandboxHost
 from .sandbox.instance import InitOutcome, Instance, State
 from .sandbox.cgroups import remove as remove_cgroups
+from .sandbox.cgroups import remove_soon as remove_cgroups_soon
 from .sandbox.custom import CustomRuntimeInstance
 from .sandbox.launcher import Launcher
 from .sandbox.runtime_api import RuntimeApi
@@ -266,7 +267,9 @@ class Invoker:
             if pending.done() and not pending.cancelled() and pending.exception() is None:
                 snapshot = pending.result()
                 await snapshot.close()
-                remove_cgroups(getattr(snapshot, "cgroup_dirs", []))
+                # Its processes were just killed: the kernel may not have let go of the
+                # groups yet, so retry for a moment (rmdir once left the group behind).
+                await remove_cgroups_soon(getattr(snapshot, "cgroup_dirs", []))
 
     async def _custom_instance(self, spec: FunctionSpec, instance_id: str, stream: str, collector: "_Collector",
                                placement) -> Instance | None:
