@@ -16,6 +16,7 @@ every line of that invocation.
 """
 import json
 import os
+import resource
 import socket
 import struct
 import sys
@@ -53,14 +54,24 @@ class ClientContext:
         self.env = context.get("env")
 
 
+_ENVIRONMENT_FIELDS = (
+    ("log_group_name", "AWS_LAMBDA_LOG_GROUP_NAME"),
+    ("log_stream_name", "AWS_LAMBDA_LOG_STREAM_NAME"),
+    ("function_name", "AWS_LAMBDA_FUNCTION_NAME"),
+    ("memory_limit_in_mb", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
+    ("function_version", "AWS_LAMBDA_FUNCTION_VERSION"),
+)
+
+
+def environment_fields():
+    """The context fields the runtime's environment gives; read once per instance (serve_loop)."""
+    return {field: os.environ.get(name) for field, name in _ENVIRONMENT_FIELDS}
+
+
 class LambdaContext:
-    def __init__(self, header):
+    def __init__(self, header, environment=None):
         self.aws_request_id = header["request_id"]
-        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
-        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
-        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
-        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.__dict__.update(environment if environment is not None else environment_fields())
         self.invoked_function_arn = header.get("invoked_function_arn")
         self.tenant_id = header.get("tenant_id")
         self._deadline_ms = header["deadline_ms"]
@@ -185,6 +196,32 @@ def load_handler(handler_spec, task_root):
     return function
 
 
+class _Frames:
+    """Frames from the engine, read with one recv() each when they fit (a small invoke's
+    header and payload arrive together; reading the 5-byte header alone cost a syscall)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buffer = b""
+
+    def next(self):
+        while len(self.buffer) < HEADER.size:
+            self._fill()
+        size, kind = HEADER.unpack_from(self.buffer)
+        end = HEADER.size + size
+        if len(self.buffer) < end:
+            # A big payload: read the rest in one go rather than growing the buffer.
+            self.buffer += _recv_exact(self.sock, end - len(self.buffer))
+        body, self.buffer = self.buffer[HEADER.size:end], self.buffer[end:]
+        return kind, body
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise EOFError
+        self.buffer += chunk
+
+
 def _recv_exact(sock, size):
     chunks = []
     while size:
@@ -197,8 +234,6 @@ def _recv_exact(sock, size):
 
 
 def _max_memory_mb():
-    import resource
-
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, children) // 1024  # ru_maxrss is in KiB on Linux
@@ -277,10 +312,11 @@ def serve(control, handler_spec, task_root):
 
 def serve_loop(control, handler, log_request):
     """Answer INVOKE frames until the engine hangs up."""
+    environment = environment_fields()
+    frames = _Frames(control)
     while True:
         try:
-            size, kind = HEADER.unpack(_recv_exact(control, HEADER.size))
-            body = _recv_exact(control, size)
+            kind, body = frames.next()
         except EOFError:
             return
         if kind != INVOKE:
@@ -289,8 +325,10 @@ def serve_loop(control, handler, log_request):
         header = json.loads(raw_header)
         request_id = header["request_id"]
         log_request["id"] = request_id
-        context = LambdaContext(header)
-        os.environ["_X_AMZN_TRACE_ID"] = header.get("trace_id") or ""
+        context = LambdaContext(header, environment)
+        trace_id = header.get("trace_id") or ""
+        if os.environ.get("_X_AMZN_TRACE_ID") != trace_id:  # putenv only when it changes
+            os.environ["_X_AMZN_TRACE_ID"] = trace_id
         kind = RESULT
         try:
             event = json.loads(payload) if payload else {}
@@ -323,7 +361,7 @@ def serve_loop(control, handler, log_request):
             os.write(1, END_MARKER + request_id.encode() + b"\n")
         except OSError:
             pass  # the function closed its stdout: the engine stops waiting for the marker
-        meta = json.dumps({"max_memory_mb": _max_memory_mb()}).encode()
+        meta = b'{"max_memory_mb": %d}' % _max_memory_mb()
         control.sendall(pack(kind, meta, output))
         log_request["id"] = None
 
