@@ -468,10 +468,18 @@ def test_sqs_raw_delivery_and_per_protocol_messages(sns, sqs, topic, unique_name
     url, queue_arn = make_queue(sqs, unique_name)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     sns.publish(TopicArn=topic, Message="raw body", MessageAttributes={
-        "color": {"DataType": "String", "StringValue": "blue"}, "size": {"DataType": "Number", "StringValue": "3"}})
+        "color": {"DataType": "String", "StringValue": "blue"}, "size": {"DataType": "Number", "StringValue": "3"},
+        "blob": {"DataType": "Binary", "BinaryValue": b"\x00\xffbytes"},
+        "tags": {"DataType": "String.Array", "StringValue": '["a", 1]'}})
     message = receive(sqs, url)[0]
     assert message["Body"] == "raw body"
-    assert {k: v["StringValue"] for k, v in message["MessageAttributes"].items()} == {"color": "blue", "size": "3"}
+    # The queue gets the attributes with their types and values, as SendMessage would.
+    assert message["MessageAttributes"] == {
+        "color": {"DataType": "String", "StringValue": "blue"},
+        "size": {"DataType": "Number", "StringValue": "3"},
+        "blob": {"DataType": "Binary", "BinaryValue": b"\x00\xffbytes"},
+        "tags": {"DataType": "String.Array", "StringValue": '["a", 1]'},
+    }
 
     structured = {"default": "for everyone", "sqs": "for queues", "lambda": "for functions"}
     sns.publish(TopicArn=topic, Message=json.dumps(structured), MessageStructure="json")

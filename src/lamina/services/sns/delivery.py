@@ -18,6 +18,7 @@ and is not retried. Messages of a FIFO topic are delivered one at a time, in ord
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import urllib.error
@@ -167,9 +168,12 @@ class Deliverer:
         elif protocol == "sqs":
             body, attributes = self._payload(subscription, message)
             # A FIFO topic's message keeps its group (and dedup id) in the FIFO queue.
-            fifo = {"message_group_id": message.get("group"), "deduplication_id": message.get("dedup")} \
+            options: dict = {"message_group_id": message.get("group"), "deduplication_id": message.get("dedup")} \
                 if message.get("fifo") else {}
-            await self.send(subscription.endpoint, body, attributes, **fifo)
+            if subscription.raw:
+                # Raw delivery hands the queue the attributes with their types, as AWS does.
+                options["message_attributes"] = _sqs_attributes(message.get("attributes") or {})
+            await self.send(subscription.endpoint, body, attributes, **options)
         elif protocol in attrs.HTTP_PROTOCOLS:
             body, _ = self._payload(subscription, message)
             headers = {"x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": message["id"],
@@ -243,3 +247,15 @@ class Deliverer:
             except (DeliveryError, OSError, urllib.error.URLError, TimeoutError):
                 continue
         log.warning("%s for %s not delivered to %s", kind, subscription.arn, subscription.endpoint)
+
+
+def _sqs_attributes(attributes: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """SNS's {name: {Type, Value}} (binary in base64) as SQS's SendMessage attributes."""
+    out: dict[str, dict] = {}
+    for name, attribute in attributes.items():
+        data_type, value = attribute["Type"], attribute["Value"]
+        if data_type.startswith("Binary"):
+            out[name] = {"DataType": data_type, "BinaryValue": base64.b64decode(value)}
+        else:
+            out[name] = {"DataType": data_type, "StringValue": value}
+    return out
