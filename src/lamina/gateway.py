@@ -6,6 +6,7 @@ wrong inside a service becomes an AWS error response; the server keeps serving.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any, Awaitable, Callable
@@ -119,10 +120,14 @@ class Gateway:
             return serializers.serialize_error(spec, error, request_id, protocol)
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.path)
-            code = "ServiceException" if spec is not None and spec.name == "lambda" else "InternalFailure"
-            error = ServiceError(code, "An internal error occurred; the server keeps running.", 500,
-                                 sender_fault=False)
-            return serializers.serialize_error(spec, error, request_id, protocol)
+            return _internal_error(spec, request_id, protocol)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the request's own task is being cancelled: its connection is gone
+            # Something the call waited on was cancelled, not the request: answer it.
+            log.warning("%s %s: work it waited on was cancelled", request.method, request.path)
+            return _internal_error(spec, request_id, protocol)
 
     async def call_here(self, service: str, operation: str, params: dict, ctx: RequestContext) -> dict:
         return await self.method(service, operation)(params, ctx)
@@ -143,6 +148,12 @@ class Gateway:
     def _endpoint(self, request: Request) -> str:
         host = request.headers.get("host")
         return f"http://{host}" if host else self.endpoint_url
+
+
+def _internal_error(spec: ServiceSpec | None, request_id: str, protocol: str | None) -> Response:
+    code = "ServiceException" if spec is not None and spec.name == "lambda" else "InternalFailure"
+    error = ServiceError(code, "An internal error occurred; the server keeps running.", 500, sender_fault=False)
+    return serializers.serialize_error(spec, error, request_id, protocol)
 
 
 def too_large_response() -> Response:

@@ -30,6 +30,10 @@ class FakeLambda:
                                Reason="ReservedFunctionConcurrentInvocationLimitExceeded")
         if params["FunctionName"] == "broken":
             raise RuntimeError("a bug in the service")
+        if params["FunctionName"] == "cancelled":  # what it waited on was cancelled, not the request
+            waited = asyncio.get_running_loop().create_future()
+            waited.cancel()
+            await waited
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": params.get("Payload", b"")}
 
     async def get_account_settings(self, params, ctx):
@@ -142,6 +146,12 @@ def test_unexpected_exception_is_a_500_and_the_gateway_keeps_serving(gateway, ro
     assert "a bug in the service" not in response.body.decode()  # no internals leak to the caller
     response = call_asgi(gateway, wire_request("lambda", "Invoke", {"FunctionName": "fine"}))
     assert response.status == 200
+
+
+def test_work_cancelled_under_a_request_is_a_500_not_a_hang(gateway, router):
+    response = call_asgi(gateway, wire_request("lambda", "Invoke", {"FunctionName": "cancelled"}))
+    assert response.status == 500
+    assert botocore_reads(router, "lambda", "Invoke", response)["Error"]["Code"] == "ServiceException"
 
 
 def test_operation_without_a_method_is_not_implemented(gateway, router):

@@ -132,6 +132,14 @@ class HttpProtocol(asyncio.Protocol):
             except Exception:  # the gateway turns errors into responses; this is the last net
                 log.exception("unhandled error answering %s %s", request.method, request.path)
                 response = Response(500, [("content-type", "text/plain")], b"internal error")
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # this connection's task is being cancelled (closed, shutting down)
+                # Something the request waited on was cancelled, not us: answer, or the
+                # client would wait for a response that never comes.
+                log.warning("request %s %s was cancelled inside the server", request.method, request.path)
+                response = Response(503, [("content-type", "text/plain")], b"request cancelled")
             transport = self.transport
             if transport is None:
                 return
