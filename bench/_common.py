@@ -275,19 +275,6 @@ def descendant_pids(pid: int, parents: dict[int, int] | None = None) -> set[int]
     return found
 
 
-def front_pids(pid: int, parents: dict[int, int] | None = None) -> set[int]:
-    """The server's front processes (LAMINA_HTTP_WORKERS; they run as `lamina-front`)."""
-    fronts = set()
-    for child in children_of(pid, parents):
-        try:
-            with open(f"/proc/{child}/comm") as handle:
-                if handle.read().strip() == "lamina-front":
-                    fronts.add(child)
-        except OSError:
-            pass
-    return fronts
-
-
 def cpu_ms(pid: int) -> tuple[float, float]:
     """(CPU time of the process itself, CPU time of its children it has waited for), in ms."""
     with open(f"/proc/{pid}/stat") as handle:

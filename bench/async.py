@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
     LOOPBACK, Cleanup, LaminaServer, Row, SignedRequest, Table, boto3_client, cpu_ms, create_function,
-    descendant_pids, front_pids, invoke_request, lamina_revision, log, machine_line, ms, scratch_dir,
+    descendant_pids, invoke_request, lamina_revision, log, machine_line, ms, scratch_dir,
 )
 import _async_peers as peers  # noqa: E402
 
@@ -274,9 +274,9 @@ class CpuMeter:
     with its front processes if it has any (LAMINA_HTTP_WORKERS), and its other descendants
     (the zygote and the sandboxes)."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, fronts: list[int]) -> None:
         self.pid = pid
-        self.server_pids = {pid} | front_pids(pid)
+        self.server_pids = {pid, *fronts}
         self.started = time.perf_counter()
         self.before = self._sample()
         self.machine_before = _machine_busy_ms()
@@ -399,7 +399,7 @@ def _check(load: Load, what: str) -> str:
 
 def _fronts(lamina: "Lamina") -> str:
     """How the server was run, for a row's title: with front processes or in one process."""
-    count = len(front_pids(lamina.server.process.pid))
+    count = len(lamina.health.get()["fronts"])
     return f", {count} front process (LAMINA_HTTP_WORKERS={count})" if count else ""
 
 
@@ -413,7 +413,7 @@ def bench_accept_running(table: Table, lamina: Lamina, counts: Counts, work: str
     request = lamina.event_request(name)
     warm = run_load(work, request, 202, counts.warm_s)
     lamina.health.wait_drained(120)
-    meter = CpuMeter(lamina.server.process.pid)
+    meter = CpuMeter(lamina.server.process.pid, lamina.health.get()["fronts"])
     load = run_load(work, request, 202, counts.accept_s)
     server_pct, others_pct, window = meter.stop()
     stopped = time.perf_counter()
@@ -446,7 +446,7 @@ def bench_accept_held(table: Table, cleanup: Cleanup, work: str, counts: Counts,
     lamina.client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
     request = lamina.event_request(name)
     warm = run_load(work, request, 202, counts.warm_s)
-    meter = CpuMeter(lamina.server.process.pid)
+    meter = CpuMeter(lamina.server.process.pid, lamina.health.get()["fronts"])
     load = run_load(work, request, 202, counts.accept_s)
     server_pct, others_pct, window = meter.stop()
     accepted = warm.hits + load.hits
@@ -484,7 +484,7 @@ def bench_accept_only(table: Table, cleanup: Cleanup, work: str, counts: Counts,
     lamina.function(name)
     request = lamina.event_request(name)
     warm = run_load(work, request, 202, counts.warm_s)
-    meter = CpuMeter(lamina.server.process.pid)
+    meter = CpuMeter(lamina.server.process.pid, lamina.health.get()["fronts"])
     load = run_load(work, request, 202, counts.accept_s)
     server_pct, others_pct, window = meter.stop()
     accepted = warm.hits + load.hits
@@ -504,7 +504,7 @@ def bench_accept_only(table: Table, cleanup: Cleanup, work: str, counts: Counts,
 
 def bench_e2e(table: Table, lamina: Lamina, counts: Counts, work: str, workers: int) -> float:
     """2: N events as fast as wrk sends them; events completed per second, first accept to last run."""
-    name = f"e2e-noop-{workers}-{len(front_pids(lamina.server.process.pid))}"
+    name = f"e2e-noop-{workers}-{len(lamina.health.get()['fronts'])}"
     lamina.function(name)
     request = lamina.event_request(name)
     # Warm-up (untimed): the instances this worker count keeps busy exist before the clock starts.
@@ -513,7 +513,7 @@ def bench_e2e(table: Table, lamina: Lamina, counts: Counts, work: str, workers: 
         raise RuntimeError("the warm-up events did not drain within 120 s")
     received_before = lamina.metric(name, "AsyncEventsReceived", warm.hits)
     ran_before = lamina.metric(name, "Invocations", received_before)
-    meter = CpuMeter(lamina.server.process.pid)
+    meter = CpuMeter(lamina.server.process.pid, lamina.health.get()["fronts"])
     started = time.perf_counter()
     load = run_load(work, request, 202, 120, limit=counts.events)
     accepted_at = started + load.seconds
@@ -551,7 +551,7 @@ def bench_sync(table: Table, lamina: Lamina, counts: Counts, work: str) -> None:
     pooled = lamina.health.get()["instances"]
     run_load(work, request, 200, counts.warm_s + 1)  # warm: one instance per connection
     instances = lamina.health.get()["instances"] - pooled
-    meter = CpuMeter(lamina.server.process.pid)
+    meter = CpuMeter(lamina.server.process.pid, lamina.health.get()["fronts"])
     load = run_load(work, request, 200, counts.accept_s)
     server_pct, others_pct, window = meter.stop()
     ran = lamina.metric(name, "Invocations", load.hits)

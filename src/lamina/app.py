@@ -63,7 +63,8 @@ def front_door(settings: Settings) -> tuple[Router, Verifier]:
     return Router(SERVICES), verifier
 
 
-def build(settings: Settings, door: tuple[Router, Verifier] | None = None) -> Lamina:
+def build(settings: Settings, door: tuple[Router, Verifier] | None = None, fronts: tuple[int, ...] = ()) -> Lamina:
+    """`door`: the router and verifier the fronts were forked with; `fronts`: their pids."""
     data_dir = os.path.abspath(settings.data_dir)
     os.makedirs(data_dir, exist_ok=True)
     store = SQLiteStore(os.path.join(data_dir, "lamina.db"))
@@ -142,7 +143,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None) -> La
 
     async def health(request: Request) -> Response:
         body = {"status": "running", "services": SERVICES, "instances": invoker.pool.size,
-                "async_queue_depth": async_queue.depth}
+                "async_queue_depth": async_queue.depth, "fronts": list(fronts)}
         return Response(200, [("content-type", "application/json")], json.dumps(body).encode())
 
     async def code_zip(request: Request) -> Response:

@@ -74,7 +74,7 @@ def serve(settings: Settings) -> None:
         listener = http_fronts.listen(settings.host, settings.port)
         door = front_door(settings)
         fronts = http_fronts.fork(count, listener, *door, settings.endpoint_url)
-    lamina = build(settings, door)
+    lamina = build(settings, door, tuple(front.pid for front in fronts.fronts) if fronts else ())
     try:
         import uvloop
 

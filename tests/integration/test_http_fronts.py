@@ -27,21 +27,19 @@ CODE = make_zip({"app.py": """
     """})
 
 
-def fronts_of(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if name == "lamina-front" and parent == pid:
-            found.append(int(entry))
-    return found
+def fronts_of(server) -> list[int]:
+    """The front processes' pids, as the server's health check lists them."""
+    return health(server)["fronts"]
+
+
+def _name(pid: int) -> str:
+    with open(f"/proc/{pid}/comm") as handle:
+        return handle.read().strip()
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as handle:
+        return int(handle.read().rsplit(")", 1)[1].split()[1])
 
 
 def alive(pid: int) -> bool:
@@ -65,7 +63,8 @@ def create(client, name: str) -> None:
 @pytest.fixture
 def fronted(lamina_factory):
     server = lamina_factory(LAMINA_HTTP_WORKERS="2")
-    wait_until(lambda: len(fronts_of(server.process.pid)) == 2, timeout=10)
+    assert len(fronts_of(server)) == 2
+    assert all(_name(pid) == "lamina-front" and _parent(pid) == server.process.pid for pid in fronts_of(server))
     return server
 
 
@@ -131,11 +130,11 @@ def test_fronts_die_with_a_killed_core_and_the_port_comes_back(fronted):
     create(client, "f")
     for _ in range(50):
         client.invoke(FunctionName="f", InvocationType="Event", Payload=b"{}")
-    fronts = fronts_of(fronted.process.pid)
+    fronts = fronts_of(fronted)
     fronted.stop(kill=True)
     wait_until(lambda: not any(alive(pid) for pid in fronts), timeout=5)
     fronted.start()  # the same port, with new fronts
-    assert len(fronts_of(fronted.process.pid)) == 2
+    assert len(fronts_of(fronted)) == 2
     wait_until(lambda: health(fronted)["async_queue_depth"] == 0, timeout=30)
     assert fronted.client("lambda").invoke(FunctionName="f", Payload=b"{}")["StatusCode"] == 200
 
@@ -143,7 +142,7 @@ def test_fronts_die_with_a_killed_core_and_the_port_comes_back(fronted):
 def test_the_core_serves_alone_once_its_fronts_are_gone(fronted):
     client = fronted.client("lambda")
     create(client, "f")
-    for pid in fronts_of(fronted.process.pid):
+    for pid in fronts_of(fronted):
         os.kill(pid, signal.SIGKILL)
 
     def served() -> bool:
@@ -159,7 +158,7 @@ def test_the_core_serves_alone_once_its_fronts_are_gone(fronted):
 
 
 def test_sigterm_stops_the_core_and_its_fronts(fronted):
-    fronts = fronts_of(fronted.process.pid)
+    fronts = fronts_of(fronted)
     process = fronted.process
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=15) == 0
