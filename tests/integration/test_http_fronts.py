@@ -142,7 +142,8 @@ def test_fronts_die_with_a_killed_core_and_the_port_comes_back(fronted):
 def test_the_core_serves_alone_once_its_fronts_are_gone(fronted):
     client = fronted.client("lambda")
     create(client, "f")
-    for pid in fronts_of(fronted):
+    fronts = fronts_of(fronted)
+    for pid in fronts:
         os.kill(pid, signal.SIGKILL)
 
     def served() -> bool:
@@ -155,6 +156,8 @@ def test_the_core_serves_alone_once_its_fronts_are_gone(fronted):
     wait_until(served, timeout=10)
     assert fronted.process.poll() is None
     assert "no front process left" in fronted.log()
+    # The core waited for them: no zombie is left in the process table.
+    wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in fronts), timeout=5)
 
 
 def test_sigterm_stops_the_core_and_its_fronts(fronted):

@@ -163,7 +163,9 @@ class Fronts:
         front.exited = True
         if self.stopping:
             return
-        _reap(front.pid)
+        # Its socket closes as it exits: wait (off the loop) for the exit itself, so that no
+        # zombie is left behind.
+        await asyncio.get_running_loop().run_in_executor(None, _reap, front.pid, True)
         left = sum(not f.exited for f in self.fronts)
         log.error("front process %d (pid %d) exited; %d left", front.index, front.pid, left)
         if not left:
