@@ -70,6 +70,34 @@ class State(enum.Enum):
     DEAD = "dead"
 
 
+class _LogLines(asyncio.Protocol):
+    """The function's stdout and stderr, a line at a time, straight from the socket (no task
+    per instance: every invocation's output, its end marker included, arrives this way)."""
+
+    def __init__(self, emit: Callable[[list[bytes]], None], exited: Callable[[], None]) -> None:
+        self.emit = emit
+        self.exited = exited
+        self.pending = b""
+
+    def data_received(self, chunk: bytes) -> None:
+        lines = (self.pending + chunk).split(b"\n")
+        self.pending = lines.pop()
+        if len(self.pending) > LOG_LINE_LIMIT:
+            lines.append(self.pending[:LOG_LINE_LIMIT])
+            self.pending = self.pending[LOG_LINE_LIMIT:]
+        if lines:
+            self.emit(lines)
+
+    def eof_received(self) -> bool:
+        return False  # close our end too: connection_lost() follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.pending:
+            self.emit([self.pending])
+            self.pending = b""
+        self.exited()
+
+
 class InstanceDead(Exception):
     pass
 
@@ -114,8 +142,7 @@ class Instance:
         self._exit: asyncio.Future | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
-        self._log_writer: asyncio.StreamWriter | None = None
-        self._log_task: asyncio.Task | None = None
+        self._log_transport: asyncio.BaseTransport | None = None
         self._markers: dict[str, asyncio.Event] = {}
         self._exited = asyncio.Event()
 
@@ -154,9 +181,9 @@ class Instance:
             # A SnapStart restore: into its own cgroups first, then it may run.
             join_cgroups(self._pid, self.placement.plan.get("join") or [])
             self._writer.write(bootstrap.pack(GO, b"{}"))
-        # Keep the writer: dropping it would close the socket under the function's stdout.
-        log_reader, self._log_writer = await asyncio.open_unix_connection(sock=log_parent, limit=1 << 20)
-        self._log_task = asyncio.ensure_future(self._read_logs(log_reader))
+        # Keep the transport: dropping it would close the socket under the function's stdout.
+        self._log_transport, _ = await asyncio.get_running_loop().create_unix_connection(
+            lambda: _LogLines(self._emit, self._exited.set), sock=log_parent)
         if self.exec_argv:
             return InitOutcome(0.0, None)  # a custom runtime reports init through the Runtime API
         try:
@@ -196,10 +223,8 @@ class Instance:
             self.launcher.forget(pid)
         if self._writer is not None:
             self._writer.close()
-        if self._log_writer is not None:
-            self._log_writer.close()
-        if self._log_task is not None:
-            self._log_task.cancel()
+        if self._log_transport is not None:
+            self._log_transport.close()
         if self.placement.cgroup_dirs:
             asyncio.ensure_future(remove_cgroups_soon(self.placement.cgroup_dirs))
 
@@ -268,27 +293,6 @@ class Instance:
         return kind, header, payload
 
     # --- logs ---------------------------------------------------------------------------
-
-    async def _read_logs(self, reader: asyncio.StreamReader) -> None:
-        pending = b""
-        try:
-            while True:
-                chunk = await reader.read(1 << 16)
-                if not chunk:
-                    break
-                pending += chunk
-                lines = pending.split(b"\n")
-                pending = lines.pop()
-                if len(pending) > LOG_LINE_LIMIT:
-                    lines.append(pending[:LOG_LINE_LIMIT])
-                    pending = pending[LOG_LINE_LIMIT:]
-                self._emit(lines)
-        except (ConnectionError, OSError, asyncio.CancelledError):
-            pass
-        finally:
-            if pending:
-                self._emit([pending])
-            self._exited.set()
 
     def _emit(self, lines: list[bytes]) -> None:
         now = int(time.time() * 1000)
