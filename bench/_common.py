@@ -71,6 +71,25 @@ def machine_line() -> str:
             f"{info['python']}, running as {info['user']}")
 
 
+def print_header(quick: bool) -> None:
+    """The lines every benchmark starts with: the machine, the commit, the date and mode."""
+    print(f"Machine: {machine_line()}")
+    print(f"Lamina: commit {lamina_revision()}")
+    print(f"Date: {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC; mode: {'quick' if quick else 'full'}; "
+          f"load average at start {os.getloadavg()[0]:.2f}")
+    print()
+
+
+def start_failure(error: BaseException) -> str:
+    """'failed to start: ...' with the first line of the error and the last of the server's log
+    (where a traceback ends with the exception)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    if len(lines) > 1:
+        text += f" ... {lines[-1]}"
+    return f"failed to start: {text}"[:400]
+
+
 def lamina_revision() -> str:
     """The commit being measured, and whether src/ differs from it."""
     try:
@@ -393,6 +412,15 @@ class LaminaServer:
     @property
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
+
+    @classmethod
+    def leftovers_note(cls) -> str:
+        """The line a benchmark prints at its end if its servers left cgroups behind, else ""."""
+        leaked = [count for _, count in cls.leftovers if count]
+        if not leaked:
+            return ""
+        return (f"Note: after stopping, the Lamina servers had left {sum(leaked)} per-instance cgroups behind "
+                f"({', '.join(str(c) for c in leaked)}); this benchmark removed them.")
 
     def start(self, cleanup: Cleanup) -> "LaminaServer":
         os.makedirs(self.data_dir, exist_ok=True)

@@ -697,10 +697,8 @@ def main() -> int:
     print()
     print(f"Took {time.monotonic() - started:.0f} s; load average at end {os.getloadavg()[0]:.2f} (other processes "
           f"on this machine share its {os.cpu_count()} cores); at the start of each section: {', '.join(loads)}.")
-    leaked = [count for _, count in LaminaServer.leftovers if count]
-    if leaked:
-        print(f"Note: after stopping, the Lamina servers had left {sum(leaked)} per-instance cgroups behind; "
-              "this benchmark removed them.")
+    if note := LaminaServer.leftovers_note():
+        print(note)
     return 0
 
 

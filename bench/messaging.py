@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
-    MINISTACK_VERSION, Cleanup, LaminaServer, Row, Summary, Table, boto3_client, create_function, load,
+    Cleanup, LaminaServer, Row, Summary, Table, boto3_client, create_function, load,
     machine_busy_s, peer_ratio, rate, server_cpu_s,
-    lamina_revision, log, machine_line, ministack_python, ms, scratch_dir, start_ministack,
+    log, ms, print_header, scratch_dir, start_ministack,
 )
 import _messaging_peers as peers  # noqa: E402
 
@@ -572,54 +572,21 @@ def main() -> int:
     args = parser.parse_args()
     counts = Counts.of(args.quick)
     began = time.monotonic()
-    print(f"Machine: {machine_line()}")
-    print(f"Lamina: commit {lamina_revision()}")
-    print(f"Date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; mode: {'quick' if args.quick else 'full'}; "
-          f"load average at start {load()}")
-    print()
+    print_header(args.quick)
     table = Table()
     notes: list[Row] = []
     e2e_reference: dict[str, float] = {}
-    moto = ministack = None
-    if args.no_moto:
-        notes.append(Row("1", "SQS round trip", "moto", extra="skipped (--no-moto)"))
-    else:
-        moto, why = peers.moto_python()
-        if moto is None:
-            notes.append(Row("1", "SQS round trip", "moto", extra=f"not measured: {why}"))
-    if args.no_ministack:
-        notes.append(Row("1", "SQS round trip", "MiniStack", extra="skipped (--no-ministack)"))
-    else:
-        ministack, why = ministack_python()
-        if ministack is None:
-            notes.append(Row("1", "SQS round trip", "MiniStack", extra=f"not measured: {why}"))
+    found = peers.find_peers(args.no_moto, args.no_ministack, notes, "1", "SQS round trip")
+    moto, ministack = found.moto, found.ministack
 
     with Cleanup() as cleanup:
         work = scratch_dir(cleanup, "lamina-bench-messaging-")
 
         # 1. Every server started at once, then measured in turn; stopped before part 2.
         with Cleanup() as servers:
-            systems = []
-            try:
-                server = LaminaServer(os.path.join(work, "lamina-rt")).start(servers)
-                systems.append(System("Lamina", server.url, server.process.pid))
-            except Exception as error:  # noqa: BLE001
-                traceback.print_exc()
-                notes.append(Row("1", "SQS round trip", "Lamina", extra=f"failed to start: {error}"[:300]))
-            if moto is not None:
-                try:
-                    url, process = peers.start_moto(servers, moto, scratch_dir(cleanup, "moto-"))
-                    systems.append(System(f"moto {peers.moto_version(moto)} (server)", url, process.pid))
-                except Exception as error:  # noqa: BLE001
-                    traceback.print_exc()
-                    notes.append(Row("1", "SQS round trip", "moto", extra=f"failed to start: {error}"[:300]))
-            if ministack is not None:
-                try:
-                    url, process = start_ministack(servers, ministack, scratch_dir(cleanup, "ministack-rt-"))
-                    systems.append(System(f"MiniStack {MINISTACK_VERSION}", url, process.pid))
-                except Exception as error:  # noqa: BLE001
-                    traceback.print_exc()
-                    notes.append(Row("1", "SQS round trip", "MiniStack", extra=f"failed to start: {error}"[:300]))
+            started = peers.start_all(servers, work, "lamina-rt", found, lambda name, why: notes.append(
+                Row("1", "SQS round trip", name, extra=why)))
+            systems = [System(name, url, pid) for name, url, pid, _ in started]
             if systems:
                 roundtrip_rows(table, systems, counts.rounds, counts.roundtrip_s / counts.rounds)
 
@@ -637,7 +604,7 @@ def main() -> int:
         if ministack is not None:
             try:
                 url, process = start_ministack(cleanup, ministack, scratch_dir(cleanup, "ministack-e2e-"))
-                system = System(f"MiniStack {MINISTACK_VERSION}", url, process.pid,
+                system = System(found.ministack_name, url, process.pid,
                                 no_metrics="MiniStack publishes them for Invoke calls only")
                 e2e_rows(table, system, counts, e2e_reference)
             except Exception as error:  # noqa: BLE001
@@ -650,10 +617,8 @@ def main() -> int:
     print(table.markdown())
     print()
     print(f"Took {time.monotonic() - began:.0f} s; load average at end {load()}.")
-    leftovers = [(pid, left) for pid, left in LaminaServer.leftovers if left]
-    if leftovers:
-        print(f"Note: after stopping, the Lamina servers had left {sum(n for _, n in leftovers)} per-instance "
-              f"cgroups behind; this benchmark removed them.")
+    if note := LaminaServer.leftovers_note():
+        print(note)
     return 0
 
 

@@ -602,10 +602,8 @@ def main() -> int:
     print(f"Took {time.monotonic() - started:.0f} s; load average at end {os.getloadavg()[0]:.2f} "
           f"(other processes on this machine share its {os.cpu_count()} cores); at the start of each "
           f"section: {', '.join(loads)}.")
-    leaked = [count for _, count in LaminaServer.leftovers if count]
-    if leaked:
-        print(f"Note: after stopping, the Lamina servers had left {sum(leaked)} per-instance cgroups behind "
-              f"({', '.join(str(c) for c in leaked)}); this benchmark removed them.")
+    if note := LaminaServer.leftovers_note():
+        print(note)
     return 0
 
 

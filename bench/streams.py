@@ -80,10 +80,9 @@ from dataclasses import dataclass, field
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
-    MINISTACK_VERSION, Cleanup, LaminaServer, Row, Summary, Table, boto3_client, create_function, factor_text, load,
+    Cleanup, LaminaServer, Row, Summary, Table, boto3_client, create_function, factor_text, load,
     machine_busy_s, peer_ratio, rate, server_cpu_s,
-    descendant_pids, lamina_revision, log, machine_line, ministack_python, ms, parent_map, scratch_dir,
-    start_ministack,
+    descendant_pids, log, ms, parent_map, print_header, scratch_dir, start_failure, start_ministack,
 )
 import _messaging_peers as peers  # noqa: E402
 
@@ -178,16 +177,6 @@ def tree_cpu_s(pid: int) -> tuple[float, float]:
 
 def error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error)[:200]}"
-
-
-def start_failure(error: BaseException) -> str:
-    """'failed to start: ...' with the first line of the error and the last of the server's log
-    (where a traceback ends with the exception)."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    text = lines[0] if lines else type(error).__name__
-    if len(lines) > 1:
-        text += f" ... {lines[-1]}"
-    return f"failed to start: {text}"[:400]
 
 
 def random_key() -> str:
@@ -1082,28 +1071,11 @@ def main() -> int:
     args = parser.parse_args()
     counts = Counts.of(args.quick)
     began = time.monotonic()
-    print(f"Machine: {machine_line()}")
-    print(f"Lamina: commit {lamina_revision()}")
-    print(f"Date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; mode: {'quick' if args.quick else 'full'}; "
-          f"load average at start {load()}")
-    print()
+    print_header(args.quick)
     notes: list[Row] = []
-    moto = ministack = None
-    moto_name, ministack_name = "moto", f"MiniStack {MINISTACK_VERSION}"
-    if args.no_moto:
-        notes.append(Row("1-3", "all rows", "moto", extra="skipped (--no-moto)"))
-    else:
-        moto, why = peers.moto_python()
-        if moto is None:
-            notes.append(Row("1-3", "all rows", "moto", extra=f"not measured: {why}"))
-        else:
-            moto_name = f"moto {peers.moto_version(moto)} (server)"
-    if args.no_ministack:
-        notes.append(Row("1-3", "all rows", "MiniStack", extra="skipped (--no-ministack)"))
-    else:
-        ministack, why = ministack_python()
-        if ministack is None:
-            notes.append(Row("1-3", "all rows", "MiniStack", extra=f"not measured: {why}"))
+    found = peers.find_peers(args.no_moto, args.no_ministack, notes, "1-3", "all rows")
+    moto, ministack = found.moto, found.ministack
+    moto_name, ministack_name = found.moto_name, found.ministack_name
 
     rows: dict[str, list[Row]] = {"1": [], "2": [], "3": []}
     sections: list[str] = []
@@ -1113,27 +1085,9 @@ def main() -> int:
         # Rows 3 then 1 (which fills the stores with records): every server started at once, then
         # measured in turn; stopped before row 2, which gets fresh ones.
         with Cleanup() as servers:
-            systems: list[System] = []
-            try:
-                server = LaminaServer(os.path.join(work, "lamina-ingest")).start(servers)
-                systems.append(System("Lamina", server.url, server.process.pid, lamina=True))
-            except Exception as error:  # noqa: BLE001
-                traceback.print_exc()
-                notes.append(Row("1, 3", "all rows", "Lamina", extra=start_failure(error)))
-            if moto is not None:
-                try:
-                    url, process = peers.start_moto(servers, moto, scratch_dir(cleanup, "moto-"))
-                    systems.append(System(moto_name, url, process.pid))
-                except Exception as error:  # noqa: BLE001
-                    traceback.print_exc()
-                    notes.append(Row("1, 3", "all rows", "moto", extra=start_failure(error)))
-            if ministack is not None:
-                try:
-                    url, process = start_ministack(servers, ministack, scratch_dir(cleanup, "ministack-"))
-                    systems.append(System(ministack_name, url, process.pid))
-                except Exception as error:  # noqa: BLE001
-                    traceback.print_exc()
-                    notes.append(Row("1, 3", "all rows", "MiniStack", extra=start_failure(error)))
+            started = peers.start_all(servers, work, "lamina-ingest", found, lambda name, why: notes.append(
+                Row("1, 3", "all rows", name, extra=why)))
+            systems = [System(name, url, pid, lamina=lamina) for name, url, pid, lamina in started]
 
             sections.append(f"3 {load()}")
             throughput: dict[str, BusThroughput | str] = {}
@@ -1210,10 +1164,8 @@ def main() -> int:
               "batch at a time to the function, for every shard of every Kinesis mapping in turn.")
     print(f"Took {time.monotonic() - began:.0f} s; load average at end {load()}; at the start of each section: "
           f"{', '.join(sections)}.")
-    leftovers = [(pid, left) for pid, left in LaminaServer.leftovers if left]
-    if leftovers:
-        print(f"Note: after stopping, the Lamina servers had left {sum(n for _, n in leftovers)} per-instance "
-              f"cgroups behind; this benchmark removed them.")
+    if note := LaminaServer.leftovers_note():
+        print(note)
     return 0
 
 

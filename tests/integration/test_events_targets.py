@@ -13,16 +13,10 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from .test_lambda_helpers import function_arn, wait_for_log_lines
-from .test_sns import make_queue, nothing_arrives, receive
+from .test_sns import PRINTER, make_queue, nothing_arrives, receive
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
-PRINTER = {"app.py": """
-    import json
-
-    def handler(event, context):
-        print("EVENT " + json.dumps(event))
-    """}
 
 
 @pytest.fixture

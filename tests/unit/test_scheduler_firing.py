@@ -105,7 +105,7 @@ def test_an_undelivered_occurrence_is_delivered_after_a_restart(tmp_path):
         service = await service_with(path, stuck)
         service.firing.outbox.base_delay_s = 0.2
         await service.create_schedule(create_params("resumed", 185, "n=<aws.scheduler.attempt-number>"), CTX)
-        await until(lambda: service.state.schedules[f"000000000000:us-east-1:default/resumed"].fired)
+        await until(lambda: service.state.schedules["000000000000:us-east-1:default/resumed"].fired)
         await asyncio.sleep(0.5)  # a few failed attempts
         await stop(service)
         healthy = Queues(failures=0)

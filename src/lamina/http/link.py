@@ -83,7 +83,7 @@ class CoreLink(_Frames):
         super().__init__()
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future] = {}
-        self.routes: asyncio.Future = asyncio.get_event_loop().create_future()
+        self.routes: asyncio.Future = asyncio.get_running_loop().create_future()
         self.closed = asyncio.Event()
 
     def frame_received(self, frame: tuple) -> None:

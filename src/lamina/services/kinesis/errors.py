@@ -2,7 +2,7 @@
 (a missing stream included), unlike the services that use 404."""
 from __future__ import annotations
 
-from ...errors import ServiceError
+from ...errors import ServiceError, validation_error
 
 
 def stream_not_found(name: str, account: str) -> ServiceError:
@@ -38,5 +38,5 @@ def validation(message: str) -> ServiceError:
 
 def too_long(path: str, limit: int) -> ServiceError:
     # Kinesis leaves the blob's value out of this one message (a ByteBuffer prints badly).
-    return validation(f"1 validation error detected: Value at '{path}' failed to satisfy constraint: "
-                      f"Member must have length less than or equal to {limit}")
+    return validation_error([f"Value at '{path}' failed to satisfy constraint: "
+                             f"Member must have length less than or equal to {limit}"])

@@ -17,7 +17,8 @@ import hashlib
 
 from ...store.base import PutStreamRecords, StreamRecordRow
 from ..context import RequestContext
-from .errors import invalid_argument, shard_not_found, too_long, validation
+from ...errors import validation_error
+from .errors import invalid_argument, shard_not_found, too_long
 from .hashkeys import MAX_HASH_KEY, hash_key
 from .iterators import check_fresh, make, parse
 from .sequence import arrival_ms, decode, encode_with, tail
@@ -44,8 +45,8 @@ def _hash_key_of(entry: dict, path: str) -> int:
         return value
     key = entry.get("PartitionKey")
     if key is None:
-        raise validation(f"1 validation error detected: Value null at '{path}partitionKey' failed to satisfy "
-                         "constraint: Member must not be null")
+        raise validation_error([f"Value null at '{path}partitionKey' failed to satisfy constraint: "
+                                "Member must not be null"])
     return hash_key(key)
 
 

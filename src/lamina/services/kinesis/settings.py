@@ -30,27 +30,22 @@ class SettingsApi:
     state: KinesisState
 
     async def increase_stream_retention_period(self, params: dict, ctx: RequestContext) -> dict:
-        stream = self.state.find(params, ctx)
-        hours = params["RetentionPeriodHours"]
-        _check_retention(hours)
-        if hours < stream.retention_hours:
-            raise invalid_argument(f"Requested retention period ({hours} hours) for stream {stream.name} can not be "
-                                   f"shorter than existing retention period ({stream.retention_hours} hours). Use "
-                                   "DecreaseRetentionPeriod API.")
-        stream.retention_hours = hours
-        await self.state.save(stream)
-        return {}
+        return await self._change_retention(params, ctx, longer=True)
 
     async def decrease_stream_retention_period(self, params: dict, ctx: RequestContext) -> dict:
+        # Records now past retention stop being readable at once (readers check the horizon);
+        # the maintenance task removes them from the store.
+        return await self._change_retention(params, ctx, longer=False)
+
+    async def _change_retention(self, params: dict, ctx: RequestContext, longer: bool) -> dict:
         stream = self.state.find(params, ctx)
         hours = params["RetentionPeriodHours"]
         _check_retention(hours)
-        if hours > stream.retention_hours:
+        if (hours < stream.retention_hours) if longer else (hours > stream.retention_hours):
+            wrong, other = ("shorter", "DecreaseRetentionPeriod") if longer else ("longer", "IncreaseRetentionPeriod")
             raise invalid_argument(f"Requested retention period ({hours} hours) for stream {stream.name} can not be "
-                                   f"longer than existing retention period ({stream.retention_hours} hours). Use "
-                                   "IncreaseRetentionPeriod API.")
-        # Records now past retention stop being readable at once (readers check the horizon);
-        # the maintenance task removes them from the store.
+                                   f"{wrong} than existing retention period ({stream.retention_hours} hours). Use "
+                                   f"{other} API.")
         stream.retention_hours = hours
         await self.state.save(stream)
         return {}

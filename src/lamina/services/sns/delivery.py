@@ -153,11 +153,12 @@ class Deliverer:
             return attrs.retry_delays(policy)
         return list(self.retry_delays_s)
 
-    def _payload(self, subscription: Subscription, message: dict) -> tuple[bytes, dict[str, str]]:
-        """(body, string attributes) for SQS and HTTP/S: the raw message or the JSON envelope."""
+    def _payload(self, subscription: Subscription, message: dict) -> tuple[bytes, dict]:
+        """(body, send options) for SQS and HTTP/S: the raw message, whose attributes go to a
+        queue with their types as AWS hands them over, or the JSON envelope, which holds them."""
         if subscription.raw:
             text = envelopes.message_for(subscription.protocol, message)
-            return text.encode("utf-8"), {k: v["Value"] for k, v in (message.get("attributes") or {}).items()}
+            return text.encode("utf-8"), {"message_attributes": _sqs_attributes(message.get("attributes") or {})}
         return _pretty(envelopes.notification(message, subscription)), {}
 
     async def _attempt(self, subscription: Subscription, message: dict) -> None:
@@ -166,14 +167,10 @@ class Deliverer:
             event = envelopes.lambda_event(message, subscription)
             await self.send(subscription.endpoint, envelopes.dumps(event), {})
         elif protocol == "sqs":
-            body, attributes = self._payload(subscription, message)
-            # A FIFO topic's message keeps its group (and dedup id) in the FIFO queue.
-            options: dict = {"message_group_id": message.get("group"), "deduplication_id": message.get("dedup")} \
-                if message.get("fifo") else {}
-            if subscription.raw:
-                # Raw delivery hands the queue the attributes with their types, as AWS does.
-                options["message_attributes"] = _sqs_attributes(message.get("attributes") or {})
-            await self.send(subscription.endpoint, body, attributes, **options)
+            body, options = self._payload(subscription, message)
+            if message.get("fifo"):  # a FIFO topic's message keeps its group and dedup id in the queue
+                options.update(message_group_id=message.get("group"), deduplication_id=message.get("dedup"))
+            await self.send(subscription.endpoint, body, {}, **options)
         elif protocol in attrs.HTTP_PROTOCOLS:
             body, _ = self._payload(subscription, message)
             headers = {"x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": message["id"],
@@ -189,9 +186,9 @@ class Deliverer:
         if not redrive:
             return
         target = json.loads(redrive).get("deadLetterTargetArn")
-        body, attributes = self._payload(subscription, message)
+        body, options = self._payload(subscription, message)
         try:
-            await self.send(target, body, attributes)
+            await self.send(target, body, {}, **options)
         except (ServiceError, DeliveryError, OSError) as error:
             log.warning("SNS dead-letter queue %s refused message %s: %s", target, message["id"], error)
 
