@@ -68,8 +68,11 @@ class MemoryStream:
                     "eventID": f"{shard}:{record.sequence_number}", "eventSource": "aws:kinesis",
                     "eventSourceARN": ARN}
 
+        def closed(shard):
+            return shard in self.shards and self.shards[shard]["closed"]
+
         return StreamSource(ARN, lambda: [Shard(k, v["parents"], v["closed"]) for k, v in self.shards.items()],
-                            read, latest, at_timestamp, wait, event_record)
+                            read, latest, at_timestamp, wait, event_record, closed)
 
 
 def payloads(event):

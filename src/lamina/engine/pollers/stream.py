@@ -77,6 +77,10 @@ class StreamSource:
     wait: Callable[[float], Awaitable[None]]
     # The record as a function receives it: AWS's Kinesis event record (shard id, record).
     event_record: Callable[[str, StreamRecord], dict]
+    # Is this shard closed (split or merged: it gets no more records)? Asked before every
+    # read, so it looks up one shard rather than listing them all. False for a shard that
+    # is not (or no longer) in the stream.
+    closed: Callable[[str], bool]
 
 
 SHARD_SCAN_S = 1.0  # how often the shard list is looked at (also after any wake-up)
@@ -243,7 +247,7 @@ class StreamPoller:
                     run.progressed.clear()
                     await _wait_event(run.progressed, 1.0)
                     continue
-                closed = self._closed(shard.shard_id)
+                closed = self.source.closed(shard.shard_id)
                 records = await self.source.read(shard.shard_id, position, min(READ_LIMIT, ahead - len(run.entries)))
                 if records:
                     position = records[-1].sequence_number
@@ -259,9 +263,6 @@ class StreamPoller:
             for lane in run.lanes:
                 lane.ready.set()
             await asyncio.gather(*workers, return_exceptions=True)
-
-    def _closed(self, shard_id: str) -> bool:
-        return any(s.shard_id == shard_id and s.closed for s in self.source.shards())
 
     def _deal(self, run: _ShardRun, records: list[StreamRecord]) -> None:
         lanes = run.lanes

@@ -63,6 +63,11 @@ class EventSourcesApi:
             return [SourceShard(s.shard_id, tuple(p for p in (s.parent, s.adjacent_parent) if p), stream.sealed(s))
                     for s in stream.shards.values()]
 
+        def closed(shard_id: str) -> bool:
+            stream = current()
+            shard = stream.shards.get(shard_id) if stream is not None else None
+            return shard is not None and stream.sealed(shard)
+
         async def read(shard_id: str, after: str | None, limit: int) -> list[StreamRecord]:
             stream = current()
             shard = stream.shards.get(shard_id) if stream is not None else None
@@ -104,4 +109,4 @@ class EventSourcesApi:
             return event_record_of(arn, account, region, shard_id, record)
 
         return StreamSource(arn=arn, shards=shards, read=read, latest=latest, at_timestamp=at_timestamp,
-                            wait=wait, event_record=to_event)
+                            wait=wait, event_record=to_event, closed=closed)
