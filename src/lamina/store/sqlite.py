@@ -13,58 +13,24 @@ import os
 import queue
 import sqlite3
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .base import (
-    AppendLogs,
-    Delete,
-    DeleteLogs,
-    DeleteMessages,
-    DeletePrefix,
-    DeleteStreamRecords,
-    LogQuery,
-    MarkReceived,
-    MetricRow,
-    Op,
-    Put,
-    PutMessages,
-    PutMetricData,
-    PutStreamRecords,
-    QueuedMessage,
-    StoredLogEvent,
-    StreamRecordRow,
-    TrimStreamRecords,
-    merge_metric_rows,
-)
+from .base import LogQuery, MetricRow, Op, QueuedMessage, StoredLogEvent, StreamRecordRow
 from .migrations import migrate_sqlite
+from .statements import METRIC_COLUMNS, Writer, metric_row
 
 _MAX_GROUP = 512  # batches per transaction
 
 
 def _connect(path: str) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    # A larger statement cache: statements.py keeps a few multi-row shapes of each statement.
+    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None, cached_statements=512)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL" if os.environ.get("LAMINA_SQLITE_FAST") else "PRAGMA synchronous=FULL")
     connection.execute("PRAGMA busy_timeout=10000")
     connection.execute("PRAGMA foreign_keys=ON")
     return connection
-
-
-def _dumps(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, separators=(",", ":"), default=str)
-
-
-_METRIC_COLUMNS = (
-    "namespace, name, dims, minute, unit, sample_count, value_sum, value_min, value_max, samples, sampled"
-)
-
-
-def _metric_row(row: tuple) -> MetricRow:
-    namespace, name, dims, minute, unit, count, total, minimum, maximum, samples, sampled = row
-    return MetricRow(namespace, name, dims, unit, minute, count, total, minimum, maximum,
-                     tuple(json.loads(samples)), sampled)
 
 
 class SQLiteStore:
@@ -126,8 +92,11 @@ class SQLiteStore:
                 connection.execute("BEGIN IMMEDIATE")
                 failed = []
                 try:
+                    writer = Writer(connection)
                     for ops, _, _ in group:
-                        self._apply(connection, ops)
+                        for op in ops:
+                            writer.add(op)
+                    writer.flush()
                 except Exception:
                     # A bad batch must not sink the others: start the group over, each batch
                     # in a savepoint of its own. Only then, because two statements per batch
@@ -151,7 +120,7 @@ class SQLiteStore:
         for index, (ops, _, _) in enumerate(group):
             connection.execute("SAVEPOINT batch")
             try:
-                self._apply(connection, ops)
+                Writer(connection).apply(ops)
                 connection.execute("RELEASE batch")
             except Exception as batch_error:
                 connection.execute("ROLLBACK TO batch")
@@ -181,87 +150,6 @@ class SQLiteStore:
                 loop.call_soon_threadsafe(settle)
             except RuntimeError:
                 pass  # the loop is gone (shutdown): nobody is waiting any more
-
-    def _apply(self, connection: sqlite3.Connection, ops: list[Op]) -> None:
-        for op in ops:
-            if isinstance(op, Put):
-                connection.execute(
-                    "INSERT INTO documents (kind, key, doc) VALUES (?, ?, ?) "
-                    "ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc",
-                    (op.kind, op.key, _dumps(op.doc)),
-                )
-            elif isinstance(op, Delete):
-                connection.execute("DELETE FROM documents WHERE kind = ? AND key = ?", (op.kind, op.key))
-            elif isinstance(op, DeletePrefix):
-                connection.execute(
-                    "DELETE FROM documents WHERE kind = ? AND key >= ? AND key < ?",
-                    (op.kind, op.prefix, op.prefix + "\U0010ffff"),
-                )
-            elif isinstance(op, AppendLogs):
-                ingestion = op.ingestion_time or int(time.time() * 1000)
-                connection.executemany(
-                    "INSERT INTO log_events (log_group, log_stream, timestamp, ingestion_time, message) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(op.group, op.stream, e.timestamp, ingestion, e.message) for e in op.events],
-                )
-            elif isinstance(op, DeleteLogs):
-                if op.stream is None:
-                    connection.execute("DELETE FROM log_events WHERE log_group = ?", (op.group,))
-                else:
-                    connection.execute(
-                        "DELETE FROM log_events WHERE log_group = ? AND log_stream = ?", (op.group, op.stream)
-                    )
-            elif isinstance(op, PutMessages):
-                connection.executemany(
-                    "INSERT OR REPLACE INTO queue_messages (queue, seq, message, visible_at, receives) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(m.queue, m.seq, _dumps(m.message), m.visible_at, m.receives) for m in op.messages],
-                )
-            elif isinstance(op, MarkReceived):
-                connection.executemany(
-                    "UPDATE queue_messages SET visible_at = ?, receives = ? WHERE queue = ? AND seq = ?",
-                    [(visible_at, receives, op.queue, seq) for seq, visible_at, receives in op.changes],
-                )
-            elif isinstance(op, DeleteMessages):
-                if op.seqs is None:
-                    connection.execute("DELETE FROM queue_messages WHERE queue = ?", (op.queue,))
-                else:
-                    connection.executemany(
-                        "DELETE FROM queue_messages WHERE queue = ? AND seq = ?", [(op.queue, seq) for seq in op.seqs]
-                    )
-            elif isinstance(op, PutStreamRecords):
-                # Rows are already (stream, shard, seq, partition_key, data): no per-row work here.
-                connection.executemany(
-                    "INSERT INTO stream_records (stream, shard, seq, partition_key, data) VALUES (?, ?, ?, ?, ?)",
-                    op.rows,
-                )
-            elif isinstance(op, TrimStreamRecords):
-                connection.execute(
-                    "DELETE FROM stream_records WHERE stream = ? AND shard = ? AND seq < ?",
-                    (op.stream, op.shard, op.before_seq),
-                )
-            elif isinstance(op, DeleteStreamRecords):
-                connection.execute("DELETE FROM stream_records WHERE stream = ?", (op.stream,))
-            elif isinstance(op, PutMetricData):
-                self._put_metric_rows(connection, op)
-            else:
-                raise TypeError(f"unknown store operation {op!r}")
-
-    @staticmethod
-    def _put_metric_rows(connection: sqlite3.Connection, op: PutMetricData) -> None:
-        for row in op.rows:
-            existing = connection.execute(
-                f"SELECT {_METRIC_COLUMNS} FROM metric_data "
-                "WHERE namespace = ? AND name = ? AND dims = ? AND minute = ? AND unit = ?",
-                (row.namespace, row.name, row.dimensions, row.minute, row.unit),
-            ).fetchone()
-            if existing is not None:
-                row = merge_metric_rows(_metric_row(existing), row, op.max_samples)
-            connection.execute(
-                f"INSERT OR REPLACE INTO metric_data ({_METRIC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (row.namespace, row.name, row.dimensions, row.minute, row.unit, row.count, row.sum,
-                 row.minimum, row.maximum, json.dumps(list(row.samples), separators=(",", ":")), row.sampled),
-            )
 
     # --- reads --------------------------------------------------------------------------
 
@@ -332,7 +220,7 @@ class SQLiteStore:
         self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int, unit: str | None = None,
         with_samples: bool = True,
     ) -> list[MetricRow]:
-        columns = _METRIC_COLUMNS if with_samples else _METRIC_COLUMNS.replace("samples,", "'[]',")
+        columns = METRIC_COLUMNS if with_samples else METRIC_COLUMNS.replace("samples,", "'[]',")
         sql = (
             f"SELECT {columns} FROM metric_data WHERE namespace = ? AND name = ? AND dims = ? "
             "AND minute >= ? AND minute < ?"
@@ -342,7 +230,7 @@ class SQLiteStore:
             sql += " AND unit = ?"
             params.append(unit)
         sql += " ORDER BY minute, unit"
-        return [_metric_row(row) for row in self._reader().execute(sql, params)]
+        return [metric_row(row) for row in self._reader().execute(sql, params)]
 
     async def read_metrics(
         self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int, unit: str | None = None,
