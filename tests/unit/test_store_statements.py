@@ -1,5 +1,5 @@
-"""A group's operations written as few multi-row statements leave the tables exactly as the
-same operations run one at a time, in order, would."""
+"""A group's operations written as rows of the write_ops view, in as few statements as fit,
+leave the tables exactly as the same operations run one at a time, in order, would."""
 import random
 import sqlite3
 
@@ -10,7 +10,7 @@ from lamina.store.base import (
     MetricRow, Put, PutMessages, PutMetricData, PutStreamRecords, QueuedMessage, StreamRecordRow, TrimStreamRecords,
 )
 from lamina.store.migrations import migrate_sqlite
-from lamina.store.statements import Writer
+from lamina.store import statements
 
 
 def _database(path) -> sqlite3.Connection:
@@ -75,26 +75,53 @@ def test_a_group_in_few_statements_equals_one_operation_at_a_time(tmp_path, seed
     rng = random.Random(seed)
     ops = _random_ops(rng, rng.randrange(5, 120), [0])
     grouped, one_by_one = _database(tmp_path / "grouped.db"), _database(tmp_path / "single.db")
-    writer = Writer(grouped)
-    grouped.execute("BEGIN")
+    rows, metrics = [], []
+    statements.rows_of(ops, rows, metrics)
+    if statements.fits_one_statement(rows, metrics):
+        statements.write(grouped, rows, metrics)
+    else:
+        grouped.execute("BEGIN")
+        statements.write(grouped, rows, metrics)
+        grouped.execute("COMMIT")
     for op in ops:
-        writer.add(op)
-    writer.flush()
-    grouped.execute("COMMIT")
-    for op in ops:
-        Writer(one_by_one).apply([op])
+        statements.apply(one_by_one, [op])
     assert _tables(grouped) == _tables(one_by_one)
 
 
-def test_long_runs_are_split_into_power_of_two_statements(tmp_path):
+class _Counting:
+    """A connection that remembers the parameter count of each statement it runs."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection, self.sizes = connection, []
+
+    def execute(self, sql, params=()):
+        self.sizes.append(len(params) // 6)
+        return self.connection.execute(sql, params)
+
+
+def test_rows_go_in_statements_of_at_most_256_padded_to_a_power_of_two(tmp_path):
     connection = _database(tmp_path / "many.db")
-    statements = []
-    connection.set_trace_callback(statements.append)
-    Writer(connection).apply([Put("ev", f"{i:04d}", {"i": i}) for i in range(600)]
-                             + [Delete("ev", f"{i:04d}") for i in range(0, 600, 2)])
-    connection.set_trace_callback(None)
+    counting = _Counting(connection)
+    connection.execute("BEGIN")
+    statements.apply(counting, [Put("ev", f"{i:04d}", {"i": i}) for i in range(600)]
+                     + [Delete("ev", f"{i:04d}") for i in range(0, 600, 2)])
+    connection.execute("COMMIT")
     assert connection.execute("SELECT count(*) FROM documents").fetchone() == (300,)
-    inserts = [s for s in statements if s.startswith("INSERT")]
-    deletes = [s for s in statements if s.startswith("DELETE")]
-    assert len(inserts) == 5  # 600 rows: 256 + 256 + 64 + 16 + 8
-    assert len(deletes) == 4  # 300 rows: 256 + 32 + 8 + 4
+    assert counting.sizes == [256, 256, 256, 256]  # 900 rows: 256 + 256 + 256 + 132 padded to 256
+    counting.sizes.clear()
+    statements.apply(counting, [Put("ev", "x", {}), Put("ev", "y", {}), Delete("ev", "x")])
+    assert counting.sizes == [4]
+
+
+def test_a_small_group_is_one_statement_and_its_own_transaction(tmp_path):
+    connection = _database(tmp_path / "one.db")
+    rows, metrics = [], []
+    statements.rows_of([Put("ev", "a", {}), AppendLogs("g", "s", (LogEvent(1, "x"),), 1), Delete("ev", "b")],
+                       rows, metrics)
+    assert statements.fits_one_statement(rows, metrics)
+    counting = _Counting(connection)
+    statements.write(counting, rows, metrics)
+    assert counting.sizes == [4] and not connection.in_transaction
+    other = sqlite3.connect(str(tmp_path / "one.db"))  # committed: another connection sees it
+    assert other.execute("SELECT key FROM documents").fetchall() == [("a",)]
+    assert other.execute("SELECT message FROM log_events").fetchall() == [("x",)]

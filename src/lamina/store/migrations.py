@@ -35,5 +35,13 @@ def migrate_sqlite(connection: sqlite3.Connection) -> list[str]:
 
 
 def _statements(sql: str) -> list[str]:
+    """The statements of a script, whole: a trigger's body has semicolons of its own."""
     lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    statements, pending = [], ""
+    for piece in "\n".join(lines).split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    return statements

@@ -18,7 +18,8 @@ from typing import Any
 
 from .base import LogQuery, MetricRow, Op, QueuedMessage, StoredLogEvent, StreamRecordRow
 from .migrations import migrate_sqlite
-from .statements import METRIC_COLUMNS, Writer, metric_row
+from . import statements
+from .statements import METRIC_COLUMNS, metric_row
 
 _MAX_GROUP = 512  # batches per transaction
 
@@ -88,39 +89,42 @@ class SQLiteStore:
                     break
                 group.append(extra)
             error: BaseException | None = None
+            failed: list[tuple[int, BaseException]] = []
+            rows: list[tuple] = []
+            metrics: list = []
             try:
-                connection.execute("BEGIN IMMEDIATE")
-                failed = []
-                try:
-                    writer = Writer(connection)
-                    for ops, _, _ in group:
-                        for op in ops:
-                            writer.add(op)
-                    writer.flush()
-                except Exception:
-                    # A bad batch must not sink the others: start the group over, each batch
-                    # in a savepoint of its own. Only then, because two statements per batch
-                    # are a good part of a small batch's cost, and batches rarely fail.
+                for ops, _, _ in group:
+                    statements.rows_of(ops, rows, metrics)
+                if statements.fits_one_statement(rows, metrics):
+                    statements.write(connection, rows, metrics)  # its own transaction
+                else:
+                    connection.execute("BEGIN IMMEDIATE")
+                    statements.write(connection, rows, metrics)
+                    connection.execute("COMMIT")
+            except Exception:
+                # A bad batch must not sink the others: start the group over, each batch in
+                # a savepoint of its own. Only then, because batches rarely fail.
+                if connection.in_transaction:
                     connection.execute("ROLLBACK")
+                try:
                     connection.execute("BEGIN IMMEDIATE")
                     failed = self._apply_each(connection, group)
-                connection.execute("COMMIT")
-            except BaseException as commit_error:
-                try:
-                    connection.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-                error = commit_error
-                failed = []
-            failures = dict(failed)
-            self._resolve(group, failures, error)
+                    connection.execute("COMMIT")
+                except BaseException as commit_error:
+                    if connection.in_transaction:
+                        try:
+                            connection.execute("ROLLBACK")
+                        except sqlite3.Error:
+                            pass
+                    error, failed = commit_error, []
+            self._resolve(group, dict(failed), error)
 
     def _apply_each(self, connection: sqlite3.Connection, group: list) -> list[tuple[int, BaseException]]:
         failed = []
         for index, (ops, _, _) in enumerate(group):
             connection.execute("SAVEPOINT batch")
             try:
-                Writer(connection).apply(ops)
+                statements.apply(connection, ops)
                 connection.execute("RELEASE batch")
             except Exception as batch_error:
                 connection.execute("ROLLBACK TO batch")

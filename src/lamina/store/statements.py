@@ -1,23 +1,22 @@
-"""The SQL that a group commit's write operations become, as few statements as is safe.
+"""What a group commit's write operations become in SQL: rows of the write_ops view.
 
-Why few: Python's sqlite3 module lets go of the GIL around every sqlite3_step, once per row
-of an executemany, and the writer thread must win it back each time from the event loop's
-thread. Under load that hand-back, not SQLite, was most of a group's time (a group of ~70
-small operations took ~4 ms to apply against ~1 ms to commit). One multi-row statement is
-one step: one hand-back for a whole run of rows.
+Each operation becomes one or more rows (op, a, b, c, d, e) of the view that migration
+0005_write_ops.sql defines; its INSTEAD OF triggers make the changes, row by row, in order.
+A whole group then goes to SQLite as one multi-row INSERT.
 
-How: operations are gathered into buckets, one per statement shape (documents to upsert,
-documents to delete, log rows, messages to put or delete, stream records). Rows in a bucket
-keep their order. Operations on different rows commute, so a bucket may be written after an
-operation that came later in the group as long as none of them touches the same row; when
-one would (a document put and then deleted, a message updated that a bucket still holds),
-the buckets are written first. Operations that reach many rows (a prefix delete, a log group
-deleted, a stream trimmed) write every bucket before they run. The outcome is the same as
-running the operations one by one in order; only the number of statements differs.
+Why: Python's sqlite3 module lets go of the GIL around every statement it steps (each row
+of an executemany too), and the writer thread must then win it back from the busy event
+loop's thread. Measured under an accept-and-run load: ~1 ms per hand-back (mean; p90
+3.4 ms), so a group of a few statements took ~4 ms to apply against ~1 ms of work, and
+each 202 waited for it. One statement, outside an explicit transaction, is its own
+transaction: one hand-back for the whole group, commit included.
 
-Statements take at most _CHUNK rows, split into power-of-two sizes (37 rows: 32 + 4 + 1),
-so that each shape has a handful of distinct SQL texts, which stay in the connection's
-prepared-statement cache.
+Statements take at most CHUNK rows and are padded (op 0: no trigger, nothing happens) to
+a power-of-two size, so that there are a handful of distinct SQL texts, all of which stay
+in the connection's prepared-statement cache.
+
+Metric rows are not in the view: merging a minute that is already stored needs Python
+(merge_metric_rows), so PutMetricData runs statements of its own (put_metric_rows).
 """
 from __future__ import annotations
 
@@ -44,7 +43,16 @@ from .base import (
     merge_metric_rows,
 )
 
-_CHUNK = 256  # rows per statement: 256 x 5 columns stays far below SQLite's 32,766 variables
+CHUNK = 256  # rows per statement: 256 x 6 columns stays far below SQLite's 32,766 variables
+
+# The op column: what a row of write_ops does (the triggers of migration 0005).
+(NOTHING, PUT_DOCUMENT, DELETE_DOCUMENT, DELETE_PREFIX, APPEND_LOG, DELETE_LOG_GROUP, DELETE_LOG_STREAM,
+ PUT_MESSAGE, MARK_RECEIVED, DELETE_MESSAGE, DELETE_QUEUE_MESSAGES, PUT_RECORD, TRIM_RECORDS,
+ DELETE_STREAM_RECORDS) = range(14)
+
+_PAD = (NOTHING, None, None, None, None, None)
+_ONE = "(?, ?, ?, ?, ?, ?)"
+_SQL: dict[int, str] = {}
 
 METRIC_COLUMNS = (
     "namespace, name, dims, minute, unit, sample_count, value_sum, value_min, value_max, samples, sampled"
@@ -61,147 +69,75 @@ def metric_row(row: tuple) -> MetricRow:
                      tuple(json.loads(samples)), sampled)
 
 
-class _Shape:
-    """One multi-row statement: `head` VALUES (?, ...), (?, ...) ... `tail`."""
-
-    def __init__(self, head: str, columns: int, tail: str = "") -> None:
-        self.head, self.columns, self.tail = head, columns, tail
-        self._sql: dict[int, str] = {}
-
-    def sql(self, rows: int) -> str:
-        text = self._sql.get(rows)
-        if text is None:
-            one = "(" + ", ".join("?" * self.columns) + ")"
-            text = self._sql[rows] = f"{self.head} VALUES {', '.join([one] * rows)}{self.tail}"
-        return text
-
-    def run(self, connection: sqlite3.Connection, rows: list[tuple]) -> None:
-        start = 0
-        while start < len(rows):
-            size = min(_CHUNK, 1 << ((len(rows) - start).bit_length() - 1))
-            chunk = rows[start:start + size]
-            connection.execute(self.sql(size), [value for row in chunk for value in row])
-            start += size
-
-
-_DOC_PUT = _Shape("INSERT INTO documents (kind, key, doc)", 3,
-                  " ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc")
-_DOC_DELETE = _Shape("DELETE FROM documents WHERE (kind, key) IN (", 2, ")")
-_LOG_INSERT = _Shape("INSERT INTO log_events (log_group, log_stream, timestamp, ingestion_time, message)", 5)
-_MESSAGE_PUT = _Shape("INSERT OR REPLACE INTO queue_messages (queue, seq, message, visible_at, receives)", 5)
-_MESSAGE_DELETE = _Shape("DELETE FROM queue_messages WHERE (queue, seq) IN (", 2, ")")
-_RECORD_INSERT = _Shape("INSERT INTO stream_records (stream, shard, seq, partition_key, data)", 5)
-
-
-class _Bucket:
-    """Rows waiting for one statement, and the row keys they touch."""
-
-    def __init__(self, shape: _Shape) -> None:
-        self.shape = shape
-        self.rows: list[tuple] = []
-        self.keys: set = set()
-
-    def write(self, connection: sqlite3.Connection) -> None:
-        if self.rows:
-            self.shape.run(connection, self.rows)
-            self.rows, self.keys = [], set()
-
-
-class Writer:
-    """Applies a group's operations on one connection inside the caller's transaction:
-    add() each operation in order, then flush(). Statements may run during add()."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-        self.doc_puts, self.doc_deletes = _Bucket(_DOC_PUT), _Bucket(_DOC_DELETE)
-        self.message_puts, self.message_deletes = _Bucket(_MESSAGE_PUT), _Bucket(_MESSAGE_DELETE)
-        self.logs, self.records = _Bucket(_LOG_INSERT), _Bucket(_RECORD_INSERT)
-        self._buckets = (self.doc_puts, self.doc_deletes, self.logs, self.message_puts, self.message_deletes,
-                         self.records)
-
-    def flush(self) -> None:
-        for bucket in self._buckets:
-            bucket.write(self.connection)
-
-    def _after(self, others: Iterable[_Bucket], keys: Iterable) -> None:
-        """Write every bucket if one of `others` holds any of `keys`: what follows touches them."""
-        for bucket in others:
-            if bucket.keys and not bucket.keys.isdisjoint(keys):
-                self.flush()
-                return
-
-    def apply(self, ops: Iterable[Op]) -> None:
-        for op in ops:
-            self.add(op)
-        self.flush()
-
-    def add(self, op: Op) -> None:
-        connection = self.connection
-        if isinstance(op, Put):
-            key = (op.kind, op.key)
-            if key in self.doc_deletes.keys:
-                self.flush()
-            self.doc_puts.rows.append((op.kind, op.key, dumps(op.doc)))
-            self.doc_puts.keys.add(key)
-        elif isinstance(op, Delete):
-            key = (op.kind, op.key)
-            if key in self.doc_puts.keys:
-                self.flush()
-            self.doc_deletes.rows.append(key)
-            self.doc_deletes.keys.add(key)
-        elif isinstance(op, AppendLogs):
-            # Log rows are only ever appended: they commute with everything but a delete of logs.
+def rows_of(ops: Iterable[Op], rows: list[tuple], metrics: list[PutMetricData]) -> None:
+    """Append the write_ops rows of `ops` to `rows`, and their PutMetricData to `metrics`."""
+    add = rows.append
+    for op in ops:
+        kind = type(op)
+        if kind is Put:
+            add((PUT_DOCUMENT, op.kind, op.key, dumps(op.doc), None, None))
+        elif kind is Delete:
+            add((DELETE_DOCUMENT, op.kind, op.key, None, None, None))
+        elif kind is AppendLogs:
             ingestion = op.ingestion_time or int(time.time() * 1000)
-            self.logs.rows.extend((op.group, op.stream, e.timestamp, ingestion, e.message) for e in op.events)
-        elif isinstance(op, PutMessages):
-            keys = [(m.queue, m.seq) for m in op.messages]
-            self._after((self.message_deletes,), keys)
-            self.message_puts.rows.extend(
-                (m.queue, m.seq, dumps(m.message), m.visible_at, m.receives) for m in op.messages)
-            self.message_puts.keys.update(keys)
-        elif isinstance(op, DeleteMessages) and op.seqs is not None:
-            keys = [(op.queue, seq) for seq in op.seqs]
-            self._after((self.message_puts,), keys)
-            self.message_deletes.rows.extend(keys)
-            self.message_deletes.keys.update(keys)
-        elif isinstance(op, MarkReceived):
-            # An update of rows a bucket may still have to write (or delete): those go first.
-            self._after((self.message_puts, self.message_deletes), [(op.queue, seq) for seq, _, _ in op.changes])
-            connection.executemany(
-                "UPDATE queue_messages SET visible_at = ?, receives = ? WHERE queue = ? AND seq = ?",
-                [(visible_at, receives, op.queue, seq) for seq, visible_at, receives in op.changes],
-            )
-        elif isinstance(op, PutStreamRecords):
-            self.records.rows.extend(op.rows)  # already (stream, shard, seq, partition_key, data)
-        elif isinstance(op, PutMetricData):
-            put_metric_rows(connection, op)  # no bucket holds metric rows
+            rows.extend((APPEND_LOG, op.group, op.stream, e.timestamp, ingestion, e.message) for e in op.events)
+        elif kind is PutMessages:
+            rows.extend((PUT_MESSAGE, m.queue, m.seq, dumps(m.message), m.visible_at, m.receives)
+                        for m in op.messages)
+        elif kind is MarkReceived:
+            rows.extend((MARK_RECEIVED, op.queue, seq, None, visible_at, receives)
+                        for seq, visible_at, receives in op.changes)
+        elif kind is DeleteMessages:
+            if op.seqs is None:
+                add((DELETE_QUEUE_MESSAGES, op.queue, None, None, None, None))
+            else:
+                rows.extend((DELETE_MESSAGE, op.queue, seq, None, None, None) for seq in op.seqs)
+        elif kind is PutStreamRecords:
+            # Rows are already (stream, shard, seq, partition_key, data).
+            rows.extend((PUT_RECORD, *record) for record in op.rows)
+        elif kind is TrimStreamRecords:
+            add((TRIM_RECORDS, op.stream, op.shard, op.before_seq, None, None))
+        elif kind is DeleteStreamRecords:
+            add((DELETE_STREAM_RECORDS, op.stream, None, None, None, None))
+        elif kind is DeletePrefix:
+            add((DELETE_PREFIX, op.kind, op.prefix, op.prefix + "\U0010ffff", None, None))
+        elif kind is DeleteLogs:
+            if op.stream is None:
+                add((DELETE_LOG_GROUP, op.group, None, None, None, None))
+            else:
+                add((DELETE_LOG_STREAM, op.group, op.stream, None, None, None))
+        elif kind is PutMetricData:
+            metrics.append(op)
         else:
-            self.flush()  # the rest reach any number of rows: everything before them goes first
-            _apply_wide(connection, op)
+            raise TypeError(f"unknown store operation {op!r}")
 
 
-def _apply_wide(connection: sqlite3.Connection, op: Op) -> None:
-    if isinstance(op, DeletePrefix):
-        connection.execute(
-            "DELETE FROM documents WHERE kind = ? AND key >= ? AND key < ?",
-            (op.kind, op.prefix, op.prefix + "\U0010ffff"),
-        )
-    elif isinstance(op, DeleteLogs):
-        if op.stream is None:
-            connection.execute("DELETE FROM log_events WHERE log_group = ?", (op.group,))
-        else:
-            connection.execute("DELETE FROM log_events WHERE log_group = ? AND log_stream = ?", (op.group, op.stream))
-    elif isinstance(op, DeleteMessages):
-        connection.execute("DELETE FROM queue_messages WHERE queue = ?", (op.queue,))
-    elif isinstance(op, TrimStreamRecords):
-        connection.execute(
-            "DELETE FROM stream_records WHERE stream = ? AND shard = ? AND seq < ?",
-            (op.stream, op.shard, op.before_seq),
-        )
-    elif isinstance(op, DeleteStreamRecords):
-        connection.execute("DELETE FROM stream_records WHERE stream = ?", (op.stream,))
-    else:
-        raise TypeError(f"unknown store operation {op!r}")
+def fits_one_statement(rows: list[tuple], metrics: list[PutMetricData]) -> bool:
+    """Whether the rows can go as one statement, which is then its own transaction."""
+    return len(rows) <= CHUNK and not metrics
+
+
+def write(connection: sqlite3.Connection, rows: list[tuple], metrics: list[PutMetricData]) -> None:
+    """Run the rows in order, CHUNK at a time, then the metric rows (which touch no other table)."""
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        size = 1 << (len(chunk) - 1).bit_length()
+        if size > len(chunk):
+            chunk += [_PAD] * (size - len(chunk))
+        sql = _SQL.get(size)
+        if sql is None:
+            sql = _SQL[size] = f"INSERT INTO write_ops (op, a, b, c, d, e) VALUES {', '.join([_ONE] * size)}"
+        connection.execute(sql, [value for row in chunk for value in row])
+    for op in metrics:
+        put_metric_rows(connection, op)
+
+
+def apply(connection: sqlite3.Connection, ops: Iterable[Op]) -> None:
+    """The operations of one batch, inside the caller's transaction."""
+    rows: list[tuple] = []
+    metrics: list[PutMetricData] = []
+    rows_of(ops, rows, metrics)
+    write(connection, rows, metrics)
 
 
 def put_metric_rows(connection: sqlite3.Connection, op: PutMetricData) -> None:
