@@ -58,6 +58,7 @@ def handler(event, context):
         "write_task": can_write('/var/task/new.txt'),
         "tmp_writable": can_write('/tmp/mine.txt'),
         "no_new_privs": open('/proc/self/status').read().split('NoNewPrivs:')[1].split()[0],
+        "sched_policy": os.sched_getscheduler(0),
         "environ_of_1": can_read('/proc/1/environ'),
         # A process the function starts lives in the sandbox's PID namespace too.
         "child_pid": int(__import__("subprocess").run(["/bin/sh", "-c", "echo $$"], capture_output=True,
@@ -98,6 +99,7 @@ def test_the_sandbox_sees_only_itself(lamina, create_function, lambda_client, un
     assert seen["write_task"] is False, "/var/task is read-only"
     assert seen["tmp_writable"] is True
     assert seen["no_new_privs"] == "1"
+    assert seen["sched_policy"] == os.SCHED_BATCH, "a woken function must not preempt the server's loop"
     assert seen["hostname"] != os.uname().nodename
 
 

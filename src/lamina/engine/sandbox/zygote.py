@@ -298,6 +298,19 @@ def _restored_child(request, control_fd, log_fd, channel, handler, log_request, 
     _run_and_exit("Lamina restore failed", body)
 
 
+def _yield_to_the_platform():
+    """SCHED_BATCH for the zygote and so for every instance it forks: a function woken by
+    an invoke then waits for a free CPU instead of preempting the server's event loop in
+    the middle of its send(). Under load that preemption made the server's write of an
+    invoke cost 35-45 us on average (p90 110-130 us, the function's whole run) instead of
+    13-16 us, and the accept-and-run rate 9% lower. Functions still get the same share of
+    CPU (the same nice value; cgroups cap it), and an idle CPU runs them at once."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass  # not Linux, or not allowed here: the default policy
+
+
 def main():
     channel = socket.socket(fileno=int(os.environ.pop("_LAMINA_ZYGOTE_FD")))
     channel.setblocking(True)
@@ -312,6 +325,7 @@ def main():
     gc.collect()
     gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server; it stops us
+    _yield_to_the_platform()
 
     def spawn(message, first_fd, log_fd, report_fd):
         if message.get("snapshot"):
