@@ -13,8 +13,6 @@ small asyncio generator in bench/_async_peers.py stands in (and the table says s
 Rows (see docs/benchmarks.md for how to read them):
  1a Event invokes (HTTP 202/s) from 32 connections against a no-op function (1769 MB)
     whose events run as they arrive (LAMINA_ASYNC_WORKERS=64).
- 1b the same with the function's reserved concurrency 0 (PutFunctionConcurrency): events
-    are accepted and held back; then the reservation is deleted and they drain.
  1c reference: a server with LAMINA_ASYNC_WORKERS=0, which accepts but never dispatches.
  2  end-to-end: N events enqueued as fast as wrk can, events completed per second from the
     first accept to the last event run (GET /_lamina/health async_queue_depth == 0),
@@ -435,43 +433,6 @@ def bench_accept_running(table: Table, lamina: Lamina, counts: Counts, work: str
     return load.rate
 
 
-def bench_accept_held(table: Table, cleanup: Cleanup, work: str, counts: Counts, reference: float | None) -> float:
-    """1b: 202s per second with reserved concurrency 0; then delete it and let them drain."""
-    lamina = Lamina.start(cleanup, work, "lamina-held", {"LAMINA_ASYNC_WORKERS": "64"})
-    name = "held-noop"
-    lamina.function(name)
-    lamina.client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
-    request = lamina.event_request(name)
-    warm = run_load(work, request, 202, counts.warm_s)
-    meter = CpuMeter(lamina.server.process.pid, lamina.health.get()["fronts"])
-    load = run_load(work, request, 202, counts.accept_s)
-    server_pct, others_pct, window = meter.stop()
-    accepted = warm.hits + load.hits
-    held = lamina.health.get()["async_queue_depth"]
-    lamina.client.delete_function_concurrency(FunctionName=name)
-    released = time.perf_counter()
-    drained_at = lamina.health.wait_drained(120)
-    received = lamina.metric(name, "AsyncEventsReceived", accepted)
-    ran = lamina.metric(name, "Invocations", accepted)
-    throttles = lamina.metric(name, "Throttles", 0, timeout_s=0)
-    if drained_at:
-        drain = f"all {held} held back ran within {drained_at - released:.1f} s of DeleteFunctionConcurrency"
-    else:
-        drain = f"NOT drained within the bound (depth {lamina.health.get()['async_queue_depth']})"
-    table.add(Row(
-        "1b", f"Event invokes, {CONNECTIONS} connections, no-op, reserved concurrency 0: accepted and held back; "
-              f"latency of the 202", "Lamina",
-        str(load.hits), ms(load.p50_ms), ms(load.p99_ms),
-        f"**{rate(load.rate)}** 202s in {load.seconds:.1f} s ({load.tool}); {drain}; with warm-up: {accepted} 202s, "
-        f"AsyncEventsReceived {received:.0f}, Invocations {ran:.0f}, Throttles {throttles:.0f} "
-        f"(each held event is tried once, throttled and parked in memory until the reservation changes); "
-        + cpu_text(meter, server_pct, others_pct, load.client_cpu_s, window, (load.hits, "202"))
-        + _check(load, "client saw"),
-        verdict(load.rate, ACCEPT_TARGET), f"{load.rate / reference:.2f}x 1a" if reference else "",
-    ))
-    return load.rate
-
-
 def bench_accept_only(table: Table, cleanup: Cleanup, work: str, counts: Counts, reference: float | None) -> None:
     """1c: a server that accepts and never dispatches (the accept path alone)."""
     lamina = Lamina.start(cleanup, work, "lamina-accept-only", {"LAMINA_ASYNC_WORKERS": "0"})
@@ -664,9 +625,6 @@ def main() -> int:
             run("2", "end-to-end async, 64 workers, 1 front", bench_e2e, table, fronted, counts, work, 64)
             run("4", "sync invokes, 1 front", bench_sync, table, fronted, counts, work)
         with Cleanup() as server:
-            run("1b", "Event accept, reserved concurrency 0", bench_accept_held, table, server, work, counts,
-                results.get("accept"))
-        with Cleanup() as server:
             run("1c", "Event accept, no dispatch", bench_accept_only, table, server, work, counts,
                 results.get("accept"))
         with Cleanup() as server:
@@ -685,7 +643,7 @@ def main() -> int:
             match = re.search(r"\*\*([\d,]+)/s\*\*", row.extra)
             if match:
                 row.compare = f"{int(match.group(1).replace(',', '')) / results['celery_e2e']:.1f}x Celery best"
-    order = {"1a": 0, "1b": 1, "1c": 2, "2": 3, "3": 4, "4": 5}
+    order = {"1a": 0, "1c": 2, "2": 3, "3": 4, "4": 5}
     table.rows.sort(key=lambda row: order.get(row.section, 9))
     print()
     print(table.markdown())

@@ -86,7 +86,8 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
                                    sources=lambda arn: sqs.queue_source(arn) or kinesis.stream_source(arn))
     destinations.register("lambda", lambda_service.deliver_to_function)
     async_queue = AsyncQueue(store, lambda_service.run_async_event, finish=lambda_service.finish_async_event,
-                             concurrency=settings.async_workers, retry_delays_s=settings.async_retry_delays_s,
+                             per_function=settings.async_workers, total=settings.account_concurrency,
+                             limit_of=concurrency.reserved.get, retry_delays_s=settings.async_retry_delays_s,
                              throttle_backoff_s=settings.async_throttle_backoff_s, pending_logs=sink.take)
     lambda_service.async_queue = async_queue
     destinations.register("sqs", sqs.deliver)

@@ -31,8 +31,9 @@ class Settings:
     async_retry_delays_s: tuple[float, ...] = field(
         default_factory=lambda: _env_float_list("LAMINA_ASYNC_RETRY_DELAYS", (60.0, 120.0))
     )
-    # Async attempts running at once. More instances than cores only adds context switches;
-    # a function's reserved concurrency still caps it.
+    # Async attempts of one function running at once (its reserved concurrency, if lower,
+    # caps it further); all functions together run at most the account's concurrency. More
+    # instances than cores only adds context switches.
     async_workers: int = field(default_factory=lambda: int(os.environ.get("LAMINA_ASYNC_WORKERS", "64")))
     # First backoff after a throttled async attempt (doubles up to 5 minutes).
     async_throttle_backoff_s: float = field(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 import urllib.request
 
 import boto3
@@ -265,20 +266,75 @@ def test_throttled_async_events_are_retried_until_they_run(lamina_factory):
         assert begin >= end - 0.01, spans
 
 
-def test_events_held_by_a_reservation_of_zero_run_as_soon_as_it_is_lifted(lamina_factory):
-    # A throttle backoff far longer than the test: the events must not wait for it. They are
-    # parked while the reservation is 0 and released by DeleteFunctionConcurrency.
+RECORDER = {"app.py": """
+    import json
+
+    def handler(event, context):
+        print("RECORD " + json.dumps(event))
+    """}
+
+
+def test_events_of_a_function_with_reserved_concurrency_zero_are_dropped_not_retried(lamina_factory):
+    # AWS does not retry these ("Zero reserved concurrency: No retry"): each event goes to
+    # the OnFailure destination and the dead-letter queue at once, unrun, and counts as
+    # dropped. A throttle backoff far longer than the test shows that nothing waits for it.
     server = lamina_factory(LAMINA_ASYNC_THROTTLE_BACKOFF="60")
     client = server.client("lambda")
-    name = "held-back"
+    sqs = server.client("sqs")
+    name, recorder = "held-back", "held-back-rec"
+    client.create_function(FunctionName=recorder, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                           Code={"ZipFile": make_zip(RECORDER)})
+    dlq_url = sqs.create_queue(QueueName="held-back-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(SLEEPER)}, Timeout=30)
+                           Code={"ZipFile": make_zip(SLEEPER)}, Timeout=30, DeadLetterConfig={"TargetArn": dlq_arn})
+    recorder_arn = client.get_function(FunctionName=recorder)["Configuration"]["FunctionArn"]
+    client.put_function_event_invoke_config(FunctionName=name,
+                                            DestinationConfig={"OnFailure": {"Destination": recorder_arn}})
     client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    accepted = {}
     for i in range(3):
         response = client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"id": f"e{i}"}).encode())
-        assert response["StatusCode"] == 202
-    wait_until(lambda: queue_depth(server) == 3, timeout=5, what="three events held")
+        assert response["StatusCode"] == 202  # accepted all the same: the reservation is checked when it runs
+        accepted[response["ResponseMetadata"]["RequestId"]] = f"e{i}"
+
+    lines = wait_for_log_lines(server, recorder, "RECORD ", count=3, timeout=15)
+    records = [json.loads(line[len("RECORD "):]) for line in lines]
+    assert {r["requestContext"]["requestId"] for r in records} == set(accepted)
+    for record in records:
+        assert record["requestContext"]["condition"] == "ZeroReservedConcurrency"
+        assert record["requestContext"]["approximateInvokeCount"] == 0
+        assert record["requestPayload"] == {"id": accepted[record["requestContext"]["requestId"]]}
+        assert "responsePayload" not in record
+    wait_until(lambda: queue_depth(server) == 0, timeout=10, what="the dropped events to leave the queue")
+
+    messages = []
+    for _ in range(20):
+        messages += sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                        MessageAttributeNames=["All"]).get("Messages", [])
+        if len(messages) >= 3:
+            break
+    assert sorted(json.loads(m["Body"])["id"] for m in messages) == ["e0", "e1", "e2"]
+    for message in messages:
+        attributes = message["MessageAttributes"]
+        assert attributes["RequestID"]["StringValue"] in accepted
+        assert attributes["ErrorCode"] == {"DataType": "Number", "StringValue": "429"}
+        assert "zero reserved concurrent executions" in attributes["ErrorMessage"]["StringValue"]
     assert not [line for line in log_messages(server, f"/aws/lambda/{name}") if line.startswith("ran e")]
+
+    cloudwatch = server.client("cloudwatch")
+
+    def dropped() -> float:
+        stats = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda", MetricName="AsyncEventsDropped", Dimensions=[{"Name": "FunctionName", "Value": name}],
+            StartTime=time.time() - 600, EndTime=time.time() + 60, Period=60, Statistics=["Sum"])
+        return sum(point["Sum"] for point in stats["Datapoints"])
+
+    wait_until(lambda: dropped() == 3, timeout=10, what="AsyncEventsDropped to count the three")
+
+    # Lifting the reservation brings nothing back: the events are gone, as on AWS.
     client.delete_function_concurrency(FunctionName=name)
-    wait_for_log_lines(server, name, "ran e", count=3, timeout=15)
-    wait_until(lambda: queue_depth(server) == 0, timeout=10, what="the async queue to drain")
+    response = client.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"id": "after"}')
+    assert response["StatusCode"] == 202
+    wait_for_log_lines(server, name, "ran after", timeout=15)
+    assert not [line for line in log_messages(server, f"/aws/lambda/{name}") if line.startswith("ran e")]

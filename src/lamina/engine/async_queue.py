@@ -9,16 +9,21 @@ hands us and comes back as an Attempt:
     FUNCTION_ERROR  retried after retry_delays_s, up to the event's max_retries;
                     then finish(..., "RetriesExhausted")
     RETRY_LATER     throttled or platform trouble: not an attempt; exponential backoff
-    PARKED          cannot run until something changes (a reserved concurrency of 0): not an
-                    attempt; held in memory under Attempt.park_key until unpark(key) or its
-                    maximum age, instead of being tried, throttled and rewritten over and over
-    DROP            the function is gone: finish(..., None)
+    DROP            not run and never will be: finish(..., Attempt.condition), e.g.
+                    "ZeroReservedConcurrency" (AWS does not retry those); with no condition
+                    (the function is gone) nothing follows
 
 An event older than its max age is not run again: finish(..., "EventAgeExceeded").
 finish() (destinations, dead-letter queues, metrics) is awaited before the event leaves
 the store, so it too happens at least once.
 
-Event document (kind "async_event", key "<received ms, 15 digits>-<uuid>"):
+Who runs when: at most `total` attempts at once, and at most `per_function` of one
+function (fewer if `limit_of(function)` says so, e.g. its reserved concurrency). An event
+whose function is at its cap waits in memory, in order, for one of that function's
+attempts to end, instead of holding a slot the other functions could use: a function with
+slow events must not hold back everybody else's.
+
+Event document (kind "async_event", key "<received ms, 15 digits>-<sequence>-<random>"):
     {function, qualifier, payload_b64, request_id, received_ms, attempts,
      not_before_ms, max_retries, max_age_s, backoffs}
 """
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import itertools
 import logging
 import random
 import time
@@ -39,7 +45,7 @@ log = logging.getLogger("lamina.async")
 
 KIND = "async_event"
 
-SUCCESS, FUNCTION_ERROR, RETRY_LATER, DROP, PARKED = "success", "function_error", "retry_later", "drop", "parked"
+SUCCESS, FUNCTION_ERROR, RETRY_LATER, DROP = "success", "function_error", "retry_later", "drop"
 
 
 @dataclass
@@ -49,23 +55,37 @@ class Attempt:
     function_error: str | None = None
     executed_version: str | None = None
     status_code: int | None = None
-    park_key: str | None = None  # PARKED: what unpark() is called with when it may run again
+    condition: str | None = None  # DROP: why, for the OnFailure record (None: nothing follows)
 
 
 Run = Callable[[dict], Awaitable[Attempt]]
 Finish = Callable[[dict, "Attempt | None", "str | None"], Awaitable[None]]
 
 
+_accepted = itertools.count()
+
+
 def new_event_key(now_ms: int) -> str:
-    return f"{now_ms:015d}-{ids.hex32()}"
+    """Keys sort in the order events were accepted (the heap breaks ties by key), also
+    within a millisecond; the random part keeps them unique across restarts."""
+    return f"{now_ms:015d}-{next(_accepted) % 10**9:09d}-{ids.hex32()[:16]}"
 
 
 async def _nothing(doc: dict, attempt: Attempt | None, condition: str | None) -> None:
     return None
 
 
+def _no_limit(function: str) -> int | None:
+    return None
+
+
+def _expired(doc: dict, now_ms: float) -> bool:
+    return now_ms - doc["received_ms"] > doc.get("max_age_s", 21600) * 1000
+
+
 class AsyncQueue:
-    def __init__(self, store: Store, run: Run, *, finish: Finish = _nothing, concurrency: int = 256,
+    def __init__(self, store: Store, run: Run, *, finish: Finish = _nothing, per_function: int = 64,
+                 total: int = 1000, limit_of: Callable[[str], int | None] = _no_limit,
                  retry_delays_s: tuple[float, ...] = (60.0, 120.0), throttle_backoff_s: float = 1.0,
                  max_backoff_s: float = 300.0, pending_logs: Callable[[], list] = list) -> None:
         self.store = store
@@ -77,19 +97,28 @@ class AsyncQueue:
         self.retry_delays_s = retry_delays_s
         self.throttle_backoff_s = throttle_backoff_s
         self.max_backoff_s = max_backoff_s
-        self._slots = asyncio.Semaphore(concurrency)
+        self.per_function = per_function
+        self.limit_of = limit_of
+        self._slots = asyncio.Semaphore(total)
         self._due: list[tuple[int, str]] = []
         self._docs: dict[str, dict] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._sweeper: asyncio.Task | None = None
         self._running: set[asyncio.Task] = set()
-        self._parked: dict[str, set[str]] = {}  # park key -> event keys
+        self._busy: dict[str, int] = {}  # function -> its attempts running
+        self._waiting: dict[str, list[tuple[int, str]]] = {}  # function -> heap of its events held at its cap
+        # Held events handed back to the dispatcher (due heap) but not yet taken by it, per
+        # function: an ending attempt makes room for that many fewer.
+        self._returning: dict[str, int] = {}
+        self._returned: dict[str, str] = {}  # event key -> function
 
     async def start(self) -> int:
         pending = await self.store.scan(KIND)
         for key, doc in pending:
             self._schedule(key, doc)
         self._task = asyncio.ensure_future(self._dispatch_forever())
+        self._sweeper = asyncio.ensure_future(self._expire_held_forever())
         return len(pending)
 
     async def enqueue(self, doc: dict) -> str:
@@ -116,7 +145,8 @@ class AsyncQueue:
                 await self._wake.wait()
                 continue
             when, key = self._due[0]
-            wait_s = (when - time.time() * 1000) / 1000
+            now_ms = time.time() * 1000
+            wait_s = (when - now_ms) / 1000
             if wait_s > 0:
                 self._wake.clear()
                 try:
@@ -125,19 +155,93 @@ class AsyncQueue:
                     pass
                 continue
             heapq.heappop(self._due)
+            returned = self._returned.pop(key, None)
+            if returned is not None:
+                left = self._returning[returned] - 1
+                if left:
+                    self._returning[returned] = left
+                else:
+                    del self._returning[returned]
             doc = self._docs.get(key)
             if doc is None or doc.get("not_before_ms", 0) != when:
-                continue  # finished, or due at another time now (unparked): a stale entry
+                continue  # finished, or due at another time now: a stale entry
+            function = doc["function"]
+            if self._busy.get(function, 0) >= self._cap(function) and not _expired(doc, now_ms):
+                heapq.heappush(self._waiting.setdefault(function, []), (when, key))
+                continue
             await self._slots.acquire()
-            task = asyncio.ensure_future(self._run_one(key))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._start(function, key)
+
+    async def _expire_held_forever(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            self.expire_held()
+
+    def expire_held(self) -> None:
+        """Held events past their maximum age are due now (an expired event is let through
+        whatever the cap, to be finished as EventAgeExceeded): they must not wait for the
+        function to get round to them."""
+        now_ms = time.time() * 1000
+        for function, waiting in list(self._waiting.items()):
+            expired = [entry for entry in waiting if entry[1] in self._docs and _expired(self._docs[entry[1]], now_ms)]
+            if not expired:
+                continue
+            gone = set(expired)
+            waiting = [entry for entry in waiting if entry not in gone]
+            heapq.heapify(waiting)
+            if waiting:
+                self._waiting[function] = waiting
+            else:
+                del self._waiting[function]
+            for entry in expired:
+                heapq.heappush(self._due, entry)
+            self._wake.set()
+
+    def _cap(self, function: str) -> int:
+        limit = self.limit_of(function)
+        # A limit of 0 (reserved concurrency 0) still lets events through: they are dropped.
+        return min(self.per_function, limit) if limit else self.per_function
+
+    def _start(self, function: str, key: str) -> None:
+        """Run one attempt of `key` in a global slot already taken."""
+        self._busy[function] = self._busy.get(function, 0) + 1
+        task = asyncio.ensure_future(self._run_one(key))
+        self._running.add(task)
+        task.add_done_callback(lambda done: self._ended(done, function))
+
+    def _ended(self, task: asyncio.Task, function: str) -> None:
+        self._running.discard(task)
+        busy = self._busy.get(function, 1) - 1
+        if busy:
+            self._busy[function] = busy
+        else:
+            self._busy.pop(function, None)
+        self._slots.release()
+        waiting = self._waiting.get(function)
+        if waiting:
+            # As many of the function's held events as it has room for now (more than one
+            # when its cap went up), oldest first, go back to the due heap: they are overdue,
+            # so the dispatcher takes them next.
+            returning = self._returning.get(function, 0)
+            room = self._cap(function) - busy - returning
+            while waiting and room > 0:
+                when, key = heapq.heappop(waiting)
+                doc = self._docs.get(key)
+                if doc is None or doc.get("not_before_ms", 0) != when:
+                    continue
+                heapq.heappush(self._due, (when, key))
+                self._returned[key] = function
+                returning += 1
+                room -= 1
+            self._returning[function] = returning
+            if not waiting:
+                del self._waiting[function]
+            self._wake.set()
 
     async def _run_one(self, key: str) -> None:
         try:
             doc = self._docs[key]
-            now = int(time.time() * 1000)
-            if now - doc["received_ms"] > doc.get("max_age_s", 21600) * 1000:
+            if _expired(doc, time.time() * 1000):
                 log.info("async event %s expired after %d attempts", doc.get("request_id"), doc["attempts"])
                 await self._finish(key, doc, None, "EventAgeExceeded")
                 return
@@ -150,10 +254,9 @@ class AsyncQueue:
             if attempt.outcome == SUCCESS:
                 await self._finish(key, doc, attempt, "Success")
             elif attempt.outcome == DROP:
-                await self._finish(key, doc, attempt, None)
-            elif attempt.outcome == PARKED and attempt.park_key:
-                doc["attempts"] -= 1
-                self._park(key, doc, attempt.park_key)
+                if attempt.condition:
+                    doc["attempts"] -= 1  # it never ran
+                await self._finish(key, doc, attempt, attempt.condition)
             elif attempt.outcome == FUNCTION_ERROR:
                 retries_done = doc["attempts"] - 1
                 if retries_done >= doc.get("max_retries", 2):
@@ -168,26 +271,15 @@ class AsyncQueue:
                 doc["backoffs"] = backoffs + 1
                 delay = min(self.throttle_backoff_s * 2 ** backoffs, self.max_backoff_s)
                 await self._retry(key, doc, delay * random.uniform(0.8, 1.2))
-        finally:
-            self._slots.release()
-
-    def _park(self, key: str, doc: dict, park_key: str) -> None:
-        # Due again at its maximum age (then EventAgeExceeded), unless unparked first. The
-        # store keeps the doc as accepted: after a restart it is simply tried (and parked) again.
-        doc["not_before_ms"] = doc["received_ms"] + doc.get("max_age_s", 21600) * 1000 + 1
-        self._parked.setdefault(park_key, set()).add(key)
-        self._schedule(key, doc)
-
-    def unpark(self, park_key: str) -> int:
-        """What was parked under `park_key` is due now (a reservation changed); their count."""
-        keys = self._parked.pop(park_key, set())
-        now = int(time.time() * 1000)
-        for key in keys:
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The event stays in the store and in _docs: tried again after a backoff.
+            log.exception("async event %s: could not be handled", key)
             doc = self._docs.get(key)
             if doc is not None:
-                doc["not_before_ms"] = now
+                doc = dict(doc, not_before_ms=int(time.time() * 1000) + int(self.throttle_backoff_s * 1000))
                 self._schedule(key, doc)
-        return len(keys)
 
     async def _retry(self, key: str, doc: dict, delay_s: float) -> None:
         now_ms = time.time() * 1000
@@ -206,11 +298,10 @@ class AsyncQueue:
             log.exception("async event %s: could not finish", doc.get("request_id"))
         await self.store.write([*self.pending_logs(), Delete(KIND, key)])
         self._docs.pop(key, None)
-        for keys in self._parked.values():
-            keys.discard(key)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in (self._task, self._sweeper):
+            if task is not None:
+                task.cancel()
         for task in list(self._running):
             task.cancel()

@@ -6,6 +6,10 @@ A service that can receive registers a deliverer for its ARN prefix ("lambda", "
 in when they land. A destination receives AWS's invocation record as JSON; a dead-letter
 queue receives the original event with RequestID, ErrorCode and ErrorMessage attributes.
 
+Attributes are a dict of name -> value: a str is a String attribute, a dict is a typed one
+as SendMessage takes it ({"DataType": "Number", "StringValue": "429"}); typed() gives
+every value the second form.
+
 Senders that need more than a body and string attributes pass keyword options that
 deliverers understand or ignore: `message_group_id` and `deduplication_id` (FIFO queues
 and topics, e.g. an EventBridge target's SqsParameters).
@@ -17,6 +21,13 @@ from typing import Awaitable, Callable
 
 # deliver(target ARN, body bytes, attributes, **options) -> None; raises on failure.
 Deliver = Callable[..., Awaitable[None]]
+Attributes = dict[str, "str | dict[str, str]"]
+
+
+def typed(attributes: Attributes) -> dict[str, dict[str, str]]:
+    """Every attribute as {DataType, StringValue}: a plain str is a String."""
+    return {name: value if isinstance(value, dict) else {"DataType": "String", "StringValue": value}
+            for name, value in attributes.items()}
 
 
 class DeliveryError(Exception):
@@ -33,7 +44,7 @@ class Destinations:
     def supports(self, arn: str) -> bool:
         return _service(arn) in self._deliverers
 
-    async def send(self, arn: str, body: bytes, attributes: dict[str, str] | None = None, **options: str | None) -> None:
+    async def send(self, arn: str, body: bytes, attributes: Attributes | None = None, **options: str | None) -> None:
         deliver = self._deliverers.get(_service(arn))
         if deliver is None:
             raise DeliveryError(f"no deliverer for {arn}")

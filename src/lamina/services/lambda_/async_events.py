@@ -8,12 +8,13 @@ run_async_event() for each attempt and finish_async_event() once an event is don
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import time
 from datetime import datetime, timezone
 
 from ... import ids
-from ...engine.async_queue import DROP, FUNCTION_ERROR, PARKED, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
+from ...engine.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
 from ...engine.concurrency import Throttled
 from ...engine.destinations import DeliveryError, Destinations, invocation_record
 from ...engine.pool import PoolExhausted
@@ -23,10 +24,25 @@ from .state import LATEST, LambdaState
 
 log = logging.getLogger("lamina.lambda")
 
+ZERO_RESERVED = "ZeroReservedConcurrency"  # the record's condition for an event dropped unrun
+DLQ_MESSAGE_BYTES = 1024  # a dead-letter message carries the first 1 KB of the error message
+
 
 def _stamp() -> str:
     now = datetime.now(timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def _error_message(payload: bytes | None) -> str:
+    """The errorMessage of a function's error payload (the payload itself if it has none)."""
+    text = (payload or b"").decode("utf-8", "replace")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return text or "Function error"
+    if isinstance(document, dict) and isinstance(document.get("errorMessage"), str):
+        return document["errorMessage"]
+    return text
 
 
 def _ref_of(event: dict) -> FunctionRef:
@@ -72,9 +88,9 @@ class AsyncEventsApi:
             )
         except Throttled:
             if self.state.invoker.concurrency.reserved.get(spec.function_arn) == 0:
-                # Reserved concurrency 0: nothing runs until the reservation changes
-                # (PutFunctionConcurrency / DeleteFunctionConcurrency unpark it).
-                return Attempt(PARKED, park_key=spec.function_arn)
+                # AWS does not retry an event of a function with reserved concurrency 0: it
+                # goes to the OnFailure destination or dead-letter queue at once.
+                return Attempt(DROP, status_code=429, condition=ZERO_RESERVED)
             return Attempt(RETRY_LATER)
         except PoolExhausted:
             return Attempt(RETRY_LATER)
@@ -96,7 +112,8 @@ class AsyncEventsApi:
         destination = ((config.get("DestinationConfig") or {}).get(side) or {}).get("Destination")
         payload = base64.b64decode(event["payload_b64"])
         if destination:
-            executed = attempt.executed_version if attempt else None
+            ran = attempt is not None and condition != ZERO_RESERVED
+            executed = attempt.executed_version if ran else None
             record = invocation_record(
                 timestamp=_stamp(),
                 request_id=event["request_id"],
@@ -104,10 +121,10 @@ class AsyncEventsApi:
                 condition=condition,
                 attempts=event["attempts"],
                 request_payload=payload,
-                status_code=attempt.status_code if attempt else None,
+                status_code=attempt.status_code if ran else None,
                 executed_version=executed,
-                function_error=attempt.function_error if attempt else None,
-                response_payload=attempt.payload if attempt else None,
+                function_error=attempt.function_error if ran else None,
+                response_payload=attempt.payload if ran else None,
             )
             try:
                 await self.destinations.send(destination, record)
@@ -125,10 +142,17 @@ class AsyncEventsApi:
         target = (record["config"].get("DeadLetterConfig") or {}).get("TargetArn")
         if not target:
             return
-        message = "Event age exceeded" if attempt is None else "Function error"
-        if attempt is not None and attempt.payload:
-            message = attempt.payload.decode("utf-8", "replace")[:256]
-        attributes = {"RequestID": event["request_id"], "ErrorCode": "200", "ErrorMessage": message}
+        # As on AWS: ErrorCode is the HTTP status of the last attempt (a Number attribute:
+        # 200 for a function error, 429 for a throttle), ErrorMessage the first 1 KB of
+        # the error message.
+        if attempt is None:
+            code, message = 429, "Event age exceeded"
+        elif attempt.condition == ZERO_RESERVED:
+            code, message = 429, "Function not invoked. Function is configured with zero reserved concurrent executions"
+        else:
+            code, message = attempt.status_code or 200, _error_message(attempt.payload)
+        attributes = {"RequestID": event["request_id"], "ErrorCode": {"DataType": "Number", "StringValue": str(code)},
+                      "ErrorMessage": message.encode("utf-8")[:DLQ_MESSAGE_BYTES].decode("utf-8", "ignore")}
         try:
             await self.destinations.send(target, payload, attributes)
         except (DeliveryError, ServiceError, OSError) as error:

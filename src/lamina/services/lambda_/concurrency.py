@@ -38,7 +38,6 @@ class ConcurrencyApi:
         function["reserved_concurrency"] = value
         await self.state.write([Put("function", ref.key, function)])
         concurrency.set_reserved(ref.arn, value)
-        self._reservation_changed(ref.arn)
         return {"ReservedConcurrentExecutions": value}
 
     async def get_function_concurrency(self, params: dict, ctx: RequestContext) -> dict:
@@ -53,11 +52,4 @@ class ConcurrencyApi:
         function.pop("reserved_concurrency", None)
         await self.state.write([Put("function", ref.key, function)])
         self.state.invoker.concurrency.set_reserved(ref.arn, None)
-        self._reservation_changed(ref.arn)
         return {}
-
-    def _reservation_changed(self, function_arn: str) -> None:
-        """Async events parked behind a reservation of 0 may run now (or are parked again)."""
-        async_queue = getattr(self, "async_queue", None)
-        if async_queue is not None:
-            async_queue.unpark(function_arn)

@@ -345,5 +345,4 @@ class FunctionsApi:
         ])
         await self.state.retire_all(ref)
         self.state.invoker.concurrency.set_reserved(ref.arn, None)
-        self._reservation_changed(ref.arn)  # type: ignore[attr-defined]  # parked events: dropped now
         return dict(_DELETED)

@@ -18,6 +18,7 @@ import logging
 import re
 
 from ... import ids
+from ...engine.destinations import Attributes, typed
 from ...engine.patterns import InvalidPattern, sns_policy_matches
 from ...errors import ServiceError
 from ..context import RequestContext
@@ -233,12 +234,12 @@ class PublishApi:
         await self._commit(fresh)
         return {"Successful": successful, "Failed": failed}
 
-    async def deliver(self, arn: str, body: bytes, attributes: dict[str, str], *, message_group_id: str | None = None,
+    async def deliver(self, arn: str, body: bytes, attributes: Attributes, *, message_group_id: str | None = None,
                       deduplication_id: str | None = None, **_options) -> None:
         """A topic as a Lambda destination, dead-letter queue or target (engine/destinations.py)."""
         topic = self.state.topic(arn)
         entry: dict = {"Message": body.decode("utf-8", "replace") or "{}",
-                       "MessageAttributes": {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()}}
+                       "MessageAttributes": typed(attributes)}
         if topic.fifo:
             entry["MessageGroupId"] = message_group_id or "lamina"
             entry["MessageDeduplicationId"] = deduplication_id or ids.hex32()

@@ -9,6 +9,7 @@ import time
 from typing import Callable
 
 from ... import ids
+from ...engine.destinations import Attributes, typed
 from ...errors import ServiceError
 from ..context import RequestContext
 from .attributes import MAX_MESSAGE_BYTES
@@ -385,20 +386,19 @@ class MessagesApi:
 
     # --- for the rest of Lamina -----------------------------------------------------------------
 
-    async def deliver(self, arn: str, body: bytes, attributes: dict[str, str], *, message_group_id: str | None = None,
+    async def deliver(self, arn: str, body: bytes, attributes: Attributes, *, message_group_id: str | None = None,
                       deduplication_id: str | None = None, message_attributes: dict[str, dict] | None = None,
                       **_options) -> None:
         """A queue as a destination, dead-letter queue or target (engine/destinations.py).
 
-        `attributes` arrive as String attributes; `message_attributes`, when a sender has
-        typed ones (SNS raw delivery: Number, Binary, String.Array), as SendMessage takes
-        them ({DataType, StringValue | BinaryValue as bytes}), and win."""
+        `attributes` as destinations.send() takes them; `message_attributes`, when a sender
+        has binary ones too (SNS raw delivery), as SendMessage takes them ({DataType,
+        StringValue | BinaryValue as bytes}), and win."""
         queue = self.state.by_arn(arn)
         if queue is None:
             raise ServiceError("QueueDoesNotExist", f"The queue {arn} does not exist.", 400)
-        typed = message_attributes if message_attributes is not None else {
-            k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()}
-        entry: dict = {"MessageBody": body.decode("utf-8", "replace"), "MessageAttributes": typed}
+        entry: dict = {"MessageBody": body.decode("utf-8", "replace"),
+                       "MessageAttributes": message_attributes if message_attributes is not None else typed(attributes)}
         if queue.fifo:
             entry["MessageGroupId"] = message_group_id or "lamina"
             entry["MessageDeduplicationId"] = deduplication_id or ids.hex32()

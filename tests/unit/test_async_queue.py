@@ -1,0 +1,166 @@
+"""The async queue's scheduling rules, against a real SQLite store and a `run` callback that
+stands in for the function: who runs when, per function and altogether, and what happens to
+an event held back past its maximum age. Retries, destinations and durability through real
+functions are in tests/integration/test_lambda_async.py and test_async_destinations.py."""
+import asyncio
+import time
+
+import pytest
+
+from lamina.engine.async_queue import DROP, SUCCESS, AsyncQueue, Attempt
+from lamina.store.sqlite import SQLiteStore
+
+SLOW, QUICK = "arn:aws:lambda:us-east-1:000000000000:function:slow", "arn:aws:lambda:us-east-1:000000000000:function:quick"
+
+
+class Recorder:
+    """A `run` that sleeps per function, counts what runs at once, and notes when each event ran."""
+
+    def __init__(self, sleeps: dict[str, float]) -> None:
+        self.sleeps = sleeps
+        self.running: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+        self.peak_total = 0
+        self.ran: dict[str, float] = {}  # event id -> when it started
+
+    async def __call__(self, doc: dict) -> Attempt:
+        function = doc["function"]
+        self.running[function] = self.running.get(function, 0) + 1
+        self.peak[function] = max(self.peak.get(function, 0), self.running[function])
+        self.peak_total = max(self.peak_total, sum(self.running.values()))
+        self.ran[doc["id"]] = time.monotonic()
+        try:
+            await asyncio.sleep(self.sleeps.get(function, 0))
+        finally:
+            self.running[function] -= 1
+        return Attempt(SUCCESS)
+
+
+@pytest.fixture
+def store_path(tmp_path):
+    return str(tmp_path / "lamina.db")
+
+
+async def _drain(queue: AsyncQueue, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while queue.depth and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert queue.depth == 0, f"{queue.depth} events left"
+
+
+def test_a_function_with_slow_events_does_not_hold_back_the_others(store_path):
+    async def main():
+        store = SQLiteStore(store_path)
+        run = Recorder({SLOW: 0.3, QUICK: 0.0})
+        queue = AsyncQueue(store, run, per_function=4, total=16)
+        await queue.start()
+        for i in range(40):  # ten rounds of the slow function's cap: 3 s of work
+            await queue.enqueue({"function": SLOW, "id": f"s{i}"})
+        sent = time.monotonic()
+        for i in range(10):
+            await queue.enqueue({"function": QUICK, "id": f"q{i}"})
+        while len([k for k in run.ran if k.startswith("q")]) < 10 and time.monotonic() - sent < 5:
+            await asyncio.sleep(0.01)
+        # The quick events ran long before the slow backlog was through (it takes 3 s).
+        assert max(run.ran[f"q{i}"] for i in range(10)) - sent < 1.0
+        assert run.peak[SLOW] == 4
+        await _drain(queue)
+        # The slow function's events ran in the order they came.
+        order = sorted(range(40), key=lambda i: run.ran[f"s{i}"])
+        assert order == list(range(40))
+        await queue.close()
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_at_most_total_attempts_run_altogether(store_path):
+    async def main():
+        store = SQLiteStore(store_path)
+        functions = [f"arn:aws:lambda:us-east-1:000000000000:function:f{n}" for n in range(6)]
+        run = Recorder({f: 0.05 for f in functions})
+        queue = AsyncQueue(store, run, per_function=4, total=10)
+        await queue.start()
+        for i in range(60):
+            await queue.enqueue({"function": functions[i % 6], "id": f"e{i}"})
+        await _drain(queue)
+        assert len(run.ran) == 60
+        assert run.peak_total == 10
+        assert max(run.peak.values()) <= 4
+        await queue.close()
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_the_cap_follows_the_function_limit_and_rises_with_it(store_path):
+    async def main():
+        store = SQLiteStore(store_path)
+        run = Recorder({SLOW: 0.1})
+        limits = {SLOW: 1}
+        queue = AsyncQueue(store, run, per_function=8, total=100, limit_of=limits.get)
+        await queue.start()
+        for i in range(6):
+            await queue.enqueue({"function": SLOW, "id": f"a{i}"})
+        await asyncio.sleep(0.25)
+        assert run.peak[SLOW] == 1  # its reserved concurrency, not the per-function cap
+        limits[SLOW] = 8  # a reservation raised: the held events go at once, not one by one
+        await _drain(queue)
+        assert run.peak[SLOW] >= 3
+        await queue.close()
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_a_held_event_past_its_maximum_age_is_finished_at_its_age_not_its_turn(store_path):
+    async def main():
+        store = SQLiteStore(store_path)
+        run = Recorder({SLOW: 3.0})
+        finished: dict[str, tuple[str | None, float]] = {}
+
+        async def finish(doc, attempt, condition):
+            finished[doc["id"]] = (condition, time.monotonic())
+
+        queue = AsyncQueue(store, run, finish=finish, per_function=1, total=10)
+        await queue.start()
+        await queue.enqueue({"function": SLOW, "id": "blocker"})
+        await asyncio.sleep(0.05)
+        # Received 59.5 s ago with a 60 s maximum age: it expires while the blocker runs.
+        now_ms = int(time.time() * 1000)
+        sent = time.monotonic()
+        await queue.enqueue({"function": SLOW, "id": "old", "received_ms": now_ms - 59_500, "max_age_s": 60})
+        while "old" not in finished and time.monotonic() - sent < 5:
+            await asyncio.sleep(0.01)
+        condition, when = finished["old"]
+        assert condition == "EventAgeExceeded"
+        assert when - sent < 2.0  # the sweep found it (each second), not the blocker's end at 3 s
+        assert "old" not in run.ran
+        await _drain(queue)
+        await queue.close()
+        await store.close()
+
+    asyncio.run(main())
+
+
+def test_a_drop_with_a_condition_is_finished_with_it_and_counts_no_attempt(store_path):
+    async def main():
+        store = SQLiteStore(store_path)
+        seen = []
+
+        async def refuse(doc):
+            return Attempt(DROP, status_code=429, condition="ZeroReservedConcurrency")
+
+        async def finish(doc, attempt, condition):
+            seen.append((doc["id"], doc["attempts"], condition))
+
+        queue = AsyncQueue(store, refuse, finish=finish)
+        await queue.start()
+        await queue.enqueue({"function": SLOW, "id": "z"})
+        await _drain(queue)
+        assert seen == [("z", 0, "ZeroReservedConcurrency")]
+        assert await store.scan("async_event") == []
+        await queue.close()
+        await store.close()
+
+    asyncio.run(main())
