@@ -76,7 +76,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
                               min_unreserved=min(100, settings.account_concurrency))
     telemetry = LambdaTelemetry(metrics, concurrency)
     invoker = Invoker(sink, settings.endpoint_url, ("test", "test"), host, Launcher(), concurrency, telemetry,
-                      idle_timeout_s=settings.idle_timeout_s, max_instances=settings.max_instances)
+                      idle_timeout_s=settings.idle_timeout_s, max_instances=settings.max_instances or settings.account_concurrency)
     code = CodeStore(os.path.join(data_dir, "code"))
     limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
     destinations = Destinations()

@@ -27,7 +27,9 @@ class Settings:
     credentials_spec: str = field(default_factory=lambda: os.environ.get("LAMINA_CREDENTIALS", ""))
     enforce_signatures: bool = field(default_factory=lambda: os.environ.get("LAMINA_ENFORCE_SIGV4", "1") != "0")
     idle_timeout_s: float = field(default_factory=lambda: float(os.environ.get("LAMINA_IDLE_TIMEOUT", "300")))
-    max_instances: int = field(default_factory=lambda: int(os.environ.get("LAMINA_MAX_INSTANCES", "1000")))
+    # Live sandbox instances at most (idle ones make room for new ones); 0: the account
+    # concurrency, so that every invocation the account may run at once can have one.
+    max_instances: int = field(default_factory=lambda: int(os.environ.get("LAMINA_MAX_INSTANCES", "0")))
     async_retry_delays_s: tuple[float, ...] = field(
         default_factory=lambda: _env_float_list("LAMINA_ASYNC_RETRY_DELAYS", (60.0, 120.0))
     )

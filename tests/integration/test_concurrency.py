@@ -338,3 +338,38 @@ def test_events_of_a_function_with_reserved_concurrency_zero_are_dropped_not_ret
     assert response["StatusCode"] == 202
     wait_for_log_lines(server, name, "ran after", timeout=15)
     assert not [line for line in log_messages(server, f"/aws/lambda/{name}") if line.startswith("ran e")]
+
+def test_idle_instances_make_room_at_the_instance_cap(lamina_factory):
+    # After one function's burst, its idle instances must not keep another function from
+    # starting: at LAMINA_MAX_INSTANCES the idle instance used longest ago gives way. Only
+    # when every instance is busy is the invoke refused, and counted as a throttle.
+    server = lamina_factory(LAMINA_MAX_INSTANCES="3")
+    client = server.client("lambda")
+    for name in ("burst", "other"):
+        client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                               Code={"ZipFile": make_zip(SLEEPER)}, Timeout=30)
+    results = invoke_together(server, [("burst", {"id": f"b{i}", "sleep": 0.5}) for i in range(3)])
+    assert all("ok" in r for r in results), results
+    # Three idle instances of "burst" fill the cap; "other" still runs, and so does "burst".
+    assert client.invoke(FunctionName="other", Payload=b'{"id": "o1"}')["StatusCode"] == 200
+    assert client.invoke(FunctionName="burst", Payload=b'{"id": "b9"}')["StatusCode"] == 200
+
+    # Every instance busy: the fourth concurrent invoke has nowhere to run.
+    results = invoke_together(server, [("burst", {"id": f"c{i}", "sleep": 1.5}) for i in range(3)]
+                              + [("other", {"id": "o2", "sleep": 1.5})])
+    refused = [r for r in results if "throttled" in r]
+    assert len(refused) == 1, results
+    assert refused[0]["throttled"] == ACCOUNT
+    assert refused[0]["error"]["ResponseMetadata"]["HTTPStatusCode"] == 429
+    cloudwatch = server.client("cloudwatch")
+
+    def throttles() -> float:
+        total = 0.0
+        for name in ("burst", "other"):
+            stats = cloudwatch.get_metric_statistics(
+                Namespace="AWS/Lambda", MetricName="Throttles", Dimensions=[{"Name": "FunctionName", "Value": name}],
+                StartTime=time.time() - 600, EndTime=time.time() + 60, Period=60, Statistics=["Sum"])
+            total += sum(point["Sum"] for point in stats["Datapoints"])
+        return total
+
+    wait_until(lambda: throttles() == 1, timeout=10, what="the refused invoke to count as a throttle")

@@ -297,3 +297,67 @@ def test_provisioned_concurrency_survives_kill_9(lamina_factory):
     result, tail = invoke_tail(client, "warm", Qualifier="1")
     assert result == {"init": "provisioned-concurrency", "version": "1"}
     assert "Init Duration" not in tail
+
+
+CRASHER = {"app.py": """
+    import os, uuid
+
+    INSTANCE = uuid.uuid4().hex  # each instance's own (pids are all 1, in their namespaces)
+
+    def handler(event, context):
+        if event.get("crash"):
+            os._exit(3)
+        return {"init": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"), "instance": INSTANCE}
+    """}
+
+
+def test_provisioned_concurrency_comes_out_of_the_unreserved_pool(lamina_factory):
+    # As on AWS: a function without a reservation has its provisioned concurrency carved out
+    # of the account's unreserved concurrency, which keeps its minimum of 100; those
+    # instances are the function's own, whatever the rest of the account is doing.
+    server = lamina_factory(LAMINA_ACCOUNT_CONCURRENCY="110")
+    client = server.client("lambda")
+    for name in ("pc", "other"):
+        client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                               Code={"ZipFile": make_zip(CODE)}, Publish=True, Timeout=30)
+    assert client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 110
+    with pytest.raises(ClientError) as excinfo:
+        client.put_provisioned_concurrency_config(FunctionName="pc", Qualifier="1", ProvisionedConcurrentExecutions=11)
+    code, status, message = error_of(excinfo)
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    assert "below its minimum value of [100]" in message
+    client.put_provisioned_concurrency_config(FunctionName="pc", Qualifier="1", ProvisionedConcurrentExecutions=2)
+    assert client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 108
+    wait_ready(client, "pc", "1")
+    # What is provisioned counts against a reservation elsewhere in the account, too.
+    with pytest.raises(ClientError) as excinfo:
+        client.put_function_concurrency(FunctionName="other", ReservedConcurrentExecutions=9)
+    assert error_of(excinfo)[:2] == ("InvalidParameterValueException", 400)
+    client.put_function_concurrency(FunctionName="other", ReservedConcurrentExecutions=8)
+    assert client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 100
+    client.delete_provisioned_concurrency_config(FunctionName="pc", Qualifier="1")
+    assert client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 102
+
+
+def test_a_provisioned_instance_that_dies_is_replaced(lamina, lambda_client, create_function, unique_name):
+    create_function(code=CRASHER, Publish=True, Timeout=10)
+    lambda_client.put_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="1",
+                                                     ProvisionedConcurrentExecutions=1)
+    wait_ready(lambda_client, unique_name, "1")
+    first, _ = invoke_tail(lambda_client, unique_name, Qualifier="1")
+    assert first["init"] == "provisioned-concurrency"
+
+    response = lambda_client.invoke(FunctionName=unique_name, Qualifier="1", Payload=b'{"crash": true}')
+    assert response["FunctionError"] == "Unhandled"
+    assert json.loads(response["Payload"].read())["errorType"] == "Runtime.ExitError"
+
+    # A new provisioned instance takes its place in the background: the next invoke is not a
+    # cold start, and it runs in another instance.
+    def replaced():
+        result, tail = invoke_tail(lambda_client, unique_name, Qualifier="1")
+        return (result, tail) if result["init"] == "provisioned-concurrency" and "Init Duration" not in tail else None
+
+    result, _ = wait_until(replaced, timeout=15, interval=0.2, what="a replacement provisioned instance")
+    assert result["instance"] != first["instance"]
+    config = lambda_client.get_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="1")
+    assert config["Status"] == "READY" and config["AvailableProvisionedConcurrentExecutions"] == 1

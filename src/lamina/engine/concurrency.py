@@ -1,10 +1,14 @@
 """Lambda's concurrency model: who may run now, and how fast a function may grow.
 
 Concurrency is invocations in flight (sync, async, event sources alike), counted per
-function. A function with reserved concurrency may have at most that many; the others
-share what is left of the account limit once every reservation is carved out. A new
-instance also needs a token from the function's scaling bucket: 1,000 per 10 seconds,
-refilled continuously, never more than 1,000 banked (AWS's scaling rate).
+function, within the limit of its account in its region (every account and region has
+its own pool, as on AWS). Out of that limit come, first, the reservations (reserved
+concurrency: the function may run at most that many) and the provisioned concurrency of
+functions without a reservation (theirs to use, on top of the shared pool; a reserved
+function's provisioned concurrency is part of its reservation). What is left is the
+unreserved pool that every function without a reservation shares. A new instance also
+needs a token from the function's scaling bucket: 1,000 per 10 seconds, refilled
+continuously, never more than 1,000 banked (AWS's scaling rate).
 
 acquire() either admits an invocation (call release() when it ends) or raises Throttled
 with one of AWS's TooManyRequestsException reasons.
@@ -26,11 +30,22 @@ RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
 ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
 SCALING_RATE = "FunctionInvocationRateLimitExceeded"
 
+# Which pool a lease was counted in.
+RESERVED, CARVED, SHARED = "reserved", "carved", "shared"
+
+Scope = tuple[str, str]  # (region, account)
+
+
+def scope_of(function_arn: str) -> Scope:
+    """arn:aws:lambda:<region>:<account>:function:<name> -> (region, account)."""
+    parts = function_arn.split(":")
+    return parts[3], parts[4]
+
 
 @dataclass(frozen=True)
 class Lease:
     function_arn: str
-    unreserved: bool  # counted against the shared pool (the function had no reservation)
+    pool: str  # RESERVED, CARVED (the function's provisioned share) or SHARED (unreserved pool)
 
 
 @dataclass
@@ -45,27 +60,53 @@ class Concurrency:
         self.scale_per_10s = scale_per_10s
         self.min_unreserved = min_unreserved
         self.reserved: dict[str, int] = {}  # unqualified function ARN -> reserved concurrency
+        self.provisioned: dict[str, int] = {}  # unqualified function ARN -> its provisioned concurrency
         self.in_flight: dict[str, int] = {}
         self.peak: dict[str, int] = {}  # highest in-flight since last read, for metrics
-        self.unreserved_in_flight = 0
+        self._shared_in_flight: dict[Scope, int] = {}
+        self._carved_in_flight: dict[str, int] = {}
+        self._unreserved_limits: dict[Scope, int] = {}  # worked out when a setting changes
         self._buckets: dict[str, _Bucket] = {}
 
     # --- configuration --------------------------------------------------------------------
 
-    @property
-    def unreserved_limit(self) -> int:
-        return self.account_limit - sum(self.reserved.values())
+    def _set_aside(self, scope: Scope, leaving_out: str | None = None) -> int:
+        """What the account's reservations and carved-out provisioned concurrency take."""
+        total = sum(v for arn, v in self.reserved.items() if arn != leaving_out and scope_of(arn) == scope)
+        total += sum(v for arn, v in self.provisioned.items()
+                     if arn != leaving_out and arn not in self.reserved and scope_of(arn) == scope)
+        return total
+
+    def unreserved_limit(self, scope: Scope) -> int:
+        limit = self._unreserved_limits.get(scope)
+        if limit is None:
+            limit = self._unreserved_limits[scope] = self.account_limit - self._set_aside(scope)
+        return limit
 
     def set_reserved(self, function_arn: str, value: int | None) -> None:
         if value is None:
             self.reserved.pop(function_arn, None)
         else:
             self.reserved[function_arn] = value
+        self._unreserved_limits.pop(scope_of(function_arn), None)
+
+    def set_provisioned(self, function_arn: str, value: int) -> None:
+        """The function's provisioned concurrency, all its versions and aliases together."""
+        if value:
+            self.provisioned[function_arn] = value
+        else:
+            self.provisioned.pop(function_arn, None)
+        self._unreserved_limits.pop(scope_of(function_arn), None)
 
     def can_reserve(self, function_arn: str, value: int) -> bool:
         """Would the account keep its minimum of unreserved concurrency?"""
-        others = sum(v for arn, v in self.reserved.items() if arn != function_arn)
-        return self.account_limit - others - value >= self.min_unreserved
+        scope = scope_of(function_arn)
+        return self.account_limit - self._set_aside(scope, leaving_out=function_arn) - value >= self.min_unreserved
+
+    def can_provision(self, function_arn: str, total: int) -> bool:
+        """May a function without a reservation have `total` provisioned concurrency, and the
+        account keep its minimum of unreserved concurrency?"""
+        return self.can_reserve(function_arn, total)
 
     # --- admission ------------------------------------------------------------------------
 
@@ -75,24 +116,35 @@ class Concurrency:
         if reserved is not None:
             if current >= reserved:
                 raise Throttled(RESERVED_LIMIT)
-        elif self.unreserved_in_flight >= self.unreserved_limit:
-            raise Throttled(ACCOUNT_LIMIT)
+            pool = RESERVED
+        elif self._carved_in_flight.get(function_arn, 0) < self.provisioned.get(function_arn, 0):
+            self._carved_in_flight[function_arn] = self._carved_in_flight.get(function_arn, 0) + 1
+            pool = CARVED
         else:
-            self.unreserved_in_flight += 1
+            scope = scope_of(function_arn)
+            shared = self._shared_in_flight.get(scope, 0)
+            if shared >= self.unreserved_limit(scope):
+                raise Throttled(ACCOUNT_LIMIT)
+            self._shared_in_flight[scope] = shared + 1
+            pool = SHARED
         current += 1
         self.in_flight[function_arn] = current
         if current > self.peak.get(function_arn, 0):
             self.peak[function_arn] = current
-        return Lease(function_arn, reserved is None)
+        return Lease(function_arn, pool)
 
     def release(self, lease: Lease) -> None:
-        current = self.in_flight.get(lease.function_arn, 0) - 1
+        arn = lease.function_arn
+        current = self.in_flight.get(arn, 0) - 1
         if current <= 0:
-            self.in_flight.pop(lease.function_arn, None)
+            self.in_flight.pop(arn, None)
         else:
-            self.in_flight[lease.function_arn] = current
-        if lease.unreserved:
-            self.unreserved_in_flight = max(0, self.unreserved_in_flight - 1)
+            self.in_flight[arn] = current
+        if lease.pool == SHARED:
+            scope = scope_of(arn)
+            self._shared_in_flight[scope] = max(0, self._shared_in_flight.get(scope, 0) - 1)
+        elif lease.pool == CARVED:
+            self._carved_in_flight[arn] = max(0, self._carved_in_flight.get(arn, 0) - 1)
 
     def take_scaling_token(self, function_arn: str) -> bool:
         """May the function start one more instance now?"""
@@ -109,8 +161,15 @@ class Concurrency:
             return True
         return False
 
+    # --- for metrics ----------------------------------------------------------------------
+
     def total_in_flight(self) -> int:
         return sum(self.in_flight.values())
+
+    @property
+    def unreserved_in_flight(self) -> int:
+        """Invocations running in the unreserved pools (every account and region)."""
+        return sum(self._shared_in_flight.values())
 
     def take_peaks(self) -> dict[str, int]:
         """Peak concurrency per function since the last call (then reset to the current)."""

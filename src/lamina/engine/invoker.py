@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import socket
 import math
 import time
@@ -20,7 +21,7 @@ from datetime import datetime, timezone
 from .. import ids
 from .logsink import LogSink, group_key
 from .concurrency import SCALING_RATE, Concurrency, Throttled
-from .pool import Pool, ScalingLimited
+from .pool import Pool, PoolExhausted, ScalingLimited
 from .sandbox.environment import sandbox_environment
 from .sandbox.host import SandboxHost
 from .sandbox.instance import InitOutcome, Instance, State
@@ -32,6 +33,8 @@ from .sandbox.runtime_api import RuntimeApi
 from .sandbox.snapshot import VersionZygote
 from .spec import FunctionSpec
 from .telemetry import LambdaTelemetry
+
+log = logging.getLogger("lamina.invoker")
 
 TAIL_BYTES = 4096
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100  # AWS's exact limit: 6291556 bytes
@@ -130,9 +133,12 @@ class Invoker:
         self.launcher = launcher
         self.endpoint_url = endpoint_url
         self.credentials = credentials
-        self.pool = Pool(self._launch, idle_timeout_s=idle_timeout_s, max_instances=max_instances)
+        self.pool = Pool(self._launch, idle_timeout_s=idle_timeout_s, max_instances=max_instances,
+                         on_provisioned_lost=self._provisioned_lost)
         self._snapshots: dict[str, asyncio.Future] = {}
         self._provisioned_keys: set[str] = set()
+        self._provisioned_wanted: dict[str, int] = {}  # pool key -> instances to keep ready
+        self._provision_locks: dict[str, asyncio.Lock] = {}
         telemetry.provisioned_usage = self.provisioned_usage
 
     def start(self) -> None:
@@ -145,8 +151,34 @@ class Invoker:
         self.host.close()
 
     async def provision(self, spec: FunctionSpec, count: int) -> tuple[int, dict | None]:
-        """Provisioned concurrency: keep `count` initialised instances of this version.
-        Returns (how many are allocated, the init error if some could not start)."""
+        """Provisioned concurrency: keep `count` initialised instances of this version (and
+        replace any that die). Returns (how many are allocated, the init error if some could
+        not start). Calls for one version run one at a time: two at once would both launch
+        the missing instances and overshoot."""
+        if count:
+            self._provisioned_wanted[spec.pool_key] = count
+        else:
+            self._provisioned_wanted.pop(spec.pool_key, None)
+        async with self._provision_locks.setdefault(spec.pool_key, asyncio.Lock()):
+            return await self._provision(spec, count)
+
+    def _provisioned_lost(self, instance: Instance) -> None:
+        spec = instance.spec
+        wanted = self._provisioned_wanted.get(spec.pool_key)
+        if wanted:
+            asyncio.ensure_future(self._replace(spec))
+
+    async def _replace(self, spec: FunctionSpec) -> None:
+        try:
+            wanted = self._provisioned_wanted.get(spec.pool_key, 0)
+            if wanted:
+                allocated, error = await self.provision(spec, wanted)
+                if error is not None:
+                    log.warning("could not replace a provisioned instance of %s: %s", spec.pool_key, error)
+        except Exception:
+            log.exception("replacing a provisioned instance of %s failed", spec.pool_key)
+
+    async def _provision(self, spec: FunctionSpec, count: int) -> tuple[int, dict | None]:
         have = self.pool.provisioned(spec.pool_key)
         if len(have) > count:
             await self.pool.unprovision(spec.pool_key, keep=count)
@@ -317,6 +349,9 @@ class Invoker:
         except ScalingLimited:
             self.telemetry.throttled(spec, invoked_arn)
             raise Throttled(SCALING_RATE) from None
+        except PoolExhausted:
+            self.telemetry.throttled(spec, invoked_arn)
+            raise
         finally:
             self.concurrency.release(lease)
         self.telemetry.invoked(spec, invoked_arn, result.duration_ms, bool(result.function_error))

@@ -4,6 +4,12 @@ acquire() hands out an idle READY instance or launches a new one (a cold start);
 release() puts it back; retire() makes every instance of a function go away (now if
 idle, on release if busy) after its code or configuration changed or it was deleted.
 A reaper kills instances idle longer than `idle_timeout_s`.
+
+`max_instances` caps the live instances (the machine's limit, not Lambda's: concurrency
+is the engine's Concurrency). At the cap a new instance takes the place of the idle
+on-demand instance used longest ago, of whatever function: after one function's burst,
+its idle instances must not keep every other function from starting one for the whole
+idle timeout. Only when every instance is busy (or provisioned) is the pool exhausted.
 """
 from __future__ import annotations
 
@@ -29,8 +35,12 @@ class ScalingLimited(Exception):
 
 
 class Pool:
-    def __init__(self, launch: Launch, idle_timeout_s: float = 300.0, max_instances: int = 1000) -> None:
+    def __init__(self, launch: Launch, idle_timeout_s: float = 300.0, max_instances: int = 1000,
+                 on_provisioned_lost: Callable[[Instance], None] = lambda instance: None) -> None:
         self._launch = launch
+        # Told when a provisioned instance dies (a timeout, a crash, an OOM kill), so that
+        # it is replaced: provisioned concurrency is kept ready, as on AWS.
+        self.on_provisioned_lost = on_provisioned_lost
         self.idle_timeout_s = idle_timeout_s
         self.max_instances = max_instances
         self._idle: dict[str, list[Instance]] = {}
@@ -93,7 +103,7 @@ class Pool:
                 if instance is not None:
                     return instance, None
             raise ScalingLimited(spec.function_arn)
-        if self.size >= self.max_instances:
+        if self.size >= self.max_instances and not self._evict_one():
             raise PoolExhausted(f"{self.size} instances running")
         self._launching += 1
         try:
@@ -104,6 +114,23 @@ class Pool:
             self._live.add(instance)
         return instance, outcome
 
+    def _evict_one(self) -> bool:
+        """Kill the on-demand idle instance used longest ago, to make room; False if none."""
+        oldest_key, oldest = None, None
+        for key, idle in self._idle.items():
+            if idle and (oldest is None or idle[0].last_used < oldest.last_used):
+                oldest_key, oldest = key, idle[0]
+        if oldest is None:
+            return False
+        idle = self._idle[oldest_key]
+        idle.pop(0)
+        if not idle:
+            del self._idle[oldest_key]
+        self._live.discard(oldest)
+        if oldest.state is not State.DEAD:
+            asyncio.ensure_future(oldest.kill())
+        return True
+
     def _idle_instance(self, spec: FunctionSpec) -> Instance | None:
         """Provisioned instances first (they are paid for), then the most recently used."""
         for lists in (self._idle_provisioned, self._idle):
@@ -112,7 +139,7 @@ class Pool:
                 instance = idle.pop()
                 if instance.state is State.READY:
                     return instance
-                self._live.discard(instance)
+                self._drop(instance)
         return None
 
     def _idle_list(self, instance: Instance) -> list[Instance]:
@@ -121,17 +148,22 @@ class Pool:
 
     def release(self, instance: Instance) -> None:
         if instance.state is not State.READY or self._is_retired(instance):
-            self._live.discard(instance)
-            if instance.state is not State.DEAD:
-                asyncio.ensure_future(instance.kill())
+            self._drop(instance)
             return
         self._idle_list(instance).append(instance)
         self._returned.set()
 
     def discard(self, instance: Instance) -> None:
+        self._drop(instance)
+
+    def _drop(self, instance: Instance) -> None:
+        """An instance that is no more (or must go): out of the pool, killed if need be."""
+        was_live = instance in self._live
         self._live.discard(instance)
         if instance.state is not State.DEAD:
             asyncio.ensure_future(instance.kill())
+        if was_live and getattr(instance, "provisioned", False) and not self._is_retired(instance):
+            self.on_provisioned_lost(instance)
 
     def _is_retired(self, instance: Instance) -> bool:
         key = instance.spec.pool_key

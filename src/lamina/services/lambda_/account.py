@@ -20,7 +20,7 @@ class AccountApi:
                 "CodeSizeUnzipped": limits.code_size_unzipped,
                 "CodeSizeZipped": limits.code_size_zipped,
                 "ConcurrentExecutions": concurrency.account_limit,
-                "UnreservedConcurrentExecutions": concurrency.unreserved_limit,
+                "UnreservedConcurrentExecutions": concurrency.unreserved_limit((ctx.region, ctx.account_id)),
             },
             "AccountUsage": {"TotalCodeSize": code_bytes, "FunctionCount": len(functions)},
         }

@@ -345,4 +345,5 @@ class FunctionsApi:
         ])
         await self.state.retire_all(ref)
         self.state.invoker.concurrency.set_reserved(ref.arn, None)
+        self.state.invoker.concurrency.set_provisioned(ref.arn, 0)
         return dict(_DELETED)

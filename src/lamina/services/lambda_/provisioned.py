@@ -86,10 +86,12 @@ class ProvisionedApi:
         if reserved is not None and others + wanted > reserved:
             raise invalid_parameter(
                 "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function")
-        if reserved is None and others + wanted > concurrency.unreserved_limit - concurrency.min_unreserved:
+        if reserved is None and not concurrency.can_provision(ref.arn, others + wanted):
+            # Provisioned concurrency of a function without a reservation is carved out of
+            # the account's unreserved pool, which keeps its minimum.
             raise invalid_parameter(
-                "Specified ConcurrentExecutions for function is greater than account's unreserved concurrency "
-                f"[{concurrency.unreserved_limit}].")
+                "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
+                f"below its minimum value of [{concurrency.min_unreserved}].")
         doc = {
             "FunctionArn": function_arn(ref.region, ref.account, ref.name, ref.qualifier),
             "RequestedProvisionedConcurrentExecutions": wanted,
@@ -101,6 +103,7 @@ class ProvisionedApi:
         }
         key = f"{ref.key}:{ref.qualifier}"
         await self.state.store.write([Put("provisioned_config", key, doc)])
+        concurrency.set_provisioned(ref.arn, others + wanted)
         spec = await self.state.spec(record, version)
         asyncio.ensure_future(self._allocate(key, spec, wanted))
         return doc
@@ -160,6 +163,7 @@ class ProvisionedApi:
         if doc is None:
             raise _not_found(ref)
         await self.state.store.write([Delete("provisioned_config", key)])
+        await self._carve_out(ref)
         record = await self.state.find_version(ref, doc["version"])
         if record is not None:
             spec = await self.state.spec(record, doc["version"])
@@ -191,11 +195,18 @@ class ProvisionedApi:
             spec = await self.state.spec(new, new_version)
             asyncio.ensure_future(self._allocate(key, spec, doc["RequestedProvisionedConcurrentExecutions"]))
 
+    async def _carve_out(self, ref: FunctionRef) -> None:
+        """Tell the engine the function's provisioned concurrency, its configs together."""
+        total = sum(doc["RequestedProvisionedConcurrentExecutions"]
+                    for _, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":"))
+        self.state.invoker.concurrency.set_provisioned(ref.arn, total)
+
     async def restore_provisioned(self) -> None:
         """At startup: bring every provisioned config back to its count."""
         for key, doc in await self.state.store.scan("provisioned_config"):
             account, region, name, _qualifier = key.split(":", 3)
             ref = parse_function(name, account, region)
+            await self._carve_out(ref)
             record = await self.state.find_version(ref, doc["version"])
             if record is None:
                 continue
