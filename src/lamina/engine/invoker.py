@@ -32,7 +32,7 @@ from .sandbox.launcher import Launcher
 from .sandbox.runtime_api import RuntimeApi
 from .sandbox.snapshot import VersionZygote
 from .spec import FunctionSpec
-from .telemetry import LambdaTelemetry
+from .telemetry import LambdaTelemetry, qualifier_of
 
 log = logging.getLogger("lamina.invoker")
 
@@ -138,6 +138,7 @@ class Invoker:
         self._snapshots: dict[str, asyncio.Future] = {}
         self._provisioned_keys: set[str] = set()
         self._provisioned_wanted: dict[str, int] = {}  # pool key -> instances to keep ready
+        self._provisioned_qualifiers: dict[str, tuple[str, ...]] = {}  # pool key -> configs' qualifiers
         self._provision_locks: dict[str, asyncio.Lock] = {}
         telemetry.provisioned_usage = self.provisioned_usage
 
@@ -150,15 +151,18 @@ class Invoker:
         await self.launcher.close()
         self.host.close()
 
-    async def provision(self, spec: FunctionSpec, count: int) -> tuple[int, dict | None]:
+    async def provision(self, spec: FunctionSpec, count: int, qualifiers: tuple[str, ...] = ()) -> tuple[int, dict | None]:
         """Provisioned concurrency: keep `count` initialised instances of this version (and
-        replace any that die). Returns (how many are allocated, the init error if some could
+        replace any that die); `qualifiers` are the version and aliases whose configs ask for
+        them, for the metrics. Returns (how many are allocated, the init error if some could
         not start). Calls for one version run one at a time: two at once would both launch
         the missing instances and overshoot."""
         if count:
             self._provisioned_wanted[spec.pool_key] = count
+            self._provisioned_qualifiers[spec.pool_key] = qualifiers or (spec.version,)
         else:
             self._provisioned_wanted.pop(spec.pool_key, None)
+            self._provisioned_qualifiers.pop(spec.pool_key, None)
         async with self._provision_locks.setdefault(spec.pool_key, asyncio.Lock()):
             return await self._provision(spec, count)
 
@@ -172,7 +176,7 @@ class Invoker:
         try:
             wanted = self._provisioned_wanted.get(spec.pool_key, 0)
             if wanted:
-                allocated, error = await self.provision(spec, wanted)
+                allocated, error = await self.provision(spec, wanted, self._provisioned_qualifiers.get(spec.pool_key, ()))
                 if error is not None:
                     log.warning("could not replace a provisioned instance of %s: %s", spec.pool_key, error)
         except Exception:
@@ -205,16 +209,18 @@ class Invoker:
             self._provisioned_keys.discard(spec.pool_key)
         return allocated, error
 
-    def provisioned_usage(self) -> dict[tuple[str, str], tuple[int, int]]:
-        """(function name, version) -> (busy provisioned instances, allocated ones)."""
-        usage: dict[tuple[str, str], list[int]] = {}
+    def provisioned_usage(self) -> dict[tuple[str, str], tuple[int, int, tuple[str, ...]]]:
+        """(function name, version) -> (busy provisioned instances, allocated ones, the
+        version and aliases whose configs they serve)."""
+        usage: dict[tuple[str, str], list] = {}
         for key in self._provisioned_keys:
             for instance in self.pool.provisioned(key):
-                counts = usage.setdefault((instance.spec.name, instance.spec.version), [0, 0])
+                counts = usage.setdefault((instance.spec.name, instance.spec.version),
+                                          [0, 0, self._provisioned_qualifiers.get(key, (instance.spec.version,))])
                 counts[1] += 1
                 if instance.state is State.BUSY:
                     counts[0] += 1
-        return {k: (v[0], v[1]) for k, v in usage.items()}
+        return {k: (v[0], v[1], v[2]) for k, v in usage.items()}
 
     async def _launch(self, spec: FunctionSpec, initialization_type: str = "on-demand") -> tuple[Instance, InitOutcome]:
         instance_id = ids.hex32()
@@ -343,6 +349,7 @@ class Invoker:
         except Throttled:
             self.telemetry.throttled(spec, invoked_arn)
             raise
+        running = self.telemetry.began(spec, invoked_arn)
         try:
             result = await self._run(spec, payload, request_id or ids.uuid4(), invoked_arn,
                                      client_context, want_tail)
@@ -353,6 +360,7 @@ class Invoker:
             self.telemetry.throttled(spec, invoked_arn)
             raise
         finally:
+            self.telemetry.ended(running)
             self.concurrency.release(lease)
         self.telemetry.invoked(spec, invoked_arn, result.duration_ms, bool(result.function_error))
         return result
@@ -362,9 +370,10 @@ class Invoker:
         arn = spec.function_arn
         instance, outcome = await self.pool.acquire(spec, can_grow=lambda: self.concurrency.take_scaling_token(arn))
         if getattr(instance, "provisioned", False):
-            self.telemetry.count("ProvisionedConcurrencyInvocations", spec.name)
+            self.telemetry.count("ProvisionedConcurrencyInvocations", spec.name, qualifier=qualifier_of(invoked_arn))
         elif spec.pool_key in self._provisioned_keys:
-            self.telemetry.count("ProvisionedConcurrencySpilloverInvocations", spec.name)
+            self.telemetry.count("ProvisionedConcurrencySpilloverInvocations", spec.name,
+                                 qualifier=qualifier_of(invoked_arn))
         collector: _Collector = instance.collector  # type: ignore[attr-defined]
         if outcome is None:
             collector.listen()

@@ -1,9 +1,11 @@
 """What the engine reports about invocations, as CloudWatch's AWS/Lambda metrics.
 
 Per invocation: Invocations, Errors, Duration, Throttles; every second: the peak
-ConcurrentExecutions (per function and for the account), UnreservedConcurrentExecutions,
-and for provisioned concurrency ProvisionedConcurrentExecutions and
-ProvisionedConcurrencyUtilization.
+ConcurrentExecutions (for the account, per function, per version and alias),
+UnreservedConcurrentExecutions, and for provisioned concurrency
+ProvisionedConcurrentExecutions and ProvisionedConcurrencyUtilization (per function and
+per version or alias that has a config). The async and destination counts (count()) go
+per function and per version or alias too.
 Dimensions as AWS publishes them: none (the account), FunctionName, FunctionName+Resource
 for a qualified invoke, and ExecutedVersion too when an alias picked the version.
 """
@@ -22,17 +24,30 @@ log = logging.getLogger("lamina.telemetry")
 NAMESPACE = "AWS/Lambda"
 
 
+def qualifier_of(invoked_arn: str | None) -> str | None:
+    """The version or alias a qualified function ARN names (None when unqualified)."""
+    if invoked_arn and invoked_arn.count(":") == 7:
+        return invoked_arn.rsplit(":", 1)[1]
+    return None
+
+
 @lru_cache(maxsize=4096)
 def dimension_sets(name: str, invoked_arn: str | None, executed_version: str) -> tuple[dict[str, str], ...]:
     sets: list[dict[str, str]] = [{}, {"FunctionName": name}]
-    qualifier = None
-    if invoked_arn and invoked_arn.count(":") == 7:
-        qualifier = invoked_arn.rsplit(":", 1)[1]
+    qualifier = qualifier_of(invoked_arn)
     if qualifier:
         sets.append({"FunctionName": name, "Resource": f"{name}:{qualifier}"})
         if not qualifier.isdigit() and qualifier != "$LATEST":
             sets.append({"FunctionName": name, "Resource": f"{name}:{qualifier}", "ExecutedVersion": executed_version})
     return tuple(sets)
+
+
+@lru_cache(maxsize=4096)
+def _count_dimensions(function_name: str, qualifier: str | None) -> tuple[dict[str, str], ...]:
+    sets: tuple[dict[str, str], ...] = ({}, {"FunctionName": function_name})
+    if qualifier:
+        sets += ({"FunctionName": function_name, "Resource": f"{function_name}:{qualifier}"},)
+    return sets
 
 
 class LambdaTelemetry:
@@ -43,9 +58,15 @@ class LambdaTelemetry:
         self._names: dict[str, str] = {}  # function ARN -> name, for the concurrency series
         self._invocations: dict[tuple, list] = {}  # (name, invoked ARN, version) -> [count, errors, durations]
         self._throttles: dict[tuple, int] = {}
-        self._counts: dict[tuple[str, str], float] = {}
-        self._values: dict[tuple[str, str, str], list[float]] = {}  # (metric, function, unit) -> values
-        # Set by the invoker: (function name, version) -> (busy, allocated) provisioned instances.
+        self._counts: dict[tuple[str, str, str | None], float] = {}  # (metric, function, qualifier)
+        self._values: dict[tuple[str, str, str | None, str], list[float]] = {}  # (..., unit) -> values
+        # In flight and the peak since the last tick, per (name, invoked ARN, version), for
+        # the version and alias series of ConcurrentExecutions (the function's own and the
+        # account's come from Concurrency).
+        self._running: dict[tuple, int] = {}
+        self._running_peak: dict[tuple, int] = {}
+        # Set by the invoker: (function name, version) -> (busy, allocated, the version and
+        # aliases whose configs they serve).
         self.provisioned_usage = lambda: {}
 
     # On the hot path these only add to tallies; flush() turns a second's worth into a few
@@ -61,19 +82,39 @@ class LambdaTelemetry:
         tally[1] += failed
         tally[2].append(duration_ms)
 
+    def began(self, spec: FunctionSpec, invoked_arn: str | None) -> tuple | None:
+        """An invocation of a version or alias began; the key to hand to ended()."""
+        if qualifier_of(invoked_arn) is None:
+            return None
+        key = (spec.name, invoked_arn, spec.version)
+        running = self._running[key] = self._running.get(key, 0) + 1
+        if running > self._running_peak.get(key, 0):
+            self._running_peak[key] = running
+        return key
+
+    def ended(self, key: tuple | None) -> None:
+        if key is not None:
+            running = self._running[key] - 1
+            if running:
+                self._running[key] = running
+            else:
+                del self._running[key]
+
     def throttled(self, spec: FunctionSpec, invoked_arn: str | None) -> None:
         key = (spec.name, invoked_arn, spec.version)
         self._throttles[key] = self._throttles.get(key, 0) + 1
 
-    def count(self, name: str, function_name: str, value: float = 1, unit: str = "Count") -> None:
-        """Async-invocation and destination metrics, per function and for the account."""
+    def count(self, name: str, function_name: str, value: float = 1, unit: str = "Count",
+              qualifier: str | None = None) -> None:
+        """Async-invocation, destination and provisioned-invocation metrics: for the account,
+        per function, and per version or alias (`qualifier`) when one was invoked."""
         if unit == "Count":
-            key = (name, function_name)
+            key = (name, function_name, qualifier)
             self._counts[key] = self._counts.get(key, 0) + value
             return
-        values = self._values.get((name, function_name, unit))
+        values = self._values.get((name, function_name, qualifier, unit))
         if values is None:
-            values = self._values[(name, function_name, unit)] = []
+            values = self._values[(name, function_name, qualifier, unit)] = []
         values.append(value)
 
     def flush(self) -> None:
@@ -92,13 +133,18 @@ class LambdaTelemetry:
             for dimensions in dimension_sets(name, invoked_arn, version):
                 put(NAMESPACE, "Throttles", dimensions, 1, "Count", count=count)
         values, self._values = self._values, {}
-        for (metric, function_name, unit), observed in values.items():
-            self.metrics.put_values(NAMESPACE, metric, {}, observed, unit)
-            self.metrics.put_values(NAMESPACE, metric, {"FunctionName": function_name}, observed, unit)
+        for (metric, function_name, qualifier, unit), observed in values.items():
+            for dimensions in _count_dimensions(function_name, qualifier):
+                self.metrics.put_values(NAMESPACE, metric, dimensions, observed, unit)
         counts, self._counts = self._counts, {}
-        for (metric, function_name), total in counts.items():
-            put(NAMESPACE, metric, {}, 1, "Count", count=total)
-            put(NAMESPACE, metric, {"FunctionName": function_name}, 1, "Count", count=total)
+        for (metric, function_name, qualifier), total in counts.items():
+            for dimensions in _count_dimensions(function_name, qualifier):
+                put(NAMESPACE, metric, dimensions, 1, "Count", count=total)
+
+    def _put_provisioned(self, dimensions: dict[str, str], busy: int, allocated: int) -> None:
+        self.metrics.put(NAMESPACE, "ProvisionedConcurrentExecutions", dimensions, busy, "Count")
+        self.metrics.put(NAMESPACE, "ProvisionedConcurrencyUtilization", dimensions,
+                         busy / allocated if allocated else 0.0, "None")
 
     def start(self) -> None:
         self._ticker = asyncio.ensure_future(self._tick_forever())
@@ -122,11 +168,19 @@ class LambdaTelemetry:
         for arn, peak in peaks.items():
             name = self._names.get(arn) or arn.rsplit(":", 1)[-1]
             self.metrics.put(NAMESPACE, "ConcurrentExecutions", {"FunctionName": name}, peak, "Count")
-        for (name, version), (busy, allocated) in self.provisioned_usage().items():
-            for dimensions in ({"FunctionName": name}, {"FunctionName": name, "Resource": f"{name}:{version}"}):
-                self.metrics.put(NAMESPACE, "ProvisionedConcurrentExecutions", dimensions, busy, "Count")
-                self.metrics.put(NAMESPACE, "ProvisionedConcurrencyUtilization", dimensions,
-                                 busy / allocated if allocated else 0.0, "None")
+        qualified, self._running_peak = self._running_peak, dict(self._running)
+        for (name, invoked_arn, version), peak in qualified.items():
+            for dimensions in dimension_sets(name, invoked_arn, version)[2:]:
+                self.metrics.put(NAMESPACE, "ConcurrentExecutions", dimensions, peak, "Count")
+        per_function: dict[str, list[int]] = {}
+        for (name, _version), (busy, allocated, qualifiers) in self.provisioned_usage().items():
+            totals = per_function.setdefault(name, [0, 0])
+            totals[0] += busy
+            totals[1] += allocated
+            for qualifier in qualifiers:
+                self._put_provisioned({"FunctionName": name, "Resource": f"{name}:{qualifier}"}, busy, allocated)
+        for name, (busy, allocated) in per_function.items():
+            self._put_provisioned({"FunctionName": name}, busy, allocated)
         if peaks or self.concurrency.total_in_flight():
             self.metrics.put(NAMESPACE, "ConcurrentExecutions", {}, sum(peaks.values()), "Count")
             self.metrics.put(NAMESPACE, "UnreservedConcurrentExecutions", {},

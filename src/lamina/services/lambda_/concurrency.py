@@ -10,8 +10,9 @@ from .state import LambdaState
 
 
 def throttled(reason: str, message: str = "Rate Exceeded.") -> ServiceError:
-    """A 429 the way Lambda sends it: Reason in the body, Retry-After in a header."""
-    return ServiceError("TooManyRequestsException", message, 429, headers={"Retry-After": "1"}, Reason=reason)
+    """A 429 the way Lambda sends it: Type and Reason in the body, Retry-After in a header."""
+    return ServiceError("TooManyRequestsException", message, 429, headers={"Retry-After": "1"}, Type="User",
+                        Reason=reason)
 
 
 class ConcurrencyApi:

@@ -118,10 +118,11 @@ class ProvisionedApi:
         restore at startup) would each launch the missing instances and overshoot."""
         locks = self.__dict__.setdefault("_provision_locks", {})
         async with locks.setdefault(spec.pool_key, asyncio.Lock()):
-            total = sum(doc["RequestedProvisionedConcurrentExecutions"]
-                        for _, doc in await self.state.store.scan("provisioned_config", prefix=function_key + ":")
-                        if doc["version"] == version)
-            allocated, error = await self.state.invoker.provision(spec, total)
+            configs = [(key[len(function_key) + 1:], doc)
+                       for key, doc in await self.state.store.scan("provisioned_config", prefix=function_key + ":")
+                       if doc["version"] == version]
+            total = sum(doc["RequestedProvisionedConcurrentExecutions"] for _, doc in configs)
+            allocated, error = await self.state.invoker.provision(spec, total, tuple(q for q, _ in configs))
         return total, allocated, error
 
     async def _allocate(self, key: str, spec, wanted: int) -> None:
