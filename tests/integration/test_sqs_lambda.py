@@ -315,6 +315,21 @@ def test_report_batch_item_failures_redelivers_only_the_failed(lamina, sqs, queu
     assert [r["attributes"]["ApproximateReceiveCount"] for r in records if body_of(r) == "failing"] == ["1", "2"]
 
 
+def test_report_batch_item_failures_on_a_fifo_queue_deletes_what_was_not_reported(lamina, sqs, queue, recorder,
+                                                                                   mappings):
+    # As on AWS: the function decides what comes back. Here it reports only the middle
+    # message of a group; the messages after it, which succeeded, are not delivered again.
+    url, arn = queue(".fifo", VisibilityTimeout=1, ContentBasedDeduplication="true")
+    send_batch(sqs, url, [{"name": "a-1"}, {"name": "a-2", "fail_until": 2}, {"name": "a-3"}],
+               MessageGroupId="a")
+    mappings(EventSourceArn=arn, FunctionName=recorder, FunctionResponseTypes=["ReportBatchItemFailures"])
+    wait_for_records(lamina, recorder, 4)
+    wait_empty(sqs, url)
+    time.sleep(1.2)  # one more visibility timeout: nothing else comes back
+    names = [body_of(r) for r in seen_records(lamina, recorder)]
+    assert sorted(names) == ["a-1", "a-2", "a-2", "a-3"]
+
+
 def test_a_malformed_batch_item_failures_response_fails_the_whole_batch(lamina, sqs, queue, recorder, mappings):
     url, arn = queue(VisibilityTimeout=1)
     send_batch(sqs, url, [{"name": "bad-answer", "malformed_until": 2}, {"name": "innocent"}])

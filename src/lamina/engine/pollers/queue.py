@@ -5,9 +5,11 @@ the queue's backlog calls for (re-checked every SCALE_INTERVAL_S), starting from
 START_WORKERS and growing by at most RAMP_PER_S a second. A worker gathers a
 batch (up to `batch_size`, waiting at most `window_s` once the first record is in), drops
 what the filter rejects, invokes the function synchronously, then deletes what succeeded:
-everything, or with ReportBatchItemFailures everything but the reported items (for a
-FIFO queue, nothing from the first failure on, to keep each group's order). Records
-that failed are left alone: they come back after the queue's visibility timeout.
+everything, or with ReportBatchItemFailures everything but the reported items. That goes
+for FIFO queues too, as on AWS: a function that wants a group's order kept stops at the
+first failure and reports it and everything after it (Powertools' SqsFifoPartialProcessor
+does); what it does not report succeeded. Records that failed are left alone: they come
+back after the queue's visibility timeout.
 
 Stopping (a mapping updated, disabled or deleted) never cancels a worker: one waiting for
 records gives up at once (the source's `wake`, then its `stopped` check), one holding
@@ -44,7 +46,7 @@ class QueueSource:
     receive: Callable[[int, float, Stopped], Awaitable[list[dict]]]
     delete: Callable[[list[str]], Awaitable[None]]  # receipt handles
     depth: Callable[[], int]  # messages waiting (visible)
-    fifo: bool = False
+    fifo: bool = False  # (BatchSize is at most 10 for a FIFO queue)
     wake: Callable[[], None] = lambda: None  # waiting receives look again (and see stopped())
 
 
@@ -175,11 +177,7 @@ class QueuePoller:
             if failed_ids is None:
                 self.last_result = "PROBLEM: Function returned an invalid batch item failures response"
                 return
-            if self.source.fifo and failed_ids:
-                first = next(i for i, r in enumerate(kept) if r["messageId"] in failed_ids)
-                done = kept[:first]
-            else:
-                done = [r for r in kept if r["messageId"] not in failed_ids]
+            done = [r for r in kept if r["messageId"] not in failed_ids]
         if done:
             await self.source.delete([r["receiptHandle"] for r in done])
         self.last_result = "OK"
