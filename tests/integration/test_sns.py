@@ -769,6 +769,23 @@ def test_topics_and_subscriptions_survive_a_restart(lamina_factory, unique_name)
     assert nothing_arrives(sqs, url, 1.0)
 
 
+def test_a_fifo_topic_deduplicates_across_a_restart(lamina_factory, unique_name):
+    server = lamina_factory()
+    sns, sqs = server.client("sns"), server.client("sqs")
+    topic = sns.create_topic(Name=f"{unique_name}.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    url, queue_arn = make_queue(sqs, f"{unique_name}.fifo", FifoQueue="true")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    first = sns.publish(TopicArn=topic, Message="once", MessageGroupId="g", MessageDeduplicationId="d1")
+    assert [m["Body"] for m in receive(sqs, url)] == ["once"]
+    server.restart(kill=True)
+    sns, sqs = server.client("sns"), server.client("sqs")
+    again = sns.publish(TopicArn=topic, Message="once, retried", MessageGroupId="g", MessageDeduplicationId="d1")
+    assert (again["MessageId"], again["SequenceNumber"]) == (first["MessageId"], first["SequenceNumber"])
+    sns.publish(TopicArn=topic, Message="twice", MessageGroupId="g", MessageDeduplicationId="d2")
+    assert [m["Body"] for m in receive(sqs, url)] == ["twice"]
+    assert nothing_arrives(sqs, url, 1.0)
+
+
 def test_the_outbox_delivers_after_a_crash(lamina_factory, unique_name):
     """Published messages are committed before Publish answers: a kill -9 right after does not lose them."""
     server = lamina_factory(LAMINA_SNS_RETRY_DELAYS="0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5")

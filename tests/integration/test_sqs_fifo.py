@@ -291,3 +291,44 @@ def test_fifo_dead_letter_queue_keeps_group_and_order(sqs, make_fifo):
     received = drain(sqs, dlq, 3)
     assert [m["Body"] for m in received] == ["d0", "d1", "d2"]
     assert all(m["Attributes"]["MessageGroupId"] == "G" for m in received)
+
+
+def test_deduplication_scope_message_group(sqs, make_fifo):
+    url = make_fifo(DeduplicationScope="messageGroup", FifoThroughputLimit="perMessageGroupId")
+    a = send(sqs, url, "in A", group="A", dedup="same-id")
+    b = send(sqs, url, "in B", group="B", dedup="same-id")  # another group: another message
+    assert a["MessageId"] != b["MessageId"]
+    assert send(sqs, url, "again in A", group="A", dedup="same-id")["MessageId"] == a["MessageId"]
+    bodies = []
+    for _ in range(5):
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert sorted(bodies) == ["in A", "in B"]
+
+
+def test_the_deduplication_window_survives_a_restart(lamina_factory):
+    # A producer that retries after a crash is what deduplication is for: the retry of a
+    # message that was accepted (and even consumed and deleted) before the kill is still a
+    # duplicate afterwards.
+    server = lamina_factory()
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName="orders.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    first = send(sqs, url, "order 1", group="G", dedup="order-1")
+    kept = send(sqs, url, "order 2", group="G", dedup="order-2")
+    [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])  # order 1 is gone
+
+    server.restart(kill=True)
+    sqs = server.client("sqs")
+    again = send(sqs, url, "order 1, retried", group="G", dedup="order-1")
+    assert (again["MessageId"], again["SequenceNumber"]) == (first["MessageId"], first["SequenceNumber"])
+    assert send(sqs, url, "order 2, retried", group="G", dedup="order-2")["MessageId"] == kept["MessageId"]
+    fresh = send(sqs, url, "order 3", group="G", dedup="order-3")
+    assert int(fresh["SequenceNumber"]) > int(kept["SequenceNumber"])
+    bodies = []
+    for _ in range(5):
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    assert bodies == ["order 2", "order 3"]

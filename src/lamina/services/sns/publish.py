@@ -29,7 +29,6 @@ from .state import SnsState, Topic, invalid, now_ms, parse_topic_arn
 
 log = logging.getLogger("lamina.sns")
 
-DEDUP_WINDOW_MS = 5 * 60 * 1000
 MAX_BATCH = 10
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _GROUP_ID = re.compile(r"^[!-~]{1,128}$")  # printable ASCII, no spaces
@@ -140,9 +139,9 @@ class PublishApi:
                               "MessageDeduplicationId provided explicitly")
             if not _GROUP_ID.match(dedup):
                 raise invalid("MessageDeduplicationId")
-            seen = topic.dedup.get(dedup)
-            if seen is not None and seen[0] > now:
-                return {"id": seen[1], "sequence": seen[2]}, False
+            seen = topic.dedup.find(dedup, now)
+            if seen is not None:
+                return {"id": seen[0], "sequence": seen[1]}, False
         elif dedup is not None:
             raise invalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter "
                           "that is not valid for this topic type")
@@ -154,9 +153,7 @@ class PublishApi:
         if topic.fifo:
             topic.sequence += 1
             message.update(fifo=True, group=group, dedup=dedup, sequence=f"{now:013d}{topic.sequence % 10**7:07d}")
-            topic.dedup[dedup] = (now + DEDUP_WINDOW_MS, message["id"], message["sequence"])
-            if len(topic.dedup) > 10000:
-                topic.dedup = {k: v for k, v in topic.dedup.items() if v[0] > now}
+            topic.dedup.remember(dedup, now, message["id"], message["sequence"])
         message["subscriptions"] = self._matching(topic, message)
         return message, True
 
@@ -178,11 +175,18 @@ class PublishApi:
         return chosen
 
     async def _commit(self, messages: list[dict]) -> None:
-        """Into the outbox (committed before the caller hears of it), then to the deliverer."""
+        """Into the outbox (committed before the caller hears of it), then to the deliverer;
+        a FIFO topic's deduplication window with them."""
         due = [m for m in messages if m["subscriptions"]]
-        if not due:
+        windows = []
+        for message in messages:
+            topic = self.state.topics.get(message["topic"]) if message.get("fifo") else None
+            if topic is not None:
+                windows.append(topic.dedup.op(message["dedup"]))
+                windows += topic.dedup.prune(message["ms"])
+        if not due and not windows:
             return
-        await self.state.store.write(self.deliverer.outbox_ops(due))
+        await self.state.store.write(self.deliverer.outbox_ops(due) + windows)
         for message in due:
             self.deliverer.schedule(outbox_key(message["ms"], message["id"]), message)
 

@@ -14,12 +14,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...engine.dedup import DedupWindow, load_windows
 from ...engine.patterns import Pattern, compile_sns_policy
 from ...errors import ServiceError
 from ...store.base import Delete, Put, Store
 
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,256}(?:\.fifo)?)$")
+DEDUP_KIND = "sns_dedup"
 _SUBSCRIPTION_ARN = re.compile(r"^(arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,261}):([0-9a-f-]{36})$")
 
 
@@ -58,10 +60,13 @@ class Topic:
     attributes: dict[str, str]  # as set: DisplayName, Policy, DeliveryPolicy, FifoTopic, ...
     tags: dict[str, str]
     created_ms: int
-    # FIFO: MessageDeduplicationId -> (expiry ms, message id, sequence number); in memory,
-    # like SQS's window (a restart forgets it: at least once, never lost).
-    dedup: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
     sequence: int = 0
+    # FIFO: MessageDeduplicationId -> the message first published with it, for 5 minutes
+    # (kept in the store too, so that a restart keeps the window).
+    dedup: DedupWindow = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dedup = DedupWindow(DEDUP_KIND, self.arn)
 
     @property
     def fifo(self) -> bool:
@@ -129,6 +134,8 @@ class SnsState:
             self.topics[arn] = Topic(arn, doc["name"], doc.get("attributes") or {}, doc.get("tags") or {},
                                      doc.get("created", 0))
             self.by_topic[arn] = {}
+        await load_windows(self.store, DEDUP_KIND, {arn: topic.dedup for arn, topic in self.topics.items()},
+                           int(time.time() * 1000))
         subscriptions = [Subscription.from_doc(arn, doc) for arn, doc in await self.store.scan("sns_subscription")]
         for subscription in sorted(subscriptions, key=lambda s: s.created_ms):
             self._index(subscription)
@@ -170,7 +177,8 @@ class SnsState:
 
     async def delete_topic(self, topic: Topic) -> list[Subscription]:
         gone = self.subscriptions_of(topic)
-        await self.store.write([Delete("sns_topic", topic.arn)] + [Delete("sns_subscription", s.arn) for s in gone])
+        await self.store.write([Delete("sns_topic", topic.arn), topic.dedup.forget_all()]
+                               + [Delete("sns_subscription", s.arn) for s in gone])
         self.topics.pop(topic.arn, None)
         self.by_topic.pop(topic.arn, None)
         for subscription in gone:

@@ -133,7 +133,7 @@ class MessagesApi:
         if not queue.fifo and entry.get("MessageDeduplicationId"):
             raise _invalid("The request includes a parameter that is not valid for this queue type.")
         if dedup:
-            duplicate = queue.duplicate_of(dedup, now)
+            duplicate = queue.duplicate_of(group, dedup, now)
             if duplicate is not None:
                 message_id, sequence = duplicate
                 return Message(0, message_id, body, md5_of_body(body), now, now, attributes,
@@ -157,7 +157,12 @@ class MessagesApi:
 
     async def _commit(self, queue: Queue, messages: list[Message]) -> None:
         if messages:
-            await self.state.store.write([self.state.put_ops(queue, messages)])
+            ops: list = [self.state.put_ops(queue, messages)]
+            if queue.fifo:
+                # The deduplication window outlives a restart: committed with the messages.
+                ops += [queue.dedup.op(queue.dedup_key(m.group_id, m.dedup_id)) for m in messages if m.dedup_id]
+                ops += queue.dedup.prune(now_ms())
+            await self.state.store.write(ops)
             now = now_ms()
             for message in messages:
                 queue.add(message, now)

@@ -8,7 +8,8 @@ Standard queue: visible messages are handed out oldest first (best effort, as SQ
 a received message is invisible until its visibility deadline, then visible again.
 FIFO queue: within a message group, strict order, and no message of a group is handed out
 while an earlier one of that group is in flight; deduplication within 5 minutes by
-MessageDeduplicationId (or the body's SHA-256 with ContentBasedDeduplication).
+MessageDeduplicationId (or the body's SHA-256 with ContentBasedDeduplication), per queue or
+per message group (DeduplicationScope), in a window the store keeps (engine/dedup.py).
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import ids
+from ...engine.dedup import DedupWindow
 
-DEDUP_WINDOW_MS = 5 * 60 * 1000
+DEDUP_KIND = "sqs_dedup"
 
 
 @dataclass
@@ -72,7 +74,7 @@ class Queue:
         self._ready: deque[int] = deque()  # standard: visible messages, oldest first
         self._pending: list[tuple[int, int]] = []  # (visible_at, seq): delayed or in flight
         self._groups: dict[str, deque[int]] = {}  # FIFO: group -> its messages in order
-        self._dedup: dict[str, tuple[int, str, str | None]] = {}  # id -> (expires ms, message id, sequence)
+        self.dedup = DedupWindow(DEDUP_KIND, key)
         self._sequence = 0
 
     # --- settings -------------------------------------------------------------------------
@@ -99,11 +101,16 @@ class Queue:
 
     # --- sending --------------------------------------------------------------------------
 
-    def duplicate_of(self, dedup_id: str, now: int) -> tuple[str, str | None] | None:
-        found = self._dedup.get(dedup_id)
-        if found and found[0] > now:
-            return found[1], found[2]
-        return None
+    def dedup_key(self, group_id: str | None, dedup_id: str) -> str:
+        """What the window is keyed by: the id, or the group and the id when
+        DeduplicationScope is messageGroup (the same id in two groups is two messages)."""
+        if self.attributes.get("DeduplicationScope") == "messageGroup":
+            group = group_id or ""
+            return f"{len(group)}:{group}{dedup_id}"
+        return dedup_id
+
+    def duplicate_of(self, group_id: str | None, dedup_id: str, now: int) -> tuple[str, str | None] | None:
+        return self.dedup.find(self.dedup_key(group_id, dedup_id), now)
 
     def dedup_id_for(self, body: str, given: str | None) -> str | None:
         if not self.fifo:
@@ -126,7 +133,7 @@ class Queue:
                           md5_attributes, system, group_id=group_id, dedup_id=dedup_id,
                           sequence_number=sequence_number)
         if dedup_id:
-            self._dedup[dedup_id] = (now + DEDUP_WINDOW_MS, message.message_id, sequence_number)
+            self.dedup.remember(self.dedup_key(group_id, dedup_id), now, message.message_id, sequence_number)
         return message
 
     def add(self, message: Message, now: int) -> None:
@@ -135,9 +142,10 @@ class Queue:
         self.next_seq = max(self.next_seq, message.seq + 1)
         if self.fifo:
             self._groups.setdefault(message.group_id or "", deque()).append(message.seq)
-            if message.dedup_id and message.sent_ms + DEDUP_WINDOW_MS > now:
-                self._dedup.setdefault(message.dedup_id, (message.sent_ms + DEDUP_WINDOW_MS, message.message_id,
-                                                          message.sequence_number))
+            if message.dedup_id and message.sent_ms + self.dedup.window_ms > now:
+                self.dedup.restore(self.dedup_key(message.group_id, message.dedup_id),
+                                   {"expires": message.sent_ms + self.dedup.window_ms, "id": message.message_id,
+                                    "sequence": message.sequence_number})
             if message.sequence_number:
                 self._sequence = max(self._sequence, int(message.sequence_number[13:] or 0))
         elif message.visible_at <= now:

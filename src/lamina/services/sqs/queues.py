@@ -92,7 +92,8 @@ class QueuesApi:
 
     async def delete_queue(self, params: dict, ctx: RequestContext) -> dict:
         queue = self.state.by_url(params["QueueUrl"], ctx)
-        await self.state.store.write([Delete("sqs_queue", queue.key), self.state.delete_ops(queue, None)])
+        await self.state.store.write([Delete("sqs_queue", queue.key), self.state.delete_ops(queue, None),
+                                      queue.dedup.forget_all()])
         self.state.queues.pop(queue.key, None)
         self.state.notify(queue)
         return {}

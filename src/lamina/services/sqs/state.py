@@ -15,9 +15,10 @@ import time
 from urllib.parse import urlparse
 
 from ...errors import ServiceError
+from ...engine.dedup import load_windows
 from ...store.base import DeleteMessages, MarkReceived, PutMessages, QueuedMessage, Store
 from ..context import RequestContext
-from .queue import Message, Queue
+from .queue import DEDUP_KIND, Message, Queue
 
 
 def now_ms() -> int:
@@ -49,6 +50,7 @@ class SqsState:
                                      doc["created"], doc.get("tags"))
             self.queues[key].modified = doc.get("modified", doc["created"])
         now = now_ms()
+        await load_windows(self.store, DEDUP_KIND, {key: queue.dedup for key, queue in self.queues.items()}, now)
         for row in await self.store.read_messages():
             queue = self.queues.get(row.queue)
             if queue is not None:
