@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 import urllib.request
 
 import boto3
@@ -20,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import ROLE, make_zip
 
-from .test_lambda_helpers import error_of, log_messages, wait_for_log_lines, wait_until
+from .test_lambda_helpers import error_of, log_messages, metric_total, wait_for_log_lines, wait_until
 
 SLEEPER = {"app.py": """
     import os, time
@@ -323,14 +322,8 @@ def test_events_of_a_function_with_reserved_concurrency_zero_are_dropped_not_ret
     assert not [line for line in log_messages(server, f"/aws/lambda/{name}") if line.startswith("ran e")]
 
     cloudwatch = server.client("cloudwatch")
-
-    def dropped() -> float:
-        stats = cloudwatch.get_metric_statistics(
-            Namespace="AWS/Lambda", MetricName="AsyncEventsDropped", Dimensions=[{"Name": "FunctionName", "Value": name}],
-            StartTime=time.time() - 600, EndTime=time.time() + 60, Period=60, Statistics=["Sum"])
-        return sum(point["Sum"] for point in stats["Datapoints"])
-
-    wait_until(lambda: dropped() == 3, timeout=10, what="AsyncEventsDropped to count the three")
+    wait_until(lambda: metric_total(cloudwatch, "AsyncEventsDropped", {"FunctionName": name}) == 3, timeout=10,
+               what="AsyncEventsDropped to count the three")
 
     # Lifting the reservation brings nothing back: the events are gone, as on AWS.
     client.delete_function_concurrency(FunctionName=name)
@@ -362,14 +355,5 @@ def test_idle_instances_make_room_at_the_instance_cap(lamina_factory):
     assert refused[0]["throttled"] == ACCOUNT
     assert refused[0]["error"]["ResponseMetadata"]["HTTPStatusCode"] == 429
     cloudwatch = server.client("cloudwatch")
-
-    def throttles() -> float:
-        total = 0.0
-        for name in ("burst", "other"):
-            stats = cloudwatch.get_metric_statistics(
-                Namespace="AWS/Lambda", MetricName="Throttles", Dimensions=[{"Name": "FunctionName", "Value": name}],
-                StartTime=time.time() - 600, EndTime=time.time() + 60, Period=60, Statistics=["Sum"])
-            total += sum(point["Sum"] for point in stats["Datapoints"])
-        return total
-
-    wait_until(lambda: throttles() == 1, timeout=10, what="the refused invoke to count as a throttle")
+    wait_until(lambda: metric_total(cloudwatch, "Throttles", {}) == 1, timeout=10,
+               what="the refused invoke to count as a throttle")

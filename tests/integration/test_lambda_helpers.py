@@ -129,3 +129,14 @@ def wait_for_log_lines(server, function_name: str, needle: str, count: int = 1, 
         return lines if len(lines) >= count else None
 
     return wait_until(matching, timeout=timeout, interval=0.1, what=f"{count} log line(s) with {needle!r} in {group}")
+
+
+def metric_total(cloudwatch, metric: str, dimensions: dict[str, str], stat: str = "Sum") -> float | None:
+    """An AWS/Lambda metric's statistic over the last ten minutes (the largest for
+    Maximum, the sum otherwise); None when there is no data point at all."""
+    points = cloudwatch.get_metric_statistics(
+        Namespace="AWS/Lambda", MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        StartTime=time.time() - 600, EndTime=time.time() + 60, Period=600, Statistics=[stat])["Datapoints"]
+    if not points:
+        return None
+    return max(p[stat] for p in points) if stat == "Maximum" else sum(p[stat] for p in points)

@@ -5,7 +5,6 @@ FunctionName+Resource for a version or alias)."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 
 import pytest
@@ -14,7 +13,7 @@ from botocore.exceptions import ClientError
 from tests.conftest import ROLE, make_zip
 
 from .test_concurrency import no_retry_client
-from .test_lambda_helpers import wait_until
+from .test_lambda_helpers import metric_total, wait_until
 
 CODE = {"app.py": """
     import time
@@ -27,21 +26,11 @@ CODE = {"app.py": """
     """}
 
 
-def total(cloudwatch, metric: str, dimensions: dict[str, str], stat: str = "Sum") -> float | None:
-    """The metric's statistic over the last ten minutes (None: no data point at all)."""
-    points = cloudwatch.get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
-        StartTime=time.time() - 600, EndTime=time.time() + 60, Period=600, Statistics=[stat])["Datapoints"]
-    if not points:
-        return None
-    return max(p[stat] for p in points) if stat == "Maximum" else sum(p[stat] for p in points)
-
-
 def wait_for(cloudwatch, metric: str, dimensions: dict[str, str], expected: float, stat: str = "Sum") -> None:
     seen = []
 
     def reached() -> bool:
-        seen.append(total(cloudwatch, metric, dimensions, stat))
+        seen.append(metric_total(cloudwatch, metric, dimensions, stat))
         return seen[-1] == expected
 
     try:
@@ -68,7 +57,7 @@ def test_throttles_and_concurrent_executions_per_function_and_alias(server):
     wait_for(cloudwatch, "ConcurrentExecutions", {"FunctionName": "m"}, 1, "Maximum")
     wait_for(cloudwatch, "ConcurrentExecutions", alias, 1, "Maximum")
     wait_for(cloudwatch, "ConcurrentExecutions", dict(alias, ExecutedVersion="1"), 1, "Maximum")
-    assert total(cloudwatch, "ConcurrentExecutions", {}, "Maximum") >= 1
+    assert metric_total(cloudwatch, "ConcurrentExecutions", {}, "Maximum") >= 1
 
     client.put_function_concurrency(FunctionName="m", ReservedConcurrentExecutions=0)
     with pytest.raises(ClientError) as excinfo:
@@ -121,8 +110,8 @@ def test_async_and_destination_metrics(server):
         wait_for(cloudwatch, "AsyncEventsDropped", dimensions, 1)  # the one that failed
         wait_for(cloudwatch, "DestinationDeliveryFailures", dimensions, 2)  # OnSuccess and OnFailure
         wait_for(cloudwatch, "DeadLetterErrors", dimensions, 1)
-        assert total(cloudwatch, "AsyncEventAge", dimensions, "SampleCount") == 2
-    assert total(cloudwatch, "AsyncEventsReceived", {}) >= 2
+        assert metric_total(cloudwatch, "AsyncEventAge", dimensions, "SampleCount") == 2
+    assert metric_total(cloudwatch, "AsyncEventsReceived", {}) >= 2
 
     with urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as response:
         text = response.read().decode()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from lamina.services.sqs.queue import DEDUP_WINDOW_MS, Message, Queue
+from lamina.engine.dedup import WINDOW_MS as DEDUP_WINDOW_MS
+from lamina.services.sqs.queue import Message, Queue
 
 T0 = 1_700_000_000_000  # ms
 
@@ -142,15 +143,15 @@ def test_fifo_sequence_numbers_increase_and_survive_a_reload():
     later = send(reloaded, "after", group="G", dedup="after", now=T0 + 5)
     assert int(later.sequence_number) > numbers[-1]
     assert later.seq == 4
-    assert reloaded.duplicate_of("m1", T0 + 5) == (sent[1].message_id, sent[1].sequence_number)
+    assert reloaded.duplicate_of("G", "m1", T0 + 5) == (sent[1].message_id, sent[1].sequence_number)
 
 
 def test_deduplication_window():
     queue = make_queue("q.fifo")
     original = send(queue, "x", group="G", dedup="d")
-    assert queue.duplicate_of("d", T0 + DEDUP_WINDOW_MS - 1) == (original.message_id, original.sequence_number)
-    assert queue.duplicate_of("d", T0 + DEDUP_WINDOW_MS) is None
-    assert queue.duplicate_of("other", T0) is None
+    assert queue.duplicate_of("G", "d", T0 + DEDUP_WINDOW_MS - 1) == (original.message_id, original.sequence_number)
+    assert queue.duplicate_of("G", "d", T0 + DEDUP_WINDOW_MS) is None
+    assert queue.duplicate_of("G", "other", T0) is None
 
 
 def test_deduplication_ids():
