@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 
 class Throttled(Exception):
@@ -36,6 +37,7 @@ RESERVED, CARVED, SHARED = "reserved", "carved", "shared"
 Scope = tuple[str, str]  # (region, account)
 
 
+@lru_cache(maxsize=4096)
 def scope_of(function_arn: str) -> Scope:
     """arn:aws:lambda:<region>:<account>:function:<name> -> (region, account)."""
     parts = function_arn.split(":")

@@ -349,7 +349,9 @@ class Invoker:
         except Throttled:
             self.telemetry.throttled(spec, invoked_arn)
             raise
-        running = self.telemetry.began(spec, invoked_arn)
+        # A version's or alias's own ConcurrentExecutions series (the function's comes from
+        # the lease): tallied only for a qualified ARN, which most invokes are not.
+        running = self.telemetry.began(spec, invoked_arn) if invoked_arn and invoked_arn.count(":") == 7 else None
         try:
             result = await self._run(spec, payload, request_id or ids.uuid4(), invoked_arn,
                                      client_context, want_tail)
@@ -360,7 +362,8 @@ class Invoker:
             self.telemetry.throttled(spec, invoked_arn)
             raise
         finally:
-            self.telemetry.ended(running)
+            if running is not None:
+                self.telemetry.ended(running)
             self.concurrency.release(lease)
         self.telemetry.invoked(spec, invoked_arn, result.duration_ms, bool(result.function_error))
         return result

@@ -82,23 +82,20 @@ class LambdaTelemetry:
         tally[1] += failed
         tally[2].append(duration_ms)
 
-    def began(self, spec: FunctionSpec, invoked_arn: str | None) -> tuple | None:
-        """An invocation of a version or alias began; the key to hand to ended()."""
-        if qualifier_of(invoked_arn) is None:
-            return None
+    def began(self, spec: FunctionSpec, invoked_arn: str) -> tuple:
+        """An invocation of a version or alias (a qualified ARN) began; the key for ended()."""
         key = (spec.name, invoked_arn, spec.version)
         running = self._running[key] = self._running.get(key, 0) + 1
         if running > self._running_peak.get(key, 0):
             self._running_peak[key] = running
         return key
 
-    def ended(self, key: tuple | None) -> None:
-        if key is not None:
-            running = self._running[key] - 1
-            if running:
-                self._running[key] = running
-            else:
-                del self._running[key]
+    def ended(self, key: tuple) -> None:
+        running = self._running[key] - 1
+        if running:
+            self._running[key] = running
+        else:
+            del self._running[key]
 
     def throttled(self, spec: FunctionSpec, invoked_arn: str | None) -> None:
         key = (spec.name, invoked_arn, spec.version)
