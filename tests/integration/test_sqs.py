@@ -352,6 +352,17 @@ def test_md5_helper_encodes_as_the_developer_guide_says():
         hashlib.md5(b"\x00\x00\x00\x04test\x00\x00\x00\x06String\x01\x00\x00\x00\x04test").hexdigest()
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", "1_000", " 1", "0x10", "1e127", "1" * 39])
+def test_a_number_attribute_must_be_a_number_sqs_takes(sqs, make_queue, value):
+    url = make_queue()
+    with pytest.raises(ClientError) as excinfo:
+        sqs.send_message(QueueUrl=url, MessageBody="x",
+                         MessageAttributes={"n": {"DataType": "Number", "StringValue": value}})
+    assert sqs_error(excinfo) == ("InvalidParameterValue", 400)
+    assert "to a number" in excinfo.value.response["Error"]["Message"]
+    assert counts(sqs, url) == (0, 0, 0)
+
+
 def test_send_without_attributes_has_no_attribute_md5(sqs, make_queue):
     url = make_queue()
     sent = sqs.send_message(QueueUrl=url, MessageBody="plain")

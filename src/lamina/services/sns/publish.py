@@ -21,6 +21,7 @@ from ... import ids
 from ...engine.destinations import Attributes, typed
 from ...engine.patterns import InvalidPattern, sns_policy_matches
 from ...errors import ServiceError
+from ..attribute_numbers import is_attribute_number
 from ..context import RequestContext
 from .attributes import MAX_MESSAGE_BYTES
 from .delivery import Deliverer, outbox_key
@@ -61,11 +62,8 @@ def canonical_attributes(given: dict | None) -> dict[str, dict[str, str]]:
         if text is None or (text == "" and base == "Number"):
             raise _attribute_error(f"The message attribute '{name}' must contain non-empty message attribute value "
                                    f"for message attribute type '{base}'.")
-        if base == "Number":
-            try:
-                float(text)
-            except ValueError:
-                raise _attribute_error(f"Could not cast message attribute '{name}' value to number.") from None
+        if base == "Number" and not is_attribute_number(text):
+            raise _attribute_error(f"Could not cast message attribute '{name}' value to number.")
         if data_type == "String.Array":
             try:
                 decoded = json.loads(text)

@@ -11,6 +11,7 @@ from typing import Callable
 from ... import ids
 from ...engine.destinations import Attributes, typed
 from ...errors import ServiceError
+from ..attribute_numbers import is_attribute_number
 from ..context import RequestContext
 from .attributes import MAX_MESSAGE_BYTES
 from .md5 import attributes_size, md5_of_attributes, md5_of_body
@@ -61,11 +62,8 @@ def _stored_attributes(given: dict | None) -> dict[str, dict]:
             if value["StringValue"] == "":
                 raise _invalid(f"Message (user) attribute '{name}' must contain a non-empty value of type 'String'.")
             entry["StringValue"] = value["StringValue"]
-            if data_type.startswith("Number"):
-                try:
-                    float(value["StringValue"])
-                except ValueError:
-                    raise _invalid(f"Can't cast the value of message (user) attribute '{name}' to a number.") from None
+            if data_type.startswith("Number") and not is_attribute_number(value["StringValue"]):
+                raise _invalid(f"Can't cast the value of message (user) attribute '{name}' to a number.")
         out[name] = entry
     if len(out) > 10:
         raise _invalid("Number of message attributes [%d] exceeds the allowed maximum [10]." % len(out))
