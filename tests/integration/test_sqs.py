@@ -886,6 +886,36 @@ def test_cancel_message_move_task(sqs, make_queue):
     assert visible + in_flight >= 3
 
 
+def test_a_message_move_task_goes_on_after_a_restart(lamina_factory):
+    server = lamina_factory()
+    sqs = server.client("sqs")
+    dlq = sqs.create_queue(QueueName="moves-dlq")["QueueUrl"]
+    dlq_arn = arn_of(sqs, dlq)
+    source = sqs.create_queue(QueueName="moves", Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})})["QueueUrl"]
+    bodies = [f"m{i}" for i in range(6)]
+    _fill_dead_letter_queue(sqs, source, dlq, bodies)
+    handle = sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=2)["TaskHandle"]
+    wait_until(lambda: sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+               ["ApproximateNumberOfMessagesMoved"] >= 1, timeout=5, what="a first message moved")
+    server.restart(kill=True)
+    sqs = server.client("sqs")
+    task = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+    assert task["TaskHandle"] == handle and task["Status"] in ("RUNNING", "COMPLETED")
+    moved_then = task["ApproximateNumberOfMessagesMoved"]
+    assert 1 <= moved_then < 6
+
+    def completed():
+        result = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+        return result if result["Status"] == "COMPLETED" else None
+
+    task = wait_until(completed, timeout=15, what="the resumed task to complete")
+    assert task["ApproximateNumberOfMessagesMoved"] == 6  # exact: each move and its count commit together
+    assert "last_seq" not in task
+    assert sorted(m["Body"] for m in receive_all(sqs, source, 6)) == bodies
+    assert counts(sqs, dlq) == (0, 0, 0)
+
+
 def test_message_move_task_errors(sqs, make_queue):
     plain = make_queue("-plain")
     plain_arn = arn_of(sqs, plain)

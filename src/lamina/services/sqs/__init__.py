@@ -28,3 +28,4 @@ class SqsService(QueuesApi, MessagesApi, MovesApi, EventSourcesApi):
 
     async def start(self) -> None:
         await self.state.load()
+        await self.resume_moves()
