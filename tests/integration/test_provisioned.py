@@ -361,3 +361,32 @@ def test_a_provisioned_instance_that_dies_is_replaced(lamina, lambda_client, cre
     assert result["instance"] != first["instance"]
     config = lambda_client.get_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="1")
     assert config["Status"] == "READY" and config["AvailableProvisionedConcurrentExecutions"] == 1
+
+
+def test_deleting_an_alias_or_version_takes_its_provisioned_concurrency_along(lamina_factory):
+    server = lamina_factory(LAMINA_ACCOUNT_CONCURRENCY="200")
+    client = server.client("lambda")
+    client.create_function(FunctionName="f", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                           Code={"ZipFile": make_zip(CODE)}, Publish=True)
+    client.update_function_configuration(FunctionName="f", Environment={"Variables": {"VERSION": "2"}})
+    wait_until(lambda: client.get_function_configuration(FunctionName="f")["LastUpdateStatus"] == "Successful",
+               what="the update")
+    assert client.publish_version(FunctionName="f")["Version"] == "2"
+    client.create_alias(FunctionName="f", Name="live", FunctionVersion="1")
+    client.put_provisioned_concurrency_config(FunctionName="f", Qualifier="live", ProvisionedConcurrentExecutions=2)
+    client.put_provisioned_concurrency_config(FunctionName="f", Qualifier="2", ProvisionedConcurrentExecutions=3)
+    wait_ready(client, "f", "live")
+    wait_ready(client, "f", "2")
+    assert client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 195
+
+    client.delete_alias(FunctionName="f", Name="live")
+    assert client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 197
+    configs = client.list_provisioned_concurrency_configs(FunctionName="f")["ProvisionedConcurrencyConfigs"]
+    assert [c["FunctionArn"].rsplit(":", 1)[1] for c in configs] == ["2"]
+
+    client.delete_function(FunctionName="f", Qualifier="2")
+    assert client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 200
+    assert client.list_provisioned_concurrency_configs(FunctionName="f")["ProvisionedConcurrencyConfigs"] == []
+    # No provisioned instance is left running or replaced: version 1 starts cold again.
+    result, tail = invoke_tail(client, "f", Qualifier="1")
+    assert result == {"init": "on-demand", "version": "1"} and "Init Duration" in tail

@@ -28,24 +28,37 @@ def test_a_reservation_caps_the_function_and_is_carved_out_of_the_shared_pool():
     assert excinfo.value.reason == ACCOUNT_LIMIT
 
 
-def test_provisioned_concurrency_is_the_function_own_on_top_of_the_shared_pool():
+def test_provisioned_concurrency_is_the_version_own_on_top_of_the_shared_pool():
     c = Concurrency(account_limit=10, min_unreserved=2)
-    c.set_provisioned(arn("p"), 2)
+    c.set_provisioned(arn("p"), {"1": 2})
     assert c.unreserved_limit(("us-east-1", "000000000000")) == 8
     fill(c, arn("other"), 8)  # the shared pool is exhausted ...
-    leases = fill(c, arn("p"), 2)  # ... and the provisioned function still runs its two
+    leases = [c.acquire(arn("p"), "1") for _ in range(2)]  # ... and version 1 still runs its two
     with pytest.raises(Throttled):
-        c.acquire(arn("p"))  # beyond them it needs the shared pool, which is full
+        c.acquire(arn("p"), "1")  # beyond them it needs the shared pool, which is full
+    with pytest.raises(Throttled):
+        c.acquire(arn("p"), "$LATEST")  # another version has no share of its own
     c.release(leases[0])
-    c.acquire(arn("p"))  # its carved-out share is free again
+    c.acquire(arn("p"), "1")  # its carved-out share is free again
     assert c.can_provision(arn("p"), 8) and not c.can_provision(arn("p"), 9)
     assert not c.can_reserve(arn("other"), 7)  # 10 - 2 provisioned - 7 < 2
+
+
+def test_other_versions_do_not_use_up_a_version_provisioned_share():
+    c = Concurrency(account_limit=10, min_unreserved=2)
+    c.set_provisioned(arn("p"), {"1": 3})
+    fill(c, arn("p"), 3)  # unqualified traffic of the same function: from the shared pool
+    fill(c, arn("other"), 4)  # the shared pool (7) is now full
+    for _ in range(3):
+        c.acquire(arn("p"), "1")  # the provisioned version's three are still there
+    c.set_provisioned(arn("p"), {})
+    assert c.unreserved_limit(("us-east-1", "000000000000")) == 10
 
 
 def test_a_reserved_function_provisioned_concurrency_is_part_of_its_reservation():
     c = Concurrency(account_limit=10, min_unreserved=2)
     c.set_reserved(arn("r"), 4)
-    c.set_provisioned(arn("r"), 2)
+    c.set_provisioned(arn("r"), {"1": 2})
     assert c.unreserved_limit(("us-east-1", "000000000000")) == 6
 
 

@@ -112,6 +112,11 @@ class AsyncQueue:
         # function: an ending attempt makes room for that many fewer.
         self._returning: dict[str, int] = {}
         self._returned: dict[str, str] = {}  # event key -> function
+        # The held entries ((due ms, key) -> function) and when each expires, soonest first:
+        # the sweep looks only at the front. An entry swept out of its function's heap stays
+        # there, stale, and is skipped when it comes up.
+        self._held: dict[tuple[int, str], str] = {}
+        self._expiries: list[tuple[float, int, str]] = []
 
     async def start(self) -> int:
         pending = await self.store.scan(KIND)
@@ -168,6 +173,8 @@ class AsyncQueue:
             function = doc["function"]
             if self._busy.get(function, 0) >= self._cap(function) and not _expired(doc, now_ms):
                 heapq.heappush(self._waiting.setdefault(function, []), (when, key))
+                self._held[(when, key)] = function
+                heapq.heappush(self._expiries, (doc["received_ms"] + doc.get("max_age_s", 21600) * 1000, when, key))
                 continue
             await self._slots.acquire()
             self._start(function, key)
@@ -182,20 +189,19 @@ class AsyncQueue:
         whatever the cap, to be finished as EventAgeExceeded): they must not wait for the
         function to get round to them."""
         now_ms = time.time() * 1000
-        for function, waiting in list(self._waiting.items()):
-            expired = [entry for entry in waiting if entry[1] in self._docs and _expired(self._docs[entry[1]], now_ms)]
-            if not expired:
-                continue
-            gone = set(expired)
-            waiting = [entry for entry in waiting if entry not in gone]
-            heapq.heapify(waiting)
-            if waiting:
-                self._waiting[function] = waiting
-            else:
-                del self._waiting[function]
-            for entry in expired:
-                heapq.heappush(self._due, entry)
+        swept = False
+        while self._expiries and self._expiries[0][0] < now_ms:
+            _, when, key = heapq.heappop(self._expiries)
+            if self._held.pop((when, key), None) is not None and key in self._docs:
+                heapq.heappush(self._due, (when, key))
+                swept = True
+        if swept:
             self._wake.set()
+        if len(self._expiries) > 2 * len(self._held) + 1024:
+            # Most entries are of events no longer held (they ran): drop them, or the heap
+            # would keep one per held event for as long as the maximum age (hours).
+            self._expiries = [entry for entry in self._expiries if (entry[1], entry[2]) in self._held]
+            heapq.heapify(self._expiries)
 
     def _cap(self, function: str) -> int:
         limit = self.limit_of(function)
@@ -226,6 +232,8 @@ class AsyncQueue:
             room = self._cap(function) - busy - returning
             while waiting and room > 0:
                 when, key = heapq.heappop(waiting)
+                if self._held.pop((when, key), None) is None:
+                    continue  # swept out already (expired): on the due heap
                 doc = self._docs.get(key)
                 if doc is None or doc.get("not_before_ms", 0) != when:
                     continue
@@ -233,7 +241,8 @@ class AsyncQueue:
                 self._returned[key] = function
                 returning += 1
                 room -= 1
-            self._returning[function] = returning
+            if returning:
+                self._returning[function] = returning
             if not waiting:
                 del self._waiting[function]
             self._wake.set()

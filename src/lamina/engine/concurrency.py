@@ -4,8 +4,9 @@ Concurrency is invocations in flight (sync, async, event sources alike), counted
 function, within the limit of its account in its region (every account and region has
 its own pool, as on AWS). Out of that limit come, first, the reservations (reserved
 concurrency: the function may run at most that many) and the provisioned concurrency of
-functions without a reservation (theirs to use, on top of the shared pool; a reserved
-function's provisioned concurrency is part of its reservation). What is left is the
+functions without a reservation (the provisioned version's to use, on top of the shared
+pool: other versions of the function do not eat into it; a reserved function's provisioned
+concurrency is part of its reservation). What is left is the
 unreserved pool that every function without a reservation shares. A new instance also
 needs a token from the function's scaling bucket: 1,000 per 10 seconds, refilled
 continuously, never more than 1,000 banked (AWS's scaling rate).
@@ -47,7 +48,8 @@ def scope_of(function_arn: str) -> Scope:
 @dataclass(frozen=True)
 class Lease:
     function_arn: str
-    pool: str  # RESERVED, CARVED (the function's provisioned share) or SHARED (unreserved pool)
+    pool: str  # RESERVED, CARVED (the version's provisioned share) or SHARED (unreserved pool)
+    version: str | None = None
 
 
 @dataclass
@@ -63,10 +65,11 @@ class Concurrency:
         self.min_unreserved = min_unreserved
         self.reserved: dict[str, int] = {}  # unqualified function ARN -> reserved concurrency
         self.provisioned: dict[str, int] = {}  # unqualified function ARN -> its provisioned concurrency
+        self._provisioned_versions: dict[tuple[str, str], int] = {}  # (function ARN, version) -> its share
         self.in_flight: dict[str, int] = {}
         self.peak: dict[str, int] = {}  # highest in-flight since last read, for metrics
         self._shared_in_flight: dict[Scope, int] = {}
-        self._carved_in_flight: dict[str, int] = {}
+        self._carved_in_flight: dict[tuple[str, str], int] = {}
         self._unreserved_limits: dict[Scope, int] = {}  # worked out when a setting changes
         self._buckets: dict[str, _Bucket] = {}
 
@@ -92,10 +95,17 @@ class Concurrency:
             self.reserved[function_arn] = value
         self._unreserved_limits.pop(scope_of(function_arn), None)
 
-    def set_provisioned(self, function_arn: str, value: int) -> None:
-        """The function's provisioned concurrency, all its versions and aliases together."""
-        if value:
-            self.provisioned[function_arn] = value
+    def set_provisioned(self, function_arn: str, per_version: dict[str, int]) -> None:
+        """The function's provisioned concurrency per version (an alias's counts for the
+        version it points to)."""
+        for key in [k for k in self._provisioned_versions if k[0] == function_arn]:
+            del self._provisioned_versions[key]
+        for version, count in per_version.items():
+            if count:
+                self._provisioned_versions[(function_arn, version)] = count
+        total = sum(per_version.values())
+        if total:
+            self.provisioned[function_arn] = total
         else:
             self.provisioned.pop(function_arn, None)
         self._unreserved_limits.pop(scope_of(function_arn), None)
@@ -112,15 +122,18 @@ class Concurrency:
 
     # --- admission ------------------------------------------------------------------------
 
-    def acquire(self, function_arn: str) -> Lease:
+    def acquire(self, function_arn: str, version: str | None = None) -> Lease:
+        """Admit an invocation of the function (of `version`, whose provisioned share it may use)."""
         current = self.in_flight.get(function_arn, 0)
         reserved = self.reserved.get(function_arn)
+        carved = (function_arn, version)
         if reserved is not None:
             if current >= reserved:
                 raise Throttled(RESERVED_LIMIT)
             pool = RESERVED
-        elif self._carved_in_flight.get(function_arn, 0) < self.provisioned.get(function_arn, 0):
-            self._carved_in_flight[function_arn] = self._carved_in_flight.get(function_arn, 0) + 1
+        elif function_arn in self.provisioned and \
+                self._carved_in_flight.get(carved, 0) < self._provisioned_versions.get(carved, 0):
+            self._carved_in_flight[carved] = self._carved_in_flight.get(carved, 0) + 1
             pool = CARVED
         else:
             scope = scope_of(function_arn)
@@ -133,7 +146,7 @@ class Concurrency:
         self.in_flight[function_arn] = current
         if current > self.peak.get(function_arn, 0):
             self.peak[function_arn] = current
-        return Lease(function_arn, pool)
+        return Lease(function_arn, pool, version)
 
     def release(self, lease: Lease) -> None:
         arn = lease.function_arn
@@ -146,7 +159,12 @@ class Concurrency:
             scope = scope_of(arn)
             self._shared_in_flight[scope] = max(0, self._shared_in_flight.get(scope, 0) - 1)
         elif lease.pool == CARVED:
-            self._carved_in_flight[arn] = max(0, self._carved_in_flight.get(arn, 0) - 1)
+            carved = (arn, lease.version)
+            left = self._carved_in_flight.get(carved, 0) - 1
+            if left > 0:
+                self._carved_in_flight[carved] = left
+            else:
+                self._carved_in_flight.pop(carved, None)
 
     def take_scaling_token(self, function_arn: str) -> bool:
         """May the function start one more instance now?"""

@@ -40,6 +40,11 @@ class DedupWindow:
         self._seen.pop(dedup_id, None)  # re-inserted at the end: the order stays the expiry order
         self._seen[dedup_id] = (sent_ms + self.window_ms, message_id, sequence)
 
+    def forget(self, dedup_id: str) -> None:
+        """The message remembered under this id was not committed after all: a retry must
+        be taken as new, not answered as a duplicate of nothing."""
+        self._seen.pop(dedup_id, None)
+
     def op(self, dedup_id: str) -> Put:
         expires, message_id, sequence = self._seen[dedup_id]
         return Put(self.kind, f"{self.scope}|{dedup_id}", {"expires": expires, "id": message_id, "sequence": sequence})

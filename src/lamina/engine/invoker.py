@@ -146,6 +146,7 @@ class Invoker:
         self.pool.start()
 
     async def close(self) -> None:
+        self._provisioned_wanted.clear()  # nothing is replaced from here on
         await self.pool.close()
         await self.drop_snapshots("")
         await self.launcher.close()
@@ -166,13 +167,24 @@ class Invoker:
         async with self._provision_locks.setdefault(spec.pool_key, asyncio.Lock()):
             return await self._provision(spec, count)
 
+    async def retire(self, prefix: str) -> None:
+        """Every instance of the pool keys under `prefix` goes (a version or function was
+        deleted), provisioned ones included, and nothing replaces them."""
+        for key in [k for k in self._provisioned_wanted if k.startswith(prefix)]:
+            self._provisioned_wanted.pop(key, None)
+            self._provisioned_qualifiers.pop(key, None)
+            self._provisioned_keys.discard(key)
+            self._provision_locks.pop(key, None)
+        await self.pool.retire(prefix)
+
     def _provisioned_lost(self, instance: Instance) -> None:
         spec = instance.spec
         wanted = self._provisioned_wanted.get(spec.pool_key)
         if wanted:
             asyncio.ensure_future(self._replace(spec))
 
-    async def _replace(self, spec: FunctionSpec) -> None:
+    async def _replace(self, spec: FunctionSpec, failures: int = 0) -> None:
+        allocated = wanted = 0
         try:
             wanted = self._provisioned_wanted.get(spec.pool_key, 0)
             if wanted:
@@ -181,6 +193,11 @@ class Invoker:
                     log.warning("could not replace a provisioned instance of %s: %s", spec.pool_key, error)
         except Exception:
             log.exception("replacing a provisioned instance of %s failed", spec.pool_key)
+        if allocated < wanted and self._provisioned_wanted.get(spec.pool_key):
+            # Try again, less and less often (its init may fail for a while: a dependency down).
+            delay = min(60.0, 2.0 ** failures)
+            asyncio.get_running_loop().call_later(
+                delay, lambda: asyncio.ensure_future(self._replace(spec, failures + 1)))
 
     async def _provision(self, spec: FunctionSpec, count: int) -> tuple[int, dict | None]:
         have = self.pool.provisioned(spec.pool_key)
@@ -199,6 +216,9 @@ class Invoker:
             if outcome.error is not None or instance.state is not State.READY:
                 error = outcome.error or error
                 await instance.kill()
+                continue
+            if count and spec.pool_key not in self._provisioned_wanted:
+                await instance.kill()  # its version was deleted (retire()) while it started
                 continue
             instance.collector.stop()  # type: ignore[attr-defined]
             self.pool.adopt(instance)
@@ -345,7 +365,7 @@ class Invoker:
                      want_tail: bool = False) -> InvocationResult:
         """Run one invocation within the function's concurrency; raises Throttled if it may not run."""
         try:
-            lease = self.concurrency.acquire(spec.function_arn)
+            lease = self.concurrency.acquire(spec.function_arn, spec.version)
         except Throttled:
             self.telemetry.throttled(spec, invoked_arn)
             raise

@@ -195,6 +195,13 @@ class Pool:
 
     async def reap(self) -> None:
         deadline = time.monotonic() - self.idle_timeout_s
+        # Provisioned instances are never reaped, but one that died while idle is dropped
+        # now (and so replaced), not when an invoke happens to pick it.
+        for key, idle in list(self._idle_provisioned.items()):
+            dead = [i for i in idle if i.state is not State.READY or getattr(i, "gone", False)]
+            for instance in dead:
+                idle.remove(instance)
+                self._drop(instance)
         doomed = []
         for key, idle in list(self._idle.items()):
             keep = [i for i in idle if i.state is State.READY and i.last_used > deadline]

@@ -150,6 +150,11 @@ class Instance:
     def pid(self) -> int | None:
         return self._pid
 
+    @property
+    def gone(self) -> bool:
+        """The process has exited (while idle, say), whatever the state says."""
+        return self._exit is not None and self._exit.done()
+
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> InitOutcome:

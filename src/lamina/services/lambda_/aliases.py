@@ -97,6 +97,8 @@ class AliasesApi:
         ref = self._ref(params, ctx)  # type: ignore[attr-defined]
         await self.state.function(ref)
         await self.state.write([Delete("function_alias", f"{ref.key}:{params['Name']}")])
+        # As on AWS, the alias's provisioned concurrency goes with it.
+        await self.drop_provisioned_configs(ref, [params["Name"]])  # type: ignore[attr-defined]
         return {}
 
     async def list_aliases(self, params: dict, ctx: RequestContext) -> dict:

@@ -62,11 +62,19 @@ class ProvisionedApi:
                                f"Function not found: {function_arn(ref.region, ref.account, ref.name, version)}", 404)
         return version, record
 
+    def _config_lock(self, ref: FunctionRef) -> asyncio.Lock:
+        """One change to a function's configs at a time: each checks the others' total."""
+        locks = self.__dict__.setdefault("_config_locks", {})
+        return locks.setdefault(ref.key, asyncio.Lock())
+
     async def put_provisioned_concurrency_config(self, params: dict, ctx: RequestContext) -> dict:
         ref = self._ref(params, ctx, params.get("Qualifier"))  # type: ignore[attr-defined]
+        async with self._config_lock(ref):
+            return await self._put_config(ref, params["ProvisionedConcurrentExecutions"])
+
+    async def _put_config(self, ref: FunctionRef, wanted: int) -> dict:
         function = await self.state.function(ref)
         version, record = await self._version_of(ref)
-        wanted = params["ProvisionedConcurrentExecutions"]
         existing = [(key[len(ref.key) + 1:], doc)
                     for key, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":")]
         # As on AWS: an alias and the version it points to cannot both have a config. Both
@@ -103,7 +111,7 @@ class ProvisionedApi:
         }
         key = f"{ref.key}:{ref.qualifier}"
         await self.state.store.write([Put("provisioned_config", key, doc)])
-        concurrency.set_provisioned(ref.arn, others + wanted)
+        await self._carve_out(ref)
         spec = await self.state.spec(record, version)
         asyncio.ensure_future(self._allocate(key, spec, wanted))
         return doc
@@ -163,13 +171,25 @@ class ProvisionedApi:
         doc = await self.state.store.get("provisioned_config", key)
         if doc is None:
             raise _not_found(ref)
-        await self.state.store.write([Delete("provisioned_config", key)])
-        await self._carve_out(ref)
-        record = await self.state.find_version(ref, doc["version"])
-        if record is not None:
-            spec = await self.state.spec(record, doc["version"])
-            await self._provision(ref.key, doc["version"], spec)  # what the version's other configs still want
+        await self.drop_provisioned_configs(ref, [ref.qualifier])
         return {}
+
+    async def drop_provisioned_configs(self, ref: FunctionRef, qualifiers: list[str]) -> None:
+        """The configs of these versions or aliases are gone (deleted, or their alias or
+        version is): out of the carve-out, and their versions keep only what the remaining
+        configs ask for."""
+        versions = []
+        for qualifier in qualifiers:
+            doc = await self.state.store.get("provisioned_config", f"{ref.key}:{qualifier}")
+            if doc is not None:
+                await self.state.store.write([Delete("provisioned_config", f"{ref.key}:{qualifier}")])
+                versions.append(doc["version"])
+        await self._carve_out(ref)
+        for version in versions:
+            record = await self.state.find_version(ref, version)
+            if record is not None:
+                spec = await self.state.spec(record, version)
+                await self._provision(ref.key, version, spec)  # what the version's other configs still want
 
     async def list_provisioned_concurrency_configs(self, params: dict, ctx: RequestContext) -> dict:
         ref = self._ref(params, ctx)  # type: ignore[attr-defined]
@@ -188,6 +208,7 @@ class ProvisionedApi:
         doc = dict(doc, version=new_version, Status="IN_PROGRESS", AllocatedProvisionedConcurrentExecutions=0,
                    AvailableProvisionedConcurrentExecutions=0, LastModified=_now())
         await self.state.store.write([Put("provisioned_config", key, doc)])
+        await self._carve_out(ref)
         old = await self.state.find_version(ref, old_version)
         if old is not None:
             await self._provision(ref.key, old_version, await self.state.spec(old, old_version))
@@ -197,10 +218,11 @@ class ProvisionedApi:
             asyncio.ensure_future(self._allocate(key, spec, doc["RequestedProvisionedConcurrentExecutions"]))
 
     async def _carve_out(self, ref: FunctionRef) -> None:
-        """Tell the engine the function's provisioned concurrency, its configs together."""
-        total = sum(doc["RequestedProvisionedConcurrentExecutions"]
-                    for _, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":"))
-        self.state.invoker.concurrency.set_provisioned(ref.arn, total)
+        """Tell the engine the function's provisioned concurrency per version."""
+        per_version: dict[str, int] = {}
+        for _, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":"):
+            per_version[doc["version"]] = per_version.get(doc["version"], 0) + doc["RequestedProvisionedConcurrentExecutions"]
+        self.state.invoker.concurrency.set_provisioned(ref.arn, per_version)
 
     async def restore_provisioned(self) -> None:
         """At startup: bring every provisioned config back to its count."""

@@ -195,7 +195,7 @@ class LambdaState:
         await self.invoker.pool.retire(f"{ref.arn}:{LATEST}#", keep_key=keep)
 
     async def retire_all(self, ref: FunctionRef) -> None:
-        await self.invoker.pool.retire(f"{ref.arn}:")
+        await self.invoker.retire(f"{ref.arn}:")
         await self.invoker.drop_snapshots(f"{ref.arn}:")
 
 

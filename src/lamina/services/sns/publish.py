@@ -176,15 +176,21 @@ class PublishApi:
         """Into the outbox (committed before the caller hears of it), then to the deliverer;
         a FIFO topic's deduplication window with them."""
         due = [m for m in messages if m["subscriptions"]]
-        windows = []
+        windows, remembered = [], []
         for message in messages:
             topic = self.state.topics.get(message["topic"]) if message.get("fifo") else None
             if topic is not None:
                 windows.append(topic.dedup.op(message["dedup"]))
                 windows += topic.dedup.prune(message["ms"])
+                remembered.append((topic, message["dedup"]))
         if not due and not windows:
             return
-        await self.state.store.write(self.deliverer.outbox_ops(due) + windows)
+        try:
+            await self.state.store.write(self.deliverer.outbox_ops(due) + windows)
+        except BaseException:
+            for topic, dedup in remembered:  # not published after all: a retry is new
+                topic.dedup.forget(dedup)
+            raise
         for message in due:
             self.deliverer.schedule(outbox_key(message["ms"], message["id"]), message)
 

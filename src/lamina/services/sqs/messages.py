@@ -156,11 +156,17 @@ class MessagesApi:
     async def _commit(self, queue: Queue, messages: list[Message]) -> None:
         if messages:
             ops: list = [self.state.put_ops(queue, messages)]
+            keys = [queue.dedup_key(m.group_id, m.dedup_id) for m in messages if m.dedup_id]
             if queue.fifo:
                 # The deduplication window outlives a restart: committed with the messages.
-                ops += [queue.dedup.op(queue.dedup_key(m.group_id, m.dedup_id)) for m in messages if m.dedup_id]
+                ops += [queue.dedup.op(key) for key in keys]
                 ops += queue.dedup.prune(now_ms())
-            await self.state.store.write(ops)
+            try:
+                await self.state.store.write(ops)
+            except BaseException:
+                for key in keys:
+                    queue.dedup.forget(key)
+                raise
             now = now_ms()
             for message in messages:
                 queue.add(message, now)
