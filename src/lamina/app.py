@@ -71,7 +71,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     sink = LogSink(store)
     # Functions must not see the platform's state: the data dir is hidden inside sandboxes.
     host = SandboxHost(hide=[data_dir])
-    metrics = MetricsRecorder(store)
+    metrics = MetricsRecorder(store, default_scope=(settings.region, settings.account_id))
     concurrency = Concurrency(settings.account_concurrency, settings.scale_per_10s,
                               min_unreserved=min(100, settings.account_concurrency))
     telemetry = LambdaTelemetry(metrics, concurrency)

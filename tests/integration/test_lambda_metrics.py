@@ -5,6 +5,7 @@ FunctionName+Resource for a version or alias)."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
 import pytest
@@ -120,3 +121,39 @@ def test_async_and_destination_metrics(server):
         lines = [line for line in text.splitlines() if not line.startswith("#") and name in line.lower()
                  and 'function="a"' in line]
         assert lines, (name, text[:2000])
+
+
+def test_every_account_sees_its_own_metrics_only(lamina_factory):
+    server = lamina_factory(LAMINA_CREDENTIALS="alice:alice-secret:111111111111")
+    import boto3
+    from botocore.config import Config
+
+    def client(service: str, key: str, secret: str):
+        return boto3.client(service, endpoint_url=server.url, region_name="us-east-1", aws_access_key_id=key,
+                            aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
+
+    mine, theirs = client("cloudwatch", "test", "test"), client("cloudwatch", "alice", "alice-secret")
+    theirs_lambda = client("lambda", "alice", "alice-secret")
+    theirs_lambda.create_function(FunctionName="theirs", Runtime="python3.12",
+                                  Role="arn:aws:iam::111111111111:role/lambda-role", Handler="app.handler",
+                                  Code={"ZipFile": make_zip(CODE)})
+    theirs_lambda.invoke(FunctionName="theirs", Payload=b"{}")
+    theirs.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Orders", "Value": 3.0}])
+    mine.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Orders", "Value": 5.0}])
+
+    wait_for(theirs, "Invocations", {"FunctionName": "theirs"}, 1)
+    assert metric_total(mine, "Invocations", {"FunctionName": "theirs"}) is None
+    theirs_listed = {(m["Namespace"], m["MetricName"]) for m in theirs.list_metrics()["Metrics"]}
+    mine_listed = {(m["Namespace"], m["MetricName"]) for m in mine.list_metrics()["Metrics"]}
+    assert ("AWS/Lambda", "Invocations") in theirs_listed and ("AWS/Lambda", "Invocations") not in mine_listed
+    assert ("Shop", "Orders") in theirs_listed and ("Shop", "Orders") in mine_listed
+
+    def orders(cloudwatch) -> float | None:
+        points = cloudwatch.get_metric_statistics(Namespace="Shop", MetricName="Orders", StartTime=time.time() - 600,
+                                                  EndTime=time.time() + 60, Period=600, Statistics=["Sum"])
+        return sum(p["Sum"] for p in points["Datapoints"]) if points["Datapoints"] else None
+
+    assert (orders(mine), orders(theirs)) == (5.0, 3.0)
+    with urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    assert any('account="111111111111"' in line and 'function="theirs"' in line for line in text.splitlines())

@@ -191,6 +191,9 @@ class Concurrency:
         """Invocations running in the unreserved pools (every account and region)."""
         return sum(self._shared_in_flight.values())
 
+    def unreserved_in_flight_by_scope(self) -> dict[Scope, int]:
+        return dict(self._shared_in_flight)
+
     def take_peaks(self) -> dict[str, int]:
         """Peak concurrency per function since the last call (then reset to the current)."""
         peaks, self.peak = self.peak, dict(self.in_flight)

@@ -230,12 +230,12 @@ class Invoker:
         return allocated, error
 
     def provisioned_usage(self) -> dict[tuple[str, str], tuple[int, int, tuple[str, ...]]]:
-        """(function name, version) -> (busy provisioned instances, allocated ones, the
+        """(function ARN, version) -> (busy provisioned instances, allocated ones, the
         version and aliases whose configs they serve)."""
         usage: dict[tuple[str, str], list] = {}
         for key in self._provisioned_keys:
             for instance in self.pool.provisioned(key):
-                counts = usage.setdefault((instance.spec.name, instance.spec.version),
+                counts = usage.setdefault((instance.spec.function_arn, instance.spec.version),
                                           [0, 0, self._provisioned_qualifiers.get(key, (instance.spec.version,))])
                 counts[1] += 1
                 if instance.state is State.BUSY:
@@ -393,9 +393,10 @@ class Invoker:
         arn = spec.function_arn
         instance, outcome = await self.pool.acquire(spec, can_grow=lambda: self.concurrency.take_scaling_token(arn))
         if getattr(instance, "provisioned", False):
-            self.telemetry.count("ProvisionedConcurrencyInvocations", spec.name, qualifier=qualifier_of(invoked_arn))
+            self.telemetry.count("ProvisionedConcurrencyInvocations", spec.function_arn,
+                                 qualifier=qualifier_of(invoked_arn))
         elif spec.pool_key in self._provisioned_keys:
-            self.telemetry.count("ProvisionedConcurrencySpilloverInvocations", spec.name,
+            self.telemetry.count("ProvisionedConcurrencySpilloverInvocations", spec.function_arn,
                                  qualifier=qualifier_of(invoked_arn))
         collector: _Collector = instance.collector  # type: ignore[attr-defined]
         if outcome is None:

@@ -18,6 +18,11 @@ A minute lives in memory until it has ended, then goes to the store in one PutMe
 batch; a minute written again later (late data) is merged into the stored row by the store.
 Every query sees store + memory exactly once: a flush (taking minutes out of memory, then
 committing them) and a query (reading the store, then memory) never interleave.
+
+Every account has, in every region, metrics of its own. A series of the recorder's
+`default_scope` (the server's own account and region) keeps its namespace as it is; any
+other's is stored as ":<account>:<region>:<namespace>", which no CloudWatch namespace can be
+(none starts with ":"). Callers pass `scope=(region, account)` and see bare namespaces.
 """
 from __future__ import annotations
 
@@ -43,6 +48,7 @@ FLUSH_INTERVAL_S = 5.0
 _EXACT_REPLACEMENTS = 32  # beyond this many repeats of one value, replacements are drawn at once
 
 Dimensions = Mapping[str, str] | Iterable[tuple[str, str]] | None
+Scope = tuple[str, str]  # (region, account)
 _SeriesKey = tuple[str, str, tuple[tuple[str, str], ...], str]  # namespace, name, dimensions, unit
 
 
@@ -199,6 +205,14 @@ def _cached_pairs(dimensions: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     return pairs
 
 
+def _split_namespace(stored: str) -> tuple[Scope | None, str]:
+    """(the scope, or None for the default one; the namespace as callers know it)."""
+    if stored.startswith(":"):
+        _, account, region, namespace = stored.split(":", 3)
+        return (region, account), namespace
+    return None, stored
+
+
 def _seconds(moment: float | datetime | None) -> float:
     if moment is None:
         return time.time()
@@ -263,8 +277,10 @@ class MetricsRecorder:
     thread; everything else belongs to the event loop that called start().
     """
 
-    def __init__(self, store=None, *, flush_interval_s: float = FLUSH_INTERVAL_S) -> None:
+    def __init__(self, store=None, *, flush_interval_s: float = FLUSH_INTERVAL_S,
+                 default_scope: Scope = ("us-east-1", "000000000000")) -> None:
         self.store = store
+        self.default_scope = default_scope
         self.flush_interval_s = flush_interval_s
         self._guard = threading.Lock()  # put() against the flush's swap; held for O(1) work
         self._open: dict[tuple[_SeriesKey, int], _Minute] = {}
@@ -274,14 +290,22 @@ class MetricsRecorder:
         self._task: asyncio.Task | None = None
         self._stopping: asyncio.Event | None = None
 
+    def _namespace(self, namespace: str, scope: Scope | None) -> str:
+        """The namespace as stored: bare in the default scope, prefixed in any other."""
+        if scope is None or scope == self.default_scope:
+            return namespace
+        return f":{scope[1]}:{scope[0]}:{namespace}"
+
     # --- recording (hot path) -----------------------------------------------------------
 
     def put(self, namespace: str, name: str, dimensions: dict[str, str], value: float, unit: str = "None",
-            timestamp: float | None = None, *, count: float = 1) -> None:
+            timestamp: float | None = None, *, count: float = 1, scope: Scope | None = None) -> None:
         """Record `count` observations of value (no I/O). Non-finite values are dropped."""
         value = float(value)
         if not math.isfinite(value) or count < 0:
             return
+        if scope is not None:
+            namespace = self._namespace(namespace, scope)
         pairs = _cached_pairs(dimensions) if isinstance(dimensions, dict) else _dimension_pairs(dimensions)
         series = (namespace, name, pairs, unit or "None")
         minute = int((time.time() if timestamp is None else _seconds(timestamp)) // 60) * 60
@@ -298,12 +322,14 @@ class MetricsRecorder:
             total[2] = value
 
     def put_values(self, namespace: str, name: str, dimensions: dict[str, str], values: list[float],
-                   unit: str = "None") -> None:
+                   unit: str = "None", *, scope: Scope | None = None) -> None:
         """Record many observations of one series now: put() for each, with one lookup (the
         engine flushes a second of invocation durations this way)."""
         values = [float(v) for v in values if math.isfinite(v)]
         if not values:
             return
+        if scope is not None:
+            namespace = self._namespace(namespace, scope)
         series = (namespace, name, _cached_pairs(dimensions), unit or "None")
         minute = int(time.time() // 60) * 60
         with self._guard:
@@ -322,10 +348,11 @@ class MetricsRecorder:
 
     def put_statistics(self, namespace: str, name: str, dimensions: dict[str, str], sample_count: float,
                        total: float, minimum: float, maximum: float, unit: str = "None",
-                       timestamp: float | None = None) -> None:
+                       timestamp: float | None = None, *, scope: Scope | None = None) -> None:
         """Record a pre-aggregated statistic set (CloudWatch's StatisticValues)."""
         if not all(map(math.isfinite, (sample_count, total, minimum, maximum))) or sample_count <= 0:
             return
+        namespace = self._namespace(namespace, scope)
         series = (namespace, name, _dimension_pairs(dimensions), unit or "None")
         minute = _minute_of(_seconds(timestamp))
         with self._guard:
@@ -406,13 +433,14 @@ class MetricsRecorder:
 
     async def query(self, namespace: str, name: str, dimensions: Dimensions, start: float | datetime,
                     end: float | datetime, period: int, *, unit: str | None = None,
-                    samples: bool = True) -> list[Bucket]:
+                    samples: bool = True, scope: Scope | None = None) -> list[Bucket]:
         """Non-empty buckets of `period` seconds (a multiple of 60) from start (rounded down to
         the minute) to end (exclusive), oldest first; only the series with exactly these
         dimensions, and only values of `unit` when one is given. samples=False leaves the
         buckets without samples (no percentiles) and spares reading them."""
         if period <= 0 or period % 60:
             raise ValueError(f"period must be a positive multiple of 60, not {period}")
+        namespace = self._namespace(namespace, scope)
         dims = _dimension_pairs(dimensions)
         first = _minute_of(_seconds(start))
         end_s = _seconds(end)
@@ -458,15 +486,18 @@ class MetricsRecorder:
 
     async def list_metrics(self, namespace: str | None = None, name: str | None = None,
                            dimensions: Mapping[str, str | None] | Iterable[tuple[str, str | None]] | None = None,
-                           *, since: float | datetime | None = None) -> list[MetricId]:
-        """Distinct metrics, sorted. dimensions filters: each named dimension must be present
-        (with that value, unless the value is None); since: only metrics with data from then on."""
+                           *, since: float | datetime | None = None, scope: Scope | None = None) -> list[MetricId]:
+        """Distinct metrics of the scope (the default one if None), sorted. dimensions
+        filters: each named dimension must be present (with that value, unless the value is
+        None); since: only metrics with data from then on."""
         wanted = dict(dimensions.items() if isinstance(dimensions, Mapping) else dimensions or ())
+        own = None if scope is None or scope == self.default_scope else scope
+        stored_namespace = None if namespace is None else self._namespace(namespace, scope)
         since_minute = _minute_of(_seconds(since)) if since is not None else None
         found: set[MetricId] = set()
         async with self._lock().reading():
             if self.store is not None:
-                for ns, metric, dims in await self.store.list_metric_series(namespace, name, since_minute):
+                for ns, metric, dims in await self.store.list_metric_series(stored_namespace, name, since_minute):
                     found.add(MetricId(ns, metric, _parse_dimensions_key(dims)))
             with self._guard:
                 for (series, minute) in self._open:
@@ -474,8 +505,10 @@ class MetricsRecorder:
                         found.add(MetricId(series[0], series[1], series[2]))
         result = []
         for metric in found:
-            if namespace is not None and metric.namespace != namespace:
+            metric_scope, bare = _split_namespace(metric.namespace)
+            if metric_scope != own or (namespace is not None and bare != namespace):
                 continue
+            metric = MetricId(bare, metric.name, metric.dimensions)
             if name is not None and metric.name != name:
                 continue
             if wanted:
@@ -501,7 +534,10 @@ class MetricsRecorder:
         with self._guard:
             totals = [(series, list(values)) for series, values in self._totals.items()]
         families: dict[str, tuple[str, str, list[tuple[str, str, float]]]] = {}
-        for (namespace, name, dims, unit), (count, total, last) in sorted(totals):
+        for (stored, name, dims, unit), (count, total, last) in sorted(totals):
+            scope, namespace = _split_namespace(stored)
+            if scope is not None:  # another account's or region's: say whose
+                dims = (("Account", scope[1]), ("Region", scope[0])) + dims
             kind, family, scale = _prometheus_family(namespace, name, unit)
             if family in families and families[family][0] != kind:
                 family = f"{family}_{kind}"

@@ -7,7 +7,9 @@ ProvisionedConcurrentExecutions and ProvisionedConcurrencyUtilization (per funct
 per version or alias that has a config). The async and destination counts (count()) go
 per function and per version or alias too.
 Dimensions as AWS publishes them: none (the account), FunctionName, FunctionName+Resource
-for a qualified invoke, and ExecutedVersion too when an alias picked the version.
+for a qualified invoke, and ExecutedVersion too when an alias picked the version. Each
+function's metrics go to its own account and region (the recorder's scope), tallies being
+keyed by the function's ARN.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import asyncio
 import logging
 from functools import lru_cache
 
-from .concurrency import Concurrency
+from .concurrency import Concurrency, scope_of
 from .metrics import MetricsRecorder
 from .spec import FunctionSpec
 
@@ -43,6 +45,11 @@ def dimension_sets(name: str, invoked_arn: str | None, executed_version: str) ->
 
 
 @lru_cache(maxsize=4096)
+def _name_of(function_arn: str) -> str:
+    return function_arn.rsplit(":", 1)[1]
+
+
+@lru_cache(maxsize=4096)
 def _count_dimensions(function_name: str, qualifier: str | None) -> tuple[dict[str, str], ...]:
     sets: tuple[dict[str, str], ...] = ({}, {"FunctionName": function_name})
     if qualifier:
@@ -55,17 +62,17 @@ class LambdaTelemetry:
         self.metrics = metrics
         self.concurrency = concurrency
         self._ticker: asyncio.Task | None = None
-        self._names: dict[str, str] = {}  # function ARN -> name, for the concurrency series
-        self._invocations: dict[tuple, list] = {}  # (name, invoked ARN, version) -> [count, errors, durations]
+        # Keyed by (function ARN, invoked ARN, version) -> [count, errors, durations]
+        self._invocations: dict[tuple, list] = {}
         self._throttles: dict[tuple, int] = {}
-        self._counts: dict[tuple[str, str, str | None], float] = {}  # (metric, function, qualifier)
+        self._counts: dict[tuple[str, str, str | None], float] = {}  # (metric, function ARN, qualifier)
         self._values: dict[tuple[str, str, str | None, str], list[float]] = {}  # (..., unit) -> values
-        # In flight and the peak since the last tick, per (name, invoked ARN, version), for
-        # the version and alias series of ConcurrentExecutions (the function's own and the
-        # account's come from Concurrency).
+        # In flight and the peak since the last tick, per (function ARN, invoked ARN,
+        # version), for the version and alias series of ConcurrentExecutions (the function's
+        # own and the account's come from Concurrency).
         self._running: dict[tuple, int] = {}
         self._running_peak: dict[tuple, int] = {}
-        # Set by the invoker: (function name, version) -> (busy, allocated, the version and
+        # Set by the invoker: (function ARN, version) -> (busy, allocated, the version and
         # aliases whose configs they serve).
         self.provisioned_usage = lambda: {}
 
@@ -73,8 +80,7 @@ class LambdaTelemetry:
     # recorder puts (every duration still counts, for the percentiles).
 
     def invoked(self, spec: FunctionSpec, invoked_arn: str | None, duration_ms: float, failed: bool) -> None:
-        self._names[spec.function_arn] = spec.name
-        key = (spec.name, invoked_arn, spec.version)
+        key = (spec.function_arn, invoked_arn, spec.version)
         tally = self._invocations.get(key)
         if tally is None:
             tally = self._invocations[key] = [0, 0, []]
@@ -84,7 +90,7 @@ class LambdaTelemetry:
 
     def began(self, spec: FunctionSpec, invoked_arn: str) -> tuple:
         """An invocation of a version or alias (a qualified ARN) began; the key for ended()."""
-        key = (spec.name, invoked_arn, spec.version)
+        key = (spec.function_arn, invoked_arn, spec.version)
         running = self._running[key] = self._running.get(key, 0) + 1
         if running > self._running_peak.get(key, 0):
             self._running_peak[key] = running
@@ -98,50 +104,52 @@ class LambdaTelemetry:
             del self._running[key]
 
     def throttled(self, spec: FunctionSpec, invoked_arn: str | None) -> None:
-        key = (spec.name, invoked_arn, spec.version)
+        key = (spec.function_arn, invoked_arn, spec.version)
         self._throttles[key] = self._throttles.get(key, 0) + 1
 
-    def count(self, name: str, function_name: str, value: float = 1, unit: str = "Count",
+    def count(self, name: str, function_arn: str, value: float = 1, unit: str = "Count",
               qualifier: str | None = None) -> None:
-        """Async-invocation, destination and provisioned-invocation metrics: for the account,
-        per function, and per version or alias (`qualifier`) when one was invoked."""
+        """Async-invocation, destination and provisioned-invocation metrics of a function
+        (its unqualified ARN): for the account, per function, and per version or alias
+        (`qualifier`) when one was invoked."""
         if unit == "Count":
-            key = (name, function_name, qualifier)
+            key = (name, function_arn, qualifier)
             self._counts[key] = self._counts.get(key, 0) + value
             return
-        values = self._values.get((name, function_name, qualifier, unit))
+        values = self._values.get((name, function_arn, qualifier, unit))
         if values is None:
-            values = self._values[(name, function_name, qualifier, unit)] = []
+            values = self._values[(name, function_arn, qualifier, unit)] = []
         values.append(value)
 
     def flush(self) -> None:
-        put = self.metrics.put
+        put, put_values = self.metrics.put, self.metrics.put_values
         invocations, self._invocations = self._invocations, {}
-        for (name, invoked_arn, version), (count, errors, durations) in invocations.items():
-            for dimensions in dimension_sets(name, invoked_arn, version):
-                put(NAMESPACE, "Invocations", dimensions, 1, "Count", count=count)
+        for (arn, invoked_arn, version), (count, errors, durations) in invocations.items():
+            scope = scope_of(arn)
+            for dimensions in dimension_sets(_name_of(arn), invoked_arn, version):
+                put(NAMESPACE, "Invocations", dimensions, 1, "Count", count=count, scope=scope)
                 if errors:
-                    put(NAMESPACE, "Errors", dimensions, 1, "Count", count=errors)
+                    put(NAMESPACE, "Errors", dimensions, 1, "Count", count=errors, scope=scope)
                 if count - errors:
-                    put(NAMESPACE, "Errors", dimensions, 0, "Count", count=count - errors)
-                self.metrics.put_values(NAMESPACE, "Duration", dimensions, durations, "Milliseconds")
+                    put(NAMESPACE, "Errors", dimensions, 0, "Count", count=count - errors, scope=scope)
+                put_values(NAMESPACE, "Duration", dimensions, durations, "Milliseconds", scope=scope)
         throttles, self._throttles = self._throttles, {}
-        for (name, invoked_arn, version), count in throttles.items():
-            for dimensions in dimension_sets(name, invoked_arn, version):
-                put(NAMESPACE, "Throttles", dimensions, 1, "Count", count=count)
+        for (arn, invoked_arn, version), count in throttles.items():
+            for dimensions in dimension_sets(_name_of(arn), invoked_arn, version):
+                put(NAMESPACE, "Throttles", dimensions, 1, "Count", count=count, scope=scope_of(arn))
         values, self._values = self._values, {}
-        for (metric, function_name, qualifier, unit), observed in values.items():
-            for dimensions in _count_dimensions(function_name, qualifier):
-                self.metrics.put_values(NAMESPACE, metric, dimensions, observed, unit)
+        for (metric, arn, qualifier, unit), observed in values.items():
+            for dimensions in _count_dimensions(_name_of(arn), qualifier):
+                put_values(NAMESPACE, metric, dimensions, observed, unit, scope=scope_of(arn))
         counts, self._counts = self._counts, {}
-        for (metric, function_name, qualifier), total in counts.items():
-            for dimensions in _count_dimensions(function_name, qualifier):
-                put(NAMESPACE, metric, dimensions, 1, "Count", count=total)
+        for (metric, arn, qualifier), total in counts.items():
+            for dimensions in _count_dimensions(_name_of(arn), qualifier):
+                put(NAMESPACE, metric, dimensions, 1, "Count", count=total, scope=scope_of(arn))
 
-    def _put_provisioned(self, dimensions: dict[str, str], busy: int, allocated: int) -> None:
-        self.metrics.put(NAMESPACE, "ProvisionedConcurrentExecutions", dimensions, busy, "Count")
+    def _put_provisioned(self, dimensions: dict[str, str], busy: int, allocated: int, scope) -> None:
+        self.metrics.put(NAMESPACE, "ProvisionedConcurrentExecutions", dimensions, busy, "Count", scope=scope)
         self.metrics.put(NAMESPACE, "ProvisionedConcurrencyUtilization", dimensions,
-                         busy / allocated if allocated else 0.0, "None")
+                         busy / allocated if allocated else 0.0, "None", scope=scope)
 
     def start(self) -> None:
         self._ticker = asyncio.ensure_future(self._tick_forever())
@@ -161,24 +169,29 @@ class LambdaTelemetry:
 
     def tick(self) -> None:
         self.flush()
+        put = self.metrics.put
         peaks = self.concurrency.take_peaks()
+        per_scope: dict = {}
         for arn, peak in peaks.items():
-            name = self._names.get(arn) or arn.rsplit(":", 1)[-1]
-            self.metrics.put(NAMESPACE, "ConcurrentExecutions", {"FunctionName": name}, peak, "Count")
+            scope = scope_of(arn)
+            per_scope[scope] = per_scope.get(scope, 0) + peak
+            put(NAMESPACE, "ConcurrentExecutions", {"FunctionName": _name_of(arn)}, peak, "Count", scope=scope)
         qualified, self._running_peak = self._running_peak, dict(self._running)
-        for (name, invoked_arn, version), peak in qualified.items():
-            for dimensions in dimension_sets(name, invoked_arn, version)[2:]:
-                self.metrics.put(NAMESPACE, "ConcurrentExecutions", dimensions, peak, "Count")
+        for (arn, invoked_arn, version), peak in qualified.items():
+            for dimensions in dimension_sets(_name_of(arn), invoked_arn, version)[2:]:
+                put(NAMESPACE, "ConcurrentExecutions", dimensions, peak, "Count", scope=scope_of(arn))
         per_function: dict[str, list[int]] = {}
-        for (name, _version), (busy, allocated, qualifiers) in self.provisioned_usage().items():
-            totals = per_function.setdefault(name, [0, 0])
+        for (arn, _version), (busy, allocated, qualifiers) in self.provisioned_usage().items():
+            totals = per_function.setdefault(arn, [0, 0])
             totals[0] += busy
             totals[1] += allocated
+            name = _name_of(arn)
             for qualifier in qualifiers:
-                self._put_provisioned({"FunctionName": name, "Resource": f"{name}:{qualifier}"}, busy, allocated)
-        for name, (busy, allocated) in per_function.items():
-            self._put_provisioned({"FunctionName": name}, busy, allocated)
-        if peaks or self.concurrency.total_in_flight():
-            self.metrics.put(NAMESPACE, "ConcurrentExecutions", {}, sum(peaks.values()), "Count")
-            self.metrics.put(NAMESPACE, "UnreservedConcurrentExecutions", {},
-                             self.concurrency.unreserved_in_flight, "Count")
+                self._put_provisioned({"FunctionName": name, "Resource": f"{name}:{qualifier}"}, busy, allocated,
+                                      scope_of(arn))
+        for arn, (busy, allocated) in per_function.items():
+            self._put_provisioned({"FunctionName": _name_of(arn)}, busy, allocated, scope_of(arn))
+        unreserved = self.concurrency.unreserved_in_flight_by_scope()
+        for scope in set(per_scope) | {s for s, n in unreserved.items() if n}:
+            put(NAMESPACE, "ConcurrentExecutions", {}, per_scope.get(scope, 0), "Count", scope=scope)
+            put(NAMESPACE, "UnreservedConcurrentExecutions", {}, unreserved.get(scope, 0), "Count", scope=scope)

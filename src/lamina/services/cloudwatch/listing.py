@@ -26,7 +26,7 @@ class ListingApi:
         since = time.time() - RECENTLY_ACTIVE_S if params.get("RecentlyActive") == "PT3H" else None
         after = _decode_token(params.get("NextToken"))
         metrics = await self.recorder.list_metrics(params.get("Namespace"), params.get("MetricName"), filters,
-                                                   since=since)
+                                                   since=since, scope=(ctx.region, ctx.account_id))
         if after is not None:
             metrics = [metric for metric in metrics if _sort_key(metric) > after]
         page = metrics[:PAGE_SIZE]

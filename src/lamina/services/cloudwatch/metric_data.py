@@ -35,7 +35,8 @@ class MetricDataApi:
         records = [
             record
             for index, datum in enumerate(data, 1)
-            for record in _records(self.recorder, namespace, datum, f"MetricData.member.{index}", now)
+            for record in _records(self.recorder, namespace, datum, f"MetricData.member.{index}", now,
+                                   (ctx.region, ctx.account_id))
         ]
         for record in records:
             record()
@@ -43,7 +44,7 @@ class MetricDataApi:
 
 
 def _records(recorder: MetricsRecorder, namespace: str, datum: dict, where: str,
-             now: float) -> list[Callable[[], None]]:
+             now: float, scope: tuple[str, str]) -> list[Callable[[], None]]:
     """The recorder calls one datum asks for, once it has been checked."""
     name = datum["MetricName"]
     dimensions = dimensions_of(datum.get("Dimensions"), f"{where}.Dimensions")
@@ -76,7 +77,7 @@ def _records(recorder: MetricsRecorder, namespace: str, datum: dict, where: str,
         )
 
     def put(item: float, count: float = 1) -> Callable[[], None]:
-        return lambda: recorder.put(namespace, name, dimensions, item, unit, timestamp, count=count)
+        return lambda: recorder.put(namespace, name, dimensions, item, unit, timestamp, count=count, scope=scope)
 
     if value is not None:
         _check_value(value, f"{where}.Value")
@@ -92,7 +93,7 @@ def _records(recorder: MetricsRecorder, namespace: str, datum: dict, where: str,
                 f"{where}.StatisticValues.Minimum."
             )
         return [lambda: recorder.put_statistics(namespace, name, dimensions, stats["SampleCount"], stats["Sum"],
-                                                stats["Minimum"], stats["Maximum"], unit, timestamp)]
+                                                stats["Minimum"], stats["Maximum"], unit, timestamp, scope=scope)]
     if len(values) > MAX_VALUES:
         raise invalid_value(f"The collection {where}.Values must not have a size greater than {MAX_VALUES}.")
     if counts is not None and len(counts) != len(values):

@@ -65,7 +65,8 @@ class StatisticsApi:
             )
         dimensions = dimensions_of(params.get("Dimensions"), "Dimensions")
         buckets = await self.recorder.query(params["Namespace"], params["MetricName"], dimensions, start, end,
-                                            period, unit=params.get("Unit"), samples=bool(extended))
+                                            period, unit=params.get("Unit"), samples=bool(extended),
+                                            scope=(ctx.region, ctx.account_id))
         datapoints = []
         for bucket in buckets:
             point: dict[str, Any] = {"Timestamp": as_datetime(bucket.timestamp), "Unit": bucket.unit}
@@ -103,7 +104,7 @@ class StatisticsApi:
         for query in queries:
             if query.get("ReturnData") is False:
                 continue
-            series.append((query, await self._points(query, start, end, descending)))
+            series.append((query, await self._points(query, start, end, descending, (ctx.region, ctx.account_id))))
 
         remaining = offset
         budget = page_size
@@ -129,13 +130,14 @@ class StatisticsApi:
             answer["NextToken"] = _encode_token(offset + page_size)
         return answer
 
-    async def _points(self, query: dict, start: float, end: float, descending: bool) -> list[tuple[float, float]]:
+    async def _points(self, query: dict, start: float, end: float, descending: bool,
+                      scope: tuple[str, str]) -> list[tuple[float, float]]:
         stat = query["MetricStat"]
         metric = stat["Metric"]
         buckets = await self.recorder.query(
             metric["Namespace"], metric["MetricName"], dimensions_of(metric.get("Dimensions"), "Dimensions"),
             start, end, effective_period(stat["Period"]), unit=stat.get("Unit"),
-            samples=percentile_of(stat["Stat"]) is not None,
+            samples=percentile_of(stat["Stat"]) is not None, scope=scope,
         )
         points = [(bucket.timestamp, statistic(bucket, stat["Stat"])) for bucket in buckets]
         points = [(timestamp, value) for timestamp, value in points if value is not None]

@@ -65,7 +65,7 @@ class AsyncEventsApi:
             "max_retries": config.get("MaximumRetryAttempts", 2),
             "max_age_s": config.get("MaximumEventAgeInSeconds", 21600),
         })
-        self.state.invoker.telemetry.count("AsyncEventsReceived", ref.name, qualifier=ref.qualifier)
+        self.state.invoker.telemetry.count("AsyncEventsReceived", ref.arn, qualifier=ref.qualifier)
 
     async def run_async_event(self, event: dict) -> Attempt:
         """One attempt of an accepted event."""
@@ -77,7 +77,7 @@ class AsyncEventsApi:
             return Attempt(DROP)
         spec = await self.state.spec(record, record["config"]["Version"])
         telemetry = self.state.invoker.telemetry
-        telemetry.count("AsyncEventAge", ref.name, time.time() * 1000 - event["received_ms"], "Milliseconds",
+        telemetry.count("AsyncEventAge", ref.arn, time.time() * 1000 - event["received_ms"], "Milliseconds",
                         qualifier=ref.qualifier)
         # Each retry is a new invocation with the same request id, as on AWS.
         try:
@@ -105,7 +105,7 @@ class AsyncEventsApi:
         # them in the batch that removes the event (AsyncQueue.pending_logs).
         telemetry = self.state.invoker.telemetry
         if condition != "Success":
-            telemetry.count("AsyncEventsDropped", ref.name, qualifier=ref.qualifier)
+            telemetry.count("AsyncEventsDropped", ref.arn, qualifier=ref.qualifier)
         if condition is None:
             return
         config = await self.event_invoke_config(ref, ref.qualifier)  # type: ignore[attr-defined]
@@ -131,7 +131,7 @@ class AsyncEventsApi:
                 await self.destinations.send(destination, record)
             except (DeliveryError, ServiceError, OSError) as error:
                 log.warning("destination %s failed for %s: %s", destination, event["request_id"], error)
-                telemetry.count("DestinationDeliveryFailures", ref.name, qualifier=ref.qualifier)
+                telemetry.count("DestinationDeliveryFailures", ref.arn, qualifier=ref.qualifier)
         if condition != "Success":
             await self._dead_letter(ref, event, attempt, payload)
 
@@ -158,7 +158,7 @@ class AsyncEventsApi:
             await self.destinations.send(target, payload, attributes)
         except (DeliveryError, ServiceError, OSError) as error:
             log.warning("dead-letter queue %s failed for %s: %s", target, event["request_id"], error)
-            self.state.invoker.telemetry.count("DeadLetterErrors", ref.name, qualifier=ref.qualifier)
+            self.state.invoker.telemetry.count("DeadLetterErrors", ref.arn, qualifier=ref.qualifier)
 
     async def deliver_to_function(self, arn: str, body: bytes, attributes: dict[str, str], **_options) -> None:
         """A Lambda function as a destination: invoked asynchronously with the record."""

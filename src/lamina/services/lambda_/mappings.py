@@ -279,9 +279,12 @@ class MappingsApi:
             series.append({"FunctionName": function_name,
                            "Resource": f"{function_name}:{mapping['FunctionArn'].rsplit(':', 1)[1]}"})
 
+        _, _, _, region, account, *_ = mapping["FunctionArn"].split(":")
+        scope = (region, account)
+
         def report_age(age_ms: float) -> None:
             for dimensions in series:
-                metrics.put("AWS/Lambda", "IteratorAge", dimensions, max(0.0, age_ms), "Milliseconds")
+                metrics.put("AWS/Lambda", "IteratorAge", dimensions, max(0.0, age_ms), "Milliseconds", scope=scope)
 
         return StreamPoller(mapping["UUID"], source, invoke, checkpoints.Checkpoints(self.state.store, mapping["UUID"]),
                             settings, accept=_accept(mapping.get("FilterCriteria"), view_body=False),
