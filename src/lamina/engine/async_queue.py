@@ -63,12 +63,13 @@ Finish = Callable[[dict, "Attempt | None", "str | None"], Awaitable[None]]
 
 
 _accepted = itertools.count()
+_RUN = ids.hex32()[:8]  # this process's: keys stay unique across restarts
 
 
 def new_event_key(now_ms: int) -> str:
     """Keys sort in the order events were accepted (the heap breaks ties by key), also
-    within a millisecond; the random part keeps them unique across restarts."""
-    return f"{now_ms:015d}-{next(_accepted) % 10**9:09d}-{ids.hex32()[:16]}"
+    within a millisecond."""
+    return f"{now_ms:015d}-{_RUN}{next(_accepted):012d}"
 
 
 async def _nothing(doc: dict, attempt: Attempt | None, condition: str | None) -> None:
@@ -211,12 +212,12 @@ class AsyncQueue:
     def _start(self, function: str, key: str) -> None:
         """Run one attempt of `key` in a global slot already taken."""
         self._busy[function] = self._busy.get(function, 0) + 1
-        task = asyncio.ensure_future(self._run_one(key))
+        task = asyncio.ensure_future(self._run_one(key, function))
         self._running.add(task)
-        task.add_done_callback(lambda done: self._ended(done, function))
+        task.add_done_callback(self._running.discard)
 
-    def _ended(self, task: asyncio.Task, function: str) -> None:
-        self._running.discard(task)
+    def _ended(self, function: str) -> None:
+        """An attempt of `function` ended: its slot is free, and its held events may go."""
         busy = self._busy.get(function, 1) - 1
         if busy:
             self._busy[function] = busy
@@ -247,10 +248,10 @@ class AsyncQueue:
                 del self._waiting[function]
             self._wake.set()
 
-    async def _run_one(self, key: str) -> None:
+    async def _run_one(self, key: str, function: str) -> None:
         try:
             doc = self._docs[key]
-            if _expired(doc, time.time() * 1000):
+            if time.time() * 1000 - doc["received_ms"] > doc.get("max_age_s", 21600) * 1000:  # _expired, inline
                 log.info("async event %s expired after %d attempts", doc.get("request_id"), doc["attempts"])
                 await self._finish(key, doc, None, "EventAgeExceeded")
                 return
@@ -289,6 +290,8 @@ class AsyncQueue:
             if doc is not None:
                 doc = dict(doc, not_before_ms=int(time.time() * 1000) + int(self.throttle_backoff_s * 1000))
                 self._schedule(key, doc)
+        finally:
+            self._ended(function)
 
     async def _retry(self, key: str, doc: dict, delay_s: float) -> None:
         now_ms = time.time() * 1000

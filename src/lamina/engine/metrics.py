@@ -129,6 +129,33 @@ class _Minute:
             self.maximum = value
         self.offer(value, max(1, round(count)) if count > 0 else 0)
 
+    def add_many(self, values: list[float]) -> None:
+        """add(value, 1) for each value, in a few C-level steps: the engine hands over a
+        second's worth of durations at once."""
+        self.count += len(values)
+        self.sum += sum(values)
+        low, high = min(values), max(values)
+        if low < self.minimum:
+            self.minimum = low
+        if high > self.maximum:
+            self.maximum = high
+        samples = self.samples
+        free = MAX_SAMPLES - len(samples)
+        if free > 0:
+            samples.extend(values[:free])
+            self.sampled += min(free, len(values))
+            values = values[free:]
+        if not values:
+            return
+        # As offer() does for repeated values: the expected number of slots the new values
+        # take (MAX * ln((seen + new) / seen)), drawn as distinct slots at once, each given
+        # one of the new values drawn without replacement.
+        expected = MAX_SAMPLES * math.log((self.sampled + len(values)) / self.sampled)
+        replaced = min(MAX_SAMPLES, len(values), int(expected) + (random.random() < expected - int(expected)))
+        for slot, value in zip(random.sample(range(MAX_SAMPLES), replaced), random.sample(values, replaced)):
+            samples[slot] = value
+        self.sampled += len(values)
+
     def add_statistics(self, count: float, total: float, minimum: float, maximum: float) -> None:
         self.count += count
         self.sum += total
@@ -336,9 +363,7 @@ class MetricsRecorder:
             data = self._open.get((series, minute))
             if data is None:
                 data = self._open[(series, minute)] = _Minute()
-            add = data.add
-            for value in values:
-                add(value, 1)
+            data.add_many(values)
             total = self._totals.get(series)
             if total is None:
                 total = self._totals[series] = [0.0, 0.0, 0.0]

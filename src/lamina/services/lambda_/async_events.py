@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from ... import ids
 from ...engine.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
@@ -46,8 +47,13 @@ def _error_message(payload: bytes | None) -> str:
 
 
 def _ref_of(event: dict) -> FunctionRef:
-    _, _, _, region, account, _, name = event["function"].split(":")[:7]
-    return parse_function(name, account, region, event.get("qualifier"))
+    return _ref(event["function"], event.get("qualifier"))
+
+
+@lru_cache(maxsize=4096)  # refs are immutable; every attempt and finish of an event asks
+def _ref(function: str, qualifier: str | None) -> FunctionRef:
+    _, _, _, region, account, _, name = function.split(":")[:7]
+    return parse_function(name, account, region, qualifier)
 
 
 class AsyncEventsApi:
@@ -57,15 +63,16 @@ class AsyncEventsApi:
 
     async def _enqueue(self, ref: FunctionRef, payload: bytes, request_id: str) -> None:
         config = await self.event_invoke_config(ref, ref.qualifier)  # type: ignore[attr-defined]
+        arn = function_arn(ref.region, ref.account, ref.name)
         await self.async_queue.enqueue({
-            "function": function_arn(ref.region, ref.account, ref.name),
+            "function": arn,
             "qualifier": ref.qualifier,
             "payload_b64": base64.b64encode(payload).decode("ascii"),
             "request_id": request_id,
             "max_retries": config.get("MaximumRetryAttempts", 2),
             "max_age_s": config.get("MaximumEventAgeInSeconds", 21600),
         })
-        self.state.invoker.telemetry.count("AsyncEventsReceived", ref.arn, qualifier=ref.qualifier)
+        self.state.invoker.telemetry.count("AsyncEventsReceived", arn, qualifier=ref.qualifier)
 
     async def run_async_event(self, event: dict) -> Attempt:
         """One attempt of an accepted event."""
@@ -77,7 +84,7 @@ class AsyncEventsApi:
             return Attempt(DROP)
         spec = await self.state.spec(record, record["config"]["Version"])
         telemetry = self.state.invoker.telemetry
-        telemetry.count("AsyncEventAge", ref.arn, time.time() * 1000 - event["received_ms"], "Milliseconds",
+        telemetry.count("AsyncEventAge", event["function"], time.time() * 1000 - event["received_ms"], "Milliseconds",
                         qualifier=ref.qualifier)
         # Each retry is a new invocation with the same request id, as on AWS.
         try:
@@ -105,7 +112,7 @@ class AsyncEventsApi:
         # them in the batch that removes the event (AsyncQueue.pending_logs).
         telemetry = self.state.invoker.telemetry
         if condition != "Success":
-            telemetry.count("AsyncEventsDropped", ref.arn, qualifier=ref.qualifier)
+            telemetry.count("AsyncEventsDropped", event["function"], qualifier=ref.qualifier)
         if condition is None:
             return
         config = await self.event_invoke_config(ref, ref.qualifier)  # type: ignore[attr-defined]
@@ -131,7 +138,7 @@ class AsyncEventsApi:
                 await self.destinations.send(destination, record)
             except (DeliveryError, ServiceError, OSError) as error:
                 log.warning("destination %s failed for %s: %s", destination, event["request_id"], error)
-                telemetry.count("DestinationDeliveryFailures", ref.arn, qualifier=ref.qualifier)
+                telemetry.count("DestinationDeliveryFailures", event["function"], qualifier=ref.qualifier)
         if condition != "Success":
             await self._dead_letter(ref, event, attempt, payload)
 
@@ -158,7 +165,7 @@ class AsyncEventsApi:
             await self.destinations.send(target, payload, attributes)
         except (DeliveryError, ServiceError, OSError) as error:
             log.warning("dead-letter queue %s failed for %s: %s", target, event["request_id"], error)
-            self.state.invoker.telemetry.count("DeadLetterErrors", ref.arn, qualifier=ref.qualifier)
+            self.state.invoker.telemetry.count("DeadLetterErrors", event["function"], qualifier=ref.qualifier)
 
     async def deliver_to_function(self, arn: str, body: bytes, attributes: dict[str, str], **_options) -> None:
         """A Lambda function as a destination: invoked asynchronously with the record."""
