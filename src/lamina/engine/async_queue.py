@@ -123,8 +123,9 @@ class AsyncQueue:
         pending = await self.store.scan(KIND)
         for key, doc in pending:
             self._schedule(key, doc)
-        self._task = asyncio.ensure_future(self._dispatch_forever())
-        self._sweeper = asyncio.ensure_future(self._expire_held_forever())
+        if self.per_function > 0:  # 0: accept and keep, never run (a measuring device, bench/async.py 1c)
+            self._task = asyncio.ensure_future(self._dispatch_forever())
+            self._sweeper = asyncio.ensure_future(self._expire_held_forever())
         return len(pending)
 
     async def enqueue(self, doc: dict) -> str:
