@@ -72,4 +72,4 @@ def test_every_account_and_region_has_a_pool_of_its_own():
     with pytest.raises(Throttled):
         c.acquire(arn("b"))
     assert c.can_reserve(arn("x"), 4)  # this account's reservations leave the other alone
-    assert c.unreserved_in_flight == 10
+    assert c.unreserved_in_flight_by_scope() == {("us-east-1", "000000000000"): 5, ("eu-west-1", "000000000000"): 5}

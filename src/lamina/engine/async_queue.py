@@ -23,7 +23,7 @@ whose function is at its cap waits in memory, in order, for one of that function
 attempts to end, instead of holding a slot the other functions could use: a function with
 slow events must not hold back everybody else's.
 
-Event document (kind "async_event", key "<received ms, 15 digits>-<sequence>-<random>"):
+Event document (kind "async_event", key "<received ms, 15 digits>-<process prefix><sequence>"):
     {function, qualifier, payload_b64, request_id, received_ms, attempts,
      not_before_ms, max_retries, max_age_s, backoffs}
 """
@@ -80,8 +80,13 @@ def _no_limit(function: str) -> int | None:
     return None
 
 
+def _expires_at(doc: dict) -> float:
+    """When the event is past its maximum age (ms): it is then finished, not run."""
+    return doc["received_ms"] + doc.get("max_age_s", 21600) * 1000
+
+
 def _expired(doc: dict, now_ms: float) -> bool:
-    return now_ms - doc["received_ms"] > doc.get("max_age_s", 21600) * 1000
+    return now_ms > _expires_at(doc)
 
 
 class AsyncQueue:
@@ -176,7 +181,7 @@ class AsyncQueue:
             if self._busy.get(function, 0) >= self._cap(function) and not _expired(doc, now_ms):
                 heapq.heappush(self._waiting.setdefault(function, []), (when, key))
                 self._held[(when, key)] = function
-                heapq.heappush(self._expiries, (doc["received_ms"] + doc.get("max_age_s", 21600) * 1000, when, key))
+                heapq.heappush(self._expiries, (_expires_at(doc), when, key))
                 continue
             await self._slots.acquire()
             self._start(function, key)
@@ -252,7 +257,7 @@ class AsyncQueue:
     async def _run_one(self, key: str, function: str) -> None:
         try:
             doc = self._docs[key]
-            if time.time() * 1000 - doc["received_ms"] > doc.get("max_age_s", 21600) * 1000:  # _expired, inline
+            if _expired(doc, time.time() * 1000):
                 log.info("async event %s expired after %d attempts", doc.get("request_id"), doc["attempts"])
                 await self._finish(key, doc, None, "EventAgeExceeded")
                 return
@@ -299,7 +304,7 @@ class AsyncQueue:
         # Never wait past the event's maximum age: it is then due for EventAgeExceeded (its
         # OnFailure destination, its dead-letter queue) at that moment, not at the next
         # backoff, which may be minutes later (throttle backoffs double up to 5 minutes).
-        expires_ms = doc["received_ms"] + doc.get("max_age_s", 21600) * 1000 + 1
+        expires_ms = _expires_at(doc) + 1
         doc["not_before_ms"] = int(min(now_ms + delay_s * 1000, max(expires_ms, now_ms)))
         await self.store.write([Put(KIND, key, doc)])
         self._schedule(key, doc)

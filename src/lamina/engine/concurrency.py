@@ -64,8 +64,7 @@ class Concurrency:
         self.scale_per_10s = scale_per_10s
         self.min_unreserved = min_unreserved
         self.reserved: dict[str, int] = {}  # unqualified function ARN -> reserved concurrency
-        self.provisioned: dict[str, int] = {}  # unqualified function ARN -> its provisioned concurrency
-        self._provisioned_versions: dict[tuple[str, str], int] = {}  # (function ARN, version) -> its share
+        self.provisioned: dict[tuple[str, str], int] = {}  # (function ARN, version) -> its provisioned share
         self.in_flight: dict[str, int] = {}
         self.peak: dict[str, int] = {}  # highest in-flight since last read, for metrics
         self._shared_in_flight: dict[Scope, int] = {}
@@ -78,7 +77,7 @@ class Concurrency:
     def _set_aside(self, scope: Scope, leaving_out: str | None = None) -> int:
         """What the account's reservations and carved-out provisioned concurrency take."""
         total = sum(v for arn, v in self.reserved.items() if arn != leaving_out and scope_of(arn) == scope)
-        total += sum(v for arn, v in self.provisioned.items()
+        total += sum(v for (arn, _), v in self.provisioned.items()
                      if arn != leaving_out and arn not in self.reserved and scope_of(arn) == scope)
         return total
 
@@ -98,16 +97,11 @@ class Concurrency:
     def set_provisioned(self, function_arn: str, per_version: dict[str, int]) -> None:
         """The function's provisioned concurrency per version (an alias's counts for the
         version it points to)."""
-        for key in [k for k in self._provisioned_versions if k[0] == function_arn]:
-            del self._provisioned_versions[key]
+        for key in [k for k in self.provisioned if k[0] == function_arn]:
+            del self.provisioned[key]
         for version, count in per_version.items():
             if count:
-                self._provisioned_versions[(function_arn, version)] = count
-        total = sum(per_version.values())
-        if total:
-            self.provisioned[function_arn] = total
-        else:
-            self.provisioned.pop(function_arn, None)
+                self.provisioned[(function_arn, version)] = count
         self._unreserved_limits.pop(scope_of(function_arn), None)
 
     def can_reserve(self, function_arn: str, value: int) -> bool:
@@ -131,8 +125,7 @@ class Concurrency:
             if current >= reserved:
                 raise Throttled(RESERVED_LIMIT)
             pool = RESERVED
-        elif function_arn in self.provisioned and \
-                self._carved_in_flight.get(carved, 0) < self._provisioned_versions.get(carved, 0):
+        elif self._carved_in_flight.get(carved, 0) < self.provisioned.get(carved, 0):
             self._carved_in_flight[carved] = self._carved_in_flight.get(carved, 0) + 1
             pool = CARVED
         else:
@@ -182,14 +175,6 @@ class Concurrency:
         return False
 
     # --- for metrics ----------------------------------------------------------------------
-
-    def total_in_flight(self) -> int:
-        return sum(self.in_flight.values())
-
-    @property
-    def unreserved_in_flight(self) -> int:
-        """Invocations running in the unreserved pools (every account and region)."""
-        return sum(self._shared_in_flight.values())
 
     def unreserved_in_flight_by_scope(self) -> dict[Scope, int]:
         return dict(self._shared_in_flight)

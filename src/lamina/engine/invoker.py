@@ -371,7 +371,7 @@ class Invoker:
             raise
         # A version's or alias's own ConcurrentExecutions series (the function's comes from
         # the lease): tallied only for a qualified ARN, which most invokes are not.
-        running = self.telemetry.began(spec, invoked_arn) if invoked_arn and invoked_arn.count(":") == 7 else None
+        running = self.telemetry.began(spec, invoked_arn) if qualifier_of(invoked_arn) else None
         try:
             result = await self._run(spec, payload, request_id or ids.uuid4(), invoked_arn,
                                      client_context, want_tail)

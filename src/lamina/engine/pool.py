@@ -126,9 +126,7 @@ class Pool:
         idle.pop(0)
         if not idle:
             del self._idle[oldest_key]
-        self._live.discard(oldest)
-        if oldest.state is not State.DEAD:
-            asyncio.ensure_future(oldest.kill())
+        self._drop(oldest)
         return True
 
     def _idle_instance(self, spec: FunctionSpec) -> Instance | None:

@@ -12,7 +12,6 @@ import json
 import logging
 import time
 from datetime import datetime, timezone
-from functools import lru_cache
 
 from ... import ids
 from ...engine.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
@@ -47,13 +46,8 @@ def _error_message(payload: bytes | None) -> str:
 
 
 def _ref_of(event: dict) -> FunctionRef:
-    return _ref(event["function"], event.get("qualifier"))
-
-
-@lru_cache(maxsize=4096)  # refs are immutable; every attempt and finish of an event asks
-def _ref(function: str, qualifier: str | None) -> FunctionRef:
-    _, _, _, region, account, _, name = function.split(":")[:7]
-    return parse_function(name, account, region, qualifier)
+    # The event's function is a full ARN, whose account and region parse_function takes (cached).
+    return parse_function(event["function"], "", "", event.get("qualifier"))
 
 
 class AsyncEventsApi:

@@ -17,7 +17,7 @@ import time
 from typing import Callable
 
 from ... import ids
-from ...engine.concurrency import Throttled
+from ...engine.concurrency import Throttled, scope_of
 from ...engine.pollers import checkpoints
 from ...engine.pollers.queue import Outcome, QueuePoller, QueueSource
 from ...engine.pollers.stream import StreamPoller, StreamSettings, StreamSource
@@ -279,8 +279,7 @@ class MappingsApi:
             series.append({"FunctionName": function_name,
                            "Resource": f"{function_name}:{mapping['FunctionArn'].rsplit(':', 1)[1]}"})
 
-        _, _, _, region, account, *_ = mapping["FunctionArn"].split(":")
-        scope = (region, account)
+        scope = scope_of(mapping["FunctionArn"])
 
         def report_age(age_ms: float) -> None:
             for dimensions in series:
