@@ -451,7 +451,7 @@ class LaminaServer:
             return ""
 
     def zygote_pid(self) -> int | None:
-        """The server's child running sandbox/zygote.py (started on the first cold start)."""
+        """The server's child running sandbox/guest/zygote.py (started on the first cold start)."""
         for child in children_of(self.process.pid):
             if "zygote.py" in cmdline(child):
                 return child

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from . import ids
 from .config import Settings
-from .engine.async_queue import AsyncQueue
+from .engine.delivery.async_queue import AsyncQueue
 from .engine.concurrency import Concurrency
-from .engine.destinations import Destinations
+from .engine.delivery.destinations import Destinations
 from .engine.invoker import Invoker
-from .engine.logsink import LogSink
-from .engine.metrics import MetricsRecorder
-from .engine.scheduler import Scheduler
+from .observability.logsink import LogSink
+from .observability.metrics import MetricsRecorder
+from .engine.timers.scheduler import Scheduler
 from .engine.sandbox.host import SandboxHost
 from .engine.sandbox.launcher import Launcher
 from .engine.telemetry import LambdaTelemetry

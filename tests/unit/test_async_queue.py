@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from lamina.engine.async_queue import DROP, SUCCESS, AsyncQueue, Attempt
+from lamina.engine.delivery.async_queue import DROP, SUCCESS, AsyncQueue, Attempt
 from lamina.store.sqlite import SQLiteStore
 
 SLOW, QUICK = "arn:aws:lambda:us-east-1:000000000000:function:slow", "arn:aws:lambda:us-east-1:000000000000:function:quick"
@@ -173,7 +173,7 @@ def test_every_event_finishes_exactly_once_whatever_happens(store_path):
     bookkeeping is empty once it has drained."""
     import random
 
-    from lamina.engine.async_queue import FUNCTION_ERROR, RETRY_LATER
+    from lamina.engine.delivery.async_queue import FUNCTION_ERROR, RETRY_LATER
 
     async def main():
         rng = random.Random(7)

@@ -2,7 +2,7 @@
 store round trip that lets a window outlive a restart."""
 import asyncio
 
-from lamina.engine.dedup import DedupWindow, load_windows
+from lamina.engine.delivery.dedup import DedupWindow, load_windows
 from lamina.store.base import Delete, Put
 from lamina.store.sqlite import SQLiteStore
 

@@ -1,4 +1,4 @@
-"""EventBridge's delivery side (services/events/delivery.py over engine/outbox.py) on a real
+"""EventBridge's delivery side (services/events/delivery.py over engine/delivery/outbox.py) on a real
 SQLite store: retries by the target's RetryPolicy and the dead-letter message's attributes
 when they run out. A target that fails in a retryable way cannot be had from Lamina's own
 services (they answer client errors), so the deliverers here are small stand-ins."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from lamina.engine.destinations import DeliveryError, Destinations
+from lamina.engine.delivery.destinations import DeliveryError, Destinations
 from lamina.services.events.delivery import Delivery, error_code, outbox_item, unsupported_target
 from lamina.store.sqlite import SQLiteStore
 

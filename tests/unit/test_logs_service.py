@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from lamina.engine.logsink import LogSink, group_key
+from lamina.observability.logsink import LogSink, group_key
 from lamina.errors import ServiceError
 from lamina.services.context import RequestContext
 from lamina.services.logs import LogsService

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lamina.engine.metrics import MAX_SAMPLES, Bucket, MetricId, MetricsRecorder
+from lamina.observability.metrics import MAX_SAMPLES, Bucket, MetricId, MetricsRecorder
 from lamina.store.base import MetricRow, merge_metric_rows
 from lamina.store.sqlite import SQLiteStore
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from lamina.engine.patterns import (
+from lamina.patterns import (
     InvalidPattern,
     Pattern,
     compile_pattern,

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from lamina.engine.patterns import (
+from lamina.patterns import (
     InvalidPattern,
     Pattern,
     compile_pattern,
@@ -23,7 +23,7 @@ from lamina.engine.patterns import (
     sns_attributes_to_event,
     sns_policy_matches,
 )
-from lamina.engine.patterns import wildcard
+from lamina.patterns import wildcard
 
 
 def event(**detail):

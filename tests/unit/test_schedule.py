@@ -1,4 +1,4 @@
-"""Schedule expressions (lamina.engine.schedule): AWS's rate(), cron() and at(), their
+"""Schedule expressions (lamina.engine.timers.expressions): AWS's rate(), cron() and at(), their
 occurrences, time zones and daylight saving time, and the expressions AWS refuses."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from lamina.engine.schedule import InvalidSchedule, parse
+from lamina.engine.timers.expressions import InvalidSchedule, parse
 
 UTC = timezone.utc
 T0 = datetime(2024, 1, 1, tzinfo=UTC)  # a Monday

@@ -1,4 +1,4 @@
-"""The scheduler engine (lamina.engine.scheduler): one loop over a heap of jobs, fires in
+"""The scheduler engine (lamina.engine.timers.scheduler): one loop over a heap of jobs, fires in
 tasks of their own, replacing and removing jobs, start/end bounds, missed occurrences,
 flexible windows and the test speed-up. Real time, kept short by the speed-up."""
 from __future__ import annotations
@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from lamina.engine.schedule import parse
-from lamina.engine.scheduler import Scheduler, speedup_from_env
+from lamina.engine.timers.expressions import parse
+from lamina.engine.timers.scheduler import Scheduler, speedup_from_env
 
 
 def run(coroutine):

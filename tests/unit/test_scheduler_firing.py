@@ -9,8 +9,8 @@ import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 
-from lamina.engine.destinations import Destinations
-from lamina.engine.scheduler import Scheduler
+from lamina.engine.delivery.destinations import Destinations
+from lamina.engine.timers.scheduler import Scheduler
 from lamina.errors import ServiceError
 from lamina.services.context import RequestContext
 from lamina.services.scheduler import SchedulerService

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from lamina.engine.dedup import WINDOW_MS as DEDUP_WINDOW_MS
+from lamina.engine.delivery.dedup import WINDOW_MS as DEDUP_WINDOW_MS
 from lamina.services.sqs.queue import Message, Queue
 
 T0 = 1_700_000_000_000  # ms

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from .. import ids
-from .logsink import LogSink, group_key
+from ..observability.logsink import LogSink, group_key
 from .concurrency import SCALING_RATE, Concurrency, Throttled
 from .pool import Pool, PoolExhausted, ScalingLimited
 from .sandbox.environment import sandbox_environment

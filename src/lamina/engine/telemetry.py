@@ -18,7 +18,7 @@ import logging
 from functools import lru_cache
 
 from .concurrency import Concurrency, scope_of
-from .metrics import MetricsRecorder
+from ..observability.metrics import MetricsRecorder
 from .spec import FunctionSpec
 
 log = logging.getLogger("lamina.telemetry")

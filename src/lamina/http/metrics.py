@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable
 
-from ..engine.metrics import MetricsRecorder
+from ..observability.metrics import MetricsRecorder
 from ..protocol.messages import Request, Response
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -5,6 +5,7 @@ import os
 import sys
 
 from ..spec import FunctionSpec
+from . import guest
 
 # Keys a function's configuration may not set (AWS's list of reserved variables).
 RESERVED = frozenset(
@@ -50,7 +51,7 @@ def sandbox_environment(
         "AWS_SECRET_ACCESS_KEY": credentials[1],
         "AWS_ENDPOINT_URL": endpoint_url,
         "LAMBDA_TASK_ROOT": task_root or spec.code_dir,
-        "LAMBDA_RUNTIME_DIR": os.path.dirname(os.path.abspath(__file__)),
+        "LAMBDA_RUNTIME_DIR": guest.DIRECTORY,
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     if runtime_api:

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 
 from ..spec import FunctionSpec
+from . import guest
 from .cgroups import Cgroups
 
 log = logging.getLogger("lamina.sandbox")
@@ -33,7 +34,7 @@ def _namespaces_work() -> bool:
         "if pid == 0:\n"
         "    i.mount(None, '/', None, i.MS_REC | i.MS_PRIVATE); i.mount('proc', '/proc', 'proc', 0); os._exit(0)\n"
         "_, status = os.waitpid(pid, 0); sys.exit(os.waitstatus_to_exitcode(status))"
-    ) % os.path.dirname(os.path.abspath(__file__))
+    ) % guest.DIRECTORY
     try:
         return subprocess.run([sys.executable, "-c", probe], timeout=10, capture_output=True).returncode == 0
     except (OSError, subprocess.TimeoutExpired):

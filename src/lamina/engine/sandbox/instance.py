@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..spec import FunctionSpec
-from . import bootstrap
+from .guest import frames
 from .cgroups import join as join_cgroups
 from .cgroups import remove as remove_cgroups
 from .cgroups import remove_soon as remove_cgroups_soon
 from .host import Placement
 from .launcher import Launcher
-from .zygote import GO
 
 LOG_LINE_LIMIT = 256 * 1024  # CloudWatch's event size; longer lines are split
 MARKER_WAIT_S = 2.0
@@ -206,7 +205,7 @@ class Instance:
         if getattr(self.launcher, "restores", False):
             # A SnapStart restore: into its own cgroups first, then it may run.
             join_cgroups(self._pid, self.placement.plan.get("join") or [])
-            self._writer.write(bootstrap.pack(GO, b"{}"))
+            self._writer.write(frames.pack(frames.GO, b"{}"))
         # Keep the transport: dropping it would close the socket under the function's stdout.
         self._log_transport, _ = await asyncio.get_running_loop().create_unix_connection(
             lambda: _LogLines(self._emit, self._exited.set), sock=log_parent)
@@ -282,7 +281,7 @@ class Instance:
         self.invocations += 1
         request_id = header["request_id"]
         marker = self._markers[request_id] = asyncio.Event()
-        self._writer.write(bootstrap.pack(bootstrap.INVOKE, _header_json(header), payload))
+        self._writer.write(frames.pack(frames.INVOKE, _header_json(header), payload))
         try:
             async with _timeout(timeout_s):
                 kind, meta, body = await self._read_frame()
@@ -306,11 +305,11 @@ class Instance:
         self._markers.pop(request_id, None)
         self.state = State.READY
         self.last_used = time.monotonic()
-        return RawResult("result" if kind == bootstrap.RESULT else "error", body, _max_memory_of(meta))
+        return RawResult("result" if kind == frames.RESULT else "error", body, _max_memory_of(meta))
 
     async def _read_frame(self) -> tuple[int, bytes, bytes]:
         try:
-            size, kind = bootstrap.HEADER.unpack(await self._reader.readexactly(bootstrap.HEADER.size))
+            size, kind = frames.HEADER.unpack(await self._reader.readexactly(frames.HEADER.size))
             body = await self._reader.readexactly(size)
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             raise InstanceDead(self.id) from None
@@ -325,18 +324,18 @@ class Instance:
         for line in lines:
             # Output the function left without a trailing newline ends up in front of the
             # marker on the same line: it is a log line of its own, the rest is the marker.
-            at = line.find(bootstrap.END_MARKER)
+            at = line.find(frames.END_MARKER)
             if at > 0:
                 line, marker = line[:at], line[at:]
                 text = line.decode("utf-8", "replace").replace("\r", "\n")
                 for start in range(0, len(text), LOG_LINE_LIMIT):
                     events.append((now, text[start : start + LOG_LINE_LIMIT]))
                 line = marker
-            if line.startswith(bootstrap.END_MARKER):
+            if line.startswith(frames.END_MARKER):
                 if events:
                     self.log_target(events)
                     events = []
-                event = self._markers.get(line[len(bootstrap.END_MARKER):].decode(errors="replace").strip())
+                event = self._markers.get(line[len(frames.END_MARKER):].decode(errors="replace").strip())
                 if event is not None:
                     event.set()
                 continue

@@ -16,7 +16,8 @@ import socket
 import subprocess
 import sys
 
-from . import zygote
+from . import guest
+from .guest import frames
 
 log = logging.getLogger("lamina.sandbox")
 
@@ -46,13 +47,13 @@ class Launcher:
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
             self._process = await loop.run_in_executor(None, lambda: subprocess.Popen(
-                [sys.executable, "-s", zygote.__file__], env=env, pass_fds=(zygote_end.fileno(),),
+                [sys.executable, "-s", os.path.join(guest.DIRECTORY, "zygote.py")], env=env, pass_fds=(zygote_end.fileno(),),
                 stdin=subprocess.DEVNULL, close_fds=True,
             ))
             zygote_end.close()
             engine_end.setblocking(False)
             self._channel = engine_end
-            ready = json.loads(await loop.sock_recv(engine_end, zygote.MAX_MESSAGE))
+            ready = json.loads(await loop.sock_recv(engine_end, frames.MAX_MESSAGE))
             assert ready["op"] == "ready", ready
             asyncio.ensure_future(self._listen(engine_end))
             self._starting.set_result(None)
@@ -69,7 +70,7 @@ class Launcher:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                data = await loop.sock_recv(channel, zygote.MAX_MESSAGE)
+                data = await loop.sock_recv(channel, frames.MAX_MESSAGE)
                 if not data:
                     break
                 message = json.loads(data)

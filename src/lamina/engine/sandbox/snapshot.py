@@ -22,7 +22,7 @@ import signal
 import socket
 import struct
 
-from . import zygote
+from .guest import frames
 from .launcher import Launcher
 
 log = logging.getLogger("lamina.sandbox")
@@ -78,7 +78,7 @@ class VersionZygote:
             return
         while True:
             try:
-                data, ancillary, _, _ = channel.recvmsg(zygote.MAX_MESSAGE, socket.CMSG_SPACE(12))
+                data, ancillary, _, _ = channel.recvmsg(frames.MAX_MESSAGE, socket.CMSG_SPACE(12))
             except BlockingIOError:
                 return
             except OSError:

@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from ...engine.metrics import MetricId, MetricsRecorder
+from ...observability.metrics import MetricId, MetricsRecorder
 from ..context import RequestContext
 from .common import invalid_value
 

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from ...engine.metrics import MetricsRecorder
+from ...observability.metrics import MetricsRecorder
 from ...errors import ServiceError
 from ..context import RequestContext
 from .common import (

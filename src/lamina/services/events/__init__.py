@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import os
 
-from ...engine.destinations import Destinations
-from ...engine.scheduler import Scheduler
+from ...engine.delivery.destinations import Destinations
+from ...engine.timers.scheduler import Scheduler
 from ...store.base import Store
 from .buses import BusesApi
 from .delivery import Delivery

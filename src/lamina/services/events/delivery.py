@@ -20,8 +20,8 @@ import json
 import logging
 from typing import Any
 
-from ...engine.destinations import DeliveryError, Destinations
-from ...engine.outbox import Outbox, retryable
+from ...engine.delivery.destinations import DeliveryError, Destinations
+from ...engine.delivery.outbox import Outbox, retryable
 from ...errors import ServiceError
 from ...store.base import Store
 from . import transform

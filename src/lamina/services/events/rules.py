@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from ...engine.patterns import InvalidPattern, Pattern, compile_pattern
+from ...patterns import InvalidPattern, Pattern, compile_pattern
 from ...errors import ServiceError
 from ..context import RequestContext
 from .state import DEFAULT_BUS, EventsState, Rule, bus_key, now_ms, page, validation

@@ -20,8 +20,8 @@ import logging
 from datetime import datetime, timezone
 from typing import Awaitable, Callable
 
-from ...engine.schedule import InvalidSchedule, Schedule, parse
-from ...engine.scheduler import Scheduler
+from ...engine.timers.expressions import InvalidSchedule, Schedule, parse
+from ...engine.timers.scheduler import Scheduler
 from .state import Bus, EventsState, Rule, validation
 
 log = logging.getLogger("lamina.events")

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...engine.patterns import InvalidPattern, Pattern, compile_pattern
+from ...patterns import InvalidPattern, Pattern, compile_pattern
 from ...errors import ServiceError
 from ...store.base import Delete, Put, Store
 

@@ -18,8 +18,8 @@
 """
 from __future__ import annotations
 
-from ...engine.async_queue import AsyncQueue
-from ...engine.destinations import Destinations
+from ...engine.delivery.async_queue import AsyncQueue
+from ...engine.delivery.destinations import Destinations
 from .account import AccountApi
 from .aliases import AliasesApi
 from .async_events import AsyncEventsApi

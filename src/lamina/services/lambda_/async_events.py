@@ -14,9 +14,9 @@ import time
 from datetime import datetime, timezone
 
 from ... import ids
-from ...engine.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
+from ...engine.delivery.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
 from ...engine.concurrency import Throttled
-from ...engine.destinations import DeliveryError, Destinations, invocation_record
+from ...engine.delivery.destinations import DeliveryError, Destinations, invocation_record
 from ...engine.pool import PoolExhausted
 from ...errors import ServiceError
 from .arns import FunctionRef, function_arn, parse_function

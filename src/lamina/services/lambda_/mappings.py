@@ -43,7 +43,7 @@ def _accept(filter_criteria: dict | None, view_body: bool = True):
     filters = [f.get("Pattern") for f in (filter_criteria or {}).get("Filters") or [] if f.get("Pattern")]
     if not filters:
         return None
-    from ...engine import patterns
+    from ... import patterns
 
     compiled = []
     for raw in filters:

@@ -14,7 +14,7 @@ through the LogSink, which read operations flush first so that it is visible.
 """
 from __future__ import annotations
 
-from ...engine.logsink import LogSink
+from ...observability.logsink import LogSink
 from ...store.base import Store
 from .events import EventsApi
 from .groups import GroupsApi

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...engine.logsink import LogSink
+from ...observability.logsink import LogSink
 from ...store.base import AppendLogs, LogEvent, LogQuery, Store, StoredLogEvent
 from ..context import RequestContext
 from .filter_pattern import FilterPatternError, compile_pattern

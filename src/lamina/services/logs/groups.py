@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...engine.logsink import LogSink, group_key, new_group_doc
+from ...observability.logsink import LogSink, group_key, new_group_doc
 from ...errors import ServiceError
 from ...store.base import Delete, DeleteLogs, DeletePrefix, Put, Store
 from ..context import RequestContext

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ...engine.logsink import group_key, stream_key
+from ...observability.logsink import group_key, stream_key
 from ...errors import ServiceError
 from ...store.base import Store
 from ..context import RequestContext

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ...engine.logsink import LogSink, new_stream_doc, stream_key
+from ...observability.logsink import LogSink, new_stream_doc, stream_key
 from ...errors import ServiceError
 from ...store.base import Delete, DeleteLogs, LogQuery, Put, Store, StoredLogEvent
 from ..context import RequestContext

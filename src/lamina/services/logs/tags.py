@@ -2,7 +2,7 @@
 TagLogGroup, UntagLogGroup, ListTagsLogGroup (by name). Tags live in the group document."""
 from __future__ import annotations
 
-from ...engine.logsink import group_arn
+from ...observability.logsink import group_arn
 from ...errors import ServiceError
 from ...store.base import Put, Store
 from ..context import RequestContext

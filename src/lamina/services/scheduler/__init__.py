@@ -14,8 +14,8 @@ their targets through engine/destinations.py: Lambda (async invoke), SQS, SNS, E
 """
 from __future__ import annotations
 
-from ...engine.destinations import Destinations
-from ...engine.scheduler import Scheduler
+from ...engine.delivery.destinations import Destinations
+from ...engine.timers.scheduler import Scheduler
 from ...store.base import Store
 from .firing import Firing
 from .groups import GroupsApi

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ...engine.schedule import InvalidSchedule, Schedule, parse
+from ...engine.timers.expressions import InvalidSchedule, Schedule, parse
 from .state import validation
 
 DEFAULT_RETRY = {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}

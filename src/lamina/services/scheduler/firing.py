@@ -31,10 +31,10 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from ...engine.destinations import DeliveryError, Destinations
-from ...engine.outbox import Outbox, new_key
-from ...engine.schedule import Schedule
-from ...engine.scheduler import Scheduler
+from ...engine.delivery.destinations import DeliveryError, Destinations
+from ...engine.delivery.outbox import Outbox, new_key
+from ...engine.timers.expressions import Schedule
+from ...engine.timers.scheduler import Scheduler
 from ...errors import ServiceError
 from ...store.base import Store
 from .checks import expression_of

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...engine.scheduler import Scheduler
+from ...engine.timers.scheduler import Scheduler
 from ..context import RequestContext
 from .checks import schedule_spec
 from .firing import Firing

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from ...engine.destinations import Destinations
+from ...engine.delivery.destinations import Destinations
 from ...errors import ServiceError
 from ...store.base import Store
 from ..context import RequestContext

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from ...engine.patterns import InvalidPattern, SNS_SCOPES, compile_sns_policy
+from ...patterns import InvalidPattern, SNS_SCOPES, compile_sns_policy
 from .state import Subscription, Topic, invalid
 
 MAX_MESSAGE_BYTES = 256 * 1024

@@ -27,7 +27,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Awaitable, Callable
 
-from ...engine.destinations import DeliveryError
+from ...engine.delivery.destinations import DeliveryError
 from ...errors import ServiceError
 from ...store.base import Delete, Put
 from . import attributes as attrs

@@ -18,8 +18,8 @@ import logging
 import re
 
 from ... import ids
-from ...engine.destinations import Attributes, typed
-from ...engine.patterns import InvalidPattern, sns_policy_matches
+from ...engine.delivery.destinations import Attributes, typed
+from ...patterns import InvalidPattern, sns_policy_matches
 from ...errors import ServiceError
 from ..attribute_numbers import is_attribute_number
 from ..context import RequestContext

@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...engine.dedup import DedupWindow, load_windows
-from ...engine.patterns import Pattern, compile_sns_policy
+from ...engine.delivery.dedup import DedupWindow, load_windows
+from ...patterns import Pattern, compile_sns_policy
 from ...errors import ServiceError
 from ...store.base import Delete, Put, Store
 

@@ -9,7 +9,7 @@ import time
 from typing import Callable
 
 from ... import ids
-from ...engine.destinations import Attributes, typed
+from ...engine.delivery.destinations import Attributes, typed
 from ...errors import ServiceError
 from ..attribute_numbers import is_attribute_number
 from ..context import RequestContext

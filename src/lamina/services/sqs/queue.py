@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import ids
-from ...engine.dedup import DedupWindow
+from ...engine.delivery.dedup import DedupWindow
 
 DEDUP_KIND = "sqs_dedup"
 

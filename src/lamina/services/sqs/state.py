@@ -15,7 +15,7 @@ import time
 from urllib.parse import urlparse
 
 from ...errors import ServiceError
-from ...engine.dedup import load_windows
+from ...engine.delivery.dedup import load_windows
 from ...store.base import DeleteMessages, MarkReceived, PutMessages, QueuedMessage, Store
 from ..context import RequestContext
 from .queue import DEDUP_KIND, Message, Queue

@@ -38,8 +38,8 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from .. import ids
-from ..store.base import Delete, Put, Store
+from ... import ids
+from ...store.base import Delete, Put, Store
 
 log = logging.getLogger("lamina.async")
 

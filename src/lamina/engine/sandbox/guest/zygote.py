@@ -27,7 +27,6 @@ import socket
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MAX_MESSAGE = 1 << 20
 PR_SET_CHILD_SUBREAPER = 36
 
 # Modules a typical handler imports, loaded once here so every fork has them for free.
@@ -47,6 +46,9 @@ def _private_module(name, filename):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+frames = _private_module("_lamina_frames", "frames.py")
 
 
 def _preload():
@@ -76,7 +78,6 @@ def _child(message, control_fd, log_fd, report_fd, channel, bootstrap, isolation
     _run_and_exit("Lamina sandbox failed to start", body)
 
 
-GO = ord("G")  # engine -> restored instance: you are in your cgroups, carry on
 
 
 def _read_pid(fd, timeout_s=10.0):
@@ -150,7 +151,7 @@ def _serve(channel, on_spawn, children, pid_namespaces=None):
                 spawned(key.fd)
                 continue
             try:
-                data, fds, _, _ = socket.recv_fds(channel, MAX_MESSAGE, 4)
+                data, fds, _, _ = socket.recv_fds(channel, frames.MAX_MESSAGE, 4)
             except OSError:
                 return
             if not data:
@@ -281,17 +282,17 @@ def _restored_child(request, control_fd, log_fd, channel, handler, log_request, 
                         [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
         channel.close()
         control = socket.socket(fileno=control_fd)
-        header = bootstrap._recv_exact(control, bootstrap.HEADER.size)
-        size, kind = bootstrap.HEADER.unpack(header)
-        bootstrap._recv_exact(control, size)
-        if kind != GO:
+        header = frames.recv_exact(control, frames.HEADER.size)
+        size, kind = frames.HEADER.unpack(header)
+        frames.recv_exact(control, size)
+        if kind != frames.GO:
             _finish(1)
         started = time.perf_counter()
         error = bootstrap.run_hooks("after_restore")
         restore_ms = (time.perf_counter() - started) * 1000
         sys.stdout.flush()
         ready = {"init_ms": restore_ms, "error": error, "pid": os.getpid(), "restored": True}
-        control.sendall(bootstrap.pack(bootstrap.READY, json.dumps(ready).encode()))
+        control.sendall(frames.pack(frames.READY, json.dumps(ready).encode()))
         if error is None:
             bootstrap.serve_loop(control, handler, log_request)
 

@@ -2,38 +2,38 @@
 
 This file runs in the function's process. It imports only the standard library (never
 Lamina, never anything heavy) so the function sees a clean interpreter, and so the zygote
-can preload it. The engine imports its frame constants; nothing else crosses over.
-
-The wire is length-prefixed frames on the control socket:
-
-    frame = length (4 bytes, big-endian, of what follows the type) + type (1 byte) + body
-    body  = a JSON header line + b"\\n" + raw payload bytes
-
-engine -> sandbox: INVOKE. sandbox -> engine: READY once (init done, or the init error),
-then RESULT or ERROR per invoke. The function's stdout and stderr (fd 1 and 2) are the
-log socket; after each invocation we write END_MARKER there so the engine knows it has
-every line of that invocation.
+can preload it. The wire to the engine is frames.py's.
 """
 import json
 import os
 import resource
 import socket
-import struct
 import sys
 import time
 import traceback
 
-HEADER = struct.Struct(">IB")
-INVOKE = ord("I")
-READY = ord("R")
-RESULT = ord("S")
-ERROR = ord("E")
-END_MARKER = b"\x00\x01LAMINA_END "
 
 
-def pack(kind, header, payload=b""):
-    body = header + b"\n" + payload
-    return HEADER.pack(len(body), kind) + body
+def _sibling(name, filename):
+    """A module beside this one, under a private name (loaded by path: this file is not
+    imported as part of a package inside the sandbox, and a function's own `frames.py`
+    must stay importable under its own name). The zygote has loaded it already."""
+    module = sys.modules.get(name)
+    if module is None:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), filename))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+_frames = _sibling("_lamina_frames", "frames.py")
+HEADER, INVOKE, READY, RESULT, ERROR, END_MARKER = (
+    _frames.HEADER, _frames.INVOKE, _frames.READY, _frames.RESULT, _frames.ERROR, _frames.END_MARKER)
+pack = _frames.pack
+_recv_exact = _frames.recv_exact
 
 
 # --- the context object (the fields and methods of AWS's LambdaContext) -----------------
@@ -220,17 +220,6 @@ class _Frames:
         if not chunk:
             raise EOFError
         self.buffer += chunk
-
-
-def _recv_exact(sock, size):
-    chunks = []
-    while size:
-        chunk = sock.recv(min(size, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)
 
 
 def _max_memory_mb():

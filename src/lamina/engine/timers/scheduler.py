@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Awaitable, Callable
 
-from .schedule import Schedule
+from .expressions import Schedule
 
 log = logging.getLogger("lamina.scheduler")
 

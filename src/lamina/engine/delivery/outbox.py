@@ -31,8 +31,8 @@ import random
 import time
 from typing import Awaitable, Callable
 
-from .. import ids
-from ..store.base import Delete, Put, Store
+from ... import ids
+from ...store.base import Delete, Put, Store
 
 log = logging.getLogger("lamina.outbox")
 

@@ -14,7 +14,7 @@ looks only at the oldest.
 """
 from __future__ import annotations
 
-from ..store.base import Delete, DeletePrefix, Put
+from ...store.base import Delete, DeletePrefix, Put
 
 WINDOW_MS = 5 * 60 * 1000
 
