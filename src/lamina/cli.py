@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import json
 import os
 import sys
 import time
-import zipfile
+
+from .client import client
+from .deploy import deploy_function
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
-DEFAULT_ROLE = "arn:aws:iam::000000000000:role/lamina"
 
 
 # --- the server ---------------------------------------------------------------------------
@@ -60,18 +60,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace, service: str = "lambda"):
-    import boto3
-    from botocore.config import Config
-
-    endpoint = args.endpoint or os.environ.get("LAMINA_ENDPOINT", DEFAULT_ENDPOINT)
-    return boto3.client(
-        service,
-        endpoint_url=endpoint,
-        region_name=os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1")),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
-        config=Config(retries={"max_attempts": 1}, read_timeout=960, connect_timeout=5),
-    )
+    return client(service, args.endpoint or os.environ.get("LAMINA_ENDPOINT", DEFAULT_ENDPOINT))
 
 
 def _print(args: argparse.Namespace, document) -> None:
@@ -120,9 +109,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    client = _client(args)
     functions = []
-    for page in client.get_paginator("list_functions").paginate():
+    for page in _client(args).get_paginator("list_functions").paginate():
         functions.extend(page["Functions"])
     if args.json:
         _print(args, functions)
@@ -137,42 +125,6 @@ def cmd_ls(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     return 0
-
-
-def zip_directory(path: str) -> bytes:
-    """The folder as a Lambda deployment package (paths relative to it, modes kept)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for folder, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", ".git"))
-            for name in sorted(files):
-                full = os.path.join(folder, name)
-                archive.write(full, os.path.relpath(full, path))
-    return buffer.getvalue()
-
-
-def deploy_function(client, directory: str, name: str, handler: str, runtime: str = "python3.12",
-                    memory: int | None = None, timeout: int | None = None, env: dict | None = None,
-                    description: str | None = None) -> tuple[str, dict]:
-    """Create the function from the folder, or update its code and configuration."""
-    code = zip_directory(directory)
-    settings = {"Handler": handler, "Runtime": runtime}
-    if memory:
-        settings["MemorySize"] = memory
-    if timeout:
-        settings["Timeout"] = timeout
-    if env is not None:
-        settings["Environment"] = {"Variables": env}
-    if description is not None:
-        settings["Description"] = description
-    try:
-        client.get_function_configuration(FunctionName=name)
-    except client.exceptions.ResourceNotFoundException:
-        config = client.create_function(FunctionName=name, Role=DEFAULT_ROLE, Code={"ZipFile": code}, **settings)
-        return "created", config
-    client.update_function_code(FunctionName=name, ZipFile=code)
-    config = client.update_function_configuration(FunctionName=name, **settings)
-    return "updated", config
 
 
 def cmd_deploy_function(args: argparse.Namespace) -> int:

@@ -16,7 +16,9 @@ import urllib.request
 
 import yaml
 
+from .client import client
 from .config import Settings
+from .deploy import deploy_function
 
 
 class _SamLoader(yaml.SafeLoader):
@@ -78,9 +80,6 @@ def _wait_healthy(url: str, seconds: float = 30.0) -> bool:
 
 
 def up(settings: Settings, examples_dir: str) -> int:
-    from .cli import _client, deploy_function
-    import argparse
-
     url = settings.endpoint_url
     command = [sys.executable, "-m", "lamina.cli", "serve", "--host", settings.host, "--port", str(settings.port),
                "--data-dir", settings.data_dir]
@@ -91,11 +90,11 @@ def up(settings: Settings, examples_dir: str) -> int:
         if not _wait_healthy(url):
             print(f"lamina: the server did not come up on {url}", file=sys.stderr)
             return 1
-        client = _client(argparse.Namespace(endpoint=url))
+        lambda_client = client("lambda", url)
         deployed = []
         for function in example_functions(examples_dir):
             action, config = deploy_function(
-                client, function["directory"], function["name"], function["handler"], function["runtime"],
+                lambda_client, function["directory"], function["name"], function["handler"], function["runtime"],
                 function["memory"], function["timeout"], function["env"],
             )
             deployed.append(config["FunctionName"])

@@ -1,0 +1,51 @@
+"""Deploying a function from a folder: zip it, then create the function or update it.
+
+Used by `lamina deploy-function` and by `lamina up` for the example apps.
+"""
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+DEFAULT_ROLE = "arn:aws:iam::000000000000:role/lamina"
+
+
+def zip_directory(path: str) -> bytes:
+    """The folder as a Lambda deployment package (paths relative to it, modes kept)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", ".git"))
+            for name in sorted(files):
+                full = os.path.join(folder, name)
+                archive.write(full, os.path.relpath(full, path))
+    return buffer.getvalue()
+
+
+def deploy_function(client: BaseClient, directory: str, name: str, handler: str, runtime: str = "python3.12",
+                    memory: int | None = None, timeout: int | None = None, env: dict | None = None,
+                    description: str | None = None) -> tuple[str, dict]:
+    """Create the function from the folder, or update its code and configuration."""
+    code = zip_directory(directory)
+    settings = {"Handler": handler, "Runtime": runtime}
+    if memory:
+        settings["MemorySize"] = memory
+    if timeout:
+        settings["Timeout"] = timeout
+    if env is not None:
+        settings["Environment"] = {"Variables": env}
+    if description is not None:
+        settings["Description"] = description
+    try:
+        client.get_function_configuration(FunctionName=name)
+    except client.exceptions.ResourceNotFoundException:
+        config = client.create_function(FunctionName=name, Role=DEFAULT_ROLE, Code={"ZipFile": code}, **settings)
+        return "created", config
+    client.update_function_code(FunctionName=name, ZipFile=code)
+    config = client.update_function_configuration(FunctionName=name, **settings)
+    return "updated", config
