@@ -12,9 +12,14 @@ from .config import Settings
 from .engine.delivery.async_queue import AsyncQueue
 from .engine.concurrency import Concurrency
 from .engine.delivery.destinations import Destinations
+from .engine.facade import Engine
+from .engine.factory import SandboxFactory
 from .engine.invoker import Invoker
+from .engine.pool import Pool
+from .engine.provisioned import Provisioner
+from .engine.snapstart import Snapshots
 from .observability.logsink import LogSink
-from .observability.metrics import MetricsRecorder
+from .observability.recorder import MetricsRecorder
 from .engine.timers.scheduler import Scheduler
 from .engine.sandbox.host import SandboxHost
 from .engine.sandbox.launcher import Launcher
@@ -49,7 +54,7 @@ _CODE_PATH = re.compile(r"^/_lamina/code/([0-9a-f]{64})\.zip$")
 class Lamina:
     settings: Settings
     store: SQLiteStore
-    invoker: Invoker
+    engine: Engine
     async_queue: AsyncQueue
     gateway: Gateway
     sink: LogSink
@@ -74,15 +79,22 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     metrics = MetricsRecorder(store, default_scope=(settings.region, settings.account_id))
     concurrency = Concurrency(settings.account_concurrency, settings.scale_per_10s,
                               min_unreserved=min(100, settings.account_concurrency))
-    telemetry = LambdaTelemetry(metrics, concurrency)
-    invoker = Invoker(sink, settings.endpoint_url, ("test", "test"), host, Launcher(), concurrency, telemetry,
-                      idle_timeout_s=settings.idle_timeout_s, max_instances=settings.max_instances or settings.account_concurrency)
+    launcher = Launcher()
+    sandbox_credentials = ("test", "test")
+    snapshots = Snapshots(sink, host, launcher, settings.endpoint_url, sandbox_credentials)
+    factory = SandboxFactory(sink, host, launcher, snapshots, settings.endpoint_url, sandbox_credentials)
+    pool = Pool(factory.launch, idle_timeout_s=settings.idle_timeout_s,
+                max_instances=settings.max_instances or settings.account_concurrency)
+    provisioner = Provisioner(pool)
+    telemetry = LambdaTelemetry(metrics, concurrency, provisioner.usage)
+    engine = Engine(Invoker(pool, concurrency, telemetry, provisioner), pool, provisioner, snapshots, factory,
+                    concurrency, telemetry)
     code = CodeStore(os.path.join(data_dir, "code"))
     limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
     destinations = Destinations()
     sqs = SqsService(store)
     kinesis = KinesisService(store)
-    lambda_service = LambdaService(LambdaState(store, code, invoker, limits), destinations,
+    lambda_service = LambdaService(LambdaState(store, code, engine, limits), destinations,
                                    sources=lambda arn: sqs.queue_source(arn) or kinesis.stream_source(arn))
     destinations.register("lambda", lambda_service.deliver_to_function)
     async_queue = AsyncQueue(store, lambda_service.run_async_event, finish=lambda_service.finish_async_event,
@@ -107,12 +119,10 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
 
     async def startup() -> None:
         metrics.start()
-        telemetry.start()
+        await engine.start()
         await sqs.start()
         await kinesis.start()
         await lambda_service.start()
-        invoker.start()
-        await invoker.launcher.start()
         recovered = await async_queue.start()
         if recovered:
             log.info("recovered %d queued async invocations", recovered)
@@ -132,9 +142,8 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
         await sns.stop()
         await lambda_service.stop_mappings()
         await kinesis.stop()
-        await telemetry.close()
         await async_queue.close()
-        await invoker.close()
+        await engine.close()
         await sink.close()
         await metrics.close()
         await store.close()
@@ -143,7 +152,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
                       on_startup=startup, on_shutdown=shutdown)
 
     async def health(request: Request) -> Response:
-        body = {"status": "running", "services": SERVICES, "instances": invoker.pool.size,
+        body = {"status": "running", "services": SERVICES, "instances": engine.instance_count,
                 "async_queue_depth": async_queue.depth, "fronts": list(fronts)}
         return Response(200, [("content-type", "application/json")], json.dumps(body).encode())
 
@@ -169,4 +178,4 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     gateway.mount("/_lamina/sns/", sns_link)
     gateway.mount("/_lamina/code/", code_zip)
     gateway.mount("/metrics", prometheus_handler(metrics))
-    return Lamina(settings, store, invoker, async_queue, gateway, sink, metrics)
+    return Lamina(settings, store, engine, async_queue, gateway, sink, metrics)

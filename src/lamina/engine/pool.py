@@ -10,20 +10,32 @@ is the engine's Concurrency). At the cap a new instance takes the place of the i
 on-demand instance used longest ago, of whatever function: after one function's burst,
 its idle instances must not keep every other function from starting one for the whole
 idle timeout. Only when every instance is busy (or provisioned) is the pool exhausted.
+
+Every instance is launched through the pool, by the one `launch` it was given (the
+SandboxFactory's): on demand in acquire(), ahead of time in start_provisioned() for
+provisioned concurrency, whose keeper listens to the pool's events (PoolListener) to
+replace a provisioned instance that died.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Protocol
 
-from .sandbox.instance import InitOutcome, Instance, State
+from .sandbox.base import InitOutcome, Sandbox, State
+from .sandbox.environment import ON_DEMAND, PROVISIONED
 from .spec import FunctionSpec
 
 log = logging.getLogger("lamina.pool")
 
-Launch = Callable[[FunctionSpec], Awaitable[tuple[Instance, InitOutcome]]]
+Launch = Callable[[FunctionSpec, str], Awaitable[tuple[Sandbox, InitOutcome]]]
+
+
+class PoolListener(Protocol):
+    def provisioned_lost(self, instance: Sandbox) -> None:
+        """A provisioned instance died (a timeout, a crash, an OOM kill) or was evicted
+        while its version still wants it: provisioned concurrency is kept ready."""
 
 
 class PoolExhausted(Exception):
@@ -35,17 +47,14 @@ class ScalingLimited(Exception):
 
 
 class Pool:
-    def __init__(self, launch: Launch, idle_timeout_s: float = 300.0, max_instances: int = 1000,
-                 on_provisioned_lost: Callable[[Instance], None] = lambda instance: None) -> None:
+    def __init__(self, launch: Launch, idle_timeout_s: float = 300.0, max_instances: int = 1000) -> None:
         self._launch = launch
-        # Told when a provisioned instance dies (a timeout, a crash, an OOM kill), so that
-        # it is replaced: provisioned concurrency is kept ready, as on AWS.
-        self.on_provisioned_lost = on_provisioned_lost
+        self.listeners: list[PoolListener] = []
         self.idle_timeout_s = idle_timeout_s
         self.max_instances = max_instances
-        self._idle: dict[str, list[Instance]] = {}
-        self._idle_provisioned: dict[str, list[Instance]] = {}  # never reaped
-        self._live: set[Instance] = set()
+        self._idle: dict[str, list[Sandbox]] = {}
+        self._idle_provisioned: dict[str, list[Sandbox]] = {}  # never reaped
+        self._live: set[Sandbox] = set()
         self._launching = 0
         self._retired_prefixes: set[str] = set()
         self._reaper: asyncio.Task | None = None
@@ -58,12 +67,12 @@ class Pool:
     def size(self) -> int:
         return len(self._live) + self._launching
 
-    def provisioned(self, pool_key: str) -> list[Instance]:
-        return [i for i in self._live if i.spec.pool_key == pool_key and getattr(i, "provisioned", False)]
+    def provisioned(self, pool_key: str) -> list[Sandbox]:
+        return [i for i in self._live if i.spec.pool_key == pool_key and i.provisioned]
 
-    def adopt(self, instance: Instance) -> None:
+    def adopt(self, instance: Sandbox) -> None:
         """Take in an instance started ahead of time (provisioned concurrency): live and idle."""
-        instance.provisioned = True  # type: ignore[attr-defined]  # the reaper leaves it alone
+        instance.provisioned = True  # the reaper leaves it alone
         self._live.add(instance)
         self._idle_list(instance).append(instance)
         self._returned.set()
@@ -75,17 +84,17 @@ class Pool:
         idle = self._idle_provisioned.get(pool_key, [])
         doomed = [i for i in extra if i in idle]
         for instance in extra:
-            instance.provisioned = False  # type: ignore[attr-defined]
+            instance.provisioned = False
         for instance in doomed:
             idle.remove(instance)
             self._live.discard(instance)
         await asyncio.gather(*(i.kill() for i in doomed), return_exceptions=True)
 
-    def instances(self, prefix: str = "") -> list[Instance]:
+    def instances(self, prefix: str = "") -> list[Sandbox]:
         return [i for i in self._live if i.spec.pool_key.startswith(prefix)]
 
     async def acquire(self, spec: FunctionSpec, can_grow: Callable[[], bool] = lambda: True,
-                      wait_s: float = 0.1) -> tuple[Instance, InitOutcome | None]:
+                      wait_s: float = 0.1) -> tuple[Sandbox, InitOutcome | None]:
         """An idle instance, or a new one if `can_grow()` allows (the scaling rate); when it
         does not, wait up to `wait_s` for one to come back, then raise ScalingLimited."""
         instance = self._idle_instance(spec)
@@ -105,14 +114,22 @@ class Pool:
             raise ScalingLimited(spec.function_arn)
         if self.size >= self.max_instances and not self._evict_one():
             raise PoolExhausted(f"{self.size} instances running")
-        self._launching += 1
-        try:
-            instance, outcome = await self._launch(spec)
-        finally:
-            self._launching -= 1
+        instance, outcome = await self._launch_counted(spec, ON_DEMAND)
         if instance.state is State.READY:
             self._live.add(instance)
         return instance, outcome
+
+    async def start_provisioned(self, spec: FunctionSpec) -> tuple[Sandbox, InitOutcome]:
+        """A new instance for provisioned concurrency, started (not yet in the pool: adopt()
+        it if it came up READY and is still wanted)."""
+        return await self._launch_counted(spec, PROVISIONED)
+
+    async def _launch_counted(self, spec: FunctionSpec, initialization_type: str) -> tuple[Sandbox, InitOutcome]:
+        self._launching += 1
+        try:
+            return await self._launch(spec, initialization_type)
+        finally:
+            self._launching -= 1
 
     def _evict_one(self) -> bool:
         """Kill the on-demand idle instance used longest ago, to make room; False if none."""
@@ -129,7 +146,7 @@ class Pool:
         self._drop(oldest)
         return True
 
-    def _idle_instance(self, spec: FunctionSpec) -> Instance | None:
+    def _idle_instance(self, spec: FunctionSpec) -> Sandbox | None:
         """Provisioned instances first (they are paid for), then the most recently used."""
         for lists in (self._idle_provisioned, self._idle):
             idle = lists.get(spec.pool_key)
@@ -140,30 +157,31 @@ class Pool:
                 self._drop(instance)
         return None
 
-    def _idle_list(self, instance: Instance) -> list[Instance]:
-        lists = self._idle_provisioned if getattr(instance, "provisioned", False) else self._idle
+    def _idle_list(self, instance: Sandbox) -> list[Sandbox]:
+        lists = self._idle_provisioned if instance.provisioned else self._idle
         return lists.setdefault(instance.spec.pool_key, [])
 
-    def release(self, instance: Instance) -> None:
+    def release(self, instance: Sandbox) -> None:
         if instance.state is not State.READY or self._is_retired(instance):
             self._drop(instance)
             return
         self._idle_list(instance).append(instance)
         self._returned.set()
 
-    def discard(self, instance: Instance) -> None:
+    def discard(self, instance: Sandbox) -> None:
         self._drop(instance)
 
-    def _drop(self, instance: Instance) -> None:
+    def _drop(self, instance: Sandbox) -> None:
         """An instance that is no more (or must go): out of the pool, killed if need be."""
         was_live = instance in self._live
         self._live.discard(instance)
         if instance.state is not State.DEAD:
             asyncio.ensure_future(instance.kill())
-        if was_live and getattr(instance, "provisioned", False) and not self._is_retired(instance):
-            self.on_provisioned_lost(instance)
+        if was_live and instance.provisioned and not self._is_retired(instance):
+            for listener in self.listeners:
+                listener.provisioned_lost(instance)
 
-    def _is_retired(self, instance: Instance) -> bool:
+    def _is_retired(self, instance: Sandbox) -> bool:
         key = instance.spec.pool_key
         return any(key.startswith(prefix) for prefix in self._retired_prefixes)
 
@@ -196,7 +214,7 @@ class Pool:
         # Provisioned instances are never reaped, but one that died while idle is dropped
         # now (and so replaced), not when an invoke happens to pick it.
         for key, idle in list(self._idle_provisioned.items()):
-            dead = [i for i in idle if i.state is not State.READY or getattr(i, "gone", False)]
+            dead = [i for i in idle if i.state is not State.READY or i.gone]
             for instance in dead:
                 idle.remove(instance)
                 self._drop(instance)

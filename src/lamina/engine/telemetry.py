@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from functools import lru_cache
+from typing import Callable
 
 from .concurrency import Concurrency, scope_of
-from ..observability.metrics import MetricsRecorder
+from ..observability.recorder import MetricsRecorder
 from .spec import FunctionSpec
 
 log = logging.getLogger("lamina.telemetry")
@@ -58,7 +59,8 @@ def _count_dimensions(function_name: str, qualifier: str | None) -> tuple[dict[s
 
 
 class LambdaTelemetry:
-    def __init__(self, metrics: MetricsRecorder, concurrency: Concurrency) -> None:
+    def __init__(self, metrics: MetricsRecorder, concurrency: Concurrency,
+                 provisioned_usage: Callable[[], dict[tuple[str, str], tuple[int, int, tuple[str, ...]]]] = dict) -> None:
         self.metrics = metrics
         self.concurrency = concurrency
         self._ticker: asyncio.Task | None = None
@@ -72,9 +74,9 @@ class LambdaTelemetry:
         # own and the account's come from Concurrency).
         self._running: dict[tuple, int] = {}
         self._running_peak: dict[tuple, int] = {}
-        # Set by the invoker: (function ARN, version) -> (busy, allocated, the version and
+        # Provisioner.usage: (function ARN, version) -> (busy, allocated, the version and
         # aliases whose configs they serve).
-        self.provisioned_usage = lambda: {}
+        self.provisioned_usage = provisioned_usage
 
     # On the hot path these only add to tallies; flush() turns a second's worth into a few
     # recorder puts (every duration still counts, for the percentiles).
@@ -120,6 +122,11 @@ class LambdaTelemetry:
         if values is None:
             values = self._values[(name, function_arn, qualifier, unit)] = []
         values.append(value)
+
+    def iterator_age(self, dimension_sets: list[dict[str, str]], age_ms: float, scope: tuple[str, str]) -> None:
+        """An event source mapping's IteratorAge (stream sources): one value per series."""
+        for dimensions in dimension_sets:
+            self.metrics.put(NAMESPACE, "IteratorAge", dimensions, max(0.0, age_ms), "Milliseconds", scope=scope)
 
     def flush(self) -> None:
         put, put_values = self.metrics.put, self.metrics.put_values

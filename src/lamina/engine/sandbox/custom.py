@@ -1,7 +1,7 @@
 """An instance of a custom runtime (provided.al2023, provided.al2): the function's own
 `bootstrap` executable, spoken to through the Runtime API instead of the frame socket.
 
-Same lifecycle and answers as Instance: start() returns once the runtime first asks for
+The Sandbox lifecycle (base.py), with the process plumbing of ManagedInstance: start() returns once the runtime first asks for
 an event (its init is done) or reports an init error; invoke() hands one event to the
 waiting /next and waits for /response, /error, the process's exit, or the timeout.
 """
@@ -12,13 +12,15 @@ import json
 import time
 import uuid
 
-from .instance import InitOutcome, Instance, RawResult, State
+from .. import faults
+from .base import InitOutcome, InstanceDead, RawResult, State
+from .managed import ManagedInstance
 from .runtime_api import Invocation, RuntimeApi
 
 INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase
 
 
-class CustomRuntimeInstance(Instance):
+class CustomRuntimeInstance(ManagedInstance):
     def __init__(self, *args, api: RuntimeApi, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.api = api
@@ -39,18 +41,15 @@ class CustomRuntimeInstance(Instance):
                 await self._drain_logs()
                 reason = await self.exit_reason()
                 await self.kill()
-                return InitOutcome(init_ms, {"errorType": "Runtime.ExitError",
-                                             "errorMessage": f"Runtime exited with error: {reason}"})
+                return InitOutcome(init_ms, faults.exit_error(reason))
             await self.kill()
-            return InitOutcome(init_ms, {"errorType": "Runtime.InitTimeout",
-                                         "errorMessage": f"Init phase did not complete within {INIT_TIMEOUT_S:.0f} seconds"})
+            return InitOutcome(init_ms, faults.fault(faults.RUNTIME_INIT_TIMEOUT,
+                                                     f"Init phase did not complete within {INIT_TIMEOUT_S:.0f} seconds"))
         self.state = State.READY
         return InitOutcome(init_ms, None)
 
     async def invoke(self, header: dict, payload: bytes, timeout_s: float) -> RawResult:
         if self.state is not State.READY:
-            from .instance import InstanceDead
-
             raise InstanceDead(self.id)
         self.state = State.BUSY
         self.invocations += 1
@@ -77,7 +76,7 @@ class CustomRuntimeInstance(Instance):
         if self._exit.done():
             await self._drain_logs()
             reason = await self.exit_reason()
-            oom = self.oom_killed()
+            oom = self.host.oom_killed(self.placement)
             await self.kill()
             return RawResult("exit", b"", exit_reason=reason, out_of_memory=oom)
         await self.kill()

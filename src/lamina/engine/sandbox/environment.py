@@ -7,6 +7,11 @@ import sys
 from ..spec import FunctionSpec
 from . import guest
 
+# AWS_LAMBDA_INITIALIZATION_TYPE: how the instance came to be.
+ON_DEMAND = "on-demand"
+PROVISIONED = "provisioned-concurrency"
+SNAP_START = "snap-start"
+
 # Keys a function's configuration may not set (AWS's list of reserved variables).
 RESERVED = frozenset(
     {
@@ -25,7 +30,7 @@ def sandbox_environment(
     endpoint_url: str,
     credentials: tuple[str, str],
     runtime_api: str = "",
-    initialization_type: str = "on-demand",
+    initialization_type: str = ON_DEMAND,
     task_root: str | None = None,
     opt_dir: str | None = None,
 ) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 One Launcher per server. spawn() hands the zygote the instance's two socket ends and its
 plan and returns the child's pid; exits arrive as messages and resolve the per-pid
-futures that Instance.kill() and the exit-reason code wait on. If the zygote dies, the
+futures that ManagedInstance.kill() and the exit-reason code wait on. If the zygote dies, the
 next spawn starts a new one (its orphaned children keep running until killed).
 """
 from __future__ import annotations
@@ -23,6 +23,8 @@ log = logging.getLogger("lamina.sandbox")
 
 
 class Launcher:
+    restores = False  # its children start cold (see managed.Spawner)
+
     def __init__(self) -> None:
         self._channel: socket.socket | None = None
         self._process: subprocess.Popen | None = None

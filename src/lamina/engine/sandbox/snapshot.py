@@ -2,7 +2,7 @@
 
 create() asks the main zygote for a "snapshot" child: in its sandbox it imports the
 handler and runs the before-snapshot hooks, then serves fork requests like a zygote.
-spawn() has the same contract as Launcher.spawn(), so an Instance restored from the
+spawn() has the same contract as Launcher.spawn(), so a ManagedInstance restored from the
 snapshot is driven exactly like a cold one; in addition the restored child announces its
 host pid (SCM_CREDENTIALS), the engine puts it in its cgroups and sends GO, and the
 child runs the after-restore hooks (reported as Restore Duration).
@@ -22,6 +22,7 @@ import signal
 import socket
 import struct
 
+from .. import faults
 from .guest import frames
 from .launcher import Launcher
 
@@ -29,7 +30,7 @@ log = logging.getLogger("lamina.sandbox")
 
 
 class VersionZygote:
-    restores = True  # Instance.start() hands restored children their cgroups, then GO
+    restores = True  # ManagedInstance.start() hands restored children their cgroups, then GO
 
     def __init__(self) -> None:
         self._channel: socket.socket | None = None
@@ -42,6 +43,8 @@ class VersionZygote:
         self.init_ms = 0.0
         self.error: dict | None = None
         self.alive = False
+        self.log_task: asyncio.Future | None = None  # pumps the snapshot's own output to its log stream
+        self.cgroup_dirs: list[str] = []
 
     async def create(self, launcher: Launcher, message: dict, log_fd: int, timeout_s: float = 30.0) -> None:
         loop = asyncio.get_running_loop()
@@ -61,7 +64,7 @@ class VersionZygote:
         try:
             report = await asyncio.wait_for(first, timeout_s)
         except (asyncio.TimeoutError, OSError):
-            self.error = {"errorType": "Runtime.ExitError", "errorMessage": "SnapStart init did not complete"}
+            self.error = faults.fault(faults.RUNTIME_EXIT_ERROR, "SnapStart init did not complete")
             await self.close()
             return
         self.init_ms = report.get("init_ms", 0.0)

@@ -48,9 +48,8 @@ class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, AsyncEvent
 
     async def start(self) -> None:
         """Hand the engine what it must know before the first invoke: reservations."""
-        concurrency = self.state.invoker.concurrency
         for _, function in await self.state.store.scan("function"):
             if function.get("reserved_concurrency") is not None:
-                concurrency.set_reserved(function["config"]["FunctionArn"], function["reserved_concurrency"])
+                self.state.engine.set_reserved(function["config"]["FunctionArn"], function["reserved_concurrency"])
         await self.restore_provisioned()
         await self.start_mappings()

@@ -13,14 +13,14 @@ class AccountApi:
         functions = await self.state.store.scan("function", prefix=f"{ctx.account_id}:{ctx.region}:")
         versions = await self.state.store.scan("function_version", prefix=f"{ctx.account_id}:{ctx.region}:")
         code_bytes = sum(doc["code"]["size"] for _, doc in functions) + sum(doc["code"]["size"] for _, doc in versions)
-        concurrency = self.state.invoker.concurrency
+        engine = self.state.engine
         return {
             "AccountLimit": {
                 "TotalCodeSize": limits.total_code_size,
                 "CodeSizeUnzipped": limits.code_size_unzipped,
                 "CodeSizeZipped": limits.code_size_zipped,
-                "ConcurrentExecutions": concurrency.account_limit,
-                "UnreservedConcurrentExecutions": concurrency.unreserved_limit((ctx.region, ctx.account_id)),
+                "ConcurrentExecutions": engine.account_limit,
+                "UnreservedConcurrentExecutions": engine.unreserved_limit((ctx.region, ctx.account_id)),
             },
             "AccountUsage": {"TotalCodeSize": code_bytes, "FunctionCount": len(functions)},
         }

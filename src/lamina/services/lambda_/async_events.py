@@ -66,7 +66,7 @@ class AsyncEventsApi:
             "max_retries": config.get("MaximumRetryAttempts", 2),
             "max_age_s": config.get("MaximumEventAgeInSeconds", 21600),
         })
-        self.state.invoker.telemetry.count("AsyncEventsReceived", arn, qualifier=ref.qualifier)
+        self.state.engine.count("AsyncEventsReceived", arn, qualifier=ref.qualifier)
 
     async def run_async_event(self, event: dict) -> Attempt:
         """One attempt of an accepted event."""
@@ -77,19 +77,19 @@ class AsyncEventsApi:
             log.warning("async event %s dropped: %s no longer exists", event["request_id"], event["function"])
             return Attempt(DROP)
         spec = await self.state.spec(record, record["config"]["Version"])
-        telemetry = self.state.invoker.telemetry
-        telemetry.count("AsyncEventAge", event["function"], time.time() * 1000 - event["received_ms"], "Milliseconds",
+        engine = self.state.engine
+        engine.count("AsyncEventAge", event["function"], time.time() * 1000 - event["received_ms"], "Milliseconds",
                         qualifier=ref.qualifier)
         # Each retry is a new invocation with the same request id, as on AWS.
         try:
-            result = await self.state.invoker.invoke(
+            result = await self.state.engine.invoke(
                 spec,
                 base64.b64decode(event["payload_b64"]),
                 request_id=event["request_id"],
                 invoked_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier),
             )
         except Throttled:
-            if self.state.invoker.concurrency.reserved.get(spec.function_arn) == 0:
+            if self.state.engine.reserved(spec.function_arn) == 0:
                 # AWS does not retry an event of a function with reserved concurrency 0: it
                 # goes to the OnFailure destination or dead-letter queue at once.
                 return Attempt(DROP, status_code=429, condition=ZERO_RESERVED)
@@ -104,9 +104,9 @@ class AsyncEventsApi:
         ref = _ref_of(event)
         # The event's log lines are still in the log sink's buffer: the async queue commits
         # them in the batch that removes the event (AsyncQueue.pending_logs).
-        telemetry = self.state.invoker.telemetry
+        engine = self.state.engine
         if condition != "Success":
-            telemetry.count("AsyncEventsDropped", event["function"], qualifier=ref.qualifier)
+            engine.count("AsyncEventsDropped", event["function"], qualifier=ref.qualifier)
         if condition is None:
             return
         config = await self.event_invoke_config(ref, ref.qualifier)  # type: ignore[attr-defined]
@@ -132,7 +132,7 @@ class AsyncEventsApi:
                 await self.destinations.send(destination, record)
             except (DeliveryError, ServiceError, OSError) as error:
                 log.warning("destination %s failed for %s: %s", destination, event["request_id"], error)
-                telemetry.count("DestinationDeliveryFailures", event["function"], qualifier=ref.qualifier)
+                engine.count("DestinationDeliveryFailures", event["function"], qualifier=ref.qualifier)
         if condition != "Success":
             await self._dead_letter(ref, event, attempt, payload)
 
@@ -159,7 +159,7 @@ class AsyncEventsApi:
             await self.destinations.send(target, payload, attributes)
         except (DeliveryError, ServiceError, OSError) as error:
             log.warning("dead-letter queue %s failed for %s: %s", target, event["request_id"], error)
-            self.state.invoker.telemetry.count("DeadLetterErrors", event["function"], qualifier=ref.qualifier)
+            self.state.engine.count("DeadLetterErrors", event["function"], qualifier=ref.qualifier)
 
     async def deliver_to_function(self, arn: str, body: bytes, attributes: dict[str, str], **_options) -> None:
         """A Lambda function as a destination: invoked asynchronously with the record."""

@@ -24,11 +24,11 @@ class ConcurrencyApi:
             raise invalid_parameter("Reserved concurrency applies to the function, not to a version or alias.")
         function = dict(await self.state.function(ref))
         value = params["ReservedConcurrentExecutions"]
-        concurrency = self.state.invoker.concurrency
-        if not concurrency.can_reserve(ref.arn, value):
+        engine = self.state.engine
+        if not engine.can_reserve(ref.arn, value):
             raise invalid_parameter(
                 "Specified ReservedConcurrentExecutions for function decreases account's "
-                f"UnreservedConcurrentExecution below its minimum value of [{concurrency.min_unreserved}]."
+                f"UnreservedConcurrentExecution below its minimum value of [{engine.min_unreserved}]."
             )
         provisioned = sum(doc["RequestedProvisionedConcurrentExecutions"]
                           for _, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":"))
@@ -38,7 +38,7 @@ class ConcurrencyApi:
                                     f"total provisioned concurrency [{provisioned}].")
         function["reserved_concurrency"] = value
         await self.state.write([Put("function", ref.key, function)])
-        concurrency.set_reserved(ref.arn, value)
+        engine.set_reserved(ref.arn, value)
         return {"ReservedConcurrentExecutions": value}
 
     async def get_function_concurrency(self, params: dict, ctx: RequestContext) -> dict:
@@ -52,5 +52,5 @@ class ConcurrencyApi:
         function = dict(await self.state.function(ref))
         function.pop("reserved_concurrency", None)
         await self.state.write([Put("function", ref.key, function)])
-        self.state.invoker.concurrency.set_reserved(ref.arn, None)
+        self.state.engine.set_reserved(ref.arn, None)
         return {}

@@ -333,7 +333,7 @@ class FunctionsApi:
                 raise conflict(f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]")
             await self.state.write([Delete("function_version", version_key(ref.key, ref.qualifier))])
             await self.drop_provisioned_configs(ref, [ref.qualifier])  # type: ignore[attr-defined]
-            await self.state.invoker.retire(f"{ref.arn}:{ref.qualifier}#")
+            await self.state.engine.retire(f"{ref.arn}:{ref.qualifier}#")
             return dict(_DELETED)
         if ref.qualifier == LATEST:
             raise invalid_parameter("$LATEST version cannot be deleted without deleting the function.")
@@ -345,6 +345,6 @@ class FunctionsApi:
             DeletePrefix("provisioned_config", ref.key + ":"),
         ])
         await self.state.retire_all(ref)
-        self.state.invoker.concurrency.set_reserved(ref.arn, None)
-        self.state.invoker.concurrency.set_provisioned(ref.arn, {})
+        self.state.engine.set_reserved(ref.arn, None)
+        self.state.engine.set_provisioned(ref.arn, {})
         return dict(_DELETED)

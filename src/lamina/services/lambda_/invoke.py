@@ -70,7 +70,7 @@ class InvokeApi:
             except Exception:
                 raise invalid_parameter("Client context must be a valid Base64-encoded JSON object.") from None
         try:
-            result = await self.state.invoker.invoke(
+            result = await self.state.engine.invoke(
                 spec,
                 payload,
                 request_id=ctx.request_id,

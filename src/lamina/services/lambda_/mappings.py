@@ -234,7 +234,7 @@ class MappingsApi:
                 return Outcome(True, throttled=True)  # the function is gone: hold the records
             spec = await self.state.spec(record, record["config"]["Version"])
             try:
-                result = await self.state.invoker.invoke(spec, json.dumps(event).encode(), invoked_arn=invoked_arn)
+                result = await self.state.engine.invoke(spec, json.dumps(event).encode(), invoked_arn=invoked_arn)
             except (Throttled, PoolExhausted):
                 return Outcome(True, throttled=True)
             return Outcome(bool(result.function_error), result.payload, function_error=result.function_error,
@@ -273,7 +273,6 @@ class MappingsApi:
         async def send_failure(record: dict) -> None:
             await self.destinations.send(destination, json.dumps(record).encode())
 
-        metrics = self.state.invoker.telemetry.metrics
         series = [{"FunctionName": function_name}, {"EventSourceMappingUUID": mapping["UUID"]}]
         if mapping["FunctionArn"].count(":") == 7:
             series.append({"FunctionName": function_name,
@@ -282,8 +281,7 @@ class MappingsApi:
         scope = scope_of(mapping["FunctionArn"])
 
         def report_age(age_ms: float) -> None:
-            for dimensions in series:
-                metrics.put("AWS/Lambda", "IteratorAge", dimensions, max(0.0, age_ms), "Milliseconds", scope=scope)
+            self.state.engine.iterator_age(series, age_ms, scope)
 
         return StreamPoller(mapping["UUID"], source, invoke, checkpoints.Checkpoints(self.state.store, mapping["UUID"]),
                             settings, accept=_accept(mapping.get("FilterCriteria"), view_body=False),

@@ -90,16 +90,16 @@ class ProvisionedApi:
         others = sum(doc["RequestedProvisionedConcurrentExecutions"]
                      for qualifier, doc in existing if qualifier != ref.qualifier)
         reserved = function.get("reserved_concurrency")
-        concurrency = self.state.invoker.concurrency
+        engine = self.state.engine
         if reserved is not None and others + wanted > reserved:
             raise invalid_parameter(
                 "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function")
-        if reserved is None and not concurrency.can_provision(ref.arn, others + wanted):
+        if reserved is None and not engine.can_provision(ref.arn, others + wanted):
             # Provisioned concurrency of a function without a reservation is carved out of
             # the account's unreserved pool, which keeps its minimum.
             raise invalid_parameter(
                 "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
-                f"below its minimum value of [{concurrency.min_unreserved}].")
+                f"below its minimum value of [{engine.min_unreserved}].")
         doc = {
             "FunctionArn": function_arn(ref.region, ref.account, ref.name, ref.qualifier),
             "RequestedProvisionedConcurrentExecutions": wanted,
@@ -130,7 +130,7 @@ class ProvisionedApi:
                        for key, doc in await self.state.store.scan("provisioned_config", prefix=function_key + ":")
                        if doc["version"] == version]
             total = sum(doc["RequestedProvisionedConcurrentExecutions"] for _, doc in configs)
-            allocated, error = await self.state.invoker.provision(spec, total, tuple(q for q, _ in configs))
+            allocated, error = await self.state.engine.provision(spec, total, tuple(q for q, _ in configs))
         return total, allocated, error
 
     async def _allocate(self, key: str, spec, wanted: int) -> None:
@@ -222,7 +222,7 @@ class ProvisionedApi:
         per_version: dict[str, int] = {}
         for _, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":"):
             per_version[doc["version"]] = per_version.get(doc["version"], 0) + doc["RequestedProvisionedConcurrentExecutions"]
-        self.state.invoker.concurrency.set_provisioned(ref.arn, per_version)
+        self.state.engine.set_provisioned(ref.arn, per_version)
 
     async def restore_provisioned(self) -> None:
         """At startup: bring every provisioned config back to its count."""

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ... import ids
-from ...engine.invoker import Invoker
+from ...engine.facade import Engine
 from ...engine.spec import FunctionSpec
 from ...errors import not_found
 from ...store.base import Delete, DeletePrefix, Op, Put, Store
@@ -54,10 +54,10 @@ def version_key(function_key: str, version: str) -> str:
 
 
 class LambdaState:
-    def __init__(self, store: Store, code: CodeStore, invoker: Invoker, limits: Limits | None = None) -> None:
+    def __init__(self, store: Store, code: CodeStore, engine: Engine, limits: Limits | None = None) -> None:
         self.store = store
         self.code = code
-        self.invoker = invoker
+        self.engine = engine
         self.limits = limits or Limits()
         self._functions: dict[str, dict | None] = {}
         self._versions: dict[str, dict | None] = {}
@@ -192,11 +192,10 @@ class LambdaState:
     async def retire(self, ref: FunctionRef, keep_revision: str | None = None) -> None:
         """Old instances go once the code or configuration they were started with changes."""
         keep = f"{ref.arn}:{LATEST}#{keep_revision}" if keep_revision else None
-        await self.invoker.pool.retire(f"{ref.arn}:{LATEST}#", keep_key=keep)
+        await self.engine.retire_stale(f"{ref.arn}:{LATEST}#", keep)
 
     async def retire_all(self, ref: FunctionRef) -> None:
-        await self.invoker.retire(f"{ref.arn}:")
-        await self.invoker.drop_snapshots(f"{ref.arn}:")
+        await self.engine.retire(f"{ref.arn}:")
 
 
 SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")

@@ -75,7 +75,7 @@ class VersionsApi:
         """SnapStart: the version's init runs now, in the background, not on first invoke."""
         if snap_start_applies(version_doc["config"]):
             spec = await self.state.spec(version_doc, version_doc["config"]["Version"])
-            asyncio.ensure_future(self.state.invoker.snapshot(spec))
+            asyncio.ensure_future(self.state.engine.snapshot(spec))
 
     async def list_versions_by_function(self, params: dict, ctx: RequestContext) -> dict:
         ref = self._ref(params, ctx)  # type: ignore[attr-defined]

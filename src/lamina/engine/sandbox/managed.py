@@ -1,36 +1,31 @@
-"""One execution environment: a process forked by the zygote, and its two sockets.
+"""The managed Python runtime's sandbox: a process forked by the zygote (or restored from
+a SnapStart snapshot), its control socket speaking guest/frames.py, its log socket.
 
-Lifecycle (the only transitions allowed):
-
-    NEW --start()--> READY <--invoke()--> BUSY
-     |                 |                    |
-     +------------ kill() / crash / timeout -+--> DEAD
-
-start() reports the init outcome; an init error leaves the instance DEAD. invoke() runs
-one invocation at a time. After kill() or death every call raises InstanceDead. Killing
-takes the whole process group, so whatever the function spawned goes too, and removes
-the instance's cgroups.
+The lifecycle is the Sandbox interface's (base.py). Killing takes the whole process group,
+so whatever the function spawned goes too, and removes the instance's cgroups.
 """
 from __future__ import annotations
 
 import asyncio
-import enum
 import json
 import re
 import os
 import signal
 import socket
 import time
-from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
+from .. import faults
 from ..spec import FunctionSpec
+from .base import InitOutcome, InstanceDead, RawResult, State
 from .guest import frames
 from .cgroups import join as join_cgroups
 from .cgroups import remove as remove_cgroups
 from .cgroups import remove_soon as remove_cgroups_soon
-from .host import Placement
-from .launcher import Launcher
+from .host import Placement, SandboxHost
+
+if TYPE_CHECKING:
+    from ..invocation_log import InvocationLog
 
 LOG_LINE_LIMIT = 256 * 1024  # CloudWatch's event size; longer lines are split
 MARKER_WAIT_S = 2.0
@@ -61,13 +56,6 @@ class _TaskTimeout:
 # A timeout in the waiting task itself: asyncio.wait_for wrapped every invoke's read in a
 # task of its own, a measurable share of a warm invoke's cost.
 _timeout = getattr(asyncio, "timeout", _TaskTimeout)
-
-
-class State(enum.Enum):
-    NEW = "new"
-    READY = "ready"
-    BUSY = "busy"
-    DEAD = "dead"
 
 
 class _LogLines(asyncio.Protocol):
@@ -118,46 +106,37 @@ def _max_memory_of(meta: bytes) -> int:
     match = _MAX_MEMORY.match(meta)
     return int(match.group(1)) if match else json.loads(meta).get("max_memory_mb", 0)
 
-class InstanceDead(Exception):
-    pass
+class Spawner(Protocol):
+    """Who forks the instance's process: the zygote's Launcher, or a SnapStart snapshot
+    (snapshot.VersionZygote, whose children are restored: `restores`)."""
+
+    restores: bool
+
+    async def spawn(self, message: dict, control_fd: int, log_fd: int) -> int: ...
+
+    def exit_status(self, pid: int) -> asyncio.Future: ...
+
+    def forget(self, pid: int) -> None: ...
 
 
-@dataclass
-class InitOutcome:
-    init_ms: float  # or the restore time, for a SnapStart restore
-    error: dict | None
-    restored: bool = False
-
-
-@dataclass
-class RawResult:
-    kind: str  # "result", "error", "timeout", "exit"
-    payload: bytes
-    max_memory_mb: int = 0
-    exit_reason: str = ""
-    out_of_memory: bool = False
-
-
-LogTarget = Callable[[list[tuple[int, str]]], None]
-OomCheck = Callable[[], bool]
-
-
-class Instance:
+class ManagedInstance:
     def __init__(self, spec: FunctionSpec, instance_id: str, log_stream: str, env: dict[str, str],
-                 log_target: LogTarget, launcher: Launcher, placement: Placement,
-                 oom_killed: OomCheck = lambda: False, exec_argv: list[str] | None = None) -> None:
+                 log: "InvocationLog", spawner: Spawner, placement: Placement, host: SandboxHost,
+                 exec_argv: list[str] | None = None) -> None:
         self.spec = spec
-        self.launcher = launcher
+        self.spawner = spawner
         self.placement = placement
-        self.oom_killed = oom_killed
+        self.host = host
         self.exec_argv = exec_argv
         self.id = instance_id
         self.log_stream = log_stream
         self.env = env
         self.state = State.NEW
-        self.log_target = log_target
+        self.log: "InvocationLog" = log
+        self.provisioned = False
         self.last_used = time.monotonic()
         self.invocations = 0
+        self._cgroup_peak_mb = 0
         self._pid: int | None = None
         self._exit: asyncio.Future | None = None
         self._reader: asyncio.StreamReader | None = None
@@ -190,7 +169,7 @@ class Instance:
             "exec": self.exec_argv,
         }
         try:
-            self._pid = await self.launcher.spawn(message, control_child.fileno(), log_child.fileno())
+            self._pid = await self.spawner.spawn(message, control_child.fileno(), log_child.fileno())
         except OSError:
             control_parent.close()
             log_parent.close()
@@ -200,9 +179,9 @@ class Instance:
         finally:
             control_child.close()
             log_child.close()
-        self._exit = self.launcher.exit_status(self._pid)
+        self._exit = self.spawner.exit_status(self._pid)
         self._reader, self._writer = await asyncio.open_unix_connection(sock=control_parent, limit=1 << 24)
-        if getattr(self.launcher, "restores", False):
+        if self.spawner.restores:
             # A SnapStart restore: into its own cgroups first, then it may run.
             join_cgroups(self._pid, self.placement.plan.get("join") or [])
             self._writer.write(frames.pack(frames.GO, b"{}"))
@@ -217,8 +196,7 @@ class Instance:
             await self._drain_logs()
             reason = await self.exit_reason()
             await self.kill()
-            return InitOutcome(0.0, {"errorType": "Runtime.ExitError",
-                                     "errorMessage": f"Runtime exited with error: {reason}"})
+            return InitOutcome(0.0, faults.exit_error(reason))
         ready = json.loads(header)
         if ready.get("error"):
             await self._drain_logs()
@@ -245,7 +223,7 @@ class Instance:
                 await asyncio.wait_for(asyncio.shield(self._exit), 5.0)
             except asyncio.TimeoutError:
                 pass
-            self.launcher.forget(pid)
+            self.spawner.forget(pid)
         if self._writer is not None:
             self._writer.close()
         if self._log_transport is not None:
@@ -274,6 +252,16 @@ class Instance:
 
     # --- invoking -----------------------------------------------------------------------
 
+    def max_memory_mb(self, runtime_peak_mb: int) -> int:
+        """The runtime's own peak RSS (shared zygote pages included, as a process on AWS
+        would count them), or the cgroup's peak when the function's children used more.
+        Reading the cgroup costs a file read on the invoke path, so it is refreshed on the
+        first invocation and every 64th: what the function's children used shows in Max
+        Memory Used within 64 invocations."""
+        if self.invocations % 64 == 1:
+            self._cgroup_peak_mb = self.host.peak_memory_mb(self.placement)
+        return max(runtime_peak_mb, self._cgroup_peak_mb)
+
     async def invoke(self, header: dict, payload: bytes, timeout_s: float) -> RawResult:
         if self.state is not State.READY:
             raise InstanceDead(self.id)
@@ -292,7 +280,7 @@ class Instance:
         except InstanceDead:
             await self._drain_logs()
             reason = await self.exit_reason()
-            oom = self.oom_killed()
+            oom = self.host.oom_killed(self.placement)
             await self.kill()
             self._markers.pop(request_id, None)
             return RawResult("exit", b"", exit_reason=reason, out_of_memory=oom)
@@ -333,7 +321,7 @@ class Instance:
                 line = marker
             if line.startswith(frames.END_MARKER):
                 if events:
-                    self.log_target(events)
+                    self.log(events)
                     events = []
                 event = self._markers.get(line[len(frames.END_MARKER):].decode(errors="replace").strip())
                 if event is not None:
@@ -343,7 +331,7 @@ class Instance:
             for start in range(0, max(len(text), 1), LOG_LINE_LIMIT):
                 events.append((now, text[start : start + LOG_LINE_LIMIT]))
         if events:
-            self.log_target(events)
+            self.log(events)
 
     async def _drain_logs(self) -> None:
         """After the process died or failed init: wait briefly for its last lines."""

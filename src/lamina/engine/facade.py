@@ -1,0 +1,114 @@
+"""The engine as the services see it: one small surface over the data plane.
+
+A service (Lambda's control and invoke API, its event source mappings, its async events)
+asks the engine to run an invocation, to keep instances ready or let them go, what the
+concurrency settings are, and to count a metric; it never reaches into the pool, the
+invoker or the sandboxes behind this class. The composition root (app.py) builds the
+parts and hands them in.
+"""
+from __future__ import annotations
+
+from .concurrency import Concurrency, Scope
+from .factory import SandboxFactory
+from .invoker import InvocationResult, Invoker
+from .pool import Pool
+from .provisioned import Provisioner
+from .snapstart import Snapshots
+from .spec import FunctionSpec
+from .telemetry import LambdaTelemetry
+
+
+class Engine:
+    def __init__(self, invoker: Invoker, pool: Pool, provisioner: Provisioner, snapshots: Snapshots,
+                 factory: SandboxFactory, concurrency: Concurrency, telemetry: LambdaTelemetry) -> None:
+        self._invoker = invoker
+        self._pool = pool
+        self._provisioner = provisioner
+        self._snapshots = snapshots
+        self._factory = factory
+        self._concurrency = concurrency
+        self._telemetry = telemetry
+
+    async def start(self) -> None:
+        self._telemetry.start()
+        self._pool.start()
+        await self._factory.launcher.start()
+
+    async def close(self) -> None:
+        self._provisioner.close()
+        await self._telemetry.close()
+        await self._pool.close()
+        await self._factory.close()
+
+    # --- running ------------------------------------------------------------------------
+
+    async def invoke(self, spec: FunctionSpec, payload: bytes, *, request_id: str | None = None,
+                     invoked_arn: str | None = None, client_context: dict | None = None,
+                     want_tail: bool = False) -> InvocationResult:
+        """One invocation (see Invoker.invoke); raises Throttled when it may not run."""
+        return await self._invoker.invoke(spec, payload, request_id=request_id, invoked_arn=invoked_arn,
+                                          client_context=client_context, want_tail=want_tail)
+
+    @property
+    def instance_count(self) -> int:
+        return self._pool.size
+
+    # --- instances ----------------------------------------------------------------------
+
+    async def provision(self, spec: FunctionSpec, count: int, qualifiers: tuple[str, ...] = ()) -> tuple[int, dict | None]:
+        """Keep `count` instances of this version ready (see Provisioner.provision)."""
+        return await self._provisioner.provision(spec, count, qualifiers)
+
+    async def snapshot(self, spec: FunctionSpec) -> None:
+        """SnapStart: make the version's snapshot now rather than at its first cold start."""
+        await self._snapshots.get(spec)
+
+    async def retire_stale(self, spec_prefix: str, keep_key: str | None) -> None:
+        """Instances whose pool key starts with `spec_prefix` but is not `keep_key` go: the
+        code or configuration they were started with changed."""
+        await self._pool.retire(spec_prefix, keep_key=keep_key)
+
+    async def retire(self, prefix: str) -> None:
+        """Every instance and snapshot of the pool keys under `prefix` goes (a version or a
+        whole function was deleted), provisioned ones included, and nothing replaces them."""
+        self._provisioner.retire(prefix)
+        await self._pool.retire(prefix)
+        await self._snapshots.drop(prefix)
+
+    # --- concurrency settings -----------------------------------------------------------
+
+    @property
+    def account_limit(self) -> int:
+        return self._concurrency.account_limit
+
+    @property
+    def min_unreserved(self) -> int:
+        return self._concurrency.min_unreserved
+
+    def unreserved_limit(self, scope: Scope) -> int:
+        return self._concurrency.unreserved_limit(scope)
+
+    def reserved(self, function_arn: str) -> int | None:
+        return self._concurrency.reserved.get(function_arn)
+
+    def can_reserve(self, function_arn: str, value: int) -> bool:
+        return self._concurrency.can_reserve(function_arn, value)
+
+    def set_reserved(self, function_arn: str, value: int | None) -> None:
+        self._concurrency.set_reserved(function_arn, value)
+
+    def can_provision(self, function_arn: str, total: int) -> bool:
+        return self._concurrency.can_provision(function_arn, total)
+
+    def set_provisioned(self, function_arn: str, per_version: dict[str, int]) -> None:
+        self._concurrency.set_provisioned(function_arn, per_version)
+
+    # --- metrics ------------------------------------------------------------------------
+
+    def count(self, name: str, function_arn: str, value: float = 1, unit: str = "Count",
+              qualifier: str | None = None) -> None:
+        """An AWS/Lambda metric of a function (see LambdaTelemetry.count)."""
+        self._telemetry.count(name, function_arn, value, unit, qualifier)
+
+    def iterator_age(self, dimension_sets: list[dict[str, str]], age_ms: float, scope: Scope) -> None:
+        self._telemetry.iterator_age(dimension_sets, age_ms, scope)

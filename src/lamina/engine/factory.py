@@ -1,0 +1,99 @@
+"""Launching: which sandbox a function version gets, built and started.
+
+    SnapStart version   a ManagedInstance restored from the version's snapshot
+                        (or a DeadSandbox with the snapshot's init error)
+    provided.* runtime  a CustomRuntimeInstance running the function's `bootstrap`, with
+                        a Runtime API of its own (or a DeadSandbox: no bootstrap found)
+    any other           a ManagedInstance forked cold from the zygote
+
+The pool is the only caller (Pool.acquire for on-demand instances, Pool.start_provisioned
+for provisioned concurrency): launch() returns the sandbox and its InitOutcome, and the
+sandbox is DEAD if its init failed. Each instance gets a log stream of its own.
+"""
+from __future__ import annotations
+
+import os
+
+from .. import ids
+from ..observability.logsink import LogSink
+from . import faults
+from .invocation_log import InvocationLog, stream_name
+from .sandbox.base import InitOutcome, Sandbox
+from .sandbox.cgroups import remove as remove_cgroups
+from .sandbox.custom import CustomRuntimeInstance
+from .sandbox.dead import DeadSandbox
+from .sandbox.environment import ON_DEMAND, SNAP_START, sandbox_environment
+from .sandbox.host import Placement, SandboxHost
+from .sandbox.launcher import Launcher
+from .sandbox.managed import ManagedInstance
+from .sandbox.runtime_api import RuntimeApi
+from .snapstart import Snapshots
+from .spec import FunctionSpec
+
+class SandboxFactory:
+    def __init__(self, sink: LogSink, host: SandboxHost, launcher: Launcher, snapshots: Snapshots,
+                 endpoint_url: str, credentials: tuple[str, str]) -> None:
+        self.sink = sink
+        self.host = host
+        self.launcher = launcher
+        self.snapshots = snapshots
+        self.endpoint_url = endpoint_url
+        self.credentials = credentials
+
+    async def launch(self, spec: FunctionSpec, initialization_type: str = ON_DEMAND) -> tuple[Sandbox, InitOutcome]:
+        instance_id = ids.hex32()
+        log = await InvocationLog.open(self.sink, spec, stream_name(spec.version, instance_id))
+        log.listen()  # init output belongs to the first invocation's tail
+        sandbox: Sandbox
+        if spec.snap_start:
+            sandbox = await self._restored(spec, instance_id, log)
+        elif spec.runtime.startswith("provided"):
+            sandbox = await self._custom(spec, instance_id, log)
+        else:
+            placement = self.host.place(spec, opt_dir=spec.opt_dir)
+            env = sandbox_environment(spec, log.stream, self.endpoint_url, self.credentials,
+                                      task_root=placement.task_root, opt_dir=placement.opt_dir,
+                                      initialization_type=initialization_type)
+            sandbox = ManagedInstance(spec, instance_id, log.stream, env, log, self.launcher, placement, self.host)
+        return sandbox, await sandbox.start()
+
+    async def _restored(self, spec: FunctionSpec, instance_id: str, log: InvocationLog) -> Sandbox:
+        snapshot = await self.snapshots.get(spec)
+        if not snapshot.alive:
+            # The snapshot's init failed: report it the way a failed cold init is reported.
+            self.snapshots.forget(spec)
+            return DeadSandbox(spec, instance_id, log, InitOutcome(snapshot.init_ms, snapshot.error))
+        placement = self.host.place_restored(spec)
+        env = sandbox_environment(spec, log.stream, self.endpoint_url, self.credentials,
+                                  task_root=placement.task_root, initialization_type=SNAP_START)
+        return ManagedInstance(spec, instance_id, log.stream, env, log, snapshot, placement, self.host)
+
+    async def _custom(self, spec: FunctionSpec, instance_id: str, log: InvocationLog) -> Sandbox:
+        """A provided.* runtime: its `bootstrap` executable, with a Runtime API of its own."""
+        placement = self.host.place(spec, opt_dir=spec.opt_dir)
+        entry = _bootstrap_of(spec, placement)
+        if entry is None:
+            remove_cgroups(placement.cgroup_dirs)
+            return DeadSandbox(spec, instance_id, log, InitOutcome(0.0, faults.fault(
+                faults.RUNTIME_INVALID_ENTRYPOINT, "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]")))
+        api = RuntimeApi()
+        address = await api.start()
+        env = sandbox_environment(spec, log.stream, self.endpoint_url, self.credentials, runtime_api=address,
+                                  task_root=placement.task_root, opt_dir=placement.opt_dir)
+        env.pop("_LAMINA_OPT", None)
+        return CustomRuntimeInstance(spec, instance_id, log.stream, env, log, self.launcher, placement, self.host,
+                                     exec_argv=[entry], api=api)
+
+    async def close(self) -> None:
+        await self.snapshots.close()
+        await self.launcher.close()
+        self.host.close()
+
+
+def _bootstrap_of(spec: FunctionSpec, placement: Placement) -> str | None:
+    """Where the runtime's `bootstrap` is, as the sandbox sees it: the code's, else a layer's."""
+    if os.path.exists(os.path.join(spec.code_dir, "bootstrap")):
+        return os.path.join(placement.task_root, "bootstrap")
+    if spec.opt_dir and os.path.exists(os.path.join(spec.opt_dir, "bootstrap")):
+        return os.path.join(placement.opt_dir or spec.opt_dir, "bootstrap")
+    return None
