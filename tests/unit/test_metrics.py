@@ -9,7 +9,10 @@ import time
 
 import pytest
 
-from lamina.observability.metrics import MAX_SAMPLES, Bucket, MetricId, MetricsRecorder
+from lamina.http.metrics import prometheus_text
+from lamina.observability.queries import list_metric_ids, query_buckets
+from lamina.observability.recorder import MetricsRecorder
+from lamina.observability.series import MAX_SAMPLES, Bucket, MetricId
 from lamina.store.base import MetricRow, merge_metric_rows
 from lamina.store.sqlite import SQLiteStore
 
@@ -34,7 +37,7 @@ def test_values_aggregate_per_minute_and_series():
         for value, offset in [(1, 0), (2, 10), (3, 59), (10, 60), (20, 119)]:
             recorder.put(NS, "Latency", FN, value, "Milliseconds", HOUR + offset)
         recorder.put(NS, "Latency", {"FunctionName": "other"}, 99, "Milliseconds", HOUR)
-        buckets = await recorder.query(NS, "Latency", FN, HOUR, HOUR + 3600, 60)
+        buckets = await query_buckets(recorder, NS, "Latency", FN, HOUR, HOUR + 3600, 60)
         assert [(b.timestamp, b.count, b.sum, b.minimum, b.maximum, b.unit) for b in buckets] == [
             (HOUR, 3, 6, 1, 3, "Milliseconds"),
             (HOUR + 60, 2, 30, 10, 20, "Milliseconds"),
@@ -48,10 +51,10 @@ def test_dimensions_match_exactly_in_any_order():
     async def main():
         recorder = MetricsRecorder()
         recorder.put(NS, "Hits", {"A": "1", "B": "2"}, 5, "Count", HOUR)
-        assert len(await recorder.query(NS, "Hits", {"B": "2", "A": "1"}, HOUR, HOUR + 60, 60)) == 1
-        assert len(await recorder.query(NS, "Hits", [("B", "2"), ("A", "1")], HOUR, HOUR + 60, 60)) == 1
-        assert await recorder.query(NS, "Hits", {"A": "1"}, HOUR, HOUR + 60, 60) == []
-        assert await recorder.query(NS, "Hits", {}, HOUR, HOUR + 60, 60) == []
+        assert len(await query_buckets(recorder, NS, "Hits", {"B": "2", "A": "1"}, HOUR, HOUR + 60, 60)) == 1
+        assert len(await query_buckets(recorder, NS, "Hits", [("B", "2"), ("A", "1")], HOUR, HOUR + 60, 60)) == 1
+        assert await query_buckets(recorder, NS, "Hits", {"A": "1"}, HOUR, HOUR + 60, 60) == []
+        assert await query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 60, 60) == []
 
     run(main())
 
@@ -61,15 +64,15 @@ def test_periods_combine_minutes_from_the_start_time():
         recorder = MetricsRecorder()
         for minute in range(10):
             recorder.put(NS, "Hits", {}, minute, "Count", HOUR + minute * 60 + 5)
-        buckets = await recorder.query(NS, "Hits", None, HOUR, HOUR + 600, 300)
+        buckets = await query_buckets(recorder, NS, "Hits", None, HOUR, HOUR + 600, 300)
         assert [(b.timestamp, b.count, b.sum) for b in buckets] == [(HOUR, 5, 10), (HOUR + 300, 5, 35)]
         # Buckets start at the start time rounded down to the minute, not at the epoch.
-        buckets = await recorder.query(NS, "Hits", None, HOUR + 90, HOUR + 600, 300)
+        buckets = await query_buckets(recorder, NS, "Hits", None, HOUR + 90, HOUR + 600, 300)
         assert [(b.timestamp, b.count) for b in buckets] == [(HOUR + 60, 5), (HOUR + 360, 4)]
         # End is exclusive: the minute that begins at end is left out.
-        assert sum(b.count for b in await recorder.query(NS, "Hits", None, HOUR, HOUR + 120, 60)) == 2
+        assert sum(b.count for b in await query_buckets(recorder, NS, "Hits", None, HOUR, HOUR + 120, 60)) == 2
         with pytest.raises(ValueError):
-            await recorder.query(NS, "Hits", None, HOUR, HOUR + 600, 90)
+            await query_buckets(recorder, NS, "Hits", None, HOUR, HOUR + 600, 90)
 
     run(main())
 
@@ -80,11 +83,11 @@ def test_units_are_separate_series_and_can_be_filtered():
         recorder.put(NS, "Size", {}, 1, "Bytes", HOUR)
         recorder.put(NS, "Size", {}, 2, "Bytes", HOUR)
         recorder.put(NS, "Size", {}, 1000, "Kilobytes", HOUR)
-        [only_bytes] = await recorder.query(NS, "Size", {}, HOUR, HOUR + 60, 60, unit="Bytes")
+        [only_bytes] = await query_buckets(recorder, NS, "Size", {}, HOUR, HOUR + 60, 60, unit="Bytes")
         assert (only_bytes.count, only_bytes.sum, only_bytes.unit) == (2, 3, "Bytes")
-        [mixed] = await recorder.query(NS, "Size", {}, HOUR, HOUR + 60, 60)
+        [mixed] = await query_buckets(recorder, NS, "Size", {}, HOUR, HOUR + 60, 60)
         assert (mixed.count, mixed.unit) == (3, "Bytes")  # the unit most values came in
-        assert await recorder.query(NS, "Size", {}, HOUR, HOUR + 60, 60, unit="Count") == []
+        assert await query_buckets(recorder, NS, "Size", {}, HOUR, HOUR + 60, 60, unit="Count") == []
 
     run(main())
 
@@ -96,7 +99,7 @@ def test_percentiles_are_exact_below_the_sample_limit():
         random.shuffle(values)
         for value in values:
             recorder.put(NS, "Latency", {}, value, "Milliseconds", HOUR + 1)
-        [bucket] = await recorder.query(NS, "Latency", {}, HOUR, HOUR + 60, 60)
+        [bucket] = await query_buckets(recorder, NS, "Latency", {}, HOUR, HOUR + 60, 60)
         assert len(bucket.samples) == 1000
         assert bucket.percentile(50) == 500
         assert bucket.percentile(99) == 990
@@ -113,7 +116,7 @@ def test_percentiles_are_estimated_from_a_bounded_reservoir():
         rng = random.Random(7)
         for _ in range(50_000):
             recorder.put(NS, "Latency", {}, rng.uniform(0, 1000), "Milliseconds", HOUR + 1)
-        [bucket] = await recorder.query(NS, "Latency", {}, HOUR, HOUR + 60, 60)
+        [bucket] = await query_buckets(recorder, NS, "Latency", {}, HOUR, HOUR + 60, 60)
         assert bucket.count == 50_000
         assert len(bucket.samples) == MAX_SAMPLES
         assert abs(bucket.percentile(50) - 500) < 60
@@ -129,13 +132,13 @@ def test_values_with_counts_and_statistic_sets():
         recorder.put(NS, "Latency", {}, 1000, "Milliseconds", HOUR, count=100)
         recorder.put_statistics(NS, "Latency", {}, 4, 20, 1, 9, "Milliseconds", HOUR + 60)
         recorder.put_statistics(NS, "Latency", {}, 5_000, 5_000 * 7, 7, 7, "Milliseconds", HOUR + 60)
-        first, second = await recorder.query(NS, "Latency", {}, HOUR, HOUR + 120, 60)
+        first, second = await query_buckets(recorder, NS, "Latency", {}, HOUR, HOUR + 120, 60)
         assert (first.count, first.sum, first.minimum, first.maximum) == (1000, 9000 + 100_000, 10, 1000)
         assert first.percentile(50) == 10 and first.percentile(95) == 1000
         assert (second.count, second.sum, second.minimum, second.maximum) == (5004, 35_020, 1, 9)
         # Only the set whose values are all alike says what its values were.
         assert second.percentile(50) == 7
-        [combined] = await recorder.query(NS, "Latency", {}, HOUR, HOUR + 120, 120)
+        [combined] = await query_buckets(recorder, NS, "Latency", {}, HOUR, HOUR + 120, 120)
         assert combined.count == 6004
         assert combined.percentile(10) == 7  # 5000 sevens outweigh 900 tens
 
@@ -147,7 +150,7 @@ def test_non_finite_values_are_dropped():
         recorder = MetricsRecorder()
         recorder.put(NS, "X", {}, float("nan"), "None", HOUR)
         recorder.put(NS, "X", {}, float("inf"), "None", HOUR)
-        assert await recorder.query(NS, "X", {}, HOUR, HOUR + 60, 60) == []
+        assert await query_buckets(recorder, NS, "X", {}, HOUR, HOUR + 60, 60) == []
 
     run(main())
 
@@ -159,13 +162,13 @@ def test_list_metrics_filters_by_namespace_name_and_dimensions():
         recorder.put(NS, "A", {"Fn": "y"}, 1, "Count", HOUR)
         recorder.put(NS, "B", {}, 1, "Count", HOUR)
         recorder.put("Other", "A", {}, 1, "Count", time.time())
-        assert [m.name for m in await recorder.list_metrics(NS)] == ["A", "A", "B"]
-        assert await recorder.list_metrics(NS, "A", {"Fn": "x"}) == [
+        assert [m.name for m in await list_metric_ids(recorder, NS)] == ["A", "A", "B"]
+        assert await list_metric_ids(recorder, NS, "A", {"Fn": "x"}) == [
             MetricId(NS, "A", (("Fn", "x"), ("Stage", "prod")))
         ]
-        assert len(await recorder.list_metrics(dimensions={"Fn": None})) == 2
-        assert await recorder.list_metrics(dimensions={"Fn": "z"}) == []
-        assert [m.namespace for m in await recorder.list_metrics(since=time.time() - 3600)] == ["Other"]
+        assert len(await list_metric_ids(recorder, dimensions={"Fn": None})) == 2
+        assert await list_metric_ids(recorder, dimensions={"Fn": "z"}) == []
+        assert [m.namespace for m in await list_metric_ids(recorder, since=time.time() - 3600)] == ["Other"]
 
     run(main())
 
@@ -185,7 +188,7 @@ def test_ended_minutes_flush_to_the_store_and_read_back_after_reopening(path):
             (HOUR, 100, 5050, 1, 100, 100)
         ]
         # The store and the minute still in memory are both seen, each once.
-        buckets = await recorder.query(NS, "Latency", FN, HOUR, now + 60, 60)
+        buckets = await query_buckets(recorder, NS, "Latency", FN, HOUR, now + 60, 60)
         assert [b.count for b in buckets] == [100, 1]
         await recorder.close()  # everything, ended or not
         await store.close()
@@ -193,10 +196,10 @@ def test_ended_minutes_flush_to_the_store_and_read_back_after_reopening(path):
     async def reopen():
         store = SQLiteStore(path)
         recorder = MetricsRecorder(store)
-        buckets = await recorder.query(NS, "Latency", FN, HOUR, now + 60, 60)
-        bare = await recorder.query(NS, "Latency", FN, HOUR, now + 60, 60, samples=False)
+        buckets = await query_buckets(recorder, NS, "Latency", FN, HOUR, now + 60, 60)
+        bare = await query_buckets(recorder, NS, "Latency", FN, HOUR, now + 60, 60, samples=False)
         assert [(b.count, b.sum, b.samples, b.percentile(50)) for b in bare] == [(100, 5050, [], None), (1, 5, [], None)]
-        metrics = await recorder.list_metrics(NS)
+        metrics = await list_metric_ids(recorder, NS)
         await store.close()
         return buckets, metrics
 
@@ -214,12 +217,12 @@ def test_late_data_for_a_stored_minute_is_merged_into_its_row(path):
         recorder.put(NS, "Hits", {}, 1, "Count", HOUR)
         await recorder.flush()
         recorder.put(NS, "Hits", {}, 3, "Count", HOUR + 59)
-        [bucket] = await recorder.query(NS, "Hits", {}, HOUR, HOUR + 60, 60)
+        [bucket] = await query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 60, 60)
         assert (bucket.count, bucket.sum) == (2, 4)
         await recorder.flush()
         rows = await store.read_metrics(NS, "Hits", "[]", HOUR, HOUR + 60)
         assert [(r.count, r.sum, r.minimum, r.maximum, r.samples) for r in rows] == [(2, 4, 1, 3, (1, 3))]
-        [bucket] = await recorder.query(NS, "Hits", {}, HOUR, HOUR + 60, 60)
+        [bucket] = await query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 60, 60)
         assert (bucket.count, bucket.sum) == (2, 4)
         await store.close()
 
@@ -234,7 +237,8 @@ def test_queries_racing_flushes_count_everything_once(path):
         for round_ in range(20):
             for second in range(30):
                 recorder.put(NS, "Hits", {}, 1, "Count", HOUR + round_ * 60 + second)
-            results = await asyncio.gather(recorder.flush(), recorder.query(NS, "Hits", {}, HOUR, HOUR + 3600, 3600))
+            results = await asyncio.gather(recorder.flush(),
+                                           query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 3600, 3600))
             totals.append(results[1][0].count)
         assert totals == [30 * (n + 1) for n in range(20)]
         await store.close()
@@ -264,7 +268,7 @@ def test_a_failed_flush_keeps_the_data_for_the_next_one():
         with pytest.raises(OSError):
             await recorder.flush()
         recorder.put(NS, "Hits", {}, 2, "Count", HOUR)
-        [bucket] = await recorder.query(NS, "Hits", {}, HOUR, HOUR + 60, 60)
+        [bucket] = await query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 60, 60)
         assert bucket.sum == 3
         assert await recorder.flush() == 1
         assert [(r.count, r.sum) for r in store.rows] == [(2, 3)]
@@ -353,7 +357,7 @@ def test_prometheus_text_has_counters_summaries_and_gauges():
     recorder.put("AWS/Lambda", "ConcurrentExecutions", {"FunctionName": "x"}, 4, "Count")
     recorder.put("AWS/Lambda", "ConcurrentExecutions", {"FunctionName": "x"}, 2, "Count")
     recorder.put("My App", "Payload", {"Route Path": 'a "quoted"\\path\n'}, 10, "Bytes")
-    text = recorder.prometheus()
+    text = prometheus_text(recorder)
     families = parse_exposition(text)
     assert families["lamina_lambda_invocations_total"] == (
         "counter", [("lamina_lambda_invocations_total", "", 1), ("lamina_lambda_invocations_total", 'function="x"', 3)]
@@ -370,7 +374,7 @@ def test_prometheus_text_has_counters_summaries_and_gauges():
 
 
 def test_prometheus_text_is_empty_without_metrics():
-    assert MetricsRecorder().prometheus() == ""
+    assert prometheus_text(MetricsRecorder()) == ""
 
 
 def test_queries_share_the_store_while_a_flush_waits_for_them(path):
@@ -395,7 +399,7 @@ def test_queries_share_the_store_while_a_flush_waits_for_them(path):
         store = SlowStore()
         recorder = MetricsRecorder(store)
         recorder.put(NS, "Hits", {}, 1, "Count", HOUR)
-        queries = [recorder.query(NS, "Hits", {}, HOUR, HOUR + 60, 60) for _ in range(5)]
+        queries = [query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 60, 60) for _ in range(5)]
         results = await asyncio.gather(*queries[:3], recorder.flush(), *queries[3:])
         assert store.most >= 3 and len(store.rows) == 1
         assert [len(r) for r in results[:3]] == [1, 1, 1]

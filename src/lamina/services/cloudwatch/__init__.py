@@ -11,7 +11,7 @@ dashboards are not served yet.
 """
 from __future__ import annotations
 
-from ...observability.metrics import MetricsRecorder
+from ...observability.recorder import MetricsRecorder
 from .listing import ListingApi
 from .metric_data import MetricDataApi
 from .statistics import StatisticsApi

@@ -9,7 +9,7 @@ import math
 import re
 from datetime import datetime, timezone
 
-from ...observability.metrics import Bucket
+from ...observability.series import Bucket
 from ...errors import ServiceError
 
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")

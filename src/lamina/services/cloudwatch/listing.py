@@ -7,7 +7,9 @@ import json
 import time
 from typing import Any
 
-from ...observability.metrics import MetricId, MetricsRecorder
+from ...observability.queries import list_metric_ids
+from ...observability.recorder import MetricsRecorder
+from ...observability.series import MetricId
 from ..context import RequestContext
 from .common import invalid_value
 
@@ -25,8 +27,8 @@ class ListingApi:
             filters[item["Name"]] = item.get("Value")
         since = time.time() - RECENTLY_ACTIVE_S if params.get("RecentlyActive") == "PT3H" else None
         after = _decode_token(params.get("NextToken"))
-        metrics = await self.recorder.list_metrics(params.get("Namespace"), params.get("MetricName"), filters,
-                                                   since=since, scope=(ctx.region, ctx.account_id))
+        metrics = await list_metric_ids(self.recorder, params.get("Namespace"), params.get("MetricName"), filters,
+                                        since=since, scope=(ctx.region, ctx.account_id))
         if after is not None:
             metrics = [metric for metric in metrics if _sort_key(metric) > after]
         page = metrics[:PAGE_SIZE]

@@ -5,7 +5,7 @@ import math
 import time
 from typing import Callable
 
-from ...observability.metrics import MetricsRecorder
+from ...observability.recorder import MetricsRecorder
 from ..context import RequestContext
 from .common import dimensions_of, invalid_combination, invalid_value, missing_parameter
 

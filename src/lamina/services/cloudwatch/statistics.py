@@ -12,7 +12,8 @@ import json
 import re
 from typing import Any
 
-from ...observability.metrics import MetricsRecorder
+from ...observability.queries import query_buckets
+from ...observability.recorder import MetricsRecorder
 from ...errors import ServiceError
 from ..context import RequestContext
 from .common import (
@@ -64,9 +65,9 @@ class StatisticsApi:
                 "or decreasing the time range."
             )
         dimensions = dimensions_of(params.get("Dimensions"), "Dimensions")
-        buckets = await self.recorder.query(params["Namespace"], params["MetricName"], dimensions, start, end,
-                                            period, unit=params.get("Unit"), samples=bool(extended),
-                                            scope=(ctx.region, ctx.account_id))
+        buckets = await query_buckets(self.recorder, params["Namespace"], params["MetricName"], dimensions, start,
+                                      end, period, unit=params.get("Unit"), samples=bool(extended),
+                                      scope=(ctx.region, ctx.account_id))
         datapoints = []
         for bucket in buckets:
             point: dict[str, Any] = {"Timestamp": as_datetime(bucket.timestamp), "Unit": bucket.unit}
@@ -134,10 +135,10 @@ class StatisticsApi:
                       scope: tuple[str, str]) -> list[tuple[float, float]]:
         stat = query["MetricStat"]
         metric = stat["Metric"]
-        buckets = await self.recorder.query(
-            metric["Namespace"], metric["MetricName"], dimensions_of(metric.get("Dimensions"), "Dimensions"),
-            start, end, effective_period(stat["Period"]), unit=stat.get("Unit"),
-            samples=percentile_of(stat["Stat"]) is not None, scope=scope,
+        buckets = await query_buckets(
+            self.recorder, metric["Namespace"], metric["MetricName"],
+            dimensions_of(metric.get("Dimensions"), "Dimensions"), start, end, effective_period(stat["Period"]),
+            unit=stat.get("Unit"), samples=percentile_of(stat["Stat"]) is not None, scope=scope,
         )
         points = [(bucket.timestamp, statistic(bucket, stat["Stat"])) for bucket in buckets]
         points = [(timestamp, value) for timestamp, value in points if value is not None]
