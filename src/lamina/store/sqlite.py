@@ -1,9 +1,13 @@
-"""The embedded store: one SQLite file in WAL mode.
+"""The embedded store: one SQLite file in WAL mode, implementing the Store of base.py.
 
 One writer thread owns the write connection and commits whatever batches have queued up
 while the previous transaction was committing, in one transaction (group commit); each
 caller's future resolves only after that commit. Reads run on a small pool of threads,
-each with its own read connection; the event loop never touches SQLite.
+each with its own read connection; the event loop never touches SQLite. statements.py
+turns a group's operations into SQL; migrations/ hold the schema.
+
+Beyond the contract, the reads also come as plain blocking methods (`get_blocking`, ...)
+and there is `write_blocking`, for callers on threads of their own.
 """
 from __future__ import annotations
 
@@ -22,23 +26,33 @@ from . import statements
 from .statements import METRIC_COLUMNS, metric_row
 
 _MAX_GROUP = 512  # batches per transaction
+_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")  # SQLite's PRAGMA synchronous levels
 
 
-def _connect(path: str) -> sqlite3.Connection:
+def _connect(path: str, synchronous: str) -> sqlite3.Connection:
     # A larger statement cache: statements.py keeps a few multi-row shapes of each statement.
     connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None, cached_statements=512)
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL" if os.environ.get("LAMINA_SQLITE_FAST") else "PRAGMA synchronous=FULL")
+    connection.execute(f"PRAGMA synchronous={synchronous}")
     connection.execute("PRAGMA busy_timeout=10000")
     connection.execute("PRAGMA foreign_keys=ON")
     return connection
 
 
 class SQLiteStore:
-    def __init__(self, path: str) -> None:
+    """`synchronous` is SQLite's PRAGMA synchronous. FULL (the default) syncs the WAL at every
+    commit: a batch that returned survives a power cut. NORMAL syncs only at checkpoints: a
+    batch that returned survives the process dying, not the machine (faster commits; for
+    benchmarks and throwaway data). OFF and EXTRA are SQLite's other levels."""
+
+    def __init__(self, path: str, synchronous: str = "FULL") -> None:
+        synchronous = synchronous.upper()
+        if synchronous not in _SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}, not {synchronous!r}")
         self.path = path
+        self.synchronous = synchronous
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        self._writer_conn = _connect(path)
+        self._writer_conn = _connect(path, synchronous)
         migrate_sqlite(self._writer_conn)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
@@ -160,7 +174,7 @@ class SQLiteStore:
     def _reader(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self._local.connection = _connect(self.path)
+            connection = self._local.connection = _connect(self.path, self.synchronous)
         return connection
 
     async def _read(self, fn, *args):
