@@ -230,3 +230,45 @@ def test_every_event_finishes_exactly_once_whatever_happens(store_path):
         await store.close()
 
     asyncio.run(main())
+
+
+def test_function_errors_are_retried_by_the_policy_within_the_events_own_limit(store_path):
+    """retry_policy's schedule sets the waits; an event's max_retries (its MaximumRetryAttempts)
+    wins over the policy's; throttles back off by throttle_policy and are no attempts."""
+    from lamina.engine.delivery.async_queue import FUNCTION_ERROR, RETRY_LATER
+    from lamina.engine.delivery.retry import RetryPolicy
+
+    async def main():
+        store = SQLiteStore(store_path)
+        runs: dict[str, list[float]] = {}
+
+        async def run(doc):
+            runs.setdefault(doc["id"], []).append(time.monotonic())
+            if doc["id"] == "throttled" and len(runs["throttled"]) <= 2:
+                return Attempt(RETRY_LATER)
+            return Attempt(FUNCTION_ERROR, b"{}", "Unhandled")
+
+        finished = {}
+
+        async def finish(doc, attempt, condition):
+            finished[doc["id"]] = (doc["attempts"], condition)
+
+        queue = AsyncQueue(store, run, finish=finish, retry_policy=RetryPolicy.fixed((0.1, 0.3), max_retries=2),
+                           throttle_policy=RetryPolicy.exponential(0.05, 1.0))
+        await queue.start()
+        await queue.enqueue({"function": SLOW, "id": "default"})
+        await queue.enqueue({"function": SLOW, "id": "once", "max_retries": 0})
+        await queue.enqueue({"function": QUICK, "id": "throttled", "max_retries": 1})
+        await _drain(queue)
+        assert finished == {"default": (3, "RetriesExhausted"), "once": (1, "RetriesExhausted"),
+                            "throttled": (2, "RetriesExhausted")}
+        first, second, third = runs["default"]
+        # (due times are whole milliseconds: a wait may be up to 1 ms short)
+        assert 0.099 <= second - first < 0.29 and 0.299 <= third - second < 0.6
+        throttled = runs["throttled"]
+        assert len(throttled) == 4  # two throttles (0.05 s, then 0.1 s), the attempt and its one retry
+        assert 0.049 <= throttled[1] - throttled[0] and 0.099 <= throttled[2] - throttled[1]
+        await queue.close()
+        await store.close()
+
+    asyncio.run(main())

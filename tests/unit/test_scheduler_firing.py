@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from lamina.engine.delivery.destinations import Destinations
@@ -39,7 +40,8 @@ async def service_with(path: str, queues: Queues) -> SchedulerService:
     destinations = Destinations()
     destinations.register("sqs", queues.deliver)
     service = SchedulerService(SQLiteStore(path), destinations, Scheduler(speedup=1))
-    service.firing.outbox.base_delay_s = 0.01  # retries a hundred times faster than AWS's
+    # Retries a hundred times faster than Lamina's default (the first after 10 ms, not 1 s).
+    service.firing.outbox.policy = replace(service.firing.outbox.policy, base_s=0.01)
     await service.start()
     service.scheduler.start()
     return service
@@ -103,7 +105,7 @@ def test_an_undelivered_occurrence_is_delivered_after_a_restart(tmp_path):
         path = str(tmp_path / "db")
         stuck = Queues(failures=10_000)
         service = await service_with(path, stuck)
-        service.firing.outbox.base_delay_s = 0.2
+        service.firing.outbox.policy = replace(service.firing.outbox.policy, base_s=0.2)
         await service.create_schedule(create_params("resumed", 185, "n=<aws.scheduler.attempt-number>"), CTX)
         await until(lambda: service.state.schedules["000000000000:us-east-1:default/resumed"].fired)
         await asyncio.sleep(0.5)  # a few failed attempts

@@ -6,14 +6,18 @@ before a crash: at-least-once). Each attempt runs through the `run` callback the
 hands us and comes back as an Attempt:
 
     SUCCESS         done; finish(..., "Success")
-    FUNCTION_ERROR  retried after retry_delays_s, up to the event's max_retries;
-                    then finish(..., "RetriesExhausted")
-    RETRY_LATER     throttled or platform trouble: not an attempt; exponential backoff
+    FUNCTION_ERROR  retried by `retry_policy` (a fixed schedule, LAMINA_ASYNC_RETRY_DELAYS),
+                    up to the event's max_retries; then finish(..., "RetriesExhausted")
+    RETRY_LATER     throttled or platform trouble: not an attempt; retried by
+                    `throttle_policy` (exponential backoff with jitter)
     DROP            not run and never will be: finish(..., Attempt.condition), e.g.
                     "ZeroReservedConcurrency" (AWS does not retry those); with no condition
                     (the function is gone) nothing follows
 
-An event older than its max age is not run again: finish(..., "EventAgeExceeded").
+An event older than its max age is not run again: finish(..., "EventAgeExceeded"), and no
+retry waits past that age. The policies are retry.py's RetryPolicy; the event's own limits
+(max_retries, max_age_s: its MaximumRetryAttempts and MaximumEventAgeInSeconds) win over
+the policy's, which are AWS's defaults.
 finish() (destinations, dead-letter queues, metrics) is awaited before the event leaves
 the store, so it too happens at least once.
 
@@ -33,17 +37,19 @@ import asyncio
 import heapq
 import itertools
 import logging
-import random
 import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from ... import ids
 from ...store.base import Delete, Put, Store
+from .retry import RetryPolicy
 
 log = logging.getLogger("lamina.async")
 
 KIND = "async_event"
+DEFAULT_MAX_RETRIES = 2  # MaximumRetryAttempts
+DEFAULT_MAX_AGE_S = 21600  # MaximumEventAgeInSeconds
 
 SUCCESS, FUNCTION_ERROR, RETRY_LATER, DROP = "success", "function_error", "retry_later", "drop"
 
@@ -80,29 +86,28 @@ def _no_limit(function: str) -> int | None:
     return None
 
 
-def _expires_at(doc: dict) -> float:
-    """When the event is past its maximum age (ms): it is then finished, not run."""
-    return doc["received_ms"] + doc.get("max_age_s", 21600) * 1000
-
-
-def _expired(doc: dict, now_ms: float) -> bool:
-    return now_ms > _expires_at(doc)
-
-
 class AsyncQueue:
     def __init__(self, store: Store, run: Run, *, finish: Finish = _nothing, per_function: int = 64,
                  total: int = 1000, limit_of: Callable[[str], int | None] = _no_limit,
                  retry_delays_s: tuple[float, ...] = (60.0, 120.0), throttle_backoff_s: float = 1.0,
-                 max_backoff_s: float = 300.0, pending_logs: Callable[[], list] = list) -> None:
+                 max_backoff_s: float = 300.0, pending_logs: Callable[[], list] = list,
+                 retry_policy: RetryPolicy | None = None, throttle_policy: RetryPolicy | None = None) -> None:
         self.store = store
         self.run = run
         self.finish = finish
         # The log lines buffered so far (LogSink.take): committed in the same batch that
         # removes a finished event, so a kill -9 never keeps the removal and loses the trace.
         self.pending_logs = pending_logs
-        self.retry_delays_s = retry_delays_s
-        self.throttle_backoff_s = throttle_backoff_s
-        self.max_backoff_s = max_backoff_s
+        # Function errors: retry_delays_s (the last one repeated) is the shorthand for this
+        # policy; AWS's defaults are 2 retries within 6 hours.
+        self.retry_policy = retry_policy or RetryPolicy.fixed(
+            retry_delays_s, max_retries=DEFAULT_MAX_RETRIES, max_age_s=DEFAULT_MAX_AGE_S)
+        # Throttles and platform errors: no limit of their own, the event's age bounds them.
+        self.throttle_policy = throttle_policy or RetryPolicy.exponential(
+            throttle_backoff_s, max_backoff_s, jitter=0.2)
+        # For events without a max_age_s of their own (Lambda keeps none longer than 6 hours);
+        # a plain attribute, read once per event on the hot path.
+        self._default_max_age_s = self.retry_policy.max_age_s or DEFAULT_MAX_AGE_S
         self.per_function = per_function
         self.limit_of = limit_of
         self._slots = asyncio.Semaphore(total)
@@ -178,10 +183,10 @@ class AsyncQueue:
             if doc is None or doc.get("not_before_ms", 0) != when:
                 continue  # finished, or due at another time now: a stale entry
             function = doc["function"]
-            if self._busy.get(function, 0) >= self._cap(function) and not _expired(doc, now_ms):
+            if self._busy.get(function, 0) >= self._cap(function) and not self._expired(doc, now_ms):
                 heapq.heappush(self._waiting.setdefault(function, []), (when, key))
                 self._held[(when, key)] = function
-                heapq.heappush(self._expiries, (_expires_at(doc), when, key))
+                heapq.heappush(self._expiries, (self._expires_at(doc), when, key))
                 continue
             await self._slots.acquire()
             self._start(function, key)
@@ -209,6 +214,13 @@ class AsyncQueue:
             # would keep one per held event for as long as the maximum age (hours).
             self._expiries = [entry for entry in self._expiries if (entry[1], entry[2]) in self._held]
             heapq.heapify(self._expiries)
+
+    def _expires_at(self, doc: dict) -> float:
+        """When the event is past its maximum age (ms): it is then finished, not run."""
+        return doc["received_ms"] + doc.get("max_age_s", self._default_max_age_s) * 1000
+
+    def _expired(self, doc: dict, now_ms: float) -> bool:
+        return now_ms > self._expires_at(doc)
 
     def _cap(self, function: str) -> int:
         limit = self.limit_of(function)
@@ -257,7 +269,7 @@ class AsyncQueue:
     async def _run_one(self, key: str, function: str) -> None:
         try:
             doc = self._docs[key]
-            if _expired(doc, time.time() * 1000):
+            if self._expired(doc, time.time() * 1000):
                 log.info("async event %s expired after %d attempts", doc.get("request_id"), doc["attempts"])
                 await self._finish(key, doc, None, "EventAgeExceeded")
                 return
@@ -274,19 +286,18 @@ class AsyncQueue:
                     doc["attempts"] -= 1  # it never ran
                 await self._finish(key, doc, attempt, attempt.condition)
             elif attempt.outcome == FUNCTION_ERROR:
-                retries_done = doc["attempts"] - 1
-                if retries_done >= doc.get("max_retries", 2):
+                retry = doc["attempts"]  # attempts made so far: the next one is this retry
+                if self.retry_policy.exhausted(retry, doc.get("max_retries")):
                     await self._finish(key, doc, attempt, "RetriesExhausted")
                 else:
-                    delay = self.retry_delays_s[min(retries_done, len(self.retry_delays_s) - 1)]
-                    await self._retry(key, doc, delay)
+                    await self._retry(key, doc, self.retry_policy.delay_s(retry))
             else:
-                # Throttles and system errors do not count as attempts; back off exponentially.
+                # Throttles and system errors do not count as attempts; they have a backoff
+                # count of their own.
                 doc["attempts"] -= 1
-                backoffs = doc.get("backoffs", 0)
-                doc["backoffs"] = backoffs + 1
-                delay = min(self.throttle_backoff_s * 2 ** backoffs, self.max_backoff_s)
-                await self._retry(key, doc, delay * random.uniform(0.8, 1.2))
+                backoffs = doc.get("backoffs", 0) + 1
+                doc["backoffs"] = backoffs
+                await self._retry(key, doc, self.throttle_policy.delay_s(backoffs))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -294,7 +305,8 @@ class AsyncQueue:
             log.exception("async event %s: could not be handled", key)
             doc = self._docs.get(key)
             if doc is not None:
-                doc = dict(doc, not_before_ms=int(time.time() * 1000) + int(self.throttle_backoff_s * 1000))
+                backoff_ms = int(self.throttle_policy.delay_s(1, jitter=False) * 1000)
+                doc = dict(doc, not_before_ms=int(time.time() * 1000) + backoff_ms)
                 self._schedule(key, doc)
         finally:
             self._ended(function)
@@ -304,7 +316,7 @@ class AsyncQueue:
         # Never wait past the event's maximum age: it is then due for EventAgeExceeded (its
         # OnFailure destination, its dead-letter queue) at that moment, not at the next
         # backoff, which may be minutes later (throttle backoffs double up to 5 minutes).
-        expires_ms = _expires_at(doc) + 1
+        expires_ms = self._expires_at(doc) + 1
         doc["not_before_ms"] = int(min(now_ms + delay_s * 1000, max(expires_ms, now_ms)))
         await self.store.write([Put(KIND, key, doc)])
         self._schedule(key, doc)

@@ -1,6 +1,7 @@
 """Durable deliveries to targets: retried by policy, dead-lettered when they give up.
 
-EventBridge rule targets and EventBridge Scheduler targets share this. The service puts an
+EventBridge rule targets, EventBridge Scheduler targets and SNS subscriptions share this.
+The service puts an
 item in the store (`Outbox.puts`, written in the same batch that accepts the event, so the
 caller's "accepted" means the delivery will happen) and then `schedule`s it. Each attempt
 sends through `send` (Destinations.send: Lambda, SQS, SNS, an event bus ...). An item
@@ -10,51 +11,49 @@ delivery, never lose one.
 
 Item document (kind = the outbox's kind, key = new_key()):
     target       ARN to deliver to
-    body         the payload, text
+    body         the payload, text (optional: "")
     attributes   string attributes (SQS message attributes for queues)
-    options      keyword options for Destinations.send (message_group_id, ...)
+    options      keyword options for `send` (Destinations.send: message_group_id, ...)
     created_ms   when the event was accepted (for the maximum event age)
-    attempts     attempts made so far (kept across restarts)
-    max_retries  retries after the first attempt (EventBridge: 0-185, default 185)
-    max_age_s    give up on an item this old (EventBridge: 60-86400, default 86400)
+    attempts     failed attempts so far (kept across restarts)
+    max_retries  optional: retries after the first attempt (EventBridge: 0-185)
+    max_age_s    optional: give up on an item this old (EventBridge: 60-86400)
     lane         optional: items of one lane are delivered one at a time, in order (FIFO)
     ...          anything else the service wants back in its dead_letter callback
 
-Retry delays grow exponentially from `base_delay_s` (with jitter) up to `max_delay_s`;
-AWS spreads 185 retries over 24 hours, ours are configurable so tests run fast.
+When to retry is the outbox's RetryPolicy (retry.py), or the item's own (`policy_of`, e.g.
+an SNS subscription's delivery policy); an item's max_retries and max_age_s win over the
+policy's. An item is given up on when the error is not retryable (`is_retryable`, by default
+retry.retryable), when its retries are used up, or when the next retry would come after its
+maximum age. The default policy is EventBridge's: 185 retries within 24 hours, exponential
+with jitter; AWS spreads them over the 24 hours, ours start at 1 s and stop doubling at 5
+minutes (configurable so tests run fast).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from typing import Awaitable, Callable
 
 from ... import ids
 from ...store.base import Delete, Put, Store
+from .retry import RetryPolicy, retryable
 
 log = logging.getLogger("lamina.outbox")
 
 Send = Callable[..., Awaitable[None]]  # Destinations.send(arn, body, attributes, **options)
-# dead_letter(item, last error, condition) where condition is "MaximumRetryAttemptsExceeded",
-# "MaximumEventAgeExceeded" or "NotRetryable" (a permanent error, e.g. the target is gone).
+# dead_letter(item, last error, condition) where condition is one of these (EventBridge's words):
+RETRIES_EXHAUSTED, AGE_EXCEEDED = "MaximumRetryAttemptsExceeded", "MaximumEventAgeExceeded"
+NOT_RETRYABLE = "NotRetryable"  # a permanent error, e.g. the target is gone
 DeadLetter = Callable[[dict, Exception, str], Awaitable[None]]
+
+DEFAULT_POLICY = RetryPolicy.exponential(1.0, 300.0, jitter=0.2, max_retries=185, max_age_s=86400)
 
 
 def new_key(now_ms: int | None = None) -> str:
     ms = int(time.time() * 1000) if now_ms is None else now_ms
     return f"{ms:015d}-{ids.hex32()}"
-
-
-def retryable(error: Exception) -> bool:
-    """Throttles and server-side trouble are retried; a client error (the target does not
-    exist, the payload is refused) would fail the same way again."""
-    status = getattr(error, "status", None)
-    code = getattr(error, "code", "") or ""
-    if status is None:
-        return True  # connection trouble, a DeliveryError: try again
-    return status >= 500 or status == 429 or "Throttl" in code or "TooManyRequests" in code
 
 
 async def _no_dead_letter(item: dict, error: Exception, condition: str) -> None:
@@ -63,14 +62,14 @@ async def _no_dead_letter(item: dict, error: Exception, condition: str) -> None:
 
 class Outbox:
     def __init__(self, store: Store, kind: str, send: Send, *, dead_letter: DeadLetter = _no_dead_letter,
-                 base_delay_s: float = 1.0, max_delay_s: float = 300.0,
+                 policy: RetryPolicy = DEFAULT_POLICY, policy_of: Callable[[dict], RetryPolicy] | None = None,
                  is_retryable: Callable[[Exception], bool] = retryable) -> None:
         self.store = store
         self.kind = kind
         self.send = send
         self.dead_letter = dead_letter
-        self.base_delay_s = base_delay_s
-        self.max_delay_s = max_delay_s
+        self.policy = policy
+        self.policy_of = policy_of  # an item's own policy, asked at each failure (None: `policy`)
         self.is_retryable = is_retryable
         self._tasks: set[asyncio.Task] = set()
         self._lanes: dict[str, asyncio.Lock] = {}
@@ -124,7 +123,7 @@ class Outbox:
     async def _deliver(self, key: str, item: dict) -> None:
         while True:
             try:
-                await self.send(item["target"], item["body"].encode("utf-8"), item.get("attributes") or {},
+                await self.send(item["target"], item.get("body", "").encode("utf-8"), item.get("attributes") or {},
                                 **(item.get("options") or {}))
                 await self.store.write([Delete(self.kind, key)])
                 return
@@ -132,25 +131,24 @@ class Outbox:
                 raise
             except Exception as error:  # noqa: BLE001 - any failure of a target is the target's
                 item = dict(item, attempts=item.get("attempts", 0) + 1)
-                condition = self._give_up(item, error)
+                policy = self.policy if self.policy_of is None else self.policy_of(item)
+                condition = self._give_up(item, error, policy)
                 if condition:
                     log.warning("giving up on delivery %s to %s (%s): %s", key, item["target"], condition, error)
                     await self.dead_letter(item, error, condition)
                     await self.store.write([Delete(self.kind, key)])
                     return
                 await self.store.write([Put(self.kind, key, item)])  # attempts survive a restart
-                await asyncio.sleep(self._delay(item["attempts"]))
+                await asyncio.sleep(policy.delay_s(item["attempts"]))
 
-    def _give_up(self, item: dict, error: Exception) -> str | None:
+    def _give_up(self, item: dict, error: Exception, policy: RetryPolicy) -> str | None:
+        """Why no retry follows this failure (None: retry `attempts`, the failures so far, follows)."""
         if not self.is_retryable(error):
-            return "NotRetryable"
-        if item["attempts"] > item.get("max_retries", 185):
-            return "MaximumRetryAttemptsExceeded"
+            return NOT_RETRYABLE
+        retry = item["attempts"]
+        if policy.exhausted(retry, item.get("max_retries")):
+            return RETRIES_EXHAUSTED
         age_s = time.time() - item.get("created_ms", 0) / 1000
-        if age_s + self._delay(item["attempts"], jitter=False) > item.get("max_age_s", 86400):
-            return "MaximumEventAgeExceeded"
+        if policy.too_old(retry, age_s, item.get("max_age_s")):
+            return AGE_EXCEEDED
         return None
-
-    def _delay(self, attempts: int, jitter: bool = True) -> float:
-        delay = min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempts - 1))
-        return delay * random.uniform(0.8, 1.2) if jitter else delay

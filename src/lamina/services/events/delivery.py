@@ -1,8 +1,11 @@
-"""Delivering matched events to targets through the durable outbox (engine/outbox.py).
+"""Delivering matched events to targets through the durable outbox (engine/delivery/outbox.py).
 
 PutEvents puts one outbox item per (event, matched target) in the same store batch that
 accepts the events, then schedules them; the outbox retries by the target's RetryPolicy
-(185 retries over 24 hours by default) and, when it gives up, calls `dead_letter`, which
+(MaximumRetryAttempts and MaximumEventAgeInSeconds, kept in the item; 185 retries within
+24 hours by default) with the delays of `policy` (engine/delivery/retry.py: exponential
+with jitter, from LAMINA_EVENTS_RETRY_BASE up to 5 minutes; whether an error is worth a
+retry is retry.retryable) and, when it gives up, calls `dead_letter`, which
 sends the original event to the target's DeadLetterConfig queue with AWS's attributes:
 
     RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, RETRY_ATTEMPTS, and
@@ -21,7 +24,8 @@ import logging
 from typing import Any
 
 from ...engine.delivery.destinations import DeliveryError, Destinations
-from ...engine.delivery.outbox import Outbox, retryable
+from ...engine.delivery.outbox import NOT_RETRYABLE, Outbox
+from ...engine.delivery.retry import RetryPolicy
 from ...errors import ServiceError
 from ...store.base import Store
 from . import transform
@@ -64,12 +68,20 @@ def error_message(error: Exception) -> str:
     return text[:256]
 
 
+def retry_policy(base_delay_s: float = 1.0, max_delay_s: float = 300.0) -> RetryPolicy:
+    """EventBridge's retries: exponential with jitter, and AWS's defaults for a target
+    without a RetryPolicy of its own."""
+    return RetryPolicy.exponential(base_delay_s, max_delay_s, jitter=0.2, max_retries=DEFAULT_MAX_RETRIES,
+                                   max_age_s=DEFAULT_MAX_AGE_S)
+
+
 class Delivery:
     def __init__(self, store: Store, destinations: Destinations, base_delay_s: float = 1.0,
-                 max_delay_s: float = 300.0) -> None:
+                 max_delay_s: float = 300.0, policy: RetryPolicy | None = None) -> None:
+        """`base_delay_s` and `max_delay_s` are the shorthand for `policy`."""
         self.destinations = destinations
         self.outbox = Outbox(store, OUTBOX_KIND, self._send, dead_letter=self._dead_letter,
-                             base_delay_s=base_delay_s, max_delay_s=max_delay_s, is_retryable=retryable)
+                             policy=policy or retry_policy(base_delay_s, max_delay_s))
 
     async def start(self) -> int:
         return await self.outbox.start()
@@ -90,7 +102,7 @@ class Delivery:
         attributes = {"RULE_ARN": item.get("rule", ""), "TARGET_ARN": item["target"],
                       "ERROR_CODE": error_code(error), "ERROR_MESSAGE": error_message(error),
                       "RETRY_ATTEMPTS": str(max(0, item.get("attempts", 1) - 1))}
-        if condition != "NotRetryable":
+        if condition != NOT_RETRYABLE:
             attributes["EXHAUSTED_RETRY_CONDITION"] = condition
         body = item.get("event") or item["body"]
         try:

@@ -1,12 +1,14 @@
 """Running schedules: arming them in the engine's Scheduler, and turning each occurrence
 into a durable delivery to the target.
 
-An occurrence puts one outbox item (engine/outbox.py, kind "scheduler_outbox") in the
-store — in the same batch that marks a one-time schedule fired, or deletes a finished
+An occurrence puts one outbox item (engine/delivery/outbox.py, kind "scheduler_outbox") in
+the store — in the same batch that marks a one-time schedule fired, or deletes a finished
 schedule whose ActionAfterCompletion is DELETE — and only then sends it, so a crash
-mid-retry loses nothing. The outbox retries by the target's RetryPolicy and, when it gives
-up, `_dead_letter` sends the target's input to the DeadLetterConfig queue with AWS's
-message attributes:
+mid-retry loses nothing. The outbox retries by the target's RetryPolicy
+(MaximumRetryAttempts and MaximumEventAgeInSeconds, kept in the item) with the delays of
+`policy` (engine/delivery/retry.py: exponential with jitter, as EventBridge's; which errors
+are retried is retry.retryable) and, when it gives up, `_dead_letter` sends the target's
+input to the DeadLetterConfig queue with AWS's message attributes:
 
     X-Amz-Scheduler-Attempt, X-Amz-Scheduler-Schedule-Arn, X-Amz-Scheduler-Group,
     ERROR_CODE, ERROR_MESSAGE, RETRY_ATTEMPTS, TARGET_ARN, and EXHAUSTED_RETRY_CONDITION
@@ -32,20 +34,20 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ...engine.delivery.destinations import DeliveryError, Destinations
-from ...engine.delivery.outbox import Outbox, new_key
+from ...engine.delivery.outbox import AGE_EXCEEDED, RETRIES_EXHAUSTED, Outbox, new_key
+from ...engine.delivery.retry import RetryPolicy
 from ...engine.timers.expressions import Schedule
 from ...engine.timers.scheduler import Scheduler
 from ...errors import ServiceError
 from ...store.base import Store
-from .checks import expression_of
+from .checks import DEFAULT_RETRY, expression_of
 from .state import OUTBOX_KIND, ScheduleRecord, SchedulerState
 
 log = logging.getLogger("lamina.scheduler")
 
 SCHEDULE_ARN, SCHEDULED_TIME = "<aws.scheduler.schedule-arn>", "<aws.scheduler.scheduled-time>"
 EXECUTION_ID, ATTEMPT_NUMBER = "<aws.scheduler.execution-id>", "<aws.scheduler.attempt-number>"
-_CONDITIONS = {"MaximumRetryAttemptsExceeded": "MaximumRetryAttempts",
-               "MaximumEventAgeExceeded": "MaximumEventAgeInSeconds"}
+_CONDITIONS = {RETRIES_EXHAUSTED: "MaximumRetryAttempts", AGE_EXCEEDED: "MaximumEventAgeInSeconds"}
 
 
 def _moment(seconds: float) -> datetime:
@@ -58,12 +60,17 @@ def stamp(moment: datetime) -> str:
 
 class Firing:
     def __init__(self, state: SchedulerState, store: Store, destinations: Destinations, scheduler: Scheduler,
-                 base_delay_s: float = 1.0, max_delay_s: float = 300.0) -> None:
+                 base_delay_s: float = 1.0, max_delay_s: float = 300.0, policy: RetryPolicy | None = None) -> None:
+        """`base_delay_s` and `max_delay_s` are the shorthand for `policy` (each item carries
+        its target's limits; the API fills in AWS's defaults, which the policy repeats)."""
         self.state = state
         self.destinations = destinations
         self.scheduler = scheduler
         self.outbox = Outbox(store, OUTBOX_KIND, self._send, dead_letter=self._dead_letter,
-                             base_delay_s=base_delay_s, max_delay_s=max_delay_s)
+                             policy=policy or RetryPolicy.exponential(
+                                 base_delay_s, max_delay_s, jitter=0.2,
+                                 max_retries=DEFAULT_RETRY["MaximumRetryAttempts"],
+                                 max_age_s=DEFAULT_RETRY["MaximumEventAgeInSeconds"]))
         # Attempts per execution id, for <aws.scheduler.attempt-number>: the outbox counts
         # failures in the item it keeps; this mirrors it for the attempt being made.
         self._attempts: dict[str, int] = {}
