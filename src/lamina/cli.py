@@ -20,7 +20,7 @@ import sys
 import time
 
 from .client import client
-from .deploy import deploy_function
+from .deploy.function import deploy_function
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 

@@ -1,4 +1,9 @@
-"""Settings, from command-line flags and LAMINA_* environment variables (flags win)."""
+"""Settings, from command-line flags and LAMINA_* environment variables (flags win).
+
+Every LAMINA_* variable the server honours is read here and nowhere else; the composition
+root (app.py) hands each value to the part that uses it. (Inside a sandbox, the guest code
+reads the function's own environment; the CLI reads LAMINA_ENDPOINT and the AWS_* client
+variables: those are a client's settings, not the server's.)"""
 from __future__ import annotations
 
 import os
@@ -12,8 +17,28 @@ def _env_float_list(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
     return tuple(float(part) for part in raw.split(",") if part.strip())
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
 def _http_workers(raw: str) -> int | None:
     return None if raw.strip().lower() == "auto" else int(raw or 0)
+
+
+def _positive(name: str, value: float) -> float:
+    if value <= 0:
+        raise ValueError(f"{name} must be positive")
+    return value
+
+
+def _scheduler_speedup() -> float:
+    raw = os.environ.get("LAMINA_SCHEDULER_SPEEDUP", "").strip()
+    try:
+        value = float(raw) if raw else 1.0
+    except ValueError:
+        raise ValueError(f"LAMINA_SCHEDULER_SPEEDUP must be a number, not {raw!r}") from None
+    return _positive("LAMINA_SCHEDULER_SPEEDUP", value)
 
 
 @dataclass
@@ -58,6 +83,30 @@ class Settings:
     # "auto" (None here): one per CPU beyond the first, at most 4.
     http_workers: int | None = field(default_factory=lambda: _http_workers(os.environ.get("LAMINA_HTTP_WORKERS", "0")))
     log_level: str = field(default_factory=lambda: os.environ.get("LAMINA_LOG_LEVEL", "info"))
+    # "lamina" (Lamina's own httptools server) or "uvicorn".
+    http_server: str = field(default_factory=lambda: os.environ.get("LAMINA_HTTP", "lamina"))
+    # Sandbox isolation: "auto" (namespaces and cgroups where the host allows, rlimits
+    # otherwise), "1" (refuse to run without), "0" (plain processes, for debugging).
+    isolation: str = field(default_factory=lambda: os.environ.get("LAMINA_ISOLATION", "auto"))
+    # SQLite's synchronous pragma: FULL (the default: a commit survives power loss) or, with
+    # LAMINA_SQLITE_FAST=1, NORMAL (survives a crash of Lamina, not of the machine).
+    sqlite_synchronous: str = field(
+        default_factory=lambda: "NORMAL" if os.environ.get("LAMINA_SQLITE_FAST") else "FULL")
+    # Seconds between SNS's attempts to deliver to Lambda and SQS (AWS-managed endpoints);
+    # empty: AWS's own schedule.
+    sns_retry_delays_s: tuple[float, ...] = field(
+        default_factory=lambda: _env_float_list("LAMINA_SNS_RETRY_DELAYS", ()))
+    # The first delay between EventBridge's attempts to deliver to a target (it grows).
+    events_retry_base_s: float = field(default_factory=lambda: _env_float("LAMINA_EVENTS_RETRY_BASE", 1.0))
+    # How much faster than the wall clock schedules run (tests of cron and rate schedules).
+    scheduler_speedup: float = field(default_factory=_scheduler_speedup)
+    # Kinesis: the account's shard quota; an "hour" of retention in seconds (tests of
+    # trimming shorten it); records and megabytes of recent records kept in memory.
+    kinesis_shard_limit: int = field(default_factory=lambda: int(os.environ.get("LAMINA_KINESIS_SHARD_LIMIT") or 500))
+    kinesis_hour_s: float = field(default_factory=lambda: _env_float("LAMINA_KINESIS_HOUR_SECONDS", 3600))
+    kinesis_cache_records: int = field(
+        default_factory=lambda: int(_env_float("LAMINA_KINESIS_CACHE_RECORDS", 50_000)))
+    kinesis_cache_mb: float = field(default_factory=lambda: _env_float("LAMINA_KINESIS_CACHE_MB", 32))
 
     @property
     def endpoint_url(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 
 import uvicorn
@@ -62,7 +61,7 @@ def make_server(settings: Settings) -> uvicorn.Server:
 
 def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM: Lamina's own HTTP server, or uvicorn with LAMINA_HTTP=uvicorn."""
-    if os.environ.get("LAMINA_HTTP", "lamina") == "uvicorn":
+    if settings.http_server == "uvicorn":
         make_server(settings).run()
         return
     _configure_logging(settings)

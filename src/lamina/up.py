@@ -1,9 +1,6 @@
 """`lamina up`: start the server, deploy the example apps, say how to call them, keep serving.
 
-Each folder under examples/ holds a SAM template. Until the deploy/ package lands (SAM
-expanded by aws-sam-translator), `up` reads the AWS::Serverless::Function resources of
-those templates directly: FunctionName, CodeUri, Handler, Runtime, MemorySize, Timeout,
-Environment.
+Each folder under examples/ holds a SAM template; deploy/sam.py reads its functions.
 """
 from __future__ import annotations
 
@@ -14,53 +11,10 @@ import sys
 import time
 import urllib.request
 
-import yaml
-
 from .client import client
 from .config import Settings
-from .deploy import deploy_function
-
-
-class _SamLoader(yaml.SafeLoader):
-    """SafeLoader that tolerates CloudFormation's short-form tags (!Ref, !Sub, ...)."""
-
-
-def _any_tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_mapping(node)
-
-
-_SamLoader.add_multi_constructor("!", _any_tag)
-
-
-def example_functions(examples_dir: str) -> list[dict]:
-    found = []
-    if not os.path.isdir(examples_dir):
-        return found
-    for app in sorted(os.listdir(examples_dir)):
-        template_path = os.path.join(examples_dir, app, "template.yaml")
-        if not os.path.exists(template_path):
-            continue
-        with open(template_path) as handle:
-            template = yaml.load(handle, Loader=_SamLoader) or {}
-        globals_ = (template.get("Globals") or {}).get("Function") or {}
-        for logical_id, resource in (template.get("Resources") or {}).items():
-            if resource.get("Type") != "AWS::Serverless::Function":
-                continue
-            props = dict(globals_, **(resource.get("Properties") or {}))
-            found.append({
-                "name": props.get("FunctionName") or f"{app}-{logical_id}",
-                "directory": os.path.join(examples_dir, app, props.get("CodeUri") or "."),
-                "handler": props["Handler"],
-                "runtime": props.get("Runtime", "python3.12"),
-                "memory": props.get("MemorySize"),
-                "timeout": props.get("Timeout"),
-                "env": (props.get("Environment") or {}).get("Variables"),
-            })
-    return found
+from .deploy.function import deploy_function
+from .deploy.sam import example_functions
 
 
 def _interrupt(signum, frame) -> None:

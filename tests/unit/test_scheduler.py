@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from lamina.engine.timers.expressions import parse
-from lamina.engine.timers.scheduler import Scheduler, speedup_from_env
+from lamina.config import Settings
+from lamina.engine.timers.scheduler import Scheduler
 
 
 def run(coroutine):
@@ -203,12 +204,16 @@ def test_many_jobs_share_one_loop():
 
 
 def test_speedup_comes_from_the_environment(monkeypatch):
+    # Read once, in Settings; the composition root hands it to the Scheduler.
     monkeypatch.setenv("LAMINA_SCHEDULER_SPEEDUP", "30")
-    assert Scheduler().speedup == 30
-    assert speedup_from_env() == 30
+    assert Scheduler(Settings().scheduler_speedup).speedup == 30
     monkeypatch.delenv("LAMINA_SCHEDULER_SPEEDUP")
+    assert Scheduler(Settings().scheduler_speedup).speedup == 1
     assert Scheduler().speedup == 1
-    monkeypatch.setenv("LAMINA_SCHEDULER_SPEEDUP", "0")
+    for bad in ("0", "-2", "fast"):
+        monkeypatch.setenv("LAMINA_SCHEDULER_SPEEDUP", bad)
+        with pytest.raises(ValueError):
+            Settings()
     with pytest.raises(ValueError):
-        Scheduler()
+        Scheduler(speedup=0)
     assert Scheduler(speedup=5).speedup == 5

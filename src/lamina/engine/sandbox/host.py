@@ -1,8 +1,8 @@
 """What this host lets a sandbox be, decided once, and the per-instance plan built from it.
 
 As root on Linux with namespaces and cgroups: full isolation (see isolation.py). Otherwise
-rlimits only, and a warning in the log, once. `LAMINA_ISOLATION=0` turns isolation off
-(for debugging); `LAMINA_ISOLATION=1` makes missing isolation an error.
+rlimits only, and a warning in the log, once. `isolation="0"` (LAMINA_ISOLATION=0) turns
+isolation off (for debugging); "1" makes missing isolation an error.
 """
 from __future__ import annotations
 
@@ -80,8 +80,8 @@ class Placement:
 
 
 class SandboxHost:
-    def __init__(self, hide: list[str] | None = None) -> None:
-        wanted = os.environ.get("LAMINA_ISOLATION", "auto")
+    def __init__(self, hide: list[str] | None = None, isolation: str = "auto") -> None:
+        wanted = isolation
         self.hide = [os.path.abspath(p) for p in (hide or [])]
         self.isolated = False
         self.cgroups: Cgroups | None = None

@@ -32,7 +32,6 @@ import asyncio
 import heapq
 import itertools
 import logging
-import os
 import random
 import time
 from dataclasses import dataclass
@@ -57,20 +56,9 @@ class _Job:
     occurrence: datetime | None = None  # the scheduled time of the pending fire
 
 
-def speedup_from_env() -> float:
-    raw = os.environ.get("LAMINA_SCHEDULER_SPEEDUP", "").strip()
-    try:
-        value = float(raw) if raw else 1.0
-    except ValueError:
-        raise ValueError(f"LAMINA_SCHEDULER_SPEEDUP must be a number, not {raw!r}") from None
-    if value <= 0:
-        raise ValueError("LAMINA_SCHEDULER_SPEEDUP must be positive")
-    return value
-
-
 class Scheduler:
-    def __init__(self, speedup: float | None = None) -> None:
-        self.speedup = speedup_from_env() if speedup is None else float(speedup)
+    def __init__(self, speedup: float = 1.0) -> None:
+        self.speedup = float(speedup)
         if self.speedup <= 0:
             raise ValueError("speedup must be positive")
         self._origin_wall = time.time()

@@ -22,3 +22,9 @@ class CloudWatchService(MetricDataApi, StatisticsApi, ListingApi):
 
     def __init__(self, recorder: MetricsRecorder) -> None:
         self.recorder = recorder
+
+    async def start(self) -> None:
+        """Nothing to load: the recorder (started by the composition root) holds the metrics."""
+
+    async def stop(self) -> None:
+        """The recorder, which the engine writes to as well, is closed by the composition root."""

@@ -16,7 +16,7 @@ delivery in seconds (default 1.0; later ones double, up to 300 s).
 """
 from __future__ import annotations
 
-import os
+import logging
 
 from ...engine.delivery.destinations import Destinations
 from ...engine.timers.scheduler import Scheduler
@@ -30,30 +30,28 @@ from .state import EventsState
 from .targets import TargetsApi
 
 
-def _retry_base_from_env() -> float:
-    raw = os.environ.get("LAMINA_EVENTS_RETRY_BASE", "").strip()
-    return float(raw) if raw else 1.0
+log = logging.getLogger("lamina")
 
 
 class EventsService(BusesApi, RulesApi, TargetsApi, PutEventsApi):
     service_name = "events"
 
     def __init__(self, store: Store, destinations: Destinations, scheduler: Scheduler,
-                 retry_base_s: float | None = None) -> None:
+                 retry_base_s: float = 1.0) -> None:
         self.state = EventsState(store)
-        self.delivery = Delivery(store, destinations,
-                                 base_delay_s=_retry_base_from_env() if retry_base_s is None else retry_base_s)
+        self.delivery = Delivery(store, destinations, base_delay_s=retry_base_s)
         self.schedules = RuleSchedules(scheduler, self.state, self.accept_scheduled, self.scheduled_event)
         self._warned_buses = set()
         # A bus ARN is a target of rules, a Lambda destination and a Scheduler target.
         destinations.register("events", self.deliver)
 
-    async def start(self) -> int:
-        """Load buses and rules, schedule the scheduled rules, resume undelivered events
-        (their count)."""
+    async def start(self) -> None:
+        """Load buses and rules, schedule the scheduled rules, resume undelivered events."""
         await self.state.load()
         self.schedules.start()
-        return await self.delivery.start()
+        resumed = await self.delivery.start()
+        if resumed:
+            log.info("resumed %d undelivered EventBridge target deliveries", resumed)
 
     async def stop(self) -> None:
         await self.delivery.stop()

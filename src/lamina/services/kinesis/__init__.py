@@ -30,7 +30,7 @@ from .limits import LimitsApi
 from .records import RecordsApi
 from .resharding import ReshardingApi
 from .settings import SettingsApi
-from .state import KinesisState
+from .state import KinesisConfig, KinesisState
 from .streams import StreamsApi
 from .tags import TagsApi
 
@@ -39,9 +39,9 @@ class KinesisService(StreamsApi, RecordsApi, IteratorsApi, ReshardingApi, Settin
                      EventSourcesApi):
     service_name = "kinesis"
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, config: KinesisConfig = KinesisConfig()) -> None:
         self.store = store
-        self.state = KinesisState(store)
+        self.state = KinesisState(store, config)
 
     async def start(self) -> None:
         await self.state.load()

@@ -2,18 +2,12 @@
 DescribeLimits. Only provisioned streams' open shards count against the quota, as on AWS."""
 from __future__ import annotations
 
-import os
 
 from ..context import RequestContext
 from .errors import limit_exceeded
 from .state import KinesisState
 
-DEFAULT_SHARD_LIMIT = 500  # AWS's default in us-east-1, us-west-2 and eu-west-1
 ON_DEMAND_STREAM_LIMIT = 50
-
-
-def shard_limit() -> int:
-    return int(os.environ.get("LAMINA_KINESIS_SHARD_LIMIT") or DEFAULT_SHARD_LIMIT)
 
 
 def open_shard_count(state: KinesisState, account: str, region: str) -> int:
@@ -24,7 +18,7 @@ def open_shard_count(state: KinesisState, account: str, region: str) -> int:
 
 def check_shard_limit(state: KinesisState, account: str, region: str, additional: int) -> None:
     current = open_shard_count(state, account, region)
-    limit = shard_limit()
+    limit = state.shard_limit
     if current + additional > limit:
         raise limit_exceeded(
             f"This request would exceed the shard limit for the account {account} in {region}. Current shard count "
@@ -40,5 +34,5 @@ class LimitsApi:
     async def describe_limits(self, params: dict, ctx: RequestContext) -> dict:
         prefix = f"{ctx.account_id}:{ctx.region}:"
         on_demand = sum(1 for k, s in self.state.streams.items() if k.startswith(prefix) and s.mode == "ON_DEMAND")
-        return {"ShardLimit": shard_limit(), "OpenShardCount": open_shard_count(self.state, ctx.account_id, ctx.region),
+        return {"ShardLimit": self.state.shard_limit, "OpenShardCount": open_shard_count(self.state, ctx.account_id, ctx.region),
                 "OnDemandStreamCount": on_demand, "OnDemandStreamCountLimit": ON_DEMAND_STREAM_LIMIT}

@@ -16,7 +16,7 @@ from ..context import RequestContext
 from .errors import in_use, invalid_argument, limit_exceeded, no_such_shard, validation
 from .hashkeys import even_boundaries, even_ranges
 from .iterators import resolve_shard_id
-from .limits import check_shard_limit, shard_limit
+from .limits import check_shard_limit
 from .shard import Shard
 from .state import KinesisState, now_ms
 from .stream import Stream
@@ -118,9 +118,9 @@ class ReshardingApi:
         _check_active(stream)
         current = len(stream.open_shards())
         counts = f"Current open shard count: {current}, Target shard count: {target}"
-        if target > min(MAX_SHARDS_PER_STREAM, shard_limit()):
+        if target > min(MAX_SHARDS_PER_STREAM, self.state.shard_limit):
             raise limit_exceeded(f"Target shard count or number of open shards cannot be greater than "
-                                 f"{min(MAX_SHARDS_PER_STREAM, shard_limit())}. {counts}")
+                                 f"{min(MAX_SHARDS_PER_STREAM, self.state.shard_limit)}. {counts}")
         if target > current * 2:
             raise limit_exceeded(f"UpdateShardCount cannot scale up over double your current open shard count. "
                                  f"{counts}")

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
+from dataclasses import dataclass
 
 from ...store.base import Put, Store, StreamRecordRow, TrimStreamRecords
 from ..context import RequestContext
@@ -36,20 +36,23 @@ def stream_key(account: str, region: str, name: str) -> str:
     return f"{account}:{region}:{name}"
 
 
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    return float(raw) if raw else default
+@dataclass(frozen=True)
+class KinesisConfig:
+    shard_limit: int = 500  # the account's shard quota (AWS's default in us-east-1)
+    hour_s: float = 3600.0  # an "hour" of retention; tests of trimming shorten it
+    cache_records: int = 50_000  # recent records kept in memory per stream, at most
+    cache_mb: float = 32.0
 
 
 class KinesisState:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, config: KinesisConfig = KinesisConfig()) -> None:
         self.store = store
         self.streams: dict[str, Stream] = {}
         self._changed: dict[str, asyncio.Event] = {}
-        # LAMINA_KINESIS_HOUR_SECONDS shortens an "hour" of retention, for tests of trimming.
-        self.hour_ms = _env_number("LAMINA_KINESIS_HOUR_SECONDS", 3600) * 1000
-        self.cache_records = int(_env_number("LAMINA_KINESIS_CACHE_RECORDS", 50_000))
-        self.cache_bytes = int(_env_number("LAMINA_KINESIS_CACHE_MB", 32) * 1024 * 1024)
+        self.shard_limit = config.shard_limit
+        self.hour_ms = config.hour_s * 1000
+        self.cache_records = config.cache_records
+        self.cache_bytes = int(config.cache_mb * 1024 * 1024)
         self._maintenance: asyncio.Task | None = None
 
     # --- lifecycle ------------------------------------------------------------------------

@@ -28,3 +28,9 @@ class LogsService(GroupsApi, StreamsApi, EventsApi, TagsApi):
     def __init__(self, store: Store, sink: LogSink) -> None:
         self.store = store
         self.sink = sink
+
+    async def start(self) -> None:
+        """Nothing to load: log groups and events are read from the store as asked for."""
+
+    async def stop(self) -> None:
+        """The sink, which the engine writes to as well, is closed by the composition root."""

@@ -14,6 +14,8 @@ their targets through engine/destinations.py: Lambda (async invoke), SQS, SNS, E
 """
 from __future__ import annotations
 
+import logging
+
 from ...engine.delivery.destinations import Destinations
 from ...engine.timers.scheduler import Scheduler
 from ...store.base import Store
@@ -22,6 +24,9 @@ from .groups import GroupsApi
 from .schedules import SchedulesApi
 from .state import SchedulerState
 from .tokens import RecentTokens
+
+
+log = logging.getLogger("lamina")
 
 
 class SchedulerService(SchedulesApi, GroupsApi):
@@ -35,10 +40,12 @@ class SchedulerService(SchedulesApi, GroupsApi):
         self.firing = Firing(self.state, store, destinations, scheduler)
         self.tokens = RecentTokens()
 
-    async def start(self) -> int:
-        """Load schedules and arm them; resume undelivered occurrences (their count)."""
+    async def start(self) -> None:
+        """Load schedules and arm them; resume undelivered occurrences."""
         await self.state.load()
-        return await self.firing.start()
+        resumed = await self.firing.start()
+        if resumed:
+            log.info("resumed %d undelivered schedule occurrences", resumed)
 
     async def stop(self) -> None:
         await self.firing.stop()

@@ -1,0 +1,27 @@
+"""What every service is to the composition root: a named plug-in with a lifecycle.
+
+A service is a class whose async methods are named after its operations in snake_case;
+each takes the parsed request dict and the RequestContext and returns the response dict
+(the gateway finds them by name). Beside those, it has:
+
+    service_name   the botocore service name the gateway routes to it ("sqs", "lambda", ...)
+    start()        rebuild its in-memory truth from the store and resume accepted work
+                   (deliveries, pollers, timers); called once, in the order of app.SERVICES,
+                   before the first request
+    stop()         stop its background work; called once, in the reverse order, before the
+                   store closes. Whatever it had accepted is already in the store.
+
+A service never imports another service: it reaches one through the destinations
+registry or a callable the composition root hands it.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Service(Protocol):
+    service_name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
