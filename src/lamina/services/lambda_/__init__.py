@@ -1,55 +1,106 @@
 """AWS Lambda's control and invoke API, one module per group of operations:
 
-    functions.py  Create/Get/List/Update/DeleteFunction
-    versions.py   PublishVersion, ListVersionsByFunction
-    aliases.py    Create/Get/Update/Delete/ListAliases
-    concurrency.py  Put/Get/DeleteFunctionConcurrency (reserved concurrency)
-    provisioned.py  Put/Get/Delete/ListProvisionedConcurrencyConfig(s)
-    mappings.py   event source mappings (SQS now) and their pollers
-    invoke.py     Invoke, InvokeAsync
-    async_events.py  running accepted async events: attempts, destinations, DLQ
+    functions.py     Create/Get/List/Update/DeleteFunction
+    versions.py      PublishVersion, ListVersionsByFunction; publish() for Create/Update with Publish
+    aliases.py       Create/Get/Update/Delete/ListAliases
+    concurrency.py   Put/Get/DeleteFunctionConcurrency (reserved concurrency)
+    provisioned.py   Put/Get/Delete/ListProvisionedConcurrencyConfig(s), and keeping the
+                     engine's provisioned instances in step when versions and aliases change
+    mappings.py      Create/Get/Update/Delete/ListEventSourceMappings
+    pollers.py       running the mappings: one engine poller per enabled mapping
+    invoke.py        Invoke, InvokeAsync
+    async_events.py  accepted async events: enqueueing, each attempt, destinations, DLQ
     event_invoke.py  Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s)
-    layers.py     PublishLayerVersion & co, and resolving a function's layers
-    tags.py       Tag/Untag/ListTags
-    account.py    GetAccountSettings
-    state.py      the records, their store layout, and shared lookups
-    code.py       zip packages: checked, stored by content, extracted
-    arns.py       names, ARNs and qualifiers
+    layers.py        PublishLayerVersion & co, and resolving a function's layers
+    tags.py          Tag/Untag/ListTags
+    account.py       GetAccountSettings
+    state.py         the records, their store layout, and the lookups every group shares
+    code.py          zip packages: checked, stored by content, extracted
+    arns.py          names, ARNs and qualifiers
+    paging.py        Marker and MaxItems
+
+Each *Api class holds operations only (named as botocore names them, in snake_case, taking
+(params, ctx)); LambdaService composes them, and the gateway finds them on it by name.
+What one group needs of another is a plain function of the module it belongs to, taking
+the state (or a small dataclass around it: provisioned.Provisioning, pollers.Pollers).
 """
 from __future__ import annotations
 
-from ...engine.delivery.async_queue import AsyncQueue
+import logging
+from typing import Callable
+
+from ...engine.delivery.async_queue import AsyncQueue, Attempt, Finish, Run
 from ...engine.delivery.destinations import Destinations
+from . import async_events, pollers
 from .account import AccountApi
 from .aliases import AliasesApi
-from .async_events import AsyncEventsApi
 from .concurrency import ConcurrencyApi
-from .functions import FunctionsApi
 from .event_invoke import EventInvokeConfigApi
+from .functions import FunctionsApi
 from .invoke import InvokeApi
 from .layers import LayersApi
-from .mappings import MappingsApi, Sources
-from .provisioned import ProvisionedApi
+from .mappings import MappingsApi
+from .pollers import Pollers, Sources
+from .provisioned import ProvisionedApi, Provisioning, restore_provisioned
 from .state import LambdaState
 from .tags import TagsApi
 from .versions import VersionsApi
 
+log = logging.getLogger("lamina")
 
-class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, AsyncEventsApi, EventInvokeConfigApi,
-                    ConcurrencyApi, ProvisionedApi, MappingsApi, LayersApi, TagsApi, AccountApi):
+MakeAsyncQueue = Callable[[Run, Finish], AsyncQueue]
+
+
+class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, EventInvokeConfigApi, ConcurrencyApi,
+                    ProvisionedApi, MappingsApi, LayersApi, TagsApi, AccountApi):
     service_name = "lambda"
 
-    def __init__(self, state: LambdaState, destinations: Destinations, sources: Sources = lambda arn: None) -> None:
+    def __init__(self, state: LambdaState, destinations: Destinations, sources: Sources = lambda arn: None,
+                 make_async_queue: MakeAsyncQueue | None = None) -> None:
+        """`sources`: event source ARN -> what a mapping polls (the queues' and streams' owners).
+        `make_async_queue(run, finish)`: the async queue, built around this service's two
+        callbacks (the composition root closes over the queue's settings)."""
         self.state = state
         self.destinations = destinations
-        self.sources = sources  # event source ARN -> what a mapping polls (app.py wires the queues)
-        self.pollers: dict = {}
-        self.async_queue: AsyncQueue | None = None  # wired by app.py (the queue calls us back)
+        self.provisioning = Provisioning(state)
+        self.pollers = Pollers(state, destinations, sources)
+        # Until app.py passes make_async_queue (issue 12) it builds the queue around our
+        # callbacks, sets async_queue, and starts and closes the queue itself.
+        self._owns_queue = make_async_queue is not None
+        if make_async_queue is not None:
+            self.async_queue = make_async_queue(self.run_async_event, self.finish_async_event)
 
     async def start(self) -> None:
-        """Hand the engine what it must know before the first invoke: reservations."""
+        """Hand the engine what it must know before the first invoke (reservations and
+        provisioned configs), resume the mappings' pollers, then the queued async events."""
         for _, function in await self.state.store.scan("function"):
             if function.get("reserved_concurrency") is not None:
                 self.state.engine.set_reserved(function["config"]["FunctionArn"], function["reserved_concurrency"])
-        await self.restore_provisioned()
-        await self.start_mappings()
+        await restore_provisioned(self.provisioning)
+        await pollers.start_all(self.pollers)
+        if self._owns_queue:
+            recovered = await self.async_queue.start()
+            if recovered:
+                log.info("recovered %d queued async invocations", recovered)
+
+    async def stop(self) -> None:
+        """Stop polling (batches in hand get a moment to finish), then the async queue."""
+        await pollers.stop_all(self.pollers)
+        if self._owns_queue:
+            await self.async_queue.close()
+
+    async def stop_mappings(self) -> None:
+        """What app.py's shutdown calls until it calls stop() (issue 12)."""
+        await pollers.stop_all(self.pollers)
+
+    # --- callbacks: the async queue's, and the destinations registry's ---------------------
+
+    async def run_async_event(self, event: dict) -> Attempt:
+        return await async_events.run(self.state, event)
+
+    async def finish_async_event(self, event: dict, attempt: Attempt | None, condition: str | None) -> None:
+        await async_events.finish(self.state, self.destinations, event, attempt, condition)
+
+    async def deliver_to_function(self, arn: str, body: bytes, attributes: dict[str, str], **_options) -> None:
+        """A Lambda function as a destination (registered as "lambda" with Destinations)."""
+        await async_events.deliver_to_function(self.state, self.async_queue, arn, body)

@@ -5,44 +5,54 @@ second version (LambdaState.resolve draws the version at invoke time).
 """
 from __future__ import annotations
 
-
-from ...errors import ServiceError, conflict, invalid_parameter, not_found
+from ...errors import conflict, invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
-from .arns import FunctionRef, function_arn
+from .arns import FunctionRef, function_arn, function_ref
 from .paging import page
-from .state import LATEST, LambdaState, new_revision
+from .provisioned import Provisioning, drop_provisioned_configs, follow_alias
+from .state import LATEST, LambdaState, check_revision, new_revision
+
+
+async def _check_target(state: LambdaState, ref: FunctionRef, version: str, routing: dict | None) -> None:
+    if version != LATEST and await state.find_version(ref, version) is None:
+        raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, version)}")
+    weights = (routing or {}).get("AdditionalVersionWeights") or {}
+    if len(weights) > 1:
+        raise invalid_parameter("Number of items in AdditionalVersionWeights cannot be greater than 1")
+    for extra, weight in weights.items():
+        if not 0.0 <= weight <= 1.0:
+            raise invalid_parameter("Routing weights must be between 0.0 and 1.0")
+        if extra == version:
+            raise invalid_parameter(
+                "Invalid function version "
+                f"{extra}. Function version {extra} is already included in routing configuration."
+            )
+        if version == LATEST or extra == LATEST:
+            raise invalid_parameter("$LATEST is not supported for an alias pointing to more than 1 version")
+        if await state.find_version(ref, extra) is None:
+            raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, extra)}")
+
+
+async def _alias(state: LambdaState, ref: FunctionRef, name: str) -> dict:
+    await state.function(ref)
+    alias = await state.find_alias(ref, name)
+    if alias is None:
+        raise not_found(f"Cannot find alias arn: {function_arn(ref.region, ref.account, ref.name, name)}")
+    return alias
 
 
 class AliasesApi:
     state: LambdaState
-
-    async def _check_target(self, ref: FunctionRef, version: str, routing: dict | None) -> None:
-        if version != LATEST and await self.state.find_version(ref, version) is None:
-            raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, version)}")
-        weights = (routing or {}).get("AdditionalVersionWeights") or {}
-        if len(weights) > 1:
-            raise invalid_parameter("Number of items in AdditionalVersionWeights cannot be greater than 1")
-        for extra, weight in weights.items():
-            if not 0.0 <= weight <= 1.0:
-                raise invalid_parameter("Routing weights must be between 0.0 and 1.0")
-            if extra == version:
-                raise invalid_parameter(
-                    "Invalid function version "
-                    f"{extra}. Function version {extra} is already included in routing configuration."
-                )
-            if version == LATEST or extra == LATEST:
-                raise invalid_parameter("$LATEST is not supported for an alias pointing to more than 1 version")
-            if await self.state.find_version(ref, extra) is None:
-                raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, extra)}")
+    provisioning: Provisioning
 
     async def create_alias(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        ref = function_ref(params, ctx)
         await self.state.function(ref)
         name = params["Name"]
         if await self.state.find_alias(ref, name) is not None:
             raise conflict(f"Alias already exists: {function_arn(ref.region, ref.account, ref.name, name)}")
-        await self._check_target(ref, params["FunctionVersion"], params.get("RoutingConfig"))
+        await _check_target(self.state, ref, params["FunctionVersion"], params.get("RoutingConfig"))
         alias = {
             "AliasArn": function_arn(ref.region, ref.account, ref.name, name),
             "Name": name,
@@ -55,29 +65,16 @@ class AliasesApi:
         await self.state.write([Put("function_alias", f"{ref.key}:{name}", alias)])
         return alias
 
-    async def _alias(self, ref: FunctionRef, name: str) -> dict:
-        await self.state.function(ref)
-        alias = await self.state.find_alias(ref, name)
-        if alias is None:
-            raise not_found(f"Cannot find alias arn: {function_arn(ref.region, ref.account, ref.name, name)}")
-        return alias
-
     async def get_alias(self, params: dict, ctx: RequestContext) -> dict:
-        return await self._alias(self._ref(params, ctx), params["Name"])  # type: ignore[attr-defined]
+        return await _alias(self.state, function_ref(params, ctx), params["Name"])
 
     async def update_alias(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
-        alias = dict(await self._alias(ref, params["Name"]))
-        if params.get("RevisionId") and params["RevisionId"] != alias["RevisionId"]:
-            raise ServiceError(
-                "PreconditionFailedException",
-                "The Revision Id provided does not match the latest Revision Id. "
-                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
-                412,
-            )
+        ref = function_ref(params, ctx)
+        alias = dict(await _alias(self.state, ref, params["Name"]))
+        check_revision(alias, params.get("RevisionId"))
         version = params.get("FunctionVersion", alias["FunctionVersion"])
         routing = params.get("RoutingConfig", alias.get("RoutingConfig"))
-        await self._check_target(ref, version, routing)
+        await _check_target(self.state, ref, version, routing)
         previous = alias["FunctionVersion"]
         alias["FunctionVersion"] = version
         if "Description" in params:
@@ -90,19 +87,19 @@ class AliasesApi:
         alias["RevisionId"] = new_revision()
         await self.state.write([Put("function_alias", f"{ref.key}:{alias['Name']}", alias)])
         if previous != version:
-            await self.follow_alias(ref, alias["Name"], previous, version)  # type: ignore[attr-defined]
+            await follow_alias(self.provisioning, ref, alias["Name"], previous, version)
         return alias
 
     async def delete_alias(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        ref = function_ref(params, ctx)
         await self.state.function(ref)
         await self.state.write([Delete("function_alias", f"{ref.key}:{params['Name']}")])
         # As on AWS, the alias's provisioned concurrency goes with it.
-        await self.drop_provisioned_configs(ref, [params["Name"]])  # type: ignore[attr-defined]
+        await drop_provisioned_configs(self.provisioning, ref, [params["Name"]])
         return {}
 
     async def list_aliases(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        ref = function_ref(params, ctx)
         await self.state.function(ref)
         aliases = await self.state.aliases(ref)
         if params.get("FunctionVersion"):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ...errors import ServiceError, invalid_parameter
+from ..context import RequestContext
 
 _NAME = re.compile(
     r"^(?:arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?"
@@ -69,6 +70,11 @@ def parse_function(value: str, account: str, region: str, qualifier: str | None 
         name=match.group("name"),
         qualifier=embedded or qualifier,
     )
+
+
+def function_ref(params: dict, ctx: RequestContext, qualifier: str | None = None) -> FunctionRef:
+    """The function a request's FunctionName names, in the caller's account and region."""
+    return parse_function(params["FunctionName"], ctx.account_id, ctx.region, qualifier)
 
 
 def parse_resource_arn(value: str) -> FunctionRef:

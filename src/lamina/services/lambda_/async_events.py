@@ -2,8 +2,9 @@
 last one — OnSuccess / OnFailure destinations with AWS's invocation record, the
 function's dead-letter queue, and the async metrics.
 
-The engine's AsyncQueue owns ordering, retries and durability; it calls back
-run_async_event() for each attempt and finish_async_event() once an event is done.
+The engine's AsyncQueue owns ordering, retries and durability; it calls back run() for
+each attempt and finish() once an event is done (LambdaService hands it these two).
+enqueue() is how an Event invoke, or a Lambda destination, commits an event to it.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ...engine.delivery.destinations import DeliveryError, Destinations, invocat
 from ...engine.pool import PoolExhausted
 from ...errors import ServiceError
 from .arns import FunctionRef, function_arn, parse_function
+from .event_invoke import event_invoke_config
 from .state import LATEST, LambdaState
 
 log = logging.getLogger("lamina.lambda")
@@ -50,120 +52,122 @@ def _ref_of(event: dict) -> FunctionRef:
     return parse_function(event["function"], "", "", event.get("qualifier"))
 
 
-class AsyncEventsApi:
-    state: LambdaState
-    async_queue: AsyncQueue
-    destinations: Destinations
+async def enqueue(state: LambdaState, queue: AsyncQueue, ref: FunctionRef, payload: bytes, request_id: str) -> None:
+    """Commit an Event invocation to the async queue (it is accepted once this returns)."""
+    config = await event_invoke_config(state, ref, ref.qualifier)
+    arn = function_arn(ref.region, ref.account, ref.name)
+    await queue.enqueue({
+        "function": arn,
+        "qualifier": ref.qualifier,
+        "payload_b64": base64.b64encode(payload).decode("ascii"),
+        "request_id": request_id,
+        "max_retries": config.get("MaximumRetryAttempts", 2),
+        "max_age_s": config.get("MaximumEventAgeInSeconds", 21600),
+    })
+    state.engine.count("AsyncEventsReceived", arn, qualifier=ref.qualifier)
 
-    async def _enqueue(self, ref: FunctionRef, payload: bytes, request_id: str) -> None:
-        config = await self.event_invoke_config(ref, ref.qualifier)  # type: ignore[attr-defined]
-        arn = function_arn(ref.region, ref.account, ref.name)
-        await self.async_queue.enqueue({
-            "function": arn,
-            "qualifier": ref.qualifier,
-            "payload_b64": base64.b64encode(payload).decode("ascii"),
-            "request_id": request_id,
-            "max_retries": config.get("MaximumRetryAttempts", 2),
-            "max_age_s": config.get("MaximumEventAgeInSeconds", 21600),
-        })
-        self.state.engine.count("AsyncEventsReceived", arn, qualifier=ref.qualifier)
 
-    async def run_async_event(self, event: dict) -> Attempt:
-        """One attempt of an accepted event."""
-        ref = _ref_of(event)
-        try:
-            _, record = await self.state.resolve(ref, ref.qualifier)
-        except ServiceError:
-            log.warning("async event %s dropped: %s no longer exists", event["request_id"], event["function"])
-            return Attempt(DROP)
-        spec = await self.state.spec(record, record["config"]["Version"])
-        engine = self.state.engine
-        engine.count("AsyncEventAge", event["function"], time.time() * 1000 - event["received_ms"], "Milliseconds",
-                        qualifier=ref.qualifier)
-        # Each retry is a new invocation with the same request id, as on AWS.
-        try:
-            result = await self.state.engine.invoke(
-                spec,
-                base64.b64decode(event["payload_b64"]),
-                request_id=event["request_id"],
-                invoked_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier),
-            )
-        except Throttled:
-            if self.state.engine.reserved(spec.function_arn) == 0:
-                # AWS does not retry an event of a function with reserved concurrency 0: it
-                # goes to the OnFailure destination or dead-letter queue at once.
-                return Attempt(DROP, status_code=429, condition=ZERO_RESERVED)
-            return Attempt(RETRY_LATER)
-        except PoolExhausted:
-            return Attempt(RETRY_LATER)
-        return Attempt(FUNCTION_ERROR if result.function_error else SUCCESS, result.payload,
-                       result.function_error, result.executed_version, 200)
+async def run(state: LambdaState, event: dict) -> Attempt:
+    """One attempt of an accepted event."""
+    ref = _ref_of(event)
+    try:
+        _, record = await state.resolve(ref, ref.qualifier)
+    except ServiceError:
+        log.warning("async event %s dropped: %s no longer exists", event["request_id"], event["function"])
+        return Attempt(DROP)
+    spec = await state.spec(record, record["config"]["Version"])
+    engine = state.engine
+    engine.count("AsyncEventAge", event["function"], time.time() * 1000 - event["received_ms"], "Milliseconds",
+                 qualifier=ref.qualifier)
+    # Each retry is a new invocation with the same request id, as on AWS.
+    try:
+        result = await engine.invoke(
+            spec,
+            base64.b64decode(event["payload_b64"]),
+            request_id=event["request_id"],
+            invoked_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier),
+        )
+    except Throttled:
+        if engine.reserved(spec.function_arn) == 0:
+            # AWS does not retry an event of a function with reserved concurrency 0: it
+            # goes to the OnFailure destination or dead-letter queue at once.
+            return Attempt(DROP, status_code=429, condition=ZERO_RESERVED)
+        return Attempt(RETRY_LATER)
+    except PoolExhausted:
+        return Attempt(RETRY_LATER)
+    return Attempt(FUNCTION_ERROR if result.function_error else SUCCESS, result.payload,
+                   result.function_error, result.executed_version, 200)
 
-    async def finish_async_event(self, event: dict, attempt: Attempt | None, condition: str | None) -> None:
-        """After the last attempt: destinations, dead-letter queue, metrics."""
-        ref = _ref_of(event)
-        # The event's log lines are still in the log sink's buffer: the async queue commits
-        # them in the batch that removes the event (AsyncQueue.pending_logs).
-        engine = self.state.engine
-        if condition != "Success":
-            engine.count("AsyncEventsDropped", event["function"], qualifier=ref.qualifier)
-        if condition is None:
-            return
-        config = await self.event_invoke_config(ref, ref.qualifier)  # type: ignore[attr-defined]
-        side = "OnSuccess" if condition == "Success" else "OnFailure"
-        destination = ((config.get("DestinationConfig") or {}).get(side) or {}).get("Destination")
-        payload = base64.b64decode(event["payload_b64"])
-        if destination:
-            ran = attempt is not None and condition != ZERO_RESERVED
-            executed = attempt.executed_version if ran else None
-            record = invocation_record(
-                timestamp=_stamp(),
-                request_id=event["request_id"],
-                function_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier or LATEST),
-                condition=condition,
-                attempts=event["attempts"],
-                request_payload=payload,
-                status_code=attempt.status_code if ran else None,
-                executed_version=executed,
-                function_error=attempt.function_error if ran else None,
-                response_payload=attempt.payload if ran else None,
-            )
-            try:
-                await self.destinations.send(destination, record)
-            except (DeliveryError, ServiceError, OSError) as error:
-                log.warning("destination %s failed for %s: %s", destination, event["request_id"], error)
-                engine.count("DestinationDeliveryFailures", event["function"], qualifier=ref.qualifier)
-        if condition != "Success":
-            await self._dead_letter(ref, event, attempt, payload)
 
-    async def _dead_letter(self, ref: FunctionRef, event: dict, attempt: Attempt | None, payload: bytes) -> None:
+async def finish(state: LambdaState, destinations: Destinations, event: dict, attempt: Attempt | None,
+                 condition: str | None) -> None:
+    """After the last attempt: destinations, dead-letter queue, metrics."""
+    ref = _ref_of(event)
+    # The event's log lines are still in the log sink's buffer: the async queue commits
+    # them in the batch that removes the event (AsyncQueue.pending_logs).
+    engine = state.engine
+    if condition != "Success":
+        engine.count("AsyncEventsDropped", event["function"], qualifier=ref.qualifier)
+    if condition is None:
+        return
+    config = await event_invoke_config(state, ref, ref.qualifier)
+    side = "OnSuccess" if condition == "Success" else "OnFailure"
+    destination = ((config.get("DestinationConfig") or {}).get(side) or {}).get("Destination")
+    payload = base64.b64decode(event["payload_b64"])
+    if destination:
+        ran = attempt is not None and condition != ZERO_RESERVED
+        executed = attempt.executed_version if ran else None
+        record = invocation_record(
+            timestamp=_stamp(),
+            request_id=event["request_id"],
+            function_arn=function_arn(ref.region, ref.account, ref.name, ref.qualifier or LATEST),
+            condition=condition,
+            attempts=event["attempts"],
+            request_payload=payload,
+            status_code=attempt.status_code if ran else None,
+            executed_version=executed,
+            function_error=attempt.function_error if ran else None,
+            response_payload=attempt.payload if ran else None,
+        )
         try:
-            _, record = await self.state.resolve(ref, ref.qualifier)
-        except ServiceError:
-            return
-        target = (record["config"].get("DeadLetterConfig") or {}).get("TargetArn")
-        if not target:
-            return
-        # As on AWS: ErrorCode is the HTTP status of the last attempt (a Number attribute:
-        # 200 for a function error, 429 for a throttle), ErrorMessage the first 1 KB of
-        # the error message.
-        if attempt is None:
-            code, message = 429, "Event age exceeded"
-        elif attempt.condition == ZERO_RESERVED:
-            code, message = 429, "Function not invoked. Function is configured with zero reserved concurrent executions"
-        else:
-            code, message = attempt.status_code or 200, _error_message(attempt.payload)
-        attributes = {"RequestID": event["request_id"], "ErrorCode": {"DataType": "Number", "StringValue": str(code)},
-                      "ErrorMessage": message.encode("utf-8")[:DLQ_MESSAGE_BYTES].decode("utf-8", "ignore")}
-        try:
-            await self.destinations.send(target, payload, attributes)
+            await destinations.send(destination, record)
         except (DeliveryError, ServiceError, OSError) as error:
-            log.warning("dead-letter queue %s failed for %s: %s", target, event["request_id"], error)
-            self.state.engine.count("DeadLetterErrors", event["function"], qualifier=ref.qualifier)
+            log.warning("destination %s failed for %s: %s", destination, event["request_id"], error)
+            engine.count("DestinationDeliveryFailures", event["function"], qualifier=ref.qualifier)
+    if condition != "Success":
+        await _dead_letter(state, destinations, ref, event, attempt, payload)
 
-    async def deliver_to_function(self, arn: str, body: bytes, attributes: dict[str, str], **_options) -> None:
-        """A Lambda function as a destination: invoked asynchronously with the record."""
-        _, _, _, region, account, _, name, *qualifier = arn.split(":")
-        ref = parse_function(name, account, region, qualifier[0] if qualifier else None)
-        await self.state.resolve(ref, ref.qualifier)  # raises if it does not exist
-        await self._enqueue(ref, body, ids.uuid4())
+
+async def _dead_letter(state: LambdaState, destinations: Destinations, ref: FunctionRef, event: dict,
+                       attempt: Attempt | None, payload: bytes) -> None:
+    try:
+        _, record = await state.resolve(ref, ref.qualifier)
+    except ServiceError:
+        return
+    target = (record["config"].get("DeadLetterConfig") or {}).get("TargetArn")
+    if not target:
+        return
+    # As on AWS: ErrorCode is the HTTP status of the last attempt (a Number attribute:
+    # 200 for a function error, 429 for a throttle), ErrorMessage the first 1 KB of
+    # the error message.
+    if attempt is None:
+        code, message = 429, "Event age exceeded"
+    elif attempt.condition == ZERO_RESERVED:
+        code, message = 429, "Function not invoked. Function is configured with zero reserved concurrent executions"
+    else:
+        code, message = attempt.status_code or 200, _error_message(attempt.payload)
+    attributes = {"RequestID": event["request_id"], "ErrorCode": {"DataType": "Number", "StringValue": str(code)},
+                  "ErrorMessage": message.encode("utf-8")[:DLQ_MESSAGE_BYTES].decode("utf-8", "ignore")}
+    try:
+        await destinations.send(target, payload, attributes)
+    except (DeliveryError, ServiceError, OSError) as error:
+        log.warning("dead-letter queue %s failed for %s: %s", target, event["request_id"], error)
+        state.engine.count("DeadLetterErrors", event["function"], qualifier=ref.qualifier)
+
+
+async def deliver_to_function(state: LambdaState, queue: AsyncQueue, arn: str, body: bytes) -> None:
+    """A Lambda function as a destination: invoked asynchronously with the record."""
+    _, _, _, region, account, _, name, *qualifier = arn.split(":")
+    ref = parse_function(name, account, region, qualifier[0] if qualifier else None)
+    await state.resolve(ref, ref.qualifier)  # raises if it does not exist
+    await enqueue(state, queue, ref, body, ids.uuid4())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ...errors import ServiceError, invalid_parameter
 from ...store.base import Put
 from ..context import RequestContext
+from .arns import function_ref
 from .state import LambdaState
 
 
@@ -19,7 +20,7 @@ class ConcurrencyApi:
     state: LambdaState
 
     async def put_function_concurrency(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        ref = function_ref(params, ctx)
         if ref.qualifier:
             raise invalid_parameter("Reserved concurrency applies to the function, not to a version or alias.")
         function = dict(await self.state.function(ref))
@@ -42,13 +43,13 @@ class ConcurrencyApi:
         return {"ReservedConcurrentExecutions": value}
 
     async def get_function_concurrency(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        ref = function_ref(params, ctx)
         function = await self.state.function(ref)
         value = function.get("reserved_concurrency")
         return {} if value is None else {"ReservedConcurrentExecutions": value}
 
     async def delete_function_concurrency(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        ref = function_ref(params, ctx)
         function = dict(await self.state.function(ref))
         function.pop("reserved_concurrency", None)
         await self.state.write([Put("function", ref.key, function)])

@@ -10,8 +10,12 @@ from ...engine.sandbox.environment import RESERVED
 from ...errors import ServiceError, conflict, invalid_parameter, not_found
 from ...store.base import Delete, DeletePrefix, Put
 from ..context import RequestContext
-from .arns import FunctionRef, function_arn, parse_function
-from .state import SNAPSTART_RUNTIMES, CUSTOM_RUNTIMES, LATEST, PYTHON_RUNTIMES, LambdaState, new_revision, now_iso, version_key
+from .arns import function_arn, function_ref, parse_function
+from .layers import resolve_layers
+from .provisioned import Provisioning, drop_provisioned_configs
+from .state import (CUSTOM_RUNTIMES, LATEST, PYTHON_RUNTIMES, SNAPSTART_RUNTIMES, LambdaState, check_revision,
+                    new_revision, now_iso, version_key)
+from .versions import publish
 
 MAX_TIMEOUT_S = 900
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
@@ -88,12 +92,10 @@ def _check_ephemeral(storage: dict | None) -> None:
 
 class FunctionsApi:
     state: LambdaState
-
-    def _ref(self, params: dict, ctx: RequestContext, qualifier: str | None = None) -> FunctionRef:
-        return parse_function(params["FunctionName"], ctx.account_id, ctx.region, qualifier)
+    provisioning: Provisioning
 
     async def create_function(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)
+        ref = function_ref(params, ctx)
         if ref.qualifier:
             raise invalid_parameter("Qualifier is not allowed when creating a function.")
         package_type = params.get("PackageType", "Zip")
@@ -137,7 +139,7 @@ class FunctionsApi:
             if params.get("Environment") else None,
             "TracingConfig": {"Mode": (params.get("TracingConfig") or {}).get("Mode", "PassThrough")},
             "RevisionId": new_revision(),
-            "Layers": await self.resolve_layers(params.get("Layers"), ctx),  # type: ignore[attr-defined]
+            "Layers": await resolve_layers(self.state, params.get("Layers")),
             "State": "Active",
             "LastUpdateStatus": "Successful",
             "PackageType": package_type,
@@ -165,7 +167,7 @@ class FunctionsApi:
         ops = [Put("function", ref.key, doc)]
         result = doc["config"]
         if params.get("Publish"):
-            version_doc, ops_publish = self._publish(ref, doc, description=None)
+            version_doc, ops_publish = publish(ref, doc, description=None)
             ops.extend(ops_publish)
             # AWS answers with version 1's configuration (under the unqualified ARN). $LATEST's
             # config captured above is stale anyway: publishing gave $LATEST a new RevisionId.
@@ -174,8 +176,8 @@ class FunctionsApi:
         return result
 
     async def get_function(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx, params.get("Qualifier"))
-        function, record = await self._record(ref)
+        ref = function_ref(params, ctx, params.get("Qualifier"))
+        function, record = await self.state.record(ref)
         location = f"{ctx.endpoint_url}/_lamina/code/{record['code']['sha']}.zip"
         result: dict[str, Any] = {
             "Configuration": record["config"],
@@ -188,27 +190,9 @@ class FunctionsApi:
         return result
 
     async def get_function_configuration(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx, params.get("Qualifier"))
-        _, record = await self._record(ref)
+        ref = function_ref(params, ctx, params.get("Qualifier"))
+        _, record = await self.state.record(ref)
         return record["config"]
-
-    async def _record(self, ref: FunctionRef) -> tuple[dict, dict]:
-        """The function and the record its qualifier names; an alias names its main version."""
-        function = await self.state.function(ref)
-        qualifier = ref.qualifier
-        if qualifier is None or qualifier == LATEST:
-            return function, function
-        if not qualifier.isdigit():
-            alias = await self.state.find_alias(ref, qualifier)
-            if alias is None:
-                raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, qualifier)}")
-            qualifier = alias["FunctionVersion"]
-            if qualifier == LATEST:
-                return function, function
-        version = await self.state.find_version(ref, qualifier)
-        if version is None:
-            raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, qualifier)}")
-        return function, version
 
     async def list_functions(self, params: dict, ctx: RequestContext) -> dict:
         prefix = f"{ctx.account_id}:{ctx.region}:"
@@ -235,19 +219,10 @@ class FunctionsApi:
             result["NextMarker"] = base64.urlsafe_b64encode(rows[limit - 1][0].encode()).decode()
         return result
 
-    def _check_revision(self, config: dict, revision: str | None) -> None:
-        if revision and revision != config["RevisionId"]:
-            raise ServiceError(
-                "PreconditionFailedException",
-                "The Revision Id provided does not match the latest Revision Id. "
-                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
-                412,
-            )
-
     async def update_function_code(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)
+        ref = function_ref(params, ctx)
         function = await self.state.function(ref)
-        self._check_revision(function["config"], params.get("RevisionId"))
+        check_revision(function["config"], params.get("RevisionId"))
         zip_bytes = params.get("ZipFile")
         if zip_bytes is None:
             raise invalid_parameter("Please provide a source for function code.")
@@ -268,7 +243,7 @@ class FunctionsApi:
         ops = [Put("function", ref.key, doc)]
         result = config
         if params.get("Publish"):
-            version_doc, publish_ops = self._publish(ref, doc, description=None)
+            version_doc, publish_ops = publish(ref, doc, description=None)
             ops.extend(publish_ops)
             # AWS answers with the new version's configuration; `config` would carry a RevisionId
             # that publishing has already replaced on $LATEST.
@@ -278,9 +253,9 @@ class FunctionsApi:
         return result
 
     async def update_function_configuration(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)
+        ref = function_ref(params, ctx)
         function = await self.state.function(ref)
-        self._check_revision(function["config"], params.get("RevisionId"))
+        check_revision(function["config"], params.get("RevisionId"))
         config = dict(function["config"])
         if "Runtime" in params:
             _check_runtime(params["Runtime"], config.get("PackageType", "Zip"))
@@ -295,7 +270,7 @@ class FunctionsApi:
         if "Environment" in params:
             config["Environment"] = {"Variables": (params["Environment"] or {}).get("Variables") or {}}
         if "Layers" in params:
-            config["Layers"] = await self.resolve_layers(params["Layers"], ctx)  # type: ignore[attr-defined]
+            config["Layers"] = await resolve_layers(self.state, params["Layers"])
             if not config["Layers"]:
                 del config["Layers"]
         if "DeadLetterConfig" in params:
@@ -318,7 +293,7 @@ class FunctionsApi:
         return config
 
     async def delete_function(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx, params.get("Qualifier"))
+        ref = function_ref(params, ctx, params.get("Qualifier"))
         await self.state.function(ref)
         if ref.qualifier and ref.qualifier != LATEST:
             if not ref.qualifier.isdigit():
@@ -332,7 +307,7 @@ class FunctionsApi:
             if users:
                 raise conflict(f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]")
             await self.state.write([Delete("function_version", version_key(ref.key, ref.qualifier))])
-            await self.drop_provisioned_configs(ref, [ref.qualifier])  # type: ignore[attr-defined]
+            await drop_provisioned_configs(self.provisioning, ref, [ref.qualifier])
             await self.state.engine.retire(f"{ref.arn}:{ref.qualifier}#")
             return dict(_DELETED)
         if ref.qualifier == LATEST:

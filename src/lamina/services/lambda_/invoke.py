@@ -2,7 +2,7 @@
 
 Synchronous invokes run through the engine's invoker and answer with the function's
 result or its error payload. Event invokes are committed to the async queue before the
-202 (async_events.py runs them).
+202 (async_events.py enqueues and runs them).
 """
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import json
 import logging
 
 from ...engine.concurrency import Throttled
+from ...engine.delivery.async_queue import AsyncQueue
 from ...engine.pool import PoolExhausted
 from ...errors import ServiceError, invalid_parameter
 from ..context import RequestContext
 from .arns import function_arn, parse_function
+from .async_events import enqueue
 from .concurrency import throttled
 from .state import LambdaState
 
@@ -42,6 +44,7 @@ def _check_json(payload: bytes) -> None:
 
 class InvokeApi:
     state: LambdaState
+    async_queue: AsyncQueue
 
     async def invoke(self, params: dict, ctx: RequestContext) -> dict:
         ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region, params.get("Qualifier"))
@@ -59,7 +62,7 @@ class InvokeApi:
         if kind == "DryRun":
             return {"StatusCode": 204}
         if kind == "Event":
-            await self._enqueue(ref, payload, ctx.request_id)  # type: ignore[attr-defined]
+            await enqueue(self.state, self.async_queue, ref, payload, ctx.request_id)
             return {"StatusCode": 202}
         version = record["config"]["Version"]
         spec = await self.state.spec(record, version)
@@ -98,5 +101,5 @@ class InvokeApi:
             raise _too_large(self.state.limits.async_payload_bytes)
         _check_json(payload)
         function, _ = await self.state.resolve(ref, None)
-        await self._enqueue(ref, payload, ctx.request_id)  # type: ignore[attr-defined]
+        await enqueue(self.state, self.async_queue, ref, payload, ctx.request_id)
         return {"Status": 202}

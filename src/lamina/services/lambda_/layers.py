@@ -65,6 +65,34 @@ def _matches(doc: dict, runtime: str | None, architecture: str | None) -> bool:
     return True
 
 
+async def _version(state: LambdaState, account: str, region: str, name: str, version: int | str) -> dict:
+    doc = await state.store.get("layer_version", _layer_key(account, region, name, version))
+    if doc is None:
+        raise not_found("The resource you requested does not exist.")
+    return doc
+
+
+async def resolve_layers(state: LambdaState, arns: list[str] | None) -> list[dict] | None:
+    """A function's Layers parameter -> [{Arn, CodeSize}] plus the code shas, checked."""
+    if arns is None:
+        return None
+    if len(arns) > 5:
+        raise invalid_parameter("Cannot reference more than 5 layers.")
+    layers = []
+    for arn in arns:
+        match = _LAYER_ARN.match(arn)
+        if not match or not match.group("version"):
+            raise invalid_parameter(f"Layer version {arn} does not exist.")
+        doc = await state.store.get(
+            "layer_version",
+            _layer_key(match.group("account"), match.group("region"), match.group("name"), match.group("version")),
+        )
+        if doc is None:
+            raise invalid_parameter(f"Layer version {arn} does not exist.")
+        layers.append({"Arn": arn, "CodeSize": doc["Content"]["CodeSize"], "code_sha": doc["code_sha"]})
+    return layers
+
+
 class LayersApi:
     state: LambdaState
 
@@ -96,21 +124,15 @@ class LayersApi:
         ])
         return _public(doc, ctx)
 
-    async def _version(self, account: str, region: str, name: str, version: int | str) -> dict:
-        doc = await self.state.store.get("layer_version", _layer_key(account, region, name, version))
-        if doc is None:
-            raise not_found("The resource you requested does not exist.")
-        return doc
-
     async def get_layer_version(self, params: dict, ctx: RequestContext) -> dict:
         account, region, name = _name(params["LayerName"], ctx)
-        return _public(await self._version(account, region, name, params["VersionNumber"]), ctx)
+        return _public(await _version(self.state, account, region, name, params["VersionNumber"]), ctx)
 
     async def get_layer_version_by_arn(self, params: dict, ctx: RequestContext) -> dict:
         match = _LAYER_ARN.match(params["Arn"])
         if not match or not match.group("version"):
             raise invalid_parameter(f"Invalid layer version ARN: {params['Arn']}")
-        doc = await self._version(match.group("account"), match.group("region"), match.group("name"),
+        doc = await _version(self.state, match.group("account"), match.group("region"), match.group("name"),
                                   match.group("version"))
         return _public(doc, ctx)
 
@@ -137,23 +159,3 @@ class LayersApi:
         # Deleting a version that does not exist succeeds, as on AWS.
         await self.state.store.write([Delete("layer_version", _layer_key(account, region, name, params["VersionNumber"]))])
         return {}
-
-    async def resolve_layers(self, arns: list[str] | None, ctx: RequestContext) -> list[dict] | None:
-        """A function's Layers parameter -> [{Arn, CodeSize}] plus the code shas, checked."""
-        if arns is None:
-            return None
-        if len(arns) > 5:
-            raise invalid_parameter("Cannot reference more than 5 layers.")
-        layers = []
-        for arn in arns:
-            match = _LAYER_ARN.match(arn)
-            if not match or not match.group("version"):
-                raise invalid_parameter(f"Layer version {arn} does not exist.")
-            doc = await self.state.store.get(
-                "layer_version",
-                _layer_key(match.group("account"), match.group("region"), match.group("name"), match.group("version")),
-            )
-            if doc is None:
-                raise invalid_parameter(f"Layer version {arn} does not exist.")
-            layers.append({"Arn": arn, "CodeSize": doc["Content"]["CodeSize"], "code_sha": doc["code_sha"]})
-        return layers

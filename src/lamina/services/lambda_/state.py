@@ -19,7 +19,7 @@ from typing import Any
 from ... import ids
 from ...engine.facade import Engine
 from ...engine.spec import FunctionSpec
-from ...errors import not_found
+from ...errors import ServiceError, not_found
 from ...store.base import Delete, DeletePrefix, Op, Put, Store
 from .arns import FunctionRef, function_arn
 from .code import CodeStore
@@ -51,6 +51,17 @@ def new_revision() -> str:
 
 def version_key(function_key: str, version: str) -> str:
     return f"{function_key}:{int(version):010d}"
+
+
+def check_revision(current: dict, revision: str | None) -> None:
+    """A change that names a RevisionId applies only to that revision (of a function or an alias)."""
+    if revision and revision != current["RevisionId"]:
+        raise ServiceError(
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. "
+            "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+            412,
+        )
 
 
 class LambdaState:
@@ -97,8 +108,27 @@ class LambdaState:
     async def aliases(self, ref: FunctionRef) -> list[dict]:
         return [doc for _, doc in await self.store.scan("function_alias", prefix=ref.key + ":")]
 
+    async def record(self, ref: FunctionRef) -> tuple[dict, dict]:
+        """(function doc, the {config, code} record that ref's qualifier names), for reading
+        and configuring: an alias names its main version, whatever its routing weights."""
+        function = await self.function(ref)
+        qualifier = ref.qualifier
+        if qualifier is None or qualifier == LATEST:
+            return function, function
+        if not qualifier.isdigit():
+            alias = await self.find_alias(ref, qualifier)
+            if alias is None:
+                raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, qualifier)}")
+            qualifier = alias["FunctionVersion"]
+            if qualifier == LATEST:
+                return function, function
+        version = await self.find_version(ref, qualifier)
+        if version is None:
+            raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, qualifier)}")
+        return function, version
+
     async def resolve(self, ref: FunctionRef, qualifier: str | None) -> tuple[dict, dict]:
-        """(function doc, the {config, code} record that `qualifier` names).
+        """(function doc, the {config, code} record that `qualifier` names), for invoking.
 
         An alias resolves to its version, or by its routing weights to the additional one."""
         function = await self.function(ref)

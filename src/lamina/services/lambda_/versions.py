@@ -10,11 +10,11 @@ import hashlib
 import json
 
 from ...errors import invalid_parameter
-from ...store.base import Put
+from ...store.base import Op, Put
 from ..context import RequestContext
-from .arns import FunctionRef
+from .arns import FunctionRef, function_ref
 from .paging import page
-from .state import LambdaState, new_revision, now_iso, snap_start_applies, version_key
+from .state import LambdaState, check_revision, new_revision, now_iso, snap_start_applies, version_key
 
 _VOLATILE = {"LastModified", "RevisionId", "Version", "FunctionArn", "LastUpdateStatus", "State", "Description"}
 
@@ -24,37 +24,45 @@ def _fingerprint(doc: dict) -> str:
     return hashlib.sha256(json.dumps([stable, doc["code"]], sort_keys=True).encode()).hexdigest()
 
 
+def publish(ref: FunctionRef, function: dict, description: str | None) -> tuple[dict, list[Op]]:
+    """The new version's record and the writes that create it (mutates `function`)."""
+    number = str(function.get("next_version", 1))
+    config = dict(
+        function["config"],
+        Version=number,
+        FunctionArn=f"{ref.arn}:{number}",
+        RevisionId=new_revision(),
+        LastModified=now_iso(),
+    )
+    if description is not None:
+        config["Description"] = description
+    if (config.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions":
+        config["SnapStart"] = dict(config["SnapStart"], OptimizationStatus="On")
+    version_doc = {"config": config, "code": function["code"]}
+    function["next_version"] = int(number) + 1
+    function["last_published"] = {"version": number, "fingerprint": _fingerprint(function)}
+    # Publishing changes $LATEST's revision too, as on AWS.
+    function["config"] = dict(function["config"], RevisionId=new_revision())
+    return version_doc, [
+        Put("function_version", version_key(ref.key, number), version_doc),
+        Put("function", ref.key, function),
+    ]
+
+
+async def _snapshot_soon(state: LambdaState, version_doc: dict) -> None:
+    """SnapStart: the version's init runs now, in the background, not on first invoke."""
+    if snap_start_applies(version_doc["config"]):
+        spec = await state.spec(version_doc, version_doc["config"]["Version"])
+        asyncio.ensure_future(state.engine.snapshot(spec))
+
+
 class VersionsApi:
     state: LambdaState
 
-    def _publish(self, ref: FunctionRef, function: dict, description: str | None) -> tuple[dict, list]:
-        """The new version's record and the writes that create it (mutates `function`)."""
-        number = str(function.get("next_version", 1))
-        config = dict(
-            function["config"],
-            Version=number,
-            FunctionArn=f"{ref.arn}:{number}",
-            RevisionId=new_revision(),
-            LastModified=now_iso(),
-        )
-        if description is not None:
-            config["Description"] = description
-        if (config.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions":
-            config["SnapStart"] = dict(config["SnapStart"], OptimizationStatus="On")
-        version_doc = {"config": config, "code": function["code"]}
-        function["next_version"] = int(number) + 1
-        function["last_published"] = {"version": number, "fingerprint": _fingerprint(function)}
-        # Publishing changes $LATEST's revision too, as on AWS.
-        function["config"] = dict(function["config"], RevisionId=new_revision())
-        return version_doc, [
-            Put("function_version", version_key(ref.key, number), version_doc),
-            Put("function", ref.key, function),
-        ]
-
     async def publish_version(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        ref = function_ref(params, ctx)
         function = dict(await self.state.function(ref))
-        self._check_revision(function["config"], params.get("RevisionId"))  # type: ignore[attr-defined]
+        check_revision(function["config"], params.get("RevisionId"))
         current = function["config"]["CodeSha256"]
         wanted = params.get("CodeSha256")
         if wanted and wanted != current:
@@ -66,19 +74,13 @@ class VersionsApi:
             existing = await self.state.find_version(ref, last["version"])
             if existing is not None:
                 return existing["config"]
-        version_doc, ops = self._publish(ref, function, params.get("Description"))
+        version_doc, ops = publish(ref, function, params.get("Description"))
         await self.state.write(ops)
-        await self._snapshot_soon(version_doc)
+        await _snapshot_soon(self.state, version_doc)
         return version_doc["config"]
 
-    async def _snapshot_soon(self, version_doc: dict) -> None:
-        """SnapStart: the version's init runs now, in the background, not on first invoke."""
-        if snap_start_applies(version_doc["config"]):
-            spec = await self.state.spec(version_doc, version_doc["config"]["Version"])
-            asyncio.ensure_future(self.state.engine.snapshot(spec))
-
     async def list_versions_by_function(self, params: dict, ctx: RequestContext) -> dict:
-        ref = self._ref(params, ctx)  # type: ignore[attr-defined]
+        ref = function_ref(params, ctx)
         function = await self.state.function(ref)
         everything = [function["config"]] + [v["config"] for v in await self.state.versions(ref)]
         return page(everything, params, "Versions", cap=50)  # at most 50 a page, as on AWS

@@ -1,0 +1,170 @@
+"""Running event source mappings: one engine poller per enabled mapping — a QueuePoller
+for a queue, a StreamPoller for a stream, with its checkpoints in the store — invoking
+the mapping's function through the engine like any synchronous invoke.
+
+The source side comes from `sources` (event source ARN -> QueueSource or StreamSource,
+handed over by the services that own queues and streams).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ...engine.concurrency import Throttled, scope_of
+from ...engine.delivery.destinations import Destinations
+from ...engine.pollers import checkpoints
+from ...engine.pollers.queue import Outcome, QueuePoller, QueueSource
+from ...engine.pollers.stream import StreamPoller, StreamSettings, StreamSource
+from ...engine.pool import PoolExhausted
+from ...errors import ServiceError, invalid_parameter
+from .arns import parse_function
+from .state import LambdaState
+
+log = logging.getLogger("lamina.lambda")
+
+Sources = Callable[[str], "QueueSource | StreamSource | None"]
+
+
+@dataclass
+class Pollers:
+    """What running mappings takes, and the pollers running now (by mapping UUID)."""
+    state: LambdaState
+    destinations: Destinations  # a stream mapping's OnFailure destination
+    sources: Sources
+    running: dict[str, QueuePoller | StreamPoller] = field(default_factory=dict)
+
+
+def record_filter(filter_criteria: dict | None, view_body: bool = True) -> Callable[[dict], bool] | None:
+    """A mapping's FilterCriteria as a test of one record (None: every record passes);
+    raises InvalidParameterValue if a pattern is malformed."""
+    filters = [f.get("Pattern") for f in (filter_criteria or {}).get("Filters") or [] if f.get("Pattern")]
+    if not filters:
+        return None
+    from ... import patterns
+
+    compiled = []
+    for raw in filters:
+        try:
+            compiled.append(patterns.compile_pattern(raw))
+        except (patterns.InvalidPattern, ValueError) as error:
+            raise invalid_parameter(f"Invalid filter pattern definition. {error}") from None
+
+    if not view_body:  # the poller hands over the record as patterns see it (streams)
+        return lambda record: any(pattern.matches(record) for pattern in compiled)
+
+    def accept(record: dict) -> bool:
+        # Patterns see the record, with a JSON body as an object (as Lambda event filtering does).
+        candidate = dict(record)
+        try:
+            body = json.loads(record.get("body", ""))
+            if isinstance(body, dict):
+                candidate["body"] = body
+        except ValueError:
+            pass
+        return any(pattern.matches(candidate) for pattern in compiled)
+
+    return accept
+
+
+async def start_all(pollers: Pollers) -> None:
+    for _, mapping in await pollers.state.store.scan("event_source_mapping"):
+        await start_poller(pollers, mapping)
+
+
+async def stop_poller(pollers: Pollers, mapping_id: str) -> None:
+    poller = pollers.running.pop(mapping_id, None)
+    if poller is not None:
+        await poller.stop()
+
+
+async def start_poller(pollers: Pollers, mapping: dict) -> None:
+    """Start polling for an enabled mapping (a disabled one, or one whose source is gone, waits)."""
+    if mapping["State"] != "Enabled":
+        return
+    source = pollers.sources(mapping["EventSourceArn"])
+    if source is None:
+        log.warning("mapping %s: %s is gone", mapping["UUID"], mapping["EventSourceArn"])
+        return
+    state = pollers.state
+    _, _, _, region, account, _, name, *qualifier = mapping["FunctionArn"].split(":")
+    ref = parse_function(name, account, region, qualifier[0] if qualifier else None)
+    invoked_arn = mapping["FunctionArn"]
+
+    async def invoke(event: dict) -> Outcome:
+        try:
+            _, record = await state.resolve(ref, ref.qualifier)
+        except ServiceError:
+            return Outcome(True, throttled=True)  # the function is gone: hold the records
+        spec = await state.spec(record, record["config"]["Version"])
+        try:
+            result = await state.engine.invoke(spec, json.dumps(event).encode(), invoked_arn=invoked_arn)
+        except (Throttled, PoolExhausted):
+            return Outcome(True, throttled=True)
+        return Outcome(bool(result.function_error), result.payload, function_error=result.function_error,
+                       executed_version=result.executed_version)
+
+    poller: QueuePoller | StreamPoller
+    if isinstance(source, StreamSource):
+        poller = _stream_poller(pollers, mapping, source, invoke, ref.name)
+    else:
+        limit = ((mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")) or 1000
+        poller = QueuePoller(
+            mapping["UUID"], source, invoke,
+            batch_size=mapping["BatchSize"], window_s=mapping["MaximumBatchingWindowInSeconds"],
+            max_concurrency=limit,
+            report_failures="ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []),
+            accept=record_filter(mapping.get("FilterCriteria")),
+        )
+    pollers.running[mapping["UUID"]] = poller
+    poller.start()
+
+
+def _stream_poller(pollers: Pollers, mapping: dict, source: StreamSource,
+                   invoke: Callable, function_name: str) -> StreamPoller:
+    timestamp = mapping.get("StartingPositionTimestamp")
+    settings = StreamSettings(
+        starting_position=mapping["StartingPosition"],
+        starting_timestamp_ms=int(_epoch_s(timestamp) * 1000) if timestamp is not None else None,
+        batch_size=mapping["BatchSize"],
+        window_s=mapping["MaximumBatchingWindowInSeconds"],
+        parallelization=mapping.get("ParallelizationFactor", 1),
+        bisect=mapping.get("BisectBatchOnFunctionError", False),
+        max_retries=mapping.get("MaximumRetryAttempts", -1),
+        max_age_s=mapping.get("MaximumRecordAgeInSeconds", -1),
+        report_failures="ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []),
+        tumbling_window_s=mapping.get("TumblingWindowInSeconds", 0),
+    )
+    destination = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+
+    async def send_failure(record: dict) -> None:
+        await pollers.destinations.send(destination, json.dumps(record).encode())
+
+    series = [{"FunctionName": function_name}, {"EventSourceMappingUUID": mapping["UUID"]}]
+    if mapping["FunctionArn"].count(":") == 7:
+        series.append({"FunctionName": function_name,
+                       "Resource": f"{function_name}:{mapping['FunctionArn'].rsplit(':', 1)[1]}"})
+
+    scope = scope_of(mapping["FunctionArn"])
+
+    def report_age(age_ms: float) -> None:
+        pollers.state.engine.iterator_age(series, age_ms, scope)
+
+    return StreamPoller(mapping["UUID"], source, invoke, checkpoints.Checkpoints(pollers.state.store, mapping["UUID"]),
+                        settings, accept=record_filter(mapping.get("FilterCriteria"), view_body=False),
+                        on_failure=send_failure if destination else None, report_age=report_age,
+                        function_arn=mapping["FunctionArn"])
+
+
+async def stop_all(pollers: Pollers) -> None:
+    # Shutting down: give batches in hand a moment to finish, then cancel (what is left
+    # in flight comes back after its visibility timeout).
+    running = [pollers.running.pop(mapping_id) for mapping_id in list(pollers.running)]
+    await asyncio.gather(*(poller.stop(grace_s=2.0) for poller in running))
+
+
+def _epoch_s(value) -> float:
+    # botocore parsed StartingPositionTimestamp to a datetime or left a number of seconds.
+    return value.timestamp() if hasattr(value, "timestamp") else float(value)
