@@ -1,40 +1,45 @@
-"""The composition root: store + engine + services + gateway, built and wired here only."""
+"""The composition root: store + observability + engine + services + gateway, built and
+wired here only. Nothing else constructs a service or an engine part, and every setting
+comes from Settings.
+
+Adding a service: a folder under services/ with a class implementing services/base.py's
+Service, its name in SERVICES and one line in _services() (plus a line registering it
+with the destinations if other services deliver to it).
+"""
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 from dataclasses import dataclass
 
-from . import ids
 from .config import Settings
-from .engine.delivery.async_queue import AsyncQueue
 from .engine.concurrency import Concurrency
+from .engine.delivery.async_queue import AsyncQueue, Finish, Run
 from .engine.delivery.destinations import Destinations
 from .engine.facade import Engine
 from .engine.factory import SandboxFactory
 from .engine.invoker import Invoker
 from .engine.pool import Pool
 from .engine.provisioned import Provisioner
-from .engine.snapstart import Snapshots
-from .observability.logsink import LogSink
-from .observability.recorder import MetricsRecorder
-from .engine.timers.scheduler import Scheduler
 from .engine.sandbox.host import SandboxHost
 from .engine.sandbox.launcher import Launcher
+from .engine.snapstart import Snapshots
 from .engine.telemetry import LambdaTelemetry
-from .errors import ServiceError
+from .engine.timers.scheduler import Scheduler
 from .gateway import Gateway
+from .http.code import code_handler
+from .http.health import health_handler
 from .http.metrics import prometheus_handler
-from .protocol import serializers
-from .protocol.messages import Request, Response
+from .http.sns_links import sns_link_handler
+from .observability.logsink import LogSink
+from .observability.recorder import MetricsRecorder
 from .protocol.router import Router
 from .protocol.sigv4 import Verifier
+from .services.base import Service
 from .services.cloudwatch import CloudWatchService
 from .services.events import EventsService
 from .services.kinesis import KinesisService
-from .services.context import RequestContext
+from .services.kinesis.state import KinesisConfig
 from .services.lambda_ import LambdaService
 from .services.lambda_.code import CodeStore
 from .services.lambda_.state import LambdaState, Limits
@@ -46,8 +51,10 @@ from .store.sqlite import SQLiteStore
 
 log = logging.getLogger("lamina")
 
-SERVICES = ["lambda", "logs", "cloudwatch", "sqs", "sns", "events", "scheduler", "kinesis"]
-_CODE_PATH = re.compile(r"^/_lamina/code/([0-9a-f]{64})\.zip$")
+# The services, by their botocore names, in start order (stopped in reverse): a service
+# starts after those it reads from (Lambda's mappings poll SQS queues and Kinesis streams).
+SERVICES = ("sqs", "kinesis", "lambda", "logs", "cloudwatch", "sns", "events", "scheduler")
+SANDBOX_CREDENTIALS = ("test", "test")  # what functions' AWS clients sign with
 
 
 @dataclass
@@ -55,7 +62,7 @@ class Lamina:
     settings: Settings
     store: SQLiteStore
     engine: Engine
-    async_queue: AsyncQueue
+    services: dict[str, Service]
     gateway: Gateway
     sink: LogSink
     metrics: MetricsRecorder
@@ -65,117 +72,101 @@ def front_door(settings: Settings) -> tuple[Router, Verifier]:
     """What it takes to read a request, in the core or in a front process (http/fronts.py)."""
     verifier = Verifier(settings.credentials(), settings.account_id, settings.region,
                         enforce=settings.enforce_signatures)
-    return Router(SERVICES), verifier
+    return Router(list(SERVICES)), verifier
 
 
 def build(settings: Settings, door: tuple[Router, Verifier] | None = None, fronts: tuple[int, ...] = ()) -> Lamina:
     """`door`: the router and verifier the fronts were forked with; `fronts`: their pids."""
     data_dir = os.path.abspath(settings.data_dir)
     os.makedirs(data_dir, exist_ok=True)
-    store = SQLiteStore(os.path.join(data_dir, "lamina.db"))
+    store = SQLiteStore(os.path.join(data_dir, "lamina.db"), synchronous=settings.sqlite_synchronous)
     sink = LogSink(store)
-    # Functions must not see the platform's state: the data dir is hidden inside sandboxes.
-    host = SandboxHost(hide=[data_dir])
     metrics = MetricsRecorder(store, default_scope=(settings.region, settings.account_id))
-    concurrency = Concurrency(settings.account_concurrency, settings.scale_per_10s,
-                              min_unreserved=min(100, settings.account_concurrency))
-    launcher = Launcher()
-    sandbox_credentials = ("test", "test")
-    snapshots = Snapshots(sink, host, launcher, settings.endpoint_url, sandbox_credentials)
-    factory = SandboxFactory(sink, host, launcher, snapshots, settings.endpoint_url, sandbox_credentials)
-    pool = Pool(factory.launch, idle_timeout_s=settings.idle_timeout_s,
-                max_instances=settings.max_instances or settings.account_concurrency)
-    provisioner = Provisioner(pool)
-    telemetry = LambdaTelemetry(metrics, concurrency, provisioner.usage)
-    engine = Engine(Invoker(pool, concurrency, telemetry, provisioner), pool, provisioner, snapshots, factory,
-                    concurrency, telemetry)
+    engine = _engine(settings, sink, metrics, hide=[data_dir])
+    scheduler = Scheduler(settings.scheduler_speedup)
     code = CodeStore(os.path.join(data_dir, "code"))
-    limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
-    destinations = Destinations()
-    sqs = SqsService(store)
-    kinesis = KinesisService(store)
-    lambda_service = LambdaService(LambdaState(store, code, engine, limits), destinations,
-                                   sources=lambda arn: sqs.queue_source(arn) or kinesis.stream_source(arn))
-    destinations.register("lambda", lambda_service.deliver_to_function)
-    async_queue = AsyncQueue(store, lambda_service.run_async_event, finish=lambda_service.finish_async_event,
-                             per_function=settings.async_workers, total=settings.account_concurrency,
-                             limit_of=concurrency.reserved.get, retry_delays_s=settings.async_retry_delays_s,
-                             throttle_backoff_s=settings.async_throttle_backoff_s, pending_logs=sink.take)
-    lambda_service.async_queue = async_queue
-    destinations.register("sqs", sqs.deliver)
-    sns_retries = os.environ.get("LAMINA_SNS_RETRY_DELAYS")  # seconds between Lambda/SQS delivery attempts
-    sns = SnsService(store, destinations, settings.endpoint_url,
-                     **({"retry_delays_s": tuple(float(d) for d in sns_retries.split(",") if d.strip())}
-                        if sns_retries else {}))
-    destinations.register("sns", sns.deliver)
-    destinations.register("kinesis", kinesis.deliver)
-    scheduler = Scheduler()
-    events = EventsService(store, destinations, scheduler)
-    schedules = SchedulerService(store, destinations, scheduler)
-    services = {"lambda": lambda_service, "logs": LogsService(store, sink), "cloudwatch": CloudWatchService(metrics),
-                "sqs": sqs, "sns": sns, "events": events, "scheduler": schedules, "kinesis": kinesis}
-
+    services = _services(settings, store, sink, metrics, engine, scheduler, code)
     router, verifier = door or front_door(settings)
+    assert tuple(services) == SERVICES, "every service in SERVICES is built, in that order"
 
     async def startup() -> None:
         metrics.start()
         await engine.start()
-        await sqs.start()
-        await kinesis.start()
-        await lambda_service.start()
-        recovered = await async_queue.start()
-        if recovered:
-            log.info("recovered %d queued async invocations", recovered)
-        resumed = await sns.start()
-        if resumed:
-            log.info("resumed %d undelivered SNS messages", resumed)
-        for name, service in (("EventBridge target deliveries", events), ("schedule occurrences", schedules)):
-            resumed = await service.start()
-            if resumed:
-                log.info("resumed %d undelivered %s", resumed, name)
+        for service in services.values():
+            await service.start()
         scheduler.start()
 
     async def shutdown() -> None:
         await scheduler.close()
-        await schedules.stop()
-        await events.stop()
-        await sns.stop()
-        await lambda_service.stop_mappings()
-        await kinesis.stop()
-        await async_queue.close()
+        for service in reversed(services.values()):
+            await service.stop()
         await engine.close()
         await sink.close()
         await metrics.close()
         await store.close()
 
-    gateway = Gateway(router, services, verifier, settings.endpoint_url,
-                      on_startup=startup, on_shutdown=shutdown)
+    gateway = Gateway(router, services, verifier, settings.endpoint_url, on_startup=startup, on_shutdown=shutdown)
+    lambda_service = services["lambda"]
+    assert isinstance(lambda_service, LambdaService)
 
-    async def health(request: Request) -> Response:
-        body = {"status": "running", "services": SERVICES, "instances": engine.instance_count,
-                "async_queue_depth": async_queue.depth, "fronts": list(fronts)}
-        return Response(200, [("content-type", "application/json")], json.dumps(body).encode())
+    def status() -> dict:
+        return {"services": list(SERVICES), "instances": engine.instance_count,
+                "async_queue_depth": lambda_service.async_queue.depth, "fronts": list(fronts)}
 
-    async def code_zip(request: Request) -> Response:
-        match = _CODE_PATH.match(request.path)
-        if not match or not os.path.exists(code.zip_path(match.group(1))):
-            return Response(404, [("content-type", "text/plain")], b"not found")
-        return Response(200, [("content-type", "application/zip")], code.read(match.group(1)))
-
-    async def sns_link(request: Request) -> Response:
-        # SubscribeURL and UnsubscribeURL: followed unsigned, as on AWS, answered in SNS's XML.
-        request_id = ids.uuid4()
-        spec = gateway.router.specs["sns"]
-        ctx = RequestContext(settings.account_id, settings.region, request_id,
-                             f"http://{request.headers['host']}" if "host" in request.headers else settings.endpoint_url)
-        try:
-            operation, result = await sns.follow_link(request.path, request.query_string, ctx)
-        except ServiceError as error:
-            return serializers.serialize_error(spec, error, request_id)
-        return serializers.serialize(spec, spec.model.operation_model(operation), result, request_id)
-
-    gateway.mount("/_lamina/health", health)
-    gateway.mount("/_lamina/sns/", sns_link)
-    gateway.mount("/_lamina/code/", code_zip)
+    gateway.mount("/_lamina/health", health_handler(status))
+    gateway.mount("/_lamina/sns/", sns_link_handler(services["sns"], router, settings.account_id, settings.region,
+                                                    settings.endpoint_url))
+    gateway.mount("/_lamina/code/", code_handler(code))
     gateway.mount("/metrics", prometheus_handler(metrics))
-    return Lamina(settings, store, engine, async_queue, gateway, sink, metrics)
+    return Lamina(settings, store, engine, services, gateway, sink, metrics)
+
+
+def _engine(settings: Settings, sink: LogSink, metrics: MetricsRecorder, hide: list[str]) -> Engine:
+    # Functions must not see the platform's state: the data dir is hidden inside sandboxes.
+    host = SandboxHost(hide=hide, isolation=settings.isolation)
+    launcher = Launcher()
+    concurrency = Concurrency(settings.account_concurrency, settings.scale_per_10s,
+                              min_unreserved=min(100, settings.account_concurrency))
+    snapshots = Snapshots(sink, host, launcher, settings.endpoint_url, SANDBOX_CREDENTIALS)
+    factory = SandboxFactory(sink, host, launcher, snapshots, settings.endpoint_url, SANDBOX_CREDENTIALS)
+    pool = Pool(factory.launch, idle_timeout_s=settings.idle_timeout_s,
+                max_instances=settings.max_instances or settings.account_concurrency)
+    provisioner = Provisioner(pool)
+    telemetry = LambdaTelemetry(metrics, concurrency, provisioner.usage)
+    invoker = Invoker(pool, concurrency, telemetry, provisioner)
+    return Engine(invoker, pool, provisioner, snapshots, factory, concurrency, telemetry)
+
+
+def _services(settings: Settings, store: SQLiteStore, sink: LogSink, metrics: MetricsRecorder, engine: Engine,
+              scheduler: Scheduler, code: CodeStore) -> dict[str, Service]:
+    destinations = Destinations()  # how one service delivers to another, by ARN
+    sqs = SqsService(store)
+    kinesis = KinesisService(store, KinesisConfig(settings.kinesis_shard_limit, settings.kinesis_hour_s,
+                                                  settings.kinesis_cache_records, settings.kinesis_cache_mb))
+
+    def make_async_queue(run: Run, finish: Finish) -> AsyncQueue:
+        return AsyncQueue(store, run, finish=finish, per_function=settings.async_workers,
+                          total=settings.account_concurrency, limit_of=engine.reserved,
+                          retry_delays_s=settings.async_retry_delays_s,
+                          throttle_backoff_s=settings.async_throttle_backoff_s, pending_logs=sink.take)
+
+    limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
+    lambda_ = LambdaService(LambdaState(store, code, engine, limits), destinations,
+                            lambda arn: sqs.queue_source(arn) or kinesis.stream_source(arn), make_async_queue)
+    sns = SnsService(store, destinations, settings.endpoint_url,
+                     **({"retry_delays_s": settings.sns_retry_delays_s} if settings.sns_retry_delays_s else {}))
+    services: list[Service] = [
+        sqs,
+        kinesis,
+        lambda_,
+        LogsService(store, sink),
+        CloudWatchService(metrics),
+        sns,
+        EventsService(store, destinations, scheduler, retry_base_s=settings.events_retry_base_s),
+        SchedulerService(store, destinations, scheduler),
+    ]
+    destinations.register("lambda", lambda_.deliver_to_function)
+    destinations.register("sqs", sqs.deliver)
+    destinations.register("sns", sns.deliver)
+    destinations.register("kinesis", kinesis.deliver)
+    return {service.service_name: service for service in services}

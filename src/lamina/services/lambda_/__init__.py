@@ -55,8 +55,8 @@ class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, EventInvok
                     ProvisionedApi, MappingsApi, LayersApi, TagsApi, AccountApi):
     service_name = "lambda"
 
-    def __init__(self, state: LambdaState, destinations: Destinations, sources: Sources = lambda arn: None,
-                 make_async_queue: MakeAsyncQueue | None = None) -> None:
+    def __init__(self, state: LambdaState, destinations: Destinations, sources: Sources,
+                 make_async_queue: MakeAsyncQueue) -> None:
         """`sources`: event source ARN -> what a mapping polls (the queues' and streams' owners).
         `make_async_queue(run, finish)`: the async queue, built around this service's two
         callbacks (the composition root closes over the queue's settings)."""
@@ -64,11 +64,7 @@ class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, EventInvok
         self.destinations = destinations
         self.provisioning = Provisioning(state)
         self.pollers = Pollers(state, destinations, sources)
-        # Until app.py passes make_async_queue (issue 12) it builds the queue around our
-        # callbacks, sets async_queue, and starts and closes the queue itself.
-        self._owns_queue = make_async_queue is not None
-        if make_async_queue is not None:
-            self.async_queue = make_async_queue(self.run_async_event, self.finish_async_event)
+        self.async_queue = make_async_queue(self.run_async_event, self.finish_async_event)
 
     async def start(self) -> None:
         """Hand the engine what it must know before the first invoke (reservations and
@@ -78,20 +74,14 @@ class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, EventInvok
                 self.state.engine.set_reserved(function["config"]["FunctionArn"], function["reserved_concurrency"])
         await restore_provisioned(self.provisioning)
         await pollers.start_all(self.pollers)
-        if self._owns_queue:
-            recovered = await self.async_queue.start()
-            if recovered:
-                log.info("recovered %d queued async invocations", recovered)
+        recovered = await self.async_queue.start()
+        if recovered:
+            log.info("recovered %d queued async invocations", recovered)
 
     async def stop(self) -> None:
         """Stop polling (batches in hand get a moment to finish), then the async queue."""
         await pollers.stop_all(self.pollers)
-        if self._owns_queue:
-            await self.async_queue.close()
-
-    async def stop_mappings(self) -> None:
-        """What app.py's shutdown calls until it calls stop() (issue 12)."""
-        await pollers.stop_all(self.pollers)
+        await self.async_queue.close()
 
     # --- callbacks: the async queue's, and the destinations registry's ---------------------
 
