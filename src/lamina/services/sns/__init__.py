@@ -7,13 +7,16 @@ policies, durable in the store, served over the query protocol.
     subscriptions.py  Subscribe, ConfirmSubscription, Unsubscribe, listing, attributes
     publish.py        Publish, PublishBatch; deliver() for Lambda destinations / DLQs
     envelopes.py      what subscribers receive: envelope, Lambda event, confirmations
-    delivery.py       the outbox and the background deliveries, retries, dead letters
+    delivery.py       background deliveries through the engine's outbox: each
+                      subscription's retry policy, dead letters; confirmations
 """
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qsl
 
 from ...engine.delivery.destinations import Destinations
+from ...engine.delivery.retry import RetryPolicy
 from ...errors import ServiceError
 from ...store.base import Store
 from ..context import RequestContext
@@ -24,19 +27,27 @@ from .subscriptions import SubscriptionsApi
 from .topics import TopicsApi
 
 
+log = logging.getLogger("lamina")
+
+
 class SnsService(TopicsApi, SubscriptionsApi, PublishApi):
     service_name = "sns"
 
     def __init__(self, store: Store, destinations: Destinations, endpoint_url: str = "http://127.0.0.1:4566",
-                 retry_delays_s: tuple[float, ...] = MANAGED_RETRY_DELAYS_S) -> None:
+                 retry_delays_s: tuple[float, ...] = MANAGED_RETRY_DELAYS_S,
+                 retry_policy: RetryPolicy | None = None) -> None:
+        """`retry_delays_s` is the shorthand for `retry_policy`: how Lambda and SQS
+        subscriptions are retried (HTTP/S ones follow their delivery policy)."""
         self.state = SnsState(store)
         self.endpoint_url = endpoint_url
-        self.deliverer = Deliverer(self.state, destinations.send, retry_delays_s)
+        self.deliverer = Deliverer(self.state, destinations.send, retry_delays_s, policy=retry_policy)
 
-    async def start(self) -> int:
-        """Load topics and subscriptions; resume the deliveries a stop interrupted (their count)."""
+    async def start(self) -> None:
+        """Load topics and subscriptions; resume the deliveries a stop interrupted."""
         await self.state.load()
-        return await self.deliverer.start()
+        resumed = await self.deliverer.start()
+        if resumed:
+            log.info("resumed %d undelivered SNS deliveries", resumed)
 
     async def stop(self) -> None:
         await self.deliverer.stop()

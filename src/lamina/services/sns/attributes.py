@@ -1,11 +1,13 @@
 """Topic and subscription attributes: which can be set, how they are checked, what the
-computed ones say, and the HTTP delivery policy (retries with backoff)."""
+computed ones say, and the HTTP delivery policy (retries with backoff) as the RetryPolicy
+(engine/delivery/retry.py) that delivery.py retries an HTTP/S subscription by."""
 from __future__ import annotations
 
 import json
 import math
 from typing import Any
 
+from ...engine.delivery.retry import RetryPolicy
 from ...patterns import InvalidPattern, SNS_SCOPES, compile_sns_policy
 from .state import Subscription, Topic, invalid
 
@@ -302,3 +304,8 @@ def retry_delays(policy: dict) -> list[float]:
             delay = low + (high - low) * fraction
         backoff.append(delay)
     return ([0.0] * no_delay + [float(low)] * at_min + backoff + [float(high)] * at_max)[:total]
+
+
+def retry_policy(policy: dict) -> RetryPolicy:
+    """An effective healthyRetryPolicy as a RetryPolicy: numRetries retries after retry_delays."""
+    return RetryPolicy.fixed(retry_delays(policy), max_retries=policy["numRetries"])

@@ -1,19 +1,31 @@
-"""Delivering published messages, off the request path and at least once.
+"""Delivering published messages, off the request path and at least once, through the
+engine's durable outbox (engine/delivery/outbox.py, kind "sns_outbox").
 
-Publish writes the message and the subscriptions it matched to the outbox (kind
-"sns_outbox") before it answers; this module then delivers it to each subscription in the
-background and removes it from the outbox when every delivery has ended (delivered, or
-given up on and handed to the subscription's dead-letter queue). At startup whatever is
-still in the outbox is delivered again, so a crash can duplicate a delivery, never lose one.
+Publish puts one outbox item per (message, matched subscription) in the store batch that
+accepts the message, before it answers (`items`), and then `schedule`s them. The outbox
+delivers each in the background and removes it once delivered, or once given up on and
+handed to the subscription's dead-letter queue (its RedrivePolicy). At startup whatever it
+still holds is delivered again, with the attempts already made: a crash can duplicate a
+delivery, never lose one.
 
     lambda      Destinations.send(function ARN, the SNS event) -> a durable async invoke
     sqs         Destinations.send(queue ARN, JSON envelope or raw message, attributes)
     http/https  POST with the envelope (or raw message) and the x-amz-sns-* headers
 
-Retries: HTTP/S follow the effective delivery policy (3 retries 20 s apart by default,
-configurable per topic and subscription); Lambda and SQS follow Lamina's schedule for
-AWS-managed endpoints (`retry_delays_s`). A 4xx answer other than 429 is a client error
-and is not retried. Messages of a FIFO topic are delivered one at a time, in order.
+The subscription is looked up at each attempt: what it receives follows its attributes at
+that moment, and an unsubscribed one receives nothing more.
+
+Retries are the subscription's RetryPolicy (engine/delivery/retry.py), asked at each
+failure: HTTP/S follow the effective delivery policy (3 retries 20 s apart by default,
+configurable per topic and subscription: attributes.retry_policy); Lambda and SQS follow
+Lamina's schedule for AWS-managed endpoints (`retry_delays_s`). An HTTP answer that
+retry.retryable refuses (a 4xx other than 429) is a client error and is not retried;
+whatever Lambda or SQS answer is retried. Messages of a FIFO topic reach each subscription
+one at a time, in order (an outbox lane per subscription).
+
+Item: target (the subscription ARN), options {"message": the published message, as
+publish.py keeps it}, created_ms, lane (FIFO topics). Keys sort in publish order: the
+publish time (or a FIFO message's sequence number), the message id, the subscription's place.
 """
 from __future__ import annotations
 
@@ -28,11 +40,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Awaitable, Callable
 
 from ...engine.delivery.destinations import DeliveryError
+from ...engine.delivery.outbox import Outbox
+from ...engine.delivery.retry import RetryPolicy, retryable
 from ...errors import ServiceError
-from ...store.base import Delete, Put
+from ...store.base import Delete
 from . import attributes as attrs
 from . import envelopes
-from .state import SnsState, Subscription, now_ms
+from .state import OUTBOX_KIND, SnsState, Subscription, now_ms
 
 log = logging.getLogger("lamina.sns")
 
@@ -49,8 +63,16 @@ class PermanentFailure(Exception):
     """A delivery that retrying cannot fix (an HTTP client error)."""
 
 
-def outbox_key(ms: int, message_id: str) -> str:
-    return f"{ms:013d}:{message_id}"
+class HttpStatusError(DeliveryError):
+    """An HTTP/S endpoint answered something other than 2xx."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+def _retryable(error: Exception) -> bool:
+    return not isinstance(error, PermanentFailure)
 
 
 def _pretty(document: dict) -> bytes:
@@ -60,26 +82,33 @@ def _pretty(document: dict) -> bytes:
 
 class Deliverer:
     def __init__(self, state: SnsState, send: Send, retry_delays_s: tuple[float, ...] = MANAGED_RETRY_DELAYS_S,
-                 http_timeout_s: float = HTTP_TIMEOUT_S, http_threads: int = 32) -> None:
+                 http_timeout_s: float = HTTP_TIMEOUT_S, http_threads: int = 32,
+                 policy: RetryPolicy | None = None) -> None:
         self.state = state
         self.send = send  # Destinations.send
-        self.retry_delays_s = tuple(retry_delays_s)
+        # Lambda and SQS subscriptions' (retry_delays_s is its shorthand); HTTP/S ones have theirs.
+        self.policy = policy or RetryPolicy.fixed(retry_delays_s)
+        self.outbox = Outbox(state.store, OUTBOX_KIND, self._deliver, dead_letter=self._dead_letter,
+                             policy=self.policy, policy_of=self._policy_of, is_retryable=_retryable)
         self.http_timeout_s = http_timeout_s
         self._http = ThreadPoolExecutor(max_workers=http_threads, thread_name_prefix="sns-http")
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        self._tasks: set[asyncio.Task] = set()
-        self._ordered: dict[str, asyncio.Lock] = {}  # FIFO topic ARN -> one delivery at a time
+        self._tasks: set[asyncio.Task] = set()  # confirmations being sent
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> int:
         """Deliver what the outbox still holds (published, not yet delivered before a stop)."""
-        pending = await self.state.store.scan("sns_outbox")
-        for key, message in pending:
-            self.schedule(key, message)
-        return len(pending)
+        # A message kept whole by an older Lamina (one document naming its subscriptions)
+        # becomes one item per subscription first.
+        legacy = [(key, doc) for key, doc in await self.state.store.scan(OUTBOX_KIND) if "subscriptions" in doc]
+        if legacy:
+            items = self.items([doc for _, doc in legacy])
+            await self.state.store.write([Delete(OUTBOX_KIND, key) for key, _ in legacy] + self.outbox.puts(items))
+        return await self.outbox.start()
 
     async def stop(self) -> None:
+        await self.outbox.stop()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -89,69 +118,48 @@ class Deliverer:
     # --- publishing -------------------------------------------------------------------------------
 
     @staticmethod
-    def outbox_ops(messages: list[dict]) -> list[Put]:
-        return [Put("sns_outbox", outbox_key(m["ms"], m["id"]), m) for m in messages]
+    def items(messages: list[dict]) -> list[tuple[str, dict]]:
+        """The outbox items (key, item) that deliver `messages` to the subscriptions they matched."""
+        out = []
+        for message in messages:
+            # A FIFO message's sequence number orders it within its topic also within a millisecond.
+            order = message.get("sequence") or f"{message['ms']:013d}"
+            for place, arn in enumerate(message["subscriptions"]):
+                item = {"target": arn, "options": {"message": message}, "created_ms": message["ms"]}
+                if message.get("fifo"):
+                    item["lane"] = arn
+                out.append((f"{order}:{message['id']}:{place}", item))
+        return out
 
-    def schedule(self, key: str, message: dict) -> None:
-        """Deliver a message whose outbox entry is committed (tasks start in call order)."""
-        task = asyncio.get_running_loop().create_task(self._deliver_message(key, message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def schedule(self, items: list[tuple[str, dict]]) -> None:
+        """Deliver items whose Puts are committed (in order: a lane keeps it)."""
+        for key, item in items:
+            self.outbox.schedule(key, item)
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver_message(self, key: str, message: dict) -> None:
-        try:
-            if message.get("fifo"):
-                lock = self._ordered.setdefault(message["topic"], asyncio.Lock())
-                async with lock:
-                    await self._fan_out(message)
-            else:
-                await self._fan_out(message)
-            await self.state.store.write([Delete("sns_outbox", key)])
-        except asyncio.CancelledError:
-            raise  # stopping: the outbox keeps it for the next start
-        except Exception:
-            log.exception("delivering SNS message %s failed", message.get("id"))
-
-    async def _fan_out(self, message: dict) -> None:
-        await asyncio.gather(*(self._deliver(arn, message) for arn in message["subscriptions"]))
-
     # --- one subscription -------------------------------------------------------------------------
 
-    async def _deliver(self, subscription_arn: str, message: dict) -> None:
+    async def _deliver(self, subscription_arn: str, body: bytes, attributes: dict, *, message: dict) -> None:
+        """One attempt (the outbox's send): raises when it failed."""
         subscription = self.state.subscriptions.get(subscription_arn)
         if subscription is None or subscription.pending:
-            return
-        delays = self._delays_for(subscription)
-        error: Exception | None = None
-        for attempt in range(len(delays) + 1):
-            if attempt:
-                await asyncio.sleep(delays[attempt - 1])
-                subscription = self.state.subscriptions.get(subscription_arn)
-                if subscription is None:
-                    return  # unsubscribed meanwhile
-            try:
-                await self._attempt(subscription, message)
-                return
-            except PermanentFailure as failure:
-                error = failure
-                break
-            except (ServiceError, DeliveryError, OSError, urllib.error.URLError, TimeoutError) as failure:
-                error = failure
-        log.warning("SNS message %s not delivered to %s (%s): %s", message["id"], subscription.endpoint,
-                    subscription.arn, error)
-        await self._dead_letter(subscription, message)
+            return  # unsubscribed meanwhile: nothing more to deliver
+        await self._attempt(subscription, message)
 
-    def _delays_for(self, subscription: Subscription) -> list[float]:
+    def policy_for(self, subscription: Subscription) -> RetryPolicy:
         if subscription.protocol in attrs.HTTP_PROTOCOLS:
             topic = self.state.topics.get(subscription.topic_arn)
             policy = attrs.effective_subscription_delivery_policy(subscription, topic)["healthyRetryPolicy"]
-            return attrs.retry_delays(policy)
-        return list(self.retry_delays_s)
+            return attrs.retry_policy(policy)
+        return self.policy
+
+    def _policy_of(self, item: dict) -> RetryPolicy:
+        subscription = self.state.subscriptions.get(item["target"])
+        return self.policy if subscription is None else self.policy_for(subscription)
 
     def _payload(self, subscription: Subscription, message: dict) -> tuple[bytes, dict]:
         """(body, send options) for SQS and HTTP/S: the raw message, whose attributes go to a
@@ -181,16 +189,18 @@ class Deliverer:
         else:
             raise PermanentFailure(f"protocol {protocol} is not delivered by Lamina")
 
-    async def _dead_letter(self, subscription: Subscription, message: dict) -> None:
-        redrive = subscription.attributes.get("RedrivePolicy")
+    async def _dead_letter(self, item: dict, error: Exception, condition: str) -> None:
+        subscription = self.state.subscriptions.get(item["target"])
+        redrive = subscription.attributes.get("RedrivePolicy") if subscription is not None else None
         if not redrive:
             return
+        message = item["options"]["message"]
         target = json.loads(redrive).get("deadLetterTargetArn")
         body, options = self._payload(subscription, message)
         try:
             await self.send(target, body, {}, **options)
-        except (ServiceError, DeliveryError, OSError) as error:
-            log.warning("SNS dead-letter queue %s refused message %s: %s", target, message["id"], error)
+        except (ServiceError, DeliveryError, OSError) as failure:
+            log.warning("SNS dead-letter queue %s refused message %s: %s", target, message["id"], failure)
 
     # --- HTTP/S -------------------------------------------------------------------------------------
 
@@ -204,9 +214,10 @@ class Deliverer:
         status = await loop.run_in_executor(self._http, self._post, subscription.endpoint, body, headers)
         if 200 <= status < 300:
             return
-        if status == 429 or status >= 500:
-            raise DeliveryError(f"HTTP {status}")
-        raise PermanentFailure(f"HTTP {status}")
+        error = HttpStatusError(status)
+        if retryable(error):
+            raise error
+        raise PermanentFailure(str(error)) from error
 
     def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
@@ -229,10 +240,13 @@ class Deliverer:
                    "x-amz-sns-topic-arn": subscription.topic_arn}
         if kind != "SubscriptionConfirmation":
             headers["x-amz-sns-subscription-arn"] = subscription.arn
-        delays = self._delays_for(subscription)
-        for attempt in range(len(delays) + 1):
-            if attempt:
-                await asyncio.sleep(delays[attempt - 1])
+        # Not kept in the store (subscribing again sends another one), so not through the
+        # outbox; retried by the same policy as the subscription's notifications.
+        policy = self.policy_for(subscription)
+        retry = 0
+        while True:
+            if retry:
+                await asyncio.sleep(policy.delay_s(retry))
                 current = self.state.subscriptions.get(subscription.arn)
                 if kind == "SubscriptionConfirmation" and (current is None or not current.pending):
                     return  # confirmed (or gone) meanwhile
@@ -242,7 +256,9 @@ class Deliverer:
             except PermanentFailure:
                 break
             except (DeliveryError, OSError, urllib.error.URLError, TimeoutError):
-                continue
+                retry += 1
+                if policy.exhausted(retry):
+                    break
         log.warning("%s for %s not delivered to %s", kind, subscription.arn, subscription.endpoint)
 
 

@@ -24,7 +24,7 @@ from ...errors import ServiceError
 from ..attribute_numbers import is_attribute_number
 from ..context import RequestContext
 from .attributes import MAX_MESSAGE_BYTES
-from .delivery import Deliverer, outbox_key
+from .delivery import Deliverer
 from .envelopes import message_for
 from .state import SnsState, Topic, invalid, now_ms, parse_topic_arn
 
@@ -173,9 +173,9 @@ class PublishApi:
         return chosen
 
     async def _commit(self, messages: list[dict]) -> None:
-        """Into the outbox (committed before the caller hears of it), then to the deliverer;
-        a FIFO topic's deduplication window with them."""
-        due = [m for m in messages if m["subscriptions"]]
+        """Into the outbox (committed before the caller hears of it), then delivered; a FIFO
+        topic's deduplication window with them."""
+        items = self.deliverer.items(messages)
         windows, remembered = [], []
         for message in messages:
             topic = self.state.topics.get(message["topic"]) if message.get("fifo") else None
@@ -183,16 +183,15 @@ class PublishApi:
                 windows.append(topic.dedup.op(message["dedup"]))
                 windows += topic.dedup.prune(message["ms"])
                 remembered.append((topic, message["dedup"]))
-        if not due and not windows:
+        if not items and not windows:
             return
         try:
-            await self.state.store.write(self.deliverer.outbox_ops(due) + windows)
+            await self.state.store.write(self.deliverer.outbox.puts(items) + windows)
         except BaseException:
             for topic, dedup in remembered:  # not published after all: a retry is new
                 topic.dedup.forget(dedup)
             raise
-        for message in due:
-            self.deliverer.schedule(outbox_key(message["ms"], message["id"]), message)
+        self.deliverer.schedule(items)
 
     @staticmethod
     def _published(message: dict) -> dict:

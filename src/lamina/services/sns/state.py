@@ -2,7 +2,8 @@
 
     kind "sns_topic"         key <topic ARN>          settable attributes, tags, creation time
     kind "sns_subscription"  key <subscription ARN>   protocol, endpoint, attributes, confirmation
-    kind "sns_outbox"        key <ms>:<message id>    a published message not yet delivered
+    kind "sns_outbox"        one delivery of a published message to one subscription, not
+                             yet made: the engine's outbox keeps it (delivery.py)
 
 Every change is written to the store before the caller hears about it; the in-memory maps
 are rebuilt from the store at startup.
@@ -22,6 +23,7 @@ from ...store.base import Delete, Put, Store
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,256}(?:\.fifo)?)$")
 DEDUP_KIND = "sns_dedup"
+OUTBOX_KIND = "sns_outbox"
 _SUBSCRIPTION_ARN = re.compile(r"^(arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,261}):([0-9a-f-]{36})$")
 
 
