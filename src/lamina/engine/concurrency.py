@@ -64,11 +64,11 @@ class Concurrency:
         self.scale_per_10s = scale_per_10s
         self.min_unreserved = min_unreserved
         self.reserved: dict[str, int] = {}  # unqualified function ARN -> reserved concurrency
-        self.provisioned: dict[tuple[str, str], int] = {}  # (function ARN, version) -> its provisioned share
+        self.provisioned: dict[tuple[str, str | None], int] = {}  # (function ARN, version) -> its provisioned share
         self.in_flight: dict[str, int] = {}
         self.peak: dict[str, int] = {}  # highest in-flight since last read, for metrics
         self._shared_in_flight: dict[Scope, int] = {}
-        self._carved_in_flight: dict[tuple[str, str], int] = {}
+        self._carved_in_flight: dict[tuple[str, str | None], int] = {}
         self._unreserved_limits: dict[Scope, int] = {}  # worked out when a setting changes
         self._buckets: dict[str, _Bucket] = {}
 

@@ -133,7 +133,7 @@ class Pool:
 
     def _evict_one(self) -> bool:
         """Kill the on-demand idle instance used longest ago, to make room; False if none."""
-        oldest_key, oldest = None, None
+        oldest_key, oldest = "", None
         for key, idle in self._idle.items():
             if idle and (oldest is None or idle[0].last_used < oldest.last_used):
                 oldest_key, oldest = key, idle[0]
@@ -187,7 +187,7 @@ class Pool:
 
     async def retire(self, prefix: str, keep_key: str | None = None) -> None:
         """Kill every instance whose pool key starts with `prefix`, except `keep_key`'s."""
-        doomed = []
+        doomed: list[Sandbox] = []
         for lists in (self._idle, self._idle_provisioned):
             for key in list(lists):
                 if key.startswith(prefix) and key != keep_key:
@@ -218,7 +218,7 @@ class Pool:
             for instance in dead:
                 idle.remove(instance)
                 self._drop(instance)
-        doomed = []
+        doomed: list[Sandbox] = []
         for key, idle in list(self._idle.items()):
             keep = [i for i in idle if i.state is State.READY and i.last_used > deadline]
             doomed.extend(i for i in idle if i not in keep)

@@ -90,7 +90,7 @@ class LambdaTelemetry:
         tally[1] += failed
         tally[2].append(duration_ms)
 
-    def began(self, spec: FunctionSpec, invoked_arn: str) -> tuple:
+    def began(self, spec: FunctionSpec, invoked_arn: str | None) -> tuple:
         """An invocation of a version or alias (a qualified ARN) began; the key for ended()."""
         key = (spec.function_arn, invoked_arn, spec.version)
         running = self._running[key] = self._running.get(key, 0) + 1

@@ -25,7 +25,7 @@ from .operators import Leaf
 
 _MISSING = object()
 _ONE = ([()], [()])  # (memberships of the accepted values, of all values): one, outside arrays
-_NOTHING = ([], [])
+_NOTHING: tuple[list, list] = ([], [])
 Membership = tuple  # of (array identity, index) pairs, outermost array first
 
 

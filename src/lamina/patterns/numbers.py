@@ -53,11 +53,12 @@ def comparable(value: Any) -> Number | None:
     number = exact(value)
     if number is None:
         return None
-    if type(number) is int:
+    if isinstance(number, int):  # exact() never returns a bool
         return number if -LIMIT <= number <= LIMIT else None
     if not -LIMIT <= number <= LIMIT:
         return None
-    if number.as_tuple().exponent < -6 and number != number.quantize(_MICRO):  # type: ignore[operator]
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -6 and number != number.quantize(_MICRO):
         return None
     return number
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
@@ -109,9 +110,10 @@ def _value(shape: Shape, node: _Node, where: str) -> Any:
         if shape.serialization.get("flattened"):
             items = node
         else:
-            items = node.children.get(_serialized_name(shape.member, "member"))
-            if items is None:
+            wrapped = node.children.get(_serialized_name(shape.member, "member"))
+            if wrapped is None:
                 return []  # `Name=` : the query protocol's empty list
+            items = wrapped
         return [_value(shape.member, items.children[index], where) for index in _indexes(items, where)]
     if kind == "map":
         entries = node if shape.serialization.get("flattened") else node.children.get("entry")
@@ -246,7 +248,7 @@ def _namespace(spec: ServiceSpec | None) -> str:
     return f' xmlns="{_text(namespace)}"' if namespace else ""
 
 
-def _response(status: int, body: str, request_id: str, extra: list[tuple[str, str]] = ()) -> Response:
+def _response(status: int, body: str, request_id: str, extra: Sequence[tuple[str, str]] = ()) -> Response:
     headers = [("content-type", CONTENT_TYPE), ("x-amzn-requestid", request_id), *extra]
     return Response(status, headers, body.encode("utf-8"))
 

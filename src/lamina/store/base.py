@@ -17,6 +17,7 @@ from here.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from .documents import Delete, DeletePrefix, DocumentStore, Put
@@ -64,7 +65,7 @@ class Store(DocumentStore, LogStore, MetricStore, MessageStore, StreamRecordStor
       concurrently there is no promised order.
     """
 
-    async def write(self, ops: list[Op]) -> None: ...
+    async def write(self, ops: Sequence[Op]) -> None: ...
 
     async def close(self) -> None:
         """Finish the writes already handed to `write`, then let go of the database."""

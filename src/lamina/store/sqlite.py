@@ -17,6 +17,7 @@ import os
 import queue
 import sqlite3
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -63,7 +64,7 @@ class SQLiteStore:
 
     # --- writes -------------------------------------------------------------------------
 
-    async def write(self, ops: list[Op]) -> None:
+    async def write(self, ops: Sequence[Op]) -> None:
         if not ops:
             return
         loop = asyncio.get_running_loop()
@@ -71,7 +72,7 @@ class SQLiteStore:
         self._queue.put((ops, loop, future))
         await future
 
-    def write_blocking(self, ops: list[Op]) -> None:
+    def write_blocking(self, ops: Sequence[Op]) -> None:
         """For callers on plain threads (tests, tools)."""
         done = threading.Event()
         box: list[BaseException | None] = [None]
@@ -134,7 +135,7 @@ class SQLiteStore:
             self._resolve(group, dict(failed), error)
 
     def _apply_each(self, connection: sqlite3.Connection, group: list) -> list[tuple[int, BaseException]]:
-        failed = []
+        failed: list[tuple[int, BaseException]] = []
         for index, (ops, _, _) in enumerate(group):
             connection.execute("SAVEPOINT batch")
             try:

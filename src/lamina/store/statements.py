@@ -73,40 +73,41 @@ def rows_of(ops: Iterable[Op], rows: list[tuple], metrics: list[PutMetricData]) 
     """Append the write_ops rows of `ops` to `rows`, and their PutMetricData to `metrics`."""
     add = rows.append
     for op in ops:
-        kind = type(op)
-        if kind is Put:
+        # Dispatch on the exact type (cheaper than isinstance; mypy narrows it too), the
+        # commonest operations first.
+        if type(op) is Put:
             add((PUT_DOCUMENT, op.kind, op.key, dumps(op.doc), None, None))
-        elif kind is Delete:
+        elif type(op) is Delete:
             add((DELETE_DOCUMENT, op.kind, op.key, None, None, None))
-        elif kind is AppendLogs:
+        elif type(op) is AppendLogs:
             ingestion = op.ingestion_time or int(time.time() * 1000)
             rows.extend((APPEND_LOG, op.group, op.stream, e.timestamp, ingestion, e.message) for e in op.events)
-        elif kind is PutMessages:
+        elif type(op) is PutMessages:
             rows.extend((PUT_MESSAGE, m.queue, m.seq, dumps(m.message), m.visible_at, m.receives)
                         for m in op.messages)
-        elif kind is MarkReceived:
+        elif type(op) is MarkReceived:
             rows.extend((MARK_RECEIVED, op.queue, seq, None, visible_at, receives)
                         for seq, visible_at, receives in op.changes)
-        elif kind is DeleteMessages:
+        elif type(op) is DeleteMessages:
             if op.seqs is None:
                 add((DELETE_QUEUE_MESSAGES, op.queue, None, None, None, None))
             else:
                 rows.extend((DELETE_MESSAGE, op.queue, seq, None, None, None) for seq in op.seqs)
-        elif kind is PutStreamRecords:
+        elif type(op) is PutStreamRecords:
             # Rows are already (stream, shard, seq, partition_key, data).
             rows.extend((PUT_RECORD, *record) for record in op.rows)
-        elif kind is TrimStreamRecords:
+        elif type(op) is TrimStreamRecords:
             add((TRIM_RECORDS, op.stream, op.shard, op.before_seq, None, None))
-        elif kind is DeleteStreamRecords:
+        elif type(op) is DeleteStreamRecords:
             add((DELETE_STREAM_RECORDS, op.stream, None, None, None, None))
-        elif kind is DeletePrefix:
+        elif type(op) is DeletePrefix:
             add((DELETE_PREFIX, op.kind, op.prefix, op.prefix + "\U0010ffff", None, None))
-        elif kind is DeleteLogs:
+        elif type(op) is DeleteLogs:
             if op.stream is None:
                 add((DELETE_LOG_GROUP, op.group, None, None, None, None))
             else:
                 add((DELETE_LOG_STREAM, op.group, op.stream, None, None, None))
-        elif kind is PutMetricData:
+        elif type(op) is PutMetricData:
             metrics.append(op)
         else:
             raise TypeError(f"unknown store operation {op!r}")

@@ -156,7 +156,8 @@ class QueuePoller:
         return records
 
     async def _process(self, records: list[dict]) -> None:
-        kept, dropped = [], []
+        kept: list[dict] = []
+        dropped: list[dict] = []
         for record in records:
             (kept if self.accept is None or self.accept(record) else dropped).append(record)
         if dropped:  # filtered out: SQS event filtering deletes them

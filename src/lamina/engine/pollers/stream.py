@@ -332,7 +332,7 @@ class StreamPoller:
     def _cut(self, lane: _Lane, window_ms: int) -> tuple[list[_Entry], bool]:
         batch: list[_Entry] = []
         size = 0
-        start = _window_start(lane.queue[0], window_ms) if window_ms else None
+        start = _window_start(lane.queue[0], window_ms) if window_ms else 0
         if window_ms and (lane.window is None or lane.window["start"] != start):
             lane.window = {"start": start, "state": {}}  # a new window: its state starts empty
         while lane.queue and len(batch) < self.settings.batch_size:

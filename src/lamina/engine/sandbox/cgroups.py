@@ -99,7 +99,9 @@ class Cgroups:
         name = uuid.uuid4().hex[:16]
         limit = memory_mb * 1024 * 1024
         quota = max(int(CPU_PERIOD_US * memory_mb / MB_PER_VCPU), 1000)
-        procs, late, dirs = [], [], []
+        procs: list[str] = []
+        late: list[str] = []
+        dirs: list[str] = []
         try:
             if self.version == 2:
                 path = os.path.join(self._bases["unified"], name)

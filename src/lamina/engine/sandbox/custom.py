@@ -28,7 +28,7 @@ class CustomRuntimeInstance(ManagedInstance):
     async def start(self) -> InitOutcome:
         started = time.perf_counter()
         await super().start()  # spawned; the runtime's init is running
-        waiters = [asyncio.ensure_future(asyncio.shield(self.api.first_poll)), asyncio.ensure_future(asyncio.shield(self._exit))]
+        waiters = [asyncio.ensure_future(asyncio.shield(self.api.first_poll)), asyncio.ensure_future(asyncio.shield(self.exited))]
         done, pending = await asyncio.wait(waiters, timeout=INIT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
         for waiter in pending:
             waiter.cancel()
@@ -37,7 +37,7 @@ class CustomRuntimeInstance(ManagedInstance):
             await self.kill()
             return InitOutcome(init_ms, self.api.init_error)
         if not self.api.first_poll.done():
-            if self._exit.done():
+            if self.exited.done():
                 await self._drain_logs()
                 reason = await self.exit_reason()
                 await self.kill()
@@ -63,7 +63,7 @@ class CustomRuntimeInstance(ManagedInstance):
             headers["Lambda-Runtime-Client-Context"] = json.dumps(header["client_context"])
         invocation = Invocation(header["request_id"], payload or b"{}", headers)
         self.api.offer(invocation)
-        exit_waiter = asyncio.ensure_future(asyncio.shield(self._exit))
+        exit_waiter = asyncio.ensure_future(asyncio.shield(self.exited))
         done, _ = await asyncio.wait([invocation.done, exit_waiter], timeout=timeout_s,
                                      return_when=asyncio.FIRST_COMPLETED)
         exit_waiter.cancel()
@@ -73,7 +73,7 @@ class CustomRuntimeInstance(ManagedInstance):
             self.last_used = time.monotonic()
             await asyncio.sleep(0)  # let output written just before the answer reach the log
             return RawResult(outcome.kind, outcome.payload)
-        if self._exit.done():
+        if self.exited.done():
             await self._drain_logs()
             reason = await self.exit_reason()
             oom = self.host.oom_killed(self.placement)

@@ -116,7 +116,7 @@ class SandboxHost:
 
     def place(self, spec: FunctionSpec, opt_dir: str | None) -> Placement:
         rlimits = {"RLIMIT_CORE": (0, 0)}
-        if not self.isolated:
+        if not self.isolated or self.cgroups is None:
             data = (spec.memory_mb + 64) * 1024 * 1024
             rlimits["RLIMIT_DATA"] = (data, data)
             size = spec.ephemeral_mb * 1024 * 1024
@@ -151,7 +151,7 @@ class SandboxHost:
     def place_restored(self, spec: FunctionSpec) -> Placement:
         """An instance forked from a snapshot: already inside the snapshot's namespaces;
         only its own cgroups are new (the engine moves it in)."""
-        if not self.isolated:
+        if not self.isolated or self.cgroups is None:
             return Placement({}, [], self._task_root(spec), None)
         procs, late, dirs = self.cgroups.create(spec.memory_mb)
         return Placement({"join": procs + late}, dirs, TASK_ROOT, None)

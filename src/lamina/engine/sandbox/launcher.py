@@ -109,6 +109,8 @@ class Launcher:
         future = self._pending[request_id] = loop.create_future()
         data = json.dumps(dict(message, op="spawn", id=request_id)).encode()
         channel = self._channel
+        if channel is None:
+            raise OSError("the zygote is gone")
         while True:
             try:
                 socket.send_fds(channel, [data], [control_fd, log_fd])

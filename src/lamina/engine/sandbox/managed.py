@@ -150,6 +150,13 @@ class ManagedInstance:
         return self._pid
 
     @property
+    def exited(self) -> asyncio.Future:
+        """Resolves to the process's exit code (or -signal; None if unknowable) once it
+        exits. Only after start() has spawned it."""
+        assert self._exit is not None, "not spawned yet"
+        return self._exit
+
+    @property
     def gone(self) -> bool:
         """The process has exited (while idle, say), whatever the state says."""
         return self._exit is not None and self._exit.done()
@@ -220,7 +227,7 @@ class ManagedInstance:
             except (ProcessLookupError, PermissionError):
                 pass
             try:
-                await asyncio.wait_for(asyncio.shield(self._exit), 5.0)
+                await asyncio.wait_for(asyncio.shield(self.exited), 5.0)
             except asyncio.TimeoutError:
                 pass
             self.spawner.forget(pid)
@@ -234,7 +241,7 @@ class ManagedInstance:
     async def exit_reason(self) -> str:
         """How the process ended, in the words of Lambda's Runtime.ExitError."""
         try:
-            code = await asyncio.wait_for(asyncio.shield(self._exit), 2.0)
+            code = await asyncio.wait_for(asyncio.shield(self.exited), 2.0)
         except asyncio.TimeoutError:
             return "unknown"
         if code is None:
@@ -269,6 +276,7 @@ class ManagedInstance:
         self.invocations += 1
         request_id = header["request_id"]
         marker = self._markers[request_id] = asyncio.Event()
+        assert self._writer is not None  # READY: start() connected it
         self._writer.write(frames.pack(frames.INVOKE, _header_json(header), payload))
         try:
             async with _timeout(timeout_s):
@@ -297,8 +305,10 @@ class ManagedInstance:
 
     async def _read_frame(self) -> tuple[int, bytes, bytes]:
         try:
-            size, kind = frames.HEADER.unpack(await self._reader.readexactly(frames.HEADER.size))
-            body = await self._reader.readexactly(size)
+            reader = self._reader
+            assert reader is not None  # start() connected it
+            size, kind = frames.HEADER.unpack(await reader.readexactly(frames.HEADER.size))
+            body = await reader.readexactly(size)
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             raise InstanceDead(self.id) from None
         header, _, payload = body.partition(b"\n")

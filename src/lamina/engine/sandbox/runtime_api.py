@@ -113,9 +113,10 @@ class RuntimeApi:
             return _json(202, {"status": "OK"})
         if method == "POST" and path.startswith(f"{PREFIX}/invocation/"):
             request_id, _, action = path[len(f"{PREFIX}/invocation/"):].partition("/")
-            invocation = self._active.get(request_id)
-            if invocation is None or action not in ("response", "error"):
+            active = self._active.get(request_id)
+            if active is None or action not in ("response", "error"):
                 return _json(400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"})
+            invocation = active
             if invocation.done.done():
                 return _json(400, {"errorMessage": "Invalid state transition", "errorType": "InvalidStateTransition"})
             del self._active[request_id]

@@ -87,9 +87,12 @@ class Schedule:
         """The first occurrence strictly after `moment` (aware), in UTC; None if there is none."""
         moment = _aware(moment)
         if self.kind == "at":
+            assert self.at is not None
             return self.at if self.at > moment else None
         if self.kind == "rate":
+            assert self.period is not None
             return _next_rate(self.anchor or EPOCH, self.period, moment)
+        assert self._cron is not None
         return _next_cron(self._cron, ZoneInfo(self.timezone), moment)
 
 
@@ -137,7 +140,8 @@ def _parse_at(text: str, zone: ZoneInfo) -> datetime:
     if match is None:
         raise InvalidSchedule(text, "expected at(yyyy-mm-ddThh:mm:ss)")
     try:
-        local = datetime(*(int(part) for part in match.groups()))
+        year, month, day, hour, minute, second = (int(part) for part in match.groups())
+        local = datetime(year, month, day, hour, minute, second)
     except ValueError as error:
         raise InvalidSchedule(text, str(error)) from None
     return local.replace(tzinfo=zone).astimezone(UTC)

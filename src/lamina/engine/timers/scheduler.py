@@ -145,8 +145,10 @@ class Scheduler:
             await asyncio.gather(*self._fires, return_exceptions=True)
 
     async def _run(self) -> None:
+        wake = self._wake
+        assert wake is not None, "start() makes it"
         while True:
-            self._wake.clear()
+            wake.clear()
             now = self.now()
             while self._heap and self._heap[0][0] <= now:
                 _, _, job = heapq.heappop(self._heap)
@@ -155,14 +157,15 @@ class Scheduler:
             if self._heap:
                 delay = self._real_seconds(self._heap[0][0])
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                    await asyncio.wait_for(wake.wait(), timeout=delay)
                 except asyncio.TimeoutError:
                     pass
             else:
-                await self._wake.wait()
+                await wake.wait()
 
     def _launch(self, job: _Job, now: datetime) -> None:
         occurrence = job.occurrence
+        assert occurrence is not None, "a job in the heap has its next occurrence"
         task = asyncio.get_running_loop().create_task(self._fire(job, occurrence))
         self._fires.add(task)
         task.add_done_callback(self._fires.discard)

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from ...engine.sandbox.environment import RESERVED
+from ...engine.spec import RESERVED
 from ...errors import ServiceError, conflict, invalid_parameter, not_found
 from ...store.base import Delete, DeletePrefix, Put
 from ..context import RequestContext

@@ -4,6 +4,7 @@ This file runs in the function's process. It imports only the standard library (
 Lamina, never anything heavy) so the function sees a clean interpreter, and so the zygote
 can preload it. The wire to the engine is frames.py's.
 """
+import io
 import json
 import os
 import resource
@@ -23,6 +24,8 @@ def _sibling(name, filename):
         import importlib.util
 
         spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), filename))
+        if spec is None or spec.loader is None:
+            raise ImportError(f"Lamina's runtime is missing {filename}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -69,6 +72,13 @@ def environment_fields():
 
 
 class LambdaContext:
+    # From the environment (environment_fields):
+    log_group_name: "str | None"
+    log_stream_name: "str | None"
+    function_name: "str | None"
+    memory_limit_in_mb: "str | None"
+    function_version: "str | None"
+
     def __init__(self, header, environment=None):
         self.aws_request_id = header["request_id"]
         self.__dict__.update(environment if environment is not None else environment_fields())
@@ -231,8 +241,9 @@ def _max_memory_mb():
 def initialize(handler_spec, task_root):
     """The init phase: set up the runtime, import the handler. Returns (handler, error,
     init_ms, log_request); exactly one of handler and error is set."""
-    sys.stdout.reconfigure(line_buffering=True)
-    sys.stderr.reconfigure(line_buffering=True)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(line_buffering=True)
     # sys.path as on AWS: the code, then the layers' python dirs, then the runtime's own.
     opt = os.environ.pop("_LAMINA_OPT", "/opt")
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"

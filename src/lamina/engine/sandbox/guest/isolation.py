@@ -67,6 +67,7 @@ class PidNamespaces:
     saves each instance a second fork (and a process that only opened the namespaces)."""
 
     def __init__(self):
+        self.own: "int | None" = None
         try:
             self.own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
@@ -83,6 +84,7 @@ class PidNamespaces:
             return False
 
     def back(self):
+        assert self.own is not None, "only after next_child_in_new() said True"
         _check(_c().setns(ctypes.c_int(self.own), ctypes.c_int(CLONE_NEWPID)), "setns")
 
     def close(self):

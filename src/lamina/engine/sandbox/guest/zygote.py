@@ -42,6 +42,8 @@ def _private_module(name, filename):
     """Load a sibling under a private name: a function's own `bootstrap.py` or
     `isolation.py` must still be importable under its own name."""
     spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, filename))
+    if spec is None or spec.loader is None:
+        raise ImportError(f"Lamina's runtime is missing {filename}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
