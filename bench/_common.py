@@ -422,7 +422,7 @@ class LaminaServer:
         return (f"Note: after stopping, the Lamina servers had left {sum(leaked)} per-instance cgroups behind "
                 f"({', '.join(str(c) for c in leaked)}); this benchmark removed them.")
 
-    def start(self, cleanup: Cleanup) -> "LaminaServer":
+    def start(self, cleanup: Cleanup) -> LaminaServer:
         os.makedirs(self.data_dir, exist_ok=True)
         env = dict(os.environ, LAMINA_LOG_LEVEL="warning", **self.env)
 

@@ -9,14 +9,24 @@ import os
 import subprocess
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
-    LOOPBACK, MINISTACK_VERSION, Cleanup, LaminaServer, Row, free_port, ministack_python, peer_venv, scratch_dir,
-    start_failure, start_ministack, wait_http,
+    LOOPBACK,
+    MINISTACK_VERSION,
+    Cleanup,
+    LaminaServer,
+    Row,
+    free_port,
+    ministack_python,
+    peer_venv,
+    scratch_dir,
+    start_failure,
+    start_ministack,
+    wait_http,
 )
 
 MOTO_VERSION = "5.2.5"

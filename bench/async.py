@@ -43,11 +43,25 @@ from dataclasses import dataclass
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import (  # noqa: E402
-    LOOPBACK, Cleanup, LaminaServer, Row, SignedRequest, Table, boto3_client, cpu_ms, create_function,
-    descendant_pids, invoke_request, lamina_revision, log, machine_line, ms, scratch_dir,
-)
 import _async_peers as peers  # noqa: E402
+from _common import (  # noqa: E402
+    LOOPBACK,
+    Cleanup,
+    LaminaServer,
+    Row,
+    SignedRequest,
+    Table,
+    boto3_client,
+    cpu_ms,
+    create_function,
+    descendant_pids,
+    invoke_request,
+    lamina_revision,
+    log,
+    machine_line,
+    ms,
+    scratch_dir,
+)
 
 NOOP = peers.NOOP
 MEMORY_MB = 1769
@@ -66,7 +80,7 @@ class Counts:
     asyncio_calls: int   # the ceiling's N
 
     @classmethod
-    def of(cls, quick: bool) -> "Counts":
+    def of(cls, quick: bool) -> Counts:
         if quick:
             return cls(accept_s=4, warm_s=1, events=5000, celery_tasks=5000, asyncio_calls=50_000)
         return cls(accept_s=10, warm_s=2, events=20_000, celery_tasks=20_000, asyncio_calls=200_000)
@@ -342,7 +356,7 @@ class Lamina:
     started: dt.datetime
 
     @classmethod
-    def start(cls, cleanup: Cleanup, work: str, name: str, env: dict) -> "Lamina":
+    def start(cls, cleanup: Cleanup, work: str, name: str, env: dict) -> Lamina:
         server = LaminaServer(os.path.join(work, name), env=env).start(cleanup)
         STARTED.append(server)
         health = Health(server)
@@ -393,7 +407,7 @@ def _check(load: Load, what: str) -> str:
     return ("; " + what + ": " + ", ".join(notes)) if notes else ""
 
 
-def _fronts(lamina: "Lamina") -> str:
+def _fronts(lamina: Lamina) -> str:
     """How the server was run, for a row's title: with front processes or in one process."""
     count = len(lamina.health.get()["fronts"])
     return f", {count} front process (LAMINA_HTTP_WORKERS={count})" if count else ""

@@ -36,12 +36,26 @@ from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import (  # noqa: E402
-    Cleanup, LaminaServer, Row, Summary, Table, boto3_client, create_function, load,
-    machine_busy_s, peer_ratio, rate, server_cpu_s,
-    log, ms, print_header, scratch_dir, start_ministack,
-)
 import _messaging_peers as peers  # noqa: E402
+from _common import (  # noqa: E402
+    Cleanup,
+    LaminaServer,
+    Row,
+    Summary,
+    Table,
+    boto3_client,
+    create_function,
+    load,
+    log,
+    machine_busy_s,
+    ms,
+    peer_ratio,
+    print_header,
+    rate,
+    scratch_dir,
+    server_cpu_s,
+    start_ministack,
+)
 
 NOOP = "def handler(event, context):\n    return None\n"
 MEMORY_MB = 1769
@@ -62,7 +76,7 @@ class Counts:
     backlog_messages: int     # queued before the mapping is created
 
     @classmethod
-    def of(cls, quick: bool) -> "Counts":
+    def of(cls, quick: bool) -> Counts:
         if quick:
             return cls(roundtrip_s=3, rounds=2, e2e_messages=5000, e2e_timeout_s=30, warmup_messages=200,
                        backlog_messages=1000)
@@ -98,7 +112,7 @@ class RoundTrip:
     def rate(self) -> float:
         return self.messages / self.seconds if self.seconds else float("nan")
 
-    def add(self, other: "RoundTrip") -> None:
+    def add(self, other: RoundTrip) -> None:
         self.messages += other.messages
         self.sent += other.sent
         self.seconds += other.seconds

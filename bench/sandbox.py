@@ -34,10 +34,37 @@ from dataclasses import dataclass
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _common import (  # noqa: E402
-    Cleanup, LaminaServer, RawClient, Row, SignedRequest, Summary, Table, boto3_client, burst, children_of,
-    cmdline, cpu_ms, create_function, descendant_pids, invoke_request, json_body, lamina_revision, log, log_text,
-    machine_line, memory_kb, ministack_python, ms, parent_map, ratio, report_fields, scratch_dir, start_ministack,
-    start_uvicorn_hello, time_calls, wait_active,
+    Cleanup,
+    LaminaServer,
+    RawClient,
+    Row,
+    SignedRequest,
+    Summary,
+    Table,
+    boto3_client,
+    burst,
+    children_of,
+    cmdline,
+    cpu_ms,
+    create_function,
+    descendant_pids,
+    invoke_request,
+    json_body,
+    lamina_revision,
+    log,
+    log_text,
+    machine_line,
+    memory_kb,
+    ministack_python,
+    ms,
+    parent_map,
+    ratio,
+    report_fields,
+    scratch_dir,
+    start_ministack,
+    start_uvicorn_hello,
+    time_calls,
+    wait_active,
 )
 
 NOOP = "def handler(e, c):\n    return e\n"
@@ -100,7 +127,7 @@ class Counts:
     budget_s: float  # per measurement loop, a hard stop
 
     @classmethod
-    def of(cls, quick: bool) -> "Counts":
+    def of(cls, quick: bool) -> Counts:
         if quick:
             return cls(warm_raw=1500, warm_rounds=3, warm_boto3=400, cold_raw=60, cold_boto3=25, cold_128=25,
                        python_c=20, lambda_local=4, ms_warm=40, ms_cold=6, snap=15, burst=200, burst_rounds=1,

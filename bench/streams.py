@@ -79,12 +79,30 @@ from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import (  # noqa: E402
-    Cleanup, LaminaServer, Row, Summary, Table, boto3_client, create_function, factor_text, load,
-    machine_busy_s, peer_ratio, rate, server_cpu_s,
-    descendant_pids, log, ms, parent_map, print_header, scratch_dir, start_failure, start_ministack,
-)
 import _messaging_peers as peers  # noqa: E402
+from _common import (  # noqa: E402
+    Cleanup,
+    LaminaServer,
+    Row,
+    Summary,
+    Table,
+    boto3_client,
+    create_function,
+    descendant_pids,
+    factor_text,
+    load,
+    log,
+    machine_busy_s,
+    ms,
+    parent_map,
+    peer_ratio,
+    print_header,
+    rate,
+    scratch_dir,
+    server_cpu_s,
+    start_failure,
+    start_ministack,
+)
 
 MEMORY_MB = 1769
 PUT_BATCH = 500           # records per PutRecords
@@ -131,7 +149,7 @@ class Counts:
     bus_drain_s: float       # bound on delivery after they stop
 
     @classmethod
-    def of(cls, quick: bool) -> "Counts":
+    def of(cls, quick: bool) -> Counts:
         if quick:
             return cls(ingest_s=2, rounds=1, e2e_records=12_000, e2e_warmup=2_000, e2e_timeout_s=20,
                        backlog_records=8_000, bus_s=2.5, bus_drain_s=15)
@@ -232,7 +250,7 @@ class Ingest:
     def rate(self) -> float:
         return self.records / self.seconds if self.seconds else float("nan")
 
-    def add(self, other: "Ingest") -> None:
+    def add(self, other: Ingest) -> None:
         self.records += other.records
         self.failed += other.failed
         self.failure_codes |= other.failure_codes
@@ -749,7 +767,7 @@ class Bus:
     rule: str
 
     @classmethod
-    def create(cls, system: System) -> "Bus":
+    def create(cls, system: System) -> Bus:
         sqs, events = boto3_client(system.url, "sqs"), boto3_client(system.url, "events")
         tag = uuid.uuid4().hex[:8]
         queue_url = sqs.create_queue(QueueName=f"bus-{tag}", Attributes={"VisibilityTimeout": "900"})["QueueUrl"]

@@ -55,7 +55,7 @@ class LaminaServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "LaminaServer":
+    def start(self) -> LaminaServer:
         env = {**os.environ, "LAMINA_ASYNC_RETRY_DELAYS": "0.2,0.4", "LAMINA_LOG_LEVEL": "warning", **self.env}
         log = open(os.path.join(self.data_dir, "server.log"), "ab")
         self.process = subprocess.Popen(
@@ -94,7 +94,7 @@ class LaminaServer:
             self.process.wait()
         self.process = None
 
-    def restart(self, kill: bool = True) -> "LaminaServer":
+    def restart(self, kill: bool = True) -> LaminaServer:
         self.stop(kill=kill)
         return self.start()
 

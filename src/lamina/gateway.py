@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from . import ids
-from .protocol import parsers, serializers
 from .errors import ServiceError
+from .protocol import parsers, serializers
 from .protocol.messages import Request, Response
 from .protocol.router import Router, ServiceSpec
 from .protocol.sigv4 import Verifier

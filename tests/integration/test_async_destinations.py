@@ -19,8 +19,15 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import ROLE, make_zip
 
-from .test_lambda_helpers import (error_of, function_arn, log_messages, server_is_healthy, unvalidated_client,
-                                  wait_for_log_lines, wait_until)
+from .test_lambda_helpers import (
+    error_of,
+    function_arn,
+    log_messages,
+    server_is_healthy,
+    unvalidated_client,
+    wait_for_log_lines,
+    wait_until,
+)
 
 WORKER = {"app.py": """
     def handler(event, context):

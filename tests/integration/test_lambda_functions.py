@@ -14,7 +14,6 @@ from tests.conftest import ROLE, make_zip
 from .test_lambda_helpers import error_of, function_arn, invoke, sha256_b64
 
 
-
 def versioned_code(version: int) -> bytes:
     return make_zip({"app.py": f"""
         import os

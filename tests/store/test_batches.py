@@ -5,8 +5,21 @@ import asyncio
 import pytest
 
 from lamina.store.base import (
-    AppendLogs, Delete, DeleteMessages, LogEvent, LogQuery, MarkReceived, MetricRow, Put, PutMessages,
-    PutMetricData, PutStreamRecords, QueuedMessage, Store, StreamRecordRow, TrimStreamRecords,
+    AppendLogs,
+    Delete,
+    DeleteMessages,
+    LogEvent,
+    LogQuery,
+    MarkReceived,
+    MetricRow,
+    Put,
+    PutMessages,
+    PutMetricData,
+    PutStreamRecords,
+    QueuedMessage,
+    Store,
+    StreamRecordRow,
+    TrimStreamRecords,
 )
 
 

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from lamina.errors import ServiceError
 from lamina import ids as lamina_ids
+from lamina.errors import ServiceError
 from lamina.services.events.put_events import build_event, check_entry, entry_size, stamp
 from lamina.services.events.state import bus_key, page, parse_bus_arn, parse_rule_arn, rule_arn
 

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from lamina.observability.logsink import LogSink, group_key
 from lamina.errors import ServiceError
+from lamina.observability.logsink import LogSink, group_key
 from lamina.services.context import RequestContext
 from lamina.services.logs import LogsService
 from lamina.store.sqlite import SQLiteStore

@@ -22,8 +22,8 @@ from lamina.patterns import (
     matches,
     sns_attributes_to_event,
     sns_policy_matches,
+    wildcard,
 )
-from lamina.patterns import wildcard
 
 
 def event(**detail):

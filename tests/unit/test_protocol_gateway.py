@@ -10,8 +10,8 @@ from botocore.parsers import create_parser
 from botocore.response import StreamingBody
 from urllib3._collections import HTTPHeaderDict
 
-from lamina.gateway import Gateway, snake_case
 from lamina.errors import ServiceError
+from lamina.gateway import Gateway, snake_case
 from lamina.protocol.messages import Request, Response
 from lamina.protocol.router import Router
 from lamina.protocol.sigv4 import Verifier

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache
 from urllib.parse import unquote, urlsplit
 
 import botocore.session
@@ -16,8 +16,8 @@ from botocore.awsrequest import create_request_object, prepare_request_dict
 from botocore.credentials import Credentials
 from botocore.serialize import create_serializer
 
-from lamina.protocol import parsers
 from lamina.errors import ServiceError
+from lamina.protocol import parsers
 from lamina.protocol.messages import Request
 from lamina.protocol.router import Router
 
@@ -25,7 +25,7 @@ ENDPOINT = "http://127.0.0.1:4566"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:000000000000:function:my-function"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _model(service: str):
     return botocore.session.get_session().get_service_model(service)
 

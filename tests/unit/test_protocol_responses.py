@@ -11,8 +11,8 @@ from botocore.parsers import create_parser
 from botocore.response import StreamingBody
 from urllib3._collections import HTTPHeaderDict
 
-from lamina.protocol import serializers
 from lamina.errors import ServiceError, validation_error
+from lamina.protocol import serializers
 from lamina.protocol.messages import Response
 from lamina.protocol.router import Router, ServiceSpec
 

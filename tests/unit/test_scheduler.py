@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from lamina.engine.timers.expressions import parse
 from lamina.config import Settings
+from lamina.engine.timers.expressions import parse
 from lamina.engine.timers.scheduler import Scheduler
 
 

@@ -5,12 +5,26 @@ import sqlite3
 
 import pytest
 
+from lamina.store import statements
 from lamina.store.base import (
-    AppendLogs, Delete, DeleteLogs, DeleteMessages, DeletePrefix, DeleteStreamRecords, LogEvent, MarkReceived,
-    MetricRow, Put, PutMessages, PutMetricData, PutStreamRecords, QueuedMessage, StreamRecordRow, TrimStreamRecords,
+    AppendLogs,
+    Delete,
+    DeleteLogs,
+    DeleteMessages,
+    DeletePrefix,
+    DeleteStreamRecords,
+    LogEvent,
+    MarkReceived,
+    MetricRow,
+    Put,
+    PutMessages,
+    PutMetricData,
+    PutStreamRecords,
+    QueuedMessage,
+    StreamRecordRow,
+    TrimStreamRecords,
 )
 from lamina.store.migrations import migrate_sqlite
-from lamina.store import statements
 
 
 def _database(path) -> sqlite3.Connection:

@@ -30,6 +30,7 @@ from .sandbox.runtime_api import RuntimeApi
 from .snapstart import Snapshots
 from .spec import FunctionSpec
 
+
 class SandboxFactory:
     def __init__(self, sink: LogSink, host: SandboxHost, launcher: Launcher, snapshots: Snapshots,
                  endpoint_url: str, credentials: tuple[str, str]) -> None:

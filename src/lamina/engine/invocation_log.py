@@ -36,7 +36,7 @@ class InvocationLog:
         self._tail_bytes = 0
 
     @classmethod
-    async def open(cls, sink: LogSink, spec: FunctionSpec, stream: str) -> "InvocationLog":
+    async def open(cls, sink: LogSink, spec: FunctionSpec, stream: str) -> InvocationLog:
         """The log of a new instance (or snapshot) of `spec`: its stream made first."""
         await sink.ensure_stream(spec.account, spec.region, spec.log_group, stream)
         return cls(sink, group_key(spec.account, spec.region, spec.log_group), stream)

@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Awaitable, Callable, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from .sandbox.base import InitOutcome, Sandbox, State
 from .sandbox.environment import ON_DEMAND, PROVISIONED

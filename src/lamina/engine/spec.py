@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 # Environment variables a function's configuration may not set: the runtime sets them
 # (AWS's list of reserved variables; sandbox/environment.py fills them in).
 RESERVED = frozenset(

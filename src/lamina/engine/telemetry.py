@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
-from .concurrency import Concurrency, scope_of
 from ..observability.recorder import MetricsRecorder
+from .concurrency import Concurrency, scope_of
 from .spec import FunctionSpec
 
 log = logging.getLogger("lamina.telemetry")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Awaitable, Callable, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from ..protocol.messages import Request, Response
 

@@ -68,7 +68,7 @@ class Front:
     exited: bool = False
 
 
-def fork(count: int, listener: socket.socket, router: Router, verifier: Verifier, endpoint_url: str) -> "Fronts":
+def fork(count: int, listener: socket.socket, router: Router, verifier: Verifier, endpoint_url: str) -> Fronts:
     """Fork `count` fronts; call before anything starts a thread."""
     fronts: list[Front] = []
     core = os.getpid()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from ..protocol.messages import Request, Response
 

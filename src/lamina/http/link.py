@@ -18,7 +18,8 @@ import asyncio
 import itertools
 import logging
 import pickle
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import ServiceError
 from ..protocol.messages import Request, Response

@@ -10,7 +10,7 @@ case, less a trailing `_name` (FunctionName -> function).
 from __future__ import annotations
 
 import re
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from ..observability.recorder import MetricsRecorder
 from ..observability.series import split_namespace

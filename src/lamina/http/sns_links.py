@@ -2,7 +2,8 @@
 followed unsigned, as on AWS, and answered in SNS's XML."""
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from .. import ids
 from ..errors import ServiceError

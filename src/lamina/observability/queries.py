@@ -10,8 +10,8 @@ of a read, so every value is seen exactly once.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Iterable, Mapping, Sequence
 
 from .recorder import MetricsRecorder
 from .series import (

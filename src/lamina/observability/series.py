@@ -16,9 +16,9 @@ import json
 import math
 import random
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Mapping, Sequence
 
 from ..store.base import MetricRow, merge_metric_rows
 
@@ -171,7 +171,7 @@ class Minute:
             samples[slot] = value
         self.sampled += repeats
 
-    def merge(self, other: "Minute") -> None:
+    def merge(self, other: Minute) -> None:
         anonymous: SeriesKey = ("", "", (), "None")
         row = merge_metric_rows(as_row(anonymous, 0, self), as_row(anonymous, 0, other), MAX_SAMPLES)
         self.count, self.sum, self.minimum, self.maximum = row.count, row.sum, row.minimum, row.maximum

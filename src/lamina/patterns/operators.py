@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import wildcard
 from .addresses import cidr_range, ip_value

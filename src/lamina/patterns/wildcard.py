@@ -15,7 +15,8 @@ scores 7 and is accepted).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 STAR = None  # the wildcard, in a parsed pattern; every other token is one character
 Tokens = tuple  # of single characters and STAR

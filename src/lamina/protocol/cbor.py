@@ -24,8 +24,8 @@ from typing import Any
 import cbor2
 from botocore.model import OperationModel, Shape
 
-from . import faults, shapes
 from ..errors import ServiceError
+from . import faults, shapes
 from .messages import Request, Response
 from .router import Resolved, ServiceSpec
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from botocore.model import OperationModel
 
-from . import shapes, validation
 from ..errors import ServiceError
+from . import shapes, validation
 from .messages import Request
 from .router import Resolved
-
 
 MAX_INFLATED_BYTES = 16 * 1024 * 1024  # botocore gzips large bodies (requestcompression: PutMetricData)
 

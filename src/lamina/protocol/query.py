@@ -32,8 +32,8 @@ from xml.sax.saxutils import escape
 
 from botocore.model import OperationModel, Shape
 
-from . import faults, shapes
 from ..errors import ServiceError
+from . import faults, shapes
 from .messages import Request, Response
 from .router import Resolved, ServiceSpec
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from urllib.parse import unquote
 
 import botocore.session
@@ -26,7 +26,7 @@ _LABEL = re.compile(r"\{([^}]+)\}")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _botocore_session() -> botocore.session.Session:
     return botocore.session.get_session()
 
@@ -53,7 +53,7 @@ class ServiceSpec:
     routes: list[_Route] = field(default_factory=list)
 
     @classmethod
-    def load(cls, name: str) -> "ServiceSpec":
+    def load(cls, name: str) -> ServiceSpec:
         model = _botocore_session().get_service_model(name)
         meta = model.metadata
         protocols = meta.get("protocols") or [meta["protocol"]]

@@ -6,12 +6,13 @@ the one given by the raiser, else the one the model gives the error shape, else 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from botocore.model import OperationModel
 
-from . import faults, shapes
 from ..errors import ServiceError
+from . import faults, shapes
 from .messages import Response
 from .router import ServiceSpec
 

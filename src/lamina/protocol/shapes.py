@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, Callable
+from typing import Any
 
 from botocore.model import Shape
 

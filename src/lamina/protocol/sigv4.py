@@ -10,8 +10,8 @@ import hashlib
 import hmac
 import posixpath
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from ..errors import ServiceError

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from . import statements
 from .base import LogQuery, MetricRow, Op, QueuedMessage, StoredLogEvent, StreamRecordRow
 from .migrations import migrate_sqlite
-from . import statements
 from .statements import METRIC_COLUMNS, metric_row
 
 _MAX_GROUP = 512  # batches per transaction

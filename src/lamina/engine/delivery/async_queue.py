@@ -38,8 +38,8 @@ import heapq
 import itertools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from ... import ids
 from ...store.base import Delete, Put, Store
@@ -303,11 +303,10 @@ class AsyncQueue:
         except Exception:
             # The event stays in the store and in _docs: tried again after a backoff.
             log.exception("async event %s: could not be handled", key)
-            doc = self._docs.get(key)
-            if doc is not None:
+            held = self._docs.get(key)
+            if held is not None:
                 backoff_ms = int(self.throttle_policy.delay_s(1, jitter=False) * 1000)
-                doc = dict(doc, not_before_ms=int(time.time() * 1000) + backoff_ms)
-                self._schedule(key, doc)
+                self._schedule(key, dict(held, not_before_ms=int(time.time() * 1000) + backoff_ms))
         finally:
             self._ended(function)
 

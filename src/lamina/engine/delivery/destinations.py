@@ -17,7 +17,7 @@ and topics, e.g. an EventBridge target's SqsParameters).
 from __future__ import annotations
 
 import json
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 # deliver(target ARN, body bytes, attributes, **options) -> None; raises on failure.
 Deliver = Callable[..., Awaitable[None]]

@@ -40,7 +40,7 @@ class RetryPolicy:
 
     @classmethod
     def fixed(cls, delays_s: tuple[float, ...] | list[float], *, max_retries: int | None = None,
-              max_age_s: float | None = None) -> "RetryPolicy":
+              max_age_s: float | None = None) -> RetryPolicy:
         """A schedule of delays, one retry per delay unless `max_retries` says otherwise."""
         delays = tuple(float(delay) for delay in delays_s)
         return cls(max_retries=len(delays) if max_retries is None else max_retries, max_age_s=max_age_s,
@@ -48,7 +48,7 @@ class RetryPolicy:
 
     @classmethod
     def exponential(cls, base_s: float, cap_s: float, *, jitter: float = 0.0, max_retries: int | None = None,
-                    max_age_s: float | None = None) -> "RetryPolicy":
+                    max_age_s: float | None = None) -> RetryPolicy:
         return cls(max_retries=max_retries, max_age_s=max_age_s, base_s=base_s, cap_s=cap_s, jitter=jitter)
 
     def delay_s(self, retry: int, jitter: bool = True) -> float:

@@ -26,8 +26,8 @@ import json
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 log = logging.getLogger("lamina.pollers")
 

@@ -34,9 +34,9 @@ import logging
 import time
 import zlib
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Awaitable, Callable
 
 from ... import ids
 from .checkpoints import Checkpoints
@@ -67,12 +67,12 @@ class StreamSource:
     shards: Callable[[], list[Shard]]
     # (shard id, after: a sequence number (exclusive) or None for the trim horizon, limit)
     # -> the next records in order; [] when there are none yet (or the shard is gone).
-    read: Callable[[str, "str | None", int], Awaitable[list[StreamRecord]]]
+    read: Callable[[str, str | None, int], Awaitable[list[StreamRecord]]]
     # The shard's last sequence number now (where LATEST starts; None: the shard is empty).
-    latest: Callable[[str], "str | None"]
+    latest: Callable[[str], str | None]
     # (shard id, ms) -> the position just before the first record that arrived at or after
     # ms, as an exclusive `after` for read (None: from the trim horizon).
-    at_timestamp: Callable[[str, int], "str | None"]
+    at_timestamp: Callable[[str, int], str | None]
     # Returns when a record is added to the stream or a shard is split/merged, or after `timeout_s`.
     wait: Callable[[float], Awaitable[None]]
     # The record as a function receives it: AWS's Kinesis event record (shard id, record).

@@ -27,8 +27,9 @@ keeps it as provisioned concurrency (`provisioned`).
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..spec import FunctionSpec
 
@@ -71,7 +72,7 @@ class Sandbox(Protocol):
     spec: FunctionSpec
     id: str
     state: State
-    log: "InvocationLog"
+    log: InvocationLog
     provisioned: bool  # kept by the pool as provisioned concurrency: never reaped
     last_used: float  # time.monotonic() of the last invocation's end
     invocations: int

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class DeadSandbox:
-    def __init__(self, spec: FunctionSpec, instance_id: str, log: "InvocationLog", outcome: InitOutcome) -> None:
+    def __init__(self, spec: FunctionSpec, instance_id: str, log: InvocationLog, outcome: InitOutcome) -> None:
         self.spec = spec
         self.id = instance_id
         self.log = log

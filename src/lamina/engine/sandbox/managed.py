@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import os
+import re
 import signal
 import socket
 import time
-from typing import TYPE_CHECKING, Callable, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from .. import faults
 from ..spec import FunctionSpec
 from .base import InitOutcome, InstanceDead, RawResult, State
-from .guest import frames
 from .cgroups import join as join_cgroups
 from .cgroups import remove as remove_cgroups
 from .cgroups import remove_soon as remove_cgroups_soon
+from .guest import frames
 from .host import Placement, SandboxHost
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class Spawner(Protocol):
 
 class ManagedInstance:
     def __init__(self, spec: FunctionSpec, instance_id: str, log_stream: str, env: dict[str, str],
-                 log: "InvocationLog", spawner: Spawner, placement: Placement, host: SandboxHost,
+                 log: InvocationLog, spawner: Spawner, placement: Placement, host: SandboxHost,
                  exec_argv: list[str] | None = None) -> None:
         self.spec = spec
         self.spawner = spawner
@@ -132,7 +133,7 @@ class ManagedInstance:
         self.log_stream = log_stream
         self.env = env
         self.state = State.NEW
-        self.log: "InvocationLog" = log
+        self.log: InvocationLog = log
         self.provisioned = False
         self.last_used = time.monotonic()
         self.invocations = 0

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -79,7 +80,7 @@ class Schedule:
     def one_time(self) -> bool:
         return self.kind == "at"
 
-    def with_anchor(self, anchor: datetime) -> "Schedule":
+    def with_anchor(self, anchor: datetime) -> Schedule:
         """The same schedule with rate occurrences counted from `anchor` (others ignore it)."""
         return replace(self, anchor=_aware(anchor))
 

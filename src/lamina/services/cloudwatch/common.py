@@ -9,8 +9,8 @@ import math
 import re
 from datetime import datetime, timezone
 
-from ...observability.series import Bucket
 from ...errors import ServiceError
+from ...observability.series import Bucket
 
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 HIGH_RESOLUTION_PERIODS = (1, 5, 10, 20, 30)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ...observability.recorder import MetricsRecorder
 from ..context import RequestContext

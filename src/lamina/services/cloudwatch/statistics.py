@@ -12,9 +12,9 @@ import json
 import re
 from typing import Any
 
+from ...errors import ServiceError
 from ...observability.queries import query_buckets
 from ...observability.recorder import MetricsRecorder
-from ...errors import ServiceError
 from ..context import RequestContext
 from .common import (
     STATISTICS,

@@ -29,7 +29,6 @@ from .schedules import RuleSchedules
 from .state import EventsState
 from .targets import TargetsApi
 
-
 log = logging.getLogger("lamina")
 
 

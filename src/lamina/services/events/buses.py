@@ -10,8 +10,20 @@ from __future__ import annotations
 from ...errors import ServiceError
 from ..context import RequestContext
 from .rules import tags_of
-from .state import (DEFAULT_BUS, Bus, EventsState, Rule, bus_key, bus_not_found, now_ms, page, parse_bus_arn,
-                    parse_rule_arn, rule_not_found, validation)
+from .state import (
+    DEFAULT_BUS,
+    Bus,
+    EventsState,
+    Rule,
+    bus_key,
+    bus_not_found,
+    now_ms,
+    page,
+    parse_bus_arn,
+    parse_rule_arn,
+    rule_not_found,
+    validation,
+)
 
 
 def _describe(bus: Bus) -> dict:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 
-from ...patterns import InvalidPattern, Pattern, compile_pattern
 from ...errors import ServiceError
+from ...patterns import InvalidPattern, Pattern, compile_pattern
 from ..context import RequestContext
-from .state import DEFAULT_BUS, EventsState, Rule, bus_key, now_ms, page, validation
 from .schedules import RuleSchedules
+from .state import DEFAULT_BUS, EventsState, Rule, bus_key, now_ms, page, validation
 
 _EVENT_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
 

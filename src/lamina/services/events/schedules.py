@@ -17,8 +17,8 @@ Occurrences missed while the server was down are not replayed, as on AWS.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Awaitable, Callable
 
 from ...engine.timers.expressions import InvalidSchedule, Schedule, parse
 from ...engine.timers.scheduler import Scheduler

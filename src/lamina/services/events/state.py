@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...patterns import InvalidPattern, Pattern, compile_pattern
 from ...errors import ServiceError
+from ...patterns import InvalidPattern, Pattern, compile_pattern
 from ...store.base import Delete, Put, Store
 
 log = logging.getLogger("lamina.events")
@@ -127,7 +127,7 @@ class Rule:
                 "targets": list(self.targets.values()), "created": self.created_ms}
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> "Rule":
+    def from_doc(cls, doc: dict[str, Any]) -> Rule:
         rule = cls(doc["account"], doc["region"], doc["bus"], doc["name"], doc.get("pattern"), doc.get("schedule"),
                    doc.get("state") or "ENABLED", doc.get("description"), doc.get("role"), doc.get("tags") or {},
                    {t["Id"]: t for t in doc.get("targets") or []}, doc.get("created", 0))
@@ -178,7 +178,7 @@ class Bus:
                 "modified": self.modified_ms}
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> "Bus":
+    def from_doc(cls, doc: dict[str, Any]) -> Bus:
         return cls(doc["account"], doc["region"], doc["name"], doc.get("description"), doc.get("tags") or {},
                    doc.get("dead_letter"), doc.get("created", 0), doc.get("modified", 0))
 

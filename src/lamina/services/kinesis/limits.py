@@ -2,7 +2,6 @@
 DescribeLimits. Only provisioned streams' open shards count against the quota, as on AWS."""
 from __future__ import annotations
 
-
 from ..context import RequestContext
 from .errors import limit_exceeded
 from .state import KinesisState

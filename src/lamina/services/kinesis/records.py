@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 
+from ...errors import validation_error
 from ...store.base import PutStreamRecords, StreamRecordRow
 from ..context import RequestContext
-from ...errors import validation_error
 from .errors import invalid_argument, shard_not_found, too_long
 from .hashkeys import MAX_HASH_KEY, hash_key
 from .iterators import check_fresh, make, parse

@@ -134,6 +134,6 @@ class Shard:
                 "adjacent": self.adjacent_parent, "last": self.last_position, "closed": self.closed_ms}
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "Shard":
+    def from_doc(cls, doc: dict) -> Shard:
         return cls(doc["id"], doc["index"], int(doc["start"]), int(doc["end"]), doc["first"], doc["created"],
                    doc.get("parent"), doc.get("adjacent"), doc.get("last"), doc.get("closed"))

@@ -146,7 +146,7 @@ class Stream:
                 "last_position": self.clock.last, "shards": [s.to_doc() for s in self.shards.values()]}
 
     @classmethod
-    def from_doc(cls, key: str, doc: dict) -> "Stream":
+    def from_doc(cls, key: str, doc: dict) -> Stream:
         stream = cls(key, doc["stamp"], doc["created"], doc.get("mode", "PROVISIONED"),
                      doc.get("retention", DEFAULT_RETENTION_HOURS), doc.get("status", "ACTIVE"),
                      doc.get("max_record_kib", DEFAULT_MAX_RECORD_KIB), doc.get("distribution"),

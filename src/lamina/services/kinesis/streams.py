@@ -20,8 +20,8 @@ from .limits import check_shard_limit
 from .sequence import first_position_at
 from .shard import Shard
 from .state import KIND, KinesisState, now_ms, stream_key
-from .tags import MAX_TAGS
 from .stream import DEFAULT_MAX_RECORD_KIB, DEFAULT_RETENTION_HOURS, ON_DEMAND_SHARDS, Stream
+from .tags import MAX_TAGS
 
 TOKEN_TTL_MS = 300_000
 DESCRIBE_LIMIT = 100

@@ -27,7 +27,7 @@ the state (or a small dataclass around it: provisioned.Provisioning, pollers.Pol
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from ...engine.delivery.async_queue import AsyncQueue, Attempt, Finish, Run
 from ...engine.delivery.destinations import Destinations

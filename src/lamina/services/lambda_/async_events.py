@@ -15,8 +15,8 @@ import time
 from datetime import datetime, timezone
 
 from ... import ids
-from ...engine.delivery.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
 from ...engine.concurrency import Throttled
+from ...engine.delivery.async_queue import DROP, FUNCTION_ERROR, RETRY_LATER, SUCCESS, AsyncQueue, Attempt
 from ...engine.delivery.destinations import DeliveryError, Destinations, invocation_record
 from ...engine.pool import PoolExhausted
 from ...errors import ServiceError

@@ -13,8 +13,17 @@ from ..context import RequestContext
 from .arns import function_arn, function_ref, parse_function
 from .layers import resolve_layers
 from .provisioned import Provisioning, drop_provisioned_configs
-from .state import (CUSTOM_RUNTIMES, LATEST, PYTHON_RUNTIMES, SNAPSTART_RUNTIMES, LambdaState, check_revision,
-                    new_revision, now_iso, version_key)
+from .state import (
+    CUSTOM_RUNTIMES,
+    LATEST,
+    PYTHON_RUNTIMES,
+    SNAPSTART_RUNTIMES,
+    LambdaState,
+    check_revision,
+    new_revision,
+    now_iso,
+    version_key,
+)
 from .versions import publish
 
 MAX_TIMEOUT_S = 900

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ...engine.concurrency import Throttled, scope_of
 from ...engine.delivery.destinations import Destinations

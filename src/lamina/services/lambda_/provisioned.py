@@ -14,10 +14,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from ...engine.spec import FunctionSpec
 from ...errors import ServiceError, conflict, invalid_parameter
 from ...store.base import Delete, Put
 from ..context import RequestContext
-from ...engine.spec import FunctionSpec
 from .arns import FunctionRef, function_arn, function_ref, parse_function
 from .paging import page
 from .state import LATEST, LambdaState

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 Matcher = Callable[[str], bool]
 _Env = Any  # what a condition looks at: a parsed JSON document, or field name -> text

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...observability.logsink import LogSink, group_key, new_group_doc
 from ...errors import ServiceError
+from ...observability.logsink import LogSink, group_key, new_group_doc
 from ...store.base import Delete, DeleteLogs, DeletePrefix, Put, Store
 from ..context import RequestContext
 from .paging import decode_token, encode_token

@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ...observability.logsink import group_key, stream_key
 from ...errors import ServiceError
+from ...observability.logsink import group_key, stream_key
 from ...store.base import Store
 from ..context import RequestContext
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ...observability.logsink import LogSink, new_stream_doc, stream_key
 from ...errors import ServiceError
+from ...observability.logsink import LogSink, new_stream_doc, stream_key
 from ...store.base import Delete, DeleteLogs, LogQuery, Put, Store, StoredLogEvent
 from ..context import RequestContext
 from .paging import INVALID_TOKEN, decode_token, encode_token

@@ -2,8 +2,8 @@
 TagLogGroup, UntagLogGroup, ListTagsLogGroup (by name). Tags live in the group document."""
 from __future__ import annotations
 
-from ...observability.logsink import group_arn
 from ...errors import ServiceError
+from ...observability.logsink import group_arn
 from ...store.base import Put, Store
 from ..context import RequestContext
 from .resources import GROUP_KIND, GroupRef, group_from_arn, group_ref, invalid_parameter, load_group

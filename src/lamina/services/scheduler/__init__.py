@@ -25,7 +25,6 @@ from .schedules import SchedulesApi
 from .state import SchedulerState
 from .tokens import RecentTokens
 
-
 log = logging.getLogger("lamina")
 
 

@@ -106,7 +106,7 @@ class ScheduleRecord:
                 "fired": self.fired}
 
     @classmethod
-    def from_doc(cls, key: str, doc: dict[str, Any]) -> "ScheduleRecord":
+    def from_doc(cls, key: str, doc: dict[str, Any]) -> ScheduleRecord:
         account, region, rest = key.split(":", 2)
         group, name = rest.split("/", 1)
         return cls(account, region, group, name, doc["spec"], doc.get("created", 0), doc.get("modified", 0),

@@ -26,7 +26,6 @@ from .state import SnsState
 from .subscriptions import SubscriptionsApi
 from .topics import TopicsApi
 
-
 log = logging.getLogger("lamina")
 
 

@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from ...engine.delivery.retry import RetryPolicy
-from ...patterns import InvalidPattern, SNS_SCOPES, compile_sns_policy
+from ...patterns import SNS_SCOPES, InvalidPattern, compile_sns_policy
 from .state import Subscription, Topic, invalid
 
 MAX_MESSAGE_BYTES = 256 * 1024

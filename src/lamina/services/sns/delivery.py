@@ -36,8 +36,8 @@ import logging
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Awaitable, Callable
 
 from ...engine.delivery.destinations import DeliveryError
 from ...engine.delivery.outbox import Outbox

@@ -19,8 +19,8 @@ import re
 
 from ... import ids
 from ...engine.delivery.destinations import Attributes, typed
-from ...patterns import InvalidPattern, sns_policy_matches
 from ...errors import ServiceError
+from ...patterns import InvalidPattern, sns_policy_matches
 from ..attribute_numbers import is_attribute_number
 from ..context import RequestContext
 from .attributes import MAX_MESSAGE_BYTES

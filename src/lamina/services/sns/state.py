@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...engine.delivery.dedup import DedupWindow, load_windows
-from ...patterns import Pattern, compile_sns_policy
 from ...errors import ServiceError
+from ...patterns import Pattern, compile_sns_policy
 from ...store.base import Delete, Put, Store
 
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -118,7 +118,7 @@ class Subscription:
                 "created": self.created_ms, "authenticated": self.authenticated}
 
     @classmethod
-    def from_doc(cls, arn: str, doc: dict[str, Any]) -> "Subscription":
+    def from_doc(cls, arn: str, doc: dict[str, Any]) -> Subscription:
         return cls(arn, doc["topic"], doc["protocol"], doc["endpoint"], doc["owner"], doc.get("attributes") or {},
                    doc.get("pending", False), doc.get("token"), doc.get("created", 0),
                    doc.get("authenticated", False))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import re
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ... import ids
 from ...engine.delivery.destinations import Attributes, typed

@@ -47,7 +47,7 @@ class Message:
         return {k: v for k, v in self.__dict__.items() if k not in ("seq", "visible_at", "receives") and v is not None}
 
     @classmethod
-    def from_row(cls, seq: int, doc: dict[str, Any], visible_at: int, receives: int) -> "Message":
+    def from_row(cls, seq: int, doc: dict[str, Any], visible_at: int, receives: int) -> Message:
         return cls(seq=seq, visible_at=visible_at, receives=receives, **doc)
 
 

@@ -14,8 +14,8 @@ import asyncio
 import time
 from urllib.parse import urlparse
 
-from ...errors import ServiceError
 from ...engine.delivery.dedup import load_windows
+from ...errors import ServiceError
 from ...store.base import DeleteMessages, MarkReceived, PutMessages, QueuedMessage, Store
 from ..context import RequestContext
 from .queue import DEDUP_KIND, Message, Queue

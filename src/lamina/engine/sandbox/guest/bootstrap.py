@@ -14,7 +14,6 @@ import time
 import traceback
 
 
-
 def _sibling(name, filename):
     """A module beside this one, under a private name (loaded by path: this file is not
     imported as part of a package inside the sandbox, and a function's own `frames.py`

@@ -67,7 +67,7 @@ class PidNamespaces:
     saves each instance a second fork (and a process that only opened the namespaces)."""
 
     def __init__(self):
-        self.own: "int | None" = None
+        self.own: int | None = None
         try:
             self.own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
