@@ -7,6 +7,7 @@
   (keep-alive connections replaying one pre-signed request), used only when `wrk` is not
   installed. It prints one JSON line with the same numbers bench/async.py reads from wrk.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,7 @@ NOOP = "def handler(e, c):\n    return e\n"
 REDIS_PORT = 6379
 COUNTER = "lamina-bench:done"
 
-CELERY_TASKS = '''
+CELERY_TASKS = """
 import os
 
 import redis
@@ -56,7 +57,7 @@ def noop(event):
         _redis = redis.Redis(host="127.0.0.1", port=6379, db=DB)
     _redis.incr("lamina-bench:done")
     return event
-'''
+"""
 
 
 def redis_client(db: int):
@@ -110,8 +111,16 @@ class CeleryRun:
         return f"{self.pool}" + (f" ×{self.concurrency}" if self.pool != "solo" else "")
 
 
-def run_celery(cleanup: Cleanup, workdir: str, db: int, pool: str, concurrency: int, n: int,
-               senders: int = 32, timeout_s: float = 180.0) -> CeleryRun:
+def run_celery(
+    cleanup: Cleanup,
+    workdir: str,
+    db: int,
+    pool: str,
+    concurrency: int,
+    n: int,
+    senders: int = 32,
+    timeout_s: float = 180.0,
+) -> CeleryRun:
     """One worker (`--pool`, `--concurrency`), `n` tasks from `senders` threads."""
     with open(os.path.join(workdir, "bench_tasks.py"), "w") as handle:
         handle.write(CELERY_TASKS)
@@ -125,12 +134,29 @@ def run_celery(cleanup: Cleanup, workdir: str, db: int, pool: str, concurrency: 
     run = CeleryRun(pool, concurrency, n)
     env = dict(os.environ, BENCH_REDIS_DB=str(db))
     with open(os.path.join(workdir, f"celery-{pool}.log"), "ab") as log_file:
-        worker = cleanup.process(subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "bench_tasks", "worker", f"--pool={pool}",
-             f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-gossip", "--without-mingle",
-             "--without-heartbeat"],
-            cwd=workdir, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        ))
+        worker = cleanup.process(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "bench_tasks",
+                    "worker",
+                    f"--pool={pool}",
+                    f"--concurrency={concurrency}",
+                    "--loglevel=WARNING",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                cwd=workdir,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        )
     try:
         # Ready once it has run one task (untimed).
         bench_tasks.noop.delay({})
@@ -230,8 +256,9 @@ class _Tally:
     latencies_ms: list = field(default_factory=list)
 
 
-async def _load(host: str, port: int, raw: bytes, connections: int, duration_s: float, limit: int,
-                expected: int) -> dict:
+async def _load(
+    host: str, port: int, raw: bytes, connections: int, duration_s: float, limit: int, expected: int
+) -> dict:
     tally = _Tally()
     stop_at = time.monotonic() + duration_s
     stop = asyncio.Event()
@@ -271,9 +298,15 @@ async def _load(host: str, port: int, raw: bytes, connections: int, duration_s: 
     started = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(one_connection() for _ in range(connections))), duration_s + 30)
     elapsed = time.perf_counter() - started
-    return {"requests": tally.hits + tally.misses, "hits": tally.hits, "misses": tally.misses,
-            "errors": tally.errors, "seconds": elapsed,
-            "p50_ms": percentile(tally.latencies_ms, 0.5), "p99_ms": percentile(tally.latencies_ms, 0.99)}
+    return {
+        "requests": tally.hits + tally.misses,
+        "hits": tally.hits,
+        "misses": tally.misses,
+        "errors": tally.errors,
+        "seconds": elapsed,
+        "p50_ms": percentile(tally.latencies_ms, 0.5),
+        "p99_ms": percentile(tally.latencies_ms, 0.99),
+    }
 
 
 def _main() -> int:

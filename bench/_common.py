@@ -4,6 +4,7 @@ Every benchmark starts what it measures itself, on loopback and free ports, and 
 again: processes are registered with a `Cleanup` (an ExitStack) as they start. Numbers are
 kept as plain lists of samples in milliseconds and summarised by `Summary`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,16 +68,20 @@ def machine() -> dict[str, str]:
 
 def machine_line() -> str:
     info = machine()
-    return (f"CPU {info['cpu']}, {info['cores']} cores, {info['memory']} RAM, {info['kernel']}, "
-            f"{info['python']}, running as {info['user']}")
+    return (
+        f"CPU {info['cpu']}, {info['cores']} cores, {info['memory']} RAM, {info['kernel']}, "
+        f"{info['python']}, running as {info['user']}"
+    )
 
 
 def print_header(quick: bool) -> None:
     """The lines every benchmark starts with: the machine, the commit, the date and mode."""
     print(f"Machine: {machine_line()}")
     print(f"Lamina: commit {lamina_revision()}")
-    print(f"Date: {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC; mode: {'quick' if quick else 'full'}; "
-          f"load average at start {os.getloadavg()[0]:.2f}")
+    print(
+        f"Date: {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC; mode: {'quick' if quick else 'full'}; "
+        f"load average at start {os.getloadavg()[0]:.2f}"
+    )
     print()
 
 
@@ -93,10 +98,12 @@ def start_failure(error: BaseException) -> str:
 def lamina_revision() -> str:
     """The commit being measured, and whether src/ differs from it."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True,
-                               text=True, timeout=10).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return "unknown (no git)"
     return (commit or "unknown") + (" + uncommitted changes in src/" if dirty else "")
@@ -419,8 +426,10 @@ class LaminaServer:
         leaked = [count for _, count in cls.leftovers if count]
         if not leaked:
             return ""
-        return (f"Note: after stopping, the Lamina servers had left {sum(leaked)} per-instance cgroups behind "
-                f"({', '.join(str(c) for c in leaked)}); this benchmark removed them.")
+        return (
+            f"Note: after stopping, the Lamina servers had left {sum(leaked)} per-instance cgroups behind "
+            f"({', '.join(str(c) for c in leaked)}); this benchmark removed them."
+        )
 
     def start(self, cleanup: Cleanup) -> LaminaServer:
         os.makedirs(self.data_dir, exist_ok=True)
@@ -432,11 +441,27 @@ class LaminaServer:
 
         cleanup.callback(sweep)
         with open(os.path.join(self.data_dir, "server.log"), "ab") as log_file:
-            self.process = cleanup.process(subprocess.Popen(
-                [sys.executable, "-m", "lamina.cli", "serve", "--host", LOOPBACK, "--port", str(self.port),
-                 "--data-dir", self.data_dir],
-                env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
-            ))
+            self.process = cleanup.process(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "lamina.cli",
+                        "serve",
+                        "--host",
+                        LOOPBACK,
+                        "--port",
+                        str(self.port),
+                        "--data-dir",
+                        self.data_dir,
+                    ],
+                    env=env,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    cwd=ROOT,
+                )
+            )
         try:
             wait_http(f"{self.url}/_lamina/health", self.process)
         except RuntimeError as error:
@@ -463,10 +488,14 @@ def boto3_client(url: str, service: str = "lambda", pool: int = 10, read_timeout
     from botocore.config import Config
 
     return boto3.client(
-        service, endpoint_url=url, region_name=REGION,
-        aws_access_key_id=CREDENTIALS[0], aws_secret_access_key=CREDENTIALS[1],
-        config=Config(retries={"max_attempts": 1}, read_timeout=read_timeout, connect_timeout=5,
-                      max_pool_connections=pool),
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id=CREDENTIALS[0],
+        aws_secret_access_key=CREDENTIALS[1],
+        config=Config(
+            retries={"max_attempts": 1}, read_timeout=read_timeout, connect_timeout=5, max_pool_connections=pool
+        ),
     )
 
 
@@ -481,10 +510,18 @@ def make_zip(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def create_function(client, name: str, source: str, memory_mb: int = 128, timeout_s: int = 30,
-                    runtime: str = "python3.12", **more) -> dict:
-    params = dict(FunctionName=name, Runtime=runtime, Role=ROLE, Handler="app.handler",
-                  Code={"ZipFile": make_zip({"app.py": source})}, MemorySize=memory_mb, Timeout=timeout_s)
+def create_function(
+    client, name: str, source: str, memory_mb: int = 128, timeout_s: int = 30, runtime: str = "python3.12", **more
+) -> dict:
+    params = dict(
+        FunctionName=name,
+        Runtime=runtime,
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": source})},
+        MemorySize=memory_mb,
+        Timeout=timeout_s,
+    )
     params.update(more)
     try:
         config = client.create_function(**params)
@@ -534,8 +571,9 @@ class SignedRequest:
     """An AWS request signed once with SigV4 and replayed as is (the servers measured here do
     not check clock skew), so the client spends nothing but the HTTP round trip."""
 
-    def __init__(self, url: str, method: str, path: str, body: bytes = b"", headers: dict | None = None,
-                 service: str = "lambda") -> None:
+    def __init__(
+        self, url: str, method: str, path: str, body: bytes = b"", headers: dict | None = None, service: str = "lambda"
+    ) -> None:
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
@@ -559,8 +597,9 @@ class SignedRequest:
         return head.encode() + b"\r\n" + self.body
 
 
-def invoke_request(url: str, function: str, payload: bytes = b"{}", qualifier: str | None = None,
-                   tail: bool = False) -> SignedRequest:
+def invoke_request(
+    url: str, function: str, payload: bytes = b"{}", qualifier: str | None = None, tail: bool = False
+) -> SignedRequest:
     path = f"/2015-03-31/functions/{function}/invocations"
     if qualifier:
         path += f"?Qualifier={qualifier}"
@@ -629,8 +668,9 @@ async def burst(request: SignedRequest, count: int, timeout_s: float) -> tuple[f
     connections = await asyncio.wait_for(asyncio.gather(*(connect() for _ in range(count))), timeout_s)
     data = request.raw()
     sent = time.time()
-    results = await asyncio.wait_for(asyncio.gather(*(one(r, w, data) for r, w in connections),
-                                                    return_exceptions=True), timeout_s)
+    results = await asyncio.wait_for(
+        asyncio.gather(*(one(r, w, data) for r, w in connections), return_exceptions=True), timeout_s
+    )
     out = []
     for result in results:
         out.append((0, repr(result).encode()) if isinstance(result, BaseException) else result)
@@ -640,7 +680,7 @@ async def burst(request: SignedRequest, count: int, timeout_s: float) -> tuple[f
 # --- peers ---------------------------------------------------------------------------------------
 
 
-HELLO_ASGI = '''
+HELLO_ASGI = """
 async def app(scope, receive, send):
     if scope["type"] != "http":
         return
@@ -651,7 +691,7 @@ async def app(scope, receive, send):
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"text/plain"), (b"content-length", b"5")]})
     await send({"type": "http.response.body", "body": b"hello"})
-'''
+"""
 
 
 def start_uvicorn_hello(cleanup: Cleanup, workdir: str) -> str:
@@ -659,11 +699,31 @@ def start_uvicorn_hello(cleanup: Cleanup, workdir: str) -> str:
     with open(os.path.join(workdir, "hello_asgi.py"), "w") as handle:
         handle.write(HELLO_ASGI)
     port = free_port()
-    process = cleanup.process(subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "hello_asgi:app", "--host", LOOPBACK, "--port", str(port),
-         "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"],
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-    ))
+    process = cleanup.process(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "hello_asgi:app",
+                "--host",
+                LOOPBACK,
+                "--port",
+                str(port),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
+    )
     url = f"http://{LOOPBACK}:{port}"
     wait_http(url + "/", process, timeout_s=20)
     return url
@@ -691,8 +751,9 @@ def peer_venv(directory: str, requirement: str, what: str, version: str = "") ->
     try:
         os.makedirs(cache, exist_ok=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", venv], check=True, capture_output=True, timeout=120)
-        subprocess.run([python, "-m", "pip", "install", "-q", requirement], check=True, capture_output=True,
-                       timeout=600)
+        subprocess.run(
+            [python, "-m", "pip", "install", "-q", requirement], check=True, capture_output=True, timeout=600
+        )
     except subprocess.CalledProcessError as error:
         tail = (error.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["?"]
         return None, f"pip install {requirement.split('==')[0]} failed: {tail[0][:120]}"
@@ -719,14 +780,26 @@ def ministack_python() -> tuple[str | None, str]:
 
 def start_ministack(cleanup: Cleanup, python: str, workdir: str) -> tuple[str, subprocess.Popen]:
     port = free_port()
-    env = dict(os.environ, GATEWAY_PORT=str(port), BIND_HOST=LOOPBACK, LOG_LEVEL="WARNING", TMPDIR=workdir,
-               LAMBDA_EXECUTOR="local")
+    env = dict(
+        os.environ,
+        GATEWAY_PORT=str(port),
+        BIND_HOST=LOOPBACK,
+        LOG_LEVEL="WARNING",
+        TMPDIR=workdir,
+        LAMBDA_EXECUTOR="local",
+    )
     log_path = os.path.join(workdir, "ministack.log")
     with open(log_path, "ab") as log_file:
-        process = cleanup.process(subprocess.Popen(
-            [python, "-m", "ministack"], env=env, cwd=workdir, stdout=log_file, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        ))
+        process = cleanup.process(
+            subprocess.Popen(
+                [python, "-m", "ministack"],
+                env=env,
+                cwd=workdir,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        )
     url = f"http://{LOOPBACK}:{port}"
     try:
         wait_http(url + "/_ministack/health", process, timeout_s=60)

@@ -3,6 +3,7 @@ use into a venv of its own under ~/.cache/lamina-bench, so Lamina's .venv is lef
 and MiniStack, found, started on loopback and free ports beside a Lamina server, and
 stopped by the benchmark's Cleanup.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,11 +47,16 @@ def start_moto(cleanup: Cleanup, python: str, workdir: str) -> tuple[str, subpro
     port = free_port()
     log_path = os.path.join(workdir, "moto.log")
     with open(log_path, "ab") as log_file:
-        process = cleanup.process(subprocess.Popen(
-            [python, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)],
-            cwd=workdir, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=dict(os.environ, TMPDIR=workdir),
-        ))
+        process = cleanup.process(
+            subprocess.Popen(
+                [python, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)],
+                cwd=workdir,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=dict(os.environ, TMPDIR=workdir),
+            )
+        )
     url = f"http://{LOOPBACK}:{port}"
     try:
         wait_http(url + "/moto-api/", process, timeout_s=60)
@@ -61,14 +67,15 @@ def start_moto(cleanup: Cleanup, python: str, workdir: str) -> tuple[str, subpro
 
 
 def moto_version(python: str) -> str:
-    probe = subprocess.run([python, "-c", "import moto; print(moto.__version__)"], capture_output=True, text=True,
-                           timeout=60)
+    probe = subprocess.run(
+        [python, "-c", "import moto; print(moto.__version__)"], capture_output=True, text=True, timeout=60
+    )
     return probe.stdout.strip() or MOTO_VERSION
 
 
 @dataclass
 class Peers:
-    moto: str | None = None       # a Python with moto[server], or None: not measured
+    moto: str | None = None  # a Python with moto[server], or None: not measured
     ministack: str | None = None  # a Python with MiniStack, or None
     moto_name: str = "moto"
     ministack_name: str = f"MiniStack {MINISTACK_VERSION}"
@@ -94,8 +101,9 @@ def find_peers(no_moto: bool, no_ministack: bool, notes: list[Row], section: str
     return peers
 
 
-def start_all(servers: Cleanup, work: str, lamina_dir: str, peers: Peers,
-              failed: Callable[[str, str], None]) -> list[tuple[str, str, int, bool]]:
+def start_all(
+    servers: Cleanup, work: str, lamina_dir: str, peers: Peers, failed: Callable[[str, str], None]
+) -> list[tuple[str, str, int, bool]]:
     """Lamina and every peer, started at once: (name, url, pid, is Lamina) for each that came
     up; failed(system, why) for each that did not."""
     started = []
@@ -105,8 +113,10 @@ def start_all(servers: Cleanup, work: str, lamina_dir: str, peers: Peers,
     except Exception as error:  # noqa: BLE001 - reported in the table, traceback on stderr
         traceback.print_exc()
         failed("Lamina", start_failure(error))
-    for name, python, start in ((peers.moto_name, peers.moto, start_moto),
-                                (peers.ministack_name, peers.ministack, start_ministack)):
+    for name, python, start in (
+        (peers.moto_name, peers.moto, start_moto),
+        (peers.ministack_name, peers.ministack, start_ministack),
+    ):
         if python is None:
             continue
         try:

@@ -22,6 +22,7 @@ Rows (see docs/benchmarks.md for how to read them):
     asyncio queue calling the handler in-process.
  4  sync Invoke (RequestResponse) from 32 connections on a warm no-op function (1769 MB).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,11 +74,11 @@ SYNC_TARGET = 3000
 
 @dataclass
 class Counts:
-    accept_s: float      # each timed wrk run of rows 1 and 4
-    warm_s: float        # untimed warm-up run before each
-    events: int          # N of row 2
-    celery_tasks: int    # N of row 3
-    asyncio_calls: int   # the ceiling's N
+    accept_s: float  # each timed wrk run of rows 1 and 4
+    warm_s: float  # untimed warm-up run before each
+    events: int  # N of row 2
+    celery_tasks: int  # N of row 3
+    asyncio_calls: int  # the ceiling's N
 
     @classmethod
     def of(cls, quick: bool) -> Counts:
@@ -92,10 +93,10 @@ class Counts:
 @dataclass
 class Load:
     tool: str
-    requests: int      # responses the client counted
-    hits: int          # ... with the expected status
-    errors: int        # socket errors (connect, read, write, timeout)
-    seconds: float     # our clock: start of the generator to its last response (or exit)
+    requests: int  # responses the client counted
+    hits: int  # ... with the expected status
+    errors: int  # socket errors (connect, read, write, timeout)
+    seconds: float  # our clock: start of the generator to its last response (or exit)
     p50_ms: float
     p99_ms: float
     client_cpu_s: float
@@ -117,8 +118,11 @@ def _ms(value: str, unit: str) -> float:
 
 
 def _lua(request: SignedRequest, expected: int, limit_per_thread: int) -> str:
-    lines = [f"wrk.method = {json.dumps(request.method)}", f"wrk.path = {json.dumps(request.path)}",
-             f"wrk.body = {json.dumps(request.body.decode())}"]
+    lines = [
+        f"wrk.method = {json.dumps(request.method)}",
+        f"wrk.path = {json.dumps(request.path)}",
+        f"wrk.body = {json.dumps(request.body.decode())}",
+    ]
     for name, value in request.headers.items():
         if name.lower() not in ("host", "content-length"):  # wrk sets both
             lines.append(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
@@ -127,7 +131,7 @@ def _lua(request: SignedRequest, expected: int, limit_per_thread: int) -> str:
     # Per-thread tallies (each wrk thread has its own Lua state); at the limit a thread stops
     # and says so on stdout, and once every thread has, the driver sends wrk SIGINT, which
     # ends its run early and makes it print its summary.
-    lines.append('''
+    lines.append("""
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) hits = 0; misses = 0; stopping = false end
@@ -144,12 +148,19 @@ function done(summary, latency, requests)
   for _, t in ipairs(threads) do h = h + t:get("hits"); m = m + t:get("misses") end
   io.write(string.format("BENCH hits=%d misses=%d\\n", h, m))
 end
-''')
+""")
     return "\n".join(lines)
 
 
-def run_load(work: str, request: SignedRequest, expected: int, duration_s: float, limit: int = 0,
-             connections: int = CONNECTIONS, threads: int = 2) -> Load:
+def run_load(
+    work: str,
+    request: SignedRequest,
+    expected: int,
+    duration_s: float,
+    limit: int = 0,
+    connections: int = CONNECTIONS,
+    threads: int = 2,
+) -> Load:
     """`connections` keep-alive connections replaying `request` for `duration_s`, or until
     about `limit` responses (then `duration_s` is only the bound)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -162,18 +173,30 @@ def run_load(work: str, request: SignedRequest, expected: int, duration_s: float
     return load
 
 
-def _run_wrk(work: str, request: SignedRequest, expected: int, duration_s: float, limit: int,
-             connections: int, threads: int) -> Load:
+def _run_wrk(
+    work: str, request: SignedRequest, expected: int, duration_s: float, limit: int, connections: int, threads: int
+) -> Load:
     per_thread = math.ceil(limit / threads) if limit else 0
     script = os.path.join(work, f"wrk-{time.monotonic_ns()}.lua")
     with open(script, "w") as handle:
         handle.write(_lua(request, expected, per_thread))
     url = f"http://{request.host}:{request.port}"
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, math.ceil(duration_s))}s", "--latency",
-               "--timeout", "30s", "-s", script, url]
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, math.ceil(duration_s))}s",
+        "--latency",
+        "--timeout",
+        "30s",
+        "-s",
+        script,
+        url,
+    ]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL
+    )
     watchdog = threading.Timer(duration_s + 60, process.kill)  # bound it even if wrk hangs
     watchdog.start()
     output, stopped_threads, last_response = [], 0, None
@@ -197,8 +220,10 @@ def _run_wrk(work: str, request: SignedRequest, expected: int, duration_s: float
     if not match:
         raise RuntimeError(f"wrk gave no summary (status {process.returncode}): {text[-800:]}")
     hits, misses = int(match.group(1)), int(match.group(2))
-    latency = {m.group(1): _ms(m.group(2), m.group(3))
-               for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)}
+    latency = {
+        m.group(1): _ms(m.group(2), m.group(3))
+        for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)
+    }
     errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
     if not limit:
         # wrk's own window (its -d), not our process start-to-exit, for a timed run.
@@ -206,28 +231,56 @@ def _run_wrk(work: str, request: SignedRequest, expected: int, duration_s: float
         seconds = _ms(window.group(1), window.group(2)) / 1000 if window else ended - started
     else:
         seconds = ended - started
-    return Load("wrk", hits + misses, hits, errors, seconds, latency.get("50", math.nan), latency.get("99", math.nan),
-                0.0)
+    return Load(
+        "wrk", hits + misses, hits, errors, seconds, latency.get("50", math.nan), latency.get("99", math.nan), 0.0
+    )
 
 
-def _run_pyload(work: str, request: SignedRequest, expected: int, duration_s: float, limit: int,
-                connections: int) -> Load:
+def _run_pyload(
+    work: str, request: SignedRequest, expected: int, duration_s: float, limit: int, connections: int
+) -> Load:
     raw_file = os.path.join(work, f"request-{time.monotonic_ns()}.bin")
     with open(raw_file, "wb") as handle:
         handle.write(request.raw())
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_async_peers.py"), "load",
-         "--host", request.host, "--port", str(request.port), "--raw-file", raw_file, "--connections",
-         str(connections), "--duration", str(duration_s), "--limit", str(limit), "--expected", str(expected)],
-        capture_output=True, text=True, timeout=duration_s + 90,
+        [
+            sys.executable,
+            os.path.join(os.path.dirname(os.path.abspath(__file__)), "_async_peers.py"),
+            "load",
+            "--host",
+            request.host,
+            "--port",
+            str(request.port),
+            "--raw-file",
+            raw_file,
+            "--connections",
+            str(connections),
+            "--duration",
+            str(duration_s),
+            "--limit",
+            str(limit),
+            "--expected",
+            str(expected),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=duration_s + 90,
     )
     if done.returncode != 0:
         raise RuntimeError(f"load generator failed: {done.stderr[-800:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     seconds = result["seconds"] if not limit else time.perf_counter() - started
-    return Load("python asyncio generator (no wrk)", result["requests"], result["hits"], result["errors"],
-                seconds, result["p50_ms"], result["p99_ms"], 0.0)
+    return Load(
+        "python asyncio generator (no wrk)",
+        result["requests"],
+        result["hits"],
+        result["errors"],
+        seconds,
+        result["p50_ms"],
+        result["p99_ms"],
+        0.0,
+    )
 
 
 # --- Lamina side -------------------------------------------------------------------------------
@@ -316,15 +369,20 @@ class CpuMeter:
 def metric_sum(cloudwatch, function: str, metric: str, since: dt.datetime) -> float:
     now = dt.datetime.now(dt.timezone.utc)
     answer = cloudwatch.get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName=metric, Dimensions=[{"Name": "FunctionName", "Value": function}],
-        StartTime=since - dt.timedelta(minutes=2), EndTime=now + dt.timedelta(minutes=2), Period=60,
+        Namespace="AWS/Lambda",
+        MetricName=metric,
+        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        StartTime=since - dt.timedelta(minutes=2),
+        EndTime=now + dt.timedelta(minutes=2),
+        Period=60,
         Statistics=["Sum"],
     )
     return sum(point.get("Sum", 0) for point in answer.get("Datapoints", []))
 
 
-def wait_metric(cloudwatch, function: str, metric: str, since: dt.datetime, at_least: float,
-                timeout_s: float = 8.0) -> float:
+def wait_metric(
+    cloudwatch, function: str, metric: str, since: dt.datetime, at_least: float, timeout_s: float = 8.0
+) -> float:
     """The metric's Sum once it reaches `at_least` (the engine flushes each second), or what
     it is after timeout_s."""
     deadline = time.monotonic() + timeout_s
@@ -361,15 +419,25 @@ class Lamina:
         STARTED.append(server)
         health = Health(server)
         cleanup.callback(health.close)
-        return cls(server, boto3_client(server.url), boto3_client(server.url, "cloudwatch"), health,
-                   dt.datetime.now(dt.timezone.utc))
+        return cls(
+            server,
+            boto3_client(server.url),
+            boto3_client(server.url, "cloudwatch"),
+            health,
+            dt.datetime.now(dt.timezone.utc),
+        )
 
     def function(self, name: str) -> None:
         create_function(self.client, name, NOOP, memory_mb=MEMORY_MB)
 
     def event_request(self, function: str) -> SignedRequest:
-        return SignedRequest(self.server.url, "POST", f"/2015-03-31/functions/{function}/invocations", b"{}",
-                             {"Content-Type": "application/json", "X-Amz-Invocation-Type": "Event"})
+        return SignedRequest(
+            self.server.url,
+            "POST",
+            f"/2015-03-31/functions/{function}/invocations",
+            b"{}",
+            {"Content-Type": "application/json", "X-Amz-Invocation-Type": "Event"},
+        )
 
     def metric(self, function: str, metric: str, at_least: float = 0, timeout_s: float = 8.0) -> float:
         return wait_metric(self.cloudwatch, function, metric, self.started, at_least, timeout_s)
@@ -386,16 +454,24 @@ def verdict(value: float, target: float, unit: str = "/s") -> str:
     return f"≥ {target:,}{unit}: {'met' if met else 'missed'}" + ("" if met else f" ({value / target:.0%})")
 
 
-def cpu_text(meter: CpuMeter, server_pct: float, others_pct: float, client_cpu_s: float, window_s: float,
-             per: tuple[int, str] | None = None) -> str:
+def cpu_text(
+    meter: CpuMeter,
+    server_pct: float,
+    others_pct: float,
+    client_cpu_s: float,
+    window_s: float,
+    per: tuple[int, str] | None = None,
+) -> str:
     client_pct = client_cpu_s / window_s * 100
     each = ""
     if per and per[0]:
         each = f" (server CPU per {per[1]}: {server_pct * 10 * window_s / per[0]:.3f} ms)"
     rest = meter.machine_pct - meter.irq_pct - server_pct - others_pct - client_pct
-    return (f"CPU (100% = 1 core of {os.cpu_count()}): server {server_pct:.0f}%, zygote+sandboxes "
-            f"{others_pct:.0f}%, load generator {client_pct:.0f}%, kernel irq+softirq {meter.irq_pct:.0f}%, "
-            f"other processes on the machine {max(rest, 0):.0f}%" + each)
+    return (
+        f"CPU (100% = 1 core of {os.cpu_count()}): server {server_pct:.0f}%, zygote+sandboxes "
+        f"{others_pct:.0f}%, load generator {client_pct:.0f}%, kernel irq+softirq {meter.irq_pct:.0f}%, "
+        f"other processes on the machine {max(rest, 0):.0f}%" + each
+    )
 
 
 def _check(load: Load, what: str) -> str:
@@ -432,18 +508,30 @@ def bench_accept_running(table: Table, lamina: Lamina, counts: Counts, work: str
     accepted = warm.hits + load.hits
     received = lamina.metric(name, "AsyncEventsReceived", accepted)
     ran = lamina.metric(name, "Invocations", accepted)
-    drain = (f"backlog {backlog} when wrk stopped, drained {drained_at - stopped:.1f} s later"
-             if drained_at else f"NOT drained within 180 s (depth {lamina.health.get()['async_queue_depth']})")
-    table.add(Row(
-        "1a", f"Event invokes, {CONNECTIONS} connections, no-op ({MEMORY_MB} MB), events run as they arrive "
-              f"(LAMINA_ASYNC_WORKERS=64){_fronts(lamina)}; latency of the 202", "Lamina",
-        str(load.hits), ms(load.p50_ms), ms(load.p99_ms),
-        f"**{rate(load.rate)}** 202s in {load.seconds:.1f} s ({load.tool}); {drain}; cross-check with warm-up: "
-        f"{accepted} 202s, AsyncEventsReceived {received:.0f}, Invocations {ran:.0f}; "
-        + cpu_text(meter, server_pct, others_pct, load.client_cpu_s, window, (load.hits, "202, events run included"))
-        + _check(load, "client saw"),
-        verdict(load.rate, ACCEPT_TARGET), "",
-    ))
+    drain = (
+        f"backlog {backlog} when wrk stopped, drained {drained_at - stopped:.1f} s later"
+        if drained_at
+        else f"NOT drained within 180 s (depth {lamina.health.get()['async_queue_depth']})"
+    )
+    table.add(
+        Row(
+            "1a",
+            f"Event invokes, {CONNECTIONS} connections, no-op ({MEMORY_MB} MB), events run as they arrive "
+            f"(LAMINA_ASYNC_WORKERS=64){_fronts(lamina)}; latency of the 202",
+            "Lamina",
+            str(load.hits),
+            ms(load.p50_ms),
+            ms(load.p99_ms),
+            f"**{rate(load.rate)}** 202s in {load.seconds:.1f} s ({load.tool}); {drain}; cross-check with warm-up: "
+            f"{accepted} 202s, AsyncEventsReceived {received:.0f}, Invocations {ran:.0f}; "
+            + cpu_text(
+                meter, server_pct, others_pct, load.client_cpu_s, window, (load.hits, "202, events run included")
+            )
+            + _check(load, "client saw"),
+            verdict(load.rate, ACCEPT_TARGET),
+            "",
+        )
+    )
     return load.rate
 
 
@@ -460,16 +548,23 @@ def bench_accept_only(table: Table, cleanup: Cleanup, work: str, counts: Counts,
     accepted = warm.hits + load.hits
     received = lamina.metric(name, "AsyncEventsReceived", accepted)
     depth = lamina.health.get()["async_queue_depth"]
-    table.add(Row(
-        "1c", f"Reference: Event invokes, {CONNECTIONS} connections, on a server that never dispatches "
-              "(LAMINA_ASYNC_WORKERS=0): HTTP + SigV4 + protocol + commit only", "Lamina",
-        str(load.hits), ms(load.p50_ms), ms(load.p99_ms),
-        f"**{rate(load.rate)}** 202s in {load.seconds:.1f} s; with warm-up {accepted} 202s, AsyncEventsReceived "
-        f"{received:.0f}, queue depth {depth}; "
-        + cpu_text(meter, server_pct, others_pct, load.client_cpu_s, window, (load.hits, "202"))
-        + _check(load, "client saw"),
-        f"(reference for ≥ {ACCEPT_TARGET:,}/s)", f"{load.rate / reference:.2f}x 1a" if reference else "",
-    ))
+    table.add(
+        Row(
+            "1c",
+            f"Reference: Event invokes, {CONNECTIONS} connections, on a server that never dispatches "
+            "(LAMINA_ASYNC_WORKERS=0): HTTP + SigV4 + protocol + commit only",
+            "Lamina",
+            str(load.hits),
+            ms(load.p50_ms),
+            ms(load.p99_ms),
+            f"**{rate(load.rate)}** 202s in {load.seconds:.1f} s; with warm-up {accepted} 202s, AsyncEventsReceived "
+            f"{received:.0f}, queue depth {depth}; "
+            + cpu_text(meter, server_pct, others_pct, load.client_cpu_s, window, (load.hits, "202"))
+            + _check(load, "client saw"),
+            f"(reference for ≥ {ACCEPT_TARGET:,}/s)",
+            f"{load.rate / reference:.2f}x 1a" if reference else "",
+        )
+    )
 
 
 def bench_e2e(table: Table, lamina: Lamina, counts: Counts, work: str, workers: int) -> float:
@@ -490,26 +585,35 @@ def bench_e2e(table: Table, lamina: Lamina, counts: Counts, work: str, workers: 
     drained_at = lamina.health.wait_drained(300)
     server_pct, others_pct, window = meter.stop()
     if drained_at is None:
-        raise RuntimeError(f"{load.hits} events did not drain within 300 s "
-                           f"(depth {lamina.health.get()['async_queue_depth']})")
+        raise RuntimeError(
+            f"{load.hits} events did not drain within 300 s (depth {lamina.health.get()['async_queue_depth']})"
+        )
     received = lamina.metric(name, "AsyncEventsReceived", received_before + load.hits) - received_before
     ran = lamina.metric(name, "Invocations", ran_before + received) - ran_before
     total_s = drained_at - started
     events_per_s = received / total_s
     checks = "" if ran == received else f" — MISMATCH: {received:.0f} accepted, {ran:.0f} ran"
-    table.add(Row(
-        "2", f"End-to-end async, no-op ({MEMORY_MB} MB), LAMINA_ASYNC_WORKERS={workers}{_fronts(lamina)}: N events "
-             f"from {CONNECTIONS} connections; p50/p99: latency of the 202", "Lamina",
-        f"{received:.0f}", ms(load.p50_ms), ms(load.p99_ms),
-        f"**{rate(events_per_s)}** events completed/s ({received:.0f} in {total_s:.2f} s, first accept to "
-        f"queue depth 0); accepted at {rate(load.hits / load.seconds)} for {load.seconds:.2f} s, the last ran "
-        f"{drained_at - accepted_at:.2f} s after the last 202; CloudWatch Invocations Sum {ran:.0f} "
-        f"(AsyncEventsReceived {received:.0f}; 202s the client counted {load.hits}){checks}; "
-        + cpu_text(meter, server_pct, others_pct, load.client_cpu_s, window,
-                   (int(received), "event, accepted and run"))
-        + _check(load, "client saw"),
-        verdict(events_per_s, E2E_TARGET), "",
-    ))
+    table.add(
+        Row(
+            "2",
+            f"End-to-end async, no-op ({MEMORY_MB} MB), LAMINA_ASYNC_WORKERS={workers}{_fronts(lamina)}: N events "
+            f"from {CONNECTIONS} connections; p50/p99: latency of the 202",
+            "Lamina",
+            f"{received:.0f}",
+            ms(load.p50_ms),
+            ms(load.p99_ms),
+            f"**{rate(events_per_s)}** events completed/s ({received:.0f} in {total_s:.2f} s, first accept to "
+            f"queue depth 0); accepted at {rate(load.hits / load.seconds)} for {load.seconds:.2f} s, the last ran "
+            f"{drained_at - accepted_at:.2f} s after the last 202; CloudWatch Invocations Sum {ran:.0f} "
+            f"(AsyncEventsReceived {received:.0f}; 202s the client counted {load.hits}){checks}; "
+            + cpu_text(
+                meter, server_pct, others_pct, load.client_cpu_s, window, (int(received), "event, accepted and run")
+            )
+            + _check(load, "client saw"),
+            verdict(events_per_s, E2E_TARGET),
+            "",
+        )
+    )
     return events_per_s
 
 
@@ -525,16 +629,23 @@ def bench_sync(table: Table, lamina: Lamina, counts: Counts, work: str) -> None:
     load = run_load(work, request, 200, counts.accept_s)
     server_pct, others_pct, window = meter.stop()
     ran = lamina.metric(name, "Invocations", load.hits)
-    table.add(Row(
-        "4", f"Sync Invoke (RequestResponse), {CONNECTIONS} connections, warm no-op, {MEMORY_MB} MB"
-             f"{_fronts(lamina)}; wrk --latency", "Lamina",
-        str(load.hits), ms(load.p50_ms), ms(load.p99_ms),
-        f"**{rate(load.rate)}** invokes/s in {load.seconds:.1f} s ({load.tool}); {instances} warm instances of it; "
-        f"Invocations Sum (with warm-up) {ran:.0f}; "
-        + cpu_text(meter, server_pct, others_pct, load.client_cpu_s, window, (load.hits, "invoke"))
-        + _check(load, "client saw"),
-        verdict(load.rate, SYNC_TARGET), "",
-    ))
+    table.add(
+        Row(
+            "4",
+            f"Sync Invoke (RequestResponse), {CONNECTIONS} connections, warm no-op, {MEMORY_MB} MB"
+            f"{_fronts(lamina)}; wrk --latency",
+            "Lamina",
+            str(load.hits),
+            ms(load.p50_ms),
+            ms(load.p99_ms),
+            f"**{rate(load.rate)}** invokes/s in {load.seconds:.1f} s ({load.tool}); {instances} warm instances of it; "
+            f"Invocations Sum (with warm-up) {ran:.0f}; "
+            + cpu_text(meter, server_pct, others_pct, load.client_cpu_s, window, (load.hits, "invoke"))
+            + _check(load, "client saw"),
+            verdict(load.rate, SYNC_TARGET),
+            "",
+        )
+    )
 
 
 def bench_celery(table: Table, cleanup: Cleanup, work: str, counts: Counts, results: dict) -> None:
@@ -558,36 +669,61 @@ def bench_celery(table: Table, cleanup: Cleanup, work: str, counts: Counts, resu
     best_enqueue = max(good, key=lambda run: run.enqueue_rate)
     best = max(good, key=lambda run: run.e2e_rate)
     results["celery_e2e"] = best.e2e_rate
-    per_pool = ", ".join(f"{run.label()}: enqueue {rate(run.enqueue_rate)}, end-to-end {rate(run.e2e_rate)}"
-                         if run.done else f"{run.label()}: {run.note}" for run in runs)
-    table.add(Row(
-        "3", f"Enqueue: .delay() of a no-op task from {CONNECTIONS} threads, Redis broker (DB {db}), "
-             "no result backend", f"{system} (best: --pool={best_enqueue.label()})",
-        str(best_enqueue.n), "", "",
-        f"**{rate(best_enqueue.enqueue_rate)}** tasks enqueued/s (a Redis LPUSH, in memory; this Redis: {persistence})",
-        "(peer)",
-        f"Lamina 1a is {results['accept'] / best_enqueue.enqueue_rate:.2f}x this" if results.get("accept") else "",
-    ))
+    per_pool = ", ".join(
+        f"{run.label()}: enqueue {rate(run.enqueue_rate)}, end-to-end {rate(run.e2e_rate)}"
+        if run.done
+        else f"{run.label()}: {run.note}"
+        for run in runs
+    )
+    table.add(
+        Row(
+            "3",
+            f"Enqueue: .delay() of a no-op task from {CONNECTIONS} threads, Redis broker (DB {db}), no result backend",
+            f"{system} (best: --pool={best_enqueue.label()})",
+            str(best_enqueue.n),
+            "",
+            "",
+            f"**{rate(best_enqueue.enqueue_rate)}** tasks enqueued/s (a Redis LPUSH, in memory; this Redis: {persistence})",
+            "(peer)",
+            f"Lamina 1a is {results['accept'] / best_enqueue.enqueue_rate:.2f}x this" if results.get("accept") else "",
+        )
+    )
     notes = "; ".join(run.note for run in runs if run.note)
-    table.add(Row(
-        "3", "End-to-end: the same N tasks enqueued while one worker runs them; completion = an INCR in the task "
-             "reaching N", f"{system} (best: --pool={best.label()})",
-        str(best.done), "", "",
-        f"**{rate(best.e2e_rate)}** tasks completed/s ({best.done} in {best.total_s:.2f} s); per pool: {per_pool}"
-        + (f"; {notes}" if notes else ""),
-        "(peer)", "1x",
-    ))
+    table.add(
+        Row(
+            "3",
+            "End-to-end: the same N tasks enqueued while one worker runs them; completion = an INCR in the task "
+            "reaching N",
+            f"{system} (best: --pool={best.label()})",
+            str(best.done),
+            "",
+            "",
+            f"**{rate(best.e2e_rate)}** tasks completed/s ({best.done} in {best.total_s:.2f} s); per pool: {per_pool}"
+            + (f"; {notes}" if notes else ""),
+            "(peer)",
+            "1x",
+        )
+    )
 
 
 def bench_asyncio(table: Table, counts: Counts, results: dict) -> None:
     rates = [peers.asyncio_ceiling(counts.asyncio_calls) for _ in range(3)]
     best = max(rates)
     results["asyncio"] = best
-    table.add(Row(
-        "3", "Ceiling: asyncio.Queue + 64 consumer tasks calling the no-op handler in-process (uvloop): no HTTP, "
-             "no store, no sandbox", "CPython asyncio", str(counts.asyncio_calls), "", "",
-        f"**{rate(best)}** calls/s (best of 3: {', '.join(rate(r) for r in rates)})", "(ceiling)", "",
-    ))
+    table.add(
+        Row(
+            "3",
+            "Ceiling: asyncio.Queue + 64 consumer tasks calling the no-op handler in-process (uvloop): no HTTP, "
+            "no store, no sandbox",
+            "CPython asyncio",
+            str(counts.asyncio_calls),
+            "",
+            "",
+            f"**{rate(best)}** calls/s (best of 3: {', '.join(rate(r) for r in rates)})",
+            "(ceiling)",
+            "",
+        )
+    )
 
 
 # --- main ------------------------------------------------------------------------------------------
@@ -605,12 +741,16 @@ def main() -> int:
     generator = "wrk 2 threads" if shutil.which("wrk") else "no wrk: python asyncio generator"
     print(f"Machine: {machine_line()}")
     print(f"Lamina: commit {lamina_revision()}")
-    print(f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}; mode: {'quick' if args.quick else 'full'}; load generator: "
-          f"{generator}, {CONNECTIONS} keep-alive connections, one pre-signed request; load average at start "
-          f"{os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}; mode: {'quick' if args.quick else 'full'}; load generator: "
+        f"{generator}, {CONNECTIONS} keep-alive connections, one pre-signed request; load average at start "
+        f"{os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
 
     with Cleanup() as cleanup:
         work = scratch_dir(cleanup, "lamina-bench-async-")
+
         def run(section: str, title: str, measure, *more):
             log(f"{section}. {title}")
             loads.append(f"{section} {os.getloadavg()[0]:.1f}")
@@ -620,28 +760,33 @@ def main() -> int:
                 traceback.print_exc()
                 if STARTED:
                     log(f"Lamina's log, last lines:\n{STARTED[-1].log()[-1500:]}")
-                table.add(Row(section, title, "–", "–", "–", "–", f"failed: {type(error).__name__}: {error}"[:240],
-                              "", ""))
+                table.add(
+                    Row(section, title, "–", "–", "–", "–", f"failed: {type(error).__name__}: {error}"[:240], "", "")
+                )
                 return None
 
         with Cleanup() as server_a:
             lamina = Lamina.start(server_a, work, "lamina-64", {"LAMINA_ASYNC_WORKERS": "64"})
-            results["accept"] = run("1a", "Event accept, events running", bench_accept_running, table, lamina,
-                                    counts, work)
+            results["accept"] = run(
+                "1a", "Event accept, events running", bench_accept_running, table, lamina, counts, work
+            )
             results["e2e64"] = run("2", "end-to-end async, 64 workers", bench_e2e, table, lamina, counts, work, 64)
             run("4", "sync invokes", bench_sync, table, lamina, counts, work)
         with Cleanup() as server_b:
             # The same rows on a server with one front process (LAMINA_HTTP_WORKERS=1): HTTP,
             # SigV4 and the protocols in a process of their own, beside the core.
-            fronted = Lamina.start(server_b, work, "lamina-64-front", {"LAMINA_ASYNC_WORKERS": "64",
-                                                                      "LAMINA_HTTP_WORKERS": "1"})
+            fronted = Lamina.start(
+                server_b, work, "lamina-64-front", {"LAMINA_ASYNC_WORKERS": "64", "LAMINA_HTTP_WORKERS": "1"}
+            )
             run("1a", "Event accept, events running, 1 front", bench_accept_running, table, fronted, counts, work)
             run("2", "end-to-end async, 64 workers, 1 front", bench_e2e, table, fronted, counts, work, 64)
             run("4", "sync invokes, 1 front", bench_sync, table, fronted, counts, work)
         with Cleanup() as server:
-            run("1c", "Event accept, no dispatch", bench_accept_only, table, server, work, counts,
-                results.get("accept"))
+            run(
+                "1c", "Event accept, no dispatch", bench_accept_only, table, server, work, counts, results.get("accept")
+            )
         with Cleanup() as server:
+
             def e2e16():
                 lamina16 = Lamina.start(server, work, "lamina-16", {"LAMINA_ASYNC_WORKERS": "16"})
                 return bench_e2e(table, lamina16, counts, work, 16)
@@ -662,8 +807,10 @@ def main() -> int:
     print()
     print(table.markdown())
     print()
-    print(f"Took {time.monotonic() - started:.0f} s; load average at end {os.getloadavg()[0]:.2f} (other processes "
-          f"on this machine share its {os.cpu_count()} cores); at the start of each section: {', '.join(loads)}.")
+    print(
+        f"Took {time.monotonic() - started:.0f} s; load average at end {os.getloadavg()[0]:.2f} (other processes "
+        f"on this machine share its {os.cpu_count()} cores); at the start of each section: {', '.join(loads)}."
+    )
     if note := LaminaServer.leftovers_note():
         print(note)
     return 0

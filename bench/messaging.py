@@ -22,6 +22,7 @@ Rows (see docs/benchmarks.md for how to read them):
     drained by a new mapping, which shows the consumer side alone: without ScalingConfig
     (2d) and with MaximumConcurrency 5 (2e).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,28 +69,30 @@ BODY = '{"order": %d, "note": "a small message of about a hundred bytes, as queu
 
 @dataclass
 class Counts:
-    roundtrip_s: float        # timed window of each round-trip row, summed over its rounds
-    rounds: int               # each system and client count in turn, this many times
-    e2e_messages: int         # N sent to a mapped queue (and to an unconsumed one)
-    e2e_timeout_s: float      # bound on each end-to-end, send-only and backlog run
-    warmup_messages: int      # sent through the mapping (untimed) before the timed run
-    backlog_messages: int     # queued before the mapping is created
+    roundtrip_s: float  # timed window of each round-trip row, summed over its rounds
+    rounds: int  # each system and client count in turn, this many times
+    e2e_messages: int  # N sent to a mapped queue (and to an unconsumed one)
+    e2e_timeout_s: float  # bound on each end-to-end, send-only and backlog run
+    warmup_messages: int  # sent through the mapping (untimed) before the timed run
+    backlog_messages: int  # queued before the mapping is created
 
     @classmethod
     def of(cls, quick: bool) -> Counts:
         if quick:
-            return cls(roundtrip_s=3, rounds=2, e2e_messages=5000, e2e_timeout_s=30, warmup_messages=200,
-                       backlog_messages=1000)
-        return cls(roundtrip_s=12, rounds=3, e2e_messages=20_000, e2e_timeout_s=90, warmup_messages=500,
-                   backlog_messages=3000)
+            return cls(
+                roundtrip_s=3, rounds=2, e2e_messages=5000, e2e_timeout_s=30, warmup_messages=200, backlog_messages=1000
+            )
+        return cls(
+            roundtrip_s=12, rounds=3, e2e_messages=20_000, e2e_timeout_s=90, warmup_messages=500, backlog_messages=3000
+        )
 
 
 @dataclass
 class System:
-    name: str                # as shown in the table
+    name: str  # as shown in the table
     url: str
-    pid: int                 # the server process, for its CPU time
-    no_metrics: str = ""     # why CloudWatch has no Invocations for mapped invocations, if it has none
+    pid: int  # the server process, for its CPU time
+    no_metrics: str = ""  # why CloudWatch has no Invocations for mapped invocations, if it has none
 
 
 # --- 1. round trips --------------------------------------------------------------------------------
@@ -97,12 +100,13 @@ class System:
 
 @dataclass
 class RoundTrip:
-    messages: int = 0        # deleted: the full round trip
+    messages: int = 0  # deleted: the full round trip
     sent: int = 0
     seconds: float = 0.0
     loops: Summary = field(default_factory=Summary)  # one send+receive+delete loop, ms
-    calls: dict[str, Summary] = field(default_factory=lambda: {"send": Summary(), "receive": Summary(),
-                                                               "delete": Summary()})
+    calls: dict[str, Summary] = field(
+        default_factory=lambda: {"send": Summary(), "receive": Summary(), "delete": Summary()}
+    )
     errors: list[str] = field(default_factory=list)
     client_cpu_s: float = 0.0
     server_cpu_s: float = 0.0
@@ -127,8 +131,9 @@ class RoundTrip:
 
 def roundtrip(system: System, threads: int, window_s: float) -> RoundTrip:
     setup = boto3_client(system.url, "sqs")
-    queue_url = setup.create_queue(QueueName=f"rt-{threads}-{uuid.uuid4().hex[:8]}",
-                                   Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    queue_url = setup.create_queue(
+        QueueName=f"rt-{threads}-{uuid.uuid4().hex[:8]}", Attributes={"VisibilityTimeout": "60"}
+    )["QueueUrl"]
     result = RoundTrip()
     lock = threading.Lock()
     start = threading.Barrier(threads + 1)
@@ -146,12 +151,15 @@ def roundtrip(system: System, threads: int, window_s: float) -> RoundTrip:
             if answer.get("Failed"):
                 raise RuntimeError(f"SendMessageBatch failed: {answer['Failed'][:1]}")
             t1 = time.perf_counter()
-            messages = client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=BATCH,
-                                              WaitTimeSeconds=0).get("Messages", [])
+            messages = client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=BATCH, WaitTimeSeconds=0).get(
+                "Messages", []
+            )
             t2 = time.perf_counter()
             if messages:
-                answer = client.delete_message_batch(QueueUrl=queue_url, Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+                answer = client.delete_message_batch(
+                    QueueUrl=queue_url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+                )
                 if answer.get("Failed"):
                     raise RuntimeError(f"DeleteMessageBatch failed: {answer['Failed'][:1]}")
                 if timed:
@@ -214,8 +222,10 @@ def roundtrip_rows(table: Table, systems: list[System], rounds: int, window_s: f
                 key = (system.name, threads)
                 if key in failures:
                     continue
-                log(f"1: round {round_ + 1}/{rounds}, {system.name}, {threads} client(s) for {window_s:.1f} s "
-                    f"(load {load()})")
+                log(
+                    f"1: round {round_ + 1}/{rounds}, {system.name}, {threads} client(s) for {window_s:.1f} s "
+                    f"(load {load()})"
+                )
                 try:
                     results.setdefault(key, RoundTrip()).add(roundtrip(system, threads, window_s))
                 except Exception as error:  # noqa: BLE001
@@ -226,21 +236,26 @@ def roundtrip_rows(table: Table, systems: list[System], rounds: int, window_s: f
         reference = results.get(("Lamina", threads))
         for system in systems:
             key = (system.name, threads)
-            what = (f"SQS round trip through boto3: SendMessageBatch (10) + ReceiveMessage (10) + "
-                    f"DeleteMessageBatch, {who} (p50/p99: one loop)")
+            what = (
+                f"SQS round trip through boto3: SendMessageBatch (10) + ReceiveMessage (10) + "
+                f"DeleteMessageBatch, {who} (p50/p99: one loop)"
+            )
             if key in failures:
                 table.add(Row("1", what, system.name, extra=failures[key]))
                 continue
             run = results[key]
             calls = ", ".join(f"{name} {ms(summary.p50)}" for name, summary in run.calls.items())
-            extra = (f"{rate(run.rate)} msg/s (sent {rate(run.sent / run.seconds)}/s); p50 per call: {calls}; "
-                     f"CPU: server process {run.server_cpu_s / run.seconds:.2f} cores, client "
-                     f"{run.client_cpu_s / run.seconds:.2f}, whole machine {run.machine_busy_s / run.seconds:.2f}")
+            extra = (
+                f"{rate(run.rate)} msg/s (sent {rate(run.sent / run.seconds)}/s); p50 per call: {calls}; "
+                f"CPU: server process {run.server_cpu_s / run.seconds:.2f} cores, client "
+                f"{run.client_cpu_s / run.seconds:.2f}, whole machine {run.machine_busy_s / run.seconds:.2f}"
+            )
             if run.errors:
                 extra += f"; {len(run.errors)} errors, first: {run.errors[0][:120]}"
             compare = "1x" if system.name == "Lamina" else peer_ratio(run.rate, reference.rate if reference else None)
-            table.add(Row("1", what, system.name, str(run.messages), ms(run.loops.p50), ms(run.loops.p99), extra,
-                          "", compare))
+            table.add(
+                Row("1", what, system.name, str(run.messages), ms(run.loops.p50), ms(run.loops.p99), extra, "", compare)
+            )
 
 
 # --- 2. end to end ---------------------------------------------------------------------------------
@@ -250,8 +265,8 @@ def roundtrip_rows(table: Table, systems: list[System], rounds: int, window_s: f
 class Sends:
     messages: int = 0
     calls: Summary = field(default_factory=Summary)  # SendMessageBatch, ms
-    first: float = 0.0       # monotonic, when the senders were released
-    done: float = 0.0        # monotonic, when the last sender finished
+    first: float = 0.0  # monotonic, when the senders were released
+    done: float = 0.0  # monotonic, when the last sender finished
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -259,8 +274,14 @@ class Sends:
         return self.messages / (self.done - self.first) if self.done > self.first else float("nan")
 
 
-def send_all(url: str, queue_url: str, total: int, threads: int, finished: threading.Event | None = None,
-             timeout_s: float = 120.0) -> Sends:
+def send_all(
+    url: str,
+    queue_url: str,
+    total: int,
+    threads: int,
+    finished: threading.Event | None = None,
+    timeout_s: float = 120.0,
+) -> Sends:
     """`total` messages in batches of 10 from `threads` threads, each with its own client."""
     sends = Sends()
     lock = threading.Lock()
@@ -278,8 +299,10 @@ def send_all(url: str, queue_url: str, total: int, threads: int, finished: threa
             for batch in range(share):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"sending took over {timeout_s:.0f} s")
-                entries = [{"Id": str(i), "MessageBody": BODY % ((index * 1_000_000) + batch * BATCH + i)}
-                           for i in range(BATCH)]
+                entries = [
+                    {"Id": str(i), "MessageBody": BODY % ((index * 1_000_000) + batch * BATCH + i)}
+                    for i in range(BATCH)
+                ]
                 began = time.perf_counter()
                 answer = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
                 samples.append((time.perf_counter() - began) * 1000)
@@ -300,10 +323,12 @@ def send_all(url: str, queue_url: str, total: int, threads: int, finished: threa
     start.wait()
     sends.first = time.monotonic()
     if finished is not None:  # the caller watches the queue meanwhile
+
         def join() -> None:
             for thread in workers:
                 thread.join(timeout_s + 30)
             finished.set()
+
         threading.Thread(target=join, daemon=True).start()
     else:
         for thread in workers:
@@ -312,8 +337,9 @@ def send_all(url: str, queue_url: str, total: int, threads: int, finished: threa
 
 
 def queue_depth(client, queue_url: str) -> int:
-    attributes = client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    attributes = client.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
@@ -326,13 +352,19 @@ def wait_drained(client, queue_url: str, timeout_s: float) -> bool:
     return False
 
 
-def invocations(cloudwatch, function: str, since: dt.datetime, statistic: str = "Sum",
-                metric: str = "Invocations") -> float | None:
+def invocations(
+    cloudwatch, function: str, since: dt.datetime, statistic: str = "Sum", metric: str = "Invocations"
+) -> float | None:
     now = dt.datetime.now(dt.timezone.utc)
     answer = cloudwatch.get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName=metric, Dimensions=[{"Name": "FunctionName", "Value": function}],
-        StartTime=since - dt.timedelta(minutes=2), EndTime=now + dt.timedelta(minutes=2), Period=60,
-        Statistics=[statistic])
+        Namespace="AWS/Lambda",
+        MetricName=metric,
+        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        StartTime=since - dt.timedelta(minutes=2),
+        EndTime=now + dt.timedelta(minutes=2),
+        Period=60,
+        Statistics=[statistic],
+    )
     points = answer.get("Datapoints", [])
     if not points:
         return None
@@ -344,8 +376,8 @@ def invocations(cloudwatch, function: str, since: dt.datetime, statistic: str = 
 class EndToEnd:
     sends: Sends
     drained: bool
-    seconds: float           # first send until drained (or the timeout)
-    left: int                # messages still in the queue at the end
+    seconds: float  # first send until drained (or the timeout)
+    left: int  # messages still in the queue at the end
     invocations: float | None
     peak_concurrency: float | None
     warmup_s: float
@@ -364,8 +396,9 @@ class EndToEnd:
 
 def create_mapping(lam, arn: str, function: str, max_concurrency: int | None = None) -> str:
     more = {"ScalingConfig": {"MaximumConcurrency": max_concurrency}} if max_concurrency else {}
-    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=function, BatchSize=BATCH,
-                                              **more)["UUID"]
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=function, BatchSize=BATCH, **more)[
+        "UUID"
+    ]
     deadline = time.monotonic() + 30
     while lam.get_event_source_mapping(UUID=mapping)["State"] != "Enabled":
         if time.monotonic() > deadline:
@@ -426,15 +459,25 @@ def end_to_end(system: System, total: int, warmup: int, timeout_s: float) -> End
     time.sleep(2.5)
     after = invocations(cloudwatch, function, since)
     peak = invocations(cloudwatch, function, since, "Maximum", "ConcurrentExecutions")
-    return EndToEnd(sends, drained, seconds, left, None if after is None else after - before, peak, warmup_s,
-                    server_cpu, client_cpu, busy)
+    return EndToEnd(
+        sends,
+        drained,
+        seconds,
+        left,
+        None if after is None else after - before,
+        peak,
+        warmup_s,
+        server_cpu,
+        client_cpu,
+        busy,
+    )
 
 
 @dataclass
 class Backlog:
     messages: int
     drained: bool
-    seconds: float           # CreateEventSourceMapping until drained (or the timeout)
+    seconds: float  # CreateEventSourceMapping until drained (or the timeout)
     left: int
     invocations: float | None
     peak_concurrency: float | None
@@ -465,8 +508,16 @@ def backlog(system: System, total: int, timeout_s: float, max_concurrency: int |
     left = 0 if drained else queue_depth(sqs, queue_url)
     lam.delete_event_source_mapping(UUID=mapping)
     time.sleep(2.5)
-    return Backlog(sends.messages, drained, seconds, left, invocations(cloudwatch, function, since),
-                   invocations(cloudwatch, function, since, "Maximum", "ConcurrentExecutions"), server_cpu, busy)
+    return Backlog(
+        sends.messages,
+        drained,
+        seconds,
+        left,
+        invocations(cloudwatch, function, since),
+        invocations(cloudwatch, function, since, "Maximum", "ConcurrentExecutions"),
+        server_cpu,
+        busy,
+    )
 
 
 def send_alone(system: System, total: int, timeout_s: float) -> tuple[Sends, float, float, float]:
@@ -475,8 +526,12 @@ def send_alone(system: System, total: int, timeout_s: float) -> tuple[Sends, flo
     queue_url = sqs.create_queue(QueueName=f"send-{uuid.uuid4().hex[:8]}")["QueueUrl"]
     cpu_before, server_before, busy_before = time.process_time(), server_cpu_s(system.pid), machine_busy_s()
     sends = send_all(system.url, queue_url, total, THREADS, timeout_s=timeout_s)
-    return (sends, time.process_time() - cpu_before, server_cpu_s(system.pid) - server_before,
-            machine_busy_s() - busy_before)
+    return (
+        sends,
+        time.process_time() - cpu_before,
+        server_cpu_s(system.pid) - server_before,
+        machine_busy_s() - busy_before,
+    )
 
 
 def invocation_check(count: float | None, processed: int, why: str = "") -> str:
@@ -484,8 +539,10 @@ def invocation_check(count: float | None, processed: int, why: str = "") -> str:
         return "CloudWatch had no AWS/Lambda Invocations for the function" + (f" ({why})" if why else "")
     if not count:
         return "CloudWatch Invocations 0"
-    return (f"CloudWatch Invocations {count:.0f} (≥ {processed / BATCH:.0f} expected; "
-            f"{processed / count:.1f} messages per batch)")
+    return (
+        f"CloudWatch Invocations {count:.0f} (≥ {processed / BATCH:.0f} expected; "
+        f"{processed / count:.1f} messages per batch)"
+    )
 
 
 def peak_text(peak: float | None) -> str:
@@ -507,8 +564,14 @@ def e2e_rows(table: Table, system: System, counts: Counts, reference: dict[str, 
         run = end_to_end(system, total, counts.warmup_messages, timeout_s)
     except Exception as error:  # noqa: BLE001
         traceback.print_exc()
-        table.add(Row("2a", "SQS -> Lambda end to end", system.name,
-                      extra=f"failed: {type(error).__name__}: {str(error)[:200]}"))
+        table.add(
+            Row(
+                "2a",
+                "SQS -> Lambda end to end",
+                system.name,
+                extra=f"failed: {type(error).__name__}: {str(error)[:200]}",
+            )
+        )
         run = None
     if run is not None:
         if run.drained:
@@ -516,39 +579,71 @@ def e2e_rows(table: Table, system: System, counts: Counts, reference: dict[str, 
         else:
             state = f"NOT drained within {timeout_s:.0f} s: {run.left} messages left"
         check = invocation_check(run.invocations, run.processed, system.no_metrics)
-        extra = (f"{rate(run.rate)} msg/s; {state}; {check}"
-                 f"{peak_text(run.peak_concurrency)}; CPU: server process {run.server_cpu_s / run.seconds:.2f} "
-                 f"cores, client {run.client_cpu_s / run.seconds:.2f}, whole machine "
-                 f"{run.machine_busy_s / run.seconds:.2f}; before it, {counts.warmup_messages} messages through the "
-                 f"mapping, untimed ({run.warmup_s:.1f} s)")
+        extra = (
+            f"{rate(run.rate)} msg/s; {state}; {check}"
+            f"{peak_text(run.peak_concurrency)}; CPU: server process {run.server_cpu_s / run.seconds:.2f} "
+            f"cores, client {run.client_cpu_s / run.seconds:.2f}, whole machine "
+            f"{run.machine_busy_s / run.seconds:.2f}; before it, {counts.warmup_messages} messages through the "
+            f"mapping, untimed ({run.warmup_s:.1f} s)"
+        )
         if run.sends.errors:
             extra += f"; send errors: {run.sends.errors[0][:120]}"
         met = run.drained and run.rate >= E2E_TARGET
-        table.add(Row("2a", f"SQS -> Lambda end to end: {total:,} messages sent with SendMessageBatch (10) from "
-                            f"{THREADS} threads to a queue mapped (BatchSize 10) to a no-op python3.12 function, "
-                            f"{MEMORY_MB} MB; first send until the queue is drained (p50/p99: one SendMessageBatch)",
-                      system.name, str(run.processed), ms(run.sends.calls.p50), ms(run.sends.calls.p99), extra,
-                      f"≥ {E2E_TARGET:,} msg/s: {'met' if met else 'missed'}" if lamina else "",
-                      compare("e2e", run.rate)))
+        table.add(
+            Row(
+                "2a",
+                f"SQS -> Lambda end to end: {total:,} messages sent with SendMessageBatch (10) from "
+                f"{THREADS} threads to a queue mapped (BatchSize 10) to a no-op python3.12 function, "
+                f"{MEMORY_MB} MB; first send until the queue is drained (p50/p99: one SendMessageBatch)",
+                system.name,
+                str(run.processed),
+                ms(run.sends.calls.p50),
+                ms(run.sends.calls.p99),
+                extra,
+                f"≥ {E2E_TARGET:,} msg/s: {'met' if met else 'missed'}" if lamina else "",
+                compare("e2e", run.rate),
+            )
+        )
         sends = run.sends
-        table.add(Row("2b", "… the send phase of that run (the consumer running)", system.name, str(sends.messages),
-                      ms(sends.calls.p50), ms(sends.calls.p99),
-                      f"{rate(sends.rate)} msg/s over {sends.done - sends.first:.2f} s", "",
-                      compare("sending", sends.rate)))
+        table.add(
+            Row(
+                "2b",
+                "… the send phase of that run (the consumer running)",
+                system.name,
+                str(sends.messages),
+                ms(sends.calls.p50),
+                ms(sends.calls.p99),
+                f"{rate(sends.rate)} msg/s over {sends.done - sends.first:.2f} s",
+                "",
+                compare("sending", sends.rate),
+            )
+        )
 
     log(f"2: {system.name}, {total} messages to a queue nobody consumes (load {load()})")
     try:
         sends, client_cpu, server_cpu, busy = send_alone(system, total, timeout_s)
         seconds = sends.done - sends.first
-        extra = (f"{rate(sends.rate)} msg/s over {seconds:.2f} s; CPU: server process "
-                 f"{server_cpu / seconds:.2f} cores, client {client_cpu / seconds:.2f}, whole machine "
-                 f"{busy / seconds:.2f}")
+        extra = (
+            f"{rate(sends.rate)} msg/s over {seconds:.2f} s; CPU: server process "
+            f"{server_cpu / seconds:.2f} cores, client {client_cpu / seconds:.2f}, whole machine "
+            f"{busy / seconds:.2f}"
+        )
         if sends.errors:
             extra += f"; errors: {sends.errors[0][:120]}"
-        table.add(Row("2c", f"Send rate alone: the same {total:,} messages, {THREADS} threads, to a queue with no "
-                            "consumer (p50/p99: one SendMessageBatch)",
-                      system.name, str(sends.messages), ms(sends.calls.p50), ms(sends.calls.p99), extra, "",
-                      compare("send", sends.rate)))
+        table.add(
+            Row(
+                "2c",
+                f"Send rate alone: the same {total:,} messages, {THREADS} threads, to a queue with no "
+                "consumer (p50/p99: one SendMessageBatch)",
+                system.name,
+                str(sends.messages),
+                ms(sends.calls.p50),
+                ms(sends.calls.p99),
+                extra,
+                "",
+                compare("send", sends.rate),
+            )
+        )
     except Exception as error:  # noqa: BLE001
         traceback.print_exc()
         table.add(Row("2c", "Send rate alone", system.name, extra=f"failed: {type(error).__name__}: {error}"))
@@ -560,19 +655,35 @@ def e2e_rows(table: Table, system: System, counts: Counts, reference: dict[str, 
             drain = backlog(system, size, timeout_s, cap)
         except Exception as error:  # noqa: BLE001
             traceback.print_exc()
-            table.add(Row(label, f"Backlog drain, {how}", system.name,
-                          extra=f"failed: {type(error).__name__}: {error}"))
+            table.add(
+                Row(label, f"Backlog drain, {how}", system.name, extra=f"failed: {type(error).__name__}: {error}")
+            )
             continue
-        state = (f"drained {drain.seconds:.2f} s after CreateEventSourceMapping" if drain.drained else
-                 f"NOT drained within {timeout_s:.0f} s: {drain.left} left")
+        state = (
+            f"drained {drain.seconds:.2f} s after CreateEventSourceMapping"
+            if drain.drained
+            else f"NOT drained within {timeout_s:.0f} s: {drain.left} left"
+        )
         check = invocation_check(drain.invocations, drain.messages - drain.left, system.no_metrics)
-        extra = (f"{rate(drain.rate)} msg/s; {state}; {check}{peak_text(drain.peak_concurrency)}; CPU: server "
-                 f"process {drain.server_cpu_s / drain.seconds:.2f} cores, whole machine "
-                 f"{drain.machine_busy_s / drain.seconds:.2f}")
-        table.add(Row(label, f"Backlog: {size:,} messages queued first, then CreateEventSourceMapping (BatchSize 10, "
-                             f"{how}) to a new no-op function, {MEMORY_MB} MB; until the queue is drained",
-                      system.name, str(drain.messages - drain.left), "", "", extra, "",
-                      compare(f"backlog-{cap}", drain.rate)))
+        extra = (
+            f"{rate(drain.rate)} msg/s; {state}; {check}{peak_text(drain.peak_concurrency)}; CPU: server "
+            f"process {drain.server_cpu_s / drain.seconds:.2f} cores, whole machine "
+            f"{drain.machine_busy_s / drain.seconds:.2f}"
+        )
+        table.add(
+            Row(
+                label,
+                f"Backlog: {size:,} messages queued first, then CreateEventSourceMapping (BatchSize 10, "
+                f"{how}) to a new no-op function, {MEMORY_MB} MB; until the queue is drained",
+                system.name,
+                str(drain.messages - drain.left),
+                "",
+                "",
+                extra,
+                "",
+                compare(f"backlog-{cap}", drain.rate),
+            )
+        )
 
 
 # --- main ------------------------------------------------------------------------------------------
@@ -598,8 +709,13 @@ def main() -> int:
 
         # 1. Every server started at once, then measured in turn; stopped before part 2.
         with Cleanup() as servers:
-            started = peers.start_all(servers, work, "lamina-rt", found, lambda name, why: notes.append(
-                Row("1", "SQS round trip", name, extra=why)))
+            started = peers.start_all(
+                servers,
+                work,
+                "lamina-rt",
+                found,
+                lambda name, why: notes.append(Row("1", "SQS round trip", name, extra=why)),
+            )
             systems = [System(name, url, pid) for name, url, pid, _ in started]
             if systems:
                 roundtrip_rows(table, systems, counts.rounds, counts.roundtrip_s / counts.rounds)
@@ -612,19 +728,27 @@ def main() -> int:
             traceback.print_exc()
             table.add(Row("2", "SQS -> Lambda", "Lamina", extra=f"failed: {type(error).__name__}: {error}"[:300]))
         if moto is not None:
-            table.add(Row("2", "SQS -> Lambda end to end", "moto",
-                          extra="not measured: moto runs Lambda functions (and so event source mappings) in "
-                                "Docker containers, and this machine has no Docker daemon"))
+            table.add(
+                Row(
+                    "2",
+                    "SQS -> Lambda end to end",
+                    "moto",
+                    extra="not measured: moto runs Lambda functions (and so event source mappings) in "
+                    "Docker containers, and this machine has no Docker daemon",
+                )
+            )
         if ministack is not None:
             try:
                 url, process = start_ministack(cleanup, ministack, scratch_dir(cleanup, "ministack-e2e-"))
-                system = System(found.ministack_name, url, process.pid,
-                                no_metrics="MiniStack publishes them for Invoke calls only")
+                system = System(
+                    found.ministack_name, url, process.pid, no_metrics="MiniStack publishes them for Invoke calls only"
+                )
                 e2e_rows(table, system, counts, e2e_reference)
             except Exception as error:  # noqa: BLE001
                 traceback.print_exc()
-                table.add(Row("2", "SQS -> Lambda", "MiniStack",
-                              extra=f"failed: {type(error).__name__}: {error}"[:300]))
+                table.add(
+                    Row("2", "SQS -> Lambda", "MiniStack", extra=f"failed: {type(error).__name__}: {error}"[:300])
+                )
 
     for row in notes:
         table.add(row)

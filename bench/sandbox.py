@@ -19,6 +19,7 @@ Rows (see docs/benchmarks.md for how to read them):
  5  instance creation rate: 200 concurrent requests to a cold function sleeping 1 s.
  6  PSS of an idle warm instance (relay outside the PID namespace + PID 1 inside).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,16 +72,16 @@ NOOP = "def handler(e, c):\n    return e\n"
 
 # The no-op handler of row 6: returns the event; sleeps first only when asked to (to hold
 # 20 instances busy at once while they are created). `time` is preloaded by the zygote.
-NOOP_HOLDABLE = '''
+NOOP_HOLDABLE = """
 import time
 
 def handler(e, c):
     if isinstance(e, dict) and e.get("hold"):
         time.sleep(e["hold"])
     return e
-'''
+"""
 
-HEAVY = '''
+HEAVY = """
 import os
 import time
 
@@ -93,9 +94,9 @@ IMPORT_MS = (time.perf_counter() - _started) * 1000
 
 def handler(event, context):
     return {"import_ms": IMPORT_MS, "stream": context.log_stream_name}
-'''
+"""
 
-SLEEPER = '''
+SLEEPER = """
 import os
 import time
 
@@ -104,7 +105,7 @@ def handler(event, context):
     entered = time.time()
     time.sleep(1)
     return {"entered": entered, "pid": os.getpid(), "stream": context.log_stream_name}
-'''
+"""
 
 
 @dataclass
@@ -129,12 +130,42 @@ class Counts:
     @classmethod
     def of(cls, quick: bool) -> Counts:
         if quick:
-            return cls(warm_raw=1500, warm_rounds=3, warm_boto3=400, cold_raw=60, cold_boto3=25, cold_128=25,
-                       python_c=20, lambda_local=4, ms_warm=40, ms_cold=6, snap=15, burst=200, burst_rounds=1,
-                       ms_burst=20, instances=20, budget_s=20)
-        return cls(warm_raw=6000, warm_rounds=6, warm_boto3=2000, cold_raw=500, cold_boto3=100, cold_128=100,
-                   python_c=100, lambda_local=20, ms_warm=300, ms_cold=30, snap=60, burst=200, burst_rounds=3,
-                   ms_burst=50, instances=20, budget_s=60)
+            return cls(
+                warm_raw=1500,
+                warm_rounds=3,
+                warm_boto3=400,
+                cold_raw=60,
+                cold_boto3=25,
+                cold_128=25,
+                python_c=20,
+                lambda_local=4,
+                ms_warm=40,
+                ms_cold=6,
+                snap=15,
+                burst=200,
+                burst_rounds=1,
+                ms_burst=20,
+                instances=20,
+                budget_s=20,
+            )
+        return cls(
+            warm_raw=6000,
+            warm_rounds=6,
+            warm_boto3=2000,
+            cold_raw=500,
+            cold_boto3=100,
+            cold_128=100,
+            python_c=100,
+            lambda_local=20,
+            ms_warm=300,
+            ms_cold=30,
+            snap=60,
+            burst=200,
+            burst_rounds=3,
+            ms_burst=50,
+            instances=20,
+            budget_s=60,
+        )
 
 
 def verdict(value: float, limit: float, higher_is_better: bool = False) -> str:
@@ -152,8 +183,13 @@ def bench_warm(table: Table, lamina: LaminaServer, client, hello_url: str, count
         "noop-1769": invoke_request(lamina.url, "noop-1769"),
         "noop-128": invoke_request(lamina.url, "noop-128"),
         # The same bytes to the hello app (it ignores path and headers): the same client cost.
-        "hello": SignedRequest(hello_url, "POST", "/2015-03-31/functions/noop-1769/invocations", b"{}",
-                               {"Content-Type": "application/json", "X-Amz-Invocation-Type": "RequestResponse"}),
+        "hello": SignedRequest(
+            hello_url,
+            "POST",
+            "/2015-03-31/functions/noop-1769/invocations",
+            b"{}",
+            {"Content-Type": "application/json", "X-Amz-Invocation-Type": "RequestResponse"},
+        ),
     }
     clients = {key: RawClient(request.host, request.port) for key, request in targets.items()}
     results = {key: Summary() for key in targets}
@@ -176,29 +212,61 @@ def bench_warm(table: Table, lamina: LaminaServer, client, hello_url: str, count
     hello = results["hello"]
     for key, memory in (("noop-1769", 1769), ("noop-128", 128)):
         s = results[key]
-        table.add(Row("1a", f"Warm invoke, no-op, {memory} MB, lean client (pre-signed, keep-alive)", "Lamina",
-                      str(s.n), ms(s.p50), ms(s.p99), f"mean {ms(s.mean)}",
-                      f"p50 ≤ 1 ms: {verdict(s.p50, 1.0)}; ≤ 3x hello: {verdict(s.p50 / hello.p50, 3.0)}",
-                      f"{ratio(s.p50, hello.p50)} uvicorn hello (p50)"))
-    table.add(Row("1a", "Bare ASGI \"hello\", uvicorn + uvloop + httptools, same lean client", "uvicorn",
-                  str(hello.n), ms(hello.p50), ms(hello.p99), f"mean {ms(hello.mean)}", "floor", "1x"))
+        table.add(
+            Row(
+                "1a",
+                f"Warm invoke, no-op, {memory} MB, lean client (pre-signed, keep-alive)",
+                "Lamina",
+                str(s.n),
+                ms(s.p50),
+                ms(s.p99),
+                f"mean {ms(s.mean)}",
+                f"p50 ≤ 1 ms: {verdict(s.p50, 1.0)}; ≤ 3x hello: {verdict(s.p50 / hello.p50, 3.0)}",
+                f"{ratio(s.p50, hello.p50)} uvicorn hello (p50)",
+            )
+        )
+    table.add(
+        Row(
+            "1a",
+            'Bare ASGI "hello", uvicorn + uvloop + httptools, same lean client',
+            "uvicorn",
+            str(hello.n),
+            ms(hello.p50),
+            ms(hello.p99),
+            f"mean {ms(hello.mean)}",
+            "floor",
+            "1x",
+        )
+    )
     boto = {}
     for key, memory in (("noop-1769", 1769), ("noop-128", 128)):
         for _ in range(50):
             client.invoke(FunctionName=key, Payload=b"{}")
-        s = boto[key] = time_calls(lambda: client.invoke(FunctionName=key, Payload=b"{}")["Payload"].read(),
-                                   counts.warm_boto3, counts.budget_s)
-        table.add(Row("1b", f"Warm invoke, no-op, {memory} MB, boto3 invoke()", "Lamina", str(s.n), ms(s.p50),
-                      ms(s.p99), f"mean {ms(s.mean)}", "(as users see it)",
-                      f"{ratio(s.p50, results[key].p50)} lean client"))
+        s = boto[key] = time_calls(
+            lambda: client.invoke(FunctionName=key, Payload=b"{}")["Payload"].read(), counts.warm_boto3, counts.budget_s
+        )
+        table.add(
+            Row(
+                "1b",
+                f"Warm invoke, no-op, {memory} MB, boto3 invoke()",
+                "Lamina",
+                str(s.n),
+                ms(s.p50),
+                ms(s.p99),
+                f"mean {ms(s.mean)}",
+                "(as users see it)",
+                f"{ratio(s.p50, results[key].p50)} lean client",
+            )
+        )
     return {"raw": results["noop-1769"], "boto3": boto["noop-1769"], "hello": hello}
 
 
 # --- 2. cold ---------------------------------------------------------------------------------
 
 
-def forced_cold(client, request: SignedRequest | None, name: str, count: int, budget_s: float,
-                change: str = "Description") -> tuple[Summary, Summary, int]:
+def forced_cold(
+    client, request: SignedRequest | None, name: str, count: int, budget_s: float, change: str = "Description"
+) -> tuple[Summary, Summary, int]:
     """Per sample: UpdateFunctionConfiguration (untimed), then one timed Invoke with a log tail.
     Returns (latency, Init Duration, samples that were not cold)."""
     latency, init = Summary(), Summary()
@@ -210,16 +278,18 @@ def forced_cold(client, request: SignedRequest | None, name: str, count: int, bu
             if change == "Description":
                 client.update_function_configuration(FunctionName=name, Description=f"cold sample {i} {time.time()}")
             else:  # MiniStack recycles its worker only on changes like these (not Description)
-                client.update_function_configuration(FunctionName=name,
-                                                     Environment={"Variables": {"SAMPLE": f"{i}-{time.time()}"}})
+                client.update_function_configuration(
+                    FunctionName=name, Environment={"Variables": {"SAMPLE": f"{i}-{time.time()}"}}
+                )
             wait_active(client, name)
             started = time.perf_counter()
             if raw is not None:
                 status, headers, body = raw.call(request)
                 tail = headers.get("x-amz-log-result")
                 if status != 200 or "x-amz-function-error" in headers:
-                    raise RuntimeError(f"cold invoke of {name} failed: {status} {body[:300]!r}; "
-                                       f"log: {log_text(tail)[-300:]!r}")
+                    raise RuntimeError(
+                        f"cold invoke of {name} failed: {status} {body[:300]!r}; log: {log_text(tail)[-300:]!r}"
+                    )
             else:
                 response = client.invoke(FunctionName=name, Payload=b"{}", LogType="Tail")
                 response["Payload"].read()
@@ -247,33 +317,89 @@ def bench_cold(table: Table, lamina: LaminaServer, client, counts: Counts, work:
     create_function(client, "cold-128", NOOP, memory_mb=128)
     client.invoke(FunctionName="cold-1769", Payload=b"{}")
     client.invoke(FunctionName="cold-128", Payload=b"{}")
-    raw_1769, init_1769, warm = forced_cold(client, invoke_request(lamina.url, "cold-1769", tail=True),
-                                            "cold-1769", counts.cold_raw, counts.budget_s)
+    raw_1769, init_1769, warm = forced_cold(
+        client, invoke_request(lamina.url, "cold-1769", tail=True), "cold-1769", counts.cold_raw, counts.budget_s
+    )
     boto_1769, _, warm_b = forced_cold(client, None, "cold-1769", counts.cold_boto3, counts.budget_s)
-    raw_128, init_128, warm_c = forced_cold(client, invoke_request(lamina.url, "cold-128", tail=True),
-                                            "cold-128", counts.cold_128, counts.budget_s)
+    raw_128, init_128, warm_c = forced_cold(
+        client, invoke_request(lamina.url, "cold-128", tail=True), "cold-128", counts.cold_128, counts.budget_s
+    )
     peers = bench_cold_peers(counts, work)
     reference = peers.get("python -c")
     note = f" ({warm + warm_b + warm_c} samples dropped: not cold)" if warm + warm_b + warm_c else ""
-    table.add(Row("2", "Cold start, no-op, 1769 MB: Invoke round trip, lean client" + note, "Lamina",
-                  str(raw_1769.n), ms(raw_1769.p50), ms(raw_1769.p99), f"mean {ms(raw_1769.mean)}",
-                  f"p50 ≤ 15 ms: {verdict(raw_1769.p50, 15.0)}",
-                  f"{ratio(raw_1769.p50, reference.p50)} python -c" if reference and reference.n else "–"))
-    table.add(Row("2", "… Init Duration from the REPORT line (same samples)", "Lamina", str(init_1769.n),
-                  ms(init_1769.p50), ms(init_1769.p99), f"mean {ms(init_1769.mean)}", "", ""))
-    table.add(Row("2", "Cold start, no-op, 1769 MB: boto3 invoke()", "Lamina", str(boto_1769.n), ms(boto_1769.p50),
-                  ms(boto_1769.p99), f"mean {ms(boto_1769.mean)}", "(as users see it)", ""))
-    table.add(Row("2", "Cold start, no-op, 128 MB (~0.07 vCPU): lean client", "Lamina", str(raw_128.n),
-                  ms(raw_128.p50), ms(raw_128.p99), f"Init Duration p50 {ms(init_128.p50)}", "", ""))
+    table.add(
+        Row(
+            "2",
+            "Cold start, no-op, 1769 MB: Invoke round trip, lean client" + note,
+            "Lamina",
+            str(raw_1769.n),
+            ms(raw_1769.p50),
+            ms(raw_1769.p99),
+            f"mean {ms(raw_1769.mean)}",
+            f"p50 ≤ 15 ms: {verdict(raw_1769.p50, 15.0)}",
+            f"{ratio(raw_1769.p50, reference.p50)} python -c" if reference and reference.n else "–",
+        )
+    )
+    table.add(
+        Row(
+            "2",
+            "… Init Duration from the REPORT line (same samples)",
+            "Lamina",
+            str(init_1769.n),
+            ms(init_1769.p50),
+            ms(init_1769.p99),
+            f"mean {ms(init_1769.mean)}",
+            "",
+            "",
+        )
+    )
+    table.add(
+        Row(
+            "2",
+            "Cold start, no-op, 1769 MB: boto3 invoke()",
+            "Lamina",
+            str(boto_1769.n),
+            ms(boto_1769.p50),
+            ms(boto_1769.p99),
+            f"mean {ms(boto_1769.mean)}",
+            "(as users see it)",
+            "",
+        )
+    )
+    table.add(
+        Row(
+            "2",
+            "Cold start, no-op, 128 MB (~0.07 vCPU): lean client",
+            "Lamina",
+            str(raw_128.n),
+            ms(raw_128.p50),
+            ms(raw_128.p99),
+            f"Init Duration p50 {ms(init_128.p50)}",
+            "",
+            "",
+        )
+    )
     for label, summary in peers.items():
         if isinstance(summary, str):
             table.add(Row("2", f"Per-call process: {label}", "peer", "–", "–", "–", summary, "", ""))
             continue
-        what = {"python -c": "Fresh `python -c \"import app; app.handler({}, None)\"` per call",
-                "python-lambda-local": "`python-lambda-local -f handler app.py event.json` per call"}[label]
-        table.add(Row("2", what, label if label != "python -c" else "CPython", str(summary.n), ms(summary.p50),
-                      ms(summary.p99), f"mean {ms(summary.mean)}", "",
-                      f"{ratio(summary.p50, raw_1769.p50)} Lamina cold"))
+        what = {
+            "python -c": 'Fresh `python -c "import app; app.handler({}, None)"` per call',
+            "python-lambda-local": "`python-lambda-local -f handler app.py event.json` per call",
+        }[label]
+        table.add(
+            Row(
+                "2",
+                what,
+                label if label != "python -c" else "CPython",
+                str(summary.n),
+                ms(summary.p50),
+                ms(summary.p99),
+                f"mean {ms(summary.mean)}",
+                "",
+                f"{ratio(summary.p50, raw_1769.p50)} Lamina cold",
+            )
+        )
     return {"raw": raw_1769, "boto3": boto_1769, "init": init_1769}
 
 
@@ -288,8 +414,9 @@ def bench_cold_peers(counts: Counts, work: str) -> dict:
     results: dict = {}
 
     def run(argv: list[str]) -> None:
-        done = subprocess.run(argv, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=30)
+        done = subprocess.run(
+            argv, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30
+        )
         if done.returncode != 0:
             raise RuntimeError(f"{argv[0]} exited with {done.returncode}")
 
@@ -321,11 +448,25 @@ def bench_ministack(table: Table, counts: Counts, work: str, lamina: dict) -> No
         try:
             url, process = start_ministack(section, python, scratch_dir(section, "lamina-bench-ministack-"))
         except RuntimeError as error:
-            table.add(Row("3", "MiniStack (all rows)", "MiniStack", "–", "–", "–",
-                          f"did not start: {str(error)[:200]}", "", ""))
+            table.add(
+                Row(
+                    "3",
+                    "MiniStack (all rows)",
+                    "MiniStack",
+                    "–",
+                    "–",
+                    "–",
+                    f"did not start: {str(error)[:200]}",
+                    "",
+                    "",
+                )
+            )
             return
-        version = subprocess.run([python, "-c", "import importlib.metadata as m; print(m.version('ministack'))"],
-                                 capture_output=True, text=True).stdout.strip()
+        version = subprocess.run(
+            [python, "-c", "import importlib.metadata as m; print(m.version('ministack'))"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         system = f"MiniStack {version}"
         client = boto3_client(url)
         try:
@@ -334,44 +475,88 @@ def bench_ministack(table: Table, counts: Counts, work: str, lamina: dict) -> No
             if first.get("FunctionError"):
                 raise RuntimeError(first["Payload"].read()[:300])
         except Exception as error:  # a peer that cannot run here is a row that says why
-            table.add(Row("3", "MiniStack (all rows)", system, "–", "–", "–", f"could not invoke: {error}"[:200],
-                          "", ""))
+            table.add(
+                Row("3", "MiniStack (all rows)", system, "–", "–", "–", f"could not invoke: {error}"[:200], "", "")
+            )
             return
         for _ in range(10):
             client.invoke(FunctionName="noop-1769", Payload=b"{}")["Payload"].read()
-        warm = time_calls(lambda: client.invoke(FunctionName="noop-1769", Payload=b"{}")["Payload"].read(),
-                          counts.ms_warm, counts.budget_s)
-        table.add(Row("3", "Warm invoke, no-op, 1769 MB, boto3 invoke()", system, str(warm.n), ms(warm.p50),
-                      ms(warm.p99), f"mean {ms(warm.mean)}", "",
-                      f"{ratio(warm.p50, lamina['warm']['boto3'].p50)} Lamina boto3"))
+        warm = time_calls(
+            lambda: client.invoke(FunctionName="noop-1769", Payload=b"{}")["Payload"].read(),
+            counts.ms_warm,
+            counts.budget_s,
+        )
+        table.add(
+            Row(
+                "3",
+                "Warm invoke, no-op, 1769 MB, boto3 invoke()",
+                system,
+                str(warm.n),
+                ms(warm.p50),
+                ms(warm.p99),
+                f"mean {ms(warm.mean)}",
+                "",
+                f"{ratio(warm.p50, lamina['warm']['boto3'].p50)} Lamina boto3",
+            )
+        )
         request = invoke_request(url, "noop-1769")
         raw = RawClient(request.host, request.port)
         try:
             status, _, body = raw.call(request)
             if status == 200:
                 lean = time_calls(lambda: raw.call(request), counts.ms_warm, counts.budget_s)
-                table.add(Row("3", "Warm invoke, no-op, 1769 MB, lean client", system, str(lean.n), ms(lean.p50),
-                              ms(lean.p99), f"mean {ms(lean.mean)}", "",
-                              f"{ratio(lean.p50, lamina['warm']['raw'].p50)} Lamina lean"))
+                table.add(
+                    Row(
+                        "3",
+                        "Warm invoke, no-op, 1769 MB, lean client",
+                        system,
+                        str(lean.n),
+                        ms(lean.p50),
+                        ms(lean.p99),
+                        f"mean {ms(lean.mean)}",
+                        "",
+                        f"{ratio(lean.p50, lamina['warm']['raw'].p50)} Lamina lean",
+                    )
+                )
         finally:
             raw.close()
         # MiniStack keeps its worker across a Description change: change the environment instead.
         cold, init, _ = forced_cold(client, None, "noop-1769", counts.ms_cold, counts.budget_s, change="Environment")
-        table.add(Row("3", "Cold start, no-op, 1769 MB, boto3 invoke() (Environment changed before each)", system,
-                      str(cold.n), ms(cold.p50), ms(cold.p99),
-                      f"mean {ms(cold.mean)}; Init Duration " + ("not reported (no LogType=Tail)" if not init.n
-                                                                 else ms(init.p50)),
-                      "", f"{ratio(cold.p50, lamina['cold']['boto3'].p50)} Lamina boto3"))
+        table.add(
+            Row(
+                "3",
+                "Cold start, no-op, 1769 MB, boto3 invoke() (Environment changed before each)",
+                system,
+                str(cold.n),
+                ms(cold.p50),
+                ms(cold.p99),
+                f"mean {ms(cold.mean)}; Init Duration "
+                + ("not reported (no LogType=Tail)" if not init.n else ms(init.p50)),
+                "",
+                f"{ratio(cold.p50, lamina['cold']['boto3'].p50)} Lamina boto3",
+            )
+        )
         # Memory of its idle warm worker (a plain subprocess, so PSS ~ RSS).
         workers = [p for p in descendant_pids(process.pid) if "_worker" in cmdline(p)]
         if workers:
             pss = [memory_kb(p).get("Pss", 0) / 1024 for p in workers]
-            table.add(Row("6", "Idle warm worker PSS", system, str(len(pss)), f"{sorted(pss)[len(pss) // 2]:.1f} MB",
-                          f"{max(pss):.1f} MB", "", "",
-                          f"{ratio(sorted(pss)[len(pss) // 2], lamina.get('pss_p50') or float('nan'))} Lamina"))
+            table.add(
+                Row(
+                    "6",
+                    "Idle warm worker PSS",
+                    system,
+                    str(len(pss)),
+                    f"{sorted(pss)[len(pss) // 2]:.1f} MB",
+                    f"{max(pss):.1f} MB",
+                    "",
+                    "",
+                    f"{ratio(sorted(pss)[len(pss) // 2], lamina.get('pss_p50') or float('nan'))} Lamina",
+                )
+            )
         # Instance creation under a burst, fewer requests (each worker is a new interpreter).
-        rate_rounds(table, client, url, counts.ms_burst, 1, system, timeout_s=120, target=False,
-                    reference=lamina.get("rate"))
+        rate_rounds(
+            table, client, url, counts.ms_burst, 1, system, timeout_s=120, target=False, reference=lamina.get("rate")
+        )
 
 
 # --- 4. SnapStart ----------------------------------------------------------------------------
@@ -384,8 +569,14 @@ def bench_snapstart(table: Table, counts: Counts, work: str) -> None:
     with Cleanup() as section:
         server = LaminaServer(os.path.join(work, "lamina-snap"), env={"LAMINA_IDLE_TIMEOUT": "0.2"}).start(section)
         client = boto3_client(server.url)
-        create_function(client, "heavy-snap", HEAVY, memory_mb=1769, runtime="python3.12",
-                        SnapStart={"ApplyOn": "PublishedVersions"})
+        create_function(
+            client,
+            "heavy-snap",
+            HEAVY,
+            memory_mb=1769,
+            runtime="python3.12",
+            SnapStart={"ApplyOn": "PublishedVersions"},
+        )
         create_function(client, "heavy-plain", HEAVY, memory_mb=1769, runtime="python3.12")
         snap_version = client.publish_version(FunctionName="heavy-snap")["Version"]
         plain_version = client.publish_version(FunctionName="heavy-plain")["Version"]
@@ -431,16 +622,58 @@ def bench_snapstart(table: Table, counts: Counts, work: str) -> None:
                 break
     snap, plain = latency["snap"], latency["plain"]
     dropped = f" ({warm} dropped: not cold)" if warm else ""
-    table.add(Row("4", f"SnapStart cold start (restore of v{snap_version}), heavy-init handler, 1769 MB, lean client"
-                  + dropped, "Lamina", str(snap.n), ms(snap.p50), ms(snap.p99), f"mean {ms(snap.mean)}", "",
-                  f"{ratio(snap.p50, plain.p50)} without SnapStart"))
-    table.add(Row("4", "… Restore Duration from the REPORT line", "Lamina", str(phase["snap"].n),
-                  ms(phase["snap"].p50), ms(phase["snap"].p99), f"mean {ms(phase['snap'].mean)}", "", ""))
-    table.add(Row("4", "Same handler without SnapStart: cold start (published version, lean client)", "Lamina",
-                  str(plain.n), ms(plain.p50), ms(plain.p99), f"mean {ms(plain.mean)}", "", "1x"))
-    table.add(Row("4", "… Init Duration from the REPORT line", "Lamina", str(phase["plain"].n),
-                  ms(phase["plain"].p50), ms(phase["plain"].p99),
-                  f"handler's imports took {ms(import_ms)} at snapshot" if import_ms is not None else "", "", ""))
+    table.add(
+        Row(
+            "4",
+            f"SnapStart cold start (restore of v{snap_version}), heavy-init handler, 1769 MB, lean client" + dropped,
+            "Lamina",
+            str(snap.n),
+            ms(snap.p50),
+            ms(snap.p99),
+            f"mean {ms(snap.mean)}",
+            "",
+            f"{ratio(snap.p50, plain.p50)} without SnapStart",
+        )
+    )
+    table.add(
+        Row(
+            "4",
+            "… Restore Duration from the REPORT line",
+            "Lamina",
+            str(phase["snap"].n),
+            ms(phase["snap"].p50),
+            ms(phase["snap"].p99),
+            f"mean {ms(phase['snap'].mean)}",
+            "",
+            "",
+        )
+    )
+    table.add(
+        Row(
+            "4",
+            "Same handler without SnapStart: cold start (published version, lean client)",
+            "Lamina",
+            str(plain.n),
+            ms(plain.p50),
+            ms(plain.p99),
+            f"mean {ms(plain.mean)}",
+            "",
+            "1x",
+        )
+    )
+    table.add(
+        Row(
+            "4",
+            "… Init Duration from the REPORT line",
+            "Lamina",
+            str(phase["plain"].n),
+            ms(phase["plain"].p50),
+            ms(phase["plain"].p99),
+            f"handler's imports took {ms(import_ms)} at snapshot" if import_ms is not None else "",
+            "",
+            "",
+        )
+    )
 
 
 # --- 5. instance creation rate ---------------------------------------------------------------
@@ -471,12 +704,27 @@ def measure_burst(url: str, function: str, count: int, timeout_s: float) -> Burs
     if not entries:
         raise RuntimeError(f"no request of the burst succeeded: {failures[:1]}")
     last = max(entries) - sent
-    return Burst(len(instances) / last if last > 0 else float("inf"), len(instances), last * 1000,
-                 Summary([(e - sent) * 1000 for e in entries]), failures)
+    return Burst(
+        len(instances) / last if last > 0 else float("inf"),
+        len(instances),
+        last * 1000,
+        Summary([(e - sent) * 1000 for e in entries]),
+        failures,
+    )
 
 
-def rate_rounds(table: Table, client, url: str, count: int, rounds: int, system: str, timeout_s: float,
-                target: bool, reference: float | None = None, lamina: LaminaServer | None = None) -> float | None:
+def rate_rounds(
+    table: Table,
+    client,
+    url: str,
+    count: int,
+    rounds: int,
+    system: str,
+    timeout_s: float,
+    target: bool,
+    reference: float | None = None,
+    lamina: LaminaServer | None = None,
+) -> float | None:
     """`rounds` bursts, each on a new function (so every one starts cold); the median round is
     shown. For Lamina, also where the CPU went per new instance: the server (its event loop),
     the zygote (the forks) and the instances themselves (isolation setup, bootstrap, exit),
@@ -506,22 +754,35 @@ def rate_rounds(table: Table, client, url: str, count: int, rounds: int, system:
     note = f"; {failures} requests failed: {next(f for b in measured for f in b.failures)}" if failures else ""
     rounds_note = f"; rounds: {', '.join(f'{b.rate:.0f}' for b in measured)}/s" if len(measured) > 1 else ""
     if cpu["server"].n:
-        rounds_note += (f"; CPU per new instance: server {cpu['server'].p50:.1f} ms, zygote "
-                        f"{cpu['zygote'].p50:.1f} ms, instance {cpu['instance'].p50:.1f} ms")
-    table.add(Row("5", f"Instance creation rate: {count} concurrent requests to a cold function whose handler "
-                  "sleeps 1 s, 128 MB (p50/p99: time until a request's handler started)"
-                  + (f", median of {len(measured)} rounds" if len(measured) > 1 else ""),
-                  system, str(median.starts.n), ms(median.starts.p50), ms(median.starts.p99),
-                  (f"{median.rate:.0f} instances/s ({median.instances} instances, the last started after "
-                   f"{median.last_ms:.0f} ms){rounds_note}{note}")[:400],
-                  f"≥ 200/s: {verdict(median.rate, 200, higher_is_better=True)}" if target else "",
-                  f"{ratio(median.rate, reference)} Lamina's rate" if reference else ""))
+        rounds_note += (
+            f"; CPU per new instance: server {cpu['server'].p50:.1f} ms, zygote "
+            f"{cpu['zygote'].p50:.1f} ms, instance {cpu['instance'].p50:.1f} ms"
+        )
+    table.add(
+        Row(
+            "5",
+            f"Instance creation rate: {count} concurrent requests to a cold function whose handler "
+            "sleeps 1 s, 128 MB (p50/p99: time until a request's handler started)"
+            + (f", median of {len(measured)} rounds" if len(measured) > 1 else ""),
+            system,
+            str(median.starts.n),
+            ms(median.starts.p50),
+            ms(median.starts.p99),
+            (
+                f"{median.rate:.0f} instances/s ({median.instances} instances, the last started after "
+                f"{median.last_ms:.0f} ms){rounds_note}{note}"
+            )[:400],
+            f"≥ 200/s: {verdict(median.rate, 200, higher_is_better=True)}" if target else "",
+            f"{ratio(median.rate, reference)} Lamina's rate" if reference else "",
+        )
+    )
     return median.rate
 
 
 def bench_rate(table: Table, lamina: LaminaServer, client, counts: Counts) -> float | None:
-    return rate_rounds(table, client, lamina.url, counts.burst, counts.burst_rounds, "Lamina", timeout_s=60,
-                       target=True, lamina=lamina)
+    return rate_rounds(
+        table, client, lamina.url, counts.burst, counts.burst_rounds, "Lamina", timeout_s=60, target=True, lamina=lamina
+    )
 
 
 # --- 6. memory -----------------------------------------------------------------------------
@@ -554,16 +815,37 @@ def bench_memory(table: Table, lamina: LaminaServer, client, counts: Counts) -> 
         relay_pss.append(values[0].get("Pss", 0) / 1024)
         inside_pss.append(sum(v.get("Pss", 0) for v in values[1:]) / 1024)
     if not per_instance:
-        table.add(Row("6", "Idle warm instance PSS", "Lamina", "–", "–", "–",
-                      f"no new instance processes found under the zygote ({len(failures)} requests failed)", "", ""))
+        table.add(
+            Row(
+                "6",
+                "Idle warm instance PSS",
+                "Lamina",
+                "–",
+                "–",
+                "–",
+                f"no new instance processes found under the zygote ({len(failures)} requests failed)",
+                "",
+                "",
+            )
+        )
         return None
     s = Summary(per_instance)
     zygote_pss = memory_kb(zygote).get("Pss", 0) / 1024
-    table.add(Row("6", f"Idle warm instance PSS (relay + PID 1: {processes} processes), {len(relays)} warm "
-                  "instances of a no-op, 128 MB", "Lamina", str(s.n), f"{s.p50:.2f} MB", f"{s.p99:.2f} MB",
-                  f"mean {s.mean:.2f} MB (relay {Summary(relay_pss).p50:.2f} + PID 1 {Summary(inside_pss).p50:.2f}); "
-                  f"USS {Summary(uss).p50:.2f} MB, RSS {Summary(rss).p50:.1f} MB; zygote PSS {zygote_pss:.1f} MB",
-                  f"≤ 4 MB: {verdict(s.p50, 4.0)}", ""))
+    table.add(
+        Row(
+            "6",
+            f"Idle warm instance PSS (relay + PID 1: {processes} processes), {len(relays)} warm "
+            "instances of a no-op, 128 MB",
+            "Lamina",
+            str(s.n),
+            f"{s.p50:.2f} MB",
+            f"{s.p99:.2f} MB",
+            f"mean {s.mean:.2f} MB (relay {Summary(relay_pss).p50:.2f} + PID 1 {Summary(inside_pss).p50:.2f}); "
+            f"USS {Summary(uss).p50:.2f} MB, RSS {Summary(rss).p50:.1f} MB; zygote PSS {zygote_pss:.1f} MB",
+            f"≤ 4 MB: {verdict(s.p50, 4.0)}",
+            "",
+        )
+    )
     client.delete_function(FunctionName="idle-noop")
     return s.p50
 
@@ -584,8 +866,11 @@ def main() -> int:
     loads: list[str] = []  # the 1-minute load average as each section began
     print(f"Machine: {machine_line()}")
     print(f"Lamina: commit {lamina_revision()}")
-    print(f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}; mode: {'quick' if args.quick else 'full'}; "
-          f"load average at start {load_before[0]:.2f}", flush=True)
+    print(
+        f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}; mode: {'quick' if args.quick else 'full'}; "
+        f"load average at start {load_before[0]:.2f}",
+        flush=True,
+    )
     with Cleanup() as cleanup:
         work = scratch_dir(cleanup, "lamina-bench-")
         lamina = LaminaServer(os.path.join(work, "lamina")).start(cleanup)
@@ -600,8 +885,9 @@ def main() -> int:
             except Exception as error:  # noqa: BLE001 - reported in the table, with the traceback on stderr
                 traceback.print_exc()
                 log(f"Lamina's log, last lines:\n{lamina.log()[-1500:]}")
-                table.add(Row(section, title, "–", "–", "–", "–", f"failed: {type(error).__name__}: {error}"[:200],
-                              "", ""))
+                table.add(
+                    Row(section, title, "–", "–", "–", "–", f"failed: {type(error).__name__}: {error}"[:200], "", "")
+                )
                 return None
 
         def warm():
@@ -618,17 +904,30 @@ def main() -> int:
         elif results["warm"] and results["cold"]:
             run("3", "MiniStack", bench_ministack, table, counts, work, results)
         else:
-            table.add(Row("3", "MiniStack (all rows)", "MiniStack", "–", "–", "–",
-                          "not run: Lamina's own warm or cold rows failed", "", ""))
+            table.add(
+                Row(
+                    "3",
+                    "MiniStack (all rows)",
+                    "MiniStack",
+                    "–",
+                    "–",
+                    "–",
+                    "not run: Lamina's own warm or cold rows failed",
+                    "",
+                    "",
+                )
+            )
         log("stopping everything this run started")
     order = {"1a": 0, "1b": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6}
     table.rows.sort(key=lambda row: order.get(row.section, 9))  # stable: keeps order within a section
     print()
     print(table.markdown())
     print()
-    print(f"Took {time.monotonic() - started:.0f} s; load average at end {os.getloadavg()[0]:.2f} "
-          f"(other processes on this machine share its {os.cpu_count()} cores); at the start of each "
-          f"section: {', '.join(loads)}.")
+    print(
+        f"Took {time.monotonic() - started:.0f} s; load average at end {os.getloadavg()[0]:.2f} "
+        f"(other processes on this machine share its {os.cpu_count()} cores); at the start of each "
+        f"section: {', '.join(loads)}."
+    )
     if note := LaminaServer.leftovers_note():
         print(note)
     return 0

@@ -63,6 +63,7 @@ without its sandboxes, which are the zygote's children; row 2 gives those apart,
 records or events, and as cores (of the machine's) over the window. In row 3b the server
 also serves the consumers' ReceiveMessage and DeleteMessageBatch.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -105,22 +106,22 @@ from _common import (  # noqa: E402
 )
 
 MEMORY_MB = 1769
-PUT_BATCH = 500           # records per PutRecords
-RECORD_BYTES = 100        # data per record
+PUT_BATCH = 500  # records per PutRecords
+RECORD_BYTES = 100  # data per record
 SHARD_COUNTS = (1, 4, 16)
 E2E_SHARDS = 4
-E2E_BATCH = 100           # the mapping's BatchSize
-FACTORS = (1, 10)         # ParallelizationFactor
-E2E_TARGET = 10_000       # records/s
-PRODUCERS = 4             # threads putting records or events, each with its own client
-CONSUMERS = 2             # threads long-polling the target queue in row 3b
-BUS_PACE = 500            # events/s offered in row 3b
+E2E_BATCH = 100  # the mapping's BatchSize
+FACTORS = (1, 10)  # ParallelizationFactor
+E2E_TARGET = 10_000  # records/s
+PRODUCERS = 4  # threads putting records or events, each with its own client
+CONSUMERS = 2  # threads long-polling the target queue in row 3b
+BUS_PACE = 500  # events/s offered in row 3b
 EVENTS_PER_CALL = 10
 SOURCE = "bench.streams"
 DETAIL_TYPE = "tick"
 
 # The "no-op" function of row 2: one datagram per batch to the benchmark (see the docstring).
-COUNTING = '''
+COUNTING = """
 import base64
 import os
 import socket
@@ -134,41 +135,60 @@ def handler(event, context):
     records = event["Records"]
     put_time = base64.b64decode(records[0]["kinesis"]["data"][:24])[:17]
     _udp.sendto(b"%d %s" % (len(records), put_time), _sink)
-'''
+"""
 
 
 @dataclass
 class Counts:
-    ingest_s: float          # timed window of each ingest row, summed over its rounds
+    ingest_s: float  # timed window of each ingest row, summed over its rounds
     rounds: int
-    e2e_records: int         # N put through the mapping, timed
-    e2e_warmup: int          # put through the mapping (untimed) first
-    e2e_timeout_s: float     # bound on each end-to-end and backlog run
-    backlog_records: int     # put before the mapping is created (row 2b)
-    bus_s: float             # how long the producers of row 3 put events
-    bus_drain_s: float       # bound on delivery after they stop
+    e2e_records: int  # N put through the mapping, timed
+    e2e_warmup: int  # put through the mapping (untimed) first
+    e2e_timeout_s: float  # bound on each end-to-end and backlog run
+    backlog_records: int  # put before the mapping is created (row 2b)
+    bus_s: float  # how long the producers of row 3 put events
+    bus_drain_s: float  # bound on delivery after they stop
 
     @classmethod
     def of(cls, quick: bool) -> Counts:
         if quick:
-            return cls(ingest_s=2, rounds=1, e2e_records=12_000, e2e_warmup=2_000, e2e_timeout_s=20,
-                       backlog_records=8_000, bus_s=2.5, bus_drain_s=15)
-        return cls(ingest_s=8, rounds=2, e2e_records=50_000, e2e_warmup=4_000, e2e_timeout_s=45,
-                   backlog_records=30_000, bus_s=8, bus_drain_s=30)
+            return cls(
+                ingest_s=2,
+                rounds=1,
+                e2e_records=12_000,
+                e2e_warmup=2_000,
+                e2e_timeout_s=20,
+                backlog_records=8_000,
+                bus_s=2.5,
+                bus_drain_s=15,
+            )
+        return cls(
+            ingest_s=8,
+            rounds=2,
+            e2e_records=50_000,
+            e2e_warmup=4_000,
+            e2e_timeout_s=45,
+            backlog_records=30_000,
+            bus_s=8,
+            bus_drain_s=30,
+        )
 
 
 @dataclass
 class System:
-    name: str                # as shown in the table
+    name: str  # as shown in the table
     url: str
-    pid: int                 # the server process, for its CPU time
+    pid: int  # the server process, for its CPU time
     lamina: bool = False
 
 
 def versus(value: float, peer_values: dict[str, float], what: str = "") -> str:
     """Lamina's row: its rate (or `what`) over each peer's."""
-    parts = [f"{what}{factor_text(value / other)} {name.split()[0]}" for name, other in peer_values.items()
-             if other and other == other and value == value]
+    parts = [
+        f"{what}{factor_text(value / other)} {name.split()[0]}"
+        for name, other in peer_values.items()
+        if other and other == other and value == value
+    ]
     return "; ".join(parts) if parts else "1x"
 
 
@@ -237,8 +257,8 @@ def delete_stream(kinesis, name: str) -> None:
 
 @dataclass
 class Ingest:
-    records: int = 0         # accepted
-    failed: int = 0          # refused within an accepted call (FailedRecordCount)
+    records: int = 0  # accepted
+    failed: int = 0  # refused within an accepted call (FailedRecordCount)
     failure_codes: set = field(default_factory=set)
     seconds: float = 0.0
     calls: Summary = field(default_factory=Summary)  # PutRecords, ms
@@ -271,8 +291,13 @@ def ingest(system: System, stream: str, window_s: float) -> Ingest:
         client = boto3_client(system.url, "kinesis")
         # A few batches built ahead and put in turn, so the client spends its time in boto3
         # and the server, not in making keys; every batch has its own random keys.
-        batches = [[{"Data": record_data(0.0, index * 10**9 + b * PUT_BATCH + i), "PartitionKey": random_key()}
-                     for i in range(PUT_BATCH)] for b in range(8)]
+        batches = [
+            [
+                {"Data": record_data(0.0, index * 10**9 + b * PUT_BATCH + i), "PartitionKey": random_key()}
+                for i in range(PUT_BATCH)
+            ]
+            for b in range(8)
+        ]
         samples, accepted, failed, codes = [], 0, 0, set()
         try:  # warm the connection and botocore's caches (untimed)
             client.put_records(StreamName=stream, Records=batches[0])
@@ -339,8 +364,10 @@ def ingest_rows(systems: list[System], counts: Counts) -> list[Row]:
                 key = (system.name, shards)
                 if key in failures:
                     continue
-                log(f"1: round {round_ + 1}/{counts.rounds}, {system.name}, {shards} shard(s) for {window_s:.1f} s "
-                    f"(load {load()})")
+                log(
+                    f"1: round {round_ + 1}/{counts.rounds}, {system.name}, {shards} shard(s) for {window_s:.1f} s "
+                    f"(load {load()})"
+                )
                 try:
                     results.setdefault(key, Ingest()).add(ingest(system, streams[key], window_s))
                 except Exception as error:  # noqa: BLE001
@@ -354,9 +381,11 @@ def ingest_rows(systems: list[System], counts: Counts) -> list[Row]:
 
     rows = []
     for shards in SHARD_COUNTS:
-        what = (f"Kinesis PutRecords ingest through boto3: {PUT_BATCH} records of {RECORD_BYTES} bytes a call, random "
-                f"partition keys, {PRODUCERS} threads with a boto3 client each, stream of {shards} shard"
-                f"{'s' if shards > 1 else ''} (p50/p99: one PutRecords)")
+        what = (
+            f"Kinesis PutRecords ingest through boto3: {PUT_BATCH} records of {RECORD_BYTES} bytes a call, random "
+            f"partition keys, {PRODUCERS} threads with a boto3 client each, stream of {shards} shard"
+            f"{'s' if shards > 1 else ''} (p50/p99: one PutRecords)"
+        )
         lamina = results.get(("Lamina", shards))
         for system in systems:
             key = (system.name, shards)
@@ -364,21 +393,32 @@ def ingest_rows(systems: list[System], counts: Counts) -> list[Row]:
                 rows.append(Row("1", what, system.name, extra=failures[key]))
                 continue
             run = results[key]
-            extra = (f"{rate(run.rate)} records/s, {run.rate * RECORD_BYTES / 1e6:.2f} MB/s; server CPU "
-                     f"{run.server_cpu_s * 1e6 / max(run.records, 1):.1f} ms per 1k records "
-                     f"({run.server_cpu_s / run.seconds:.2f} cores), client {run.client_cpu_s / run.seconds:.2f} cores")
+            extra = (
+                f"{rate(run.rate)} records/s, {run.rate * RECORD_BYTES / 1e6:.2f} MB/s; server CPU "
+                f"{run.server_cpu_s * 1e6 / max(run.records, 1):.1f} ms per 1k records "
+                f"({run.server_cpu_s / run.seconds:.2f} cores), client {run.client_cpu_s / run.seconds:.2f} cores"
+            )
             if run.failed:
-                extra += (f"; {run.failed:,} records refused ({', '.join(sorted(run.failure_codes))}), "
-                          f"{run.failed / (run.failed + run.records):.0%} of those put")
+                extra += (
+                    f"; {run.failed:,} records refused ({', '.join(sorted(run.failure_codes))}), "
+                    f"{run.failed / (run.failed + run.records):.0%} of those put"
+                )
             if run.errors:
                 extra += f"; {len(run.errors)} errors, first: {run.errors[0][:150]}"
             if system.lamina:
-                compare = versus(run.rate, {s.name: results[(s.name, shards)].rate for s in systems
-                                            if not s.lamina and (s.name, shards) in results})
+                compare = versus(
+                    run.rate,
+                    {
+                        s.name: results[(s.name, shards)].rate
+                        for s in systems
+                        if not s.lamina and (s.name, shards) in results
+                    },
+                )
             else:
                 compare = peer_ratio(run.rate, lamina.rate if lamina else None)
-            rows.append(Row("1", what, system.name, str(run.records), ms(run.calls.p50), ms(run.calls.p99), extra,
-                            "", compare))
+            rows.append(
+                Row("1", what, system.name, str(run.records), ms(run.calls.p50), ms(run.calls.p99), extra, "", compare)
+            )
     return rows
 
 
@@ -396,7 +436,7 @@ class Sink:
         self.lock = threading.Lock()
         self.reached = threading.Event()
         self.arm(0)
-        self.batches_total = 0   # every datagram since the function was created
+        self.batches_total = 0  # every datagram since the function was created
         threading.Thread(target=self._receive, daemon=True).start()
 
     def arm(self, target: int) -> None:
@@ -439,10 +479,10 @@ class Sink:
 @dataclass
 class Puts:
     records: int = 0
-    resent: int = 0          # refused records put again
+    resent: int = 0  # refused records put again
     calls: Summary = field(default_factory=Summary)
-    first: float = 0.0       # monotonic, when the senders were released
-    done: float = 0.0        # monotonic, when the last sender finished
+    first: float = 0.0  # monotonic, when the senders were released
+    done: float = 0.0  # monotonic, when the last sender finished
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -474,8 +514,10 @@ def put_all(url: str, stream: str, total: int, timeout_s: float, clock: dict | N
                 room = PUT_BATCH - len(pending)
                 fresh = min(room, share - made)
                 now = time.time()
-                batch = pending + [{"Data": record_data(now, index * 10**9 + made + i), "PartitionKey": random_key()}
-                                   for i in range(fresh)]
+                batch = pending + [
+                    {"Data": record_data(now, index * 10**9 + made + i), "PartitionKey": random_key()}
+                    for i in range(fresh)
+                ]
                 made += fresh
                 began = time.perf_counter()
                 answer = client.put_records(StreamName=stream, Records=batch)
@@ -511,9 +553,14 @@ def put_all(url: str, stream: str, total: int, timeout_s: float, clock: dict | N
 def metric(cloudwatch, function: str, name: str, statistic: str, since: dt.datetime) -> float | None:
     now = dt.datetime.now(dt.timezone.utc)
     answer = cloudwatch.get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName=name, Dimensions=[{"Name": "FunctionName", "Value": function}],
-        StartTime=since - dt.timedelta(minutes=2), EndTime=now + dt.timedelta(minutes=2), Period=60,
-        Statistics=[statistic])
+        Namespace="AWS/Lambda",
+        MetricName=name,
+        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        StartTime=since - dt.timedelta(minutes=2),
+        EndTime=now + dt.timedelta(minutes=2),
+        Period=60,
+        Statistics=[statistic],
+    )
     points = [point[statistic] for point in answer.get("Datapoints", [])]
     if not points:
         return None
@@ -534,14 +581,14 @@ def wait_mapping(lam, mapping: str, timeout_s: float = 30.0) -> None:
 @dataclass
 class StreamRun:
     total: int
-    processed: int = 0       # records handed to the function (timed phase)
+    processed: int = 0  # records handed to the function (timed phase)
     done: bool = False
     seconds: float = float("nan")  # the clock's start until the N-th record reached the function (or the bound)
     first_s: float = float("nan")  # the clock's start until the first batch reached the function
     puts: Puts = field(default_factory=Puts)
     latency: Summary = field(default_factory=Summary)
-    batches: int = 0         # timed
-    batches_total: int = 0   # warm-up and timed
+    batches: int = 0  # timed
+    batches_total: int = 0  # warm-up and timed
     warmup_s: float = 0.0
     server_cpu_s: float = 0.0
     sandbox_cpu_s: float = 0.0
@@ -570,14 +617,24 @@ class StreamToLambda:
         self.arn = create_stream(self.kinesis, self.stream, E2E_SHARDS)
         sink.arm(0)
         sink.batches_total = 0
-        create_function(self.lam, self.function, COUNTING, memory_mb=MEMORY_MB, timeout_s=30,
-                        Environment={"Variables": {"BENCH_SINK": sink.address}})
+        create_function(
+            self.lam,
+            self.function,
+            COUNTING,
+            memory_mb=MEMORY_MB,
+            timeout_s=30,
+            Environment={"Variables": {"BENCH_SINK": sink.address}},
+        )
         self.mapping: str | None = None
 
     def map(self) -> None:
         self.mapping = self.lam.create_event_source_mapping(
-            EventSourceArn=self.arn, FunctionName=self.function, BatchSize=E2E_BATCH,
-            StartingPosition="TRIM_HORIZON", ParallelizationFactor=self.factor)["UUID"]
+            EventSourceArn=self.arn,
+            FunctionName=self.function,
+            BatchSize=E2E_BATCH,
+            StartingPosition="TRIM_HORIZON",
+            ParallelizationFactor=self.factor,
+        )["UUID"]
 
     def measure(self, run: StreamRun, began: float, timeout_s: float, puts: dict | None = None) -> None:
         """Wait for the sink to reach its target (or the bound, or the puts to give up), then
@@ -629,8 +686,10 @@ def live(system: System, sink: Sink, factor: int, counts: Counts) -> StreamRun:
         if warm.errors:
             raise RuntimeError(f"putting the warm-up records: {warm.errors[0]}")
         if not sink.reached.wait(60):
-            raise RuntimeError(f"the function was handed {sink.records} of the {counts.e2e_warmup} warm-up records "
-                               f"within 60 s ({sink.batches} batches)")
+            raise RuntimeError(
+                f"the function was handed {sink.records} of the {counts.e2e_warmup} warm-up records "
+                f"within 60 s ({sink.batches} batches)"
+            )
         run.warmup_s = time.monotonic() - began
         time.sleep(0.3)  # let stragglers (duplicates, if any) land before counting from zero
 
@@ -638,8 +697,12 @@ def live(system: System, sink: Sink, factor: int, counts: Counts) -> StreamRun:
         cpu_before, busy_before = time.process_time(), machine_busy_s()
         server_before, sandbox_before = tree_cpu_s(system.pid)
         box: dict = {}
-        thread = threading.Thread(daemon=True, target=lambda: box.update(
-            puts=put_all(system.url, setup.stream, run.total, counts.e2e_timeout_s, clock=box)))
+        thread = threading.Thread(
+            daemon=True,
+            target=lambda: box.update(
+                puts=put_all(system.url, setup.stream, run.total, counts.e2e_timeout_s, clock=box)
+            ),
+        )
         thread.start()
         while "first" not in box and thread.is_alive():
             time.sleep(0.001)
@@ -679,21 +742,26 @@ def backlog(system: System, sink: Sink, factor: int, counts: Counts) -> StreamRu
     return run
 
 
-def stream_rows(results: dict[tuple[str, str, int], StreamRun | str], systems: list[str],
-                counts: Counts) -> list[Row]:
+def stream_rows(results: dict[tuple[str, str, int], StreamRun | str], systems: list[str], counts: Counts) -> list[Row]:
     rows = []
     for kind in ("live", "backlog"):
         for factor in FACTORS:
-            mapped = (f"mapped (BatchSize {E2E_BATCH}, TRIM_HORIZON, ParallelizationFactor {factor}) to a no-op "
-                      f"python3.12 function, {MEMORY_MB} MB")
+            mapped = (
+                f"mapped (BatchSize {E2E_BATCH}, TRIM_HORIZON, ParallelizationFactor {factor}) to a no-op "
+                f"python3.12 function, {MEMORY_MB} MB"
+            )
             if kind == "live":
-                what = (f"Kinesis -> Lambda end to end: {counts.e2e_records:,} records put (PutRecords of {PUT_BATCH}, "
-                        f"{PRODUCERS} threads) to a {E2E_SHARDS}-shard stream {mapped}; first put until the function "
-                        f"has every record (p50/p99: put of a batch's first record until the function started)")
+                what = (
+                    f"Kinesis -> Lambda end to end: {counts.e2e_records:,} records put (PutRecords of {PUT_BATCH}, "
+                    f"{PRODUCERS} threads) to a {E2E_SHARDS}-shard stream {mapped}; first put until the function "
+                    f"has every record (p50/p99: put of a batch's first record until the function started)"
+                )
             else:
-                what = (f"Kinesis -> Lambda backlog: {counts.backlog_records:,} records in a {E2E_SHARDS}-shard "
-                        f"stream, then CreateEventSourceMapping ({mapped.removeprefix('mapped (')}; until the "
-                        f"function has every record (the consumer alone, cold starts included)")
+                what = (
+                    f"Kinesis -> Lambda backlog: {counts.backlog_records:,} records in a {E2E_SHARDS}-shard "
+                    f"stream, then CreateEventSourceMapping ({mapped.removeprefix('mapped (')}; until the "
+                    f"function has every record (the consumer alone, cold starts included)"
+                )
             section = "2a" if kind == "live" else "2b"
             lamina = results.get(("Lamina", kind, factor))
             lamina_rate = lamina.rate if isinstance(lamina, StreamRun) and lamina.done else None
@@ -708,11 +776,23 @@ def stream_rows(results: dict[tuple[str, str, int], StreamRun | str], systems: l
     return rows
 
 
-def stream_row(section: str, what: str, name: str, run: StreamRun, kind: str, counts: Counts,
-               results: dict, lamina_rate: float | None, factor: int) -> Row:
+def stream_row(
+    section: str,
+    what: str,
+    name: str,
+    run: StreamRun,
+    kind: str,
+    counts: Counts,
+    results: dict,
+    lamina_rate: float | None,
+    factor: int,
+) -> Row:
     start = "the first put" if kind == "live" else "CreateEventSourceMapping"
-    state = (f"all {run.total:,} handed over {run.seconds:.2f} s after {start}" if run.done else
-             f"NOT done within {counts.e2e_timeout_s:.0f} s: {run.processed:,} of {run.total:,} handed over")
+    state = (
+        f"all {run.total:,} handed over {run.seconds:.2f} s after {start}"
+        if run.done
+        else f"NOT done within {counts.e2e_timeout_s:.0f} s: {run.processed:,} of {run.total:,} handed over"
+    )
     if run.processed > run.total:
         state += f" ({run.processed - run.total:,} records more than once)"
     extra = f"{rate(run.rate)} records/s; {state}"
@@ -724,20 +804,26 @@ def stream_row(section: str, what: str, name: str, run: StreamRun, kind: str, co
         extra += f" ({run.puts.resent:,} records refused and resent)"
     each = f"{run.processed / max(run.batches, 1):.0f} records each"
     if run.invocations is not None:
-        extra += (f"; CloudWatch Invocations {run.invocations:.0f} vs {run.batches_total} batches reported by the "
-                  f"function ({run.batches} timed, {each})")
+        extra += (
+            f"; CloudWatch Invocations {run.invocations:.0f} vs {run.batches_total} batches reported by the "
+            f"function ({run.batches} timed, {each})"
+        )
     else:
-        extra += (f"; {run.batches} timed batches ({each}); CloudWatch had no AWS/Lambda Invocations "
-                  f"({run.metrics_error or 'no datapoints'})")
+        extra += (
+            f"; {run.batches} timed batches ({each}); CloudWatch had no AWS/Lambda Invocations "
+            f"({run.metrics_error or 'no datapoints'})"
+        )
     if run.peak_concurrency is not None:
         extra += f"; peak ConcurrentExecutions {run.peak_concurrency:.0f}"
     if run.iterator_age_ms is not None:
         extra += f"; IteratorAge max {run.iterator_age_ms:,.0f} ms"
     per_k = 1e6 / max(min(run.processed, run.total), 1)
     below = "zygote and sandboxes" if name == "Lamina" else "its child processes"
-    extra += (f"; CPU per 1k records: server process {run.server_cpu_s * per_k:.0f} ms, {below} "
-              f"{run.sandbox_cpu_s * per_k:.0f} ms; cores: server {run.server_cpu_s / run.seconds:.2f}, "
-              f"client {run.client_cpu_s / run.seconds:.2f}, whole machine {run.machine_busy_s / run.seconds:.2f}")
+    extra += (
+        f"; CPU per 1k records: server process {run.server_cpu_s * per_k:.0f} ms, {below} "
+        f"{run.sandbox_cpu_s * per_k:.0f} ms; cores: server {run.server_cpu_s / run.seconds:.2f}, "
+        f"client {run.client_cpu_s / run.seconds:.2f}, whole machine {run.machine_busy_s / run.seconds:.2f}"
+    )
     if kind == "live":
         extra += f"; warm-up {counts.e2e_warmup:,} records, untimed ({run.warmup_s:.1f} s)"
     if run.puts.errors:
@@ -746,10 +832,17 @@ def stream_row(section: str, what: str, name: str, run: StreamRun, kind: str, co
     if name == "Lamina":
         if kind == "live":
             met = run.done and run.rate >= E2E_TARGET
-            target = (f"≥ {E2E_TARGET:,} records/s: {'met' if met else 'missed'} "
-                      f"({factor_text(run.rate / E2E_TARGET)} of it)")
-        compare = versus(run.rate, {n: r.rate for (n, k, f), r in results.items()
-                                    if (k, f) == (kind, factor) and n != "Lamina" and isinstance(r, StreamRun)})
+            target = (
+                f"≥ {E2E_TARGET:,} records/s: {'met' if met else 'missed'} ({factor_text(run.rate / E2E_TARGET)} of it)"
+            )
+        compare = versus(
+            run.rate,
+            {
+                n: r.rate
+                for (n, k, f), r in results.items()
+                if (k, f) == (kind, factor) and n != "Lamina" and isinstance(r, StreamRun)
+            },
+        )
     else:
         compare = peer_ratio(run.rate, lamina_rate)
     p50, p99 = (ms(run.latency.p50), ms(run.latency.p99)) if kind == "live" else ("", "")
@@ -762,6 +855,7 @@ def stream_row(section: str, what: str, name: str, run: StreamRun, kind: str, co
 @dataclass
 class Bus:
     """A queue and a rule on the default bus that sends the benchmark's events to it."""
+
     url: str
     queue_url: str
     rule: str
@@ -773,13 +867,33 @@ class Bus:
         queue_url = sqs.create_queue(QueueName=f"bus-{tag}", Attributes={"VisibilityTimeout": "900"})["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         rule = f"bench-{tag}"
-        rule_arn = events.put_rule(Name=rule, State="ENABLED", EventPattern=json.dumps(
-            {"source": [SOURCE], "detail-type": [DETAIL_TYPE], "detail": {"kind": ["tick", "warm"]}}))["RuleArn"]
+        rule_arn = events.put_rule(
+            Name=rule,
+            State="ENABLED",
+            EventPattern=json.dumps(
+                {"source": [SOURCE], "detail-type": [DETAIL_TYPE], "detail": {"kind": ["tick", "warm"]}}
+            ),
+        )["RuleArn"]
         # As on AWS, the queue lets EventBridge send from this rule (servers that do not check ignore it).
-        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps({
-            "Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
-                "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}]})})
+        sqs.set_queue_attributes(
+            QueueUrl=queue_url,
+            Attributes={
+                "Policy": json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "events.amazonaws.com"},
+                                "Action": "sqs:SendMessage",
+                                "Resource": queue_arn,
+                                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                            }
+                        ],
+                    }
+                )
+            },
+        )
         answer = events.put_targets(Rule=rule, Targets=[{"Id": "queue", "Arn": queue_arn}])
         if answer.get("FailedEntryCount"):
             raise RuntimeError(f"PutTargets failed: {answer['FailedEntries'][:1]}")
@@ -787,27 +901,34 @@ class Bus:
 
     def depth(self, client) -> int:
         """Messages in the queue, visible or not."""
-        attributes = client.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
-            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        attributes = client.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
 def entries(kind: str, prefix: str, start: int) -> list[dict]:
     """One PutEvents call's entries; each Detail carries its put time and a unique key."""
     now = time.time()
-    return [{"Source": SOURCE, "DetailType": DETAIL_TYPE,
-             "Detail": json.dumps({"kind": kind, "n": f"{prefix}-{start + i}", "t": now, "note": "a small event"})}
-            for i in range(EVENTS_PER_CALL)]
+    return [
+        {
+            "Source": SOURCE,
+            "DetailType": DETAIL_TYPE,
+            "Detail": json.dumps({"kind": kind, "n": f"{prefix}-{start + i}", "t": now, "note": "a small event"}),
+        }
+        for i in range(EVENTS_PER_CALL)
+    ]
 
 
 @dataclass
 class Producers:
-    accepted: int = 0        # PutEvents entries accepted
-    refused: int = 0         # FailedEntryCount
+    accepted: int = 0  # PutEvents entries accepted
+    refused: int = 0  # FailedEntryCount
     refusal_codes: set = field(default_factory=set)
     calls: Summary = field(default_factory=Summary)  # PutEvents, ms
-    first: float = 0.0       # monotonic: producers released
-    done: float = 0.0        # monotonic: the last PutEvents returned
+    first: float = 0.0  # monotonic: producers released
+    done: float = 0.0  # monotonic: the last PutEvents returned
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -888,9 +1009,9 @@ def warm_up(bus: Bus, sqs) -> int:
 @dataclass
 class BusThroughput:
     puts: Producers
-    in_queue: int            # timed events found in the queue
+    in_queue: int  # timed events found in the queue
     all_in: bool
-    seconds: float           # first put until the queue held them all (or the bound)
+    seconds: float  # first put until the queue held them all (or the bound)
     after_last_put_s: float  # last PutEvents returned until the queue held them all
     server_cpu_s: float
     client_cpu_s: float
@@ -924,14 +1045,14 @@ def bus_throughput(system: System, counts: Counts) -> BusThroughput:
 @dataclass
 class BusLatency:
     puts: Producers
-    delivered: int = 0       # distinct events received from the queue
+    delivered: int = 0  # distinct events received from the queue
     duplicates: int = 0
     latency: Summary = field(default_factory=Summary)  # put -> received, ms
     all_received: bool = False
-    backlog: int = 0         # most messages seen waiting in the queue (sampled)
+    backlog: int = 0  # most messages seen waiting in the queue (sampled)
     errors: list[str] = field(default_factory=list)
     server_cpu_s: float = 0.0
-    seconds: float = 0.0     # first put until the last event was received
+    seconds: float = 0.0  # first put until the last event was received
 
 
 def bus_latency(system: System, counts: Counts) -> BusLatency:
@@ -949,8 +1070,9 @@ def bus_latency(system: System, counts: Counts) -> BusLatency:
         client = boto3_client(system.url, "sqs")
         while not stop.is_set():
             try:
-                messages = client.receive_message(QueueUrl=bus.queue_url, MaxNumberOfMessages=10,
-                                                  WaitTimeSeconds=1).get("Messages", [])
+                messages = client.receive_message(
+                    QueueUrl=bus.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                ).get("Messages", [])
             except Exception as error:  # noqa: BLE001
                 with lock:
                     run.errors.append(f"ReceiveMessage: {error_text(error)}")
@@ -959,8 +1081,10 @@ def bus_latency(system: System, counts: Counts) -> BusLatency:
             now_wall, now = time.time(), time.monotonic()
             if messages:  # deleted as a real consumer would, after the receive time was taken
                 try:
-                    client.delete_message_batch(QueueUrl=bus.queue_url, Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+                    client.delete_message_batch(
+                        QueueUrl=bus.queue_url,
+                        Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+                    )
                 except Exception as error:  # noqa: BLE001
                     with lock:
                         run.errors.append(f"DeleteMessageBatch: {error_text(error)}")
@@ -981,8 +1105,11 @@ def bus_latency(system: System, counts: Counts) -> BusLatency:
         client = boto3_client(system.url, "sqs")
         while not stop.is_set():
             try:
-                depth = int(client.get_queue_attributes(QueueUrl=bus.queue_url, AttributeNames=[
-                    "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
+                depth = int(
+                    client.get_queue_attributes(QueueUrl=bus.queue_url, AttributeNames=["ApproximateNumberOfMessages"])[
+                        "Attributes"
+                    ]["ApproximateNumberOfMessages"]
+                )
                 run.backlog = max(run.backlog, depth)
             except Exception:  # noqa: BLE001 - a diagnostic only
                 pass
@@ -1022,59 +1149,81 @@ def puts_text(puts: Producers) -> str:
     return text
 
 
-def bus_rows(throughput: dict[str, BusThroughput | str], latency: dict[str, BusLatency | str],
-             counts: Counts) -> list[Row]:
+def bus_rows(
+    throughput: dict[str, BusThroughput | str], latency: dict[str, BusLatency | str], counts: Counts
+) -> list[Row]:
     rows = []
-    what = (f"EventBridge PutEvents ({EVENTS_PER_CALL} entries a call, {PRODUCERS} threads, flat out for "
-            f"{counts.bus_s:g} s) -> a rule -> an SQS target, nobody consuming; events/s from the first put until "
-            f"the queue holds them all (p50/p99: one PutEvents)")
+    what = (
+        f"EventBridge PutEvents ({EVENTS_PER_CALL} entries a call, {PRODUCERS} threads, flat out for "
+        f"{counts.bus_s:g} s) -> a rule -> an SQS target, nobody consuming; events/s from the first put until "
+        f"the queue holds them all (p50/p99: one PutEvents)"
+    )
     lamina = throughput.get("Lamina")
     for name, run in throughput.items():
         if isinstance(run, str):
             rows.append(Row("3a", what, name, extra=run))
             continue
-        state = (f"all {run.in_queue:,} in the queue {run.seconds:.2f} s after the first put, "
-                 f"{run.after_last_put_s * 1000:,.0f} ms after the last put returned" if run.all_in else
-                 f"NOT all in the queue within {counts.bus_drain_s:.0f} s of the last put: "
-                 f"{run.puts.accepted - run.in_queue:,} missing")
-        extra = (f"{rate(run.rate)} events/s delivered; {state}; {puts_text(run.puts)}; server CPU "
-                 f"{run.server_cpu_s * 1e6 / max(run.in_queue, 1):.0f} ms per 1k events "
-                 f"({run.server_cpu_s / run.seconds:.2f} cores), client {run.client_cpu_s / run.seconds:.2f} cores")
+        state = (
+            f"all {run.in_queue:,} in the queue {run.seconds:.2f} s after the first put, "
+            f"{run.after_last_put_s * 1000:,.0f} ms after the last put returned"
+            if run.all_in
+            else f"NOT all in the queue within {counts.bus_drain_s:.0f} s of the last put: "
+            f"{run.puts.accepted - run.in_queue:,} missing"
+        )
+        extra = (
+            f"{rate(run.rate)} events/s delivered; {state}; {puts_text(run.puts)}; server CPU "
+            f"{run.server_cpu_s * 1e6 / max(run.in_queue, 1):.0f} ms per 1k events "
+            f"({run.server_cpu_s / run.seconds:.2f} cores), client {run.client_cpu_s / run.seconds:.2f} cores"
+        )
         if name == "Lamina":
-            compare = versus(run.rate, {n: r.rate for n, r in throughput.items()
-                                        if n != "Lamina" and isinstance(r, BusThroughput)})
+            compare = versus(
+                run.rate, {n: r.rate for n, r in throughput.items() if n != "Lamina" and isinstance(r, BusThroughput)}
+            )
         else:
             compare = peer_ratio(run.rate, lamina.rate if isinstance(lamina, BusThroughput) else None)
-        rows.append(Row("3a", what, name, str(run.in_queue), ms(run.puts.calls.p50), ms(run.puts.calls.p99), extra,
-                        "", compare))
+        rows.append(
+            Row("3a", what, name, str(run.in_queue), ms(run.puts.calls.p50), ms(run.puts.calls.p99), extra, "", compare)
+        )
 
-    what = (f"EventBridge -> SQS delivery latency at a steady {BUS_PACE:,} events/s (PutEvents of {EVENTS_PER_CALL} "
-            f"from {PRODUCERS} threads on a schedule, {counts.bus_s:g} s), {CONSUMERS} consumer threads long-polling "
-            f"(WaitTimeSeconds 1) and deleting (p50/p99: put time in the Detail until received)")
+    what = (
+        f"EventBridge -> SQS delivery latency at a steady {BUS_PACE:,} events/s (PutEvents of {EVENTS_PER_CALL} "
+        f"from {PRODUCERS} threads on a schedule, {counts.bus_s:g} s), {CONSUMERS} consumer threads long-polling "
+        f"(WaitTimeSeconds 1) and deleting (p50/p99: put time in the Detail until received)"
+    )
     lamina = latency.get("Lamina")
     for name, run in latency.items():
         if isinstance(run, str):
             rows.append(Row("3b", what, name, extra=run))
             continue
-        state = ("all received" if run.all_received else
-                 f"NOT all received within {counts.bus_drain_s:.0f} s of the last put: "
-                 f"{run.puts.accepted - run.delivered:,} missing")
-        extra = (f"{state}, the last {run.seconds:.2f} s after the first put; {puts_text(run.puts)}; at most "
-                 f"{run.backlog:,} messages waited in the queue (ApproximateNumberOfMessages every 0.25 s); server "
-                 f"CPU {run.server_cpu_s * 1e6 / max(run.delivered, 1):.0f} ms per 1k events, consumers' calls "
-                 f"included")
+        state = (
+            "all received"
+            if run.all_received
+            else f"NOT all received within {counts.bus_drain_s:.0f} s of the last put: "
+            f"{run.puts.accepted - run.delivered:,} missing"
+        )
+        extra = (
+            f"{state}, the last {run.seconds:.2f} s after the first put; {puts_text(run.puts)}; at most "
+            f"{run.backlog:,} messages waited in the queue (ApproximateNumberOfMessages every 0.25 s); server "
+            f"CPU {run.server_cpu_s * 1e6 / max(run.delivered, 1):.0f} ms per 1k events, consumers' calls "
+            f"included"
+        )
         if run.duplicates:
             extra += f"; {run.duplicates} received twice"
         if run.errors:
             extra += f"; {len(run.errors)} errors, first: {run.errors[0][:150]}"
         if name == "Lamina":
-            compare = versus(run.latency.p50, {n: r.latency.p50 for n, r in latency.items()
-                                               if n != "Lamina" and isinstance(r, BusLatency)}, "p50 ")
+            compare = versus(
+                run.latency.p50,
+                {n: r.latency.p50 for n, r in latency.items() if n != "Lamina" and isinstance(r, BusLatency)},
+                "p50 ",
+            )
         else:
-            compare = peer_ratio(run.latency.p50, lamina.latency.p50 if isinstance(lamina, BusLatency) else None,
-                                 "p50 ")
-        rows.append(Row("3b", what, name, str(run.delivered), ms(run.latency.p50), ms(run.latency.p99), extra, "",
-                        compare))
+            compare = peer_ratio(
+                run.latency.p50, lamina.latency.p50 if isinstance(lamina, BusLatency) else None, "p50 "
+            )
+        rows.append(
+            Row("3b", what, name, str(run.delivered), ms(run.latency.p50), ms(run.latency.p99), extra, "", compare)
+        )
     return rows
 
 
@@ -1103,16 +1252,23 @@ def main() -> int:
         # Rows 3 then 1 (which fills the stores with records): every server started at once, then
         # measured in turn; stopped before row 2, which gets fresh ones.
         with Cleanup() as servers:
-            started = peers.start_all(servers, work, "lamina-ingest", found, lambda name, why: notes.append(
-                Row("1, 3", "all rows", name, extra=why)))
+            started = peers.start_all(
+                servers,
+                work,
+                "lamina-ingest",
+                found,
+                lambda name, why: notes.append(Row("1, 3", "all rows", name, extra=why)),
+            )
             systems = [System(name, url, pid, lamina=lamina) for name, url, pid, lamina in started]
 
             sections.append(f"3 {load()}")
             throughput: dict[str, BusThroughput | str] = {}
             latency: dict[str, BusLatency | str] = {}
             for system in systems:
-                for results, measure, how in ((throughput, bus_throughput, "flat out, nobody consuming"),
-                                              (latency, bus_latency, f"{BUS_PACE} events/s, consumed")):
+                for results, measure, how in (
+                    (throughput, bus_throughput, "flat out, nobody consuming"),
+                    (latency, bus_latency, f"{BUS_PACE} events/s, consumed"),
+                ):
                     log(f"3: {system.name}, EventBridge -> SQS for {counts.bus_s:g} s, {how} (load {load()})")
                     try:
                         results[system.name] = measure(system, counts)
@@ -1147,9 +1303,17 @@ def main() -> int:
             traceback.print_exc()
             not_measured("Lamina", start_failure(error))
         if moto is not None:
-            moto_na.append(Row("2a, 2b", "Kinesis -> Lambda", moto_name, extra=(
-                "n/a: moto runs Lambda functions (and so its Kinesis event source mappings, which it invokes inside "
-                "PutRecords) in Docker containers, and this machine has no Docker daemon")))
+            moto_na.append(
+                Row(
+                    "2a, 2b",
+                    "Kinesis -> Lambda",
+                    moto_name,
+                    extra=(
+                        "n/a: moto runs Lambda functions (and so its Kinesis event source mappings, which it invokes inside "
+                        "PutRecords) in Docker containers, and this machine has no Docker daemon"
+                    ),
+                )
+            )
         if ministack is not None:
             names.append(ministack_name)
             try:
@@ -1178,10 +1342,14 @@ def main() -> int:
     print(table.markdown())
     print()
     if ministack is not None:
-        print(f"Note: {ministack_name} accepts ParallelizationFactor but ignores it: one poller thread hands one "
-              "batch at a time to the function, for every shard of every Kinesis mapping in turn.")
-    print(f"Took {time.monotonic() - began:.0f} s; load average at end {load()}; at the start of each section: "
-          f"{', '.join(sections)}.")
+        print(
+            f"Note: {ministack_name} accepts ParallelizationFactor but ignores it: one poller thread hands one "
+            "batch at a time to the function, for every shard of every Kinesis mapping in turn."
+        )
+    print(
+        f"Took {time.monotonic() - began:.0f} s; load average at end {load()}; at the start of each section: "
+        f"{', '.join(sections)}."
+    )
     if note := LaminaServer.leftovers_note():
         print(note)
     return 0

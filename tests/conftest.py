@@ -3,6 +3,7 @@
 `lamina` is one server for the whole session; `lamina_factory` starts private ones (for
 restart and kill -9 tests). Servers run as real subprocesses with their own data dir.
 """
+
 from __future__ import annotations
 
 import io
@@ -60,7 +61,10 @@ class LaminaServer:
         log = open(os.path.join(self.data_dir, "server.log"), "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lamina.cli", "serve", "--port", str(self.port), "--data-dir", self.data_dir],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
         )
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -164,8 +168,13 @@ def create_function(lambda_client, unique_name):
         if code is None:
             code = {"app.py": "def handler(event, context):\n    return event\n"}
         zip_bytes = code if isinstance(code, bytes) else make_zip(code)
-        params = dict(FunctionName=name or unique_name, Runtime="python3.12", Role=ROLE, Handler=handler,
-                      Code={"ZipFile": zip_bytes})
+        params = dict(
+            FunctionName=name or unique_name,
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler=handler,
+            Code={"ZipFile": zip_bytes},
+        )
         params.update(more)
         return lambda_client.create_function(**params)
 

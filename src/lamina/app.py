@@ -6,6 +6,7 @@ Adding a service: a folder under services/ with a class implementing services/ba
 Service, its name in SERVICES and one line in _services() (plus a line registering it
 with the destinations if other services deliver to it).
 """
+
 from __future__ import annotations
 
 import logging
@@ -70,8 +71,9 @@ class Lamina:
 
 def front_door(settings: Settings) -> tuple[Router, Verifier]:
     """What it takes to read a request, in the core or in a front process (http/fronts.py)."""
-    verifier = Verifier(settings.credentials(), settings.account_id, settings.region,
-                        enforce=settings.enforce_signatures)
+    verifier = Verifier(
+        settings.credentials(), settings.account_id, settings.region, enforce=settings.enforce_signatures
+    )
     return Router(list(SERVICES)), verifier
 
 
@@ -110,12 +112,18 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     assert isinstance(lambda_service, LambdaService)
 
     def status() -> dict:
-        return {"services": list(SERVICES), "instances": engine.instance_count,
-                "async_queue_depth": lambda_service.async_queue.depth, "fronts": list(fronts)}
+        return {
+            "services": list(SERVICES),
+            "instances": engine.instance_count,
+            "async_queue_depth": lambda_service.async_queue.depth,
+            "fronts": list(fronts),
+        }
 
     gateway.mount("/_lamina/health", health_handler(status))
-    gateway.mount("/_lamina/sns/", sns_link_handler(services["sns"], router, settings.account_id, settings.region,
-                                                    settings.endpoint_url))
+    gateway.mount(
+        "/_lamina/sns/",
+        sns_link_handler(services["sns"], router, settings.account_id, settings.region, settings.endpoint_url),
+    )
     gateway.mount("/_lamina/code/", code_handler(code))
     gateway.mount("/metrics", prometheus_handler(metrics))
     return Lamina(settings, store, engine, services, gateway, sink, metrics)
@@ -125,36 +133,69 @@ def _engine(settings: Settings, sink: LogSink, metrics: MetricsRecorder, hide: l
     # Functions must not see the platform's state: the data dir is hidden inside sandboxes.
     host = SandboxHost(hide=hide, isolation=settings.isolation)
     launcher = Launcher()
-    concurrency = Concurrency(settings.account_concurrency, settings.scale_per_10s,
-                              min_unreserved=min(100, settings.account_concurrency))
+    concurrency = Concurrency(
+        settings.account_concurrency, settings.scale_per_10s, min_unreserved=min(100, settings.account_concurrency)
+    )
     snapshots = Snapshots(sink, host, launcher, settings.endpoint_url, SANDBOX_CREDENTIALS)
     factory = SandboxFactory(sink, host, launcher, snapshots, settings.endpoint_url, SANDBOX_CREDENTIALS)
-    pool = Pool(factory.launch, idle_timeout_s=settings.idle_timeout_s,
-                max_instances=settings.max_instances or settings.account_concurrency)
+    pool = Pool(
+        factory.launch,
+        idle_timeout_s=settings.idle_timeout_s,
+        max_instances=settings.max_instances or settings.account_concurrency,
+    )
     provisioner = Provisioner(pool)
     telemetry = LambdaTelemetry(metrics, concurrency, provisioner.usage)
     invoker = Invoker(pool, concurrency, telemetry, provisioner)
     return Engine(invoker, pool, provisioner, snapshots, factory, concurrency, telemetry)
 
 
-def _services(settings: Settings, store: SQLiteStore, sink: LogSink, metrics: MetricsRecorder, engine: Engine,
-              scheduler: Scheduler, code: CodeStore) -> dict[str, Service]:
+def _services(
+    settings: Settings,
+    store: SQLiteStore,
+    sink: LogSink,
+    metrics: MetricsRecorder,
+    engine: Engine,
+    scheduler: Scheduler,
+    code: CodeStore,
+) -> dict[str, Service]:
     destinations = Destinations()  # how one service delivers to another, by ARN
     sqs = SqsService(store)
-    kinesis = KinesisService(store, KinesisConfig(settings.kinesis_shard_limit, settings.kinesis_hour_s,
-                                                  settings.kinesis_cache_records, settings.kinesis_cache_mb))
+    kinesis = KinesisService(
+        store,
+        KinesisConfig(
+            settings.kinesis_shard_limit,
+            settings.kinesis_hour_s,
+            settings.kinesis_cache_records,
+            settings.kinesis_cache_mb,
+        ),
+    )
 
     def make_async_queue(run: Run, finish: Finish) -> AsyncQueue:
-        return AsyncQueue(store, run, finish=finish, per_function=settings.async_workers,
-                          total=settings.account_concurrency, limit_of=engine.reserved,
-                          retry_delays_s=settings.async_retry_delays_s,
-                          throttle_backoff_s=settings.async_throttle_backoff_s, pending_logs=sink.take)
+        return AsyncQueue(
+            store,
+            run,
+            finish=finish,
+            per_function=settings.async_workers,
+            total=settings.account_concurrency,
+            limit_of=engine.reserved,
+            retry_delays_s=settings.async_retry_delays_s,
+            throttle_backoff_s=settings.async_throttle_backoff_s,
+            pending_logs=sink.take,
+        )
 
     limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
-    lambda_ = LambdaService(LambdaState(store, code, engine, limits), destinations,
-                            lambda arn: sqs.queue_source(arn) or kinesis.stream_source(arn), make_async_queue)
-    sns = SnsService(store, destinations, settings.endpoint_url,
-                     **({"retry_delays_s": settings.sns_retry_delays_s} if settings.sns_retry_delays_s else {}))
+    lambda_ = LambdaService(
+        LambdaState(store, code, engine, limits),
+        destinations,
+        lambda arn: sqs.queue_source(arn) or kinesis.stream_source(arn),
+        make_async_queue,
+    )
+    sns = SnsService(
+        store,
+        destinations,
+        settings.endpoint_url,
+        **({"retry_delays_s": settings.sns_retry_delays_s} if settings.sns_retry_delays_s else {}),
+    )
     services: list[Service] = [
         sqs,
         kinesis,

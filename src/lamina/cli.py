@@ -10,6 +10,7 @@
 Client commands find the server from --endpoint or LAMINA_ENDPOINT
 (default http://127.0.0.1:4566). Human output by default, --json for scripts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,8 +81,11 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         data = sys.stdin.buffer.read()
     else:
         data = payload.encode()
-    params = {"FunctionName": args.name, "Payload": data,
-              "InvocationType": "Event" if args.async_ else "RequestResponse"}
+    params = {
+        "FunctionName": args.name,
+        "Payload": data,
+        "InvocationType": "Event" if args.async_ else "RequestResponse",
+    }
     if args.qualifier:
         params["Qualifier"] = args.qualifier
     if args.tail:
@@ -89,8 +93,11 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     response = _client(args).invoke(**params)
     body = response["Payload"].read()
     if args.json:
-        out = {"StatusCode": response["StatusCode"], "ExecutedVersion": response.get("ExecutedVersion"),
-               "FunctionError": response.get("FunctionError")}
+        out = {
+            "StatusCode": response["StatusCode"],
+            "ExecutedVersion": response.get("ExecutedVersion"),
+            "FunctionError": response.get("FunctionError"),
+        }
         try:
             out["Payload"] = json.loads(body) if body else None
         except ValueError:
@@ -119,8 +126,17 @@ def cmd_ls(args: argparse.Namespace) -> int:
         print("no functions")
         return 0
     rows = [("NAME", "RUNTIME", "HANDLER", "MEMORY", "TIMEOUT", "LAST MODIFIED")]
-    rows += [(f["FunctionName"], f.get("Runtime", ""), f.get("Handler", ""), str(f.get("MemorySize")),
-              str(f.get("Timeout")), f.get("LastModified", "")[:19]) for f in functions]
+    rows += [
+        (
+            f["FunctionName"],
+            f.get("Runtime", ""),
+            f.get("Handler", ""),
+            str(f.get("MemorySize")),
+            str(f.get("Timeout")),
+            f.get("LastModified", "")[:19],
+        )
+        for f in functions
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -139,7 +155,13 @@ def cmd_deploy_function(args: argparse.Namespace) -> int:
             return 2
         env[key] = value
     action, config = deploy_function(
-        _client(args), args.directory, args.name, args.handler, args.runtime, args.memory, args.timeout,
+        _client(args),
+        args.directory,
+        args.name,
+        args.handler,
+        args.runtime,
+        args.memory,
+        args.timeout,
         env if args.env else None,
     )
     if args.json:

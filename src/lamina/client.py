@@ -3,6 +3,7 @@
 Credentials and region come from the usual AWS_* variables, else the default key pair
 test/test in us-east-1, so that a fresh machine needs no AWS configuration.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ Every LAMINA_* variable the server honours is read here and nowhere else; the co
 root (app.py) hands each value to the part that uses it. (Inside a sandbox, the guest code
 reads the function's own environment; the CLI reads LAMINA_ENDPOINT and the AWS_* client
 variables: those are a client's settings, not the server's.)"""
+
 from __future__ import annotations
 
 import os
@@ -72,9 +73,7 @@ class Settings:
     sync_payload_bytes: int = field(
         default_factory=lambda: int(os.environ.get("LAMINA_SYNC_PAYLOAD_LIMIT", str(6 * 1024 * 1024)))
     )
-    account_concurrency: int = field(
-        default_factory=lambda: int(os.environ.get("LAMINA_ACCOUNT_CONCURRENCY", "1000"))
-    )
+    account_concurrency: int = field(default_factory=lambda: int(os.environ.get("LAMINA_ACCOUNT_CONCURRENCY", "1000")))
     # New instances per function per 10 s (AWS's scaling rate).
     scale_per_10s: int = field(default_factory=lambda: int(os.environ.get("LAMINA_SCALE_PER_10S", "1000")))
     # Front processes that speak HTTP and the AWS protocols beside the core (http/fronts.py).
@@ -91,11 +90,13 @@ class Settings:
     # SQLite's synchronous pragma: FULL (the default: a commit survives power loss) or, with
     # LAMINA_SQLITE_FAST=1, NORMAL (survives a crash of Lamina, not of the machine).
     sqlite_synchronous: str = field(
-        default_factory=lambda: "NORMAL" if os.environ.get("LAMINA_SQLITE_FAST") else "FULL")
+        default_factory=lambda: "NORMAL" if os.environ.get("LAMINA_SQLITE_FAST") else "FULL"
+    )
     # Seconds between SNS's attempts to deliver to Lambda and SQS (AWS-managed endpoints);
     # empty: AWS's own schedule.
     sns_retry_delays_s: tuple[float, ...] = field(
-        default_factory=lambda: _env_float_list("LAMINA_SNS_RETRY_DELAYS", ()))
+        default_factory=lambda: _env_float_list("LAMINA_SNS_RETRY_DELAYS", ())
+    )
     # The first delay between EventBridge's attempts to deliver to a target (it grows).
     events_retry_base_s: float = field(default_factory=lambda: _env_float("LAMINA_EVENTS_RETRY_BASE", 1.0))
     # How much faster than the wall clock schedules run (tests of cron and rate schedules).
@@ -104,8 +105,7 @@ class Settings:
     # trimming shorten it); records and megabytes of recent records kept in memory.
     kinesis_shard_limit: int = field(default_factory=lambda: int(os.environ.get("LAMINA_KINESIS_SHARD_LIMIT") or 500))
     kinesis_hour_s: float = field(default_factory=lambda: _env_float("LAMINA_KINESIS_HOUR_SECONDS", 3600))
-    kinesis_cache_records: int = field(
-        default_factory=lambda: int(_env_float("LAMINA_KINESIS_CACHE_RECORDS", 50_000)))
+    kinesis_cache_records: int = field(default_factory=lambda: int(_env_float("LAMINA_KINESIS_CACHE_RECORDS", 50_000)))
     kinesis_cache_mb: float = field(default_factory=lambda: _env_float("LAMINA_KINESIS_CACHE_MB", 32))
 
     @property

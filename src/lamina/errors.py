@@ -8,6 +8,7 @@ A service raises ServiceError("ResourceNotFoundException", "Function not found: 
 The serializer looks the code up in the service model to find its HTTP status when the
 raiser did not give one, so services rarely need to know status codes.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@ AWS API calls go through the protocol layer: SigV4 check, router, parser, the se
 method, serializer. Lamina's own paths (/_lamina/...) are plain handlers. Whatever goes
 wrong inside a service becomes an AWS error response; the server keeps serving.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,9 +35,16 @@ def snake_case(operation: str) -> str:
 
 
 class Gateway:
-    def __init__(self, router: Router, services: dict[str, Any], verifier: Verifier, endpoint_url: str,
-                 on_startup: Callable[[], Awaitable[None]] | None = None,
-                 on_shutdown: Callable[[], Awaitable[None]] | None = None, call: Call | None = None) -> None:
+    def __init__(
+        self,
+        router: Router,
+        services: dict[str, Any],
+        verifier: Verifier,
+        endpoint_url: str,
+        on_startup: Callable[[], Awaitable[None]] | None = None,
+        on_shutdown: Callable[[], Awaitable[None]] | None = None,
+        call: Call | None = None,
+    ) -> None:
         self.router = router
         self.services = services
         self.verifier = verifier

@@ -4,6 +4,7 @@ Random version 4 UUIDs from `random`, seeded once from the OS, not from os.urand
 these ids must be unique, not secret, and on some hosts (this project's VMs among them)
 os.urandom costs ~40 us a call, which was a third of the CPU of accepting an async invoke.
 """
+
 from __future__ import annotations
 
 import random

@@ -1,6 +1,7 @@
 """Running the gateway: Lamina's own httptools server by default (http/server.py), in this
 process or in front processes beside it (LAMINA_HTTP_WORKERS, http/fronts.py), or uvicorn
 (LAMINA_HTTP=uvicorn); uvloop where installed."""
+
 from __future__ import annotations
 
 import asyncio

@@ -2,6 +2,7 @@
 
 Each folder under examples/ holds a SAM template; deploy/sam.py reads its functions.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,18 @@ def _wait_healthy(url: str, seconds: float = 30.0) -> bool:
 
 def up(settings: Settings, examples_dir: str) -> int:
     url = settings.endpoint_url
-    command = [sys.executable, "-m", "lamina.cli", "serve", "--host", settings.host, "--port", str(settings.port),
-               "--data-dir", settings.data_dir]
+    command = [
+        sys.executable,
+        "-m",
+        "lamina.cli",
+        "serve",
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.port),
+        "--data-dir",
+        settings.data_dir,
+    ]
     server = subprocess.Popen(command)
     # Stopping `lamina up` (Ctrl-C or kill) stops the server it started.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -48,15 +59,22 @@ def up(settings: Settings, examples_dir: str) -> int:
         deployed = []
         for function in example_functions(examples_dir):
             action, config = deploy_function(
-                lambda_client, function["directory"], function["name"], function["handler"], function["runtime"],
-                function["memory"], function["timeout"], function["env"],
+                lambda_client,
+                function["directory"],
+                function["name"],
+                function["handler"],
+                function["runtime"],
+                function["memory"],
+                function["timeout"],
+                function["env"],
             )
             deployed.append(config["FunctionName"])
             print(f"{action} {config['FunctionName']} from {function['directory']}")
         name = deployed[0] if deployed else "hello"
         # The aws line must run as printed with the venv's AWS CLI v1, which has no
         # --cli-binary-format (a v2 flag) and, on a fresh machine, no credentials.
-        print(f"""
+        print(
+            f"""
 Lamina is up at {url}  (state in {os.path.abspath(settings.data_dir)}, Ctrl-C to stop)
 
 Call the example function:
@@ -76,7 +94,9 @@ Call the example function:
 
 Its logs:   lamina logs {name} --follow
 Functions:  lamina ls
-""", flush=True)
+""",
+            flush=True,
+        )
         return server.wait()
     except KeyboardInterrupt:
         server.send_signal(signal.SIGINT)

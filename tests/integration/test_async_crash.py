@@ -5,6 +5,7 @@ Senders keep sending through the kill and the restart; the request ids of the 20
 the ledger, and the function prints its request id, so what ran is read back from its
 log group.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,23 +28,29 @@ KILL_AT_ACCEPTED = 2500  # the kill comes once this many were accepted ...
 MIN_QUEUED_AT_KILL = 1000  # ... with at least this many of them waiting to run (checked)
 RESERVED = 20  # 20 at a time, 50 ms each: the function drains ~400 events a second
 
-CODE = make_zip({"app.py": """
+CODE = make_zip(
+    {
+        "app.py": """
     import time
 
     def handler(event, context):
         time.sleep(0.05)
         print(f"ran {context.aws_request_id}")
         return event["n"]
-    """})
+    """
+    }
+)
 
 
 def sender_client(server):
     # No retries of its own: a retried Event invoke is a second event with another id.
     return boto3.client(
-        "lambda", endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="test",
+        "lambda",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
         aws_secret_access_key="test",
-        config=Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=30,
-                      max_pool_connections=2),
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=30, max_pool_connections=2),
     )
 
 
@@ -59,8 +66,9 @@ def test_accepted_events_survive_kill_9(lamina_factory):
     server = lamina_factory()
     client = server.client("lambda")
     name = "crash"
-    client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": CODE}, Timeout=10)
+    client.create_function(
+        FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": CODE}, Timeout=10
+    )
     # Fewer at once than the senders send: a backlog of thousands builds up before the kill.
     client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=RESERVED)
 
@@ -74,8 +82,9 @@ def test_accepted_events_survive_kill_9(lamina_factory):
         barrier.wait()
         for n in range(index, EVENTS, SENDERS):
             try:
-                response = clients[index].invoke(FunctionName=name, InvocationType="Event",
-                                                 Payload=json.dumps({"n": n}).encode())
+                response = clients[index].invoke(
+                    FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n}).encode()
+                )
             except (BotoCoreError, ClientError) as error:
                 with lock:
                     refused[type(error).__name__] += 1
@@ -120,13 +129,16 @@ def test_accepted_events_survive_kill_9(lamina_factory):
     finally:
         counts = ran()
         lost = expected - set(counts)
-        print(f"\nsent {EVENTS} in {sent_s:.1f}s: {len(accepted)} accepted ({accepted_before_kill} before the kill, "
-              f"queue depth then {before_kill.get('async_queue_depth')}), refused {dict(refused)}; "
-              f"restart took {restarted - killed:.1f}s; ran {len(set(counts) & expected)}, "
-              f"ran more than once {sum(1 for c in counts.values() if c > 1)}, lost {len(lost)}")
+        print(
+            f"\nsent {EVENTS} in {sent_s:.1f}s: {len(accepted)} accepted ({accepted_before_kill} before the kill, "
+            f"queue depth then {before_kill.get('async_queue_depth')}), refused {dict(refused)}; "
+            f"restart took {restarted - killed:.1f}s; ran {len(set(counts) & expected)}, "
+            f"ran more than once {sum(1 for c in counts.values() if c > 1)}, lost {len(lost)}"
+        )
     assert len(accepted) + sum(refused.values()) == EVENTS
     assert len(accepted) > EVENTS - 50
     assert before_kill.get("async_queue_depth", 0) >= MIN_QUEUED_AT_KILL, before_kill  # thousands queued, 20 running
     assert lost == set()
-    wait_until(lambda: (health(server) or {}).get("async_queue_depth") == 0, timeout=20,
-               what="the recovered queue to drain")
+    wait_until(
+        lambda: (health(server) or {}).get("async_queue_depth") == 0, timeout=20, what="the recovered queue to drain"
+    )

@@ -6,6 +6,7 @@ A destination here is another Lambda function that prints the record it was give
 the test reads it back from that function's log group. The suite's server waits 0.2 s
 and 0.4 s between retries.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -29,27 +30,31 @@ from .test_lambda_helpers import (
     wait_until,
 )
 
-WORKER = {"app.py": """
+WORKER = {
+    "app.py": """
     def handler(event, context):
         print(f"attempt {event.get('id')} {context.aws_request_id} {context.function_version}")
         if event.get("fail"):
             raise RuntimeError("failing on purpose")
         return {"echo": event.get("id"), "version": context.function_version}
-    """}
+    """
+}
 
-RECORDER = {"app.py": """
+RECORDER = {
+    "app.py": """
     import json
 
     def handler(event, context):
         print("RECORD " + json.dumps(event))
-    """}
+    """
+}
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def records(server, recorder: str, count: int = 1, timeout: float = 20.0) -> list[dict]:
     lines = wait_for_log_lines(server, recorder, "RECORD ", count=count, timeout=timeout)
-    return [json.loads(line[len("RECORD "):]) for line in lines]
+    return [json.loads(line[len("RECORD ") :]) for line in lines]
 
 
 def attempts(server, name: str, event_id: str) -> list[str]:
@@ -69,14 +74,17 @@ def send(client, name: str, event: dict, **more) -> str:
 
 # --- retries ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("retries", [0, 1, 2])
 def test_maximum_retry_attempts_gives_that_many_retries(lamina, lambda_client, create_function, unique_name, retries):
     recorder = f"{unique_name}-rec"
     create_function(code=RECORDER, name=recorder)
     create_function(code=WORKER)
     lambda_client.put_function_event_invoke_config(
-        FunctionName=unique_name, MaximumRetryAttempts=retries,
-        DestinationConfig={"OnFailure": {"Destination": function_arn(recorder)}})
+        FunctionName=unique_name,
+        MaximumRetryAttempts=retries,
+        DestinationConfig={"OnFailure": {"Destination": function_arn(recorder)}},
+    )
     request_id = send(lambda_client, unique_name, {"id": "r", "fail": True})
 
     # The OnFailure record comes once the last attempt failed: nothing runs after it.
@@ -92,6 +100,7 @@ def test_maximum_retry_attempts_gives_that_many_retries(lamina, lambda_client, c
 
 # --- the event invoke config API --------------------------------------------------------------
 
+
 def test_event_invoke_config_put_get_update_list_delete(lambda_client, create_function, unique_name):
     destination = f"{unique_name}-rec"
     create_function(code=RECORDER, name=destination)
@@ -99,7 +108,8 @@ def test_event_invoke_config_put_get_update_list_delete(lambda_client, create_fu
     lambda_client.create_alias(FunctionName=unique_name, Name="live", FunctionVersion="1")
 
     response = lambda_client.put_function_event_invoke_config(
-        FunctionName=unique_name, MaximumRetryAttempts=1, MaximumEventAgeInSeconds=120)
+        FunctionName=unique_name, MaximumRetryAttempts=1, MaximumEventAgeInSeconds=120
+    )
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert response["FunctionArn"] == function_arn(unique_name, "$LATEST")
     assert response["MaximumRetryAttempts"] == 1
@@ -108,15 +118,21 @@ def test_event_invoke_config_put_get_update_list_delete(lambda_client, create_fu
     assert isinstance(response["LastModified"], datetime.datetime)
 
     got = lambda_client.get_function_event_invoke_config(FunctionName=unique_name)
-    assert {k: v for k, v in got.items() if k != "ResponseMetadata"} == \
-        {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    assert {k: v for k, v in got.items() if k != "ResponseMetadata"} == {
+        k: v for k, v in response.items() if k != "ResponseMetadata"
+    }
     # The qualifier may be given in the name too.
-    assert lambda_client.get_function_event_invoke_config(FunctionName=f"{unique_name}:$LATEST")["MaximumRetryAttempts"] == 1
+    assert (
+        lambda_client.get_function_event_invoke_config(FunctionName=f"{unique_name}:$LATEST")["MaximumRetryAttempts"]
+        == 1
+    )
 
     # Update merges: what it does not name stays.
     updated = lambda_client.update_function_event_invoke_config(
-        FunctionName=unique_name, MaximumRetryAttempts=0,
-        DestinationConfig={"OnSuccess": {"Destination": function_arn(destination)}})
+        FunctionName=unique_name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnSuccess": {"Destination": function_arn(destination)}},
+    )
     assert updated["MaximumRetryAttempts"] == 0
     assert updated["MaximumEventAgeInSeconds"] == 120
     assert updated["DestinationConfig"] == {"OnSuccess": {"Destination": function_arn(destination)}, "OnFailure": {}}
@@ -133,8 +149,10 @@ def test_event_invoke_config_put_get_update_list_delete(lambda_client, create_fu
 
     # One config per qualifier.
     aliased = lambda_client.put_function_event_invoke_config(
-        FunctionName=unique_name, Qualifier="live",
-        DestinationConfig={"OnFailure": {"Destination": function_arn(destination)}})
+        FunctionName=unique_name,
+        Qualifier="live",
+        DestinationConfig={"OnFailure": {"Destination": function_arn(destination)}},
+    )
     assert aliased["FunctionArn"] == function_arn(unique_name, "live")
     assert "MaximumRetryAttempts" not in aliased
     assert lambda_client.get_function_event_invoke_config(FunctionName=unique_name)["MaximumRetryAttempts"] == 2
@@ -143,11 +161,18 @@ def test_event_invoke_config_put_get_update_list_delete(lambda_client, create_fu
     assert error_of(excinfo)[:2] == ("ResourceNotFoundException", 404)
 
     listed = lambda_client.list_function_event_invoke_configs(FunctionName=unique_name)["FunctionEventInvokeConfigs"]
-    assert sorted(config["FunctionArn"] for config in listed) == [function_arn(unique_name, "$LATEST"),
-                                                                 function_arn(unique_name, "live")]
+    assert sorted(config["FunctionArn"] for config in listed) == [
+        function_arn(unique_name, "$LATEST"),
+        function_arn(unique_name, "live"),
+    ]
     for config in listed:
-        assert set(config) <= {"LastModified", "FunctionArn", "MaximumRetryAttempts", "MaximumEventAgeInSeconds",
-                               "DestinationConfig"}
+        assert set(config) <= {
+            "LastModified",
+            "FunctionArn",
+            "MaximumRetryAttempts",
+            "MaximumEventAgeInSeconds",
+            "DestinationConfig",
+        }
         assert isinstance(config["LastModified"], datetime.datetime)
     page = lambda_client.list_function_event_invoke_configs(FunctionName=unique_name, MaxItems=1)
     assert len(page["FunctionEventInvokeConfigs"]) == 1 and page["NextMarker"]
@@ -186,11 +211,13 @@ def test_event_invoke_config_errors(lamina, lambda_client, create_function, uniq
     for bad in ("arn:aws:s3:::some-bucket", "arn:aws:lambda:us-east-1:000000000000:function:no-such-function"):
         with pytest.raises(ClientError) as excinfo:
             lambda_client.put_function_event_invoke_config(
-                FunctionName=unique_name, DestinationConfig={"OnFailure": {"Destination": bad}})
+                FunctionName=unique_name, DestinationConfig={"OnFailure": {"Destination": bad}}
+            )
         assert error_of(excinfo)[:2] == ("InvalidParameterValueException", 400), bad
     with pytest.raises(ClientError) as excinfo:
         lambda_client.put_function_event_invoke_config(
-            FunctionName=unique_name, DestinationConfig={"OnSuccess": {"Destination": function_arn(unique_name)}})
+            FunctionName=unique_name, DestinationConfig={"OnSuccess": {"Destination": function_arn(unique_name)}}
+        )
     code, _, message = error_of(excinfo)
     assert code == "InvalidParameterValueException"
     assert message == "You can't specify the function as a destination for itself."
@@ -210,8 +237,9 @@ def test_event_invoke_config_errors(lamina, lambda_client, create_function, uniq
             call(FunctionName=unique_name + "-missing", MaximumRetryAttempts=1)
         assert error_of(excinfo)[:2] == ("ResourceNotFoundException", 404)
     with pytest.raises(ClientError) as excinfo:
-        lambda_client.put_function_event_invoke_config(FunctionName=unique_name, Qualifier="nope",
-                                                       MaximumRetryAttempts=1)
+        lambda_client.put_function_event_invoke_config(
+            FunctionName=unique_name, Qualifier="nope", MaximumRetryAttempts=1
+        )
     assert error_of(excinfo)[:2] == ("ResourceNotFoundException", 404)
     with pytest.raises(ClientError) as excinfo:
         lambda_client.list_function_event_invoke_configs(FunctionName=unique_name + "-missing")
@@ -220,20 +248,30 @@ def test_event_invoke_config_errors(lamina, lambda_client, create_function, uniq
 
 # --- destinations -------------------------------------------------------------------------------
 
+
 def test_on_success_destination_receives_the_invocation_record(lamina, lambda_client, create_function, unique_name):
     recorder = f"{unique_name}-rec"
     create_function(code=RECORDER, name=recorder)
     create_function(code=WORKER)
     lambda_client.put_function_event_invoke_config(
-        FunctionName=unique_name, DestinationConfig={"OnSuccess": {"Destination": function_arn(recorder)}})
+        FunctionName=unique_name, DestinationConfig={"OnSuccess": {"Destination": function_arn(recorder)}}
+    )
     request_id = send(lambda_client, unique_name, {"id": "good", "nested": {"n": [1, 2]}})
 
     [record] = records(lamina, recorder)
-    assert set(record) == {"version", "timestamp", "requestContext", "requestPayload", "responseContext",
-                           "responsePayload"}
+    assert set(record) == {
+        "version",
+        "timestamp",
+        "requestContext",
+        "requestPayload",
+        "responseContext",
+        "responsePayload",
+    }
     assert record["version"] == "1.0"
     assert STAMP.match(record["timestamp"]), record["timestamp"]
-    stamp = datetime.datetime.strptime(record["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+    stamp = datetime.datetime.strptime(record["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc
+    )
     assert abs((datetime.datetime.now(datetime.timezone.utc) - stamp).total_seconds()) < 60
     assert record["requestContext"] == {
         "requestId": request_id,
@@ -256,9 +294,14 @@ def test_on_failure_destination_of_an_alias(lamina, lambda_client, create_functi
     create_function(code=WORKER, Publish=True)
     lambda_client.create_alias(FunctionName=unique_name, Name="live", FunctionVersion="1")
     lambda_client.put_function_event_invoke_config(
-        FunctionName=unique_name, Qualifier="live", MaximumRetryAttempts=1,
-        DestinationConfig={"OnFailure": {"Destination": function_arn(recorder)},
-                           "OnSuccess": {"Destination": function_arn(success_recorder)}})
+        FunctionName=unique_name,
+        Qualifier="live",
+        MaximumRetryAttempts=1,
+        DestinationConfig={
+            "OnFailure": {"Destination": function_arn(recorder)},
+            "OnSuccess": {"Destination": function_arn(success_recorder)},
+        },
+    )
     request_id = send(lambda_client, unique_name, {"id": "bad", "fail": True}, Qualifier="live")
 
     [record] = records(lamina, recorder)
@@ -289,9 +332,13 @@ def test_missing_destination_function_does_not_stop_the_event(lamina, lambda_cli
     create_function(code=RECORDER, name=recorder)
     create_function(code=WORKER)
     lambda_client.put_function_event_invoke_config(
-        FunctionName=unique_name, MaximumRetryAttempts=0,
-        DestinationConfig={"OnSuccess": {"Destination": function_arn(recorder)},
-                           "OnFailure": {"Destination": function_arn(recorder)}})
+        FunctionName=unique_name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={
+            "OnSuccess": {"Destination": function_arn(recorder)},
+            "OnFailure": {"Destination": function_arn(recorder)},
+        },
+    )
     lambda_client.delete_function(FunctionName=recorder)  # gone after the config named it
 
     ok_id = send(lambda_client, unique_name, {"id": "ok"})
@@ -307,13 +354,15 @@ def test_missing_destination_function_does_not_stop_the_event(lamina, lambda_cli
 
 # --- event age -----------------------------------------------------------------------------------
 
-SLOW_WORKER = {"app.py": """
+SLOW_WORKER = {
+    "app.py": """
     import time
 
     def handler(event, context):
         print(f"attempt {event.get('id')} {context.aws_request_id}")
         time.sleep(event.get("sleep", 0))
-    """}
+    """
+}
 
 
 @pytest.mark.slow
@@ -322,14 +371,27 @@ def test_events_older_than_their_maximum_age_go_to_on_failure(lamina_factory):
     a 75 s invocation holds the second event back until it is too old to run."""
     server = lamina_factory()
     client = server.client("lambda")
-    client.create_function(FunctionName="throttled", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(SLOW_WORKER)}, Timeout=90)
-    client.create_function(FunctionName="recorder", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(RECORDER)})
+    client.create_function(
+        FunctionName="throttled",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(SLOW_WORKER)},
+        Timeout=90,
+    )
+    client.create_function(
+        FunctionName="recorder",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(RECORDER)},
+    )
     client.put_function_concurrency(FunctionName="throttled", ReservedConcurrentExecutions=1)
     client.put_function_event_invoke_config(
-        FunctionName="throttled", MaximumEventAgeInSeconds=60,
-        DestinationConfig={"OnFailure": {"Destination": function_arn("recorder")}})
+        FunctionName="throttled",
+        MaximumEventAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": function_arn("recorder")}},
+    )
     send(client, "throttled", {"id": "blocker", "sleep": 75})
     wait_for_log_lines(server, "throttled", "attempt blocker ", timeout=15)
     started = time.monotonic()

@@ -1,4 +1,5 @@
 """The AWS CLI (v1, from the venv) against a live server, with no user configuration around."""
+
 from __future__ import annotations
 
 import base64
@@ -57,10 +58,14 @@ def aws(lamina, aws_env, tmp_path):
     def run(*args: str, expect: int = 0, env: dict | None = None) -> dict | str:
         result = subprocess.run(
             [AWS, "--endpoint-url", lamina.url, "--output", "json", *args],
-            capture_output=True, timeout=120, env=dict(aws_env, **(env or {})), cwd=str(tmp_path),
+            capture_output=True,
+            timeout=120,
+            env=dict(aws_env, **(env or {})),
+            cwd=str(tmp_path),
         )
         assert result.returncode == expect, (
-            f"aws {' '.join(args)} -> {result.returncode}\n{result.stdout.decode()}\n{result.stderr.decode()}")
+            f"aws {' '.join(args)} -> {result.returncode}\n{result.stdout.decode()}\n{result.stderr.decode()}"
+        )
         if expect:
             return result.stderr.decode()
         out = result.stdout.decode()
@@ -74,10 +79,28 @@ def test_function_lifecycle(aws, payload_flags, lamina, tmp_path, unique_name):
     zip_path = tmp_path / "function.zip"
     zip_path.write_bytes(package)
 
-    created = aws("lambda", "create-function", "--function-name", unique_name, "--runtime", "python3.12",
-                  "--role", ROLE, "--handler", "app.handler", "--zip-file", f"fileb://{zip_path}",
-                  "--memory-size", "256", "--timeout", "10", "--environment", "Variables={STAGE=test}",
-                  "--tags", "team=platform")
+    created = aws(
+        "lambda",
+        "create-function",
+        "--function-name",
+        unique_name,
+        "--runtime",
+        "python3.12",
+        "--role",
+        ROLE,
+        "--handler",
+        "app.handler",
+        "--zip-file",
+        f"fileb://{zip_path}",
+        "--memory-size",
+        "256",
+        "--timeout",
+        "10",
+        "--environment",
+        "Variables={STAGE=test}",
+        "--tags",
+        "team=platform",
+    )
     assert created["FunctionName"] == unique_name
     assert created["FunctionArn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{unique_name}"
     assert (created["MemorySize"], created["Timeout"], created["CodeSize"]) == (256, 10, len(package))
@@ -92,8 +115,18 @@ def test_function_lifecycle(aws, payload_flags, lamina, tmp_path, unique_name):
         assert response.read() == package
 
     out_file = tmp_path / "out.json"
-    invoked = aws("lambda", "invoke", "--function-name", unique_name, *payload_flags,
-                  "--payload", '{"x": 1}', "--log-type", "Tail", str(out_file))
+    invoked = aws(
+        "lambda",
+        "invoke",
+        "--function-name",
+        unique_name,
+        *payload_flags,
+        "--payload",
+        '{"x": 1}',
+        "--log-type",
+        "Tail",
+        str(out_file),
+    )
     assert invoked["StatusCode"] == 200
     assert invoked["ExecutedVersion"] == "$LATEST"
     assert "FunctionError" not in invoked
@@ -105,13 +138,22 @@ def test_function_lifecycle(aws, payload_flags, lamina, tmp_path, unique_name):
     assert version["Version"] == "1"
     assert version["FunctionArn"].endswith(f":function:{unique_name}:1")
 
-    alias = aws("lambda", "create-alias", "--function-name", unique_name, "--name", "live",
-                "--function-version", "1")
+    alias = aws("lambda", "create-alias", "--function-name", unique_name, "--name", "live", "--function-version", "1")
     assert alias["AliasArn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{unique_name}:live"
     assert alias["FunctionVersion"] == "1"
 
-    invoked = aws("lambda", "invoke", "--function-name", unique_name, "--qualifier", "live",
-                  *payload_flags, "--payload", '{"via": "alias"}', str(out_file))
+    invoked = aws(
+        "lambda",
+        "invoke",
+        "--function-name",
+        unique_name,
+        "--qualifier",
+        "live",
+        *payload_flags,
+        "--payload",
+        '{"via": "alias"}',
+        str(out_file),
+    )
     assert invoked["ExecutedVersion"] == "1"
     assert json.loads(out_file.read_text()) == {"event": {"via": "alias"}, "version": "1"}
 
@@ -125,12 +167,23 @@ def test_function_lifecycle(aws, payload_flags, lamina, tmp_path, unique_name):
 def test_invoke_by_arn_async_and_function_error(aws, payload_flags, create_function, tmp_path, unique_name):
     config = create_function(code={"app.py": "def handler(event, context):\n    raise RuntimeError('bad')\n"})
     out_file = tmp_path / "out.json"
-    invoked = aws("lambda", "invoke", "--function-name", config["FunctionArn"], *payload_flags,
-                  "--payload", "{}", str(out_file))
+    invoked = aws(
+        "lambda", "invoke", "--function-name", config["FunctionArn"], *payload_flags, "--payload", "{}", str(out_file)
+    )
     assert invoked["FunctionError"] == "Unhandled"
     assert json.loads(out_file.read_text())["errorType"] == "RuntimeError"
-    invoked = aws("lambda", "invoke", "--function-name", unique_name, "--invocation-type", "Event",
-                  *payload_flags, "--payload", "{}", str(out_file))
+    invoked = aws(
+        "lambda",
+        "invoke",
+        "--function-name",
+        unique_name,
+        "--invocation-type",
+        "Event",
+        *payload_flags,
+        "--payload",
+        "{}",
+        str(out_file),
+    )
     assert invoked["StatusCode"] == 202
 
 
@@ -138,8 +191,21 @@ def test_validation_error_reaches_the_cli(aws, tmp_path):
     zip_path = tmp_path / "function.zip"
     zip_path.write_bytes(make_zip(SOURCE))
     # The CLI checks ranges itself; patterns are left to the server.
-    error = aws("lambda", "create-function", "--function-name", "not a valid name", "--runtime", "python3.12",
-                "--role", ROLE, "--handler", "app.handler", "--zip-file", f"fileb://{zip_path}", expect=255)
+    error = aws(
+        "lambda",
+        "create-function",
+        "--function-name",
+        "not a valid name",
+        "--runtime",
+        "python3.12",
+        "--role",
+        ROLE,
+        "--handler",
+        "app.handler",
+        "--zip-file",
+        f"fileb://{zip_path}",
+        expect=255,
+    )
     assert "An error occurred (ValidationException) when calling the CreateFunction operation: " in error
     assert "1 validation error detected: Value 'not a valid name' at 'functionName' failed to satisfy " in error
 

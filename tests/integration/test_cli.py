@@ -1,4 +1,5 @@
 """The `lamina` command, run as a subprocess against a live server, as a user would run it."""
+
 from __future__ import annotations
 
 import json
@@ -34,16 +35,27 @@ def handler(event, context):
 
 
 def cli_env(lamina, **more) -> dict:
-    env = dict(os.environ, LAMINA_ENDPOINT=lamina.url, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-               AWS_DEFAULT_REGION="us-east-1")
+    env = dict(
+        os.environ,
+        LAMINA_ENDPOINT=lamina.url,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
     env.pop("AWS_PROFILE", None)
     env.update(more)
     return env
 
 
 def run_cli(lamina, *args: str, stdin: bytes | None = None, timeout: float = 60, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lamina.cli", *args], input=stdin, capture_output=True,
-                          timeout=timeout, env=cli_env(lamina, **env), cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "lamina.cli", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        env=cli_env(lamina, **env),
+        cwd=ROOT,
+    )
 
 
 def ok(result: subprocess.CompletedProcess) -> str:
@@ -62,8 +74,19 @@ def write_function(directory, source: str = ECHO) -> str:
 def deployed(lamina, tmp_path, unique_name) -> str:
     """A function deployed with the CLI; its name."""
     directory = write_function(tmp_path / "fn")
-    ok(run_cli(lamina, "deploy-function", directory, "--name", unique_name, "--handler", "app.handler",
-               "--env", "GREETING=hello"))
+    ok(
+        run_cli(
+            lamina,
+            "deploy-function",
+            directory,
+            "--name",
+            unique_name,
+            "--handler",
+            "app.handler",
+            "--env",
+            "GREETING=hello",
+        )
+    )
     return unique_name
 
 
@@ -74,19 +97,55 @@ def test_deploy_function_creates_then_updates(lamina, lambda_client, tmp_path, u
     directory = write_function(tmp_path / "fn")
     with open(os.path.join(directory, "data.txt"), "w") as handle:
         handle.write("packaged too")
-    out = ok(run_cli(lamina, "deploy-function", directory, "--name", unique_name, "--handler", "app.handler",
-                     "--memory", "256", "--timeout", "5", "--env", "GREETING=hello", "--env", "OTHER=a=b"))
+    out = ok(
+        run_cli(
+            lamina,
+            "deploy-function",
+            directory,
+            "--name",
+            unique_name,
+            "--handler",
+            "app.handler",
+            "--memory",
+            "256",
+            "--timeout",
+            "5",
+            "--env",
+            "GREETING=hello",
+            "--env",
+            "OTHER=a=b",
+        )
+    )
     lines = out.splitlines()
     assert lines[0].startswith(f"created {unique_name} (")
     assert lines[1] == f"  arn: arn:aws:lambda:us-east-1:000000000000:function:{unique_name}"
     config = lambda_client.get_function_configuration(FunctionName=unique_name)
     assert (config["Handler"], config["Runtime"], config["MemorySize"], config["Timeout"]) == (
-        "app.handler", "python3.12", 256, 5)
+        "app.handler",
+        "python3.12",
+        256,
+        5,
+    )
     assert config["Environment"]["Variables"] == {"GREETING": "hello", "OTHER": "a=b"}
 
     write_function(directory, ECHO.replace('"version": 1', '"version": 2'))
-    out = ok(run_cli(lamina, "deploy-function", directory, "--name", unique_name, "--handler", "app.handler",
-                     "--memory", "512", "--timeout", "7", "--env", "GREETING=bye"))
+    out = ok(
+        run_cli(
+            lamina,
+            "deploy-function",
+            directory,
+            "--name",
+            unique_name,
+            "--handler",
+            "app.handler",
+            "--memory",
+            "512",
+            "--timeout",
+            "7",
+            "--env",
+            "GREETING=bye",
+        )
+    )
     assert out.startswith(f"updated {unique_name} (")
     config = lambda_client.get_function_configuration(FunctionName=unique_name)
     assert (config["MemorySize"], config["Timeout"]) == (512, 7)
@@ -97,8 +156,9 @@ def test_deploy_function_creates_then_updates(lamina, lambda_client, tmp_path, u
 
 def test_deploy_function_json(lamina, tmp_path, unique_name):
     directory = write_function(tmp_path / "fn")
-    config = json.loads(ok(run_cli(lamina, "deploy-function", directory, "--name", unique_name,
-                                   "--handler", "app.handler", "--json")))
+    config = json.loads(
+        ok(run_cli(lamina, "deploy-function", directory, "--name", unique_name, "--handler", "app.handler", "--json"))
+    )
     assert config["FunctionName"] == unique_name
     assert config["CodeSize"] > 0
 
@@ -108,8 +168,9 @@ def test_deploy_function_usage_errors(lamina, tmp_path, unique_name):
     assert result.returncode == 2
     assert result.stderr.decode().strip() == f"lamina: {tmp_path / 'missing'} is not a directory"
     directory = write_function(tmp_path / "fn")
-    result = run_cli(lamina, "deploy-function", directory, "--name", unique_name, "--handler", "a.b",
-                     "--env", "NOEQUALS")
+    result = run_cli(
+        lamina, "deploy-function", directory, "--name", unique_name, "--handler", "a.b", "--env", "NOEQUALS"
+    )
     assert result.returncode == 2
     assert "--env takes KEY=VALUE" in result.stderr.decode()
 
@@ -117,8 +178,9 @@ def test_deploy_function_usage_errors(lamina, tmp_path, unique_name):
 def test_deploy_function_rejected_by_the_api_is_one_line(lamina, tmp_path, unique_name):
     directory = write_function(tmp_path / "fn")
     # Lambda wants environment variable names of two characters or more.
-    result = run_cli(lamina, "deploy-function", directory, "--name", unique_name, "--handler", "app.handler",
-                     "--env", "K=V")
+    result = run_cli(
+        lamina, "deploy-function", directory, "--name", unique_name, "--handler", "app.handler", "--env", "K=V"
+    )
     assert result.returncode == 1
     lines = result.stderr.decode().splitlines()
     assert len(lines) == 1, lines
@@ -146,19 +208,27 @@ def test_ls_table_and_json(lamina, deployed):
 
 def test_invoke_inline_file_and_stdin(lamina, deployed, tmp_path):
     assert json.loads(ok(run_cli(lamina, "invoke", deployed, '{"x":1}'))) == {
-        "event": {"x": 1}, "greeting": "hello", "version": 1}
+        "event": {"x": 1},
+        "greeting": "hello",
+        "version": 1,
+    }
     payload_file = tmp_path / "payload.json"
     payload_file.write_text('{"from": "file"}')
     assert json.loads(ok(run_cli(lamina, "invoke", deployed, f"@{payload_file}")))["event"] == {"from": "file"}
     assert json.loads(ok(run_cli(lamina, "invoke", deployed, "-", stdin=b'{"from": "stdin"}')))["event"] == {
-        "from": "stdin"}
+        "from": "stdin"
+    }
     assert json.loads(ok(run_cli(lamina, "invoke", deployed)))["event"] == {}
 
 
 def test_invoke_json(lamina, deployed):
     out = json.loads(ok(run_cli(lamina, "invoke", "--json", deployed, '{"x":1}')))
-    assert out == {"StatusCode": 200, "ExecutedVersion": "$LATEST", "FunctionError": None,
-                   "Payload": {"event": {"x": 1}, "greeting": "hello", "version": 1}}
+    assert out == {
+        "StatusCode": 200,
+        "ExecutedVersion": "$LATEST",
+        "FunctionError": None,
+        "Payload": {"event": {"x": 1}, "greeting": "hello", "version": 1},
+    }
 
 
 def test_invoke_tail(lamina, deployed):
@@ -209,11 +279,13 @@ def test_client_side_refusals_are_one_clear_line(lamina, deployed, tmp_path):
     result = run_cli(lamina, "invoke", deployed, f"@{tmp_path / 'missing.json'}")
     assert result.returncode == 1
     assert result.stderr.decode().splitlines() == [
-        f"lamina: cannot read {tmp_path / 'missing.json'}: No such file or directory"]
+        f"lamina: cannot read {tmp_path / 'missing.json'}: No such file or directory"
+    ]
     # botocore refuses --memory 64 before sending anything.
     directory = write_function(tmp_path / "fn")
-    result = run_cli(lamina, "deploy-function", directory, "--name", deployed, "--handler", "app.handler",
-                     "--memory", "64")
+    result = run_cli(
+        lamina, "deploy-function", directory, "--name", deployed, "--handler", "app.handler", "--memory", "64"
+    )
     assert result.returncode == 1
     lines = result.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lamina: Parameter validation failed: "), lines
@@ -269,8 +341,13 @@ def test_logs_of_unknown_function(lamina, unique_name):
 
 
 def test_logs_follow(lamina, deployed):
-    follower = subprocess.Popen([sys.executable, "-m", "lamina.cli", "logs", deployed, "--follow"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(lamina), cwd=ROOT)
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "lamina.cli", "logs", deployed, "--follow"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(lamina),
+        cwd=ROOT,
+    )
     seen: list[str] = []
     reader = threading.Thread(target=lambda: seen.extend(line.decode() for line in follower.stdout), daemon=True)
     reader.start()
@@ -299,8 +376,13 @@ def test_logs_follow(lamina, deployed):
 
 
 def _serve(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "lamina.cli", "serve", *args], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lamina.cli", "serve", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _health(port: int, process: subprocess.Popen) -> dict:

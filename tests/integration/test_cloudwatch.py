@@ -1,6 +1,7 @@
 """CloudWatch metrics against a live server, with boto3 (which speaks smithy-rpc-v2-cbor to
 CloudWatch): PutMetricData read back through GetMetricStatistics, GetMetricData and
 ListMetrics; AWS's errors; the AWS/Lambda metrics of real invocations; GET /metrics."""
+
 from __future__ import annotations
 
 import re
@@ -37,17 +38,40 @@ def _error(caught) -> tuple[str, str]:
 def test_put_then_get_metric_statistics(cloudwatch, namespace):
     start = _minute(-10)
     dims = [{"Name": "Route", "Value": "/orders"}]
-    cloudwatch.put_metric_data(Namespace=namespace, MetricData=[
-        {"MetricName": "Latency", "Dimensions": dims, "Timestamp": start + timedelta(seconds=5),
-         "Values": [float(v) for v in range(1, 101)], "Unit": "Milliseconds"},
-        {"MetricName": "Latency", "Dimensions": dims, "Timestamp": start + timedelta(minutes=1, seconds=5),
-         "Value": 500.0, "Unit": "Milliseconds"},
-        {"MetricName": "Latency", "Dimensions": dims, "Timestamp": start + timedelta(minutes=2),
-         "StatisticValues": {"SampleCount": 10, "Sum": 100, "Minimum": 5, "Maximum": 20}, "Unit": "Milliseconds"},
-    ])
+    cloudwatch.put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {
+                "MetricName": "Latency",
+                "Dimensions": dims,
+                "Timestamp": start + timedelta(seconds=5),
+                "Values": [float(v) for v in range(1, 101)],
+                "Unit": "Milliseconds",
+            },
+            {
+                "MetricName": "Latency",
+                "Dimensions": dims,
+                "Timestamp": start + timedelta(minutes=1, seconds=5),
+                "Value": 500.0,
+                "Unit": "Milliseconds",
+            },
+            {
+                "MetricName": "Latency",
+                "Dimensions": dims,
+                "Timestamp": start + timedelta(minutes=2),
+                "StatisticValues": {"SampleCount": 10, "Sum": 100, "Minimum": 5, "Maximum": 20},
+                "Unit": "Milliseconds",
+            },
+        ],
+    )
     answer = cloudwatch.get_metric_statistics(
-        Namespace=namespace, MetricName="Latency", Dimensions=dims, StartTime=start, EndTime=_minute(1),
-        Period=60, Statistics=["SampleCount", "Average", "Sum", "Minimum", "Maximum"],
+        Namespace=namespace,
+        MetricName="Latency",
+        Dimensions=dims,
+        StartTime=start,
+        EndTime=_minute(1),
+        Period=60,
+        Statistics=["SampleCount", "Average", "Sum", "Minimum", "Maximum"],
     )
     assert answer["Label"] == "Latency"
     points = sorted(answer["Datapoints"], key=lambda p: p["Timestamp"])
@@ -59,32 +83,61 @@ def test_put_then_get_metric_statistics(cloudwatch, namespace):
     assert points[0]["Average"] == 50.5
 
     percentiles = cloudwatch.get_metric_statistics(
-        Namespace=namespace, MetricName="Latency", Dimensions=dims, StartTime=start, EndTime=_minute(1),
-        Period=300, ExtendedStatistics=["p50", "p99", "p99.9"],
+        Namespace=namespace,
+        MetricName="Latency",
+        Dimensions=dims,
+        StartTime=start,
+        EndTime=_minute(1),
+        Period=300,
+        ExtendedStatistics=["p50", "p99", "p99.9"],
     )["Datapoints"]
     assert len(percentiles) == 1
     assert percentiles[0]["Timestamp"] == start
     assert percentiles[0]["ExtendedStatistics"] == {"p50": 51.0, "p99": 100.0, "p99.9": 500.0}
 
     # Another dimension set, or none, is another metric.
-    assert cloudwatch.get_metric_statistics(
-        Namespace=namespace, MetricName="Latency", StartTime=start, EndTime=_minute(1), Period=60,
-        Statistics=["Sum"],
-    )["Datapoints"] == []
+    assert (
+        cloudwatch.get_metric_statistics(
+            Namespace=namespace,
+            MetricName="Latency",
+            StartTime=start,
+            EndTime=_minute(1),
+            Period=60,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        == []
+    )
     # A unit filter selects the values put in that unit.
-    assert cloudwatch.get_metric_statistics(
-        Namespace=namespace, MetricName="Latency", Dimensions=dims, StartTime=start, EndTime=_minute(1),
-        Period=60, Statistics=["Sum"], Unit="Seconds",
-    )["Datapoints"] == []
+    assert (
+        cloudwatch.get_metric_statistics(
+            Namespace=namespace,
+            MetricName="Latency",
+            Dimensions=dims,
+            StartTime=start,
+            EndTime=_minute(1),
+            Period=60,
+            Statistics=["Sum"],
+            Unit="Seconds",
+        )["Datapoints"]
+        == []
+    )
 
 
 def test_get_metric_data_with_percentiles_order_and_paging(cloudwatch, namespace):
     start = _minute(-5)
     for minute in range(5):
-        cloudwatch.put_metric_data(Namespace=namespace, MetricData=[
-            {"MetricName": "Work", "Timestamp": start + timedelta(minutes=minute, seconds=1),
-             "Values": [1.0, 2.0, 3.0, 1000.0], "Counts": [minute + 1.0, 1.0, 1.0, 1.0], "Unit": "Count"},
-        ])
+        cloudwatch.put_metric_data(
+            Namespace=namespace,
+            MetricData=[
+                {
+                    "MetricName": "Work",
+                    "Timestamp": start + timedelta(minutes=minute, seconds=1),
+                    "Values": [1.0, 2.0, 3.0, 1000.0],
+                    "Counts": [minute + 1.0, 1.0, 1.0, 1.0],
+                    "Unit": "Count",
+                },
+            ],
+        )
     metric = {"Namespace": namespace, "MetricName": "Work"}
     queries = [
         {"Id": "sum", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}},
@@ -101,8 +154,9 @@ def test_get_metric_data_with_percentiles_order_and_paging(cloudwatch, namespace
     assert results["tail"]["Label"] == "p99 of work" and results["tail"]["Values"] == [1000.0] * 5
     assert "NextToken" not in answer
 
-    ascending = cloudwatch.get_metric_data(MetricDataQueries=queries[:1], StartTime=start, EndTime=_minute(1),
-                                           ScanBy="TimestampAscending")["MetricDataResults"][0]
+    ascending = cloudwatch.get_metric_data(
+        MetricDataQueries=queries[:1], StartTime=start, EndTime=_minute(1), ScanBy="TimestampAscending"
+    )["MetricDataResults"][0]
     assert ascending["Timestamps"] == sorted(ascending["Timestamps"])
 
     seen: list[tuple[str, float]] = []
@@ -110,8 +164,9 @@ def test_get_metric_data_with_percentiles_order_and_paging(cloudwatch, namespace
     pages = 0
     while True:
         more = {"NextToken": token} if token else {}
-        page = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=_minute(1),
-                                          MaxDatapoints=3, **more)
+        page = cloudwatch.get_metric_data(
+            MetricDataQueries=queries, StartTime=start, EndTime=_minute(1), MaxDatapoints=3, **more
+        )
         pages += 1
         for result in page["MetricDataResults"]:
             seen.extend((result["Id"], value) for value in result["Values"])
@@ -123,59 +178,102 @@ def test_get_metric_data_with_percentiles_order_and_paging(cloudwatch, namespace
     assert pages == 4 and len(seen) == 10
 
     paginator = cloudwatch.get_paginator("get_metric_data")
-    values = [v for page in paginator.paginate(MetricDataQueries=queries, StartTime=start, EndTime=_minute(1),
-                                               MaxDatapoints=4)
-              for r in page["MetricDataResults"] for v in r["Values"]]
+    values = [
+        v
+        for page in paginator.paginate(MetricDataQueries=queries, StartTime=start, EndTime=_minute(1), MaxDatapoints=4)
+        for r in page["MetricDataResults"]
+        for v in r["Values"]
+    ]
     assert len(values) == 10
 
 
 def test_list_metrics_filters_and_pages(cloudwatch, namespace):
-    cloudwatch.put_metric_data(Namespace=namespace, MetricData=[
-        {"MetricName": "Items", "Dimensions": [{"Name": "Shard", "Value": f"{i:04d}"}], "Value": 1.0}
-        for i in range(510)
-    ] + [{"MetricName": "Other", "Value": 1.0}])
+    cloudwatch.put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {"MetricName": "Items", "Dimensions": [{"Name": "Shard", "Value": f"{i:04d}"}], "Value": 1.0}
+            for i in range(510)
+        ]
+        + [{"MetricName": "Other", "Value": 1.0}],
+    )
     first = cloudwatch.list_metrics(Namespace=namespace)
     assert len(first["Metrics"]) == 500 and "NextToken" in first
     second = cloudwatch.list_metrics(Namespace=namespace, NextToken=first["NextToken"])
     assert len(second["Metrics"]) == 11 and "NextToken" not in second
-    names = {(m["MetricName"], tuple((d["Name"], d["Value"]) for d in m["Dimensions"]))
-             for m in first["Metrics"] + second["Metrics"]}
+    names = {
+        (m["MetricName"], tuple((d["Name"], d["Value"]) for d in m["Dimensions"]))
+        for m in first["Metrics"] + second["Metrics"]
+    }
     assert len(names) == 511 and ("Other", ()) in names
 
-    only = cloudwatch.list_metrics(Namespace=namespace, MetricName="Items",
-                                   Dimensions=[{"Name": "Shard", "Value": "0007"}])["Metrics"]
-    assert only == [{"Namespace": namespace, "MetricName": "Items",
-                     "Dimensions": [{"Name": "Shard", "Value": "0007"}]}]
+    only = cloudwatch.list_metrics(
+        Namespace=namespace, MetricName="Items", Dimensions=[{"Name": "Shard", "Value": "0007"}]
+    )["Metrics"]
+    assert only == [{"Namespace": namespace, "MetricName": "Items", "Dimensions": [{"Name": "Shard", "Value": "0007"}]}]
     with_shard = cloudwatch.list_metrics(Namespace=namespace, Dimensions=[{"Name": "Shard"}])
     assert all(m["MetricName"] == "Items" for m in with_shard["Metrics"])
     recent = cloudwatch.list_metrics(Namespace=namespace, MetricName="Other", RecentlyActive="PT3H")["Metrics"]
     assert len(recent) == 1
     assert cloudwatch.list_metrics(Namespace=namespace + "-none")["Metrics"] == []
-    paginated = [m for page in cloudwatch.get_paginator("list_metrics").paginate(Namespace=namespace)
-                 for m in page["Metrics"]]
+    paginated = [
+        m for page in cloudwatch.get_paginator("list_metrics").paginate(Namespace=namespace) for m in page["Metrics"]
+    ]
     assert len(paginated) == 511
 
 
 def test_put_metric_data_errors(cloudwatch, namespace):
     cases = [
-        (dict(Namespace="AWS/Lambda", MetricData=[{"MetricName": "M", "Value": 1.0}]),
-         "InvalidParameterValue", "The value AWS/ for parameter Namespace is invalid."),
-        (dict(Namespace=namespace, MetricData=[
-            {"MetricName": "M", "Value": 1.0, "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1,
-                                                                  "Maximum": 1}}]),
-         "InvalidParameterCombination", "MetricData.member.1.Value and MetricData.member.1.StatisticValues"),
-        (dict(Namespace=namespace, MetricData=[{"MetricName": "M", "Values": [1.0, 2.0], "Counts": [1.0]}]),
-         "InvalidParameterValue", "must be of the same size"),
-        (dict(Namespace=namespace, MetricData=[{"MetricName": "M"}]),
-         "MissingParameter", "MetricData.member.1.Value"),
-        (dict(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 1.0}] * 1001),
-         "InvalidParameterValue", "1000"),
-        (dict(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 1.0,
-                                                "Timestamp": _minute(-60 * 24 * 15)}]),
-         "InvalidParameterValue", "two weeks"),
-        (dict(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 1.0, "Dimensions": [
-            {"Name": "A", "Value": "1"}, {"Name": "A", "Value": "2"}]}]),
-         "InvalidParameterValue", "duplicated"),
+        (
+            dict(Namespace="AWS/Lambda", MetricData=[{"MetricName": "M", "Value": 1.0}]),
+            "InvalidParameterValue",
+            "The value AWS/ for parameter Namespace is invalid.",
+        ),
+        (
+            dict(
+                Namespace=namespace,
+                MetricData=[
+                    {
+                        "MetricName": "M",
+                        "Value": 1.0,
+                        "StatisticValues": {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1},
+                    }
+                ],
+            ),
+            "InvalidParameterCombination",
+            "MetricData.member.1.Value and MetricData.member.1.StatisticValues",
+        ),
+        (
+            dict(Namespace=namespace, MetricData=[{"MetricName": "M", "Values": [1.0, 2.0], "Counts": [1.0]}]),
+            "InvalidParameterValue",
+            "must be of the same size",
+        ),
+        (dict(Namespace=namespace, MetricData=[{"MetricName": "M"}]), "MissingParameter", "MetricData.member.1.Value"),
+        (
+            dict(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 1.0}] * 1001),
+            "InvalidParameterValue",
+            "1000",
+        ),
+        (
+            dict(
+                Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 1.0, "Timestamp": _minute(-60 * 24 * 15)}]
+            ),
+            "InvalidParameterValue",
+            "two weeks",
+        ),
+        (
+            dict(
+                Namespace=namespace,
+                MetricData=[
+                    {
+                        "MetricName": "M",
+                        "Value": 1.0,
+                        "Dimensions": [{"Name": "A", "Value": "1"}, {"Name": "A", "Value": "2"}],
+                    }
+                ],
+            ),
+            "InvalidParameterValue",
+            "duplicated",
+        ),
     ]
     for params, code, message in cases:
         with pytest.raises(ClientError) as caught:
@@ -210,8 +308,13 @@ def test_query_errors(cloudwatch, namespace):
     data_cases = [
         ([{"Id": "e1", "Expression": "SUM(METRICS())"}], "not supported by Lamina"),
         ([{"Id": "Bad", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}}], "Id"),
-        ([{"Id": "a", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}},
-          {"Id": "a", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}}], "duplicated"),
+        (
+            [
+                {"Id": "a", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}},
+                {"Id": "a", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}},
+            ],
+            "duplicated",
+        ),
         ([{"Id": "a", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Median"}}], "Median"),
         ([{"Id": "a"}], "MetricStat"),
     ]
@@ -221,8 +324,12 @@ def test_query_errors(cloudwatch, namespace):
         assert _error(caught)[0] == "ValidationError"
         assert message in _error(caught)[1]
     with pytest.raises(cloudwatch.exceptions.InvalidNextToken):
-        cloudwatch.get_metric_data(MetricDataQueries=[{"Id": "a", "MetricStat": {
-            "Metric": metric, "Period": 60, "Stat": "Sum"}}], StartTime=start, EndTime=end, NextToken="garbage!")
+        cloudwatch.get_metric_data(
+            MetricDataQueries=[{"Id": "a", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Sum"}}],
+            StartTime=start,
+            EndTime=end,
+            NextToken="garbage!",
+        )
 
 
 def test_operations_not_served_yet_say_so(cloudwatch):
@@ -239,22 +346,28 @@ def test_invocations_show_up_as_aws_lambda_metrics(cloudwatch, lambda_client, cr
 
     def sums():  # the engine hands its tallies to the recorder once a second
         stats = cloudwatch.get_metric_statistics(
-            Namespace="AWS/Lambda", MetricName="Invocations", Dimensions=dims, StartTime=_minute(-5),
-            EndTime=_minute(2), Period=600, Statistics=["Sum"],
+            Namespace="AWS/Lambda",
+            MetricName="Invocations",
+            Dimensions=dims,
+            StartTime=_minute(-5),
+            EndTime=_minute(2),
+            Period=600,
+            Statistics=["Sum"],
         )["Datapoints"]
         return [p["Sum"] for p in stats]
 
     assert wait_until(lambda: sums() == [2.0], timeout=10), sums()
-    listed = cloudwatch.list_metrics(Namespace="AWS/Lambda", Dimensions=[{"Name": "FunctionName",
-                                                                           "Value": unique_name}])["Metrics"]
+    listed = cloudwatch.list_metrics(
+        Namespace="AWS/Lambda", Dimensions=[{"Name": "FunctionName", "Value": unique_name}]
+    )["Metrics"]
     assert {"Invocations", "Duration", "Errors"} <= {m["MetricName"] for m in listed}
 
 
 # --- GET /metrics ----------------------------------------------------------------------------
 
 _LINE = re.compile(
-    r'^(?:# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*'
-    r'|# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (?:counter|gauge|summary|histogram|untyped)'
+    r"^(?:# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*"
+    r"|# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (?:counter|gauge|summary|histogram|untyped)"
     r'|[a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"'
     r'(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? [-+]?(?:[0-9.eE+-]+|Inf|NaN))$'
 )
@@ -268,10 +381,17 @@ def _scrape(lamina) -> tuple[str, str]:
 def test_prometheus_endpoint(lamina, cloudwatch, lambda_client, create_function, unique_name):
     create_function()
     lambda_client.invoke(FunctionName=unique_name, Payload=b"{}")
-    cloudwatch.put_metric_data(Namespace="Lamina/Prom", MetricData=[
-        {"MetricName": "Requests", "Dimensions": [{"Name": "Route", "Value": unique_name}], "Value": 3.0,
-         "Unit": "Count"},
-    ])
+    cloudwatch.put_metric_data(
+        Namespace="Lamina/Prom",
+        MetricData=[
+            {
+                "MetricName": "Requests",
+                "Dimensions": [{"Name": "Route", "Value": unique_name}],
+                "Value": 3.0,
+                "Unit": "Count",
+            },
+        ],
+    )
     line = f'lamina_lambda_invocations_total{{function="{unique_name}"}} 1'
     assert wait_until(lambda: line in _scrape(lamina)[1].splitlines(), timeout=10)
     content_type, text = _scrape(lamina)
@@ -298,14 +418,23 @@ def test_metrics_survive_a_restart(lamina_factory):
     server = lamina_factory()
     client = server.client("cloudwatch")
     start = _minute(-3)
-    client.put_metric_data(Namespace="Lamina/Durable", MetricData=[
-        {"MetricName": "Kept", "Timestamp": start, "Value": 2.0},
-        {"MetricName": "Kept", "Timestamp": datetime.now(timezone.utc), "Value": 5.0},  # the minute in progress
-    ])
+    client.put_metric_data(
+        Namespace="Lamina/Durable",
+        MetricData=[
+            {"MetricName": "Kept", "Timestamp": start, "Value": 2.0},
+            {"MetricName": "Kept", "Timestamp": datetime.now(timezone.utc), "Value": 5.0},  # the minute in progress
+        ],
+    )
     server.restart(kill=False)  # a clean stop flushes every minute
     client = server.client("cloudwatch")
-    points = client.get_metric_statistics(Namespace="Lamina/Durable", MetricName="Kept", StartTime=start,
-                                          EndTime=_minute(2), Period=3600, Statistics=["Sum", "SampleCount"])
+    points = client.get_metric_statistics(
+        Namespace="Lamina/Durable",
+        MetricName="Kept",
+        StartTime=start,
+        EndTime=_minute(2),
+        Period=3600,
+        Statistics=["Sum", "SampleCount"],
+    )
     assert [(p["Sum"], p["SampleCount"]) for p in points["Datapoints"]] == [(7.0, 2.0)]
     assert len(client.list_metrics(Namespace="Lamina/Durable")["Metrics"]) == 1
 
@@ -334,8 +463,9 @@ def _cbor_call(lamina, operation: str, params: dict, gzipped: bool = False) -> t
     aws_request = create_request_object(request_dict)
     SigV4Auth(Credentials("test", "test"), "monitoring", "us-east-1").add_auth(aws_request)
     prepared = aws_request.prepare()
-    http_request = urllib.request.Request(prepared.url, data=prepared.body, method=prepared.method,
-                                          headers=dict(prepared.headers))
+    http_request = urllib.request.Request(
+        prepared.url, data=prepared.body, method=prepared.method, headers=dict(prepared.headers)
+    )
     try:
         with urllib.request.urlopen(http_request, timeout=30) as response:
             status, headers, body = response.status, response.headers, response.read()
@@ -350,31 +480,71 @@ def _cbor_call(lamina, operation: str, params: dict, gzipped: bool = False) -> t
         assert header_dict["content-type"] == "application/cbor"
     parsed = create_parser("smithy-rpc-v2-cbor").parse(
         {"status_code": status, "headers": header_dict, "body": body, "context": {"operation_name": operation}},
-        op.output_shape)
+        op.output_shape,
+    )
     return status, parsed
 
 
 def test_the_cbor_wire_format_end_to_end(lamina, namespace):
     start = _minute(-2)
-    status, _ = _cbor_call(lamina, "PutMetricData", {"Namespace": namespace, "MetricData": [
-        {"MetricName": "Cbor", "Timestamp": start, "Values": [1.0, 2.0, 3.0], "Unit": "Seconds"}]})
+    status, _ = _cbor_call(
+        lamina,
+        "PutMetricData",
+        {
+            "Namespace": namespace,
+            "MetricData": [{"MetricName": "Cbor", "Timestamp": start, "Values": [1.0, 2.0, 3.0], "Unit": "Seconds"}],
+        },
+    )
     assert status == 200
-    status, _ = _cbor_call(lamina, "PutMetricData", {"Namespace": namespace, "MetricData": [
-        {"MetricName": "Cbor", "Timestamp": start, "Value": 4.0, "Unit": "Seconds"}]}, gzipped=True)
+    status, _ = _cbor_call(
+        lamina,
+        "PutMetricData",
+        {
+            "Namespace": namespace,
+            "MetricData": [{"MetricName": "Cbor", "Timestamp": start, "Value": 4.0, "Unit": "Seconds"}],
+        },
+        gzipped=True,
+    )
     assert status == 200
-    status, answer = _cbor_call(lamina, "GetMetricStatistics", {
-        "Namespace": namespace, "MetricName": "Cbor", "StartTime": start, "EndTime": _minute(1), "Period": 60,
-        "Statistics": ["Sum", "SampleCount"]})
+    status, answer = _cbor_call(
+        lamina,
+        "GetMetricStatistics",
+        {
+            "Namespace": namespace,
+            "MetricName": "Cbor",
+            "StartTime": start,
+            "EndTime": _minute(1),
+            "Period": 60,
+            "Statistics": ["Sum", "SampleCount"],
+        },
+    )
     assert status == 200
     assert [(p["Timestamp"], p["Sum"], p["SampleCount"], p["Unit"]) for p in answer["Datapoints"]] == [
-        (start, 10.0, 4.0, "Seconds")]
-    status, answer = _cbor_call(lamina, "GetMetricData", {"MetricDataQueries": [
-        {"Id": "m", "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": "Cbor"}, "Period": 60,
-                                   "Stat": "p50"}}], "StartTime": start, "EndTime": _minute(1)})
+        (start, 10.0, 4.0, "Seconds")
+    ]
+    status, answer = _cbor_call(
+        lamina,
+        "GetMetricData",
+        {
+            "MetricDataQueries": [
+                {
+                    "Id": "m",
+                    "MetricStat": {
+                        "Metric": {"Namespace": namespace, "MetricName": "Cbor"},
+                        "Period": 60,
+                        "Stat": "p50",
+                    },
+                }
+            ],
+            "StartTime": start,
+            "EndTime": _minute(1),
+        },
+    )
     assert answer["MetricDataResults"][0]["Timestamps"] == [start]
     assert answer["MetricDataResults"][0]["Values"] == [2.0]
-    status, answer = _cbor_call(lamina, "PutMetricData", {"Namespace": "AWS/EC2", "MetricData": [
-        {"MetricName": "X", "Value": 1.0}]})
+    status, answer = _cbor_call(
+        lamina, "PutMetricData", {"Namespace": "AWS/EC2", "MetricData": [{"MetricName": "X", "Value": 1.0}]}
+    )
     assert status == 400
     assert answer["Error"]["Code"] == "InvalidParameterValue"
     assert answer["Error"]["QueryErrorCode"] == "InvalidParameterValueException"

@@ -5,6 +5,7 @@ Throttles are counted exactly, so the concurrent invokes are truly concurrent: o
 client per thread, built before a barrier releases them all at once, and clients that do
 not retry a 429 on their own (boto3's default would hide the throttle behind a retry).
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,7 +22,8 @@ from tests.conftest import ROLE, make_zip
 
 from .test_lambda_helpers import error_of, log_messages, metric_total, wait_for_log_lines, wait_until
 
-SLEEPER = {"app.py": """
+SLEEPER = {
+    "app.py": """
     import os, time
 
     def handler(event, context):
@@ -29,7 +31,8 @@ SLEEPER = {"app.py": """
         time.sleep(event.get("sleep", 0))
         print(f"ran {event.get('id')} {context.aws_request_id} {began:.6f} {time.time():.6f}")
         return {"id": event.get("id"), "init": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE")}
-    """}
+    """
+}
 
 RESERVED = "ReservedFunctionConcurrentInvocationLimitExceeded"
 ACCOUNT = "ConcurrentInvocationLimitExceeded"
@@ -38,8 +41,12 @@ SCALING = "FunctionInvocationRateLimitExceeded"
 
 def no_retry_client(server, service: str = "lambda"):
     return boto3.client(
-        service, endpoint_url=server.url, region_name="us-east-1", aws_access_key_id="test",
-        aws_secret_access_key="test", config=Config(retries={"total_max_attempts": 1}, read_timeout=120),
+        service,
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=120),
     )
 
 
@@ -87,6 +94,7 @@ def queue_depth(server) -> int:
 
 
 # --- the reserved concurrency API ------------------------------------------------------------
+
 
 def test_reserved_concurrency_api(lambda_client, create_function, unique_name):
     create_function(code=SLEEPER)
@@ -150,6 +158,7 @@ def test_reserved_concurrency_of_a_missing_function(lambda_client, unique_name):
 
 # --- throttling --------------------------------------------------------------------------------
 
+
 def test_reserved_concurrency_caps_concurrent_invokes(lamina, lambda_client, create_function, unique_name):
     create_function(code=SLEEPER, Timeout=30)
     lambda_client.put_function_concurrency(FunctionName=unique_name, ReservedConcurrentExecutions=2)
@@ -183,8 +192,14 @@ def test_account_limit_is_shared_by_unreserved_functions(lamina_factory):
     server = lamina_factory(LAMINA_ACCOUNT_CONCURRENCY="3")
     client = server.client("lambda")
     for name in ("first", "second"):
-        client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                               Code={"ZipFile": make_zip(SLEEPER)}, Timeout=30)
+        client.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": make_zip(SLEEPER)},
+            Timeout=30,
+        )
     limits = client.get_account_settings()["AccountLimit"]
     assert limits["ConcurrentExecutions"] == 3
     assert limits["UnreservedConcurrentExecutions"] == 3
@@ -195,8 +210,9 @@ def test_account_limit_is_shared_by_unreserved_functions(lamina_factory):
     assert code == "InvalidParameterValueException"
     assert "minimum value of [3]" in message
 
-    calls = [("first", {"id": f"a{i}", "sleep": 1.5}) for i in range(3)] + \
-            [("second", {"id": f"b{i}", "sleep": 1.5}) for i in range(2)]
+    calls = [("first", {"id": f"a{i}", "sleep": 1.5}) for i in range(3)] + [
+        ("second", {"id": f"b{i}", "sleep": 1.5}) for i in range(2)
+    ]
     results = invoke_together(server, calls)
     served = [r for r in results if "ok" in r]
     throttled = [r for r in results if "throttled" in r]
@@ -212,8 +228,14 @@ def test_account_limit_is_shared_by_unreserved_functions(lamina_factory):
 def test_scaling_rate_throttles_new_instances_not_warm_ones(lamina_factory):
     server = lamina_factory(LAMINA_SCALE_PER_10S="2")
     client = server.client("lambda")
-    client.create_function(FunctionName="burst", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(SLEEPER)}, Timeout=30)
+    client.create_function(
+        FunctionName="burst",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(SLEEPER)},
+        Timeout=30,
+    )
     results = invoke_together(server, [("burst", {"id": f"b{i}", "sleep": 1.0}) for i in range(5)], LogType="Tail")
     served = [r for r in results if "ok" in r]
     throttled = [r for r in results if "throttled" in r]
@@ -239,17 +261,25 @@ def test_scaling_rate_throttles_new_instances_not_warm_ones(lamina_factory):
 
 # --- async events under throttling ----------------------------------------------------------
 
+
 def test_throttled_async_events_are_retried_until_they_run(lamina_factory):
     server = lamina_factory(LAMINA_ASYNC_THROTTLE_BACKOFF="0.05")
     client = server.client("lambda")
     name = "one-at-a-time"
-    client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(SLEEPER)}, Timeout=30)
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(SLEEPER)},
+        Timeout=30,
+    )
     client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
     accepted = {}
     for i in range(6):
-        response = client.invoke(FunctionName=name, InvocationType="Event",
-                                 Payload=json.dumps({"id": f"e{i}", "sleep": 0.2}).encode())
+        response = client.invoke(
+            FunctionName=name, InvocationType="Event", Payload=json.dumps({"id": f"e{i}", "sleep": 0.2}).encode()
+        )
         assert response["StatusCode"] == 202
         accepted[f"e{i}"] = response["ResponseMetadata"]["RequestId"]
 
@@ -265,12 +295,14 @@ def test_throttled_async_events_are_retried_until_they_run(lamina_factory):
         assert begin >= end - 0.01, spans
 
 
-RECORDER = {"app.py": """
+RECORDER = {
+    "app.py": """
     import json
 
     def handler(event, context):
         print("RECORD " + json.dumps(event))
-    """}
+    """
+}
 
 
 def test_events_of_a_function_with_reserved_concurrency_zero_are_dropped_not_retried(lamina_factory):
@@ -281,24 +313,39 @@ def test_events_of_a_function_with_reserved_concurrency_zero_are_dropped_not_ret
     client = server.client("lambda")
     sqs = server.client("sqs")
     name, recorder = "held-back", "held-back-rec"
-    client.create_function(FunctionName=recorder, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(RECORDER)})
+    client.create_function(
+        FunctionName=recorder,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(RECORDER)},
+    )
     dlq_url = sqs.create_queue(QueueName="held-back-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(SLEEPER)}, Timeout=30, DeadLetterConfig={"TargetArn": dlq_arn})
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(SLEEPER)},
+        Timeout=30,
+        DeadLetterConfig={"TargetArn": dlq_arn},
+    )
     recorder_arn = client.get_function(FunctionName=recorder)["Configuration"]["FunctionArn"]
-    client.put_function_event_invoke_config(FunctionName=name,
-                                            DestinationConfig={"OnFailure": {"Destination": recorder_arn}})
+    client.put_function_event_invoke_config(
+        FunctionName=name, DestinationConfig={"OnFailure": {"Destination": recorder_arn}}
+    )
     client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
     accepted = {}
     for i in range(3):
-        response = client.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"id": f"e{i}"}).encode())
+        response = client.invoke(
+            FunctionName=name, InvocationType="Event", Payload=json.dumps({"id": f"e{i}"}).encode()
+        )
         assert response["StatusCode"] == 202  # accepted all the same: the reservation is checked when it runs
         accepted[response["ResponseMetadata"]["RequestId"]] = f"e{i}"
 
     lines = wait_for_log_lines(server, recorder, "RECORD ", count=3, timeout=15)
-    records = [json.loads(line[len("RECORD "):]) for line in lines]
+    records = [json.loads(line[len("RECORD ") :]) for line in lines]
     assert {r["requestContext"]["requestId"] for r in records} == set(accepted)
     for record in records:
         assert record["requestContext"]["condition"] == "ZeroReservedConcurrency"
@@ -309,8 +356,9 @@ def test_events_of_a_function_with_reserved_concurrency_zero_are_dropped_not_ret
 
     messages = []
     for _ in range(20):
-        messages += sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                        MessageAttributeNames=["All"]).get("Messages", [])
+        messages += sqs.receive_message(
+            QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+        ).get("Messages", [])
         if len(messages) >= 3:
             break
     assert sorted(json.loads(m["Body"])["id"] for m in messages) == ["e0", "e1", "e2"]
@@ -322,8 +370,11 @@ def test_events_of_a_function_with_reserved_concurrency_zero_are_dropped_not_ret
     assert not [line for line in log_messages(server, f"/aws/lambda/{name}") if line.startswith("ran e")]
 
     cloudwatch = server.client("cloudwatch")
-    wait_until(lambda: metric_total(cloudwatch, "AsyncEventsDropped", {"FunctionName": name}) == 3, timeout=10,
-               what="AsyncEventsDropped to count the three")
+    wait_until(
+        lambda: metric_total(cloudwatch, "AsyncEventsDropped", {"FunctionName": name}) == 3,
+        timeout=10,
+        what="AsyncEventsDropped to count the three",
+    )
 
     # Lifting the reservation brings nothing back: the events are gone, as on AWS.
     client.delete_function_concurrency(FunctionName=name)
@@ -332,6 +383,7 @@ def test_events_of_a_function_with_reserved_concurrency_zero_are_dropped_not_ret
     wait_for_log_lines(server, name, "ran after", timeout=15)
     assert not [line for line in log_messages(server, f"/aws/lambda/{name}") if line.startswith("ran e")]
 
+
 def test_idle_instances_make_room_at_the_instance_cap(lamina_factory):
     # After one function's burst, its idle instances must not keep another function from
     # starting: at LAMINA_MAX_INSTANCES the idle instance used longest ago gives way. Only
@@ -339,8 +391,14 @@ def test_idle_instances_make_room_at_the_instance_cap(lamina_factory):
     server = lamina_factory(LAMINA_MAX_INSTANCES="3")
     client = server.client("lambda")
     for name in ("burst", "other"):
-        client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                               Code={"ZipFile": make_zip(SLEEPER)}, Timeout=30)
+        client.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": make_zip(SLEEPER)},
+            Timeout=30,
+        )
     results = invoke_together(server, [("burst", {"id": f"b{i}", "sleep": 0.5}) for i in range(3)])
     assert all("ok" in r for r in results), results
     # Three idle instances of "burst" fill the cap; "other" still runs, and so does "burst".
@@ -348,12 +406,16 @@ def test_idle_instances_make_room_at_the_instance_cap(lamina_factory):
     assert client.invoke(FunctionName="burst", Payload=b'{"id": "b9"}')["StatusCode"] == 200
 
     # Every instance busy: the fourth concurrent invoke has nowhere to run.
-    results = invoke_together(server, [("burst", {"id": f"c{i}", "sleep": 1.5}) for i in range(3)]
-                              + [("other", {"id": "o2", "sleep": 1.5})])
+    results = invoke_together(
+        server, [("burst", {"id": f"c{i}", "sleep": 1.5}) for i in range(3)] + [("other", {"id": "o2", "sleep": 1.5})]
+    )
     refused = [r for r in results if "throttled" in r]
     assert len(refused) == 1, results
     assert refused[0]["throttled"] == ACCOUNT
     assert refused[0]["error"]["ResponseMetadata"]["HTTPStatusCode"] == 429
     cloudwatch = server.client("cloudwatch")
-    wait_until(lambda: metric_total(cloudwatch, "Throttles", {}) == 1, timeout=10,
-               what="the refused invoke to count as a throttle")
+    wait_until(
+        lambda: metric_total(cloudwatch, "Throttles", {}) == 1,
+        timeout=10,
+        what="the refused invoke to count as a throttle",
+    )

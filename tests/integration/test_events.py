@@ -2,6 +2,7 @@
 event buses, rules, targets, tags, TestEventPattern and PutEvents' own checks, with AWS's
 error codes and messages. Deliveries are in test_events_targets.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,7 @@ def test_default_bus_always_exists_and_cannot_be_deleted(events):
 
 
 def test_create_describe_list_and_delete_a_bus(events, unique_name):
-    created = events.create_event_bus(Name=unique_name, Description="orders",
-                                      Tags=[{"Key": "team", "Value": "blue"}])
+    created = events.create_event_bus(Name=unique_name, Description="orders", Tags=[{"Key": "team", "Value": "blue"}])
     arn = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{unique_name}"
     assert created["EventBusArn"] == arn and created["Description"] == "orders"
     described = events.describe_event_bus(Name=unique_name)
@@ -107,14 +107,22 @@ def test_a_bus_with_rules_is_not_deleted(events, bus):
 
 
 def test_put_describe_and_replace_a_rule(events, unique_name):
-    arn = events.put_rule(Name=unique_name, EventPattern=PATTERN, Description="mine",
-                          Tags=[{"Key": "k", "Value": "v"}])["RuleArn"]
+    arn = events.put_rule(
+        Name=unique_name, EventPattern=PATTERN, Description="mine", Tags=[{"Key": "k", "Value": "v"}]
+    )["RuleArn"]
     assert arn == f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{unique_name}"
     described = events.describe_rule(Name=unique_name)
-    assert {k: described[k] for k in ("Name", "Arn", "EventPattern", "State", "Description", "EventBusName",
-                                      "CreatedBy")} == {
-        "Name": unique_name, "Arn": arn, "EventPattern": PATTERN, "State": "ENABLED", "Description": "mine",
-        "EventBusName": "default", "CreatedBy": ACCOUNT}
+    assert {
+        k: described[k] for k in ("Name", "Arn", "EventPattern", "State", "Description", "EventBusName", "CreatedBy")
+    } == {
+        "Name": unique_name,
+        "Arn": arn,
+        "EventPattern": PATTERN,
+        "State": "ENABLED",
+        "Description": "mine",
+        "EventBusName": "default",
+        "CreatedBy": ACCOUNT,
+    }
     assert events.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
 
     # PutRule replaces: what is left out is cleared; tags and targets stay.
@@ -138,8 +146,11 @@ def test_put_describe_and_replace_a_rule(events, unique_name):
     events.delete_rule(Name=unique_name)  # deleting again succeeds, as AWS documents
     with pytest.raises(ClientError) as caught:
         events.describe_rule(Name=unique_name)
-    assert error_of(caught) == ("ResourceNotFoundException", 400,
-                                f"Rule {unique_name} does not exist on EventBus default.")
+    assert error_of(caught) == (
+        "ResourceNotFoundException",
+        400,
+        f"Rule {unique_name} does not exist on EventBus default.",
+    )
 
 
 def test_rules_on_a_custom_bus(events, bus):
@@ -152,8 +163,11 @@ def test_rules_on_a_custom_bus(events, bus):
     assert error_of(caught)[2] == "Rule r1 does not exist on EventBus default."
     with pytest.raises(ClientError) as caught:
         events.put_rule(Name="r2", EventBusName=bus, ScheduleExpression="rate(5 minutes)")
-    assert error_of(caught) == ("ValidationException", 400,
-                                "ScheduleExpression is supported only on the default event bus.")
+    assert error_of(caught) == (
+        "ValidationException",
+        400,
+        "ScheduleExpression is supported only on the default event bus.",
+    )
     with pytest.raises(ClientError) as caught:
         events.put_rule(Name="r3", EventBusName="no-such-bus", EventPattern=PATTERN)
     assert error_of(caught) == ("ResourceNotFoundException", 400, "Event bus no-such-bus does not exist.")
@@ -162,16 +176,25 @@ def test_rules_on_a_custom_bus(events, bus):
 def test_put_rule_checks_its_pattern_and_schedule(events, unique_name):
     with pytest.raises(ClientError) as caught:
         events.put_rule(Name=unique_name)
-    assert error_of(caught) == ("ValidationException", 400,
-                                "Parameter(s) EventPattern or ScheduleExpression must be specified.")
+    assert error_of(caught) == (
+        "ValidationException",
+        400,
+        "Parameter(s) EventPattern or ScheduleExpression must be specified.",
+    )
     for bad in ('{"source": "my.app"}', "not json", "{}"):
         with pytest.raises(ClientError) as caught:
             events.put_rule(Name=unique_name, EventPattern=bad)
         code, status, message = error_of(caught)
         assert (code, status) == ("InvalidEventPatternException", 400)
         assert message.startswith("Event pattern is not valid. Reason: ")
-    for bad in ("rate(0 minutes)", "rate(5 weeks)", "cron(* * * * *)", "cron(0 12 * * * *)", "every day",
-                "at(2030-01-01T00:00:00)"):
+    for bad in (
+        "rate(0 minutes)",
+        "rate(5 weeks)",
+        "cron(* * * * *)",
+        "cron(0 12 * * * *)",
+        "every day",
+        "at(2030-01-01T00:00:00)",
+    ):
         with pytest.raises(ClientError) as caught:
             events.put_rule(Name=unique_name, ScheduleExpression=bad)
         assert error_of(caught) == ("ValidationException", 400, "Parameter ScheduleExpression is not valid."), bad
@@ -211,8 +234,10 @@ def test_put_list_and_remove_targets(events, unique_name):
     events.put_rule(Name=unique_name, EventPattern=PATTERN)
     targets = [{"Id": f"t{i}", "Arn": queue_arn(f"q{i}")} for i in range(3)]
     targets[1]["InputPath"] = "$.detail"
-    targets[2].update(RetryPolicy={"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 600},
-                      DeadLetterConfig={"Arn": queue_arn("dlq")})
+    targets[2].update(
+        RetryPolicy={"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 600},
+        DeadLetterConfig={"Arn": queue_arn("dlq")},
+    )
     result = events.put_targets(Rule=unique_name, Targets=targets)
     assert (result["FailedEntryCount"], result["FailedEntries"]) == (0, [])
     listed = events.list_targets_by_rule(Rule=unique_name)["Targets"]
@@ -231,46 +256,84 @@ def test_put_list_and_remove_targets(events, unique_name):
 def test_put_targets_errors(lamina, events, unique_name):
     with pytest.raises(ClientError) as caught:
         events.put_targets(Rule=unique_name, Targets=[{"Id": "a", "Arn": queue_arn("q")}])
-    assert error_of(caught) == ("ResourceNotFoundException", 400,
-                                f"Rule {unique_name} does not exist on EventBus default.")
+    assert error_of(caught) == (
+        "ResourceNotFoundException",
+        400,
+        f"Rule {unique_name} does not exist on EventBus default.",
+    )
     events.put_rule(Name=unique_name, EventPattern=PATTERN)
     try:
-        result = events.put_targets(Rule=unique_name, Targets=[
-            {"Id": "good", "Arn": queue_arn("q")},
-            {"Id": "bad-arn", "Arn": "not-an-arn"},
-            {"Id": "fifo", "Arn": queue_arn("q.fifo")},
-        ])
+        result = events.put_targets(
+            Rule=unique_name,
+            Targets=[
+                {"Id": "good", "Arn": queue_arn("q")},
+                {"Id": "bad-arn", "Arn": "not-an-arn"},
+                {"Id": "fifo", "Arn": queue_arn("q.fifo")},
+            ],
+        )
         assert result["FailedEntryCount"] == 2
         assert result["FailedEntries"] == [
-            {"TargetId": "bad-arn", "ErrorCode": "ValidationException",
-             "ErrorMessage": "Parameter not-an-arn is not valid. Reason: Provided Arn is not in correct format."},
-            {"TargetId": "fifo", "ErrorCode": "ValidationException",
-             "ErrorMessage": "Parameter(s) SqsParameters must be specified for target: fifo."}]
+            {
+                "TargetId": "bad-arn",
+                "ErrorCode": "ValidationException",
+                "ErrorMessage": "Parameter not-an-arn is not valid. Reason: Provided Arn is not in correct format.",
+            },
+            {
+                "TargetId": "fifo",
+                "ErrorCode": "ValidationException",
+                "ErrorMessage": "Parameter(s) SqsParameters must be specified for target: fifo.",
+            },
+        ]
         assert [t["Id"] for t in events.list_targets_by_rule(Rule=unique_name)["Targets"]] == ["good"]
 
         with pytest.raises(ClientError) as caught:
-            events.put_targets(Rule=unique_name, Targets=[{"Id": "x", "Arn": queue_arn("q"), "Input": "{}",
-                                                           "InputPath": "$.detail"}])
-        assert error_of(caught) == ("ValidationException", 400, "Only one of Input, InputPath, or InputTransformer "
-                                                                "must be provided for target x.")
+            events.put_targets(
+                Rule=unique_name, Targets=[{"Id": "x", "Arn": queue_arn("q"), "Input": "{}", "InputPath": "$.detail"}]
+            )
+        assert error_of(caught) == (
+            "ValidationException",
+            400,
+            "Only one of Input, InputPath, or InputTransformer must be provided for target x.",
+        )
         with pytest.raises(ClientError) as caught:
-            events.put_targets(Rule=unique_name, Targets=[{"Id": "x", "Arn": queue_arn("q"), "InputTransformer": {
-                "InputPathsMap": {"a": "$.detail.a"}, "InputTemplate": '"<a> <notdefinedkey>"'}}])
-        assert error_of(caught) == ("ValidationException", 400,
-                                    "InputTemplate for target x contains invalid placeholder notdefinedkey.")
+            events.put_targets(
+                Rule=unique_name,
+                Targets=[
+                    {
+                        "Id": "x",
+                        "Arn": queue_arn("q"),
+                        "InputTransformer": {
+                            "InputPathsMap": {"a": "$.detail.a"},
+                            "InputTemplate": '"<a> <notdefinedkey>"',
+                        },
+                    }
+                ],
+            )
+        assert error_of(caught) == (
+            "ValidationException",
+            400,
+            "InputTemplate for target x contains invalid placeholder notdefinedkey.",
+        )
         with pytest.raises(ClientError) as caught:
-            events.put_targets(Rule=unique_name, Targets=[{"Id": "x", "Arn": queue_arn("q"),
-                                                           "DeadLetterConfig": {"Arn": queue_arn("d.fifo")}}])
+            events.put_targets(
+                Rule=unique_name,
+                Targets=[{"Id": "x", "Arn": queue_arn("q"), "DeadLetterConfig": {"Arn": queue_arn("d.fifo")}}],
+            )
         assert error_of(caught)[:2] == ("ValidationException", 400)
 
         with pytest.raises(ClientError) as caught:
             events.put_targets(Rule=unique_name, Targets=[{"Id": f"n{i}", "Arn": queue_arn("q")} for i in range(5)])
-        assert error_of(caught) == ("LimitExceededException", 400,
-                                    "The requested resource exceeds the maximum number allowed.")
+        assert error_of(caught) == (
+            "LimitExceededException",
+            400,
+            "The requested resource exceeds the maximum number allowed.",
+        )
         # The model's limits are checked before the service sees the request.
         with pytest.raises(ClientError) as caught:
-            unvalidated_client(lamina, "events").put_targets(Rule=unique_name, Targets=[
-                {"Id": "r", "Arn": queue_arn("q"), "RetryPolicy": {"MaximumRetryAttempts": 186}}])
+            unvalidated_client(lamina, "events").put_targets(
+                Rule=unique_name,
+                Targets=[{"Id": "r", "Arn": queue_arn("q"), "RetryPolicy": {"MaximumRetryAttempts": 186}}],
+            )
         assert error_of(caught)[:2] == ("ValidationException", 400)
     finally:
         events.delete_rule(Name=unique_name, Force=True)
@@ -295,8 +358,16 @@ def test_tags_on_buses_and_rules(events, bus):
 
 
 def test_test_event_pattern(events):
-    event = {"id": "1", "account": ACCOUNT, "source": "my.app", "time": "2024-01-01T00:00:00Z", "region": REGION,
-             "detail-type": "x", "resources": [], "detail": {"n": 5}}
+    event = {
+        "id": "1",
+        "account": ACCOUNT,
+        "source": "my.app",
+        "time": "2024-01-01T00:00:00Z",
+        "region": REGION,
+        "detail-type": "x",
+        "resources": [],
+        "detail": {"n": 5},
+    }
     assert events.test_event_pattern(EventPattern=PATTERN, Event=json.dumps(event))["Result"] is True
     numeric = json.dumps({"detail": {"n": [{"numeric": [">", 10]}]}})
     assert events.test_event_pattern(EventPattern=numeric, Event=json.dumps(event))["Result"] is False
@@ -314,22 +385,26 @@ def test_test_event_pattern(events):
 
 def test_put_events_reports_each_entry(events):
     good = {"Source": "my.app", "DetailType": "t", "Detail": '{"a": 1}'}
-    result = events.put_events(Entries=[
-        good,
-        {"DetailType": "t", "Detail": "{}"},
-        {"Source": "my.app", "Detail": "{}"},
-        {"Source": "my.app", "DetailType": "t"},
-        {"Source": "my.app", "DetailType": "t", "Detail": "[1, 2]"},
-        {"Source": "my.app", "DetailType": "t", "Detail": "{oops"},
-        {"Source": "aws.ec2", "DetailType": "t", "Detail": "{}"},
-        dict(good, Time=datetime(2024, 5, 1, tzinfo=timezone.utc), Resources=["r"], TraceHeader="Root=1-x"),
-        dict(good, EventBusName="does-not-exist"),
-        dict(good, EventBusName=f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"),
-    ])
+    result = events.put_events(
+        Entries=[
+            good,
+            {"DetailType": "t", "Detail": "{}"},
+            {"Source": "my.app", "Detail": "{}"},
+            {"Source": "my.app", "DetailType": "t"},
+            {"Source": "my.app", "DetailType": "t", "Detail": "[1, 2]"},
+            {"Source": "my.app", "DetailType": "t", "Detail": "{oops"},
+            {"Source": "aws.ec2", "DetailType": "t", "Detail": "{}"},
+            dict(good, Time=datetime(2024, 5, 1, tzinfo=timezone.utc), Resources=["r"], TraceHeader="Root=1-x"),
+            dict(good, EventBusName="does-not-exist"),
+            dict(good, EventBusName=f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"),
+        ]
+    )
     entries = result["Entries"]
     assert result["FailedEntryCount"] == 6 and len(entries) == 10
-    assert entries[1] == {"ErrorCode": "InvalidArgument",
-                          "ErrorMessage": "Parameter Source is not valid. Reason: Source is a required argument."}
+    assert entries[1] == {
+        "ErrorCode": "InvalidArgument",
+        "ErrorMessage": "Parameter Source is not valid. Reason: Source is a required argument.",
+    }
     assert entries[2]["ErrorMessage"] == "Parameter DetailType is not valid. Reason: DetailType is a required argument."
     assert entries[3]["ErrorMessage"] == "Parameter Detail is not valid. Reason: Detail is a required argument."
     assert entries[4] == entries[5] == {"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
@@ -340,10 +415,17 @@ def test_put_events_reports_each_entry(events):
 
 def test_put_events_request_limits(events, lamina):
     with pytest.raises(ClientError) as caught:
-        events.put_events(Entries=[{"Source": "s", "DetailType": "t", "Detail": json.dumps({"x": "y" * 200_000})},
-                                   {"Source": "s", "DetailType": "t", "Detail": json.dumps({"x": "y" * 70_000})}])
-    assert error_of(caught) == ("ValidationException", 400,
-                                "Total size of the entries in the request is over the limit.")
+        events.put_events(
+            Entries=[
+                {"Source": "s", "DetailType": "t", "Detail": json.dumps({"x": "y" * 200_000})},
+                {"Source": "s", "DetailType": "t", "Detail": json.dumps({"x": "y" * 70_000})},
+            ]
+        )
+    assert error_of(caught) == (
+        "ValidationException",
+        400,
+        "Total size of the entries in the request is over the limit.",
+    )
     raw = unvalidated_client(lamina, "events")
     with pytest.raises(ClientError) as caught:
         raw.put_events(Entries=[{"Source": "s", "DetailType": "t", "Detail": "{}"}] * 11)

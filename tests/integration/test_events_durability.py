@@ -1,6 +1,7 @@
 """EventBridge survives restarts: buses, rules, targets and tags come back, and events that
 PutEvents accepted are delivered even when the server is killed with SIGKILL right after
 (each matched target is in the store before PutEvents answers)."""
+
 from __future__ import annotations
 
 import json
@@ -16,12 +17,18 @@ def test_restart_keeps_buses_rules_targets_and_tags(lamina_factory):
     events, sqs = server.client("events"), server.client("sqs")
     events.create_event_bus(Name="orders", Description="kept", Tags=[{"Key": "a", "Value": "1"}])
     _, arn = make_queue(sqs, "kept")
-    rule_arn = events.put_rule(Name="r", EventBusName="orders", EventPattern=json.dumps({"source": ["app"]}),
-                               Description="d", Tags=[{"Key": "b", "Value": "2"}])["RuleArn"]
+    rule_arn = events.put_rule(
+        Name="r",
+        EventBusName="orders",
+        EventPattern=json.dumps({"source": ["app"]}),
+        Description="d",
+        Tags=[{"Key": "b", "Value": "2"}],
+    )["RuleArn"]
     events.put_targets(Rule="r", EventBusName="orders", Targets=[{"Id": "q", "Arn": arn, "InputPath": "$.detail"}])
     events.put_rule(Name="off", EventPattern=json.dumps({"source": ["app"]}), State="DISABLED")
-    events.tag_resource(ResourceARN=f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default",
-                        Tags=[{"Key": "c", "Value": "3"}])
+    events.tag_resource(
+        ResourceARN=f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default", Tags=[{"Key": "c", "Value": "3"}]
+    )
 
     server.restart(kill=False)
     events, sqs = server.client("events"), server.client("sqs")
@@ -30,13 +37,16 @@ def test_restart_keeps_buses_rules_targets_and_tags(lamina_factory):
     assert (described["Arn"], described["Description"], described["State"]) == (rule_arn, "d", "ENABLED")
     assert events.describe_rule(Name="off")["State"] == "DISABLED"
     assert events.list_targets_by_rule(Rule="r", EventBusName="orders")["Targets"] == [
-        {"Id": "q", "Arn": arn, "InputPath": "$.detail"}]
+        {"Id": "q", "Arn": arn, "InputPath": "$.detail"}
+    ]
     assert events.list_tags_for_resource(ResourceARN=rule_arn)["Tags"] == [{"Key": "b", "Value": "2"}]
-    assert events.list_tags_for_resource(
-        ResourceARN=f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default")["Tags"] == [{"Key": "c", "Value": "3"}]
+    assert events.list_tags_for_resource(ResourceARN=f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default")[
+        "Tags"
+    ] == [{"Key": "c", "Value": "3"}]
 
-    events.put_events(Entries=[{"Source": "app", "DetailType": "t", "Detail": '{"after": "restart"}',
-                                "EventBusName": "orders"}])
+    events.put_events(
+        Entries=[{"Source": "app", "DetailType": "t", "Detail": '{"after": "restart"}', "EventBusName": "orders"}]
+    )
     url = sqs.get_queue_url(QueueName="kept")["QueueUrl"]
     assert json.loads(receive(sqs, url)[0]["Body"]) == {"after": "restart"}
 
@@ -50,8 +60,9 @@ def test_kill_9_after_put_events_loses_no_accepted_delivery(lamina_factory):
     events.put_targets(Rule="crash", Targets=[{"Id": "q", "Arn": arn, "SqsParameters": {"MessageGroupId": "g"}}])
     accepted = []
     for call in range(100):
-        entries = [{"Source": "crash", "DetailType": "t", "Detail": json.dumps({"n": call * 10 + i})}
-                   for i in range(10)]
+        entries = [
+            {"Source": "crash", "DetailType": "t", "Detail": json.dumps({"n": call * 10 + i})} for i in range(10)
+        ]
         result = events.put_events(Entries=entries)
         assert result["FailedEntryCount"] == 0
         accepted += [entry["EventId"] for entry in result["Entries"]]

@@ -2,6 +2,7 @@
 than the wall clock (LAMINA_SCHEDULER_SPEEDUP=60: rate(1 minute) fires every second): the
 Scheduled Event's shape (validated with EventBridgeModel), rate and cron expressions, rules
 disabled, enabled and deleted, and jobs rebuilt after a restart."""
+
 from __future__ import annotations
 
 import json
@@ -37,14 +38,25 @@ def test_scheduled_rules_fire_stop_and_survive_a_restart(lamina_factory):
     rate_arn = events.put_rule(Name="every-minute", ScheduleExpression="rate(1 minute)")["RuleArn"]
     events.put_targets(Rule="every-minute", Targets=[{"Id": "q", "Arn": rate_queue}])
     events.put_rule(Name="cron", ScheduleExpression="cron(* * * * ? *)")
-    events.put_targets(Rule="cron", Targets=[{"Id": "q", "Arn": cron_queue,
-                                              "InputTransformer": {"InputPathsMap": {"t": "$.time"},
-                                                                   "InputTemplate": '{"at": <t>}'}}])
+    events.put_targets(
+        Rule="cron",
+        Targets=[
+            {
+                "Id": "q",
+                "Arn": cron_queue,
+                "InputTransformer": {"InputPathsMap": {"t": "$.time"}, "InputTemplate": '{"at": <t>}'},
+            }
+        ],
+    )
 
     messages = receive(sqs, rate_url, 2, timeout=10)
     event = json.loads(messages[0]["Body"])
     assert (event["source"], event["detail-type"], event["resources"], event["detail"]) == (
-        "aws.events", "Scheduled Event", [rate_arn], {})
+        "aws.events",
+        "Scheduled Event",
+        [rate_arn],
+        {},
+    )
     assert event["account"] == ACCOUNT and event["region"] == REGION
     first, second = times(messages[:2])
     assert abs((second - first).total_seconds() - 60) <= 1  # a minute apart on the scheduler's clock

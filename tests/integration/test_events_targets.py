@@ -4,6 +4,7 @@ group, Lambda, SNS -> SQS, another bus, Input / InputPath / InputTransformer, di
 and non-matching rules, dead-letter queues with AWS's attributes, and a Lambda function's
 OnSuccess destination that is an event bus.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,15 +31,17 @@ def bus_arn(name: str) -> str:
 
 def rule_to(events, name: str, targets: list[dict], pattern: dict | None = None, **more) -> str:
     arn = events.put_rule(Name=name, EventPattern=json.dumps(pattern or {"source": [name]}), **more)["RuleArn"]
-    result = events.put_targets(Rule=name, Targets=targets, **({"EventBusName": more["EventBusName"]}
-                                                               if "EventBusName" in more else {}))
+    result = events.put_targets(
+        Rule=name, Targets=targets, **({"EventBusName": more["EventBusName"]} if "EventBusName" in more else {})
+    )
     assert result["FailedEntryCount"] == 0, result
     return arn
 
 
 def put(events, source: str, detail: dict | None = None, **more) -> str:
-    result = events.put_events(Entries=[{"Source": source, "DetailType": "Test Event",
-                                         "Detail": json.dumps(detail or {"n": 1}), **more}])
+    result = events.put_events(
+        Entries=[{"Source": source, "DetailType": "Test Event", "Detail": json.dumps(detail or {"n": 1}), **more}]
+    )
     assert result["FailedEntryCount"] == 0, result
     return result["Entries"][0]["EventId"]
 
@@ -57,9 +60,17 @@ def test_rule_delivers_the_event_to_sqs(events, sqs, unique_name):
     event_id = put(events, unique_name, {"order": {"id": 7, "items": ["a", "b"]}}, Resources=["arn:x"])
     [body] = bodies(sqs, url)
     event = json.loads(body)
-    assert event == {"version": "0", "id": event_id, "detail-type": "Test Event", "source": unique_name,
-                     "account": ACCOUNT, "time": event["time"], "region": REGION, "resources": ["arn:x"],
-                     "detail": {"order": {"id": 7, "items": ["a", "b"]}}}
+    assert event == {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Test Event",
+        "source": unique_name,
+        "account": ACCOUNT,
+        "time": event["time"],
+        "region": REGION,
+        "resources": ["arn:x"],
+        "detail": {"order": {"id": 7, "items": ["a", "b"]}},
+    }
     parsed = EventBridgeModel.model_validate(event)
     assert parsed.detail_type == "Test Event" and parsed.detail == event["detail"]
     assert before - 1 <= parsed.time.timestamp() <= time.time() + 1
@@ -69,8 +80,12 @@ def test_rule_delivers_the_event_to_sqs(events, sqs, unique_name):
 
 def test_only_matching_enabled_rules_deliver(events, sqs, unique_name):
     url, arn = make_queue(sqs, unique_name)
-    rule_to(events, unique_name, [{"Id": "q", "Arn": arn}],
-            pattern={"source": [unique_name], "detail": {"n": [{"numeric": [">", 10]}]}})
+    rule_to(
+        events,
+        unique_name,
+        [{"Id": "q", "Arn": arn}],
+        pattern={"source": [unique_name], "detail": {"n": [{"numeric": [">", 10]}]}},
+    )
     put(events, unique_name, {"n": 5})
     put(events, "someone.else", {"n": 50})
     assert nothing_arrives(sqs, url, wait=1.0)
@@ -89,8 +104,9 @@ def test_fifo_queue_target_gets_its_message_group_in_order(events, sqs, unique_n
     rule_to(events, unique_name, [{"Id": "q", "Arn": arn, "SqsParameters": {"MessageGroupId": "orders"}}])
     ids = []
     for batch in range(3):
-        entries = [{"Source": unique_name, "DetailType": "t", "Detail": json.dumps({"n": batch * 10 + i})}
-                   for i in range(10)]
+        entries = [
+            {"Source": unique_name, "DetailType": "t", "Detail": json.dumps({"n": batch * 10 + i})} for i in range(10)
+        ]
         result = events.put_events(Entries=entries)
         ids += [entry["EventId"] for entry in result["Entries"]]
     messages = receive(sqs, url, 30, timeout=20)
@@ -101,10 +117,18 @@ def test_fifo_queue_target_gets_its_message_group_in_order(events, sqs, unique_n
 
 def test_one_event_reaches_every_target_of_every_matching_rule(events, sqs, unique_name):
     queues = [make_queue(sqs, f"{unique_name}-{i}") for i in range(3)]
-    rule_to(events, f"{unique_name}-a", [{"Id": "0", "Arn": queues[0][1]}, {"Id": "1", "Arn": queues[1][1]}],
-            pattern={"source": [unique_name]})
-    rule_to(events, f"{unique_name}-b", [{"Id": "2", "Arn": queues[2][1]}], pattern={"detail-type": ["Test Event"],
-                                                                                     "source": [unique_name]})
+    rule_to(
+        events,
+        f"{unique_name}-a",
+        [{"Id": "0", "Arn": queues[0][1]}, {"Id": "1", "Arn": queues[1][1]}],
+        pattern={"source": [unique_name]},
+    )
+    rule_to(
+        events,
+        f"{unique_name}-b",
+        [{"Id": "2", "Arn": queues[2][1]}],
+        pattern={"detail-type": ["Test Event"], "source": [unique_name]},
+    )
     event_id = put(events, unique_name)
     for url, _ in queues:
         assert json.loads(bodies(sqs, url)[0])["id"] == event_id
@@ -114,12 +138,16 @@ def test_kinesis_target_uses_the_partition_key_path(lamina, events, unique_name)
     kinesis = lamina.client("kinesis")
     kinesis.create_stream(StreamName=unique_name, ShardCount=1)
     stream_arn = kinesis.describe_stream_summary(StreamName=unique_name)["StreamDescriptionSummary"]["StreamARN"]
-    rule_to(events, unique_name, [{"Id": "keyed", "Arn": stream_arn,
-                                   "KinesisParameters": {"PartitionKeyPath": "$.detail.customer"}}])
+    rule_to(
+        events,
+        unique_name,
+        [{"Id": "keyed", "Arn": stream_arn, "KinesisParameters": {"PartitionKeyPath": "$.detail.customer"}}],
+    )
     first = put(events, unique_name, {"customer": "c-42"})
     shard = kinesis.list_shards(StreamName=unique_name)["Shards"][0]["ShardId"]
-    iterator = kinesis.get_shard_iterator(StreamName=unique_name, ShardId=shard,
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    iterator = kinesis.get_shard_iterator(StreamName=unique_name, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
     records = []
     deadline = time.time() + 10
     while not records and time.time() < deadline:
@@ -138,27 +166,51 @@ def test_kinesis_target_uses_the_partition_key_path(lamina, events, unique_name)
 def test_input_input_path_and_input_transformer(events, sqs, unique_name):
     names = ["input", "path", "string", "json", "predefined"]
     queues = {name: make_queue(sqs, f"{unique_name}-{name}") for name in names}
-    rule_arn = rule_to(events, unique_name, [
-        {"Id": "input", "Arn": queues["input"][1], "Input": '{"constant": true}'},
-        {"Id": "path", "Arn": queues["path"][1], "InputPath": "$.detail.instance"},
-        {"Id": "string", "Arn": queues["string"][1], "InputTransformer": {
-            "InputPathsMap": {"instance": "$.detail.instance", "state": "$.detail.state", "gone": "$.detail.gone"},
-            "InputTemplate": '"instance <instance> is in <state><gone>"'}},
-        {"Id": "json", "Arn": queues["json"][1], "InputTransformer": {
-            "InputPathsMap": {"instance": "$.detail.instance", "tags": "$.detail.tags", "n": "$.detail.n"},
-            "InputTemplate": '{\n  "instance": <instance>,\n  "tags": <tags>,\n  "n": [<n>, "<n>"],\n'
-                             '  "status": "instance \\"<instance>\\" seen"\n}'}},
-        {"Id": "predefined", "Arn": queues["predefined"][1], "InputTransformer": {
-            "InputTemplate": '{"rule": <aws.events.rule-name>, "arn": <aws.events.rule-arn>, '
-                             '"event": <aws.events.event.json>}'}},
-    ])
+    rule_arn = rule_to(
+        events,
+        unique_name,
+        [
+            {"Id": "input", "Arn": queues["input"][1], "Input": '{"constant": true}'},
+            {"Id": "path", "Arn": queues["path"][1], "InputPath": "$.detail.instance"},
+            {
+                "Id": "string",
+                "Arn": queues["string"][1],
+                "InputTransformer": {
+                    "InputPathsMap": {
+                        "instance": "$.detail.instance",
+                        "state": "$.detail.state",
+                        "gone": "$.detail.gone",
+                    },
+                    "InputTemplate": '"instance <instance> is in <state><gone>"',
+                },
+            },
+            {
+                "Id": "json",
+                "Arn": queues["json"][1],
+                "InputTransformer": {
+                    "InputPathsMap": {"instance": "$.detail.instance", "tags": "$.detail.tags", "n": "$.detail.n"},
+                    "InputTemplate": '{\n  "instance": <instance>,\n  "tags": <tags>,\n  "n": [<n>, "<n>"],\n'
+                    '  "status": "instance \\"<instance>\\" seen"\n}',
+                },
+            },
+            {
+                "Id": "predefined",
+                "Arn": queues["predefined"][1],
+                "InputTransformer": {
+                    "InputTemplate": '{"rule": <aws.events.rule-name>, "arn": <aws.events.rule-arn>, '
+                    '"event": <aws.events.event.json>}'
+                },
+            },
+        ],
+    )
     detail = {"instance": "i-0123", "state": "RUNNING", "tags": {"a": "b"}, "n": 5}
     event_id = put(events, unique_name, detail)
     assert bodies(sqs, queues["input"][0]) == ['{"constant": true}']
     assert bodies(sqs, queues["path"][0]) == ['"i-0123"']
     assert bodies(sqs, queues["string"][0]) == ['"instance i-0123 is in RUNNING"']
     assert bodies(sqs, queues["json"][0]) == [
-        '{"instance":"i-0123","tags":{"a":"b"},"n":[5,"5"],"status":"instance \\"i-0123\\" seen"}']
+        '{"instance":"i-0123","tags":{"a":"b"},"n":[5,"5"],"status":"instance \\"i-0123\\" seen"}'
+    ]
     predefined = json.loads(bodies(sqs, queues["predefined"][0])[0])
     assert predefined["rule"] == unique_name and predefined["arn"] == rule_arn
     assert predefined["event"]["id"] == event_id and predefined["event"]["detail"] == detail
@@ -172,7 +224,7 @@ def test_lambda_target_is_invoked_with_the_event(lamina, events, create_function
     rule_to(events, unique_name, [{"Id": "fn", "Arn": function_arn(unique_name)}])
     event_id = put(events, unique_name, {"hello": "lambda"})
     [line] = wait_for_log_lines(lamina, unique_name, "EVENT ", timeout=30)
-    event = json.loads(line[line.index("EVENT ") + 6:])
+    event = json.loads(line[line.index("EVENT ") + 6 :])
     assert event["id"] == event_id and event["detail"] == {"hello": "lambda"}
     EventBridgeModel.model_validate(event)
 
@@ -193,24 +245,42 @@ def test_event_bus_target_forwards_to_the_other_bus_rules(events, sqs, unique_na
     events.create_event_bus(Name=other)
     url, arn = make_queue(sqs, unique_name)
     rule_to(events, unique_name, [{"Id": "bus", "Arn": bus_arn(other)}])
-    rule_to(events, f"{unique_name}-on-other", [{"Id": "q", "Arn": arn}], pattern={"source": [unique_name]},
-            EventBusName=other)
+    rule_to(
+        events,
+        f"{unique_name}-on-other",
+        [{"Id": "q", "Arn": arn}],
+        pattern={"source": [unique_name]},
+        EventBusName=other,
+    )
     put(events, unique_name, {"hop": 1}, Resources=["arn:r"])
     event = json.loads(bodies(sqs, url)[0])
     assert (event["source"], event["detail-type"], event["detail"], event["resources"]) == (
-        unique_name, "Test Event", {"hop": 1}, ["arn:r"])
+        unique_name,
+        "Test Event",
+        {"hop": 1},
+        ["arn:r"],
+    )
     EventBridgeModel.model_validate(event)
 
 
-def test_lambda_on_success_destination_can_be_an_event_bus(lamina, events, sqs, lambda_client, create_function,
-                                                           unique_name):
+def test_lambda_on_success_destination_can_be_an_event_bus(
+    lamina, events, sqs, lambda_client, create_function, unique_name
+):
     create_function(code={"app.py": "def handler(event, context):\n    return {'doubled': event['n'] * 2}\n"})
     lambda_client.put_function_event_invoke_config(
-        FunctionName=unique_name, DestinationConfig={"OnSuccess": {"Destination": bus_arn("default")}})
+        FunctionName=unique_name, DestinationConfig={"OnSuccess": {"Destination": bus_arn("default")}}
+    )
     url, arn = make_queue(sqs, unique_name)
-    rule_to(events, unique_name, [{"Id": "q", "Arn": arn}],
-            pattern={"source": ["lambda"], "detail-type": ["Lambda Function Invocation Result - Success"],
-                     "detail": {"requestContext": {"functionArn": [{"prefix": function_arn(unique_name)}]}}})
+    rule_to(
+        events,
+        unique_name,
+        [{"Id": "q", "Arn": arn}],
+        pattern={
+            "source": ["lambda"],
+            "detail-type": ["Lambda Function Invocation Result - Success"],
+            "detail": {"requestContext": {"functionArn": [{"prefix": function_arn(unique_name)}]}},
+        },
+    )
     lambda_client.invoke(FunctionName=unique_name, InvocationType="Event", Payload=json.dumps({"n": 21}).encode())
     event = json.loads(bodies(sqs, url, timeout=30)[0])
     assert event["source"] == "lambda"
@@ -228,9 +298,19 @@ def test_deleted_queue_target_sends_the_event_to_the_dead_letter_queue(events, s
     _, gone_arn = make_queue(sqs, f"{unique_name}-gone")
     sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=f"{unique_name}-gone")["QueueUrl"])
     dlq_url, dlq_arn = make_queue(sqs, f"{unique_name}-dlq")
-    rule_arn = rule_to(events, unique_name, [{"Id": "q", "Arn": gone_arn, "InputPath": "$.detail",
-                                              "RetryPolicy": {"MaximumRetryAttempts": 3},
-                                              "DeadLetterConfig": {"Arn": dlq_arn}}])
+    rule_arn = rule_to(
+        events,
+        unique_name,
+        [
+            {
+                "Id": "q",
+                "Arn": gone_arn,
+                "InputPath": "$.detail",
+                "RetryPolicy": {"MaximumRetryAttempts": 3},
+                "DeadLetterConfig": {"Arn": dlq_arn},
+            }
+        ],
+    )
     event_id = put(events, unique_name, {"lost": True})
     [message] = receive(sqs, dlq_url)
     assert json.loads(message["Body"])["id"] == event_id  # the original event, not the InputPath
@@ -240,8 +320,9 @@ def test_deleted_queue_target_sends_the_event_to_the_dead_letter_queue(events, s
     assert attributes["RETRY_ATTEMPTS"] == "0" and "EXHAUSTED_RETRY_CONDITION" not in attributes
 
 
-def test_deleted_function_target_goes_to_the_dead_letter_queue(lamina, events, sqs, lambda_client, create_function,
-                                                               unique_name):
+def test_deleted_function_target_goes_to_the_dead_letter_queue(
+    lamina, events, sqs, lambda_client, create_function, unique_name
+):
     create_function(code=PRINTER)
     dlq_url, dlq_arn = make_queue(sqs, f"{unique_name}-dlq")
     rule_to(events, unique_name, [{"Id": "fn", "Arn": function_arn(unique_name), "DeadLetterConfig": {"Arn": dlq_arn}}])
@@ -256,8 +337,18 @@ def test_deleted_function_target_goes_to_the_dead_letter_queue(lamina, events, s
 def test_step_functions_targets_are_accepted_and_fail_clearly(events, sqs, unique_name):
     dlq_url, dlq_arn = make_queue(sqs, f"{unique_name}-dlq")
     machine = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{unique_name}"
-    rule_to(events, unique_name, [{"Id": "sfn", "Arn": machine, "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
-                                   "DeadLetterConfig": {"Arn": dlq_arn}}])
+    rule_to(
+        events,
+        unique_name,
+        [
+            {
+                "Id": "sfn",
+                "Arn": machine,
+                "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
+                "DeadLetterConfig": {"Arn": dlq_arn},
+            }
+        ],
+    )
     put(events, unique_name)
     [message] = receive(sqs, dlq_url)
     assert "Step Functions" in message["MessageAttributes"]["ERROR_MESSAGE"]["StringValue"]
@@ -272,8 +363,13 @@ def test_buses_that_target_each_other_stop_the_loop(events, sqs, unique_name):
     pattern = {"source": [unique_name]}
     rule_to(events, "to-b", [{"Id": "b", "Arn": bus_arn(b)}], pattern=pattern, EventBusName=a)
     rule_to(events, "seen", [{"Id": "q", "Arn": arn}], pattern=pattern, EventBusName=a)
-    rule_to(events, "to-a", [{"Id": "a", "Arn": bus_arn(a), "DeadLetterConfig": {"Arn": dlq_arn}}], pattern=pattern,
-            EventBusName=b)
+    rule_to(
+        events,
+        "to-a",
+        [{"Id": "a", "Arn": bus_arn(a), "DeadLetterConfig": {"Arn": dlq_arn}}],
+        pattern=pattern,
+        EventBusName=b,
+    )
     put(events, unique_name, EventBusName=a)
     [message] = receive(sqs, dlq_url, timeout=15)
     assert "loop" in message["MessageAttributes"]["ERROR_MESSAGE"]["StringValue"]

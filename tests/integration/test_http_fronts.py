@@ -2,6 +2,7 @@
 their own beside the core. A call that crosses the link must answer exactly as one that
 does not; a front dies with the core; the core serves on its own if its fronts die.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,13 +19,17 @@ from tests.conftest import ROLE, make_zip
 
 from .test_lambda_helpers import wait_until
 
-CODE = make_zip({"app.py": """
+CODE = make_zip(
+    {
+        "app.py": """
     def handler(event, context):
         if event.get("fail"):
             raise ValueError("asked to fail")
         print(f"ran {context.aws_request_id}")
         return {"echo": event, "size": len(event.get("blob", ""))}
-    """})
+    """
+    }
+)
 
 
 def fronts_of(server) -> list[int]:
@@ -56,8 +61,14 @@ def health(server) -> dict:
 
 
 def create(client, name: str) -> None:
-    client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": CODE}, MemorySize=256)
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": CODE},
+        MemorySize=256,
+    )
 
 
 @pytest.fixture
@@ -114,11 +125,16 @@ def test_calls_through_fronts_answer_as_the_core_would(fronted):
 
 
 def test_unsigned_and_badly_signed_requests_are_refused_in_the_front(fronted):
-    request = urllib.request.Request(f"{fronted.url}/2015-03-31/functions/f/invocations", data=b"{}",
-                                     method="POST", headers={
-                                         "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/"
-                                                          "lambda/aws4_request, SignedHeaders=host, Signature=00",
-                                         "X-Amz-Date": "20260101T000000Z"})
+    request = urllib.request.Request(
+        f"{fronted.url}/2015-03-31/functions/f/invocations",
+        data=b"{}",
+        method="POST",
+        headers={
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/"
+            "lambda/aws4_request, SignedHeaders=host, Signature=00",
+            "X-Amz-Date": "20260101T000000Z",
+        },
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 403

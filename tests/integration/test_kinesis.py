@@ -1,6 +1,7 @@
 """Kinesis Data Streams against a live server, through boto3: streams and their settings,
 records and iterators, with AWS's error codes and messages. Resharding, durability and
 retention have files of their own (test_kinesis_resharding.py, test_kinesis_crash.py)."""
+
 from __future__ import annotations
 
 import base64
@@ -19,6 +20,7 @@ MIB = 1024 * 1024
 
 
 # --- helpers (imported by the other Kinesis suites) -------------------------------------------
+
 
 @pytest.fixture
 def kinesis(lamina):
@@ -40,8 +42,9 @@ def shard_ids(client, name: str) -> list[str]:
 
 def read_shard(client, name: str, shard_id: str, kind: str = "TRIM_HORIZON", **start) -> tuple[list[dict], dict]:
     """Every record from the iterator to the end of what is there: (records, the last response)."""
-    iterator = client.get_shard_iterator(StreamName=name, ShardId=shard_id, ShardIteratorType=kind,
-                                         **start)["ShardIterator"]
+    iterator = client.get_shard_iterator(StreamName=name, ShardId=shard_id, ShardIteratorType=kind, **start)[
+        "ShardIterator"
+    ]
     records: list[dict] = []
     while True:
         response = client.get_records(ShardIterator=iterator, Limit=10000)
@@ -57,6 +60,7 @@ def md5_key(partition_key: str) -> int:
 
 # --- streams ------------------------------------------------------------------------------------
 
+
 def test_create_describe_list_and_delete(kinesis, unique_name):
     kinesis.create_stream(StreamName=unique_name, ShardCount=3)
     kinesis.get_waiter("stream_exists").wait(StreamName=unique_name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
@@ -70,10 +74,15 @@ def test_create_describe_list_and_delete(kinesis, unique_name):
     assert [s["ShardId"] for s in shards] == ["shardId-000000000000", "shardId-000000000001", "shardId-000000000002"]
     assert [s["HashKeyRange"] for s in shards] == [  # the ranges AWS gives a 3-shard stream
         {"StartingHashKey": "0", "EndingHashKey": "113427455640312821154458202477256070484"},
-        {"StartingHashKey": "113427455640312821154458202477256070485",
-         "EndingHashKey": "226854911280625642308916404954512140969"},
-        {"StartingHashKey": "226854911280625642308916404954512140970",
-         "EndingHashKey": "340282366920938463463374607431768211455"}]
+        {
+            "StartingHashKey": "113427455640312821154458202477256070485",
+            "EndingHashKey": "226854911280625642308916404954512140969",
+        },
+        {
+            "StartingHashKey": "226854911280625642308916404954512140970",
+            "EndingHashKey": "340282366920938463463374607431768211455",
+        },
+    ]
     for shard in shards:
         start = shard["SequenceNumberRange"]["StartingSequenceNumber"]
         assert len(start) == 56 and start.isdigit() and "EndingSequenceNumber" not in shard["SequenceNumberRange"]
@@ -91,8 +100,11 @@ def test_create_describe_list_and_delete(kinesis, unique_name):
     kinesis.get_waiter("stream_not_exists").wait(StreamName=unique_name, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50})
     with pytest.raises(ClientError) as excinfo:
         kinesis.describe_stream(StreamName=unique_name)
-    assert error_of(excinfo) == ("ResourceNotFoundException",
-                                 f"Stream {unique_name} under account {ACCOUNT} not found.", 400)
+    assert error_of(excinfo) == (
+        "ResourceNotFoundException",
+        f"Stream {unique_name} under account {ACCOUNT} not found.",
+        400,
+    )
     assert unique_name not in kinesis.list_streams()["StreamNames"]
 
 
@@ -100,8 +112,11 @@ def test_create_stream_errors(kinesis, lamina, unique_name):
     kinesis.create_stream(StreamName=unique_name, ShardCount=1)
     with pytest.raises(ClientError) as excinfo:
         kinesis.create_stream(StreamName=unique_name, ShardCount=1)
-    assert error_of(excinfo) == ("ResourceInUseException",
-                                 f"Stream {unique_name} under account {ACCOUNT} already exists.", 400)
+    assert error_of(excinfo) == (
+        "ResourceInUseException",
+        f"Stream {unique_name} under account {ACCOUNT} already exists.",
+        400,
+    )
     raw = unvalidated_client(lamina, "kinesis")
     with pytest.raises(ClientError) as excinfo:
         raw.create_stream(StreamName="bad name!", ShardCount=0)
@@ -126,11 +141,15 @@ def test_on_demand_streams(kinesis, unique_name):
     assert summary["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"} and summary["OpenShardCount"] == 4
     with pytest.raises(ClientError) as excinfo:
         kinesis.update_shard_count(StreamName=unique_name, TargetShardCount=8, ScalingType="UNIFORM_SCALING")
-    assert error_of(excinfo) == ("ValidationException", f"Request is invalid. Stream {unique_name} under account "
-                                                        f"{ACCOUNT} is in On-Demand mode.", 400)
+    assert error_of(excinfo) == (
+        "ValidationException",
+        f"Request is invalid. Stream {unique_name} under account {ACCOUNT} is in On-Demand mode.",
+        400,
+    )
     kinesis.update_stream_mode(StreamARN=arn_of(unique_name), StreamModeDetails={"StreamMode": "PROVISIONED"})
-    assert kinesis.describe_stream(StreamName=unique_name)["StreamDescription"]["StreamModeDetails"] == \
-        {"StreamMode": "PROVISIONED"}
+    assert kinesis.describe_stream(StreamName=unique_name)["StreamDescription"]["StreamModeDetails"] == {
+        "StreamMode": "PROVISIONED"
+    }
     kinesis.update_shard_count(StreamName=unique_name, TargetShardCount=5, ScalingType="UNIFORM_SCALING")
     # Neither a ShardCount nor a mode: on-demand, as AWS does now.
     kinesis.create_stream(StreamName=unique_name + "-d")
@@ -142,10 +161,14 @@ def test_on_demand_streams(kinesis, unique_name):
 
 def test_a_missing_stream_is_the_same_error_everywhere(kinesis):
     calls = {
-        "describe_stream": {}, "describe_stream_summary": {}, "delete_stream": {}, "list_shards": {},
+        "describe_stream": {},
+        "describe_stream_summary": {},
+        "delete_stream": {},
+        "list_shards": {},
         "put_record": {"Data": b"x", "PartitionKey": "k"},
         "put_records": {"Records": [{"Data": b"x", "PartitionKey": "k"}]},
-        "add_tags_to_stream": {"Tags": {"a": "b"}}, "list_tags_for_stream": {},
+        "add_tags_to_stream": {"Tags": {"a": "b"}},
+        "list_tags_for_stream": {},
         "increase_stream_retention_period": {"RetentionPeriodHours": 48},
         "split_shard": {"ShardToSplit": "shardId-000000000000", "NewStartingHashKey": "10"},
         "update_shard_count": {"TargetShardCount": 2, "ScalingType": "UNIFORM_SCALING"},
@@ -153,13 +176,19 @@ def test_a_missing_stream_is_the_same_error_everywhere(kinesis):
     for operation, params in calls.items():
         with pytest.raises(ClientError) as excinfo:
             getattr(kinesis, operation)(StreamName="no-such-stream", **params)
-        assert error_of(excinfo) == ("ResourceNotFoundException",
-                                     f"Stream no-such-stream under account {ACCOUNT} not found.", 400), operation
+        assert error_of(excinfo) == (
+            "ResourceNotFoundException",
+            f"Stream no-such-stream under account {ACCOUNT} not found.",
+            400,
+        ), operation
     with pytest.raises(ClientError) as excinfo:
-        kinesis.get_shard_iterator(StreamName="no-such-stream", ShardId="shardId-000000000000",
-                                   ShardIteratorType="LATEST")
-    assert error_of(excinfo)[:2] == ("ResourceNotFoundException", "Shard shardId-000000000000 in stream no-such-stream "
-                                                                  f"under account {ACCOUNT} does not exist")
+        kinesis.get_shard_iterator(
+            StreamName="no-such-stream", ShardId="shardId-000000000000", ShardIteratorType="LATEST"
+        )
+    assert error_of(excinfo)[:2] == (
+        "ResourceNotFoundException",
+        f"Shard shardId-000000000000 in stream no-such-stream under account {ACCOUNT} does not exist",
+    )
     with pytest.raises(ClientError) as excinfo:
         kinesis.list_tags_for_resource(ResourceARN=arn_of("no-such-stream"))
     assert error_of(excinfo)[0] == "ResourceNotFoundException"
@@ -173,8 +202,12 @@ def test_stream_arn_works_wherever_the_name_does(kinesis, lamina, unique_name):
     put = kinesis.put_record(StreamARN=arn, Data=b"one", PartitionKey="k")
     kinesis.put_records(StreamARN=arn, Records=[{"Data": b"two", "PartitionKey": "k"}])
     [shard] = [s["ShardId"] for s in kinesis.list_shards(StreamARN=arn)["Shards"]]
-    iterator = kinesis.get_shard_iterator(StreamARN=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER",
-                                          StartingSequenceNumber=put["SequenceNumber"])["ShardIterator"]
+    iterator = kinesis.get_shard_iterator(
+        StreamARN=arn,
+        ShardId=shard,
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        StartingSequenceNumber=put["SequenceNumber"],
+    )["ShardIterator"]
     records = kinesis.get_records(ShardIterator=iterator, StreamARN=arn)["Records"]
     assert [r["Data"] for r in records] == [b"one", b"two"]
     kinesis.add_tags_to_stream(StreamARN=arn, Tags={"team": "data"})
@@ -225,8 +258,11 @@ def test_describe_stream_and_list_shards_page(kinesis, unique_name):
     assert [s["ShardId"][-1] for s in first["Shards"]] == ["0", "1"] and first["HasMoreShards"] is True
     rest = kinesis.describe_stream(StreamName=unique_name, ExclusiveStartShardId="shardId-000000000001")
     assert [s["ShardId"][-1] for s in rest["StreamDescription"]["Shards"]] == ["2", "3", "4"]
-    paged = kinesis.get_paginator("describe_stream").paginate(StreamName=unique_name,
-                                                              PaginationConfig={"PageSize": 2}).build_full_result()
+    paged = (
+        kinesis.get_paginator("describe_stream")
+        .paginate(StreamName=unique_name, PaginationConfig={"PageSize": 2})
+        .build_full_result()
+    )
     assert len(paged["StreamDescription"]["Shards"]) == 5
 
     page = kinesis.list_shards(StreamName=unique_name, MaxResults=3)
@@ -235,17 +271,22 @@ def test_describe_stream_and_list_shards_page(kinesis, unique_name):
     assert [s["ShardId"][-1] for s in following["Shards"]] == ["3", "4"] and "NextToken" not in following
     with pytest.raises(ClientError) as excinfo:
         kinesis.list_shards(StreamName=unique_name, NextToken=page["NextToken"])
-    assert error_of(excinfo) == ("InvalidArgumentException", "NextToken and StreamName cannot be provided together.",
-                                 400)
+    assert error_of(excinfo) == (
+        "InvalidArgumentException",
+        "NextToken and StreamName cannot be provided together.",
+        400,
+    )
     after = kinesis.list_shards(StreamName=unique_name, ExclusiveStartShardId="shardId-000000000003")
     assert [s["ShardId"] for s in after["Shards"]] == ["shardId-000000000004"]
-    filtered = kinesis.list_shards(StreamName=unique_name,
-                                   ShardFilter={"Type": "AFTER_SHARD_ID", "ShardId": "shardId-000000000002"})
+    filtered = kinesis.list_shards(
+        StreamName=unique_name, ShardFilter={"Type": "AFTER_SHARD_ID", "ShardId": "shardId-000000000002"}
+    )
     assert len(filtered["Shards"]) == 2
     kinesis.delete_stream(StreamName=unique_name)
 
 
 # --- records ------------------------------------------------------------------------------------
+
 
 def test_put_record_and_read_it_back(kinesis, unique_name):
     kinesis.create_stream(StreamName=unique_name, ShardCount=1)
@@ -263,8 +304,10 @@ def test_put_record_and_read_it_back(kinesis, unique_name):
 
 def test_a_partition_key_always_lands_on_the_same_shard(kinesis, unique_name):
     kinesis.create_stream(StreamName=unique_name, ShardCount=4)
-    ranges = {s["ShardId"]: (int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"]))
-              for s in kinesis.list_shards(StreamName=unique_name)["Shards"]}
+    ranges = {
+        s["ShardId"]: (int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"]))
+        for s in kinesis.list_shards(StreamName=unique_name)["Shards"]
+    }
     keys = [f"user-{i}" for i in range(40)] + ["ü-unicode", "x" * 256]
     first = {key: kinesis.put_record(StreamName=unique_name, Data=b"1", PartitionKey=key)["ShardId"] for key in keys}
     batch = kinesis.put_records(StreamName=unique_name, Records=[{"Data": b"2", "PartitionKey": k} for k in keys])
@@ -276,8 +319,9 @@ def test_a_partition_key_always_lands_on_the_same_shard(kinesis, unique_name):
     # An explicit hash key overrides the partition key.
     for shard_id, (low, high) in ranges.items():
         for hash_key in (low, high):
-            put = kinesis.put_record(StreamName=unique_name, Data=b"3", PartitionKey="ignored",
-                                     ExplicitHashKey=str(hash_key))
+            put = kinesis.put_record(
+                StreamName=unique_name, Data=b"3", PartitionKey="ignored", ExplicitHashKey=str(hash_key)
+            )
             assert put["ShardId"] == shard_id
     kinesis.delete_stream(StreamName=unique_name)
 
@@ -287,18 +331,27 @@ def test_sequence_numbers_rise_in_put_order(kinesis, unique_name):
     numbers = []
     previous = None
     for i in range(5):
-        put = kinesis.put_record(StreamName=unique_name, Data=b"%d" % i, PartitionKey="same-key",
-                                 **({"SequenceNumberForOrdering": previous} if previous else {}))
+        put = kinesis.put_record(
+            StreamName=unique_name,
+            Data=b"%d" % i,
+            PartitionKey="same-key",
+            **({"SequenceNumberForOrdering": previous} if previous else {}),
+        )
         numbers.append(int(put["SequenceNumber"]))
         previous = put["SequenceNumber"]
-    batch = kinesis.put_records(StreamName=unique_name,
-                                Records=[{"Data": b"b%d" % i, "PartitionKey": f"k{i}"} for i in range(20)])
+    batch = kinesis.put_records(
+        StreamName=unique_name, Records=[{"Data": b"b%d" % i, "PartitionKey": f"k{i}"} for i in range(20)]
+    )
     numbers.extend(int(r["SequenceNumber"]) for r in batch["Records"])
     assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
     with pytest.raises(ClientError) as excinfo:
         kinesis.put_record(StreamName=unique_name, Data=b"x", PartitionKey="k", SequenceNumberForOrdering="12345")
-    assert error_of(excinfo) == ("InvalidArgumentException", f"ExclusiveMinimumSequenceNumber 12345 used in PutRecord "
-                                 f"on stream {unique_name} under account {ACCOUNT} is invalid.", 400)
+    assert error_of(excinfo) == (
+        "InvalidArgumentException",
+        f"ExclusiveMinimumSequenceNumber 12345 used in PutRecord "
+        f"on stream {unique_name} under account {ACCOUNT} is invalid.",
+        400,
+    )
     kinesis.delete_stream(StreamName=unique_name)
 
 
@@ -312,33 +365,44 @@ def test_put_records_answers_per_record_and_refuses_bad_requests_whole(kinesis, 
     good = {"Data": b"fine", "PartitionKey": "k"}
     refused = [
         # (records, code, message): AWS checks the whole request before writing any record
-        ([good, {"Data": b"x" * (MIB - 2), "PartitionKey": "abc"}, good], "ValidationException",
-         "1 validation error detected: Value at 'records.2.member.data' failed to satisfy constraint: "
-         "Member must have length less than or equal to 1048576"),
-        ([good, {"Data": b"x", "PartitionKey": "k", "ExplicitHashKey": str(2**128)}], "InvalidArgumentException",
-         f"Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {2**128}"),
-        ([{"Data": b"x" * (MIB - 10), "PartitionKey": "k"}] * 6, "InvalidArgumentException",
-         "Records size exceeds 5 MB limit"),
+        (
+            [good, {"Data": b"x" * (MIB - 2), "PartitionKey": "abc"}, good],
+            "ValidationException",
+            "1 validation error detected: Value at 'records.2.member.data' failed to satisfy constraint: "
+            "Member must have length less than or equal to 1048576",
+        ),
+        (
+            [good, {"Data": b"x", "PartitionKey": "k", "ExplicitHashKey": str(2**128)}],
+            "InvalidArgumentException",
+            f"Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {2**128}",
+        ),
+        (
+            [{"Data": b"x" * (MIB - 10), "PartitionKey": "k"}] * 6,
+            "InvalidArgumentException",
+            "Records size exceeds 5 MB limit",
+        ),
     ]
     for records, code, message in refused:
         with pytest.raises(ClientError) as excinfo:
             kinesis.put_records(StreamName=unique_name, Records=records)
         assert error_of(excinfo) == (code, message, 400)
     raw = unvalidated_client(lamina, "kinesis")
-    for records, path in (([good] * 501, "'records' failed to satisfy constraint: Member must have length less than "
-                                         "or equal to 500"),
-                          ([good, {"Data": b"x", "PartitionKey": ""}], "records.2.member.partitionKey"),
-                          ([{"Data": b"x", "PartitionKey": "p" * 257}], "records.1.member.partitionKey"),
-                          ([{"Data": b"x", "PartitionKey": "k", "ExplicitHashKey": "12ab"}],
-                           "records.1.member.explicitHashKey")):
+    for records, path in (
+        ([good] * 501, "'records' failed to satisfy constraint: Member must have length less than or equal to 500"),
+        ([good, {"Data": b"x", "PartitionKey": ""}], "records.2.member.partitionKey"),
+        ([{"Data": b"x", "PartitionKey": "p" * 257}], "records.1.member.partitionKey"),
+        ([{"Data": b"x", "PartitionKey": "k", "ExplicitHashKey": "12ab"}], "records.1.member.explicitHashKey"),
+    ):
         with pytest.raises(ClientError) as excinfo:
             raw.put_records(StreamName=unique_name, Records=records)
         code, message, _ = error_of(excinfo)
         assert code == "ValidationException" and path in message, message
     with pytest.raises(ClientError) as excinfo:
         kinesis.put_record(StreamName=unique_name, Data=b"x" * MIB, PartitionKey="k")
-    assert error_of(excinfo)[1] == ("1 validation error detected: Value at 'data' failed to satisfy constraint: "
-                                    "Member must have length less than or equal to 1048576")
+    assert error_of(excinfo)[1] == (
+        "1 validation error detected: Value at 'data' failed to satisfy constraint: "
+        "Member must have length less than or equal to 1048576"
+    )
     # Nothing of the refused requests was written; a record of exactly 1 MiB (key included) is fine.
     kinesis.put_record(StreamName=unique_name, Data=b"y" * (MIB - 1), PartitionKey="k")
     total = sum(len(read_shard(kinesis, unique_name, shard)[0]) for shard in shard_ids(kinesis, unique_name))
@@ -348,8 +412,10 @@ def test_put_records_answers_per_record_and_refuses_bad_requests_whole(kinesis, 
 
 def test_larger_records_once_the_stream_allows_them(kinesis, unique_name):
     kinesis.create_stream(StreamName=unique_name, ShardCount=1, MaxRecordSizeInKiB=2048)
-    assert kinesis.describe_stream_summary(StreamName=unique_name)["StreamDescriptionSummary"]["MaxRecordSizeInKiB"] \
+    assert (
+        kinesis.describe_stream_summary(StreamName=unique_name)["StreamDescriptionSummary"]["MaxRecordSizeInKiB"]
         == 2048
+    )
     kinesis.put_record(StreamName=unique_name, Data=b"z" * (MIB + MIB // 2), PartitionKey="big")
     kinesis.update_max_record_size(StreamARN=arn_of(unique_name), MaxRecordSizeInKiB=1024)
     with pytest.raises(ClientError) as excinfo:
@@ -363,27 +429,38 @@ def test_larger_records_once_the_stream_allows_them(kinesis, unique_name):
 def test_every_iterator_type(kinesis, unique_name):
     kinesis.create_stream(StreamName=unique_name, ShardCount=1)
     shard = "shardId-000000000000"
-    numbers = [kinesis.put_record(StreamName=unique_name, Data=b"%d" % i, PartitionKey="k")["SequenceNumber"]
-               for i in range(3)]
+    numbers = [
+        kinesis.put_record(StreamName=unique_name, Data=b"%d" % i, PartitionKey="k")["SequenceNumber"] for i in range(3)
+    ]
     time.sleep(0.01)
     middle = datetime.now(timezone.utc)
     time.sleep(0.01)
-    numbers += [kinesis.put_record(StreamName=unique_name, Data=b"%d" % i, PartitionKey="k")["SequenceNumber"]
-                for i in range(3, 5)]
+    numbers += [
+        kinesis.put_record(StreamName=unique_name, Data=b"%d" % i, PartitionKey="k")["SequenceNumber"]
+        for i in range(3, 5)
+    ]
 
     def data(records):
         return [r["Data"] for r in records]
 
     assert data(read_shard(kinesis, unique_name, shard)[0]) == [b"0", b"1", b"2", b"3", b"4"]
-    assert data(read_shard(kinesis, unique_name, shard, "AT_SEQUENCE_NUMBER", StartingSequenceNumber=numbers[2])[0]) \
-        == [b"2", b"3", b"4"]
-    assert data(read_shard(kinesis, unique_name, shard, "AFTER_SEQUENCE_NUMBER",
-                           StartingSequenceNumber=numbers[2])[0]) == [b"3", b"4"]
+    assert data(
+        read_shard(kinesis, unique_name, shard, "AT_SEQUENCE_NUMBER", StartingSequenceNumber=numbers[2])[0]
+    ) == [b"2", b"3", b"4"]
+    assert data(
+        read_shard(kinesis, unique_name, shard, "AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=numbers[2])[0]
+    ) == [b"3", b"4"]
     assert data(read_shard(kinesis, unique_name, shard, "AT_TIMESTAMP", Timestamp=middle)[0]) == [b"3", b"4"]
-    assert data(read_shard(kinesis, unique_name, shard, "AT_TIMESTAMP", Timestamp=middle - timedelta(hours=1))[0]) \
-        == [b"0", b"1", b"2", b"3", b"4"]
-    latest = kinesis.get_shard_iterator(StreamName=unique_name, ShardId=shard,
-                                        ShardIteratorType="LATEST")["ShardIterator"]
+    assert data(read_shard(kinesis, unique_name, shard, "AT_TIMESTAMP", Timestamp=middle - timedelta(hours=1))[0]) == [
+        b"0",
+        b"1",
+        b"2",
+        b"3",
+        b"4",
+    ]
+    latest = kinesis.get_shard_iterator(StreamName=unique_name, ShardId=shard, ShardIteratorType="LATEST")[
+        "ShardIterator"
+    ]
     empty = kinesis.get_records(ShardIterator=latest)
     assert empty["Records"] == [] and empty["MillisBehindLatest"] == 0
     kinesis.put_record(StreamName=unique_name, Data=b"5", PartitionKey="k")
@@ -399,46 +476,78 @@ def test_get_shard_iterator_errors(kinesis, unique_name):
     kinesis.create_stream(StreamName=unique_name, ShardCount=2)
     other = unique_name + "-other"
     kinesis.create_stream(StreamName=other, ShardCount=1)
-    on_0 = kinesis.put_record(StreamName=unique_name, Data=b"a", PartitionKey="k",
-                              ExplicitHashKey="0")["SequenceNumber"]
+    on_0 = kinesis.put_record(StreamName=unique_name, Data=b"a", PartitionKey="k", ExplicitHashKey="0")[
+        "SequenceNumber"
+    ]
     elsewhere = kinesis.put_record(StreamName=other, Data=b"a", PartitionKey="k")["SequenceNumber"]
     base = {"StreamName": unique_name, "ShardId": "shardId-000000000000"}
     where = f"in stream {unique_name} under account {ACCOUNT}"
-    both = ("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) "
-            "TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified ")
+    both = (
+        "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) "
+        "TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified "
+    )
     cases = [
-        ({**base, "ShardId": "shardId-000000000009", "ShardIteratorType": "LATEST"}, "ResourceNotFoundException",
-         f"Shard shardId-000000000009 {where} does not exist"),
-        ({**base, "ShardId": "bogus", "ShardIteratorType": "LATEST"}, "ResourceNotFoundException",
-         f"Could not find shard bogus {where}."),
-        ({**base, "ShardIteratorType": "TRIM_HORIZON", "StartingSequenceNumber": on_0}, "InvalidArgumentException",
-         both + "TRIM_HORIZON and also a StartingSequenceNumber."),
-        ({**base, "ShardIteratorType": "AT_SEQUENCE_NUMBER"}, "InvalidArgumentException",
-         both + "AT_SEQUENCE_NUMBER and no StartingSequenceNumber."),
-        ({**base, "ShardId": "shardId-000000000001", "ShardIteratorType": "AT_SEQUENCE_NUMBER",
-          "StartingSequenceNumber": on_0}, "InvalidArgumentException",
-         "Invalid StartingSequenceNumber. It encodes shardId-000000000000, while it was used in a call to a shard "
-         "with shardId-000000000001"),
-        ({**base, "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": elsewhere},
-         "InvalidArgumentException", f"StartingSequenceNumber {elsewhere} used in GetShardIterator on shard "
-                                     f"shardId-000000000000 {where} is invalid because it did not come from this "
-                                     "stream."),
-        ({**base, "ShardIteratorType": "AT_SEQUENCE_NUMBER", "StartingSequenceNumber": "12345"},
-         "InvalidArgumentException", f"StartingSequenceNumber 12345 used in GetShardIterator on shard "
-                                     f"shardId-000000000000 {where} is invalid."),
-        ({**base, "ShardIteratorType": "AT_TIMESTAMP"}, "InvalidArgumentException",
-         "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no "
-         "timestamp parameter."),
+        (
+            {**base, "ShardId": "shardId-000000000009", "ShardIteratorType": "LATEST"},
+            "ResourceNotFoundException",
+            f"Shard shardId-000000000009 {where} does not exist",
+        ),
+        (
+            {**base, "ShardId": "bogus", "ShardIteratorType": "LATEST"},
+            "ResourceNotFoundException",
+            f"Could not find shard bogus {where}.",
+        ),
+        (
+            {**base, "ShardIteratorType": "TRIM_HORIZON", "StartingSequenceNumber": on_0},
+            "InvalidArgumentException",
+            both + "TRIM_HORIZON and also a StartingSequenceNumber.",
+        ),
+        (
+            {**base, "ShardIteratorType": "AT_SEQUENCE_NUMBER"},
+            "InvalidArgumentException",
+            both + "AT_SEQUENCE_NUMBER and no StartingSequenceNumber.",
+        ),
+        (
+            {
+                **base,
+                "ShardId": "shardId-000000000001",
+                "ShardIteratorType": "AT_SEQUENCE_NUMBER",
+                "StartingSequenceNumber": on_0,
+            },
+            "InvalidArgumentException",
+            "Invalid StartingSequenceNumber. It encodes shardId-000000000000, while it was used in a call to a shard "
+            "with shardId-000000000001",
+        ),
+        (
+            {**base, "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": elsewhere},
+            "InvalidArgumentException",
+            f"StartingSequenceNumber {elsewhere} used in GetShardIterator on shard "
+            f"shardId-000000000000 {where} is invalid because it did not come from this "
+            "stream.",
+        ),
+        (
+            {**base, "ShardIteratorType": "AT_SEQUENCE_NUMBER", "StartingSequenceNumber": "12345"},
+            "InvalidArgumentException",
+            f"StartingSequenceNumber 12345 used in GetShardIterator on shard shardId-000000000000 {where} is invalid.",
+        ),
+        (
+            {**base, "ShardIteratorType": "AT_TIMESTAMP"},
+            "InvalidArgumentException",
+            "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no "
+            "timestamp parameter.",
+        ),
     ]
     for params, code, message in cases:
         with pytest.raises(ClientError) as excinfo:
             kinesis.get_shard_iterator(**params)
         assert error_of(excinfo) == (code, message, 400), params
     with pytest.raises(ClientError) as excinfo:
-        kinesis.get_shard_iterator(**base, ShardIteratorType="AT_TIMESTAMP",
-                                   Timestamp=datetime.now(timezone.utc) + timedelta(hours=1))
-    assert error_of(excinfo)[1].startswith("The timestampInMillis parameter cannot be greater than the "
-                                           "currentTimestampInMillis.")
+        kinesis.get_shard_iterator(
+            **base, ShardIteratorType="AT_TIMESTAMP", Timestamp=datetime.now(timezone.utc) + timedelta(hours=1)
+        )
+    assert error_of(excinfo)[1].startswith(
+        "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis."
+    )
     for name in (unique_name, other):
         kinesis.delete_stream(StreamName=name)
 
@@ -446,8 +555,9 @@ def test_get_shard_iterator_errors(kinesis, unique_name):
 def test_get_records_pages_with_limit_and_refuses_bad_iterators(kinesis, lamina, unique_name):
     kinesis.create_stream(StreamName=unique_name, ShardCount=1)
     kinesis.put_records(StreamName=unique_name, Records=[{"Data": b"%02d" % i, "PartitionKey": "k"} for i in range(25)])
-    iterator = kinesis.get_shard_iterator(StreamName=unique_name, ShardId="shardId-000000000000",
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName=unique_name, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
     pages = []
     while True:
         response = kinesis.get_records(ShardIterator=iterator, Limit=10)
@@ -479,18 +589,24 @@ def test_get_records_pages_with_limit_and_refuses_bad_iterators(kinesis, lamina,
     kinesis.delete_stream(StreamName=unique_name)
     with pytest.raises(ClientError) as excinfo:
         kinesis.get_records(ShardIterator=iterator)
-    assert error_of(excinfo)[:2] == ("ResourceNotFoundException", f"Shard shardId-000000000000 in stream {unique_name} "
-                                                                  f"under account {ACCOUNT} does not exist")
+    assert error_of(excinfo)[:2] == (
+        "ResourceNotFoundException",
+        f"Shard shardId-000000000000 in stream {unique_name} under account {ACCOUNT} does not exist",
+    )
 
 
 # --- settings -----------------------------------------------------------------------------------
+
 
 def test_tags_by_stream_and_by_resource(kinesis, unique_name):
     kinesis.create_stream(StreamName=unique_name, ShardCount=1, Tags={"env": "test"})
     kinesis.add_tags_to_stream(StreamName=unique_name, Tags={"team": "data", "cost": "42"})
     listed = kinesis.list_tags_for_stream(StreamName=unique_name)
-    assert listed["Tags"] == [{"Key": "cost", "Value": "42"}, {"Key": "env", "Value": "test"},
-                              {"Key": "team", "Value": "data"}]
+    assert listed["Tags"] == [
+        {"Key": "cost", "Value": "42"},
+        {"Key": "env", "Value": "test"},
+        {"Key": "team", "Value": "data"},
+    ]
     assert listed["HasMoreTags"] is False
     page = kinesis.list_tags_for_stream(StreamName=unique_name, Limit=2)
     assert [t["Key"] for t in page["Tags"]] == ["cost", "env"] and page["HasMoreTags"] is True
@@ -500,13 +616,19 @@ def test_tags_by_stream_and_by_resource(kinesis, unique_name):
     arn = arn_of(unique_name)
     kinesis.tag_resource(ResourceARN=arn, Tags={"owner": "me"})
     kinesis.untag_resource(ResourceARN=arn, TagKeys=["env"])
-    assert kinesis.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "owner", "Value": "me"},
-                                                                       {"Key": "team", "Value": "data"}]
+    assert kinesis.list_tags_for_resource(ResourceARN=arn)["Tags"] == [
+        {"Key": "owner", "Value": "me"},
+        {"Key": "team", "Value": "data"},
+    ]
     with pytest.raises(ClientError) as excinfo:
         kinesis.add_tags_to_stream(StreamName=unique_name, Tags={f"k{i}": "v" for i in range(49)})
-    assert error_of(excinfo) == ("InvalidArgumentException", f"Failed to add tags to stream {unique_name} under "
-                                 f"account {ACCOUNT} because a given stream cannot have more than 50 tags associated "
-                                 "with it.", 400)
+    assert error_of(excinfo) == (
+        "InvalidArgumentException",
+        f"Failed to add tags to stream {unique_name} under "
+        f"account {ACCOUNT} because a given stream cannot have more than 50 tags associated "
+        "with it.",
+        400,
+    )
     kinesis.delete_stream(StreamName=unique_name)
 
 
@@ -516,21 +638,37 @@ def test_retention_period_changes_and_limits(kinesis, unique_name):
     assert kinesis.describe_stream(StreamName=unique_name)["StreamDescription"]["RetentionPeriodHours"] == 168
     kinesis.decrease_stream_retention_period(StreamName=unique_name, RetentionPeriodHours=48)
     cases = [
-        ("increase_stream_retention_period", 24, f"Requested retention period (24 hours) for stream {unique_name} can "
-         "not be shorter than existing retention period (48 hours). Use DecreaseRetentionPeriod API."),
-        ("decrease_stream_retention_period", 72, f"Requested retention period (72 hours) for stream {unique_name} can "
-         "not be longer than existing retention period (48 hours). Use IncreaseRetentionPeriod API."),
-        ("decrease_stream_retention_period", 23, "Minimum allowed retention period is 24 hours. Requested retention "
-         "period (23 hours) is too short."),
-        ("increase_stream_retention_period", 8761, "Maximum allowed retention period is 8760 hours. Requested "
-         "retention period (8761 hours) is too long."),
+        (
+            "increase_stream_retention_period",
+            24,
+            f"Requested retention period (24 hours) for stream {unique_name} can "
+            "not be shorter than existing retention period (48 hours). Use DecreaseRetentionPeriod API.",
+        ),
+        (
+            "decrease_stream_retention_period",
+            72,
+            f"Requested retention period (72 hours) for stream {unique_name} can "
+            "not be longer than existing retention period (48 hours). Use IncreaseRetentionPeriod API.",
+        ),
+        (
+            "decrease_stream_retention_period",
+            23,
+            "Minimum allowed retention period is 24 hours. Requested retention period (23 hours) is too short.",
+        ),
+        (
+            "increase_stream_retention_period",
+            8761,
+            "Maximum allowed retention period is 8760 hours. Requested retention period (8761 hours) is too long.",
+        ),
     ]
     for operation, hours, message in cases:
         with pytest.raises(ClientError) as excinfo:
             getattr(kinesis, operation)(StreamName=unique_name, RetentionPeriodHours=hours)
         assert error_of(excinfo) == ("InvalidArgumentException", message, 400)
-    assert kinesis.describe_stream_summary(StreamName=unique_name)["StreamDescriptionSummary"]["RetentionPeriodHours"] \
+    assert (
+        kinesis.describe_stream_summary(StreamName=unique_name)["StreamDescriptionSummary"]["RetentionPeriodHours"]
         == 48
+    )
     kinesis.delete_stream(StreamName=unique_name)
 
 
@@ -540,8 +678,10 @@ def test_encryption_monitoring_limits_and_consumers(kinesis, lamina, unique_name
     summary = kinesis.describe_stream_summary(StreamName=unique_name)["StreamDescriptionSummary"]
     assert (summary["EncryptionType"], summary["KeyId"]) == ("KMS", "alias/aws/kinesis")
     assert kinesis.put_record(StreamName=unique_name, Data=b"s", PartitionKey="k")["EncryptionType"] == "KMS"
-    assert kinesis.put_records(StreamName=unique_name, Records=[{"Data": b"s", "PartitionKey": "k"}])[
-        "EncryptionType"] == "KMS"
+    assert (
+        kinesis.put_records(StreamName=unique_name, Records=[{"Data": b"s", "PartitionKey": "k"}])["EncryptionType"]
+        == "KMS"
+    )
     records = [r for shard in shard_ids(kinesis, unique_name) for r in read_shard(kinesis, unique_name, shard)[0]]
     assert [r["EncryptionType"] for r in records] == ["KMS", "KMS"]
     kinesis.stop_stream_encryption(StreamName=unique_name, EncryptionType="KMS", KeyId="alias/aws/kinesis")
@@ -552,8 +692,9 @@ def test_encryption_monitoring_limits_and_consumers(kinesis, lamina, unique_name
     assert enabled["CurrentShardLevelMetrics"] == [] and len(enabled["DesiredShardLevelMetrics"]) == 7
     disabled = kinesis.disable_enhanced_monitoring(StreamName=unique_name, ShardLevelMetrics=["IncomingBytes"])
     assert "IncomingBytes" not in disabled["DesiredShardLevelMetrics"]
-    assert kinesis.describe_stream(StreamName=unique_name)["StreamDescription"]["EnhancedMonitoring"] == \
-        [{"ShardLevelMetrics": disabled["DesiredShardLevelMetrics"]}]
+    assert kinesis.describe_stream(StreamName=unique_name)["StreamDescription"]["EnhancedMonitoring"] == [
+        {"ShardLevelMetrics": disabled["DesiredShardLevelMetrics"]}
+    ]
 
     limits = kinesis.describe_limits()
     assert limits["ShardLimit"] == 500 and limits["OnDemandStreamCountLimit"] == 50
@@ -594,4 +735,3 @@ def test_many_producers_at_once(lamina, unique_name):
         seen.extend(r["Data"] for r in records)
     assert sorted(seen) == sorted(sent) and len(seen) == 4000
     client.delete_stream(StreamName=unique_name)
-

@@ -4,6 +4,7 @@ retention are trimmed from reads and from the store.
 
 The servers keep few records in memory (LAMINA_KINESIS_CACHE_RECORDS), so that reads
 reaching back are served from the store as they would be on a long-running stream."""
+
 from __future__ import annotations
 
 import os
@@ -21,15 +22,19 @@ PRODUCERS = 4
 BATCH = 250
 
 
-def _produce(server, name: str, tag: str, batches: int, acked: dict, lock: threading.Lock,
-             errors: list) -> list[threading.Thread]:
+def _produce(
+    server, name: str, tag: str, batches: int, acked: dict, lock: threading.Lock, errors: list
+) -> list[threading.Thread]:
     """Threads sending `batches` PutRecords each; acknowledged records go into `acked`
     (data -> (shard, sequence number)). Each thread stops at its first failure."""
+
     def producer(worker: int) -> None:
         client = server.client("kinesis")
         for batch in range(batches):
-            records = [{"Data": f"{tag}-{worker}-{batch}-{i}".encode() + b"." * 60, "PartitionKey": f"{worker}-{i}"}
-                       for i in range(BATCH)]
+            records = [
+                {"Data": f"{tag}-{worker}-{batch}-{i}".encode() + b"." * 60, "PartitionKey": f"{worker}-{i}"}
+                for i in range(BATCH)
+            ]
             try:
                 result = client.put_records(StreamName=name, Records=records)
             except (BotoCoreError, ClientError) as error:  # the server died under us
@@ -71,8 +76,12 @@ def test_acknowledged_records_survive_kill_9(lamina_factory):
 
     # A second burst, killed with SIGKILL once well under way.
     threads = _produce(server, "crash", "second", 40, acked, lock, errors)
-    wait_until(lambda: len(acked) >= PRODUCERS * 6 * BATCH + 4000 or not any(t.is_alive() for t in threads),
-               timeout=60, interval=0.005, what="the second burst")
+    wait_until(
+        lambda: len(acked) >= PRODUCERS * 6 * BATCH + 4000 or not any(t.is_alive() for t in threads),
+        timeout=60,
+        interval=0.005,
+        what="the second burst",
+    )
     server.restart(kill=True)
     for thread in threads:
         thread.join(30)
@@ -85,8 +94,9 @@ def test_acknowledged_records_survive_kill_9(lamina_factory):
     assert all(found[data] == where for data, where in acked.items())  # same shard, same sequence number
     # Writing goes on after the crash, above everything written before it.
     highest = max(int(number) for _, number in found.values())
-    again = client.put_records(StreamName="crash", Records=[{"Data": b"after", "PartitionKey": str(i)}
-                                                            for i in range(20)])
+    again = client.put_records(
+        StreamName="crash", Records=[{"Data": b"after", "PartitionKey": str(i)} for i in range(20)]
+    )
     assert min(int(r["SequenceNumber"]) for r in again["Records"]) > highest
 
 
@@ -97,16 +107,19 @@ def test_streams_keep_settings_lineage_and_iterators_across_restart(lamina_facto
     client.increase_stream_retention_period(StreamName="kept", RetentionPeriodHours=72)
     client.start_stream_encryption(StreamName="kept", EncryptionType="KMS", KeyId="alias/aws/kinesis")
     for part in range(2):
-        client.put_records(StreamName="kept", Records=[{"Data": b"old-%d-%d" % (part, i), "PartitionKey": str(i)}
-                                                       for i in range(500)])
+        client.put_records(
+            StreamName="kept", Records=[{"Data": b"old-%d-%d" % (part, i), "PartitionKey": str(i)} for i in range(500)]
+        )
     client.split_shard(StreamName="kept", ShardToSplit="shardId-000000000000", NewStartingHashKey="1000")
     for part in range(2):
-        client.put_records(StreamName="kept", Records=[{"Data": b"new-%d-%d" % (part, i), "PartitionKey": str(i)}
-                                                       for i in range(500)])
+        client.put_records(
+            StreamName="kept", Records=[{"Data": b"new-%d-%d" % (part, i), "PartitionKey": str(i)} for i in range(500)]
+        )
     shards_before = client.list_shards(StreamName="kept")["Shards"]
     before = _everything(client, "kept")
-    iterator = client.get_shard_iterator(StreamName="kept", ShardId="shardId-000000000001",
-                                         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    iterator = client.get_shard_iterator(
+        StreamName="kept", ShardId="shardId-000000000001", ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
     server.restart(kill=False)
 
     client = server.client("kinesis")
@@ -150,7 +163,10 @@ def test_records_past_retention_are_trimmed(lamina_factory):
     # ... and from the store, by the maintenance task; a split parent, closed for longer
     # than the retention period, leaves the shard list.
     wait_until(lambda: stored("SELECT count(*) FROM stream_records") == 501, timeout=10, what="trimmed rows")
-    wait_until(lambda: shard_ids(client, "reshaped") == ["shardId-000000000001", "shardId-000000000002"],
-               timeout=10, what="the expired parent shard")
+    wait_until(
+        lambda: shard_ids(client, "reshaped") == ["shardId-000000000001", "shardId-000000000002"],
+        timeout=10,
+        what="the expired parent shard",
+    )
     client.decrease_stream_retention_period(StreamName="longer", RetentionPeriodHours=24)
     assert read_shard(client, "longer", shard)[0] == []

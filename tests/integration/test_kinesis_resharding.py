@@ -1,6 +1,7 @@
 """Kinesis resharding against a live server: SplitShard, MergeShards and UpdateShardCount,
 with the lineage AWS reports (ParentShardId, AdjacentParentShardId, EndingSequenceNumber,
 ChildShards at the end of a closed shard) and each partition key's order kept across it."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -18,8 +19,9 @@ def shards_of(client, name: str, **filters) -> dict[str, dict]:
 
 
 def put_keys(client, name: str, keys: list[str], tag: str) -> None:
-    result = client.put_records(StreamName=name, Records=[{"Data": f"{tag}:{k}".encode(), "PartitionKey": k}
-                                                          for k in keys])
+    result = client.put_records(
+        StreamName=name, Records=[{"Data": f"{tag}:{k}".encode(), "PartitionKey": k} for k in keys]
+    )
     assert result["FailedRecordCount"] == 0
 
 
@@ -48,7 +50,8 @@ def test_split_keeps_each_key_in_order_from_parent_to_children(kinesis, unique_n
     assert "NextShardIterator" not in last
     assert last["ChildShards"] == [
         {"ShardId": low, "ParentShards": [parent], "HashKeyRange": shards[low]["HashKeyRange"]},
-        {"ShardId": high, "ParentShards": [parent], "HashKeyRange": shards[high]["HashKeyRange"]}]
+        {"ShardId": high, "ParentShards": [parent], "HashKeyRange": shards[high]["HashKeyRange"]},
+    ]
     assert all(int(r["SequenceNumber"]) <= ending for r in parent_records)
     children = {child: read_shard(kinesis, unique_name, child)[0] for child in (low, high)}
     for key in keys:
@@ -58,8 +61,9 @@ def test_split_keeps_each_key_in_order_from_parent_to_children(kinesis, unique_n
         before = next(r for r in parent_records if r["PartitionKey"] == key)
         assert int(before["SequenceNumber"]) < int(mine[0]["SequenceNumber"])
     # A LATEST iterator on a closed shard is at its end already.
-    latest = kinesis.get_shard_iterator(StreamName=unique_name, ShardId=parent,
-                                        ShardIteratorType="LATEST")["ShardIterator"]
+    latest = kinesis.get_shard_iterator(StreamName=unique_name, ShardId=parent, ShardIteratorType="LATEST")[
+        "ShardIterator"
+    ]
     at_end = kinesis.get_records(ShardIterator=latest)
     assert at_end["Records"] == [] and "NextShardIterator" not in at_end and len(at_end["ChildShards"]) == 2
     kinesis.delete_stream(StreamName=unique_name)
@@ -78,8 +82,9 @@ def test_merge_gives_one_child_with_both_parents(kinesis, unique_name):
     for parent in (left, right):
         assert "EndingSequenceNumber" in shards[parent]["SequenceNumberRange"]
         _, last = read_shard(kinesis, unique_name, parent)
-        assert last["ChildShards"] == [{"ShardId": merged["ShardId"], "ParentShards": [left, right],
-                                        "HashKeyRange": merged["HashKeyRange"]}]
+        assert last["ChildShards"] == [
+            {"ShardId": merged["ShardId"], "ParentShards": [left, right], "HashKeyRange": merged["HashKeyRange"]}
+        ]
     after, _ = read_shard(kinesis, unique_name, merged["ShardId"])
     assert sorted(r["Data"] for r in after) == [b"after:a", b"after:b", b"after:c", b"after:d"]
     assert kinesis.describe_stream_summary(StreamName=unique_name)["StreamDescriptionSummary"]["OpenShardCount"] == 1
@@ -105,10 +110,18 @@ def test_update_shard_count_reaches_an_even_layout(kinesis, unique_name):
     total = sum(len(read_shard(kinesis, unique_name, shard_id)[0]) for shard_id in every)
     assert total == 100
 
-    for target, message in ((9, "UpdateShardCount cannot scale up over double your current open shard count. "
-                                "Current open shard count: 4, Target shard count: 9"),
-                            (1, "UpdateShardCount cannot scale down below half your current open shard count. "
-                                "Current open shard count: 4, Target shard count: 1")):
+    for target, message in (
+        (
+            9,
+            "UpdateShardCount cannot scale up over double your current open shard count. "
+            "Current open shard count: 4, Target shard count: 9",
+        ),
+        (
+            1,
+            "UpdateShardCount cannot scale down below half your current open shard count. "
+            "Current open shard count: 4, Target shard count: 1",
+        ),
+    ):
         with pytest.raises(ClientError) as excinfo:
             kinesis.update_shard_count(StreamName=unique_name, TargetShardCount=target, ScalingType="UNIFORM_SCALING")
         assert error_of(excinfo) == ("LimitExceededException", message, 400)
@@ -124,30 +137,48 @@ def test_resharding_errors(kinesis, unique_name):
     for bad in (first["StartingHashKey"], str(int(first["StartingHashKey"]) + 1), first["EndingHashKey"]):
         with pytest.raises(ClientError) as excinfo:
             kinesis.split_shard(StreamName=unique_name, ShardToSplit="shardId-000000000000", NewStartingHashKey=bad)
-        assert error_of(excinfo) == ("InvalidArgumentException", f"NewStartingHashKey {bad} used in SplitShard() on "
-                                     f"shard shardId-000000000000 {where} is not both greater than one plus the "
-                                     f"shard's StartingHashKey {first['StartingHashKey']} and less than the shard's "
-                                     f"EndingHashKey {first['EndingHashKey']}.", 400)
+        assert error_of(excinfo) == (
+            "InvalidArgumentException",
+            f"NewStartingHashKey {bad} used in SplitShard() on "
+            f"shard shardId-000000000000 {where} is not both greater than one plus the "
+            f"shard's StartingHashKey {first['StartingHashKey']} and less than the shard's "
+            f"EndingHashKey {first['EndingHashKey']}.",
+            400,
+        )
     with pytest.raises(ClientError) as excinfo:
         kinesis.split_shard(StreamName=unique_name, ShardToSplit="nope", NewStartingHashKey="100")
     assert error_of(excinfo) == ("ResourceNotFoundException", f"Could not find shard nope {where}.", 400)
     with pytest.raises(ClientError) as excinfo:
-        kinesis.merge_shards(StreamName=unique_name, ShardToMerge="shardId-000000000000",
-                             AdjacentShardToMerge="shardId-000000000002")
-    assert error_of(excinfo) == ("InvalidArgumentException", "Shards shardId-000000000000 and shardId-000000000002 "
-                                 f"{where} are not an adjacent pair of shards eligible for merging", 400)
+        kinesis.merge_shards(
+            StreamName=unique_name, ShardToMerge="shardId-000000000000", AdjacentShardToMerge="shardId-000000000002"
+        )
+    assert error_of(excinfo) == (
+        "InvalidArgumentException",
+        "Shards shardId-000000000000 and shardId-000000000002 "
+        f"{where} are not an adjacent pair of shards eligible for merging",
+        400,
+    )
     kinesis.split_shard(StreamName=unique_name, ShardToSplit="shardId-000000000000", NewStartingHashKey="1000")
-    for call in (lambda: kinesis.split_shard(StreamName=unique_name, ShardToSplit="shardId-000000000000",
-                                             NewStartingHashKey="500"),
-                 lambda: kinesis.merge_shards(StreamName=unique_name, ShardToMerge="shardId-000000000000",
-                                              AdjacentShardToMerge="shardId-000000000001")):
+    for call in (
+        lambda: kinesis.split_shard(
+            StreamName=unique_name, ShardToSplit="shardId-000000000000", NewStartingHashKey="500"
+        ),
+        lambda: kinesis.merge_shards(
+            StreamName=unique_name, ShardToMerge="shardId-000000000000", AdjacentShardToMerge="shardId-000000000001"
+        ),
+    ):
         with pytest.raises(ClientError) as excinfo:
             call()
-        assert error_of(excinfo) == ("InvalidArgumentException", f"Shard shardId-000000000000 {where} has already "
-                                     "been merged or split, and thus is not eligible for merging or splitting.", 400)
+        assert error_of(excinfo) == (
+            "InvalidArgumentException",
+            f"Shard shardId-000000000000 {where} has already "
+            "been merged or split, and thus is not eligible for merging or splitting.",
+            400,
+        )
     # The merge may name the higher shard first.
-    kinesis.merge_shards(StreamName=unique_name, ShardToMerge="shardId-000000000002",
-                         AdjacentShardToMerge="shardId-000000000001")
+    kinesis.merge_shards(
+        StreamName=unique_name, ShardToMerge="shardId-000000000002", AdjacentShardToMerge="shardId-000000000001"
+    )
     kinesis.delete_stream(StreamName=unique_name)
 
 

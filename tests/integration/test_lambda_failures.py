@@ -1,5 +1,6 @@
 """Functions that fail in every way Lambda knows, against a live server: each failure comes
 back as AWS's error payload with X-Amz-Function-Error, and the server keeps serving."""
+
 from __future__ import annotations
 
 import base64
@@ -11,7 +12,8 @@ from tests.conftest import make_zip
 
 from .test_lambda_helpers import invoke, server_is_healthy, wait_for_log_lines
 
-FAILING = {"app.py": """
+FAILING = {
+    "app.py": """
     import os, sys, time
 
     def handler(event, context):
@@ -37,7 +39,8 @@ FAILING = {"app.py": """
             sys.stdout.write("q" * (1024 * 1024) + "\\n")  # and one 1 MB line
             return "printed"
         return {"ok": True, "instance": context.log_stream_name}
-    """}
+    """
+}
 
 
 @pytest.fixture
@@ -122,13 +125,17 @@ def test_syntax_error(lamina, lambda_client, create_function, unique_name):
 
 
 def test_error_at_import_time(lamina, lambda_client, create_function, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         print("initialising")
         raise RuntimeError("no config at init")
 
         def handler(event, context):
             return "unreachable"
-        """})
+        """
+        }
+    )
     for _ in range(2):  # every attempt runs the init again and fails the same way
         response, payload = invoke(lambda_client, unique_name, LogType="Tail")
         unhandled(response)
@@ -180,13 +187,17 @@ def test_malformed_handler_name(lambda_client, create_function, unique_name):
 
 
 def test_custom_exception_type_and_unicode_message(lambda_client, create_function, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         class PaymentDeclined(Exception):
             pass
 
         def handler(event, context):
             raise PaymentDeclined("carte refusée ✗")
-        """})
+        """
+        }
+    )
     response, payload = invoke(lambda_client, unique_name)
     unhandled(response)
     assert payload["errorType"] == "PaymentDeclined"
@@ -199,8 +210,9 @@ def test_fixing_an_init_error_with_new_code(lambda_client, create_function, uniq
     unhandled(response)
     assert payload["errorType"] == "Runtime.ImportModuleError"
     assert "half-deployed" in payload["errorMessage"]
-    lambda_client.update_function_code(FunctionName=unique_name, ZipFile=make_zip(
-        {"app.py": "def handler(event, context):\n    return 'fixed'\n"}))
+    lambda_client.update_function_code(
+        FunctionName=unique_name, ZipFile=make_zip({"app.py": "def handler(event, context):\n    return 'fixed'\n"})
+    )
     response, payload = invoke(lambda_client, unique_name)
     assert "FunctionError" not in response and payload == "fixed"
 
@@ -214,12 +226,17 @@ def test_failing_version_reports_its_executed_version(lambda_client, create_func
 
 
 def test_timed_out_event_invoke_is_retried(lamina, lambda_client, create_function, unique_name):
-    create_function(Timeout=1, code={"app.py": """
+    create_function(
+        Timeout=1,
+        code={
+            "app.py": """
         import time
         def handler(event, context):
             print("attempt", context.aws_request_id, flush=True)
             time.sleep(3)
-        """})
+        """
+        },
+    )
     response = lambda_client.invoke(FunctionName=unique_name, InvocationType="Event", Payload=b"{}")
     request_id = response["ResponseMetadata"]["RequestId"]
     lines = wait_for_log_lines(lamina, unique_name, "attempt", count=3, timeout=15)

@@ -1,5 +1,6 @@
 """Lambda's control plane against a live server: functions, code, versions, aliases, tags,
 account settings, revision ids, with AWS's response shapes and error codes."""
+
 from __future__ import annotations
 
 import re
@@ -15,12 +16,16 @@ from .test_lambda_helpers import error_of, function_arn, invoke, sha256_b64
 
 
 def versioned_code(version: int) -> bytes:
-    return make_zip({"app.py": f"""
+    return make_zip(
+        {
+            "app.py": f"""
         import os
         VERSION = {version}
         def handler(event, context):
             return {{"v": VERSION, "fv": context.function_version, "env": os.environ.get("COLOR")}}
-        """})
+        """
+        }
+    )
 
 
 def is_uuid(value: str) -> bool:
@@ -36,15 +41,24 @@ def is_uuid(value: str) -> bool:
 
 def test_create_function_stores_and_returns_every_field(lambda_client, unique_name):
     layer_zip = make_zip({"python/shared_lib.py": "GREETING = 'from the layer'\n"})
-    layer = lambda_client.publish_layer_version(LayerName=f"{unique_name}-libs", Content={"ZipFile": layer_zip},
-                                                CompatibleRuntimes=["python3.12"])
+    layer = lambda_client.publish_layer_version(
+        LayerName=f"{unique_name}-libs", Content={"ZipFile": layer_zip}, CompatibleRuntimes=["python3.12"]
+    )
     LAYER = layer["LayerVersionArn"]
     code = make_zip({"app.py": "import shared_lib\ndef handler(event, context):\n    return shared_lib.GREETING\n"})
     created = lambda_client.create_function(
-        FunctionName=unique_name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-        Code={"ZipFile": code}, MemorySize=256, Timeout=17, Description="all the fields",
-        Environment={"Variables": {"COLOR": "blue", "SIZE": "3"}}, Tags={"team": "core", "env": "test"},
-        Layers=[LAYER], Architectures=["arm64"],
+        FunctionName=unique_name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": code},
+        MemorySize=256,
+        Timeout=17,
+        Description="all the fields",
+        Environment={"Variables": {"COLOR": "blue", "SIZE": "3"}},
+        Tags={"team": "core", "env": "test"},
+        Layers=[LAYER],
+        Architectures=["arm64"],
     )
     assert created["ResponseMetadata"]["HTTPStatusCode"] == 201
     assert created["FunctionName"] == unique_name
@@ -69,8 +83,22 @@ def test_create_function_stores_and_returns_every_field(lambda_client, unique_na
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", created["LastModified"])
 
     configuration = lambda_client.get_function_configuration(FunctionName=unique_name)
-    for field in ("FunctionArn", "Runtime", "Handler", "MemorySize", "Timeout", "Description", "Environment",
-                  "Layers", "Architectures", "CodeSha256", "CodeSize", "RevisionId", "Version", "State"):
+    for field in (
+        "FunctionArn",
+        "Runtime",
+        "Handler",
+        "MemorySize",
+        "Timeout",
+        "Description",
+        "Environment",
+        "Layers",
+        "Architectures",
+        "CodeSha256",
+        "CodeSize",
+        "RevisionId",
+        "Version",
+        "State",
+    ):
         assert configuration[field] == created[field], field
 
     function = lambda_client.get_function(FunctionName=unique_name)
@@ -190,7 +218,10 @@ def test_update_function_configuration_is_seen_by_the_next_invoke(lambda_client,
     _, first = invoke(lambda_client, unique_name)
     assert first["env"] == "red"
     updated = lambda_client.update_function_configuration(
-        FunctionName=unique_name, Environment={"Variables": {"COLOR": "green"}}, MemorySize=512, Timeout=9,
+        FunctionName=unique_name,
+        Environment={"Variables": {"COLOR": "green"}},
+        MemorySize=512,
+        Timeout=9,
         Description="changed",
     )
     assert updated["Environment"] == {"Variables": {"COLOR": "green"}}
@@ -203,14 +234,17 @@ def test_update_function_configuration_is_seen_by_the_next_invoke(lambda_client,
 
 def test_stale_revision_id_is_a_precondition_failure(lambda_client, create_function, unique_name):
     created = create_function()
-    fresh = lambda_client.update_function_configuration(FunctionName=unique_name, Description="one",
-                                                        RevisionId=created["RevisionId"])
+    fresh = lambda_client.update_function_configuration(
+        FunctionName=unique_name, Description="one", RevisionId=created["RevisionId"]
+    )
     assert fresh["RevisionId"] != created["RevisionId"]
     for call in (
-        lambda: lambda_client.update_function_configuration(FunctionName=unique_name, Description="two",
-                                                            RevisionId=created["RevisionId"]),
-        lambda: lambda_client.update_function_code(FunctionName=unique_name, ZipFile=versioned_code(5),
-                                                   RevisionId=created["RevisionId"]),
+        lambda: lambda_client.update_function_configuration(
+            FunctionName=unique_name, Description="two", RevisionId=created["RevisionId"]
+        ),
+        lambda: lambda_client.update_function_code(
+            FunctionName=unique_name, ZipFile=versioned_code(5), RevisionId=created["RevisionId"]
+        ),
         lambda: lambda_client.publish_version(FunctionName=unique_name, RevisionId=created["RevisionId"]),
     ):
         with pytest.raises(ClientError) as excinfo:
@@ -247,7 +281,8 @@ def test_publish_version_and_list_versions(lambda_client, create_function, uniqu
     paged = [
         v["Version"]
         for page in lambda_client.get_paginator("list_versions_by_function").paginate(
-            FunctionName=unique_name, PaginationConfig={"PageSize": 1})
+            FunctionName=unique_name, PaginationConfig={"PageSize": 1}
+        )
         for v in page["Versions"]
     ]
     assert paged == ["$LATEST", "1", "2"]
@@ -265,8 +300,9 @@ def test_create_with_publish_makes_version_one(lambda_client, create_function, u
     assert [v["Version"] for v in versions] == ["$LATEST", "1"]
     # $LATEST's revision, as GetFunction reports it, is usable for a conditional update.
     latest = lambda_client.get_function_configuration(FunctionName=unique_name)
-    lambda_client.update_function_configuration(FunctionName=unique_name, Description="x",
-                                                RevisionId=latest["RevisionId"])
+    lambda_client.update_function_configuration(
+        FunctionName=unique_name, Description="x", RevisionId=latest["RevisionId"]
+    )
 
 
 def test_update_code_with_publish_returns_the_new_version(lambda_client, create_function, unique_name):
@@ -276,8 +312,9 @@ def test_update_code_with_publish_returns_the_new_version(lambda_client, create_
     assert updated["CodeSha256"] == sha256_b64(versioned_code(2))
     latest = lambda_client.get_function_configuration(FunctionName=unique_name)
     # The RevisionId stored for $LATEST is the one a client can condition its next update on.
-    lambda_client.update_function_configuration(FunctionName=unique_name, Description="y",
-                                                RevisionId=latest["RevisionId"])
+    lambda_client.update_function_configuration(
+        FunctionName=unique_name, Description="y", RevisionId=latest["RevisionId"]
+    )
     assert invoke(lambda_client, unique_name, Qualifier="2")[1]["v"] == 2
 
 
@@ -325,31 +362,35 @@ def test_alias_lifecycle(lambda_client, create_function, unique_name):
     create_function(code=versioned_code(1), Publish=True)
     lambda_client.update_function_code(FunctionName=unique_name, ZipFile=versioned_code(2), Publish=True)
 
-    alias = lambda_client.create_alias(FunctionName=unique_name, Name="live", FunctionVersion="1",
-                                       Description="production")
+    alias = lambda_client.create_alias(
+        FunctionName=unique_name, Name="live", FunctionVersion="1", Description="production"
+    )
     assert alias["ResponseMetadata"]["HTTPStatusCode"] == 201
     assert alias["AliasArn"] == function_arn(unique_name, "live")
     assert (alias["Name"], alias["FunctionVersion"], alias["Description"]) == ("live", "1", "production")
     assert is_uuid(alias["RevisionId"])
 
     fetched = lambda_client.get_alias(FunctionName=unique_name, Name="live")
-    assert {k: fetched[k] for k in ("AliasArn", "Name", "FunctionVersion", "RevisionId")} == \
-        {k: alias[k] for k in ("AliasArn", "Name", "FunctionVersion", "RevisionId")}
+    assert {k: fetched[k] for k in ("AliasArn", "Name", "FunctionVersion", "RevisionId")} == {
+        k: alias[k] for k in ("AliasArn", "Name", "FunctionVersion", "RevisionId")
+    }
     assert invoke(lambda_client, unique_name, Qualifier="live")[1]["v"] == 1
 
     with pytest.raises(ClientError) as excinfo:
         lambda_client.create_alias(FunctionName=unique_name, Name="live", FunctionVersion="2")
     assert error_of(excinfo)[:2] == ("ResourceConflictException", 409)
 
-    updated = lambda_client.update_alias(FunctionName=unique_name, Name="live", FunctionVersion="2",
-                                         RevisionId=alias["RevisionId"])
+    updated = lambda_client.update_alias(
+        FunctionName=unique_name, Name="live", FunctionVersion="2", RevisionId=alias["RevisionId"]
+    )
     assert updated["FunctionVersion"] == "2"
     assert updated["RevisionId"] != alias["RevisionId"]
     assert invoke(lambda_client, unique_name, Qualifier="live")[1]["v"] == 2
 
     with pytest.raises(ClientError) as excinfo:
-        lambda_client.update_alias(FunctionName=unique_name, Name="live", FunctionVersion="1",
-                                   RevisionId=alias["RevisionId"])
+        lambda_client.update_alias(
+            FunctionName=unique_name, Name="live", FunctionVersion="1", RevisionId=alias["RevisionId"]
+        )
     assert error_of(excinfo)[:2] == ("PreconditionFailedException", 412)
 
     lambda_client.create_alias(FunctionName=unique_name, Name="canary", FunctionVersion="1")
@@ -357,15 +398,22 @@ def test_alias_lifecycle(lambda_client, create_function, unique_name):
     assert sorted(a["Name"] for a in listed) == ["canary", "live"]
     only_v1 = lambda_client.list_aliases(FunctionName=unique_name, FunctionVersion="1")["Aliases"]
     assert [a["Name"] for a in only_v1] == ["canary"]
-    paged = [a["Name"] for page in lambda_client.get_paginator("list_aliases").paginate(
-        FunctionName=unique_name, PaginationConfig={"PageSize": 1}) for a in page["Aliases"]]
+    paged = [
+        a["Name"]
+        for page in lambda_client.get_paginator("list_aliases").paginate(
+            FunctionName=unique_name, PaginationConfig={"PageSize": 1}
+        )
+        for a in page["Aliases"]
+    ]
     assert sorted(paged) == ["canary", "live"]
 
     with pytest.raises(ClientError) as excinfo:
         lambda_client.create_alias(FunctionName=unique_name, Name="ghost", FunctionVersion="7")
     assert error_of(excinfo)[:2] == ("ResourceNotFoundException", 404)
 
-    assert lambda_client.delete_alias(FunctionName=unique_name, Name="live")["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert (
+        lambda_client.delete_alias(FunctionName=unique_name, Name="live")["ResponseMetadata"]["HTTPStatusCode"] == 204
+    )
     with pytest.raises(ClientError) as excinfo:
         lambda_client.get_alias(FunctionName=unique_name, Name="live")
     assert error_of(excinfo)[:2] == ("ResourceNotFoundException", 404)

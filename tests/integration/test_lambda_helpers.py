@@ -3,6 +3,7 @@
 Polling with deadlines instead of sleeps, reading an invoke's JSON answer, raw SigV4-signed
 requests for what boto3 refuses to send, and reading a function's CloudWatch Logs.
 """
+
 from __future__ import annotations
 
 import base64
@@ -70,8 +71,9 @@ def unvalidated_client(server, service: str = "lambda", access_key: str = "test"
     )
 
 
-def raw_request(server, method: str, path: str, body: bytes = b"", headers: dict | None = None,
-                service: str = "lambda") -> tuple[int, dict, bytes]:
+def raw_request(
+    server, method: str, path: str, body: bytes = b"", headers: dict | None = None, service: str = "lambda"
+) -> tuple[int, dict, bytes]:
     """A SigV4-signed HTTP request built by hand: (status, lower-cased headers, body)."""
     url = server.url + path
     request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
@@ -135,8 +137,14 @@ def metric_total(cloudwatch, metric: str, dimensions: dict[str, str], stat: str 
     """An AWS/Lambda metric's statistic over the last ten minutes (the largest for
     Maximum, the sum otherwise); None when there is no data point at all."""
     points = cloudwatch.get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
-        StartTime=time.time() - 600, EndTime=time.time() + 60, Period=600, Statistics=[stat])["Datapoints"]
+        Namespace="AWS/Lambda",
+        MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        StartTime=time.time() - 600,
+        EndTime=time.time() + 60,
+        Period=600,
+        Statistics=[stat],
+    )["Datapoints"]
     if not points:
         return None
     return max(p[stat] for p in points) if stat == "Maximum" else sum(p[stat] for p in points)

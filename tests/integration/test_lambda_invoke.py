@@ -1,5 +1,6 @@
 """Invoke against a live server: invocation types, qualifiers, routing weights, log tails,
 response headers, error payloads, and the handler contract (context and environment)."""
+
 from __future__ import annotations
 
 import base64
@@ -17,18 +18,24 @@ from tests.conftest import make_zip
 
 from .test_lambda_helpers import error_of, function_arn, invoke, log_messages, wait_for_log_lines, wait_until
 
-REPORTER = {"app.py": """
+REPORTER = {
+    "app.py": """
     def handler(event, context):
         print("serving", event.get("tag"))
         return {"version": context.function_version, "arn": context.invoked_function_arn, "event": event}
-    """}
+    """
+}
 
 
 def versioned_code(version: int) -> bytes:
-    return make_zip({"app.py": f"""
+    return make_zip(
+        {
+            "app.py": f"""
         def handler(event, context):
             return {{"v": {version}, "fv": context.function_version}}
-        """})
+        """
+        }
+    )
 
 
 def test_request_response_invoke(lambda_client, create_function, unique_name):
@@ -50,11 +57,15 @@ def test_empty_payload_is_an_empty_event(lambda_client, create_function, unique_
 
 
 def test_dry_run_and_event_invocation_types(lamina, lambda_client, create_function, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         def handler(event, context):
             print("ran", event["kind"], context.aws_request_id)
             return "done"
-        """})
+        """
+        }
+    )
     dry = lambda_client.invoke(FunctionName=unique_name, InvocationType="DryRun", Payload=b'{"kind": "dry"}')
     assert dry["StatusCode"] == 204
     assert dry["Payload"].read() == b""
@@ -98,9 +109,11 @@ def test_qualifier_forms(lambda_client, create_function, unique_name):
         assert response["ResponseMetadata"]["HTTPHeaders"]["x-amz-executed-version"] == executed
         assert payload["fv"] == executed
 
-    for kwargs in ({"FunctionName": unique_name, "Qualifier": "9"},
-                   {"FunctionName": unique_name, "Qualifier": "missing-alias"},
-                   {"FunctionName": f"{unique_name}:9"}):
+    for kwargs in (
+        {"FunctionName": unique_name, "Qualifier": "9"},
+        {"FunctionName": unique_name, "Qualifier": "missing-alias"},
+        {"FunctionName": f"{unique_name}:9"},
+    ):
         with pytest.raises(ClientError) as excinfo:
             lambda_client.invoke(Payload=b"{}", **kwargs)
         assert error_of(excinfo)[:2] == ("ResourceNotFoundException", 404)
@@ -109,11 +122,16 @@ def test_qualifier_forms(lambda_client, create_function, unique_name):
 def test_alias_routing_weights_are_honoured(lambda_client, create_function, unique_name):
     create_function(code=versioned_code(1), Publish=True)
     lambda_client.update_function_code(FunctionName=unique_name, ZipFile=versioned_code(2), Publish=True)
-    alias = lambda_client.create_alias(FunctionName=unique_name, Name="split", FunctionVersion="1",
-                                       RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    alias = lambda_client.create_alias(
+        FunctionName=unique_name,
+        Name="split",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
+    )
     assert alias["RoutingConfig"] == {"AdditionalVersionWeights": {"2": 0.5}}
-    assert lambda_client.get_alias(FunctionName=unique_name, Name="split")["RoutingConfig"] == \
-        {"AdditionalVersionWeights": {"2": 0.5}}
+    assert lambda_client.get_alias(FunctionName=unique_name, Name="split")["RoutingConfig"] == {
+        "AdditionalVersionWeights": {"2": 0.5}
+    }
 
     seen = collections.Counter()
     for _ in range(100):
@@ -130,11 +148,15 @@ def test_alias_routing_weights_are_honoured(lambda_client, create_function, uniq
 
 
 def test_log_type_tail(lambda_client, create_function, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         def handler(event, context):
             print("hello from the handler", event["n"])
             return "ok"
-        """})
+        """
+        }
+    )
     response, payload = invoke(lambda_client, unique_name, {"n": 7}, LogType="Tail")
     assert payload == "ok"
     request_id = response["ResponseMetadata"]["RequestId"]
@@ -144,7 +166,9 @@ def test_log_type_tail(lambda_client, create_function, unique_name):
     assert f"END RequestId: {request_id}" in tail
     assert re.search(
         rf"REPORT RequestId: {request_id}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\t"
-        r"Max Memory Used: \d+ MB", tail)
+        r"Max Memory Used: \d+ MB",
+        tail,
+    )
     assert response["ResponseMetadata"]["HTTPHeaders"]["x-amz-log-result"] == response["LogResult"]
 
     # Without LogType there is no tail.
@@ -153,13 +177,17 @@ def test_log_type_tail(lambda_client, create_function, unique_name):
 
 
 def test_log_tail_is_the_last_4kb(lambda_client, create_function, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         def handler(event, context):
             for i in range(400):
                 print(f"line {i:04d} " + "x" * 40)
             print("the last words")
             return "ok"
-        """})
+        """
+        }
+    )
     response, _ = invoke(lambda_client, unique_name, LogType="Tail")
     raw = base64.b64decode(response["LogResult"])
     assert len(raw) <= 4096
@@ -171,17 +199,24 @@ def test_log_tail_is_the_last_4kb(lambda_client, create_function, unique_name):
 
 
 def test_function_output_reaches_its_log_group(lamina, lambda_client, create_function, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         def handler(event, context):
             print("log marker", event["token"])
             return context.log_stream_name
-        """})
+        """
+        }
+    )
     response, stream = invoke(lambda_client, unique_name, {"token": "tok-123"})
     request_id = response["ResponseMetadata"]["RequestId"]
     group = f"/aws/lambda/{unique_name}"
     messages = wait_until(
-        lambda: (m := log_messages(lamina, group)) and any(s.startswith("REPORT RequestId: " + request_id) for s in m)
-        and m, what="the invocation's log lines")
+        lambda: (
+            (m := log_messages(lamina, group)) and any(s.startswith("REPORT RequestId: " + request_id) for s in m) and m
+        ),
+        what="the invocation's log lines",
+    )
     joined = "\n".join(messages)
     assert f"START RequestId: {request_id}" in joined
     assert "log marker tok-123" in joined
@@ -190,13 +225,17 @@ def test_function_output_reaches_its_log_group(lamina, lambda_client, create_fun
 
 
 def test_unhandled_error_payload(lambda_client, create_function, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         def helper(value):
             raise ValueError(f"bad value: {value}")
 
         def handler(event, context):
             helper(event["value"])
-        """})
+        """
+        }
+    )
     response, payload = invoke(lambda_client, unique_name, {"value": 42}, LogType="Tail")
     assert response["StatusCode"] == 200
     assert response["FunctionError"] == "Unhandled"
@@ -210,7 +249,12 @@ def test_unhandled_error_payload(lambda_client, create_function, unique_name):
 
 
 def test_context_fields(lambda_client, create_function, unique_name):
-    create_function(MemorySize=256, Timeout=7, Publish=True, code={"app.py": """
+    create_function(
+        MemorySize=256,
+        Timeout=7,
+        Publish=True,
+        code={
+            "app.py": """
         import time
         def handler(event, context):
             remaining = context.get_remaining_time_in_millis()
@@ -226,7 +270,9 @@ def test_context_fields(lambda_client, create_function, unique_name):
                 "remaining": remaining,
                 "remaining_later": context.get_remaining_time_in_millis(),
             }
-        """})
+        """
+        },
+    )
     response, context = invoke(lambda_client, unique_name)
     assert context["aws_request_id"] == response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
     assert context["function_name"] == unique_name
@@ -246,7 +292,10 @@ def test_context_fields(lambda_client, create_function, unique_name):
 
 
 def test_environment_variables(lambda_client, create_function, unique_name):
-    create_function(Environment={"Variables": {"GREETING": "hola", "EMPTY": ""}}, code={"app.py": """
+    create_function(
+        Environment={"Variables": {"GREETING": "hola", "EMPTY": ""}},
+        code={
+            "app.py": """
         import os
         def handler(event, context):
             names = ["AWS_LAMBDA_FUNCTION_NAME", "AWS_REGION", "_HANDLER", "LAMBDA_TASK_ROOT",
@@ -256,7 +305,9 @@ def test_environment_variables(lambda_client, create_function, unique_name):
             values["task_root_has_code"] = os.path.isfile(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "app.py"))
             values["cwd"] = os.getcwd()
             return values
-        """})
+        """
+        },
+    )
     _, env = invoke(lambda_client, unique_name)
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == unique_name
     assert env["AWS_REGION"] == "us-east-1"
@@ -274,7 +325,11 @@ def test_environment_variables(lambda_client, create_function, unique_name):
 def test_function_calls_lamina_with_boto3(lambda_client, create_function, unique_name):
     """AWS_ENDPOINT_URL and the credentials in the environment let a function use boto3 as is."""
     # A full vCPU (1,769 MB): importing boto3 on 128 MB's CPU share takes seconds.
-    create_function(Timeout=60, MemorySize=1769, code={"app.py": """
+    create_function(
+        Timeout=60,
+        MemorySize=1769,
+        code={
+            "app.py": """
         import boto3
         def handler(event, context):
             client = boto3.client("lambda")
@@ -283,27 +338,37 @@ def test_function_calls_lamina_with_boto3(lambda_client, create_function, unique
                 names.extend(f["FunctionName"] for f in page["Functions"])
             me = client.get_function_configuration(FunctionName=context.function_name)
             return {"found_self": context.function_name in names, "arn": me["FunctionArn"]}
-        """})
+        """
+        },
+    )
     response, payload = invoke(lambda_client, unique_name)
     assert "FunctionError" not in response, payload
     assert payload == {"found_self": True, "arn": function_arn(unique_name)}
 
 
 def test_client_context_reaches_the_handler(lambda_client, create_function, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         def handler(event, context):
             return context.client_context.custom
-        """})
+        """
+        }
+    )
     client_context = base64.b64encode(json.dumps({"custom": {"user": "ana"}}).encode()).decode()
     _, payload = invoke(lambda_client, unique_name, ClientContext=client_context)
     assert payload == {"user": "ana"}
 
 
 def test_invoke_async_api(lamina, lambda_client, create_function, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         def handler(event, context):
             print("legacy invoke", event["word"])
-        """})
+        """
+        }
+    )
     response = lambda_client.invoke_async(FunctionName=unique_name, InvokeArgs=json.dumps({"word": "hello"}))
     assert response["Status"] == 202
     assert wait_for_log_lines(lamina, unique_name, "legacy invoke") == ["legacy invoke hello"]
@@ -326,24 +391,31 @@ def test_large_payload_just_under_the_limit(lambda_client, create_function, uniq
 
 
 def test_handler_in_a_package(lambda_client, create_function, unique_name):
-    create_function(handler="pkg/sub/mod.entry", code={
-        "pkg/__init__.py": "",
-        "pkg/sub/__init__.py": "",
-        "pkg/sub/mod.py": "from . import helper\ndef entry(event, context):\n    return helper.VALUE\n",
-        "pkg/sub/helper.py": "VALUE = 'nested'\n",
-    })
+    create_function(
+        handler="pkg/sub/mod.entry",
+        code={
+            "pkg/__init__.py": "",
+            "pkg/sub/__init__.py": "",
+            "pkg/sub/mod.py": "from . import helper\ndef entry(event, context):\n    return helper.VALUE\n",
+            "pkg/sub/helper.py": "VALUE = 'nested'\n",
+        },
+    )
     assert invoke(lambda_client, unique_name)[1] == "nested"
     lambda_client.update_function_configuration(FunctionName=unique_name, Handler="pkg.sub.mod.entry")
     assert invoke(lambda_client, unique_name)[1] == "nested"
 
 
 def test_parallel_invokes_get_their_own_instances(lambda_client, create_function, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         import time
         def handler(event, context):
             time.sleep(0.5)
             return context.log_stream_name
-        """})
+        """
+        }
+    )
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=5) as pool:
         streams = list(pool.map(lambda _: invoke(lambda_client, unique_name)[1], range(5)))
@@ -353,13 +425,15 @@ def test_parallel_invokes_get_their_own_instances(lambda_client, create_function
 
 
 def test_update_during_an_invocation(lamina, lambda_client, create_function, unique_name):
-    slow_v1 = {"app.py": """
+    slow_v1 = {
+        "app.py": """
         import time
         def handler(event, context):
             print("v1 started", flush=True)
             time.sleep(event.get("sleep", 0))
             return 1
-        """}
+        """
+    }
     create_function(code=slow_v1)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         in_flight = pool.submit(invoke, lambda_client, unique_name, {"sleep": 1.0})
@@ -373,16 +447,23 @@ def test_update_during_an_invocation(lamina, lambda_client, create_function, uni
 
 
 def test_a_version_keeps_its_configuration(lambda_client, create_function, unique_name):
-    create_function(Environment={"Variables": {"COLOR": "red"}}, Publish=True, code={"app.py": """
+    create_function(
+        Environment={"Variables": {"COLOR": "red"}},
+        Publish=True,
+        code={
+            "app.py": """
         import os
         def handler(event, context):
             return os.environ["COLOR"]
-        """})
+        """
+        },
+    )
     lambda_client.update_function_configuration(FunctionName=unique_name, Environment={"Variables": {"COLOR": "blue"}})
     assert invoke(lambda_client, unique_name)[1] == "blue"
     assert invoke(lambda_client, unique_name, Qualifier="1")[1] == "red"
-    assert lambda_client.get_function_configuration(FunctionName=unique_name, Qualifier="1")["Environment"] == \
-        {"Variables": {"COLOR": "red"}}
+    assert lambda_client.get_function_configuration(FunctionName=unique_name, Qualifier="1")["Environment"] == {
+        "Variables": {"COLOR": "red"}
+    }
 
 
 def test_alias_to_latest(lambda_client, create_function, unique_name):
@@ -395,12 +476,16 @@ def test_alias_to_latest(lambda_client, create_function, unique_name):
 
 
 def test_output_without_a_trailing_newline(lamina, lambda_client, create_function, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         import sys
         def handler(event, context):
             sys.stdout.write("no newline at the end")
             return "ok"
-        """})
+        """
+        }
+    )
     invoke(lambda_client, unique_name)  # the cold start
     started = time.monotonic()
     response, payload = invoke(lambda_client, unique_name, LogType="Tail")
@@ -415,7 +500,9 @@ def test_output_without_a_trailing_newline(lamina, lambda_client, create_functio
 def test_whole_standard_library_is_importable(lambda_client, create_function, unique_name):
     """Not only the modules the zygote preloads: the sandbox user must reach the interpreter's
     files even when they live under a directory it may not enter (a pyenv under /root)."""
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         import csv, io, sqlite3, zoneinfo, email.mime.text, xml.etree.ElementTree as ET
         def handler(event, context):
             out = io.StringIO()
@@ -424,7 +511,9 @@ def test_whole_standard_library_is_importable(lambda_client, create_function, un
             answer = database.execute("select 6 * 7").fetchone()[0]
             return {"csv": out.getvalue().strip(), "sql": answer, "xml": ET.fromstring("<r>x</r>").text,
                     "zone": str(zoneinfo.ZoneInfo("UTC"))}
-        """})
+        """
+        }
+    )
     response, payload = invoke(lambda_client, unique_name)
     assert "FunctionError" not in response, payload
     assert payload == {"csv": "a,1", "sql": 42, "xml": "x", "zone": "UTC"}

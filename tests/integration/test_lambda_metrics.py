@@ -2,6 +2,7 @@
 (smithy-rpc-v2-cbor) and from GET /metrics: each metric the concurrency and async
 machinery emits, with the dimensions AWS gives it (the account, FunctionName, and
 FunctionName+Resource for a version or alias)."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,8 @@ from tests.conftest import ROLE, make_zip
 from .test_concurrency import no_retry_client
 from .test_lambda_helpers import metric_total, wait_until
 
-CODE = {"app.py": """
+CODE = {
+    "app.py": """
     import time
 
     def handler(event, context):
@@ -24,7 +26,8 @@ CODE = {"app.py": """
         if event.get("fail"):
             raise RuntimeError("failing on purpose")
         return {"ok": True}
-    """}
+    """
+}
 
 
 def wait_for(cloudwatch, metric: str, dimensions: dict[str, str], expected: float, stat: str = "Sum") -> None:
@@ -47,8 +50,15 @@ def server(lamina_factory):
 
 def test_throttles_and_concurrent_executions_per_function_and_alias(server):
     client, cloudwatch = server.client("lambda"), server.client("cloudwatch")
-    client.create_function(FunctionName="m", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(CODE)}, Publish=True, Timeout=30)
+    client.create_function(
+        FunctionName="m",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(CODE)},
+        Publish=True,
+        Timeout=30,
+    )
     client.create_alias(FunctionName="m", Name="live", FunctionVersion="1")
     for _ in range(3):
         client.invoke(FunctionName="m", Qualifier="live", Payload=b"{}")
@@ -73,12 +83,22 @@ def test_throttles_and_concurrent_executions_per_function_and_alias(server):
 
 def test_provisioned_concurrency_metrics_name_the_alias_that_has_the_config(server):
     client, cloudwatch = server.client("lambda"), server.client("cloudwatch")
-    client.create_function(FunctionName="p", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(CODE)}, Publish=True, Timeout=30)
+    client.create_function(
+        FunctionName="p",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(CODE)},
+        Publish=True,
+        Timeout=30,
+    )
     client.create_alias(FunctionName="p", Name="live", FunctionVersion="1")
     client.put_provisioned_concurrency_config(FunctionName="p", Qualifier="live", ProvisionedConcurrentExecutions=1)
-    wait_until(lambda: client.get_provisioned_concurrency_config(FunctionName="p", Qualifier="live")["Status"]
-               == "READY", timeout=30, what="the provisioned instance")
+    wait_until(
+        lambda: client.get_provisioned_concurrency_config(FunctionName="p", Qualifier="live")["Status"] == "READY",
+        timeout=30,
+        what="the provisioned instance",
+    )
     client.invoke(FunctionName="p", Qualifier="live", Payload=json.dumps({"sleep": 2.5}).encode())
     alias = {"FunctionName": "p", "Resource": "p:live"}
     wait_for(cloudwatch, "ProvisionedConcurrencyInvocations", alias, 1)
@@ -92,18 +112,29 @@ def test_async_and_destination_metrics(server):
     # Destinations that exist when configured and are gone when used: each delivery fails.
     gone = sqs.create_queue(QueueName="gone")["QueueUrl"]
     gone_arn = sqs.get_queue_attributes(QueueUrl=gone, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    client.create_function(FunctionName="a", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(CODE)}, Publish=True, Timeout=30,
-                           DeadLetterConfig={"TargetArn": gone_arn})
+    client.create_function(
+        FunctionName="a",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(CODE)},
+        Publish=True,
+        Timeout=30,
+        DeadLetterConfig={"TargetArn": gone_arn},
+    )
     client.create_alias(FunctionName="a", Name="live", FunctionVersion="1")
     client.put_function_event_invoke_config(
-        FunctionName="a", Qualifier="live", MaximumRetryAttempts=0,
-        DestinationConfig={"OnSuccess": {"Destination": gone_arn}, "OnFailure": {"Destination": gone_arn}})
+        FunctionName="a",
+        Qualifier="live",
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnSuccess": {"Destination": gone_arn}, "OnFailure": {"Destination": gone_arn}},
+    )
     sqs.delete_queue(QueueUrl=gone)
 
     for event in ({}, {"fail": True}):
-        response = client.invoke(FunctionName="a", Qualifier="live", InvocationType="Event",
-                                 Payload=json.dumps(event).encode())
+        response = client.invoke(
+            FunctionName="a", Qualifier="live", InvocationType="Event", Payload=json.dumps(event).encode()
+        )
         assert response["StatusCode"] == 202
     alias = {"FunctionName": "a", "Resource": "a:live"}
     for dimensions in ({"FunctionName": "a"}, alias):
@@ -116,10 +147,18 @@ def test_async_and_destination_metrics(server):
 
     with urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as response:
         text = response.read().decode()
-    for name in ("async_events_received", "async_events_dropped", "destination_delivery_failures",
-                 "dead_letter_errors", "async_event_age"):
-        lines = [line for line in text.splitlines() if not line.startswith("#") and name in line.lower()
-                 and 'function="a"' in line]
+    for name in (
+        "async_events_received",
+        "async_events_dropped",
+        "destination_delivery_failures",
+        "dead_letter_errors",
+        "async_event_age",
+    ):
+        lines = [
+            line
+            for line in text.splitlines()
+            if not line.startswith("#") and name in line.lower() and 'function="a"' in line
+        ]
         assert lines, (name, text[:2000])
 
 
@@ -129,14 +168,24 @@ def test_every_account_sees_its_own_metrics_only(lamina_factory):
     from botocore.config import Config
 
     def client(service: str, key: str, secret: str):
-        return boto3.client(service, endpoint_url=server.url, region_name="us-east-1", aws_access_key_id=key,
-                            aws_secret_access_key=secret, config=Config(retries={"max_attempts": 1}))
+        return boto3.client(
+            service,
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            config=Config(retries={"max_attempts": 1}),
+        )
 
     mine, theirs = client("cloudwatch", "test", "test"), client("cloudwatch", "alice", "alice-secret")
     theirs_lambda = client("lambda", "alice", "alice-secret")
-    theirs_lambda.create_function(FunctionName="theirs", Runtime="python3.12",
-                                  Role="arn:aws:iam::111111111111:role/lambda-role", Handler="app.handler",
-                                  Code={"ZipFile": make_zip(CODE)})
+    theirs_lambda.create_function(
+        FunctionName="theirs",
+        Runtime="python3.12",
+        Role="arn:aws:iam::111111111111:role/lambda-role",
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(CODE)},
+    )
     theirs_lambda.invoke(FunctionName="theirs", Payload=b"{}")
     theirs.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Orders", "Value": 3.0}])
     mine.put_metric_data(Namespace="Shop", MetricData=[{"MetricName": "Orders", "Value": 5.0}])
@@ -149,8 +198,14 @@ def test_every_account_sees_its_own_metrics_only(lamina_factory):
     assert ("Shop", "Orders") in theirs_listed and ("Shop", "Orders") in mine_listed
 
     def orders(cloudwatch) -> float | None:
-        points = cloudwatch.get_metric_statistics(Namespace="Shop", MetricName="Orders", StartTime=time.time() - 600,
-                                                  EndTime=time.time() + 60, Period=600, Statistics=["Sum"])
+        points = cloudwatch.get_metric_statistics(
+            Namespace="Shop",
+            MetricName="Orders",
+            StartTime=time.time() - 600,
+            EndTime=time.time() + 60,
+            Period=600,
+            Statistics=["Sum"],
+        )
         return sum(p["Sum"] for p in points["Datapoints"]) if points["Datapoints"] else None
 
     assert (orders(mine), orders(theirs)) == (5.0, 3.0)

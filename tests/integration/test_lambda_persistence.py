@@ -1,5 +1,6 @@
 """What Lambda accepted survives kill -9: functions, versions, aliases, code, logs, and
 async invocations that were answered 202 (they run after the restart, at least once)."""
+
 from __future__ import annotations
 
 import json
@@ -9,22 +10,33 @@ from tests.conftest import ROLE, make_zip
 
 from .test_lambda_helpers import invoke, log_messages, sha256_b64, wait_for_log_lines, wait_until
 
-CODE = make_zip({"app.py": """
+CODE = make_zip(
+    {
+        "app.py": """
     import time
     def handler(event, context):
         if event.get("sleep"):
             time.sleep(event["sleep"])
         print(f"ran {event.get('id')} v{context.function_version}")
         return {"version": context.function_version, "id": event.get("id")}
-    """})
+    """
+    }
+)
 
 
 def test_functions_versions_aliases_and_logs_survive_kill_9(lamina_factory):
     server = lamina_factory()
     client = server.client("lambda")
     name = "persisted"
-    client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": CODE}, Environment={"Variables": {"KEY": "v"}}, Tags={"keep": "me"})
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": CODE},
+        Environment={"Variables": {"KEY": "v"}},
+        Tags={"keep": "me"},
+    )
     version = client.publish_version(FunctionName=name, Description="first")
     alias = client.create_alias(FunctionName=name, Name="live", FunctionVersion=version["Version"])
     response, payload = invoke(client, name, {"id": "before"}, Qualifier="live")
@@ -66,12 +78,14 @@ def test_accepted_async_invokes_run_after_kill_9(lamina_factory):
     server = lamina_factory()
     client = server.client("lambda")
     name = "slow-async"
-    client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": CODE}, Timeout=10)
+    client.create_function(
+        FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": CODE}, Timeout=10
+    )
     ids = [f"evt{i}" for i in range(5)]
     for event_id in ids:
-        response = client.invoke(FunctionName=name, InvocationType="Event",
-                                 Payload=json.dumps({"id": event_id, "sleep": 0.5}))
+        response = client.invoke(
+            FunctionName=name, InvocationType="Event", Payload=json.dumps({"id": event_id, "sleep": 0.5})
+        )
         assert response["StatusCode"] == 202
     server.restart(kill=True)  # right after the 202s: most of them have not run yet
 

@@ -3,6 +3,7 @@ shapes and errors, instances started ahead of time (no Init Duration, initializa
 provisioned-concurrency), spill-over to on-demand instances, and configs that come back
 after kill -9.
 """
+
 from __future__ import annotations
 
 import base64
@@ -16,16 +17,23 @@ from tests.conftest import ROLE, make_zip
 
 from .test_lambda_helpers import error_of, function_arn, wait_until
 
-CODE = {"app.py": """
+CODE = {
+    "app.py": """
     import os, time
 
     def handler(event, context):
         time.sleep(event.get("sleep", 0))
         return {"init": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"), "version": context.function_version}
-    """}
+    """
+}
 
-CONFIG_KEYS = {"RequestedProvisionedConcurrentExecutions", "AvailableProvisionedConcurrentExecutions",
-               "AllocatedProvisionedConcurrentExecutions", "Status", "LastModified"}
+CONFIG_KEYS = {
+    "RequestedProvisionedConcurrentExecutions",
+    "AvailableProvisionedConcurrentExecutions",
+    "AllocatedProvisionedConcurrentExecutions",
+    "Status",
+    "LastModified",
+}
 
 
 def wait_ready(client, name: str, qualifier: str, timeout: float = 30.0) -> dict:
@@ -47,7 +55,8 @@ def test_provisioned_concurrency_on_an_alias(lamina, lambda_client, create_funct
     lambda_client.create_alias(FunctionName=unique_name, Name="live", FunctionVersion="1")
 
     response = lambda_client.put_provisioned_concurrency_config(
-        FunctionName=unique_name, Qualifier="live", ProvisionedConcurrentExecutions=2)
+        FunctionName=unique_name, Qualifier="live", ProvisionedConcurrentExecutions=2
+    )
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert response["Status"] == "IN_PROGRESS"
     assert response["RequestedProvisionedConcurrentExecutions"] == 2
@@ -76,16 +85,22 @@ def test_provisioned_concurrency_on_an_alias(lamina, lambda_client, create_funct
     assert result == {"init": "on-demand", "version": "$LATEST"}
 
 
-def test_provisioned_concurrency_follows_its_alias_to_a_new_version(lamina, lambda_client, create_function,
-                                                                    unique_name):
+def test_provisioned_concurrency_follows_its_alias_to_a_new_version(
+    lamina, lambda_client, create_function, unique_name
+):
     create_function(code=CODE, Publish=True, Timeout=30)
     lambda_client.create_alias(FunctionName=unique_name, Name="live", FunctionVersion="1")
-    lambda_client.put_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="live",
-                                                     ProvisionedConcurrentExecutions=1)
+    lambda_client.put_provisioned_concurrency_config(
+        FunctionName=unique_name, Qualifier="live", ProvisionedConcurrentExecutions=1
+    )
     wait_ready(lambda_client, unique_name, "live")
     lambda_client.update_function_configuration(FunctionName=unique_name, Environment={"Variables": {"STAGE": "2"}})
-    wait_until(lambda: lambda_client.get_function(FunctionName=unique_name)["Configuration"]["LastUpdateStatus"]
-               == "Successful", what="update")
+    wait_until(
+        lambda: (
+            lambda_client.get_function(FunctionName=unique_name)["Configuration"]["LastUpdateStatus"] == "Successful"
+        ),
+        what="update",
+    )
     assert lambda_client.publish_version(FunctionName=unique_name)["Version"] == "2"
 
     lambda_client.update_alias(FunctionName=unique_name, Name="live", FunctionVersion="2")
@@ -120,20 +135,29 @@ def invoke_together(server, name: str, count: int, **more) -> list[tuple[dict, s
 def test_provisioned_concurrency_put_again_changes_the_count(lamina, lambda_client, create_function, unique_name):
     create_function(code=CODE, Publish=True, Timeout=30)
     # A second Put while the first is still starting instances: the second count wins.
-    lambda_client.put_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="1",
-                                                     ProvisionedConcurrentExecutions=1)
-    lambda_client.put_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="1",
-                                                     ProvisionedConcurrentExecutions=2)
+    lambda_client.put_provisioned_concurrency_config(
+        FunctionName=unique_name, Qualifier="1", ProvisionedConcurrentExecutions=1
+    )
+    lambda_client.put_provisioned_concurrency_config(
+        FunctionName=unique_name, Qualifier="1", ProvisionedConcurrentExecutions=2
+    )
     config = wait_ready(lambda_client, unique_name, "1")
-    assert (config["RequestedProvisionedConcurrentExecutions"], config["AllocatedProvisionedConcurrentExecutions"]) == (2, 2)
+    assert (config["RequestedProvisionedConcurrentExecutions"], config["AllocatedProvisionedConcurrentExecutions"]) == (
+        2,
+        2,
+    )
     kinds = sorted(result["init"] for result, _ in invoke_together(lamina, unique_name, 3, Qualifier="1"))
     assert kinds == ["on-demand", "provisioned-concurrency", "provisioned-concurrency"]
 
     # Down to one: the other provisioned instance goes.
-    lambda_client.put_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="1",
-                                                     ProvisionedConcurrentExecutions=1)
+    lambda_client.put_provisioned_concurrency_config(
+        FunctionName=unique_name, Qualifier="1", ProvisionedConcurrentExecutions=1
+    )
     config = wait_ready(lambda_client, unique_name, "1")
-    assert (config["RequestedProvisionedConcurrentExecutions"], config["AllocatedProvisionedConcurrentExecutions"]) == (1, 1)
+    assert (config["RequestedProvisionedConcurrentExecutions"], config["AllocatedProvisionedConcurrentExecutions"]) == (
+        1,
+        1,
+    )
     kinds = [result["init"] for result, _ in invoke_together(lamina, unique_name, 3, Qualifier="1")]
     assert kinds.count("provisioned-concurrency") == 1
 
@@ -142,35 +166,42 @@ def test_provisioned_concurrency_on_a_version_list_and_delete(lambda_client, cre
     create_function(code=CODE, Publish=True)
     lambda_client.create_alias(FunctionName=unique_name, Name="live", FunctionVersion="1")
     response = lambda_client.put_provisioned_concurrency_config(
-        FunctionName=unique_name, Qualifier="1", ProvisionedConcurrentExecutions=1)
+        FunctionName=unique_name, Qualifier="1", ProvisionedConcurrentExecutions=1
+    )
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert response["Status"] == "IN_PROGRESS"
     assert response["RequestedProvisionedConcurrentExecutions"] == 1
     # An alias of an already provisioned version cannot have a config of its own, nor the reverse.
     with pytest.raises(ClientError) as excinfo:
         lambda_client.put_provisioned_concurrency_config(
-            FunctionName=unique_name, Qualifier="live", ProvisionedConcurrentExecutions=1)
+            FunctionName=unique_name, Qualifier="live", ProvisionedConcurrentExecutions=1
+        )
     code, status, message = error_of(excinfo)
     assert (code, status) == ("ResourceConflictException", 409)
     assert message == "Alias can't be used for Provisioned Concurrency configuration on an already Provisioned version"
 
     lambda_client.update_function_configuration(FunctionName=unique_name, Environment={"Variables": {"STAGE": "two"}})
-    wait_until(lambda: lambda_client.get_function_configuration(FunctionName=unique_name)["LastUpdateStatus"]
-               == "Successful", what="the update")
+    wait_until(
+        lambda: lambda_client.get_function_configuration(FunctionName=unique_name)["LastUpdateStatus"] == "Successful",
+        what="the update",
+    )
     assert lambda_client.publish_version(FunctionName=unique_name)["Version"] == "2"
     lambda_client.create_alias(FunctionName=unique_name, Name="blue", FunctionVersion="2")
     lambda_client.create_alias(FunctionName=unique_name, Name="green", FunctionVersion="2")
     lambda_client.put_provisioned_concurrency_config(
-        FunctionName=unique_name, Qualifier="blue", ProvisionedConcurrentExecutions=1)
+        FunctionName=unique_name, Qualifier="blue", ProvisionedConcurrentExecutions=1
+    )
     with pytest.raises(ClientError) as excinfo:
         lambda_client.put_provisioned_concurrency_config(
-            FunctionName=unique_name, Qualifier="2", ProvisionedConcurrentExecutions=1)
+            FunctionName=unique_name, Qualifier="2", ProvisionedConcurrentExecutions=1
+        )
     code, status, message = error_of(excinfo)
     assert (code, status) == ("ResourceConflictException", 409)
     assert message == "Version is pointed by a Provisioned Concurrency alias"
     # Two aliases of one version each get their own count (the version's instances are shared).
     lambda_client.put_provisioned_concurrency_config(
-        FunctionName=unique_name, Qualifier="green", ProvisionedConcurrentExecutions=2)
+        FunctionName=unique_name, Qualifier="green", ProvisionedConcurrentExecutions=2
+    )
     for qualifier in ("1", "blue", "green"):
         wait_ready(lambda_client, unique_name, qualifier)
 
@@ -178,16 +209,22 @@ def test_provisioned_concurrency_on_a_version_list_and_delete(lambda_client, cre
     assert result == {"init": "provisioned-concurrency", "version": "1"}
     assert "Init Duration" not in tail
 
-    listed = lambda_client.list_provisioned_concurrency_configs(FunctionName=unique_name)["ProvisionedConcurrencyConfigs"]
+    listed = lambda_client.list_provisioned_concurrency_configs(FunctionName=unique_name)[
+        "ProvisionedConcurrencyConfigs"
+    ]
     by_arn = {config["FunctionArn"]: config for config in listed}
     assert set(by_arn) == {function_arn(unique_name, q) for q in ("1", "blue", "green")}
     for config in listed:
         assert set(config) - {"StatusReason"} == CONFIG_KEYS | {"FunctionArn"}
         assert config["Status"] == "READY"
-    allocated = {arn.rsplit(":", 1)[1]: (config["RequestedProvisionedConcurrentExecutions"],
-                                         config["AllocatedProvisionedConcurrentExecutions"],
-                                         config["AvailableProvisionedConcurrentExecutions"])
-                 for arn, config in by_arn.items()}
+    allocated = {
+        arn.rsplit(":", 1)[1]: (
+            config["RequestedProvisionedConcurrentExecutions"],
+            config["AllocatedProvisionedConcurrentExecutions"],
+            config["AvailableProvisionedConcurrentExecutions"],
+        )
+        for arn, config in by_arn.items()
+    }
     assert allocated == {"1": (1, 1, 1), "blue": (1, 1, 1), "green": (2, 2, 2)}
     page = lambda_client.list_provisioned_concurrency_configs(FunctionName=unique_name, MaxItems=2)
     assert len(page["ProvisionedConcurrencyConfigs"]) == 2 and page["NextMarker"]
@@ -204,9 +241,13 @@ def test_provisioned_concurrency_on_a_version_list_and_delete(lambda_client, cre
     with pytest.raises(ClientError) as excinfo:
         lambda_client.delete_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="green")
     assert error_of(excinfo)[:2] == ("ProvisionedConcurrencyConfigNotFoundException", 404)
-    listed = lambda_client.list_provisioned_concurrency_configs(FunctionName=unique_name)["ProvisionedConcurrencyConfigs"]
-    assert sorted(config["FunctionArn"] for config in listed) == [function_arn(unique_name, "1"),
-                                                                  function_arn(unique_name, "blue")]
+    listed = lambda_client.list_provisioned_concurrency_configs(FunctionName=unique_name)[
+        "ProvisionedConcurrencyConfigs"
+    ]
+    assert sorted(config["FunctionArn"] for config in listed) == [
+        function_arn(unique_name, "1"),
+        function_arn(unique_name, "blue"),
+    ]
     # The other alias of that version keeps its provisioned instance.
     result, tail = invoke_tail(lambda_client, unique_name, Qualifier="blue")
     assert result == {"init": "provisioned-concurrency", "version": "2"}
@@ -214,7 +255,10 @@ def test_provisioned_concurrency_on_a_version_list_and_delete(lambda_client, cre
 
     lambda_client.delete_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="1")
     lambda_client.delete_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="blue")
-    assert lambda_client.list_provisioned_concurrency_configs(FunctionName=unique_name)["ProvisionedConcurrencyConfigs"] == []
+    assert (
+        lambda_client.list_provisioned_concurrency_configs(FunctionName=unique_name)["ProvisionedConcurrencyConfigs"]
+        == []
+    )
     # Without its provisioned instances the version starts on demand again.
     result, tail = invoke_tail(lambda_client, unique_name, Qualifier="1")
     assert result == {"init": "on-demand", "version": "1"}
@@ -225,23 +269,27 @@ def test_provisioned_concurrency_errors(lambda_client, create_function, unique_n
     create_function(code=CODE, Publish=True)
     with pytest.raises(ClientError) as excinfo:
         lambda_client.put_provisioned_concurrency_config(
-            FunctionName=unique_name, Qualifier="$LATEST", ProvisionedConcurrentExecutions=1)
+            FunctionName=unique_name, Qualifier="$LATEST", ProvisionedConcurrentExecutions=1
+        )
     assert error_of(excinfo)[:2] == ("InvalidParameterValueException", 400)
 
     lambda_client.create_alias(FunctionName=unique_name, Name="unpublished", FunctionVersion="$LATEST")
     with pytest.raises(ClientError) as excinfo:
         lambda_client.put_provisioned_concurrency_config(
-            FunctionName=unique_name, Qualifier="unpublished", ProvisionedConcurrentExecutions=1)
+            FunctionName=unique_name, Qualifier="unpublished", ProvisionedConcurrentExecutions=1
+        )
     assert error_of(excinfo)[:2] == ("InvalidParameterValueException", 400)
 
     with pytest.raises(ClientError) as excinfo:
         lambda_client.put_provisioned_concurrency_config(
-            FunctionName=unique_name, Qualifier="nosuchalias", ProvisionedConcurrentExecutions=1)
+            FunctionName=unique_name, Qualifier="nosuchalias", ProvisionedConcurrentExecutions=1
+        )
     assert error_of(excinfo)[:2] == ("ResourceNotFoundException", 404)
 
     with pytest.raises(ClientError) as excinfo:
         lambda_client.put_provisioned_concurrency_config(
-            FunctionName=unique_name, Qualifier="7", ProvisionedConcurrentExecutions=1)
+            FunctionName=unique_name, Qualifier="7", ProvisionedConcurrentExecutions=1
+        )
     assert error_of(excinfo)[:2] == ("ResourceNotFoundException", 404)
 
     with pytest.raises(ClientError) as excinfo:
@@ -256,7 +304,8 @@ def test_provisioned_concurrency_errors(lambda_client, create_function, unique_n
     lambda_client.put_function_concurrency(FunctionName=unique_name, ReservedConcurrentExecutions=2)
     with pytest.raises(ClientError) as excinfo:
         lambda_client.put_provisioned_concurrency_config(
-            FunctionName=unique_name, Qualifier="1", ProvisionedConcurrentExecutions=3)
+            FunctionName=unique_name, Qualifier="1", ProvisionedConcurrentExecutions=3
+        )
     code, status, message = error_of(excinfo)
     assert (code, status) == ("InvalidParameterValueException", 400)
     assert "reservedConcurrentExecution" in message
@@ -265,7 +314,8 @@ def test_provisioned_concurrency_errors(lambda_client, create_function, unique_n
     assert error_of(excinfo)[0] == "ProvisionedConcurrencyConfigNotFoundException"
     # Up to the reservation is fine.
     lambda_client.put_provisioned_concurrency_config(
-        FunctionName=unique_name, Qualifier="1", ProvisionedConcurrentExecutions=2)
+        FunctionName=unique_name, Qualifier="1", ProvisionedConcurrentExecutions=2
+    )
     assert wait_ready(lambda_client, unique_name, "1")["AllocatedProvisionedConcurrentExecutions"] == 2
     # The reservation cannot then shrink below what is provisioned.
     with pytest.raises(ClientError) as excinfo:
@@ -284,8 +334,14 @@ def test_provisioned_concurrency_errors(lambda_client, create_function, unique_n
 def test_provisioned_concurrency_survives_kill_9(lamina_factory):
     server = lamina_factory()
     client = server.client("lambda")
-    client.create_function(FunctionName="warm", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(CODE)}, Publish=True)
+    client.create_function(
+        FunctionName="warm",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(CODE)},
+        Publish=True,
+    )
     client.put_provisioned_concurrency_config(FunctionName="warm", Qualifier="1", ProvisionedConcurrentExecutions=2)
     wait_ready(client, "warm", "1")
 
@@ -299,7 +355,8 @@ def test_provisioned_concurrency_survives_kill_9(lamina_factory):
     assert "Init Duration" not in tail
 
 
-CRASHER = {"app.py": """
+CRASHER = {
+    "app.py": """
     import os, uuid
 
     INSTANCE = uuid.uuid4().hex  # each instance's own (pids are all 1, in their namespaces)
@@ -308,7 +365,8 @@ CRASHER = {"app.py": """
         if event.get("crash"):
             os._exit(3)
         return {"init": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"), "instance": INSTANCE}
-    """}
+    """
+}
 
 
 def test_provisioned_concurrency_comes_out_of_the_unreserved_pool(lamina_factory):
@@ -318,8 +376,15 @@ def test_provisioned_concurrency_comes_out_of_the_unreserved_pool(lamina_factory
     server = lamina_factory(LAMINA_ACCOUNT_CONCURRENCY="110")
     client = server.client("lambda")
     for name in ("pc", "other"):
-        client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                               Code={"ZipFile": make_zip(CODE)}, Publish=True, Timeout=30)
+        client.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": make_zip(CODE)},
+            Publish=True,
+            Timeout=30,
+        )
     assert client.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"] == 110
     with pytest.raises(ClientError) as excinfo:
         client.put_provisioned_concurrency_config(FunctionName="pc", Qualifier="1", ProvisionedConcurrentExecutions=11)
@@ -341,8 +406,9 @@ def test_provisioned_concurrency_comes_out_of_the_unreserved_pool(lamina_factory
 
 def test_a_provisioned_instance_that_dies_is_replaced(lamina, lambda_client, create_function, unique_name):
     create_function(code=CRASHER, Publish=True, Timeout=10)
-    lambda_client.put_provisioned_concurrency_config(FunctionName=unique_name, Qualifier="1",
-                                                     ProvisionedConcurrentExecutions=1)
+    lambda_client.put_provisioned_concurrency_config(
+        FunctionName=unique_name, Qualifier="1", ProvisionedConcurrentExecutions=1
+    )
     wait_ready(lambda_client, unique_name, "1")
     first, _ = invoke_tail(lambda_client, unique_name, Qualifier="1")
     assert first["init"] == "provisioned-concurrency"
@@ -366,11 +432,19 @@ def test_a_provisioned_instance_that_dies_is_replaced(lamina, lambda_client, cre
 def test_deleting_an_alias_or_version_takes_its_provisioned_concurrency_along(lamina_factory):
     server = lamina_factory(LAMINA_ACCOUNT_CONCURRENCY="200")
     client = server.client("lambda")
-    client.create_function(FunctionName="f", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip(CODE)}, Publish=True)
+    client.create_function(
+        FunctionName="f",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip(CODE)},
+        Publish=True,
+    )
     client.update_function_configuration(FunctionName="f", Environment={"Variables": {"VERSION": "2"}})
-    wait_until(lambda: client.get_function_configuration(FunctionName="f")["LastUpdateStatus"] == "Successful",
-               what="the update")
+    wait_until(
+        lambda: client.get_function_configuration(FunctionName="f")["LastUpdateStatus"] == "Successful",
+        what="the update",
+    )
     assert client.publish_version(FunctionName="f")["Version"] == "2"
     client.create_alias(FunctionName="f", Name="live", FunctionVersion="1")
     client.put_provisioned_concurrency_config(FunctionName="f", Qualifier="live", ProvisionedConcurrentExecutions=2)

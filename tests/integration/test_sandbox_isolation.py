@@ -1,5 +1,6 @@
 """Isolation, seen from inside a function: the data dir, other functions' code and other
 processes cannot be read or signalled. Needs root on Linux (namespaces and cgroups)."""
+
 import json
 import os
 import sys
@@ -69,8 +70,9 @@ def handler(event, context):
 
 @needs_root
 def test_the_sandbox_sees_only_itself(lamina, create_function, lambda_client, unique_name):
-    other = create_function(code={"secret.py": "TOKEN = 'do-not-read'\n"}, handler="secret.handler",
-                            name=unique_name + "-other")
+    other = create_function(
+        code={"secret.py": "TOKEN = 'do-not-read'\n"}, handler="secret.handler", name=unique_name + "-other"
+    )
     create_function(code={"app.py": PROBE})
     other_sha = None
     # The other function's code on the host, extracted once it has been invoked.
@@ -105,7 +107,9 @@ def test_the_sandbox_sees_only_itself(lamina, create_function, lambda_client, un
 
 @needs_root
 def test_tmp_is_private_and_size_limited(create_function, lambda_client, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         import os
         def handler(event, context):
             if event.get("read"):
@@ -117,7 +121,12 @@ def test_tmp_is_private_and_size_limited(create_function, lambda_client, unique_
                 except OSError as error:
                     return {"stopped_at_mb": os.path.getsize('/tmp/fill') >> 20, "error": error.errno}
             return {"stopped_at_mb": None}
-    """}, EphemeralStorage={"Size": 512}, MemorySize=1024, Timeout=60)
+    """
+        },
+        EphemeralStorage={"Size": 512},
+        MemorySize=1024,
+        Timeout=60,
+    )
     # /tmp is RAM-backed here (a tmpfs charged to the instance's memory cgroup), so the
     # function gets enough memory to reach the EphemeralStorage limit first.
     response = lambda_client.invoke(FunctionName=unique_name)
@@ -126,21 +135,28 @@ def test_tmp_is_private_and_size_limited(create_function, lambda_client, unique_
     assert filled["stopped_at_mb"] is not None and filled["stopped_at_mb"] <= 512
     assert filled["error"] == 28  # ENOSPC
     # The server and other functions are unaffected: a second function's /tmp is empty.
-    create_function(code={"app.py": "import os\ndef handler(e, c):\n    return os.listdir('/tmp')\n"},
-                    name=unique_name + "-b")
+    create_function(
+        code={"app.py": "import os\ndef handler(e, c):\n    return os.listdir('/tmp')\n"}, name=unique_name + "-b"
+    )
     # (A venv that lives under /tmp is bound back read-only, so only check for our file.)
     assert "fill" not in json.loads(lambda_client.invoke(FunctionName=unique_name + "-b")["Payload"].read())
 
 
 @needs_root
 def test_memory_limit_kills_only_that_instance(create_function, lambda_client, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         def handler(event, context):
             if event.get("hog"):
                 blocks = [bytearray(16 << 20) for _ in range(64)]  # 1 GB against 128 MB
                 return len(blocks)
             return "fine"
-    """}, MemorySize=128, Timeout=30)
+    """
+        },
+        MemorySize=128,
+        Timeout=30,
+    )
     response = lambda_client.invoke(FunctionName=unique_name, Payload=b'{"hog": true}')
     error = json.loads(response["Payload"].read())
     assert response["FunctionError"] == "Unhandled"
@@ -152,7 +168,9 @@ def test_memory_limit_kills_only_that_instance(create_function, lambda_client, u
 
 @needs_root
 def test_fork_bomb_hurts_only_its_instance(create_function, lambda_client, unique_name, lamina):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         import os, time
         def handler(event, context):
             children = 0
@@ -165,7 +183,11 @@ def test_fork_bomb_hurts_only_its_instance(create_function, lambda_client, uniqu
             except OSError as error:
                 return {"children": children, "errno": error.errno}
             return {"children": children}
-    """}, Timeout=20, MemorySize=2048)
+    """
+        },
+        Timeout=20,
+        MemorySize=2048,
+    )
     response = lambda_client.invoke(FunctionName=unique_name)
     result = json.loads(response["Payload"].read())
     if "FunctionError" in response:
@@ -197,8 +219,17 @@ def test_without_isolation_functions_still_run(lamina_factory):
 
     server = lamina_factory(LAMINA_ISOLATION="0")
     client = server.client()
-    client.create_function(FunctionName="plain", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip({"app.py": "import os\ndef handler(e, c):\n    return os.environ['LAMBDA_TASK_ROOT']\n"})})
+    client.create_function(
+        FunctionName="plain",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={
+            "ZipFile": make_zip(
+                {"app.py": "import os\ndef handler(e, c):\n    return os.environ['LAMBDA_TASK_ROOT']\n"}
+            )
+        },
+    )
     task_root = json.loads(client.invoke(FunctionName="plain")["Payload"].read())
     assert task_root.startswith(server.data_dir) and task_root != "/var/task"
     assert "without namespaces" in server.log() or "isolation is off" in server.log()

@@ -1,5 +1,6 @@
 """Custom runtimes over the Runtime API (a bash bootstrap, and awslambdaric unmodified),
 layers at /opt, SnapStart restores with the snapshot_restore_py hooks."""
+
 import base64
 import json
 import os
@@ -35,8 +36,9 @@ def _tail(response) -> str:
 
 
 def test_bash_bootstrap_over_the_runtime_api(create_function, lambda_client, unique_name):
-    create_function(code={"bootstrap": BASH_BOOTSTRAP}, handler="function.handler", Runtime="provided.al2023",
-                    MemorySize=1024)
+    create_function(
+        code={"bootstrap": BASH_BOOTSTRAP}, handler="function.handler", Runtime="provided.al2023", MemorySize=1024
+    )
     response = lambda_client.invoke(FunctionName=unique_name, Payload=b'{"n": 1}', LogType="Tail")
     body = json.loads(response["Payload"].read())
     assert body["event"] == {"n": 1} and body["has_deadline"] is True
@@ -51,16 +53,20 @@ def test_bash_bootstrap_over_the_runtime_api(create_function, lambda_client, uni
 
 
 def test_awslambdaric_unmodified(create_function, lambda_client, unique_name):
-    create_function(code={
-        "bootstrap": "#!/bin/sh\nexec python3 -m awslambdaric app.handler\n",
-        "app.py": """
+    create_function(
+        code={
+            "bootstrap": "#!/bin/sh\nexec python3 -m awslambdaric app.handler\n",
+            "app.py": """
             def handler(event, context):
                 print("ric handling", context.aws_request_id)
                 if event.get("fail"):
                     raise KeyError("nope")
                 return {"got": event, "name": context.function_name, "left": context.get_remaining_time_in_millis() > 0}
         """,
-    }, handler="app.handler", Runtime="provided.al2023")
+        },
+        handler="app.handler",
+        Runtime="provided.al2023",
+    )
     response = lambda_client.invoke(FunctionName=unique_name, Payload=b'{"a": 1}', LogType="Tail")
     assert json.loads(response["Payload"].read()) == {"got": {"a": 1}, "name": unique_name, "left": True}
     assert "ric handling" in _tail(response)
@@ -77,15 +83,19 @@ def test_custom_runtime_without_bootstrap(create_function, lambda_client, unique
 
 
 def test_custom_runtime_init_error_and_crash(create_function, lambda_client, unique_name):
-    create_function(code={"bootstrap": """#!/bin/bash
+    create_function(
+        code={
+            "bootstrap": """#!/bin/bash
 curl -sS -X POST "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/init/error" \\
   -d '{"errorMessage": "config missing", "errorType": "Init.Broken"}' > /dev/null
 sleep 5
-"""}, Runtime="provided.al2023")
+"""
+        },
+        Runtime="provided.al2023",
+    )
     error = json.loads(lambda_client.invoke(FunctionName=unique_name)["Payload"].read())
     assert error == {"errorMessage": "config missing", "errorType": "Init.Broken"}
-    create_function(code={"bootstrap": "#!/bin/bash\nexit 3\n"}, Runtime="provided.al2023",
-                    name=unique_name + "-exit")
+    create_function(code={"bootstrap": "#!/bin/bash\nexit 3\n"}, Runtime="provided.al2023", name=unique_name + "-exit")
     error = json.loads(lambda_client.invoke(FunctionName=unique_name + "-exit")["Payload"].read())
     assert error["errorType"] == "Runtime.ExitError" and "exit status 3" in error["errorMessage"]
 
@@ -94,17 +104,25 @@ def test_layers_are_merged_at_opt_in_order(create_function, lambda_client, uniqu
     from tests.conftest import make_zip
 
     first = lambda_client.publish_layer_version(
-        LayerName=unique_name + "-a", CompatibleRuntimes=["python3.12"],
-        Content={"ZipFile": make_zip({"python/helper.py": "WHO = 'a'\n", "python/only_a.py": "X = 1\n"})})
+        LayerName=unique_name + "-a",
+        CompatibleRuntimes=["python3.12"],
+        Content={"ZipFile": make_zip({"python/helper.py": "WHO = 'a'\n", "python/only_a.py": "X = 1\n"})},
+    )
     second = lambda_client.publish_layer_version(
-        LayerName=unique_name + "-b", Content={"ZipFile": make_zip({"python/helper.py": "WHO = 'b'\n"})})
+        LayerName=unique_name + "-b", Content={"ZipFile": make_zip({"python/helper.py": "WHO = 'b'\n"})}
+    )
     assert first["Version"] == 1 and first["LayerVersionArn"].endswith(f":layer:{unique_name}-a:1")
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         import helper, only_a, os, sys
         def handler(event, context):
             return {"who": helper.WHO, "a": only_a.X, "opt": sorted(os.listdir('/opt/python')),
                     "path": [p for p in sys.path if p.startswith('/opt') or p == '/var/task']}
-    """}, Layers=[first["LayerVersionArn"], second["LayerVersionArn"]])
+    """
+        },
+        Layers=[first["LayerVersionArn"], second["LayerVersionArn"]],
+    )
     seen = json.loads(lambda_client.invoke(FunctionName=unique_name)["Payload"].read())
     assert seen["who"] == "b" and seen["a"] == 1  # later layers win, earlier ones still there
     assert seen["path"][0] == "/var/task" and "/opt/python" in seen["path"]
@@ -112,7 +130,9 @@ def test_layers_are_merged_at_opt_in_order(create_function, lambda_client, uniqu
     assert [layer["Arn"] for layer in config["Layers"]] == [first["LayerVersionArn"], second["LayerVersionArn"]]
     assert config["Layers"][0]["CodeSize"] == first["Content"]["CodeSize"]
     listed = lambda_client.list_layers(CompatibleRuntime="python3.12")["Layers"]
-    assert [layer["LayerName"] for layer in listed if layer["LayerName"].startswith(unique_name)] == [unique_name + "-a"]
+    assert [layer["LayerName"] for layer in listed if layer["LayerName"].startswith(unique_name)] == [
+        unique_name + "-a"
+    ]
     assert lambda_client.get_layer_version_by_arn(Arn=second["LayerVersionArn"])["Version"] == 1
     lambda_client.delete_layer_version(LayerName=unique_name + "-a", VersionNumber=1)
     assert lambda_client.list_layer_versions(LayerName=unique_name + "-a")["LayerVersions"] == []
@@ -146,8 +166,9 @@ def handler(event, context):
 
 
 def test_snapstart_restores_from_the_published_version(create_function, lambda_client, unique_name):
-    created = create_function(code={"app.py": SNAP_APP}, SnapStart={"ApplyOn": "PublishedVersions"},
-                              Runtime="python3.12")
+    created = create_function(
+        code={"app.py": SNAP_APP}, SnapStart={"ApplyOn": "PublishedVersions"}, Runtime="python3.12"
+    )
     assert created["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "Off"}
     version = lambda_client.publish_version(FunctionName=unique_name)
     assert version["SnapStart"]["OptimizationStatus"] == "On"
@@ -162,10 +183,17 @@ def test_snapstart_restores_from_the_published_version(create_function, lambda_c
 
     def invoke(_):
         client = __import__("boto3").client(
-            "lambda", endpoint_url=lambda_client.meta.endpoint_url, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test")
-        return json.loads(client.invoke(FunctionName=unique_name, Qualifier=version["Version"],
-                                        Payload=b'{"slow": 1}')["Payload"].read())
+            "lambda",
+            endpoint_url=lambda_client.meta.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        return json.loads(
+            client.invoke(FunctionName=unique_name, Qualifier=version["Version"], Payload=b'{"slow": 1}')[
+                "Payload"
+            ].read()
+        )
 
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         results = list(pool.map(invoke, range(3)))
@@ -202,9 +230,14 @@ def test_a_stopped_server_leaves_no_cgroup_behind(lamina_factory):
     snapshot's groups behind)."""
     server = lamina_factory()
     client = server.client("lambda")
-    client.create_function(FunctionName="snap", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip({"app.py": SNAP_APP})},
-                           SnapStart={"ApplyOn": "PublishedVersions"})
+    client.create_function(
+        FunctionName="snap",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": SNAP_APP})},
+        SnapStart={"ApplyOn": "PublishedVersions"},
+    )
     version = client.publish_version(FunctionName="snap")["Version"]
     assert json.loads(client.invoke(FunctionName="snap", Qualifier=version)["Payload"].read())["after"] == 1
     client.invoke(FunctionName="snap")

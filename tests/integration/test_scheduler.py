@@ -3,6 +3,7 @@ one-time schedules into SQS (standard and FIFO) and into a Lambda function, cont
 attributes, ActionAfterCompletion, a rate schedule under LAMINA_SCHEDULER_SPEEDUP, a
 failing target dead-lettered with AWS's attributes, and schedules surviving a restart.
 The control plane is in test_scheduler_api.py."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,10 @@ from .test_sns import make_queue, nothing_arrives, receive
 ROLE = "arn:aws:iam::000000000000:role/scheduler"
 OFF = {"Mode": "OFF"}
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-CONTEXT = ('{"arn": "<aws.scheduler.schedule-arn>", "time": "<aws.scheduler.scheduled-time>", '
-           '"execution": "<aws.scheduler.execution-id>", "attempt": "<aws.scheduler.attempt-number>"}')
+CONTEXT = (
+    '{"arn": "<aws.scheduler.schedule-arn>", "time": "<aws.scheduler.scheduled-time>", '
+    '"execution": "<aws.scheduler.execution-id>", "attempt": "<aws.scheduler.attempt-number>"}'
+)
 
 
 @pytest.fixture
@@ -85,14 +88,23 @@ def test_disabled_schedule_does_not_fire(scheduler, sqs, unique_name):
 
 
 def test_one_time_schedule_invokes_a_lambda_function(scheduler, create_function, lamina, unique_name):
-    create_function(code={"app.py": """
+    create_function(
+        code={
+            "app.py": """
         import json
 
         def handler(event, context):
             print("EVENT " + json.dumps(event))
-        """})
-    schedule_arn = schedule(scheduler, unique_name, at(1), function_arn(unique_name),
-                            target={"Input": '{"job": "nightly", "arn": "<aws.scheduler.schedule-arn>"}'})
+        """
+        }
+    )
+    schedule_arn = schedule(
+        scheduler,
+        unique_name,
+        at(1),
+        function_arn(unique_name),
+        target={"Input": '{"job": "nightly", "arn": "<aws.scheduler.schedule-arn>"}'},
+    )
     line = wait_for_log_lines(lamina, unique_name, "EVENT ", timeout=30)[0]
     assert json.loads(line.split("EVENT ", 1)[1]) == {"job": "nightly", "arn": schedule_arn}
 
@@ -103,8 +115,13 @@ def test_one_time_schedule_puts_an_event_on_a_bus(lamina, scheduler, sqs, unique
     bus_arn = events.create_event_bus(Name=unique_name)["EventBusArn"]
     events.put_rule(Name=unique_name, EventBusName=unique_name, EventPattern=json.dumps({"source": ["my.app"]}))
     events.put_targets(Rule=unique_name, EventBusName=unique_name, Targets=[{"Id": "q", "Arn": arn}])
-    schedule(scheduler, unique_name, at(1), bus_arn,
-             target={"Input": '{"n": 1}', "EventBridgeParameters": {"DetailType": "tick", "Source": "my.app"}})
+    schedule(
+        scheduler,
+        unique_name,
+        at(1),
+        bus_arn,
+        target={"Input": '{"n": 1}', "EventBridgeParameters": {"DetailType": "tick", "Source": "my.app"}},
+    )
     event = json.loads(receive(sqs, url, timeout=15)[0]["Body"])
     assert (event["source"], event["detail-type"], event["detail"]) == ("my.app", "tick", {"n": 1})
 
@@ -113,10 +130,17 @@ def test_failing_target_is_dead_lettered_with_aws_attributes(scheduler, sqs, uni
     target_url, target_arn = make_queue(sqs, unique_name)
     dlq_url, dlq_arn = make_queue(sqs, f"{unique_name}-dlq")
     sqs.delete_queue(QueueUrl=target_url)
-    schedule_arn = schedule(scheduler, unique_name, at(1), target_arn,
-                            target={"Input": "lost <aws.scheduler.attempt-number>",
-                                    "DeadLetterConfig": {"Arn": dlq_arn},
-                                    "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 60}})
+    schedule_arn = schedule(
+        scheduler,
+        unique_name,
+        at(1),
+        target_arn,
+        target={
+            "Input": "lost <aws.scheduler.attempt-number>",
+            "DeadLetterConfig": {"Arn": dlq_arn},
+            "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 60},
+        },
+    )
     message = receive(sqs, dlq_url, timeout=15)[0]
     assert message["Body"] == "lost 1"
     attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
@@ -141,15 +165,28 @@ def test_rate_and_cron_schedules_fire_repeatedly_under_the_speedup(lamina_factor
     url, arn = make_queue(sqs, unique_name)
     cron_url, cron_arn = make_queue(sqs, f"{unique_name}-cron")
     schedule(client, unique_name, "rate(1 minute)", arn, target={"Input": "<aws.scheduler.scheduled-time>"})
-    schedule(client, "cron", "cron(0/2 * * * ? *)", cron_arn, ScheduleExpressionTimezone="Asia/Kolkata",
-             target={"Input": "<aws.scheduler.scheduled-time>"})
+    schedule(
+        client,
+        "cron",
+        "cron(0/2 * * * ? *)",
+        cron_arn,
+        ScheduleExpressionTimezone="Asia/Kolkata",
+        target={"Input": "<aws.scheduler.scheduled-time>"},
+    )
     times = sorted(datetime.strptime(m["Body"], "%Y-%m-%dT%H:%M:%SZ") for m in receive(sqs, url, count=4, timeout=15))
     gaps = {(later - earlier).total_seconds() for earlier, later in zip(times, times[1:])}
     assert gaps == {60.0}
-    cron_times = [datetime.strptime(m["Body"], "%Y-%m-%dT%H:%M:%SZ") for m in receive(sqs, cron_url, count=2, timeout=10)]
+    cron_times = [
+        datetime.strptime(m["Body"], "%Y-%m-%dT%H:%M:%SZ") for m in receive(sqs, cron_url, count=2, timeout=10)
+    ]
     assert all(t.second == 0 and t.minute % 2 == 0 for t in cron_times)  # Kolkata is UTC+5:30: even minutes still
-    client.update_schedule(Name=unique_name, ScheduleExpression="rate(1 minute)", State="DISABLED",
-                           Target={"Arn": arn, "RoleArn": ROLE}, FlexibleTimeWindow=OFF)
+    client.update_schedule(
+        Name=unique_name,
+        ScheduleExpression="rate(1 minute)",
+        State="DISABLED",
+        Target={"Arn": arn, "RoleArn": ROLE},
+        FlexibleTimeWindow=OFF,
+    )
     time.sleep(1.2)  # one may have been on its way
     drain(sqs, url)
     assert nothing_arrives(sqs, url, wait=2.5)
@@ -171,6 +208,8 @@ def test_schedules_survive_a_restart_and_a_missed_one_time_fires_once(lamina_fac
     kept = client.get_schedule(Name="daily", GroupName="kept")
     assert kept["ScheduleExpressionTimezone"] == "Europe/Paris"
     assert {(s["GroupName"], s["Name"]) for s in client.list_schedules()["Schedules"]} == {
-        ("kept", "daily"), ("default", "soon")}
+        ("kept", "daily"),
+        ("default", "soon"),
+    }
     server.restart(kill=True)  # and "soon", fired, does not fire again
     assert nothing_arrives(server.client("sqs"), url, wait=2)

@@ -1,6 +1,7 @@
 """Amazon EventBridge Scheduler's control plane against a live server, through boto3
 (rest-json): schedule groups, schedules, tags, paging, ClientToken idempotency, and the
 errors AWS answers. Firing is in test_scheduler.py."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -40,8 +41,7 @@ def refused(call, **params) -> tuple[str, int, str]:
 
 
 def test_schedule_groups_lifecycle(scheduler, unique_name):
-    arn = scheduler.create_schedule_group(Name=unique_name, Tags=[{"Key": "team", "Value": "core"}])[
-        "ScheduleGroupArn"]
+    arn = scheduler.create_schedule_group(Name=unique_name, Tags=[{"Key": "team", "Value": "core"}])["ScheduleGroupArn"]
     assert arn == f"arn:aws:scheduler:us-east-1:000000000000:schedule-group/{unique_name}"
     group = scheduler.get_schedule_group(Name=unique_name)
     assert (group["Arn"], group["Name"], group["State"]) == (arn, unique_name, "ACTIVE")
@@ -51,7 +51,8 @@ def test_schedule_groups_lifecycle(scheduler, unique_name):
     names = [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]]
     assert "default" in names and unique_name in names
     assert [g["Name"] for g in scheduler.list_schedule_groups(NamePrefix=unique_name)["ScheduleGroups"]] == [
-        unique_name]
+        unique_name
+    ]
 
     assert scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "core"}]
     scheduler.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "test"}])
@@ -61,7 +62,11 @@ def test_schedule_groups_lifecycle(scheduler, unique_name):
     create(scheduler, "in-group", GroupName=unique_name)
     scheduler.delete_schedule_group(Name=unique_name)
     code, status, message = refused(scheduler.get_schedule_group, Name=unique_name)
-    assert (code, status, message) == ("ResourceNotFoundException", 404, f"Schedule group {unique_name} does not exist.")
+    assert (code, status, message) == (
+        "ResourceNotFoundException",
+        404,
+        f"Schedule group {unique_name} does not exist.",
+    )
     # Its schedules went with it.
     assert refused(scheduler.get_schedule, Name="in-group", GroupName=unique_name)[0] == "ResourceNotFoundException"
     assert refused(scheduler.delete_schedule_group, Name=unique_name)[0] == "ResourceNotFoundException"
@@ -77,8 +82,10 @@ def test_group_errors(scheduler, unique_name):
     missing = f"arn:aws:scheduler:us-east-1:000000000000:schedule-group/{unique_name}"
     assert refused(scheduler.list_tags_for_resource, ResourceArn=missing)[:2] == ("ResourceNotFoundException", 404)
     assert refused(scheduler.create_schedule_group, Name="bad name!")[:2] == ("ValidationException", 400)
-    assert refused(scheduler.create_schedule_group, Name=unique_name,
-                   Tags=[{"Key": "aws:reserved", "Value": "x"}])[0] == "ValidationException"
+    assert (
+        refused(scheduler.create_schedule_group, Name=unique_name, Tags=[{"Key": "aws:reserved", "Value": "x"}])[0]
+        == "ValidationException"
+    )
 
 
 # --- schedules -------------------------------------------------------------------------------------
@@ -93,23 +100,45 @@ def test_create_and_get_fill_in_aws_defaults(scheduler, unique_name):
     assert got["ScheduleExpressionTimezone"] == "UTC"
     assert got["State"] == "ENABLED" and got["ActionAfterCompletion"] == "NONE"
     assert got["FlexibleTimeWindow"] == {"Mode": "OFF"}
-    assert got["Target"] == {"Arn": QUEUE, "RoleArn": ROLE, "Input": '{"a": 1}',
-                             "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}}
+    assert got["Target"] == {
+        "Arn": QUEUE,
+        "RoleArn": ROLE,
+        "Input": '{"a": 1}',
+        "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185},
+    }
     assert isinstance(got["CreationDate"], datetime) and isinstance(got["LastModificationDate"], datetime)
     assert "StartDate" not in got and "Description" not in got
-    assert refused(scheduler.create_schedule, Name=unique_name, ScheduleExpression="rate(1 day)",
-                   Target=target(), FlexibleTimeWindow=OFF)[:3] == (
-        "ConflictException", 409, f"Schedule {unique_name} already exists.")
+    assert refused(
+        scheduler.create_schedule,
+        Name=unique_name,
+        ScheduleExpression="rate(1 day)",
+        Target=target(),
+        FlexibleTimeWindow=OFF,
+    )[:3] == ("ConflictException", 409, f"Schedule {unique_name} already exists.")
 
 
 def test_update_replaces_the_whole_schedule(scheduler, unique_name):
     start = datetime.now(timezone.utc) + timedelta(hours=1)
-    create(scheduler, unique_name, "cron(0 12 * * ? *)", Description="first", ScheduleExpressionTimezone="Europe/Paris",
-           StartDate=start, Target=target(Input="x", RetryPolicy={"MaximumRetryAttempts": 3}))
+    create(
+        scheduler,
+        unique_name,
+        "cron(0 12 * * ? *)",
+        Description="first",
+        ScheduleExpressionTimezone="Europe/Paris",
+        StartDate=start,
+        Target=target(Input="x", RetryPolicy={"MaximumRetryAttempts": 3}),
+    )
     before = scheduler.get_schedule(Name=unique_name)
-    assert before["Description"] == "first" and before["StartDate"].timestamp() == pytest.approx(start.timestamp(), abs=1)
-    scheduler.update_schedule(Name=unique_name, ScheduleExpression="rate(2 hours)", Target=target(),
-                              FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}, State="DISABLED")
+    assert before["Description"] == "first" and before["StartDate"].timestamp() == pytest.approx(
+        start.timestamp(), abs=1
+    )
+    scheduler.update_schedule(
+        Name=unique_name,
+        ScheduleExpression="rate(2 hours)",
+        Target=target(),
+        FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15},
+        State="DISABLED",
+    )
     after = scheduler.get_schedule(Name=unique_name)
     assert after["ScheduleExpression"] == "rate(2 hours)" and after["State"] == "DISABLED"
     assert after["ScheduleExpressionTimezone"] == "UTC"  # back to the default
@@ -118,8 +147,13 @@ def test_update_replaces_the_whole_schedule(scheduler, unique_name):
     assert after["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}
     assert after["CreationDate"] == before["CreationDate"]
     assert after["LastModificationDate"] >= before["LastModificationDate"]
-    code, status, message = refused(scheduler.update_schedule, Name=f"{unique_name}-nope", ScheduleExpression="rate(1 day)",
-                                    Target=target(), FlexibleTimeWindow=OFF)
+    code, status, message = refused(
+        scheduler.update_schedule,
+        Name=f"{unique_name}-nope",
+        ScheduleExpression="rate(1 day)",
+        Target=target(),
+        FlexibleTimeWindow=OFF,
+    )
     assert (code, status, message) == ("ResourceNotFoundException", 404, f"Schedule {unique_name}-nope does not exist.")
 
 
@@ -128,10 +162,18 @@ def test_delete_and_not_found(scheduler, unique_name):
     scheduler.delete_schedule(Name=unique_name)
     for call in (scheduler.get_schedule, scheduler.delete_schedule):
         assert refused(call, Name=unique_name) == (
-            "ResourceNotFoundException", 404, f"Schedule {unique_name} does not exist.")
-    assert refused(scheduler.create_schedule, Name=unique_name, GroupName="no-such-group", ScheduleExpression="rate(1 day)",
-                   Target=target(), FlexibleTimeWindow=OFF)[:3] == (
-        "ResourceNotFoundException", 404, "Schedule group no-such-group does not exist.")
+            "ResourceNotFoundException",
+            404,
+            f"Schedule {unique_name} does not exist.",
+        )
+    assert refused(
+        scheduler.create_schedule,
+        Name=unique_name,
+        GroupName="no-such-group",
+        ScheduleExpression="rate(1 day)",
+        Target=target(),
+        FlexibleTimeWindow=OFF,
+    )[:3] == ("ResourceNotFoundException", 404, "Schedule group no-such-group does not exist.")
 
 
 def test_list_schedules_filters_and_pages(scheduler, unique_name):
@@ -142,8 +184,10 @@ def test_list_schedules_filters_and_pages(scheduler, unique_name):
     listed = scheduler.list_schedules(GroupName=unique_name)["Schedules"]
     assert [s["Name"] for s in listed] == ["other", "s0", "s1", "s2", "s3", "s4"]
     assert listed[0]["Target"] == {"Arn": QUEUE} and listed[0]["GroupName"] == unique_name
-    assert [s["Name"] for s in scheduler.list_schedules(GroupName=unique_name, NamePrefix="s",
-                                                        State="DISABLED")["Schedules"]] == ["s1", "s3"]
+    assert [
+        s["Name"]
+        for s in scheduler.list_schedules(GroupName=unique_name, NamePrefix="s", State="DISABLED")["Schedules"]
+    ] == ["s1", "s3"]
     names, token, pages = [], None, 0
     while True:
         page = scheduler.list_schedules(GroupName=unique_name, MaxResults=4, **({"NextToken": token} if token else {}))
@@ -153,32 +197,56 @@ def test_list_schedules_filters_and_pages(scheduler, unique_name):
         if not token:
             break
     assert (pages, names) == (2, ["other", "s0", "s1", "s2", "s3", "s4"])
-    paginated = scheduler.get_paginator("list_schedules").paginate(GroupName=unique_name, PaginationConfig={"PageSize": 2})
+    paginated = scheduler.get_paginator("list_schedules").paginate(
+        GroupName=unique_name, PaginationConfig={"PageSize": 2}
+    )
     assert sum(len(p["Schedules"]) for p in paginated) == 6
     assert refused(scheduler.list_schedules, GroupName="no-such-group")[0] == "ResourceNotFoundException"
     assert refused(scheduler.list_schedules, NextToken="%%%")[0] == "ValidationException"
 
 
 def test_client_token_makes_retries_idempotent(scheduler, unique_name):
-    params = dict(Name=unique_name, ScheduleExpression="rate(1 day)", Target=target(), FlexibleTimeWindow=OFF,
-                  ClientToken="token-1")
+    params = dict(
+        Name=unique_name,
+        ScheduleExpression="rate(1 day)",
+        Target=target(),
+        FlexibleTimeWindow=OFF,
+        ClientToken="token-1",
+    )
     arn = scheduler.create_schedule(**params)["ScheduleArn"]
     assert scheduler.create_schedule(**params)["ScheduleArn"] == arn  # a retry of the same call
     assert refused(scheduler.create_schedule, **dict(params, ClientToken="token-2"))[0] == "ConflictException"
     assert refused(scheduler.create_schedule, **dict(params, Description="changed"))[0] == "ConflictException"
     scheduler.delete_schedule(Name=unique_name, ClientToken="delete-1")
     scheduler.delete_schedule(Name=unique_name, ClientToken="delete-1")  # the retry succeeds too
-    assert refused(scheduler.delete_schedule, Name=unique_name, ClientToken="delete-2")[0] == "ResourceNotFoundException"
+    assert (
+        refused(scheduler.delete_schedule, Name=unique_name, ClientToken="delete-2")[0] == "ResourceNotFoundException"
+    )
 
 
 # --- what CreateSchedule refuses -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("expression", ["rate(1 minutes)", "rate(5 minute)", "rate(0 hours)", "cron(0 12 * * * *)",
-                                        "cron(0 12 * * ?)", "at(2030-02-30T00:00:00)", "every day"])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(1 minutes)",
+        "rate(5 minute)",
+        "rate(0 hours)",
+        "cron(0 12 * * * *)",
+        "cron(0 12 * * ?)",
+        "at(2030-02-30T00:00:00)",
+        "every day",
+    ],
+)
 def test_invalid_expressions(scheduler, unique_name, expression):
-    code, status, message = refused(scheduler.create_schedule, Name=unique_name, ScheduleExpression=expression,
-                                    Target=target(), FlexibleTimeWindow=OFF)
+    code, status, message = refused(
+        scheduler.create_schedule,
+        Name=unique_name,
+        ScheduleExpression=expression,
+        Target=target(),
+        FlexibleTimeWindow=OFF,
+    )
     assert (code, status) == ("ValidationException", 400)
     assert message.startswith(f"Invalid Schedule Expression {expression}.")
 
@@ -206,8 +274,13 @@ def test_invalid_settings(lamina, unique_name):
 
 def test_targets_lamina_does_not_invoke_are_refused_clearly(scheduler, unique_name):
     def attempt(arn, **more):
-        return refused(scheduler.create_schedule, Name=unique_name, ScheduleExpression="rate(1 hour)",
-                       Target=target(arn, **more), FlexibleTimeWindow=OFF)
+        return refused(
+            scheduler.create_schedule,
+            Name=unique_name,
+            ScheduleExpression="rate(1 hour)",
+            Target=target(arn, **more),
+            FlexibleTimeWindow=OFF,
+        )
 
     code, status, message = attempt("arn:aws:scheduler:::aws-sdk:sqs:sendMessage", Input='{"QueueUrl": "x"}')
     assert (code, status) == ("ValidationException", 400) and "Universal targets" in message

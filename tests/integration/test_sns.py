@@ -4,6 +4,7 @@ validated with aws-lambda-powertools' SnsModel), SQS queues (JSON envelope and r
 HTTP endpoint on loopback (confirmation, notifications, retries) — with filter policies on
 attributes and on the body.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,14 @@ from .test_lambda_helpers import error_of, function_arn, wait_for_log_lines, wai
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ACCOUNT = "000000000000"
-PRINTER = {"app.py": """
+PRINTER = {
+    "app.py": """
     import json
 
     def handler(event, context):
         print("EVENT " + json.dumps(event))
-    """}
+    """
+}
 
 
 @pytest.fixture
@@ -49,8 +52,13 @@ def receive(sqs, url: str, count: int = 1, timeout: float = 10.0) -> list[dict]:
     got: list[dict] = []
     deadline = time.monotonic() + timeout
     while len(got) < count and time.monotonic() < deadline:
-        page = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                   MessageAttributeNames=["All"], AttributeNames=["All"]).get("Messages", [])
+        page = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            MessageAttributeNames=["All"],
+            AttributeNames=["All"],
+        ).get("Messages", [])
         for message in page:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         got.extend(page)
@@ -139,8 +147,11 @@ def test_create_topic_is_idempotent_and_reports_its_attributes(sns, unique_name)
     attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
     assert attributes["TopicArn"] == arn and attributes["Owner"] == ACCOUNT
     assert attributes["DisplayName"] == "Orders"
-    assert (attributes["SubscriptionsConfirmed"], attributes["SubscriptionsPending"],
-            attributes["SubscriptionsDeleted"]) == ("0", "0", "0")
+    assert (
+        attributes["SubscriptionsConfirmed"],
+        attributes["SubscriptionsPending"],
+        attributes["SubscriptionsDeleted"],
+    ) == ("0", "0", "0")
     assert json.loads(attributes["Policy"])["Statement"][0]["Resource"] == arn
     effective = json.loads(attributes["EffectiveDeliveryPolicy"])
     assert effective["http"]["defaultHealthyRetryPolicy"]["numRetries"] == 3
@@ -149,8 +160,10 @@ def test_create_topic_is_idempotent_and_reports_its_attributes(sns, unique_name)
 
 def test_set_topic_attributes(sns, topic):
     sns.set_topic_attributes(TopicArn=topic, AttributeName="DisplayName", AttributeValue="Renamed")
-    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "SNS:Publish",
-                                                      "Resource": topic}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "SNS:Publish", "Resource": topic}],
+    }
     sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
     delivery = {"http": {"defaultHealthyRetryPolicy": {"minDelayTarget": 1, "maxDelayTarget": 5, "numRetries": 4}}}
     sns.set_topic_attributes(TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(delivery))
@@ -161,9 +174,13 @@ def test_set_topic_attributes(sns, topic):
     effective = json.loads(attributes["EffectiveDeliveryPolicy"])["http"]["defaultHealthyRetryPolicy"]
     assert (effective["minDelayTarget"], effective["maxDelayTarget"], effective["numRetries"]) == (1, 5, 4)
 
-    for name, value in [("NoSuchAttribute", "x"), ("FifoTopic", "true"), ("ContentBasedDeduplication", "true"),
-                        ("Policy", "{not json"), ("DeliveryPolicy", '{"http": {"defaultHealthyRetryPolicy": '
-                                                                    '{"minDelayTarget": 0}}}')]:
+    for name, value in [
+        ("NoSuchAttribute", "x"),
+        ("FifoTopic", "true"),
+        ("ContentBasedDeduplication", "true"),
+        ("Policy", "{not json"),
+        ("DeliveryPolicy", '{"http": {"defaultHealthyRetryPolicy": {"minDelayTarget": 0}}}'),
+    ]:
         with pytest.raises(ClientError) as caught:
             sns.set_topic_attributes(TopicArn=topic, AttributeName=name, AttributeValue=value)
         assert code_of(caught) == ("InvalidParameter", 400), name
@@ -191,9 +208,12 @@ def test_fifo_topics(sns, unique_name):
     assert (attributes["FifoTopic"], attributes["ContentBasedDeduplication"]) == ("true", "true")
     sns.set_topic_attributes(TopicArn=arn, AttributeName="ContentBasedDeduplication", AttributeValue="false")
     assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["ContentBasedDeduplication"] == "false"
-    for bad in [dict(Name=f"{unique_name}-b.fifo"),  # .fifo without FifoTopic
-                dict(Name=f"{unique_name}-c", Attributes={"FifoTopic": "true"}),
-                dict(Name="has spaces"), dict(Name="x" * 257)]:
+    for bad in [
+        dict(Name=f"{unique_name}-b.fifo"),  # .fifo without FifoTopic
+        dict(Name=f"{unique_name}-c", Attributes={"FifoTopic": "true"}),
+        dict(Name="has spaces"),
+        dict(Name="x" * 257),
+    ]:
         with pytest.raises(ClientError) as caught:
             sns.create_topic(**bad)
         assert code_of(caught) == ("InvalidParameter", 400), bad
@@ -260,12 +280,17 @@ def test_tags(sns, unique_name):
 def test_subscriptions_lifecycle(sns, sqs, topic, unique_name):
     _, queue_arn = make_queue(sqs, unique_name)
     lambda_arn = function_arn("some-function")
-    to_queue = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
-                             Attributes={"RawMessageDelivery": "true"})["SubscriptionArn"]
+    to_queue = sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+    )["SubscriptionArn"]
     assert to_queue.startswith(topic + ":")
     # Subscribing again with the same attributes is the same subscription; different ones are refused.
-    assert sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
-                         Attributes={"RawMessageDelivery": "true"})["SubscriptionArn"] == to_queue
+    assert (
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})[
+            "SubscriptionArn"
+        ]
+        == to_queue
+    )
     with pytest.raises(ClientError) as caught:
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "false"})
     assert code_of(caught) == ("InvalidParameter", 400)
@@ -279,15 +304,19 @@ def test_subscriptions_lifecycle(sns, sqs, topic, unique_name):
 
     listed = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert {(s["SubscriptionArn"], s["Protocol"], s["Endpoint"], s["TopicArn"], s["Owner"]) for s in listed} == {
-        (to_queue, "sqs", queue_arn, topic, ACCOUNT), (to_function, "lambda", lambda_arn, topic, ACCOUNT)}
-    everywhere = [s["SubscriptionArn"] for p in sns.get_paginator("list_subscriptions").paginate()
-                  for s in p["Subscriptions"]]
+        (to_queue, "sqs", queue_arn, topic, ACCOUNT),
+        (to_function, "lambda", lambda_arn, topic, ACCOUNT),
+    }
+    everywhere = [
+        s["SubscriptionArn"] for p in sns.get_paginator("list_subscriptions").paginate() for s in p["Subscriptions"]
+    ]
     assert {to_queue, to_function} <= set(everywhere)
     assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["SubscriptionsConfirmed"] == "2"
 
     policy = {"store": ["example_corp"], "price": [{"numeric": [">", 10]}]}
-    sns.set_subscription_attributes(SubscriptionArn=to_queue, AttributeName="FilterPolicy",
-                                    AttributeValue=json.dumps(policy))
+    sns.set_subscription_attributes(
+        SubscriptionArn=to_queue, AttributeName="FilterPolicy", AttributeValue=json.dumps(policy)
+    )
     attributes = sns.get_subscription_attributes(SubscriptionArn=to_queue)["Attributes"]
     assert json.loads(attributes["FilterPolicy"]) == policy and attributes["FilterPolicyScope"] == "MessageAttributes"
     sns.set_subscription_attributes(SubscriptionArn=to_queue, AttributeName="FilterPolicy", AttributeValue="")
@@ -299,7 +328,8 @@ def test_subscriptions_lifecycle(sns, sqs, topic, unique_name):
         sns.get_subscription_attributes(SubscriptionArn=to_queue)
     assert code_of(caught) == ("NotFound", 404)
     assert [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]] == [
-        to_function]
+        to_function
+    ]
 
 
 def test_subscription_errors(sns, topic):
@@ -336,12 +366,17 @@ def test_subscription_errors(sns, topic):
         sns.confirm_subscription(TopicArn=topic, Token="no-such-token")
     assert code_of(caught) == ("InvalidParameter", 400)
     # A nested policy is fine once the scope is the message body.
-    arn = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
-                        Attributes={"FilterPolicyScope": "MessageBody", "FilterPolicy": '{"a": {"b": ["c"]}}'},
-                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    arn = sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"FilterPolicyScope": "MessageBody", "FilterPolicy": '{"a": {"b": ["c"]}}'},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
     with pytest.raises(ClientError) as caught:  # ...and cannot move back to attributes
-        sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicyScope",
-                                        AttributeValue="MessageAttributes")
+        sns.set_subscription_attributes(
+            SubscriptionArn=arn, AttributeName="FilterPolicyScope", AttributeValue="MessageAttributes"
+        )
     assert code_of(caught) == ("InvalidParameter", 400)
 
 
@@ -382,10 +417,14 @@ def test_publish_errors(sns, topic, unique_name):
         dict(TopicArn=topic, Message="x", MessageDeduplicationId="d"),
         dict(TopicArn=topic, Message="x", MessageAttributes={"a": {"DataType": "Text", "StringValue": "v"}}),
         dict(TopicArn=topic, Message="x", MessageAttributes={"a": {"DataType": "Number", "StringValue": "ten"}}),
-        dict(TopicArn=topic, Message="x", MessageAttributes={"a": {"DataType": "String.Array",
-                                                                   "StringValue": "not an array"}}),
-        dict(TopicArn=topic, Message="x", MessageAttributes={"AWS.reserved": {"DataType": "String",
-                                                                              "StringValue": "v"}}),
+        dict(
+            TopicArn=topic,
+            Message="x",
+            MessageAttributes={"a": {"DataType": "String.Array", "StringValue": "not an array"}},
+        ),
+        dict(
+            TopicArn=topic, Message="x", MessageAttributes={"AWS.reserved": {"DataType": "String", "StringValue": "v"}}
+        ),
         dict(TopicArn=fifo, Message="x"),  # no MessageGroupId
         dict(TopicArn=fifo, Message="x", MessageGroupId="g"),  # no dedup id, no content-based dedup
         dict(TargetArn="arn:aws:sns:us-east-1:000000000000:endpoint/APNS/app/123"),
@@ -412,8 +451,9 @@ def test_publish_batch(sns, sqs, topic, unique_name):
     result = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)
     assert sorted(s["Id"] for s in result["Successful"]) == ["ok0", "ok1", "ok2"]
     assert all(s["MessageId"] for s in result["Successful"])
-    assert result["Failed"] == [{"Id": "bad", "Code": "InvalidParameter", "Message": "Invalid parameter: Empty message",
-                                 "SenderFault": True}]
+    assert result["Failed"] == [
+        {"Id": "bad", "Code": "InvalidParameter", "Message": "Invalid parameter: Empty message", "SenderFault": True}
+    ]
     assert sorted(m["Body"] for m in receive(sqs, url, 3)) == ["message 0", "message 1", "message 2"]
 
     for entries, code in [
@@ -437,10 +477,16 @@ def test_publish_batch(sns, sqs, topic, unique_name):
 def test_sqs_receives_the_json_envelope(sns, sqs, topic, unique_name):
     url, queue_arn = make_queue(sqs, unique_name)
     subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
-    published = sns.publish(TopicArn=topic, Message="hello \u2603", Subject="Greeting", MessageAttributes={
-        "store": {"DataType": "String", "StringValue": "example_corp"},
-        "price": {"DataType": "Number", "StringValue": "210.75"},
-        "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}})
+    published = sns.publish(
+        TopicArn=topic,
+        Message="hello \u2603",
+        Subject="Greeting",
+        MessageAttributes={
+            "store": {"DataType": "String", "StringValue": "example_corp"},
+            "price": {"DataType": "Number", "StringValue": "210.75"},
+            "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+        },
+    )
     message = receive(sqs, url)[0]
     envelope = json.loads(message["Body"])
     assert envelope["Type"] == "Notification"
@@ -451,9 +497,11 @@ def test_sqs_receives_the_json_envelope(sns, sqs, topic, unique_name):
     assert envelope["SignatureVersion"] == "1" and envelope["Signature"]
     assert envelope["SigningCertURL"].startswith("http")
     assert subscription.replace(":", "%3A") in envelope["UnsubscribeURL"]
-    assert envelope["MessageAttributes"] == {"store": {"Type": "String", "Value": "example_corp"},
-                                             "price": {"Type": "Number", "Value": "210.75"},
-                                             "blob": {"Type": "Binary", "Value": "AAE="}}
+    assert envelope["MessageAttributes"] == {
+        "store": {"Type": "String", "Value": "example_corp"},
+        "price": {"Type": "Number", "Value": "210.75"},
+        "blob": {"Type": "Binary", "Value": "AAE="},
+    }
     assert "MessageAttributes" not in message  # only raw delivery maps them to SQS attributes
     # Powertools reads the same envelope out of an SQS record.
     from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel
@@ -467,10 +515,16 @@ def test_sqs_receives_the_json_envelope(sns, sqs, topic, unique_name):
 def test_sqs_raw_delivery_and_per_protocol_messages(sns, sqs, topic, unique_name):
     url, queue_arn = make_queue(sqs, unique_name)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    sns.publish(TopicArn=topic, Message="raw body", MessageAttributes={
-        "color": {"DataType": "String", "StringValue": "blue"}, "size": {"DataType": "Number", "StringValue": "3"},
-        "blob": {"DataType": "Binary", "BinaryValue": b"\x00\xffbytes"},
-        "tags": {"DataType": "String.Array", "StringValue": '["a", 1]'}})
+    sns.publish(
+        TopicArn=topic,
+        Message="raw body",
+        MessageAttributes={
+            "color": {"DataType": "String", "StringValue": "blue"},
+            "size": {"DataType": "Number", "StringValue": "3"},
+            "blob": {"DataType": "Binary", "BinaryValue": b"\x00\xffbytes"},
+            "tags": {"DataType": "String.Array", "StringValue": '["a", 1]'},
+        },
+    )
     message = receive(sqs, url)[0]
     assert message["Body"] == "raw body"
     # The queue gets the attributes with their types and values, as SendMessage would.
@@ -487,8 +541,9 @@ def test_sqs_raw_delivery_and_per_protocol_messages(sns, sqs, topic, unique_name
 
 
 def test_fifo_topic_to_fifo_queue_in_order_with_deduplication(sns, sqs, unique_name):
-    topic = sns.create_topic(Name=f"{unique_name}.fifo", Attributes={"FifoTopic": "true",
-                                                                     "ContentBasedDeduplication": "true"})["TopicArn"]
+    topic = sns.create_topic(
+        Name=f"{unique_name}.fifo", Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "true"}
+    )["TopicArn"]
     url, queue_arn = make_queue(sqs, f"{unique_name}.fifo", FifoQueue="true")
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     sequences = []
@@ -498,16 +553,25 @@ def test_fifo_topic_to_fifo_queue_in_order_with_deduplication(sns, sqs, unique_n
     assert sequences == sorted(sequences) and len(set(sequences)) == 5
     again = sns.publish(TopicArn=topic, Message="m0", MessageGroupId="g")  # content-based duplicate
     explicit = sns.publish(TopicArn=topic, Message="m5", MessageGroupId="g", MessageDeduplicationId="d5")
-    assert sns.publish(TopicArn=topic, Message="other text", MessageGroupId="g",
-                       MessageDeduplicationId="d5")["MessageId"] == explicit["MessageId"]
+    assert (
+        sns.publish(TopicArn=topic, Message="other text", MessageGroupId="g", MessageDeduplicationId="d5")["MessageId"]
+        == explicit["MessageId"]
+    )
     assert again["MessageId"]
     bodies = [m["Body"] for m in receive(sqs, url, 6)]
     assert bodies == ["m0", "m1", "m2", "m3", "m4", "m5"]
     assert nothing_arrives(sqs, url, 1.0)
-    batch = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
-        {"Id": "a", "Message": "b0", "MessageGroupId": "g"}, {"Id": "b", "Message": "b1", "MessageGroupId": "g"},
-        {"Id": "c", "Message": "b2"}])
-    assert [s["Id"] for s in batch["Successful"]] == ["a", "b"] and all(s["SequenceNumber"] for s in batch["Successful"])
+    batch = sns.publish_batch(
+        TopicArn=topic,
+        PublishBatchRequestEntries=[
+            {"Id": "a", "Message": "b0", "MessageGroupId": "g"},
+            {"Id": "b", "Message": "b1", "MessageGroupId": "g"},
+            {"Id": "c", "Message": "b2"},
+        ],
+    )
+    assert [s["Id"] for s in batch["Successful"]] == ["a", "b"] and all(
+        s["SequenceNumber"] for s in batch["Successful"]
+    )
     assert batch["Failed"][0]["Id"] == "c" and batch["Failed"][0]["Code"] == "InvalidParameter"
     assert [m["Body"] for m in receive(sqs, url, 2)] == ["b0", "b1"]
 
@@ -519,11 +583,18 @@ def test_lambda_receives_the_sns_event(lamina, sns, topic, create_function, uniq
     from aws_lambda_powertools.utilities.parser.models import SnsModel
 
     create_function(code=PRINTER)
-    subscription = sns.subscribe(TopicArn=topic, Protocol="lambda",
-                                 Endpoint=function_arn(unique_name))["SubscriptionArn"]
-    published = sns.publish(TopicArn=topic, Message="to the function", Subject="Hi", MessageAttributes={
-        "kind": {"DataType": "String", "StringValue": "greeting"},
-        "count": {"DataType": "Number", "StringValue": "2"}})
+    subscription = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn(unique_name))[
+        "SubscriptionArn"
+    ]
+    published = sns.publish(
+        TopicArn=topic,
+        Message="to the function",
+        Subject="Hi",
+        MessageAttributes={
+            "kind": {"DataType": "String", "StringValue": "greeting"},
+            "count": {"DataType": "Number", "StringValue": "2"},
+        },
+    )
     structured = {"default": "fallback", "lambda": "for functions"}
     sns.publish(TopicArn=topic, Message=json.dumps(structured), MessageStructure="json")
     lines = wait_for_log_lines(lamina, unique_name, "EVENT ", count=2, timeout=30)
@@ -536,7 +607,9 @@ def test_lambda_receives_the_sns_event(lamina, sns, topic, create_function, uniq
     assert record.Sns.TopicArn == topic and record.Sns.Subject == "Hi" and record.Sns.Message == "to the function"
     assert record.Sns.Type == "Notification" and record.Sns.SignatureVersion == "1"
     assert {k: (v.Type, v.Value) for k, v in record.Sns.MessageAttributes.items()} == {
-        "kind": ("String", "greeting"), "count": ("Number", "2")}
+        "kind": ("String", "greeting"),
+        "count": ("Number", "2"),
+    }
     raw = first["Records"][0]["Sns"]
     assert STAMP.match(raw["Timestamp"]) and "SigningCertUrl" in raw and "UnsubscribeUrl" in raw
     second = next(e for e in events if e is not first)
@@ -561,8 +634,10 @@ def test_http_confirmation_with_the_token_then_notifications(sns, topic, endpoin
     assert [s["SubscriptionArn"] for s in listed] == ["PendingConfirmation"]
     assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["SubscriptionsPending"] == "1"
     # Subscribing again while pending sends the confirmation again (same token).
-    assert sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url)["SubscriptionArn"] == \
-        "pending confirmation"
+    assert (
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url)["SubscriptionArn"]
+        == "pending confirmation"
+    )
     assert endpoint.messages("SubscriptionConfirmation", 2)[1][1]["Token"] == confirmation["Token"]
 
     sns.publish(TopicArn=topic, Message="before confirmation")  # not delivered: still pending
@@ -573,8 +648,12 @@ def test_http_confirmation_with_the_token_then_notifications(sns, topic, endpoin
     assert json.loads(attributes["EffectiveDeliveryPolicy"])["healthyRetryPolicy"]["numRetries"] == 3
     assert sns.confirm_subscription(TopicArn=topic, Token=confirmation["Token"])["SubscriptionArn"] == arn
 
-    published = sns.publish(TopicArn=topic, Message="after confirmation", Subject="S",
-                            MessageAttributes={"a": {"DataType": "String", "StringValue": "b"}})
+    published = sns.publish(
+        TopicArn=topic,
+        Message="after confirmation",
+        Subject="S",
+        MessageAttributes={"a": {"DataType": "String", "StringValue": "b"}},
+    )
     headers, body = endpoint.messages("Notification")[0]
     assert headers["x-amz-sns-message-id"] == published["MessageId"]
     assert headers["x-amz-sns-topic-arn"] == topic and headers["x-amz-sns-subscription-arn"] == arn
@@ -586,8 +665,13 @@ def test_http_confirmation_with_the_token_then_notifications(sns, topic, endpoin
 
 
 def test_http_confirmation_by_subscribe_url_raw_delivery_and_unsubscribe_url(sns, topic, endpoint):
-    arn = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url,
-                        Attributes={"RawMessageDelivery": "true"}, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    arn = sns.subscribe(
+        TopicArn=topic,
+        Protocol="http",
+        Endpoint=endpoint.url,
+        Attributes={"RawMessageDelivery": "true"},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
     assert sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]["PendingConfirmation"] == "true"
     confirmation = confirmation_of(endpoint)
     with urllib.request.urlopen(confirmation["SubscribeURL"], timeout=10) as response:  # unsigned, as on AWS
@@ -614,13 +698,17 @@ def test_http_confirmation_by_subscribe_url_raw_delivery_and_unsubscribe_url(sns
 def test_http_retries_follow_the_delivery_policy(sns, topic):
     endpoint = Endpoint(statuses=[200, 500, 503])  # confirmation, then two failures, then success
     try:
-        arn = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url,
-                            ReturnSubscriptionArn=True)["SubscriptionArn"]
+        arn = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url, ReturnSubscriptionArn=True)[
+            "SubscriptionArn"
+        ]
         sns.confirm_subscription(TopicArn=topic, Token=confirmation_of(endpoint)["Token"])
-        policy = {"healthyRetryPolicy": {"numRetries": 3, "minDelayTarget": 1, "maxDelayTarget": 1},
-                  "requestPolicy": {"headerContentType": "application/json"}}
-        sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="DeliveryPolicy",
-                                        AttributeValue=json.dumps(policy))
+        policy = {
+            "healthyRetryPolicy": {"numRetries": 3, "minDelayTarget": 1, "maxDelayTarget": 1},
+            "requestPolicy": {"headerContentType": "application/json"},
+        }
+        sns.set_subscription_attributes(
+            SubscriptionArn=arn, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(policy)
+        )
         started = time.monotonic()
         published = sns.publish(TopicArn=topic, Message="eventually")
         attempts = endpoint.messages("Notification", 3, timeout=15)
@@ -630,8 +718,11 @@ def test_http_retries_follow_the_delivery_policy(sns, topic):
         time.sleep(1.5)
         assert len(endpoint.messages("Notification")) == 3  # delivered: no more attempts
         with pytest.raises(ClientError) as caught:
-            sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="DeliveryPolicy",
-                                            AttributeValue='{"healthyRetryPolicy": {"numRetries": 500}}')
+            sns.set_subscription_attributes(
+                SubscriptionArn=arn,
+                AttributeName="DeliveryPolicy",
+                AttributeValue='{"healthyRetryPolicy": {"numRetries": 500}}',
+            )
         assert code_of(caught) == ("InvalidParameter", 400)
     finally:
         endpoint.close()
@@ -640,11 +731,17 @@ def test_http_retries_follow_the_delivery_policy(sns, topic):
 def test_http_client_errors_are_not_retried(sns, topic):
     endpoint = Endpoint(statuses=[200, 404])
     try:
-        arn = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url,
-                            ReturnSubscriptionArn=True)["SubscriptionArn"]
+        arn = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url, ReturnSubscriptionArn=True)[
+            "SubscriptionArn"
+        ]
         sns.confirm_subscription(TopicArn=topic, Token=confirmation_of(endpoint)["Token"])
-        sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(
-            {"healthyRetryPolicy": {"numRetries": 2, "minDelayTarget": 1, "maxDelayTarget": 1}}))
+        sns.set_subscription_attributes(
+            SubscriptionArn=arn,
+            AttributeName="DeliveryPolicy",
+            AttributeValue=json.dumps(
+                {"healthyRetryPolicy": {"numRetries": 2, "minDelayTarget": 1, "maxDelayTarget": 1}}
+            ),
+        )
         sns.publish(TopicArn=topic, Message="refused")
         endpoint.messages("Notification")
         time.sleep(2.5)
@@ -658,8 +755,12 @@ def test_http_client_errors_are_not_retried(sns, topic):
 
 def _filtered_queue(sns, sqs, topic: str, name: str, policy: dict, scope: str = "MessageAttributes") -> str:
     url, queue_arn = make_queue(sqs, name)
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={
-        "RawMessageDelivery": "true", "FilterPolicy": json.dumps(policy), "FilterPolicyScope": scope})
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true", "FilterPolicy": json.dumps(policy), "FilterPolicyScope": scope},
+    )
     return url
 
 
@@ -674,27 +775,45 @@ def _number(value) -> dict:
 def test_filter_policies_on_message_attributes(sns, sqs, topic, unique_name):
     queues = {
         "prefix": _filtered_queue(sns, sqs, topic, f"{unique_name}-prefix", {"customer": [{"prefix": "acme-"}]}),
-        "anything_but": _filtered_queue(sns, sqs, topic, f"{unique_name}-but",
-                                        {"color": [{"anything-but": ["red", "blue"]}]}),
-        "numeric": _filtered_queue(sns, sqs, topic, f"{unique_name}-num",
-                                   {"price": [{"numeric": [">=", 100, "<", 200]}]}),
+        "anything_but": _filtered_queue(
+            sns, sqs, topic, f"{unique_name}-but", {"color": [{"anything-but": ["red", "blue"]}]}
+        ),
+        "numeric": _filtered_queue(
+            sns, sqs, topic, f"{unique_name}-num", {"price": [{"numeric": [">=", 100, "<", 200]}]}
+        ),
         "exists": _filtered_queue(sns, sqs, topic, f"{unique_name}-exists", {"urgent": [{"exists": True}]}),
         "absent": _filtered_queue(sns, sqs, topic, f"{unique_name}-absent", {"urgent": [{"exists": False}]}),
-        "or": _filtered_queue(sns, sqs, topic, f"{unique_name}-or",
-                              {"$or": [{"kind": ["order"]}, {"price": [{"numeric": [">", 1000]}]}]}),
+        "or": _filtered_queue(
+            sns, sqs, topic, f"{unique_name}-or", {"$or": [{"kind": ["order"]}, {"price": [{"numeric": [">", 1000]}]}]}
+        ),
         "array": _filtered_queue(sns, sqs, topic, f"{unique_name}-array", {"sizes": ["XL"]}),
     }
     publications = [
         ("m1", {"customer": _string("acme-co"), "color": _string("green"), "price": _number(150)}),
-        ("m2", {"customer": _string("other"), "color": _string("red"), "price": _number(99.5),
-                "urgent": _string("yes"), "kind": _string("order")}),
+        (
+            "m2",
+            {
+                "customer": _string("other"),
+                "color": _string("red"),
+                "price": _number(99.5),
+                "urgent": _string("yes"),
+                "kind": _string("order"),
+            },
+        ),
         ("m3", {"price": _number(5000), "sizes": {"DataType": "String.Array", "StringValue": '["S", "XL"]'}}),
         ("m4", {}),
     ]
     for body, attributes in publications:
         sns.publish(TopicArn=topic, Message=body, MessageAttributes=attributes)
-    expected = {"prefix": {"m1"}, "anything_but": {"m1"}, "numeric": {"m1"}, "exists": {"m2"},
-                "absent": {"m1", "m3", "m4"}, "or": {"m2", "m3"}, "array": {"m3"}}
+    expected = {
+        "prefix": {"m1"},
+        "anything_but": {"m1"},
+        "numeric": {"m1"},
+        "exists": {"m2"},
+        "absent": {"m1", "m3", "m4"},
+        "or": {"m2", "m3"},
+        "array": {"m3"},
+    }
     for name, url in queues.items():
         got = {m["Body"] for m in receive(sqs, url, len(expected[name]))}
         assert got == expected[name], name
@@ -703,15 +822,26 @@ def test_filter_policies_on_message_attributes(sns, sqs, topic, unique_name):
 
 
 def test_filter_policies_on_the_message_body(sns, sqs, topic, unique_name):
-    url = _filtered_queue(sns, sqs, topic, f"{unique_name}-body", {
-        "order": {"status": ["paid"], "total": [{"numeric": [">", 10]}]},
-        "$or": [{"region": [{"prefix": "eu-"}]}, {"vip": [True]}],
-    }, scope="MessageBody")
-    matching = [{"order": {"status": "paid", "total": 12.5}, "region": "eu-west-1"},
-                {"order": {"status": "paid", "total": 99}, "vip": True}]
-    failing = [{"order": {"status": "paid", "total": 5}, "region": "eu-west-1"},
-               {"order": {"status": "open", "total": 50}, "vip": True},
-               {"order": {"status": "paid", "total": 50}, "region": "us-east-1"}]
+    url = _filtered_queue(
+        sns,
+        sqs,
+        topic,
+        f"{unique_name}-body",
+        {
+            "order": {"status": ["paid"], "total": [{"numeric": [">", 10]}]},
+            "$or": [{"region": [{"prefix": "eu-"}]}, {"vip": [True]}],
+        },
+        scope="MessageBody",
+    )
+    matching = [
+        {"order": {"status": "paid", "total": 12.5}, "region": "eu-west-1"},
+        {"order": {"status": "paid", "total": 99}, "vip": True},
+    ]
+    failing = [
+        {"order": {"status": "paid", "total": 5}, "region": "eu-west-1"},
+        {"order": {"status": "open", "total": 50}, "vip": True},
+        {"order": {"status": "paid", "total": 50}, "region": "us-east-1"},
+    ]
     for document in failing + matching:
         sns.publish(TopicArn=topic, Message=json.dumps(document))
     sns.publish(TopicArn=topic, Message="not json at all")
@@ -729,8 +859,12 @@ def test_undeliverable_messages_go_to_the_subscription_dead_letter_queue(lamina_
     topic = sns.create_topic(Name=unique_name)["TopicArn"]
     dlq_url, dlq_arn = make_queue(sqs, f"{unique_name}-dlq")
     missing = f"arn:aws:sqs:us-east-1:{ACCOUNT}:{unique_name}-never-created"
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=missing,
-                  Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})})
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=missing,
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})},
+    )
     published = sns.publish(TopicArn=topic, Message="lost in the mail")
     envelope = json.loads(receive(sqs, dlq_url)[0]["Body"])
     assert envelope["MessageId"] == published["MessageId"] and envelope["Message"] == "lost in the mail"
@@ -740,8 +874,9 @@ def test_a_topic_as_a_lambda_destination(lamina, sns, sqs, lambda_client, topic,
     url, queue_arn = make_queue(sqs, unique_name)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     create_function(code={"app.py": "def handler(event, context):\n    return {'ok': event['n']}\n"})
-    lambda_client.put_function_event_invoke_config(FunctionName=unique_name, DestinationConfig={
-        "OnSuccess": {"Destination": topic}})
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=unique_name, DestinationConfig={"OnSuccess": {"Destination": topic}}
+    )
     lambda_client.invoke(FunctionName=unique_name, InvocationType="Event", Payload=b'{"n": 7}')
     record = json.loads(receive(sqs, url, timeout=30)[0]["Body"])
     assert record["requestContext"]["condition"] == "Success"
@@ -751,12 +886,16 @@ def test_a_topic_as_a_lambda_destination(lamina, sns, sqs, lambda_client, topic,
 def test_topics_and_subscriptions_survive_a_restart(lamina_factory, unique_name):
     server = lamina_factory()
     sns, sqs = server.client("sns"), server.client("sqs")
-    topic = sns.create_topic(Name=unique_name, Attributes={"DisplayName": "Durable"},
-                             Tags=[{"Key": "k", "Value": "v"}])["TopicArn"]
+    topic = sns.create_topic(
+        Name=unique_name, Attributes={"DisplayName": "Durable"}, Tags=[{"Key": "k", "Value": "v"}]
+    )["TopicArn"]
     url, queue_arn = make_queue(sqs, unique_name)
-    subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
-                                 Attributes={"RawMessageDelivery": "true",
-                                             "FilterPolicy": '{"keep": ["yes"]}'})["SubscriptionArn"]
+    subscription = sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true", "FilterPolicy": '{"keep": ["yes"]}'},
+    )["SubscriptionArn"]
     server.restart(kill=True)
     sns, sqs = server.client("sns"), server.client("sqs")
     assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["DisplayName"] == "Durable"

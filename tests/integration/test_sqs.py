@@ -1,6 +1,7 @@
 """SQS standard queues against a live server, through boto3: every operation, its error
 cases with AWS's error shapes, and the MD5 digests (checked here by an independent
 implementation of AWS's algorithm, since boto3 itself does not verify them)."""
+
 from __future__ import annotations
 
 import base64
@@ -17,14 +18,23 @@ from .test_lambda_helpers import unvalidated_client, wait_until
 
 MIB = 1024 * 1024
 STANDARD_ATTRIBUTES = {
-    "QueueArn", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-    "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp", "VisibilityTimeout",
-    "MaximumMessageSize", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds",
+    "QueueArn",
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+    "CreatedTimestamp",
+    "LastModifiedTimestamp",
+    "VisibilityTimeout",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
     "SqsManagedSseEnabled",
 }
 
 
 # --- helpers (imported by the other SQS suites) ---------------------------------------------------
+
 
 def md5_hex(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()
@@ -33,6 +43,7 @@ def md5_hex(text: str) -> str:
 def md5_of_attributes(attributes: dict) -> str:
     """AWS's MD5OfMessageAttributes, written out afresh from the SQS developer guide: names
     sorted; name, type, transport byte (1 string, 2 binary), value, each length-prefixed."""
+
     def field(data: bytes) -> bytes:
         return struct.pack("!I", len(data)) + data
 
@@ -58,10 +69,18 @@ def attributes_of(sqs, url: str, *names: str) -> dict:
 
 
 def counts(sqs, url: str) -> tuple[int, int, int]:
-    found = attributes_of(sqs, url, "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                          "ApproximateNumberOfMessagesDelayed")
-    return (int(found["ApproximateNumberOfMessages"]), int(found["ApproximateNumberOfMessagesNotVisible"]),
-            int(found["ApproximateNumberOfMessagesDelayed"]))
+    found = attributes_of(
+        sqs,
+        url,
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    )
+    return (
+        int(found["ApproximateNumberOfMessages"]),
+        int(found["ApproximateNumberOfMessagesNotVisible"]),
+        int(found["ApproximateNumberOfMessagesDelayed"]),
+    )
 
 
 def receive_all(sqs, url: str, expected: int, timeout: float = 10.0, **more) -> list[dict]:
@@ -69,8 +88,9 @@ def receive_all(sqs, url: str, expected: int, timeout: float = 10.0, **more) -> 
     got: list[dict] = []
 
     def enough():
-        got.extend(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, **more)
-                   .get("Messages", []))
+        got.extend(
+            sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, **more).get("Messages", [])
+        )
         return len(got) >= expected
 
     wait_until(enough, timeout=timeout, interval=0, what=f"{expected} messages")
@@ -105,9 +125,11 @@ def arn_of(sqs, url: str) -> str:
 
 # --- CreateQueue, GetQueueUrl, ListQueues, DeleteQueue --------------------------------------------
 
+
 def test_create_queue_with_attributes_and_tags(lamina, sqs, make_queue, unique_name):
-    url = make_queue(tags={"team": "core", "env": "test"}, VisibilityTimeout=45, DelaySeconds=2,
-                     MessageRetentionPeriod=3600)
+    url = make_queue(
+        tags={"team": "core", "env": "test"}, VisibilityTimeout=45, DelaySeconds=2, MessageRetentionPeriod=3600
+    )
     assert url == f"{lamina.url}/000000000000/{unique_name}"
     found = attributes_of(sqs, url)
     assert STANDARD_ATTRIBUTES <= set(found)
@@ -184,7 +206,9 @@ def test_list_queues_by_prefix_and_in_pages(sqs, make_queue, unique_name):
 
     paged, token, pages = [], None, 0
     while True:
-        page = sqs.list_queues(QueueNamePrefix=f"{unique_name}-", MaxResults=2, **({"NextToken": token} if token else {}))
+        page = sqs.list_queues(
+            QueueNamePrefix=f"{unique_name}-", MaxResults=2, **({"NextToken": token} if token else {})
+        )
         pages += 1
         assert len(page["QueueUrls"]) <= 2
         paged.extend(page["QueueUrls"])
@@ -207,9 +231,11 @@ def test_delete_queue(sqs, unique_name):
     sqs.delete_queue(QueueUrl=url)
     with pytest.raises(sqs.exceptions.QueueDoesNotExist):
         sqs.get_queue_url(QueueName=unique_name)
-    for call in (lambda: sqs.send_message(QueueUrl=url, MessageBody="x"),
-                 lambda: sqs.receive_message(QueueUrl=url),
-                 lambda: sqs.delete_queue(QueueUrl=url)):
+    for call in (
+        lambda: sqs.send_message(QueueUrl=url, MessageBody="x"),
+        lambda: sqs.receive_message(QueueUrl=url),
+        lambda: sqs.delete_queue(QueueUrl=url),
+    ):
         with pytest.raises(ClientError) as excinfo:
             call()
         assert sqs_error(excinfo) == ("QueueDoesNotExist", 400)
@@ -229,6 +255,7 @@ def test_delete_queue_wakes_a_long_poll(lamina, sqs, unique_name):
 
 # --- Get/SetQueueAttributes ----------------------------------------------------------------------
 
+
 def test_get_individual_attributes(sqs, make_queue):
     url = make_queue()
     assert attributes_of(sqs, url, "VisibilityTimeout") == {"VisibilityTimeout": "30"}
@@ -239,11 +266,17 @@ def test_get_individual_attributes(sqs, make_queue):
 def test_set_queue_attributes(sqs, make_queue):
     url = make_queue()
     before = int(attributes_of(sqs, url, "LastModifiedTimestamp")["LastModifiedTimestamp"])
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={
-        "VisibilityTimeout": "100", "DelaySeconds": "5", "MaximumMessageSize": "2048",
-        "MessageRetentionPeriod": "60", "ReceiveMessageWaitTimeSeconds": "20",
-        "Policy": json.dumps({"Version": "2012-10-17", "Statement": []}),
-    })
+    sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={
+            "VisibilityTimeout": "100",
+            "DelaySeconds": "5",
+            "MaximumMessageSize": "2048",
+            "MessageRetentionPeriod": "60",
+            "ReceiveMessageWaitTimeSeconds": "20",
+            "Policy": json.dumps({"Version": "2012-10-17", "Statement": []}),
+        },
+    )
     found = attributes_of(sqs, url)
     assert found["VisibilityTimeout"] == "100"
     assert found["DelaySeconds"] == "5"
@@ -254,15 +287,26 @@ def test_set_queue_attributes(sqs, make_queue):
     assert int(found["LastModifiedTimestamp"]) >= before
 
 
-@pytest.mark.parametrize("name, value", [
-    ("VisibilityTimeout", "43201"), ("VisibilityTimeout", "-1"), ("VisibilityTimeout", "abc"),
-    ("MessageRetentionPeriod", "59"), ("MessageRetentionPeriod", "1209601"),
-    ("MaximumMessageSize", "1023"), ("MaximumMessageSize", str(MIB + 1)),
-    ("DelaySeconds", "901"), ("ReceiveMessageWaitTimeSeconds", "21"),
-    ("RedrivePolicy", "not json"), ("RedrivePolicy", json.dumps({"maxReceiveCount": 3})),
-    ("RedrivePolicy", json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:x",
-                                  "maxReceiveCount": 0})),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("VisibilityTimeout", "43201"),
+        ("VisibilityTimeout", "-1"),
+        ("VisibilityTimeout", "abc"),
+        ("MessageRetentionPeriod", "59"),
+        ("MessageRetentionPeriod", "1209601"),
+        ("MaximumMessageSize", "1023"),
+        ("MaximumMessageSize", str(MIB + 1)),
+        ("DelaySeconds", "901"),
+        ("ReceiveMessageWaitTimeSeconds", "21"),
+        ("RedrivePolicy", "not json"),
+        ("RedrivePolicy", json.dumps({"maxReceiveCount": 3})),
+        (
+            "RedrivePolicy",
+            json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:000000000000:x", "maxReceiveCount": 0}),
+        ),
+    ],
+)
 def test_set_queue_attributes_rejects_invalid_values(sqs, make_queue, name, value):
     url = make_queue()
     before = attributes_of(sqs, url)
@@ -292,9 +336,11 @@ def test_set_a_fifo_only_attribute_on_a_standard_queue(sqs, make_queue):
 
 def test_unknown_attribute_names(sqs, make_queue, unique_name):
     url = make_queue()
-    for call in (lambda: sqs.set_queue_attributes(QueueUrl=url, Attributes={"Bogus": "1"}),
-                 lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout", "Bogus"]),
-                 lambda: sqs.create_queue(QueueName=unique_name + "-new", Attributes={"Bogus": "1"})):
+    for call in (
+        lambda: sqs.set_queue_attributes(QueueUrl=url, Attributes={"Bogus": "1"}),
+        lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout", "Bogus"]),
+        lambda: sqs.create_queue(QueueName=unique_name + "-new", Attributes={"Bogus": "1"}),
+    ):
         with pytest.raises(ClientError) as excinfo:
             call()
         assert sqs_error(excinfo) == ("InvalidAttributeName", 400)
@@ -348,16 +394,19 @@ def test_send_and_receive_with_attributes_and_md5s(sqs, make_queue):
 
 def test_md5_helper_encodes_as_the_developer_guide_says():
     # The helper itself, against the encoding spelled out byte by byte.
-    assert md5_of_attributes({"test": {"DataType": "String", "StringValue": "test"}}) == \
-        hashlib.md5(b"\x00\x00\x00\x04test\x00\x00\x00\x06String\x01\x00\x00\x00\x04test").hexdigest()
+    assert (
+        md5_of_attributes({"test": {"DataType": "String", "StringValue": "test"}})
+        == hashlib.md5(b"\x00\x00\x00\x04test\x00\x00\x00\x06String\x01\x00\x00\x00\x04test").hexdigest()
+    )
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", "1_000", " 1", "0x10", "1e127", "1" * 39])
 def test_a_number_attribute_must_be_a_number_sqs_takes(sqs, make_queue, value):
     url = make_queue()
     with pytest.raises(ClientError) as excinfo:
-        sqs.send_message(QueueUrl=url, MessageBody="x",
-                         MessageAttributes={"n": {"DataType": "Number", "StringValue": value}})
+        sqs.send_message(
+            QueueUrl=url, MessageBody="x", MessageAttributes={"n": {"DataType": "Number", "StringValue": value}}
+        )
     assert sqs_error(excinfo) == ("InvalidParameterValue", 400)
     assert "to a number" in excinfo.value.response["Error"]["Message"]
     assert counts(sqs, url) == (0, 0, 0)
@@ -371,14 +420,17 @@ def test_send_without_attributes_has_no_attribute_md5(sqs, make_queue):
     assert "MessageAttributes" not in message and "MD5OfMessageAttributes" not in message
 
 
-@pytest.mark.parametrize("attributes", [
-    {"n": {"DataType": "Number", "StringValue": "not a number"}},
-    {"b": {"DataType": "Binary", "StringValue": "text where bytes belong"}},
-    {"s": {"DataType": "String", "BinaryValue": b"bytes where text belongs"}},
-    {"empty": {"DataType": "String", "StringValue": ""}},
-    {"empty": {"DataType": "Binary", "BinaryValue": b""}},
-    {f"a{i}": {"DataType": "String", "StringValue": "x"} for i in range(11)},
-])
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"n": {"DataType": "Number", "StringValue": "not a number"}},
+        {"b": {"DataType": "Binary", "StringValue": "text where bytes belong"}},
+        {"s": {"DataType": "String", "BinaryValue": b"bytes where text belongs"}},
+        {"empty": {"DataType": "String", "StringValue": ""}},
+        {"empty": {"DataType": "Binary", "BinaryValue": b""}},
+        {f"a{i}": {"DataType": "String", "StringValue": "x"} for i in range(11)},
+    ],
+)
 def test_send_rejects_bad_message_attributes(sqs, make_queue, attributes):
     url = make_queue()
     with pytest.raises(ClientError) as excinfo:
@@ -417,8 +469,11 @@ def test_message_size_limit_is_one_mib(sqs, make_queue):
     assert sqs_error(excinfo) == ("InvalidParameterValue", 400)
     # Attributes count against the limit too.
     with pytest.raises(ClientError) as excinfo:
-        sqs.send_message(QueueUrl=url, MessageBody="a" * (MIB - 4),
-                         MessageAttributes={"k": {"DataType": "String", "StringValue": "vv"}})
+        sqs.send_message(
+            QueueUrl=url,
+            MessageBody="a" * (MIB - 4),
+            MessageAttributes={"k": {"DataType": "String", "StringValue": "vv"}},
+        )
     assert sqs_error(excinfo) == ("InvalidParameterValue", 400)
     message = sqs.receive_message(QueueUrl=url)["Messages"][0]
     assert len(message["Body"]) == MIB
@@ -449,19 +504,33 @@ def test_send_to_a_missing_queue(lamina, sqs):
 
 # --- SendMessageBatch ----------------------------------------------------------------------------
 
+
 def test_send_message_batch_with_partial_failures(sqs, make_queue):
     url = make_queue()
-    result = sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": "ok-1", "MessageBody": "first", "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}},
-        {"Id": "bad_chars", "MessageBody": "\x00"},
-        {"Id": "bad_number", "MessageBody": "x", "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "z"}}},
-        {"Id": "ok-2", "MessageBody": "second", "DelaySeconds": 0},
-        {"Id": "bad_delay", "MessageBody": "x", "DelaySeconds": 901},
-    ])
+    result = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {
+                "Id": "ok-1",
+                "MessageBody": "first",
+                "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}},
+            },
+            {"Id": "bad_chars", "MessageBody": "\x00"},
+            {
+                "Id": "bad_number",
+                "MessageBody": "x",
+                "MessageAttributes": {"n": {"DataType": "Number", "StringValue": "z"}},
+            },
+            {"Id": "ok-2", "MessageBody": "second", "DelaySeconds": 0},
+            {"Id": "bad_delay", "MessageBody": "x", "DelaySeconds": 901},
+        ],
+    )
     successful = {entry["Id"]: entry for entry in result["Successful"]}
     assert set(successful) == {"ok-1", "ok-2"}
     assert successful["ok-1"]["MD5OfMessageBody"] == md5_hex("first")
-    assert successful["ok-1"]["MD5OfMessageAttributes"] == md5_of_attributes({"k": {"DataType": "String", "StringValue": "v"}})
+    assert successful["ok-1"]["MD5OfMessageAttributes"] == md5_of_attributes(
+        {"k": {"DataType": "String", "StringValue": "v"}}
+    )
     assert successful["ok-2"]["MD5OfMessageBody"] == md5_hex("second")
     failed = {entry["Id"]: entry for entry in result["Failed"]}
     assert set(failed) == {"bad_chars", "bad_number", "bad_delay"}
@@ -483,8 +552,10 @@ def test_send_message_batch_request_errors(lamina, sqs, make_queue):
         ([{"Id": "same", "MessageBody": "x"}, {"Id": "same", "MessageBody": "y"}], "BatchEntryIdsNotDistinct"),
         ([{"Id": "not valid!", "MessageBody": "x"}], "InvalidBatchEntryId"),
         ([{"Id": "i" * 81, "MessageBody": "x"}], "InvalidBatchEntryId"),
-        ([{"Id": "a", "MessageBody": "a" * (600 * 1024)}, {"Id": "b", "MessageBody": "b" * (600 * 1024)}],
-         "BatchRequestTooLong"),
+        (
+            [{"Id": "a", "MessageBody": "a" * (600 * 1024)}, {"Id": "b", "MessageBody": "b" * (600 * 1024)}],
+            "BatchRequestTooLong",
+        ),
     ]
     for entries, code in cases:
         with pytest.raises(ClientError) as excinfo:
@@ -495,6 +566,7 @@ def test_send_message_batch_request_errors(lamina, sqs, make_queue):
 
 
 # --- ReceiveMessage --------------------------------------------------------------------------------
+
 
 def test_long_poll_returns_as_soon_as_a_message_arrives(lamina, sqs, make_queue):
     url = make_queue()
@@ -547,8 +619,9 @@ def test_wait_time_seconds_bounds(sqs, make_queue):
 def test_max_number_of_messages(sqs, make_queue):
     url = make_queue()
     for start in (0, 10):
-        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"}
-                                                      for i in range(start, min(start + 10, 15))])
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(start, min(start + 10, 15))]
+        )
     assert len(sqs.receive_message(QueueUrl=url)["Messages"]) == 1
     assert len(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]) == 10
     assert len(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]) == 4
@@ -566,9 +639,14 @@ def test_attribute_selection_on_receive(sqs, make_queue):
         "alpha.two": {"DataType": "Number", "StringValue": "2"},
         "beta": {"DataType": "Binary", "BinaryValue": b"\x01\x02"},
     }
-    sent = sqs.send_message(QueueUrl=url, MessageBody="selective", MessageAttributes=attributes,
-                            MessageSystemAttributes={"AWSTraceHeader": {
-                                "DataType": "String", "StringValue": "Root=1-5759e988-bd862e3fe1be46a994272793"}})
+    sent = sqs.send_message(
+        QueueUrl=url,
+        MessageBody="selective",
+        MessageAttributes=attributes,
+        MessageSystemAttributes={
+            "AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-5759e988-bd862e3fe1be46a994272793"}
+        },
+    )
 
     def receive(**selection) -> dict:
         message = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0, **selection)["Messages"][0]
@@ -582,16 +660,25 @@ def test_attribute_selection_on_receive(sqs, make_queue):
     chosen = receive(MessageSystemAttributeNames=["ApproximateReceiveCount", "SenderId"])["Attributes"]
     assert set(chosen) == {"ApproximateReceiveCount", "SenderId"}
     everything = receive(MessageSystemAttributeNames=["All"])["Attributes"]
-    assert {"SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp",
-            "AWSTraceHeader"} <= set(everything)
+    assert {
+        "SenderId",
+        "SentTimestamp",
+        "ApproximateReceiveCount",
+        "ApproximateFirstReceiveTimestamp",
+        "AWSTraceHeader",
+    } <= set(everything)
     assert everything["AWSTraceHeader"] == "Root=1-5759e988-bd862e3fe1be46a994272793"
     assert int(everything["ApproximateReceiveCount"]) >= 4
     assert int(everything["SentTimestamp"]) <= int(everything["ApproximateFirstReceiveTimestamp"])
     assert set(receive(AttributeNames=["All"])["Attributes"]) == set(everything)
 
-    for selection, expected in ((["All"], set(attributes)), ([".*"], set(attributes)),
-                                (["alpha.*"], {"alpha.one", "alpha.two"}), (["beta"], {"beta"}),
-                                (["beta", "alpha.one"], {"beta", "alpha.one"})):
+    for selection, expected in (
+        (["All"], set(attributes)),
+        ([".*"], set(attributes)),
+        (["alpha.*"], {"alpha.one", "alpha.two"}),
+        (["beta"], {"beta"}),
+        (["beta", "alpha.one"], {"beta", "alpha.one"}),
+    ):
         message = receive(MessageAttributeNames=selection)
         assert set(message["MessageAttributes"]) == expected, selection
         subset = {name: attributes[name] for name in expected}
@@ -603,6 +690,7 @@ def test_attribute_selection_on_receive(sqs, make_queue):
 
 
 # --- visibility, DeleteMessage, ChangeMessageVisibility --------------------------------------------
+
 
 def test_visibility_timeout_brings_a_message_back(sqs, make_queue):
     url = make_queue()
@@ -617,14 +705,19 @@ def test_visibility_timeout_brings_a_message_back(sqs, make_queue):
     assert second["MessageId"] == first["MessageId"]
     assert second["ReceiptHandle"] != first["ReceiptHandle"]
     assert second["Attributes"]["ApproximateReceiveCount"] == "2"
-    assert second["Attributes"]["ApproximateFirstReceiveTimestamp"] == first["Attributes"]["ApproximateFirstReceiveTimestamp"]
+    assert (
+        second["Attributes"]["ApproximateFirstReceiveTimestamp"]
+        == first["Attributes"]["ApproximateFirstReceiveTimestamp"]
+    )
 
 
 def test_queue_visibility_timeout_is_the_default(sqs, make_queue):
     url = make_queue(VisibilityTimeout=1)
     sqs.send_message(QueueUrl=url, MessageBody="m")
     sqs.receive_message(QueueUrl=url)
-    message = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5, MessageSystemAttributeNames=["ApproximateReceiveCount"])
+    message = sqs.receive_message(
+        QueueUrl=url, WaitTimeSeconds=5, MessageSystemAttributeNames=["ApproximateReceiveCount"]
+    )
     assert message["Messages"][0]["Attributes"]["ApproximateReceiveCount"] == "2"
 
 
@@ -657,18 +750,23 @@ def test_delete_message_batch(lamina, sqs, make_queue):
     url = make_queue()
     sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3)])
     messages = receive_all(sqs, url, 3)
-    result = sqs.delete_message_batch(QueueUrl=url, Entries=[
-        {"Id": "a", "ReceiptHandle": messages[0]["ReceiptHandle"]},
-        {"Id": "b", "ReceiptHandle": messages[1]["ReceiptHandle"]},
-        {"Id": "c", "ReceiptHandle": "garbage"},
-    ])
+    result = sqs.delete_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "a", "ReceiptHandle": messages[0]["ReceiptHandle"]},
+            {"Id": "b", "ReceiptHandle": messages[1]["ReceiptHandle"]},
+            {"Id": "c", "ReceiptHandle": "garbage"},
+        ],
+    )
     assert sorted(e["Id"] for e in result["Successful"]) == ["a", "b"]
     assert [(e["Id"], e["Code"], e["SenderFault"]) for e in result["Failed"]] == [("c", "ReceiptHandleIsInvalid", True)]
     assert counts(sqs, url) == (0, 1, 0)
     raw = unvalidated_client(lamina, "sqs")
-    for entries, code in (([], "EmptyBatchRequest"),
-                          ([{"Id": "x", "ReceiptHandle": "h"}] * 2, "BatchEntryIdsNotDistinct"),
-                          ([{"Id": str(i), "ReceiptHandle": "h"} for i in range(11)], "TooManyEntriesInBatchRequest")):
+    for entries, code in (
+        ([], "EmptyBatchRequest"),
+        ([{"Id": "x", "ReceiptHandle": "h"}] * 2, "BatchEntryIdsNotDistinct"),
+        ([{"Id": str(i), "ReceiptHandle": "h"} for i in range(11)], "TooManyEntriesInBatchRequest"),
+    ):
         with pytest.raises(ClientError) as excinfo:
             raw.delete_message_batch(QueueUrl=url, Entries=entries)
         assert sqs_error(excinfo) == (code, 400)
@@ -679,7 +777,9 @@ def test_change_message_visibility(sqs, make_queue):
     sqs.send_message(QueueUrl=url, MessageBody="flexible")
     message = sqs.receive_message(QueueUrl=url, VisibilityTimeout=60)["Messages"][0]
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
-    again = sqs.receive_message(QueueUrl=url, VisibilityTimeout=60, MessageSystemAttributeNames=["ApproximateReceiveCount"])
+    again = sqs.receive_message(
+        QueueUrl=url, VisibilityTimeout=60, MessageSystemAttributeNames=["ApproximateReceiveCount"]
+    )
     again = again["Messages"][0]
     assert again["Attributes"]["ApproximateReceiveCount"] == "2"
     # Lengthening works too: set it short, then long, and it stays away.
@@ -706,15 +806,19 @@ def test_change_visibility_of_a_message_not_in_flight(sqs, make_queue):
 
 def test_change_message_visibility_batch(sqs, make_queue):
     url = make_queue()
-    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "1", "MessageBody": "in flight"},
-                                                  {"Id": "2", "MessageBody": "visible"}])
+    sqs.send_message_batch(
+        QueueUrl=url, Entries=[{"Id": "1", "MessageBody": "in flight"}, {"Id": "2", "MessageBody": "visible"}]
+    )
     in_flight = sqs.receive_message(QueueUrl=url, VisibilityTimeout=60)["Messages"][0]
     visible = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)["Messages"][0]
-    result = sqs.change_message_visibility_batch(QueueUrl=url, Entries=[
-        {"Id": "ok", "ReceiptHandle": in_flight["ReceiptHandle"], "VisibilityTimeout": 0},
-        {"Id": "not_inflight", "ReceiptHandle": visible["ReceiptHandle"], "VisibilityTimeout": 30},
-        {"Id": "garbage", "ReceiptHandle": "nonsense", "VisibilityTimeout": 30},
-    ])
+    result = sqs.change_message_visibility_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "ok", "ReceiptHandle": in_flight["ReceiptHandle"], "VisibilityTimeout": 0},
+            {"Id": "not_inflight", "ReceiptHandle": visible["ReceiptHandle"], "VisibilityTimeout": 30},
+            {"Id": "garbage", "ReceiptHandle": "nonsense", "VisibilityTimeout": 30},
+        ],
+    )
     assert [e["Id"] for e in result["Successful"]] == ["ok"]
     failed = {e["Id"]: e for e in result["Failed"]}
     assert failed["not_inflight"]["Code"] == "MessageNotInflight"
@@ -724,6 +828,7 @@ def test_change_message_visibility_batch(sqs, make_queue):
 
 
 # --- PurgeQueue, tags ------------------------------------------------------------------------------
+
 
 def test_purge_queue(sqs, make_queue):
     url = make_queue()
@@ -754,8 +859,11 @@ def test_tag_untag_and_list_queue_tags(sqs, make_queue):
 
 def test_tags_on_a_missing_queue(lamina, sqs):
     url = f"{lamina.url}/000000000000/no-such-queue-for-tags"
-    for call in (lambda: sqs.tag_queue(QueueUrl=url, Tags={"a": "b"}), lambda: sqs.list_queue_tags(QueueUrl=url),
-                 lambda: sqs.untag_queue(QueueUrl=url, TagKeys=["a"])):
+    for call in (
+        lambda: sqs.tag_queue(QueueUrl=url, Tags={"a": "b"}),
+        lambda: sqs.list_queue_tags(QueueUrl=url),
+        lambda: sqs.untag_queue(QueueUrl=url, TagKeys=["a"]),
+    ):
         with pytest.raises(ClientError) as excinfo:
             call()
         assert sqs_error(excinfo) == ("QueueDoesNotExist", 400)
@@ -763,11 +871,13 @@ def test_tags_on_a_missing_queue(lamina, sqs):
 
 # --- dead-letter queues and redrive ---------------------------------------------------------------
 
+
 def _with_dead_letter_queue(sqs, make_queue, max_receives: int) -> tuple[str, str, str, str]:
     dlq = make_queue("-dlq")
     dlq_arn = arn_of(sqs, dlq)
-    source = make_queue("-src", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn,
-                                                          "maxReceiveCount": str(max_receives)}))
+    source = make_queue(
+        "-src", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)})
+    )
     return source, arn_of(sqs, source), dlq, dlq_arn
 
 
@@ -775,16 +885,19 @@ def test_redrive_policy_moves_a_message_to_the_dead_letter_queue(sqs, make_queue
     source, source_arn, dlq, dlq_arn = _with_dead_letter_queue(sqs, make_queue, 2)
     policy = json.loads(attributes_of(sqs, source, "RedrivePolicy")["RedrivePolicy"])
     assert policy["deadLetterTargetArn"] == dlq_arn and int(policy["maxReceiveCount"]) == 2
-    sent = sqs.send_message(QueueUrl=source, MessageBody="poison",
-                            MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}})
+    sent = sqs.send_message(
+        QueueUrl=source, MessageBody="poison", MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}}
+    )
     for count in ("1", "2"):
-        message = sqs.receive_message(QueueUrl=source, VisibilityTimeout=0,
-                                      MessageSystemAttributeNames=["ApproximateReceiveCount"])["Messages"][0]
+        message = sqs.receive_message(
+            QueueUrl=source, VisibilityTimeout=0, MessageSystemAttributeNames=["ApproximateReceiveCount"]
+        )["Messages"][0]
         assert message["Attributes"]["ApproximateReceiveCount"] == count
     assert "Messages" not in sqs.receive_message(QueueUrl=source)  # the third receive moved it
     assert counts(sqs, source) == (0, 0, 0)
-    dead = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=2, MessageSystemAttributeNames=["All"],
-                               MessageAttributeNames=["All"])["Messages"][0]
+    dead = sqs.receive_message(
+        QueueUrl=dlq, WaitTimeSeconds=2, MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"]
+    )["Messages"][0]
     assert dead["MessageId"] == sent["MessageId"]
     assert dead["Body"] == "poison"
     assert dead["MD5OfBody"] == sent["MD5OfMessageBody"]
@@ -825,8 +938,11 @@ def _fill_dead_letter_queue(sqs, source: str, dlq: str, bodies: list[str]) -> No
     """Messages into the DLQ (maxReceiveCount 1), visible there."""
     sqs.send_message_batch(QueueUrl=source, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)])
     receive_all(sqs, source, len(bodies), VisibilityTimeout=0)
-    wait_until(lambda: (sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10) and
-                        counts(sqs, dlq)[0] == len(bodies)), timeout=5, what="messages in the DLQ")
+    wait_until(
+        lambda: sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10) and counts(sqs, dlq)[0] == len(bodies),
+        timeout=5,
+        what="messages in the DLQ",
+    )
 
 
 def test_message_move_task_returns_messages_to_their_source(sqs, make_queue):
@@ -881,8 +997,10 @@ def test_cancel_message_move_task(sqs, make_queue):
     assert sqs_error(excinfo)[1] == 400
     time.sleep(1.2)  # a cancelled task moves nothing more (it moves one a second)
     visible, in_flight, _ = counts(sqs, dlq)
-    assert visible + in_flight == 5 - sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0][
-        "ApproximateNumberOfMessagesMoved"]
+    assert (
+        visible + in_flight
+        == 5 - sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["ApproximateNumberOfMessagesMoved"]
+    )
     assert visible + in_flight >= 3
 
 
@@ -891,13 +1009,18 @@ def test_a_message_move_task_goes_on_after_a_restart(lamina_factory):
     sqs = server.client("sqs")
     dlq = sqs.create_queue(QueueName="moves-dlq")["QueueUrl"]
     dlq_arn = arn_of(sqs, dlq)
-    source = sqs.create_queue(QueueName="moves", Attributes={
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})})["QueueUrl"]
+    source = sqs.create_queue(
+        QueueName="moves",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})},
+    )["QueueUrl"]
     bodies = [f"m{i}" for i in range(6)]
     _fill_dead_letter_queue(sqs, source, dlq, bodies)
     handle = sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=2)["TaskHandle"]
-    wait_until(lambda: sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
-               ["ApproximateNumberOfMessagesMoved"] >= 1, timeout=5, what="a first message moved")
+    wait_until(
+        lambda: sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]["ApproximateNumberOfMessagesMoved"] >= 1,
+        timeout=5,
+        what="a first message moved",
+    )
     server.restart(kill=True)
     sqs = server.client("sqs")
     task = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
@@ -937,6 +1060,7 @@ def test_message_move_task_errors(sqs, make_queue):
 
 # --- error codes as AWS sends them -----------------------------------------------------------------
 
+
 def test_legacy_attribute_names_on_receive(sqs, make_queue):
     url = make_queue()
     sqs.send_message(QueueUrl=url, MessageBody="legacy")
@@ -944,10 +1068,14 @@ def test_legacy_attribute_names_on_receive(sqs, make_queue):
     assert set(message["Messages"][0]["Attributes"]) == {"ApproximateReceiveCount", "SentTimestamp"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "protocol/faults.py: botocore's SQS model carries no awsQueryError codes, so Lamina answers "
-    "x-amzn-query-error: QueueDoesNotExist;Sender where AWS answers "
-    "AWS.SimpleQueueService.NonExistentQueue;Sender (boto3 then reports that as Error.Code)"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "protocol/faults.py: botocore's SQS model carries no awsQueryError codes, so Lamina answers "
+        "x-amzn-query-error: QueueDoesNotExist;Sender where AWS answers "
+        "AWS.SimpleQueueService.NonExistentQueue;Sender (boto3 then reports that as Error.Code)"
+    ),
+)
 def test_error_code_is_the_query_code_aws_sends(lamina, sqs):
     with pytest.raises(ClientError) as excinfo:
         sqs.get_queue_url(QueueName="no-such-queue-anywhere")

@@ -5,6 +5,7 @@ the acknowledged ones counted), some received and left in flight, then the serve
 with SIGKILL in the middle of the second sending burst and started again. Draining the
 queue afterwards (in-flight messages come back after their visibility timeout) must find
 every acknowledged MessageId."""
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,11 @@ SENDERS = 4
 VISIBILITY_S = 2
 
 
-def _send_burst(server, url: str, prefix: str, count: int, acked: set, lock: threading.Lock,
-                errors: list) -> list[threading.Thread]:
+def _send_burst(
+    server, url: str, prefix: str, count: int, acked: set, lock: threading.Lock, errors: list
+) -> list[threading.Thread]:
     """Threads sending `count` messages in batches of 10; each stops at its first failure."""
+
     def sender(worker: int) -> None:
         client = server.client("sqs")
         for start in range(worker * 10, count, SENDERS * 10):
@@ -60,8 +63,9 @@ def test_acknowledged_messages_survive_kill_9(lamina_factory):
     # Some in flight: received, not deleted (visible again VISIBILITY_S after the receive).
     in_flight = set()
     for _ in range(20):
-        in_flight.update(m["MessageId"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
-                         .get("Messages", []))
+        in_flight.update(
+            m["MessageId"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        )
     assert len(in_flight) >= 150
 
     # Second burst, and kill -9 once it is well under way.
@@ -89,15 +93,19 @@ def test_acknowledged_messages_survive_kill_9(lamina_factory):
         if messages:
             last_seen = time.monotonic()
             received.extend(m["MessageId"] for m in messages)
-            client.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            client.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
         elif time.monotonic() - last_seen > VISIBILITY_S + 1.5:
             break
     lost = acknowledged - set(received)
     duplicates = len(received) - len(set(received))
-    print(f"acknowledged {len(acknowledged)} (second burst {second_burst}, {acked_before_kill} when killed), "
-          f"received {len(set(received))} distinct, {duplicates} twice, unacknowledged extras "
-          f"{len(set(received) - acknowledged)}, lost {len(lost)}, in {time.monotonic() - started:.1f}s")
+    print(
+        f"acknowledged {len(acknowledged)} (second burst {second_burst}, {acked_before_kill} when killed), "
+        f"received {len(set(received))} distinct, {duplicates} twice, unacknowledged extras "
+        f"{len(set(received) - acknowledged)}, lost {len(lost)}, in {time.monotonic() - started:.1f}s"
+    )
     assert len(lost) == 0, sorted(lost)[:10]
     left = client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (left["ApproximateNumberOfMessages"], left["ApproximateNumberOfMessagesNotVisible"]) == ("0", "0")
@@ -109,8 +117,12 @@ def test_queues_and_mappings_survive_kill_9(lamina_factory):
     sqs = server.client("sqs")
     dlq = sqs.create_queue(QueueName="keep-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "true", "VisibilityTimeout": "2",
-                  "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})}
+    attributes = {
+        "FifoQueue": "true",
+        "ContentBasedDeduplication": "true",
+        "VisibilityTimeout": "2",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
+    }
     url = sqs.create_queue(QueueName="keep.fifo", Attributes=attributes, tags={"team": "core"})["QueueUrl"]
     sent = [sqs.send_message(QueueUrl=url, MessageBody=f"m{i}", MessageGroupId="G") for i in range(3)]
     head = sqs.receive_message(QueueUrl=url, VisibilityTimeout=4)["Messages"][0]  # outlasts the restart
@@ -119,9 +131,17 @@ def test_queues_and_mappings_survive_kill_9(lamina_factory):
     standard = sqs.create_queue(QueueName="feeds-a-function")["QueueUrl"]
     standard_arn = sqs.get_queue_attributes(QueueUrl=standard, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     functions = server.client("lambda")
-    functions.create_function(FunctionName="consumer", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                              Code={"ZipFile": make_zip({"app.py": "def handler(event, context):\n"
-                                                                  "    print('GOT', event['Records'][0]['body'])\n"})})
+    functions.create_function(
+        FunctionName="consumer",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={
+            "ZipFile": make_zip(
+                {"app.py": "def handler(event, context):\n    print('GOT', event['Records'][0]['body'])\n"}
+            )
+        },
+    )
     functions.create_event_source_mapping(EventSourceArn=standard_arn, FunctionName="consumer")
 
     server.restart(kill=True)
@@ -133,12 +153,19 @@ def test_queues_and_mappings_survive_kill_9(lamina_factory):
     assert sqs.send_message(QueueUrl=url, MessageBody="m1", MessageGroupId="G")["MessageId"] == sent[1]["MessageId"]
     # The group is still held by its in-flight head, which comes back first, then the rest in order.
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
-    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=8,
-                                MessageSystemAttributeNames=["ApproximateReceiveCount", "SequenceNumber"])["Messages"]
+    again = sqs.receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=10,
+        WaitTimeSeconds=8,
+        MessageSystemAttributeNames=["ApproximateReceiveCount", "SequenceNumber"],
+    )["Messages"]
     assert [m["Body"] for m in again] == ["m0", "m1", "m2"]
     assert again[0]["Attributes"]["ApproximateReceiveCount"] == "2"
     assert [m["Attributes"]["SequenceNumber"] for m in again] == [s["SequenceNumber"] for s in sent]
     # The mapping polls again after the restart.
     sqs.send_message(QueueUrl=standard, MessageBody="after the crash")
-    wait_until(lambda: any("GOT after the crash" in line for line in log_messages(server, "/aws/lambda/consumer")),
-               timeout=15, what="the mapping to deliver after the restart")
+    wait_until(
+        lambda: any("GOT after the crash" in line for line in log_messages(server, "/aws/lambda/consumer")),
+        timeout=15,
+        what="the mapping to deliver after the restart",
+    )

@@ -1,6 +1,7 @@
 """SQS FIFO queues against a live server: order within a message group, a group held back
 while one of its messages is in flight, groups served side by side, deduplication within
 the five-minute window, sequence numbers, and the parameters a FIFO queue refuses."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,9 @@ def make_fifo(sqs, unique_name):
 
 
 def send(sqs, url: str, body: str, group: str, dedup: str | None = None, **more) -> dict:
-    return sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group,
-                            MessageDeduplicationId=dedup or body, **more)
+    return sqs.send_message(
+        QueueUrl=url, MessageBody=body, MessageGroupId=group, MessageDeduplicationId=dedup or body, **more
+    )
 
 
 def drain(sqs, url: str, expected: int, timeout: float = 15.0) -> list[dict]:
@@ -43,12 +45,15 @@ def drain(sqs, url: str, expected: int, timeout: float = 15.0) -> list[dict]:
     out: list[dict] = []
 
     def step():
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                       MessageSystemAttributeNames=["All"]).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageSystemAttributeNames=["All"]
+        ).get("Messages", [])
         out.extend(messages)
         if messages:
-            sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                                                            for i, m in enumerate(messages)])
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
         return len(out) >= expected
 
     wait_until(step, timeout=timeout, interval=0, what=f"{expected} messages")
@@ -93,8 +98,7 @@ def test_strict_order_within_a_group_across_many_sends(sqs, make_fifo):
             group = list(groups)[index % 3]
             body = f"{group}-{index:03d}"
             groups[group].append(body)
-            entries.append({"Id": str(i), "MessageBody": body, "MessageGroupId": group,
-                            "MessageDeduplicationId": body})
+            entries.append({"Id": str(i), "MessageBody": body, "MessageGroupId": group, "MessageDeduplicationId": body})
         result = sqs.send_message_batch(QueueUrl=url, Entries=entries)
         assert len(result["Successful"]) == 10 and not result.get("Failed")
     received = drain(sqs, url, 60)
@@ -112,9 +116,13 @@ def test_sequence_numbers_increase(sqs, make_fifo):
     url = make_fifo()
     numbers = [int(send(sqs, url, f"m{i}", group=f"g{i % 2}")["SequenceNumber"]) for i in range(10)]
     assert numbers == sorted(numbers) and len(set(numbers)) == 10
-    batch = sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": str(i), "MessageBody": f"b{i}", "MessageGroupId": "g0", "MessageDeduplicationId": f"b{i}"}
-        for i in range(3)])
+    batch = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": str(i), "MessageBody": f"b{i}", "MessageGroupId": "g0", "MessageDeduplicationId": f"b{i}"}
+            for i in range(3)
+        ],
+    )
     batch_numbers = [int(e["SequenceNumber"]) for e in sorted(batch["Successful"], key=lambda e: e["Id"])]
     assert batch_numbers == sorted(batch_numbers) and batch_numbers[0] > numbers[-1]
 
@@ -144,8 +152,9 @@ def test_a_group_comes_back_in_order_after_its_visibility_timeout(sqs, make_fifo
         send(sqs, url, f"m{i}", group="G")
     first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, VisibilityTimeout=1)["Messages"]
     assert [m["Body"] for m in first] == ["m0", "m1"]
-    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=5,
-                                MessageSystemAttributeNames=["ApproximateReceiveCount"])["Messages"]
+    again = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=5, MessageSystemAttributeNames=["ApproximateReceiveCount"]
+    )["Messages"]
     # Back from the start of the group: m0 and m1 again (receive count 2), then m2.
     assert [m["Body"] for m in again] == ["m0", "m1", "m2"]
     assert [m["Attributes"]["ApproximateReceiveCount"] for m in again] == ["2", "2", "1"]
@@ -194,8 +203,10 @@ def test_deduplication_with_an_explicit_id(sqs, make_fifo):
     assert second["MessageId"] == first["MessageId"]
     assert second["SequenceNumber"] == first["SequenceNumber"]
     assert second["MD5OfMessageBody"] == md5_hex("a different body")
-    batch = sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": "dup", "MessageBody": "batch", "MessageGroupId": "G", "MessageDeduplicationId": "same-id"}])
+    batch = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[{"Id": "dup", "MessageBody": "batch", "MessageGroupId": "G", "MessageDeduplicationId": "same-id"}],
+    )
     assert batch["Successful"][0]["MessageId"] == first["MessageId"]
     third = send(sqs, url, "another", group="G", dedup="other-id")
     assert third["MessageId"] != first["MessageId"]
@@ -214,8 +225,9 @@ def test_content_based_deduplication(sqs, make_fifo):
     assert again["MessageId"] == first["MessageId"]
     other = sqs.send_message(QueueUrl=url, MessageBody="other body", MessageGroupId="G")
     assert other["MessageId"] != first["MessageId"]
-    explicit = sqs.send_message(QueueUrl=url, MessageBody="same body", MessageGroupId="G",
-                                MessageDeduplicationId="explicit-wins")
+    explicit = sqs.send_message(
+        QueueUrl=url, MessageBody="same body", MessageGroupId="G", MessageDeduplicationId="explicit-wins"
+    )
     assert explicit["MessageId"] != first["MessageId"]
     received = drain(sqs, url, 3)
     assert sorted(m["Body"] for m in received) == ["other body", "same body", "same body"]
@@ -239,10 +251,13 @@ def test_missing_message_group_id(lamina, sqs, make_fifo):
         sqs.send_message(QueueUrl=url, MessageBody="no group")
     assert sqs_error(excinfo) == ("MissingParameter", 400)
     assert "MessageGroupId" in excinfo.value.response["Error"]["Message"]
-    batch = sqs.send_message_batch(QueueUrl=url, Entries=[
-        {"Id": "ok", "MessageBody": "grouped", "MessageGroupId": "G"},
-        {"Id": "bad", "MessageBody": "ungrouped"},
-    ])
+    batch = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "ok", "MessageBody": "grouped", "MessageGroupId": "G"},
+            {"Id": "bad", "MessageBody": "ungrouped"},
+        ],
+    )
     assert [e["Id"] for e in batch["Successful"]] == ["ok"]
     assert [(e["Id"], e["Code"], e["SenderFault"]) for e in batch["Failed"]] == [("bad", "MissingParameter", True)]
 

@@ -4,6 +4,7 @@ aws-lambda-powertools' SqsModel), batching, partial batch failures, redelivery a
 dead-letter queues, filtering, FIFO order, enabling and disabling, maximum concurrency.
 
 What a function saw is read back from what it printed, through CloudWatch Logs."""
+
 from __future__ import annotations
 
 import base64
@@ -19,7 +20,8 @@ from .test_sqs import counts, md5_hex, md5_of_attributes
 SqsModel = pytest.importorskip("aws_lambda_powertools.utilities.parser.models").SqsModel
 
 MARK = "SQS-EVENT"
-RECORDER = {"app.py": f"""
+RECORDER = {
+    "app.py": f"""
     import json
     import time
 
@@ -45,7 +47,8 @@ RECORDER = {"app.py": f"""
                 return {{"batchItemFailures": [{{"itemIdentifier": "not-a-message-of-this-batch"}}]}}
         print("SPAN %.6f %.6f" % (started, time.time()))
         return {{"batchItemFailures": failures}}
-    """}
+    """
+}
 
 
 @pytest.fixture
@@ -110,8 +113,12 @@ def seen_records(lamina, function_name: str) -> list[dict]:
 
 
 def wait_for_records(lamina, function_name: str, count: int, timeout: float = 20.0) -> list[dict]:
-    return wait_until(lambda: (lambda r: r if len(r) >= count else None)(seen_records(lamina, function_name)),
-                      timeout=timeout, interval=0.1, what=f"{count} records delivered to {function_name}")
+    return wait_until(
+        lambda: (lambda r: r if len(r) >= count else None)(seen_records(lamina, function_name)),
+        timeout=timeout,
+        interval=0.1,
+        what=f"{count} records delivered to {function_name}",
+    )
 
 
 def wait_empty(sqs, url: str, timeout: float = 20.0) -> None:
@@ -121,8 +128,10 @@ def wait_empty(sqs, url: str, timeout: float = 20.0) -> None:
 def send_batch(sqs, url: str, bodies: list, **more) -> list[str]:
     ids = []
     for start in range(0, len(bodies), 10):
-        entries = [{"Id": str(i), "MessageBody": b if isinstance(b, str) else json.dumps(b), **more}
-                   for i, b in enumerate(bodies[start:start + 10])]
+        entries = [
+            {"Id": str(i), "MessageBody": b if isinstance(b, str) else json.dumps(b), **more}
+            for i, b in enumerate(bodies[start : start + 10])
+        ]
         result = sqs.send_message_batch(QueueUrl=url, Entries=entries)
         assert not result.get("Failed"), result["Failed"]
         ids.extend(e["MessageId"] for e in sorted(result["Successful"], key=lambda e: int(e["Id"])))
@@ -138,6 +147,7 @@ def body_of(record: dict) -> str:
 
 # --- the mapping API ----------------------------------------------------------------------------
 
+
 def test_event_source_mapping_lifecycle(lambda_client, create_function, queue, recorder, mappings):
     url, arn = queue()
     created = mappings(EventSourceArn=arn, FunctionName=recorder)
@@ -152,8 +162,13 @@ def test_event_source_mapping_lifecycle(lambda_client, create_function, queue, r
     assert abs(created["LastModified"].timestamp() - time.time()) < 60
     mapping_id = created["UUID"]
 
-    got = wait_until(lambda: (lambda m: m if m["State"] == "Enabled" else None)(
-        lambda_client.get_event_source_mapping(UUID=mapping_id)), timeout=5, what="Enabled")
+    got = wait_until(
+        lambda: (lambda m: m if m["State"] == "Enabled" else None)(
+            lambda_client.get_event_source_mapping(UUID=mapping_id)
+        ),
+        timeout=5,
+        what="Enabled",
+    )
     assert got["UUID"] == mapping_id and got["EventSourceArn"] == arn
 
     with pytest.raises(ClientError) as excinfo:
@@ -171,11 +186,12 @@ def test_event_source_mapping_lifecycle(lambda_client, create_function, queue, r
     page = lambda_client.list_event_source_mappings(EventSourceArn=arn, MaxItems=1)
     assert len(page["EventSourceMappings"]) == 1 and page["NextMarker"]
     rest = lambda_client.list_event_source_mappings(EventSourceArn=arn, MaxItems=1, Marker=page["NextMarker"])
-    assert {page["EventSourceMappings"][0]["UUID"], rest["EventSourceMappings"][0]["UUID"]} == \
-        {mapping_id, other["UUID"]}
+    assert {page["EventSourceMappings"][0]["UUID"], rest["EventSourceMappings"][0]["UUID"]} == {
+        mapping_id,
+        other["UUID"],
+    }
 
-    updated = lambda_client.update_event_source_mapping(UUID=mapping_id, BatchSize=5,
-                                                        MaximumBatchingWindowInSeconds=1)
+    updated = lambda_client.update_event_source_mapping(UUID=mapping_id, BatchSize=5, MaximumBatchingWindowInSeconds=1)
     assert updated["State"] == "Updating"
     assert updated["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert updated["BatchSize"] == 5 and updated["MaximumBatchingWindowInSeconds"] == 1
@@ -184,19 +200,27 @@ def test_event_source_mapping_lifecycle(lambda_client, create_function, queue, r
 
     disabling = lambda_client.update_event_source_mapping(UUID=mapping_id, Enabled=False)
     assert disabling["State"] == "Disabling"
-    wait_until(lambda: lambda_client.get_event_source_mapping(UUID=mapping_id)["State"] == "Disabled",
-               timeout=5, what="Disabled")
+    wait_until(
+        lambda: lambda_client.get_event_source_mapping(UUID=mapping_id)["State"] == "Disabled",
+        timeout=5,
+        what="Disabled",
+    )
     enabling = lambda_client.update_event_source_mapping(UUID=mapping_id, Enabled=True)
     assert enabling["State"] == "Enabling"
-    wait_until(lambda: lambda_client.get_event_source_mapping(UUID=mapping_id)["State"] == "Enabled",
-               timeout=5, what="Enabled again")
+    wait_until(
+        lambda: lambda_client.get_event_source_mapping(UUID=mapping_id)["State"] == "Enabled",
+        timeout=5,
+        what="Enabled again",
+    )
 
     deleted = lambda_client.delete_event_source_mapping(UUID=mapping_id)
     assert deleted["State"] == "Deleting"
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 202
-    for call in (lambda: lambda_client.get_event_source_mapping(UUID=mapping_id),
-                 lambda: lambda_client.delete_event_source_mapping(UUID=mapping_id),
-                 lambda: lambda_client.update_event_source_mapping(UUID=mapping_id, BatchSize=1)):
+    for call in (
+        lambda: lambda_client.get_event_source_mapping(UUID=mapping_id),
+        lambda: lambda_client.delete_event_source_mapping(UUID=mapping_id),
+        lambda: lambda_client.update_event_source_mapping(UUID=mapping_id, BatchSize=1),
+    ):
         with pytest.raises(ClientError) as excinfo:
             call()
         assert error_of(excinfo)[:2] == ("ResourceNotFoundException", 404)
@@ -214,12 +238,18 @@ def test_event_source_mapping_validation(lambda_client, queue, recorder, mapping
     _, fifo_arn = queue(".fifo")
     problems = [
         (dict(EventSourceArn=arn, FunctionName=recorder, BatchSize=11), "InvalidParameterValueException", 400),
-        (dict(EventSourceArn=fifo_arn, FunctionName=recorder, BatchSize=11, MaximumBatchingWindowInSeconds=1),
-         "InvalidParameterValueException", 400),
+        (
+            dict(EventSourceArn=fifo_arn, FunctionName=recorder, BatchSize=11, MaximumBatchingWindowInSeconds=1),
+            "InvalidParameterValueException",
+            400,
+        ),
         (dict(EventSourceArn=arn + "-missing", FunctionName=recorder), "InvalidParameterValueException", 400),
         (dict(EventSourceArn=arn, FunctionName=recorder + "-missing"), "ResourceNotFoundException", 404),
-        (dict(EventSourceArn=arn, FunctionName=recorder, FunctionResponseTypes=["Nonsense"]),
-         "ValidationException", 400),
+        (
+            dict(EventSourceArn=arn, FunctionName=recorder, FunctionResponseTypes=["Nonsense"]),
+            "ValidationException",
+            400,
+        ),
     ]
     for params, code, status in problems:
         with pytest.raises(ClientError) as excinfo:
@@ -238,6 +268,7 @@ def test_event_source_mapping_validation(lambda_client, queue, recorder, mapping
 
 # --- deliveries -----------------------------------------------------------------------------------
 
+
 def test_the_event_is_what_lambda_sends(lamina, sqs, queue, recorder, mappings):
     url, arn = queue()
     attributes = {
@@ -245,8 +276,9 @@ def test_the_event_is_what_lambda_sends(lamina, sqs, queue, recorder, mappings):
         "number": {"DataType": "Number", "StringValue": "42"},
         "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01\xff"},
     }
-    with_attributes = sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"name": "first"}),
-                                       MessageAttributes=attributes)
+    with_attributes = sqs.send_message(
+        QueueUrl=url, MessageBody=json.dumps({"name": "first"}), MessageAttributes=attributes
+    )
     plain = sqs.send_message(QueueUrl=url, MessageBody="not json at all")
     mappings(EventSourceArn=arn, FunctionName=recorder)
     records = wait_for_records(lamina, recorder, 2)
@@ -266,8 +298,12 @@ def test_the_event_is_what_lambda_sends(lamina, sqs, queue, recorder, mappings):
     assert first["messageAttributes"] == {
         "text": {"stringValue": "héllo", "stringListValues": [], "binaryListValues": [], "dataType": "String"},
         "number": {"stringValue": "42", "stringListValues": [], "binaryListValues": [], "dataType": "Number"},
-        "blob": {"binaryValue": base64.b64encode(b"\x00\x01\xff").decode(), "stringListValues": [],
-                 "binaryListValues": [], "dataType": "Binary"},
+        "blob": {
+            "binaryValue": base64.b64encode(b"\x00\x01\xff").decode(),
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": "Binary",
+        },
     }
     system = first["attributes"]
     assert system["ApproximateReceiveCount"] == "1"
@@ -290,8 +326,7 @@ def test_batch_size(lamina, sqs, queue, recorder, mappings):
 def test_batching_window_gathers_messages_sent_apart(lamina, sqs, queue, recorder, mappings, lambda_client):
     url, arn = queue()
     mapping = mappings(EventSourceArn=arn, FunctionName=recorder, BatchSize=10, MaximumBatchingWindowInSeconds=2)
-    wait_until(lambda: lambda_client.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Enabled",
-               timeout=5)
+    wait_until(lambda: lambda_client.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Enabled", timeout=5)
     for i in range(5):
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"name": f"w{i}"}))
         time.sleep(0.1)
@@ -303,8 +338,7 @@ def test_batching_window_gathers_messages_sent_apart(lamina, sqs, queue, recorde
 
 def test_report_batch_item_failures_redelivers_only_the_failed(lamina, sqs, queue, recorder, mappings):
     url, arn = queue(VisibilityTimeout=1)
-    send_batch(sqs, url, [{"name": "ok-1"}, {"name": "failing", "fail_until": 2}, {"name": "ok-2"},
-                          {"name": "ok-3"}])
+    send_batch(sqs, url, [{"name": "ok-1"}, {"name": "failing", "fail_until": 2}, {"name": "ok-2"}, {"name": "ok-3"}])
     mappings(EventSourceArn=arn, FunctionName=recorder, FunctionResponseTypes=["ReportBatchItemFailures"])
     wait_for_records(lamina, recorder, 5)
     wait_empty(sqs, url)
@@ -315,13 +349,13 @@ def test_report_batch_item_failures_redelivers_only_the_failed(lamina, sqs, queu
     assert [r["attributes"]["ApproximateReceiveCount"] for r in records if body_of(r) == "failing"] == ["1", "2"]
 
 
-def test_report_batch_item_failures_on_a_fifo_queue_deletes_what_was_not_reported(lamina, sqs, queue, recorder,
-                                                                                   mappings):
+def test_report_batch_item_failures_on_a_fifo_queue_deletes_what_was_not_reported(
+    lamina, sqs, queue, recorder, mappings
+):
     # As on AWS: the function decides what comes back. Here it reports only the middle
     # message of a group; the messages after it, which succeeded, are not delivered again.
     url, arn = queue(".fifo", VisibilityTimeout=1, ContentBasedDeduplication="true")
-    send_batch(sqs, url, [{"name": "a-1"}, {"name": "a-2", "fail_until": 2}, {"name": "a-3"}],
-               MessageGroupId="a")
+    send_batch(sqs, url, [{"name": "a-1"}, {"name": "a-2", "fail_until": 2}, {"name": "a-3"}], MessageGroupId="a")
     mappings(EventSourceArn=arn, FunctionName=recorder, FunctionResponseTypes=["ReportBatchItemFailures"])
     wait_for_records(lamina, recorder, 4)
     wait_empty(sqs, url)
@@ -354,13 +388,19 @@ def test_a_raising_function_leaves_the_batch_for_redelivery(lamina, sqs, queue, 
 
 def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(lamina, sqs, queue, recorder, mappings):
     dlq_url, dlq_arn = queue("-dlq")
-    url, arn = queue(VisibilityTimeout=1, RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn,
-                                                                    "maxReceiveCount": 2}))
+    url, arn = queue(
+        VisibilityTimeout=1, RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
+    )
     sent = sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"name": "poison", "always_raise": True}))
     mappings(EventSourceArn=arn, FunctionName=recorder)
-    dead = wait_until(lambda: sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1,
-                                                  MessageSystemAttributeNames=["All"]).get("Messages"),
-                      timeout=20, interval=0, what="the message in the dead-letter queue")
+    dead = wait_until(
+        lambda: sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1, MessageSystemAttributeNames=["All"]).get(
+            "Messages"
+        ),
+        timeout=20,
+        interval=0,
+        what="the message in the dead-letter queue",
+    )
     assert dead[0]["MessageId"] == sent["MessageId"]
     assert dead[0]["Attributes"]["DeadLetterQueueSourceArn"] == arn
     records = seen_records(lamina, recorder)
@@ -370,10 +410,22 @@ def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(lamina, sqs,
 
 def test_filter_criteria(lamina, sqs, queue, recorder, mappings, lambda_client):
     url, arn = queue()
-    send_batch(sqs, url, [{"name": "keep-1", "kind": "keep"}, {"name": "drop-1", "kind": "drop"},
-                          {"name": "keep-2", "kind": "keep"}, "plain text", {"name": "drop-2"}])
-    mapping = mappings(EventSourceArn=arn, FunctionName=recorder,
-                       FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"kind": ["keep"]}})}]})
+    send_batch(
+        sqs,
+        url,
+        [
+            {"name": "keep-1", "kind": "keep"},
+            {"name": "drop-1", "kind": "drop"},
+            {"name": "keep-2", "kind": "keep"},
+            "plain text",
+            {"name": "drop-2"},
+        ],
+    )
+    mapping = mappings(
+        EventSourceArn=arn,
+        FunctionName=recorder,
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"kind": ["keep"]}})}]},
+    )
     assert json.loads(mapping["FilterCriteria"]["Filters"][0]["Pattern"]) == {"body": {"kind": ["keep"]}}
     wait_for_records(lamina, recorder, 2)
     wait_empty(sqs, url)  # messages that do not match are deleted, as on AWS
@@ -381,8 +433,10 @@ def test_filter_criteria(lamina, sqs, queue, recorder, mappings, lambda_client):
 
     with pytest.raises(ClientError) as excinfo:
         lambda_client.create_event_source_mapping(
-            EventSourceArn=queue("-other")[1], FunctionName=recorder,
-            FilterCriteria={"Filters": [{"Pattern": "{not json"}]})
+            EventSourceArn=queue("-other")[1],
+            FunctionName=recorder,
+            FilterCriteria={"Filters": [{"Pattern": "{not json"}]},
+        )
     assert error_of(excinfo)[:2] == ("InvalidParameterValueException", 400)
 
 
@@ -392,10 +446,16 @@ def test_filters_are_ored_and_see_attributes(lamina, sqs, queue, recorder, mappi
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"name": "big", "size": 50}))
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"name": "small", "size": 5}))
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"name": "small-red", "size": 1}), MessageAttributes=red)
-    mappings(EventSourceArn=arn, FunctionName=recorder, FilterCriteria={"Filters": [
-        {"Pattern": json.dumps({"body": {"size": [{"numeric": [">", 10]}]}})},
-        {"Pattern": json.dumps({"messageAttributes": {"color": {"stringValue": ["red"]}}})},
-    ]})
+    mappings(
+        EventSourceArn=arn,
+        FunctionName=recorder,
+        FilterCriteria={
+            "Filters": [
+                {"Pattern": json.dumps({"body": {"size": [{"numeric": [">", 10]}]}})},
+                {"Pattern": json.dumps({"messageAttributes": {"color": {"stringValue": ["red"]}}})},
+            ]
+        },
+    )
     wait_for_records(lamina, recorder, 2)
     wait_empty(sqs, url)
     assert sorted(body_of(r) for r in seen_records(lamina, recorder)) == ["big", "small-red"]
@@ -457,8 +517,10 @@ def test_maximum_concurrency_caps_concurrent_invocations(lamina, sqs, queue, rec
         return found if len(found) >= 8 else None
 
     intervals = wait_until(spans, timeout=10, interval=0.1, what="8 finished invocations")
-    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals],
-                   key=lambda edge: (edge[0], edge[1]))
+    edges = sorted(
+        [(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals],
+        key=lambda edge: (edge[0], edge[1]),
+    )
     running = peak = 0
     for _, step in edges:
         running += step
@@ -478,8 +540,9 @@ def test_updating_a_mapping_lets_the_batch_in_hand_finish(lamina, sqs, queue, re
     assert [body_of(r) for r in seen_records(lamina, recorder)] == ["in hand"]
 
 
-def test_deleting_the_queue_under_a_mapping_does_not_stall_the_server(lamina, sqs, queue, recorder, mappings,
-                                                                     lambda_client):
+def test_deleting_the_queue_under_a_mapping_does_not_stall_the_server(
+    lamina, sqs, queue, recorder, mappings, lambda_client
+):
     url, arn = queue()
     mapping_id = mappings(EventSourceArn=arn, FunctionName=recorder)["UUID"]
     wait_until(lambda: lambda_client.get_event_source_mapping(UUID=mapping_id)["State"] == "Enabled", timeout=5)

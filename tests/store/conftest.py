@@ -20,6 +20,7 @@ whose server is not at hand skips from inside it. PostgreSQL's entry would be, r
 Tests are `async def` functions (run below, each in a loop of its own) and take the
 `backend` fixture: `async with backend.store() as store:` opens a store and closes it.
 """
+
 from __future__ import annotations
 
 import asyncio

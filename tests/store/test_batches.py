@@ -1,5 +1,6 @@
 """The store as a whole: a batch is atomic across domains, concurrent batches all land, reads
 see every write that has returned, and what was written is there after a restart."""
+
 import asyncio
 
 import pytest
@@ -61,8 +62,15 @@ async def test_a_failing_batch_writes_nothing_in_any_domain(backend):
         before = await contents(store)
         duplicate = PutStreamRecords((StreamRecordRow("st", "shard", 2, "again", b""),))  # seq 2 is in the batch
         with pytest.raises(Exception):  # the duplicate record fails it, after everything else
-            await store.write(one_of_each(2) + [Delete("doc", "00001"), MarkReceived("q", ((1, 99, 9),)),
-                                                TrimStreamRecords("st", "shard", 2), duplicate])
+            await store.write(
+                one_of_each(2)
+                + [
+                    Delete("doc", "00001"),
+                    MarkReceived("q", ((1, 99, 9),)),
+                    TrimStreamRecords("st", "shard", 2),
+                    duplicate,
+                ]
+            )
         assert await contents(store) == before
         await store.write(one_of_each(2))  # the store goes on
         assert len((await contents(store))["docs"]) == 2
@@ -102,12 +110,17 @@ async def test_concurrent_batches_from_many_tasks_all_land(backend):
 
 async def test_reads_see_every_write_that_has_returned(backend):
     async with backend.store() as store:
+
         async def writer(i: int) -> None:
             for round_ in range(5):
                 key = f"{i}:{round_}"
-                await store.write([Put("seen", key, {"round": round_}),
-                                   AppendLogs("seen", key, (LogEvent(round_, key),)),
-                                   PutMessages((QueuedMessage(key, 1, {}),))])
+                await store.write(
+                    [
+                        Put("seen", key, {"round": round_}),
+                        AppendLogs("seen", key, (LogEvent(round_, key),)),
+                        PutMessages((QueuedMessage(key, 1, {}),)),
+                    ]
+                )
                 assert await store.get("seen", key) == {"round": round_}
                 assert [e.message for e in await store.read_logs(LogQuery("seen", streams=[key]))] == [key]
                 assert len(await store.read_messages(key)) == 1
@@ -120,6 +133,7 @@ async def test_reads_see_every_write_that_has_returned(backend):
 
 async def test_logs_written_one_after_another_come_in_that_order(backend):
     async with backend.store() as store:
+
         async def writer(stream: str) -> None:
             for i in range(30):
                 await store.write([AppendLogs("ordered", stream, (LogEvent(0, str(i)),))])

@@ -1,4 +1,5 @@
 """Documents: put, get, scan (order, prefix, after, limit), delete, delete prefix."""
+
 import json
 
 from lamina.store.base import Delete, DeletePrefix, Put
@@ -20,8 +21,17 @@ async def test_put_get_replace_and_a_missing_key(backend):
 
 
 async def test_a_document_comes_back_as_its_json_round_trip(backend):
-    doc = {"s": "é ✓ \U0001f600", "i": 2**53, "f": 0.1, "t": True, "none": None, "list": [1, [2, {"x": 3}]],
-           "tuple": (1, 2), "empty": {}, "quote": 'a "b" \\ c\n'}
+    doc = {
+        "s": "é ✓ \U0001f600",
+        "i": 2**53,
+        "f": 0.1,
+        "t": True,
+        "none": None,
+        "list": [1, [2, {"x": 3}]],
+        "tuple": (1, 2),
+        "empty": {},
+        "quote": 'a "b" \\ c\n',
+    }
     async with backend.store() as store:
         await store.write([Put("k", "doc", doc)])
         got = await store.get("k", "doc")

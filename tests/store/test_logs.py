@@ -1,4 +1,5 @@
 """Log events: append, read by stream, prefix, time and id cursor in both directions, delete."""
+
 import time
 
 from lamina.store.base import AppendLogs, DeleteLogs, LogEvent, LogQuery
@@ -36,10 +37,16 @@ async def test_append_and_read_by_stream_and_time(backend):
 
 async def test_read_by_stream_prefix(backend):
     async with backend.store() as store:
-        await store.write([AppendLogs("g", name, (LogEvent(1, name),))
-                           for name in ("2024/01/01/[$LATEST]a", "2024/01/01/[$LATEST]b", "2024/01/02/x", "other")])
+        await store.write(
+            [
+                AppendLogs("g", name, (LogEvent(1, name),))
+                for name in ("2024/01/01/[$LATEST]a", "2024/01/01/[$LATEST]b", "2024/01/02/x", "other")
+            ]
+        )
         assert messages(await store.read_logs(LogQuery("g", stream_prefix="2024/01/01/"))) == [
-            "2024/01/01/[$LATEST]a", "2024/01/01/[$LATEST]b"]
+            "2024/01/01/[$LATEST]a",
+            "2024/01/01/[$LATEST]b",
+        ]
         assert len(await store.read_logs(LogQuery("g", stream_prefix="2024/"))) == 3
         assert len(await store.read_logs(LogQuery("g", stream_prefix=""))) == 4
         assert await store.read_logs(LogQuery("g", stream_prefix="nope")) == []
@@ -86,8 +93,12 @@ async def test_paging_by_id_forward_and_backward(backend):
 async def test_ingestion_time_is_the_writers_or_the_time_of_the_write(backend):
     async with backend.store() as store:
         before = int(time.time() * 1000)
-        await store.write([AppendLogs("g", "given", (LogEvent(1, "a"),), ingestion_time=1234),
-                           AppendLogs("g", "stamped", (LogEvent(1, "b"),))])
+        await store.write(
+            [
+                AppendLogs("g", "given", (LogEvent(1, "a"),), ingestion_time=1234),
+                AppendLogs("g", "stamped", (LogEvent(1, "b"),)),
+            ]
+        )
         after = int(time.time() * 1000)
         given, stamped = await store.read_logs(LogQuery("g"))
         assert given.ingestion_time == 1234

@@ -1,12 +1,14 @@
 """Queued messages: put, mark received, delete some or all, read one queue or every queue."""
+
 import json
 
 from lamina.store.base import DeleteMessages, MarkReceived, PutMessages, QueuedMessage
 
 
 def message(queue, seq, **fields):
-    return QueuedMessage(queue, seq, {"id": f"{queue}-{seq}", "body": f"body {seq}", **fields},
-                         visible_at=1000 + seq, receives=0)
+    return QueuedMessage(
+        queue, seq, {"id": f"{queue}-{seq}", "body": f"body {seq}", **fields}, visible_at=1000 + seq, receives=0
+    )
 
 
 async def test_put_and_read_per_queue_and_all(backend):
@@ -14,14 +16,17 @@ async def test_put_and_read_per_queue_and_all(backend):
         await store.write([PutMessages((message("q2", 1), message("q1", 3), message("q1", 1)))])
         await store.write([PutMessages((message("q1", 2),))])
         assert await store.read_messages("q1") == [message("q1", 1), message("q1", 2), message("q1", 3)]
-        assert [(m.queue, m.seq) for m in await store.read_messages()] == [
-            ("q1", 1), ("q1", 2), ("q1", 3), ("q2", 1)]
+        assert [(m.queue, m.seq) for m in await store.read_messages()] == [("q1", 1), ("q1", 2), ("q1", 3), ("q2", 1)]
         assert await store.read_messages("q3") == []
 
 
 async def test_a_message_comes_back_as_its_json_round_trip(backend):
-    body = {"id": "m", "body": "é ✓ \U0001f600 \"quoted\"\n", "attributes": {"n": [1, 2.5, None, True]},
-            "group": ("g", 1)}
+    body = {
+        "id": "m",
+        "body": 'é ✓ \U0001f600 "quoted"\n',
+        "attributes": {"n": [1, 2.5, None, True]},
+        "group": ("g", 1),
+    }
     async with backend.store() as store:
         await store.write([PutMessages((QueuedMessage("q", 7, body, visible_at=2**41, receives=3),))])
         (stored,) = await store.read_messages("q")
@@ -62,6 +67,11 @@ async def test_delete_some_then_all(backend):
 
 async def test_a_message_put_received_and_deleted_in_one_batch(backend):
     async with backend.store() as store:
-        await store.write([PutMessages((message("q", 1), message("q", 2))), MarkReceived("q", ((1, 50, 1),)),
-                           DeleteMessages("q", (2,))])
+        await store.write(
+            [
+                PutMessages((message("q", 1), message("q", 2))),
+                MarkReceived("q", ((1, 50, 1),)),
+                DeleteMessages("q", (2,)),
+            ]
+        )
         assert await store.read_messages("q") == [QueuedMessage("q", 1, message("q", 1).message, 50, 1)]

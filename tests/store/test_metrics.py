@@ -1,4 +1,5 @@
 """Metric rows: written, merged when a minute is written twice, samples bounded, series listed."""
+
 import asyncio
 import random
 from dataclasses import replace
@@ -9,8 +10,19 @@ DIMS = '[["FunctionName","f"]]'
 
 
 def row(minute=60, unit="Milliseconds", values=(1.0, 2.0, 3.0), name="Duration", dims=DIMS, namespace="AWS/Lambda"):
-    return MetricRow(namespace, name, dims, unit, minute, count=float(len(values)), sum=float(sum(values)),
-                     minimum=min(values), maximum=max(values), samples=tuple(values), sampled=float(len(values)))
+    return MetricRow(
+        namespace,
+        name,
+        dims,
+        unit,
+        minute,
+        count=float(len(values)),
+        sum=float(sum(values)),
+        minimum=min(values),
+        maximum=max(values),
+        samples=tuple(values),
+        sampled=float(len(values)),
+    )
 
 
 async def read(store, start=0, end=10**9, **kwargs):
@@ -41,8 +53,9 @@ async def test_a_minute_written_twice_is_merged(backend):
 
 async def test_a_statistic_set_adds_to_count_without_samples(backend):
     sampled = row(values=(1.0, 2.0))
-    statistic_set = MetricRow("AWS/Lambda", "Duration", DIMS, "Milliseconds", 60, count=100.0, sum=500.0,
-                              minimum=0.1, maximum=50.0)
+    statistic_set = MetricRow(
+        "AWS/Lambda", "Duration", DIMS, "Milliseconds", 60, count=100.0, sum=500.0, minimum=0.1, maximum=50.0
+    )
     async with backend.store() as store:
         await store.write([PutMetricData((sampled,)), PutMetricData((statistic_set,))])
         (merged,) = await read(store)
@@ -76,10 +89,25 @@ async def test_concurrent_writes_of_one_minute_are_all_merged(backend):
 
 async def test_read_by_minute_range_and_unit(backend):
     async with backend.store() as store:
-        await store.write([PutMetricData((row(minute=180), row(minute=60, unit="Seconds"), row(minute=120),
-                                          row(minute=60), row(minute=240, name="Errors")))])
+        await store.write(
+            [
+                PutMetricData(
+                    (
+                        row(minute=180),
+                        row(minute=60, unit="Seconds"),
+                        row(minute=120),
+                        row(minute=60),
+                        row(minute=240, name="Errors"),
+                    )
+                )
+            ]
+        )
         assert [(r.minute, r.unit) for r in await read(store)] == [
-            (60, "Milliseconds"), (60, "Seconds"), (120, "Milliseconds"), (180, "Milliseconds")]
+            (60, "Milliseconds"),
+            (60, "Seconds"),
+            (120, "Milliseconds"),
+            (180, "Milliseconds"),
+        ]
         assert [r.minute for r in await read(store, 60, 180)] == [60, 60, 120]  # end exclusive
         assert [r.minute for r in await read(store, 61, 181)] == [120, 180]
         assert [r.unit for r in await read(store, unit="Seconds")] == ["Seconds"]
@@ -89,18 +117,31 @@ async def test_read_by_minute_range_and_unit(backend):
 
 async def test_list_series_since_a_minute(backend):
     async with backend.store() as store:
-        await store.write([PutMetricData((
-            row(minute=60, name="Duration"), row(minute=600, name="Duration"), row(minute=120, name="Errors"),
-            row(minute=600, name="Invocations", dims="[]"), row(minute=600, name="Invocations"),
-            row(minute=600, namespace="Custom", name="Z"), row(minute=60, namespace="Custom", name="A"),
-        ))])
+        await store.write(
+            [
+                PutMetricData(
+                    (
+                        row(minute=60, name="Duration"),
+                        row(minute=600, name="Duration"),
+                        row(minute=120, name="Errors"),
+                        row(minute=600, name="Invocations", dims="[]"),
+                        row(minute=600, name="Invocations"),
+                        row(minute=600, namespace="Custom", name="Z"),
+                        row(minute=60, namespace="Custom", name="A"),
+                    )
+                )
+            ]
+        )
         everything = await store.list_metric_series()
         assert everything == sorted(everything) and len(everything) == 6  # distinct (namespace, name, dims)
         assert ("AWS/Lambda", "Invocations", "[]") in everything
         assert await store.list_metric_series(namespace="Custom") == [("Custom", "A", DIMS), ("Custom", "Z", DIMS)]
         assert await store.list_metric_series(name="Errors") == [("AWS/Lambda", "Errors", DIMS)]
         assert await store.list_metric_series(since_minute=600) == [
-            ("AWS/Lambda", "Duration", DIMS), ("AWS/Lambda", "Invocations", DIMS), ("AWS/Lambda", "Invocations", "[]"),
-            ("Custom", "Z", DIMS)]
+            ("AWS/Lambda", "Duration", DIMS),
+            ("AWS/Lambda", "Invocations", DIMS),
+            ("AWS/Lambda", "Invocations", "[]"),
+            ("Custom", "Z", DIMS),
+        ]
         assert await store.list_metric_series(namespace="AWS/Lambda", name="Errors", since_minute=121) == []
         assert await store.list_metric_series(namespace="None") == []

@@ -1,4 +1,5 @@
 """Stream records: put, read a shard's range (after, before, limit, newest), trim, delete."""
+
 import asyncio
 
 import pytest
@@ -13,8 +14,11 @@ def seqs(rows):
 async def test_append_read_by_shard_trim_and_delete(backend):
     async with backend.store() as store:
         rows = [StreamRecordRow("s1", f"shard-{i % 2}", 100 + i, f"k{i}", bytes([i])) for i in range(10)]
-        await asyncio.gather(store.write([PutStreamRecords(rows[:5])]), store.write([PutStreamRecords(rows[5:])]),
-                             store.write([PutStreamRecords([StreamRecordRow("s2", "shard-0", 1, "x", b"")])]))
+        await asyncio.gather(
+            store.write([PutStreamRecords(rows[:5])]),
+            store.write([PutStreamRecords(rows[5:])]),
+            store.write([PutStreamRecords([StreamRecordRow("s2", "shard-0", 1, "x", b"")])]),
+        )
         even = await store.read_stream_records("s1", "shard-0")
         assert seqs(even) == [100, 102, 104, 106, 108] and even[1] == rows[2]
         assert seqs(await store.read_stream_records("s1", "shard-0", after_seq=102, limit=2)) == [104, 106]
@@ -33,7 +37,10 @@ async def test_ranges_after_and_before_together_and_newest(backend):
     async with backend.store() as store:
         await store.write([PutStreamRecords(tuple(StreamRecordRow("s", "a", seq, "k", b"") for seq in range(1, 21)))])
         assert seqs(await store.read_stream_records("s", "a", after_seq=5, before_seq=9)) == [6, 7, 8]
-        assert seqs(await store.read_stream_records("s", "a", after_seq=5, before_seq=9, newest=True, limit=2)) == [7, 8]
+        assert seqs(await store.read_stream_records("s", "a", after_seq=5, before_seq=9, newest=True, limit=2)) == [
+            7,
+            8,
+        ]
         assert seqs(await store.read_stream_records("s", "a", after_seq=17, newest=True, limit=10)) == [18, 19, 20]
         assert seqs(await store.read_stream_records("s", "a", before_seq=4, newest=True, limit=2)) == [2, 3]
         assert seqs(await store.read_stream_records("s", "a", limit=3)) == [1, 2, 3]
@@ -46,8 +53,11 @@ async def test_ranges_after_and_before_together_and_newest(backend):
 
 async def test_records_come_back_byte_for_byte(backend):
     big = bytes(range(256)) * 4096  # 1 MiB, every byte value
-    rows = (StreamRecordRow("s", "a", 1, "é ✓ \U0001f600", big), StreamRecordRow("s", "a", 2, "", b""),
-            StreamRecordRow("s", "a", 3, "k", b"\x00\xff\x00"))
+    rows = (
+        StreamRecordRow("s", "a", 1, "é ✓ \U0001f600", big),
+        StreamRecordRow("s", "a", 2, "", b""),
+        StreamRecordRow("s", "a", 3, "k", b"\x00\xff\x00"),
+    )
     async with backend.store() as store:
         await store.write([PutStreamRecords(rows)])
         got = await store.read_stream_records("s", "a")
@@ -60,11 +70,24 @@ async def test_a_record_is_written_once(backend):
         first = StreamRecordRow("s", "a", 1, "k", b"first")
         await store.write([PutStreamRecords((first,))])
         with pytest.raises(Exception):
-            await store.write([PutStreamRecords((StreamRecordRow("s", "a", 2, "k", b""),
-                                                 StreamRecordRow("s", "a", 1, "k", b"again")))])
+            await store.write(
+                [
+                    PutStreamRecords(
+                        (StreamRecordRow("s", "a", 2, "k", b""), StreamRecordRow("s", "a", 1, "k", b"again"))
+                    )
+                ]
+            )
         assert await store.read_stream_records("s", "a") == [first]  # nothing of the failed batch
-        await store.write([PutStreamRecords((StreamRecordRow("s", "b", 1, "k", b"other shard"),
-                                             StreamRecordRow("t", "a", 1, "k", b"other stream")))])
+        await store.write(
+            [
+                PutStreamRecords(
+                    (
+                        StreamRecordRow("s", "b", 1, "k", b"other shard"),
+                        StreamRecordRow("t", "a", 1, "k", b"other stream"),
+                    )
+                )
+            ]
+        )
 
 
 async def test_trim_keeps_from_a_position_on(backend):

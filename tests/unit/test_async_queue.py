@@ -2,6 +2,7 @@
 stands in for the function: who runs when, per function and altogether, and what happens to
 an event held back past its maximum age. Retries, destinations and durability through real
 functions are in tests/integration/test_lambda_async.py and test_async_destinations.py."""
+
 import asyncio
 import time
 
@@ -10,7 +11,10 @@ import pytest
 from lamina.engine.delivery.async_queue import DROP, SUCCESS, AsyncQueue, Attempt
 from lamina.store.sqlite import SQLiteStore
 
-SLOW, QUICK = "arn:aws:lambda:us-east-1:000000000000:function:slow", "arn:aws:lambda:us-east-1:000000000000:function:quick"
+SLOW, QUICK = (
+    "arn:aws:lambda:us-east-1:000000000000:function:slow",
+    "arn:aws:lambda:us-east-1:000000000000:function:quick",
+)
 
 
 class Recorder:
@@ -206,8 +210,17 @@ def test_every_event_finishes_exactly_once_whatever_happens(store_path):
             finished[doc["id"]] = finished.get(doc["id"], 0) + 1
 
         store = SQLiteStore(store_path)
-        queue = AsyncQueue(store, run, finish=finish, per_function=3, total=8, limit_of=limits.get,
-                           retry_delays_s=(0.01, 0.02), throttle_backoff_s=0.01, max_backoff_s=0.05)
+        queue = AsyncQueue(
+            store,
+            run,
+            finish=finish,
+            per_function=3,
+            total=8,
+            limit_of=limits.get,
+            retry_delays_s=(0.01, 0.02),
+            throttle_backoff_s=0.01,
+            max_backoff_s=0.05,
+        )
         await queue.start()
         now_ms = int(time.time() * 1000)
         for i in range(300):
@@ -253,15 +266,23 @@ def test_function_errors_are_retried_by_the_policy_within_the_events_own_limit(s
         async def finish(doc, attempt, condition):
             finished[doc["id"]] = (doc["attempts"], condition)
 
-        queue = AsyncQueue(store, run, finish=finish, retry_policy=RetryPolicy.fixed((0.1, 0.3), max_retries=2),
-                           throttle_policy=RetryPolicy.exponential(0.05, 1.0))
+        queue = AsyncQueue(
+            store,
+            run,
+            finish=finish,
+            retry_policy=RetryPolicy.fixed((0.1, 0.3), max_retries=2),
+            throttle_policy=RetryPolicy.exponential(0.05, 1.0),
+        )
         await queue.start()
         await queue.enqueue({"function": SLOW, "id": "default"})
         await queue.enqueue({"function": SLOW, "id": "once", "max_retries": 0})
         await queue.enqueue({"function": QUICK, "id": "throttled", "max_retries": 1})
         await _drain(queue)
-        assert finished == {"default": (3, "RetriesExhausted"), "once": (1, "RetriesExhausted"),
-                            "throttled": (2, "RetriesExhausted")}
+        assert finished == {
+            "default": (3, "RetriesExhausted"),
+            "once": (1, "RetriesExhausted"),
+            "throttled": (2, "RetriesExhausted"),
+        }
         first, second, third = runs["default"]
         # (due times are whole milliseconds: a wait may be up to 1 ms short)
         assert 0.099 <= second - first < 0.29 and 0.299 <= third - second < 0.6

@@ -1,6 +1,7 @@
 """The concurrency pools, without a server: reservations, provisioned carve-outs, and one
 pool per account and region. The same rules through the API are in
 tests/integration/test_concurrency.py and test_provisioned.py."""
+
 import pytest
 
 from lamina.engine.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT, Concurrency, Throttled

@@ -1,5 +1,6 @@
 """FIFO deduplication windows: lookups within the window, pruning oldest first, and the
 store round trip that lets a window outlive a restart."""
+
 import asyncio
 
 from lamina.engine.delivery.dedup import DedupWindow, load_windows
@@ -32,8 +33,13 @@ def test_windows_come_back_from_the_store_and_stale_documents_go(tmp_path):
         store = SQLiteStore(str(tmp_path / "lamina.db"))
         first = DedupWindow("q_dedup", "q1", window_ms=60_000)
         first.remember("x|y", 1000, "m1", "s1")  # ids may hold the separator
-        await store.write([first.op("x|y"), Put("q_dedup", "q1|old", {"expires": 5, "id": "m0"}),
-                           Put("q_dedup", "gone-queue|z", {"expires": 10**15, "id": "m9"})])
+        await store.write(
+            [
+                first.op("x|y"),
+                Put("q_dedup", "q1|old", {"expires": 5, "id": "m0"}),
+                Put("q_dedup", "gone-queue|z", {"expires": 10**15, "id": "m9"}),
+            ]
+        )
         again = DedupWindow("q_dedup", "q1")
         await load_windows(store, "q_dedup", {"q1": again}, now_ms=2000)
         assert again.find("x|y", 2000) == ("m1", "s1")

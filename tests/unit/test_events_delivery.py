@@ -2,6 +2,7 @@
 SQLite store: retries by the target's RetryPolicy and the dead-letter message's attributes
 when they run out. A target that fails in a retryable way cannot be had from Lamina's own
 services (they answer client errors), so the deliverers here are small stand-ins."""
+
 from __future__ import annotations
 
 import asyncio
@@ -62,21 +63,31 @@ def test_exhausted_retries_go_to_the_dead_letter_queue_with_aws_attributes(tmp_p
     assert [call[0] for call in recorder.calls] == [QUEUE, QUEUE, QUEUE, DLQ]
     _, body, attributes = recorder.calls[-1]
     assert body == b'{"id":"id-1"}'  # the original event, not what the target was sent
-    assert attributes == {"RULE_ARN": RULE, "TARGET_ARN": QUEUE, "ERROR_CODE": "CONNECTION_FAILURE",
-                          "ERROR_MESSAGE": "connection refused", "RETRY_ATTEMPTS": "2",
-                          "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttemptsExceeded"}
+    assert attributes == {
+        "RULE_ARN": RULE,
+        "TARGET_ARN": QUEUE,
+        "ERROR_CODE": "CONNECTION_FAILURE",
+        "ERROR_MESSAGE": "connection refused",
+        "RETRY_ATTEMPTS": "2",
+        "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttemptsExceeded",
+    }
 
 
 def test_events_too_old_to_retry_go_to_the_dead_letter_queue(tmp_path):
-    target = {"Id": "t", "Arn": QUEUE, "RetryPolicy": {"MaximumEventAgeInSeconds": 60},
-              "DeadLetterConfig": {"Arn": DLQ}}
+    target = {
+        "Id": "t",
+        "Arn": QUEUE,
+        "RetryPolicy": {"MaximumEventAgeInSeconds": 60},
+        "DeadLetterConfig": {"Arn": DLQ},
+    }
     recorder = asyncio.run(_deliver(tmp_path, target, failures=10, created_ms=int(time.time() * 1000) - 60_500))
     assert recorder.calls[-1][2]["EXHAUSTED_RETRY_CONDITION"] == "MaximumEventAgeExceeded"
 
 
 def test_without_a_dead_letter_queue_the_event_is_dropped(tmp_path):
-    recorder = asyncio.run(_deliver(tmp_path, {"Id": "t", "Arn": QUEUE, "RetryPolicy": {"MaximumRetryAttempts": 0}},
-                                    failures=10))
+    recorder = asyncio.run(
+        _deliver(tmp_path, {"Id": "t", "Arn": QUEUE, "RetryPolicy": {"MaximumRetryAttempts": 0}}, failures=10)
+    )
     assert [call[0] for call in recorder.calls] == [QUEUE]
 
 
@@ -93,8 +104,9 @@ def test_error_codes():
 
 
 def test_fifo_targets_get_a_lane_a_group_and_the_event_id_for_deduplication():
-    item = outbox_item({"Id": "t", "Arn": QUEUE + ".fifo", "SqsParameters": {"MessageGroupId": "g"}}, "b", "id-9",
-                       "b", RULE, 0)
+    item = outbox_item(
+        {"Id": "t", "Arn": QUEUE + ".fifo", "SqsParameters": {"MessageGroupId": "g"}}, "b", "id-9", "b", RULE, 0
+    )
     assert item["options"] == {"message_group_id": "g", "deduplication_id": "id-9"}
     assert item["lane"] == f"{RULE}|t"
     assert (item["max_retries"], item["max_age_s"]) == (185, 86400)

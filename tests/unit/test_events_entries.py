@@ -1,5 +1,6 @@
 """PutEvents' pure parts (services/events/put_events.py and state.py): entry checks and sizes,
 the event's shape and id, ARNs, paging."""
+
 from __future__ import annotations
 
 import uuid
@@ -19,9 +20,13 @@ def test_check_entry_in_aws_order():
     assert check_entry({"Source": "s", "Detail": "[]"})[1]["ErrorMessage"].startswith("Parameter DetailType")
     for detail in ("[]", '"text"', "1", "{", "null"):
         assert check_entry({"Source": "s", "DetailType": "t", "Detail": detail})[1] == {
-            "ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is malformed."}
-    assert check_entry({"Source": "aws.s3", "DetailType": "t", "Detail": "{}"})[1]["ErrorCode"] == \
-        "NotAuthorizedForSourceException"
+            "ErrorCode": "MalformedDetail",
+            "ErrorMessage": "Detail is malformed.",
+        }
+    assert (
+        check_entry({"Source": "aws.s3", "DetailType": "t", "Detail": "{}"})[1]["ErrorCode"]
+        == "NotAuthorizedForSourceException"
+    )
 
 
 def test_entry_size_counts_as_aws_does():
@@ -34,8 +39,7 @@ def test_entry_size_counts_as_aws_does():
 def test_event_shape_and_time():
     moment = datetime(2024, 5, 1, 12, 30, 45, 999000, tzinfo=timezone.utc)
     event = build_event("000000000000", "eu-west-1", "s", "t", {"a": 1}, ["r"], moment)
-    assert list(event) == ["version", "id", "detail-type", "source", "account", "time", "region", "resources",
-                           "detail"]
+    assert list(event) == ["version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"]
     assert event["time"] == "2024-05-01T12:30:45Z" and event["version"] == "0"
     assert stamp(0) == "1970-01-01T00:00:00Z"
 
@@ -51,7 +55,9 @@ def test_arns_and_bus_names():
     assert rule_arn("us-east-1", "1" * 12, "b", "r") == "arn:aws:events:us-east-1:111111111111:rule/b/r"
     assert parse_rule_arn("arn:aws:events:us-east-1:111111111111:rule/b/r") == (("111111111111", "us-east-1", "b"), "r")
     assert parse_rule_arn("arn:aws:events:us-east-1:111111111111:rule/r") == (
-        ("111111111111", "us-east-1", "default"), "r")
+        ("111111111111", "us-east-1", "default"),
+        "r",
+    )
     assert parse_bus_arn("arn:aws:events:eu-west-1:222222222222:event-bus/x") == ("222222222222", "eu-west-1", "x")
     assert bus_key(None, "1", "r") == ("1", "r", "default")
     assert bus_key("mine", "1", "r") == ("1", "r", "mine")

@@ -1,6 +1,7 @@
 """EventBridge target input (services/events/transform.py): InputPath, InputTransformer
 with its string and JSON templates and predefined variables, and the PutTargets checks.
 Expected outputs follow AWS's documented examples and observed behaviour."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,22 @@ import pytest
 from lamina.services.events.transform import InvalidTransform, check_target_input, extract, minify, parse_path, payload
 
 EVENT = {
-    "version": "0", "id": "7bf73129-1428-4cd3-a780-95db273d1602", "detail-type": "EC2 Instance State-change Notification",
-    "source": "aws.ec2", "account": "123456789012", "time": "2015-11-11T21:29:54Z", "region": "us-east-1",
+    "version": "0",
+    "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+    "detail-type": "EC2 Instance State-change Notification",
+    "source": "aws.ec2",
+    "account": "123456789012",
+    "time": "2015-11-11T21:29:54Z",
+    "region": "us-east-1",
     "resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"],
-    "detail": {"instance-id": "i-0123456789", "state": "RUNNING", "count": 3, "tags": {"a": "b"},
-               "items": [{"n": 1}, {"n": 2}], "quote": 'say "hi"'},
+    "detail": {
+        "instance-id": "i-0123456789",
+        "state": "RUNNING",
+        "count": 3,
+        "tags": {"a": "b"},
+        "items": [{"n": 1}, {"n": 2}],
+        "quote": 'say "hi"',
+    },
 }
 TEXT = json.dumps(EVENT, separators=(",", ":"))
 RULE_ARN = "arn:aws:events:us-east-1:123456789012:rule/example"
@@ -40,18 +52,21 @@ def test_input_is_sent_as_given():
     assert render({"Input": '{"constant": [1, 2]}'}) == '{"constant": [1, 2]}'
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("$", TEXT),
-    ("$.detail.state", '"RUNNING"'),
-    ("$.detail.count", "3"),
-    ("$.detail.tags", '{"a":"b"}'),
-    ("$.detail-type", '"EC2 Instance State-change Notification"'),
-    ("$.resources[0]", '"arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"'),
-    ("$.detail.items[1].n", "2"),
-    ("$.detail['instance-id']", '"i-0123456789"'),
-    ("$.detail.items[*].n", "[1,2]"),
-    ("$.detail.nothing", "null"),
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("$", TEXT),
+        ("$.detail.state", '"RUNNING"'),
+        ("$.detail.count", "3"),
+        ("$.detail.tags", '{"a":"b"}'),
+        ("$.detail-type", '"EC2 Instance State-change Notification"'),
+        ("$.resources[0]", '"arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"'),
+        ("$.detail.items[1].n", "2"),
+        ("$.detail['instance-id']", '"i-0123456789"'),
+        ("$.detail.items[*].n", "[1,2]"),
+        ("$.detail.nothing", "null"),
+    ],
+)
 def test_input_path(path, expected):
     assert json.loads(render({"InputPath": path})) == json.loads(expected)
 
@@ -77,8 +92,9 @@ def test_string_template_keeps_its_quotes_and_inserts_raw_text():
 
 
 def test_string_template_with_escaped_quotes_is_sent_as_written():
-    target = transformer('"instance \\"<instance>\\" is in <state>"', instance="$.detail.instance-id",
-                         state="$.detail.state")
+    target = transformer(
+        '"instance \\"<instance>\\" is in <state>"', instance="$.detail.instance-id", state="$.detail.state"
+    )
     assert render(target) == '"instance \\"i-0123456789\\" is in RUNNING"'
 
 
@@ -92,7 +108,9 @@ def test_non_string_values_in_a_string_template_are_json():
 
 
 def test_predefined_variables_in_a_string_template():
-    target = transformer('"<aws.events.rule-name> triggered by <aws.events.rule-arn> at <aws.events.event.ingestion-time>"')
+    target = transformer(
+        '"<aws.events.rule-name> triggered by <aws.events.rule-arn> at <aws.events.event.ingestion-time>"'
+    )
     assert render(target) == f'"example triggered by {RULE_ARN} at {INGESTED}"'
 
 
@@ -100,18 +118,26 @@ def test_predefined_variables_in_a_string_template():
 
 
 def test_json_template_placeholders_as_values_become_json():
-    target = transformer('{\n  "instance" : <instance>,\n  "state": [ 9, <state>, true ],\n  "n": <count>,'
-                         ' "Transformed" : "Yes"\n}', instance="$.detail.instance-id", state="$.detail.state",
-                         count="$.detail.count")
+    target = transformer(
+        '{\n  "instance" : <instance>,\n  "state": [ 9, <state>, true ],\n  "n": <count>, "Transformed" : "Yes"\n}',
+        instance="$.detail.instance-id",
+        state="$.detail.state",
+        count="$.detail.count",
+    )
     assert render(target) == '{"instance":"i-0123456789","state":[9,"RUNNING",true],"n":3,"Transformed":"Yes"}'
 
 
 def test_json_template_placeholders_inside_strings_become_text():
-    target = transformer('{"instance": <instance>, "state": "<state>", '
-                         '"instanceStatus": "instance \\"<instance>\\" is in <state>"}',
-                         instance="$.detail.instance-id", state="$.detail.state")
-    assert json.loads(render(target)) == {"instance": "i-0123456789", "state": "RUNNING",
-                                          "instanceStatus": 'instance "i-0123456789" is in RUNNING'}
+    target = transformer(
+        '{"instance": <instance>, "state": "<state>", "instanceStatus": "instance \\"<instance>\\" is in <state>"}',
+        instance="$.detail.instance-id",
+        state="$.detail.state",
+    )
+    assert json.loads(render(target)) == {
+        "instance": "i-0123456789",
+        "state": "RUNNING",
+        "instanceStatus": 'instance "i-0123456789" is in RUNNING',
+    }
 
 
 def test_json_template_escapes_text_inside_strings():
@@ -120,21 +146,32 @@ def test_json_template_escapes_text_inside_strings():
 
 
 def test_json_template_missing_value_is_an_empty_string():
-    target = transformer('{"detailType": <dt>, "command": <command>}', dt="$.detail-type",
-                         command="$.detail.notinmessage")
+    target = transformer(
+        '{"detailType": <dt>, "command": <command>}', dt="$.detail-type", command="$.detail.notinmessage"
+    )
     assert json.loads(render(target)) == {"detailType": EVENT["detail-type"], "command": ""}
 
 
 def test_json_template_objects_and_predefined_events():
-    target = transformer('{"tags": <tags>, "originalEvent": <aws.events.event>, "full": <aws.events.event.json>,'
-                         ' "rule": <aws.events.rule-name>}', tags="$.detail.tags")
+    target = transformer(
+        '{"tags": <tags>, "originalEvent": <aws.events.event>, "full": <aws.events.event.json>,'
+        ' "rule": <aws.events.rule-name>}',
+        tags="$.detail.tags",
+    )
     result = json.loads(render(target))
     assert result["tags"] == {"a": "b"}
     assert result["full"] == EVENT
     assert result["rule"] == "example"
-    assert result["originalEvent"] == {"id": EVENT["id"], "account": EVENT["account"], "detailType": EVENT["detail-type"],
-                                       "time": INGESTED, "source": EVENT["source"], "region": EVENT["region"],
-                                       "resources": EVENT["resources"], "version": "0"}
+    assert result["originalEvent"] == {
+        "id": EVENT["id"],
+        "account": EVENT["account"],
+        "detailType": EVENT["detail-type"],
+        "time": INGESTED,
+        "source": EVENT["source"],
+        "region": EVENT["region"],
+        "resources": EVENT["resources"],
+        "version": "0",
+    }
 
 
 def test_minify_keeps_strings_and_numbers_as_written():
@@ -145,8 +182,9 @@ def test_minify_keeps_strings_and_numbers_as_written():
 
 
 def test_only_one_input_setting_per_target():
-    with pytest.raises(InvalidTransform, match="Only one of Input, InputPath, or InputTransformer must be provided "
-                                               "for target t."):
+    with pytest.raises(
+        InvalidTransform, match="Only one of Input, InputPath, or InputTransformer must be provided for target t."
+    ):
         check_target_input({"Id": "t", "InputPath": "$.detail", "Input": "{}"})
 
 

@@ -1,6 +1,7 @@
 """The code that runs inside sandboxes (engine/sandbox/guest/) imports the standard library
 and its own siblings only: a sandboxed interpreter cannot see Lamina or its dependencies,
 and a function must find a clean interpreter."""
+
 from __future__ import annotations
 
 import ast

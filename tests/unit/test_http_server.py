@@ -1,4 +1,5 @@
 """Lamina's HTTP server (http/server.py) on a fake transport: every request gets an answer."""
+
 from __future__ import annotations
 
 import asyncio

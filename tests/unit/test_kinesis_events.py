@@ -1,6 +1,7 @@
 """The Kinesis record a function receives from an event source mapping, checked against
 aws-lambda-powertools' KinesisDataStreamModel (an independent reading of AWS's shape), and
 the StreamSource contract on a real store."""
+
 from __future__ import annotations
 
 import asyncio
@@ -47,8 +48,9 @@ def test_stream_source_reads_in_order_waits_and_follows_resharding(tmp_path):
 
         waiter = asyncio.create_task(source.wait(5))
         await asyncio.sleep(0.01)
-        await service.put_records({"StreamName": "s", "Records": [
-            {"Data": f"r{i}".encode(), "PartitionKey": f"k{i}"} for i in range(5)]}, CTX)
+        await service.put_records(
+            {"StreamName": "s", "Records": [{"Data": f"r{i}".encode(), "PartitionKey": f"k{i}"} for i in range(5)]}, CTX
+        )
         await asyncio.wait_for(waiter, 1)  # woken by the write, not by the timeout
 
         records = await source.read(shard.shard_id, None, 3)
@@ -62,8 +64,9 @@ def test_stream_source_reads_in_order_waits_and_follows_resharding(tmp_path):
         assert first == next(r for r in everything if r.arrival_ms >= ms)
         assert source.at_timestamp(shard.shard_id, 0) is None  # before the shard began: the trim horizon
 
-        await service.split_shard({"StreamName": "s", "ShardToSplit": shard.shard_id,
-                                   "NewStartingHashKey": str(2**127)}, CTX)
+        await service.split_shard(
+            {"StreamName": "s", "ShardToSplit": shard.shard_id, "NewStartingHashKey": str(2**127)}, CTX
+        )
         shards = source.shards()
         assert shards[0].closed and [s.parents for s in shards[1:]] == [(shard.shard_id,), (shard.shard_id,)]
         event = source.event_record(shards[0].shard_id, records[0])

@@ -1,5 +1,6 @@
 """Kinesis's pure parts: sequence numbers and positions (lamina.services.kinesis.sequence) and
 the hash key space (lamina.services.kinesis.hashkeys)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,8 +13,11 @@ def test_sequence_numbers_look_like_aws_and_decode_back():
     number = encode(1_700_000_000_123_456_789, 123456789012345678901234, 7)
     assert len(number) == 56 and number.isdigit() and number.startswith("49")
     decoded = decode(number)
-    assert (decoded.position, decoded.stamp, decoded.shard_index) == (1_700_000_000_123_456_789,
-                                                                      123456789012345678901234, 7)
+    assert (decoded.position, decoded.stamp, decoded.shard_index) == (
+        1_700_000_000_123_456_789,
+        123456789012345678901234,
+        7,
+    )
     for foreign in ("49590338271490256608559692538361571095921575989136588898"[:-1], "5" * 56, "0", "abc"):
         assert decode(foreign) is None
 

@@ -1,5 +1,6 @@
 """Reading a Kinesis shard where memory and the store meet (lamina.services.kinesis.state),
 and shard iterator tokens (lamina.services.kinesis.iterators), on a real SQLite file."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +25,13 @@ def test_reads_cross_from_the_store_into_memory_in_order(tmp_path):
         await service.start()
         await service.create_stream({"StreamName": "s", "ShardCount": 1}, CTX)
         for start in range(0, 100, 25):
-            await service.put_records({"StreamName": "s", "Records": [
-                {"Data": b"%03d" % i, "PartitionKey": "k"} for i in range(start, start + 25)]}, CTX)
+            await service.put_records(
+                {
+                    "StreamName": "s",
+                    "Records": [{"Data": b"%03d" % i, "PartitionKey": "k"} for i in range(start, start + 25)],
+                },
+                CTX,
+            )
         stream = service.state.streams["000000000000:us-east-1:s"]
         [shard] = stream.shards.values()
         assert shard.cached == 10 and shard.cached_from == shard.positions[shard.head]
@@ -66,8 +72,12 @@ def test_iterator_tokens_round_trip_and_expire():
     shard = stream.shards["shardId-000000000001"]
     token = make(stream, shard, 12345, created_ms=1_000_000)
     iterator = parse(token)
-    assert (iterator.stream_key, iterator.stamp, iterator.shard_id, iterator.after) == \
-           (stream.key, stream.stamp, "shardId-000000000001", 12345)
+    assert (iterator.stream_key, iterator.stamp, iterator.shard_id, iterator.after) == (
+        stream.key,
+        stream.stamp,
+        "shardId-000000000001",
+        12345,
+    )
     assert len(token) <= 512
     check_fresh(iterator, now=1_000_000 + ITERATOR_TTL_MS)
     with pytest.raises(ServiceError) as excinfo:
@@ -75,7 +85,8 @@ def test_iterator_tokens_round_trip_and_expire():
     assert excinfo.value.code == "ExpiredIteratorException"
     assert excinfo.value.message == (
         "Iterator expired. The iterator was created at time Thu Jan 01 00:16:40 UTC 1970 while right now it is "
-        "Thu Jan 01 00:21:40 UTC 1970 which is further in the future than the tolerated delay of 300000 milliseconds.")
+        "Thu Jan 01 00:21:40 UTC 1970 which is further in the future than the tolerated delay of 300000 milliseconds."
+    )
     for garbage in ("", "abc", "bm90IGFuIGl0ZXJhdG9y", token[:-3]):
         with pytest.raises(ServiceError) as excinfo:
             parse(garbage)

@@ -1,5 +1,6 @@
 """One Kinesis stream and its shards in memory (lamina.services.kinesis.stream, .shard,
 .resharding's pure functions): routing, commit order, the record cache, lineage."""
+
 from __future__ import annotations
 
 from lamina.services.kinesis.hashkeys import MAX_HASH_KEY, even_ranges, hash_key
@@ -128,8 +129,9 @@ def test_a_stream_survives_its_document():
     split(stream, stream.open_shards()[0], 2**126, T0)
     stream.tags = {"team": "data"}
     again = Stream.from_doc(stream.key, stream.to_doc())
-    assert [s.describe(again.stamp) for s in again.shards.values()] == \
-           [s.describe(stream.stamp) for s in stream.shards.values()]
+    assert [s.describe(again.stamp) for s in again.shards.values()] == [
+        s.describe(stream.stamp) for s in stream.shards.values()
+    ]
     assert again.tags == {"team": "data"} and again.clock.last == stream.clock.last
     assert [s.shard_id for s in again.open_shards()] == [s.shard_id for s in stream.open_shards()]
     assert again.settled == again.clock.last + 1

@@ -1,4 +1,5 @@
 """CloudWatch Logs filter patterns: terms, JSON and space-delimited forms, and invalid ones."""
+
 import json
 
 import pytest
@@ -111,8 +112,8 @@ EVENT = json.dumps(
         ('{ $.latency > 100 || $.eventType = "UpdateTrail" }', True),
         ('{ ($.user.id = 2 && $.ok IS TRUE) || $.objectList[0].name = "x" }', True),
         ('{ ($.user.id = 2 || $.ok IS TRUE) && $.objectList[0].name = "q" }', False),
-        ('{ $.user.id = 2 || $.ok IS TRUE && $.latency < 0 }', False),  # && binds tighter
-        ('{ (($.latency = 75)) }', True),
+        ("{ $.user.id = 2 || $.ok IS TRUE && $.latency < 0 }", False),  # && binds tighter
+        ("{ (($.latency = 75)) }", True),
     ],
 )
 def test_json(pattern, expected):
@@ -122,7 +123,7 @@ def test_json(pattern, expected):
 def test_json_pattern_never_matches_text_or_broken_json():
     assert not matches('{ $.a = "x" }', 'a = "x"')
     assert not matches('{ $.a = "x" }', '{"a": "x"')
-    assert not matches('{ $.a NOT EXISTS }', "plain text")
+    assert not matches("{ $.a NOT EXISTS }", "plain text")
     assert matches('{ $.a = "x" }', '  {"a": "x"}\n')
 
 

@@ -1,4 +1,5 @@
 """The CloudWatch Logs service, driven directly on a real SQLite store with a real LogSink."""
+
 import asyncio
 import time
 
@@ -100,7 +101,9 @@ def test_groups_are_scoped_by_account_and_region(run):
         await logs.create_log_group({"logGroupName": "app"}, OTHER_ACCOUNT)  # no clash
         [group] = (await logs.describe_log_groups({}, OTHER_ACCOUNT))["logGroups"]
         assert ":111111111111:" in group["arn"]
-        await expect_error("ResourceNotFoundException", logs.list_tags_for_resource({"resourceArn": GROUP_ARN}, OTHER_ACCOUNT))
+        await expect_error(
+            "ResourceNotFoundException", logs.list_tags_for_resource({"resourceArn": GROUP_ARN}, OTHER_ACCOUNT)
+        )
 
     run(scenario)
 
@@ -118,8 +121,11 @@ def test_describe_log_groups_prefix_pattern_and_paging(run):
 
         found = await logs.describe_log_groups({"logGroupNamePattern": "DataLogs"}, CTX)
         assert found["logGroups"] == [
-            {"logGroupName": "/other/DataLogs", "creationTime": found["logGroups"][0]["creationTime"],
-             "arn": "arn:aws:logs:us-east-1:000000000000:log-group:/other/DataLogs:*"}
+            {
+                "logGroupName": "/other/DataLogs",
+                "creationTime": found["logGroups"][0]["creationTime"],
+                "arn": "arn:aws:logs:us-east-1:000000000000:log-group:/other/DataLogs:*",
+            }
         ]
         await expect_error(
             "InvalidParameterException",
@@ -148,12 +154,12 @@ def test_describe_log_groups_prefix_pattern_and_paging(run):
         assert [g["logGroupName"] for g in pattern_page["logGroups"]] == ["/aws/lambda/a"]
         assert "nextToken" in pattern_page
 
-        by_id = await logs.describe_log_groups({"logGroupIdentifiers": ["z", GROUP_ARN.replace("app", "/aws/lambda/b")]}, CTX)
+        by_id = await logs.describe_log_groups(
+            {"logGroupIdentifiers": ["z", GROUP_ARN.replace("app", "/aws/lambda/b")]}, CTX
+        )
         assert [g["logGroupName"] for g in by_id["logGroups"]] == ["/aws/lambda/b", "z"]
 
-        await expect_error(
-            "InvalidParameterException", logs.describe_log_groups({"nextToken": "not-a-token!"}, CTX)
-        )
+        await expect_error("InvalidParameterException", logs.describe_log_groups({"nextToken": "not-a-token!"}, CTX))
 
     run(scenario)
 
@@ -218,7 +224,9 @@ def test_tags_by_arn_and_by_name(run):
             "ResourceNotFoundException", logs.list_tags_for_resource({"resourceArn": GROUP_ARN + "x"}, CTX)
         )
         await expect_error("ResourceNotFoundException", logs.list_tags_log_group({"logGroupName": "nope"}, CTX))
-        await expect_error("InvalidParameterException", logs.tag_resource({"resourceArn": "arn:nope", "tags": {"a": "b"}}, CTX))
+        await expect_error(
+            "InvalidParameterException", logs.tag_resource({"resourceArn": "arn:nope", "tags": {"a": "b"}}, CTX)
+        )
         [group] = (await logs.describe_log_groups({}, CTX))["logGroups"]
         assert "tags" not in group
 
@@ -326,13 +334,17 @@ def test_describe_log_streams_order_and_paging(run):
 
         await expect_error(
             "InvalidParameterException",
-            logs.describe_log_streams({"logGroupName": "app", "orderBy": "LastEventTime", "logStreamNamePrefix": "a"}, CTX),
+            logs.describe_log_streams(
+                {"logGroupName": "app", "orderBy": "LastEventTime", "logStreamNamePrefix": "a"}, CTX
+            ),
             "Cannot order by LastEventTime with a logStreamNamePrefix.",
         )
         name_token = (await logs.describe_log_streams({"logGroupName": "app", "limit": 1}, CTX))["nextToken"]
         await expect_error(
             "InvalidParameterException",
-            logs.describe_log_streams({"logGroupName": "app", "orderBy": "LastEventTime", "nextToken": name_token}, CTX),
+            logs.describe_log_streams(
+                {"logGroupName": "app", "orderBy": "LastEventTime", "nextToken": name_token}, CTX
+            ),
         )
 
     run(scenario)
@@ -343,9 +355,7 @@ def test_describe_log_streams_order_and_paging(run):
 
 def test_put_log_events_checks_and_rejections(run):
     async def scenario(logs, sink):
-        await expect_error(
-            "ResourceNotFoundException", put(logs, ["x"]), "The specified log group does not exist."
-        )
+        await expect_error("ResourceNotFoundException", put(logs, ["x"]), "The specified log group does not exist.")
         await make_stream(logs)
         await expect_error(
             "ResourceNotFoundException", put(logs, ["x"], stream="nope"), "The specified log stream does not exist."
@@ -480,7 +490,9 @@ def test_filter_log_events(run):
         await make_stream(logs, stream="web-2")
         await make_stream(logs, stream="worker")
         start = now_ms() - 60_000
-        await put(logs, ["INFO started", "ERROR disk full", '{"level": "error", "code": 500}'], stream="web-1", start=start)
+        await put(
+            logs, ["INFO started", "ERROR disk full", '{"level": "error", "code": 500}'], stream="web-1", start=start
+        )
         await put(logs, ["WARN slow", "ERROR timeout"], stream="web-2", start=start + 10)
         await put(logs, ["ERROR worker died"], stream="worker", start=start + 20)
 
@@ -489,7 +501,11 @@ def test_filter_log_events(run):
             return [e["message"] for e in page["events"]]
 
         assert await filtered() == [
-            "INFO started", "ERROR disk full", '{"level": "error", "code": 500}', "WARN slow", "ERROR timeout",
+            "INFO started",
+            "ERROR disk full",
+            '{"level": "error", "code": 500}',
+            "WARN slow",
+            "ERROR timeout",
             "ERROR worker died",
         ]
         assert await filtered(filterPattern="ERROR") == ["ERROR disk full", "ERROR timeout", "ERROR worker died"]
@@ -498,10 +514,15 @@ def test_filter_log_events(run):
         assert await filtered(filterPattern='"disk full"') == ["ERROR disk full"]
         assert await filtered(filterPattern="{ $.code >= 500 }") == ['{"level": "error", "code": 500}']
         assert await filtered(filterPattern="ERROR", logStreamNames=["web-2", "worker"]) == [
-            "ERROR timeout", "ERROR worker died"
+            "ERROR timeout",
+            "ERROR worker died",
         ]
         assert await filtered(filterPattern="ERROR", logStreamNamePrefix="web-") == ["ERROR disk full", "ERROR timeout"]
-        assert await filtered(startTime=start + 10, endTime=start + 20) == ["WARN slow", "ERROR timeout", "ERROR worker died"]
+        assert await filtered(startTime=start + 10, endTime=start + 20) == [
+            "WARN slow",
+            "ERROR timeout",
+            "ERROR worker died",
+        ]
 
         page = await logs.filter_log_events({"logGroupIdentifier": GROUP_ARN, "filterPattern": "timeout"}, CTX)
         [event] = page["events"]
@@ -556,17 +577,26 @@ def test_function_output_buffered_in_the_sink_is_visible(run):
     async def scenario(logs, sink):
         await sink.ensure_stream("000000000000", "us-east-1", "/aws/lambda/fn", "2024/01/01/[$LATEST]abc")
         start = now_ms()
-        sink.emit(group_key("000000000000", "us-east-1", "/aws/lambda/fn"), "2024/01/01/[$LATEST]abc",
-                  [(start, "START RequestId: 1"), (start + 1, "hello"), (start + 2, "END RequestId: 1")])
+        sink.emit(
+            group_key("000000000000", "us-east-1", "/aws/lambda/fn"),
+            "2024/01/01/[$LATEST]abc",
+            [(start, "START RequestId: 1"), (start + 1, "hello"), (start + 2, "END RequestId: 1")],
+        )
         streams = await logs.describe_log_streams({"logGroupName": "/aws/lambda/fn"}, CTX)
         [stream] = streams["logStreams"]
         assert stream["firstEventTimestamp"] == start and stream["lastEventTimestamp"] == start + 2
-        sink.emit(group_key("000000000000", "us-east-1", "/aws/lambda/fn"), "2024/01/01/[$LATEST]abc", [(start + 3, "more")])
+        sink.emit(
+            group_key("000000000000", "us-east-1", "/aws/lambda/fn"), "2024/01/01/[$LATEST]abc", [(start + 3, "more")]
+        )
         got = await logs.get_log_events(
             {"logGroupName": "/aws/lambda/fn", "logStreamName": "2024/01/01/[$LATEST]abc", "startFromHead": True}, CTX
         )
         assert [e["message"] for e in got["events"]] == ["START RequestId: 1", "hello", "END RequestId: 1", "more"]
-        sink.emit(group_key("000000000000", "us-east-1", "/aws/lambda/fn"), "2024/01/01/[$LATEST]abc", [(start + 4, "hello again")])
+        sink.emit(
+            group_key("000000000000", "us-east-1", "/aws/lambda/fn"),
+            "2024/01/01/[$LATEST]abc",
+            [(start + 4, "hello again")],
+        )
         found = await logs.filter_log_events({"logGroupName": "/aws/lambda/fn", "filterPattern": "hello"}, CTX)
         assert [e["message"] for e in found["events"]] == ["hello", "hello again"]
 

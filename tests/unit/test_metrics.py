@@ -1,5 +1,6 @@
 """The metrics recorder: per-minute aggregation in memory, periods, percentiles, flushing to a
 real SQLite store and reading back after reopening it, and the Prometheus text."""
+
 from __future__ import annotations
 
 import asyncio
@@ -198,7 +199,10 @@ def test_ended_minutes_flush_to_the_store_and_read_back_after_reopening(path):
         recorder = MetricsRecorder(store)
         buckets = await query_buckets(recorder, NS, "Latency", FN, HOUR, now + 60, 60)
         bare = await query_buckets(recorder, NS, "Latency", FN, HOUR, now + 60, 60, samples=False)
-        assert [(b.count, b.sum, b.samples, b.percentile(50)) for b in bare] == [(100, 5050, [], None), (1, 5, [], None)]
+        assert [(b.count, b.sum, b.samples, b.percentile(50)) for b in bare] == [
+            (100, 5050, [], None),
+            (1, 5, [], None),
+        ]
         metrics = await list_metric_ids(recorder, NS)
         await store.close()
         return buckets, metrics
@@ -237,8 +241,9 @@ def test_queries_racing_flushes_count_everything_once(path):
         for round_ in range(20):
             for second in range(30):
                 recorder.put(NS, "Hits", {}, 1, "Count", HOUR + round_ * 60 + second)
-            results = await asyncio.gather(recorder.flush(),
-                                           query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 3600, 3600))
+            results = await asyncio.gather(
+                recorder.flush(), query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 3600, 3600)
+            )
             totals.append(results[1][0].count)
         assert totals == [30 * (n + 1) for n in range(20)]
         await store.close()
@@ -316,9 +321,9 @@ def test_put_is_cheap():
 # --- Prometheus ---------------------------------------------------------------------------
 
 _SAMPLE = re.compile(
-    r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)'
+    r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)"
     r'(?:\{(?P<labels>[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*)\})?'
-    r' (?P<value>[-+]?(?:[0-9.eE+-]+|Inf|NaN))$'
+    r" (?P<value>[-+]?(?:[0-9.eE+-]+|Inf|NaN))$"
 )
 
 
@@ -360,12 +365,16 @@ def test_prometheus_text_has_counters_summaries_and_gauges():
     text = prometheus_text(recorder)
     families = parse_exposition(text)
     assert families["lamina_lambda_invocations_total"] == (
-        "counter", [("lamina_lambda_invocations_total", "", 1), ("lamina_lambda_invocations_total", 'function="x"', 3)]
+        "counter",
+        [("lamina_lambda_invocations_total", "", 1), ("lamina_lambda_invocations_total", 'function="x"', 3)],
     )
-    assert families["lamina_lambda_duration_seconds"] == ("summary", [
-        ("lamina_lambda_duration_seconds_count", 'function="x"', 2),
-        ("lamina_lambda_duration_seconds_sum", 'function="x"', 1.0),
-    ])
+    assert families["lamina_lambda_duration_seconds"] == (
+        "summary",
+        [
+            ("lamina_lambda_duration_seconds_count", 'function="x"', 2),
+            ("lamina_lambda_duration_seconds_sum", 'function="x"', 1.0),
+        ],
+    )
     assert families["lamina_lambda_concurrent_executions"][0] == "gauge"
     assert families["lamina_lambda_concurrent_executions"][1][0][2] == 2
     kind, [(name, labels, value), *_] = families["lamina_my_app_payload_bytes"]

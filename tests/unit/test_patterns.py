@@ -1,4 +1,5 @@
 """EventBridge event patterns (also SNS filter policies and Lambda FilterCriteria)."""
+
 import json
 from decimal import Decimal
 
@@ -142,8 +143,16 @@ CASES = [
     ({"detail": {"x-limit": [{"numeric": ["=", 301.800001]}]}}, False),
     ({"detail": {"state": [{"numeric": [">", 0]}]}}, False),  # numbers only
     ({"detail": {"flag": [{"numeric": [">", 0]}]}}, False),
-    ({"detail": {"c-count": [{"numeric": [">", 0, "<=", 5]}], "d-count": [{"numeric": ["<", 10]}],
-                 "x-limit": [{"numeric": ["=", 3.018e2]}]}}, True),
+    (
+        {
+            "detail": {
+                "c-count": [{"numeric": [">", 0, "<=", 5]}],
+                "d-count": [{"numeric": ["<", 10]}],
+                "x-limit": [{"numeric": ["=", 3.018e2]}],
+            }
+        },
+        True,
+    ),
     ({"detail": {"c-count": [{"numeric": [">", 10]}, {"numeric": ["<", 0]}, 5]}}, True),
     # --- exists (leaf values only)
     ({"detail": {"c-count": [{"exists": True}]}}, True),
@@ -172,13 +181,29 @@ CASES = [
     ({"source": ["aws.s3"], "$or": [{"region": ["us-east-1"]}, {"account": ["x"]}]}, False),
     ({"detail": {"$or": [{"state": ["stopped"]}, {"d-count": [{"numeric": ["<", 10]}]}]}}, True),
     ({"detail": {"$or": [{"state": ["stopped"]}, {"d-count": [{"numeric": [">", 10]}]}]}}, False),
-    ({"$or": [{"region": ["x"]}, {"source": ["aws.ec2"], "$or": [{"detail": {"c-count": [1]}},
-                                                                 {"detail": {"d-count": [3]}}]}]}, True),
-    ({"$or": [{"region": ["x"]}, {"source": ["aws.ec2"], "$or": [{"detail": {"c-count": [1]}},
-                                                                 {"detail": {"d-count": [4]}}]}]}, False),
+    (
+        {
+            "$or": [
+                {"region": ["x"]},
+                {"source": ["aws.ec2"], "$or": [{"detail": {"c-count": [1]}}, {"detail": {"d-count": [3]}}]},
+            ]
+        },
+        True,
+    ),
+    (
+        {
+            "$or": [
+                {"region": ["x"]},
+                {"source": ["aws.ec2"], "$or": [{"detail": {"c-count": [1]}}, {"detail": {"d-count": [4]}}]},
+            ]
+        },
+        False,
+    ),
     ({"$or": [{"region": ["x"]}, {"detail": {"missing": [{"exists": False}]}}]}, True),
-    ({"$or": [{"region": ["x"]}, {"source": ["y"]}],
-      "detail": {"$or": [{"state": ["running"]}, {"c-count": [9]}]}}, False),
+    (
+        {"$or": [{"region": ["x"]}, {"source": ["y"]}], "detail": {"$or": [{"state": ["running"]}, {"c-count": [9]}]}},
+        False,
+    ),
 ]
 
 
@@ -366,6 +391,7 @@ def test_error_messages_are_aws_reasons_and_name_the_field():
 
 # ---------------------------------------------------------------- SNS
 
+
 def attr(kind, value):
     return {"Type": kind, "Value": value}
 
@@ -443,12 +469,14 @@ def test_sns_api_form_attributes():
     assert not sns_policy_matches({"raw": [{"exists": True}]}, api_form, None)
 
 
-BODY = json.dumps({
-    "store": "example_corp",
-    "customer": {"interests": ["rugby", "soccer"], "tier": "gold", "age": 41},
-    "price_usd": 210.75,
-    "items": [{"sku": "A1", "qty": 2}, {"sku": "B2", "qty": 0}],
-})
+BODY = json.dumps(
+    {
+        "store": "example_corp",
+        "customer": {"interests": ["rugby", "soccer"], "tier": "gold", "age": 41},
+        "price_usd": 210.75,
+        "items": [{"sku": "A1", "qty": 2}, {"sku": "B2", "qty": 0}],
+    }
+)
 
 BODY_CASES = [
     ({"store": ["example_corp"]}, True),
@@ -507,14 +535,17 @@ def test_sns_accepts_a_precompiled_policy():
 
 # ---------------------------------------------------------------- Lambda FilterCriteria
 
+
 def test_lambda_filter_criteria_on_sqs_and_dynamodb_records():
-    sqs_record = {"messageId": "1", "body": '{"a": 1}', "attributes": {"ApproximateReceiveCount": "1"},
-                  "data": {"kind": "order", "total": 99.5}}
+    sqs_record = {
+        "messageId": "1",
+        "body": '{"a": 1}',
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "data": {"kind": "order", "total": 99.5},
+    }
     assert matches('{"data": {"kind": ["order"], "total": [{"numeric": [">", 50]}]}}', sqs_record)
     assert not matches('{"data": {"kind": [{"anything-but": "order"}]}}', sqs_record)
-    ddb_record = {"eventName": "INSERT",
-                  "dynamodb": {"NewImage": {"id": {"BOOL": True}, "n": {"N": "5"}}}}
-    assert matches({"eventName": ["INSERT"], "dynamodb": {"NewImage": {"id": {"BOOL": [True]}}}},
-                   ddb_record)
+    ddb_record = {"eventName": "INSERT", "dynamodb": {"NewImage": {"id": {"BOOL": True}, "n": {"N": "5"}}}}
+    assert matches({"eventName": ["INSERT"], "dynamodb": {"NewImage": {"id": {"BOOL": [True]}}}}, ddb_record)
     assert not matches({"dynamodb": {"NewImage": {"n": {"N": [5]}}}}, ddb_record)  # N is a string
     assert matches({"dynamodb": {"NewImage": {"n": {"N": ["5"]}}}}, ddb_record)

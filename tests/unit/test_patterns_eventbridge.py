@@ -8,6 +8,7 @@ error messages recorded against AWS itself (LocalStack's AWS-validated snapshots
 Each table holds (pattern, event, expected); every pattern is also tried as JSON text, the
 form PutRule and TestEventPattern receive.
 """
+
 import json
 import time
 from decimal import Decimal
@@ -28,11 +29,17 @@ from lamina.patterns import (
 
 def event(**detail):
     """An EventBridge event with the given detail."""
-    return {"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-            "detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2",
-            "account": "111122223333", "time": "2017-12-22T18:43:48Z", "region": "us-west-1",
-            "resources": ["arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0"],
-            "detail": detail}
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "EC2 Instance State-change Notification",
+        "source": "aws.ec2",
+        "account": "111122223333",
+        "time": "2017-12-22T18:43:48Z",
+        "region": "us-west-1",
+        "resources": ["arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0"],
+        "detail": detail,
+    }
 
 
 EC2 = event(**{"instance-id": "i-1234567890abcdef0", "state": "terminated"})
@@ -51,8 +58,15 @@ def check(pattern, sample, expected):
 
 EXACT = [
     # The documentation's first example: fields are ANDed, values in a list are ORed.
-    ({"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"],
-      "detail": {"state": ["terminated"]}}, EC2, True),
+    (
+        {
+            "source": ["aws.ec2"],
+            "detail-type": ["EC2 Instance State-change Notification"],
+            "detail": {"state": ["terminated"]},
+        },
+        EC2,
+        True,
+    ),
     ({"source": ["aws.ec2"], "detail": {"state": ["running"]}}, EC2, False),
     ({"detail": {"state": ["pending", "terminated"]}}, EC2, True),
     ({"source": ["aws.s3", "aws.ec2"]}, EC2, True),
@@ -118,10 +132,14 @@ def test_exact_values(pattern, sample, expected):
 
 # ---------------------------------------------------------------- arrays and nesting
 
-EMPLOYEES = {"detail": {"employees": [
-    [{"firstName": "John", "lastName": "Doe"}, {"firstName": "Anna", "lastName": "Smith"}],
-    [{"firstName": "Peter", "lastName": "Jones"}],
-]}}
+EMPLOYEES = {
+    "detail": {
+        "employees": [
+            [{"firstName": "John", "lastName": "Doe"}, {"firstName": "Anna", "lastName": "Smith"}],
+            [{"firstName": "Peter", "lastName": "Jones"}],
+        ]
+    }
+}
 
 ARRAYS = [
     # "If the value in the event is an array, then the event pattern matches if the
@@ -176,14 +194,23 @@ NESTING = [
     ({"detail": {"state": {"status": ["running"]}}}, event(**{"state.status": {"status": "running"}}), False),
     ({"detail": {"state.status": {"status": ["running"]}}}, event(state={"status": "running"}), False),
     # ... which is also how a pattern reaches keys that themselves hold dots.
-    ({"detail": {"labels": {"app.kubernetes.io/name": ["web"]}}},
-     event(labels={"app.kubernetes.io/name": "web"}), True),
+    (
+        {"detail": {"labels": {"app.kubernetes.io/name": ["web"]}}},
+        event(labels={"app.kubernetes.io/name": "web"}),
+        True,
+    ),
     # A path given twice: the later one wins (documented for duplicate keys).
-    ({"detail": {"state.status": ["running"], "state": {"status": ["stopped"]}}},
-     event(state={"status": "running"}), False),
+    (
+        {"detail": {"state.status": ["running"], "state": {"status": ["stopped"]}}},
+        event(state={"status": "running"}),
+        False,
+    ),
     # Leaves at the top level of the event.
-    ({"EventBusArn": ["arn:aws:events:us-east-1:123456789012:event-bus/bus"]},
-     {**EC2, "EventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/bus"}, True),
+    (
+        {"EventBusArn": ["arn:aws:events:us-east-1:123456789012:event-bus/bus"]},
+        {**EC2, "EventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/bus"},
+        True,
+    ),
     # A string that holds JSON is a string (recorded on AWS: nested_json_NEG).
     ({"detail": {"my-key": ["my-value"]}}, {**EC2, "detail": '{"my-key": "my-value"}'}, False),
 ]
@@ -269,6 +296,7 @@ def test_equals_ignore_case(pattern, sample, expected):
 
 # ---------------------------------------------------------------- wildcard
 
+
 def wild(text, value):
     return {"detail": {"f": [{"wildcard": text}]}}, event(f=value)
 
@@ -293,7 +321,10 @@ WILDCARD = [
     (*wild("ab*ba", "aba"), False),  # the parts around a * may not overlap
     (*wild("*.png", "a.png.txt"), False),
     # Recorded on AWS: content_wildcard_simplified, _nonrepeating, _repeating and _NEG.
-    (*wild("arn:aws:events:us-east-1:*:event-bus/*", "arn:aws:events:us-east-1:123456789012:event-bus/myEventBus"), True),
+    (
+        *wild("arn:aws:events:us-east-1:*:event-bus/*", "arn:aws:events:us-east-1:123456789012:event-bus/myEventBus"),
+        True,
+    ),
     (*wild("/Users/*/doc.txt", "/Users/ls_user/dir/dir/dir/dir/dir/doc.txt"), True),
     (*wild("/Users/*/dir/dir/dir/dir/dir/doc.txt", "/Users/ls_user/dir/dir/dir/dir/dir/doc.txt"), True),
     (*wild("/Users/*/dir/dir/dir/dir/dir/doc.txt", "/Users/ls_user/dir/dir/dir/dir/otherdir/doc.txt"), False),
@@ -319,6 +350,7 @@ def test_wildcard(pattern, sample, expected):
 
 
 # ---------------------------------------------------------------- anything-but
+
 
 def but(arg, value, **more):
     return {"detail": {"state": [{"anything-but": arg}]}}, event(state=value, **more)
@@ -394,18 +426,35 @@ def test_anything_but(pattern, sample, expected):
 
 # ---------------------------------------------------------------- numeric
 
+
 def num(arg, value):
     return {"detail": {"n": [{"numeric": arg}]}}, event(n=value)
 
 
 NUMERIC = [
     # The documentation's example: c-count > 0 and <= 5, d-count < 10, x-limit = 3.018e2.
-    ({"detail": {"c-count": [{"numeric": [">", 0, "<=", 5]}], "d-count": [{"numeric": ["<", 10]}],
-                 "x-limit": [{"numeric": ["=", 3.018e2]}]}},
-     event(**{"c-count": 5, "d-count": 3, "x-limit": 301.8}), True),
-    ({"detail": {"c-count": [{"numeric": [">", 0, "<=", 5]}], "d-count": [{"numeric": ["<", 10]}],
-                 "x-limit": [{"numeric": ["=", 3.018e2]}]}},
-     event(**{"c-count": 5, "d-count": 10, "x-limit": 301.8}), False),
+    (
+        {
+            "detail": {
+                "c-count": [{"numeric": [">", 0, "<=", 5]}],
+                "d-count": [{"numeric": ["<", 10]}],
+                "x-limit": [{"numeric": ["=", 3.018e2]}],
+            }
+        },
+        event(**{"c-count": 5, "d-count": 3, "x-limit": 301.8}),
+        True,
+    ),
+    (
+        {
+            "detail": {
+                "c-count": [{"numeric": [">", 0, "<=", 5]}],
+                "d-count": [{"numeric": ["<", 10]}],
+                "x-limit": [{"numeric": ["=", 3.018e2]}],
+            }
+        },
+        event(**{"c-count": 5, "d-count": 10, "x-limit": 301.8}),
+        False,
+    ),
     # Each operator, at and around its bound.
     (*num(["=", 100], 100), True),
     (*num(["=", 100], 100.0), True),
@@ -444,14 +493,32 @@ NUMERIC = [
     ({"number": [{"numeric": [">", 100]}]}, {**EC2, "number": 101.0}, True),  # recorded on AWS: numeric-int-float
     # The documentation's complex example (recorded on AWS: complex_multi_match_NEG: 300 is
     # one of the excluded numbers).
-    ({"time": [{"prefix": "2022-07-13"}], "detail": {
-        "state": [{"anything-but": "initializing"}], "c-count": [{"numeric": [">", 0, "<=", 5]}],
-        "d-count": [{"numeric": ["<", 10]}], "x-limit": [{"anything-but": [100, 200, 300]}]}},
-     {**event(state="processing", **{"c-count": 3, "d-count": 9, "x-limit": 300}), "time": "2022-07-13T13:48:01Z"}, False),
-    ({"time": [{"prefix": "2022-07-13"}], "detail": {
-        "state": [{"anything-but": "initializing"}], "c-count": [{"numeric": [">", 0, "<=", 5]}],
-        "d-count": [{"numeric": ["<", 10]}], "x-limit": [{"anything-but": [100, 200, 300]}]}},
-     {**event(state="processing", **{"c-count": 3, "d-count": 9, "x-limit": 301.8}), "time": "2022-07-13T13:48:01Z"}, True),
+    (
+        {
+            "time": [{"prefix": "2022-07-13"}],
+            "detail": {
+                "state": [{"anything-but": "initializing"}],
+                "c-count": [{"numeric": [">", 0, "<=", 5]}],
+                "d-count": [{"numeric": ["<", 10]}],
+                "x-limit": [{"anything-but": [100, 200, 300]}],
+            },
+        },
+        {**event(state="processing", **{"c-count": 3, "d-count": 9, "x-limit": 300}), "time": "2022-07-13T13:48:01Z"},
+        False,
+    ),
+    (
+        {
+            "time": [{"prefix": "2022-07-13"}],
+            "detail": {
+                "state": [{"anything-but": "initializing"}],
+                "c-count": [{"numeric": [">", 0, "<=", 5]}],
+                "d-count": [{"numeric": ["<", 10]}],
+                "x-limit": [{"anything-but": [100, 200, 300]}],
+            },
+        },
+        {**event(state="processing", **{"c-count": 3, "d-count": 9, "x-limit": 301.8}), "time": "2022-07-13T13:48:01Z"},
+        True,
+    ),
     (*num([">", 0], []), False),
     ({"detail": {"n": [{"numeric": [">", 0]}]}}, event(), False),
     # The engine compares numbers between -5.0e9 and +5.0e9 with six decimals; an event
@@ -496,10 +563,12 @@ EXISTS = [
     # example) and exists:true does not (recorded on AWS: exists_dynamodb_NEG).
     ({"detail": {"c-count": [{"exists": False}]}}, event(state="running", **{"c-count": {"c1": 100}}), True),
     ({"detail": {"c-count": [{"exists": True}]}}, event(**{"c-count": {"c1": 100}}), False),
-    ({"dynamodb": {"presentKey": [{"exists": True}]}},
-     {**EC2, "dynamodb": {"presentKey": {"S": "test123"}}}, False),
-    ({"dynamodb": {"presentKey": {"S": [{"exists": True}]}}},
-     {**EC2, "dynamodb": {"presentKey": {"S": "test123"}}}, True),
+    ({"dynamodb": {"presentKey": [{"exists": True}]}}, {**EC2, "dynamodb": {"presentKey": {"S": "test123"}}}, False),
+    (
+        {"dynamodb": {"presentKey": {"S": [{"exists": True}]}}},
+        {**EC2, "dynamodb": {"presentKey": {"S": "test123"}}},
+        True,
+    ),
     # null is a value: the field exists.
     ({"detail": {"key": [{"exists": True}]}}, event(key=None), True),
     ({"detail": {"key": [{"exists": False}]}}, event(key=None), False),
@@ -512,8 +581,11 @@ EXISTS = [
     ({"resources": [{"exists": True}]}, EC2, True),
     # In an array of objects, one element having the field is enough (recorded on AWS:
     # list_within_dict).
-    ({"detail": {"automations": {"id": [{"exists": True}]}}},
-     event(automations=[{"key1": "value1"}, {"id": "match-does-exist"}, {"key2": "value2"}]), True),
+    (
+        {"detail": {"automations": {"id": [{"exists": True}]}}},
+        event(automations=[{"key1": "value1"}, {"id": "match-does-exist"}, {"key2": "value2"}]),
+        True,
+    ),
     # exists:true ORed with operators that cannot match (recorded on AWS: operator_multiple_list).
     ({"my_key": [{"exists": True}, {"prefix": "IGNORED"}, {"suffix": "IGNORED"}]}, {**EC2, "my_key": "my-value"}, True),
     # Below a missing parent, the field is missing too.
@@ -521,22 +593,43 @@ EXISTS = [
     ({"nothere": {"deeper": [{"exists": True}]}}, EC2, False),
     # Combined with values: the field is absent, or has one of the values (recorded on AWS:
     # or-exists-parent, the DynamoDB "homemade" example of the Lambda guide).
-    ({"dynamodb": {"NewImage": {"homemade": {"S": [{"anything-but": ["roses"]}, {"exists": False}]}}}},
-     {**EC2, "dynamodb": {"NewImage": {"purchased": {"N": "789"}}}}, True),
-    ({"dynamodb": {"NewImage": {"homemade": {"S": [{"anything-but": ["roses"]}, {"exists": False}]}}}},
-     {**EC2, "dynamodb": {"NewImage": {"homemade": {"S": "roses"}}}}, False),
-    ({"dynamodb": {"NewImage": {"homemade": {"S": [{"anything-but": ["roses"]}, {"exists": False}]}}}},
-     {**EC2, "dynamodb": {"NewImage": {"homemade": {"S": "tulips"}}}}, True),
+    (
+        {"dynamodb": {"NewImage": {"homemade": {"S": [{"anything-but": ["roses"]}, {"exists": False}]}}}},
+        {**EC2, "dynamodb": {"NewImage": {"purchased": {"N": "789"}}}},
+        True,
+    ),
+    (
+        {"dynamodb": {"NewImage": {"homemade": {"S": [{"anything-but": ["roses"]}, {"exists": False}]}}}},
+        {**EC2, "dynamodb": {"NewImage": {"homemade": {"S": "roses"}}}},
+        False,
+    ),
+    (
+        {"dynamodb": {"NewImage": {"homemade": {"S": [{"anything-but": ["roses"]}, {"exists": False}]}}}},
+        {**EC2, "dynamodb": {"NewImage": {"homemade": {"S": "tulips"}}}},
+        True,
+    ),
     # Inside arrays of objects, absence is judged in the element the earlier fields (in path
     # order) chose; with no earlier field, anywhere in the event.
-    ({"detail": {"employees": {"firstName": ["Anna"], "middleName": [{"exists": False}]}}},
-     event(employees=[{"firstName": "Anna"}, {"firstName": "Bob", "middleName": "X"}]), True),
-    ({"detail": {"employees": {"firstName": ["Bob"], "middleName": [{"exists": False}]}}},
-     event(employees=[{"firstName": "Anna"}, {"firstName": "Bob", "middleName": "X"}]), False),
-    ({"detail": {"employees": {"middleName": [{"exists": False}]}}},
-     event(employees=[{"firstName": "Anna"}, {"firstName": "Bob", "middleName": "X"}]), False),
-    ({"detail": {"employees": {"middleName": [{"exists": False}]}}},
-     event(employees=[{"firstName": "Anna"}, {"firstName": "Bob"}]), True),
+    (
+        {"detail": {"employees": {"firstName": ["Anna"], "middleName": [{"exists": False}]}}},
+        event(employees=[{"firstName": "Anna"}, {"firstName": "Bob", "middleName": "X"}]),
+        True,
+    ),
+    (
+        {"detail": {"employees": {"firstName": ["Bob"], "middleName": [{"exists": False}]}}},
+        event(employees=[{"firstName": "Anna"}, {"firstName": "Bob", "middleName": "X"}]),
+        False,
+    ),
+    (
+        {"detail": {"employees": {"middleName": [{"exists": False}]}}},
+        event(employees=[{"firstName": "Anna"}, {"firstName": "Bob", "middleName": "X"}]),
+        False,
+    ),
+    (
+        {"detail": {"employees": {"middleName": [{"exists": False}]}}},
+        event(employees=[{"firstName": "Anna"}, {"firstName": "Bob"}]),
+        True,
+    ),
 ]
 
 
@@ -546,6 +639,7 @@ def test_exists(pattern, sample, expected):
 
 
 # ---------------------------------------------------------------- cidr
+
 
 def ip(block, value):
     return {"detail": {"sourceIPAddress": [{"cidr": block}]}}, event(sourceIPAddress=value)
@@ -590,64 +684,170 @@ def test_cidr(pattern, sample, expected):
 
 # ---------------------------------------------------------------- $or
 
-METRIC = {"source": "aws.cloudwatch", "metricName": "CPUUtilization", "metricType": "MetricType",
-          "namespace": "AWS/EC2", "scope": "Service",
-          "detail": {"c-count": 3, "d-count": 20, "x-limit": 100, "source": "other", "detail-type": "x"}}
+METRIC = {
+    "source": "aws.cloudwatch",
+    "metricName": "CPUUtilization",
+    "metricType": "MetricType",
+    "namespace": "AWS/EC2",
+    "scope": "Service",
+    "detail": {"c-count": 3, "d-count": 20, "x-limit": 100, "source": "other", "detail-type": "x"},
+}
 
 OR = [
     # "Location is New York, or Day is Monday".
     ({"$or": [{"Location": ["New York"]}, {"Day": ["Monday"]}]}, {"Location": "Boston", "Day": "Monday"}, True),
     ({"$or": [{"Location": ["New York"]}, {"Day": ["Monday"]}]}, {"Location": "Boston", "Day": "Friday"}, False),
     # $or beside other fields: source AND (metricName OR namespace).
-    ({"source": ["aws.cloudwatch"], "$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/ES"]}]}, METRIC, True),
+    (
+        {"source": ["aws.cloudwatch"], "$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/ES"]}]},
+        METRIC,
+        True,
+    ),
     ({"source": ["aws.ec2"], "$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/ES"]}]}, METRIC, False),
-    ({"source": ["aws.cloudwatch"], "$or": [{"metricName": ["ReadLatency"]}, {"namespace": ["AWS/ES"]}]}, METRIC, False),
+    (
+        {"source": ["aws.cloudwatch"], "$or": [{"metricName": ["ReadLatency"]}, {"namespace": ["AWS/ES"]}]},
+        METRIC,
+        False,
+    ),
     # Only the chosen branch's fields must match (one "$or" of a source that is neither must
     # not match: the classic emulator bug).
     ({"$or": [{"source": ["aws.ec2"]}, {"source": ["aws.s3"]}]}, {"source": "my.app"}, False),
     ({"$or": [{"source": ["aws.ec2"]}, {"source": ["aws.s3"]}]}, {"source": "aws.s3"}, True),
     # An "and" inside an "or": metricName OR (metricType AND namespace) OR scope.
-    ({"source": ["aws.cloudwatch"], "$or": [{"metricName": ["ReadLatency"]},
-                                            {"metricType": ["MetricType"], "namespace": ["AWS/EC2"]},
-                                            {"scope": ["Other"]}]}, METRIC, True),
-    ({"source": ["aws.cloudwatch"], "$or": [{"metricName": ["ReadLatency"]},
-                                            {"metricType": ["MetricType"], "namespace": ["AWS/ES"]},
-                                            {"scope": ["Other"]}]}, METRIC, False),
+    (
+        {
+            "source": ["aws.cloudwatch"],
+            "$or": [
+                {"metricName": ["ReadLatency"]},
+                {"metricType": ["MetricType"], "namespace": ["AWS/EC2"]},
+                {"scope": ["Other"]},
+            ],
+        },
+        METRIC,
+        True,
+    ),
+    (
+        {
+            "source": ["aws.cloudwatch"],
+            "$or": [
+                {"metricName": ["ReadLatency"]},
+                {"metricType": ["MetricType"], "namespace": ["AWS/ES"]},
+                {"scope": ["Other"]},
+            ],
+        },
+        METRIC,
+        False,
+    ),
     # Nested levels: an $or inside a branch of an $or.
-    ({"source": ["aws.cloudwatch"], "$or": [
-        {"metricName": ["ReadLatency"]},
-        {"metricType": ["MetricType"], "$or": [{"metricId": [1234]}, {"namespace": ["AWS/EC2"]}]}]}, METRIC, True),
-    ({"source": ["aws.cloudwatch"], "$or": [
-        {"metricName": ["ReadLatency"]},
-        {"metricType": ["MetricType"], "$or": [{"metricId": [1234]}, {"namespace": ["AWS/ES"]}]}]}, METRIC, False),
+    (
+        {
+            "source": ["aws.cloudwatch"],
+            "$or": [
+                {"metricName": ["ReadLatency"]},
+                {"metricType": ["MetricType"], "$or": [{"metricId": [1234]}, {"namespace": ["AWS/EC2"]}]},
+            ],
+        },
+        METRIC,
+        True,
+    ),
+    (
+        {
+            "source": ["aws.cloudwatch"],
+            "$or": [
+                {"metricName": ["ReadLatency"]},
+                {"metricType": ["MetricType"], "$or": [{"metricId": [1234]}, {"namespace": ["AWS/ES"]}]},
+            ],
+        },
+        METRIC,
+        False,
+    ),
     # $or inside a nested object ("c-count" OR "d-count" OR "x-limit" under detail).
-    ({"detail": {"$or": [{"c-count": [{"numeric": [">", 0, "<=", 5]}]}, {"d-count": [{"numeric": ["<", 10]}]},
-                         {"x-limit": [{"numeric": ["=", 3.018e2]}]}]}}, METRIC, True),
+    (
+        {
+            "detail": {
+                "$or": [
+                    {"c-count": [{"numeric": [">", 0, "<=", 5]}]},
+                    {"d-count": [{"numeric": ["<", 10]}]},
+                    {"x-limit": [{"numeric": ["=", 3.018e2]}]},
+                ]
+            }
+        },
+        METRIC,
+        True,
+    ),
     ({"detail": {"$or": [{"c-count": [{"numeric": [">", 5]}]}, {"d-count": [{"numeric": ["<", 10]}]}]}}, METRIC, False),
     # Parallel ors: (metricName OR namespace) AND (detail.source OR detail.detail-type).
-    ({"$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/ES"]}],
-      "detail": {"$or": [{"source": ["aws.cloudwatch"]}, {"detail-type": ["x"]}]}}, METRIC, True),
-    ({"$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/ES"]}],
-      "detail": {"$or": [{"source": ["aws.cloudwatch"]}, {"detail-type": ["y"]}]}}, METRIC, False),
+    (
+        {
+            "$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/ES"]}],
+            "detail": {"$or": [{"source": ["aws.cloudwatch"]}, {"detail-type": ["x"]}]},
+        },
+        METRIC,
+        True,
+    ),
+    (
+        {
+            "$or": [{"metricName": ["CPUUtilization"]}, {"namespace": ["AWS/ES"]}],
+            "detail": {"$or": [{"source": ["aws.cloudwatch"]}, {"detail-type": ["y"]}]},
+        },
+        METRIC,
+        False,
+    ),
     # An OR of numeric and anything-but in one list (recorded on AWS: or-numeric-anything-but
     # and _NEG: "N" holds strings, so only anything-but can match).
-    ({"dynamodb": {"NewImage": {"numericFilter": {"N": [{"numeric": [">", 100]}, {"anything-but": "101"}]}}}},
-     {**EC2, "dynamodb": {"NewImage": {"numericFilter": {"N": "42"}}}}, True),
-    ({"dynamodb": {"NewImage": {"numericFilter": {"N": [{"numeric": [">", 100]}, {"anything-but": "101"}]}}}},
-     {**EC2, "dynamodb": {"NewImage": {"numericFilter": {"N": "101"}}}}, False),
+    (
+        {"dynamodb": {"NewImage": {"numericFilter": {"N": [{"numeric": [">", 100]}, {"anything-but": "101"}]}}}},
+        {**EC2, "dynamodb": {"NewImage": {"numericFilter": {"N": "42"}}}},
+        True,
+    ),
+    (
+        {"dynamodb": {"NewImage": {"numericFilter": {"N": [{"numeric": [">", 100]}, {"anything-but": "101"}]}}}},
+        {**EC2, "dynamodb": {"NewImage": {"numericFilter": {"N": "101"}}}},
+        False,
+    ),
     # The documentation's $or example (recorded on AWS: complex_or_NEG: none of the three holds).
-    ({"detail": {"$or": [{"c-count": [{"numeric": [">", 0, "<=", 5]}]}, {"d-count": [{"numeric": ["<", 10]}]},
-                         {"x-limit": [{"numeric": ["=", 3.018e2]}]}]}},
-     event(**{"c-count": 0, "d-count": 10, "x-limit": 9.018e2}), False),
+    (
+        {
+            "detail": {
+                "$or": [
+                    {"c-count": [{"numeric": [">", 0, "<=", 5]}]},
+                    {"d-count": [{"numeric": ["<", 10]}]},
+                    {"x-limit": [{"numeric": ["=", 3.018e2]}]},
+                ]
+            }
+        },
+        event(**{"c-count": 0, "d-count": 10, "x-limit": 9.018e2}),
+        False,
+    ),
     # Branches with exists and anything-but (recorded on AWS: or-exists, or-anything-but).
-    ({"$or": [{"detail": {"missing": [{"exists": True}]}}, {"detail": {"c-count": [{"anything-but": 4}]}}]}, METRIC, True),
-    ({"$or": [{"detail": {"missing": [{"exists": True}]}}, {"detail": {"c-count": [{"anything-but": 3}]}}]}, METRIC, False),
+    (
+        {"$or": [{"detail": {"missing": [{"exists": True}]}}, {"detail": {"c-count": [{"anything-but": 4}]}}]},
+        METRIC,
+        True,
+    ),
+    (
+        {"$or": [{"detail": {"missing": [{"exists": True}]}}, {"detail": {"c-count": [{"anything-but": 3}]}}]},
+        METRIC,
+        False,
+    ),
     # A branch is a whole alternative: array consistency holds across it and the fields
     # around it (the same employee must have both names).
-    ({"detail": {"employees": {"firstName": ["Anna"]}},
-      "$or": [{"detail": {"employees": {"lastName": ["Jones"]}}}, {"region": ["nowhere"]}]}, EMPLOYEES, False),
-    ({"detail": {"employees": {"firstName": ["Anna"]}},
-      "$or": [{"detail": {"employees": {"lastName": ["Smith"]}}}, {"region": ["nowhere"]}]}, EMPLOYEES, True),
+    (
+        {
+            "detail": {"employees": {"firstName": ["Anna"]}},
+            "$or": [{"detail": {"employees": {"lastName": ["Jones"]}}}, {"region": ["nowhere"]}],
+        },
+        EMPLOYEES,
+        False,
+    ),
+    (
+        {
+            "detail": {"employees": {"firstName": ["Anna"]}},
+            "$or": [{"detail": {"employees": {"lastName": ["Smith"]}}}, {"region": ["nowhere"]}],
+        },
+        EMPLOYEES,
+        True,
+    ),
     # A path in a branch overrides the same path given before the $or (the later wins).
     ({"source": ["aws.cloudwatch"], "$or": [{"source": ["aws.ec2"]}, {"scope": ["Other"]}]}, METRIC, False),
     # "$or" is not reserved outside an "$or" and an operator name is an ordinary field there.
@@ -691,8 +891,10 @@ INVALID = [
     ({"time": [{"prefix": ["2022-07-13"]}]}, "prefix match pattern must be a string"),
     ({"FileName": [{"suffix": 123}]}, "suffix match pattern must be a string"),
     ({"FileName": [{"suffix": [".png"]}]}, "suffix match pattern must be a string"),
-    ({"detail-type": [{"equals-ignore-case": ["ec2 instance state-change notification"]}]},
-     "equals-ignore-case match pattern must be a string"),
+    (
+        {"detail-type": [{"equals-ignore-case": ["ec2 instance state-change notification"]}]},
+        "equals-ignore-case match pattern must be a string",
+    ),
     ({"detail-type": [{"equals-ignore-case": {"prefix": "ec2"}}]}, "equals-ignore-case match pattern must be a string"),
     ({"s": [{"prefix": {"suffix": "a"}}]}, "Unsupported prefix pattern: suffix"),
     ({"s": [{"suffix": {"prefix": "a"}}]}, "Unsupported suffix pattern: prefix"),
@@ -702,8 +904,14 @@ INVALID = [
     # wildcard (recorded on AWS: content_wildcard_int_EXC, content_wildcard_list_EXC,
     # content_wildcard_repeating_star_EXC: the position counts from the opening quote).
     ({"EventBusArn": [{"wildcard": 123}]}, "wildcard match pattern must be a string"),
-    ({"EventBusArn": [{"wildcard": ["arn:aws:events:us-east-1:**:event-bus/*"]}]}, "wildcard match pattern must be a string"),
-    ({"EventBusArn": [{"wildcard": "arn:aws:events:us-east-1:**:event-bus/*"}]}, "Consecutive wildcard characters at pos 26"),
+    (
+        {"EventBusArn": [{"wildcard": ["arn:aws:events:us-east-1:**:event-bus/*"]}]},
+        "wildcard match pattern must be a string",
+    ),
+    (
+        {"EventBusArn": [{"wildcard": "arn:aws:events:us-east-1:**:event-bus/*"}]},
+        "Consecutive wildcard characters at pos 26",
+    ),
     ({"f": [{"wildcard": "**"}]}, "Consecutive wildcard characters at pos 1"),
     ({"f": [{"wildcard": r"a\b"}]}, "Invalid escape character at pos 2"),
     ({"f": [{"wildcard": "trailing\\"}]}, "Invalid escape character at pos 9"),
@@ -712,20 +920,28 @@ INVALID = [
     # content_anything_prefix_int_EXC and _list_type_EXC, content_anything_suffix_int_EXC
     # and _list_type_EXC, content_anything_wildcard_type_EXC and _list_type_EXC,
     # content_anything_prefix_ignorecase_EXC, content_anything_suffix_ignorecase_EXC).
-    ({"s": [{"anything-but": {"equals-ignore-case": 123}}]},
-     "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported."),
-    ({"s": [{"anything-but": {"equals-ignore-case": [123, 456]}}]},
-     "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported."),
+    (
+        {"s": [{"anything-but": {"equals-ignore-case": 123}}]},
+        "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.",
+    ),
+    (
+        {"s": [{"anything-but": {"equals-ignore-case": [123, 456]}}]},
+        "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.",
+    ),
     ({"s": [{"anything-but": {"prefix": 123}}]}, "prefix/suffix match pattern must be a string"),
     ({"s": [{"anything-but": {"prefix": [123, "test"]}}]}, "prefix/suffix match pattern must be a string"),
     ({"s": [{"anything-but": {"suffix": 123}}]}, "prefix/suffix match pattern must be a string"),
     ({"s": [{"anything-but": {"suffix": [123, ".txt"]}}]}, "prefix/suffix match pattern must be a string"),
     ({"s": [{"anything-but": {"wildcard": 123}}]}, "wildcard match pattern must be a string"),
     ({"s": [{"anything-but": {"wildcard": [123, "*/dir/*"]}}]}, "wildcard match pattern must be a string"),
-    ({"s": [{"anything-but": {"prefix": {"equals-ignore-case": "file"}}}]},
-     "Value of anything-but must be an array or single string/number value."),
-    ({"s": [{"anything-but": {"suffix": {"equals-ignore-case": ".png"}}}]},
-     "Value of anything-but must be an array or single string/number value."),
+    (
+        {"s": [{"anything-but": {"prefix": {"equals-ignore-case": "file"}}}]},
+        "Value of anything-but must be an array or single string/number value.",
+    ),
+    (
+        {"s": [{"anything-but": {"suffix": {"equals-ignore-case": ".png"}}}]},
+        "Value of anything-but must be an array or single string/number value.",
+    ),
     ({"s": [{"anything-but": {"prefix": ""}}]}, "Null prefix/suffix not allowed"),
     ({"s": [{"anything-but": {"suffix": ["x", ""]}}]}, "Null prefix/suffix not allowed"),
     ({"s": [{"anything-but": {"numeric": [">", 1]}}]}, "Unsupported anything-but pattern: numeric"),
@@ -735,10 +951,14 @@ INVALID = [
     ({"s": [{"anything-but": True}]}, "Value of anything-but must be an array or single string/number value."),
     # Lists hold only strings or only numbers (recorded on AWS:
     # content_anything_but_string_list_null_type_EXC, ..._null_type_EXC).
-    ({"s": [{"anything-but": ["a", 1]}]},
-     "Inside anything but list, either all values are number or string, mixed type is not supported"),
-    ({"s": [{"anything-but": []}]},
-     "Inside anything but list, either all values are number or string, mixed type is not supported"),
+    (
+        {"s": [{"anything-but": ["a", 1]}]},
+        "Inside anything but list, either all values are number or string, mixed type is not supported",
+    ),
+    (
+        {"s": [{"anything-but": []}]},
+        "Inside anything but list, either all values are number or string, mixed type is not supported",
+    ),
     ({"s": [{"anything-but": ["a", None]}]}, "Inside anything but list, start|null|boolean is not supported."),
     ({"s": [{"anything-but": [True]}]}, "Inside anything but list, start|null|boolean is not supported."),
     ({"s": [{"anything-but": [["a"]]}]}, "Inside anything but list, start|null|boolean is not supported."),
@@ -780,8 +1000,10 @@ INVALID = [
     ({"detail": {"sourceIPAddress": [{"cidr": "bad-filter"}]}}, "Malformed CIDR, one '/' required"),
     ({"detail": {"sourceIPAddress": [{"cidr": "10.0.0.0/x"}]}}, "Malformed CIDR, mask bits must be an integer"),
     ({"detail": {"sourceIPAddress": [{"cidr": "xx.11.xx/8"}]}}, "Nonstandard IP address: xx.11.xx"),
-    ({"detail": {"sourceIPAddress": [{"cidr": "xxxx:db8:1234:1a00::/64"}]}},
-     "Nonstandard IP address: xxxx:db8:1234:1a00::"),
+    (
+        {"detail": {"sourceIPAddress": [{"cidr": "xxxx:db8:1234:1a00::/64"}]}},
+        "Nonstandard IP address: xxxx:db8:1234:1a00::",
+    ),
     ({"detail": {"sourceIPAddress": [{"cidr": ["bad-type"]}]}}, "prefix match pattern must be a string"),
     ({"ip": [{"cidr": "10.0.0.0/"}]}, "Malformed CIDR, one '/' required"),
     ({"ip": [{"cidr": "10.0.0.0/8/8"}]}, "Malformed CIDR, one '/' required"),
@@ -796,14 +1018,24 @@ INVALID = [
     ({"$or": []}, "There must have at least 2 Objects in $or relationship."),
     ({"$or": [{"a": ["x"]}, "b"]}, "Only JSON object is allowed in array of $or relationship."),
     ({"$or": [{"a": ["x"]}, {}]}, "Empty objects are not allowed"),
-    ({"$or": [{"numeric": [1]}, {"prefix": ["abc"]}]}, "numeric is Ruler reserved fieldName which cannot be used inside $or."),
-    ({"$or": [{"a": {"exists": ["x"]}}, {"b": ["y"]}]}, "exists is Ruler reserved fieldName which cannot be used inside $or."),
-    ({"detail": {"$or": [{"a": ["x"]}, {"$or": [{"b": ["y"]}, {"<=": ["z"]}]}]}},
-     "<= is Ruler reserved fieldName which cannot be used inside $or."),
+    (
+        {"$or": [{"numeric": [1]}, {"prefix": ["abc"]}]},
+        "numeric is Ruler reserved fieldName which cannot be used inside $or.",
+    ),
+    (
+        {"$or": [{"a": {"exists": ["x"]}}, {"b": ["y"]}]},
+        "exists is Ruler reserved fieldName which cannot be used inside $or.",
+    ),
+    (
+        {"detail": {"$or": [{"a": ["x"]}, {"$or": [{"b": ["y"]}, {"<=": ["z"]}]}]}},
+        "<= is Ruler reserved fieldName which cannot be used inside $or.",
+    ),
     # Wildcard complexity (recorded on AWS: content_wildcard_complex_EXC).
     ({"EventBusArn": [{"wildcard": "*:*:*:*:*:event-bus/*"}]}, wildcard.TOO_COMPLEX),
-    ({"stack": [{"wildcard": f"*:stack/{name}/*"} for name in ("Shared", "Api", "Data", "Monitoring")]},
-     wildcard.TOO_COMPLEX),
+    (
+        {"stack": [{"wildcard": f"*:stack/{name}/*"} for name in ("Shared", "Api", "Data", "Monitoring")]},
+        wildcard.TOO_COMPLEX,
+    ),
     ({"s": [{"anything-but": {"wildcard": ["*a*a*a*", "*b*b*b*"]}}]}, wildcard.TOO_COMPLEX),
 ]
 
@@ -819,8 +1051,9 @@ def test_invalid_patterns_give_aws_reasons(pattern, reason):
         assert str(info.value) == reason
 
 
-@pytest.mark.parametrize("text", ["not json", "{'bad': 'quotation'}", '{"not": closed mark"', "NaN",
-                                  '{"n": [NaN]}', '{"n": [Infinity]}', ""])
+@pytest.mark.parametrize(
+    "text", ["not json", "{'bad': 'quotation'}", '{"not": closed mark"', "NaN", '{"n": [NaN]}', '{"n": [Infinity]}', ""]
+)
 def test_text_that_is_not_json_is_refused(text):
     with pytest.raises(InvalidPattern, match="not valid JSON"):
         compile_pattern(text)
@@ -845,11 +1078,16 @@ def test_the_first_mistake_in_document_order_is_reported():
 # ---------------------------------------------------------------- wildcard complexity
 
 ACCEPTED_WILDCARDS = [
-    ["*.png"], ["dir/*.png"], ["*Title*"], ["*/lib/*"], ["arn:aws:s3:::*/uploads/*"],
-    ["arn:aws:events:us-east-1:*:event-bus/*"],                 # recorded on AWS
-    ["/Users/*/dir/dir/dir/dir/dir/doc.txt"],                    # recorded on AWS (repeating)
+    ["*.png"],
+    ["dir/*.png"],
+    ["*Title*"],
+    ["*/lib/*"],
+    ["arn:aws:s3:::*/uploads/*"],
+    ["arn:aws:events:us-east-1:*:event-bus/*"],  # recorded on AWS
+    ["/Users/*/dir/dir/dir/dir/dir/doc.txt"],  # recorded on AWS (repeating)
     [f"*:stack/{name}/*" for name in ("Shared", "Api", "Data")],  # accepted on AWS with three
-    ["*cmd.exe*mycommand*"], ["a*b*c*d*e"],
+    ["*cmd.exe*mycommand*"],
+    ["a*b*c*d*e"],
 ]
 
 
@@ -860,13 +1098,40 @@ def test_wildcards_that_are_not_too_complex(values):
 
 # event-ruler's own tests of its complexity measure (MachineComplexityEvaluatorTest).
 COMPLEXITY = [
-    (["*"], 1), (["abc"], 1), (["*ab"], 2), (["*aa"], 3), (["a*b"], 2), (["aa*"], 2), (["a*bc"], 2),
-    (["a*bb"], 3), (["a*bcb"], 3), (["a*bbb"], 4), (["*ab*ad"], 4), (["*ab*d"], 3), (["*aba*"], 4),
-    (["a*b*bb"], 5), (["a*b*cb"], 4), (["a*b*cd"], 3), (["a*b*b"], 4), (["a*bb*"], 4), (["ab*b*"], 3),
-    (["*", "ab*c"], 3), (["ab*c", "x*xx"], 3), (["*abc", "*abcde"], 4), (["a*bcd", "ab*cd"], 4),
-    (["a*bc", "a*bcde"], 4), (["a*aaa", "aa*aa"], 7), (["a*bc", "abc*d"], 4), (["a*aaa", "aaa*a"], 6),
-    (["a*aax", "aaa*x"], 5), (["a*bc", "abc*"], 4), (["a*aa", "aaa*"], 5), (["abc*", "abcde*"], 3),
-    (["ab*cd", "ab*wx", "ab*yz"], 6), (["*ab*b*b*"], 7), (["*a*a*a*a*a*a*a*a*"], 17),
+    (["*"], 1),
+    (["abc"], 1),
+    (["*ab"], 2),
+    (["*aa"], 3),
+    (["a*b"], 2),
+    (["aa*"], 2),
+    (["a*bc"], 2),
+    (["a*bb"], 3),
+    (["a*bcb"], 3),
+    (["a*bbb"], 4),
+    (["*ab*ad"], 4),
+    (["*ab*d"], 3),
+    (["*aba*"], 4),
+    (["a*b*bb"], 5),
+    (["a*b*cb"], 4),
+    (["a*b*cd"], 3),
+    (["a*b*b"], 4),
+    (["a*bb*"], 4),
+    (["ab*b*"], 3),
+    (["*", "ab*c"], 3),
+    (["ab*c", "x*xx"], 3),
+    (["*abc", "*abcde"], 4),
+    (["a*bcd", "ab*cd"], 4),
+    (["a*bc", "a*bcde"], 4),
+    (["a*aaa", "aa*aa"], 7),
+    (["a*bc", "abc*d"], 4),
+    (["a*aaa", "aaa*a"], 6),
+    (["a*aax", "aaa*x"], 5),
+    (["a*bc", "abc*"], 4),
+    (["a*aa", "aaa*"], 5),
+    (["abc*", "abcde*"], 3),
+    (["ab*cd", "ab*wx", "ab*yz"], 6),
+    (["*ab*b*b*"], 7),
+    (["*a*a*a*a*a*a*a*a*"], 17),
     (["ab*c", "ab*c"], 2),  # duplicates count once
 ]
 
@@ -887,6 +1152,7 @@ def test_complexity_counts_one_field_at_a_time():
 
 # ---------------------------------------------------------------- compiling once, matching many
 
+
 def test_a_compiled_pattern_is_reusable_and_keeps_its_source():
     compiled = compile_pattern('{"source": ["aws.ec2"]}')
     assert compiled is compile_pattern('{"source": ["aws.ec2"]}')  # JSON text is compiled once
@@ -897,11 +1163,17 @@ def test_a_compiled_pattern_is_reusable_and_keeps_its_source():
 
 
 def test_matching_is_fast_enough_for_put_events():
-    pattern = compile_pattern({
-        "source": ["aws.ec2"], "detail-type": [{"prefix": "EC2 Instance"}],
-        "detail": {"state": [{"anything-but": ["pending", "stopping"]}], "instance-id": [{"wildcard": "i-*"}]}})
-    events = [event(state=state, **{"instance-id": f"i-{n:017x}"})
-              for n, state in enumerate(["terminated", "pending", "running"] * 700)]
+    pattern = compile_pattern(
+        {
+            "source": ["aws.ec2"],
+            "detail-type": [{"prefix": "EC2 Instance"}],
+            "detail": {"state": [{"anything-but": ["pending", "stopping"]}], "instance-id": [{"wildcard": "i-*"}]},
+        }
+    )
+    events = [
+        event(state=state, **{"instance-id": f"i-{n:017x}"})
+        for n, state in enumerate(["terminated", "pending", "running"] * 700)
+    ]
     started = time.perf_counter()
     matched = sum(pattern.matches(sample) for sample in events)
     elapsed = time.perf_counter() - started
@@ -949,23 +1221,41 @@ SNS_INVALID = [
     ({"a": [{"prefix": {"equals-ignore-case": "x"}}]}, "MessageAttributes", "prefix match pattern must be a string"),
     ({"a": [{"suffix": {"equals-ignore-case": "x"}}]}, "MessageBody", "suffix match pattern must be a string"),
     ({"a": [{"anything-but": {"suffix": "x"}}]}, "MessageAttributes", "Unsupported anything-but pattern: suffix"),
-    ({"a": [{"anything-but": {"equals-ignore-case": "x"}}]}, "MessageAttributes",
-     "Unsupported anything-but pattern: equals-ignore-case"),
+    (
+        {"a": [{"anything-but": {"equals-ignore-case": "x"}}]},
+        "MessageAttributes",
+        "Unsupported anything-but pattern: equals-ignore-case",
+    ),
     ({"a": [{"anything-but": {"wildcard": "x*"}}]}, "MessageAttributes", "Unsupported anything-but pattern: wildcard"),
     ({"a": [{"numeric": ["between", 0, 10]}]}, "MessageAttributes", "Unrecognized numeric range operator: between"),
     # Limits: five keys, 150 combinations, no nesting in the attribute scope.
-    ({"a": ["1"], "b": ["1"], "c": ["1"], "d": ["1"], "e": ["1"], "f": ["1"]}, "MessageAttributes",
-     "Filter policy can not have more than 5 keys"),
-    ({"a": ["1"], "b": ["1"], "c": ["1"], "d": ["1"], "e": ["1"], "f": ["1"]}, "MessageBody",
-     "Filter policy can not have more than 5 keys"),
+    (
+        {"a": ["1"], "b": ["1"], "c": ["1"], "d": ["1"], "e": ["1"], "f": ["1"]},
+        "MessageAttributes",
+        "Filter policy can not have more than 5 keys",
+    ),
+    (
+        {"a": ["1"], "b": ["1"], "c": ["1"], "d": ["1"], "e": ["1"], "f": ["1"]},
+        "MessageBody",
+        "Filter policy can not have more than 5 keys",
+    ),
     ({"a": [str(n) for n in range(151)]}, "MessageAttributes", "Filter policy is too complex"),
-    ({"a": [str(n) for n in range(13)], "b": [str(n) for n in range(12)]}, "MessageAttributes",
-     "Filter policy is too complex"),
+    (
+        {"a": [str(n) for n in range(13)], "b": [str(n) for n in range(12)]},
+        "MessageAttributes",
+        "Filter policy is too complex",
+    ),
     ({"a": {"b": {"c": [str(n) for n in range(51)]}}}, "MessageBody", "Filter policy is too complex"),  # 51 x 3
-    ({"customer": {"tier": ["gold"]}}, "MessageAttributes",
-     "Filter policy scope MessageAttributes does not support nested filter policy"),
-    ({"$or": [{"a": ["x"]}, {"b": {"c": ["y"]}}]}, "MessageAttributes",
-     "Filter policy scope MessageAttributes does not support nested filter policy"),
+    (
+        {"customer": {"tier": ["gold"]}},
+        "MessageAttributes",
+        "Filter policy scope MessageAttributes does not support nested filter policy",
+    ),
+    (
+        {"$or": [{"a": ["x"]}, {"b": {"c": ["y"]}}]},
+        "MessageAttributes",
+        "Filter policy scope MessageAttributes does not support nested filter policy",
+    ),
     # The shared rules still apply.
     ({"a": "x"}, "MessageAttributes", '"a" must be an object or an array'),
     ({"a": [{"nonsense": 1}]}, "MessageAttributes", "Unrecognized match type nonsense"),
@@ -988,14 +1278,19 @@ def test_sns_limits_count_as_the_sns_guide_does():
     # "$or" adds its branches up: 100 + 50.
     assert compile_sns_policy({"$or": [{"a": [str(n) for n in range(100)]}, {"b": [str(n) for n in range(50)]}]})
     # Five keys, one of them "$or", are allowed; nesting is allowed in the body scope.
-    assert compile_sns_policy({"a": ["1"], "b": ["1"], "c": ["1"], "d": ["1"],
-                               "$or": [{"e": ["1"]}, {"f": ["1"]}]})
+    assert compile_sns_policy({"a": ["1"], "b": ["1"], "c": ["1"], "d": ["1"], "$or": [{"e": ["1"]}, {"f": ["1"]}]})
     assert compile_sns_policy({"customer": {"tier": ["gold"]}}, "MessageBody")
 
 
 def test_sns_message_body_scope():
-    body = json.dumps({"store": "example_corp", "customer": {"tier": "gold", "interests": ["rugby"]},
-                       "price_usd": 210.75, "items": [{"sku": "A1", "qty": 2}, {"sku": "B2", "qty": 0}]})
+    body = json.dumps(
+        {
+            "store": "example_corp",
+            "customer": {"tier": "gold", "interests": ["rugby"]},
+            "price_usd": 210.75,
+            "items": [{"sku": "A1", "qty": 2}, {"sku": "B2", "qty": 0}],
+        }
+    )
     assert sns_policy_matches({"customer": {"tier": ["gold"]}}, {}, body, "MessageBody")
     assert sns_policy_matches({"customer.tier": ["gold"]}, {}, body, "MessageBody")  # dotted keys
     assert sns_policy_matches({"price_usd": [{"numeric": [">", 200]}]}, {}, body, "MessageBody")
@@ -1013,7 +1308,11 @@ def test_sns_attribute_types():
         "label": {"DataType": "String", "StringValue": "150"},
     }
     assert sns_attributes_to_event(attributes) == {
-        "sizes": ["S", "M", 10, True, None], "weights": [100, 50], "price": Decimal("1.5e2"), "label": "150"}
+        "sizes": ["S", "M", 10, True, None],
+        "weights": [100, 50],
+        "price": Decimal("1.5e2"),
+        "label": "150",
+    }
     assert sns_policy_matches({"sizes": ["M"]}, attributes, None)
     assert sns_policy_matches({"sizes": [10]}, attributes, None)
     assert sns_policy_matches({"price": [150]}, attributes, None)
@@ -1025,10 +1324,16 @@ def test_sns_attribute_types():
 
 # ---------------------------------------------------------------- Lambda FilterCriteria
 
+
 def test_lambda_filter_criteria_use_eventbridge_rules():
     # The Lambda guide's SQS example: a body that is JSON is matched as an object.
-    record = {"messageId": "1", "body": {"RequestCode": "BBBB", "Size": 12},
-              "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "eventSource": "aws:sqs"}
+    record = {
+        "messageId": "1",
+        "body": {"RequestCode": "BBBB", "Size": 12},
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+    }
     assert matches({"body": {"RequestCode": ["BBBB"]}}, record)
     assert matches({"body": {"Size": [{"numeric": [">", 10]}]}}, record)
     assert not matches({"body": {"RequestCode": [{"anything-but": ["BBBB"]}]}}, record)

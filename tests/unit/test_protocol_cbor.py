@@ -1,6 +1,7 @@
 """smithy-rpc-v2-cbor, tested the LocalStack way: botocore's own serializer builds the
 request (as boto3 sends it to CloudWatch), Lamina parses it; Lamina serializes a result or
 an error, botocore's own parser reads it back."""
+
 from __future__ import annotations
 
 import gzip
@@ -51,11 +52,20 @@ def test_put_metric_data_round_trips(router):
     params = {
         "Namespace": "App/Orders",
         "MetricData": [
-            {"MetricName": "Latency", "Dimensions": [{"Name": "Route", "Value": "/caf\u00e9"}],
-             "Timestamp": T0, "Value": 12.5, "Unit": "Milliseconds", "StorageResolution": 60},
+            {
+                "MetricName": "Latency",
+                "Dimensions": [{"Name": "Route", "Value": "/caf\u00e9"}],
+                "Timestamp": T0,
+                "Value": 12.5,
+                "Unit": "Milliseconds",
+                "StorageResolution": 60,
+            },
             {"MetricName": "Latency", "Timestamp": T1, "Values": [1.0, 2.5, 1e100], "Counts": [3.0, 1.0, 0.5]},
-            {"MetricName": "Size", "StatisticValues": {"SampleCount": 4.0, "Sum": 10.0, "Minimum": 1.0,
-                                                       "Maximum": 4.0}, "Unit": "Bytes"},
+            {
+                "MetricName": "Size",
+                "StatisticValues": {"SampleCount": 4.0, "Sum": 10.0, "Minimum": 1.0, "Maximum": 4.0},
+                "Unit": "Bytes",
+            },
             {"MetricName": "Zero", "Value": 0.0},
             {"MetricName": "Negative", "Value": -3.25},
         ],
@@ -66,10 +76,21 @@ def test_put_metric_data_round_trips(router):
 def test_get_metric_data_round_trips(router):
     params = {
         "MetricDataQueries": [
-            {"Id": "p99", "MetricStat": {"Metric": {"Namespace": "AWS/Lambda", "MetricName": "Duration",
-                                                    "Dimensions": [{"Name": "FunctionName", "Value": "f"}]},
-                                         "Period": 60, "Stat": "p99.9", "Unit": "Milliseconds"},
-             "Label": "tail", "ReturnData": True},
+            {
+                "Id": "p99",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/Lambda",
+                        "MetricName": "Duration",
+                        "Dimensions": [{"Name": "FunctionName", "Value": "f"}],
+                    },
+                    "Period": 60,
+                    "Stat": "p99.9",
+                    "Unit": "Milliseconds",
+                },
+                "Label": "tail",
+                "ReturnData": True,
+            },
             {"Id": "e1", "Expression": "p99 * 2", "ReturnData": False},
         ],
         "StartTime": T0,
@@ -84,7 +105,9 @@ def test_get_metric_data_round_trips(router):
 def test_an_operation_with_empty_input_parses(router):
     assert roundtrip(router, "ListMetrics", {}) == {}
     assert roundtrip(router, "ListMetrics", {"Dimensions": [{"Name": "FunctionName"}], "RecentlyActive": "PT3H"}) == {
-        "Dimensions": [{"Name": "FunctionName"}], "RecentlyActive": "PT3H"}
+        "Dimensions": [{"Name": "FunctionName"}],
+        "RecentlyActive": "PT3H",
+    }
 
 
 def _raw(router: Router, operation: str, body: bytes) -> Request:
@@ -95,8 +118,13 @@ def _raw(router: Router, operation: str, body: bytes) -> Request:
 
 def test_timestamps_as_integers_or_floats_and_nulls(router):
     document = {
-        "Namespace": "N", "MetricName": "M", "Period": 60, "Statistics": ["Sum"], "Unit": None,
-        "StartTime": cbor2.CBORTag(1, 1700000000), "EndTime": cbor2.CBORTag(1, 1700000060.25),
+        "Namespace": "N",
+        "MetricName": "M",
+        "Period": 60,
+        "Statistics": ["Sum"],
+        "Unit": None,
+        "StartTime": cbor2.CBORTag(1, 1700000000),
+        "EndTime": cbor2.CBORTag(1, 1700000060.25),
     }
     request = _raw(router, "GetMetricStatistics", cbor2.dumps(document))
     params = parsers.parse(router.resolve(request), request)
@@ -106,7 +134,7 @@ def test_timestamps_as_integers_or_floats_and_nulls(router):
 
 
 def test_a_body_that_is_not_cbor_is_a_serialization_error(router):
-    for body in (b"\xff\xfe{", b'\x9f\x01'):  # a break out of place; an unterminated array
+    for body in (b"\xff\xfe{", b"\x9f\x01"):  # a break out of place; an unterminated array
         request = _raw(router, "ListMetrics", body)
         with pytest.raises(ServiceError) as caught:
             parsers.parse(router.resolve(request), request)
@@ -133,8 +161,16 @@ def test_get_metric_statistics_result_round_trips(spec):
     result = {
         "Label": "Latency",
         "Datapoints": [
-            {"Timestamp": T0, "SampleCount": 3.0, "Average": 2.0, "Sum": 6.0, "Minimum": 1.0, "Maximum": 3.0,
-             "Unit": "Milliseconds", "ExtendedStatistics": {"p99": 3.0, "p99.9": 3.0}},
+            {
+                "Timestamp": T0,
+                "SampleCount": 3.0,
+                "Average": 2.0,
+                "Sum": 6.0,
+                "Minimum": 1.0,
+                "Maximum": 3.0,
+                "Unit": "Milliseconds",
+                "ExtendedStatistics": {"p99": 3.0, "p99.9": 3.0},
+            },
             {"Timestamp": T1, "Sum": 0.0, "Unit": "None"},
         ],
     }
@@ -148,8 +184,7 @@ def test_get_metric_statistics_result_round_trips(spec):
 def test_get_metric_data_result_round_trips(spec):
     result = {
         "MetricDataResults": [
-            {"Id": "a", "Label": "Duration", "Timestamps": [T1, T0], "Values": [1.5, 2.0],
-             "StatusCode": "PartialData"},
+            {"Id": "a", "Label": "Duration", "Timestamps": [T1, T0], "Values": [1.5, 2.0], "StatusCode": "PartialData"},
             {"Id": "b", "Label": "Empty", "Timestamps": [], "Values": [], "StatusCode": "Complete"},
         ],
         "NextToken": "next",
@@ -198,8 +233,10 @@ def test_errors_carry_the_query_code_for_query_compatible_services(spec):
 
 def test_error_statuses_come_from_the_model(spec):
     assert _error(spec, ServiceError("ResourceNotFound", "no dashboard"), "GetDashboard")["status"] == 404
-    assert _error(spec, ServiceError("ResourceNotFound", "no dashboard"), "GetDashboard")["Error"]["Code"] == \
-        "ResourceNotFound"
+    assert (
+        _error(spec, ServiceError("ResourceNotFound", "no dashboard"), "GetDashboard")["Error"]["Code"]
+        == "ResourceNotFound"
+    )
     fault = _error(spec, ServiceError("InternalServiceError", "boom", sender_fault=False))
     assert fault["status"] == 500
     assert fault["Error"]["Code"] == "InternalServiceError" and fault["Error"]["Type"] == "Receiver"
@@ -230,10 +267,10 @@ def _json_request(operation: str, params: dict) -> Request:
 
     model = botocore.session.get_session().get_service_model("cloudwatch")
     serialized = create_serializer("json", include_validation=False).serialize_to_request(
-        params, model.operation_model(operation))
+        params, model.operation_model(operation)
+    )
     headers = {k.lower(): v for k, v in serialized["headers"].items()}
-    return Request(method="POST", path="/", raw_path="/", query_string="", headers=headers,
-                   body=serialized["body"])
+    return Request(method="POST", path="/", raw_path="/", query_string="", headers=headers, body=serialized["body"])
 
 
 def _json_reads(spec, operation: str, response) -> dict:
@@ -245,27 +282,41 @@ def _json_reads(spec, operation: str, response) -> dict:
         headers.add(name, value)
     op = spec.model.operation_model(operation)
     return create_parser("json").parse(
-        {"status_code": response.status, "headers": headers, "body": response.body,
-         "context": {"operation_name": operation}}, op.output_shape)
+        {
+            "status_code": response.status,
+            "headers": headers,
+            "body": response.body,
+            "context": {"operation_name": operation},
+        },
+        op.output_shape,
+    )
 
 
 def test_json_requests_and_answers(router, spec):
     """botocore 1.44 speaks JSON to CloudWatch: the router says so per request, and the
     answer goes back in JSON, query-compatible error codes included."""
-    params = {"Namespace": "App", "MetricData": [{"MetricName": "M", "Timestamp": T1, "Values": [1.0, 2.0],
-                                                   "Counts": [1.0, 2.0], "Unit": "Count"}]}
+    params = {
+        "Namespace": "App",
+        "MetricData": [
+            {"MetricName": "M", "Timestamp": T1, "Values": [1.0, 2.0], "Counts": [1.0, 2.0], "Unit": "Count"}
+        ],
+    }
     request = _json_request("PutMetricData", params)
     resolved = router.resolve(request)
     assert resolved.operation.name == "PutMetricData" and resolved.protocol == "json"
     assert parsers.parse(resolved, request) == params
     op = spec.model.operation_model("GetMetricStatistics")
-    result = serializers.serialize(spec, op, {"Label": "M", "Datapoints": [{"Timestamp": T0, "Sum": 3.0}]},
-                                   REQUEST_ID, resolved.protocol)
-    error = serializers.serialize_error(spec, ServiceError("InvalidParameterValue", "bad"), REQUEST_ID,
-                                        resolved.protocol)
+    result = serializers.serialize(
+        spec, op, {"Label": "M", "Datapoints": [{"Timestamp": T0, "Sum": 3.0}]}, REQUEST_ID, resolved.protocol
+    )
+    error = serializers.serialize_error(
+        spec, ServiceError("InvalidParameterValue", "bad"), REQUEST_ID, resolved.protocol
+    )
     assert ("content-type", "application/x-amz-json-1.0") in result.headers
     assert without_metadata(_json_reads(spec, "GetMetricStatistics", result)) == {
-        "Label": "M", "Datapoints": [{"Timestamp": T0, "Sum": 3.0}]}
+        "Label": "M",
+        "Datapoints": [{"Timestamp": T0, "Sum": 3.0}],
+    }
     parsed = _json_reads(spec, "PutMetricData", error)
     assert error.status == 400
     assert parsed["Error"]["Code"] == "InvalidParameterValue" and parsed["Error"]["Message"] == "bad"
@@ -275,7 +326,11 @@ def test_json_requests_and_answers(router, spec):
 
 def test_gzipped_bodies_are_inflated(router):
     params = {"Namespace": "App", "MetricData": [{"MetricName": f"M{i}", "Value": float(i)} for i in range(50)]}
-    for make in (lambda: wire_request("cloudwatch", "PutMetricData", params), lambda: _json_request("PutMetricData", params)):
+    for make in (
+        lambda: wire_request("cloudwatch", "PutMetricData", params),
+        lambda: _json_request("PutMetricData", params),
+    ):
+
         def parse():
             request = make()
             request.body = gzip.compress(request.body)

@@ -1,5 +1,6 @@
 """The gateway's AWS path end to end over ASGI, with stand-in services and no server: botocore
 builds and signs the request, botocore reads the answer."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +27,9 @@ class FakeLambda:
     async def invoke(self, params, ctx):
         self.calls.append((params, ctx))
         if params["FunctionName"] == "throttled":
-            raise ServiceError("TooManyRequestsException", "Rate Exceeded.",
-                               Reason="ReservedFunctionConcurrentInvocationLimitExceeded")
+            raise ServiceError(
+                "TooManyRequestsException", "Rate Exceeded.", Reason="ReservedFunctionConcurrentInvocationLimitExceeded"
+            )
         if params["FunctionName"] == "broken":
             raise RuntimeError("a bug in the service")
         if params["FunctionName"] == "cancelled":  # what it waited on was cancelled, not the request
@@ -52,8 +54,9 @@ def router() -> Router:
 
 @pytest.fixture
 def gateway(router):
-    verifier = Verifier({"test": ("test", "000000000000"), "other": ("other", "111122223333")},
-                        "000000000000", "us-east-1")
+    verifier = Verifier(
+        {"test": ("test", "000000000000"), "other": ("other", "111122223333")}, "000000000000", "us-east-1"
+    )
     return Gateway(router, {"lambda": FakeLambda(), "logs": FakeLogs()}, verifier, "http://127.0.0.1:4566")
 
 
@@ -73,8 +76,11 @@ def call_asgi(gateway: Gateway, request: Request) -> Response:
         sent.append(message)
 
     scope = {
-        "type": "http", "method": request.method, "path": request.path,
-        "raw_path": request.raw_path.encode(), "query_string": request.query_string.encode(),
+        "type": "http",
+        "method": request.method,
+        "path": request.path,
+        "raw_path": request.raw_path.encode(),
+        "query_string": request.query_string.encode(),
         "headers": [(k.encode(), v.encode()) for k, v in request.headers.items()],
         "client": ("127.0.0.1", 5000),
     }
@@ -110,8 +116,14 @@ def test_snake_case():
 
 
 def test_invoke_through_the_gateway(gateway, router):
-    request = wire_request("lambda", "Invoke", {"FunctionName": FUNCTION_ARN, "Payload": b'{"x": 1}'},
-                           access_key="other", secret_key="other", region="eu-west-1")
+    request = wire_request(
+        "lambda",
+        "Invoke",
+        {"FunctionName": FUNCTION_ARN, "Payload": b'{"x": 1}'},
+        access_key="other",
+        secret_key="other",
+        region="eu-west-1",
+    )
     response = call_asgi(gateway, request)
     parsed = botocore_reads(router, "lambda", "Invoke", response)
     assert parsed["StatusCode"] == 200

@@ -2,6 +2,7 @@
 and signs the request, Lamina's router and parser read it back; Lamina's XML is read back by
 botocore's own QueryParser, as boto3 would read it.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -43,9 +44,11 @@ def roundtrip(router: Router, operation: str, params: dict) -> dict:
 
 
 def test_create_topic_with_attribute_map_and_tag_list(router):
-    params = {"Name": "orders.fifo",
-              "Attributes": {"FifoTopic": "true", "DisplayName": "caf\u00e9 & <co> \u2603", "Policy": "{\"a\": 1}"},
-              "Tags": [{"Key": "team", "Value": "platform"}, {"Key": "empty", "Value": ""}]}
+    params = {
+        "Name": "orders.fifo",
+        "Attributes": {"FifoTopic": "true", "DisplayName": "caf\u00e9 & <co> \u2603", "Policy": '{"a": 1}'},
+        "Tags": [{"Key": "team", "Value": "platform"}, {"Key": "empty", "Value": ""}],
+    }
     assert roundtrip(router, "CreateTopic", params) == params
 
 
@@ -59,7 +62,7 @@ def test_publish_with_typed_message_attributes(router):
             "store": {"DataType": "String", "StringValue": "example_corp"},
             "price": {"DataType": "Number", "StringValue": "210.75"},
             "blob": {"DataType": "Binary", "BinaryValue": bytes(range(256))},
-            "sizes": {"DataType": "String.Array", "StringValue": "[\"S\", \"M\"]"},
+            "sizes": {"DataType": "String.Array", "StringValue": '["S", "M"]'},
         },
         "MessageGroupId": "g1",
         "MessageDeduplicationId": "d1",
@@ -71,16 +74,22 @@ def test_publish_with_typed_message_attributes(router):
 
 
 def test_publish_batch_list_of_structures_with_maps(router):
-    entries = [{"Id": f"e{i}", "Message": f"m{i}", "MessageAttributes": {"n": {"DataType": "Number",
-                                                                               "StringValue": str(i)}}}
-               for i in range(1, 12)]  # 11: past 10, so member.10 and member.11 sort numerically
+    entries = [
+        {"Id": f"e{i}", "Message": f"m{i}", "MessageAttributes": {"n": {"DataType": "Number", "StringValue": str(i)}}}
+        for i in range(1, 12)
+    ]  # 11: past 10, so member.10 and member.11 sort numerically
     params = {"TopicArn": TOPIC_ARN, "PublishBatchRequestEntries": entries}
     assert roundtrip(router, "PublishBatch", params) == params
 
 
 def test_booleans_empty_lists_and_inputs_without_members(router):
-    params = {"TopicArn": TOPIC_ARN, "Protocol": "sqs", "Endpoint": "arn:aws:sqs:us-east-1:000000000000:q",
-              "Attributes": {"RawMessageDelivery": "true"}, "ReturnSubscriptionArn": True}
+    params = {
+        "TopicArn": TOPIC_ARN,
+        "Protocol": "sqs",
+        "Endpoint": "arn:aws:sqs:us-east-1:000000000000:q",
+        "Attributes": {"RawMessageDelivery": "true"},
+        "ReturnSubscriptionArn": True,
+    }
     assert roundtrip(router, "Subscribe", params) == params
     assert roundtrip(router, "Subscribe", dict(params, ReturnSubscriptionArn=False))["ReturnSubscriptionArn"] is False
     untag = {"ResourceArn": TOPIC_ARN, "TagKeys": []}
@@ -91,8 +100,9 @@ def test_booleans_empty_lists_and_inputs_without_members(router):
 
 def test_a_get_with_the_action_in_the_query_string(router):
     request = wire_request("sns", "ListSubscriptionsByTopic", {"TopicArn": TOPIC_ARN})
-    get = Request("GET", "/", "/", request.body.decode(), {k: v for k, v in request.headers.items()
-                                                            if k != "content-type"})
+    get = Request(
+        "GET", "/", "/", request.body.decode(), {k: v for k, v in request.headers.items() if k != "content-type"}
+    )
     resolved = router.resolve(get)
     assert resolved.operation.name == "ListSubscriptionsByTopic"
     assert parsers.parse(resolved, get) == {"TopicArn": TOPIC_ARN}
@@ -122,8 +132,12 @@ def botocore_reads(spec: ServiceSpec, operation: str, response: Response) -> dic
     headers = HTTPHeaderDict()
     for name, value in response.headers:
         headers.add(name, value)
-    response_dict = {"status_code": response.status, "headers": headers, "body": response.body,
-                     "context": {"operation_name": operation}}
+    response_dict = {
+        "status_code": response.status,
+        "headers": headers,
+        "body": response.body,
+        "context": {"operation_name": operation},
+    }
     parser = create_parser("query")
     parsed = parser.parse(response_dict, op.output_shape)
     code = parsed.get("Error", {}).get("Code")
@@ -144,34 +158,43 @@ def result_of(spec: ServiceSpec, operation: str, result: dict) -> dict:
 
 
 def test_result_is_wrapped_and_namespaced(spec):
-    response = serializers.serialize(spec, spec.model.operation_model("CreateTopic"), {"TopicArn": TOPIC_ARN},
-                                     REQUEST_ID)
+    response = serializers.serialize(
+        spec, spec.model.operation_model("CreateTopic"), {"TopicArn": TOPIC_ARN}, REQUEST_ID
+    )
     assert response.body.decode() == (
         '<CreateTopicResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><CreateTopicResult>'
         f"<TopicArn>{TOPIC_ARN}</TopicArn></CreateTopicResult><ResponseMetadata><RequestId>{REQUEST_ID}"
-        "</RequestId></ResponseMetadata></CreateTopicResponse>")
+        "</RequestId></ResponseMetadata></CreateTopicResponse>"
+    )
     assert result_of(spec, "CreateTopic", {"TopicArn": TOPIC_ARN}) == {"TopicArn": TOPIC_ARN}
 
 
 def test_maps_round_trip_with_awkward_text(spec):
-    attributes = {"Policy": '{"Statement": [{"Effect": "Allow"}]}', "DisplayName": "a < b & c > d \"q\" 'x'",
-                  "Lines": "one\r\ntwo\rthree\n", "Empty": "", "Unicode": "caf\u00e9 \u2603 \U0001f600"}
+    attributes = {
+        "Policy": '{"Statement": [{"Effect": "Allow"}]}',
+        "DisplayName": "a < b & c > d \"q\" 'x'",
+        "Lines": "one\r\ntwo\rthree\n",
+        "Empty": "",
+        "Unicode": "caf\u00e9 \u2603 \U0001f600",
+    }
     assert result_of(spec, "GetTopicAttributes", {"Attributes": attributes}) == {"Attributes": attributes}
 
 
 def test_lists_of_structures_and_paging(spec):
     topics = [{"TopicArn": f"{TOPIC_ARN}-{i}"} for i in range(3)]
-    assert result_of(spec, "ListTopics", {"Topics": topics, "NextToken": "t"}) == {"Topics": topics,
-                                                                                   "NextToken": "t"}
+    assert result_of(spec, "ListTopics", {"Topics": topics, "NextToken": "t"}) == {"Topics": topics, "NextToken": "t"}
     assert result_of(spec, "ListTopics", {"Topics": []}) == {"Topics": []}
     tags = [{"Key": "team", "Value": "platform"}]
     assert result_of(spec, "ListTagsForResource", {"Tags": tags}) == {"Tags": tags}
 
 
 def test_publish_batch_result(spec):
-    result = {"Successful": [{"Id": "a", "MessageId": "m1", "SequenceNumber": "10000000000000000001"}],
-              "Failed": [{"Id": "b", "Code": "InvalidParameter", "Message": "Invalid parameter: Empty message",
-                          "SenderFault": True}]}
+    result = {
+        "Successful": [{"Id": "a", "MessageId": "m1", "SequenceNumber": "10000000000000000001"}],
+        "Failed": [
+            {"Id": "b", "Code": "InvalidParameter", "Message": "Invalid parameter: Empty message", "SenderFault": True}
+        ],
+    }
     assert result_of(spec, "PublishBatch", result) == result
 
 
@@ -184,20 +207,44 @@ def test_operation_without_output(spec):
 def test_timestamps_booleans_numbers_and_blobs_in_xml():
     from botocore.model import ShapeResolver
 
-    resolver = ShapeResolver({
-        "Out": {"type": "structure", "members": {
-            "When": {"shape": "Time"}, "Yes": {"shape": "Bool"}, "Count": {"shape": "Int"},
-            "Ratio": {"shape": "Double"}, "Data": {"shape": "Blob"},
-            "Flat": {"shape": "FlatList", "locationName": "Item"}, "Named": {"shape": "NamedMap"}}},
-        "Time": {"type": "timestamp"}, "Bool": {"type": "boolean"}, "Int": {"type": "integer"},
-        "Double": {"type": "double"}, "Blob": {"type": "blob"}, "Str": {"type": "string"},
-        "FlatList": {"type": "list", "member": {"shape": "Str"}, "flattened": True},
-        "NamedMap": {"type": "map", "key": {"shape": "Str", "locationName": "K"},
-                     "value": {"shape": "Str", "locationName": "V"}},
-    })
+    resolver = ShapeResolver(
+        {
+            "Out": {
+                "type": "structure",
+                "members": {
+                    "When": {"shape": "Time"},
+                    "Yes": {"shape": "Bool"},
+                    "Count": {"shape": "Int"},
+                    "Ratio": {"shape": "Double"},
+                    "Data": {"shape": "Blob"},
+                    "Flat": {"shape": "FlatList", "locationName": "Item"},
+                    "Named": {"shape": "NamedMap"},
+                },
+            },
+            "Time": {"type": "timestamp"},
+            "Bool": {"type": "boolean"},
+            "Int": {"type": "integer"},
+            "Double": {"type": "double"},
+            "Blob": {"type": "blob"},
+            "Str": {"type": "string"},
+            "FlatList": {"type": "list", "member": {"shape": "Str"}, "flattened": True},
+            "NamedMap": {
+                "type": "map",
+                "key": {"shape": "Str", "locationName": "K"},
+                "value": {"shape": "Str", "locationName": "V"},
+            },
+        }
+    )
     shape = resolver.get_shape_by_name("Out")
-    value = {"When": datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=timezone.utc), "Yes": False, "Count": 7,
-             "Ratio": 0.25, "Data": b"\x00\xff", "Flat": ["a", "b"], "Named": {"x": "1"}}
+    value = {
+        "When": datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=timezone.utc),
+        "Yes": False,
+        "Count": 7,
+        "Ratio": 0.25,
+        "Data": b"\x00\xff",
+        "Flat": ["a", "b"],
+        "Named": {"x": "1"},
+    }
     out: list[str] = []
     query._xml(shape, value, "Out", out)
     parsed = create_parser("query")._parse_shape(shape, query_root("".join(out)))
@@ -218,15 +265,18 @@ def error_of(spec: ServiceSpec, error: ServiceError, operation: str = "GetTopicA
     return response.status, botocore_reads(spec, operation, response)
 
 
-@pytest.mark.parametrize("raised, code, status", [
-    ("NotFound", "NotFound", 404),
-    ("NotFoundException", "NotFound", 404),
-    ("InvalidParameter", "InvalidParameter", 400),
-    ("AuthorizationError", "AuthorizationError", 403),
-    ("ResourceNotFound", "ResourceNotFound", 404),
-    ("TooManyEntriesInBatchRequest", "TooManyEntriesInBatchRequest", 400),
-    ("Throttled", "Throttled", 429),
-])
+@pytest.mark.parametrize(
+    "raised, code, status",
+    [
+        ("NotFound", "NotFound", 404),
+        ("NotFoundException", "NotFound", 404),
+        ("InvalidParameter", "InvalidParameter", 400),
+        ("AuthorizationError", "AuthorizationError", 403),
+        ("ResourceNotFound", "ResourceNotFound", 404),
+        ("TooManyEntriesInBatchRequest", "TooManyEntriesInBatchRequest", 400),
+        ("Throttled", "Throttled", 429),
+    ],
+)
 def test_errors_carry_the_query_code_and_model_status(spec, raised, code, status):
     got_status, parsed = error_of(spec, ServiceError(raised, "Topic does not exist"))
     assert got_status == status
@@ -235,12 +285,12 @@ def test_errors_carry_the_query_code_and_model_status(spec, raised, code, status
 
 
 def test_error_xml_shape(spec):
-    response = serializers.serialize_error(spec, ServiceError("NotFound", "Topic does not exist"), REQUEST_ID,
-                                           "query")
+    response = serializers.serialize_error(spec, ServiceError("NotFound", "Topic does not exist"), REQUEST_ID, "query")
     assert response.body.decode() == (
         '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type>'
         "<Code>NotFound</Code><Message>Topic does not exist</Message></Error>"
-        f"<RequestId>{REQUEST_ID}</RequestId></ErrorResponse>")
+        f"<RequestId>{REQUEST_ID}</RequestId></ErrorResponse>"
+    )
 
 
 def test_receiver_faults_and_unknown_codes(spec):
@@ -260,8 +310,7 @@ def test_botocore_raises_the_modelled_exception(spec):
     import boto3
 
     client = boto3.client("sns", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
-    response = serializers.serialize_error(spec, ServiceError("NotFound", "Topic does not exist"), REQUEST_ID,
-                                           "query")
+    response = serializers.serialize_error(spec, ServiceError("NotFound", "Topic does not exist"), REQUEST_ID, "query")
     parsed = botocore_reads(spec, "GetTopicAttributes", response)
     assert client.exceptions.from_code(parsed["Error"]["Code"]) is client.exceptions.NotFoundException
 

@@ -2,6 +2,7 @@
 the request exactly as boto3 would send it, Lamina's router and parsers read it back, and
 the parsed dict must equal what the caller passed in.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,16 @@ def _model(service: str):
     return botocore.session.get_session().get_service_model(service)
 
 
-def wire_request(service: str, operation: str, params: dict, *, sign: bool = True,
-                 access_key: str = "test", secret_key: str = "test", region: str = "us-east-1") -> Request:
+def wire_request(
+    service: str,
+    operation: str,
+    params: dict,
+    *,
+    sign: bool = True,
+    access_key: str = "test",
+    secret_key: str = "test",
+    region: str = "us-east-1",
+) -> Request:
     """`params` as boto3 would put them on the wire, as the gateway would hand them on."""
     model = _model(service)
     op = model.operation_model(operation)
@@ -51,8 +60,14 @@ def wire_request(service: str, operation: str, params: dict, *, sign: bool = Tru
     body = prepared.body or b""
     if isinstance(body, str):
         body = body.encode("utf-8")
-    return Request(method=prepared.method, path=unquote(url.path), raw_path=url.path,
-                   query_string=url.query, headers=headers, body=body)
+    return Request(
+        method=prepared.method,
+        path=unquote(url.path),
+        raw_path=url.path,
+        query_string=url.query,
+        headers=headers,
+        body=body,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +163,15 @@ def test_delete_function_with_qualifier(router):
         ("UpdateFunctionConfiguration", {"FunctionName": "f", "Timeout": 9, "Environment": {"Variables": {}}}),
         ("PublishVersion", {"FunctionName": "f", "Description": "v"}),
         ("ListVersionsByFunction", {"FunctionName": "f", "MaxItems": 5}),
-        ("CreateAlias", {"FunctionName": "f", "Name": "live", "FunctionVersion": "1",
-                         "RoutingConfig": {"AdditionalVersionWeights": {"2": 0.25}}}),
+        (
+            "CreateAlias",
+            {
+                "FunctionName": "f",
+                "Name": "live",
+                "FunctionVersion": "1",
+                "RoutingConfig": {"AdditionalVersionWeights": {"2": 0.25}},
+            },
+        ),
         ("GetAlias", {"FunctionName": "f", "Name": "live"}),
         ("ListAliases", {"FunctionName": "f"}),
         ("DeleteAlias", {"FunctionName": "f", "Name": "live"}),
@@ -157,17 +179,31 @@ def test_delete_function_with_qualifier(router):
         ("PutFunctionConcurrency", {"FunctionName": "f", "ReservedConcurrentExecutions": 0}),
         ("GetFunctionConcurrency", {"FunctionName": "f"}),
         ("DeleteFunctionConcurrency", {"FunctionName": "f"}),
-        ("PutFunctionEventInvokeConfig", {"FunctionName": "f", "MaximumRetryAttempts": 0,
-                                          "MaximumEventAgeInSeconds": 60}),
+        (
+            "PutFunctionEventInvokeConfig",
+            {"FunctionName": "f", "MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60},
+        ),
         ("ListEventSourceMappings", {"FunctionName": "f"}),
-        ("AddPermission", {"FunctionName": "f", "StatementId": "s1", "Action": "lambda:InvokeFunction",
-                           "Principal": "sns.amazonaws.com"}),
+        (
+            "AddPermission",
+            {
+                "FunctionName": "f",
+                "StatementId": "s1",
+                "Action": "lambda:InvokeFunction",
+                "Principal": "sns.amazonaws.com",
+            },
+        ),
         ("RemovePermission", {"FunctionName": "f", "StatementId": "s1", "Qualifier": "1"}),
         # Timestamps and booleans in the query string.
-        ("ListDurableExecutionsByFunction", {
-            "FunctionName": "f", "ReverseOrder": True,
-            "StartedAfter": datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc),
-            "StartedBefore": datetime(2024, 5, 7, tzinfo=timezone.utc)}),
+        (
+            "ListDurableExecutionsByFunction",
+            {
+                "FunctionName": "f",
+                "ReverseOrder": True,
+                "StartedAfter": datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc),
+                "StartedBefore": datetime(2024, 5, 7, tzinfo=timezone.utc),
+            },
+        ),
         ("ListDurableExecutionsByFunction", {"FunctionName": "f", "ReverseOrder": False}),
     ],
 )
@@ -202,7 +238,7 @@ def test_put_log_events_round_trips(router):
         "logStreamName": "2024/01/01/[$LATEST]abcdef",
         "logEvents": [
             {"timestamp": 1_700_000_000_000, "message": "START RequestId: 1"},
-            {"timestamp": 1_700_000_000_001, "message": "h\u00e9llo \"quoted\"\nnext line"},
+            {"timestamp": 1_700_000_000_001, "message": 'h\u00e9llo "quoted"\nnext line'},
         ],
     }
     assert roundtrip(router, "logs", "PutLogEvents", params) == params
@@ -237,14 +273,20 @@ def test_timestamps_become_aware_datetimes(router):
 
 
 def test_missing_required_member(router):
-    request = wire_request("lambda", "CreateFunction", {
-        "FunctionName": "f", "Runtime": "python3.12", "Handler": "app.handler", "Code": {"ZipFile": b"z"},
-    })
+    request = wire_request(
+        "lambda",
+        "CreateFunction",
+        {
+            "FunctionName": "f",
+            "Runtime": "python3.12",
+            "Handler": "app.handler",
+            "Code": {"ZipFile": b"z"},
+        },
+    )
     error = parse_error(router, request)
     assert (error.code, error.status) == ("ValidationException", 400)
     assert error.message == (
-        "1 validation error detected: Value null at 'role' failed to satisfy constraint: "
-        "Member must not be null"
+        "1 validation error detected: Value null at 'role' failed to satisfy constraint: Member must not be null"
     )
 
 
@@ -260,10 +302,19 @@ def test_pattern_violation(router):
 
 
 def test_range_violations_are_reported_together(router):
-    request = wire_request("lambda", "CreateFunction", {
-        "FunctionName": "f", "Runtime": "python3.12", "Role": "arn:aws:iam::000000000000:role/r",
-        "Handler": "app.handler", "Code": {"ZipFile": b"z"}, "MemorySize": 64, "Timeout": 0,
-    })
+    request = wire_request(
+        "lambda",
+        "CreateFunction",
+        {
+            "FunctionName": "f",
+            "Runtime": "python3.12",
+            "Role": "arn:aws:iam::000000000000:role/r",
+            "Handler": "app.handler",
+            "Code": {"ZipFile": b"z"},
+            "MemorySize": 64,
+            "Timeout": 0,
+        },
+    )
     error = parse_error(router, request)
     assert error.code == "ValidationException"
     assert error.message == (
@@ -288,10 +339,18 @@ def test_range_violation_in_querystring_and_json_protocol(router):
 
 
 def test_length_violation_shows_the_list_as_aws_does(router):
-    request = wire_request("lambda", "CreateFunction", {
-        "FunctionName": "f", "Runtime": "python3.12", "Role": "arn:aws:iam::000000000000:role/r",
-        "Handler": "app.handler", "Code": {"ZipFile": b"z"}, "Architectures": ["x86_64", "arm64"],
-    })
+    request = wire_request(
+        "lambda",
+        "CreateFunction",
+        {
+            "FunctionName": "f",
+            "Runtime": "python3.12",
+            "Role": "arn:aws:iam::000000000000:role/r",
+            "Handler": "app.handler",
+            "Code": {"ZipFile": b"z"},
+            "Architectures": ["x86_64", "arm64"],
+        },
+    )
     assert parse_error(router, request).message == (
         "1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed to satisfy "
         "constraint: Member must have length less than or equal to 1"
@@ -303,7 +362,8 @@ def test_enum_violation(router):
     assert error.code == "ValidationException"
     assert error.message.startswith(
         "1 validation error detected: Value 'Later' at 'invocationType' failed to satisfy constraint: "
-        "Member must satisfy enum value set: [")
+        "Member must satisfy enum value set: ["
+    )
 
 
 # --- requests that are not what the protocol promises ----------------------------------------

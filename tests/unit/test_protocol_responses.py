@@ -1,6 +1,7 @@
 """Response side of the protocol layer: Lamina serializes a result or an error, botocore's
 own parser reads it back (as boto3 would), and the caller must see what the service meant.
 """
+
 from __future__ import annotations
 
 import io
@@ -122,21 +123,28 @@ def test_async_invoke_result_is_202_with_empty_payload(specs):
 
 
 def test_list_functions_result(specs):
-    result = {"Functions": [FUNCTION_CONFIGURATION, dict(FUNCTION_CONFIGURATION, FunctionName="other")],
-              "NextMarker": "next/page+1"}
+    result = {
+        "Functions": [FUNCTION_CONFIGURATION, dict(FUNCTION_CONFIGURATION, FunctionName="other")],
+        "NextMarker": "next/page+1",
+    }
     parsed = botocore_reads(specs["lambda"], "ListFunctions", serialize(specs["lambda"], "ListFunctions", result))
     assert without_metadata(parsed) == result
 
 
 def test_get_account_settings_result(specs):
     result = {
-        "AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
-                         "CodeSizeZipped": 52428800, "ConcurrentExecutions": 1000,
-                         "UnreservedConcurrentExecutions": 900},
+        "AccountLimit": {
+            "TotalCodeSize": 80530636800,
+            "CodeSizeUnzipped": 262144000,
+            "CodeSizeZipped": 52428800,
+            "ConcurrentExecutions": 1000,
+            "UnreservedConcurrentExecutions": 900,
+        },
         "AccountUsage": {"TotalCodeSize": 1234, "FunctionCount": 2},
     }
-    parsed = botocore_reads(specs["lambda"], "GetAccountSettings",
-                            serialize(specs["lambda"], "GetAccountSettings", result))
+    parsed = botocore_reads(
+        specs["lambda"], "GetAccountSettings", serialize(specs["lambda"], "GetAccountSettings", result)
+    )
     assert without_metadata(parsed) == result
 
 
@@ -189,14 +197,16 @@ def test_get_function_result(specs):
 
 def test_describe_log_groups_result(specs):
     result = {
-        "logGroups": [{
-            "logGroupName": "/aws/lambda/my-function",
-            "creationTime": 1_700_000_000_000,
-            "retentionInDays": 7,
-            "storedBytes": 1024,
-            "arn": "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/my-function:*",
-            "logGroupArn": "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/my-function",
-        }],
+        "logGroups": [
+            {
+                "logGroupName": "/aws/lambda/my-function",
+                "creationTime": 1_700_000_000_000,
+                "retentionInDays": 7,
+                "storedBytes": 1024,
+                "arn": "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/my-function:*",
+                "logGroupArn": "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/my-function",
+            }
+        ],
         "nextToken": "t",
     }
     response = serialize(specs["logs"], "DescribeLogGroups", result)
@@ -205,8 +215,10 @@ def test_describe_log_groups_result(specs):
 
 
 def test_put_log_events_result(specs):
-    result = {"nextSequenceToken": "49590",
-              "rejectedLogEventsInfo": {"tooOldLogEventEndIndex": 1, "expiredLogEventEndIndex": 0}}
+    result = {
+        "nextSequenceToken": "49590",
+        "rejectedLogEventsInfo": {"tooOldLogEventEndIndex": 1, "expiredLogEventEndIndex": 0},
+    }
     response = serialize(specs["logs"], "PutLogEvents", result)
     assert without_metadata(botocore_reads(specs["logs"], "PutLogEvents", response)) == result
 
@@ -214,11 +226,20 @@ def test_put_log_events_result(specs):
 def test_filter_log_events_result(specs):
     result = {
         "events": [
-            {"logStreamName": "2024/05/06/[$LATEST]abc", "timestamp": 1_700_000_000_000,
-             "message": "START RequestId: 1 Version: $LATEST\n", "ingestionTime": 1_700_000_000_005,
-             "eventId": "37000000000000000000000000000000000000000000000000000000"},
-            {"logStreamName": "2024/05/06/[$LATEST]abc", "timestamp": 1_700_000_000_001,
-             "message": "caf\u00e9 \"quoted\"", "ingestionTime": 1_700_000_000_006, "eventId": "2"},
+            {
+                "logStreamName": "2024/05/06/[$LATEST]abc",
+                "timestamp": 1_700_000_000_000,
+                "message": "START RequestId: 1 Version: $LATEST\n",
+                "ingestionTime": 1_700_000_000_005,
+                "eventId": "37000000000000000000000000000000000000000000000000000000",
+            },
+            {
+                "logStreamName": "2024/05/06/[$LATEST]abc",
+                "timestamp": 1_700_000_000_001,
+                "message": 'caf\u00e9 "quoted"',
+                "ingestionTime": 1_700_000_000_006,
+                "eventId": "2",
+            },
         ],
         "searchedLogStreams": [{"logStreamName": "2024/05/06/[$LATEST]abc", "searchedCompletely": True}],
         "nextToken": "n",
@@ -249,8 +270,12 @@ def test_lambda_error_status_comes_from_the_model(specs):
 
 
 def test_lambda_too_many_requests_carries_reason_and_retry_after(specs):
-    error = ServiceError("TooManyRequestsException", "Rate Exceeded.", headers={"Retry-After": "1"},
-                         Reason="ReservedFunctionConcurrentInvocationLimitExceeded")
+    error = ServiceError(
+        "TooManyRequestsException",
+        "Rate Exceeded.",
+        headers={"Retry-After": "1"},
+        Reason="ReservedFunctionConcurrentInvocationLimitExceeded",
+    )
     response, parsed = error_of(specs["lambda"], "Invoke", error)
     assert response.status == 429
     assert parsed["Error"]["Code"] == "TooManyRequestsException"
@@ -269,14 +294,15 @@ def test_lambda_service_fault_is_500_with_type_service(specs):
 
 
 def test_validation_error_reaches_botocore(specs):
-    error = validation_error(["Value '64' at 'memorySize' failed to satisfy constraint: "
-                              "Member must have value greater than or equal to 128"])
+    error = validation_error(
+        ["Value '64' at 'memorySize' failed to satisfy constraint: Member must have value greater than or equal to 128"]
+    )
     response, parsed = error_of(specs["lambda"], "CreateFunction", error)
     assert response.status == 400
     assert parsed["Error"] == {
         "Code": "ValidationException",
         "Message": "1 validation error detected: Value '64' at 'memorySize' failed to satisfy constraint: "
-                   "Member must have value greater than or equal to 128",
+        "Member must have value greater than or equal to 128",
     }
 
 
@@ -298,14 +324,22 @@ def test_error_before_the_service_is_known(specs):
 
 
 def test_logs_errors(specs):
-    response, parsed = error_of(specs["logs"], "FilterLogEvents",
-                                ServiceError("ResourceNotFoundException", "The specified log group does not exist."))
+    response, parsed = error_of(
+        specs["logs"],
+        "FilterLogEvents",
+        ServiceError("ResourceNotFoundException", "The specified log group does not exist."),
+    )
     assert response.status == 400
     assert dict(response.headers)["content-type"] == "application/x-amz-json-1.1"
-    assert parsed["Error"] == {"Code": "ResourceNotFoundException",
-                               "Message": "The specified log group does not exist."}
-    _, parsed = error_of(specs["logs"], "PutLogEvents",
-                         ServiceError("InvalidSequenceTokenException", "bad token", expectedSequenceToken="42"))
+    assert parsed["Error"] == {
+        "Code": "ResourceNotFoundException",
+        "Message": "The specified log group does not exist.",
+    }
+    _, parsed = error_of(
+        specs["logs"],
+        "PutLogEvents",
+        ServiceError("InvalidSequenceTokenException", "bad token", expectedSequenceToken="42"),
+    )
     assert parsed["Error"]["Code"] == "InvalidSequenceTokenException"
     assert parsed["expectedSequenceToken"] == "42"
 

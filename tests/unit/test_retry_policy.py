@@ -1,5 +1,6 @@
 """The one retry-policy type (engine/delivery/retry.py): delays before each retry, the retry
 and age limits, which errors are retried; and the outbox taking an item's own policy."""
+
 from __future__ import annotations
 
 import asyncio
@@ -110,8 +111,9 @@ async def _run(tmp_path, send: Failing, item: dict, **outbox_options) -> list[tu
 def test_the_outbox_retries_by_an_items_own_policy(tmp_path, delays):
     send = Failing(DeliveryError("down"), times=10)
     policies = {"slow": RetryPolicy.fixed(delays, max_retries=2)}
-    given_up = asyncio.run(_run(tmp_path, send, {"target": "arn:x", "policy": "slow"},
-                                policy_of=lambda item: policies[item["policy"]]))
+    given_up = asyncio.run(
+        _run(tmp_path, send, {"target": "arn:x", "policy": "slow"}, policy_of=lambda item: policies[item["policy"]])
+    )
     assert given_up == [(3, RETRIES_EXHAUSTED)]
     waits = [later - earlier for earlier, later in zip(send.calls, send.calls[1:])]
     expected = [delays[0], delays[-1]]
@@ -120,6 +122,7 @@ def test_the_outbox_retries_by_an_items_own_policy(tmp_path, delays):
 
 def test_the_outbox_gives_up_at_once_on_an_error_retrying_cannot_fix(tmp_path):
     send = Failing(ServiceError("QueueDoesNotExist", "gone", 400), times=10)
-    given_up = asyncio.run(_run(tmp_path, send, {"target": "arn:x", "body": "b"},
-                                policy=RetryPolicy.exponential(0.01, 0.01)))
+    given_up = asyncio.run(
+        _run(tmp_path, send, {"target": "arn:x", "body": "b"}, policy=RetryPolicy.exponential(0.01, 0.01))
+    )
     assert given_up == [(1, NOT_RETRYABLE)] and len(send.calls) == 1

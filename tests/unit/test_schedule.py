@@ -1,5 +1,6 @@
 """Schedule expressions (lamina.engine.timers.expressions): AWS's rate(), cron() and at(), their
 occurrences, time zones and daylight saving time, and the expressions AWS refuses."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -60,8 +61,19 @@ def test_rate_anchor_must_be_aware():
         parse("rate(1 hour)").with_anchor(datetime(2024, 1, 1))
 
 
-@pytest.mark.parametrize("expression", ["rate(1 minutes)", "rate(5 minute)", "rate(0 minutes)", "rate(5 weeks)",
-                                        "rate(-1 minutes)", "rate(1.5 hours)", "rate(minutes)", "rate(5)"])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(1 minutes)",
+        "rate(5 minute)",
+        "rate(0 minutes)",
+        "rate(5 weeks)",
+        "rate(-1 minutes)",
+        "rate(1.5 hours)",
+        "rate(minutes)",
+        "rate(5)",
+    ],
+)
 def test_rate_expressions_aws_refuses(expression):
     with pytest.raises(InvalidSchedule):
         parse(expression)
@@ -72,10 +84,20 @@ def test_rate_expressions_aws_refuses(expression):
 
 def test_cron_minutes_hours_steps_and_ranges():
     assert occurrences("cron(0/20 9-10 * * ? *)", count=7) == [
-        utc(2024, 1, 1, 9, 0), utc(2024, 1, 1, 9, 20), utc(2024, 1, 1, 9, 40),
-        utc(2024, 1, 1, 10, 0), utc(2024, 1, 1, 10, 20), utc(2024, 1, 1, 10, 40), utc(2024, 1, 2, 9, 0)]
+        utc(2024, 1, 1, 9, 0),
+        utc(2024, 1, 1, 9, 20),
+        utc(2024, 1, 1, 9, 40),
+        utc(2024, 1, 1, 10, 0),
+        utc(2024, 1, 1, 10, 20),
+        utc(2024, 1, 1, 10, 40),
+        utc(2024, 1, 2, 9, 0),
+    ]
     assert occurrences("cron(5,35 */12 * * ? *)", count=4) == [
-        utc(2024, 1, 1, 0, 5), utc(2024, 1, 1, 0, 35), utc(2024, 1, 1, 12, 5), utc(2024, 1, 1, 12, 35)]
+        utc(2024, 1, 1, 0, 5),
+        utc(2024, 1, 1, 0, 35),
+        utc(2024, 1, 1, 12, 5),
+        utc(2024, 1, 1, 12, 35),
+    ]
 
 
 def test_cron_next_after_is_strict():
@@ -89,7 +111,13 @@ def test_cron_day_of_week_counts_sunday_as_1():
     assert days("cron(0 12 ? * 2 *)", count=1) == ["2024-01-01 Mon"]
     assert days("cron(0 12 ? * 7 *)", count=1) == ["2024-01-06 Sat"]
     assert days("cron(0 12 ? * 2-6 *)", count=6) == [
-        "2024-01-01 Mon", "2024-01-02 Tue", "2024-01-03 Wed", "2024-01-04 Thu", "2024-01-05 Fri", "2024-01-08 Mon"]
+        "2024-01-01 Mon",
+        "2024-01-02 Tue",
+        "2024-01-03 Wed",
+        "2024-01-04 Thu",
+        "2024-01-05 Fri",
+        "2024-01-08 Mon",
+    ]
     assert days("cron(0 12 ? * 1,7 *)", count=3) == ["2024-01-06 Sat", "2024-01-07 Sun", "2024-01-13 Sat"]
     assert days("cron(0 12 ? * 2/3 *)", count=3) == ["2024-01-01 Mon", "2024-01-04 Thu", "2024-01-08 Mon"]
 
@@ -98,10 +126,18 @@ def test_cron_day_and_month_names():
     assert days("cron(0 12 ? * MON-FRI *)", utc(2024, 1, 5), count=2) == ["2024-01-05 Fri", "2024-01-08 Mon"]
     assert days("cron(0 12 ? * sun,SAT *)", count=2) == ["2024-01-06 Sat", "2024-01-07 Sun"]
     assert days("cron(0 12 1 MAR-APR,DEC ? *)", count=4) == [
-        "2024-03-01 Fri", "2024-04-01 Mon", "2024-12-01 Sun", "2025-03-01 Sat"]
+        "2024-03-01 Fri",
+        "2024-04-01 Mon",
+        "2024-12-01 Sun",
+        "2025-03-01 Sat",
+    ]
     assert days("cron(0 12 1 JAN/4 ? *)", count=3) == ["2024-01-01 Mon", "2024-05-01 Wed", "2024-09-01 Sun"]
     assert days("cron(0 12 ? * MON,4-5 *)", count=4) == [
-        "2024-01-01 Mon", "2024-01-03 Wed", "2024-01-04 Thu", "2024-01-08 Mon"]
+        "2024-01-01 Mon",
+        "2024-01-03 Wed",
+        "2024-01-04 Thu",
+        "2024-01-08 Mon",
+    ]
 
 
 def test_cron_last_day_of_month_and_leap_years():
@@ -118,8 +154,12 @@ def test_cron_nearest_weekday():
 
 
 def test_cron_last_weekday_of_month():
-    assert days("cron(0 12 LW * ? *)", count=4) == ["2024-01-31 Wed", "2024-02-29 Thu", "2024-03-29 Fri",
-                                                      "2024-04-30 Tue"]
+    assert days("cron(0 12 LW * ? *)", count=4) == [
+        "2024-01-31 Wed",
+        "2024-02-29 Thu",
+        "2024-03-29 Fri",
+        "2024-04-30 Tue",
+    ]
 
 
 def test_cron_last_given_weekday_of_month():
@@ -159,47 +199,60 @@ def test_cron_in_a_time_zone():
 def test_cron_in_the_spring_gap_is_skipped():
     # New York: 2024-03-10 02:00 EST -> 03:00 EDT; 02:30 does not exist that day.
     assert occurrences("cron(30 2 * * ? *)", utc(2024, 3, 8), 3, "America/New_York") == [
-        utc(2024, 3, 8, 7, 30), utc(2024, 3, 9, 7, 30), utc(2024, 3, 11, 6, 30)]
+        utc(2024, 3, 8, 7, 30),
+        utc(2024, 3, 9, 7, 30),
+        utc(2024, 3, 11, 6, 30),
+    ]
     # Times after the gap keep their wall-clock hour: 09:00 is 14:00 UTC, then 13:00 UTC.
     assert occurrences("cron(0 9 * * ? *)", utc(2024, 3, 9), 2, "America/New_York") == [
-        utc(2024, 3, 9, 14), utc(2024, 3, 10, 13)]
+        utc(2024, 3, 9, 14),
+        utc(2024, 3, 10, 13),
+    ]
 
 
 def test_cron_in_the_repeated_autumn_hour_runs_once():
     # New York: 2024-11-03 02:00 EDT -> 01:00 EST; 01:30 happens twice, the schedule fires once.
     assert occurrences("cron(30 1 * * ? *)", utc(2024, 11, 2), 3, "America/New_York") == [
-        utc(2024, 11, 2, 5, 30), utc(2024, 11, 3, 5, 30), utc(2024, 11, 4, 6, 30)]
+        utc(2024, 11, 2, 5, 30),
+        utc(2024, 11, 3, 5, 30),
+        utc(2024, 11, 4, 6, 30),
+    ]
     # An every-15-minutes schedule does not repeat the hour either: 01:45 EDT is followed by 02:00 EST.
     found = occurrences("cron(0/15 * * * ? *)", utc(2024, 11, 3, 5, 40), 2, "America/New_York")
     assert found == [utc(2024, 11, 3, 5, 45), utc(2024, 11, 3, 7, 0)]
     # Asked from inside the repeated hour, the next is after it, never back in the first pass.
-    assert parse("cron(45 1 * * ? *)", "America/New_York").next_after(utc(2024, 11, 3, 6, 10)) == utc(2024, 11, 4, 6, 45)
+    assert parse("cron(45 1 * * ? *)", "America/New_York").next_after(utc(2024, 11, 3, 6, 10)) == utc(
+        2024, 11, 4, 6, 45
+    )
 
 
 # --- cron: refused ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("expression", [
-    "cron(0 12 * * *)",            # five fields
-    "cron(0 12 * * ? * *)",        # seven
-    "cron(0 12 * * * *)",          # neither day field is ?
-    "cron(0 12 ? * ? *)",          # both are
-    "cron(60 12 * * ? *)",
-    "cron(0 24 * * ? *)",
-    "cron(0 12 32 * ? *)",
-    "cron(0 12 0 * ? *)",
-    "cron(0 12 * 13 ? *)",
-    "cron(0 12 ? * 0 *)",          # day of week is 1-7
-    "cron(0 12 ? * 8 *)",
-    "cron(0 12 ? * 2#6 *)",
-    "cron(0 12 * * ? 1969)",
-    "cron(0 12 * * ? 2200)",
-    "cron(0 12 5-1 * ? *)",
-    "cron(0 12 * FOO ? *)",
-    "cron(a 12 * * ? *)",
-    "cron(0 12 15W,L * ? *)",
-    "cron()",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "cron(0 12 * * *)",  # five fields
+        "cron(0 12 * * ? * *)",  # seven
+        "cron(0 12 * * * *)",  # neither day field is ?
+        "cron(0 12 ? * ? *)",  # both are
+        "cron(60 12 * * ? *)",
+        "cron(0 24 * * ? *)",
+        "cron(0 12 32 * ? *)",
+        "cron(0 12 0 * ? *)",
+        "cron(0 12 * 13 ? *)",
+        "cron(0 12 ? * 0 *)",  # day of week is 1-7
+        "cron(0 12 ? * 8 *)",
+        "cron(0 12 ? * 2#6 *)",
+        "cron(0 12 * * ? 1969)",
+        "cron(0 12 * * ? 2200)",
+        "cron(0 12 5-1 * ? *)",
+        "cron(0 12 * FOO ? *)",
+        "cron(a 12 * * ? *)",
+        "cron(0 12 15W,L * ? *)",
+        "cron()",
+    ],
+)
 def test_cron_expressions_aws_refuses(expression):
     with pytest.raises(InvalidSchedule) as caught:
         parse(expression)
@@ -221,8 +274,10 @@ def test_at_in_a_time_zone():
     assert parse("at(2024-01-01T12:00:00)", "Europe/Paris").at == utc(2024, 1, 1, 11)  # CET, UTC+1
 
 
-@pytest.mark.parametrize("expression", ["at(2024-02-30T00:00:00)", "at(2024-01-01 00:00:00)", "at(2024-01-01T00:00)",
-                                        "at(2024-01-01T25:00:00)", "at()"])
+@pytest.mark.parametrize(
+    "expression",
+    ["at(2024-02-30T00:00:00)", "at(2024-01-01 00:00:00)", "at(2024-01-01T00:00)", "at(2024-01-01T25:00:00)", "at()"],
+)
 def test_at_expressions_aws_refuses(expression):
     with pytest.raises(InvalidSchedule):
         parse(expression)

@@ -1,6 +1,7 @@
 """The scheduler engine (lamina.engine.timers.scheduler): one loop over a heap of jobs, fires in
 tasks of their own, replacing and removing jobs, start/end bounds, missed occurrences,
 flexible windows and the test speed-up. Real time, kept short by the speed-up."""
+
 from __future__ import annotations
 
 import asyncio
@@ -94,8 +95,9 @@ def test_end_bounds_the_occurrences():
         scheduler = Scheduler(speedup=600)
         fired = Recorder()
         anchor = scheduler.now()
-        scheduler.add("job", parse("rate(1 minute)").with_anchor(anchor), fired,
-                      end=anchor + timedelta(minutes=2, seconds=30))
+        scheduler.add(
+            "job", parse("rate(1 minute)").with_anchor(anchor), fired, end=anchor + timedelta(minutes=2, seconds=30)
+        )
         scheduler.start()
         await until(lambda: "job" not in scheduler)
         await asyncio.sleep(0.15)
@@ -131,7 +133,9 @@ def test_an_earlier_job_added_while_sleeping_wakes_the_loop():
         slow, soon = Recorder(), Recorder()
         scheduler.add("slow", parse("rate(1 day)").with_anchor(scheduler.now() + timedelta(hours=1)), slow)
         await asyncio.sleep(0.05)  # the loop now sleeps for an hour
-        scheduler.add("soon", parse("at(2020-01-01T00:00:00)"), soon, start=datetime.fromisoformat("2019-12-31T00:00:00+00:00"))
+        scheduler.add(
+            "soon", parse("at(2020-01-01T00:00:00)"), soon, start=datetime.fromisoformat("2019-12-31T00:00:00+00:00")
+        )
         await until(lambda: soon.times, timeout=2)
         await scheduler.close()
         assert slow.times == []
@@ -184,12 +188,14 @@ def test_many_jobs_share_one_loop():
         def counter(name):
             async def fire(scheduled):
                 fired[name] = fired.get(name, 0) + 1
+
             return fire
 
         anchor = scheduler.now()
         for i in range(2000):
-            scheduler.add(f"job{i}", parse("rate(1 minute)").with_anchor(anchor + timedelta(seconds=i % 60)),
-                          counter(f"job{i}"))
+            scheduler.add(
+                f"job{i}", parse("rate(1 minute)").with_anchor(anchor + timedelta(seconds=i % 60)), counter(f"job{i}")
+            )
         before = len(asyncio.all_tasks())
         scheduler.start()
         assert len(asyncio.all_tasks()) == before + 1

@@ -3,6 +3,7 @@ store and the real engine Scheduler, with the one boundary that cannot be had he
 a target that fails on purpose (throttling, then success; or always) — what a live queue
 or function does not do on demand. Covers retries with <aws.scheduler.attempt-number>,
 the retry policy running out into the dead-letter queue, and the outbox surviving a stop."""
+
 from __future__ import annotations
 
 import asyncio
@@ -55,10 +56,18 @@ async def stop(service: SchedulerService) -> None:
 
 def create_params(name: str, retries: int, input_text: str) -> dict:
     past = (datetime.now(timezone.utc) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
-    return {"Name": name, "ScheduleExpression": f"at({past})", "FlexibleTimeWindow": {"Mode": "OFF"},
-            "Target": {"Arn": QUEUE, "RoleArn": "arn:aws:iam::000000000000:role/r", "Input": input_text,
-                       "RetryPolicy": {"MaximumRetryAttempts": retries, "MaximumEventAgeInSeconds": 3600},
-                       "DeadLetterConfig": {"Arn": DLQ}}}
+    return {
+        "Name": name,
+        "ScheduleExpression": f"at({past})",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {
+            "Arn": QUEUE,
+            "RoleArn": "arn:aws:iam::000000000000:role/r",
+            "Input": input_text,
+            "RetryPolicy": {"MaximumRetryAttempts": retries, "MaximumEventAgeInSeconds": 3600},
+            "DeadLetterConfig": {"Arn": DLQ},
+        },
+    }
 
 
 async def until(condition, timeout: float = 5.0) -> None:

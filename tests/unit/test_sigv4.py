@@ -1,4 +1,5 @@
 """SigV4 verification against requests signed by botocore's own SigV4Auth."""
+
 from __future__ import annotations
 
 import hashlib
@@ -31,33 +32,45 @@ def refused(verifier: Verifier, request: Request) -> ServiceError:
 def test_signed_request_verifies(verifier):
     caller = verifier.verify(wire_request("lambda", "ListFunctions", {}))
     assert (caller.access_key, caller.account_id, caller.region, caller.service) == (
-        "test", ACCOUNT, "us-east-1", "lambda")
+        "test",
+        ACCOUNT,
+        "us-east-1",
+        "lambda",
+    )
 
 
 def test_query_string_with_special_characters(verifier):
-    request = wire_request("lambda", "ListFunctions", {
-        "Marker": "a b&c=d/e+f%g~h*i'j(k)\u00e9\u2603", "MaxItems": 7, "FunctionVersion": "ALL"})
+    request = wire_request(
+        "lambda",
+        "ListFunctions",
+        {"Marker": "a b&c=d/e+f%g~h*i'j(k)\u00e9\u2603", "MaxItems": 7, "FunctionVersion": "ALL"},
+    )
     assert "%" in request.query_string
     assert verifier.verify(request).access_key == "test"
 
 
 def test_uri_label_with_colons(verifier):
-    request = wire_request("lambda", "Invoke", {"FunctionName": FUNCTION_ARN, "Qualifier": "$LATEST",
-                                                "Payload": b'{"x": 1}'})
+    request = wire_request(
+        "lambda", "Invoke", {"FunctionName": FUNCTION_ARN, "Qualifier": "$LATEST", "Payload": b'{"x": 1}'}
+    )
     assert verifier.verify(request).service == "lambda"
     request = wire_request("lambda", "TagResource", {"Resource": FUNCTION_ARN, "Tags": {"a": "b"}})
     assert verifier.verify(request).service == "lambda"
 
 
 def test_json_protocol_request(verifier):
-    request = wire_request("logs", "PutLogEvents", {"logGroupName": "/aws/lambda/f", "logStreamName": "s",
-                                                    "logEvents": [{"timestamp": 1, "message": "hi"}]})
+    request = wire_request(
+        "logs",
+        "PutLogEvents",
+        {"logGroupName": "/aws/lambda/f", "logStreamName": "s", "logEvents": [{"timestamp": 1, "message": "hi"}]},
+    )
     assert verifier.verify(request).service == "logs"
 
 
 def test_other_key_maps_to_its_account_and_region(verifier):
-    request = wire_request("lambda", "GetAccountSettings", {}, access_key="AKIDOTHER", secret_key="s3cr3t/+=",
-                           region="eu-west-1")
+    request = wire_request(
+        "lambda", "GetAccountSettings", {}, access_key="AKIDOTHER", secret_key="s3cr3t/+=", region="eu-west-1"
+    )
     caller = verifier.verify(request)
     assert (caller.account_id, caller.region) == ("111122223333", "eu-west-1")
 
@@ -74,13 +87,15 @@ def test_tampered_body_with_a_claimed_payload_hash(verifier):
     """A signed x-amz-content-sha256 vouches for the original body only, not for a swapped one."""
     original = b'{"amount": 1}'
     url = "http://127.0.0.1:4566/2015-03-31/functions/f/invocations"
-    aws_request = AWSRequest(method="POST", url=url, data=original,
-                             headers={"X-Amz-Content-SHA256": hashlib.sha256(original).hexdigest()})
+    aws_request = AWSRequest(
+        method="POST", url=url, data=original, headers={"X-Amz-Content-SHA256": hashlib.sha256(original).hexdigest()}
+    )
     SigV4Auth(Credentials("test", "test"), "lambda", "us-east-1").add_auth(aws_request)
     headers = {name.lower(): value for name, value in aws_request.headers.items()}
     headers["host"] = "127.0.0.1:4566"
-    request = Request("POST", "/2015-03-31/functions/f/invocations", "/2015-03-31/functions/f/invocations",
-                      "", headers, original)
+    request = Request(
+        "POST", "/2015-03-31/functions/f/invocations", "/2015-03-31/functions/f/invocations", "", headers, original
+    )
     assert verifier.verify(request).access_key == "test"
     request.body = b'{"amount": 1000}'
     assert refused(verifier, request).code == "InvalidSignatureException"

@@ -4,6 +4,7 @@ each subscription's retry policy, attempts that survive a restart, messages an o
 Lamina kept whole, FIFO lanes, and a subscription gone while its delivery was retried.
 Publishing, HTTP/S delivery policies and dead-letter queues end to end are in
 tests/integration/test_sns.py."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,8 +39,17 @@ class Queues:
 
 
 def message(text: str, ms: int = 1_700_000_000_000, **fields) -> dict:
-    return {"id": f"id-{text}", "topic": TOPIC, "ms": ms, "endpoint": "http://localhost", "message": text,
-            "subject": None, "attributes": {}, "subscriptions": [SUBSCRIPTION], **fields}
+    return {
+        "id": f"id-{text}",
+        "topic": TOPIC,
+        "ms": ms,
+        "endpoint": "http://localhost",
+        "message": text,
+        "subject": None,
+        "attributes": {},
+        "subscriptions": [SUBSCRIPTION],
+        **fields,
+    }
 
 
 async def deliverer(path: str, queues: Queues, subscription: dict | None = None, **options) -> Deliverer:
@@ -47,10 +57,25 @@ async def deliverer(path: str, queues: Queues, subscription: dict | None = None,
     await state.load()
     if TOPIC not in state.topics:
         await state.save_topic(Topic(TOPIC, "news", {}, {}, 0))
-        fields = {"protocol": "sqs", "endpoint": QUEUE, "attributes": {"RawMessageDelivery": "true"},
-                  **(subscription or {})}
-        await state.save_subscription(Subscription(SUBSCRIPTION, TOPIC, fields["protocol"], fields["endpoint"],
-                                                   "000000000000", fields["attributes"], False, None, 0))
+        fields = {
+            "protocol": "sqs",
+            "endpoint": QUEUE,
+            "attributes": {"RawMessageDelivery": "true"},
+            **(subscription or {}),
+        }
+        await state.save_subscription(
+            Subscription(
+                SUBSCRIPTION,
+                TOPIC,
+                fields["protocol"],
+                fields["endpoint"],
+                "000000000000",
+                fields["attributes"],
+                False,
+                None,
+                0,
+            )
+        )
     return Deliverer(state, queues, **options)
 
 
@@ -76,9 +101,14 @@ def test_managed_endpoints_are_retried_by_the_schedule_then_dead_lettered(tmp_pa
     async def scenario():
         dlq = "arn:aws:sqs:us-east-1:000000000000:dlq"
         queues = Queues(failures=3)
-        sns = await deliverer(str(tmp_path / "db"), queues, retry_delays_s=(0.0, 0.01), subscription={
-            "attributes": {"RawMessageDelivery": "true",
-                           "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq})}})
+        sns = await deliverer(
+            str(tmp_path / "db"),
+            queues,
+            retry_delays_s=(0.0, 0.01),
+            subscription={
+                "attributes": {"RawMessageDelivery": "true", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq})}
+            },
+        )
         await publish(sns, [message("lost")])
         await until(lambda: queues.sent)
         assert queues.refused == 3 and queues.sent == [(dlq, b"lost")]  # the first attempt and both retries
@@ -90,17 +120,30 @@ def test_managed_endpoints_are_retried_by_the_schedule_then_dead_lettered(tmp_pa
 
 def test_http_subscriptions_follow_their_delivery_policy_the_others_laminas_schedule(tmp_path):
     async def scenario():
-        policy = {"healthyRetryPolicy": {"numRetries": 4, "minDelayTarget": 1, "maxDelayTarget": 8,
-                                         "backoffFunction": "exponential"}}
-        sns = await deliverer(str(tmp_path / "db"), Queues(), subscription={
-            "protocol": "https", "endpoint": "https://example.com/hook",
-            "attributes": {"DeliveryPolicy": json.dumps(policy)}})
+        policy = {
+            "healthyRetryPolicy": {
+                "numRetries": 4,
+                "minDelayTarget": 1,
+                "maxDelayTarget": 8,
+                "backoffFunction": "exponential",
+            }
+        }
+        sns = await deliverer(
+            str(tmp_path / "db"),
+            Queues(),
+            subscription={
+                "protocol": "https",
+                "endpoint": "https://example.com/hook",
+                "attributes": {"DeliveryPolicy": json.dumps(policy)},
+            },
+        )
         http = sns.policy_for(sns.state.subscriptions[SUBSCRIPTION])
         assert http == attrs.retry_policy(dict(attrs.DEFAULT_RETRY_POLICY, **policy["healthyRetryPolicy"]))
         assert [round(http.delay_s(retry), 2) for retry in (1, 2, 3, 4)] == [1.68, 2.83, 4.76, 8.0]
         assert http.exhausted(5) and not http.exhausted(4)
-        assert sns.policy == RetryPolicy.fixed((0.0, 0.0, 0.0, 1.0, 1.0, 1.35, 1.82, 2.46, 3.31, 4.47, 6.03, 8.14,
-                                                10.99, 14.82, 20.0))
+        assert sns.policy == RetryPolicy.fixed(
+            (0.0, 0.0, 0.0, 1.0, 1.0, 1.35, 1.82, 2.46, 3.31, 4.47, 6.03, 8.14, 10.99, 14.82, 20.0)
+        )
         await close(sns)
 
     asyncio.run(scenario())
@@ -151,8 +194,17 @@ def test_a_message_an_older_lamina_kept_whole_is_still_delivered(tmp_path):
 
 def test_fifo_messages_reach_each_subscription_in_order_also_within_a_millisecond(tmp_path):
     second = f"{TOPIC}:00000000-0000-0000-0000-000000000002"
-    fifo = [message(f"m{n}", fifo=True, group="g", dedup=f"d{n}", sequence=f"1700000000000{n:07d}",
-                    subscriptions=[SUBSCRIPTION, second]) for n in range(12)]
+    fifo = [
+        message(
+            f"m{n}",
+            fifo=True,
+            group="g",
+            dedup=f"d{n}",
+            sequence=f"1700000000000{n:07d}",
+            subscriptions=[SUBSCRIPTION, second],
+        )
+        for n in range(12)
+    ]
     fifo.reverse()  # message ids do not sort in publish order; sequence numbers do
     items = Deliverer.items(fifo)
     assert {item["lane"] for _, item in items} == {SUBSCRIPTION, second}

@@ -1,5 +1,6 @@
 """One SQS queue in memory (lamina.services.sqs.queue): visibility, delays, FIFO groups,
 deduplication, redrive and retention, with the clock passed in by hand."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,14 +16,21 @@ def make_queue(name: str = "q", **attributes) -> Queue:
     defaults = {"VisibilityTimeout": "30", "MessageRetentionPeriod": "345600"}
     if name.endswith(".fifo"):
         defaults["FifoQueue"] = "true"
-    return Queue(f"000000000000:us-east-1:{name}", name, f"arn:aws:sqs:us-east-1:000000000000:{name}",
-                 {**defaults, **{k: str(v) for k, v in attributes.items()}}, T0)
+    return Queue(
+        f"000000000000:us-east-1:{name}",
+        name,
+        f"arn:aws:sqs:us-east-1:000000000000:{name}",
+        {**defaults, **{k: str(v) for k, v in attributes.items()}},
+        T0,
+    )
 
 
-def send(queue: Queue, body: str, now: int = T0, delay_s: int = 0, group: str | None = None,
-         dedup: str | None = None) -> Message:
-    message = queue.new_message(body, "md5", now, delay_s, {}, None, {"SenderId": "test"}, group,
-                                queue.dedup_id_for(body, dedup))
+def send(
+    queue: Queue, body: str, now: int = T0, delay_s: int = 0, group: str | None = None, dedup: str | None = None
+) -> Message:
+    message = queue.new_message(
+        body, "md5", now, delay_s, {}, None, {"SenderId": "test"}, group, queue.dedup_id_for(body, dedup)
+    )
     queue.add(message, now)
     return message
 
@@ -165,8 +173,9 @@ def test_deduplication_ids():
 
 
 def test_redrive_hands_over_messages_past_max_receive_count():
-    queue = make_queue(RedrivePolicy=json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:0:dlq",
-                                                 "maxReceiveCount": 2}))
+    queue = make_queue(
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": "arn:aws:sqs:us-east-1:0:dlq", "maxReceiveCount": 2})
+    )
     assert queue.redrive == ("arn:aws:sqs:us-east-1:0:dlq", 2)
     message = send(queue, "poison")
     for receive in range(2):

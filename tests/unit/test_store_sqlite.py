@@ -1,6 +1,7 @@
 """What is SQLite's own in the SQLite store: migrations, PRAGMA synchronous, and the replay
 of a group commit in which one batch fails. The contract every backend honours is checked
 by the conformance suite, tests/store/."""
+
 import asyncio
 import sqlite3
 

@@ -1,5 +1,6 @@
 """A group's operations written as rows of the write_ops view, in as few statements as fit,
 leave the tables exactly as the same operations run one at a time, in order, would."""
+
 import random
 import sqlite3
 
@@ -38,12 +39,17 @@ def _tables(connection: sqlite3.Connection) -> dict[str, list]:
         "documents": connection.execute("SELECT kind, key, doc FROM documents ORDER BY kind, key").fetchall(),
         # ids included: log order (GetLogEvents pages by id) must survive the regrouping
         "log_events": connection.execute(
-            "SELECT id, log_group, log_stream, timestamp, message FROM log_events ORDER BY id").fetchall(),
+            "SELECT id, log_group, log_stream, timestamp, message FROM log_events ORDER BY id"
+        ).fetchall(),
         "queue_messages": connection.execute(
-            "SELECT queue, seq, message, visible_at, receives FROM queue_messages ORDER BY queue, seq").fetchall(),
+            "SELECT queue, seq, message, visible_at, receives FROM queue_messages ORDER BY queue, seq"
+        ).fetchall(),
         "stream_records": connection.execute(
-            "SELECT stream, shard, seq, partition_key, data FROM stream_records ORDER BY stream, shard, seq").fetchall(),
-        "metric_data": connection.execute("SELECT namespace, name, sample_count, value_sum FROM metric_data").fetchall(),
+            "SELECT stream, shard, seq, partition_key, data FROM stream_records ORDER BY stream, shard, seq"
+        ).fetchall(),
+        "metric_data": connection.execute(
+            "SELECT namespace, name, sample_count, value_sum FROM metric_data"
+        ).fetchall(),
     }
 
 
@@ -60,8 +66,14 @@ def _random_ops(rng: random.Random, count: int, seq: list[int]) -> list:
         elif roll < 0.43:
             ops.append(DeletePrefix(kind, "k"))
         elif roll < 0.55:
-            ops.append(AppendLogs("g", rng.choice(["s1", "s2"]),
-                                  tuple(LogEvent(i, f"m{rng.randrange(1000)}") for i in range(rng.randrange(1, 4))), 1))
+            ops.append(
+                AppendLogs(
+                    "g",
+                    rng.choice(["s1", "s2"]),
+                    tuple(LogEvent(i, f"m{rng.randrange(1000)}") for i in range(rng.randrange(1, 4))),
+                    1,
+                )
+            )
         elif roll < 0.57:
             ops.append(DeleteLogs("g", rng.choice(["s1", None])))
         elif roll < 0.67:
@@ -117,8 +129,10 @@ def test_rows_go_in_statements_of_at_most_256_padded_to_a_power_of_two(tmp_path)
     connection = _database(tmp_path / "many.db")
     counting = _Counting(connection)
     connection.execute("BEGIN")
-    statements.apply(counting, [Put("ev", f"{i:04d}", {"i": i}) for i in range(600)]
-                     + [Delete("ev", f"{i:04d}") for i in range(0, 600, 2)])
+    statements.apply(
+        counting,
+        [Put("ev", f"{i:04d}", {"i": i}) for i in range(600)] + [Delete("ev", f"{i:04d}") for i in range(0, 600, 2)],
+    )
     connection.execute("COMMIT")
     assert connection.execute("SELECT count(*) FROM documents").fetchone() == (300,)
     assert counting.sizes == [256, 256, 256, 256]  # 900 rows: 256 + 256 + 256 + 132 padded to 256
@@ -130,8 +144,9 @@ def test_rows_go_in_statements_of_at_most_256_padded_to_a_power_of_two(tmp_path)
 def test_a_small_group_is_one_statement_and_its_own_transaction(tmp_path):
     connection = _database(tmp_path / "one.db")
     rows, metrics = [], []
-    statements.rows_of([Put("ev", "a", {}), AppendLogs("g", "s", (LogEvent(1, "x"),), 1), Delete("ev", "b")],
-                       rows, metrics)
+    statements.rows_of(
+        [Put("ev", "a", {}), AppendLogs("g", "s", (LogEvent(1, "x"),), 1), Delete("ev", "b")], rows, metrics
+    )
     assert statements.fits_one_statement(rows, metrics)
     counting = _Counting(connection)
     statements.write(counting, rows, metrics)

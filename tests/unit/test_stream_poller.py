@@ -4,6 +4,7 @@ End-to-end behaviour through Kinesis and real functions is in
 tests/integration/test_kinesis_lambda.py; here each rule is pinned down invocation by
 invocation, which a live server's timing would blur.
 """
+
 import asyncio
 import base64
 import json
@@ -29,8 +30,12 @@ class MemoryStream:
 
     def add(self, shard, key, data, arrival_ms=None):
         self.seq += 1
-        record = StreamRecord(str(self.seq), key, data if isinstance(data, bytes) else json.dumps(data).encode(),
-                              arrival_ms or int(time.time() * 1000))
+        record = StreamRecord(
+            str(self.seq),
+            key,
+            data if isinstance(data, bytes) else json.dumps(data).encode(),
+            arrival_ms or int(time.time() * 1000),
+        )
         self.shards[shard]["records"].append(record)
         self.changed.set()
         return record
@@ -62,17 +67,32 @@ class MemoryStream:
                 pass
 
         def event_record(shard, record):
-            return {"kinesis": {"partitionKey": record.partition_key, "sequenceNumber": record.sequence_number,
-                                "data": base64.b64encode(record.data).decode(), "kinesisSchemaVersion": "1.0",
-                                "approximateArrivalTimestamp": record.arrival_ms / 1000},
-                    "eventID": f"{shard}:{record.sequence_number}", "eventSource": "aws:kinesis",
-                    "eventSourceARN": ARN}
+            return {
+                "kinesis": {
+                    "partitionKey": record.partition_key,
+                    "sequenceNumber": record.sequence_number,
+                    "data": base64.b64encode(record.data).decode(),
+                    "kinesisSchemaVersion": "1.0",
+                    "approximateArrivalTimestamp": record.arrival_ms / 1000,
+                },
+                "eventID": f"{shard}:{record.sequence_number}",
+                "eventSource": "aws:kinesis",
+                "eventSourceARN": ARN,
+            }
 
         def closed(shard):
             return shard in self.shards and self.shards[shard]["closed"]
 
-        return StreamSource(ARN, lambda: [Shard(k, v["parents"], v["closed"]) for k, v in self.shards.items()],
-                            read, latest, at_timestamp, wait, event_record, closed)
+        return StreamSource(
+            ARN,
+            lambda: [Shard(k, v["parents"], v["closed"]) for k, v in self.shards.items()],
+            read,
+            latest,
+            at_timestamp,
+            wait,
+            event_record,
+            closed,
+        )
 
 
 def payloads(event):
@@ -112,8 +132,15 @@ def poller(stream, function, store, mapping="m", failures=None, **settings):
     async def on_failure(record):
         failures.append(record)
 
-    return StreamPoller(mapping, stream.source(), function, Checkpoints(store, mapping), StreamSettings(**settings),
-                        on_failure=on_failure if failures is not None else None, function_arn="arn:fn")
+    return StreamPoller(
+        mapping,
+        stream.source(),
+        function,
+        Checkpoints(store, mapping),
+        StreamSettings(**settings),
+        on_failure=on_failure if failures is not None else None,
+        function_arn="arn:fn",
+    )
 
 
 def test_batches_in_order_and_checkpoint_survives_restart(db):
@@ -168,8 +195,9 @@ def test_bisect_isolates_a_poisoned_record_invocation_by_invocation(db):
         stream = MemoryStream()
         for i in range(1, 10):
             stream.add("shardId-000000000000", "k", i)
-        function = Function(lambda event: Outcome(5 in payloads(event), function_error="Unhandled"
-                                                  if 5 in payloads(event) else None))
+        function = Function(
+            lambda event: Outcome(5 in payloads(event), function_error="Unhandled" if 5 in payloads(event) else None)
+        )
         failures = []
         p = poller(stream, function, store, failures=failures, batch_size=9, bisect=True, max_retries=0)
         p.start()
@@ -226,8 +254,10 @@ def test_report_batch_item_failures_retries_from_the_lowest_reported(db):
             sequence = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
             if records[2].sequence_number in sequence and 2 not in failed_once:
                 failed_once.add(2)
-                report = [{"itemIdentifier": records[3].sequence_number},
-                          {"itemIdentifier": records[2].sequence_number}]
+                report = [
+                    {"itemIdentifier": records[3].sequence_number},
+                    {"itemIdentifier": records[2].sequence_number},
+                ]
                 return Outcome(False, json.dumps({"batchItemFailures": report}).encode())
             return Outcome(False, b'{"batchItemFailures": []}')
 
@@ -263,8 +293,9 @@ def test_parallelization_keeps_order_per_partition_key(db):
             return Outcome(False)
 
         seen = []
-        p = StreamPoller("m", stream.source(), slow, Checkpoints(store, "m"),
-                         StreamSettings(batch_size=10, parallelization=10))
+        p = StreamPoller(
+            "m", stream.source(), slow, Checkpoints(store, "m"), StreamSettings(batch_size=10, parallelization=10)
+        )
         p.start()
         await until(lambda: len(seen) == 600)
         await p.stop()

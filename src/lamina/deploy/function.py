@@ -2,6 +2,7 @@
 
 Used by `lamina deploy-function` and by `lamina up` for the example apps.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,9 +28,17 @@ def zip_directory(path: str) -> bytes:
     return buffer.getvalue()
 
 
-def deploy_function(client: BaseClient, directory: str, name: str, handler: str, runtime: str = "python3.12",
-                    memory: int | None = None, timeout: int | None = None, env: dict | None = None,
-                    description: str | None = None) -> tuple[str, dict]:
+def deploy_function(
+    client: BaseClient,
+    directory: str,
+    name: str,
+    handler: str,
+    runtime: str = "python3.12",
+    memory: int | None = None,
+    timeout: int | None = None,
+    env: dict | None = None,
+    description: str | None = None,
+) -> tuple[str, dict]:
     """Create the function from the folder, or update its code and configuration."""
     code = zip_directory(directory)
     settings = {"Handler": handler, "Runtime": runtime}

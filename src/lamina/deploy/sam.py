@@ -4,6 +4,7 @@ Until SAM templates are expanded by aws-sam-translator (the CloudFormation issue
 reads the AWS::Serverless::Function resources directly: FunctionName, CodeUri, Handler,
 Runtime, MemorySize, Timeout, Environment, with the template's Globals.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,13 +42,15 @@ def example_functions(examples_dir: str) -> list[dict]:
             if resource.get("Type") != "AWS::Serverless::Function":
                 continue
             props = dict(globals_, **(resource.get("Properties") or {}))
-            found.append({
-                "name": props.get("FunctionName") or f"{app}-{logical_id}",
-                "directory": os.path.join(examples_dir, app, props.get("CodeUri") or "."),
-                "handler": props["Handler"],
-                "runtime": props.get("Runtime", "python3.12"),
-                "memory": props.get("MemorySize"),
-                "timeout": props.get("Timeout"),
-                "env": (props.get("Environment") or {}).get("Variables"),
-            })
+            found.append(
+                {
+                    "name": props.get("FunctionName") or f"{app}-{logical_id}",
+                    "directory": os.path.join(examples_dir, app, props.get("CodeUri") or "."),
+                    "handler": props["Handler"],
+                    "runtime": props.get("Runtime", "python3.12"),
+                    "memory": props.get("MemorySize"),
+                    "timeout": props.get("Timeout"),
+                    "env": (props.get("Environment") or {}).get("Variables"),
+                }
+            )
     return found

@@ -14,6 +14,7 @@ continuously, never more than 1,000 banked (AWS's scaling rate).
 acquire() either admits an invocation (call release() when it ends) or raises Throttled
 with one of AWS's TooManyRequestsException reasons.
 """
+
 from __future__ import annotations
 
 import time
@@ -77,8 +78,11 @@ class Concurrency:
     def _set_aside(self, scope: Scope, leaving_out: str | None = None) -> int:
         """What the account's reservations and carved-out provisioned concurrency take."""
         total = sum(v for arn, v in self.reserved.items() if arn != leaving_out and scope_of(arn) == scope)
-        total += sum(v for (arn, _), v in self.provisioned.items()
-                     if arn != leaving_out and arn not in self.reserved and scope_of(arn) == scope)
+        total += sum(
+            v
+            for (arn, _), v in self.provisioned.items()
+            if arn != leaving_out and arn not in self.reserved and scope_of(arn) == scope
+        )
         return total
 
     def unreserved_limit(self, scope: Scope) -> int:

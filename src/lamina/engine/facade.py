@@ -6,6 +6,7 @@ concurrency settings are, and to count a metric; it never reaches into the pool,
 invoker or the sandboxes behind this class. The composition root (app.py) builds the
 parts and hands them in.
 """
+
 from __future__ import annotations
 
 from .concurrency import Concurrency, Scope
@@ -19,8 +20,16 @@ from .telemetry import LambdaTelemetry
 
 
 class Engine:
-    def __init__(self, invoker: Invoker, pool: Pool, provisioner: Provisioner, snapshots: Snapshots,
-                 factory: SandboxFactory, concurrency: Concurrency, telemetry: LambdaTelemetry) -> None:
+    def __init__(
+        self,
+        invoker: Invoker,
+        pool: Pool,
+        provisioner: Provisioner,
+        snapshots: Snapshots,
+        factory: SandboxFactory,
+        concurrency: Concurrency,
+        telemetry: LambdaTelemetry,
+    ) -> None:
         self._invoker = invoker
         self._pool = pool
         self._provisioner = provisioner
@@ -42,12 +51,25 @@ class Engine:
 
     # --- running ------------------------------------------------------------------------
 
-    async def invoke(self, spec: FunctionSpec, payload: bytes, *, request_id: str | None = None,
-                     invoked_arn: str | None = None, client_context: dict | None = None,
-                     want_tail: bool = False) -> InvocationResult:
+    async def invoke(
+        self,
+        spec: FunctionSpec,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        invoked_arn: str | None = None,
+        client_context: dict | None = None,
+        want_tail: bool = False,
+    ) -> InvocationResult:
         """One invocation (see Invoker.invoke); raises Throttled when it may not run."""
-        return await self._invoker.invoke(spec, payload, request_id=request_id, invoked_arn=invoked_arn,
-                                          client_context=client_context, want_tail=want_tail)
+        return await self._invoker.invoke(
+            spec,
+            payload,
+            request_id=request_id,
+            invoked_arn=invoked_arn,
+            client_context=client_context,
+            want_tail=want_tail,
+        )
 
     @property
     def instance_count(self) -> int:
@@ -55,7 +77,9 @@ class Engine:
 
     # --- instances ----------------------------------------------------------------------
 
-    async def provision(self, spec: FunctionSpec, count: int, qualifiers: tuple[str, ...] = ()) -> tuple[int, dict | None]:
+    async def provision(
+        self, spec: FunctionSpec, count: int, qualifiers: tuple[str, ...] = ()
+    ) -> tuple[int, dict | None]:
         """Keep `count` instances of this version ready (see Provisioner.provision)."""
         return await self._provisioner.provision(spec, count, qualifiers)
 
@@ -105,8 +129,9 @@ class Engine:
 
     # --- metrics ------------------------------------------------------------------------
 
-    def count(self, name: str, function_arn: str, value: float = 1, unit: str = "Count",
-              qualifier: str | None = None) -> None:
+    def count(
+        self, name: str, function_arn: str, value: float = 1, unit: str = "Count", qualifier: str | None = None
+    ) -> None:
         """An AWS/Lambda metric of a function (see LambdaTelemetry.count)."""
         self._telemetry.count(name, function_arn, value, unit, qualifier)
 

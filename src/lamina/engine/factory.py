@@ -10,6 +10,7 @@ The pool is the only caller (Pool.acquire for on-demand instances, Pool.start_pr
 for provisioned concurrency): launch() returns the sandbox and its InitOutcome, and the
 sandbox is DEAD if its init failed. Each instance gets a log stream of its own.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,15 @@ from .spec import FunctionSpec
 
 
 class SandboxFactory:
-    def __init__(self, sink: LogSink, host: SandboxHost, launcher: Launcher, snapshots: Snapshots,
-                 endpoint_url: str, credentials: tuple[str, str]) -> None:
+    def __init__(
+        self,
+        sink: LogSink,
+        host: SandboxHost,
+        launcher: Launcher,
+        snapshots: Snapshots,
+        endpoint_url: str,
+        credentials: tuple[str, str],
+    ) -> None:
         self.sink = sink
         self.host = host
         self.launcher = launcher
@@ -52,9 +60,15 @@ class SandboxFactory:
             sandbox = await self._custom(spec, instance_id, log)
         else:
             placement = self.host.place(spec, opt_dir=spec.opt_dir)
-            env = sandbox_environment(spec, log.stream, self.endpoint_url, self.credentials,
-                                      task_root=placement.task_root, opt_dir=placement.opt_dir,
-                                      initialization_type=initialization_type)
+            env = sandbox_environment(
+                spec,
+                log.stream,
+                self.endpoint_url,
+                self.credentials,
+                task_root=placement.task_root,
+                opt_dir=placement.opt_dir,
+                initialization_type=initialization_type,
+            )
             sandbox = ManagedInstance(spec, instance_id, log.stream, env, log, self.launcher, placement, self.host)
         return sandbox, await sandbox.start()
 
@@ -65,8 +79,14 @@ class SandboxFactory:
             self.snapshots.forget(spec)
             return DeadSandbox(spec, instance_id, log, InitOutcome(snapshot.init_ms, snapshot.error))
         placement = self.host.place_restored(spec)
-        env = sandbox_environment(spec, log.stream, self.endpoint_url, self.credentials,
-                                  task_root=placement.task_root, initialization_type=SNAP_START)
+        env = sandbox_environment(
+            spec,
+            log.stream,
+            self.endpoint_url,
+            self.credentials,
+            task_root=placement.task_root,
+            initialization_type=SNAP_START,
+        )
         return ManagedInstance(spec, instance_id, log.stream, env, log, snapshot, placement, self.host)
 
     async def _custom(self, spec: FunctionSpec, instance_id: str, log: InvocationLog) -> Sandbox:
@@ -75,15 +95,33 @@ class SandboxFactory:
         entry = _bootstrap_of(spec, placement)
         if entry is None:
             remove_cgroups(placement.cgroup_dirs)
-            return DeadSandbox(spec, instance_id, log, InitOutcome(0.0, faults.fault(
-                faults.RUNTIME_INVALID_ENTRYPOINT, "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]")))
+            return DeadSandbox(
+                spec,
+                instance_id,
+                log,
+                InitOutcome(
+                    0.0,
+                    faults.fault(
+                        faults.RUNTIME_INVALID_ENTRYPOINT,
+                        "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]",
+                    ),
+                ),
+            )
         api = RuntimeApi()
         address = await api.start()
-        env = sandbox_environment(spec, log.stream, self.endpoint_url, self.credentials, runtime_api=address,
-                                  task_root=placement.task_root, opt_dir=placement.opt_dir)
+        env = sandbox_environment(
+            spec,
+            log.stream,
+            self.endpoint_url,
+            self.credentials,
+            runtime_api=address,
+            task_root=placement.task_root,
+            opt_dir=placement.opt_dir,
+        )
         env.pop("_LAMINA_OPT", None)
-        return CustomRuntimeInstance(spec, instance_id, log.stream, env, log, self.launcher, placement, self.host,
-                                     exec_argv=[entry], api=api)
+        return CustomRuntimeInstance(
+            spec, instance_id, log.stream, env, log, self.launcher, placement, self.host, exec_argv=[entry], api=api
+        )
 
     async def close(self) -> None:
         await self.snapshots.close()

@@ -1,6 +1,7 @@
 """Lambda's fault names (the errorType of a failed invocation or init) and its error
 payload. The runtime's own faults (a handler that raised) come from the sandbox as they
 are; these are the ones the platform reports itself."""
+
 from __future__ import annotations
 
 import json

@@ -10,6 +10,7 @@ Every line goes to the log sink at once (one group and stream per instance, as o
 while an invocation asked for its log tail (`LogType: Tail`), the lines are also kept
 here, bounded, and handed back when it ends.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -85,8 +86,16 @@ def utc_stamp() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
-def report_line(request_id: str, duration_ms: float, billed_ms: int, memory_mb: int, max_memory_mb: int,
-                init_ms: float | None, restore_ms: float | None, error_type: str | None) -> str:
+def report_line(
+    request_id: str,
+    duration_ms: float,
+    billed_ms: int,
+    memory_mb: int,
+    max_memory_mb: int,
+    init_ms: float | None,
+    restore_ms: float | None,
+    error_type: str | None,
+) -> str:
     report = (
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed_ms} ms\t"
         f"Memory Size: {memory_mb} MB\tMax Memory Used: {max_memory_mb} MB\t"

@@ -7,6 +7,7 @@ function_error="Unhandled" and AWS's error payload (faults.py). What raises is n
 allowed to run (Throttled: concurrency or scaling rate) and platform trouble
 (PoolExhausted).
 """
+
 from __future__ import annotations
 
 import json
@@ -49,16 +50,24 @@ class InvocationResult:
 
 
 class Invoker:
-    def __init__(self, pool: Pool, concurrency: Concurrency, telemetry: LambdaTelemetry,
-                 provisioner: Provisioner) -> None:
+    def __init__(
+        self, pool: Pool, concurrency: Concurrency, telemetry: LambdaTelemetry, provisioner: Provisioner
+    ) -> None:
         self.pool = pool
         self.concurrency = concurrency
         self.telemetry = telemetry
         self.provisioner = provisioner
 
-    async def invoke(self, spec: FunctionSpec, payload: bytes, *, request_id: str | None = None,
-                     invoked_arn: str | None = None, client_context: dict | None = None,
-                     want_tail: bool = False) -> InvocationResult:
+    async def invoke(
+        self,
+        spec: FunctionSpec,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        invoked_arn: str | None = None,
+        client_context: dict | None = None,
+        want_tail: bool = False,
+    ) -> InvocationResult:
         """Run one invocation within the function's concurrency; raises Throttled if it may not run."""
         try:
             lease = self.concurrency.acquire(spec.function_arn, spec.version)
@@ -69,8 +78,7 @@ class Invoker:
         # the lease): tallied only for a qualified ARN, which most invokes are not.
         running = self.telemetry.began(spec, invoked_arn) if qualifier_of(invoked_arn) else None
         try:
-            result = await self._run(spec, payload, request_id or ids.uuid4(), invoked_arn,
-                                     client_context, want_tail)
+            result = await self._run(spec, payload, request_id or ids.uuid4(), invoked_arn, client_context, want_tail)
         except ScalingLimited:
             self.telemetry.throttled(spec, invoked_arn)
             raise Throttled(SCALING_RATE) from None
@@ -84,15 +92,21 @@ class Invoker:
         self.telemetry.invoked(spec, invoked_arn, result.duration_ms, bool(result.function_error))
         return result
 
-    async def _run(self, spec: FunctionSpec, payload: bytes, request_id: str, invoked_arn: str | None,
-                   client_context: dict | None, want_tail: bool) -> InvocationResult:
+    async def _run(
+        self,
+        spec: FunctionSpec,
+        payload: bytes,
+        request_id: str,
+        invoked_arn: str | None,
+        client_context: dict | None,
+        want_tail: bool,
+    ) -> InvocationResult:
         arn = spec.function_arn
         instance, outcome = await self.pool.acquire(spec, can_grow=lambda: self.concurrency.take_scaling_token(arn))
         if instance.provisioned:
             self.telemetry.count("ProvisionedConcurrencyInvocations", arn, qualifier=qualifier_of(invoked_arn))
         elif self.provisioner.serves(spec.pool_key):
-            self.telemetry.count("ProvisionedConcurrencySpilloverInvocations", arn,
-                                 qualifier=qualifier_of(invoked_arn))
+            self.telemetry.count("ProvisionedConcurrencySpilloverInvocations", arn, qualifier=qualifier_of(invoked_arn))
         log = instance.log
         if outcome is None:
             log.listen()
@@ -125,8 +139,16 @@ class Invoker:
             result.max_memory_mb = spec.memory_mb
         result.duration_ms = duration
         result.billed_ms = max(1, math.ceil(duration))
-        report = report_line(request_id, duration, result.billed_ms, spec.memory_mb, result.max_memory_mb,
-                             result.init_ms, result.restore_ms, result.error_type)
+        report = report_line(
+            request_id,
+            duration,
+            result.billed_ms,
+            spec.memory_mb,
+            result.max_memory_mb,
+            result.init_ms,
+            result.restore_ms,
+            result.error_type,
+        )
         result.log_tail = log.end(request_id, report, want_tail)
         return result
 
@@ -142,9 +164,13 @@ class Invoker:
         if raw.kind == "result":
             result.payload = raw.payload
             if len(raw.payload) > MAX_RESPONSE_BYTES:
-                result.fail(faults.RESPONSE_SIZE_TOO_LARGE, faults.fault_payload(
+                result.fail(
                     faults.RESPONSE_SIZE_TOO_LARGE,
-                    f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."))
+                    faults.fault_payload(
+                        faults.RESPONSE_SIZE_TOO_LARGE,
+                        f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes).",
+                    ),
+                )
         elif raw.kind == "error":
             error_type = None
             try:
@@ -155,8 +181,10 @@ class Invoker:
         elif raw.kind == "timeout":
             message = f"Task timed out after {spec.timeout_s:.2f} seconds"
             instance.log.line(f"{utc_stamp()} {request_id} {message}")
-            result.fail(faults.SANDBOX_TIMEDOUT,
-                        faults.fault_payload(faults.SANDBOX_TIMEDOUT, f"RequestId: {request_id} Error: {message}"))
+            result.fail(
+                faults.SANDBOX_TIMEDOUT,
+                faults.fault_payload(faults.SANDBOX_TIMEDOUT, f"RequestId: {request_id} Error: {message}"),
+            )
         else:  # the process exited or was killed mid-invocation
             message = f"Runtime exited with error: {raw.exit_reason}"
             error_type = faults.RUNTIME_OUT_OF_MEMORY if raw.out_of_memory else faults.RUNTIME_EXIT_ERROR

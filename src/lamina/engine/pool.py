@@ -16,6 +16,7 @@ SandboxFactory's): on demand in acquire(), ahead of time in start_provisioned() 
 provisioned concurrency, whose keeper listens to the pool's events (PoolListener) to
 replace a provisioned instance that died.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -94,8 +95,9 @@ class Pool:
     def instances(self, prefix: str = "") -> list[Sandbox]:
         return [i for i in self._live if i.spec.pool_key.startswith(prefix)]
 
-    async def acquire(self, spec: FunctionSpec, can_grow: Callable[[], bool] = lambda: True,
-                      wait_s: float = 0.1) -> tuple[Sandbox, InitOutcome | None]:
+    async def acquire(
+        self, spec: FunctionSpec, can_grow: Callable[[], bool] = lambda: True, wait_s: float = 0.1
+    ) -> tuple[Sandbox, InitOutcome | None]:
         """An idle instance, or a new one if `can_grow()` allows (the scaling rate); when it
         does not, wait up to `wait_s` for one to come back, then raise ScalingLimited."""
         instance = self._idle_instance(spec)

@@ -11,6 +11,7 @@ serves(pool_key) to tell a spillover invocation (the version has provisioned ins
 all busy) from a plain on-demand one, and usage() feeds the ProvisionedConcurrency*
 metrics.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,7 +39,9 @@ class Provisioner:
     def serves(self, pool_key: str) -> bool:
         return pool_key in self._serving
 
-    async def provision(self, spec: FunctionSpec, count: int, qualifiers: tuple[str, ...] = ()) -> tuple[int, dict | None]:
+    async def provision(
+        self, spec: FunctionSpec, count: int, qualifiers: tuple[str, ...] = ()
+    ) -> tuple[int, dict | None]:
         """Keep `count` initialised instances of this version (and replace any that die);
         `qualifiers` are the version and aliases whose configs ask for them, for the
         metrics. Returns (how many are allocated, the init error if some could not start).
@@ -80,9 +83,10 @@ class Provisioner:
             log.exception("replacing a provisioned instance of %s failed", spec.pool_key)
         if allocated < wanted and self._wanted.get(spec.pool_key):
             # Try again, less and less often (its init may fail for a while: a dependency down).
-            delay = min(MAX_REPLACE_BACKOFF_S, 2.0 ** failures)
+            delay = min(MAX_REPLACE_BACKOFF_S, 2.0**failures)
             asyncio.get_running_loop().call_later(
-                delay, lambda: asyncio.ensure_future(self._replace(spec, failures + 1)))
+                delay, lambda: asyncio.ensure_future(self._replace(spec, failures + 1))
+            )
 
     async def _provision(self, spec: FunctionSpec, count: int) -> tuple[int, dict | None]:
         have = self.pool.provisioned(spec.pool_key)
@@ -90,7 +94,8 @@ class Provisioner:
             await self.pool.unprovision(spec.pool_key, keep=count)
             return count, None
         launched = await asyncio.gather(
-            *(self.pool.start_provisioned(spec) for _ in range(count - len(have))), return_exceptions=True)
+            *(self.pool.start_provisioned(spec) for _ in range(count - len(have))), return_exceptions=True
+        )
         error = None
         for item in launched:
             if isinstance(item, BaseException):
@@ -119,8 +124,10 @@ class Provisioner:
         usage: dict[tuple[str, str], list] = {}
         for key in self._serving:
             for instance in self.pool.provisioned(key):
-                counts = usage.setdefault((instance.spec.function_arn, instance.spec.version),
-                                          [0, 0, self._qualifiers.get(key, (instance.spec.version,))])
+                counts = usage.setdefault(
+                    (instance.spec.function_arn, instance.spec.version),
+                    [0, 0, self._qualifiers.get(key, (instance.spec.version,))],
+                )
                 counts[1] += 1
                 if instance.state is State.BUSY:
                     counts[0] += 1

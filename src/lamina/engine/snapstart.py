@@ -6,6 +6,7 @@ and its before-snapshot hooks. Its own output (the init) goes to a log stream of
 for as long as it lives. A snapshot whose init failed is kept, so that each cold start
 reports that error as a failed init would be; one that died since is made again.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,9 @@ from .spec import FunctionSpec
 
 
 class Snapshots:
-    def __init__(self, sink: LogSink, host: SandboxHost, launcher: Launcher, endpoint_url: str,
-                 credentials: tuple[str, str]) -> None:
+    def __init__(
+        self, sink: LogSink, host: SandboxHost, launcher: Launcher, endpoint_url: str, credentials: tuple[str, str]
+    ) -> None:
         self.sink = sink
         self.host = host
         self.launcher = launcher
@@ -49,14 +51,23 @@ class Snapshots:
     async def _make(self, spec: FunctionSpec) -> VersionZygote:
         log = await InvocationLog.open(self.sink, spec, stream_name(spec.version, f"snapshot-{ids.hex32()[:16]}"))
         placement = self.host.place_snapshot(spec, opt_dir=spec.opt_dir)
-        env = sandbox_environment(spec, log.stream, self.endpoint_url, self.credentials, task_root=placement.task_root,
-                                  opt_dir=placement.opt_dir, initialization_type=SNAP_START)
+        env = sandbox_environment(
+            spec,
+            log.stream,
+            self.endpoint_url,
+            self.credentials,
+            task_root=placement.task_root,
+            opt_dir=placement.opt_dir,
+            initialization_type=SNAP_START,
+        )
         log_parent, log_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         snapshot = VersionZygote()
         try:
-            await snapshot.create(self.launcher, {"env": env, "handler": spec.handler,
-                                                  "task_root": placement.task_root, "plan": placement.plan},
-                                  log_child.fileno())
+            await snapshot.create(
+                self.launcher,
+                {"env": env, "handler": spec.handler, "task_root": placement.task_root, "plan": placement.plan},
+                log_child.fileno(),
+            )
         finally:
             log_child.close()
         reader, writer = await asyncio.open_unix_connection(sock=log_parent)

@@ -11,6 +11,7 @@ for a qualified invoke, and ExecutedVersion too when an alias picked the version
 function's metrics go to its own account and region (the recorder's scope), tallies being
 keyed by the function's ARN.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -59,8 +60,12 @@ def _count_dimensions(function_name: str, qualifier: str | None) -> tuple[dict[s
 
 
 class LambdaTelemetry:
-    def __init__(self, metrics: MetricsRecorder, concurrency: Concurrency,
-                 provisioned_usage: Callable[[], dict[tuple[str, str], tuple[int, int, tuple[str, ...]]]] = dict) -> None:
+    def __init__(
+        self,
+        metrics: MetricsRecorder,
+        concurrency: Concurrency,
+        provisioned_usage: Callable[[], dict[tuple[str, str], tuple[int, int, tuple[str, ...]]]] = dict,
+    ) -> None:
         self.metrics = metrics
         self.concurrency = concurrency
         self._ticker: asyncio.Task | None = None
@@ -109,8 +114,9 @@ class LambdaTelemetry:
         key = (spec.function_arn, invoked_arn, spec.version)
         self._throttles[key] = self._throttles.get(key, 0) + 1
 
-    def count(self, name: str, function_arn: str, value: float = 1, unit: str = "Count",
-              qualifier: str | None = None) -> None:
+    def count(
+        self, name: str, function_arn: str, value: float = 1, unit: str = "Count", qualifier: str | None = None
+    ) -> None:
         """Async-invocation, destination and provisioned-invocation metrics of a function
         (its unqualified ARN): for the account, per function, and per version or alias
         (`qualifier`) when one was invoked."""
@@ -155,8 +161,14 @@ class LambdaTelemetry:
 
     def _put_provisioned(self, dimensions: dict[str, str], busy: int, allocated: int, scope) -> None:
         self.metrics.put(NAMESPACE, "ProvisionedConcurrentExecutions", dimensions, busy, "Count", scope=scope)
-        self.metrics.put(NAMESPACE, "ProvisionedConcurrencyUtilization", dimensions,
-                         busy / allocated if allocated else 0.0, "None", scope=scope)
+        self.metrics.put(
+            NAMESPACE,
+            "ProvisionedConcurrencyUtilization",
+            dimensions,
+            busy / allocated if allocated else 0.0,
+            "None",
+            scope=scope,
+        )
 
     def start(self) -> None:
         self._ticker = asyncio.ensure_future(self._tick_forever())
@@ -194,8 +206,9 @@ class LambdaTelemetry:
             totals[1] += allocated
             name = _name_of(arn)
             for qualifier in qualifiers:
-                self._put_provisioned({"FunctionName": name, "Resource": f"{name}:{qualifier}"}, busy, allocated,
-                                      scope_of(arn))
+                self._put_provisioned(
+                    {"FunctionName": name, "Resource": f"{name}:{qualifier}"}, busy, allocated, scope_of(arn)
+                )
         for arn, (busy, allocated) in per_function.items():
             self._put_provisioned({"FunctionName": _name_of(arn)}, busy, allocated, scope_of(arn))
         unreserved = self.concurrency.unreserved_in_flight_by_scope()

@@ -1,5 +1,6 @@
 """GET /_lamina/code/<sha256>.zip: a function's deployment package, where GetFunction's
 Code.Location points (AWS hands out a presigned S3 URL there)."""
+
 from __future__ import annotations
 
 import os

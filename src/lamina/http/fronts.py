@@ -20,6 +20,7 @@ Lifecycle:
 - if a front dies, the core logs it; once none is left, the core accepts connections
   itself.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,9 @@ def default_count() -> int:
 
 def listen(host: str, port: int) -> socket.socket:
     """The listening socket the fronts share (and the core, should they all die)."""
-    family, kind, proto, _, address = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
-                                                         flags=socket.AI_PASSIVE)[0]
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
     listener = socket.socket(family, kind, proto)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(address)
@@ -104,8 +106,9 @@ def _become_front(core: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _run(listener: socket.socket, link_socket: socket.socket, router: Router, verifier: Verifier,
-         endpoint_url: str) -> None:
+def _run(
+    listener: socket.socket, link_socket: socket.socket, router: Router, verifier: Verifier, endpoint_url: str
+) -> None:
     try:
         import uvloop
 
@@ -115,8 +118,9 @@ def _run(listener: socket.socket, link_socket: socket.socket, router: Router, ve
     asyncio.run(_serve(listener, link_socket, router, verifier, endpoint_url))
 
 
-async def _serve(listener: socket.socket, link_socket: socket.socket, router: Router, verifier: Verifier,
-                 endpoint_url: str) -> None:
+async def _serve(
+    listener: socket.socket, link_socket: socket.socket, router: Router, verifier: Verifier, endpoint_url: str
+) -> None:
     loop = asyncio.get_running_loop()
     _, link = await loop.create_unix_connection(CoreLink, sock=link_socket)
     try:
@@ -154,7 +158,8 @@ class Fronts:
         routes = list(gateway.routes)
         for front in self.fronts:
             _, front.link = await loop.create_unix_connection(
-                lambda: FrontLink(gateway.call_here, gateway.handle, routes), sock=front.link_socket)
+                lambda: FrontLink(gateway.call_here, gateway.handle, routes), sock=front.link_socket
+            )
             asyncio.ensure_future(self._watch(front, gateway))
 
     async def _watch(self, front: Front, gateway: Gateway) -> None:
@@ -170,8 +175,9 @@ class Fronts:
         log.error("front process %d (pid %d) exited; %d left", front.index, front.pid, left)
         if not left:
             log.error("no front process left: the core accepts connections itself")
-            await asyncio.get_running_loop().create_server(lambda: HttpProtocol(gateway), sock=self.listener,
-                                                           backlog=BACKLOG)
+            await asyncio.get_running_loop().create_server(
+                lambda: HttpProtocol(gateway), sock=self.listener, backlog=BACKLOG
+            )
 
     async def stop(self, timeout_s: float = 5.0) -> None:
         """SIGTERM every front, wait for them to go (up to `timeout_s`), then reap them."""

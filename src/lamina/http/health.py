@@ -1,4 +1,5 @@
 """GET /_lamina/health: is the server up, and what it holds (tests and benches read it)."""
+
 from __future__ import annotations
 
 import json

@@ -12,6 +12,7 @@ owns the services and the engine. Each parsed call crosses the link once each wa
 A frame is a 4-byte big-endian length and a pickle. Frames written in one turn of the
 event loop leave in one write: under load, one syscall carries many calls.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,10 +48,10 @@ class _Frames(asyncio.Protocol):
         buffer += data
         offset, size = 0, len(buffer)
         while size - offset >= _LENGTH:
-            end = offset + _LENGTH + int.from_bytes(buffer[offset:offset + _LENGTH], "big")
+            end = offset + _LENGTH + int.from_bytes(buffer[offset : offset + _LENGTH], "big")
             if end > size:
                 break
-            frame = pickle.loads(buffer[offset + _LENGTH:end])
+            frame = pickle.loads(buffer[offset + _LENGTH : end])
             offset = end
             self.frame_received(frame)
         if offset:
@@ -174,8 +175,11 @@ class FrontLink(_Frames):
             else:
                 answer = (number, "response", await self._handle(payload))
         except ServiceError as error:
-            answer = (number, "error", (error.code, error.message, error.status, error.sender_fault, error.headers,
-                                        error.fields))
+            answer = (
+                number,
+                "error",
+                (error.code, error.message, error.status, error.sender_fault, error.headers, error.fields),
+            )
         except Exception as error:  # the front answers 500, as the gateway would here
             log.exception("unexpected error in a call from a front process")
             answer = (number, "failed", f"{type(error).__name__}: {error}")

@@ -7,6 +7,7 @@ summaries (`..._count` and `..._sum`), times converted to seconds. Names are
 lamina_<namespace without AWS/>_<metric in snake case>; labels are the dimensions in snake
 case, less a trailing `_name` (FunctionName -> function).
 """
+
 from __future__ import annotations
 
 import re
@@ -19,12 +20,18 @@ from ..protocol.messages import Request, Response
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # Metrics that are levels, not events: a sum over time means nothing, the last value does.
-GAUGES = frozenset({
-    "ConcurrentExecutions", "UnreservedConcurrentExecutions", "ProvisionedConcurrentExecutions",
-    "ProvisionedConcurrencyUtilization", "ApproximateNumberOfMessagesVisible",
-    "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed",
-    "ApproximateAgeOfOldestMessage",
-})
+GAUGES = frozenset(
+    {
+        "ConcurrentExecutions",
+        "UnreservedConcurrentExecutions",
+        "ProvisionedConcurrentExecutions",
+        "ProvisionedConcurrencyUtilization",
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+        "ApproximateAgeOfOldestMessage",
+    }
+)
 _TIME_SCALE = {"Seconds": 1.0, "Milliseconds": 1e-3, "Microseconds": 1e-6}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _INVALID = re.compile(r"[^a-zA-Z0-9_]+")

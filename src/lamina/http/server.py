@@ -6,6 +6,7 @@ invoke, so by default requests go straight from the parser to Gateway.handle() a
 response straight to the socket. Keep-alive, pipelining (answered in order), chunked
 bodies and Expect: 100-continue are handled; bodies over the gateway's limit get its 413.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,9 +22,21 @@ from ..protocol.messages import Request, Response
 log = logging.getLogger("lamina.http")
 
 _REASONS = {
-    100: "Continue", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request",
-    403: "Forbidden", 404: "Not Found", 409: "Conflict", 412: "Precondition Failed", 413: "Payload Too Large",
-    429: "Too Many Requests", 500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
+    100: "Continue",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Payload Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    502: "Bad Gateway",
     503: "Service Unavailable",
 }
 

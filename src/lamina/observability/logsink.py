@@ -11,6 +11,7 @@ Lines are buffered in memory and flushed every FLUSH_INTERVAL_S or FLUSH_LINES l
 through the store's group commit; a function printing megabytes costs batches, not
 one transaction per line.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -8,6 +8,7 @@ of a read, so every value is seen exactly once.
     await query_buckets(recorder, namespace, name, dimensions, start, end, period) -> list[Bucket]
     await list_metric_ids(recorder, namespace=None, name=None, dimensions=None) -> list[MetricId]
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,9 +30,19 @@ from .series import (
 )
 
 
-async def query_buckets(recorder: MetricsRecorder, namespace: str, name: str, dimensions: Dimensions,
-                        start: float | datetime, end: float | datetime, period: int, *, unit: str | None = None,
-                        samples: bool = True, scope: Scope | None = None) -> list[Bucket]:
+async def query_buckets(
+    recorder: MetricsRecorder,
+    namespace: str,
+    name: str,
+    dimensions: Dimensions,
+    start: float | datetime,
+    end: float | datetime,
+    period: int,
+    *,
+    unit: str | None = None,
+    samples: bool = True,
+    scope: Scope | None = None,
+) -> list[Bucket]:
     """Non-empty buckets of `period` seconds (a multiple of 60) from start (rounded down to
     the minute) to end (exclusive), oldest first; only the series with exactly these
     dimensions, and only values of `unit` when one is given. samples=False leaves the
@@ -46,8 +57,16 @@ async def query_buckets(recorder: MetricsRecorder, namespace: str, name: str, di
     buckets: dict[int, Bucket] = {}
     units: dict[int, dict[str, float]] = {}
 
-    def add(minute: int, row_unit: str, count: float, total: float, low: float, high: float,
-            samples: Sequence[float], sampled: float) -> None:
+    def add(
+        minute: int,
+        row_unit: str,
+        count: float,
+        total: float,
+        low: float,
+        high: float,
+        samples: Sequence[float],
+        sampled: float,
+    ) -> None:
         start_of = first + (minute - first) // period * period
         bucket = buckets.get(start_of)
         if bucket is None:
@@ -58,8 +77,9 @@ async def query_buckets(recorder: MetricsRecorder, namespace: str, name: str, di
 
     async with recorder.reading():
         if recorder.store is not None:
-            rows = await recorder.store.read_metrics(namespace, name, dimensions_key(dims), first, end_minute, unit,
-                                                     samples)
+            rows = await recorder.store.read_metrics(
+                namespace, name, dimensions_key(dims), first, end_minute, unit, samples
+            )
             for row in rows:
                 add(row.minute, row.unit, row.count, row.sum, row.minimum, row.maximum, row.samples, row.sampled)
         memory = recorder.minutes_in_memory(namespace, name, dims, unit, first, end_minute, samples)
@@ -76,9 +96,15 @@ async def query_buckets(recorder: MetricsRecorder, namespace: str, name: str, di
     return result
 
 
-async def list_metric_ids(recorder: MetricsRecorder, namespace: str | None = None, name: str | None = None,
-                          dimensions: Mapping[str, str | None] | Iterable[tuple[str, str | None]] | None = None,
-                          *, since: float | datetime | None = None, scope: Scope | None = None) -> list[MetricId]:
+async def list_metric_ids(
+    recorder: MetricsRecorder,
+    namespace: str | None = None,
+    name: str | None = None,
+    dimensions: Mapping[str, str | None] | Iterable[tuple[str, str | None]] | None = None,
+    *,
+    since: float | datetime | None = None,
+    scope: Scope | None = None,
+) -> list[MetricId]:
     """Distinct metrics of the scope (the default one if None), sorted. dimensions
     filters: each named dimension must be present (with that value, unless the value is
     None); since: only metrics with data from then on."""
@@ -102,8 +128,9 @@ async def list_metric_ids(recorder: MetricsRecorder, namespace: str | None = Non
             continue
         if wanted:
             present = dict(metric.dimensions)
-            if any(key not in present or (value is not None and present[key] != value)
-                   for key, value in wanted.items()):
+            if any(
+                key not in present or (value is not None and present[key] != value) for key, value in wanted.items()
+            ):
                 continue
         result.append(metric)
     result.sort(key=lambda m: (m.namespace, m.name, m.dimensions))

@@ -15,6 +15,7 @@ Every query sees store + memory exactly once: a flush (taking minutes out of mem
 committing them) and a query (reading the store, then memory, inside reading()) never
 interleave.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -91,8 +92,13 @@ class MetricsRecorder:
     thread; everything else belongs to the event loop that called start().
     """
 
-    def __init__(self, store=None, *, flush_interval_s: float = FLUSH_INTERVAL_S,
-                 default_scope: Scope = ("us-east-1", "000000000000")) -> None:
+    def __init__(
+        self,
+        store=None,
+        *,
+        flush_interval_s: float = FLUSH_INTERVAL_S,
+        default_scope: Scope = ("us-east-1", "000000000000"),
+    ) -> None:
         self.store = store
         self.default_scope = default_scope
         self.flush_interval_s = flush_interval_s
@@ -106,8 +112,18 @@ class MetricsRecorder:
 
     # --- recording (hot path) -----------------------------------------------------------
 
-    def put(self, namespace: str, name: str, dimensions: dict[str, str], value: float, unit: str = "None",
-            timestamp: float | None = None, *, count: float = 1, scope: Scope | None = None) -> None:
+    def put(
+        self,
+        namespace: str,
+        name: str,
+        dimensions: dict[str, str],
+        value: float,
+        unit: str = "None",
+        timestamp: float | None = None,
+        *,
+        count: float = 1,
+        scope: Scope | None = None,
+    ) -> None:
         """Record `count` observations of value (no I/O). Non-finite values are dropped."""
         value = float(value)
         if not math.isfinite(value) or count < 0:
@@ -129,8 +145,16 @@ class MetricsRecorder:
             total[1] += value * count
             total[2] = value
 
-    def put_values(self, namespace: str, name: str, dimensions: dict[str, str], values: list[float],
-                   unit: str = "None", *, scope: Scope | None = None) -> None:
+    def put_values(
+        self,
+        namespace: str,
+        name: str,
+        dimensions: dict[str, str],
+        values: list[float],
+        unit: str = "None",
+        *,
+        scope: Scope | None = None,
+    ) -> None:
         """Record many observations of one series now: put() for each, with one lookup (the
         engine flushes a second of invocation durations this way)."""
         values = [float(v) for v in values if math.isfinite(v)]
@@ -152,9 +176,20 @@ class MetricsRecorder:
             total[1] += sum(values)
             total[2] = values[-1]
 
-    def put_statistics(self, namespace: str, name: str, dimensions: dict[str, str], sample_count: float,
-                       total: float, minimum: float, maximum: float, unit: str = "None",
-                       timestamp: float | None = None, *, scope: Scope | None = None) -> None:
+    def put_statistics(
+        self,
+        namespace: str,
+        name: str,
+        dimensions: dict[str, str],
+        sample_count: float,
+        total: float,
+        minimum: float,
+        maximum: float,
+        unit: str = "None",
+        timestamp: float | None = None,
+        *,
+        scope: Scope | None = None,
+    ) -> None:
         """Record a pre-aggregated statistic set (CloudWatch's StatisticValues)."""
         if not all(map(math.isfinite, (sample_count, total, minimum, maximum))) or sample_count <= 0:
             return
@@ -242,28 +277,49 @@ class MetricsRecorder:
         one to the other meanwhile, so the two together hold every value exactly once."""
         return self._lock().reading()
 
-    def minutes_in_memory(self, namespace: str, name: str, dims: tuple[tuple[str, str], ...], unit: str | None,
-                          first: int, end_minute: int, samples: bool) -> list[tuple]:
+    def minutes_in_memory(
+        self,
+        namespace: str,
+        name: str,
+        dims: tuple[tuple[str, str], ...],
+        unit: str | None,
+        first: int,
+        end_minute: int,
+        samples: bool,
+    ) -> list[tuple]:
         """The minutes from first to end_minute (exclusive) still in memory of the series with
         exactly these (stored) namespace, name and dimensions (and unit, unless None), each as
         (minute, unit, count, sum, minimum, maximum, samples, sampled); samples=False leaves
         the samples out. Copied under the guard: put() may be changing them on another thread."""
         with self._guard:
             return [
-                (minute, series[3], data.count, data.sum, data.minimum, data.maximum,
-                 list(data.samples) if samples else [], data.sampled)
+                (
+                    minute,
+                    series[3],
+                    data.count,
+                    data.sum,
+                    data.minimum,
+                    data.maximum,
+                    list(data.samples) if samples else [],
+                    data.sampled,
+                )
                 for (series, minute), data in self._open.items()
-                if series[0] == namespace and series[1] == name and series[2] == dims
-                and (unit is None or series[3] == unit) and first <= minute < end_minute
+                if series[0] == namespace
+                and series[1] == name
+                and series[2] == dims
+                and (unit is None or series[3] == unit)
+                and first <= minute < end_minute
             ]
 
     def series_in_memory(self, since_minute: int | None) -> set[MetricId]:
         """Every series with a minute in memory (from since_minute on, unless None), with its
         namespace as stored."""
         with self._guard:
-            return {MetricId(series[0], series[1], series[2])
-                    for (series, minute) in self._open
-                    if since_minute is None or minute >= since_minute}
+            return {
+                MetricId(series[0], series[1], series[2])
+                for (series, minute) in self._open
+                if since_minute is None or minute >= since_minute
+            }
 
     def totals(self) -> list[tuple[SeriesKey, list[float]]]:
         """Every series put since the recorder started, with [count, sum, last value] of all

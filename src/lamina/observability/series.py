@@ -10,6 +10,7 @@ Every account has, in every region, metrics of its own. A series of the recorder
 other's is stored as ":<account>:<region>:<namespace>", which no CloudWatch namespace can be
 (none starts with ":"). Callers pass `scope=(region, account)` and see bare namespaces.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,9 @@ class Bucket:
     def add_row(self, row: MetricRow) -> None:
         self.add(row.count, row.sum, row.minimum, row.maximum, row.samples, row.sampled)
 
-    def add(self, count: float, total: float, minimum: float, maximum: float, samples: Sequence[float],
-            sampled: float) -> None:
+    def add(
+        self, count: float, total: float, minimum: float, maximum: float, samples: Sequence[float], sampled: float
+    ) -> None:
         """Add one minute's aggregate; its `samples` stand for `sampled` values."""
         self.count += count
         self.sum += total
@@ -181,11 +183,23 @@ class Minute:
 def as_row(series: SeriesKey, minute: int, data: Minute) -> MetricRow:
     """A series' minute as the store keeps it."""
     namespace, name, dims, unit = series
-    return MetricRow(namespace, name, dimensions_key(dims), unit, minute, data.count, data.sum,
-                     data.minimum, data.maximum, tuple(data.samples), float(data.sampled))
+    return MetricRow(
+        namespace,
+        name,
+        dimensions_key(dims),
+        unit,
+        minute,
+        data.count,
+        data.sum,
+        data.minimum,
+        data.maximum,
+        tuple(data.samples),
+        float(data.sampled),
+    )
 
 
 # --- dimensions ---------------------------------------------------------------------------
+
 
 def dimensions_key(dimensions: tuple[tuple[str, str], ...]) -> str:
     """The canonical text of a dimension set, as the store keys series by it."""
@@ -223,6 +237,7 @@ def cached_pairs(dimensions: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
 
 # --- scopes -------------------------------------------------------------------------------
 
+
 def stored_namespace(namespace: str, scope: Scope | None, default_scope: Scope) -> str:
     """The namespace as stored: bare in the default scope, prefixed in any other."""
     if scope is None or scope == default_scope:
@@ -239,6 +254,7 @@ def split_namespace(stored: str) -> tuple[Scope | None, str]:
 
 
 # --- time ---------------------------------------------------------------------------------
+
 
 def epoch_seconds(moment: float | datetime | None) -> float:
     """Seconds since the epoch of a timestamp or datetime; now for None."""

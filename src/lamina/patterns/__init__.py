@@ -16,6 +16,7 @@ published (aws/event-ruler), checked against cases recorded on AWS itself:
 
 Lambda FilterCriteria use EventBridge's dialect (`compile_pattern`).
 """
+
 from .compiler import Pattern, compile_pattern, matches
 from .errors import InvalidPattern
 from .sns import SNS_SCOPES, compile_sns_policy, sns_attributes_to_event, sns_policy_matches

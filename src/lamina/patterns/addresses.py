@@ -9,6 +9,7 @@ A CIDR block is a range from the address as written to that address with its hos
 "10.0.0.33/24" covers 10.0.0.33 to 10.0.0.255, not 10.0.0.0 (AWS does not mask the host bits).
 Mask bits go up to 31 for IPv4 and 127 for IPv6 ("10.0.0.1/32" is refused).
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -48,7 +49,7 @@ def cidr_range(text: str) -> tuple[int, int, int]:
     if len(parts) != 2:
         raise ValueError("Malformed CIDR, one '/' required")
     address, bits = parts
-    if not _INTEGER.fullmatch(bits) or not -2**31 <= int(bits) < 2**31:
+    if not _INTEGER.fullmatch(bits) or not -(2**31) <= int(bits) < 2**31:
         raise ValueError("Malformed CIDR, mask bits must be an integer")
     mask = int(bits)
     if mask < 0:

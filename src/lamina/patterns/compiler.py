@@ -14,6 +14,7 @@ one reported, with AWS's reason:
   words may not be field names.
 * EventBridge refuses wildcards that make a field too complex to match (wildcard.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -27,13 +28,38 @@ from .matcher import Field, Rule
 from .operators import EVENTBRIDGE, Dialect, compile_leaf
 
 # Names AWS's engine refuses as field names inside "$or" (operators and reserved words).
-RESERVED_IN_OR = frozenset({
-    "exactly", "equals-ignore-case", "prefix", "suffix", "anything-but", "exists", "wildcard",
-    "numeric", "cidr", "html", "=", "<", "<=", ">", ">=", "regex", "not-wildcard",
-    "not-equals-ignore-case", "date-after", "date-on-or-after", "date-before",
-    "date-on-or-before", "in-date-range", "ip-address-in-range", "ip-address-not-in-range"})
+RESERVED_IN_OR = frozenset(
+    {
+        "exactly",
+        "equals-ignore-case",
+        "prefix",
+        "suffix",
+        "anything-but",
+        "exists",
+        "wildcard",
+        "numeric",
+        "cidr",
+        "html",
+        "=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "regex",
+        "not-wildcard",
+        "not-equals-ignore-case",
+        "date-after",
+        "date-on-or-after",
+        "date-before",
+        "date-on-or-before",
+        "in-date-range",
+        "ip-address-in-range",
+        "ip-address-not-in-range",
+    }
+)
 # Our own bound on how far "$or" may multiply one pattern (AWS bounds it by pattern size).
 MAX_ALTERNATIVES = 10_000
+
 
 class Pattern:
     """A compiled event pattern or filter policy; `matches` is safe to call from any thread."""
@@ -111,7 +137,8 @@ class _Builder:
             where = path + key.split(".")
             if in_or and key in RESERVED_IN_OR:
                 raise InvalidPattern(
-                    f"{key} is Ruler reserved fieldName which cannot be used inside $or.", ".".join(where))
+                    f"{key} is Ruler reserved fieldName which cannot be used inside $or.", ".".join(where)
+                )
             if isinstance(value, dict):
                 self.object(value, where, rules, in_or)
             elif isinstance(value, list):
@@ -121,8 +148,7 @@ class _Builder:
             else:
                 raise InvalidPattern(f'"{key}" must be an object or an array', ".".join(where))
 
-    def alternatives(self, branches: Any, path: list[str],
-                     rules: list[dict[str, Field]]) -> list[dict[str, Field]]:
+    def alternatives(self, branches: Any, path: list[str], rules: list[dict[str, Field]]) -> list[dict[str, Field]]:
         where = ".".join(path + ["$or"])
         if not isinstance(branches, list):
             raise InvalidPattern("It must be an Array followed with $or.", where)
@@ -134,8 +160,11 @@ class _Builder:
             self.object(branch, path, copies, in_or=True)
             expanded.extend(copies)
             if len(expanded) > MAX_ALTERNATIVES:
-                raise InvalidPattern(f"Event pattern is too complex: its $or combinations make more "
-                                     f"than {MAX_ALTERNATIVES} alternatives", where)
+                raise InvalidPattern(
+                    f"Event pattern is too complex: its $or combinations make more "
+                    f"than {MAX_ALTERNATIVES} alternatives",
+                    where,
+                )
         if len(branches) < 2:
             raise InvalidPattern("There must have at least 2 Objects in $or relationship.", where)
         return expanded

@@ -1,4 +1,5 @@
 """The one error of the pattern language."""
+
 from __future__ import annotations
 
 

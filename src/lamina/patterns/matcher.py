@@ -17,6 +17,7 @@ elements, each tagged with its place in the array ("membership"). Two rules gove
   walks them, so an absent field inside an array of objects is judged element by element
   only after a field that picked an element.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -41,8 +42,7 @@ class Field:
         self.match_missing = leaf.match_missing
         size = len(segments)
         # From segment i, an event key may be any run of the remaining segments joined by dots.
-        self._steps = tuple(tuple((".".join(segments[i:j + 1]), j + 1) for j in range(i, size))
-                            for i in range(size))
+        self._steps = tuple(tuple((".".join(segments[i : j + 1]), j + 1) for j in range(i, size)) for i in range(size))
 
     def values(self, event: Any) -> list[tuple[Any, Membership]]:
         # The common case first: objects all the way down, no array, no dotted key.
@@ -95,8 +95,7 @@ class Rule:
 
     def __init__(self, fields: list[Field]) -> None:
         self.fields = tuple(sorted(fields, key=lambda field: field.path))
-        self.probes = tuple(sorted(range(len(self.fields)),
-                                   key=lambda i: (self.fields[i].depth, self.fields[i].path)))
+        self.probes = tuple(sorted(range(len(self.fields)), key=lambda i: (self.fields[i].depth, self.fields[i].path)))
 
     def matches(self, event: Any) -> bool:
         fields = self.fields

@@ -10,6 +10,7 @@ Two ways of comparing, as in EventBridge's engine (aws/event-ruler):
   point"). A pattern bound outside that is refused; an event value outside it is not a number
   to these operators, so `{"numeric": [">", 0]}` does not match 1e10.
 """
+
 from __future__ import annotations
 
 import math

@@ -20,6 +20,7 @@ matches the number 5, true never matches 1, "" never matches null. Operator entr
 Case-insensitive comparisons follow Java's per-character upper/lower case, as AWS's engine
 does: "k" matches "K" but not the Kelvin sign. Every refusal carries AWS's own reason text.
 """
+
 from __future__ import annotations
 
 import operator
@@ -45,14 +46,14 @@ _MIXED = "Inside anything but list, either all values are number or string, mixe
 @dataclass(frozen=True)
 class Dialect:
     """What a user of the language may write."""
+
     name: str
-    wildcard: bool                       # wildcard, and anything-but wildcard
-    affix_ignore_case: bool              # {"prefix" / "suffix": {"equals-ignore-case": ...}}
+    wildcard: bool  # wildcard, and anything-but wildcard
+    affix_ignore_case: bool  # {"prefix" / "suffix": {"equals-ignore-case": ...}}
     anything_but_objects: frozenset[str]  # the operators anything-but may hold
 
 
-EVENTBRIDGE = Dialect("EventBridge", True, True,
-                      frozenset({"prefix", "suffix", "equals-ignore-case", "wildcard"}))
+EVENTBRIDGE = Dialect("EventBridge", True, True, frozenset({"prefix", "suffix", "equals-ignore-case", "wildcard"}))
 # SNS filter policies: no wildcard, plain prefix/suffix only, anything-but with prefix only.
 SNS = Dialect("SNS", False, False, frozenset({"prefix"}))
 
@@ -104,12 +105,16 @@ def compile_leaf(values: list, path: str, dialect: Dialect) -> Leaf:
         raise InvalidPattern("Empty arrays are not allowed", path)
     if any_value:
         return Leaf(lambda value: True, match_missing, wildcards)
-    return Leaf(_accepts(frozenset(strings), frozenset(addresses), frozenset(numbers),
-                         null, true, false, tuple(tests)), match_missing, wildcards)
+    return Leaf(
+        _accepts(frozenset(strings), frozenset(addresses), frozenset(numbers), null, true, false, tuple(tests)),
+        match_missing,
+        wildcards,
+    )
 
 
-def _accepts(strings: frozenset, addresses: frozenset, numbers: frozenset, null: bool,
-             true: bool, false: bool, tests: tuple) -> ValueTest:
+def _accepts(
+    strings: frozenset, addresses: frozenset, numbers: frozenset, null: bool, true: bool, false: bool, tests: tuple
+) -> ValueTest:
     if not (addresses or numbers or null or true or false or tests):
         return lambda value: isinstance(value, str) and value in strings
 
@@ -133,6 +138,7 @@ def _accepts(strings: frozenset, addresses: frozenset, numbers: frozenset, null:
             if test(value):
                 return True
         return False
+
     return accepts
 
 
@@ -185,6 +191,7 @@ def _operator(spec: dict, path: str, dialect: Dialect, wildcards: list) -> Value
 
 # ---------------------------------------------------------------- strings
 
+
 def _strings(test: Callable[[str], Any]) -> ValueTest:
     return lambda value: isinstance(value, str) and bool(test(value))
 
@@ -222,7 +229,8 @@ def _ignoring_case(text: str, mode: str) -> Callable[[str], Any]:
         return lambda value: (tail := value[-size:]).isascii() and tail.lower() == low
     body = "".join(
         "(?:" + "|".join(map(re.escape, sorted({char, char.lower(), char.upper()}, key=len, reverse=True))) + ")"
-        for char in text)
+        for char in text
+    )
     if mode == "equals":
         return re.compile(body).fullmatch
     if mode == "prefix":
@@ -238,6 +246,7 @@ def _wildcard(text: str, path: str) -> tuple:
 
 
 # ---------------------------------------------------------------- anything-but
+
 
 def _anything_but(arg: Any, path: str, dialect: Dialect, wildcards: list) -> ValueTest:
     if isinstance(arg, dict):
@@ -280,8 +289,9 @@ def _anything_but_operator(arg: dict, path: str, dialect: Dialect, wildcards: li
                 raise InvalidPattern("Null prefix/suffix not allowed", path)
             texts.append(item)
         elif name == "equals-ignore-case":
-            raise InvalidPattern("Inside anything-but/equals-ignore-case list, "
-                                 "number|start|null|boolean is not supported.", path)
+            raise InvalidPattern(
+                "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.", path
+            )
         elif name == "wildcard":
             raise InvalidPattern("wildcard match pattern must be a string", path)
         else:
@@ -304,6 +314,7 @@ def _anything_but_operator(arg: dict, path: str, dialect: Dialect, wildcards: li
 
 
 # ---------------------------------------------------------------- numeric and cidr
+
 
 def _numeric(arg: Any, path: str) -> ValueTest:
     """Read as AWS's parser does, term by term, so each mistake gets AWS's reason."""
@@ -355,8 +366,7 @@ def _numeric(arg: Any, path: str) -> ValueTest:
     if not low < high:
         raise InvalidPattern("Bottom must be less than top", path)
     above, below = _LOWER[symbol], _UPPER[top_symbol]
-    return lambda value: ((number := comparable(value)) is not None
-                          and above(number, low) and below(number, high))
+    return lambda value: (number := comparable(value)) is not None and above(number, low) and below(number, high)
 
 
 def _compare(compare: Callable[[Any, Any], bool], bound: Any) -> ValueTest:
@@ -391,4 +401,5 @@ def _cidr(text: str, path: str) -> ValueTest:
             return False
         address = ip_value(value)
         return address is not None and address[0] == version and low <= address[1] <= high
+
     return test

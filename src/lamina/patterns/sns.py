@@ -16,6 +16,7 @@ Attributes become the event a policy sees: String as a string, Number as a numbe
 "price": [210.75] matches the Number attribute "210.75" and the string "210.75" does not),
 String.Array (and Number.Array) as an array matched element by element, Binary never.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,12 @@ def compile_sns_policy(policy: dict | str | None, scope: str = "MessageAttribute
     return compile_data(data, SNS)
 
 
-def sns_policy_matches(policy: dict | str | Pattern | None, message_attributes: dict | None,
-                       body: str | None, scope: str = "MessageAttributes") -> bool:
+def sns_policy_matches(
+    policy: dict | str | Pattern | None,
+    message_attributes: dict | None,
+    body: str | None,
+    scope: str = "MessageAttributes",
+) -> bool:
     """Does an SNS message pass a subscription's filter policy? Raises InvalidPattern for a
     malformed policy (validate with compile_sns_policy when the policy is set)."""
     _check_scope(scope)
@@ -116,8 +121,9 @@ def _combinations(policy: dict, depth: int = 1, combinations: int = 1) -> int:
             combinations = _combinations(value, depth + 1, combinations)
         elif isinstance(value, list):
             if key == "$or":
-                combinations = sum(_combinations(branch, depth, combinations)
-                                   for branch in value if isinstance(branch, dict))
+                combinations = sum(
+                    _combinations(branch, depth, combinations) for branch in value if isinstance(branch, dict)
+                )
             else:
                 combinations *= len(value) * depth
     return combinations

@@ -13,6 +13,7 @@ not publish the threshold: rejecting from 10 on agrees with every case we know o
 and are accepted, four score 12 and are refused; `/Users/*/dir/dir/dir/dir/dir/doc.txt`
 scores 7 and is accepted).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -21,8 +22,10 @@ from typing import Any
 STAR = None  # the wildcard, in a parsed pattern; every other token is one character
 Tokens = tuple  # of single characters and STAR
 
-TOO_COMPLEX = ("Rule is too complex - try using fewer wildcard characters or fewer repeating "
-               "character sequences after a wildcard character")
+TOO_COMPLEX = (
+    "Rule is too complex - try using fewer wildcard characters or fewer repeating "
+    "character sequences after a wildcard character"
+)
 MAX_COMPLEXITY = 10
 _MAX_STATES = 20_000  # subsets explored before giving up (and calling the rule too complex)
 
@@ -85,6 +88,7 @@ def matcher(tokens: Tokens) -> Callable[[Any], bool]:
                 return False
             position = found + len(segment)
         return True
+
     return test
 
 
@@ -120,9 +124,13 @@ def complexity(patterns: Iterable[Tokens], limit: int = MAX_COMPLEXITY) -> int:
             if not taken:
                 continue
             size = len(taken) + sum(
-                1 for index, position, looped in taken
-                if not looped and position < len(patterns[index])
-                and patterns[index][position] is STAR and (index, position, True) not in taken)
+                1
+                for index, position, looped in taken
+                if not looped
+                and position < len(patterns[index])
+                and patterns[index][position] is STAR
+                and (index, position, True) not in taken
+            )
             worst = max(worst, size)
             if worst >= limit:
                 return limit

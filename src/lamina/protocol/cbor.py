@@ -16,6 +16,7 @@ the first of its own priority list that the service offers: recent botocore (1.4
 JSON to CloudWatch where earlier releases talked CBOR. The router tells the two apart per
 request (Resolved.protocol), so JSON requests never come here.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -118,8 +119,9 @@ def serialize_result(spec: ServiceSpec, op: OperationModel, result: dict, reques
     return Response(200, headers, body)
 
 
-def serialize_error(spec: ServiceSpec | None, error: ServiceError, request_id: str,
-                    protocol: str = PROTOCOL) -> Response:
+def serialize_error(
+    spec: ServiceSpec | None, error: ServiceError, request_id: str, protocol: str = PROTOCOL
+) -> Response:
     shape, type_name, status, extra = faults.describe(spec, error)
     document: dict[str, Any] = {"__type": type_name, "message": error.message}
     if shape is not None and "Message" in shape.members:
@@ -128,7 +130,12 @@ def serialize_error(spec: ServiceSpec | None, error: ServiceError, request_id: s
         document.update(to_cbor(shape, error.fields) or {})
     else:
         document.update(error.fields)
-    headers = [("content-type", CONTENT_TYPE), _PROTOCOL_HEADER, ("x-amzn-requestid", request_id),
-               ("x-amzn-errortype", type_name), *extra]
+    headers = [
+        ("content-type", CONTENT_TYPE),
+        _PROTOCOL_HEADER,
+        ("x-amzn-requestid", request_id),
+        ("x-amzn-errortype", type_name),
+        *extra,
+    ]
     headers.extend(error.headers.items())
     return Response(status, headers, dump(document))

@@ -6,6 +6,7 @@ the shape's name in `__type` and `x-amzn-query-error: <query code>;Sender|Receiv
 which botocore reports the code clients knew from the query protocol (InvalidParameterValue,
 not InvalidParameterValueException).
 """
+
 from __future__ import annotations
 
 from botocore.model import ServiceModel, Shape

@@ -3,6 +3,7 @@
 The gateway builds a Request from the ASGI scope and body; everything below it works on
 this dataclass, so the protocol layer can be tested without a server.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

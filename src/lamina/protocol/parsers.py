@@ -4,6 +4,7 @@ The result uses the model's member names (FunctionName, Payload, ...), with blob
 and timestamps as datetimes, then goes through validation.check(). A body that is not what
 the protocol promises becomes the error AWS gives for it.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,19 +53,19 @@ def _inflated(request: Request) -> bytes:
     try:
         body = inflater.decompress(request.body, MAX_INFLATED_BYTES)
     except zlib.error as error:
-        raise ServiceError("SerializationException", f"Could not decompress the gzip request body: {error}",
-                           400) from None
+        raise ServiceError(
+            "SerializationException", f"Could not decompress the gzip request body: {error}", 400
+        ) from None
     if inflater.unconsumed_tail:
-        raise ServiceError("RequestEntityTooLargeException",
-                           f"The request body inflates to more than {MAX_INFLATED_BYTES} bytes", 413)
+        raise ServiceError(
+            "RequestEntityTooLargeException", f"The request body inflates to more than {MAX_INFLATED_BYTES} bytes", 413
+        )
     return body
 
 
 def _invalid_json(error: Exception, service: str) -> ServiceError:
     if service == "lambda":
-        return ServiceError(
-            "InvalidRequestContentException", f"Could not parse request body into json: {error}", 400
-        )
+        return ServiceError("InvalidRequestContentException", f"Could not parse request body into json: {error}", 400)
     return ServiceError("SerializationException", f"Could not parse request body into json: {error}", 400)
 
 
@@ -118,9 +119,15 @@ def _make_rest_plan(op: OperationModel) -> _RestPlan:
         elif location is None:
             body.append((name, wire, member))
     payload_name = shape.serialization.get("payload")
-    return _RestPlan(tuple(uri), tuple(query), tuple(headers), tuple(prefixed), tuple(body),
-                     (payload_name, shape.members[payload_name]) if payload_name else None,
-                     frozenset(wire for _, wire, _, is_map in query if not is_map))
+    return _RestPlan(
+        tuple(uri),
+        tuple(query),
+        tuple(headers),
+        tuple(prefixed),
+        tuple(body),
+        (payload_name, shape.members[payload_name]) if payload_name else None,
+        frozenset(wire for _, wire, _, is_map in query if not is_map),
+    )
 
 
 def _rest_plan(op: OperationModel) -> _RestPlan:
@@ -155,15 +162,13 @@ def _parse_rest_json(resolved: Resolved, request: Request) -> dict[str, Any]:
         if value is not None:
             params[name] = shapes.from_text(member, value, in_header=True)
     for name, prefix in plan.prefixed:
-        params[name] = {k[len(prefix):]: v for k, v in headers.items() if k.startswith(prefix)}
+        params[name] = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
 
     if plan.payload is not None:
         payload_name, member = plan.payload
         if member.type_name in ("blob", "string"):
             if request.body:
-                params[payload_name] = (
-                    request.body if member.type_name == "blob" else request.body.decode("utf-8")
-                )
+                params[payload_name] = request.body if member.type_name == "blob" else request.body.decode("utf-8")
         else:
             document = _load_json(request.body, resolved.spec.name)
             if document:

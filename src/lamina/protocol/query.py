@@ -21,6 +21,7 @@ and maps as `<entry><key/><value/></entry>` unless the model names them otherwis
 flattens them. Errors are `<ErrorResponse><Error><Type>Sender|Receiver</Type><Code>` with
 the error shape's query code (its `error.code`: NotFound, not NotFoundException).
 """
+
 from __future__ import annotations
 
 import base64
@@ -261,8 +262,7 @@ def serialize_result(spec: ServiceSpec, op: OperationModel, result: dict, reques
         out.append(f"<{wrapper}>")
         _members(shape, result, out)
         out.append(f"</{wrapper}>")
-    out.append(f"<ResponseMetadata><RequestId>{_text(request_id)}</RequestId></ResponseMetadata>"
-               f"</{op.name}Response>")
+    out.append(f"<ResponseMetadata><RequestId>{_text(request_id)}</RequestId></ResponseMetadata></{op.name}Response>")
     return _response(200, "".join(out), request_id)
 
 
@@ -274,12 +274,15 @@ def error_code(spec: ServiceSpec | None, error: ServiceError) -> tuple[Shape | N
     return shape, code, bool(meta.get("senderFault", error.sender_fault))
 
 
-def serialize_error(spec: ServiceSpec | None, error: ServiceError, request_id: str,
-                    protocol: str = PROTOCOL) -> Response:
+def serialize_error(
+    spec: ServiceSpec | None, error: ServiceError, request_id: str, protocol: str = PROTOCOL
+) -> Response:
     shape, code, sender = error_code(spec, error)
     status = faults.status_of(shape, error)
-    out = [f"<ErrorResponse{_namespace(spec)}><Error><Type>{'Sender' if sender else 'Receiver'}</Type>"
-           f"<Code>{_text(code)}</Code><Message>{_text(error.message)}</Message>"]
+    out = [
+        f"<ErrorResponse{_namespace(spec)}><Error><Type>{'Sender' if sender else 'Receiver'}</Type>"
+        f"<Code>{_text(code)}</Code><Message>{_text(error.message)}</Message>"
+    ]
     for name, value in error.fields.items():
         member = shape.members.get(name) if shape is not None else None
         if member is not None:

@@ -9,6 +9,7 @@ The answer comes from botocore's models alone:
   method and path (most specific first), within the service named by the credential scope
   when the request is signed, across all rest services otherwise.
 """
+
 from __future__ import annotations
 
 import re
@@ -148,9 +149,7 @@ class Router:
         self._by_signing: dict[str, list[ServiceSpec]] = {}
         for spec in self.specs.values():
             self._by_signing.setdefault(spec.signing_name, []).append(spec)
-        self._by_service_id = {
-            s.model.metadata.get("serviceId", "").replace(" ", ""): s for s in self.specs.values()
-        }
+        self._by_service_id = {s.model.metadata.get("serviceId", "").replace(" ", ""): s for s in self.specs.values()}
         self._rest = [s for s in self.specs.values() if s.protocol.startswith("rest")]
         # Clients call the same few paths over and over (Invoke on one function): remember them.
         self._rest_cache: dict[tuple, Resolved] = {}
@@ -167,9 +166,7 @@ class Router:
         if request.path.startswith("/service/") and "/operation/" in request.path:
             _, _, rest = request.path.partition("/service/")
             service_id, _, op_name = rest.partition("/operation/")
-            spec = self._by_service_id.get(service_id.rsplit(".", 1)[-1]) or self._by_target.get(
-                service_id
-            )
+            spec = self._by_service_id.get(service_id.rsplit(".", 1)[-1]) or self._by_target.get(service_id)
             if spec is None:
                 raise unknown_operation(request.path)
             return Resolved(spec, spec.operation(op_name), {}, "smithy-rpc-v2-cbor")
@@ -235,9 +232,7 @@ def _match_rest(spec: ServiceSpec, request: Request) -> Resolved | None:
         if route.required_query:
             if query_keys is None:
                 query_keys = dict(request.query)
-            if not all(
-                k in query_keys and (v is None or query_keys[k] == v) for k, v in route.required_query
-            ):
+            if not all(k in query_keys and (v is None or query_keys[k] == v) for k, v in route.required_query):
                 continue
         labels = {name: unquote(value) for name, value in zip(route.labels, match.groups())}
         return Resolved(spec, route.operation, labels)

@@ -3,6 +3,7 @@
 One function per protocol for results and one for errors. The HTTP status of an error is
 the one given by the raiser, else the one the model gives the error shape, else 400/500.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,9 @@ def _dumps(document: Any) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def serialize(spec: ServiceSpec, op: OperationModel, result: dict | None, request_id: str,
-              protocol: str | None = None) -> Response:
+def serialize(
+    spec: ServiceSpec, op: OperationModel, result: dict | None, request_id: str, protocol: str | None = None
+) -> Response:
     """The answer in `protocol` (the request's; the service's own by default)."""
     protocol = protocol or spec.protocol
     serializer = _SERIALIZERS.get(protocol)
@@ -58,8 +60,9 @@ def _make_rest_out_plan(op: OperationModel) -> tuple:
         for name, member in shape.members.items():
             location = member.serialization.get("location")
             if location in ("header", "headers", "statusCode"):
-                located.append((name, location, member.serialization.get("name", "" if location == "headers"
-                                                                         else name), member))
+                located.append(
+                    (name, location, member.serialization.get("name", "" if location == "headers" else name), member)
+                )
         payload_name = shape.serialization.get("payload")
         if payload_name:
             payload = (payload_name, shape.members[payload_name])
@@ -100,8 +103,9 @@ def _serialize_rest_json(spec: ServiceSpec, op: OperationModel, result: dict, re
     return Response(status, headers, body)
 
 
-def serialize_error(spec: ServiceSpec | None, error: ServiceError, request_id: str,
-                    protocol: str | None = None) -> Response:
+def serialize_error(
+    spec: ServiceSpec | None, error: ServiceError, request_id: str, protocol: str | None = None
+) -> Response:
     protocol = protocol or (spec.protocol if spec else "rest-json")
     return _ERROR_SERIALIZERS.get(protocol, _json_error)(spec, error, request_id, protocol)
 
@@ -114,8 +118,11 @@ def _json_error(spec: ServiceSpec | None, error: ServiceError, request_id: str, 
         # Lambda's errors carry Type (User/Service) and the message as both spellings: the
         # model names it Message on some shapes (ResourceNotFoundException) and message on
         # others (TooManyRequestsException), and botocore fills only the modelled one.
-        document = {"Type": "User" if error.sender_fault else "Service", "Message": error.message,
-                    "message": error.message}
+        document = {
+            "Type": "User" if error.sender_fault else "Service",
+            "Message": error.message,
+            "message": error.message,
+        }
     elif spec is not None:
         content_type = f"application/x-amz-json-{spec.model.metadata.get('jsonVersion', '1.0')}"
     document.update(error.fields)

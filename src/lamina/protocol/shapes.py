@@ -4,6 +4,7 @@ Shared by every parser and serializer: JSON documents (json, rest-json), headers
 query strings (rest-*), and the typed values of CBOR. Parsed values use the member names
 of the model; blobs are bytes, timestamps are aware datetimes.
 """
+
 from __future__ import annotations
 
 import base64
@@ -80,9 +81,14 @@ def memo(model_object: Any, attribute: str, make: Callable[[Any], Any]) -> Any:
 def _json_members(shape: Shape) -> tuple:
     """A structure's (name, JSON key, member, located elsewhere) tuples: walking the model's
     member properties for every value of every request was most of a parse."""
-    return memo(shape, "_lamina_json_members", lambda s: tuple(
-        (name, member.serialization.get("name", name), member, bool(member.serialization.get("location")))
-        for name, member in s.members.items()))
+    return memo(
+        shape,
+        "_lamina_json_members",
+        lambda s: tuple(
+            (name, member.serialization.get("name", name), member, bool(member.serialization.get("location")))
+            for name, member in s.members.items()
+        ),
+    )
 
 
 def from_json(shape: Shape, value: Any) -> Any:
@@ -158,8 +164,11 @@ def to_json(shape: Shape, value: Any, timestamp_format: str = "unixTimestamp") -
         for name, key, member, located in _json_members(shape):
             item = value.get(name)
             if item is not None and not located:
-                out[key] = item if item.__class__ is str and member.type_name == "string" \
+                out[key] = (
+                    item
+                    if item.__class__ is str and member.type_name == "string"
                     else to_json(member, item, timestamp_format)
+                )
         return out
     if kind == "list":
         return [to_json(shape.member, item, timestamp_format) for item in value]

@@ -4,6 +4,7 @@ We recompute the canonical request exactly as botocore builds it (botocore/auth.
 what arrived on the wire, and compare signatures in constant time. Access keys map to
 accounts; an unknown key or a wrong signature is refused the way AWS refuses it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -92,8 +93,9 @@ class Verifier:
     curl calls), but an unsigned request always runs as the default account.
     """
 
-    def __init__(self, credentials: dict[str, tuple[str, str]], default_account: str, default_region: str,
-                 enforce: bool = True) -> None:
+    def __init__(
+        self, credentials: dict[str, tuple[str, str]], default_account: str, default_region: str, enforce: bool = True
+    ) -> None:
         self.credentials = credentials
         self.default_account = default_account
         self.default_region = default_region
@@ -107,13 +109,19 @@ class Verifier:
         match = _AUTH.match(auth)
         if not match:
             if self.enforce:
-                raise ServiceError("IncompleteSignatureException", "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.", 403)
+                raise ServiceError(
+                    "IncompleteSignatureException",
+                    "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.",
+                    403,
+                )
             return Caller("", self.default_account, self.default_region, "")
         access_key, date, region, service = match.group("key", "date", "region", "service")
         known = self.credentials.get(access_key)
         if known is None:
             if self.enforce:
-                raise ServiceError("UnrecognizedClientException", "The security token included in the request is invalid.", 403)
+                raise ServiceError(
+                    "UnrecognizedClientException", "The security token included in the request is invalid.", 403
+                )
             return Caller(access_key, self.default_account, region, service)
         secret, account = known
         if self.enforce:

@@ -4,6 +4,7 @@ Required members, lengths, numeric ranges, patterns and enums. Problems are repo
 AWS's words ("Value 'x' at 'functionName' failed to satisfy constraint: ...") and raised
 together as one ValidationException.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,8 +72,11 @@ def _render(path) -> str:
 def _rules(shape: Shape) -> tuple:
     """(required names, members worth checking), once per shape: members without constraints
     (no length, range, pattern or enum, and nothing inside to check) are skipped outright."""
-    return memo(shape, "_lamina_rules", lambda s: (
-        tuple(s.required_members), tuple((name, m) for name, m in s.members.items() if _needs_check(m))))
+    return memo(
+        shape,
+        "_lamina_rules",
+        lambda s: (tuple(s.required_members), tuple((name, m) for name, m in s.members.items() if _needs_check(m))),
+    )
 
 
 def _needs_check(shape: Shape) -> bool:
@@ -100,8 +104,9 @@ def _check_structure(shape: Shape, value: dict, path, problems: list[str], enums
     required, checked = _rules(shape)
     for name in required:
         if value.get(name) is None:
-            problems.append(f"Value null at '{_render((path, name))}' failed to satisfy constraint: "
-                            "Member must not be null")
+            problems.append(
+                f"Value null at '{_render((path, name))}' failed to satisfy constraint: Member must not be null"
+            )
     for name, member in checked:
         item = value.get(name)
         if item is not None:

@@ -1,6 +1,7 @@
 """Number message attributes, as SQS and SNS take them: "up to 38 digits of precision,
 within range 10^-128 to 10^+126". Python's float() would take more ("nan", "inf", "1_000",
 " 1"), so the spelling is checked first and the size on a Decimal."""
+
 from __future__ import annotations
 
 import re

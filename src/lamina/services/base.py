@@ -14,6 +14,7 @@ each takes the parsed request dict and the RequestContext and returns the respon
 A service never imports another service: it reaches one through the destinations
 registry or a callable the composition root hands it.
 """
+
 from __future__ import annotations
 
 from typing import Protocol

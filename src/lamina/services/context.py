@@ -1,4 +1,5 @@
 """What a service knows about the request beyond its parameters."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -15,6 +15,7 @@ default; PostgreSQL to scale out) implements all of it, and tests/store/ holds t
 conformance suite that every backend passes. Every name of the contract is importable
 from here.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -33,15 +34,48 @@ from .streams import (
 )
 
 __all__ = [
-    "AppendLogs", "Delete", "DeleteLogs", "DeleteMessages", "DeletePrefix", "DeleteStreamRecords",
-    "DocumentStore", "LogEvent", "LogQuery", "LogStore", "MarkReceived", "MessageStore", "MetricRow",
-    "MetricStore", "Op", "Put", "PutMessages", "PutMetricData", "PutStreamRecords", "QueuedMessage",
-    "Store", "StoredLogEvent", "StreamRecordRow", "StreamRecordStore", "TrimStreamRecords",
+    "AppendLogs",
+    "Delete",
+    "DeleteLogs",
+    "DeleteMessages",
+    "DeletePrefix",
+    "DeleteStreamRecords",
+    "DocumentStore",
+    "LogEvent",
+    "LogQuery",
+    "LogStore",
+    "MarkReceived",
+    "MessageStore",
+    "MetricRow",
+    "MetricStore",
+    "Op",
+    "Put",
+    "PutMessages",
+    "PutMetricData",
+    "PutStreamRecords",
+    "QueuedMessage",
+    "Store",
+    "StoredLogEvent",
+    "StreamRecordRow",
+    "StreamRecordStore",
+    "TrimStreamRecords",
     "merge_metric_rows",
 ]
 
-Op = (Put | Delete | DeletePrefix | AppendLogs | DeleteLogs | PutMetricData | PutMessages | MarkReceived
-      | DeleteMessages | PutStreamRecords | TrimStreamRecords | DeleteStreamRecords)
+Op = (
+    Put
+    | Delete
+    | DeletePrefix
+    | AppendLogs
+    | DeleteLogs
+    | PutMetricData
+    | PutMessages
+    | MarkReceived
+    | DeleteMessages
+    | PutStreamRecords
+    | TrimStreamRecords
+    | DeleteStreamRecords
+)
 
 
 @runtime_checkable  # isinstance() checks only that the methods are there (the conformance suite)

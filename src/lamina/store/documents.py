@@ -11,6 +11,7 @@ What a backend must honour:
 - `Put` replaces the whole document under its key, or creates it; `Delete` of a key that
   is not there, and `DeletePrefix` that matches nothing, are no-ops, not errors.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -14,6 +14,7 @@ What a backend must honour:
 - A group is "<account>:<region>:<log group name>"; groups, and streams within a group,
   are independent of each other.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -10,6 +10,7 @@ What a backend must honour:
   that are still there: one already deleted stays deleted (no error).
 - `DeleteMessages` of seqs that are not there is a no-op.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -11,6 +11,7 @@ What a backend must honour:
 - A row written where none was is stored as given; a merged one holds at most the
   max_samples of the write that merged it (merge_metric_rows resamples the union).
 """
+
 from __future__ import annotations
 
 import math
@@ -53,7 +54,11 @@ def merge_metric_rows(old: MetricRow, new: MetricRow, max_samples: int = 1000) -
     if len(samples) > max_samples:
         samples = _resample((old, new), max_samples)
     return MetricRow(
-        old.namespace, old.name, old.dimensions, old.unit, old.minute,
+        old.namespace,
+        old.name,
+        old.dimensions,
+        old.unit,
+        old.minute,
         count=old.count + new.count,
         sum=old.sum + new.sum,
         minimum=min(old.minimum, new.minimum),
@@ -66,9 +71,7 @@ def merge_metric_rows(old: MetricRow, new: MetricRow, max_samples: int = 1000) -
 def _resample(rows: tuple[MetricRow, ...], size: int) -> tuple[float, ...]:
     # Systematic sampling over the cumulative weight of the values, in sorted order: the
     # weighted distribution (hence every percentile) is kept, deterministically.
-    weighted = sorted(
-        (value, row.sampled / len(row.samples)) for row in rows if row.samples for value in row.samples
-    )
+    weighted = sorted((value, row.sampled / len(row.samples)) for row in rows if row.samples for value in row.samples)
     total = math.fsum(weight for _, weight in weighted)
     step = total / size
     chosen: list[float] = []
@@ -86,8 +89,14 @@ class MetricStore(Protocol):
     """Reads of metric rows. Writes are PutMetricData given to Store.write."""
 
     async def read_metrics(
-        self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int,
-        unit: str | None = None, with_samples: bool = True,
+        self,
+        namespace: str,
+        name: str,
+        dimensions: str,
+        start_minute: int,
+        end_minute: int,
+        unit: str | None = None,
+        with_samples: bool = True,
     ) -> list[MetricRow]:
         """The rows of one series with start_minute <= minute < end_minute (of `unit` only,
         when given), by minute then unit; without their samples (empty; `sampled` is still

@@ -1,4 +1,5 @@
 """Schema migrations: numbered .sql files in migrations/, applied once each, in order."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -27,9 +28,7 @@ def migrate_sqlite(connection: sqlite3.Connection) -> list[str]:
         with connection:
             for statement in _statements(sql):
                 connection.execute(statement)
-            connection.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, datetime('now'))", (number, name)
-            )
+            connection.execute("INSERT INTO schema_migrations VALUES (?, ?, datetime('now'))", (number, name))
         applied.append(name)
     return applied
 

@@ -9,6 +9,7 @@ turns a group's operations into SQL; migrations/ hold the schema.
 Beyond the contract, the reads also come as plain blocking methods (`get_blocking`, ...)
 and there is `write_blocking`, for callers on threads of their own.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -157,6 +158,7 @@ class SQLiteStore:
             else:
                 by_loop.setdefault(loop, []).append((future, outcome))
         for loop, items in by_loop.items():
+
             def settle(items=items) -> None:
                 for future, outcome in items:
                     if future.done():
@@ -165,6 +167,7 @@ class SQLiteStore:
                         future.set_result(None)
                     else:
                         future.set_exception(outcome)
+
             try:
                 loop.call_soon_threadsafe(settle)
             except RuntimeError:
@@ -183,9 +186,7 @@ class SQLiteStore:
         return await loop.run_in_executor(self._readers, fn, *args)
 
     def get_blocking(self, kind: str, key: str) -> dict[str, Any] | None:
-        row = self._reader().execute(
-            "SELECT doc FROM documents WHERE kind = ? AND key = ?", (kind, key)
-        ).fetchone()
+        row = self._reader().execute("SELECT doc FROM documents WHERE kind = ? AND key = ?", (kind, key)).fetchone()
         return json.loads(row[0]) if row else None
 
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
@@ -236,7 +237,13 @@ class SQLiteStore:
         return await self._read(self.read_logs_blocking, query)
 
     def read_metrics_blocking(
-        self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int, unit: str | None = None,
+        self,
+        namespace: str,
+        name: str,
+        dimensions: str,
+        start_minute: int,
+        end_minute: int,
+        unit: str | None = None,
         with_samples: bool = True,
     ) -> list[MetricRow]:
         columns = METRIC_COLUMNS if with_samples else METRIC_COLUMNS.replace("samples,", "'[]',")
@@ -252,11 +259,18 @@ class SQLiteStore:
         return [metric_row(row) for row in self._reader().execute(sql, params)]
 
     async def read_metrics(
-        self, namespace: str, name: str, dimensions: str, start_minute: int, end_minute: int, unit: str | None = None,
+        self,
+        namespace: str,
+        name: str,
+        dimensions: str,
+        start_minute: int,
+        end_minute: int,
+        unit: str | None = None,
         with_samples: bool = True,
     ) -> list[MetricRow]:
-        return await self._read(self.read_metrics_blocking, namespace, name, dimensions, start_minute, end_minute, unit,
-                                with_samples)
+        return await self._read(
+            self.read_metrics_blocking, namespace, name, dimensions, start_minute, end_minute, unit, with_samples
+        )
 
     def list_metric_series_blocking(
         self, namespace: str | None = None, name: str | None = None, since_minute: int | None = None
@@ -285,15 +299,22 @@ class SQLiteStore:
             sql += " WHERE queue = ?"
             params = (queue,)
         rows = self._reader().execute(sql + " ORDER BY queue, seq", params).fetchall()
-        return [QueuedMessage(q, seq, json.loads(message), visible_at, receives)
-                for q, seq, message, visible_at, receives in rows]
+        return [
+            QueuedMessage(q, seq, json.loads(message), visible_at, receives)
+            for q, seq, message, visible_at, receives in rows
+        ]
 
     async def read_messages(self, queue: str | None = None) -> list[QueuedMessage]:
         return await self._read(self.read_messages_blocking, queue)
 
     def read_stream_records_blocking(
-        self, stream: str, shard: str, after_seq: int | None = None, before_seq: int | None = None,
-        limit: int = 10000, newest: bool = False,
+        self,
+        stream: str,
+        shard: str,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        limit: int = 10000,
+        newest: bool = False,
     ) -> list[StreamRecordRow]:
         sql = "SELECT stream, shard, seq, partition_key, data FROM stream_records WHERE stream = ? AND shard = ?"
         params: list[Any] = [stream, shard]
@@ -311,8 +332,13 @@ class SQLiteStore:
         return rows
 
     async def read_stream_records(
-        self, stream: str, shard: str, after_seq: int | None = None, before_seq: int | None = None,
-        limit: int = 10000, newest: bool = False,
+        self,
+        stream: str,
+        shard: str,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        limit: int = 10000,
+        newest: bool = False,
     ) -> list[StreamRecordRow]:
         return await self._read(self.read_stream_records_blocking, stream, shard, after_seq, before_seq, limit, newest)
 

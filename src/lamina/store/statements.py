@@ -18,6 +18,7 @@ in the connection's prepared-statement cache.
 Metric rows are not in the view: merging a minute that is already stored needs Python
 (merge_metric_rows), so PutMetricData runs statements of its own (put_metric_rows).
 """
+
 from __future__ import annotations
 
 import json
@@ -47,17 +48,28 @@ from .base import (
 CHUNK = 256  # rows per statement: 256 x 6 columns stays far below SQLite's 32,766 variables
 
 # The op column: what a row of write_ops does (the triggers of migration 0005).
-(NOTHING, PUT_DOCUMENT, DELETE_DOCUMENT, DELETE_PREFIX, APPEND_LOG, DELETE_LOG_GROUP, DELETE_LOG_STREAM,
- PUT_MESSAGE, MARK_RECEIVED, DELETE_MESSAGE, DELETE_QUEUE_MESSAGES, PUT_RECORD, TRIM_RECORDS,
- DELETE_STREAM_RECORDS) = range(14)
+(
+    NOTHING,
+    PUT_DOCUMENT,
+    DELETE_DOCUMENT,
+    DELETE_PREFIX,
+    APPEND_LOG,
+    DELETE_LOG_GROUP,
+    DELETE_LOG_STREAM,
+    PUT_MESSAGE,
+    MARK_RECEIVED,
+    DELETE_MESSAGE,
+    DELETE_QUEUE_MESSAGES,
+    PUT_RECORD,
+    TRIM_RECORDS,
+    DELETE_STREAM_RECORDS,
+) = range(14)
 
 _PAD = (NOTHING, None, None, None, None, None)
 _ONE = "(?, ?, ?, ?, ?, ?)"
 _SQL: dict[int, str] = {}
 
-METRIC_COLUMNS = (
-    "namespace, name, dims, minute, unit, sample_count, value_sum, value_min, value_max, samples, sampled"
-)
+METRIC_COLUMNS = "namespace, name, dims, minute, unit, sample_count, value_sum, value_min, value_max, samples, sampled"
 
 
 def dumps(doc: dict[str, Any]) -> str:
@@ -66,8 +78,9 @@ def dumps(doc: dict[str, Any]) -> str:
 
 def metric_row(row: tuple) -> MetricRow:
     namespace, name, dims, minute, unit, count, total, minimum, maximum, samples, sampled = row
-    return MetricRow(namespace, name, dims, unit, minute, count, total, minimum, maximum,
-                     tuple(json.loads(samples)), sampled)
+    return MetricRow(
+        namespace, name, dims, unit, minute, count, total, minimum, maximum, tuple(json.loads(samples)), sampled
+    )
 
 
 def rows_of(ops: Iterable[Op], rows: list[tuple], metrics: list[PutMetricData]) -> None:
@@ -84,11 +97,11 @@ def rows_of(ops: Iterable[Op], rows: list[tuple], metrics: list[PutMetricData]) 
             ingestion = op.ingestion_time or int(time.time() * 1000)
             rows.extend((APPEND_LOG, op.group, op.stream, e.timestamp, ingestion, e.message) for e in op.events)
         elif type(op) is PutMessages:
-            rows.extend((PUT_MESSAGE, m.queue, m.seq, dumps(m.message), m.visible_at, m.receives)
-                        for m in op.messages)
+            rows.extend((PUT_MESSAGE, m.queue, m.seq, dumps(m.message), m.visible_at, m.receives) for m in op.messages)
         elif type(op) is MarkReceived:
-            rows.extend((MARK_RECEIVED, op.queue, seq, None, visible_at, receives)
-                        for seq, visible_at, receives in op.changes)
+            rows.extend(
+                (MARK_RECEIVED, op.queue, seq, None, visible_at, receives) for seq, visible_at, receives in op.changes
+            )
         elif type(op) is DeleteMessages:
             if op.seqs is None:
                 add((DELETE_QUEUE_MESSAGES, op.queue, None, None, None, None))
@@ -122,7 +135,7 @@ def fits_one_statement(rows: list[tuple], metrics: list[PutMetricData]) -> bool:
 def write(connection: sqlite3.Connection, rows: list[tuple], metrics: list[PutMetricData]) -> None:
     """Run the rows in order, CHUNK at a time, then the metric rows (which touch no other table)."""
     for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
+        chunk = rows[start : start + CHUNK]
         size = 1 << (len(chunk) - 1).bit_length()
         if size > len(chunk):
             chunk += [_PAD] * (size - len(chunk))
@@ -153,6 +166,17 @@ def put_metric_rows(connection: sqlite3.Connection, op: PutMetricData) -> None:
             row = merge_metric_rows(metric_row(existing), row, op.max_samples)
         connection.execute(
             f"INSERT OR REPLACE INTO metric_data ({METRIC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (row.namespace, row.name, row.dimensions, row.minute, row.unit, row.count, row.sum,
-             row.minimum, row.maximum, json.dumps(list(row.samples), separators=(",", ":")), row.sampled),
+            (
+                row.namespace,
+                row.name,
+                row.dimensions,
+                row.minute,
+                row.unit,
+                row.count,
+                row.sum,
+                row.minimum,
+                row.maximum,
+                json.dumps(list(row.samples), separators=(",", ":")),
+                row.sampled,
+            ),
         )

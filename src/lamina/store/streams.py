@@ -10,6 +10,7 @@ What a backend must honour:
   shards. Shards, and streams, are independent of each other.
 - `data` is bytes, up to 10 MiB a record, read back byte for byte.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,8 +53,13 @@ class StreamRecordStore(Protocol):
     DeleteStreamRecords given to Store.write."""
 
     async def read_stream_records(
-        self, stream: str, shard: str, after_seq: int | None = None, before_seq: int | None = None,
-        limit: int = 10000, newest: bool = False,
+        self,
+        stream: str,
+        shard: str,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        limit: int = 10000,
+        newest: bool = False,
     ) -> list[StreamRecordRow]:
         """A shard's records with after_seq < seq < before_seq, in position order: the first
         `limit` of them, or the last `limit` when `newest` (still in ascending order)."""

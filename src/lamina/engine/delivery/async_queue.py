@@ -31,6 +31,7 @@ Event document (kind "async_event", key "<received ms, 15 digits>-<process prefi
     {function, qualifier, payload_b64, request_id, received_ms, attempts,
      not_before_ms, max_retries, max_age_s, backoffs}
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -87,11 +88,22 @@ def _no_limit(function: str) -> int | None:
 
 
 class AsyncQueue:
-    def __init__(self, store: Store, run: Run, *, finish: Finish = _nothing, per_function: int = 64,
-                 total: int = 1000, limit_of: Callable[[str], int | None] = _no_limit,
-                 retry_delays_s: tuple[float, ...] = (60.0, 120.0), throttle_backoff_s: float = 1.0,
-                 max_backoff_s: float = 300.0, pending_logs: Callable[[], list] = list,
-                 retry_policy: RetryPolicy | None = None, throttle_policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        run: Run,
+        *,
+        finish: Finish = _nothing,
+        per_function: int = 64,
+        total: int = 1000,
+        limit_of: Callable[[str], int | None] = _no_limit,
+        retry_delays_s: tuple[float, ...] = (60.0, 120.0),
+        throttle_backoff_s: float = 1.0,
+        max_backoff_s: float = 300.0,
+        pending_logs: Callable[[], list] = list,
+        retry_policy: RetryPolicy | None = None,
+        throttle_policy: RetryPolicy | None = None,
+    ) -> None:
         self.store = store
         self.run = run
         self.finish = finish
@@ -101,10 +113,10 @@ class AsyncQueue:
         # Function errors: retry_delays_s (the last one repeated) is the shorthand for this
         # policy; AWS's defaults are 2 retries within 6 hours.
         self.retry_policy = retry_policy or RetryPolicy.fixed(
-            retry_delays_s, max_retries=DEFAULT_MAX_RETRIES, max_age_s=DEFAULT_MAX_AGE_S)
+            retry_delays_s, max_retries=DEFAULT_MAX_RETRIES, max_age_s=DEFAULT_MAX_AGE_S
+        )
         # Throttles and platform errors: no limit of their own, the event's age bounds them.
-        self.throttle_policy = throttle_policy or RetryPolicy.exponential(
-            throttle_backoff_s, max_backoff_s, jitter=0.2)
+        self.throttle_policy = throttle_policy or RetryPolicy.exponential(throttle_backoff_s, max_backoff_s, jitter=0.2)
         # For events without a max_age_s of their own (Lambda keeps none longer than 6 hours);
         # a plain attribute, read once per event on the hot path.
         self._default_max_age_s = self.retry_policy.max_age_s or DEFAULT_MAX_AGE_S

@@ -12,6 +12,7 @@ window has passed, for the caller to commit with its next write.
 Ids are kept in the order they were seen, which is the order they expire in, so pruning
 looks only at the oldest.
 """
+
 from __future__ import annotations
 
 from ...store.base import Delete, DeletePrefix, Put

@@ -14,6 +14,7 @@ Senders that need more than a body and string attributes pass keyword options th
 deliverers understand or ignore: `message_group_id` and `deduplication_id` (FIFO queues
 and topics, e.g. an EventBridge target's SqsParameters).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,10 @@ Attributes = dict[str, "str | dict[str, str]"]
 
 def typed(attributes: Attributes) -> dict[str, dict[str, str]]:
     """Every attribute as {DataType, StringValue}: a plain str is a String."""
-    return {name: value if isinstance(value, dict) else {"DataType": "String", "StringValue": value}
-            for name, value in attributes.items()}
+    return {
+        name: value if isinstance(value, dict) else {"DataType": "String", "StringValue": value}
+        for name, value in attributes.items()
+    }
 
 
 class DeliveryError(Exception):
@@ -56,9 +59,19 @@ def _service(arn: str) -> str:
     return parts[2] if len(parts) > 2 and parts[0] == "arn" else ""
 
 
-def invocation_record(*, timestamp: str, request_id: str, function_arn: str, condition: str, attempts: int,
-                      request_payload: bytes, status_code: int | None, executed_version: str | None,
-                      function_error: str | None, response_payload: bytes | None) -> bytes:
+def invocation_record(
+    *,
+    timestamp: str,
+    request_id: str,
+    function_arn: str,
+    condition: str,
+    attempts: int,
+    request_payload: bytes,
+    status_code: int | None,
+    executed_version: str | None,
+    function_error: str | None,
+    response_payload: bytes | None,
+) -> bytes:
     """AWS's record for async invocation destinations (version 1.0)."""
 
     def decoded(raw: bytes | None):

@@ -29,6 +29,7 @@ maximum age. The default policy is EventBridge's: 185 retries within 24 hours, e
 with jitter; AWS spreads them over the 24 hours, ours start at 1 s and stop doubling at 5
 minutes (configurable so tests run fast).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -61,9 +62,17 @@ async def _no_dead_letter(item: dict, error: Exception, condition: str) -> None:
 
 
 class Outbox:
-    def __init__(self, store: Store, kind: str, send: Send, *, dead_letter: DeadLetter = _no_dead_letter,
-                 policy: RetryPolicy = DEFAULT_POLICY, policy_of: Callable[[dict], RetryPolicy] | None = None,
-                 is_retryable: Callable[[Exception], bool] = retryable) -> None:
+    def __init__(
+        self,
+        store: Store,
+        kind: str,
+        send: Send,
+        *,
+        dead_letter: DeadLetter = _no_dead_letter,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        policy_of: Callable[[dict], RetryPolicy] | None = None,
+        is_retryable: Callable[[Exception], bool] = retryable,
+    ) -> None:
         self.store = store
         self.kind = kind
         self.send = send
@@ -123,8 +132,12 @@ class Outbox:
     async def _deliver(self, key: str, item: dict) -> None:
         while True:
             try:
-                await self.send(item["target"], item.get("body", "").encode("utf-8"), item.get("attributes") or {},
-                                **(item.get("options") or {}))
+                await self.send(
+                    item["target"],
+                    item.get("body", "").encode("utf-8"),
+                    item.get("attributes") or {},
+                    **(item.get("options") or {}),
+                )
                 await self.store.write([Delete(self.kind, key)])
                 return
             except asyncio.CancelledError:

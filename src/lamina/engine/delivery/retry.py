@@ -21,6 +21,7 @@ passes them to exhausted() and too_old(), which is cheaper than a policy per eve
 The delays are plain arithmetic over the policy's fields: the async queue asks for one per
 failed attempt on its hot path.
 """
+
 from __future__ import annotations
 
 import random
@@ -39,16 +40,29 @@ class RetryPolicy:
     jitter: float = 0.0  # each delay is multiplied by a random factor in [1 - jitter, 1 + jitter]
 
     @classmethod
-    def fixed(cls, delays_s: tuple[float, ...] | list[float], *, max_retries: int | None = None,
-              max_age_s: float | None = None) -> RetryPolicy:
+    def fixed(
+        cls,
+        delays_s: tuple[float, ...] | list[float],
+        *,
+        max_retries: int | None = None,
+        max_age_s: float | None = None,
+    ) -> RetryPolicy:
         """A schedule of delays, one retry per delay unless `max_retries` says otherwise."""
         delays = tuple(float(delay) for delay in delays_s)
-        return cls(max_retries=len(delays) if max_retries is None else max_retries, max_age_s=max_age_s,
-                   delays_s=delays)
+        return cls(
+            max_retries=len(delays) if max_retries is None else max_retries, max_age_s=max_age_s, delays_s=delays
+        )
 
     @classmethod
-    def exponential(cls, base_s: float, cap_s: float, *, jitter: float = 0.0, max_retries: int | None = None,
-                    max_age_s: float | None = None) -> RetryPolicy:
+    def exponential(
+        cls,
+        base_s: float,
+        cap_s: float,
+        *,
+        jitter: float = 0.0,
+        max_retries: int | None = None,
+        max_age_s: float | None = None,
+    ) -> RetryPolicy:
         return cls(max_retries=max_retries, max_age_s=max_age_s, base_s=base_s, cap_s=cap_s, jitter=jitter)
 
     def delay_s(self, retry: int, jitter: bool = True) -> float:

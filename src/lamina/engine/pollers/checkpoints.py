@@ -12,6 +12,7 @@
 A checkpoint is written after every batch that moves it, so kill -9 replays at most the
 batches in flight (at least once), never skips one.
 """
+
 from __future__ import annotations
 
 from ...store.base import DeletePrefix, Put, Store
@@ -28,7 +29,7 @@ class Checkpoints:
         """(starting positions fixed?, {shard id: checkpoint})."""
         prefix = f"{self.mapping_id}:"
         rows = await self.store.scan(KIND, prefix=prefix)
-        shards = {key[len(prefix):]: doc for key, doc in rows if key != prefix}
+        shards = {key[len(prefix) :]: doc for key, doc in rows if key != prefix}
         return any(key == prefix for key, _ in rows), shards
 
     async def fix_start(self, positions: dict[str, dict]) -> None:

@@ -19,6 +19,7 @@ left its batch invisible for a whole visibility timeout and delivered it twice.
 The queue is reached through a QueueSource that the queue's service hands over; the
 function through an `invoke` callback. Neither is imported here.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -66,9 +67,18 @@ _RETIRING: set[asyncio.Task] = set()  # workers of stopped pollers, finishing th
 
 
 class QueuePoller:
-    def __init__(self, name: str, source: QueueSource, invoke: Invoke, *, batch_size: int = 10,
-                 window_s: float = 0.0, max_concurrency: int = 1000, report_failures: bool = False,
-                 accept: Accept | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        source: QueueSource,
+        invoke: Invoke,
+        *,
+        batch_size: int = 10,
+        window_s: float = 0.0,
+        max_concurrency: int = 1000,
+        report_failures: bool = False,
+        accept: Accept | None = None,
+    ) -> None:
         self.name = name
         self.source = source
         self.invoke = invoke
@@ -148,8 +158,9 @@ class QueuePoller:
             return records
         deadline = time.monotonic() + self.window_s
         while len(records) < self.batch_size and time.monotonic() < deadline:
-            more = await self.source.receive(self.batch_size - len(records), max(0.0, deadline - time.monotonic()),
-                                             self._stopped)
+            more = await self.source.receive(
+                self.batch_size - len(records), max(0.0, deadline - time.monotonic()), self._stopped
+            )
             if not more:
                 break
             records.extend(more)

@@ -26,6 +26,7 @@ The stream is reached through a StreamSource that the stream's service hands ove
 services/kinesis/events.py); the function through an `invoke` callback. Neither is
 imported here.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -141,9 +142,19 @@ def _iso(ms: float) -> str:
 
 
 class StreamPoller:
-    def __init__(self, name: str, source: StreamSource, invoke: Invoke, checkpoints: Checkpoints,
-                 settings: StreamSettings, *, accept: Accept | None = None, on_failure: FailureSink | None = None,
-                 report_age: AgeReport | None = None, function_arn: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        source: StreamSource,
+        invoke: Invoke,
+        checkpoints: Checkpoints,
+        settings: StreamSettings,
+        *,
+        accept: Accept | None = None,
+        on_failure: FailureSink | None = None,
+        report_age: AgeReport | None = None,
+        function_arn: str = "",
+    ) -> None:
         self.name = name
         self.source = source
         self.invoke = invoke
@@ -432,14 +443,16 @@ class StreamPoller:
         event: dict = {"Records": [self.source.event_record(run.shard_id, e.record) for e in segment]}
         if self.settings.tumbling_window_s and lane.window is not None:
             start = lane.window["start"]
-            event.update({
-                "window": {"start": _iso(start), "end": _iso(start + self.settings.tumbling_window_s * 1000)},
-                "state": lane.window.get("state") or {},
-                "shardId": run.shard_id,
-                "eventSourceARN": self.source.arn,
-                "isFinalInvokeForWindow": final,
-                "isWindowTerminatedEarly": False,
-            })
+            event.update(
+                {
+                    "window": {"start": _iso(start), "end": _iso(start + self.settings.tumbling_window_s * 1000)},
+                    "state": lane.window.get("state") or {},
+                    "shardId": run.shard_id,
+                    "eventSourceARN": self.source.arn,
+                    "isFinalInvokeForWindow": final,
+                    "isWindowTerminatedEarly": False,
+                }
+            )
         try:
             return await self.invoke(event)
         except Exception:
@@ -459,20 +472,34 @@ class StreamPoller:
         if isinstance(document, dict) and isinstance(document.get("state"), dict):
             lane.window["state"] = document["state"]
 
-    async def _give_up(self, run: _ShardRun, segment: list[_Entry], condition: str, outcome: Outcome | None,
-                       attempts: int) -> None:
+    async def _give_up(
+        self, run: _ShardRun, segment: list[_Entry], condition: str, outcome: Outcome | None, attempts: int
+    ) -> None:
         log.warning("%s: skipping %d records of %s (%s)", self.name, len(segment), run.shard_id, condition)
         if self.on_failure is None or not segment:
             return
         first, last = segment[0].record, segment[-1].record
         record = {
-            "requestContext": {"requestId": ids.uuid4(), "functionArn": self.function_arn,
-                               "condition": condition, "approximateInvokeCount": attempts},
-            "responseContext": ({"statusCode": 200, "executedVersion": outcome.executed_version or "$LATEST",
-                                 "functionError": outcome.function_error or "Unhandled"}
-                                if outcome is not None and outcome.failed else
-                                {"statusCode": 200, "executedVersion": (outcome.executed_version if outcome else None)
-                                 or "$LATEST"} if outcome is not None else {}),
+            "requestContext": {
+                "requestId": ids.uuid4(),
+                "functionArn": self.function_arn,
+                "condition": condition,
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": (
+                {
+                    "statusCode": 200,
+                    "executedVersion": outcome.executed_version or "$LATEST",
+                    "functionError": outcome.function_error or "Unhandled",
+                }
+                if outcome is not None and outcome.failed
+                else {
+                    "statusCode": 200,
+                    "executedVersion": (outcome.executed_version if outcome else None) or "$LATEST",
+                }
+                if outcome is not None
+                else {}
+            ),
             "version": "1.0",
             "timestamp": _iso(time.time() * 1000),
             "KinesisBatchInfo": {

@@ -24,6 +24,7 @@ Lifecycle (the only transitions allowed; the State enum below):
 Every sandbox carries the InvocationLog its output goes to (`log`) and whether the pool
 keeps it as provisioned concurrency (`provisioned`).
 """
+
 from __future__ import annotations
 
 import enum

@@ -5,6 +5,7 @@ Both layouts are supported: cgroup v1 (one hierarchy per controller under
 The engine creates an instance's groups before the fork and removes them after the
 instance is gone; the child writes its own pid into the cgroup.procs files it is given.
 """
+
 from __future__ import annotations
 
 import logging
@@ -82,8 +83,10 @@ class Cgroups:
             os.makedirs(base, exist_ok=True)
             with open(os.path.join(base, "cgroup.controllers")) as handle:
                 controllers = handle.read().split()
-            _write(os.path.join(base, "cgroup.subtree_control"),
-                   " ".join(f"+{c}" for c in ("memory", "pids", "cpu") if c in controllers))
+            _write(
+                os.path.join(base, "cgroup.subtree_control"),
+                " ".join(f"+{c}" for c in ("memory", "pids", "cpu") if c in controllers),
+            )
         except OSError as error:
             log.warning("cannot use cgroup v2 at %s: %s", base, error)
             return
@@ -190,8 +193,10 @@ def _remove_stale(parent: str) -> None:
             continue
         base = os.path.join(parent, name)
         try:
-            remove([os.path.join(base, child) for child in os.listdir(base)
-                    if os.path.isdir(os.path.join(base, child))] + [base])
+            remove(
+                [os.path.join(base, child) for child in os.listdir(base) if os.path.isdir(os.path.join(base, child))]
+                + [base]
+            )
         except OSError:
             pass
 

@@ -5,6 +5,7 @@ The Sandbox lifecycle (base.py), with the process plumbing of ManagedInstance: s
 an event (its init is done) or reports an init error; invoke() hands one event to the
 waiting /next and waits for /response, /error, the process's exit, or the timeout.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +29,10 @@ class CustomRuntimeInstance(ManagedInstance):
     async def start(self) -> InitOutcome:
         started = time.perf_counter()
         await super().start()  # spawned; the runtime's init is running
-        waiters = [asyncio.ensure_future(asyncio.shield(self.api.first_poll)), asyncio.ensure_future(asyncio.shield(self.exited))]
+        waiters = [
+            asyncio.ensure_future(asyncio.shield(self.api.first_poll)),
+            asyncio.ensure_future(asyncio.shield(self.exited)),
+        ]
         done, pending = await asyncio.wait(waiters, timeout=INIT_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
         for waiter in pending:
             waiter.cancel()
@@ -43,8 +47,12 @@ class CustomRuntimeInstance(ManagedInstance):
                 await self.kill()
                 return InitOutcome(init_ms, faults.exit_error(reason))
             await self.kill()
-            return InitOutcome(init_ms, faults.fault(faults.RUNTIME_INIT_TIMEOUT,
-                                                     f"Init phase did not complete within {INIT_TIMEOUT_S:.0f} seconds"))
+            return InitOutcome(
+                init_ms,
+                faults.fault(
+                    faults.RUNTIME_INIT_TIMEOUT, f"Init phase did not complete within {INIT_TIMEOUT_S:.0f} seconds"
+                ),
+            )
         self.state = State.READY
         return InitOutcome(init_ms, None)
 
@@ -64,8 +72,9 @@ class CustomRuntimeInstance(ManagedInstance):
         invocation = Invocation(header["request_id"], payload or b"{}", headers)
         self.api.offer(invocation)
         exit_waiter = asyncio.ensure_future(asyncio.shield(self.exited))
-        done, _ = await asyncio.wait([invocation.done, exit_waiter], timeout=timeout_s,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            [invocation.done, exit_waiter], timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+        )
         exit_waiter.cancel()
         if invocation.done.done() and not invocation.done.cancelled():
             outcome = invocation.done.result()

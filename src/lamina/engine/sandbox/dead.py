@@ -1,6 +1,7 @@
 """A sandbox that could not even be started (no bootstrap to run, a SnapStart snapshot
 whose init failed): DEAD from birth, it carries the init error to the invocation that
 asked for it, so that the failure is reported the way a failed cold init is."""
+
 from __future__ import annotations
 
 import time

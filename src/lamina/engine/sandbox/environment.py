@@ -1,4 +1,5 @@
 """The process environment of a sandbox, as the AWS Python runtime sets it."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,6 @@ from . import guest
 ON_DEMAND = "on-demand"
 PROVISIONED = "provisioned-concurrency"
 SNAP_START = "snap-start"
-
 
 
 def sandbox_environment(

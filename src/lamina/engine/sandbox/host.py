@@ -4,6 +4,7 @@ As root on Linux with namespaces and cgroups: full isolation (see isolation.py).
 rlimits only, and a warning in the log, once. `isolation="0"` (LAMINA_ISOLATION=0) turns
 isolation off (for debugging); "1" makes missing isolation an error.
 """
+
 from __future__ import annotations
 
 import logging
@@ -102,8 +103,11 @@ class SandboxHost:
         if reason is not None:
             if wanted == "1":
                 raise RuntimeError(f"LAMINA_ISOLATION=1 but sandboxes cannot be isolated: {reason}")
-            log.warning("sandboxes run without namespaces and cgroups (%s): memory, file size and "
-                        "process limits fall back to rlimits", reason)
+            log.warning(
+                "sandboxes run without namespaces and cgroups (%s): memory, file size and "
+                "process limits fall back to rlimits",
+                reason,
+            )
             self.cgroups = None
             return
         os.makedirs(TASK_ROOT, exist_ok=True)

@@ -5,6 +5,7 @@ plan and returns the child's pid; exits arrive as messages and resolve the per-p
 futures that ManagedInstance.kill() and the exit-reason code wait on. If the zygote dies, the
 next spawn starts a new one (its orphaned children keep running until killed).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,10 +49,16 @@ class Launcher:
                 "_LAMINA_ZYGOTE_FD": str(zygote_end.fileno()),
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
-            self._process = await loop.run_in_executor(None, lambda: subprocess.Popen(
-                [sys.executable, "-s", os.path.join(guest.DIRECTORY, "zygote.py")], env=env, pass_fds=(zygote_end.fileno(),),
-                stdin=subprocess.DEVNULL, close_fds=True,
-            ))
+            self._process = await loop.run_in_executor(
+                None,
+                lambda: subprocess.Popen(
+                    [sys.executable, "-s", os.path.join(guest.DIRECTORY, "zygote.py")],
+                    env=env,
+                    pass_fds=(zygote_end.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                    close_fds=True,
+                ),
+            )
             zygote_end.close()
             engine_end.setblocking(False)
             self._channel = engine_end

@@ -4,6 +4,7 @@ a SnapStart snapshot), its control socket speaking guest/frames.py, its log sock
 The lifecycle is the Sandbox interface's (base.py). Killing takes the whole process group,
 so whatever the function spawned goes too, and removes the instance's cgroups.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -87,7 +88,6 @@ class _LogLines(asyncio.Protocol):
         self.exited()
 
 
-
 # The invoke header is a few known fields, and the result's meta line one: written and read
 # without the JSON module when they hold nothing that needs escaping (the hot path of every
 # warm invoke), with it otherwise.
@@ -98,14 +98,17 @@ _MAX_MEMORY = re.compile(rb'^\{"max_memory_mb": (\d+)\}$')
 def _header_json(header: dict) -> bytes:
     request_id, arn = header["request_id"], header["invoked_function_arn"]
     if len(header) == 4 and header["client_context"] is None and _PLAIN.match(request_id) and _PLAIN.match(arn):
-        return (f'{{"request_id": "{request_id}", "deadline_ms": {int(header["deadline_ms"])}, '
-                f'"invoked_function_arn": "{arn}", "client_context": null}}').encode()
+        return (
+            f'{{"request_id": "{request_id}", "deadline_ms": {int(header["deadline_ms"])}, '
+            f'"invoked_function_arn": "{arn}", "client_context": null}}'
+        ).encode()
     return json.dumps(header).encode()
 
 
 def _max_memory_of(meta: bytes) -> int:
     match = _MAX_MEMORY.match(meta)
     return int(match.group(1)) if match else json.loads(meta).get("max_memory_mb", 0)
+
 
 class Spawner(Protocol):
     """Who forks the instance's process: the zygote's Launcher, or a SnapStart snapshot
@@ -121,9 +124,18 @@ class Spawner(Protocol):
 
 
 class ManagedInstance:
-    def __init__(self, spec: FunctionSpec, instance_id: str, log_stream: str, env: dict[str, str],
-                 log: InvocationLog, spawner: Spawner, placement: Placement, host: SandboxHost,
-                 exec_argv: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        instance_id: str,
+        log_stream: str,
+        env: dict[str, str],
+        log: InvocationLog,
+        spawner: Spawner,
+        placement: Placement,
+        host: SandboxHost,
+        exec_argv: list[str] | None = None,
+    ) -> None:
         self.spec = spec
         self.spawner = spawner
         self.placement = placement
@@ -195,7 +207,8 @@ class ManagedInstance:
             self._writer.write(frames.pack(frames.GO, b"{}"))
         # Keep the transport: dropping it would close the socket under the function's stdout.
         self._log_transport, _ = await asyncio.get_running_loop().create_unix_connection(
-            lambda: _LogLines(self._emit, self._exited.set), sock=log_parent)
+            lambda: _LogLines(self._emit, self._exited.set), sock=log_parent
+        )
         if self.exec_argv:
             return InitOutcome(0.0, None)  # a custom runtime reports init through the Runtime API
         try:
@@ -248,8 +261,12 @@ class ManagedInstance:
         if code is None:
             return "unknown"
         if code < 0:
-            name = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGTERM: "terminated",
-                    signal.SIGABRT: "aborted"}.get(-code)
+            name = {
+                signal.SIGKILL: "killed",
+                signal.SIGSEGV: "segmentation fault",
+                signal.SIGTERM: "terminated",
+                signal.SIGABRT: "aborted",
+            }.get(-code)
             if name is None:
                 try:
                     name = signal.Signals(-code).name.lower()
@@ -334,7 +351,7 @@ class ManagedInstance:
                 if events:
                     self.log(events)
                     events = []
-                event = self._markers.get(line[len(frames.END_MARKER):].decode(errors="replace").strip())
+                event = self._markers.get(line[len(frames.END_MARKER) :].decode(errors="replace").strip())
                 if event is not None:
                     event.set()
                 continue

@@ -11,6 +11,7 @@ tells instances apart). Endpoints, as AWS documents them:
 
 HTTP parsing is httptools' (the parser uvicorn uses); the rest is a few lines of asyncio.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,8 +39,15 @@ class Outcome:
 
 
 def _response(status: int, body: bytes, headers: dict[str, str] | None = None) -> bytes:
-    reason = {200: "OK", 202: "Accepted", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-              413: "Payload Too Large", 500: "Internal Server Error"}.get(status, "OK")
+    reason = {
+        200: "OK",
+        202: "Accepted",
+        400: "Bad Request",
+        403: "Forbidden",
+        404: "Not Found",
+        413: "Payload Too Large",
+        500: "Internal Server Error",
+    }.get(status, "OK")
     lines = [f"HTTP/1.1 {status} {reason}", f"Content-Length: {len(body)}", "Content-Type: application/json"]
     lines.extend(f"{k}: {v}" for k, v in (headers or {}).items())
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
@@ -112,7 +120,7 @@ class RuntimeApi:
                 self.first_poll.set_result(None)
             return _json(202, {"status": "OK"})
         if method == "POST" and path.startswith(f"{PREFIX}/invocation/"):
-            request_id, _, action = path[len(f"{PREFIX}/invocation/"):].partition("/")
+            request_id, _, action = path[len(f"{PREFIX}/invocation/") :].partition("/")
             active = self._active.get(request_id)
             if active is None or action not in ("response", "error"):
                 return _json(400, {"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"})
@@ -122,9 +130,18 @@ class RuntimeApi:
             del self._active[request_id]
             if action == "response":
                 if len(body) > self.MAX_RESPONSE:
-                    invocation.done.set_result(Outcome("error", json.dumps({
-                        "errorMessage": f"Response payload size exceeded maximum allowed payload size ({self.MAX_RESPONSE} bytes).",
-                        "errorType": "Function.ResponseSizeTooLarge"}).encode(), "Function.ResponseSizeTooLarge"))
+                    invocation.done.set_result(
+                        Outcome(
+                            "error",
+                            json.dumps(
+                                {
+                                    "errorMessage": f"Response payload size exceeded maximum allowed payload size ({self.MAX_RESPONSE} bytes).",
+                                    "errorType": "Function.ResponseSizeTooLarge",
+                                }
+                            ).encode(),
+                            "Function.ResponseSizeTooLarge",
+                        )
+                    )
                     return _json(413, {"errorMessage": "Payload Too Large", "errorType": "RequestEntityTooLarge"})
                 invocation.done.set_result(Outcome("result", body))
             else:

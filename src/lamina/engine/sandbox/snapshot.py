@@ -11,6 +11,7 @@ Instances of one version share the snapshot's mount and PID namespaces (their ow
 cgroups, though): a restored process has already dropped the privileges it would need
 to build namespaces of its own.
 """
+
 from __future__ import annotations
 
 import asyncio

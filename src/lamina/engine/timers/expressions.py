@@ -22,6 +22,7 @@ The five standard cron fields are evaluated by croniter on naive wall-clock time
 module translates AWS's syntax to croniter's, and handles the year field, LW and the time
 zone itself.
 """
+
 from __future__ import annotations
 
 import re

@@ -26,6 +26,7 @@ N=60 a rate(1 minute) schedule fires every second. `now()` is that clock: anchor
 dates computed by the services should come from it. (Wall-clock times such as at()
 expressions are then compared with a clock that runs ahead: a speed-up is for tests.)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -82,8 +83,16 @@ class Scheduler:
 
     # --- jobs -----------------------------------------------------------------------------------
 
-    def add(self, job_id: str, schedule: Schedule, fire: Fire, *, start: datetime | None = None,
-            end: datetime | None = None, flexible_window_s: float = 0) -> None:
+    def add(
+        self,
+        job_id: str,
+        schedule: Schedule,
+        fire: Fire,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        flexible_window_s: float = 0,
+    ) -> None:
         """Fire `fire(scheduled_time)` on `schedule`'s occurrences; replaces a job of that id."""
         job = _Job(job_id, schedule, fire, end, max(0.0, float(flexible_window_s)))
         self._jobs[job_id] = job

@@ -9,6 +9,7 @@ Metrics are kept per minute (the standard resolution): periods are multiples of 
 and the high-resolution periods (1, 5, 10, 20, 30) are answered at one minute. Alarms and
 dashboards are not served yet.
 """
+
 from __future__ import annotations
 
 from ...observability.recorder import MetricsRecorder

@@ -3,6 +3,7 @@
 Errors use the codes CloudWatch's query protocol made known (InvalidParameterValue, ...);
 the protocol layer finds their shapes and HTTP status in the model.
 """
+
 from __future__ import annotations
 
 import math

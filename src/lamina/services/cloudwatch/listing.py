@@ -1,4 +1,5 @@
 """ListMetrics: every metric with data, filtered, in pages of 500."""
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,14 @@ class ListingApi:
             filters[item["Name"]] = item.get("Value")
         since = time.time() - RECENTLY_ACTIVE_S if params.get("RecentlyActive") == "PT3H" else None
         after = _decode_token(params.get("NextToken"))
-        metrics = await list_metric_ids(self.recorder, params.get("Namespace"), params.get("MetricName"), filters,
-                                        since=since, scope=(ctx.region, ctx.account_id))
+        metrics = await list_metric_ids(
+            self.recorder,
+            params.get("Namespace"),
+            params.get("MetricName"),
+            filters,
+            since=since,
+            scope=(ctx.region, ctx.account_id),
+        )
         if after is not None:
             metrics = [metric for metric in metrics if _sort_key(metric) > after]
         page = metrics[:PAGE_SIZE]

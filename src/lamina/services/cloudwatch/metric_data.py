@@ -1,4 +1,5 @@
 """PutMetricData: each datum is checked first, then all are recorded (all or nothing)."""
+
 from __future__ import annotations
 
 import math
@@ -35,16 +36,18 @@ class MetricDataApi:
         records = [
             record
             for index, datum in enumerate(data, 1)
-            for record in _records(self.recorder, namespace, datum, f"MetricData.member.{index}", now,
-                                   (ctx.region, ctx.account_id))
+            for record in _records(
+                self.recorder, namespace, datum, f"MetricData.member.{index}", now, (ctx.region, ctx.account_id)
+            )
         ]
         for record in records:
             record()
         return {}
 
 
-def _records(recorder: MetricsRecorder, namespace: str, datum: dict, where: str,
-             now: float, scope: tuple[str, str]) -> list[Callable[[], None]]:
+def _records(
+    recorder: MetricsRecorder, namespace: str, datum: dict, where: str, now: float, scope: tuple[str, str]
+) -> list[Callable[[], None]]:
     """The recorder calls one datum asks for, once it has been checked."""
     name = datum["MetricName"]
     dimensions = dimensions_of(datum.get("Dimensions"), f"{where}.Dimensions")
@@ -53,7 +56,9 @@ def _records(recorder: MetricsRecorder, namespace: str, datum: dict, where: str,
     if timestamp < now - MAX_PAST_S:
         raise invalid_value(f"The parameter {where}.Timestamp must specify a time no more than two weeks in the past.")
     if timestamp > now + MAX_FUTURE_S:
-        raise invalid_value(f"The parameter {where}.Timestamp must specify a time no more than two hours in the future.")
+        raise invalid_value(
+            f"The parameter {where}.Timestamp must specify a time no more than two hours in the future."
+        )
     resolution = datum.get("StorageResolution")
     if resolution is not None and resolution not in STORAGE_RESOLUTIONS:
         raise invalid_value(
@@ -61,8 +66,11 @@ def _records(recorder: MetricsRecorder, namespace: str, datum: dict, where: str,
         )
 
     value, stats, values, counts = (datum.get(k) for k in ("Value", "StatisticValues", "Values", "Counts"))
-    given = [member for member, item in (("Value", value), ("StatisticValues", stats), ("Values", values))
-             if item is not None]
+    given = [
+        member
+        for member, item in (("Value", value), ("StatisticValues", stats), ("Values", values))
+        if item is not None
+    ]
     if len(given) > 1:
         raise invalid_combination(
             f"The parameters {where}.{given[0]} and {where}.{given[1]} are mutually exclusive and you have "
@@ -92,8 +100,20 @@ def _records(recorder: MetricsRecorder, namespace: str, datum: dict, where: str,
                 f"The parameter {where}.StatisticValues.Maximum must be greater than or equal to "
                 f"{where}.StatisticValues.Minimum."
             )
-        return [lambda: recorder.put_statistics(namespace, name, dimensions, stats["SampleCount"], stats["Sum"],
-                                                stats["Minimum"], stats["Maximum"], unit, timestamp, scope=scope)]
+        return [
+            lambda: recorder.put_statistics(
+                namespace,
+                name,
+                dimensions,
+                stats["SampleCount"],
+                stats["Sum"],
+                stats["Minimum"],
+                stats["Maximum"],
+                unit,
+                timestamp,
+                scope=scope,
+            )
+        ]
     if len(values) > MAX_VALUES:
         raise invalid_value(f"The collection {where}.Values must not have a size greater than {MAX_VALUES}.")
     if counts is not None and len(counts) != len(values):

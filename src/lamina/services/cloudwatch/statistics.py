@@ -4,6 +4,7 @@ Buckets start at StartTime (rounded down to the minute) and step by the period; 
 buckets with data become datapoints. GetMetricData pages its datapoints, across all its
 queries in order, by MaxDatapoints, with an opaque NextToken.
 """
+
 from __future__ import annotations
 
 import base64
@@ -65,9 +66,18 @@ class StatisticsApi:
                 "or decreasing the time range."
             )
         dimensions = dimensions_of(params.get("Dimensions"), "Dimensions")
-        buckets = await query_buckets(self.recorder, params["Namespace"], params["MetricName"], dimensions, start,
-                                      end, period, unit=params.get("Unit"), samples=bool(extended),
-                                      scope=(ctx.region, ctx.account_id))
+        buckets = await query_buckets(
+            self.recorder,
+            params["Namespace"],
+            params["MetricName"],
+            dimensions,
+            start,
+            end,
+            period,
+            unit=params.get("Unit"),
+            samples=bool(extended),
+            scope=(ctx.region, ctx.account_id),
+        )
         datapoints = []
         for bucket in buckets:
             point: dict[str, Any] = {"Timestamp": as_datetime(bucket.timestamp), "Unit": bucket.unit}
@@ -85,9 +95,7 @@ class StatisticsApi:
         if not queries:
             raise validation_error("The collection MetricDataQueries must not be empty.")
         if len(queries) > MAX_QUERIES:
-            raise validation_error(
-                f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}."
-            )
+            raise validation_error(f"The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}.")
         start, end = params["StartTime"].timestamp(), params["EndTime"].timestamp()
         if start >= end:
             raise validation_error("The parameter StartTime must be less than the parameter EndTime.")
@@ -114,31 +122,41 @@ class StatisticsApi:
         for query, points in series:
             skipped = min(remaining, len(points))
             remaining -= skipped
-            chosen = points[skipped:skipped + budget]
+            chosen = points[skipped : skipped + budget]
             budget -= len(chosen)
             partial = skipped + len(chosen) < len(points)
             more = more or partial
             stat = query["MetricStat"]
-            results.append({
-                "Id": query["Id"],
-                "Label": query.get("Label") or stat["Metric"]["MetricName"],
-                "Timestamps": [as_datetime(timestamp) for timestamp, _ in chosen],
-                "Values": [value for _, value in chosen],
-                "StatusCode": "PartialData" if partial else "Complete",
-            })
+            results.append(
+                {
+                    "Id": query["Id"],
+                    "Label": query.get("Label") or stat["Metric"]["MetricName"],
+                    "Timestamps": [as_datetime(timestamp) for timestamp, _ in chosen],
+                    "Values": [value for _, value in chosen],
+                    "StatusCode": "PartialData" if partial else "Complete",
+                }
+            )
         answer: dict[str, Any] = {"MetricDataResults": results, "Messages": []}
         if more:
             answer["NextToken"] = _encode_token(offset + page_size)
         return answer
 
-    async def _points(self, query: dict, start: float, end: float, descending: bool,
-                      scope: tuple[str, str]) -> list[tuple[float, float]]:
+    async def _points(
+        self, query: dict, start: float, end: float, descending: bool, scope: tuple[str, str]
+    ) -> list[tuple[float, float]]:
         stat = query["MetricStat"]
         metric = stat["Metric"]
         buckets = await query_buckets(
-            self.recorder, metric["Namespace"], metric["MetricName"],
-            dimensions_of(metric.get("Dimensions"), "Dimensions"), start, end, effective_period(stat["Period"]),
-            unit=stat.get("Unit"), samples=percentile_of(stat["Stat"]) is not None, scope=scope,
+            self.recorder,
+            metric["Namespace"],
+            metric["MetricName"],
+            dimensions_of(metric.get("Dimensions"), "Dimensions"),
+            start,
+            end,
+            effective_period(stat["Period"]),
+            unit=stat.get("Unit"),
+            samples=percentile_of(stat["Stat"]) is not None,
+            scope=scope,
         )
         points = [(bucket.timestamp, statistic(bucket, stat["Stat"])) for bucket in buckets]
         points = [(timestamp, value) for timestamp, value in points if value is not None]
@@ -165,8 +183,7 @@ def _check_query(query: dict, where: str, seen_ids: set[str]) -> None:
         )
     if expression is not None:
         raise validation_error(
-            f"Metric math is not supported by Lamina yet: {where}.Expression ({expression!r}). "
-            "Use MetricStat queries."
+            f"Metric math is not supported by Lamina yet: {where}.Expression ({expression!r}). Use MetricStat queries."
         )
     if stat is None:
         raise validation_error(f"One of the parameters {where}.MetricStat or {where}.Expression must be specified.")
@@ -180,9 +197,7 @@ def _check_query(query: dict, where: str, seen_ids: set[str]) -> None:
             f"use one of {', '.join(STATISTICS)} or a percentile such as p99."
         )
     if effective_period(stat["Period"]) is None:
-        raise validation_error(
-            f"The parameter {where}.MetricStat.Period must be 1, 5, 10, 20, 30 or a multiple of 60."
-        )
+        raise validation_error(f"The parameter {where}.MetricStat.Period must be 1, 5, 10, 20, 30 or a multiple of 60.")
 
 
 def _encode_token(offset: int) -> str:
@@ -197,8 +212,7 @@ def _decode_token(token: str | None) -> int:
         cursor = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         offset = cursor["offset"]
     except (binascii.Error, ValueError, TypeError, KeyError):
-        raise ServiceError("InvalidNextToken", "The service cannot process the NextToken you specified.", 400) \
-            from None
+        raise ServiceError("InvalidNextToken", "The service cannot process the NextToken you specified.", 400) from None
     if not isinstance(offset, int) or offset < 0:
         raise ServiceError("InvalidNextToken", "The service cannot process the NextToken you specified.", 400)
     return offset

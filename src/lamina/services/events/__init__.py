@@ -14,6 +14,7 @@
 Settings read here: LAMINA_EVENTS_RETRY_BASE, the first retry delay of a failed target
 delivery in seconds (default 1.0; later ones double, up to 300 s).
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,9 @@ log = logging.getLogger("lamina")
 class EventsService(BusesApi, RulesApi, TargetsApi, PutEventsApi):
     service_name = "events"
 
-    def __init__(self, store: Store, destinations: Destinations, scheduler: Scheduler,
-                 retry_base_s: float = 1.0) -> None:
+    def __init__(
+        self, store: Store, destinations: Destinations, scheduler: Scheduler, retry_base_s: float = 1.0
+    ) -> None:
         self.state = EventsState(store)
         self.delivery = Delivery(store, destinations, base_delay_s=retry_base_s)
         self.schedules = RuleSchedules(scheduler, self.state, self.accept_scheduled, self.scheduled_event)

@@ -5,6 +5,7 @@ Every account and region has a `default` bus that cannot be created or deleted. 
 must have no rules left when it is deleted (AWS: "All rules associated with this event bus
 need to be deleted"). Partner event buses (EventSourceName) are not offered.
 """
+
 from __future__ import annotations
 
 from ...errors import ServiceError
@@ -27,8 +28,12 @@ from .state import (
 
 
 def _describe(bus: Bus) -> dict:
-    shown: dict = {"Name": bus.name, "Arn": bus.arn, "CreationTime": bus.created_ms / 1000,
-                   "LastModifiedTime": bus.modified_ms / 1000}
+    shown: dict = {
+        "Name": bus.name,
+        "Arn": bus.arn,
+        "CreationTime": bus.created_ms / 1000,
+        "LastModifiedTime": bus.modified_ms / 1000,
+    }
     if bus.description:
         shown["Description"] = bus.description
     if bus.dead_letter_arn:
@@ -49,8 +54,9 @@ class BusesApi:
         if name == DEFAULT_BUS or key in self.state.buses:
             raise ServiceError("ResourceAlreadyExistsException", f"Event bus {name} already exists.", 400)
         dead_letter = (params.get("DeadLetterConfig") or {}).get("Arn")
-        bus = Bus(*key, description=params.get("Description"), tags=tags_of(params.get("Tags")),
-                  dead_letter_arn=dead_letter)
+        bus = Bus(
+            *key, description=params.get("Description"), tags=tags_of(params.get("Tags")), dead_letter_arn=dead_letter
+        )
         await self.state.save_bus(bus)
         result = {"EventBusArn": bus.arn}
         if bus.description:
@@ -89,8 +95,9 @@ class BusesApi:
 
     async def list_event_buses(self, params: dict, ctx: RequestContext) -> dict:
         prefix = params.get("NamePrefix") or ""
-        buses = {bus.name: bus for bus in self.state.buses_of(ctx.account_id, ctx.region)
-                 if bus.name.startswith(prefix)}
+        buses = {
+            bus.name: bus for bus in self.state.buses_of(ctx.account_id, ctx.region) if bus.name.startswith(prefix)
+        }
         chosen, token = page(sorted(buses), params.get("NextToken"), params.get("Limit"))
         result: dict = {"EventBuses": [_describe(buses[name]) for name in chosen]}
         if token:
@@ -117,8 +124,9 @@ class BusesApi:
         if isinstance(resource, Bus):
             await self.state.save_bus(resource)
         else:
-            await self.state.save_rule(self.state.existing_bus((resource.account, resource.region, resource.bus)),
-                                       resource)
+            await self.state.save_rule(
+                self.state.existing_bus((resource.account, resource.region, resource.bus)), resource
+            )
 
     async def tag_resource(self, params: dict, ctx: RequestContext) -> dict:
         resource = self._tagged(params["ResourceARN"])

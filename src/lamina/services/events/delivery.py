@@ -17,6 +17,7 @@ event (the original event text, kept only when there is a DLQ and the target got
 text). Targets of FIFO queues and topics get a lane per rule and target, so one rule's
 events reach them in order.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,15 +36,21 @@ log = logging.getLogger("lamina.events")
 
 DEFAULT_MAX_RETRIES = 185
 DEFAULT_MAX_AGE_S = 86400
-_NOT_FOUND = {"ResourceNotFoundException", "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",
-              "NotFound", "ResourceNotFound"}
+_NOT_FOUND = {
+    "ResourceNotFoundException",
+    "QueueDoesNotExist",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "NotFound",
+    "ResourceNotFound",
+}
 
 
 def unsupported_target(arn: str) -> ServiceError:
     service = arn.split(":")[2] if arn.count(":") >= 2 else arn
     names = {"states": "Step Functions state machines", "events": "EventBridge resources other than event buses"}
-    return ServiceError("UnsupportedTarget", f"Lamina does not deliver to {names.get(service, service)} targets yet "
-                        f"({arn}).", 400)
+    return ServiceError(
+        "UnsupportedTarget", f"Lamina does not deliver to {names.get(service, service)} targets yet ({arn}).", 400
+    )
 
 
 def error_code(error: Exception) -> str:
@@ -71,17 +78,29 @@ def error_message(error: Exception) -> str:
 def retry_policy(base_delay_s: float = 1.0, max_delay_s: float = 300.0) -> RetryPolicy:
     """EventBridge's retries: exponential with jitter, and AWS's defaults for a target
     without a RetryPolicy of its own."""
-    return RetryPolicy.exponential(base_delay_s, max_delay_s, jitter=0.2, max_retries=DEFAULT_MAX_RETRIES,
-                                   max_age_s=DEFAULT_MAX_AGE_S)
+    return RetryPolicy.exponential(
+        base_delay_s, max_delay_s, jitter=0.2, max_retries=DEFAULT_MAX_RETRIES, max_age_s=DEFAULT_MAX_AGE_S
+    )
 
 
 class Delivery:
-    def __init__(self, store: Store, destinations: Destinations, base_delay_s: float = 1.0,
-                 max_delay_s: float = 300.0, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        destinations: Destinations,
+        base_delay_s: float = 1.0,
+        max_delay_s: float = 300.0,
+        policy: RetryPolicy | None = None,
+    ) -> None:
         """`base_delay_s` and `max_delay_s` are the shorthand for `policy`."""
         self.destinations = destinations
-        self.outbox = Outbox(store, OUTBOX_KIND, self._send, dead_letter=self._dead_letter,
-                             policy=policy or retry_policy(base_delay_s, max_delay_s))
+        self.outbox = Outbox(
+            store,
+            OUTBOX_KIND,
+            self._send,
+            dead_letter=self._dead_letter,
+            policy=policy or retry_policy(base_delay_s, max_delay_s),
+        )
 
     async def start(self) -> int:
         return await self.outbox.start()
@@ -99,9 +118,13 @@ class Delivery:
         if not dlq:
             log.warning("event for %s dropped after %s: %s", item["target"], condition, error_message(error))
             return
-        attributes = {"RULE_ARN": item.get("rule", ""), "TARGET_ARN": item["target"],
-                      "ERROR_CODE": error_code(error), "ERROR_MESSAGE": error_message(error),
-                      "RETRY_ATTEMPTS": str(max(0, item.get("attempts", 1) - 1))}
+        attributes = {
+            "RULE_ARN": item.get("rule", ""),
+            "TARGET_ARN": item["target"],
+            "ERROR_CODE": error_code(error),
+            "ERROR_MESSAGE": error_message(error),
+            "RETRY_ATTEMPTS": str(max(0, item.get("attempts", 1) - 1)),
+        }
         if condition != NOT_RETRYABLE:
             attributes["EXHAUSTED_RETRY_CONDITION"] = condition
         body = item.get("event") or item["body"]
@@ -111,16 +134,21 @@ class Delivery:
             log.warning("dead-letter queue %s refused the event for %s: %s", dlq, item["target"], failure)
 
 
-def outbox_item(target: dict, body: str, event_id: str, event_text: str, rule_arn: str, created_ms: int,
-                hops: int = 0) -> dict:
+def outbox_item(
+    target: dict, body: str, event_id: str, event_text: str, rule_arn: str, created_ms: int, hops: int = 0
+) -> dict:
     """The outbox item for one matched target (`hops`: how many buses the event has crossed)."""
     arn = target["Arn"]
     retry = target.get("RetryPolicy") or {}
     item: dict[str, Any] = {
-        "target": arn, "body": body, "attributes": {}, "created_ms": created_ms,
+        "target": arn,
+        "body": body,
+        "attributes": {},
+        "created_ms": created_ms,
         "max_retries": retry.get("MaximumRetryAttempts", DEFAULT_MAX_RETRIES),
         "max_age_s": retry.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE_S),
-        "rule": rule_arn, "target_id": target["Id"],
+        "rule": rule_arn,
+        "target_id": target["Id"],
     }
     if arn.endswith(".fifo"):
         group = (target.get("SqsParameters") or {}).get("MessageGroupId")

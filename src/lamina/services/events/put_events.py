@@ -14,6 +14,7 @@ Scheduler's target (which passes `detail_type=` and `source=`).
 
 As on AWS, an entry for a bus that does not exist is accepted and dropped (logged once).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -57,8 +58,10 @@ def entry_size(entry: dict) -> int:
 
 
 def _invalid(name: str) -> dict:
-    return {"ErrorCode": "InvalidArgument",
-            "ErrorMessage": f"Parameter {name} is not valid. Reason: {name} is a required argument."}
+    return {
+        "ErrorCode": "InvalidArgument",
+        "ErrorMessage": f"Parameter {name} is not valid. Reason: {name} is a required argument.",
+    }
 
 
 def check_entry(entry: dict) -> tuple[dict | None, dict | None]:
@@ -77,11 +80,26 @@ def check_entry(entry: dict) -> tuple[dict | None, dict | None]:
     return detail, None
 
 
-def build_event(account: str, region: str, source: str, detail_type: str, detail: Any,
-                resources: list[str] | None = None, moment: datetime | float | str | None = None) -> dict:
-    return {"version": "0", "id": ids.uuid4(), "detail-type": detail_type, "source": source,
-            "account": account, "time": moment if isinstance(moment, str) else stamp(moment), "region": region,
-            "resources": list(resources or []), "detail": detail}
+def build_event(
+    account: str,
+    region: str,
+    source: str,
+    detail_type: str,
+    detail: Any,
+    resources: list[str] | None = None,
+    moment: datetime | float | str | None = None,
+) -> dict:
+    return {
+        "version": "0",
+        "id": ids.uuid4(),
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": moment if isinstance(moment, str) else stamp(moment),
+        "region": region,
+        "resources": list(resources or []),
+        "detail": detail,
+    }
 
 
 class PutEventsApi:
@@ -104,8 +122,9 @@ class PutEventsApi:
                 results.append(error)
                 continue
             key = bus_key(entry.get("EventBusName"), ctx.account_id, ctx.region)
-            event = build_event(key[0], key[1], entry["Source"], entry["DetailType"], detail,
-                                entry.get("Resources"), entry.get("Time"))
+            event = build_event(
+                key[0], key[1], entry["Source"], entry["DetailType"], detail, entry.get("Resources"), entry.get("Time")
+            )
             results.append({"EventId": event["id"]})
             bus = self.state.bus(key)
             if bus is None:
@@ -119,8 +138,10 @@ class PutEventsApi:
     def _warn_missing(self, key: BusKey) -> None:
         if key not in self._warned_buses:
             self._warned_buses.add(key)
-            log.warning("PutEvents to event bus %s, which does not exist: accepted and dropped, as AWS does",
-                        bus_arn(key[1], key[0], key[2]))
+            log.warning(
+                "PutEvents to event bus %s, which does not exist: accepted and dropped, as AWS does",
+                bus_arn(key[1], key[0], key[2]),
+            )
 
     async def accept(self, routed: list[tuple[Bus, dict]], only: Rule | None = None, hops: int = 0) -> int:
         """Match events against their buses' rules (or send them to `only` that rule's
@@ -145,8 +166,12 @@ class PutEventsApi:
                     event_text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
                 for target in rule.targets.values():
                     body = payload(target, event, event_text, rule.arn, rule.name, ingestion)
-                    items.append((self._outbox_key(created),
-                                  outbox_item(target, body, event["id"], event_text, rule.arn, created, hops)))
+                    items.append(
+                        (
+                            self._outbox_key(created),
+                            outbox_item(target, body, event["id"], event_text, rule.arn, created, hops),
+                        )
+                    )
         if items:
             outbox = self.delivery.outbox
             await self.state.store.write(outbox.puts(items))
@@ -166,17 +191,27 @@ class PutEventsApi:
         # resumes a FIFO lane in the order its events were accepted.
         return f"{ms:015d}-{self._boot}-{next(self._sequence):012d}"
 
-    async def deliver(self, arn: str, body: bytes, attributes: dict[str, str], *, detail_type: str | None = None,
-                      source: str | None = None, resources: list[str] | None = None, hops: int = 0,
-                      **_options: Any) -> None:
+    async def deliver(
+        self,
+        arn: str,
+        body: bytes,
+        attributes: dict[str, str],
+        *,
+        detail_type: str | None = None,
+        source: str | None = None,
+        resources: list[str] | None = None,
+        hops: int = 0,
+        **_options: Any,
+    ) -> None:
         """An event bus as a target, a Lambda destination or a Scheduler target."""
         key = parse_bus_arn(arn)
         if key is None:  # an API destination, an archive ...
             raise unsupported_target(arn)
         if hops > MAX_HOPS:
             # Rules whose targets are buses can form a cycle, which would forward an event forever.
-            raise ServiceError("LoopDetected", f"The event crossed {hops} event buses: its rules and bus targets "
-                               "form a loop.", 400)
+            raise ServiceError(
+                "LoopDetected", f"The event crossed {hops} event buses: its rules and bus targets form a loop.", 400
+            )
         bus = self.state.bus(key)
         if bus is None:
             raise bus_not_found(key[2])
@@ -189,15 +224,27 @@ class PutEventsApi:
                 raise ServiceError("MalformedDetail", "Detail is malformed.", 400)
             event = build_event(key[0], key[1], source or "lamina", detail_type or "Event", document, resources)
         elif isinstance(document, dict) and {"source", "detail-type", "detail"} <= document.keys():
-            event = build_event(key[0], key[1], document["source"], document["detail-type"], document["detail"],
-                                document.get("resources"), document.get("time"))
-        elif isinstance(document, dict) and isinstance(document.get("requestContext"), dict) \
-                and "functionArn" in document["requestContext"]:
+            event = build_event(
+                key[0],
+                key[1],
+                document["source"],
+                document["detail-type"],
+                document["detail"],
+                document.get("resources"),
+                document.get("time"),
+            )
+        elif (
+            isinstance(document, dict)
+            and isinstance(document.get("requestContext"), dict)
+            and "functionArn" in document["requestContext"]
+        ):
             context = document["requestContext"]
             outcome = "Success" if context.get("condition") == "Success" else "Failure"
-            event = build_event(key[0], key[1], "lambda", LAMBDA_RESULT + outcome, document,
-                                [bus.arn, context["functionArn"]])
+            event = build_event(
+                key[0], key[1], "lambda", LAMBDA_RESULT + outcome, document, [bus.arn, context["functionArn"]]
+            )
         else:
-            raise validation(f"What was sent to {arn} is not an event: a target of type event bus receives "
-                             "the whole event.")
+            raise validation(
+                f"What was sent to {arn} is not an event: a target of type event bus receives the whole event."
+            )
         await self.accept([(bus, event)], hops=hops)

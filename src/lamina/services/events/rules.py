@@ -5,6 +5,7 @@ PutRule creates or replaces: arguments left out are cleared, as AWS documents; t
 and tags of a rule being replaced are kept. A rule has an EventPattern, a
 ScheduleExpression (default bus only), or both.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,9 +41,16 @@ def tags_of(given: list[dict] | None) -> dict[str, str]:
 
 def describe(rule: Rule) -> dict:
     """A rule as DescribeRule and ListRules show it (members without a value left out)."""
-    shown = {"Name": rule.name, "Arn": rule.arn, "EventPattern": rule.pattern_text,
-             "ScheduleExpression": rule.schedule, "State": rule.state, "Description": rule.description,
-             "RoleArn": rule.role_arn, "EventBusName": rule.bus}
+    shown = {
+        "Name": rule.name,
+        "Arn": rule.arn,
+        "EventPattern": rule.pattern_text,
+        "ScheduleExpression": rule.schedule,
+        "State": rule.state,
+        "Description": rule.description,
+        "RoleArn": rule.role_arn,
+        "EventBusName": rule.bus,
+    }
     return {key: value for key, value in shown.items() if value is not None}
 
 
@@ -62,10 +70,21 @@ class RulesApi:
         if schedule is not None:
             self.schedules.check(schedule)
         existing = bus.rules.get(params["Name"])
-        rule = Rule(key[0], key[1], bus.name, params["Name"], pattern_text, schedule,
-                    params.get("State") or "ENABLED", params.get("Description"), params.get("RoleArn"),
-                    existing.tags if existing else tags_of(params.get("Tags")),
-                    existing.targets if existing else {}, existing.created_ms if existing else now_ms(), pattern)
+        rule = Rule(
+            key[0],
+            key[1],
+            bus.name,
+            params["Name"],
+            pattern_text,
+            schedule,
+            params.get("State") or "ENABLED",
+            params.get("Description"),
+            params.get("RoleArn"),
+            existing.tags if existing else tags_of(params.get("Tags")),
+            existing.targets if existing else {},
+            existing.created_ms if existing else now_ms(),
+            pattern,
+        )
         await self.state.save_rule(bus, rule)
         self.schedules.sync(rule)
         return {"RuleArn": rule.arn}
@@ -113,8 +132,9 @@ class RulesApi:
     async def list_rule_names_by_target(self, params: dict, ctx: RequestContext) -> dict:
         bus = self.state.existing_bus(bus_key(params.get("EventBusName"), ctx.account_id, ctx.region))
         arn = params["TargetArn"]
-        names = sorted(name for name, rule in bus.rules.items()
-                       if any(target["Arn"] == arn for target in rule.targets.values()))
+        names = sorted(
+            name for name, rule in bus.rules.items() if any(target["Arn"] == arn for target in rule.targets.values())
+        )
         chosen, token = page(names, params.get("NextToken"), params.get("Limit"))
         result: dict = {"RuleNames": chosen}
         if token:

@@ -14,6 +14,7 @@ through the same outbox as PutEvents. A job runs while the rule is enabled; it i
 the rule's ARN, re-added when the rule changes, and rebuilt from the store at startup.
 Occurrences missed while the server was down are not replayed, as on AWS.
 """
+
 from __future__ import annotations
 
 import logging

@@ -10,6 +10,7 @@ store only once something about it (its tags) is set. Everything is loaded into 
 start, and the matching path reads only memory: per bus, the enabled rules that have a
 pattern and targets, with their patterns compiled once.
 """
+
 from __future__ import annotations
 
 import base64
@@ -121,16 +122,37 @@ class Rule:
         return self.state != "DISABLED"
 
     def doc(self) -> dict[str, Any]:
-        return {"account": self.account, "region": self.region, "bus": self.bus, "name": self.name,
-                "pattern": self.pattern_text, "schedule": self.schedule, "state": self.state,
-                "description": self.description, "role": self.role_arn, "tags": self.tags,
-                "targets": list(self.targets.values()), "created": self.created_ms}
+        return {
+            "account": self.account,
+            "region": self.region,
+            "bus": self.bus,
+            "name": self.name,
+            "pattern": self.pattern_text,
+            "schedule": self.schedule,
+            "state": self.state,
+            "description": self.description,
+            "role": self.role_arn,
+            "tags": self.tags,
+            "targets": list(self.targets.values()),
+            "created": self.created_ms,
+        }
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Rule:
-        rule = cls(doc["account"], doc["region"], doc["bus"], doc["name"], doc.get("pattern"), doc.get("schedule"),
-                   doc.get("state") or "ENABLED", doc.get("description"), doc.get("role"), doc.get("tags") or {},
-                   {t["Id"]: t for t in doc.get("targets") or []}, doc.get("created", 0))
+        rule = cls(
+            doc["account"],
+            doc["region"],
+            doc["bus"],
+            doc["name"],
+            doc.get("pattern"),
+            doc.get("schedule"),
+            doc.get("state") or "ENABLED",
+            doc.get("description"),
+            doc.get("role"),
+            doc.get("tags") or {},
+            {t["Id"]: t for t in doc.get("targets") or []},
+            doc.get("created", 0),
+        )
         if rule.pattern_text:
             try:
                 rule.pattern = compile_pattern(rule.pattern_text)
@@ -165,22 +187,40 @@ class Bus:
         """The rules an event can match: enabled, with a pattern and at least one target.
         Cached; `changed()` drops the cache whenever a rule of the bus changes."""
         if self._routes is None:
-            self._routes = [rule for _, rule in sorted(self.rules.items())
-                            if rule.enabled and rule.pattern is not None and rule.targets]
+            self._routes = [
+                rule
+                for _, rule in sorted(self.rules.items())
+                if rule.enabled and rule.pattern is not None and rule.targets
+            ]
         return self._routes
 
     def changed(self) -> None:
         self._routes = None
 
     def doc(self) -> dict[str, Any]:
-        return {"account": self.account, "region": self.region, "name": self.name, "description": self.description,
-                "tags": self.tags, "dead_letter": self.dead_letter_arn, "created": self.created_ms,
-                "modified": self.modified_ms}
+        return {
+            "account": self.account,
+            "region": self.region,
+            "name": self.name,
+            "description": self.description,
+            "tags": self.tags,
+            "dead_letter": self.dead_letter_arn,
+            "created": self.created_ms,
+            "modified": self.modified_ms,
+        }
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Bus:
-        return cls(doc["account"], doc["region"], doc["name"], doc.get("description"), doc.get("tags") or {},
-                   doc.get("dead_letter"), doc.get("created", 0), doc.get("modified", 0))
+        return cls(
+            doc["account"],
+            doc["region"],
+            doc["name"],
+            doc.get("description"),
+            doc.get("tags") or {},
+            doc.get("dead_letter"),
+            doc.get("created", 0),
+            doc.get("modified", 0),
+        )
 
 
 class EventsState:
@@ -262,7 +302,9 @@ def encode_token(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def page(names: list[str], token: str | None, limit: int | None, default_limit: int = 100) -> tuple[list[str], str | None]:
+def page(
+    names: list[str], token: str | None, limit: int | None, default_limit: int = 100
+) -> tuple[list[str], str | None]:
     """One page of sorted names after the token (the last name of the previous page)."""
     start = 0
     if token:

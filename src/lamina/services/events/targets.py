@@ -11,6 +11,7 @@ included), SNS topics, Kinesis streams (KinesisParameters.PartitionKeyPath) and 
 buses. Other ARNs (Step Functions, Firehose, ...) are
 accepted and their deliveries fail with a clear error until a deliverer for them exists.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,14 +45,19 @@ def check_target(target: dict) -> dict | None:
     if dlq is not None:
         match = _SQS_ARN.match(dlq)
         if match is None or match.group(1):
-            raise validation(f"Parameter DeadLetterConfig.Arn is not valid for target {target['Id']}. Reason: "
-                             "a dead-letter queue must be a standard SQS queue.")
+            raise validation(
+                f"Parameter DeadLetterConfig.Arn is not valid for target {target['Id']}. Reason: "
+                "a dead-letter queue must be a standard SQS queue."
+            )
     arn = target["Arn"]
     match = _ARN.match(arn)
     if match is None:
         return _failed(target["Id"], f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format.")
-    if match.group(1) == "sqs" and arn.endswith(".fifo") and not (target.get("SqsParameters") or {}).get(
-            "MessageGroupId"):
+    if (
+        match.group(1) == "sqs"
+        and arn.endswith(".fifo")
+        and not (target.get("SqsParameters") or {}).get("MessageGroupId")
+    ):
         return _failed(target["Id"], f"Parameter(s) SqsParameters must be specified for target: {target['Id']}.")
     return None
 
@@ -90,8 +96,13 @@ class TargetsApi:
         targets = dict(rule.targets)
         for target_id in params["Ids"]:
             if targets.pop(target_id, None) is None:
-                failed.append(_failed(target_id, f"Rule '{rule.name}' does not have a target with the Id "
-                                                 f"'{target_id}'.", "ResourceNotFoundException"))
+                failed.append(
+                    _failed(
+                        target_id,
+                        f"Rule '{rule.name}' does not have a target with the Id '{target_id}'.",
+                        "ResourceNotFoundException",
+                    )
+                )
         if len(targets) != len(rule.targets):
             rule.targets = targets
             await self.state.save_rule(self.state.existing_bus(key), rule)

@@ -21,6 +21,7 @@ Pure functions over JSON, no I/O, so they are tested on their own (tests/unit).
   surrounding quotes included (`"instance i-1 is RUNNING"`). A path that finds nothing
   gives an empty string.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,13 @@ import re
 from functools import lru_cache
 from typing import Any
 
-PREDEFINED = ("aws.events.rule-arn", "aws.events.rule-name", "aws.events.event.ingestion-time",
-              "aws.events.event", "aws.events.event.json")
+PREDEFINED = (
+    "aws.events.rule-arn",
+    "aws.events.rule-name",
+    "aws.events.event.ingestion-time",
+    "aws.events.event",
+    "aws.events.event.json",
+)
 _PLACEHOLDER = re.compile(r"<([A-Za-z0-9_.\-]+)>")
 _NAME = re.compile(r"\.([^.\[\]]+)")
 _INDEX = re.compile(r"\[(?:(\d+)|\*|'([^']*)'|\"([^\"]*)\")\]")
@@ -112,8 +118,9 @@ def check_target_input(target: dict) -> None:
     """Refuse what PutTargets refuses about a target's input settings."""
     given = [name for name in ("Input", "InputPath", "InputTransformer") if target.get(name) is not None]
     if len(given) > 1:
-        raise InvalidTransform(f"Only one of Input, InputPath, or InputTransformer must be provided for target "
-                               f"{target['Id']}.")
+        raise InvalidTransform(
+            f"Only one of Input, InputPath, or InputTransformer must be provided for target {target['Id']}."
+        )
     if target.get("Input") is not None:
         try:
             json.loads(target["Input"])
@@ -137,8 +144,9 @@ def check_transformer(transformer: dict, target_id: str) -> None:
         try:
             parse_path(path)
         except InvalidTransform:
-            raise InvalidTransform(f"InputPathsMap for target {target_id} contains an invalid JSONPath: "
-                                   f"{path}.") from None
+            raise InvalidTransform(
+                f"InputPathsMap for target {target_id} contains an invalid JSONPath: {path}."
+            ) from None
     template = transformer.get("InputTemplate") or ""
     for name in _PLACEHOLDER.findall(template):
         if name not in paths and name not in PREDEFINED:
@@ -153,8 +161,7 @@ def check_transformer(transformer: dict, target_id: str) -> None:
 # --- rendering ---------------------------------------------------------------------------------------
 
 
-def payload(target: dict, event: dict, event_text: str, rule_arn: str, rule_name: str,
-            ingestion_time: str) -> str:
+def payload(target: dict, event: dict, event_text: str, rule_arn: str, rule_name: str, ingestion_time: str) -> str:
     """The text a target receives for `event` (whose JSON text is `event_text`)."""
     if target.get("Input") is not None:
         return target["Input"]
@@ -169,16 +176,31 @@ def payload(target: dict, event: dict, event_text: str, rule_arn: str, rule_name
 
 def render(transformer: dict, event: dict, rule_arn: str, rule_name: str, ingestion_time: str) -> str:
     template = transformer["InputTemplate"]
-    values: dict[str, Any] = {name: extract(event, path)
-                              for name, path in (transformer.get("InputPathsMap") or {}).items()
-                              if f"<{name}>" in template}
+    values: dict[str, Any] = {
+        name: extract(event, path)
+        for name, path in (transformer.get("InputPathsMap") or {}).items()
+        if f"<{name}>" in template
+    }
     if "<aws.events" in template:
-        summary = {"id": event.get("id"), "account": event.get("account"), "detailType": event.get("detail-type"),
-                   "time": ingestion_time, "source": event.get("source"), "region": event.get("region"),
-                   "resources": event.get("resources", []), "version": event.get("version")}
-        values.update({"aws.events.rule-arn": rule_arn, "aws.events.rule-name": rule_name,
-                       "aws.events.event.ingestion-time": ingestion_time, "aws.events.event": summary,
-                       "aws.events.event.json": event})
+        summary = {
+            "id": event.get("id"),
+            "account": event.get("account"),
+            "detailType": event.get("detail-type"),
+            "time": ingestion_time,
+            "source": event.get("source"),
+            "region": event.get("region"),
+            "resources": event.get("resources", []),
+            "version": event.get("version"),
+        }
+        values.update(
+            {
+                "aws.events.rule-arn": rule_arn,
+                "aws.events.rule-name": rule_name,
+                "aws.events.event.ingestion-time": ingestion_time,
+                "aws.events.event": summary,
+                "aws.events.event.json": event,
+            }
+        )
     if _is_json_template(template):
         return minify(_fill_json(template, values))
     return _PLACEHOLDER.sub(lambda m: _as_text(values[m.group(1)]) if m.group(1) in values else m.group(0), template)

@@ -21,6 +21,7 @@ warm throughput and account settings, and the newer channel and queue operations
 no per-shard throughput throttling (ProvisionedThroughputExceededException): a shard takes
 as much as the machine can write.
 """
+
 from __future__ import annotations
 
 from ...store.base import Store
@@ -35,8 +36,9 @@ from .streams import StreamsApi
 from .tags import TagsApi
 
 
-class KinesisService(StreamsApi, RecordsApi, IteratorsApi, ReshardingApi, SettingsApi, TagsApi, LimitsApi,
-                     EventSourcesApi):
+class KinesisService(
+    StreamsApi, RecordsApi, IteratorsApi, ReshardingApi, SettingsApi, TagsApi, LimitsApi, EventSourcesApi
+):
     service_name = "kinesis"
 
     def __init__(self, store: Store, config: KinesisConfig = KinesisConfig()) -> None:

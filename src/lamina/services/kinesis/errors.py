@@ -1,5 +1,6 @@
 """Kinesis's errors, in AWS's words. Kinesis answers every client error with status 400
 (a missing stream included), unlike the services that use 404."""
+
 from __future__ import annotations
 
 from ...errors import ServiceError, validation_error
@@ -10,14 +11,16 @@ def stream_not_found(name: str, account: str) -> ServiceError:
 
 
 def shard_not_found(shard_id: str, name: str, account: str) -> ServiceError:
-    return ServiceError("ResourceNotFoundException",
-                        f"Shard {shard_id} in stream {name} under account {account} does not exist", 400)
+    return ServiceError(
+        "ResourceNotFoundException", f"Shard {shard_id} in stream {name} under account {account} does not exist", 400
+    )
 
 
 def no_such_shard(given: str, name: str, account: str) -> ServiceError:
     """For a shard id that names no shard at all (not even shardId-<n>)."""
-    return ServiceError("ResourceNotFoundException",
-                        f"Could not find shard {given} in stream {name} under account {account}.", 400)
+    return ServiceError(
+        "ResourceNotFoundException", f"Could not find shard {given} in stream {name} under account {account}.", 400
+    )
 
 
 def invalid_argument(message: str) -> ServiceError:
@@ -38,5 +41,6 @@ def validation(message: str) -> ServiceError:
 
 def too_long(path: str, limit: int) -> ServiceError:
     # Kinesis leaves the blob's value out of this one message (a ByteBuffer prints badly).
-    return validation_error([f"Value at '{path}' failed to satisfy constraint: "
-                             f"Member must have length less than or equal to {limit}"])
+    return validation_error(
+        [f"Value at '{path}' failed to satisfy constraint: Member must have length less than or equal to {limit}"]
+    )

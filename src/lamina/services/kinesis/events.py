@@ -5,6 +5,7 @@ event shape (as aws-lambda-powertools' KinesisDataStreamModel reads it).
 A source holds on to one incarnation of the stream: if the stream is deleted (or deleted
 and created again), the source sees no shards and reads nothing.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -60,8 +61,10 @@ class EventSourcesApi:
             stream = current()
             if stream is None:
                 return []
-            return [SourceShard(s.shard_id, tuple(p for p in (s.parent, s.adjacent_parent) if p), stream.sealed(s))
-                    for s in stream.shards.values()]
+            return [
+                SourceShard(s.shard_id, tuple(p for p in (s.parent, s.adjacent_parent) if p), stream.sealed(s))
+                for s in stream.shards.values()
+            ]
 
         def closed(shard_id: str) -> bool:
             stream = current()
@@ -78,8 +81,10 @@ class EventSourcesApi:
             position = decoded.position if decoded else shard.first_position - 1
             rows, _ = await state.read(stream, shard, position, limit)
             shard_tail = tail(stamp, shard.index)
-            return [StreamRecord(encode_with(row.seq, shard_tail), row.partition_key, row.data, arrival_ms(row.seq))
-                    for row in rows]
+            return [
+                StreamRecord(encode_with(row.seq, shard_tail), row.partition_key, row.data, arrival_ms(row.seq))
+                for row in rows
+            ]
 
         def latest(shard_id: str) -> str | None:
             stream = current()
@@ -108,5 +113,13 @@ class EventSourcesApi:
         def to_event(shard_id: str, record: StreamRecord) -> dict:
             return event_record_of(arn, account, region, shard_id, record)
 
-        return StreamSource(arn=arn, shards=shards, read=read, latest=latest, at_timestamp=at_timestamp,
-                            wait=wait, event_record=to_event, closed=closed)
+        return StreamSource(
+            arn=arn,
+            shards=shards,
+            read=read,
+            latest=latest,
+            at_timestamp=at_timestamp,
+            wait=wait,
+            event_record=to_event,
+            closed=closed,
+        )

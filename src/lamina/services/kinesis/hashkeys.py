@@ -4,6 +4,7 @@ A record's hash key is the MD5 of its partition key (UTF-8) read as an unsigned 
 integer, unless the producer gives an ExplicitHashKey. The shard whose HashKeyRange holds
 the key takes the record, so a partition key always lands on the same open shard.
 """
+
 from __future__ import annotations
 
 import hashlib

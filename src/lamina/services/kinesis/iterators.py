@@ -3,6 +3,7 @@
 A token says which stream incarnation and shard, the position the next read starts after
 (exclusive), and when the token was made: like AWS's, it expires five minutes later.
 """
+
 from __future__ import annotations
 
 import base64
@@ -55,7 +56,9 @@ def check_fresh(iterator: Iterator, now: int | None = None) -> None:
             "ExpiredIteratorException",
             f"Iterator expired. The iterator was created at time {_amz_time(iterator.created_ms)} while right now "
             f"it is {_amz_time(now)} which is further in the future than the tolerated delay of "
-            f"{ITERATOR_TTL_MS} milliseconds.", 400)
+            f"{ITERATOR_TTL_MS} milliseconds.",
+            400,
+        )
 
 
 def _amz_time(ms: int) -> str:
@@ -85,7 +88,8 @@ def _both_or_neither(kind: str, given: bool) -> ServiceError:
     return invalid_argument(
         "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or "
         "(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
-        f"Request specified {kind} and {'also a' if given else 'no'} StartingSequenceNumber.")
+        f"Request specified {kind} and {'also a' if given else 'no'} StartingSequenceNumber."
+    )
 
 
 class IteratorsApi:
@@ -95,8 +99,11 @@ class IteratorsApi:
         name, account, stream = self.state.lookup(params, ctx)
         if stream is None:  # AWS words this as the shard's absence
             shard_id = resolve_shard_id(params["ShardId"])
-            raise shard_not_found(shard_id, name, account) if shard_id else no_such_shard(params["ShardId"], name,
-                                                                                          account)
+            raise (
+                shard_not_found(shard_id, name, account)
+                if shard_id
+                else no_such_shard(params["ShardId"], name, account)
+            )
         shard = find_shard(stream, params["ShardId"])
         kind = params["ShardIteratorType"]
         number = params.get("StartingSequenceNumber")
@@ -118,26 +125,34 @@ class IteratorsApi:
     @staticmethod
     def _position_of(stream: Stream, shard: Shard, number: str) -> int:
         decoded = decode(number)
-        where = f"used in GetShardIterator on shard {shard.shard_id} in stream {stream.name} under account " \
-                f"{stream.account} is invalid"
+        where = (
+            f"used in GetShardIterator on shard {shard.shard_id} in stream {stream.name} under account "
+            f"{stream.account} is invalid"
+        )
         if decoded is None:
             raise invalid_argument(f"StartingSequenceNumber {number} {where}.")
         if decoded.stamp != stream.stamp:
             raise invalid_argument(f"StartingSequenceNumber {number} {where} because it did not come from this stream.")
         if decoded.shard_index != shard.index:
-            raise invalid_argument(f"Invalid StartingSequenceNumber. It encodes {shard_name(decoded.shard_index)}, "
-                                   f"while it was used in a call to a shard with {shard.shard_id}")
+            raise invalid_argument(
+                f"Invalid StartingSequenceNumber. It encodes {shard_name(decoded.shard_index)}, "
+                f"while it was used in a call to a shard with {shard.shard_id}"
+            )
         return decoded.position
 
     @staticmethod
     def _before_timestamp(timestamp: datetime | None) -> int:
         if timestamp is None:
-            raise invalid_argument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
-                                   "Current request has no timestamp parameter.")
+            raise invalid_argument(
+                "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
+                "Current request has no timestamp parameter."
+            )
         ms = int(timestamp.timestamp() * 1000)
         now = now_ms()
         if ms > now:
-            raise invalid_argument("The timestampInMillis parameter cannot be greater than the "
-                                   "currentTimestampInMillis. "
-                                   f"timestampInMillis: {ms}, currentTimestampInMillis: {now}")
+            raise invalid_argument(
+                "The timestampInMillis parameter cannot be greater than the "
+                "currentTimestampInMillis. "
+                f"timestampInMillis: {ms}, currentTimestampInMillis: {now}"
+            )
         return first_position_at(ms) - 1

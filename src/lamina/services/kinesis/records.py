@@ -11,6 +11,7 @@ Lamina does not throttle shards (no ProvisionedThroughputExceededException: a sh
 what the machine can write), so FailedRecordCount is always 0; what AWS refuses outright
 (an oversized record, a hash key outside the key space) fails the whole request, as there.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,13 +41,16 @@ def _hash_key_of(entry: dict, path: str) -> int:
     if explicit is not None:
         value = int(explicit)  # the model's pattern has made sure it is digits
         if value > MAX_HASH_KEY:
-            raise invalid_argument("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
-                                   f"Specified value was {explicit}")
+            raise invalid_argument(
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+                f"Specified value was {explicit}"
+            )
         return value
     key = entry.get("PartitionKey")
     if key is None:
-        raise validation_error([f"Value null at '{path}partitionKey' failed to satisfy constraint: "
-                                "Member must not be null"])
+        raise validation_error(
+            [f"Value null at '{path}partitionKey' failed to satisfy constraint: Member must not be null"]
+        )
     return hash_key(key)
 
 
@@ -64,8 +68,9 @@ class RecordsApi:
         try:
             for entry, key in zip(entries, hash_keys):
                 shard = route(key)
-                row = StreamRecordRow(store_id, shard.shard_id, position, entry.get("PartitionKey") or "",
-                                      entry["Data"])
+                row = StreamRecordRow(
+                    store_id, shard.shard_id, position, entry.get("PartitionKey") or "", entry["Data"]
+                )
                 shard.add(row)
                 rows.append(row)
                 shard_tail = tails.get(shard.index) or tails.setdefault(shard.index, tail(stamp, shard.index))
@@ -80,12 +85,17 @@ class RecordsApi:
                 result["EncryptionType"] = "KMS"
         return results
 
-    async def deliver(self, arn: str, body: bytes, attributes: dict[str, str], *, partition_key: str | None = None,
-                      **_options) -> None:
+    async def deliver(
+        self, arn: str, body: bytes, attributes: dict[str, str], *, partition_key: str | None = None, **_options
+    ) -> None:
         """A stream as a target (EventBridge, engine/destinations.py): one PutRecord."""
         parts = arn.split(":")
-        ctx = RequestContext(account_id=parts[4] if len(parts) > 4 else "", region=parts[3] if len(parts) > 3 else "",
-                             request_id="", endpoint_url="")
+        ctx = RequestContext(
+            account_id=parts[4] if len(parts) > 4 else "",
+            region=parts[3] if len(parts) > 3 else "",
+            request_id="",
+            endpoint_url="",
+        )
         await self.put_record({"StreamARN": arn, "Data": body, "PartitionKey": (partition_key or "lamina")[:256]}, ctx)
 
     async def put_record(self, params: dict, ctx: RequestContext) -> dict:
@@ -97,8 +107,10 @@ class RecordsApi:
         ordering = params.get("SequenceNumberForOrdering")
         if ordering is not None and decode(ordering) is None:
             # Positions only ever rise, so a valid one needs no further action.
-            raise invalid_argument(f"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream "
-                                   f"{stream.name} under account {stream.account} is invalid.")
+            raise invalid_argument(
+                f"ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream "
+                f"{stream.name} under account {stream.account} is invalid."
+            )
         [result] = await self._append(stream, [params], [key])
         return result
 
@@ -141,9 +153,12 @@ class RecordsApi:
         shard_tail, kms = tail(stream.stamp, shard.index), stream.encryption == "KMS"
         records = []
         for row in rows:
-            record = {"SequenceNumber": encode_with(row.seq, shard_tail),
-                      "ApproximateArrivalTimestamp": arrival_ms(row.seq) / 1000,
-                      "Data": row.data, "PartitionKey": row.partition_key}
+            record = {
+                "SequenceNumber": encode_with(row.seq, shard_tail),
+                "ApproximateArrivalTimestamp": arrival_ms(row.seq) / 1000,
+                "Data": row.data,
+                "PartitionKey": row.partition_key,
+            }
             if kms:
                 record["EncryptionType"] = "KMS"
             records.append(record)
@@ -151,9 +166,14 @@ class RecordsApi:
         out: dict = {"Records": records, "MillisBehindLatest": behind}
         if at_end and stream.sealed(shard):
             # The end of a closed shard: no next iterator; the children to go on with.
-            out["ChildShards"] = [{"ShardId": child.shard_id,
-                                   "ParentShards": [p for p in (child.parent, child.adjacent_parent) if p],
-                                   "HashKeyRange": child.hash_range()} for child in stream.children(shard.shard_id)]
+            out["ChildShards"] = [
+                {
+                    "ShardId": child.shard_id,
+                    "ParentShards": [p for p in (child.parent, child.adjacent_parent) if p],
+                    "HashKeyRange": child.hash_range(),
+                }
+                for child in stream.children(shard.shard_id)
+            ]
         else:
             out["NextShardIterator"] = make(stream, shard, rows[-1].seq if rows else iterator.after)
         return out

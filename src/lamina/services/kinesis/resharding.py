@@ -10,6 +10,7 @@ boundary of the even target layout that is not yet a shard boundary is split at,
 shards inside each target range are merged pairwise, left to right. Short-lived
 intermediate shards can result, as on AWS. The stream passes through UPDATING instantly.
 """
+
 from __future__ import annotations
 
 from ..context import RequestContext
@@ -37,8 +38,14 @@ def merge(stream: Stream, shard: Shard, adjacent: Shard, now: int) -> Shard:
     position = stream.clock.take()
     for parent in (shard, adjacent):
         parent.last_position, parent.closed_ms = position, now
-    child = stream.add_shard(min(shard.start_hash, adjacent.start_hash), max(shard.end_hash, adjacent.end_hash),
-                             position + 1, now, parent=shard.shard_id, adjacent=adjacent.shard_id)
+    child = stream.add_shard(
+        min(shard.start_hash, adjacent.start_hash),
+        max(shard.end_hash, adjacent.end_hash),
+        position + 1,
+        now,
+        parent=shard.shard_id,
+        adjacent=adjacent.shard_id,
+    )
     stream.reindex()
     return child
 
@@ -61,15 +68,18 @@ def _open_shard(stream: Stream, given: str) -> Shard:
     if shard is None:
         raise no_such_shard(given, stream.name, stream.account)
     if shard.closed:
-        raise invalid_argument(f"Shard {shard.shard_id} in stream {stream.name} under account {stream.account} has "
-                               "already been merged or split, and thus is not eligible for merging or splitting.")
+        raise invalid_argument(
+            f"Shard {shard.shard_id} in stream {stream.name} under account {stream.account} has "
+            "already been merged or split, and thus is not eligible for merging or splitting."
+        )
     return shard
 
 
 def _check_active(stream: Stream) -> None:
     if stream.status != "ACTIVE":
-        raise in_use(f"Stream {stream.name} under account {stream.account} not ACTIVE, instead in state "
-                     f"{stream.status}")
+        raise in_use(
+            f"Stream {stream.name} under account {stream.account} not ACTIVE, instead in state {stream.status}"
+        )
 
 
 class ReshardingApi:
@@ -91,7 +101,8 @@ class ReshardingApi:
             raise invalid_argument(
                 f"NewStartingHashKey {params['NewStartingHashKey']} used in SplitShard() on shard {shard.shard_id} "
                 f"in stream {stream.name} under account {stream.account} is not both greater than one plus the "
-                f"shard's StartingHashKey {shard.start_hash} and less than the shard's EndingHashKey {shard.end_hash}.")
+                f"shard's StartingHashKey {shard.start_hash} and less than the shard's EndingHashKey {shard.end_hash}."
+            )
         _check_active(stream)
         if stream.mode == "PROVISIONED":
             check_shard_limit(self.state, stream.account, stream.region, 1)
@@ -103,8 +114,10 @@ class ReshardingApi:
         shard = _open_shard(stream, params["ShardToMerge"])
         adjacent = _open_shard(stream, params["AdjacentShardToMerge"])
         if shard.end_hash + 1 != adjacent.start_hash and adjacent.end_hash + 1 != shard.start_hash:
-            raise invalid_argument(f"Shards {shard.shard_id} and {adjacent.shard_id} in stream {stream.name} under "
-                                   f"account {stream.account} are not an adjacent pair of shards eligible for merging")
+            raise invalid_argument(
+                f"Shards {shard.shard_id} and {adjacent.shard_id} in stream {stream.name} under "
+                f"account {stream.account} are not an adjacent pair of shards eligible for merging"
+            )
         _check_active(stream)
         await self._apply(stream, lambda: merge(stream, shard, adjacent, now_ms()))
         return {}
@@ -113,23 +126,32 @@ class ReshardingApi:
         stream = self.state.find(params, ctx)
         target = params["TargetShardCount"]
         if stream.mode == "ON_DEMAND":
-            raise validation(f"Request is invalid. Stream {stream.name} under account {stream.account} is in "
-                             "On-Demand mode.")
+            raise validation(
+                f"Request is invalid. Stream {stream.name} under account {stream.account} is in On-Demand mode."
+            )
         _check_active(stream)
         current = len(stream.open_shards())
         counts = f"Current open shard count: {current}, Target shard count: {target}"
         if target > min(MAX_SHARDS_PER_STREAM, self.state.shard_limit):
-            raise limit_exceeded(f"Target shard count or number of open shards cannot be greater than "
-                                 f"{min(MAX_SHARDS_PER_STREAM, self.state.shard_limit)}. {counts}")
+            raise limit_exceeded(
+                f"Target shard count or number of open shards cannot be greater than "
+                f"{min(MAX_SHARDS_PER_STREAM, self.state.shard_limit)}. {counts}"
+            )
         if target > current * 2:
-            raise limit_exceeded(f"UpdateShardCount cannot scale up over double your current open shard count. "
-                                 f"{counts}")
+            raise limit_exceeded(
+                f"UpdateShardCount cannot scale up over double your current open shard count. {counts}"
+            )
         if target * 2 < current:
-            raise limit_exceeded(f"UpdateShardCount cannot scale down below half your current open shard count. "
-                                 f"{counts}")
+            raise limit_exceeded(
+                f"UpdateShardCount cannot scale down below half your current open shard count. {counts}"
+            )
         if target > current:
             check_shard_limit(self.state, stream.account, stream.region, target - current)
         if target != current:
             await self._apply(stream, lambda: rescale(stream, target, now_ms()))
-        return {"StreamName": stream.name, "StreamARN": stream.arn, "CurrentShardCount": current,
-                "TargetShardCount": target}
+        return {
+            "StreamName": stream.name,
+            "StreamARN": stream.arn,
+            "CurrentShardCount": current,
+            "TargetShardCount": target,
+        }

@@ -14,6 +14,7 @@ On the wire a position is a 56-digit decimal string, as AWS's sequence numbers a
 Numeric order of the string is the order of positions (they are unique in a stream); the
 stamp and shard index let GetShardIterator say which stream or shard a number came from.
 """
+
 from __future__ import annotations
 
 import time

@@ -5,6 +5,7 @@
 Encryption and monitoring are recorded and reported, nothing more: records are not
 encrypted at rest and no shard-level metrics are published.
 """
+
 from __future__ import annotations
 
 from ..context import RequestContext
@@ -13,17 +14,28 @@ from .state import KinesisState
 
 MIN_RETENTION_HOURS = 24
 MAX_RETENTION_HOURS = 8760
-ALL_METRICS = ["IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords",
-               "WriteProvisionedThroughputExceeded", "ReadProvisionedThroughputExceeded", "IteratorAgeMilliseconds"]
+ALL_METRICS = [
+    "IncomingBytes",
+    "IncomingRecords",
+    "OutgoingBytes",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+]
 
 
 def _check_retention(hours: int) -> None:
     if hours < MIN_RETENTION_HOURS:
-        raise invalid_argument(f"Minimum allowed retention period is {MIN_RETENTION_HOURS} hours. Requested "
-                               f"retention period ({hours} hours) is too short.")
+        raise invalid_argument(
+            f"Minimum allowed retention period is {MIN_RETENTION_HOURS} hours. Requested "
+            f"retention period ({hours} hours) is too short."
+        )
     if hours > MAX_RETENTION_HOURS:
-        raise invalid_argument(f"Maximum allowed retention period is {MAX_RETENTION_HOURS} hours. Requested "
-                               f"retention period ({hours} hours) is too long.")
+        raise invalid_argument(
+            f"Maximum allowed retention period is {MAX_RETENTION_HOURS} hours. Requested "
+            f"retention period ({hours} hours) is too long."
+        )
 
 
 class SettingsApi:
@@ -43,9 +55,11 @@ class SettingsApi:
         _check_retention(hours)
         if (hours < stream.retention_hours) if longer else (hours > stream.retention_hours):
             wrong, other = ("shorter", "DecreaseRetentionPeriod") if longer else ("longer", "IncreaseRetentionPeriod")
-            raise invalid_argument(f"Requested retention period ({hours} hours) for stream {stream.name} can not be "
-                                   f"{wrong} than existing retention period ({stream.retention_hours} hours). Use "
-                                   f"{other} API.")
+            raise invalid_argument(
+                f"Requested retention period ({hours} hours) for stream {stream.name} can not be "
+                f"{wrong} than existing retention period ({stream.retention_hours} hours). Use "
+                f"{other} API."
+            )
         stream.retention_hours = hours
         await self.state.save(stream)
         return {}
@@ -94,8 +108,12 @@ class SettingsApi:
             wanted = [n for n in current if n not in names]
         stream.metrics = [n for n in ALL_METRICS if n in wanted]
         await self.state.save(stream)
-        return {"StreamName": stream.name, "StreamARN": stream.arn, "CurrentShardLevelMetrics": current,
-                "DesiredShardLevelMetrics": list(stream.metrics)}
+        return {
+            "StreamName": stream.name,
+            "StreamARN": stream.arn,
+            "CurrentShardLevelMetrics": current,
+            "DesiredShardLevelMetrics": list(stream.metrics),
+        }
 
     async def list_stream_consumers(self, params: dict, ctx: RequestContext) -> dict:
         # Enhanced fan-out (RegisterStreamConsumer, SubscribeToShard) is not served, so no

@@ -5,6 +5,7 @@ positions to bisect), bounded by a record count and a byte budget. Older ones ar
 the store: `cached_from` is the position from which memory holds every record the shard
 has; anything before it must be read from the store. No I/O here.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
@@ -60,7 +61,7 @@ class Shard:
         """Rows in memory with after < position <= upto, at most `limit` of them."""
         start = bisect_right(self.positions, after, self.head)
         end = bisect_right(self.positions, upto, start)
-        return self.rows[start:min(end, start + limit)]
+        return self.rows[start : min(end, start + limit)]
 
     def newest(self, upto: int) -> StreamRecordRow | None:
         """The last row in memory at or before `upto`."""
@@ -71,8 +72,11 @@ class Shard:
         """Forget the oldest rows beyond the budget (they stay in the store). Only rows below
         `settled` (committed) go, and the newest row always stays."""
         positions = self.positions
-        while (self.cached > max_records or self.cached_bytes > max_bytes) and self.cached > 1 \
-                and positions[self.head] < settled:
+        while (
+            (self.cached > max_records or self.cached_bytes > max_bytes)
+            and self.cached > 1
+            and positions[self.head] < settled
+        ):
             self._drop_head()
             self.cached_from = positions[self.head - 1] + 1
         self._compact()
@@ -104,8 +108,8 @@ class Shard:
 
     def _compact(self) -> None:
         if self.head >= _COMPACT_AT and self.head * 2 >= len(self.positions):
-            del self.positions[:self.head]
-            del self.rows[:self.head]
+            del self.positions[: self.head]
+            del self.rows[: self.head]
             self.head = 0
 
     # --- description ------------------------------------------------------------------------
@@ -129,11 +133,30 @@ class Shard:
 
     def to_doc(self) -> dict:
         # Hash keys are 128-bit: kept as strings so that any JSON reader takes them whole.
-        return {"id": self.shard_id, "index": self.index, "start": str(self.start_hash), "end": str(self.end_hash),
-                "first": self.first_position, "created": self.created_ms, "parent": self.parent,
-                "adjacent": self.adjacent_parent, "last": self.last_position, "closed": self.closed_ms}
+        return {
+            "id": self.shard_id,
+            "index": self.index,
+            "start": str(self.start_hash),
+            "end": str(self.end_hash),
+            "first": self.first_position,
+            "created": self.created_ms,
+            "parent": self.parent,
+            "adjacent": self.adjacent_parent,
+            "last": self.last_position,
+            "closed": self.closed_ms,
+        }
 
     @classmethod
     def from_doc(cls, doc: dict) -> Shard:
-        return cls(doc["id"], doc["index"], int(doc["start"]), int(doc["end"]), doc["first"], doc["created"],
-                   doc.get("parent"), doc.get("adjacent"), doc.get("last"), doc.get("closed"))
+        return cls(
+            doc["id"],
+            doc["index"],
+            int(doc["start"]),
+            int(doc["end"]),
+            doc["first"],
+            doc["created"],
+            doc.get("parent"),
+            doc.get("adjacent"),
+            doc.get("last"),
+            doc.get("closed"),
+        )

@@ -9,6 +9,7 @@ read from the store when a reader reaches back that far. A maintenance task trim
 past retention (memory and store), lets expired closed shards go, and keeps memory within
 budget. Readers wait on a per-stream event set whenever positions settle or shards change.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -61,8 +62,9 @@ class KinesisState:
         for key, doc in await self.store.scan(KIND):
             stream = Stream.from_doc(key, doc)
             for shard in stream.shards.values():
-                rows = await self.store.read_stream_records(stream.store_id, shard.shard_id,
-                                                            limit=self.cache_records + 1, newest=True)
+                rows = await self.store.read_stream_records(
+                    stream.store_id, shard.shard_id, limit=self.cache_records + 1, newest=True
+                )
                 if len(rows) > self.cache_records:
                     rows = rows[1:]
                     shard.cached_from = rows[0].seq
@@ -147,8 +149,9 @@ class KinesisState:
 
     # --- reading --------------------------------------------------------------------------
 
-    async def read(self, stream: Stream, shard: Shard, after: int, limit: int,
-                   max_bytes: int = MAX_READ_BYTES) -> tuple[list[StreamRecordRow], bool]:
+    async def read(
+        self, stream: Stream, shard: Shard, after: int, limit: int, max_bytes: int = MAX_READ_BYTES
+    ) -> tuple[list[StreamRecordRow], bool]:
         """The shard's committed records after position `after` (within retention), at most
         `limit` and about `max_bytes` (at least one); and whether they reach the end."""
         after = max(after, stream.horizon(now_ms(), self.hour_ms) - 1)
@@ -157,8 +160,9 @@ class KinesisState:
         # on while the store answers, so look again until the two meet.
         while after + 1 < shard.cached_from and len(out) < limit:
             upto = shard.cached_from
-            rows = await self.store.read_stream_records(stream.store_id, shard.shard_id, after_seq=after,
-                                                        before_seq=upto, limit=limit - len(out))
+            rows = await self.store.read_stream_records(
+                stream.store_id, shard.shard_id, after_seq=after, before_seq=upto, limit=limit - len(out)
+            )
             out.extend(rows)
             # Fewer than asked for: the store has nothing more before `upto`.
             after = upto - 1 if len(out) < limit else rows[-1].seq
@@ -225,8 +229,11 @@ class KinesisState:
                 shard.trim(horizon)
                 ops.append(TrimStreamRecords(stream.store_id, shard.shard_id, horizon))
         retention_ms = stream.retention_hours * self.hour_ms
-        expired = [s.shard_id for s in stream.shards.values()
-                   if s.closed_ms is not None and s.closed_ms + retention_ms < now and stream.sealed(s)]
+        expired = [
+            s.shard_id
+            for s in stream.shards.values()
+            if s.closed_ms is not None and s.closed_ms + retention_ms < now and stream.sealed(s)
+        ]
         for shard_id in expired:
             del stream.shards[shard_id]
         if expired:
@@ -245,7 +252,7 @@ def parse_arn(arn: str) -> tuple[str, str, str] | None:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[2] != "kinesis" or not parts[5].startswith("stream/"):
         return None
-    name = parts[5][len("stream/"):]
+    name = parts[5][len("stream/") :]
     if not name or "/" in name:
         return None
     return parts[3], parts[4], name

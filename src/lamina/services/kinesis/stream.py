@@ -10,6 +10,7 @@ after a failed write), and readers stop just before it. Resharding takes positio
 closed shard's EndingSequenceNumber), so a parent counts as finished (`sealed`) only once
 every record written to it before the split is committed.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -89,8 +90,15 @@ class Stream:
         self._open = sorted((s for s in self.shards.values() if not s.closed), key=lambda s: s.start_hash)
         self._starts = [s.start_hash for s in self._open]
 
-    def add_shard(self, start: int, end: int, first_position: int, now_ms: int,
-                  parent: str | None = None, adjacent: str | None = None) -> Shard:
+    def add_shard(
+        self,
+        start: int,
+        end: int,
+        first_position: int,
+        now_ms: int,
+        parent: str | None = None,
+        adjacent: str | None = None,
+    ) -> Shard:
         index = self.next_index
         shard = Shard(shard_name(index), index, start, end, first_position, now_ms, parent, adjacent)
         self.next_index += 1
@@ -139,19 +147,40 @@ class Stream:
     # --- persistence ------------------------------------------------------------------------
 
     def to_doc(self) -> dict:
-        return {"stamp": self.stamp, "created": self.created_ms, "mode": self.mode,
-                "retention": self.retention_hours, "status": self.status, "max_record_kib": self.max_record_kib,
-                "distribution": self.distribution, "encryption": self.encryption, "key_id": self.key_id,
-                "metrics": self.metrics, "tags": self.tags, "next_index": self.next_index,
-                "last_position": self.clock.last, "shards": [s.to_doc() for s in self.shards.values()]}
+        return {
+            "stamp": self.stamp,
+            "created": self.created_ms,
+            "mode": self.mode,
+            "retention": self.retention_hours,
+            "status": self.status,
+            "max_record_kib": self.max_record_kib,
+            "distribution": self.distribution,
+            "encryption": self.encryption,
+            "key_id": self.key_id,
+            "metrics": self.metrics,
+            "tags": self.tags,
+            "next_index": self.next_index,
+            "last_position": self.clock.last,
+            "shards": [s.to_doc() for s in self.shards.values()],
+        }
 
     @classmethod
     def from_doc(cls, key: str, doc: dict) -> Stream:
-        stream = cls(key, doc["stamp"], doc["created"], doc.get("mode", "PROVISIONED"),
-                     doc.get("retention", DEFAULT_RETENTION_HOURS), doc.get("status", "ACTIVE"),
-                     doc.get("max_record_kib", DEFAULT_MAX_RECORD_KIB), doc.get("distribution"),
-                     doc.get("encryption", "NONE"), doc.get("key_id"), list(doc.get("metrics") or []),
-                     dict(doc.get("tags") or {}), doc.get("next_index", 0))
+        stream = cls(
+            key,
+            doc["stamp"],
+            doc["created"],
+            doc.get("mode", "PROVISIONED"),
+            doc.get("retention", DEFAULT_RETENTION_HOURS),
+            doc.get("status", "ACTIVE"),
+            doc.get("max_record_kib", DEFAULT_MAX_RECORD_KIB),
+            doc.get("distribution"),
+            doc.get("encryption", "NONE"),
+            doc.get("key_id"),
+            list(doc.get("metrics") or []),
+            dict(doc.get("tags") or {}),
+            doc.get("next_index", 0),
+        )
         for shard_doc in doc.get("shards", []):
             shard = Shard.from_doc(shard_doc)
             stream.shards[shard.shard_id] = shard

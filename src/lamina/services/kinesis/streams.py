@@ -4,6 +4,7 @@ ListStreams, ListShards.
 Streams are ACTIVE as soon as CreateStream answers (AWS passes through CREATING for a
 while; nothing waits on that here), and a deleted stream is gone at once.
 """
+
 from __future__ import annotations
 
 import base64
@@ -71,12 +72,21 @@ class StreamsApi:
             count = ON_DEMAND_SHARDS
         tags = dict(params.get("Tags") or {})
         if len(tags) > MAX_TAGS:
-            raise invalid_argument(f"Failed to create stream {name} under account {ctx.account_id} because a given "
-                                   f"stream cannot have more than {MAX_TAGS} tags associated with it.")
+            raise invalid_argument(
+                f"Failed to create stream {name} under account {ctx.account_id} because a given "
+                f"stream cannot have more than {MAX_TAGS} tags associated with it."
+            )
         now = now_ms()
-        stream = Stream(key, secrets.randbelow(10**24 - 10**23) + 10**23, now, mode, DEFAULT_RETENTION_HOURS,
-                        max_record_kib=params.get("MaxRecordSizeInKiB") or DEFAULT_MAX_RECORD_KIB,
-                        distribution=params.get("RecordDistributionStrategy"), tags=tags)
+        stream = Stream(
+            key,
+            secrets.randbelow(10**24 - 10**23) + 10**23,
+            now,
+            mode,
+            DEFAULT_RETENTION_HOURS,
+            max_record_kib=params.get("MaxRecordSizeInKiB") or DEFAULT_MAX_RECORD_KIB,
+            distribution=params.get("RecordDistributionStrategy"),
+            tags=tags,
+        )
         stream.create_shards(count, now)
         # In memory first, so that a second CreateStream of the name is refused at once.
         self.state.streams[key] = stream
@@ -101,11 +111,16 @@ class StreamsApi:
         start = params.get("ExclusiveStartShardId")
         shards = [s for s in stream.shards.values() if start is None or s.shard_id > start]
         description = {
-            "StreamName": stream.name, "StreamARN": stream.arn, "StreamStatus": stream.status,
+            "StreamName": stream.name,
+            "StreamARN": stream.arn,
+            "StreamStatus": stream.status,
             "StreamModeDetails": mode_details(stream),
-            "Shards": [s.describe(stream.stamp) for s in shards[:limit]], "HasMoreShards": len(shards) > limit,
-            "RetentionPeriodHours": stream.retention_hours, "StreamCreationTimestamp": stream.created_ms / 1000,
-            "EnhancedMonitoring": monitoring(stream), "EncryptionType": stream.encryption,
+            "Shards": [s.describe(stream.stamp) for s in shards[:limit]],
+            "HasMoreShards": len(shards) > limit,
+            "RetentionPeriodHours": stream.retention_hours,
+            "StreamCreationTimestamp": stream.created_ms / 1000,
+            "EnhancedMonitoring": monitoring(stream),
+            "EncryptionType": stream.encryption,
         }
         if stream.key_id:
             description["KeyId"] = stream.key_id
@@ -114,10 +129,16 @@ class StreamsApi:
     async def describe_stream_summary(self, params: dict, ctx: RequestContext) -> dict:
         stream = self.state.find(params, ctx)
         summary = {
-            "StreamName": stream.name, "StreamARN": stream.arn, "StreamStatus": stream.status,
-            "StreamModeDetails": mode_details(stream), "RetentionPeriodHours": stream.retention_hours,
-            "StreamCreationTimestamp": stream.created_ms / 1000, "EnhancedMonitoring": monitoring(stream),
-            "EncryptionType": stream.encryption, "OpenShardCount": len(stream.open_shards()), "ConsumerCount": 0,
+            "StreamName": stream.name,
+            "StreamARN": stream.arn,
+            "StreamStatus": stream.status,
+            "StreamModeDetails": mode_details(stream),
+            "RetentionPeriodHours": stream.retention_hours,
+            "StreamCreationTimestamp": stream.created_ms / 1000,
+            "EnhancedMonitoring": monitoring(stream),
+            "EncryptionType": stream.encryption,
+            "OpenShardCount": len(stream.open_shards()),
+            "ConsumerCount": 0,
             "MaxRecordSizeInKiB": stream.max_record_kib,
         }
         if stream.key_id:
@@ -139,10 +160,20 @@ class StreamsApi:
         if after:
             streams = [s for s in streams if s.name > after]
         page, more = streams[:limit], len(streams) > limit
-        out = {"StreamNames": [s.name for s in page], "HasMoreStreams": more,
-               "StreamSummaries": [{"StreamName": s.name, "StreamARN": s.arn, "StreamStatus": s.status,
-                                    "StreamModeDetails": mode_details(s),
-                                    "StreamCreationTimestamp": s.created_ms / 1000} for s in page]}
+        out = {
+            "StreamNames": [s.name for s in page],
+            "HasMoreStreams": more,
+            "StreamSummaries": [
+                {
+                    "StreamName": s.name,
+                    "StreamARN": s.arn,
+                    "StreamStatus": s.status,
+                    "StreamModeDetails": mode_details(s),
+                    "StreamCreationTimestamp": s.created_ms / 1000,
+                }
+                for s in page
+            ],
+        }
         if more:
             out["NextToken"] = _encode_token("streams", page[-1].name)
         return out
@@ -154,8 +185,9 @@ class StreamsApi:
             if params.get("StreamName") is not None:
                 raise invalid_argument("NextToken and StreamName cannot be provided together.")
             if params.get("ExclusiveStartShardId") is not None or params.get("StreamCreationTimestamp") is not None:
-                raise invalid_argument("NextToken cannot be provided together with ExclusiveStartShardId or "
-                                       "StreamCreationTimestamp.")
+                raise invalid_argument(
+                    "NextToken cannot be provided together with ExclusiveStartShardId or StreamCreationTimestamp."
+                )
             created, key, stamp, after, shard_filter = _decode_token(token, 5)
             if now_ms() - int(created) > TOKEN_TTL_MS:
                 raise ServiceError("ExpiredNextTokenException", "The NextToken has expired.", 400)
@@ -176,8 +208,9 @@ class StreamsApi:
         page = shards[:limit]
         out: dict = {"Shards": [s.describe(stream.stamp) for s in page]}
         if len(shards) > limit:
-            out["NextToken"] = _encode_token(now_ms(), stream.key, stream.stamp, page[-1].shard_id,
-                                             json.dumps(filter_doc) if filter_doc else "")
+            out["NextToken"] = _encode_token(
+                now_ms(), stream.key, stream.stamp, page[-1].shard_id, json.dumps(filter_doc) if filter_doc else ""
+            )
         return out
 
 
@@ -220,4 +253,3 @@ def _filtered(stream: Stream, doc: dict | None, hour_ms: float) -> list[Shard]:
     if kind == "AT_TIMESTAMP":
         return [s for s in shards if _open_at(s, point)]
     return [s for s in shards if s.last_position is None or s.last_position >= point]  # FROM_TIMESTAMP
-

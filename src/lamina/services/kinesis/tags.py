@@ -1,6 +1,7 @@
 """Tags: AddTagsToStream, RemoveTagsFromStream, ListTagsForStream (by stream name or ARN)
 and TagResource, UntagResource, ListTagsForResource (by resource ARN: streams only, since
 Lamina has no consumers)."""
+
 from __future__ import annotations
 
 from ..context import RequestContext
@@ -31,8 +32,10 @@ class TagsApi:
             raise invalid_argument("Tag keys starting with 'aws:' are reserved for system use.")
         merged = {**stream.tags, **tags}
         if len(merged) > MAX_TAGS:
-            raise invalid_argument(f"Failed to add tags to stream {stream.name} under account {stream.account} "
-                                   f"because a given stream cannot have more than {MAX_TAGS} tags associated with it.")
+            raise invalid_argument(
+                f"Failed to add tags to stream {stream.name} under account {stream.account} "
+                f"because a given stream cannot have more than {MAX_TAGS} tags associated with it."
+            )
         stream.tags = merged
         await self.state.save(stream)
 

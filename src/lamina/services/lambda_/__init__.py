@@ -24,6 +24,7 @@ Each *Api class holds operations only (named as botocore names them, in snake_ca
 What one group needs of another is a plain function of the module it belongs to, taking
 the state (or a small dataclass around it: provisioned.Provisioning, pollers.Pollers).
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,12 +52,24 @@ log = logging.getLogger("lamina")
 MakeAsyncQueue = Callable[[Run, Finish], AsyncQueue]
 
 
-class LambdaService(FunctionsApi, VersionsApi, AliasesApi, InvokeApi, EventInvokeConfigApi, ConcurrencyApi,
-                    ProvisionedApi, MappingsApi, LayersApi, TagsApi, AccountApi):
+class LambdaService(
+    FunctionsApi,
+    VersionsApi,
+    AliasesApi,
+    InvokeApi,
+    EventInvokeConfigApi,
+    ConcurrencyApi,
+    ProvisionedApi,
+    MappingsApi,
+    LayersApi,
+    TagsApi,
+    AccountApi,
+):
     service_name = "lambda"
 
-    def __init__(self, state: LambdaState, destinations: Destinations, sources: Sources,
-                 make_async_queue: MakeAsyncQueue) -> None:
+    def __init__(
+        self, state: LambdaState, destinations: Destinations, sources: Sources, make_async_queue: MakeAsyncQueue
+    ) -> None:
         """`sources`: event source ARN -> what a mapping polls (the queues' and streams' owners).
         `make_async_queue(run, finish)`: the async queue, built around this service's two
         callbacks (the composition root closes over the queue's settings)."""

@@ -1,4 +1,5 @@
 """GetAccountSettings: the account's limits and what it uses of them."""
+
 from __future__ import annotations
 
 from ..context import RequestContext

@@ -3,6 +3,7 @@
 RoutingConfig.AdditionalVersionWeights sends that share of invocations of the alias to a
 second version (LambdaState.resolve draws the version at invoke time).
 """
+
 from __future__ import annotations
 
 from ...errors import conflict, invalid_parameter, not_found

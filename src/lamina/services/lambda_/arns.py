@@ -4,6 +4,7 @@ A function may be named as "my-fn", "my-fn:alias", "123456789012:function:my-fn"
 or "arn:aws:lambda:us-east-1:123456789012:function:my-fn:1"; all resolve to the same
 (account, region, name, qualifier).
 """
+
 from __future__ import annotations
 
 import re

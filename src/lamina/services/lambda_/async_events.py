@@ -6,6 +6,7 @@ The engine's AsyncQueue owns ordering, retries and durability; it calls back run
 each attempt and finish() once an event is done (LambdaService hands it these two).
 enqueue() is how an Event invoke, or a Lambda destination, commits an event to it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -56,14 +57,16 @@ async def enqueue(state: LambdaState, queue: AsyncQueue, ref: FunctionRef, paylo
     """Commit an Event invocation to the async queue (it is accepted once this returns)."""
     config = await event_invoke_config(state, ref, ref.qualifier)
     arn = function_arn(ref.region, ref.account, ref.name)
-    await queue.enqueue({
-        "function": arn,
-        "qualifier": ref.qualifier,
-        "payload_b64": base64.b64encode(payload).decode("ascii"),
-        "request_id": request_id,
-        "max_retries": config.get("MaximumRetryAttempts", 2),
-        "max_age_s": config.get("MaximumEventAgeInSeconds", 21600),
-    })
+    await queue.enqueue(
+        {
+            "function": arn,
+            "qualifier": ref.qualifier,
+            "payload_b64": base64.b64encode(payload).decode("ascii"),
+            "request_id": request_id,
+            "max_retries": config.get("MaximumRetryAttempts", 2),
+            "max_age_s": config.get("MaximumEventAgeInSeconds", 21600),
+        }
+    )
     state.engine.count("AsyncEventsReceived", arn, qualifier=ref.qualifier)
 
 
@@ -77,8 +80,13 @@ async def run(state: LambdaState, event: dict) -> Attempt:
         return Attempt(DROP)
     spec = await state.spec(record, record["config"]["Version"])
     engine = state.engine
-    engine.count("AsyncEventAge", event["function"], time.time() * 1000 - event["received_ms"], "Milliseconds",
-                 qualifier=ref.qualifier)
+    engine.count(
+        "AsyncEventAge",
+        event["function"],
+        time.time() * 1000 - event["received_ms"],
+        "Milliseconds",
+        qualifier=ref.qualifier,
+    )
     # Each retry is a new invocation with the same request id, as on AWS.
     try:
         result = await engine.invoke(
@@ -95,12 +103,18 @@ async def run(state: LambdaState, event: dict) -> Attempt:
         return Attempt(RETRY_LATER)
     except PoolExhausted:
         return Attempt(RETRY_LATER)
-    return Attempt(FUNCTION_ERROR if result.function_error else SUCCESS, result.payload,
-                   result.function_error, result.executed_version, 200)
+    return Attempt(
+        FUNCTION_ERROR if result.function_error else SUCCESS,
+        result.payload,
+        result.function_error,
+        result.executed_version,
+        200,
+    )
 
 
-async def finish(state: LambdaState, destinations: Destinations, event: dict, attempt: Attempt | None,
-                 condition: str | None) -> None:
+async def finish(
+    state: LambdaState, destinations: Destinations, event: dict, attempt: Attempt | None, condition: str | None
+) -> None:
     """After the last attempt: destinations, dead-letter queue, metrics."""
     ref = _ref_of(event)
     # The event's log lines are still in the log sink's buffer: the async queue commits
@@ -138,8 +152,14 @@ async def finish(state: LambdaState, destinations: Destinations, event: dict, at
         await _dead_letter(state, destinations, ref, event, attempt, payload)
 
 
-async def _dead_letter(state: LambdaState, destinations: Destinations, ref: FunctionRef, event: dict,
-                       attempt: Attempt | None, payload: bytes) -> None:
+async def _dead_letter(
+    state: LambdaState,
+    destinations: Destinations,
+    ref: FunctionRef,
+    event: dict,
+    attempt: Attempt | None,
+    payload: bytes,
+) -> None:
     try:
         _, record = await state.resolve(ref, ref.qualifier)
     except ServiceError:
@@ -156,8 +176,11 @@ async def _dead_letter(state: LambdaState, destinations: Destinations, ref: Func
         code, message = 429, "Function not invoked. Function is configured with zero reserved concurrent executions"
     else:
         code, message = attempt.status_code or 200, _error_message(attempt.payload)
-    attributes = {"RequestID": event["request_id"], "ErrorCode": {"DataType": "Number", "StringValue": str(code)},
-                  "ErrorMessage": message.encode("utf-8")[:DLQ_MESSAGE_BYTES].decode("utf-8", "ignore")}
+    attributes = {
+        "RequestID": event["request_id"],
+        "ErrorCode": {"DataType": "Number", "StringValue": str(code)},
+        "ErrorMessage": message.encode("utf-8")[:DLQ_MESSAGE_BYTES].decode("utf-8", "ignore"),
+    }
     try:
         await destinations.send(target, payload, attributes)
     except (DeliveryError, ServiceError, OSError) as error:

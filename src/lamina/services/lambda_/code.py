@@ -5,6 +5,7 @@ extracted read-only to <data>/code/<sha256 hex>/ (with the unix modes the zip re
 so a `bootstrap` stays executable). Identical zips are stored once. Writes are fsynced
 before the function record that points at them is committed.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,9 +55,7 @@ class CodeStore:
                 "Could not unzip uploaded file. Please check your file, then try to upload again."
             ) from None
         if total > MAX_UNZIPPED_BYTES:
-            raise invalid_parameter(
-                f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
-            )
+            raise invalid_parameter(f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")
         sha_hex = hashlib.sha256(data).hexdigest()
         path = self.zip_path(sha_hex)
         if not os.path.exists(path):

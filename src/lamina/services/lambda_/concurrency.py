@@ -1,6 +1,7 @@
 """Reserved concurrency: PutFunctionConcurrency, GetFunctionConcurrency,
 DeleteFunctionConcurrency. The reservation lives on the function's record and in the
 engine's Concurrency, which enforces it."""
+
 from __future__ import annotations
 
 from ...errors import ServiceError, invalid_parameter
@@ -12,8 +13,9 @@ from .state import LambdaState
 
 def throttled(reason: str, message: str = "Rate Exceeded.") -> ServiceError:
     """A 429 the way Lambda sends it: Type and Reason in the body, Retry-After in a header."""
-    return ServiceError("TooManyRequestsException", message, 429, headers={"Retry-After": "1"}, Type="User",
-                        Reason=reason)
+    return ServiceError(
+        "TooManyRequestsException", message, 429, headers={"Retry-After": "1"}, Type="User", Reason=reason
+    )
 
 
 class ConcurrencyApi:
@@ -31,12 +33,16 @@ class ConcurrencyApi:
                 "Specified ReservedConcurrentExecutions for function decreases account's "
                 f"UnreservedConcurrentExecution below its minimum value of [{engine.min_unreserved}]."
             )
-        provisioned = sum(doc["RequestedProvisionedConcurrentExecutions"]
-                          for _, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":"))
+        provisioned = sum(
+            doc["RequestedProvisionedConcurrentExecutions"]
+            for _, doc in await self.state.store.scan("provisioned_config", prefix=ref.key + ":")
+        )
         if value < provisioned:
             # Provisioned instances run within the reservation: it cannot shrink below them.
-            raise invalid_parameter("Specified ReservedConcurrentExecutions for function is less than function's "
-                                    f"total provisioned concurrency [{provisioned}].")
+            raise invalid_parameter(
+                "Specified ReservedConcurrentExecutions for function is less than function's "
+                f"total provisioned concurrency [{provisioned}]."
+            )
         function["reserved_concurrency"] = value
         await self.state.write([Put("function", ref.key, function)])
         engine.set_reserved(ref.arn, value)

@@ -3,6 +3,7 @@ Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s).
 
     kind "event_invoke_config"  key "<function key>:<qualifier or $LATEST>"
 """
+
 from __future__ import annotations
 
 import time
@@ -73,8 +74,9 @@ async def _check_destinations(state: LambdaState, ref: FunctionRef, config: dict
 
 
 async def _save(state: LambdaState, ref: FunctionRef, key: str, base: dict, params: dict) -> dict:
-    if all(params.get(name) is None
-           for name in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")):
+    if all(
+        params.get(name) is None for name in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+    ):
         raise invalid_parameter("You must specify at least one of error handling or destination setting.")
     config = dict(base)
     for name in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
@@ -125,5 +127,7 @@ class EventInvokeConfigApi:
     async def list_function_event_invoke_configs(self, params: dict, ctx: RequestContext) -> dict:
         ref = function_ref(params, ctx)
         await self.state.function(ref)
-        configs = [_both_sides(doc) for _, doc in await self.state.store.scan("event_invoke_config", prefix=ref.key + ":")]
+        configs = [
+            _both_sides(doc) for _, doc in await self.state.store.scan("event_invoke_config", prefix=ref.key + ":")
+        ]
         return page(configs, params, "FunctionEventInvokeConfigs")

@@ -1,5 +1,6 @@
 """CreateFunction, GetFunction(Configuration), ListFunctions, UpdateFunctionCode,
 UpdateFunctionConfiguration, DeleteFunction."""
+
 from __future__ import annotations
 
 import base64
@@ -40,7 +41,9 @@ def _check_runtime(runtime: str | None, package_type: str) -> None:
     if package_type == "Image":
         raise invalid_parameter("Lamina runs Zip packages; PackageType Image is not supported.")
     if runtime is None:
-        raise invalid_parameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+        raise invalid_parameter(
+            "Runtime and Handler are mandatory parameters for functions created with deployment packages."
+        )
     if runtime not in SUPPORTED_RUNTIMES:
         raise invalid_parameter(
             f"The runtime parameter of {runtime} is not supported by Lamina. "
@@ -62,8 +65,11 @@ def _check_memory(memory_mb: int | None) -> None:
     # Newer botocore models allow up to 32,768 MB (for other compute types), so the model's
     # own check lets 10,241+ through; a function's limit is still 10,240 MB.
     if memory_mb is not None and not MIN_MEMORY_MB <= memory_mb <= MAX_MEMORY_MB:
-        bound = (f"greater than or equal to {MIN_MEMORY_MB}" if memory_mb < MIN_MEMORY_MB
-                 else f"less than or equal to {MAX_MEMORY_MB}")
+        bound = (
+            f"greater than or equal to {MIN_MEMORY_MB}"
+            if memory_mb < MIN_MEMORY_MB
+            else f"less than or equal to {MAX_MEMORY_MB}"
+        )
         raise ServiceError(
             "ValidationException",
             f"1 validation error detected: Value '{memory_mb}' at 'memorySize' failed to satisfy constraint: "
@@ -110,7 +116,9 @@ class FunctionsApi:
         package_type = params.get("PackageType", "Zip")
         _check_runtime(params.get("Runtime"), package_type)
         if not params.get("Handler"):
-            raise invalid_parameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+            raise invalid_parameter(
+                "Runtime and Handler are mandatory parameters for functions created with deployment packages."
+            )
         _check_timeout(params.get("Timeout"))
         _check_memory(params.get("MemorySize"))
         _check_environment(params.get("Environment"))
@@ -120,11 +128,16 @@ class FunctionsApi:
         zip_bytes = code_params.get("ZipFile")
         if zip_bytes is None:
             if code_params.get("S3Bucket") or code_params.get("ImageUri"):
-                raise invalid_parameter("Lamina accepts function code as Code.ZipFile; S3 and image code are not supported yet.")
+                raise invalid_parameter(
+                    "Lamina accepts function code as Code.ZipFile; S3 and image code are not supported yet."
+                )
             raise invalid_parameter("Please provide a source for function code.")
         if len(zip_bytes) > self.state.limits.code_size_zipped:
-            raise ServiceError("RequestEntityTooLargeException",
-                               f"Request must be smaller than {self.state.limits.code_size_zipped} bytes for the CreateFunction operation", 413)
+            raise ServiceError(
+                "RequestEntityTooLargeException",
+                f"Request must be smaller than {self.state.limits.code_size_zipped} bytes for the CreateFunction operation",
+                413,
+            )
         if await self.state.find_function(ref) is not None:
             raise conflict(f"Function already exist: {ref.name}")
         code = await self.state.code.save(zip_bytes)
@@ -145,7 +158,8 @@ class FunctionsApi:
             "CodeSha256": code.sha256_b64,
             "Version": LATEST,
             "Environment": {"Variables": (params.get("Environment") or {}).get("Variables") or {}}
-            if params.get("Environment") else None,
+            if params.get("Environment")
+            else None,
             "TracingConfig": {"Mode": (params.get("TracingConfig") or {}).get("Mode", "PassThrough")},
             "RevisionId": new_revision(),
             "Layers": await resolve_layers(self.state, params.get("Layers")),
@@ -272,7 +286,9 @@ class FunctionsApi:
         _check_memory(params.get("MemorySize"))
         _check_environment(params.get("Environment"))
         _check_ephemeral(params.get("EphemeralStorage"))
-        _check_snap_start(params.get("SnapStart", config.get("SnapStart")), params.get("Runtime", config.get("Runtime")))
+        _check_snap_start(
+            params.get("SnapStart", config.get("SnapStart")), params.get("Runtime", config.get("Runtime"))
+        )
         for name in ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime", "KMSKeyArn"):
             if name in params:
                 config[name] = params[name]
@@ -310,24 +326,31 @@ class FunctionsApi:
             version = await self.state.find_version(ref, ref.qualifier)
             if version is None:
                 raise not_found(f"Function not found: {function_arn(ref.region, ref.account, ref.name, ref.qualifier)}")
-            users = [a["Name"] for a in await self.state.aliases(ref)
-                     if a["FunctionVersion"] == ref.qualifier
-                     or ref.qualifier in ((a.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {})]
+            users = [
+                a["Name"]
+                for a in await self.state.aliases(ref)
+                if a["FunctionVersion"] == ref.qualifier
+                or ref.qualifier in ((a.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {})
+            ]
             if users:
-                raise conflict(f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]")
+                raise conflict(
+                    f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]"
+                )
             await self.state.write([Delete("function_version", version_key(ref.key, ref.qualifier))])
             await drop_provisioned_configs(self.provisioning, ref, [ref.qualifier])
             await self.state.engine.retire(f"{ref.arn}:{ref.qualifier}#")
             return dict(_DELETED)
         if ref.qualifier == LATEST:
             raise invalid_parameter("$LATEST version cannot be deleted without deleting the function.")
-        await self.state.write([
-            Delete("function", ref.key),
-            DeletePrefix("function_version", ref.key + ":"),
-            DeletePrefix("function_alias", ref.key + ":"),
-            DeletePrefix("event_invoke_config", ref.key + ":"),
-            DeletePrefix("provisioned_config", ref.key + ":"),
-        ])
+        await self.state.write(
+            [
+                Delete("function", ref.key),
+                DeletePrefix("function_version", ref.key + ":"),
+                DeletePrefix("function_alias", ref.key + ":"),
+                DeletePrefix("event_invoke_config", ref.key + ":"),
+                DeletePrefix("provisioned_config", ref.key + ":"),
+            ]
+        )
         await self.state.retire_all(ref)
         self.state.engine.set_reserved(ref.arn, None)
         self.state.engine.set_provisioned(ref.arn, {})

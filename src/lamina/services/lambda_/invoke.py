@@ -4,6 +4,7 @@ Synchronous invokes run through the engine's invoker and answer with the functio
 result or its error payload. Event invokes are committed to the async queue before the
 202 (async_events.py enqueues and runs them).
 """
+
 from __future__ import annotations
 
 import base64

@@ -7,6 +7,7 @@ A function's layers (up to 5, in order) are merged into one directory, later lay
 earlier ones, mounted at /opt in the sandbox, with /opt/python on sys.path, as on AWS.
 A deleted layer version stays usable by the functions that already reference it.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,19 @@ def _public(doc: dict, ctx: RequestContext) -> dict:
 
 
 def _list_item(doc: dict) -> dict:
-    return {k: doc[k] for k in ("LayerVersionArn", "Version", "Description", "CreatedDate",
-                                "CompatibleArchitectures", "CompatibleRuntimes", "LicenseInfo") if k in doc}
+    return {
+        k: doc[k]
+        for k in (
+            "LayerVersionArn",
+            "Version",
+            "Description",
+            "CreatedDate",
+            "CompatibleArchitectures",
+            "CompatibleRuntimes",
+            "LicenseInfo",
+        )
+        if k in doc
+    }
 
 
 def _matches(doc: dict, runtime: str | None, architecture: str | None) -> bool:
@@ -117,11 +129,13 @@ class LayersApi:
         for member in ("CompatibleRuntimes", "CompatibleArchitectures", "LicenseInfo"):
             if params.get(member):
                 doc[member] = params[member]
-        await self.state.store.write([
-            Put("layer_version", _layer_key(account, region, name, version), doc),
-            # Version numbers are never reused, even after DeleteLayerVersion.
-            Put("layer", f"{account}:{region}:{name}", {"next_version": version + 1}),
-        ])
+        await self.state.store.write(
+            [
+                Put("layer_version", _layer_key(account, region, name, version), doc),
+                # Version numbers are never reused, even after DeleteLayerVersion.
+                Put("layer", f"{account}:{region}:{name}", {"next_version": version + 1}),
+            ]
+        )
         return _public(doc, ctx)
 
     async def get_layer_version(self, params: dict, ctx: RequestContext) -> dict:
@@ -132,8 +146,9 @@ class LayersApi:
         match = _LAYER_ARN.match(params["Arn"])
         if not match or not match.group("version"):
             raise invalid_parameter(f"Invalid layer version ARN: {params['Arn']}")
-        doc = await _version(self.state, match.group("account"), match.group("region"), match.group("name"),
-                                  match.group("version"))
+        doc = await _version(
+            self.state, match.group("account"), match.group("region"), match.group("name"), match.group("version")
+        )
         return _public(doc, ctx)
 
     async def list_layers(self, params: dict, ctx: RequestContext) -> dict:
@@ -143,19 +158,26 @@ class LayersApi:
             if _matches(doc, params.get("CompatibleRuntime"), params.get("CompatibleArchitecture")):
                 name = doc["LayerArn"].rsplit(":", 1)[1]
                 latest[name] = doc  # keys sort by version, so the last one wins
-        items = [{"LayerName": name, "LayerArn": doc["LayerArn"], "LatestMatchingVersion": _list_item(doc)}
-                 for name, doc in sorted(latest.items())]
+        items = [
+            {"LayerName": name, "LayerArn": doc["LayerArn"], "LatestMatchingVersion": _list_item(doc)}
+            for name, doc in sorted(latest.items())
+        ]
         return page(items, params, "Layers")
 
     async def list_layer_versions(self, params: dict, ctx: RequestContext) -> dict:
         account, region, name = _name(params["LayerName"], ctx)
         rows = await self.state.store.scan("layer_version", prefix=_layer_key(account, region, name))
-        items = [_list_item(doc) for _, doc in reversed(rows)
-                 if _matches(doc, params.get("CompatibleRuntime"), params.get("CompatibleArchitecture"))]
+        items = [
+            _list_item(doc)
+            for _, doc in reversed(rows)
+            if _matches(doc, params.get("CompatibleRuntime"), params.get("CompatibleArchitecture"))
+        ]
         return page(items, params, "LayerVersions")
 
     async def delete_layer_version(self, params: dict, ctx: RequestContext) -> dict:
         account, region, name = _name(params["LayerName"], ctx)
         # Deleting a version that does not exist succeeds, as on AWS.
-        await self.state.store.write([Delete("layer_version", _layer_key(account, region, name, params["VersionNumber"]))])
+        await self.state.store.write(
+            [Delete("layer_version", _layer_key(account, region, name, params["VersionNumber"]))]
+        )
         return {}

@@ -3,6 +3,7 @@ runs them).
 
     kind "event_source_mapping"  key "<UUID>"
 """
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,13 @@ from .pollers import Pollers, record_filter, start_poller, stop_poller
 from .state import LambdaState
 
 # Members only a stream mapping takes, with their defaults (as GetEventSourceMapping shows them).
-STREAM_DEFAULTS = {"ParallelizationFactor": 1, "BisectBatchOnFunctionError": False, "MaximumRetryAttempts": -1,
-                   "MaximumRecordAgeInSeconds": -1, "TumblingWindowInSeconds": 0}
+STREAM_DEFAULTS = {
+    "ParallelizationFactor": 1,
+    "BisectBatchOnFunctionError": False,
+    "MaximumRetryAttempts": -1,
+    "MaximumRecordAgeInSeconds": -1,
+    "TumblingWindowInSeconds": 0,
+}
 STREAM_ONLY = (*STREAM_DEFAULTS, "StartingPosition", "StartingPositionTimestamp", "DestinationConfig")
 
 
@@ -48,8 +54,9 @@ def _check(mapping: dict, source: QueueSource | StreamSource) -> None:
         if source.fifo and batch > 10:
             raise invalid_parameter("BatchSize must be less than or equal to 10 for FIFO queues.")
         if batch > 10 and window < 1:
-            raise invalid_parameter("Maximum batch window in seconds must be greater than 0 if maximum batch "
-                                    "size is greater than 10")
+            raise invalid_parameter(
+                "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"
+            )
     record_filter(mapping.get("FilterCriteria"))  # raises if a pattern is malformed
     unknown = set(mapping["FunctionResponseTypes"]) - {"ReportBatchItemFailures"}
     if unknown:
@@ -60,8 +67,10 @@ def _check_stream(mapping: dict) -> None:
     def within(member: str, low: int, high: int, also: tuple = ()) -> None:
         value = mapping.get(member)
         if value is not None and not (low <= value <= high or value in also):
-            raise invalid_parameter(f"1 validation error detected: Value '{value}' at '{member[0].lower() + member[1:]}'"
-                                    f" failed to satisfy constraint: Member must have value between {low} and {high}")
+            raise invalid_parameter(
+                f"1 validation error detected: Value '{value}' at '{member[0].lower() + member[1:]}'"
+                f" failed to satisfy constraint: Member must have value between {low} and {high}"
+            )
 
     within("BatchSize", 1, 10000)
     within("MaximumBatchingWindowInSeconds", 0, 300)
@@ -75,9 +84,11 @@ def _check_stream(mapping: dict) -> None:
         raise invalid_parameter("StartingPositionTimestamp must be provided when StartingPosition is AT_TIMESTAMP.")
     destination = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
     if destination and not (destination.startswith("arn:aws:sqs:") or destination.startswith("arn:aws:sns:")):
-        raise invalid_parameter("The provided destination config DestinationConfig(onSuccess=null, onFailure="
-                                f"OnFailure(destination={destination})) is invalid. Destination must be an SQS queue "
-                                "or an SNS topic.")
+        raise invalid_parameter(
+            "The provided destination config DestinationConfig(onSuccess=null, onFailure="
+            f"OnFailure(destination={destination})) is invalid. Destination must be an SQS queue "
+            "or an SNS topic."
+        )
 
 
 class MappingsApi:
@@ -94,8 +105,10 @@ class MappingsApi:
         if source is None:
             if source_arn.startswith("arn:aws:kinesis:"):
                 raise invalid_parameter(f"Stream not found: {source_arn}")
-            raise invalid_parameter(f"Error occurred while ReceiveMessage. SQS Error Code: "
-                                    f"AWS.SimpleQueueService.NonExistentQueue. The queue {source_arn} does not exist.")
+            raise invalid_parameter(
+                f"Error occurred while ReceiveMessage. SQS Error Code: "
+                f"AWS.SimpleQueueService.NonExistentQueue. The queue {source_arn} does not exist."
+            )
         stream = isinstance(source, StreamSource)
         target = function_arn(ref.region, ref.account, ref.name, ref.qualifier)
         mapping = {
@@ -110,14 +123,18 @@ class MappingsApi:
             "State": "Enabled" if params.get("Enabled", True) else "Disabled",
             "StateTransitionReason": "USER_INITIATED",
         }
-        mapping["EventSourceMappingArn"] = f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:event-source-mapping:{mapping['UUID']}"
+        mapping["EventSourceMappingArn"] = (
+            f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:event-source-mapping:{mapping['UUID']}"
+        )
         for member in ("FilterCriteria", "ScalingConfig"):
             if params.get(member):
                 mapping[member] = params[member]
         if stream:
             if not params.get("StartingPosition"):
-                raise invalid_parameter("1 validation error detected: Value null at 'startingPosition' failed to "
-                                        "satisfy constraint: Member must not be null")
+                raise invalid_parameter(
+                    "1 validation error detected: Value null at 'startingPosition' failed to "
+                    "satisfy constraint: Member must not be null"
+                )
             mapping.update({member: params.get(member, default) for member, default in STREAM_DEFAULTS.items()})
             mapping["StartingPosition"] = params["StartingPosition"]
             if params.get("StartingPositionTimestamp") is not None:
@@ -131,9 +148,11 @@ class MappingsApi:
         for _, existing in await self.state.store.scan("event_source_mapping"):
             if existing["EventSourceArn"] == source_arn and existing["FunctionArn"] == target:
                 kind = "Kinesis" if stream else "SQS"
-                raise conflict(f"An event source mapping with {kind} arn (\" {source_arn} \") and function "
-                               f"(\" {ref.name} \") already exists. Please update or delete the existing mapping "
-                               f"with UUID {existing['UUID']}")
+                raise conflict(
+                    f'An event source mapping with {kind} arn (" {source_arn} ") and function '
+                    f'(" {ref.name} ") already exists. Please update or delete the existing mapping '
+                    f"with UUID {existing['UUID']}"
+                )
         await self.state.store.write([Put("event_source_mapping", mapping["UUID"], mapping)])
         await start_poller(self.pollers, mapping)
         return dict(mapping, State="Creating" if mapping["State"] == "Enabled" else "Disabled")
@@ -148,8 +167,14 @@ class MappingsApi:
             await self.state.resolve(ref, ref.qualifier)
             mapping["FunctionArn"] = function_arn(ref.region, ref.account, ref.name, ref.qualifier)
         stream_mapping = "StartingPosition" in mapping
-        for member in ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes", "FilterCriteria",
-                       "ScalingConfig", *(tuple(STREAM_DEFAULTS) + ("DestinationConfig",) if stream_mapping else ())):
+        for member in (
+            "BatchSize",
+            "MaximumBatchingWindowInSeconds",
+            "FunctionResponseTypes",
+            "FilterCriteria",
+            "ScalingConfig",
+            *(tuple(STREAM_DEFAULTS) + ("DestinationConfig",) if stream_mapping else ()),
+        ):
             if member in params:
                 mapping[member] = params[member]
         transition = None
@@ -168,8 +193,9 @@ class MappingsApi:
     async def delete_event_source_mapping(self, params: dict, ctx: RequestContext) -> dict:
         mapping = await _mapping(self.state, params["UUID"])
         await stop_poller(self.pollers, mapping["UUID"])
-        await self.state.store.write([Delete("event_source_mapping", mapping["UUID"]),
-                                      checkpoints.forget(mapping["UUID"])])
+        await self.state.store.write(
+            [Delete("event_source_mapping", mapping["UUID"]), checkpoints.forget(mapping["UUID"])]
+        )
         return dict(mapping, State="Deleting")
 
     async def list_event_source_mappings(self, params: dict, ctx: RequestContext) -> dict:
@@ -180,9 +206,12 @@ class MappingsApi:
             ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region)
             # The function's ARN, or it with a qualifier: a bare prefix test also matched every
             # function whose name merely starts with this one ("fn" listed "fn2"'s mappings).
-            mappings = [m for m in mappings
-                        if (m["FunctionArn"] == ref.arn or m["FunctionArn"].startswith(ref.arn + ":"))
-                        and (ref.qualifier is None or m["FunctionArn"].endswith(f":{ref.qualifier}"))]
+            mappings = [
+                m
+                for m in mappings
+                if (m["FunctionArn"] == ref.arn or m["FunctionArn"].startswith(ref.arn + ":"))
+                and (ref.qualifier is None or m["FunctionArn"].endswith(f":{ref.qualifier}"))
+            ]
         mappings.sort(key=lambda m: m["LastModified"])
         result = page(mappings, params, "EventSourceMappings", default_limit=100)
         result["EventSourceMappings"] = [_public(self.pollers, m) for m in result["EventSourceMappings"]]

@@ -1,5 +1,6 @@
 """Lambda's list paging: Marker and MaxItems over an ordered list, the marker opaque to
 callers (it is the position, base64-encoded)."""
+
 from __future__ import annotations
 
 import base64

@@ -5,6 +5,7 @@ the mapping's function through the engine like any synchronous invoke.
 The source side comes from `sources` (event source ARN -> QueueSource or StreamSource,
 handed over by the services that own queues and streams).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,6 +32,7 @@ Sources = Callable[[str], "QueueSource | StreamSource | None"]
 @dataclass
 class Pollers:
     """What running mappings takes, and the pollers running now (by mapping UUID)."""
+
     state: LambdaState
     destinations: Destinations  # a stream mapping's OnFailure destination
     sources: Sources
@@ -103,8 +105,12 @@ async def start_poller(pollers: Pollers, mapping: dict) -> None:
             result = await state.engine.invoke(spec, json.dumps(event).encode(), invoked_arn=invoked_arn)
         except (Throttled, PoolExhausted):
             return Outcome(True, throttled=True)
-        return Outcome(bool(result.function_error), result.payload, function_error=result.function_error,
-                       executed_version=result.executed_version)
+        return Outcome(
+            bool(result.function_error),
+            result.payload,
+            function_error=result.function_error,
+            executed_version=result.executed_version,
+        )
 
     poller: QueuePoller | StreamPoller
     if isinstance(source, StreamSource):
@@ -112,8 +118,11 @@ async def start_poller(pollers: Pollers, mapping: dict) -> None:
     else:
         limit = ((mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")) or 1000
         poller = QueuePoller(
-            mapping["UUID"], source, invoke,
-            batch_size=mapping["BatchSize"], window_s=mapping["MaximumBatchingWindowInSeconds"],
+            mapping["UUID"],
+            source,
+            invoke,
+            batch_size=mapping["BatchSize"],
+            window_s=mapping["MaximumBatchingWindowInSeconds"],
             max_concurrency=limit,
             report_failures="ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []),
             accept=record_filter(mapping.get("FilterCriteria")),
@@ -122,8 +131,9 @@ async def start_poller(pollers: Pollers, mapping: dict) -> None:
     poller.start()
 
 
-def _stream_poller(pollers: Pollers, mapping: dict, source: StreamSource,
-                   invoke: Callable, function_name: str) -> StreamPoller:
+def _stream_poller(
+    pollers: Pollers, mapping: dict, source: StreamSource, invoke: Callable, function_name: str
+) -> StreamPoller:
     timestamp = mapping.get("StartingPositionTimestamp")
     settings = StreamSettings(
         starting_position=mapping["StartingPosition"],
@@ -144,18 +154,26 @@ def _stream_poller(pollers: Pollers, mapping: dict, source: StreamSource,
 
     series = [{"FunctionName": function_name}, {"EventSourceMappingUUID": mapping["UUID"]}]
     if mapping["FunctionArn"].count(":") == 7:
-        series.append({"FunctionName": function_name,
-                       "Resource": f"{function_name}:{mapping['FunctionArn'].rsplit(':', 1)[1]}"})
+        series.append(
+            {"FunctionName": function_name, "Resource": f"{function_name}:{mapping['FunctionArn'].rsplit(':', 1)[1]}"}
+        )
 
     scope = scope_of(mapping["FunctionArn"])
 
     def report_age(age_ms: float) -> None:
         pollers.state.engine.iterator_age(series, age_ms, scope)
 
-    return StreamPoller(mapping["UUID"], source, invoke, checkpoints.Checkpoints(pollers.state.store, mapping["UUID"]),
-                        settings, accept=record_filter(mapping.get("FilterCriteria"), view_body=False),
-                        on_failure=send_failure if destination else None, report_age=report_age,
-                        function_arn=mapping["FunctionArn"])
+    return StreamPoller(
+        mapping["UUID"],
+        source,
+        invoke,
+        checkpoints.Checkpoints(pollers.state.store, mapping["UUID"]),
+        settings,
+        accept=record_filter(mapping.get("FilterCriteria"), view_body=False),
+        on_failure=send_failure if destination else None,
+        report_age=report_age,
+        function_arn=mapping["FunctionArn"],
+    )
 
 
 async def stop_all(pollers: Pollers) -> None:

@@ -7,6 +7,7 @@ version (an alias's main version) in the background, and the record turns READY 
 Allocated = Available = the count, or FAILED with the init error. Configs are applied
 again when the server starts.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,11 @@ def _now() -> str:
 
 
 def _not_found(ref: FunctionRef) -> ServiceError:
-    return ServiceError("ProvisionedConcurrencyConfigNotFoundException",
-                        "No Provisioned Concurrency Config found for this function", 404)
+    return ServiceError(
+        "ProvisionedConcurrencyConfigNotFoundException",
+        "No Provisioned Concurrency Config found for this function",
+        404,
+    )
 
 
 def _check_published(ref: FunctionRef) -> None:
@@ -45,8 +49,9 @@ def _check_published(ref: FunctionRef) -> None:
 class Provisioning:
     """What the functions below share: the Lambda state, and the locks that make changes to
     one function's configs, and the engine calls for one version, happen one at a time."""
+
     state: LambdaState
-    config_locks: dict[str, asyncio.Lock] = field(default_factory=dict)   # by function key
+    config_locks: dict[str, asyncio.Lock] = field(default_factory=dict)  # by function key
     version_locks: dict[str, asyncio.Lock] = field(default_factory=dict)  # by the version's pool key
 
 
@@ -96,15 +101,23 @@ async def _version_of(state: LambdaState, ref: FunctionRef) -> tuple[str, dict]:
     if not qualifier.isdigit():
         alias = await state.find_alias(ref, qualifier)
         if alias is None:
-            raise ServiceError("ResourceNotFoundException",
-                               f"Cannot find alias arn: {function_arn(ref.region, ref.account, ref.name, qualifier)}", 404)
+            raise ServiceError(
+                "ResourceNotFoundException",
+                f"Cannot find alias arn: {function_arn(ref.region, ref.account, ref.name, qualifier)}",
+                404,
+            )
         version = alias["FunctionVersion"]
         if version == LATEST:
-            raise invalid_parameter("Provisioned Concurrency Configs cannot be applied to unpublished function versions.")
+            raise invalid_parameter(
+                "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
+            )
     record = await state.find_version(ref, version)
     if record is None:
-        raise ServiceError("ResourceNotFoundException",
-                           f"Function not found: {function_arn(ref.region, ref.account, ref.name, version)}", 404)
+        raise ServiceError(
+            "ResourceNotFoundException",
+            f"Function not found: {function_arn(ref.region, ref.account, ref.name, version)}",
+            404,
+        )
     return version, record
 
 
@@ -113,31 +126,37 @@ async def _put_config(provisioning: Provisioning, ref: FunctionRef, wanted: int)
     function = await state.function(ref)
     version, record = await _version_of(state, ref)
     assert ref.qualifier is not None  # _version_of refuses an unqualified ref
-    existing = [(key[len(ref.key) + 1:], doc)
-                for key, doc in await state.store.scan("provisioned_config", prefix=ref.key + ":")]
+    existing = [
+        (key[len(ref.key) + 1 :], doc)
+        for key, doc in await state.store.scan("provisioned_config", prefix=ref.key + ":")
+    ]
     # As on AWS: an alias and the version it points to cannot both have a config. Both
     # would provision the same instances, and each config's count would be wrong.
     for qualifier, doc in existing:
         if qualifier == ref.qualifier or doc["version"] != version:
             continue
         if not ref.qualifier.isdigit() and qualifier.isdigit():
-            raise conflict("Alias can't be used for Provisioned Concurrency configuration on an already "
-                           "Provisioned version")
+            raise conflict(
+                "Alias can't be used for Provisioned Concurrency configuration on an already Provisioned version"
+            )
         if ref.qualifier.isdigit() and not qualifier.isdigit():
             raise conflict("Version is pointed by a Provisioned Concurrency alias")
-    others = sum(doc["RequestedProvisionedConcurrentExecutions"]
-                 for qualifier, doc in existing if qualifier != ref.qualifier)
+    others = sum(
+        doc["RequestedProvisionedConcurrentExecutions"] for qualifier, doc in existing if qualifier != ref.qualifier
+    )
     reserved = function.get("reserved_concurrency")
     engine = state.engine
     if reserved is not None and others + wanted > reserved:
         raise invalid_parameter(
-            "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function")
+            "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function"
+        )
     if reserved is None and not engine.can_provision(ref.arn, others + wanted):
         # Provisioned concurrency of a function without a reservation is carved out of
         # the account's unreserved pool, which keeps its minimum.
         raise invalid_parameter(
             "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
-            f"below its minimum value of [{engine.min_unreserved}].")
+            f"below its minimum value of [{engine.min_unreserved}]."
+        )
     doc = {
         "FunctionArn": function_arn(ref.region, ref.account, ref.name, ref.qualifier),
         "RequestedProvisionedConcurrentExecutions": wanted,
@@ -155,8 +174,9 @@ async def _put_config(provisioning: Provisioning, ref: FunctionRef, wanted: int)
     return doc
 
 
-async def _provision(provisioning: Provisioning, function_key: str, version: str,
-                     spec: FunctionSpec) -> tuple[int, int, dict | None]:
+async def _provision(
+    provisioning: Provisioning, function_key: str, version: str, spec: FunctionSpec
+) -> tuple[int, int, dict | None]:
     """Bring the version's provisioned instances to what its configs ask for in total:
     (that total, how many are allocated, the init error if some could not start).
 
@@ -166,9 +186,11 @@ async def _provision(provisioning: Provisioning, function_key: str, version: str
     restore at startup) would each launch the missing instances and overshoot."""
     state = provisioning.state
     async with provisioning.version_locks.setdefault(spec.pool_key, asyncio.Lock()):
-        configs = [(key[len(function_key) + 1:], doc)
-                   for key, doc in await state.store.scan("provisioned_config", prefix=function_key + ":")
-                   if doc["version"] == version]
+        configs = [
+            (key[len(function_key) + 1 :], doc)
+            for key, doc in await state.store.scan("provisioned_config", prefix=function_key + ":")
+            if doc["version"] == version
+        ]
         total = sum(doc["RequestedProvisionedConcurrentExecutions"] for _, doc in configs)
         allocated, error = await state.engine.provision(spec, total, tuple(q for q, _ in configs))
     return total, allocated, error
@@ -187,8 +209,12 @@ async def _allocate(provisioning: Provisioning, key: str, spec: FunctionSpec, wa
     doc = await state.store.get("provisioned_config", key)
     if doc is None or doc["RequestedProvisionedConcurrentExecutions"] != wanted:
         return  # deleted or changed meanwhile: the newer request decides
-    doc = dict(doc, AllocatedProvisionedConcurrentExecutions=allocated,
-               AvailableProvisionedConcurrentExecutions=allocated, LastModified=_now())
+    doc = dict(
+        doc,
+        AllocatedProvisionedConcurrentExecutions=allocated,
+        AvailableProvisionedConcurrentExecutions=allocated,
+        LastModified=_now(),
+    )
     if error is not None and allocated < wanted:
         doc.update(Status="FAILED", StatusReason=f"FUNCTION_ERROR_INIT_FAILURE: {error.get('errorMessage', '')}")
     else:
@@ -216,8 +242,9 @@ async def drop_provisioned_configs(provisioning: Provisioning, ref: FunctionRef,
             await _provision(provisioning, ref.key, version, spec)  # what the version's other configs still want
 
 
-async def follow_alias(provisioning: Provisioning, ref: FunctionRef, alias: str, old_version: str,
-                       new_version: str) -> None:
+async def follow_alias(
+    provisioning: Provisioning, ref: FunctionRef, alias: str, old_version: str, new_version: str
+) -> None:
     """An alias with provisioned concurrency now points elsewhere: its instances move to
     the new version (IN_PROGRESS until they are up), the old version keeps only what its
     other configs ask for."""
@@ -226,8 +253,14 @@ async def follow_alias(provisioning: Provisioning, ref: FunctionRef, alias: str,
     doc = await state.store.get("provisioned_config", key)
     if doc is None:
         return
-    doc = dict(doc, version=new_version, Status="IN_PROGRESS", AllocatedProvisionedConcurrentExecutions=0,
-               AvailableProvisionedConcurrentExecutions=0, LastModified=_now())
+    doc = dict(
+        doc,
+        version=new_version,
+        Status="IN_PROGRESS",
+        AllocatedProvisionedConcurrentExecutions=0,
+        AvailableProvisionedConcurrentExecutions=0,
+        LastModified=_now(),
+    )
     await state.store.write([Put("provisioned_config", key, doc)])
     await _carve_out(state, ref)
     old = await state.find_version(ref, old_version)
@@ -243,7 +276,9 @@ async def _carve_out(state: LambdaState, ref: FunctionRef) -> None:
     """Tell the engine the function's provisioned concurrency per version."""
     per_version: dict[str, int] = {}
     for _, doc in await state.store.scan("provisioned_config", prefix=ref.key + ":"):
-        per_version[doc["version"]] = per_version.get(doc["version"], 0) + doc["RequestedProvisionedConcurrentExecutions"]
+        per_version[doc["version"]] = (
+            per_version.get(doc["version"], 0) + doc["RequestedProvisionedConcurrentExecutions"]
+        )
     state.engine.set_provisioned(ref.arn, per_version)
 
 

@@ -9,6 +9,7 @@ A function document is {"config": <FunctionConfiguration of $LATEST>, "code": {s
 "tags": {...}, "next_version": N, "last_published": {...}}. Documents are cached in
 memory: this process is the only writer of its store.
 """
+
 from __future__ import annotations
 
 import random
@@ -162,8 +163,11 @@ class LambdaState:
     async def write(self, ops: list[Op]) -> None:
         await self.store.write(ops)
         for op in ops:
-            cache = {"function": self._functions, "function_version": self._versions,
-                     "function_alias": self._aliases}.get(op.kind)
+            cache = {
+                "function": self._functions,
+                "function_version": self._versions,
+                "function_alias": self._aliases,
+            }.get(op.kind)
             if cache is None:
                 continue
             if isinstance(op, Put):
@@ -232,8 +236,9 @@ SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
 
 
 def snap_start_applies(config: dict[str, Any]) -> bool:
-    return (config.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions" and \
-        config.get("Runtime") in SNAPSTART_RUNTIMES
+    return (config.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions" and config.get(
+        "Runtime"
+    ) in SNAPSTART_RUNTIMES
 
 
 def public_config(config: dict[str, Any]) -> dict[str, Any]:

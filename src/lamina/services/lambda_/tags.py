@@ -1,4 +1,5 @@
 """TagResource, UntagResource, ListTags (on functions, by ARN)."""
+
 from __future__ import annotations
 
 from ...errors import invalid_parameter

@@ -3,6 +3,7 @@
 A version is a frozen copy of $LATEST's configuration and code. Publishing an unchanged
 $LATEST returns the newest version again instead of making a new one, as Lambda does.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -12,6 +12,7 @@
 Records are laid out as engine/logsink.py defines them; function output reaches the store
 through the LogSink, which read operations flush first so that it is visible.
 """
+
 from __future__ import annotations
 
 from ...observability.logsink import LogSink

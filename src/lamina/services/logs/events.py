@@ -6,6 +6,7 @@ which is how clients know they have reached the end. FilterLogEvents pages with 
 cursor over event ids and stops after a bounded amount of scanning, as AWS does, so a page may
 be short or empty while a nextToken says there is more.
 """
+
 from __future__ import annotations
 
 import re

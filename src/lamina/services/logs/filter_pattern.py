@@ -13,6 +13,7 @@ The first character tells the three forms apart:
 
 An empty pattern matches everything. Pure functions, no I/O.
 """
+
 from __future__ import annotations
 
 import json
@@ -187,8 +188,8 @@ def _lex(text: str) -> list[_Token]:
         elif char == "%":
             value, index = _read_regex(text, index)
             tokens.append(_Token("regex", value))
-        elif text[index:index + 2] in _TWO_CHAR_OPS:
-            tokens.append(_Token("op", text[index:index + 2]))
+        elif text[index : index + 2] in _TWO_CHAR_OPS:
+            tokens.append(_Token("op", text[index : index + 2]))
             index += 2
         elif char in "=<>":
             tokens.append(_Token("op", char))
@@ -215,7 +216,7 @@ def _word_end(text: str, index: int) -> int:
 def _selector_end(text: str, index: int) -> int:
     """Where the selector at text[index] ends; ['a key'] may hold any character but its quote."""
     while index < len(text) and text[index] not in _SELECTOR_STOP:
-        if text[index] == "[" and text[index + 1:index + 2] in ("'", '"'):
+        if text[index] == "[" and text[index + 1 : index + 2] in ("'", '"'):
             close = text.find(text[index + 1] + "]", index + 2)
             if close == -1:
                 raise FilterPatternError("unterminated quoted key in selector")
@@ -488,7 +489,7 @@ def _split_fields(message: str) -> list[str]:
         if closing is not None:
             end = message.find(closing, index + 1)
             if end != -1:
-                fields.append(message[index + 1:end])
+                fields.append(message[index + 1 : end])
                 index = end + 1
                 continue
         end = index

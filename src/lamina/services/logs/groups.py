@@ -1,5 +1,6 @@
 """CreateLogGroup, DeleteLogGroup, DescribeLogGroups, Put/DeleteRetentionPolicy,
 PutLogGroupDeletionProtection."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,7 +26,28 @@ from .tags import check_tag_count
 DEFAULT_LIMIT = 50
 _SCAN_CHUNK = 200
 RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 
 
@@ -62,11 +84,13 @@ class GroupsApi:
         group = group_ref(ctx, params["logGroupName"])
         check_deletable(await load_group(self.store, group))
         await self.sink.flush()  # buffered lines of this group go with it
-        await self.store.write([
-            Delete(GROUP_KIND, group.key),
-            DeletePrefix(STREAM_KIND, group.streams_prefix()),
-            DeleteLogs(group.key),
-        ])
+        await self.store.write(
+            [
+                Delete(GROUP_KIND, group.key),
+                DeletePrefix(STREAM_KIND, group.streams_prefix()),
+                DeleteLogs(group.key),
+            ]
+        )
         self.sink.forget_group(group.key)
         return {}
 

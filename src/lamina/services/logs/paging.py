@@ -1,4 +1,5 @@
 """Opaque nextToken values: a small JSON cursor, base64url-encoded, handed back by the client."""
+
 from __future__ import annotations
 
 import base64

@@ -2,6 +2,7 @@
 
 The record layout itself (keys, documents) is defined once in engine/logsink.py.
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 A stream's event statistics (first and last event, last ingestion) are read from the events
 themselves: the engine appends function output without touching stream documents.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -75,7 +76,9 @@ class StreamsApi:
         if order == "LogStreamName" and not descending:
             # the store lists in key order, which is name order: read just one page
             after = stream_key(group.key, cursor[0]) if cursor else None
-            rows = await self.store.scan(STREAM_KIND, prefix=group.streams_prefix() + prefix, after=after, limit=limit + 1)
+            rows = await self.store.scan(
+                STREAM_KIND, prefix=group.streams_prefix() + prefix, after=after, limit=limit + 1
+            )
             docs = [doc for _, doc in rows]
             page = docs[:limit]
             bounds = await self._bounds_of(group, page)
@@ -83,9 +86,7 @@ class StreamsApi:
         else:
             page, bounds, next_key = await self._sorted_page(group, order, prefix, descending, limit, cursor)
 
-        result: dict[str, Any] = {
-            "logStreams": [_describe_stream(doc, *bound) for doc, bound in zip(page, bounds)]
-        }
+        result: dict[str, Any] = {"logStreams": [_describe_stream(doc, *bound) for doc, bound in zip(page, bounds)]}
         if next_key is not None:
             result["nextToken"] = encode_token({"after": next_key})
         return result
@@ -111,7 +112,10 @@ class StreamsApi:
 
     async def _bounds_of(self, group: GroupRef, docs: list[dict]) -> list[tuple]:
         async def bounds(stream: str) -> tuple:
-            return (await self._edge_event(group, stream, first=True), await self._edge_event(group, stream, first=False))
+            return (
+                await self._edge_event(group, stream, first=True),
+                await self._edge_event(group, stream, first=False),
+            )
 
         return list(await asyncio.gather(*(bounds(doc["logStreamName"]) for doc in docs)))
 

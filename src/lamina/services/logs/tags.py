@@ -1,5 +1,6 @@
 """Tags on log groups: TagResource, UntagResource, ListTagsForResource (by ARN) and the older
 TagLogGroup, UntagLogGroup, ListTagsLogGroup (by name). Tags live in the group document."""
+
 from __future__ import annotations
 
 from ...errors import ServiceError
@@ -13,7 +14,9 @@ MAX_TAGS = 50
 
 def check_tag_count(tags: dict, group: GroupRef) -> None:
     if len(tags) > MAX_TAGS:
-        raise invalid_parameter(f"A log group can have no more than {MAX_TAGS} tags; {group.name} would have {len(tags)}.")
+        raise invalid_parameter(
+            f"A log group can have no more than {MAX_TAGS} tags; {group.name} would have {len(tags)}."
+        )
 
 
 class TagsApi:

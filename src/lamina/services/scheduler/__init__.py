@@ -12,6 +12,7 @@
 Schedules fire through engine/scheduler.py (expressions in engine/schedule.py) and reach
 their targets through engine/destinations.py: Lambda (async invoke), SQS, SNS, EventBridge.
 """
+
 from __future__ import annotations
 
 import logging

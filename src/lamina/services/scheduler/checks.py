@@ -9,6 +9,7 @@ Targets: Lamina invokes the templated targets for Lambda (async invoke), SQS, SN
 EventBridge PutEvents. Universal targets (arn:aws:scheduler:::aws-sdk:service:action) and
 other services are refused with a ValidationException that says so.
 """
+
 from __future__ import annotations
 
 import time
@@ -22,9 +23,15 @@ from .state import validation
 DEFAULT_RETRY = {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
 SERVICES = {"lambda": "Lambda", "sqs": "SQS", "sns": "SNS", "events": "EventBridge"}
 # Parameters of a templated target, and the target service each belongs to (None: none Lamina serves).
-_PARAMETERS = {"SqsParameters": "sqs", "EventBridgeParameters": "events", "EcsParameters": None,
-               "KinesisParameters": None, "SageMakerPipelineParameters": None,
-               "EventBridgePutEventsV2Parameters": None, "EventBridgePutRawEventsParameters": None}
+_PARAMETERS = {
+    "SqsParameters": "sqs",
+    "EventBridgeParameters": "events",
+    "EcsParameters": None,
+    "KinesisParameters": None,
+    "SageMakerPipelineParameters": None,
+    "EventBridgePutEventsV2Parameters": None,
+    "EventBridgePutRawEventsParameters": None,
+}
 UNIVERSAL_PREFIX = "arn:aws:scheduler:::aws-sdk:"
 # AWS accepts a StartDate up to five minutes in the past (a request takes time to arrive).
 START_GRACE_S = 300
@@ -45,8 +52,9 @@ def schedule_spec(params: dict[str, Any]) -> dict[str, Any]:
     try:
         schedule = parse(expression, zone)
     except InvalidSchedule as error:
-        raise validation(f"Invalid Schedule Expression {expression}. {error.reason[:1].upper()}{error.reason[1:]}.") \
-            from None
+        raise validation(
+            f"Invalid Schedule Expression {expression}. {error.reason[:1].upper()}{error.reason[1:]}."
+        ) from None
     spec: dict[str, Any] = {
         "ScheduleExpression": expression,
         "ScheduleExpressionTimezone": zone,
@@ -100,14 +108,18 @@ def target_service(arn: str) -> str:
 def _target(target: dict[str, Any]) -> dict[str, Any]:
     arn = target["Arn"]
     if arn.startswith(UNIVERSAL_PREFIX):
-        raise validation(f"Universal targets ({arn}) are not supported by Lamina: use a templated target "
-                         "(a Lambda function, an SQS queue, an SNS topic or an EventBridge event bus).")
+        raise validation(
+            f"Universal targets ({arn}) are not supported by Lamina: use a templated target "
+            "(a Lambda function, an SQS queue, an SNS topic or an EventBridge event bus)."
+        )
     service = target_service(arn)
     if not service or not arn.split(":", 5)[5]:
         raise validation(f"Invalid target ARN {arn}.")
     if service not in SERVICES:
-        raise validation(f"Lamina does not invoke {service} targets ({arn}); templated targets for Lambda, SQS, "
-                         "SNS and EventBridge are supported.")
+        raise validation(
+            f"Lamina does not invoke {service} targets ({arn}); templated targets for Lambda, SQS, "
+            "SNS and EventBridge are supported."
+        )
     for name, owner in _PARAMETERS.items():
         if target.get(name) is not None and owner != service:
             raise validation(f"{name} cannot be used with a {SERVICES[service]} target.")

@@ -25,6 +25,7 @@ schedules are not replayed, as on AWS. A one-time schedule that had not fired wh
 passed fires once at start (AWS invokes a one-time schedule whose time has already passed
 at once).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -59,18 +60,35 @@ def stamp(moment: datetime) -> str:
 
 
 class Firing:
-    def __init__(self, state: SchedulerState, store: Store, destinations: Destinations, scheduler: Scheduler,
-                 base_delay_s: float = 1.0, max_delay_s: float = 300.0, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        state: SchedulerState,
+        store: Store,
+        destinations: Destinations,
+        scheduler: Scheduler,
+        base_delay_s: float = 1.0,
+        max_delay_s: float = 300.0,
+        policy: RetryPolicy | None = None,
+    ) -> None:
         """`base_delay_s` and `max_delay_s` are the shorthand for `policy` (each item carries
         its target's limits; the API fills in AWS's defaults, which the policy repeats)."""
         self.state = state
         self.destinations = destinations
         self.scheduler = scheduler
-        self.outbox = Outbox(store, OUTBOX_KIND, self._send, dead_letter=self._dead_letter,
-                             policy=policy or RetryPolicy.exponential(
-                                 base_delay_s, max_delay_s, jitter=0.2,
-                                 max_retries=DEFAULT_RETRY["MaximumRetryAttempts"],
-                                 max_age_s=DEFAULT_RETRY["MaximumEventAgeInSeconds"]))
+        self.outbox = Outbox(
+            store,
+            OUTBOX_KIND,
+            self._send,
+            dead_letter=self._dead_letter,
+            policy=policy
+            or RetryPolicy.exponential(
+                base_delay_s,
+                max_delay_s,
+                jitter=0.2,
+                max_retries=DEFAULT_RETRY["MaximumRetryAttempts"],
+                max_age_s=DEFAULT_RETRY["MaximumEventAgeInSeconds"],
+            ),
+        )
         # Attempts per execution id, for <aws.scheduler.attempt-number>: the outbox counts
         # failures in the item it keeps; this mirrors it for the attempt being made.
         self._attempts: dict[str, int] = {}
@@ -146,8 +164,12 @@ class Firing:
                 return
             spec, target = record.spec, record.spec["Target"]
             execution = secrets.token_hex(8)
-            body = (target.get("Input") or "{}").replace(SCHEDULE_ARN, record.arn) \
-                .replace(SCHEDULED_TIME, stamp(scheduled)).replace(EXECUTION_ID, execution)
+            body = (
+                (target.get("Input") or "{}")
+                .replace(SCHEDULE_ARN, record.arn)
+                .replace(SCHEDULED_TIME, stamp(scheduled))
+                .replace(EXECUTION_ID, execution)
+            )
             item = _item(record, target, body, execution)
             key_in_outbox = new_key()
             ops = self.outbox.puts([(key_in_outbox, item)])
@@ -197,8 +219,9 @@ class Firing:
         try:
             await self.destinations.send(dlq, body.encode("utf-8"), attributes)
         except (ServiceError, DeliveryError, OSError) as failure:
-            log.warning("schedule %s: dead-letter queue %s refused the occurrence: %s", item.get("schedule"), dlq,
-                        failure)
+            log.warning(
+                "schedule %s: dead-letter queue %s refused the occurrence: %s", item.get("schedule"), dlq, failure
+            )
 
 
 def _last(schedule: Schedule, spec: dict, after: datetime, anchor_s: float) -> bool:
@@ -217,9 +240,15 @@ def _item(record: ScheduleRecord, target: dict, body: str, execution: str) -> di
     retry = target["RetryPolicy"]
     options: dict[str, Any] = {"execution_id": execution}
     item: dict[str, Any] = {
-        "target": arn, "body": body, "attributes": {}, "created_ms": int(datetime.now(timezone.utc).timestamp() * 1000),
-        "max_retries": retry["MaximumRetryAttempts"], "max_age_s": retry["MaximumEventAgeInSeconds"],
-        "schedule": record.arn, "group": record.group, "options": options,
+        "target": arn,
+        "body": body,
+        "attributes": {},
+        "created_ms": int(datetime.now(timezone.utc).timestamp() * 1000),
+        "max_retries": retry["MaximumRetryAttempts"],
+        "max_age_s": retry["MaximumEventAgeInSeconds"],
+        "schedule": record.arn,
+        "group": record.group,
+        "options": options,
     }
     if arn.endswith(".fifo"):
         group = (target.get("SqsParameters") or {}).get("MessageGroupId")

@@ -1,6 +1,7 @@
 """Schedule group operations: CreateScheduleGroup, GetScheduleGroup, DeleteScheduleGroup
 (which deletes the group's schedules with it), ListScheduleGroups, and the tags of groups
 (TagResource, UntagResource, ListTagsForResource)."""
+
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
@@ -27,8 +28,13 @@ def _tags(given: list[dict] | None) -> dict[str, str]:
 
 
 def _described(group: Group) -> dict[str, Any]:
-    return {"Arn": group.arn, "Name": group.name, "State": "ACTIVE", "CreationDate": group.created_ms / 1000,
-            "LastModificationDate": group.modified_ms / 1000}
+    return {
+        "Arn": group.arn,
+        "Name": group.name,
+        "State": "ACTIVE",
+        "CreationDate": group.created_ms / 1000,
+        "LastModificationDate": group.modified_ms / 1000,
+    }
 
 
 class GroupsApi:
@@ -45,8 +51,9 @@ class GroupsApi:
             raise conflict(f"Schedule group {name} already exists.")
         mine = [g for g in self.state.groups.values() if (g.account, g.region) == (ctx.account_id, ctx.region)]
         if len(mine) >= MAX_GROUPS:
-            raise ServiceError("ServiceQuotaExceededException",
-                               f"The quota of {MAX_GROUPS} schedule groups has been reached.", 402)
+            raise ServiceError(
+                "ServiceQuotaExceededException", f"The quota of {MAX_GROUPS} schedule groups has been reached.", 402
+            )
         ms = now_ms()
         group = Group(ctx.account_id, ctx.region, name, tags, ms, ms)
         await self.state.save_group(group)
@@ -106,4 +113,3 @@ class GroupsApi:
     async def list_tags_for_resource(self, params: dict, ctx: RequestContext) -> dict:
         group = self.state.group_by_arn(params["ResourceArn"])
         return {"Tags": [{"Key": k, "Value": v} for k, v in group.tags.items()]}
-

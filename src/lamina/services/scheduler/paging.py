@@ -1,4 +1,5 @@
 """Paging for ListSchedules and ListScheduleGroups: a NextToken is the last key handed out."""
+
 from __future__ import annotations
 
 import base64
@@ -21,6 +22,6 @@ def page(keys: list[str], token: str | None, max_results: int | None) -> tuple[l
         if not after:
             raise validation("Invalid NextToken.")
         start = next((i for i, key in enumerate(keys) if key > after), len(keys))
-    chosen = keys[start:start + size]
+    chosen = keys[start : start + size]
     more = start + size < len(keys)
     return chosen, base64.urlsafe_b64encode(chosen[-1].encode()).decode() if more and chosen else None

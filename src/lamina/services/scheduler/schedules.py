@@ -1,5 +1,6 @@
 """Schedule operations: CreateSchedule, GetSchedule, UpdateSchedule (a full replace, as on
 AWS: what the request leaves out goes back to its default), DeleteSchedule, ListSchedules."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,8 +34,18 @@ class SchedulesApi:
                     return {"ScheduleArn": existing.arn}  # a retry of the call that made it
                 raise conflict(f"Schedule {name} already exists.")
             ms = now_ms()
-            record = ScheduleRecord(ctx.account_id, ctx.region, group.name, name, spec, ms, ms,
-                                    self.scheduler.now().timestamp(), token, request)
+            record = ScheduleRecord(
+                ctx.account_id,
+                ctx.region,
+                group.name,
+                name,
+                spec,
+                ms,
+                ms,
+                self.scheduler.now().timestamp(),
+                token,
+                request,
+            )
             await self.state.save_schedule(record)
             self.firing.arm(record, fresh=True)
         return {"ScheduleArn": record.arn}
@@ -45,17 +56,32 @@ class SchedulesApi:
         spec = schedule_spec(params)
         async with self.firing.lock(current.key):
             current = self.state.schedule(ctx.account_id, ctx.region, group_name, params["Name"])
-            record = ScheduleRecord(current.account, current.region, current.group, current.name, spec,
-                                    current.created_ms, now_ms(), self.scheduler.now().timestamp(),
-                                    current.client_token, current.request_hash)
+            record = ScheduleRecord(
+                current.account,
+                current.region,
+                current.group,
+                current.name,
+                spec,
+                current.created_ms,
+                now_ms(),
+                self.scheduler.now().timestamp(),
+                current.client_token,
+                current.request_hash,
+            )
             await self.state.save_schedule(record)
             self.firing.arm(record, fresh=True)
         return {"ScheduleArn": record.arn}
 
     async def get_schedule(self, params: dict, ctx: RequestContext) -> dict:
         record = self.state.schedule(ctx.account_id, ctx.region, params.get("GroupName"), params["Name"])
-        return {"Arn": record.arn, "Name": record.name, "GroupName": record.group, **record.spec,
-                "CreationDate": record.created_ms / 1000, "LastModificationDate": record.modified_ms / 1000}
+        return {
+            "Arn": record.arn,
+            "Name": record.name,
+            "GroupName": record.group,
+            **record.spec,
+            "CreationDate": record.created_ms / 1000,
+            "LastModificationDate": record.modified_ms / 1000,
+        }
 
     async def delete_schedule(self, params: dict, ctx: RequestContext) -> dict:
         group_name, name, token = params.get("GroupName") or DEFAULT_GROUP, params["Name"], params.get("ClientToken")
@@ -79,9 +105,13 @@ class SchedulesApi:
             group = await self.state.group(ctx.account_id, ctx.region, params["GroupName"])
             prefix = f"{group.key}/"
         name_prefix, state = params.get("NamePrefix") or "", params.get("State")
-        keys = sorted(key for key, record in self.state.schedules.items()
-                      if key.startswith(prefix) and record.name.startswith(name_prefix)
-                      and (state is None or record.spec.get("State") == state))
+        keys = sorted(
+            key
+            for key, record in self.state.schedules.items()
+            if key.startswith(prefix)
+            and record.name.startswith(name_prefix)
+            and (state is None or record.spec.get("State") == state)
+        )
         chosen, token = page(keys, params.get("NextToken"), params.get("MaxResults"))
         result: dict[str, Any] = {"Schedules": [_summary(self.state.schedules[key]) for key in chosen]}
         if token:
@@ -90,6 +120,12 @@ class SchedulesApi:
 
 
 def _summary(record: ScheduleRecord) -> dict[str, Any]:
-    return {"Arn": record.arn, "Name": record.name, "GroupName": record.group, "State": record.spec["State"],
-            "CreationDate": record.created_ms / 1000, "LastModificationDate": record.modified_ms / 1000,
-            "Target": {"Arn": record.spec["Target"]["Arn"]}}
+    return {
+        "Arn": record.arn,
+        "Name": record.name,
+        "GroupName": record.group,
+        "State": record.spec["State"],
+        "CreationDate": record.created_ms / 1000,
+        "LastModificationDate": record.modified_ms / 1000,
+        "Target": {"Arn": record.spec["Target"]["Arn"]},
+    }

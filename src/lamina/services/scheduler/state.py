@@ -9,6 +9,7 @@ Every change is written to the store before the caller hears of it; the maps her
 rebuilt from the store at startup. Each account and region has a `default` group, made
 (and kept) the first time it is needed.
 """
+
 from __future__ import annotations
 
 import time
@@ -101,17 +102,33 @@ class ScheduleRecord:
         return self.spec.get("State", "ENABLED") == "ENABLED"
 
     def doc(self) -> dict[str, Any]:
-        return {"spec": self.spec, "created": self.created_ms, "modified": self.modified_ms,
-                "anchor": self.anchor_s, "token": self.client_token, "hash": self.request_hash,
-                "fired": self.fired}
+        return {
+            "spec": self.spec,
+            "created": self.created_ms,
+            "modified": self.modified_ms,
+            "anchor": self.anchor_s,
+            "token": self.client_token,
+            "hash": self.request_hash,
+            "fired": self.fired,
+        }
 
     @classmethod
     def from_doc(cls, key: str, doc: dict[str, Any]) -> ScheduleRecord:
         account, region, rest = key.split(":", 2)
         group, name = rest.split("/", 1)
-        return cls(account, region, group, name, doc["spec"], doc.get("created", 0), doc.get("modified", 0),
-                   doc.get("anchor", doc.get("created", 0) / 1000), doc.get("token"), doc.get("hash"),
-                   doc.get("fired", False))
+        return cls(
+            account,
+            region,
+            group,
+            name,
+            doc["spec"],
+            doc.get("created", 0),
+            doc.get("modified", 0),
+            doc.get("anchor", doc.get("created", 0) / 1000),
+            doc.get("token"),
+            doc.get("hash"),
+            doc.get("fired", False),
+        )
 
 
 class SchedulerState:
@@ -123,8 +140,9 @@ class SchedulerState:
     async def load(self) -> None:
         for key, doc in await self.store.scan(GROUP_KIND):
             account, region, name = key.split(":", 2)
-            self.groups[key] = Group(account, region, name, doc.get("tags") or {}, doc.get("created", 0),
-                                     doc.get("modified", 0))
+            self.groups[key] = Group(
+                account, region, name, doc.get("tags") or {}, doc.get("created", 0), doc.get("modified", 0)
+            )
         for key, doc in await self.store.scan(SCHEDULE_KIND):
             self.schedules[key] = ScheduleRecord.from_doc(key, doc)
 

@@ -6,6 +6,7 @@ a retried CreateSchedule with the same token and request gets the same ARN inste
 ConflictException. Deletes remember their tokens in memory for a while, so a retried delete
 succeeds again instead of answering ResourceNotFoundException.
 """
+
 from __future__ import annotations
 
 import hashlib

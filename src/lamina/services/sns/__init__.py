@@ -10,6 +10,7 @@ policies, durable in the store, served over the query protocol.
     delivery.py       background deliveries through the engine's outbox: each
                       subscription's retry policy, dead letters; confirmations
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,9 +33,14 @@ log = logging.getLogger("lamina")
 class SnsService(TopicsApi, SubscriptionsApi, PublishApi):
     service_name = "sns"
 
-    def __init__(self, store: Store, destinations: Destinations, endpoint_url: str = "http://127.0.0.1:4566",
-                 retry_delays_s: tuple[float, ...] = MANAGED_RETRY_DELAYS_S,
-                 retry_policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        destinations: Destinations,
+        endpoint_url: str = "http://127.0.0.1:4566",
+        retry_delays_s: tuple[float, ...] = MANAGED_RETRY_DELAYS_S,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
         """`retry_delays_s` is the shorthand for `retry_policy`: how Lambda and SQS
         subscriptions are retried (HTTP/S ones follow their delivery policy)."""
         self.state = SnsState(store)
@@ -61,7 +67,8 @@ class SnsService(TopicsApi, SubscriptionsApi, PublishApi):
                 if not params.get(name):
                     raise ServiceError("InvalidParameter", f"Invalid parameter: {name}", 400)
             return "ConfirmSubscription", await self.confirm_subscription(
-                {"TopicArn": params["TopicArn"], "Token": params["Token"]}, ctx)
+                {"TopicArn": params["TopicArn"], "Token": params["Token"]}, ctx
+            )
         if path.endswith("/unsubscribe"):
             if not params.get("SubscriptionArn"):
                 raise ServiceError("InvalidParameter", "Invalid parameter: SubscriptionArn", 400)

@@ -1,6 +1,7 @@
 """Topic and subscription attributes: which can be set, how they are checked, what the
 computed ones say, and the HTTP delivery policy (retries with backoff) as the RetryPolicy
 (engine/delivery/retry.py) that delivery.py retries an HTTP/S subscription by."""
+
 from __future__ import annotations
 
 import json
@@ -13,18 +14,44 @@ from .state import Subscription, Topic, invalid
 
 MAX_MESSAGE_BYTES = 256 * 1024
 
-_FEEDBACK = {f"{protocol}{kind}" for protocol in ("HTTP", "Lambda", "SQS", "Application", "Firehose")
-             for kind in ("SuccessFeedbackRoleArn", "FailureFeedbackRoleArn", "SuccessFeedbackSampleRate")}
-TOPIC_SETTABLE = {"DisplayName", "Policy", "DeliveryPolicy", "KmsMasterKeyId", "SignatureVersion", "TracingConfig",
-                  "ContentBasedDeduplication", "FifoThroughputScope", "ArchivePolicy"} | _FEEDBACK
+_FEEDBACK = {
+    f"{protocol}{kind}"
+    for protocol in ("HTTP", "Lambda", "SQS", "Application", "Firehose")
+    for kind in ("SuccessFeedbackRoleArn", "FailureFeedbackRoleArn", "SuccessFeedbackSampleRate")
+}
+TOPIC_SETTABLE = {
+    "DisplayName",
+    "Policy",
+    "DeliveryPolicy",
+    "KmsMasterKeyId",
+    "SignatureVersion",
+    "TracingConfig",
+    "ContentBasedDeduplication",
+    "FifoThroughputScope",
+    "ArchivePolicy",
+} | _FEEDBACK
 TOPIC_CREATE_ONLY = {"FifoTopic"}
-SUBSCRIPTION_SETTABLE = {"DeliveryPolicy", "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery",
-                         "RedrivePolicy", "SubscriptionRoleArn", "ReplayPolicy"}
+SUBSCRIPTION_SETTABLE = {
+    "DeliveryPolicy",
+    "FilterPolicy",
+    "FilterPolicyScope",
+    "RawMessageDelivery",
+    "RedrivePolicy",
+    "SubscriptionRoleArn",
+    "ReplayPolicy",
+}
 RAW_PROTOCOLS = {"sqs", "http", "https", "firehose"}
 HTTP_PROTOCOLS = {"http", "https"}
 
-DEFAULT_RETRY_POLICY = {"minDelayTarget": 20, "maxDelayTarget": 20, "numRetries": 3, "numMaxDelayRetries": 0,
-                        "numNoDelayRetries": 0, "numMinDelayRetries": 0, "backoffFunction": "linear"}
+DEFAULT_RETRY_POLICY = {
+    "minDelayTarget": 20,
+    "maxDelayTarget": 20,
+    "numRetries": 3,
+    "numMaxDelayRetries": 0,
+    "numNoDelayRetries": 0,
+    "numMinDelayRetries": 0,
+    "backoffFunction": "linear",
+}
 DEFAULT_REQUEST_POLICY = {"headerContentType": "text/plain; charset=UTF-8"}
 _BACKOFF = ("linear", "arithmetic", "geometric", "exponential")
 _CONTENT_TYPES = ("text/plain", "application/json", "application/xml")
@@ -59,9 +86,11 @@ def check_topic_attributes(given: dict[str, str], fifo: bool, creating: bool) ->
         if name == "FifoTopic":
             value = _boolean(name, value)
             if (value == "true") != fifo:
-                raise invalid("Fifo Topic names must end with .fifo and must be made up of only uppercase and "
-                              "lowercase ASCII letters, numbers, underscores, and hyphens, and must be between "
-                              "1 and 256 characters long.")
+                raise invalid(
+                    "Fifo Topic names must end with .fifo and must be made up of only uppercase and "
+                    "lowercase ASCII letters, numbers, underscores, and hyphens, and must be between "
+                    "1 and 256 characters long."
+                )
         elif name == "ContentBasedDeduplication":
             value = _boolean(name, value)
             if not fifo:
@@ -86,25 +115,42 @@ def check_topic_attributes(given: dict[str, str], fifo: bool, creating: bool) ->
 
 
 def default_policy(topic: Topic) -> str:
-    return json.dumps({
-        "Version": "2008-10-17",
-        "Id": "__default_policy_ID",
-        "Statement": [{
-            "Sid": "__default_statement_ID",
-            "Effect": "Allow",
-            "Principal": {"AWS": "*"},
-            "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
-                       "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic",
-                       "SNS:Publish"],
-            "Resource": topic.arn,
-            "Condition": {"StringEquals": {"AWS:SourceOwner": topic.account}},
-        }],
-    }, separators=(",", ":"))
+    return json.dumps(
+        {
+            "Version": "2008-10-17",
+            "Id": "__default_policy_ID",
+            "Statement": [
+                {
+                    "Sid": "__default_statement_ID",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": [
+                        "SNS:GetTopicAttributes",
+                        "SNS:SetTopicAttributes",
+                        "SNS:AddPermission",
+                        "SNS:RemovePermission",
+                        "SNS:DeleteTopic",
+                        "SNS:Subscribe",
+                        "SNS:ListSubscriptionsByTopic",
+                        "SNS:Publish",
+                    ],
+                    "Resource": topic.arn,
+                    "Condition": {"StringEquals": {"AWS:SourceOwner": topic.account}},
+                }
+            ],
+        },
+        separators=(",", ":"),
+    )
 
 
 def effective_topic_delivery_policy(topic: Topic) -> dict:
-    policy = {"http": {"defaultHealthyRetryPolicy": dict(DEFAULT_RETRY_POLICY), "disableSubscriptionOverrides": False,
-                       "defaultRequestPolicy": dict(DEFAULT_REQUEST_POLICY)}}
+    policy = {
+        "http": {
+            "defaultHealthyRetryPolicy": dict(DEFAULT_RETRY_POLICY),
+            "disableSubscriptionOverrides": False,
+            "defaultRequestPolicy": dict(DEFAULT_REQUEST_POLICY),
+        }
+    }
     given = topic.attributes.get("DeliveryPolicy")
     if given:
         http = json.loads(given).get("http") or {}
@@ -147,12 +193,15 @@ def check_subscription_attributes(given: dict[str, str], subscription: Subscript
         if name == "RawMessageDelivery":
             value = _boolean(name, value)
             if subscription.protocol not in RAW_PROTOCOLS:
-                raise invalid(f"Attributes Reason: Delivery protocol [{subscription.protocol}] does not support "
-                              "raw message delivery.")
+                raise invalid(
+                    f"Attributes Reason: Delivery protocol [{subscription.protocol}] does not support "
+                    "raw message delivery."
+                )
         elif name == "FilterPolicyScope":
             if value not in SNS_SCOPES:
-                raise invalid(f"FilterPolicyScope: Invalid value [{value}]. Please use either MessageBody or "
-                              "MessageAttributes")
+                raise invalid(
+                    f"FilterPolicyScope: Invalid value [{value}]. Please use either MessageBody or MessageAttributes"
+                )
         elif name == "FilterPolicy" and value:
             if len(value.encode("utf-8")) > MAX_MESSAGE_BYTES:
                 raise invalid("FilterPolicy: policy is too large")
@@ -166,8 +215,10 @@ def check_subscription_attributes(given: dict[str, str], subscription: Subscript
                 raise invalid("RedrivePolicy: deadLetterTargetArn is not a valid SQS queue ARN")
         elif name == "DeliveryPolicy" and value:
             if subscription.protocol not in HTTP_PROTOCOLS:
-                raise invalid(f"DeliveryPolicy: Delivery policy can only be set for HTTP/S subscriptions, not "
-                              f"{subscription.protocol}")
+                raise invalid(
+                    f"DeliveryPolicy: Delivery policy can only be set for HTTP/S subscriptions, not "
+                    f"{subscription.protocol}"
+                )
             check_subscription_delivery_policy(value)
         out[name] = value
     if "FilterPolicyScope" in given and "FilterPolicy" not in given and subscription.attributes.get("FilterPolicy"):
@@ -208,8 +259,9 @@ def subscription_attributes(subscription: Subscription, topic: Topic | None) -> 
         "SubscriptionArn": subscription.arn,
     }
     if subscription.protocol in HTTP_PROTOCOLS:
-        out["EffectiveDeliveryPolicy"] = json.dumps(effective_subscription_delivery_policy(subscription, topic),
-                                                    separators=(",", ":"))
+        out["EffectiveDeliveryPolicy"] = json.dumps(
+            effective_subscription_delivery_policy(subscription, topic), separators=(",", ":")
+        )
     out.update(subscription.attributes)
     return out
 
@@ -221,19 +273,29 @@ def _check_retry_policy(policy: Any, where: str) -> None:
     if not isinstance(policy, dict):
         raise invalid(f"DeliveryPolicy: {where} must be a JSON object")
     merged = dict(DEFAULT_RETRY_POLICY, **policy)
-    for key in ("minDelayTarget", "maxDelayTarget", "numRetries", "numMaxDelayRetries", "numNoDelayRetries",
-                "numMinDelayRetries"):
+    for key in (
+        "minDelayTarget",
+        "maxDelayTarget",
+        "numRetries",
+        "numMaxDelayRetries",
+        "numNoDelayRetries",
+        "numMinDelayRetries",
+    ):
         value = merged[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise invalid(f"DeliveryPolicy: {where}.{key} must be a non-negative integer")
     if merged["numRetries"] > 100:
         raise invalid(f"DeliveryPolicy: {where}.numRetries must be at most 100")
     if not 1 <= merged["minDelayTarget"] <= merged["maxDelayTarget"] <= 3600:
-        raise invalid(f"DeliveryPolicy: {where}: minDelayTarget and maxDelayTarget must satisfy "
-                      "1 <= minDelayTarget <= maxDelayTarget <= 3600")
+        raise invalid(
+            f"DeliveryPolicy: {where}: minDelayTarget and maxDelayTarget must satisfy "
+            "1 <= minDelayTarget <= maxDelayTarget <= 3600"
+        )
     if merged["numNoDelayRetries"] + merged["numMinDelayRetries"] + merged["numMaxDelayRetries"] > merged["numRetries"]:
-        raise invalid(f"DeliveryPolicy: {where}: numNoDelayRetries + numMinDelayRetries + numMaxDelayRetries "
-                      "must not exceed numRetries")
+        raise invalid(
+            f"DeliveryPolicy: {where}: numNoDelayRetries + numMinDelayRetries + numMaxDelayRetries "
+            "must not exceed numRetries"
+        )
     if merged["backoffFunction"] not in _BACKOFF:
         raise invalid(f"DeliveryPolicy: {where}.backoffFunction must be one of {', '.join(_BACKOFF)}")
     if sum(retry_delays(merged)) > 3600:
@@ -244,8 +306,9 @@ def _check_request_policy(policy: Any, where: str) -> None:
     if not isinstance(policy, dict):
         raise invalid(f"DeliveryPolicy: {where} must be a JSON object")
     content_type = policy.get("headerContentType")
-    if content_type is not None and (not isinstance(content_type, str)
-                                     or content_type.split(";")[0].strip() not in _CONTENT_TYPES):
+    if content_type is not None and (
+        not isinstance(content_type, str) or content_type.split(";")[0].strip() not in _CONTENT_TYPES
+    ):
         raise invalid(f"DeliveryPolicy: {where}.headerContentType must be one of {', '.join(_CONTENT_TYPES)}")
 
 
@@ -270,8 +333,14 @@ def check_subscription_delivery_policy(value: str) -> None:
 
 
 def effective_subscription_delivery_policy(subscription: Subscription, topic: Topic | None) -> dict:
-    http = effective_topic_delivery_policy(topic)["http"] if topic is not None else {
-        "defaultHealthyRetryPolicy": dict(DEFAULT_RETRY_POLICY), "defaultRequestPolicy": dict(DEFAULT_REQUEST_POLICY)}
+    http = (
+        effective_topic_delivery_policy(topic)["http"]
+        if topic is not None
+        else {
+            "defaultHealthyRetryPolicy": dict(DEFAULT_RETRY_POLICY),
+            "defaultRequestPolicy": dict(DEFAULT_REQUEST_POLICY),
+        }
+    )
     retry = dict(http["defaultHealthyRetryPolicy"])
     request = dict(http["defaultRequestPolicy"])
     own = subscription.attributes.get("DeliveryPolicy")
@@ -279,8 +348,13 @@ def effective_subscription_delivery_policy(subscription: Subscription, topic: To
         document = json.loads(own)
         retry.update(document.get("healthyRetryPolicy") or {})
         request.update(document.get("requestPolicy") or {})
-    return {"healthyRetryPolicy": retry, "sicklyRetryPolicy": None, "throttlePolicy": None,
-            "requestPolicy": request, "guaranteed": False}
+    return {
+        "healthyRetryPolicy": retry,
+        "sicklyRetryPolicy": None,
+        "throttlePolicy": None,
+        "requestPolicy": request,
+        "guaranteed": False,
+    }
 
 
 def retry_delays(policy: dict) -> list[float]:
@@ -297,7 +371,7 @@ def retry_delays(policy: dict) -> list[float]:
         if shape == "exponential":
             delay = low * math.pow(high / low, fraction)
         elif shape == "geometric":
-            delay = low + (high - low) * fraction ** 2
+            delay = low + (high - low) * fraction**2
         elif shape == "arithmetic":
             delay = low + (high - low) * (step * (step + 1)) / (steps * (steps + 1))
         else:

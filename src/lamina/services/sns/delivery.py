@@ -27,6 +27,7 @@ Item: target (the subscription ARN), options {"message": the published message, 
 publish.py keeps it}, created_ms, lane (FIFO topics). Keys sort in publish order: the
 publish time (or a FIFO message's sequence number), the message id, the subscription's place.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -81,15 +82,28 @@ def _pretty(document: dict) -> bytes:
 
 
 class Deliverer:
-    def __init__(self, state: SnsState, send: Send, retry_delays_s: tuple[float, ...] = MANAGED_RETRY_DELAYS_S,
-                 http_timeout_s: float = HTTP_TIMEOUT_S, http_threads: int = 32,
-                 policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        state: SnsState,
+        send: Send,
+        retry_delays_s: tuple[float, ...] = MANAGED_RETRY_DELAYS_S,
+        http_timeout_s: float = HTTP_TIMEOUT_S,
+        http_threads: int = 32,
+        policy: RetryPolicy | None = None,
+    ) -> None:
         self.state = state
         self.send = send  # Destinations.send
         # Lambda and SQS subscriptions' (retry_delays_s is its shorthand); HTTP/S ones have theirs.
         self.policy = policy or RetryPolicy.fixed(retry_delays_s)
-        self.outbox = Outbox(state.store, OUTBOX_KIND, self._deliver, dead_letter=self._dead_letter,
-                             policy=self.policy, policy_of=self._policy_of, is_retryable=_retryable)
+        self.outbox = Outbox(
+            state.store,
+            OUTBOX_KIND,
+            self._deliver,
+            dead_letter=self._dead_letter,
+            policy=self.policy,
+            policy_of=self._policy_of,
+            is_retryable=_retryable,
+        )
         self.http_timeout_s = http_timeout_s
         self._http = ThreadPoolExecutor(max_workers=http_threads, thread_name_prefix="sns-http")
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -181,8 +195,12 @@ class Deliverer:
             await self.send(subscription.endpoint, body, {}, **options)
         elif protocol in attrs.HTTP_PROTOCOLS:
             body, _ = self._payload(subscription, message)
-            headers = {"x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": message["id"],
-                       "x-amz-sns-topic-arn": message["topic"], "x-amz-sns-subscription-arn": subscription.arn}
+            headers = {
+                "x-amz-sns-message-type": "Notification",
+                "x-amz-sns-message-id": message["id"],
+                "x-amz-sns-topic-arn": message["topic"],
+                "x-amz-sns-subscription-arn": subscription.arn,
+            }
             if subscription.raw:
                 headers["x-amz-sns-rawdelivery"] = "true"
             await self.post(subscription, body, headers)
@@ -207,8 +225,9 @@ class Deliverer:
     async def post(self, subscription: Subscription, body: bytes, headers: dict[str, str]) -> None:
         topic = self.state.topics.get(subscription.topic_arn)
         policy = attrs.effective_subscription_delivery_policy(subscription, topic)
-        content_type = policy["requestPolicy"].get("headerContentType") or attrs.DEFAULT_REQUEST_POLICY[
-            "headerContentType"]
+        content_type = (
+            policy["requestPolicy"].get("headerContentType") or attrs.DEFAULT_REQUEST_POLICY["headerContentType"]
+        )
         headers = {"Content-Type": content_type, "User-Agent": USER_AGENT, **headers}
         loop = asyncio.get_running_loop()
         status = await loop.run_in_executor(self._http, self._post, subscription.endpoint, body, headers)
@@ -228,7 +247,9 @@ class Deliverer:
         except urllib.error.HTTPError as error:
             return error.code
 
-    def confirm_by_http(self, subscription: Subscription, endpoint: str, kind: str = "SubscriptionConfirmation") -> None:
+    def confirm_by_http(
+        self, subscription: Subscription, endpoint: str, kind: str = "SubscriptionConfirmation"
+    ) -> None:
         """Send a SubscriptionConfirmation (or UnsubscribeConfirmation) in the background,
         retried by the subscription's delivery policy."""
         self._spawn(self._send_confirmation(subscription, endpoint, kind))
@@ -236,8 +257,11 @@ class Deliverer:
     async def _send_confirmation(self, subscription: Subscription, endpoint: str, kind: str) -> None:
         message_id = str(uuid.uuid4())
         body = _pretty(envelopes.confirmation(kind, subscription, endpoint, message_id, now_ms()))
-        headers = {"x-amz-sns-message-type": kind, "x-amz-sns-message-id": message_id,
-                   "x-amz-sns-topic-arn": subscription.topic_arn}
+        headers = {
+            "x-amz-sns-message-type": kind,
+            "x-amz-sns-message-id": message_id,
+            "x-amz-sns-topic-arn": subscription.topic_arn,
+        }
         if kind != "SubscriptionConfirmation":
             headers["x-amz-sns-subscription-arn"] = subscription.arn
         # Not kept in the store (subscribing again sends another one), so not through the

@@ -5,6 +5,7 @@ Messages carry SignatureVersion, Signature and SigningCertURL as AWS's do, but L
 not sign with an RSA key: Signature is a base64 SHA-1 digest of AWS's string to sign, which
 a subscriber can compare but not verify against a certificate.
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,8 +31,7 @@ def unsubscribe_url(endpoint: str, subscription_arn: str) -> str:
 
 
 def subscribe_url(endpoint: str, topic_arn: str, token: str) -> str:
-    return (f"{endpoint}{LINKS}/confirm?Action=ConfirmSubscription&TopicArn={quote(topic_arn, safe='')}"
-            f"&Token={token}")
+    return f"{endpoint}{LINKS}/confirm?Action=ConfirmSubscription&TopicArn={quote(topic_arn, safe='')}&Token={token}"
 
 
 def signing_cert_url(endpoint: str) -> str:
@@ -87,20 +87,27 @@ def lambda_event(message: dict, subscription: Subscription) -> dict[str, Any]:
     sns["SigningCertUrl"] = signing_cert_url(endpoint)
     sns["UnsubscribeUrl"] = unsubscribe_url(endpoint, subscription.arn)
     sns["MessageAttributes"] = message.get("attributes") or {}
-    return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
-                         "EventSubscriptionArn": subscription.arn, "Sns": sns}]}
+    return {
+        "Records": [
+            {"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": subscription.arn, "Sns": sns}
+        ]
+    }
 
 
 def confirmation(kind: str, subscription: Subscription, endpoint: str, message_id: str, ms: int) -> dict[str, Any]:
     """A SubscriptionConfirmation or UnsubscribeConfirmation for an HTTP/S endpoint."""
     token = subscription.token or ""
     if kind == "SubscriptionConfirmation":
-        text = (f"You have chosen to subscribe to the topic {subscription.topic_arn}.\n"
-                "To confirm the subscription, visit the SubscribeURL included in this message.")
+        text = (
+            f"You have chosen to subscribe to the topic {subscription.topic_arn}.\n"
+            "To confirm the subscription, visit the SubscribeURL included in this message."
+        )
     else:
-        text = (f"You have chosen to deactivate subscription {subscription.arn}.\n"
-                "To cancel this operation and restore the subscription, visit the SubscribeURL included in this "
-                "message.")
+        text = (
+            f"You have chosen to deactivate subscription {subscription.arn}.\n"
+            "To cancel this operation and restore the subscription, visit the SubscribeURL included in this "
+            "message."
+        )
     body: dict[str, Any] = {
         "Type": kind,
         "MessageId": message_id,

@@ -9,6 +9,7 @@ A published message is kept (in the outbox and in the delivery tasks) as a plain
     fifo, group, dedup, sequence    FIFO topics only
     subscriptions             the ARNs whose filter policy matched, at publish time
 """
+
 from __future__ import annotations
 
 import base64
@@ -44,14 +45,21 @@ def canonical_attributes(given: dict | None) -> dict[str, dict[str, str]]:
     """Publish's MessageAttributes, checked, as subscribers see them: {name: {Type, Value}}."""
     out: dict[str, dict[str, str]] = {}
     for name, value in (given or {}).items():
-        if (not _ATTRIBUTE_NAME.match(name) or name.startswith(".") or name.endswith(".") or ".." in name
-                or name.lower().startswith(("aws.", "amazon."))):
+        if (
+            not _ATTRIBUTE_NAME.match(name)
+            or name.startswith(".")
+            or name.endswith(".")
+            or ".." in name
+            or name.lower().startswith(("aws.", "amazon."))
+        ):
             raise _attribute_error(f"The message attribute name '{name}' is invalid.")
         data_type = value.get("DataType") or ""
         base = data_type.split(".", 1)[0]
         if base not in ("String", "Number", "Binary"):
-            raise _attribute_error(f"The message attribute '{name}' has an invalid message attribute type, the set "
-                                   "of supported type prefixes is Binary, Number, and String.")
+            raise _attribute_error(
+                f"The message attribute '{name}' has an invalid message attribute type, the set "
+                "of supported type prefixes is Binary, Number, and String."
+            )
         if base == "Binary":
             binary = value.get("BinaryValue")
             if binary is None:
@@ -60,8 +68,10 @@ def canonical_attributes(given: dict | None) -> dict[str, dict[str, str]]:
             continue
         text = value.get("StringValue")
         if text is None or (text == "" and base == "Number"):
-            raise _attribute_error(f"The message attribute '{name}' must contain non-empty message attribute value "
-                                   f"for message attribute type '{base}'.")
+            raise _attribute_error(
+                f"The message attribute '{name}' must contain non-empty message attribute value "
+                f"for message attribute type '{base}'."
+            )
         if base == "Number" and not is_attribute_number(text):
             raise _attribute_error(f"Could not cast message attribute '{name}' value to number.")
         if data_type == "String.Array":
@@ -70,8 +80,10 @@ def canonical_attributes(given: dict | None) -> dict[str, dict[str, str]]:
             except ValueError:
                 decoded = None
             if not isinstance(decoded, list):
-                raise _attribute_error(f"The message attribute '{name}' with type 'String.Array' must be a JSON "
-                                       "array of strings, numbers, true, false and null.")
+                raise _attribute_error(
+                    f"The message attribute '{name}' with type 'String.Array' must be a JSON "
+                    "array of strings, numbers, true, false and null."
+                )
         out[name] = {"Type": data_type, "Value": text}
     return out
 
@@ -114,8 +126,12 @@ class PublishApi:
         if not text:
             raise invalid("Empty message")
         subject = entry.get("Subject")
-        if subject is not None and (not subject or len(subject) > 100 or not subject.isascii()
-                                    or any(not (c.isprintable() or c == " ") for c in subject)):
+        if subject is not None and (
+            not subject
+            or len(subject) > 100
+            or not subject.isascii()
+            or any(not (c.isprintable() or c == " ") for c in subject)
+        ):
             raise invalid("Subject")
         structure = entry.get("MessageStructure")
         if structure is not None and structure != "json":
@@ -133,19 +149,30 @@ class PublishApi:
             if dedup is None and topic.attributes.get("ContentBasedDeduplication") == "true":
                 dedup = hashlib.sha256(text.encode("utf-8")).hexdigest()
             if dedup is None:
-                raise invalid("The topic should either have ContentBasedDeduplication enabled or "
-                              "MessageDeduplicationId provided explicitly")
+                raise invalid(
+                    "The topic should either have ContentBasedDeduplication enabled or "
+                    "MessageDeduplicationId provided explicitly"
+                )
             if not _GROUP_ID.match(dedup):
                 raise invalid("MessageDeduplicationId")
             seen = topic.dedup.find(dedup, now)
             if seen is not None:
                 return {"id": seen[0], "sequence": seen[1]}, False
         elif dedup is not None:
-            raise invalid("MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter "
-                          "that is not valid for this topic type")
-        message: dict = {"id": ids.uuid4(), "topic": topic.arn, "ms": now, "endpoint": endpoint,
-                         "message": text, "subject": subject, "attributes": attributes,
-                         "signature_version": topic.attributes.get("SignatureVersion", "1")}
+            raise invalid(
+                "MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter "
+                "that is not valid for this topic type"
+            )
+        message: dict = {
+            "id": ids.uuid4(),
+            "topic": topic.arn,
+            "ms": now,
+            "endpoint": endpoint,
+            "message": text,
+            "subject": subject,
+            "attributes": attributes,
+            "signature_version": topic.attributes.get("SignatureVersion", "1"),
+        }
         if per_protocol is not None:
             message["structure"] = per_protocol
         if topic.fifo:
@@ -163,8 +190,11 @@ class PublishApi:
             try:
                 policy = subscription.filter
                 if policy is not None and not sns_policy_matches(
-                        policy, message["attributes"], message_for(subscription.protocol, message),
-                        subscription.filter_scope):
+                    policy,
+                    message["attributes"],
+                    message_for(subscription.protocol, message),
+                    subscription.filter_scope,
+                ):
                     continue
             except InvalidPattern as error:  # checked when set; a policy that no longer compiles matches nothing
                 log.warning("filter policy of %s: %s", subscription.arn, error)
@@ -213,27 +243,34 @@ class PublishApi:
         if not entries:
             raise ServiceError("EmptyBatchRequest", "The batch request doesn't contain any entries.", 400)
         if len(entries) > MAX_BATCH:
-            raise ServiceError("TooManyEntriesInBatchRequest", "The batch request contains more entries than "
-                               "permissible.", 400)
+            raise ServiceError(
+                "TooManyEntriesInBatchRequest", "The batch request contains more entries than permissible.", 400
+            )
         ids = [entry.get("Id", "") for entry in entries]
         if len(set(ids)) != len(ids):
-            raise ServiceError("BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same "
-                               "Id.", 400)
+            raise ServiceError(
+                "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.", 400
+            )
         if not all(_BATCH_ID.match(entry_id) for entry_id in ids):
-            raise ServiceError("InvalidBatchEntryId", "The Id of a batch entry in a batch request doesn't abide by "
-                               "the specification.", 400)
+            raise ServiceError(
+                "InvalidBatchEntryId",
+                "The Id of a batch entry in a batch request doesn't abide by the specification.",
+                400,
+            )
         total = sum(len((e.get("Message") or "").encode("utf-8")) + _safe_size(e) for e in entries)
         if total > MAX_MESSAGE_BYTES:
-            raise ServiceError("BatchRequestTooLong", "The length of all the messages put together is more than the "
-                               "limit.", 400)
+            raise ServiceError(
+                "BatchRequestTooLong", "The length of all the messages put together is more than the limit.", 400
+            )
         now = now_ms()
         successful, failed, fresh = [], [], []
         for entry in entries:
             try:
                 message, new = self._prepare(topic, entry, ctx.endpoint_url, now)
             except ServiceError as error:
-                failed.append({"Id": entry["Id"], "Code": error.code, "Message": error.message,
-                               "SenderFault": error.sender_fault})
+                failed.append(
+                    {"Id": entry["Id"], "Code": error.code, "Message": error.message, "SenderFault": error.sender_fault}
+                )
                 continue
             if new:
                 fresh.append(message)
@@ -241,12 +278,19 @@ class PublishApi:
         await self._commit(fresh)
         return {"Successful": successful, "Failed": failed}
 
-    async def deliver(self, arn: str, body: bytes, attributes: Attributes, *, message_group_id: str | None = None,
-                      deduplication_id: str | None = None, **_options) -> None:
+    async def deliver(
+        self,
+        arn: str,
+        body: bytes,
+        attributes: Attributes,
+        *,
+        message_group_id: str | None = None,
+        deduplication_id: str | None = None,
+        **_options,
+    ) -> None:
         """A topic as a Lambda destination, dead-letter queue or target (engine/destinations.py)."""
         topic = self.state.topic(arn)
-        entry: dict = {"Message": body.decode("utf-8", "replace") or "{}",
-                       "MessageAttributes": typed(attributes)}
+        entry: dict = {"Message": body.decode("utf-8", "replace") or "{}", "MessageAttributes": typed(attributes)}
         if topic.fifo:
             entry["MessageGroupId"] = message_group_id or "lamina"
             entry["MessageDeduplicationId"] = deduplication_id or ids.hex32()

@@ -8,6 +8,7 @@
 Every change is written to the store before the caller hears about it; the in-memory maps
 are rebuilt from the store at startup.
 """
+
 from __future__ import annotations
 
 import re
@@ -113,15 +114,32 @@ class Subscription:
         return self._filter[2]
 
     def doc(self) -> dict[str, Any]:
-        return {"topic": self.topic_arn, "protocol": self.protocol, "endpoint": self.endpoint, "owner": self.owner,
-                "attributes": self.attributes, "pending": self.pending, "token": self.token,
-                "created": self.created_ms, "authenticated": self.authenticated}
+        return {
+            "topic": self.topic_arn,
+            "protocol": self.protocol,
+            "endpoint": self.endpoint,
+            "owner": self.owner,
+            "attributes": self.attributes,
+            "pending": self.pending,
+            "token": self.token,
+            "created": self.created_ms,
+            "authenticated": self.authenticated,
+        }
 
     @classmethod
     def from_doc(cls, arn: str, doc: dict[str, Any]) -> Subscription:
-        return cls(arn, doc["topic"], doc["protocol"], doc["endpoint"], doc["owner"], doc.get("attributes") or {},
-                   doc.get("pending", False), doc.get("token"), doc.get("created", 0),
-                   doc.get("authenticated", False))
+        return cls(
+            arn,
+            doc["topic"],
+            doc["protocol"],
+            doc["endpoint"],
+            doc["owner"],
+            doc.get("attributes") or {},
+            doc.get("pending", False),
+            doc.get("token"),
+            doc.get("created", 0),
+            doc.get("authenticated", False),
+        )
 
 
 class SnsState:
@@ -133,11 +151,13 @@ class SnsState:
 
     async def load(self) -> None:
         for arn, doc in await self.store.scan("sns_topic"):
-            self.topics[arn] = Topic(arn, doc["name"], doc.get("attributes") or {}, doc.get("tags") or {},
-                                     doc.get("created", 0))
+            self.topics[arn] = Topic(
+                arn, doc["name"], doc.get("attributes") or {}, doc.get("tags") or {}, doc.get("created", 0)
+            )
             self.by_topic[arn] = {}
-        await load_windows(self.store, DEDUP_KIND, {arn: topic.dedup for arn, topic in self.topics.items()},
-                           int(time.time() * 1000))
+        await load_windows(
+            self.store, DEDUP_KIND, {arn: topic.dedup for arn, topic in self.topics.items()}, int(time.time() * 1000)
+        )
         subscriptions = [Subscription.from_doc(arn, doc) for arn, doc in await self.store.scan("sns_subscription")]
         for subscription in sorted(subscriptions, key=lambda s: s.created_ms):
             self._index(subscription)
@@ -179,8 +199,10 @@ class SnsState:
 
     async def delete_topic(self, topic: Topic) -> list[Subscription]:
         gone = self.subscriptions_of(topic)
-        await self.store.write([Delete("sns_topic", topic.arn), topic.dedup.forget_all()]
-                               + [Delete("sns_subscription", s.arn) for s in gone])
+        await self.store.write(
+            [Delete("sns_topic", topic.arn), topic.dedup.forget_all()]
+            + [Delete("sns_subscription", s.arn) for s in gone]
+        )
         self.topics.pop(topic.arn, None)
         self.by_topic.pop(topic.arn, None)
         for subscription in gone:

@@ -5,6 +5,7 @@ Lambda and SQS subscriptions are confirmed at once. An HTTP/S endpoint is sent a
 SubscriptionConfirmation (Token and SubscribeURL) and stays pending until ConfirmSubscription
 with that token, or a GET of the SubscribeURL (served by Lamina under /_lamina/sns/confirm).
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,10 @@ def _check_endpoint(protocol: str, endpoint: str | None, fifo_topic: bool) -> st
         if not _SQS_ARN.match(endpoint):
             raise invalid("SQS endpoint ARN")
         if fifo_topic and not endpoint.endswith(".fifo"):
-            raise invalid("Invalid parameter: Endpoint Reason: FIFO SNS Topics currently only support FIFO SQS "
-                          "Queues as endpoints")
+            raise invalid(
+                "Invalid parameter: Endpoint Reason: FIFO SNS Topics currently only support FIFO SQS "
+                "Queues as endpoints"
+            )
     elif protocol == "lambda":
         if not _LAMBDA_ARN.match(endpoint):
             raise invalid("Lambda endpoint ARN")
@@ -42,9 +45,13 @@ def _check_endpoint(protocol: str, endpoint: str | None, fifo_topic: bool) -> st
 
 
 def _listed(subscription: Subscription) -> dict:
-    return {"SubscriptionArn": "PendingConfirmation" if subscription.pending else subscription.arn,
-            "Owner": subscription.owner, "Protocol": subscription.protocol, "Endpoint": subscription.endpoint,
-            "TopicArn": subscription.topic_arn}
+    return {
+        "SubscriptionArn": "PendingConfirmation" if subscription.pending else subscription.arn,
+        "Owner": subscription.owner,
+        "Protocol": subscription.protocol,
+        "Endpoint": subscription.endpoint,
+        "TopicArn": subscription.topic_arn,
+    }
 
 
 class SubscriptionsApi:
@@ -66,15 +73,26 @@ class SubscriptionsApi:
         for existing in self.state.subscriptions_of(topic):
             if existing.protocol == protocol and existing.endpoint == endpoint:
                 checked = attrs.check_subscription_attributes(given, existing)
-                if any(existing.attributes.get(k, "false" if k == "RawMessageDelivery" else "") != v
-                       for k, v in checked.items()):
+                if any(
+                    existing.attributes.get(k, "false" if k == "RawMessageDelivery" else "") != v
+                    for k, v in checked.items()
+                ):
                     raise invalid("Attributes Reason: Subscription already exists with different attributes")
                 if existing.pending:  # subscribing again sends the confirmation again, as on AWS
                     self.deliverer.confirm_by_http(existing, ctx.endpoint_url)
                 return {"SubscriptionArn": PENDING if existing.pending and not wants_arn else existing.arn}
         http = protocol in attrs.HTTP_PROTOCOLS
-        subscription = Subscription(f"{topic.arn}:{uuid.uuid4()}", topic.arn, protocol, endpoint, ctx.account_id, {},
-                                    pending=http, token=secrets.token_hex(64) if http else None, created_ms=now_ms())
+        subscription = Subscription(
+            f"{topic.arn}:{uuid.uuid4()}",
+            topic.arn,
+            protocol,
+            endpoint,
+            ctx.account_id,
+            {},
+            pending=http,
+            token=secrets.token_hex(64) if http else None,
+            created_ms=now_ms(),
+        )
         attrs.apply(subscription.attributes, attrs.check_subscription_attributes(given, subscription))
         await self.state.save_subscription(subscription)
         if http:

@@ -1,5 +1,6 @@
 """Topic operations: CreateTopic, DeleteTopic, ListTopics, Get/SetTopicAttributes,
 Add/RemovePermission, Tag/Untag/ListTagsForResource."""
+
 from __future__ import annotations
 
 import base64
@@ -33,8 +34,11 @@ def _tags(given: list[dict] | None) -> dict[str, str]:
     for tag in given or []:
         key, value = tag.get("Key", ""), tag.get("Value", "")
         if not 1 <= len(key) <= 128 or len(value) > 256:
-            raise ServiceError("InvalidParameter", "Invalid parameter: Tags Reason: tag keys must be 1 to 128 "
-                               "characters and values at most 256", 400)
+            raise ServiceError(
+                "InvalidParameter",
+                "Invalid parameter: Tags Reason: tag keys must be 1 to 128 characters and values at most 256",
+                400,
+            )
         tags[key] = value
     return tags
 
@@ -110,13 +114,15 @@ class TopicsApi:
         label = params["Label"]
         if any(statement.get("Sid") == label for statement in statements):
             raise invalid("Statement already exists")
-        statements.append({
-            "Sid": label,
-            "Effect": "Allow",
-            "Principal": {"AWS": [f"arn:aws:iam::{account}:root" for account in params["AWSAccountId"]]},
-            "Action": [f"SNS:{action}" for action in params["ActionName"]],
-            "Resource": topic.arn,
-        })
+        statements.append(
+            {
+                "Sid": label,
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{account}:root" for account in params["AWSAccountId"]]},
+                "Action": [f"SNS:{action}" for action in params["ActionName"]],
+                "Resource": topic.arn,
+            }
+        )
         topic.attributes = dict(topic.attributes, Policy=json.dumps(policy, separators=(",", ":")))
         await self.state.save_topic(topic)
         return {}

@@ -1,14 +1,15 @@
 """Amazon SQS: standard and FIFO queues, durable in the store, served over the json protocol.
 
-    queue.py      one queue in memory: visibility, delays, FIFO groups, dedup (no I/O)
-    state.py      the queues, their store layout, long-poll waiting
-    queues.py     CreateQueue, GetQueueUrl, ListQueues, DeleteQueue, attributes, tags, purge
-    messages.py   Send/Receive/Delete/ChangeVisibility (and batches); deliver() for Lamina
-    moves.py      StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask (DLQ redrive)
-    attributes.py queue attributes: defaults, ranges, checks
-    md5.py        the digests boto3 verifies
-    events.py     queues as Lambda event sources: records and the poller's QueueSource
+queue.py      one queue in memory: visibility, delays, FIFO groups, dedup (no I/O)
+state.py      the queues, their store layout, long-poll waiting
+queues.py     CreateQueue, GetQueueUrl, ListQueues, DeleteQueue, attributes, tags, purge
+messages.py   Send/Receive/Delete/ChangeVisibility (and batches); deliver() for Lamina
+moves.py      StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask (DLQ redrive)
+attributes.py queue attributes: defaults, ranges, checks
+md5.py        the digests boto3 verifies
+events.py     queues as Lambda event sources: records and the poller's QueueSource
 """
+
 from __future__ import annotations
 
 from ...store.base import Store

@@ -1,4 +1,5 @@
 """Queue attributes: the settable ones, their defaults and ranges, and the computed ones."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,12 @@ DEFAULTS = {
     "ReceiveMessageWaitTimeSeconds": "0",
     "SqsManagedSseEnabled": "true",
 }
-FIFO_DEFAULTS = {"FifoQueue": "true", "ContentBasedDeduplication": "false", "DeduplicationScope": "queue",
-                 "FifoThroughputLimit": "perQueue"}
+FIFO_DEFAULTS = {
+    "FifoQueue": "true",
+    "ContentBasedDeduplication": "false",
+    "DeduplicationScope": "queue",
+    "FifoThroughputLimit": "perQueue",
+}
 
 RANGES = {
     "VisibilityTimeout": (0, 43200),
@@ -26,15 +31,33 @@ RANGES = {
     "ReceiveMessageWaitTimeSeconds": (0, 20),
     "KmsDataKeyReusePeriodSeconds": (60, 86400),
 }
-SETTABLE = set(RANGES) | {"Policy", "RedrivePolicy", "RedriveAllowPolicy", "ContentBasedDeduplication",
-                          "KmsMasterKeyId", "SqsManagedSseEnabled", "DeduplicationScope", "FifoThroughputLimit",
-                          "FifoQueue"}
-COMPUTED = {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp", "QueueArn"}
+SETTABLE = set(RANGES) | {
+    "Policy",
+    "RedrivePolicy",
+    "RedriveAllowPolicy",
+    "ContentBasedDeduplication",
+    "KmsMasterKeyId",
+    "SqsManagedSseEnabled",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+    "FifoQueue",
+}
+COMPUTED = {
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+    "CreatedTimestamp",
+    "LastModifiedTimestamp",
+    "QueueArn",
+}
 
 
 def invalid_value(name: str, reason: str = "") -> ServiceError:
-    return ServiceError("InvalidAttributeValue", f"Invalid value for the parameter {name}.{(' Reason: ' + reason) if reason else ''}", 400)
+    return ServiceError(
+        "InvalidAttributeValue",
+        f"Invalid value for the parameter {name}.{(' Reason: ' + reason) if reason else ''}",
+        400,
+    )
 
 
 def checked(attributes: dict[str, str], fifo: bool, creating: bool) -> dict[str, str]:
@@ -55,8 +78,11 @@ def checked(attributes: dict[str, str], fifo: bool, creating: bool) -> dict[str,
             if not creating:
                 raise invalid_value(name, "Modifying queue type is not supported.")
             if (value.lower() == "true") != fifo:
-                raise invalid_value(name, "The name of a FIFO queue can only include alphanumeric characters, "
-                                          "hyphens, or underscores, must end with .fifo suffix.")
+                raise invalid_value(
+                    name,
+                    "The name of a FIFO queue can only include alphanumeric characters, "
+                    "hyphens, or underscores, must end with .fifo suffix.",
+                )
             value = value.lower()
         elif name == "ContentBasedDeduplication":
             if not fifo:
@@ -68,8 +94,9 @@ def checked(attributes: dict[str, str], fifo: bool, creating: bool) -> dict[str,
                 target = policy["deadLetterTargetArn"]
                 count = int(policy["maxReceiveCount"])
             except (ValueError, KeyError, TypeError):
-                raise invalid_value(name, "Redrive policy is not a valid JSON map with deadLetterTargetArn "
-                                          "and maxReceiveCount.") from None
+                raise invalid_value(
+                    name, "Redrive policy is not a valid JSON map with deadLetterTargetArn and maxReceiveCount."
+                ) from None
             if not 1 <= count <= 1000:
                 raise invalid_value(name, "Value for maxReceiveCount must be between 1 and 1000.")
             if not str(target).startswith("arn:"):

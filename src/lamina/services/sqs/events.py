@@ -1,5 +1,6 @@
 """Queues as Lambda event sources: the records a function receives (AWS's SQS event
 shape, as aws-lambda-powertools' SqsModel reads it) and the QueueSource a poller drives."""
+
 from __future__ import annotations
 
 import asyncio

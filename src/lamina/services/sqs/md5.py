@@ -1,6 +1,7 @@
 """The MD5 digests SQS returns and boto3 checks: of the body, and of the message attributes
 in AWS's binary encoding (names sorted; each name, data type, transport byte and value
 length-prefixed with 4 big-endian bytes; transport 1 for String/Number, 2 for Binary)."""
+
 from __future__ import annotations
 
 import base64

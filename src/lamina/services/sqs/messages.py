@@ -1,6 +1,7 @@
 """Message operations: SendMessage(Batch), ReceiveMessage (long polling), DeleteMessage(Batch),
 ChangeMessageVisibility(Batch); plus the calls other parts of Lamina make (destinations,
 dead-letter queues, event source mappings)."""
+
 from __future__ import annotations
 
 import base64
@@ -39,8 +40,9 @@ def _from_receipt(queue: Queue, handle: str) -> tuple[int, str]:
             raise ValueError
         return int(seq), nonce
     except Exception:
-        raise ServiceError("ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.',
-                           400) from None
+        raise ServiceError(
+            "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.', 400
+        ) from None
 
 
 def _stored_attributes(given: dict | None) -> dict[str, dict]:
@@ -72,8 +74,11 @@ def _stored_attributes(given: dict | None) -> dict[str, dict]:
 
 def _wire_attributes(stored: dict[str, dict]) -> dict[str, dict]:
     return {
-        name: ({"DataType": v["DataType"], "BinaryValue": base64.b64decode(v["BinaryValue"])} if "BinaryValue" in v
-               else {"DataType": v["DataType"], "StringValue": v["StringValue"]})
+        name: (
+            {"DataType": v["DataType"], "BinaryValue": base64.b64decode(v["BinaryValue"])}
+            if "BinaryValue" in v
+            else {"DataType": v["DataType"], "StringValue": v["StringValue"]}
+        )
         for name, v in stored.items()
     }
 
@@ -104,8 +109,12 @@ class MessagesApi:
         if body is None or body == "":
             raise ServiceError("MissingParameter", "The request must contain the parameter MessageBody.", 400)
         if not _ALLOWED.match(body):
-            raise ServiceError("InvalidMessageContents", "Invalid characters found. Valid unicode characters are "
-                               "#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF", 400)
+            raise ServiceError(
+                "InvalidMessageContents",
+                "Invalid characters found. Valid unicode characters are "
+                "#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
+                400,
+            )
         attributes = _stored_attributes(entry.get("MessageAttributes"))
         size = len(body.encode("utf-8")) + attributes_size(attributes)
         limit = queue.setting("MaximumMessageSize", MAX_MESSAGE_BYTES)
@@ -114,11 +123,15 @@ class MessagesApi:
         delay = entry.get("DelaySeconds")
         if delay is not None:
             if queue.fifo:
-                raise _invalid(f"Value {delay} for parameter DelaySeconds is invalid. Reason: The request include "
-                               "parameter that is not valid for this queue type.")
+                raise _invalid(
+                    f"Value {delay} for parameter DelaySeconds is invalid. Reason: The request include "
+                    "parameter that is not valid for this queue type."
+                )
             if not 0 <= delay <= 900:
-                raise _invalid(f"Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be "
-                               ">= 0 and <= 900.")
+                raise _invalid(
+                    f"Value {delay} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be "
+                    ">= 0 and <= 900."
+                )
         else:
             delay = queue.setting("DelaySeconds", 0)
         group = entry.get("MessageGroupId")
@@ -126,22 +139,35 @@ class MessagesApi:
             raise ServiceError("MissingParameter", "The request must contain the parameter MessageGroupId.", 400)
         dedup = queue.dedup_id_for(body, entry.get("MessageDeduplicationId"))
         if queue.fifo and dedup is None:
-            raise _invalid("The queue should either have ContentBasedDeduplication enabled or "
-                           "MessageDeduplicationId provided explicitly")
+            raise _invalid(
+                "The queue should either have ContentBasedDeduplication enabled or "
+                "MessageDeduplicationId provided explicitly"
+            )
         if not queue.fifo and entry.get("MessageDeduplicationId"):
             raise _invalid("The request includes a parameter that is not valid for this queue type.")
         if dedup:
             duplicate = queue.duplicate_of(group, dedup, now)
             if duplicate is not None:
                 message_id, sequence = duplicate
-                return Message(0, message_id, body, md5_of_body(body), now, now, attributes,
-                               md5_of_attributes(attributes), {}, sequence_number=sequence), False
+                return Message(
+                    0,
+                    message_id,
+                    body,
+                    md5_of_body(body),
+                    now,
+                    now,
+                    attributes,
+                    md5_of_attributes(attributes),
+                    {},
+                    sequence_number=sequence,
+                ), False
         system = {"SenderId": ctx_sender}
         trace = ((entry.get("MessageSystemAttributes") or {}).get("AWSTraceHeader") or {}).get("StringValue")
         if trace:
             system["AWSTraceHeader"] = trace
-        message = queue.new_message(body, md5_of_body(body), now, delay, attributes, md5_of_attributes(attributes),
-                                    system, group, dedup)
+        message = queue.new_message(
+            body, md5_of_body(body), now, delay, attributes, md5_of_attributes(attributes), system, group, dedup
+        )
         return message, True
 
     @staticmethod
@@ -184,8 +210,11 @@ class MessagesApi:
         self._check_batch(entries)
         total = sum(len(e.get("MessageBody", "").encode()) + attributes_size(_safe_attributes(e)) for e in entries)
         if total > queue.setting("MaximumMessageSize", MAX_MESSAGE_BYTES):
-            raise ServiceError("BatchRequestTooLong", "Batch requests cannot be longer than "
-                               f"{queue.setting('MaximumMessageSize', MAX_MESSAGE_BYTES)} bytes.", 400)
+            raise ServiceError(
+                "BatchRequestTooLong",
+                f"Batch requests cannot be longer than {queue.setting('MaximumMessageSize', MAX_MESSAGE_BYTES)} bytes.",
+                400,
+            )
         now = now_ms()
         successful, failed, fresh = [], [], []
         for entry in entries:
@@ -203,24 +232,34 @@ class MessagesApi:
     @staticmethod
     def _check_batch(entries: list[dict]) -> None:
         if not entries:
-            raise ServiceError("EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in "
-                               "the request.", 400)
+            raise ServiceError(
+                "EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.", 400
+            )
         if len(entries) > 10:
-            raise ServiceError("TooManyEntriesInBatchRequest", f"Maximum number of entries per request are 10. "
-                               f"You have sent {len(entries)}.", 400)
+            raise ServiceError(
+                "TooManyEntriesInBatchRequest",
+                f"Maximum number of entries per request are 10. You have sent {len(entries)}.",
+                400,
+            )
         ids = [e.get("Id", "") for e in entries]
         if len(set(ids)) != len(ids):
-            raise ServiceError("BatchEntryIdsNotDistinct", "Id " + next(i for i in ids if ids.count(i) > 1)
-                               + " repeated.", 400)
+            raise ServiceError(
+                "BatchEntryIdsNotDistinct", "Id " + next(i for i in ids if ids.count(i) > 1) + " repeated.", 400
+            )
         for entry_id in ids:
             if not _BATCH_ID.match(entry_id):
-                raise ServiceError("InvalidBatchEntryId", "A batch entry id can only contain alphanumeric "
-                                   "characters, hyphens and underscores. It can be at most 80 letters long.", 400)
+                raise ServiceError(
+                    "InvalidBatchEntryId",
+                    "A batch entry id can only contain alphanumeric "
+                    "characters, hyphens and underscores. It can be at most 80 letters long.",
+                    400,
+                )
 
     # --- receiving --------------------------------------------------------------------------
 
-    async def receive(self, queue: Queue, limit: int, visibility_s: int, wait_s: float,
-                      stopped: Callable[[], bool] | None = None) -> list[Message]:
+    async def receive(
+        self, queue: Queue, limit: int, visibility_s: int, wait_s: float, stopped: Callable[[], bool] | None = None
+    ) -> list[Message]:
         """Up to `limit` messages, waiting up to `wait_s` for one; moves messages past
         maxReceiveCount to the dead-letter queue on the way, as SQS does. Once `stopped()`
         is true (a poller shutting down, woken by notify) it takes nothing more."""
@@ -263,35 +302,56 @@ class MessagesApi:
         if target.fifo:
             target._sequence += 1
             sequence = f"{now:013d}{target._sequence:07d}"
-        return Message(seq, message.message_id, message.body, message.md5_body, message.sent_ms, now,
-                       message.attributes, message.md5_attributes, system, receives=message.receives,
-                       first_receive_ms=message.first_receive_ms, group_id=message.group_id,
-                       dedup_id=message.dedup_id, sequence_number=sequence or message.sequence_number)
+        return Message(
+            seq,
+            message.message_id,
+            message.body,
+            message.md5_body,
+            message.sent_ms,
+            now,
+            message.attributes,
+            message.md5_attributes,
+            system,
+            receives=message.receives,
+            first_receive_ms=message.first_receive_ms,
+            group_id=message.group_id,
+            dedup_id=message.dedup_id,
+            sequence_number=sequence or message.sequence_number,
+        )
 
     async def receive_message(self, params: dict, ctx: RequestContext) -> dict:
         queue = self.state.by_url(params["QueueUrl"], ctx)
         limit = params.get("MaxNumberOfMessages", 1)
         if not 1 <= limit <= MAX_RECEIVE:
-            raise _invalid(f"Value {limit} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 "
-                           "and 10, if provided.")
+            raise _invalid(
+                f"Value {limit} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 "
+                "and 10, if provided."
+            )
         wait = params.get("WaitTimeSeconds")
         if wait is None:
             wait = queue.setting("ReceiveMessageWaitTimeSeconds", 0)
         if not 0 <= wait <= 20:
-            raise _invalid(f"Value {wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, "
-                           "if provided.")
+            raise _invalid(
+                f"Value {wait} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided."
+            )
         visibility = params.get("VisibilityTimeout")
         if visibility is None:
             visibility = queue.visibility_timeout_s
         elif not 0 <= visibility <= 43200:
-            raise _invalid(f"Value {visibility} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 "
-                           "and <= 43200, if provided.")
+            raise _invalid(
+                f"Value {visibility} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 "
+                "and <= 43200, if provided."
+            )
         messages = await self.receive(queue, limit, visibility, wait)
         wanted_system = list(params.get("AttributeNames") or []) + list(params.get("MessageSystemAttributeNames") or [])
         out = []
         for message in messages:
-            item = {"MessageId": message.message_id, "ReceiptHandle": _receipt(queue, message),
-                    "MD5OfBody": message.md5_body, "Body": message.body}
+            item = {
+                "MessageId": message.message_id,
+                "ReceiptHandle": _receipt(queue, message),
+                "MD5OfBody": message.md5_body,
+                "Body": message.body,
+            }
             system = _wanted(wanted_system, self.system_attributes(message))
             if system:
                 item["Attributes"] = system
@@ -356,20 +416,25 @@ class MessagesApi:
         outcomes = await self.delete_handles(queue, [e["ReceiptHandle"] for e in entries])
         return {
             "Successful": [{"Id": e["Id"]} for e, o in zip(entries, outcomes) if o is None],
-            "Failed": [{"Id": e["Id"], "SenderFault": True, "Code": o.code, "Message": o.message}
-                       for e, o in zip(entries, outcomes) if o is not None],
+            "Failed": [
+                {"Id": e["Id"], "SenderFault": True, "Code": o.code, "Message": o.message}
+                for e, o in zip(entries, outcomes)
+                if o is not None
+            ],
         }
 
     async def change_visibility(self, queue: Queue, handle: str, timeout_s: int) -> None:
         seq, nonce = _from_receipt(queue, handle)
         if not 0 <= timeout_s <= 43200:
-            raise _invalid(f"Value {timeout_s} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 "
-                           "and <= 43200.")
+            raise _invalid(
+                f"Value {timeout_s} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200."
+            )
         message = queue.messages.get(seq)
         now = now_ms()
         if message is None or message.visible_at <= now or message.receipt != nonce:
-            raise ServiceError("MessageNotInflight", "Message does not exist or is not available for visibility "
-                               "timeout change.", 400)
+            raise ServiceError(
+                "MessageNotInflight", "Message does not exist or is not available for visibility timeout change.", 400
+            )
         queue.change_visibility(message, timeout_s, now)
         await self.state.store.write([self.state.mark_ops(queue, [message])])
         if timeout_s == 0:
@@ -395,9 +460,17 @@ class MessagesApi:
 
     # --- for the rest of Lamina -----------------------------------------------------------------
 
-    async def deliver(self, arn: str, body: bytes, attributes: Attributes, *, message_group_id: str | None = None,
-                      deduplication_id: str | None = None, message_attributes: dict[str, dict] | None = None,
-                      **_options) -> None:
+    async def deliver(
+        self,
+        arn: str,
+        body: bytes,
+        attributes: Attributes,
+        *,
+        message_group_id: str | None = None,
+        deduplication_id: str | None = None,
+        message_attributes: dict[str, dict] | None = None,
+        **_options,
+    ) -> None:
         """A queue as a destination, dead-letter queue or target (engine/destinations.py).
 
         `attributes` as destinations.send() takes them; `message_attributes`, when a sender
@@ -406,8 +479,10 @@ class MessagesApi:
         queue = self.state.by_arn(arn)
         if queue is None:
             raise ServiceError("QueueDoesNotExist", f"The queue {arn} does not exist.", 400)
-        entry: dict = {"MessageBody": body.decode("utf-8", "replace"),
-                       "MessageAttributes": message_attributes if message_attributes is not None else typed(attributes)}
+        entry: dict = {
+            "MessageBody": body.decode("utf-8", "replace"),
+            "MessageAttributes": message_attributes if message_attributes is not None else typed(attributes),
+        }
         if queue.fifo:
             entry["MessageGroupId"] = message_group_id or "lamina"
             entry["MessageDeduplicationId"] = deduplication_id or ids.hex32()

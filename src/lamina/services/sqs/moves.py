@@ -6,6 +6,7 @@ at most MaxNumberOfMessagesPerSecond.
 Tasks are documents (kind "sqs_move_task", key the task handle) written with every move, so
 the count of messages moved is exact; a task that was running when the server stopped goes
 on when it starts again (resume_moves)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,25 +34,38 @@ class MovesApi:
     async def start_message_move_task(self, params: dict, ctx: RequestContext) -> dict:
         source = self.state.by_arn(params["SourceArn"])
         if source is None:
-            raise ServiceError("ResourceNotFoundException", "The resource that you specified for the SourceArn "
-                               "parameter doesn't exist.", 400)
+            raise ServiceError(
+                "ResourceNotFoundException",
+                "The resource that you specified for the SourceArn parameter doesn't exist.",
+                400,
+            )
         if not any(q.redrive and q.redrive[0] == source.arn for q in self.state.queues.values()):
             raise ServiceError("InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue.", 400)
         if any(t["SourceArn"] == source.arn and t["Status"] == "RUNNING" for t in self.moves.values()):
-            raise ServiceError("UnsupportedOperation", "There is already a task running. Only one active task is "
-                               "allowed for a source queue arn at a given time.", 400)
+            raise ServiceError(
+                "UnsupportedOperation",
+                "There is already a task running. Only one active task is "
+                "allowed for a source queue arn at a given time.",
+                400,
+            )
         destination = params.get("DestinationArn")
         if destination and self.state.by_arn(destination) is None:
-            raise ServiceError("ResourceNotFoundException", "The resource that you specified for the "
-                               "DestinationArn parameter doesn't exist.", 400)
+            raise ServiceError(
+                "ResourceNotFoundException",
+                "The resource that you specified for the DestinationArn parameter doesn't exist.",
+                400,
+            )
         rate = params.get("MaxNumberOfMessagesPerSecond")
         if rate is not None and not 1 <= rate <= 500:
             raise ServiceError("InvalidParameterValue", "MaxNumberOfMessagesPerSecond must be between 1 and 500.", 400)
         handle = base64.b64encode(json.dumps({"taskId": str(uuid.uuid4()), "sourceArn": source.arn}).encode()).decode()
         task = {
-            "TaskHandle": handle, "Status": "RUNNING", "SourceArn": source.arn,
+            "TaskHandle": handle,
+            "Status": "RUNNING",
+            "SourceArn": source.arn,
             "ApproximateNumberOfMessagesMoved": 0,
-            "ApproximateNumberOfMessagesToMove": len(source.messages), "StartedTimestamp": now_ms(),
+            "ApproximateNumberOfMessagesToMove": len(source.messages),
+            "StartedTimestamp": now_ms(),
             "last_seq": max(source.messages, default=0),  # what the queue held when the task started
         }
         if destination:
@@ -84,7 +98,9 @@ class MovesApi:
                 message = source.messages.get(seq)
                 if message is None or message.visible_at > now_ms():
                     continue
-                target = self.state.by_arn(task.get("DestinationArn") or message.system.get("DeadLetterQueueSourceArn", ""))
+                target = self.state.by_arn(
+                    task.get("DestinationArn") or message.system.get("DeadLetterQueueSourceArn", "")
+                )
                 if target is None:
                     continue
                 await self._move_one(source, message, target, task)
@@ -112,8 +128,13 @@ class MovesApi:
         moved.first_receive_ms = None
         counted = dict(task, ApproximateNumberOfMessagesMoved=task["ApproximateNumberOfMessagesMoved"] + 1)
         # The move and the task's count in one commit: after a crash the count is exact.
-        await self.state.store.write([self.state.delete_ops(source, [message.seq]), self.state.put_ops(target, [moved]),
-                                      Put(KIND, task["TaskHandle"], counted)])
+        await self.state.store.write(
+            [
+                self.state.delete_ops(source, [message.seq]),
+                self.state.put_ops(target, [moved]),
+                Put(KIND, task["TaskHandle"], counted),
+            ]
+        )
         task["ApproximateNumberOfMessagesMoved"] = counted["ApproximateNumberOfMessagesMoved"]
         source.delete(message.seq)
         target.add(moved, now)
@@ -121,8 +142,11 @@ class MovesApi:
 
     async def list_message_move_tasks(self, params: dict, ctx: RequestContext) -> dict:
         if self.state.by_arn(params["SourceArn"]) is None:
-            raise ServiceError("ResourceNotFoundException", "The resource that you specified for the SourceArn "
-                               "parameter doesn't exist.", 400)
+            raise ServiceError(
+                "ResourceNotFoundException",
+                "The resource that you specified for the SourceArn parameter doesn't exist.",
+                400,
+            )
         tasks = [t for t in self.moves.values() if t["SourceArn"] == params["SourceArn"]]
         tasks.sort(key=lambda t: t["StartedTimestamp"], reverse=True)
         limit = params.get("MaxResults") or 1

@@ -11,6 +11,7 @@ while an earlier one of that group is in flight; deduplication within 5 minutes 
 MessageDeduplicationId (or the body's SHA-256 with ContentBasedDeduplication), per queue or
 per message group (DeduplicationScope), in a window the store keeps (engine/dedup.py).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -59,8 +60,15 @@ class Received:
 
 
 class Queue:
-    def __init__(self, key: str, name: str, arn: str, attributes: dict[str, str], created: int,
-                 tags: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        key: str,
+        name: str,
+        arn: str,
+        attributes: dict[str, str],
+        created: int,
+        tags: dict[str, str] | None = None,
+    ) -> None:
         self.key = key
         self.name = name
         self.arn = arn
@@ -121,17 +129,38 @@ class Queue:
             return hashlib.sha256(body.encode("utf-8")).hexdigest()
         return None
 
-    def new_message(self, body: str, md5_body: str, now: int, delay_s: int, attributes: dict, md5_attributes,
-                    system: dict, group_id: str | None, dedup_id: str | None) -> Message:
+    def new_message(
+        self,
+        body: str,
+        md5_body: str,
+        now: int,
+        delay_s: int,
+        attributes: dict,
+        md5_attributes,
+        system: dict,
+        group_id: str | None,
+        dedup_id: str | None,
+    ) -> Message:
         seq = self.next_seq
         self.next_seq += 1
         sequence_number = None
         if self.fifo:
             self._sequence += 1
             sequence_number = f"{now:013d}{self._sequence:07d}"
-        message = Message(seq, ids.uuid4(), body, md5_body, now, now + delay_s * 1000, attributes,
-                          md5_attributes, system, group_id=group_id, dedup_id=dedup_id,
-                          sequence_number=sequence_number)
+        message = Message(
+            seq,
+            ids.uuid4(),
+            body,
+            md5_body,
+            now,
+            now + delay_s * 1000,
+            attributes,
+            md5_attributes,
+            system,
+            group_id=group_id,
+            dedup_id=dedup_id,
+            sequence_number=sequence_number,
+        )
         if dedup_id:
             self.dedup.remember(self.dedup_key(group_id, dedup_id), now, message.message_id, sequence_number)
         return message
@@ -143,9 +172,14 @@ class Queue:
         if self.fifo:
             self._groups.setdefault(message.group_id or "", deque()).append(message.seq)
             if message.dedup_id and message.sent_ms + self.dedup.window_ms > now:
-                self.dedup.restore(self.dedup_key(message.group_id, message.dedup_id),
-                                   {"expires": message.sent_ms + self.dedup.window_ms, "id": message.message_id,
-                                    "sequence": message.sequence_number})
+                self.dedup.restore(
+                    self.dedup_key(message.group_id, message.dedup_id),
+                    {
+                        "expires": message.sent_ms + self.dedup.window_ms,
+                        "id": message.message_id,
+                        "sequence": message.sequence_number,
+                    },
+                )
             if message.sequence_number:
                 self._sequence = max(self._sequence, int(message.sequence_number[13:] or 0))
         elif message.visible_at <= now:

@@ -1,5 +1,6 @@
 """Queue operations: CreateQueue, GetQueueUrl, ListQueues, DeleteQueue, Get/SetQueueAttributes,
 PurgeQueue, Tag/Untag/ListQueueTags, ListDeadLetterSourceQueues."""
+
 from __future__ import annotations
 
 import base64
@@ -17,17 +18,31 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 
 def _invalid_name() -> ServiceError:
-    return ServiceError("InvalidParameterValue",
-                        "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length", 400)
+    return ServiceError(
+        "InvalidParameterValue",
+        "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
+        400,
+    )
 
 
 class QueuesApi:
     state: SqsState
 
     async def _save(self, queue: Queue) -> None:
-        await self.state.store.write([Put("sqs_queue", queue.key, {
-            "attributes": queue.attributes, "created": queue.created, "modified": queue.modified, "tags": queue.tags,
-        })])
+        await self.state.store.write(
+            [
+                Put(
+                    "sqs_queue",
+                    queue.key,
+                    {
+                        "attributes": queue.attributes,
+                        "created": queue.created,
+                        "modified": queue.modified,
+                        "tags": queue.tags,
+                    },
+                )
+            ]
+        )
 
     async def create_queue(self, params: dict, ctx: RequestContext) -> dict:
         name = params["QueueName"]
@@ -44,12 +59,16 @@ class QueuesApi:
         existing = self.state.queues.get(key)
         if existing is not None:
             if any(existing.attributes.get(k) != v for k, v in attrs.checked(given, fifo, True).items()):
-                raise ServiceError("QueueNameExists",
-                                   "A queue already exists with the same name and a different value for attribute(s)",
-                                   400)
+                raise ServiceError(
+                    "QueueNameExists",
+                    "A queue already exists with the same name and a different value for attribute(s)",
+                    400,
+                )
             return {"QueueUrl": self.state.url(existing, ctx)}
         now = now_ms()
-        queue = Queue(key, name, queue_arn(ctx.account_id, ctx.region, name), wanted, now, dict(params.get("tags") or {}))
+        queue = Queue(
+            key, name, queue_arn(ctx.account_id, ctx.region, name), wanted, now, dict(params.get("tags") or {})
+        )
         await self._save(queue)
         self.state.queues[key] = queue
         return {"QueueUrl": self.state.url(queue, ctx)}
@@ -76,8 +95,11 @@ class QueuesApi:
         keys = sorted(k for k in self.state.queues if k.startswith(prefix))
         limit = params.get("MaxResults")
         if limit is not None and not 1 <= limit <= 1000:
-            raise ServiceError("InvalidParameterValue", "Value for parameter MaxResults is invalid. Reason: "
-                                                        "MaxResults must be an integer between 1 and 1000.", 400)
+            raise ServiceError(
+                "InvalidParameterValue",
+                "Value for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.",
+                400,
+            )
         start = 0
         if params.get("NextToken"):
             try:
@@ -92,8 +114,9 @@ class QueuesApi:
 
     async def delete_queue(self, params: dict, ctx: RequestContext) -> dict:
         queue = self.state.by_url(params["QueueUrl"], ctx)
-        await self.state.store.write([Delete("sqs_queue", queue.key), self.state.delete_ops(queue, None),
-                                      queue.dedup.forget_all()])
+        await self.state.store.write(
+            [Delete("sqs_queue", queue.key), self.state.delete_ops(queue, None), queue.dedup.forget_all()]
+        )
         self.state.queues.pop(queue.key, None)
         self.state.notify(queue)
         return {}

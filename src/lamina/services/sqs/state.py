@@ -8,6 +8,7 @@ Queue objects are rebuilt from the store at startup (messages in flight keep the
 visibility deadline). Long polls wait on a per-queue condition, woken by sends and by
 messages becoming visible again.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,8 +47,9 @@ class SqsState:
     async def load(self) -> None:
         for key, doc in await self.store.scan("sqs_queue"):
             account, region, name = key.split(":", 2)
-            self.queues[key] = Queue(key, name, queue_arn(account, region, name), doc["attributes"],
-                                     doc["created"], doc.get("tags"))
+            self.queues[key] = Queue(
+                key, name, queue_arn(account, region, name), doc["attributes"], doc["created"], doc.get("tags")
+            )
             self.queues[key].modified = doc.get("modified", doc["created"])
         now = now_ms()
         await load_windows(self.store, DEDUP_KIND, {key: queue.dedup for key, queue in self.queues.items()}, now)

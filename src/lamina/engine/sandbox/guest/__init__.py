@@ -5,6 +5,7 @@ Standard library only (tests/unit/test_guest_imports.py holds it to that): these
 loaded by path into sandboxed interpreters that cannot see Lamina. The engine imports
 frames.py, and starts zygote.py as a script from DIRECTORY.
 """
+
 import os
 
 DIRECTORY = os.path.dirname(os.path.abspath(__file__))

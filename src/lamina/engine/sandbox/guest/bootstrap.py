@@ -4,6 +4,7 @@ This file runs in the function's process. It imports only the standard library (
 Lamina, never anything heavy) so the function sees a clean interpreter, and so the zygote
 can preload it. The wire to the engine is frames.py's.
 """
+
 import io
 import json
 import os
@@ -22,7 +23,9 @@ def _sibling(name, filename):
     if module is None:
         import importlib.util
 
-        spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), filename))
+        spec = importlib.util.spec_from_file_location(
+            name, os.path.join(os.path.dirname(os.path.abspath(__file__)), filename)
+        )
         if spec is None or spec.loader is None:
             raise ImportError(f"Lamina's runtime is missing {filename}")
         module = importlib.util.module_from_spec(spec)
@@ -33,7 +36,13 @@ def _sibling(name, filename):
 
 _frames = _sibling("_lamina_frames", "frames.py")
 HEADER, INVOKE, READY, RESULT, ERROR, END_MARKER = (
-    _frames.HEADER, _frames.INVOKE, _frames.READY, _frames.RESULT, _frames.ERROR, _frames.END_MARKER)
+    _frames.HEADER,
+    _frames.INVOKE,
+    _frames.READY,
+    _frames.RESULT,
+    _frames.ERROR,
+    _frames.END_MARKER,
+)
 pack = _frames.pack
 _recv_exact = _frames.recv_exact
 
@@ -118,8 +127,12 @@ class FaultError(Exception):
 
 def _error_payload(error, request_id=""):
     if isinstance(error, FaultError):
-        return {"errorMessage": error.message, "errorType": error.error_type, "requestId": request_id,
-                "stackTrace": error.stack}
+        return {
+            "errorMessage": error.message,
+            "errorType": error.error_type,
+            "requestId": request_id,
+            "stackTrace": error.stack,
+        }
     stack = traceback.format_list(traceback.extract_tb(error.__traceback__)[1:])
     return {
         "errorMessage": str(error),
@@ -221,7 +234,7 @@ class _Frames:
         if len(self.buffer) < end:
             # A big payload: read the rest in one go rather than growing the buffer.
             self.buffer += _recv_exact(self.sock, end - len(self.buffer))
-        body, self.buffer = self.buffer[HEADER.size:end], self.buffer[end:]
+        body, self.buffer = self.buffer[HEADER.size : end], self.buffer[end:]
         return kind, body
 
     def _fill(self):
@@ -292,7 +305,9 @@ def run_hooks(kind):
             func(*args, **kwargs)
         except BaseException as error:
             failure = _error_payload(error)
-            failure["errorType"] = "Runtime.BeforeSnapshotError" if kind == "before_snapshot" else "Runtime.AfterRestoreError"
+            failure["errorType"] = (
+                "Runtime.BeforeSnapshotError" if kind == "before_snapshot" else "Runtime.AfterRestoreError"
+            )
             failure["errorMessage"] = f"{type(error).__name__}: {error}"
             _log_error(failure)
             return failure

@@ -14,6 +14,7 @@ so the engine knows it has every line of that invocation.
 The zygote's channel carries one JSON message per SOCK_SEQPACKET datagram, at most
 MAX_MESSAGE bytes. Standard library only: this file is loaded inside sandboxes.
 """
+
 import struct
 
 HEADER = struct.Struct(">IB")

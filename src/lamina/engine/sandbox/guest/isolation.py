@@ -23,6 +23,7 @@ tmp_mb, hide (paths to cover with an empty read-only tmpfs),
 hide_late (hidden once the cgroups are joined), hostname, uid, gid, rlimits
 ({name: (soft, hard)}).
 """
+
 import ctypes
 import ctypes.util
 import os
@@ -212,8 +213,11 @@ def enter(plan, report_fd=None):
             stat = os.fstat(fd)
             kept.append((path, fd, (stat.st_dev, stat.st_ino)))
         # Whatever lies under /tmp goes with the /tmp cover below.
-        covers = [p for p in list(plan.get("closed") or ()) + list(plan.get("hide") or ())
-                  if os.path.isdir(p) and not (p + "/").startswith("/tmp/")]
+        covers = [
+            p
+            for p in list(plan.get("closed") or ()) + list(plan.get("hide") or ())
+            if os.path.isdir(p) and not (p + "/").startswith("/tmp/")
+        ]
         for path in covers:
             _cover(path)
         mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(plan.get('tmp_mb', 512))}m,mode=1777")

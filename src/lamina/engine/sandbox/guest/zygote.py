@@ -15,6 +15,7 @@ A spawned child: new session, stdout/stderr to the log socket, isolation entered
 the function's environment, then either the Python bootstrap's serve() or exec of a
 custom runtime's bootstrap. Standard library only: this file runs inside sandboxes.
 """
+
 import ctypes
 import gc
 import importlib.util
@@ -31,10 +32,38 @@ PR_SET_CHILD_SUBREAPER = 36
 
 # Modules a typical handler imports, loaded once here so every fork has them for free.
 PRELOAD = (
-    "json", "logging", "traceback", "importlib", "resource", "ctypes", "ctypes.util", "datetime",
-    "decimal", "uuid", "base64", "hashlib", "hmac", "urllib.parse", "collections", "re", "typing",
-    "dataclasses", "enum", "functools", "itertools", "random", "string", "struct", "time", "math",
-    "copy", "io", "tempfile", "threading", "contextlib", "inspect",
+    "json",
+    "logging",
+    "traceback",
+    "importlib",
+    "resource",
+    "ctypes",
+    "ctypes.util",
+    "datetime",
+    "decimal",
+    "uuid",
+    "base64",
+    "hashlib",
+    "hmac",
+    "urllib.parse",
+    "collections",
+    "re",
+    "typing",
+    "dataclasses",
+    "enum",
+    "functools",
+    "itertools",
+    "random",
+    "string",
+    "struct",
+    "time",
+    "math",
+    "copy",
+    "io",
+    "tempfile",
+    "threading",
+    "contextlib",
+    "inspect",
 )
 
 
@@ -78,8 +107,6 @@ def _child(message, control_fd, log_fd, report_fd, channel, bootstrap, isolation
         bootstrap.serve(control, message["handler"], message["task_root"])
 
     _run_and_exit("Lamina sandbox failed to start", body)
-
-
 
 
 def _read_pid(fd, timeout_s=10.0):
@@ -166,8 +193,12 @@ def _serve(channel, on_spawn, children, pid_namespaces=None):
             first_fd, log_fd = fds
             report_read, report_write = os.pipe()
             plan = message.get("plan") or {}
-            own_namespace = bool(pid_namespaces and plan.get("namespaces") and not message.get("snapshot")
-                                 and pid_namespaces.next_child_in_new())
+            own_namespace = bool(
+                pid_namespaces
+                and plan.get("namespaces")
+                and not message.get("snapshot")
+                and pid_namespaces.next_child_in_new()
+            )
             try:
                 pid = os.fork()
             except OSError as error:
@@ -246,6 +277,7 @@ def _snapshot_child(message, channel_fd, log_fd, report_fd, bootstrap, isolation
     In the sandbox (namespaces, mounts, uid) the function's init runs once, then the
     before-snapshot hooks; every instance of the version is then a fork of this process,
     which runs the after-restore hooks once the engine has put it in its own cgroups."""
+
     def body():
         _child_prelude(log_fd)
         isolation.enter(message.get("plan") or {}, report_fd)
@@ -280,8 +312,10 @@ def _restored_child(request, control_fd, log_fd, channel, handler, log_request, 
         # Our pid as the engine sees it: the kernel translates SCM_CREDENTIALS across
         # PID namespaces, so this message tells the engine which host process we are.
         credentials = struct.pack("3i", os.getpid(), os.getuid(), os.getgid())
-        channel.sendmsg([json.dumps({"op": "hello", "id": request["id"]}).encode()],
-                        [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)])
+        channel.sendmsg(
+            [json.dumps({"op": "hello", "id": request["id"]}).encode()],
+            [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, credentials)],
+        )
         channel.close()
         control = socket.socket(fileno=control_fd)
         header = frames.recv_exact(control, frames.HEADER.size)
