@@ -1,2 +1,5 @@
-"""HTTP that is not an AWS API call: Lamina's own HTTP server (server.py), the Prometheus
-endpoint (metrics.py), and later API Gateway HTTP APIs, function URLs and the dashboard."""
+"""HTTP that is not an AWS API call: Lamina's own HTTP server (server.py) and its front
+processes (fronts.py, link.py), and Lamina's own endpoints: /_lamina/health (health.py),
+/metrics in Prometheus text (metrics.py), function code packages (code.py), SNS's
+subscribe and unsubscribe links (sns_links.py). Later: API Gateway, function URLs, the
+dashboard."""
