@@ -2,39 +2,20 @@
 
 This file runs in the function's process. It imports only the standard library (never
 Lamina, never anything heavy) so the function sees a clean interpreter, and so the zygote
-can preload it. The wire to the engine is frames.py's.
+can preload it. The wire to the engine is frames.py's. The zygote (zygote.py) loads it and
+calls serve() in each instance it forks.
 """
 
 import io
 import json
 import os
 import resource
-import socket
 import sys
 import time
 import traceback
 
-
-def _sibling(name, filename):
-    """A module beside this one, under a private name (loaded by path: this file is not
-    imported as part of a package inside the sandbox, and a function's own `frames.py`
-    must stay importable under its own name). The zygote has loaded it already."""
-    module = sys.modules.get(name)
-    if module is None:
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location(
-            name, os.path.join(os.path.dirname(os.path.abspath(__file__)), filename)
-        )
-        if spec is None or spec.loader is None:
-            raise ImportError(f"Lamina's runtime is missing {filename}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
-
-
-_frames = _sibling("_lamina_frames", "frames.py")
+# frames.py, which the zygote loads (under this private name) before it loads this module.
+_frames = sys.modules["_lamina_frames"]
 HEADER, INVOKE, READY, RESULT, ERROR, END_MARKER = (
     _frames.HEADER,
     _frames.INVOKE,
@@ -378,17 +359,3 @@ def serve_loop(control, handler, log_request):
         meta = b'{"max_memory_mb": %d}' % _max_memory_mb()
         control.sendall(pack(kind, meta, output))
         log_request["id"] = None
-
-
-def main():
-    control = socket.socket(fileno=int(os.environ.pop("_LAMINA_CONTROL_FD")))
-    handler_spec = os.environ.get("_HANDLER", "")
-    task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
-    # Our own directory must not shadow the function's modules.
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
-    serve(control, handler_spec, task_root)
-
-
-if __name__ == "__main__":
-    main()
