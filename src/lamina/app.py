@@ -22,6 +22,7 @@ from .engine.factory import SandboxFactory
 from .engine.invoker import Invoker
 from .engine.pool import Pool
 from .engine.provisioned import Provisioner
+from .engine.sandbox.environment import Platform
 from .engine.sandbox.host import SandboxHost
 from .engine.sandbox.launcher import Launcher
 from .engine.snapstart import Snapshots
@@ -136,8 +137,9 @@ def _engine(settings: Settings, sink: LogSink, metrics: MetricsRecorder, hide: l
     concurrency = Concurrency(
         settings.account_concurrency, settings.scale_per_10s, min_unreserved=min(100, settings.account_concurrency)
     )
-    snapshots = Snapshots(sink, host, launcher, settings.endpoint_url, SANDBOX_CREDENTIALS)
-    factory = SandboxFactory(sink, host, launcher, snapshots, settings.endpoint_url, SANDBOX_CREDENTIALS)
+    platform = Platform(settings.endpoint_url, SANDBOX_CREDENTIALS)
+    snapshots = Snapshots(sink, host, launcher, platform)
+    factory = SandboxFactory(sink, host, launcher, snapshots, platform)
     pool = Pool(
         factory.launch,
         idle_timeout_s=settings.idle_timeout_s,

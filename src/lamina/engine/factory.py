@@ -23,7 +23,7 @@ from .sandbox.base import InitOutcome, Sandbox
 from .sandbox.cgroups import remove as remove_cgroups
 from .sandbox.custom import CustomRuntimeInstance
 from .sandbox.dead import DeadSandbox
-from .sandbox.environment import ON_DEMAND, SNAP_START, sandbox_environment
+from .sandbox.environment import ON_DEMAND, SNAP_START, Platform
 from .sandbox.host import Placement, SandboxHost
 from .sandbox.launcher import Launcher
 from .sandbox.managed import ManagedInstance
@@ -39,15 +39,13 @@ class SandboxFactory:
         host: SandboxHost,
         launcher: Launcher,
         snapshots: Snapshots,
-        endpoint_url: str,
-        credentials: tuple[str, str],
+        platform: Platform,
     ) -> None:
         self.sink = sink
         self.host = host
         self.launcher = launcher
         self.snapshots = snapshots
-        self.endpoint_url = endpoint_url
-        self.credentials = credentials
+        self.platform = platform
 
     async def launch(self, spec: FunctionSpec, initialization_type: str = ON_DEMAND) -> tuple[Sandbox, InitOutcome]:
         instance_id = ids.hex32()
@@ -60,15 +58,7 @@ class SandboxFactory:
             sandbox = await self._custom(spec, instance_id, log)
         else:
             placement = self.host.place(spec, opt_dir=spec.opt_dir)
-            env = sandbox_environment(
-                spec,
-                log.stream,
-                self.endpoint_url,
-                self.credentials,
-                task_root=placement.task_root,
-                opt_dir=placement.opt_dir,
-                initialization_type=initialization_type,
-            )
+            env = self.platform.environment(spec, log.stream, placement, initialization_type)
             sandbox = ManagedInstance(spec, instance_id, log.stream, env, log, self.launcher, placement, self.host)
         return sandbox, await sandbox.start()
 
@@ -79,14 +69,7 @@ class SandboxFactory:
             self.snapshots.forget(spec)
             return DeadSandbox(spec, instance_id, log, InitOutcome(snapshot.init_ms, snapshot.error))
         placement = self.host.place_restored(spec)
-        env = sandbox_environment(
-            spec,
-            log.stream,
-            self.endpoint_url,
-            self.credentials,
-            task_root=placement.task_root,
-            initialization_type=SNAP_START,
-        )
+        env = self.platform.environment(spec, log.stream, placement, SNAP_START)
         return ManagedInstance(spec, instance_id, log.stream, env, log, snapshot, placement, self.host)
 
     async def _custom(self, spec: FunctionSpec, instance_id: str, log: InvocationLog) -> Sandbox:
@@ -109,15 +92,7 @@ class SandboxFactory:
             )
         api = RuntimeApi()
         address = await api.start()
-        env = sandbox_environment(
-            spec,
-            log.stream,
-            self.endpoint_url,
-            self.credentials,
-            runtime_api=address,
-            task_root=placement.task_root,
-            opt_dir=placement.opt_dir,
-        )
+        env = self.platform.environment(spec, log.stream, placement, runtime_api=address)
         env.pop("_LAMINA_OPT", None)
         return CustomRuntimeInstance(
             spec, instance_id, log.stream, env, log, self.launcher, placement, self.host, exec_argv=[entry], api=api

@@ -16,7 +16,7 @@ from .. import ids
 from ..observability.logsink import LogSink
 from .invocation_log import InvocationLog, pump_lines, stream_name
 from .sandbox.cgroups import remove_soon as remove_cgroups_soon
-from .sandbox.environment import SNAP_START, sandbox_environment
+from .sandbox.environment import SNAP_START, Platform
 from .sandbox.host import SandboxHost
 from .sandbox.launcher import Launcher
 from .sandbox.snapshot import VersionZygote
@@ -24,14 +24,11 @@ from .spec import FunctionSpec
 
 
 class Snapshots:
-    def __init__(
-        self, sink: LogSink, host: SandboxHost, launcher: Launcher, endpoint_url: str, credentials: tuple[str, str]
-    ) -> None:
+    def __init__(self, sink: LogSink, host: SandboxHost, launcher: Launcher, platform: Platform) -> None:
         self.sink = sink
         self.host = host
         self.launcher = launcher
-        self.endpoint_url = endpoint_url
-        self.credentials = credentials
+        self.platform = platform
         self._snapshots: dict[str, asyncio.Future] = {}  # pool key -> the snapshot being made or made
 
     async def get(self, spec: FunctionSpec) -> VersionZygote:
@@ -51,15 +48,7 @@ class Snapshots:
     async def _make(self, spec: FunctionSpec) -> VersionZygote:
         log = await InvocationLog.open(self.sink, spec, stream_name(spec.version, f"snapshot-{ids.hex32()[:16]}"))
         placement = self.host.place_snapshot(spec, opt_dir=spec.opt_dir)
-        env = sandbox_environment(
-            spec,
-            log.stream,
-            self.endpoint_url,
-            self.credentials,
-            task_root=placement.task_root,
-            opt_dir=placement.opt_dir,
-            initialization_type=SNAP_START,
-        )
+        env = self.platform.environment(spec, log.stream, placement, SNAP_START)
         log_parent, log_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         snapshot = VersionZygote()
         try:

@@ -4,14 +4,45 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 
 from ..spec import FunctionSpec
 from . import guest
+from .host import Placement
 
 # AWS_LAMBDA_INITIALIZATION_TYPE: how the instance came to be.
 ON_DEMAND = "on-demand"
 PROVISIONED = "provisioned-concurrency"
 SNAP_START = "snap-start"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What every sandbox is told of the platform: the AWS endpoint its SDK calls go to and
+    the keys they are signed with."""
+
+    endpoint_url: str
+    credentials: tuple[str, str]
+
+    def environment(
+        self,
+        spec: FunctionSpec,
+        log_stream: str,
+        placement: Placement,
+        initialization_type: str = ON_DEMAND,
+        runtime_api: str = "",
+    ) -> dict[str, str]:
+        """The environment of a sandbox of `spec` placed at `placement`."""
+        return sandbox_environment(
+            spec,
+            log_stream,
+            self.endpoint_url,
+            self.credentials,
+            runtime_api=runtime_api,
+            initialization_type=initialization_type,
+            task_root=placement.task_root,
+            opt_dir=placement.opt_dir,
+        )
 
 
 def sandbox_environment(
