@@ -683,7 +683,8 @@ def bench_celery(table: Table, cleanup: Cleanup, work: str, counts: Counts, resu
             str(best_enqueue.n),
             "",
             "",
-            f"**{rate(best_enqueue.enqueue_rate)}** tasks enqueued/s (a Redis LPUSH, in memory; this Redis: {persistence})",
+            f"**{rate(best_enqueue.enqueue_rate)}** tasks enqueued/s "
+            f"(a Redis LPUSH, in memory; this Redis: {persistence})",
             "(peer)",
             f"Lamina 1a is {results['accept'] / best_enqueue.enqueue_rate:.2f}x this" if results.get("accept") else "",
         )

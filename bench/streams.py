@@ -432,7 +432,7 @@ class Sink:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         self.sock.bind(("127.0.0.1", 0))
-        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
         self.lock = threading.Lock()
         self.reached = threading.Event()
         self.arm(0)
@@ -523,7 +523,9 @@ def put_all(url: str, stream: str, total: int, timeout_s: float, clock: dict | N
                 answer = client.put_records(StreamName=stream, Records=batch)
                 samples.append((time.perf_counter() - began) * 1000)
                 if answer.get("FailedRecordCount"):
-                    pending = [entry for entry, result in zip(batch, answer["Records"]) if result.get("ErrorCode")]
+                    pending = [
+                        entry for entry, result in zip(batch, answer["Records"], strict=True) if result.get("ErrorCode")
+                    ]
                     resent += len(pending)
                     time.sleep(0.05)
                 else:
@@ -1309,8 +1311,9 @@ def main() -> int:
                     "Kinesis -> Lambda",
                     moto_name,
                     extra=(
-                        "n/a: moto runs Lambda functions (and so its Kinesis event source mappings, which it invokes inside "
-                        "PutRecords) in Docker containers, and this machine has no Docker daemon"
+                        "n/a: moto runs Lambda functions (and so its Kinesis event source mappings, "
+                        "which it invokes inside PutRecords) in Docker containers, "
+                        "and this machine has no Docker daemon"
                     ),
                 )
             )

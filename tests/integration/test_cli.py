@@ -402,10 +402,10 @@ def _stop(process: subprocess.Popen) -> None:
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
+    except subprocess.TimeoutExpired as timeout:
         process.kill()
         process.wait()
-        raise AssertionError("the server did not stop on SIGTERM")
+        raise AssertionError("the server did not stop on SIGTERM") from timeout
 
 
 @pytest.mark.parametrize("how", ["flags", "environment"])

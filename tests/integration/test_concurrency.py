@@ -12,6 +12,7 @@ import base64
 import json
 import threading
 import urllib.request
+from itertools import pairwise
 
 import boto3
 import pytest
@@ -291,7 +292,7 @@ def test_throttled_async_events_are_retried_until_they_run(lamina_factory):
     assert ran == sorted(accepted.items())
     # ... and never two at once.
     spans = sorted((float(line.split()[3]), float(line.split()[4])) for line in lines)
-    for (_, end), (begin, _) in zip(spans, spans[1:]):
+    for (_, end), (begin, _) in pairwise(spans):
         assert begin >= end - 0.01, spans
 
 

@@ -22,11 +22,6 @@ MIB = 1024 * 1024
 # --- helpers (imported by the other Kinesis suites) -------------------------------------------
 
 
-@pytest.fixture
-def kinesis(lamina):
-    return lamina.client("kinesis")
-
-
 def arn_of(name: str) -> str:
     return f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/{name}"
 
@@ -374,7 +369,8 @@ def test_put_records_answers_per_record_and_refuses_bad_requests_whole(kinesis, 
         (
             [good, {"Data": b"x", "PartitionKey": "k", "ExplicitHashKey": str(2**128)}],
             "InvalidArgumentException",
-            f"Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {2**128}",
+            "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+            f"Specified value was {2**128}",
         ),
         (
             [{"Data": b"x" * (MIB - 10), "PartitionKey": "k"}] * 6,

@@ -42,7 +42,7 @@ def _produce(
                 return
             assert result["FailedRecordCount"] == 0
             with lock:
-                for record, answer in zip(records, result["Records"]):
+                for record, answer in zip(records, result["Records"], strict=True):
                     acked[record["Data"]] = (answer["ShardId"], answer["SequenceNumber"])
 
     threads = [threading.Thread(target=producer, args=(w,), daemon=True) for w in range(PRODUCERS)]

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from tests.conftest import ROLE, make_zip
 
 from .test_lambda_helpers import error_of, function_arn, wait_until
-from .test_sqs_lambda import MARK, mappings, queue, seen  # noqa: F401 - fixtures
+from .test_sqs_lambda import MARK, seen
 
 KinesisDataStreamModel = pytest.importorskip("aws_lambda_powertools.utilities.parser.models").KinesisDataStreamModel
 
@@ -40,11 +40,6 @@ RECORDER = {
         return {{}}
     """
 }
-
-
-@pytest.fixture
-def kinesis(lamina):
-    return lamina.client("kinesis")
 
 
 @pytest.fixture
@@ -199,7 +194,7 @@ def test_records_reach_the_function_in_aws_shape(lamina, kinesis, stream, record
             lambda: cloudwatch.get_metric_statistics(
                 Namespace="AWS/Lambda",
                 MetricName="IteratorAge",
-                Dimensions=dimensions,
+                Dimensions=dimensions,  # noqa: B023 - wait_until() is done with the lambda within this iteration
                 StartTime=now - timedelta(minutes=5),
                 EndTime=now + timedelta(minutes=1),
                 Period=60,

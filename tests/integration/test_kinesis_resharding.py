@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from .test_kinesis import ACCOUNT, error_of, kinesis, md5_key, read_shard  # noqa: F401  (kinesis is a fixture)
+from .test_kinesis import ACCOUNT, error_of, md5_key, read_shard
 
 HALF = str(2**127)
 

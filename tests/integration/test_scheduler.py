@@ -10,6 +10,7 @@ import json
 import re
 import time
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 
 import pytest
 
@@ -174,7 +175,7 @@ def test_rate_and_cron_schedules_fire_repeatedly_under_the_speedup(lamina_factor
         target={"Input": "<aws.scheduler.scheduled-time>"},
     )
     times = sorted(datetime.strptime(m["Body"], "%Y-%m-%dT%H:%M:%SZ") for m in receive(sqs, url, count=4, timeout=15))
-    gaps = {(later - earlier).total_seconds() for earlier, later in zip(times, times[1:])}
+    gaps = {(later - earlier).total_seconds() for earlier, later in pairwise(times)}
     assert gaps == {60.0}
     cron_times = [
         datetime.strptime(m["Body"], "%Y-%m-%dT%H:%M:%SZ") for m in receive(sqs, cron_url, count=2, timeout=10)

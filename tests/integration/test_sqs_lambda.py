@@ -52,46 +52,6 @@ RECORDER = {
 
 
 @pytest.fixture
-def queue(sqs, unique_name):
-    """queue(suffix="", **attributes) -> (url, arn) of a fresh queue; FIFO if the suffix ends in .fifo."""
-    made = []
-
-    def make(suffix: str = "", **attributes) -> tuple[str, str]:
-        wanted = {k: str(v) for k, v in attributes.items()}
-        if suffix.endswith(".fifo"):
-            wanted["FifoQueue"] = "true"
-        url = sqs.create_queue(QueueName=f"{unique_name}{suffix}", Attributes=wanted)["QueueUrl"]
-        made.append(url)
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        return url, arn
-
-    yield make
-    for url in made:
-        try:
-            sqs.delete_queue(QueueUrl=url)
-        except ClientError:
-            pass
-
-
-@pytest.fixture
-def mappings(lambda_client):
-    """Deletes the mappings a test made, so their pollers stop with the test."""
-    made: list[str] = []
-
-    def create(**params) -> dict:
-        mapping = lambda_client.create_event_source_mapping(**params)
-        made.append(mapping["UUID"])
-        return mapping
-
-    yield create
-    for mapping_id in made:
-        try:
-            lambda_client.delete_event_source_mapping(UUID=mapping_id)
-        except ClientError:
-            pass
-
-
-@pytest.fixture
 def recorder(create_function, unique_name):
     create_function(code=RECORDER, Timeout=30)
     return unique_name

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from itertools import pairwise
 
 import pytest
 
@@ -115,9 +116,9 @@ def test_the_outbox_retries_by_an_items_own_policy(tmp_path, delays):
         _run(tmp_path, send, {"target": "arn:x", "policy": "slow"}, policy_of=lambda item: policies[item["policy"]])
     )
     assert given_up == [(3, RETRIES_EXHAUSTED)]
-    waits = [later - earlier for earlier, later in zip(send.calls, send.calls[1:])]
+    waits = [later - earlier for earlier, later in pairwise(send.calls)]
     expected = [delays[0], delays[-1]]
-    assert all(want <= got < want + 0.2 for want, got in zip(expected, waits)), waits
+    assert all(want <= got < want + 0.2 for want, got in zip(expected, waits, strict=True)), waits
 
 
 def test_the_outbox_gives_up_at_once_on_an_error_retrying_cannot_fix(tmp_path):

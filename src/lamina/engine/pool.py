@@ -216,7 +216,7 @@ class Pool:
         deadline = time.monotonic() - self.idle_timeout_s
         # Provisioned instances are never reaped, but one that died while idle is dropped
         # now (and so replaced), not when an invoke happens to pick it.
-        for key, idle in list(self._idle_provisioned.items()):
+        for idle in list(self._idle_provisioned.values()):
             dead = [i for i in idle if i.state is not State.READY or i.gone]
             for instance in dead:
                 idle.remove(instance)

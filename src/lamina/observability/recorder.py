@@ -24,7 +24,6 @@ import logging
 import math
 import threading
 import time
-from typing import AsyncContextManager
 
 from ..store.base import PutMetricData
 from .series import (
@@ -272,7 +271,7 @@ class MetricsRecorder:
 
     # --- what readers see (queries.py, /metrics) ----------------------------------------
 
-    def reading(self) -> AsyncContextManager[None]:
+    def reading(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Held across a read of the store and then of memory: no flush moves minutes from
         one to the other meanwhile, so the two together hold every value exactly once."""
         return self._lock().reading()

@@ -58,7 +58,7 @@ class Bucket:
         if not self.samples:
             return None
         weights = self.weights or [1.0] * len(self.samples)
-        pairs = sorted(zip(self.samples, weights))
+        pairs = sorted(zip(self.samples, weights, strict=True))
         total = math.fsum(weights)
         if total <= 0:
             return None
@@ -133,7 +133,9 @@ class Minute:
         # one of the new values drawn without replacement.
         expected = MAX_SAMPLES * math.log((self.sampled + len(values)) / self.sampled)
         replaced = min(MAX_SAMPLES, len(values), int(expected) + (random.random() < expected - int(expected)))
-        for slot, value in zip(random.sample(range(MAX_SAMPLES), replaced), random.sample(values, replaced)):
+        for slot, value in zip(
+            random.sample(range(MAX_SAMPLES), replaced), random.sample(values, replaced), strict=True
+        ):
             samples[slot] = value
         self.sampled += len(values)
 

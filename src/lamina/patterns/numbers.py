@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any
 
-Number = Union[int, Decimal]
+Number = int | Decimal
 
 LIMIT = 5_000_000_000
 _MICRO = Decimal("0.000001")

@@ -234,6 +234,6 @@ def _match_rest(spec: ServiceSpec, request: Request) -> Resolved | None:
                 query_keys = dict(request.query)
             if not all(k in query_keys and (v is None or query_keys[k] == v) for k, v in route.required_query):
                 continue
-        labels = {name: unquote(value) for name, value in zip(route.labels, match.groups())}
+        labels = {name: unquote(value) for name, value in zip(route.labels, match.groups(), strict=True)}
         return Resolved(spec, route.operation, labels)
     return None

@@ -144,7 +144,8 @@ class Verifier:
                 raise ServiceError(
                     "InvalidSignatureException",
                     "The request signature we calculated does not match the signature you provided. "
-                    "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+                    "Check your AWS Secret Access Key and signing method. "
+                    "Consult the service documentation for details.",
                     403,
                 )
         return Caller(access_key, account, region, service)

@@ -1,9 +1,10 @@
 """An instance of a custom runtime (provided.al2023, provided.al2): the function's own
 `bootstrap` executable, spoken to through the Runtime API instead of the frame socket.
 
-The Sandbox lifecycle (base.py), with the process plumbing of ManagedInstance: start() returns once the runtime first asks for
-an event (its init is done) or reports an init error; invoke() hands one event to the
-waiting /next and waits for /response, /error, the process's exit, or the timeout.
+The Sandbox lifecycle (base.py), with the process plumbing of ManagedInstance: start()
+returns once the runtime first asks for an event (its init is done) or reports an init
+error; invoke() hands one event to the waiting /next and waits for /response, /error, the
+process's exit, or the timeout.
 """
 
 from __future__ import annotations

@@ -29,13 +29,13 @@ TASK_ROOT = "/var/task"
 def _namespaces_work() -> bool:
     """Probe once: can we unshare mount+PID namespaces and mount a fresh /proc?"""
     probe = (
-        "import sys; sys.path.insert(0, %r); import isolation as i, os;"
+        f"import sys; sys.path.insert(0, {guest.DIRECTORY!r}); import isolation as i, os;"
         "i.unshare(i.CLONE_NEWNS | i.CLONE_NEWPID | i.CLONE_NEWIPC | i.CLONE_NEWUTS);"
         "pid = os.fork()\n"
         "if pid == 0:\n"
         "    i.mount(None, '/', None, i.MS_REC | i.MS_PRIVATE); i.mount('proc', '/proc', 'proc', 0); os._exit(0)\n"
         "_, status = os.waitpid(pid, 0); sys.exit(os.waitstatus_to_exitcode(status))"
-    ) % guest.DIRECTORY
+    )
     try:
         return subprocess.run([sys.executable, "-c", probe], timeout=10, capture_output=True).returncode == 0
     except (OSError, subprocess.TimeoutExpired):

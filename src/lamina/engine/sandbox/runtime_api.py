@@ -135,7 +135,8 @@ class RuntimeApi:
                             "error",
                             json.dumps(
                                 {
-                                    "errorMessage": f"Response payload size exceeded maximum allowed payload size ({self.MAX_RESPONSE} bytes).",
+                                    "errorMessage": "Response payload size exceeded maximum allowed payload size "
+                                    f"({self.MAX_RESPONSE} bytes).",
                                     "errorType": "Function.ResponseSizeTooLarge",
                                 }
                             ).encode(),

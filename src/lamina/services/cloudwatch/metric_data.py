@@ -119,11 +119,11 @@ def _records(
     if counts is not None and len(counts) != len(values):
         raise invalid_value(f"The parameters {where}.Values and {where}.Counts must be of the same size.")
     weights = counts if counts is not None else [1.0] * len(values)
-    for position, (item, count) in enumerate(zip(values, weights), 1):
+    for position, (item, count) in enumerate(zip(values, weights, strict=True), 1):
         _check_value(item, f"{where}.Values.member.{position}")
         if not math.isfinite(count) or count < 0:
             raise invalid_value(f"The value {count} for parameter {where}.Counts.member.{position} is invalid.")
-    return [put(item, count) for item, count in zip(values, weights)]
+    return [put(item, count) for item, count in zip(values, weights, strict=True)]
 
 
 def _check_value(value: float, where: str) -> None:

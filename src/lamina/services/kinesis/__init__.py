@@ -31,7 +31,7 @@ from .limits import LimitsApi
 from .records import RecordsApi
 from .resharding import ReshardingApi
 from .settings import SettingsApi
-from .state import KinesisConfig, KinesisState
+from .state import DEFAULT_CONFIG, KinesisConfig, KinesisState
 from .streams import StreamsApi
 from .tags import TagsApi
 
@@ -41,7 +41,7 @@ class KinesisService(
 ):
     service_name = "kinesis"
 
-    def __init__(self, store: Store, config: KinesisConfig = KinesisConfig()) -> None:
+    def __init__(self, store: Store, config: KinesisConfig = DEFAULT_CONFIG) -> None:
         self.store = store
         self.state = KinesisState(store, config)
 

@@ -66,7 +66,7 @@ class RecordsApi:
         results: list[dict] = []
         position = batch.first
         try:
-            for entry, key in zip(entries, hash_keys):
+            for entry, key in zip(entries, hash_keys, strict=True):
                 shard = route(key)
                 row = StreamRecordRow(
                     store_id, shard.shard_id, position, entry.get("PartitionKey") or "", entry["Data"]

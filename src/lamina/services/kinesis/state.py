@@ -45,8 +45,11 @@ class KinesisConfig:
     cache_mb: float = 32.0
 
 
+DEFAULT_CONFIG = KinesisConfig()
+
+
 class KinesisState:
-    def __init__(self, store: Store, config: KinesisConfig = KinesisConfig()) -> None:
+    def __init__(self, store: Store, config: KinesisConfig = DEFAULT_CONFIG) -> None:
         self.store = store
         self.streams: dict[str, Stream] = {}
         self._changed: dict[str, asyncio.Event] = {}

@@ -48,7 +48,8 @@ def parse_function(value: str, account: str, region: str, qualifier: str | None 
         raise ServiceError(
             "ValidationException",
             f"1 validation error detected: Value '{value}' at 'functionName' failed to satisfy constraint: "
-            "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?"
+            "Member must satisfy regular expression pattern: "
+            "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?"
             "(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
             400,
         )
@@ -85,7 +86,9 @@ def parse_resource_arn(value: str) -> FunctionRef:
         raise ServiceError(
             "ValidationException",
             f"1 validation error detected: Value '{value}' at 'resource' failed to satisfy constraint: "
-            "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:[a-zA-Z0-9-_]+)",
+            "Member must satisfy regular expression pattern: "
+            "arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:"
+            "(function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?|layer:[a-zA-Z0-9-_]+)",
             400,
         )
     return FunctionRef(match.group("account"), match.group("region"), match.group("name"), match.group("qualifier"))

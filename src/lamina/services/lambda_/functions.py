@@ -135,7 +135,8 @@ class FunctionsApi:
         if len(zip_bytes) > self.state.limits.code_size_zipped:
             raise ServiceError(
                 "RequestEntityTooLargeException",
-                f"Request must be smaller than {self.state.limits.code_size_zipped} bytes for the CreateFunction operation",
+                f"Request must be smaller than {self.state.limits.code_size_zipped} bytes "
+                "for the CreateFunction operation",
                 413,
             )
         if await self.state.find_function(ref) is not None:
@@ -232,7 +233,7 @@ class FunctionsApi:
         all_versions = params.get("FunctionVersion") == "ALL"
         rows = await self.state.store.scan("function", prefix=prefix, after=after, limit=limit + 1)
         functions = []
-        for key, doc in rows[:limit]:
+        for _key, doc in rows[:limit]:
             functions.append(doc["config"])
             if all_versions:
                 ref = parse_function(doc["config"]["FunctionName"], ctx.account_id, ctx.region)

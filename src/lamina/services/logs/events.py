@@ -10,6 +10,7 @@ be short or empty while a nextToken says there is more.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Any
 
 from ...observability.logsink import LogSink
@@ -67,7 +68,7 @@ class EventsApi:
         group_doc = await load_group(self.store, group)
         events = params["logEvents"]
         timestamps = [event["timestamp"] for event in events]
-        if any(later < earlier for earlier, later in zip(timestamps, timestamps[1:])):
+        if any(later < earlier for earlier, later in pairwise(timestamps)):
             raise invalid_parameter("Log events in a single PutLogEvents request must be in chronological order.")
         size = sum(len(event["message"].encode()) + EVENT_OVERHEAD_BYTES for event in events)
         if size > MAX_BATCH_BYTES:

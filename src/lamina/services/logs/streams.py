@@ -86,7 +86,9 @@ class StreamsApi:
         else:
             page, bounds, next_key = await self._sorted_page(group, order, prefix, descending, limit, cursor)
 
-        result: dict[str, Any] = {"logStreams": [_describe_stream(doc, *bound) for doc, bound in zip(page, bounds)]}
+        result: dict[str, Any] = {
+            "logStreams": [_describe_stream(doc, *bound) for doc, bound in zip(page, bounds, strict=True)]
+        }
         if next_key is not None:
             result["nextToken"] = encode_token({"after": next_key})
         return result
@@ -102,13 +104,13 @@ class StreamsApi:
                 return (last.timestamp if last else 0, doc["logStreamName"])
             return (doc["logStreamName"],)
 
-        items = sorted(zip(docs, lasts), key=sort_key, reverse=descending)
+        items = sorted(zip(docs, lasts, strict=True), key=sort_key, reverse=descending)
         if cursor:
             items = [item for item in items if (sort_key(item) < cursor if descending else sort_key(item) > cursor)]
         chosen = items[:limit]
         firsts = await asyncio.gather(*(self._edge_event(group, doc["logStreamName"], first=True) for doc, _ in chosen))
         next_key = list(sort_key(chosen[-1])) if len(items) > limit else None
-        return [doc for doc, _ in chosen], list(zip(firsts, (last for _, last in chosen))), next_key
+        return [doc for doc, _ in chosen], list(zip(firsts, (last for _, last in chosen), strict=True)), next_key
 
     async def _bounds_of(self, group: GroupRef, docs: list[dict]) -> list[tuple]:
         async def bounds(stream: str) -> tuple:

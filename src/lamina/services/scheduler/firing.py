@@ -101,7 +101,7 @@ class Firing:
 
     async def start(self) -> int:
         """Arm every schedule and resume undelivered occurrences (their count)."""
-        for key, item in await self.state.store.scan(OUTBOX_KIND):
+        for _key, item in await self.state.store.scan(OUTBOX_KIND):
             execution = (item.get("options") or {}).get("execution_id")
             if execution:
                 self._attempts[execution] = item.get("attempts", 0)

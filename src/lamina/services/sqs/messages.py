@@ -68,7 +68,7 @@ def _stored_attributes(given: dict | None) -> dict[str, dict]:
                 raise _invalid(f"Can't cast the value of message (user) attribute '{name}' to a number.")
         out[name] = entry
     if len(out) > 10:
-        raise _invalid("Number of message attributes [%d] exceeds the allowed maximum [10]." % len(out))
+        raise _invalid(f"Number of message attributes [{len(out)}] exceeds the allowed maximum [10].")
     return out
 
 
@@ -415,10 +415,10 @@ class MessagesApi:
         self._check_batch(entries)
         outcomes = await self.delete_handles(queue, [e["ReceiptHandle"] for e in entries])
         return {
-            "Successful": [{"Id": e["Id"]} for e, o in zip(entries, outcomes) if o is None],
+            "Successful": [{"Id": e["Id"]} for e, o in zip(entries, outcomes, strict=True) if o is None],
             "Failed": [
                 {"Id": e["Id"], "SenderFault": True, "Code": o.code, "Message": o.message}
-                for e, o in zip(entries, outcomes)
+                for e, o in zip(entries, outcomes, strict=True)
                 if o is not None
             ],
         }
