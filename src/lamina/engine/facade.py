@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .concurrency import Concurrency, Scope
 from .factory import SandboxFactory
-from .invoker import InvocationResult, Invoker
+from .invoker import Invoker
 from .pool import Pool
 from .provisioned import Provisioner
 from .snapstart import Snapshots
@@ -30,13 +30,23 @@ class Engine:
         concurrency: Concurrency,
         telemetry: LambdaTelemetry,
     ) -> None:
-        self._invoker = invoker
         self._pool = pool
         self._provisioner = provisioner
         self._snapshots = snapshots
         self._factory = factory
         self._concurrency = concurrency
         self._telemetry = telemetry
+        # The calls made per invocation are the parts' own bound methods, not methods of
+        # this class that pass them on: no extra frame (a coroutine's, for invoke) on the
+        # hot path.
+        #   invoke(spec, payload, *, request_id, invoked_arn, client_context, want_tail):
+        #       one invocation (Invoker.invoke); raises Throttled when it may not run
+        #   count(name, function_arn, value=1, unit="Count", qualifier=None):
+        #       an AWS/Lambda metric of a function (LambdaTelemetry.count)
+        #   reserved(function_arn): its reserved concurrency, or None
+        self.invoke = invoker.invoke
+        self.count = telemetry.count
+        self.reserved = concurrency.reserved.get
 
     async def start(self) -> None:
         self._telemetry.start()
@@ -50,26 +60,6 @@ class Engine:
         await self._factory.close()
 
     # --- running ------------------------------------------------------------------------
-
-    async def invoke(
-        self,
-        spec: FunctionSpec,
-        payload: bytes,
-        *,
-        request_id: str | None = None,
-        invoked_arn: str | None = None,
-        client_context: dict | None = None,
-        want_tail: bool = False,
-    ) -> InvocationResult:
-        """One invocation (see Invoker.invoke); raises Throttled when it may not run."""
-        return await self._invoker.invoke(
-            spec,
-            payload,
-            request_id=request_id,
-            invoked_arn=invoked_arn,
-            client_context=client_context,
-            want_tail=want_tail,
-        )
 
     @property
     def instance_count(self) -> int:
@@ -112,9 +102,6 @@ class Engine:
     def unreserved_limit(self, scope: Scope) -> int:
         return self._concurrency.unreserved_limit(scope)
 
-    def reserved(self, function_arn: str) -> int | None:
-        return self._concurrency.reserved.get(function_arn)
-
     def can_reserve(self, function_arn: str, value: int) -> bool:
         return self._concurrency.can_reserve(function_arn, value)
 
@@ -128,12 +115,6 @@ class Engine:
         self._concurrency.set_provisioned(function_arn, per_version)
 
     # --- metrics ------------------------------------------------------------------------
-
-    def count(
-        self, name: str, function_arn: str, value: float = 1, unit: str = "Count", qualifier: str | None = None
-    ) -> None:
-        """An AWS/Lambda metric of a function (see LambdaTelemetry.count)."""
-        self._telemetry.count(name, function_arn, value, unit, qualifier)
 
     def iterator_age(self, dimension_sets: list[dict[str, str]], age_ms: float, scope: Scope) -> None:
         self._telemetry.iterator_age(dimension_sets, age_ms, scope)

@@ -105,7 +105,7 @@ class Invoker:
         instance, outcome = await self.pool.acquire(spec, can_grow=lambda: self.concurrency.take_scaling_token(arn))
         if instance.provisioned:
             self.telemetry.count("ProvisionedConcurrencyInvocations", arn, qualifier=qualifier_of(invoked_arn))
-        elif self.provisioner.serves(spec.pool_key):
+        elif spec.pool_key in self.provisioner.serving:
             self.telemetry.count("ProvisionedConcurrencySpilloverInvocations", arn, qualifier=qualifier_of(invoked_arn))
         log = instance.log
         if outcome is None:

@@ -7,7 +7,7 @@ retried with a growing backoff while its init keeps failing. retire(prefix) forg
 versions under a prefix (deleted), so that nothing replaces their instances.
 
 The pool hands provisioned instances out first and never reaps them; the invoker asks
-serves(pool_key) to tell a spillover invocation (the version has provisioned instances,
+`serving` (pool keys) to tell a spillover invocation (the version has provisioned instances,
 all busy) from a plain on-demand one, and usage() feeds the ProvisionedConcurrency*
 metrics.
 """
@@ -30,14 +30,13 @@ MAX_REPLACE_BACKOFF_S = 60.0
 class Provisioner:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
-        self._serving: set[str] = set()  # pool keys that have provisioned instances
+        # Pool keys that have provisioned instances (read-only to others: the invoker asks
+        # it of every invocation, without a call).
+        self.serving: set[str] = set()
         self._wanted: dict[str, int] = {}  # pool key -> instances to keep ready
         self._qualifiers: dict[str, tuple[str, ...]] = {}  # pool key -> configs' qualifiers
         self._locks: dict[str, asyncio.Lock] = {}
         pool.listeners.append(self)
-
-    def serves(self, pool_key: str) -> bool:
-        return pool_key in self._serving
 
     async def provision(
         self, spec: FunctionSpec, count: int, qualifiers: tuple[str, ...] = ()
@@ -61,7 +60,7 @@ class Provisioner:
         for key in [k for k in self._wanted if k.startswith(prefix)]:
             self._wanted.pop(key, None)
             self._qualifiers.pop(key, None)
-            self._serving.discard(key)
+            self.serving.discard(key)
             self._locks.pop(key, None)
 
     def close(self) -> None:
@@ -113,16 +112,16 @@ class Provisioner:
             self.pool.adopt(instance)
         allocated = len(self.pool.provisioned(spec.pool_key))
         if allocated:
-            self._serving.add(spec.pool_key)
+            self.serving.add(spec.pool_key)
         else:
-            self._serving.discard(spec.pool_key)
+            self.serving.discard(spec.pool_key)
         return allocated, error
 
     def usage(self) -> dict[tuple[str, str], tuple[int, int, tuple[str, ...]]]:
         """(function ARN, version) -> (busy provisioned instances, allocated ones, the
         version and aliases whose configs they serve)."""
         usage: dict[tuple[str, str], list] = {}
-        for key in self._serving:
+        for key in self.serving:
             for instance in self.pool.provisioned(key):
                 counts = usage.setdefault(
                     (instance.spec.function_arn, instance.spec.version),

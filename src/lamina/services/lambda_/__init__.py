@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
-from ...engine.delivery.async_queue import AsyncQueue, Attempt, Finish, Run
+from ...engine.delivery.async_queue import AsyncQueue, Finish, Run
 from ...engine.delivery.destinations import Destinations
 from . import async_events, pollers
 from .account import AccountApi
@@ -77,7 +78,11 @@ class LambdaService(
         self.destinations = destinations
         self.provisioning = Provisioning(state)
         self.pollers = Pollers(state, destinations, sources)
-        self.async_queue = make_async_queue(self.run_async_event, self.finish_async_event)
+        # The queue calls the async_events functions straight (partial adds no Python frame
+        # per event, a method passing them on would).
+        self.async_queue = make_async_queue(
+            partial(async_events.run, state), partial(async_events.finish, state, destinations)
+        )
 
     async def start(self) -> None:
         """Hand the engine what it must know before the first invoke (reservations and
@@ -96,13 +101,7 @@ class LambdaService(
         await pollers.stop_all(self.pollers)
         await self.async_queue.close()
 
-    # --- callbacks: the async queue's, and the destinations registry's ---------------------
-
-    async def run_async_event(self, event: dict) -> Attempt:
-        return await async_events.run(self.state, event)
-
-    async def finish_async_event(self, event: dict, attempt: Attempt | None, condition: str | None) -> None:
-        await async_events.finish(self.state, self.destinations, event, attempt, condition)
+    # --- the destinations registry's callback ---------------------------------------------
 
     async def deliver_to_function(self, arn: str, body: bytes, attributes: dict[str, str], **_options) -> None:
         """A Lambda function as a destination (registered as "lambda" with Destinations)."""
