@@ -17,6 +17,7 @@ from .config import Settings
 from .engine.concurrency import Concurrency
 from .engine.delivery.async_queue import AsyncQueue, Finish, Run
 from .engine.delivery.destinations import Destinations
+from .engine.delivery.retry import RetryPolicy
 from .engine.facade import Engine
 from .engine.factory import SandboxFactory
 from .engine.invoker import Invoker
@@ -192,12 +193,9 @@ def _services(
         lambda arn: sqs.queue_source(arn) or kinesis.stream_source(arn),
         make_async_queue,
     )
-    sns = SnsService(
-        store,
-        destinations,
-        settings.endpoint_url,
-        **({"retry_delays_s": settings.sns_retry_delays_s} if settings.sns_retry_delays_s else {}),
-    )
+    # Lambda and SQS subscriptions: AWS's schedule for managed endpoints unless set.
+    sns_retries = RetryPolicy.fixed(settings.sns_retry_delays_s) if settings.sns_retry_delays_s else None
+    sns = SnsService(store, destinations, settings.endpoint_url, retry_policy=sns_retries)
     services: list[Service] = [
         sqs,
         kinesis,
