@@ -1,5 +1,6 @@
 """The `lamina` command: run the server, and talk to it.
 
+    lamina --version
     lamina serve [--host H] [--port P] [--data-dir D]
     lamina up [--data-dir D]                  serve + deploy examples/ + print how to call them
     lamina invoke NAME [PAYLOAD|@file]        [--qualifier Q] [--async] [--tail]
@@ -7,7 +8,7 @@
     lamina deploy-function DIR --name N --handler H [--runtime R] [--memory M] [--timeout T] [--env K=V ...]
     lamina logs NAME [--follow] [--since SECONDS]
 
-Client commands find the server from --endpoint or LAMINA_ENDPOINT
+Client commands find the server from --endpoint, --port, LAMINA_ENDPOINT or LAMINA_PORT
 (default http://127.0.0.1:4566). Human output by default, --json for scripts.
 """
 
@@ -21,10 +22,8 @@ import sys
 import time
 
 from .client import client
+from .config import DEFAULT_ENDPOINT, client_endpoint, version
 from .deploy.function import deploy_function
-
-DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
-
 
 # --- the server ---------------------------------------------------------------------------
 
@@ -43,11 +42,23 @@ def _settings(args: argparse.Namespace):
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .server import serve
+    from .http.listen import CannotListen, adopt, listen
 
     settings = _settings(args)
+    if args.parent is not None:  # started by `lamina up`: go when it goes
+        from .up import follow_parent
+
+        follow_parent(args.parent)
+    # The port before anything else: a taken one is one line and exit 1, nothing started.
+    try:
+        listener = adopt(args.listen_fd) if args.listen_fd is not None else listen(settings.host, settings.port)
+    except CannotListen as error:
+        print(f"lamina: {error}", file=sys.stderr)
+        return 1
+    from .server import serve
+
     print(f"Lamina listening on {settings.endpoint_url} (data in {os.path.abspath(settings.data_dir)})", flush=True)
-    serve(settings)
+    serve(settings, listener)
     return 0
 
 
@@ -61,7 +72,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace, service: str = "lambda"):
-    return client(service, args.endpoint or os.environ.get("LAMINA_ENDPOINT", DEFAULT_ENDPOINT))
+    return client(service, client_endpoint(args.endpoint, args.port))
 
 
 def _print(args: argparse.Namespace, document) -> None:
@@ -211,6 +222,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lamina", description="Lamina: AWS Lambda on your own machines.")
+    root.add_argument("--version", action="version", version=f"lamina {version()}")
     commands = root.add_subparsers(dest="command", required=True)
 
     def server_flags(p: argparse.ArgumentParser) -> None:
@@ -220,10 +232,14 @@ def parser() -> argparse.ArgumentParser:
 
     def client_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument("--endpoint", help=f"server URL (LAMINA_ENDPOINT, default {DEFAULT_ENDPOINT})")
+        p.add_argument("--port", type=int, help="server on 127.0.0.1 at this port (LAMINA_PORT)")
         p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = commands.add_parser("serve", help="run the server")
     server_flags(p)
+    # From `lamina up`: the socket it bound, and its pid (the server stops when up dies).
+    p.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--parent", type=int, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
 
     p = commands.add_parser("up", help="run the server with the example app deployed")

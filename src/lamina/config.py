@@ -2,8 +2,8 @@
 
 Every LAMINA_* variable the server honours is read here and nowhere else; the composition
 root (app.py) hands each value to the part that uses it. (Inside a sandbox, the guest code
-reads the function's own environment; the CLI reads LAMINA_ENDPOINT and the AWS_* client
-variables: those are a client's settings, not the server's.)"""
+reads the function's own environment; the CLI's client commands find the server with
+client_endpoint() below, and read the AWS_* client variables.)"""
 
 from __future__ import annotations
 
@@ -42,10 +42,47 @@ def _scheduler_speedup() -> float:
     return _positive("LAMINA_SCHEDULER_SPEEDUP", value)
 
 
+def version() -> str:
+    """Lamina's version, as installed (`lamina --version`, the health endpoints, the page at /)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("lamina")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+DEFAULT_PORT = 4566
+DEFAULT_ENDPOINT = f"http://127.0.0.1:{DEFAULT_PORT}"
+
+
+def _local_host(host: str) -> str:
+    """Where this machine reaches a server listening on `host`."""
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"[{host}]" if ":" in host else host
+
+
+def client_endpoint(endpoint: str | None = None, port: int | None = None) -> str:
+    """The server a client command talks to: --endpoint, else --port, else LAMINA_ENDPOINT,
+    else LAMINA_PORT (on LAMINA_HOST), else http://127.0.0.1:4566. So a shell that started
+    `LAMINA_PORT=5000 lamina serve` finds it with `lamina ls` too."""
+    if endpoint:
+        return endpoint
+    host = _local_host(os.environ.get("LAMINA_HOST", "127.0.0.1"))
+    if port:
+        return f"http://{host}:{port}"
+    if os.environ.get("LAMINA_ENDPOINT"):
+        return os.environ["LAMINA_ENDPOINT"]
+    if os.environ.get("LAMINA_PORT", "").strip():
+        return f"http://{host}:{int(os.environ['LAMINA_PORT'])}"
+    return DEFAULT_ENDPOINT
+
+
 @dataclass
 class Settings:
     host: str = field(default_factory=lambda: os.environ.get("LAMINA_HOST", "127.0.0.1"))
-    port: int = field(default_factory=lambda: int(os.environ.get("LAMINA_PORT", "4566")))
+    port: int = field(default_factory=lambda: int(os.environ.get("LAMINA_PORT") or DEFAULT_PORT))
     data_dir: str = field(default_factory=lambda: os.environ.get("LAMINA_DATA_DIR", "./.lamina"))
     account_id: str = field(default_factory=lambda: os.environ.get("LAMINA_ACCOUNT_ID", "000000000000"))
     region: str = field(default_factory=lambda: os.environ.get("LAMINA_REGION", "us-east-1"))
@@ -110,8 +147,12 @@ class Settings:
 
     @property
     def endpoint_url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        return os.environ.get("LAMINA_PUBLIC_URL") or f"http://{host}:{self.port}"
+        return os.environ.get("LAMINA_PUBLIC_URL") or self.local_url
+
+    @property
+    def local_url(self) -> str:
+        """Where this machine reaches the server (LAMINA_PUBLIC_URL may name another host)."""
+        return f"http://{_local_host(self.host)}:{self.port}"
 
     def credentials(self) -> dict[str, tuple[str, str]]:
         """access key -> (secret key, account id)."""

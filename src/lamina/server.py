@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 
 import uvicorn
 
@@ -14,6 +15,7 @@ from .app import build, front_door
 from .config import Settings
 from .http import fronts as http_fronts
 from .http import server as http_server
+from .http.listen import listen
 
 
 def _loop_name() -> str:
@@ -60,10 +62,13 @@ def make_server(settings: Settings) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-def serve(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM: Lamina's own HTTP server, or uvicorn with LAMINA_HTTP=uvicorn."""
+def serve(settings: Settings, listener: socket.socket | None = None) -> None:
+    """Run until SIGINT or SIGTERM: Lamina's own HTTP server, or uvicorn with LAMINA_HTTP=uvicorn.
+    `listener`: the socket from http/listen.py (bound here if not given: CannotListen if taken)."""
+    if listener is None:
+        listener = listen(settings.host, settings.port)
     if settings.http_server == "uvicorn":
-        make_server(settings).run()
+        make_server(settings).run(sockets=[listener])
         return
     _configure_logging(settings)
     count = http_fronts.default_count() if settings.http_workers is None else settings.http_workers
@@ -71,7 +76,6 @@ def serve(settings: Settings) -> None:
     door = None
     if count > 0:
         # Fronts are forked first, before build() starts the store's threads.
-        listener = http_fronts.listen(settings.host, settings.port)
         door = front_door(settings)
         fronts = http_fronts.fork(count, listener, *door, settings.endpoint_url)
     lamina = build(settings, door, tuple(front.pid for front in fronts.fronts) if fronts else ())
@@ -88,7 +92,7 @@ def serve(settings: Settings) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         if fronts is None:
-            await http_server.run(lamina.gateway, settings.host, settings.port, stop)
+            await http_server.run(lamina.gateway, listener, stop)
         else:
             await http_server.run_behind(lamina.gateway, fronts, stop)
 

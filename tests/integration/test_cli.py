@@ -347,6 +347,9 @@ def test_logs_follow(lamina, deployed):
         stderr=subprocess.PIPE,
         env=cli_env(lamina),
         cwd=ROOT,
+        # Ctrl-C as a terminal sends it, even when this test runs with SIGINT ignored (nohup,
+        # setsid, CI without a terminal): an ignored SIGINT is inherited across exec.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     seen: list[str] = []
     reader = threading.Thread(target=lambda: seen.extend(line.decode() for line in follower.stdout), daemon=True)
@@ -431,3 +434,267 @@ def test_serve_honours_port_and_data_dir(tmp_path, how):
     banner = process.stdout.read().decode()
     assert f"Lamina listening on http://127.0.0.1:{port} (data in {data_dir})" in banner
     assert "Traceback" not in banner
+
+
+def _client_env(**more) -> dict:
+    """A shell that knows nothing of any Lamina: no endpoint, no port, no credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAMINA_", "AWS_"))}
+    env.update(more)
+    return env
+
+
+def _listening_elsewhere():
+    """A socket holding a port, as some other program would."""
+    import socket
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    return holder
+
+
+def test_serve_on_a_taken_port_is_one_clear_line(tmp_path):
+    with _listening_elsewhere() as holder:
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "lamina.cli", "serve", "--port", str(port), "--data-dir", str(tmp_path / "d")],
+            capture_output=True,
+            timeout=60,
+            env=_client_env(),
+            cwd=ROOT,
+        )
+    assert result.returncode == 1
+    assert result.stdout == b"", "nothing said to be listening"
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert f"port {port} is already in use" in lines[0]
+    assert "--port" in lines[0] and "LAMINA_PORT" in lines[0]
+    assert not (tmp_path / "d").exists(), "nothing started"
+
+
+def test_version():
+    from importlib.metadata import version
+
+    result = subprocess.run([sys.executable, "-m", "lamina.cli", "--version"], capture_output=True, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.decode().strip() == f"lamina {version('lamina')}"
+
+
+def test_client_commands_honour_port_and_lamina_port(lamina, deployed):
+    no_endpoint = _client_env(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+
+    def run(*args, **env):
+        return subprocess.run(
+            [sys.executable, "-m", "lamina.cli", *args],
+            capture_output=True,
+            timeout=60,
+            env=dict(no_endpoint, **env),
+            cwd=ROOT,
+        )
+
+    assert deployed in ok(run("ls", "--port", str(lamina.port)))
+    assert deployed in ok(run("ls", LAMINA_PORT=str(lamina.port)))
+    out = ok(run("invoke", deployed, '{"via": "port"}', LAMINA_PORT=str(lamina.port)))
+    assert json.loads(out)["event"] == {"via": "port"}
+    # The more specific wins: --endpoint over --port, --port over the environment.
+    wrong = str(free_port())
+    assert deployed in ok(
+        run("ls", "--port", str(lamina.port), LAMINA_PORT=wrong, LAMINA_ENDPOINT=f"http://127.0.0.1:{wrong}")
+    )
+    assert deployed in ok(run("ls", "--endpoint", lamina.url, "--port", wrong))
+    assert deployed in ok(run("ls", LAMINA_ENDPOINT=lamina.url, LAMINA_PORT=wrong))
+
+
+# --- up -------------------------------------------------------------------------------------
+
+
+def _examples(tmp_path, name: str) -> str:
+    """An examples folder with one app whose function is `name`."""
+    app = tmp_path / "examples" / "app"
+    write_function(app / "src")
+    (app / "template.yaml").write_text(
+        textwrap.dedent(
+            f"""
+            Transform: AWS::Serverless-2016-10-31
+            Resources:
+              Fn:
+                Type: AWS::Serverless::Function
+                Properties:
+                  FunctionName: {name}
+                  CodeUri: src/
+                  Handler: app.handler
+                  Runtime: python3.12
+                  Environment:
+                    Variables:
+                      GREETING: hi
+            """
+        )
+    )
+    return str(tmp_path / "examples")
+
+
+class Up:
+    """`lamina up` as a subprocess, its output read as it comes."""
+
+    def __init__(self, args: list[str], env: dict) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lamina.cli", "up", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.lines: list[str] = []
+        self.reader = threading.Thread(
+            target=lambda: self.lines.extend(line.decode() for line in self.process.stdout), daemon=True
+        )
+        self.reader.start()
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def wait_ready(self) -> str:
+        def ready():
+            if self.process.poll() is not None:
+                self.reader.join(timeout=5)
+                raise AssertionError(f"lamina up exited {self.process.returncode}: {self.text}")
+            return "Functions:" in self.text
+
+        wait_for_output(ready, "lamina up's tour", seconds=120)
+        return self.text
+
+    def server_pid(self) -> int:
+        with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as handle:
+            (pid,) = handle.read().split()
+        return int(pid)
+
+    def exit_code(self) -> int:
+        """Its exit status, once it exits on its own."""
+        self.process.wait(timeout=120)
+        self.reader.join(timeout=10)
+        return self.process.returncode
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.reader.join(timeout=10)
+        return self.process.returncode
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"  # exited, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+def _printed_commands(text: str) -> dict[str, str]:
+    """The commands the tour prints, as a shell would get them."""
+    import re
+
+    commands = {}
+    for line in text.splitlines():
+        stripped = re.sub(r"^(Its logs|Functions):\s+", "", line.strip())
+        if stripped.startswith("lamina "):
+            commands[stripped.split()[1]] = stripped.split("  #")[0].strip()
+    aws = text[text.index("AWS_ACCESS_KEY_ID=test") :]
+    commands["aws"] = aws[: aws.index("/dev/stdout") + len("/dev/stdout")]
+    python = text[text.index("python - <<'PY'") :]
+    commands["python"] = python[: python.index("\nPY\n") + 4]
+    return commands
+
+
+def test_up_on_a_port_taken_by_another_lamina_deploys_nothing(lamina, lambda_client, tmp_path, unique_name):
+    up = Up(
+        ["--port", str(lamina.port), "--data-dir", str(tmp_path / "d"), "--examples", _examples(tmp_path, unique_name)],
+        _client_env(),
+    )
+    assert up.exit_code() == 1
+    lines = up.text.splitlines()
+    assert len(lines) == 1, lines
+    assert f"port {lamina.port} is already in use" in lines[0] and "--port" in lines[0]
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_function(FunctionName=unique_name)
+
+
+def test_up_tour_works_as_printed_on_any_port_and_kill_9_takes_the_server_down(tmp_path):
+    port = free_port()
+    data_dir = str(tmp_path / "d")
+    examples = os.path.join(ROOT, "examples")
+    bin_dir = os.path.dirname(sys.executable)
+    # The shell of a user on another terminal: the venv's commands, no Lamina settings.
+    shell = _client_env(PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", LAMINA_LOG_LEVEL="warning")
+    up = Up(
+        ["--port", str(port), "--data-dir", data_dir, "--examples", examples], dict(shell, LAMINA_LOG_LEVEL="warning")
+    )
+    try:
+        text = up.wait_ready()
+        assert "created hello from" in text
+        assert text.index("Lamina listening on") < text.index("Lamina is up at")
+        commands = _printed_commands(text)
+        assert set(commands) == {"invoke", "logs", "ls", "aws", "python"}, commands
+
+        def sh(command: str) -> str:
+            result = subprocess.run(["bash", "-c", command], capture_output=True, timeout=120, env=shell, cwd=tmp_path)
+            assert result.returncode == 0, f"{command}\nexit {result.returncode}: {result.stderr.decode()}"
+            return result.stdout.decode()
+
+        for what in ("invoke", "aws", "python"):
+            assert "Hello, you!" in sh(commands[what]), what
+        assert "hello" in sh(commands["ls"])
+        follow = commands["logs"]
+        assert follow.endswith(" --follow")
+        wait_for_output(lambda: "REPORT RequestId" in sh(follow.removesuffix(" --follow")), "the logs", seconds=60)
+
+        server = up.server_pid()
+        os.kill(up.process.pid, signal.SIGKILL)
+        up.process.wait(timeout=30)
+        wait_for_output(lambda: _gone(server), "the server to follow `lamina up`", seconds=60)
+    finally:
+        up.stop()
+    # The port is free again, and a second `up` on the same state leaves the app alone.
+    again = Up(
+        ["--port", str(port), "--data-dir", data_dir, "--examples", examples], dict(shell, LAMINA_LOG_LEVEL="warning")
+    )
+    try:
+        text = again.wait_ready()
+        assert "unchanged hello from" in text
+    finally:
+        assert again.stop() == 0
+    assert "Traceback" not in again.text
+
+
+def test_up_redeploys_a_changed_example(tmp_path, unique_name):
+    port = free_port()
+    examples = _examples(tmp_path, unique_name)
+    args = ["--port", str(port), "--data-dir", str(tmp_path / "d"), "--examples", examples]
+    env = _client_env(LAMINA_LOG_LEVEL="warning")
+    first = Up(args, env)
+    try:
+        assert f"created {unique_name} from" in first.wait_ready()
+    finally:
+        assert first.stop() == 0
+    with open(os.path.join(examples, "app", "template.yaml")) as handle:
+        template = handle.read()
+    with open(os.path.join(examples, "app", "template.yaml"), "w") as handle:
+        handle.write(template.replace("GREETING: hi", "GREETING: hello"))
+    second = Up(args, env)
+    try:
+        assert f"updated {unique_name} from" in second.wait_ready()
+    finally:
+        assert second.stop() == 0
+    with open(os.path.join(examples, "app", "src", "app.py"), "a") as handle:
+        handle.write("\n# changed\n")
+    third = Up(args, env)
+    try:
+        assert f"updated {unique_name} from" in third.wait_ready()
+    finally:
+        assert third.stop() == 0
+    assert "Traceback" not in first.text + second.text + third.text

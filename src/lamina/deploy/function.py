@@ -5,6 +5,8 @@ Used by `lamina deploy-function` and by `lamina up` for the example apps.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import os
 import zipfile
@@ -28,6 +30,25 @@ def zip_directory(path: str) -> bytes:
     return buffer.getvalue()
 
 
+def code_sha256(code: bytes) -> str:
+    """A package's CodeSha256 as Lambda reports it (base64 of the SHA-256 digest)."""
+    return base64.b64encode(hashlib.sha256(code).digest()).decode("ascii")
+
+
+def _changed(config: dict, code: bytes, settings: dict) -> bool:
+    """Whether the deployed function differs from the package and the settings asked for
+    (settings left unset are not compared: deploying would not change them either)."""
+    if config.get("CodeSha256") != code_sha256(code):
+        return True
+    for key, wanted in settings.items():
+        current = config.get(key)
+        if key == "Environment":
+            current = {"Variables": (current or {}).get("Variables") or {}}
+        if current != wanted:
+            return True
+    return False
+
+
 def deploy_function(
     client: BaseClient,
     directory: str,
@@ -38,8 +59,10 @@ def deploy_function(
     timeout: int | None = None,
     env: dict | None = None,
     description: str | None = None,
+    only_if_changed: bool = False,
 ) -> tuple[str, dict]:
-    """Create the function from the folder, or update its code and configuration."""
+    """Create the function from the folder, or update its code and configuration; with
+    `only_if_changed`, leave it ("unchanged") when its code and those settings already match."""
     code = zip_directory(directory)
     settings = {"Handler": handler, "Runtime": runtime}
     if memory:
@@ -51,10 +74,12 @@ def deploy_function(
     if description is not None:
         settings["Description"] = description
     try:
-        client.get_function_configuration(FunctionName=name)
+        existing = client.get_function(FunctionName=name)["Configuration"]
     except client.exceptions.ResourceNotFoundException:
         config = client.create_function(FunctionName=name, Role=DEFAULT_ROLE, Code={"ZipFile": code}, **settings)
         return "created", config
+    if only_if_changed and not _changed(existing, code, settings):
+        return "unchanged", existing
     client.update_function_code(FunctionName=name, ZipFile=code)
     config = client.update_function_configuration(FunctionName=name, **settings)
     return "updated", config

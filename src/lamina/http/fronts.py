@@ -48,19 +48,6 @@ def default_count() -> int:
     return max(0, min(len(os.sched_getaffinity(0)) - 1, 4))
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """The listening socket the fronts share (and the core, should they all die)."""
-    family, kind, proto, _, address = socket.getaddrinfo(
-        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    listener = socket.socket(family, kind, proto)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(address)
-    listener.listen(BACKLOG)
-    listener.setblocking(False)
-    return listener
-
-
 @dataclass
 class Front:
     index: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections import deque
 from urllib.parse import unquote
 
@@ -165,12 +166,13 @@ class HttpProtocol(asyncio.Protocol):
                 return
 
 
-async def run(gateway: Gateway, host: str, port: int, stop: asyncio.Event) -> None:
-    """Serve until `stop` is set: startup hooks, listen, then shutdown hooks."""
+async def run(gateway: Gateway, listener: socket.socket, stop: asyncio.Event) -> None:
+    """Serve until `stop` is set: startup hooks, accept on `listener` (bound and listening
+    already, so that a taken port is known before anything starts), then shutdown hooks."""
     if gateway.on_startup:
         await gateway.on_startup()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: HttpProtocol(gateway), host, port, backlog=2048, reuse_address=True)
+    server = await loop.create_server(lambda: HttpProtocol(gateway), sock=listener, backlog=2048)
     try:
         await stop.wait()
     finally:
