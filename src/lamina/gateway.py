@@ -15,7 +15,7 @@ from typing import Any
 
 from . import ids
 from .errors import ServiceError
-from .protocol import parsers, serializers
+from .protocol import parsers, serializers, unserved
 from .protocol.messages import Request, Response
 from .protocol.router import Router, ServiceSpec
 from .protocol.sigv4 import Verifier
@@ -53,6 +53,7 @@ class Gateway:
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self._methods: dict[tuple[str, str], Any] = {}
+        self._catalog: unserved.Catalog | None = None  # every botocore service, built on first need
         # Where a parsed call goes: this process's services, or (in a front process, see
         # http/fronts.py) the core process that owns them.
         self.call: Call = call or self.call_here
@@ -111,8 +112,10 @@ class Gateway:
         request_id = ids.uuid4()
         spec: ServiceSpec | None = None
         protocol: str | None = None
+        verified = False
         try:
             caller = self.verifier.verify(request)
+            verified = True
             resolved = self.router.resolve(request)
             spec, protocol = resolved.spec, resolved.protocol
             params = parsers.parse(resolved, request)
@@ -126,6 +129,8 @@ class Gateway:
             result = await self.call(spec.name, resolved.operation.name, params, ctx)
             return serializers.serialize(spec, resolved.operation, result, request_id, resolved.protocol)
         except ServiceError as error:
+            if spec is None:
+                return await self._unrouted(request, error, request_id, refused=not verified)
             return serializers.serialize_error(spec, error, request_id, protocol)
         except Exception:
             log.exception("unexpected error in %s %s", request.method, request.path)
@@ -138,6 +143,34 @@ class Gateway:
             log.warning("%s %s: work it waited on was cancelled", request.method, request.path)
             return _internal_error(spec, request_id, protocol)
 
+    async def _unrouted(self, request: Request, error: ServiceError, request_id: str, refused: bool) -> Response:
+        """An error before the request had a service: a refused signature, or no route.
+
+        Answered in the protocol of the service the request is for, so that its client can
+        read it: a refusal of a served service's request in that service's protocol; a
+        request for a service Lamina does not serve (S3, DynamoDB...) with a 501 naming it
+        (protocol/unserved.py); anything else as it was.
+        """
+        if refused:
+            try:
+                resolved = self.router.resolve(request)
+                return serializers.serialize_error(resolved.spec, error, request_id, resolved.protocol)
+            except ServiceError:
+                pass
+        if self._catalog is None:
+            self._catalog = unserved.Catalog(self.router.specs)
+        # The first lookup reads the metadata of every botocore model (seconds): off the loop.
+        try:
+            identified = await asyncio.to_thread(self._catalog.identify, request)
+        except Exception:
+            log.exception("could not tell which service %s %s is for", request.method, request.path)
+            identified = None
+        if identified is None:
+            return serializers.serialize_error(None, error, request_id)
+        if not refused:
+            error = identified.error()
+        return serializers.serialize_error(identified.spec, error, request_id, identified.protocol)
+
     async def call_here(self, service: str, operation: str, params: dict, ctx: RequestContext) -> dict:
         return await self.method(service, operation)(params, ctx)
 
@@ -148,11 +181,20 @@ class Gateway:
             target = self.services.get(service)
             method = getattr(target, snake_case(operation), None) if target is not None else None
             if method is None:
-                raise ServiceError(
-                    "UnknownOperationException", f"Operation {operation} of {service} is not implemented by Lamina", 501
-                )
+                raise self._not_implemented(service, operation)
             self._methods[key] = method
         return method
+
+    def _not_implemented(self, service: str, operation: str) -> ServiceError:
+        """A served service's operation Lamina has no method for: 501, in its protocol."""
+        spec = self.router.specs.get(service)
+        full_name = spec.model.metadata.get("serviceFullName", service) if spec is not None else service
+        return ServiceError(
+            "UnknownOperationException",
+            f"Lamina does not implement {operation} of the {full_name} API ({service}) yet",
+            501,
+            sender_fault=False,
+        )
 
     def _endpoint(self, request: Request) -> str:
         host = request.headers.get("host")

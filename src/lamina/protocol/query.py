@@ -20,6 +20,11 @@ Responses are XML: `<{Op}Response xmlns=ns><{Op}Result>...</{Op}Result><Response
 and maps as `<entry><key/><value/></entry>` unless the model names them otherwise or
 flattens them. Errors are `<ErrorResponse><Error><Type>Sender|Receiver</Type><Code>` with
 the error shape's query code (its `error.code`: NotFound, not NotFoundException).
+
+The two other XML protocols' errors are here too, for the services Lamina does not serve
+(protocol/unserved.py answers them): EC2's `<Response><Errors><Error><Code>..` and
+rest-xml's, S3's bare `<Error><Code>..` or, for the others (Route 53, CloudFront), the
+query protocol's `<ErrorResponse>`.
 """
 
 from __future__ import annotations
@@ -291,3 +296,28 @@ def serialize_error(
             out.append(f"<{name}>{_text(str(value))}</{name}>")
     out.append(f"</Error><RequestId>{_text(request_id)}</RequestId></ErrorResponse>")
     return _response(status, "".join(out), request_id, list(error.headers.items()))
+
+
+def serialize_ec2_error(
+    spec: ServiceSpec | None, error: ServiceError, request_id: str, protocol: str = "ec2"
+) -> Response:
+    _, code, _ = error_code(spec, error)
+    body = (
+        f"<Response><Errors><Error><Code>{_text(code)}</Code><Message>{_text(error.message)}</Message></Error>"
+        f"</Errors><RequestID>{_text(request_id)}</RequestID></Response>"
+    )
+    return _response(faults.status_of(None, error), body, request_id, list(error.headers.items()))
+
+
+def serialize_rest_xml_error(
+    spec: ServiceSpec | None, error: ServiceError, request_id: str, protocol: str = "rest-xml"
+) -> Response:
+    if spec is None or spec.signing_name != "s3":
+        return serialize_error(spec, error, request_id, protocol)
+    _, code, _ = error_code(spec, error)
+    body = (
+        f"<Error><Code>{_text(code)}</Code><Message>{_text(error.message)}</Message>"
+        f"<RequestId>{_text(request_id)}</RequestId></Error>"
+    )
+    headers = [("content-type", "application/xml"), ("x-amz-request-id", request_id), *error.headers.items()]
+    return Response(faults.status_of(None, error), headers, body.encode("utf-8"))

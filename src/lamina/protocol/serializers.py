@@ -157,6 +157,10 @@ def _register_builtin() -> None:
 
     register(cbor.PROTOCOL, cbor.serialize_result, cbor.serialize_error)
     register(query.PROTOCOL, query.serialize_result, query.serialize_error)
+    # Errors only: Lamina serves no EC2- or S3-style service, but answers their clients'
+    # requests with a 501 they can read (protocol/unserved.py).
+    _ERROR_SERIALIZERS["ec2"] = query.serialize_ec2_error
+    _ERROR_SERIALIZERS["rest-xml"] = query.serialize_rest_xml_error
 
 
 _register_builtin()
