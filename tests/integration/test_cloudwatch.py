@@ -5,14 +5,20 @@ ListMetrics; AWS's errors; the AWS/Lambda metrics of real invocations; GET /metr
 from __future__ import annotations
 
 import re
+import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.integration.test_lambda_helpers import wait_until
+from lamina.observability.recorder import FLUSH_INTERVAL_S
+from tests.conftest import ROLE, make_zip
+from tests.integration.test_lambda_helpers import metric_total, wait_until
 
 
 @pytest.fixture
@@ -437,6 +443,170 @@ def test_metrics_survive_a_restart(lamina_factory):
     )
     assert [(p["Sum"], p["SampleCount"]) for p in points["Datapoints"]] == [(7.0, 2.0)]
     assert len(client.list_metrics(Namespace="Lamina/Durable")["Metrics"]) == 1
+
+
+def test_accepted_metric_data_survives_a_kill_9(lamina_factory):
+    # PutMetricData's 200 comes after its datapoints are committed: every shape of datum,
+    # in the past, now and ahead, of two accounts, is there once after a kill -9.
+    server = lamina_factory(LAMINA_CREDENTIALS="test:test:000000000000,alice:alice-secret:111111111111")
+    namespace = "Lamina/Kill9"
+    now = taken = datetime.now(timezone.utc)
+    client, theirs = server.client("cloudwatch"), _client_of(server, "alice", "alice-secret")
+    route = [{"Name": "Route", "Value": "/a"}]
+    client.put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {"MetricName": "Single", "Timestamp": now - timedelta(days=1), "Value": 7.0, "Unit": "Count"},
+            {"MetricName": "Single", "Timestamp": _minute(-3), "Value": 2.0, "Unit": "Count"},
+            {"MetricName": "Single", "Value": 5.0, "Unit": "Count"},  # now: the minute in progress
+            {"MetricName": "Single", "Timestamp": now + timedelta(hours=1), "Value": 11.0, "Unit": "Count"},
+            {
+                "MetricName": "Set",
+                "Timestamp": _minute(-2),
+                "StatisticValues": {"SampleCount": 4, "Sum": 20, "Minimum": 2, "Maximum": 8},
+                "Unit": "Milliseconds",
+            },
+        ],
+    )
+    client.put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {"MetricName": "Weighted", "Dimensions": route, "Values": [1, 2, 3], "Counts": [10, 1, 1], "Unit": "Count"}
+        ],
+    )
+    theirs.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "Single", "Value": 100.0, "Unit": "Count"}])
+
+    def burst(_):  # concurrent calls, sharing the store's group commit
+        burst_client = server.client("cloudwatch")
+        for _ in range(10):
+            burst_client.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "Burst", "Value": 1.0}])
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(burst, range(4)))
+
+    server.restart(kill=True)  # no flush: what was answered 200 is in the store
+    client, theirs = server.client("cloudwatch"), _client_of(server, "alice", "alice-secret")
+    start, end = _minute(-2 * 24 * 60), _minute(3 * 60)
+
+    def stats(cloudwatch, name: str, period: int, dimensions=()) -> list[dict]:
+        points = cloudwatch.get_metric_statistics(
+            Namespace=namespace,
+            MetricName=name,
+            Dimensions=list(dimensions),
+            StartTime=start,
+            EndTime=end,
+            Period=period,
+            Statistics=["SampleCount", "Sum", "Minimum", "Maximum"],
+        )["Datapoints"]
+        return sorted(points, key=lambda point: point["Timestamp"])
+
+    whole = int((end - start).total_seconds())
+    for at, minutes, value in (
+        (now - timedelta(days=1), 1, 7.0),
+        (_minute(-3), 1, 2.0),
+        (taken, 2, 5.0),  # by the server's clock, a little later than ours
+        (now + timedelta(hours=1), 1, 11.0),
+    ):
+        first = at.replace(second=0, microsecond=0)
+        points = client.get_metric_statistics(
+            Namespace=namespace,
+            MetricName="Single",
+            StartTime=first,
+            EndTime=first + timedelta(minutes=minutes),
+            Period=60 * minutes,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        assert [p["Sum"] for p in points] == [value], at
+    [single] = stats(client, "Single", whole)
+    assert (single["SampleCount"], single["Sum"], single["Unit"]) == (4, 25.0, "Count")
+    [single] = stats(theirs, "Single", whole)
+    assert (single["SampleCount"], single["Sum"]) == (1, 100.0)
+    [stat_set] = stats(client, "Set", whole)
+    assert [stat_set[k] for k in ("SampleCount", "Sum", "Minimum", "Maximum", "Unit")] == [
+        4,
+        20,
+        2,
+        8,
+        "Milliseconds",
+    ]
+    [weighted] = stats(client, "Weighted", whole, route)
+    assert [weighted[k] for k in ("SampleCount", "Sum", "Minimum", "Maximum")] == [12, 15, 1, 3]
+    [weighted] = client.get_metric_statistics(
+        Namespace=namespace,
+        MetricName="Weighted",
+        Dimensions=route,
+        StartTime=start,
+        EndTime=end,
+        Period=whole,
+        ExtendedStatistics=["p50", "p95"],
+    )["Datapoints"]
+    assert weighted["ExtendedStatistics"] == {"p50": 1.0, "p95": 3.0}
+    [burst_point] = stats(client, "Burst", whole)
+    assert (burst_point["SampleCount"], burst_point["Sum"]) == (40, 40.0)
+
+    results = client.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "single",
+                "MetricStat": {
+                    "Metric": {"Namespace": namespace, "MetricName": "Single"},
+                    "Period": whole,
+                    "Stat": "Sum",
+                },
+            },
+            {
+                "Id": "weighted",
+                "MetricStat": {
+                    "Metric": {"Namespace": namespace, "MetricName": "Weighted", "Dimensions": route},
+                    "Period": whole,
+                    "Stat": "SampleCount",
+                },
+            },
+        ],
+        StartTime=start,
+        EndTime=end,
+    )["MetricDataResults"]
+    assert [(r["Id"], r["Values"]) for r in results] == [("single", [25.0]), ("weighted", [12.0])]
+    listed = client.list_metrics(Namespace=namespace)["Metrics"]
+    assert sorted((m["MetricName"], tuple(d["Value"] for d in m["Dimensions"])) for m in listed) == [
+        ("Burst", ()),
+        ("Set", ()),
+        ("Single", ()),
+        ("Weighted", ("/a",)),
+    ]
+    assert [m["MetricName"] for m in theirs.list_metrics(Namespace=namespace)["Metrics"]] == ["Single"]
+
+
+def test_lambda_metrics_older_than_the_flush_interval_survive_a_kill_9(lamina_factory):
+    server = lamina_factory()
+    lambda_client = server.client("lambda")
+    lambda_client.create_function(
+        FunctionName="counted",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": "def handler(event, context):\n    return event\n"})},
+    )
+    for _ in range(3):
+        lambda_client.invoke(FunctionName="counted", Payload=b"{}")
+    # The engine tallies for a second, then the recorder writes every minute it holds, the
+    # one in progress included, each FLUSH_INTERVAL_S.
+    time.sleep(FLUSH_INTERVAL_S + 2.5)
+    server.restart(kill=True)
+    cloudwatch = server.client("cloudwatch")
+    assert metric_total(cloudwatch, "Invocations", {"FunctionName": "counted"}) == 3
+    assert metric_total(cloudwatch, "Duration", {"FunctionName": "counted"}, "SampleCount") == 3
+
+
+def _client_of(server, key: str, secret: str):
+    return boto3.client(
+        "cloudwatch",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1}),
+    )
 
 
 # --- the CBOR wire format (what botocore 1.40-1.43 sends CloudWatch) --------------------------

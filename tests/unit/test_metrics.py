@@ -298,6 +298,173 @@ def test_the_background_task_flushes_ended_minutes(path):
     run(main())
 
 
+def test_the_background_flush_writes_the_minute_in_progress_too(path):
+    # A kill -9 loses at most one flush interval of the engine's metrics: the minute in
+    # progress is written in parts, which the store merges, each value counted once.
+    async def main():
+        store = SQLiteStore(path)
+        recorder = MetricsRecorder(store, flush_interval_s=0.05)
+        recorder.start()
+        now = time.time()
+        minute = int(now // 60) * 60
+
+        async def stored() -> list:
+            return await store.read_metrics(NS, "Hits", "[]", minute, minute + 120)
+
+        recorder.put(NS, "Hits", {}, 1, "Count")
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if await stored():
+                break
+        assert [(r.count, r.sum) for r in await stored()] == [(1, 1)]
+        recorder.put(NS, "Hits", {}, 2, "Count")
+        for _ in range(100):
+            buckets = await query_buckets(recorder, NS, "Hits", {}, minute, minute + 120, 120)
+            assert [(b.count, b.sum) for b in buckets] == [(2, 3)]  # store + memory, once each
+            if sum(r.count for r in await stored()) == 2:
+                break
+            await asyncio.sleep(0.02)
+        rows = await stored()
+        assert sum(r.count for r in rows) == 2 and sum(r.sum for r in rows) == 3
+        await recorder.close()
+        await store.close()
+
+    run(main())
+
+
+# --- accepted writes (PutMetricData): committed before write() returns -------------------------
+
+
+def test_a_written_batch_is_in_the_store_when_write_returns(path):
+    other = ("eu-west-1", "111111111111")
+
+    async def write():
+        store = SQLiteStore(path)
+        recorder = MetricsRecorder(store)
+        batch = recorder.batch()
+        batch.put(NS, "Latency", FN, 10, "Milliseconds", HOUR, count=3)
+        batch.put(NS, "Latency", FN, 40, "Milliseconds", HOUR + 30)
+        batch.put(NS, "Latency", FN, 70, "Milliseconds", HOUR + 60)
+        batch.put_statistics(NS, "Latency", FN, 4, 20, 2, 8, "Milliseconds", HOUR + 60)
+        batch.put(NS, "Latency", FN, float("nan"), "Milliseconds", HOUR)  # dropped, as put() does
+        batch.put(NS, "Orders", {}, 5, "Count", HOUR, scope=other)
+        await recorder.write(batch)
+        assert recorder.series_in_memory(None) == set()  # never in memory: counted once
+        first, second = await query_buckets(recorder, NS, "Latency", FN, HOUR, HOUR + 120, 60)
+        assert (first.count, first.sum, first.minimum, first.maximum) == (4, 70, 10, 40)
+        assert (second.count, second.sum, second.minimum, second.maximum) == (5, 90, 2, 70)
+        totals = dict(recorder.totals())
+        assert totals[(NS, "Latency", (("FunctionName", "f"),), "Milliseconds")][:2] == [9, 160]
+        # Written again: the store merges the minute.
+        again = recorder.batch()
+        again.put(NS, "Latency", FN, 100, "Milliseconds", HOUR + 59)
+        await recorder.write(again)
+        # No close(), no flush: as after a kill -9.
+
+    async def reopen():
+        store = SQLiteStore(path)
+        recorder = MetricsRecorder(store)
+        latency = await query_buckets(recorder, NS, "Latency", FN, HOUR, HOUR + 120, 60)
+        orders = await query_buckets(recorder, NS, "Orders", {}, HOUR, HOUR + 60, 60, scope=other)
+        mine = await query_buckets(recorder, NS, "Orders", {}, HOUR, HOUR + 60, 60)
+        listed = await list_metric_ids(recorder, scope=other)
+        await store.close()
+        return latency, orders, mine, listed
+
+    run(write())
+    latency, orders, mine, listed = run(reopen())
+    assert [(b.count, b.sum, b.minimum, b.maximum) for b in latency] == [(5, 170, 10, 100), (5, 90, 2, 70)]
+    assert latency[0].percentile(50) == 10 and latency[0].percentile(100) == 100
+    assert [(b.count, b.sum) for b in orders] == [(1, 5)] and mine == []
+    assert listed == [MetricId(NS, "Orders", ())]
+
+
+def test_queries_see_a_batch_wholly_or_not_at_all_while_writes_and_flushes_race(path):
+    # One series fed both ways: the engine's puts (1000 each, in memory, flushed now and
+    # then) and written batches (ten 1s each, straight to the store). A query's sum tells
+    # both apart: every engine value exactly once, and whole batches only.
+    async def main():
+        store = SQLiteStore(path)
+        recorder = MetricsRecorder(store)
+        engine_puts = 0
+        finished = asyncio.Event()
+        seen: list[tuple[int, int]] = []
+
+        async def writer() -> None:
+            for _ in range(90):
+                batch = recorder.batch()
+                for minute in range(10):
+                    batch.put(NS, "Hits", {}, 1, "Count", HOUR + minute * 60)
+                await recorder.write(batch)
+
+        async def engine() -> None:
+            nonlocal engine_puts
+            for index in range(200):
+                recorder.put(NS, "Hits", {}, 1000, "Count", HOUR + index % 600)
+                engine_puts += 1
+                if index % 7 == 0:
+                    await recorder.flush(everything=True)
+                await asyncio.sleep(0)
+
+        async def reader() -> None:
+            while not finished.is_set():
+                before = engine_puts
+                buckets = await query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 3600, 3600)
+                after = engine_puts
+                total = int(buckets[0].sum) if buckets else 0
+                engine_values, batch_values = divmod(total, 1000)
+                assert before <= engine_values <= after, (before, engine_values, after)
+                assert batch_values % 10 == 0, batch_values
+                seen.append((engine_values, batch_values // 10))
+                await asyncio.sleep(0)
+
+        async def both() -> None:
+            await asyncio.gather(writer(), engine())
+            finished.set()
+
+        await asyncio.gather(both(), reader(), reader())
+        [bucket] = await query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 3600, 3600)
+        assert (bucket.count, bucket.sum) == (200 + 900, 200 * 1000 + 900)
+        assert len({batches for _, batches in seen}) > 5  # the queries did race the writes
+        await store.close()
+
+    run(main())
+
+
+def test_a_refused_write_keeps_nothing():
+    class Refusing:
+        async def write(self, ops):
+            raise OSError("disk full")
+
+        async def read_metrics(self, *args):
+            return []
+
+    async def main():
+        recorder = MetricsRecorder(Refusing())
+        batch = recorder.batch()
+        batch.put(NS, "Hits", {}, 1, "Count", HOUR)
+        with pytest.raises(OSError):
+            await recorder.write(batch)
+        assert await query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 60, 60) == []
+        assert recorder.totals() == []
+
+    run(main())
+
+
+def test_without_a_store_a_batch_joins_memory():
+    async def main():
+        recorder = MetricsRecorder()
+        recorder.put(NS, "Hits", {}, 1, "Count", HOUR)
+        batch = recorder.batch()
+        batch.put(NS, "Hits", {}, 2, "Count", HOUR + 1, count=2)
+        batch.put_statistics(NS, "Hits", {}, 3, 30, 10, 10, "Count", HOUR + 61)
+        await recorder.write(batch)
+        buckets = await query_buckets(recorder, NS, "Hits", {}, HOUR, HOUR + 120, 60)
+        assert [(b.count, b.sum) for b in buckets] == [(3, 5), (3, 30)]
+
+    run(main())
+
+
 def test_merging_rows_keeps_the_weighted_distribution():
     many = MetricRow(NS, "L", "[]", "None", HOUR, 100_000, 100_000.0, 1, 1, tuple([1.0] * 1000), 100_000)
     few = MetricRow(NS, "L", "[]", "None", HOUR, 10, 1000.0, 100, 100, tuple([100.0] * 10), 10)

@@ -1,19 +1,33 @@
 """The metrics recorder: CloudWatch-style metrics recorded in memory per minute, kept in the store.
 
-The engine and the services call put() on the hot path (non-blocking, no I/O); a
-background task flushes finished minutes to the store. Reading is queries.py's (store and
-the minutes in memory) and /metrics' (http/metrics.py: the totals since start).
+Two ways in, with two promises:
+
+- The engine's own metrics (AWS/Lambda, high-rate, on the invoke path) call put() and
+  put_values(): non-blocking, no I/O, aggregated in memory per series and minute. A
+  background task writes every minute in memory to the store each FLUSH_INTERVAL_S, the
+  minute in progress included (its later values go to a fresh minute in memory, and the
+  store merges rows of the same minute). A kill -9 loses at most the values put since the
+  last flush (FLUSH_INTERVAL_S, plus the second the engine's telemetry tallies before it
+  puts).
+- An accepted write (CloudWatch's PutMetricData) builds a MetricBatch and awaits write():
+  its minutes go straight to the store as one PutMetricData op, through the store's group
+  commit, and never into memory; write() returns once they are committed, so the 200
+  comes after they are durable.
 
     recorder.put(namespace, name, dimensions, value, unit="None", timestamp=None)
     recorder.put_values(namespace, name, dimensions, values, unit="None")
     recorder.put_statistics(namespace, name, dimensions, count, sum, min, max, unit, timestamp)
+    batch = recorder.batch(); batch.put(...); batch.put_statistics(...); await recorder.write(batch)
     recorder.start() / await recorder.flush() / await recorder.close()
 
-A minute lives in memory until it has ended, then goes to the store in one PutMetricData
-batch; a minute written again later (late data) is merged into the stored row by the store.
-Every query sees store + memory exactly once: a flush (taking minutes out of memory, then
-committing them) and a query (reading the store, then memory, inside reading()) never
-interleave.
+Reading is queries.py's (store and the minutes in memory) and /metrics' (http/metrics.py:
+the totals since start). Every query sees store + memory exactly once: a flush (taking
+minutes out of memory, then committing them) and a query (reading the store, then memory,
+inside reading()) never interleave; a batch's minutes are only ever in the store, which
+shows a query all of the batch or none of it.
+
+Nothing prunes metric rows: they are kept at one-minute resolution until deleted by hand
+(AWS keeps 15 months, coarser as they age).
 """
 
 from __future__ import annotations
@@ -24,10 +38,12 @@ import logging
 import math
 import threading
 import time
+from datetime import datetime
 
-from ..store.base import PutMetricData
+from ..store.base import MetricRow, PutMetricData
 from .series import (
     MAX_SAMPLES,
+    Dimensions,
     MetricId,
     Minute,
     Scope,
@@ -84,8 +100,88 @@ class _ReadersWriter:
                 self._changed.notify_all()
 
 
+class MetricBatch:
+    """Datapoints of one accepted write (a PutMetricData call), aggregated per series and
+    minute exactly as the recorder's put() and put_statistics() would; recorder.write()
+    commits them. Built on the event loop, no I/O."""
+
+    __slots__ = ("default_scope", "minutes", "totals")
+
+    def __init__(self, default_scope: Scope) -> None:
+        self.default_scope = default_scope
+        self.minutes: dict[tuple[SeriesKey, int], Minute] = {}
+        self.totals: dict[SeriesKey, list[float]] = {}  # as the recorder's: [count, sum, last]
+
+    def _minute(self, series: SeriesKey, minute: int) -> Minute:
+        data = self.minutes.get((series, minute))
+        if data is None:
+            data = self.minutes[(series, minute)] = Minute()
+        return data
+
+    def _total(self, series: SeriesKey, count: float, total: float, last: float) -> None:
+        sums = self.totals.setdefault(series, [0.0, 0.0, 0.0])
+        sums[0] += count
+        sums[1] += total
+        sums[2] = last
+
+    def put(
+        self,
+        namespace: str,
+        name: str,
+        dimensions: Dimensions,
+        value: float,
+        unit: str = "None",
+        timestamp: float | datetime | None = None,
+        *,
+        count: float = 1,
+        scope: Scope | None = None,
+    ) -> None:
+        """`count` observations of value, as MetricsRecorder.put (non-finite values dropped)."""
+        value = float(value)
+        if not math.isfinite(value) or count < 0:
+            return
+        series = (
+            stored_namespace(namespace, scope, self.default_scope),
+            name,
+            dimension_pairs(dimensions),
+            unit or "None",
+        )
+        self._minute(series, minute_of(epoch_seconds(timestamp))).add(value, count)
+        self._total(series, count, value * count, value)
+
+    def put_statistics(
+        self,
+        namespace: str,
+        name: str,
+        dimensions: Dimensions,
+        sample_count: float,
+        total: float,
+        minimum: float,
+        maximum: float,
+        unit: str = "None",
+        timestamp: float | datetime | None = None,
+        *,
+        scope: Scope | None = None,
+    ) -> None:
+        """A pre-aggregated statistic set, as MetricsRecorder.put_statistics."""
+        if not all(map(math.isfinite, (sample_count, total, minimum, maximum))) or sample_count <= 0:
+            return
+        series = (
+            stored_namespace(namespace, scope, self.default_scope),
+            name,
+            dimension_pairs(dimensions),
+            unit or "None",
+        )
+        self._minute(series, minute_of(epoch_seconds(timestamp))).add_statistics(sample_count, total, minimum, maximum)
+        self._total(series, sample_count, total, maximum)
+
+    def rows(self) -> tuple[MetricRow, ...]:
+        return tuple(as_row(series, minute, data) for (series, minute), data in self.minutes.items())
+
+
 class MetricsRecorder:
-    """Aggregates metric values per series and minute in memory; keeps ended minutes in `store`.
+    """Aggregates metric values per series and minute in memory, writing them to `store`
+    every flush_interval_s; writes accepted batches (write()) to the store before returning.
 
     Without a store (tests, tools) it only keeps memory. put() may be called from any
     thread; everything else belongs to the event loop that called start().
@@ -205,10 +301,52 @@ class MetricsRecorder:
             sums[1] += total
             sums[2] = maximum
 
+    # --- accepted writes (PutMetricData) -------------------------------------------------
+
+    def batch(self) -> MetricBatch:
+        """An empty batch of datapoints in this recorder's scopes, for write()."""
+        return MetricBatch(self.default_scope)
+
+    async def write(self, batch: MetricBatch) -> None:
+        """Commit a batch's minutes to the store (one PutMetricData op; concurrent writes
+        share the store's group commit) and return once they are durable. They never enter
+        memory, so a query counts them once: the store shows it the whole batch or none of
+        it. Without a store they join the minutes in memory instead. Raises what the store
+        raises; then nothing of the batch was kept."""
+        if not batch.minutes:
+            return
+        if self.store is None:
+            with self._guard:
+                for key, data in batch.minutes.items():
+                    current = self._open.get(key)
+                    if current is None:
+                        self._open[key] = data
+                    else:
+                        current.merge(data)
+            self._add_totals(batch.totals)
+            return
+        try:
+            await self.store.write([PutMetricData(batch.rows(), MAX_SAMPLES)])
+        except asyncio.CancelledError:
+            self._add_totals(batch.totals)  # cancelled is not refused: the batch is queued and will commit
+            raise
+        self._add_totals(batch.totals)
+
+    def _add_totals(self, totals: dict[SeriesKey, list[float]]) -> None:
+        with self._guard:
+            for series, (count, total, last) in totals.items():
+                sums = self._totals.get(series)
+                if sums is None:
+                    sums = self._totals[series] = [0.0, 0.0, 0.0]
+                sums[0] += count
+                sums[1] += total
+                sums[2] = last
+
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the background flush on the running loop (a no-op without a store)."""
+        """Start the background flush (every minute in memory, each flush_interval_s) on the
+        running loop (a no-op without a store)."""
         if self._task is None and self.store is not None:
             self._stopping = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._flush_loop(), name="lamina-metrics-flush")
@@ -231,12 +369,15 @@ class MetricsRecorder:
             except asyncio.TimeoutError:
                 pass
             try:
-                await self.flush()
+                # The minute in progress too: a kill -9 then loses at most one interval.
+                await self.flush(everything=True)
             except Exception:
                 log.exception("flushing metrics failed; will retry")
 
     async def flush(self, everything: bool = False) -> int:
-        """Write the minutes that have ended (all minutes with everything=True); the row count."""
+        """Write the minutes that have ended (all minutes, the one in progress included, with
+        everything=True, as the background flush does); the row count. A minute written in
+        part goes on in memory as a new one, merged into the stored row by its next flush."""
         if self.store is None:
             return 0
         async with self._lock().writing():

@@ -5,6 +5,8 @@
     listing.py      ListMetrics
     common.py       the errors, periods, statistics and dimension helpers they share
 
+PutMetricData's datapoints are committed to the store before it answers (the recorder's
+write()); the engine's own metrics go through the recorder's periodic flush.
 Metrics are kept per minute (the standard resolution): periods are multiples of 60 seconds,
 and the high-resolution periods (1, 5, 10, 20, 30) are answered at one minute. Alarms and
 dashboards are not served yet.

@@ -1,4 +1,5 @@
-"""PutMetricData: each datum is checked first, then all are recorded (all or nothing)."""
+"""PutMetricData: each datum is checked first, then all are committed to the store at once
+(all or nothing) before the answer: an accepted datapoint survives a kill -9."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 import time
 from collections.abc import Callable
 
-from ...observability.recorder import MetricsRecorder
+from ...observability.recorder import MetricBatch, MetricsRecorder
 from ..context import RequestContext
 from .common import dimensions_of, invalid_combination, invalid_value, missing_parameter
 
@@ -33,22 +34,24 @@ class MetricDataApi:
         if len(data) > MAX_DATA:
             raise invalid_value(f"The collection MetricData must not have a size greater than {MAX_DATA}.")
         now = time.time()
+        batch = self.recorder.batch()
         records = [
             record
             for index, datum in enumerate(data, 1)
             for record in _records(
-                self.recorder, namespace, datum, f"MetricData.member.{index}", now, (ctx.region, ctx.account_id)
+                batch, namespace, datum, f"MetricData.member.{index}", now, (ctx.region, ctx.account_id)
             )
         ]
         for record in records:
             record()
+        await self.recorder.write(batch)  # committed before acknowledged
         return {}
 
 
 def _records(
-    recorder: MetricsRecorder, namespace: str, datum: dict, where: str, now: float, scope: tuple[str, str]
+    batch: MetricBatch, namespace: str, datum: dict, where: str, now: float, scope: tuple[str, str]
 ) -> list[Callable[[], None]]:
-    """The recorder calls one datum asks for, once it has been checked."""
+    """The batch calls one datum asks for, once it has been checked."""
     name = datum["MetricName"]
     dimensions = dimensions_of(datum.get("Dimensions"), f"{where}.Dimensions")
     unit = datum.get("Unit") or "None"
@@ -85,7 +88,7 @@ def _records(
         )
 
     def put(item: float, count: float = 1) -> Callable[[], None]:
-        return lambda: recorder.put(namespace, name, dimensions, item, unit, timestamp, count=count, scope=scope)
+        return lambda: batch.put(namespace, name, dimensions, item, unit, timestamp, count=count, scope=scope)
 
     if value is not None:
         _check_value(value, f"{where}.Value")
@@ -101,7 +104,7 @@ def _records(
                 f"{where}.StatisticValues.Minimum."
             )
         return [
-            lambda: recorder.put_statistics(
+            lambda: batch.put_statistics(
                 namespace,
                 name,
                 dimensions,
