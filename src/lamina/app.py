@@ -13,7 +13,7 @@ import logging
 import os
 from dataclasses import dataclass
 
-from .config import Settings
+from .config import Settings, version
 from .engine.concurrency import Concurrency
 from .engine.delivery.async_queue import AsyncQueue, Finish, Run
 from .engine.delivery.destinations import Destinations
@@ -31,8 +31,9 @@ from .engine.telemetry import LambdaTelemetry
 from .engine.timers.scheduler import Scheduler
 from .gateway import Gateway
 from .http.code import code_handler
-from .http.health import health_handler
+from .http.health import health_handler, localstack_health_handler
 from .http.metrics import prometheus_handler
+from .http.root import page_handler, root_route
 from .http.sns_links import sns_link_handler
 from .observability.logsink import LogSink
 from .observability.recorder import MetricsRecorder
@@ -121,13 +122,19 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
             "fronts": list(fronts),
         }
 
-    gateway.mount("/_lamina/health", health_handler(status))
+    gateway.mount("/_lamina/health", health_handler(status, version()))
+    gateway.mount("/_localstack/health", localstack_health_handler(list(SERVICES), version()))
     gateway.mount(
         "/_lamina/sns/",
         sns_link_handler(services["sns"], router, settings.account_id, settings.region, settings.endpoint_url),
     )
     gateway.mount("/_lamina/code/", code_handler(code))
     gateway.mount("/metrics", prometheus_handler(metrics))
+    # "/" matches every path, so it stays the LAST mount (routes are tried in order): the
+    # page for a browser's GET /, every other request on to the AWS handling.
+    full_names = [(name, router.specs[name].model.metadata.get("serviceFullName", name)) for name in SERVICES]
+    page = page_handler(version(), full_names, settings.endpoint_url, settings.region)
+    gateway.mount("/", root_route(page, gateway.handle_aws))
     return Lamina(settings, store, engine, services, gateway, sink, metrics)
 
 

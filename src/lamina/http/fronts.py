@@ -35,6 +35,7 @@ from ..gateway import Gateway
 from ..protocol.router import Router
 from ..protocol.sigv4 import Verifier
 from .link import CoreLink, FrontLink
+from .root import root_route
 from .server import HttpProtocol
 
 log = logging.getLogger("lamina.fronts")
@@ -116,7 +117,8 @@ async def _serve(
         return
     gateway = Gateway(router, {}, verifier, endpoint_url, call=link.call)
     for prefix in routes:
-        gateway.mount(prefix, link.forward)
+        # "/" (http/root.py): only the page goes to the core; AWS calls are handled here.
+        gateway.mount(prefix, root_route(link.forward, gateway.handle_aws) if prefix == "/" else link.forward)
     server = await loop.create_server(lambda: HttpProtocol(gateway), sock=listener, backlog=BACKLOG)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
