@@ -33,7 +33,7 @@ from .gateway import Gateway
 from .http.code import code_handler
 from .http.health import health_handler, localstack_health_handler
 from .http.metrics import prometheus_handler
-from .http.root import page_handler, root_route
+from .http.root import page_handler
 from .http.sns_links import sns_link_handler
 from .observability.logsink import LogSink
 from .observability.recorder import MetricsRecorder
@@ -130,11 +130,9 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     )
     gateway.mount("/_lamina/code/", code_handler(code))
     gateway.mount("/metrics", prometheus_handler(metrics))
-    # "/" matches every path, so it stays the LAST mount (routes are tried in order): the
-    # page for a browser's GET /, every other request on to the AWS handling.
     full_names = [(name, router.specs[name].model.metadata.get("serviceFullName", name)) for name in SERVICES]
     page = page_handler(version(), full_names, settings.endpoint_url, settings.region)
-    gateway.mount("/", root_route(page, gateway.handle_aws))
+    gateway.mount_page(page)
     return Lamina(settings, store, engine, services, gateway, sink, metrics)
 
 

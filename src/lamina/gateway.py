@@ -34,6 +34,19 @@ def snake_case(operation: str) -> str:
     return _CAMEL.sub("_", operation).lower()
 
 
+def wants_page(request: Request) -> bool:
+    """A request for / that is not an AWS call: AWS requests reach / too (SQS and SNS query
+    calls POST there, JSON-protocol calls carry X-Amz-Target, S3's ListBuckets is a signed
+    GET /), so only an unsigned GET or HEAD with no X-Amz-* header and no Action or X-Amz-*
+    query parameter is one. Checked only for the path /, cheapest test first."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if any(name == "authorization" or name.startswith("x-amz-") for name in request.headers):
+        return False
+    query = request.query_string.lower()
+    return "action=" not in query and "x-amz-" not in query
+
+
 class Gateway:
     def __init__(
         self,
@@ -50,6 +63,7 @@ class Gateway:
         self.verifier = verifier
         self.endpoint_url = endpoint_url
         self.routes: dict[str, Handler] = {}  # path prefix -> handler, for Lamina's own paths
+        self.page: Handler | None = None  # a browser's GET / (http/root.py)
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self._methods: dict[tuple[str, str], Any] = {}
@@ -60,6 +74,16 @@ class Gateway:
 
     def mount(self, prefix: str, handler: Handler) -> None:
         self.routes[prefix] = handler
+
+    def mount_page(self, handler: Handler) -> None:
+        """What an unsigned GET or HEAD of / gets (wants_page); every other request to / is
+        an AWS call and goes on as one."""
+        self.page = handler
+
+    def own_paths(self) -> list[str]:
+        """Lamina's own paths, as front processes learn them: the mounted prefixes, and
+        "/" when there is a page."""
+        return [*self.routes, *(["/"] if self.page is not None else [])]
 
     # --- ASGI ---------------------------------------------------------------------------
 
@@ -99,6 +123,9 @@ class Gateway:
     # --- dispatch -----------------------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
+        page = self.page
+        if page is not None and request.path == "/" and wants_page(request):
+            return await page(request)
         for prefix, handler in self.routes.items():
             if request.path.startswith(prefix):
                 try:

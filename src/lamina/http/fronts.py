@@ -35,7 +35,6 @@ from ..gateway import Gateway
 from ..protocol.router import Router
 from ..protocol.sigv4 import Verifier
 from .link import CoreLink, FrontLink
-from .root import root_route
 from .server import HttpProtocol
 
 log = logging.getLogger("lamina.fronts")
@@ -116,9 +115,12 @@ async def _serve(
     except ConnectionError:
         return
     gateway = Gateway(router, {}, verifier, endpoint_url, call=link.call)
-    for prefix in routes:
-        # "/" (http/root.py): only the page goes to the core; AWS calls are handled here.
-        gateway.mount(prefix, root_route(link.forward, gateway.handle_aws) if prefix == "/" else link.forward)
+    for path in routes:
+        # "/" is the page (http/root.py): only a browser's GET / goes to the core for it.
+        if path == "/":
+            gateway.mount_page(link.forward)
+        else:
+            gateway.mount(path, link.forward)
     server = await loop.create_server(lambda: HttpProtocol(gateway), sock=listener, backlog=BACKLOG)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
@@ -144,7 +146,7 @@ class Fronts:
         """Serve each front's link (the fronts then start accepting), and take over the
         listening socket if every front has gone."""
         loop = asyncio.get_running_loop()
-        routes = list(gateway.routes)
+        routes = gateway.own_paths()
         for front in self.fronts:
             _, front.link = await loop.create_unix_connection(
                 lambda: FrontLink(gateway.call_here, gateway.handle, routes), sock=front.link_socket

@@ -1,10 +1,8 @@
 """GET / from a browser (or curl): a small page saying what this server is, what it serves
 and where to look. No script, no external asset.
 
-AWS requests reach / too (SQS and SNS query calls POST there, JSON-protocol calls carry
-X-Amz-Target, S3's ListBuckets is a signed GET /): only an unsigned GET or HEAD of / with
-no X-Amz-* header and no Action or X-Amz-* query parameter gets the page; everything else
-goes on to the AWS handling, unchanged."""
+Which requests for / are a browser's and which are AWS calls is the gateway's to tell
+(gateway.wants_page); the page is mounted with Gateway.mount_page."""
 
 from __future__ import annotations
 
@@ -14,26 +12,6 @@ from collections.abc import Awaitable, Callable
 from ..protocol.messages import Request, Response
 
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-def is_page_request(request: Request) -> bool:
-    if request.path != "/" or request.method not in ("GET", "HEAD"):
-        return False
-    if any(name == "authorization" or name.startswith("x-amz-") for name in request.headers):
-        return False
-    query = request.query_string.lower()
-    return "action=" not in query and "x-amz-" not in query
-
-
-def root_route(page: Handler, aws: Handler) -> Handler:
-    """Mounted at "/", last: the page for a page request, the AWS handling for the rest."""
-
-    async def root(request: Request) -> Response:
-        if request.path != "/" or not is_page_request(request):
-            return await aws(request)
-        return await page(request)
-
-    return root
 
 
 _PAGE = """<!doctype html>
