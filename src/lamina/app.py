@@ -33,6 +33,7 @@ from .gateway import Gateway
 from .http.code import code_handler
 from .http.health import health_handler, localstack_health_handler
 from .http.metrics import prometheus_handler
+from .http.reset import reset_handler
 from .http.root import page_handler
 from .http.sns_links import sns_link_handler
 from .observability.logsink import LogSink
@@ -51,6 +52,7 @@ from .services.logs import LogsService
 from .services.scheduler import SchedulerService
 from .services.sns import SnsService
 from .services.sqs import SqsService
+from .store.base import DeleteEverything
 from .store.sqlite import SQLiteStore
 
 log = logging.getLogger("lamina")
@@ -129,6 +131,28 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
         sns_link_handler(services["sns"], router, settings.account_id, settings.region, settings.endpoint_url),
     )
     gateway.mount("/_lamina/code/", code_handler(code))
+
+    async def reset() -> None:
+        """As if started on an empty data dir, settings kept; AWS calls held meanwhile.
+        Shutdown's order (services stopped last to first, no instance left), every
+        service's memory and the store emptied, then startup's order again."""
+        async with gateway.hold():
+            for service in reversed(services.values()):
+                await service.stop()
+            await engine.reset()
+            for service in reversed(services.values()):
+                await service.reset()
+            for key, _ in await store.scan("log_group"):
+                sink.forget_group(key)
+            sink.take()  # buffered function output goes with the rest
+            await metrics.flush(everything=True)  # the minute in progress, emptied below
+            await store.write([DeleteEverything()])
+            for service in services.values():
+                await service.start()
+        log.info("reset: every resource and message is gone")
+
+    gateway.mount("/_lamina/reset", reset_handler(reset))
+    gateway.mount("/_localstack/state/reset", reset_handler(reset))
     gateway.mount("/metrics", prometheus_handler(metrics))
     full_names = [(name, router.specs[name].model.metadata.get("serviceFullName", name)) for name in SERVICES]
     page = page_handler(version(), full_names, settings.endpoint_url, settings.region)

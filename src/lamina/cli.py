@@ -7,6 +7,7 @@
     lamina ls
     lamina deploy-function DIR --name N --handler H [--runtime R] [--memory M] [--timeout T] [--env K=V ...]
     lamina logs NAME [--follow] [--since SECONDS]
+    lamina reset                              every resource and message gone (POST /_lamina/reset)
 
 Client commands find the server from --endpoint, --port, LAMINA_ENDPOINT or LAMINA_PORT
 (default http://127.0.0.1:4566). Human output by default, --json for scripts.
@@ -154,6 +155,25 @@ def cmd_ls(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reset(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+
+    endpoint = client_endpoint(args.endpoint, args.port).rstrip("/")
+    request = urllib.request.Request(f"{endpoint}/_lamina/reset", data=b"", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            answer = json.loads(response.read() or b"{}")
+    except (urllib.error.URLError, OSError) as error:
+        print(f"lamina: cannot reset the server at {endpoint}: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        _print(args, answer)
+    else:
+        print(f"reset {endpoint}: every resource and message is gone ({answer.get('ms', 0)} ms)")
+    return 0
+
+
 def cmd_deploy_function(args: argparse.Namespace) -> int:
     if not os.path.isdir(args.directory):
         print(f"lamina: {args.directory} is not a directory", file=sys.stderr)
@@ -277,6 +297,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
     p.add_argument("--since", type=float, help="only the last N seconds")
     p.set_defaults(func=cmd_logs)
+
+    p = commands.add_parser("reset", help="delete every resource and message (for tests)")
+    client_flags(p)
+    p.set_defaults(func=cmd_reset)
     return root
 
 

@@ -8,9 +8,10 @@ wrong inside a service becomes an AWS error response; the server keeps serving.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from . import ids
@@ -71,6 +72,11 @@ class Gateway:
         # Where a parsed call goes: this process's services, or (in a front process, see
         # http/fronts.py) the core process that owns them.
         self.call: Call = call or self.call_here
+        # Lamina's reset (hold()): while it runs, AWS calls wait at this gate; the calls in
+        # flight when it closed are tracked so that the reset can wait for them or cancel them.
+        self._gate: asyncio.Event | None = None
+        self._calls: set[asyncio.Task] = set()
+        self._cut: set[asyncio.Task] = set()  # calls the reset cancelled: answered 503
 
     def mount(self, prefix: str, handler: Handler) -> None:
         self.routes[prefix] = handler
@@ -199,7 +205,54 @@ class Gateway:
         return serializers.serialize_error(identified.spec, error, request_id, identified.protocol)
 
     async def call_here(self, service: str, operation: str, params: dict, ctx: RequestContext) -> dict:
-        return await self.method(service, operation)(params, ctx)
+        # Every AWS call runs here, in this process's or (from a front) the core's: the gate.
+        while self._gate is not None:
+            await self._gate.wait()
+        task = asyncio.current_task()
+        assert task is not None
+        self._calls.add(task)
+        try:
+            return await self.method(service, operation)(params, ctx)
+        except asyncio.CancelledError:
+            if task not in self._cut:
+                raise
+            self._cut.discard(task)
+            task.uncancel()
+            raise ServiceError(
+                "ServiceUnavailable", "Lamina was reset while this request ran; send it again.", 503, sender_fault=False
+            ) from None
+        finally:
+            self._calls.discard(task)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, grace_s: float = 2.0) -> AsyncIterator[None]:
+        """Hold every AWS call while the body runs (Lamina's reset), so that none sees half of
+        it: calls arriving wait and then run against what the body left; calls in flight get
+        `grace_s` to finish and are then cancelled, answered 503 ServiceUnavailable (a long
+        poll or a slow synchronous invoke must not hold the reset up). Own paths (/_lamina/...)
+        are not held. One hold at a time: a second waits for the first to finish."""
+        while self._gate is not None:
+            await self._gate.wait()
+        gate = self._gate = asyncio.Event()
+        try:
+            # A call's task is its connection's (or link's) worker, which outlives the call:
+            # wait for the calls to leave _calls, not for the tasks to end.
+            deadline = asyncio.get_running_loop().time() + grace_s
+            while self._calls and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.01)
+            late = set(self._calls)
+            self._cut |= late
+            for task in late:
+                task.cancel()
+            for _ in range(500):  # a call that swallows its cancellation is not waited for long
+                if not self._calls & late:
+                    break
+                await asyncio.sleep(0.01)
+            self._cut -= late
+            yield
+        finally:
+            self._gate = None
+            gate.set()
 
     def method(self, service: str, operation: str):
         key = (service, operation)

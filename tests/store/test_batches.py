@@ -8,6 +8,7 @@ import pytest
 from lamina.store.base import (
     AppendLogs,
     Delete,
+    DeleteEverything,
     DeleteMessages,
     LogEvent,
     LogQuery,
@@ -167,3 +168,44 @@ async def test_close_finishes_the_writes_already_handed_to_it(backend):
     assert await asyncio.gather(*pending) == [None] * 100
     async with backend.store() as store:
         assert len(await store.scan("doc")) == 100
+
+
+EMPTY = {"docs": [], "logs": [], "metrics": [], "messages": [], "records": []}
+
+
+async def test_delete_everything_empties_every_domain_for_good(backend):
+    async with backend.store() as store:
+        for i in range(30):
+            await store.write(one_of_each(i))
+        await store.write([Put("other", "k", {}), DeleteEverything()])
+        assert await contents(store) == EMPTY
+        assert await store.scan("other") == []
+        assert await store.list_metric_series() == []
+        await store.write(one_of_each(1))  # the store goes on, as new
+        assert len((await contents(store))["docs"]) == 1
+        await store.write([DeleteEverything()])
+    async with backend.store() as store:  # and nothing comes back after a restart
+        assert await contents(store) == EMPTY
+
+
+async def test_delete_everything_takes_effect_at_its_place_in_the_batch(backend):
+    async with backend.store() as store:
+        await store.write(one_of_each(1) + [DeleteEverything()] + one_of_each(2))
+        found = await contents(store)
+        assert found["docs"] == [("00002", {"i": 2})]
+        assert [m.seq for m in found["messages"]] == [2] and [r.seq for r in found["records"]] == [2]
+        (metric,) = found["metrics"]
+        assert metric.count == 1.0 and metric.sum == 2.0
+
+
+async def test_delete_everything_concurrent_with_other_batches_leaves_whole_batches(backend):
+    async with backend.store() as store:
+        await asyncio.gather(
+            *(store.write(one_of_each(i)) for i in range(50)),
+            store.write([DeleteEverything()]),
+            *(store.write(one_of_each(i)) for i in range(50, 100)),
+        )
+        found = await contents(store)
+        kept = [doc["i"] for _, doc in found["docs"]]
+        # each batch landed wholly before the delete (gone) or after it (all there)
+        assert [m.seq for m in found["messages"]] == kept and [r.seq for r in found["records"]] == kept

@@ -89,6 +89,16 @@ class Engine:
         await self._pool.retire(prefix)
         await self._snapshots.drop(prefix)
 
+    async def reset(self) -> None:
+        """Lamina's reset: every instance and snapshot goes (busy ones when their invocation
+        returns), provisioned ones included, and the reserved and provisioned concurrency
+        settings are forgotten, as on a new server."""
+        await self.retire("")
+        for function_arn in list(self._concurrency.reserved):
+            self._concurrency.set_reserved(function_arn, None)
+        for function_arn in {arn for arn, _ in self._concurrency.provisioned}:
+            self._concurrency.set_provisioned(function_arn, {})
+
     # --- concurrency settings -----------------------------------------------------------
 
     @property

@@ -8,8 +8,14 @@ each takes the parsed request dict and the RequestContext and returns the respon
     start()        rebuild its in-memory truth from the store and resume accepted work
                    (deliveries, pollers, timers); called once, in the order of app.SERVICES,
                    before the first request
-    stop()         stop its background work; called once, in the reverse order, before the
-                   store closes. Whatever it had accepted is already in the store.
+    stop()         stop its background work; called in the reverse order, before the
+                   store closes (and before a reset). Whatever it had accepted is already
+                   in the store.
+    reset()        Lamina's reset (POST /_lamina/reset), called after stop() and before
+                   start() again: forget everything held in memory (resources, caches,
+                   timers it armed in the engine's Scheduler, files it keeps) and be as
+                   just constructed, so that start() rebuilds from the store, which the
+                   composition root empties in between. Requests are held meanwhile.
 
 A service never imports another service: it reaches one through the destinations
 registry or a callable the composition root hands it.
@@ -26,3 +32,5 @@ class Service(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+    async def reset(self) -> None: ...

@@ -10,6 +10,11 @@ Five kinds of state, each with its write operations and its reads in a module of
 - streams.py: Kinesis records, one row each, read back by shard in position order and
   trimmed from the front.
 
+One operation spans every domain: `DeleteEverything` (defined here) removes every
+document, log event, metric, message and stream record, leaving the store as if new
+(Lamina's reset, POST /_lamina/reset). Like any operation it takes effect at its place in
+its batch: what the batch writes after it is kept.
+
 `Store` is all five plus `write` and `close`; every backend (sqlite.py, the embedded
 default; PostgreSQL to scale out) implements all of it, and tests/store/ holds the
 conformance suite that every backend passes. Every name of the contract is importable
@@ -19,6 +24,7 @@ from here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from .documents import Delete, DeletePrefix, DocumentStore, Put
@@ -39,6 +45,7 @@ __all__ = [
     "DeleteLogs",
     "DeleteMessages",
     "DeletePrefix",
+    "DeleteEverything",
     "DeleteStreamRecords",
     "DocumentStore",
     "LogEvent",
@@ -62,6 +69,12 @@ __all__ = [
     "merge_metric_rows",
 ]
 
+
+@dataclass(frozen=True, slots=True)
+class DeleteEverything:
+    """Every domain emptied: no document, log event, metric, message or stream record left."""
+
+
 Op = (
     Put
     | Delete
@@ -75,6 +88,7 @@ Op = (
     | PutStreamRecords
     | TrimStreamRecords
     | DeleteStreamRecords
+    | DeleteEverything
 )
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from .base import (
     AppendLogs,
     Delete,
+    DeleteEverything,
     DeleteLogs,
     DeleteMessages,
     DeletePrefix,
@@ -63,7 +64,8 @@ CHUNK = 256  # rows per statement: 256 x 6 columns stays far below SQLite's 32,7
     PUT_RECORD,
     TRIM_RECORDS,
     DELETE_STREAM_RECORDS,
-) = range(14)
+    DELETE_EVERYTHING,
+) = range(15)
 
 _PAD = (NOTHING, None, None, None, None, None)
 _ONE = "(?, ?, ?, ?, ?, ?)"
@@ -123,6 +125,11 @@ def rows_of(ops: Iterable[Op], rows: list[tuple], metrics: list[PutMetricData]) 
                 add((DELETE_LOG_STREAM, op.group, op.stream, None, None, None))
         elif type(op) is PutMetricData:
             metrics.append(op)
+        elif type(op) is DeleteEverything:
+            # Metric rows are written after the other rows: those put before this op would
+            # be emptied by it, so they are dropped here; those after it are kept.
+            metrics.clear()
+            add((DELETE_EVERYTHING, None, None, None, None, None))
         else:
             raise TypeError(f"unknown store operation {op!r}")
 

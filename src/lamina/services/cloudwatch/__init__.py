@@ -31,3 +31,6 @@ class CloudWatchService(MetricDataApi, StatisticsApi, ListingApi):
 
     async def stop(self) -> None:
         """The recorder, which the engine writes to as well, is closed by the composition root."""
+
+    async def reset(self) -> None:
+        """Metrics are the recorder's, which the composition root resets with the store."""

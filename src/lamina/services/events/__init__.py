@@ -56,3 +56,11 @@ class EventsService(BusesApi, RulesApi, TargetsApi, PutEventsApi):
 
     async def stop(self) -> None:
         await self.delivery.stop()
+
+    async def reset(self) -> None:
+        """Disarm the scheduled rules, then forget every bus and rule."""
+        for bus in self.state.buses.values():
+            for rule in bus.rules.values():
+                self.schedules.remove(rule)
+        self.state.reset()
+        self._warned_buses.clear()

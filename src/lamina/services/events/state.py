@@ -239,6 +239,11 @@ class EventsState:
                 bus = self.buses[(rule.account, rule.region, rule.bus)] = Bus(rule.account, rule.region, rule.bus)
             bus.rules[rule.name] = rule
 
+    def reset(self) -> None:
+        """Lamina's reset: no bus or rule (each account's default bus comes back as on a new
+        server, when first asked for)."""
+        self.buses.clear()
+
     # --- finding ----------------------------------------------------------------------------------
 
     def bus(self, key: BusKey) -> Bus | None:

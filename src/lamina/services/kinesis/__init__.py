@@ -51,3 +51,6 @@ class KinesisService(
 
     async def stop(self) -> None:
         await self.state.stop()
+
+    async def reset(self) -> None:
+        self.state.reset()

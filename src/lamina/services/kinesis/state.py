@@ -89,6 +89,13 @@ class KinesisState:
             except asyncio.CancelledError:
                 pass
 
+    def reset(self) -> None:
+        """Lamina's reset (after stop()): no stream."""
+        self.streams.clear()
+        for changed in self._changed.values():
+            changed.set()
+        self._changed.clear()
+
     # --- finding --------------------------------------------------------------------------
 
     def find(self, params: dict, ctx: RequestContext) -> Stream:

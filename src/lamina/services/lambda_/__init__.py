@@ -27,6 +27,7 @@ the state (or a small dataclass around it: provisioned.Provisioning, pollers.Pol
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from functools import partial
@@ -78,10 +79,14 @@ class LambdaService(
         self.destinations = destinations
         self.provisioning = Provisioning(state)
         self.pollers = Pollers(state, destinations, sources)
+        self._make_async_queue = make_async_queue
+        self.async_queue = self._new_async_queue()
+
+    def _new_async_queue(self) -> AsyncQueue:
         # The queue calls the async_events functions straight (partial adds no Python frame
         # per event, a method passing them on would).
-        self.async_queue = make_async_queue(
-            partial(async_events.run, state), partial(async_events.finish, state, destinations)
+        return self._make_async_queue(
+            partial(async_events.run, self.state), partial(async_events.finish, self.state, self.destinations)
         )
 
     async def start(self) -> None:
@@ -100,6 +105,16 @@ class LambdaService(
         """Stop polling (batches in hand get a moment to finish), then the async queue."""
         await pollers.stop_all(self.pollers)
         await self.async_queue.close()
+
+    async def reset(self) -> None:
+        """After stop() and the engine's reset: no record cached, no lock, an empty async
+        queue in place of the closed one, and no code package on disk."""
+        self.state.reset()
+        self.provisioning.config_locks.clear()
+        self.provisioning.version_locks.clear()
+        self.pollers.running.clear()
+        self.async_queue = self._new_async_queue()
+        await asyncio.to_thread(self.state.code.clear)
 
     # --- the destinations registry's callback ---------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import io
 import os
@@ -39,6 +40,16 @@ class CodeStore:
         self.root = root
         os.makedirs(root, exist_ok=True)
         self._extracting: dict[str, asyncio.Future] = {}
+
+    def clear(self) -> None:
+        """Lamina's reset: every package and extracted copy removed (no instance runs them)."""
+        for entry in os.listdir(self.root):
+            path = os.path.join(self.root, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, onerror=_writable_then_again)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
 
     def zip_path(self, sha_hex: str) -> str:
         return os.path.join(self.root, f"{sha_hex}.zip")
@@ -134,3 +145,13 @@ class CodeStore:
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
+
+
+def _writable_then_again(function, path, _exc_info) -> None:
+    """shutil.rmtree's onerror: extracted code is read-only; make the parent (and the path)
+    writable and try once more."""
+    for target in (os.path.dirname(path), path):
+        with contextlib.suppress(OSError):
+            os.chmod(target, stat.S_IRWXU)
+    with contextlib.suppress(FileNotFoundError):
+        function(path)

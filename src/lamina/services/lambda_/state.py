@@ -77,6 +77,14 @@ class LambdaState:
         self._specs: dict[tuple[str, str], FunctionSpec] = {}
         self.event_configs: dict[str, dict | None] = {}  # event_invoke.py's cache
 
+    def reset(self) -> None:
+        """Lamina's reset: every cached record and spec forgotten (the store is emptied beside it)."""
+        self._functions.clear()
+        self._versions.clear()
+        self._aliases.clear()
+        self._specs.clear()
+        self.event_configs.clear()
+
     # --- reading ------------------------------------------------------------------------
 
     async def find_function(self, ref: FunctionRef) -> dict | None:

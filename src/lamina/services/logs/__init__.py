@@ -35,3 +35,7 @@ class LogsService(GroupsApi, StreamsApi, EventsApi, TagsApi):
 
     async def stop(self) -> None:
         """The sink, which the engine writes to as well, is closed by the composition root."""
+
+    async def reset(self) -> None:
+        """Log groups and events are all in the store, which the reset empties; the sink (the
+        engine's too) is reset by the composition root."""

@@ -49,3 +49,9 @@ class SchedulerService(SchedulesApi, GroupsApi):
 
     async def stop(self) -> None:
         await self.firing.stop()
+
+    async def reset(self) -> None:
+        """Disarm every schedule, then forget them, their groups and the client tokens."""
+        self.firing.reset()
+        self.state.reset()
+        self.tokens = RecentTokens()

@@ -115,6 +115,13 @@ class Firing:
     async def stop(self) -> None:
         await self.outbox.stop()
 
+    def reset(self) -> None:
+        """Lamina's reset (after stop()): every schedule disarmed, no attempt remembered."""
+        for key in self.state.schedules:
+            self.scheduler.remove(key)
+        self._attempts.clear()
+        self.locks.clear()
+
     # --- arming ---------------------------------------------------------------------------------------
 
     def arm(self, record: ScheduleRecord, fresh: bool) -> None:

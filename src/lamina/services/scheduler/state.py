@@ -146,6 +146,11 @@ class SchedulerState:
         for key, doc in await self.store.scan(SCHEDULE_KIND):
             self.schedules[key] = ScheduleRecord.from_doc(key, doc)
 
+    def reset(self) -> None:
+        """Lamina's reset: no group or schedule (the default group comes back when asked for)."""
+        self.groups.clear()
+        self.schedules.clear()
+
     # --- finding ----------------------------------------------------------------------------------
 
     async def group(self, account: str, region: str, name: str | None) -> Group:

@@ -57,6 +57,11 @@ class SnsService(TopicsApi, SubscriptionsApi, PublishApi):
     async def stop(self) -> None:
         await self.deliverer.stop()
 
+    async def reset(self) -> None:
+        """No topic or subscription; pending deliveries were stopped and their items go with
+        the store's contents."""
+        self.state.reset()
+
     async def follow_link(self, path: str, query_string: str, ctx: RequestContext) -> tuple[str, dict]:
         """The links SNS puts in its messages, followed without a signature as on AWS:
         .../confirm (the SubscribeURL) and .../unsubscribe (the UnsubscribeURL).

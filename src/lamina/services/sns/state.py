@@ -162,6 +162,12 @@ class SnsState:
         for subscription in sorted(subscriptions, key=lambda s: s.created_ms):
             self._index(subscription)
 
+    def reset(self) -> None:
+        """Lamina's reset: no topic, no subscription."""
+        self.topics.clear()
+        self.subscriptions.clear()
+        self.by_topic.clear()
+
     def _index(self, subscription: Subscription) -> None:
         self.subscriptions[subscription.arn] = subscription
         self.by_topic.setdefault(subscription.topic_arn, {})[subscription.arn] = subscription

@@ -34,3 +34,11 @@ class SqsService(QueuesApi, MessagesApi, MovesApi, EventSourcesApi):
     async def stop(self) -> None:
         """Nothing to flush: every accepted message and each move's progress is in the store
         (a move in flight resumes at the next start)."""
+
+    async def reset(self) -> None:
+        """No queue, message or move task; a move in flight stops at its next message."""
+        for task in self.moves.values():
+            if task["Status"] == "RUNNING":
+                task["Status"] = "CANCELLED"
+        self.moves.clear()
+        self.state.reset()

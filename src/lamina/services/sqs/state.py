@@ -58,6 +58,13 @@ class SqsState:
             if queue is not None:
                 queue.add(Message.from_row(row.seq, row.message, row.visible_at, row.receives), now)
 
+    def reset(self) -> None:
+        """Lamina's reset: no queue, no message (the store is emptied beside it)."""
+        self.queues.clear()
+        for arrival in self._arrivals.values():
+            arrival.set()  # nobody should be waiting (requests are held); wake any anyway
+        self._arrivals.clear()
+
     # --- finding ----------------------------------------------------------------------------
 
     def by_url(self, url: str, ctx: RequestContext) -> Queue:
