@@ -1068,14 +1068,6 @@ def test_legacy_attribute_names_on_receive(sqs, make_queue):
     assert set(message["Messages"][0]["Attributes"]) == {"ApproximateReceiveCount", "SentTimestamp"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "protocol/faults.py: botocore's SQS model carries no awsQueryError codes, so Lamina answers "
-        "x-amzn-query-error: QueueDoesNotExist;Sender where AWS answers "
-        "AWS.SimpleQueueService.NonExistentQueue;Sender (boto3 then reports that as Error.Code)"
-    ),
-)
 def test_error_code_is_the_query_code_aws_sends(lamina, sqs):
     with pytest.raises(ClientError) as excinfo:
         sqs.get_queue_url(QueueName="no-such-queue-anywhere")

@@ -1,7 +1,7 @@
 """What a ServiceError is on the wire, whatever the protocol: its error shape in the model,
 its HTTP status, and the awsQueryCompatible header.
 
-A service with the awsQueryCompatible trait (CloudWatch) answers JSON and CBOR errors with
+A service with the awsQueryCompatible trait (CloudWatch, SQS) answers JSON and CBOR errors with
 the shape's name in `__type` and `x-amzn-query-error: <query code>;Sender|Receiver`, from
 which botocore reports the code clients knew from the query protocol (InvalidParameterValue,
 not InvalidParameterValueException).
@@ -12,7 +12,11 @@ from __future__ import annotations
 from botocore.model import ServiceModel, Shape
 
 from ..errors import ServiceError
+from . import sqs_query
 from .router import ServiceSpec
+
+# Query codes the model does not carry (its awsQueryError traits), per service.
+_QUERY_CODES = {sqs_query.SERVICE: sqs_query.ERROR_CODES}
 
 
 def error_shape(model: ServiceModel, code: str) -> Shape | None:
@@ -44,5 +48,6 @@ def describe(spec: ServiceSpec | None, error: ServiceError) -> tuple[Shape | Non
     if spec is not None and "awsQueryCompatible" in spec.model.metadata:
         meta = shape.metadata.get("error", {}) if shape is not None else {}
         fault = "Sender" if meta.get("senderFault", error.sender_fault) else "Receiver"
-        headers.append(("x-amzn-query-error", f"{meta.get('code') or type_name};{fault}"))
+        code = meta.get("code") or _QUERY_CODES.get(spec.name, {}).get(type_name) or type_name
+        headers.append(("x-amzn-query-error", f"{code};{fault}"))
     return shape, type_name, status_of(shape, error), headers

@@ -84,7 +84,12 @@ def parse_request(resolved: Resolved, request: Request) -> dict[str, Any]:
         for part in key.split("."):
             node = node.children.setdefault(part, _Node())
         node.value = value
-    return _structure(shape, root)
+    params = _structure(shape, root)
+    # Members the path carries (SQS's queue URL, POST /<account>/<queue>) unless sent.
+    for name, value in resolved.labels.items():
+        if name in shape.members and name not in params:
+            params[name] = value
+    return params
 
 
 def _malformed(reason: str) -> ServiceError:

@@ -3,7 +3,8 @@
 The answer comes from botocore's models alone:
 - json protocol: the X-Amz-Target header names "<targetPrefix>.<Operation>";
 - query protocol: the Action parameter (form body or query string) within the service
-  named by the SigV4 credential scope;
+  named by the SigV4 credential scope; for SQS, a JSON service whose query API older SDKs
+  still call, against the query form of its model (protocol/sqs_query.py);
 - smithy-rpc-v2-cbor: the path /service/<Service>/operation/<Operation>;
 - rest-json / rest-xml: the request URI templates of the operations, matched against the
   method and path (most specific first), within the service named by the credential scope
@@ -21,6 +22,7 @@ import botocore.session
 from botocore.model import OperationModel, ServiceModel
 
 from ..errors import ServiceError
+from . import sqs_query
 from .messages import Request
 
 _LABEL = re.compile(r"\{([^}]+)\}")
@@ -72,6 +74,16 @@ class ServiceSpec:
         if protocol.startswith("rest"):
             spec.routes = _compile_routes(model)
         return spec
+
+    @classmethod
+    def query_dialect(cls, name: str) -> ServiceSpec | None:
+        """The query-protocol form of a JSON service that still takes query requests (SQS)."""
+        if name != sqs_query.SERVICE:
+            return None
+        raw = _botocore_session().get_component("data_loader").load_service_model(name, "service-2")
+        model = ServiceModel(sqs_query.query_model(raw), service_name=name)
+        meta = model.metadata
+        return cls(name, model, "query", meta.get("signingName") or meta.get("endpointPrefix") or name, None)
 
     def operation(self, name: str) -> OperationModel:
         try:
@@ -151,6 +163,10 @@ class Router:
             self._by_signing.setdefault(spec.signing_name, []).append(spec)
         self._by_service_id = {s.model.metadata.get("serviceId", "").replace(" ", ""): s for s in self.specs.values()}
         self._rest = [s for s in self.specs.values() if s.protocol.startswith("rest")]
+        # JSON services that also take query-protocol form posts (SQS, for older SDKs).
+        self._query_dialects = {
+            name: dialect for name in self.specs if (dialect := ServiceSpec.query_dialect(name)) is not None
+        }
         # Clients call the same few paths over and over (Invoke on one function): remember them.
         self._rest_cache: dict[tuple, Resolved] = {}
 
@@ -179,6 +195,12 @@ class Router:
                 action = _query_action(request)
                 if action:
                     return Resolved(spec, spec.operation(action), {})
+            elif spec.name in self._query_dialects:
+                action = _query_action(request)
+                if action:
+                    dialect = self._query_dialects[spec.name]
+                    labels = sqs_query.queue_path(request.path)
+                    return Resolved(dialect, dialect.operation(action), labels, "query")
 
         cache_key = (signed_as, request.method, request.raw_path, request.query_string)
         cached = self._rest_cache.get(cache_key)
