@@ -217,7 +217,8 @@ class Gateway:
             if task not in self._cut:
                 raise
             self._cut.discard(task)
-            task.uncancel()
+            if hasattr(task, "uncancel"):  # Python 3.11+; before it, a cancel leaves no count
+                task.uncancel()
             raise ServiceError(
                 "ServiceUnavailable", "Lamina was reset while this request ran; send it again.", 503, sender_fault=False
             ) from None
