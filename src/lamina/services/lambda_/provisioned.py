@@ -206,21 +206,26 @@ async def _allocate(provisioning: Provisioning, key: str, spec: FunctionSpec, wa
     except Exception as failure:  # keep the record honest rather than IN_PROGRESS forever
         log.exception("provisioning %s failed", key)
         allocated, error = 0, {"errorMessage": str(failure)}
-    doc = await state.store.get("provisioned_config", key)
-    if doc is None or doc["RequestedProvisionedConcurrentExecutions"] != wanted:
-        return  # deleted or changed meanwhile: the newer request decides
-    doc = dict(
-        doc,
-        AllocatedProvisionedConcurrentExecutions=allocated,
-        AvailableProvisionedConcurrentExecutions=allocated,
-        LastModified=_now(),
-    )
-    if error is not None and allocated < wanted:
-        doc.update(Status="FAILED", StatusReason=f"FUNCTION_ERROR_INIT_FAILURE: {error.get('errorMessage', '')}")
-    else:
-        doc["Status"] = "READY"
-        doc.pop("StatusReason", None)
-    await state.store.write([Put("provisioned_config", key, doc)])
+    # Read, check and write under the function's config lock, which a Put holds while it
+    # writes: a Put landing between this read and this write would otherwise be overwritten
+    # by the older count's READY (seen under load: Requested 1 after a Put of 2).
+    async with provisioning.config_locks.setdefault(function_key, asyncio.Lock()):
+        doc = await state.store.get("provisioned_config", key)
+        if doc is None or doc["RequestedProvisionedConcurrentExecutions"] != wanted:
+            return  # deleted or changed meanwhile: the newer request decides
+        doc = dict(
+            doc,
+            AllocatedProvisionedConcurrentExecutions=allocated,
+            AvailableProvisionedConcurrentExecutions=allocated,
+            LastModified=_now(),
+        )
+        if error is not None and allocated < wanted:
+            reason = f"FUNCTION_ERROR_INIT_FAILURE: {error.get('errorMessage', '')}"
+            doc.update(Status="FAILED", StatusReason=reason)
+        else:
+            doc["Status"] = "READY"
+            doc.pop("StatusReason", None)
+        await state.store.write([Put("provisioned_config", key, doc)])
 
 
 async def drop_provisioned_configs(provisioning: Provisioning, ref: FunctionRef, qualifiers: list[str]) -> None:
