@@ -65,6 +65,7 @@ class Gateway:
         self.endpoint_url = endpoint_url
         self.routes: dict[str, Handler] = {}  # path prefix -> handler, for Lamina's own paths
         self.page: Handler | None = None  # a browser's GET / (http/root.py)
+        self._prefixes: tuple[str, ...] = ()  # the routes' prefixes, for one startswith()
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self._methods: dict[tuple[str, str], Any] = {}
@@ -80,6 +81,7 @@ class Gateway:
 
     def mount(self, prefix: str, handler: Handler) -> None:
         self.routes[prefix] = handler
+        self._prefixes = tuple(self.routes)
 
     def mount_page(self, handler: Handler) -> None:
         """What an unsigned GET or HEAD of / gets (wants_page); every other request to / is
@@ -132,8 +134,11 @@ class Gateway:
         page = self.page
         if page is not None and request.path == "/" and wants_page(request):
             return await page(request)
-        for prefix, handler in self.routes.items():
-            if request.path.startswith(prefix):
+        # One C call tells an AWS request (nearly all of them) from one of Lamina's own paths.
+        if request.path.startswith(self._prefixes):
+            for prefix, handler in self.routes.items():
+                if not request.path.startswith(prefix):
+                    continue
                 try:
                     return await handler(request)
                 except Exception:
