@@ -131,8 +131,10 @@ def test_values_with_counts_and_statistic_sets():
         recorder = MetricsRecorder()
         recorder.put(NS, "Latency", {}, 10, "Milliseconds", HOUR, count=900)
         recorder.put(NS, "Latency", {}, 1000, "Milliseconds", HOUR, count=100)
-        recorder.put_statistics(NS, "Latency", {}, 4, 20, 1, 9, "Milliseconds", HOUR + 60)
-        recorder.put_statistics(NS, "Latency", {}, 5_000, 5_000 * 7, 7, 7, "Milliseconds", HOUR + 60)
+        batch = recorder.batch()  # statistic sets come only from PutMetricData, as a batch
+        batch.put_statistics(NS, "Latency", {}, 4, 20, 1, 9, "Milliseconds", HOUR + 60)
+        batch.put_statistics(NS, "Latency", {}, 5_000, 5_000 * 7, 7, 7, "Milliseconds", HOUR + 60)
+        await recorder.write(batch)
         first, second = await query_buckets(recorder, NS, "Latency", {}, HOUR, HOUR + 120, 60)
         assert (first.count, first.sum, first.minimum, first.maximum) == (1000, 9000 + 100_000, 10, 1000)
         assert first.percentile(50) == 10 and first.percentile(95) == 1000

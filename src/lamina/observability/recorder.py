@@ -16,7 +16,6 @@ Two ways in, with two promises:
 
     recorder.put(namespace, name, dimensions, value, unit="None", timestamp=None)
     recorder.put_values(namespace, name, dimensions, values, unit="None")
-    recorder.put_statistics(namespace, name, dimensions, count, sum, min, max, unit, timestamp)
     batch = recorder.batch(); batch.put(...); batch.put_statistics(...); await recorder.write(batch)
     recorder.start() / await recorder.flush() / await recorder.close()
 
@@ -102,7 +101,8 @@ class _ReadersWriter:
 
 class MetricBatch:
     """Datapoints of one accepted write (a PutMetricData call), aggregated per series and
-    minute exactly as the recorder's put() and put_statistics() would; recorder.write()
+    minute exactly as the recorder's put() would (and statistic sets, which only
+    PutMetricData sends); recorder.write()
     commits them. Built on the event loop, no I/O."""
 
     __slots__ = ("default_scope", "minutes", "totals")
@@ -163,7 +163,7 @@ class MetricBatch:
         *,
         scope: Scope | None = None,
     ) -> None:
-        """A pre-aggregated statistic set, as MetricsRecorder.put_statistics."""
+        """A pre-aggregated statistic set (CloudWatch's StatisticValues)."""
         if not all(map(math.isfinite, (sample_count, total, minimum, maximum))) or sample_count <= 0:
             return
         series = (
@@ -270,36 +270,6 @@ class MetricsRecorder:
             total[0] += len(values)
             total[1] += sum(values)
             total[2] = values[-1]
-
-    def put_statistics(
-        self,
-        namespace: str,
-        name: str,
-        dimensions: dict[str, str],
-        sample_count: float,
-        total: float,
-        minimum: float,
-        maximum: float,
-        unit: str = "None",
-        timestamp: float | None = None,
-        *,
-        scope: Scope | None = None,
-    ) -> None:
-        """Record a pre-aggregated statistic set (CloudWatch's StatisticValues)."""
-        if not all(map(math.isfinite, (sample_count, total, minimum, maximum))) or sample_count <= 0:
-            return
-        namespace = stored_namespace(namespace, scope, self.default_scope)
-        series = (namespace, name, dimension_pairs(dimensions), unit or "None")
-        minute = minute_of(epoch_seconds(timestamp))
-        with self._guard:
-            data = self._open.get((series, minute))
-            if data is None:
-                data = self._open[(series, minute)] = Minute()
-            data.add_statistics(sample_count, total, minimum, maximum)
-            sums = self._totals.setdefault(series, [0.0, 0.0, 0.0])
-            sums[0] += sample_count
-            sums[1] += total
-            sums[2] = maximum
 
     # --- accepted writes (PutMetricData) -------------------------------------------------
 
