@@ -142,9 +142,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
             await engine.reset()
             for service in reversed(services.values()):
                 await service.reset()
-            for key, _ in await store.scan("log_group"):
-                sink.forget_group(key)
-            sink.take()  # buffered function output goes with the rest
+            sink.reset()  # its known groups, and buffered function output
             await metrics.flush(everything=True)  # the minute in progress, emptied below
             await store.write([DeleteEverything()])
             for service in services.values():

@@ -82,6 +82,12 @@ class LogSink:
     def forget_group(self, key: str) -> None:
         self._known_groups.discard(key)
 
+    def reset(self) -> None:
+        """Lamina's reset: the groups it made and the output it buffered are forgotten (the
+        store is emptied by the caller)."""
+        self._known_groups.clear()
+        self.take()
+
     def emit(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
         """Queue events for (group key, stream); never blocks, never raises."""
         bucket = self._buffer.setdefault((group, stream), [])
