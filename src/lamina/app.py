@@ -23,9 +23,11 @@ from .engine.factory import SandboxFactory
 from .engine.invoker import Invoker
 from .engine.pool import Pool
 from .engine.provisioned import Provisioner
+from .engine.runtimes import Runtimes
 from .engine.sandbox.environment import Platform
 from .engine.sandbox.host import SandboxHost
-from .engine.sandbox.launcher import Launcher
+from .engine.sandbox.runtime_packages import RuntimePackages
+from .engine.sandbox.zygotes import Zygotes
 from .engine.snapstart import Snapshots
 from .engine.telemetry import LambdaTelemetry
 from .engine.timers.scheduler import Scheduler
@@ -89,7 +91,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     store = SQLiteStore(os.path.join(data_dir, "lamina.db"), synchronous=settings.sqlite_synchronous)
     sink = LogSink(store)
     metrics = MetricsRecorder(store, default_scope=(settings.region, settings.account_id))
-    engine = _engine(settings, sink, metrics, hide=[data_dir])
+    engine = _engine(settings, sink, metrics, data_dir)
     scheduler = Scheduler(settings.scheduler_speedup)
     code = CodeStore(os.path.join(data_dir, "code"))
     services = _services(settings, store, sink, metrics, engine, scheduler, code)
@@ -158,16 +160,23 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     return Lamina(settings, store, engine, services, gateway, sink, metrics)
 
 
-def _engine(settings: Settings, sink: LogSink, metrics: MetricsRecorder, hide: list[str]) -> Engine:
+def _engine(settings: Settings, sink: LogSink, metrics: MetricsRecorder, data_dir: str) -> Engine:
     # Functions must not see the platform's state: the data dir is hidden inside sandboxes.
-    host = SandboxHost(hide=hide, isolation=settings.isolation)
-    launcher = Launcher()
+    host = SandboxHost(hide=[data_dir], isolation=settings.isolation)
+    zygotes = Zygotes(
+        Runtimes(settings.interpreters),
+        RuntimePackages(
+            os.path.join(data_dir, "runtime", "python"), os.path.join(settings.cache_dir, "runtime-packages")
+        ),
+        mounted=host.isolated,
+        pycache=os.path.join(data_dir, "runtime", "pycache"),
+    )
     concurrency = Concurrency(
         settings.account_concurrency, settings.scale_per_10s, min_unreserved=min(100, settings.account_concurrency)
     )
     platform = Platform(settings.endpoint_url, SANDBOX_CREDENTIALS)
-    snapshots = Snapshots(sink, host, launcher, platform)
-    factory = SandboxFactory(sink, host, launcher, snapshots, platform)
+    snapshots = Snapshots(sink, host, zygotes, platform)
+    factory = SandboxFactory(sink, host, zygotes, snapshots, platform)
     pool = Pool(
         factory.launch,
         idle_timeout_s=settings.idle_timeout_s,

@@ -42,6 +42,20 @@ def _scheduler_speedup() -> float:
     return _positive("LAMINA_SCHEDULER_SPEEDUP", value)
 
 
+def _interpreters() -> dict[str, str]:
+    """LAMINA_PYTHON3_12=/path/to/python3.12, LAMINA_NODEJS_20=/path/to/node: the interpreter
+    a language runtime runs on, where discovery (engine/runtimes.py) should not choose."""
+    chosen: dict[str, str] = {}
+    for name, value in os.environ.items():
+        if not value.strip():
+            continue
+        if name.startswith("LAMINA_PYTHON3_") and name[15:].isdigit():
+            chosen[f"python3.{int(name[15:])}"] = value.strip()
+        elif name.startswith("LAMINA_NODEJS_") and name[14:].isdigit():
+            chosen[f"nodejs{int(name[14:])}.x"] = value.strip()
+    return chosen
+
+
 def version() -> str:
     """Lamina's version, as installed (`lamina --version`, the health endpoints, the page at /)."""
     from importlib.metadata import PackageNotFoundError
@@ -124,6 +138,15 @@ class Settings:
     # Sandbox isolation: "auto" (namespaces and cgroups where the host allows, rlimits
     # otherwise), "1" (refuse to run without), "0" (plain processes, for debugging).
     isolation: str = field(default_factory=lambda: os.environ.get("LAMINA_ISOLATION", "auto"))
+    # What Lamina keeps across data dirs: the SDK packages it installed for older Pythons.
+    cache_dir: str = field(
+        default_factory=lambda: (
+            os.environ.get("LAMINA_CACHE_DIR")
+            or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lamina")
+        )
+    )
+    # The interpreter of a language runtime, by runtime ("python3.12": "/usr/bin/python3.12").
+    interpreters: dict[str, str] = field(default_factory=_interpreters)
     # SQLite's synchronous pragma: FULL (the default: a commit survives power loss) or, with
     # LAMINA_SQLITE_FAST=1, NORMAL (survives a crash of Lamina, not of the machine).
     sqlite_synchronous: str = field(

@@ -4,6 +4,7 @@ layers at /opt, SnapStart restores with the snapshot_restore_py hooks."""
 import base64
 import json
 import os
+import sys
 import time
 
 import pytest
@@ -53,9 +54,11 @@ def test_bash_bootstrap_over_the_runtime_api(create_function, lambda_client, uni
 
 
 def test_awslambdaric_unmodified(create_function, lambda_client, unique_name):
+    # provided.al2023 has no Python of its own: the function brings one (this test's, which
+    # has awslambdaric installed).
     create_function(
         code={
-            "bootstrap": "#!/bin/sh\nexec python3 -m awslambdaric app.handler\n",
+            "bootstrap": f"#!/bin/sh\nexec {sys.executable} -m awslambdaric app.handler\n",
             "app.py": """
             def handler(event, context):
                 print("ric handling", context.aws_request_id)

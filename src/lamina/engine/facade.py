@@ -14,6 +14,7 @@ from .factory import SandboxFactory
 from .invoker import Invoker
 from .pool import Pool
 from .provisioned import Provisioner
+from .runtimes import LANGUAGE_RUNTIMES
 from .snapstart import Snapshots
 from .spec import FunctionSpec
 from .telemetry import LambdaTelemetry
@@ -51,7 +52,21 @@ class Engine:
     async def start(self) -> None:
         self._telemetry.start()
         self._pool.start()
-        await self._factory.launcher.start()
+
+    # --- runtimes -----------------------------------------------------------------------
+
+    async def runtime_missing(self, runtime: str) -> str | None:
+        """Why this host cannot run `runtime` (what to install), or None if it can (runtimes
+        that need no interpreter of Lamina's, provided.*, always can)."""
+        zygotes = self._factory.zygotes
+        if runtime not in LANGUAGE_RUNTIMES or await zygotes.find(runtime) is not None:
+            return None
+        return zygotes.runtimes.missing(runtime)
+
+    def prepare(self, runtime: str) -> None:
+        """A function of `runtime` exists: start its interpreter's zygote now, in the
+        background, rather than on its first cold start."""
+        self._factory.zygotes.prepare(runtime)
 
     async def close(self) -> None:
         self._provisioner.close()

@@ -4,7 +4,9 @@
                         (or a DeadSandbox with the snapshot's init error)
     provided.* runtime  a CustomRuntimeInstance running the function's `bootstrap`, with
                         a Runtime API of its own (or a DeadSandbox: no bootstrap found)
-    any other           a ManagedInstance forked cold from the zygote
+    nodejs*             a Node.js instance (sandbox/nodejs.py)
+    python*             a ManagedInstance forked cold from its interpreter's zygote
+                        (or a DeadSandbox: this host has no interpreter for it)
 
 The pool is the only caller (Pool.acquire for on-demand instances, Pool.start_provisioned
 for provisioned concurrency): launch() returns the sandbox and its InitOutcome, and the
@@ -25,9 +27,10 @@ from .sandbox.custom import CustomRuntimeInstance
 from .sandbox.dead import DeadSandbox
 from .sandbox.environment import ON_DEMAND, SNAP_START, Platform
 from .sandbox.host import Placement, SandboxHost
-from .sandbox.launcher import Launcher
 from .sandbox.managed import ManagedInstance
+from .sandbox.nodejs import NodeRuntime
 from .sandbox.runtime_api import RuntimeApi
+from .sandbox.zygotes import Zygotes
 from .snapstart import Snapshots
 from .spec import FunctionSpec
 
@@ -37,15 +40,16 @@ class SandboxFactory:
         self,
         sink: LogSink,
         host: SandboxHost,
-        launcher: Launcher,
+        zygotes: Zygotes,
         snapshots: Snapshots,
         platform: Platform,
     ) -> None:
         self.sink = sink
         self.host = host
-        self.launcher = launcher
+        self.zygotes = zygotes
         self.snapshots = snapshots
         self.platform = platform
+        self.node = NodeRuntime(host, zygotes.plain, platform)
 
     async def launch(self, spec: FunctionSpec, initialization_type: str = ON_DEMAND) -> tuple[Sandbox, InitOutcome]:
         instance_id = ids.hex32()
@@ -57,10 +61,30 @@ class SandboxFactory:
         elif spec.runtime.startswith("provided"):
             sandbox = await self._custom(spec, instance_id, log)
         else:
-            placement = self.host.place(spec, opt_dir=spec.opt_dir)
-            env = self.platform.environment(spec, log.stream, placement, initialization_type)
-            sandbox = ManagedInstance(spec, instance_id, log.stream, env, log, self.launcher, placement, self.host)
+            sandbox = await self._managed(spec, instance_id, log, initialization_type)
         return sandbox, await sandbox.start()
+
+    async def _managed(
+        self, spec: FunctionSpec, instance_id: str, log: InvocationLog, initialization_type: str
+    ) -> Sandbox:
+        """A language runtime's instance, on the interpreter of its version."""
+        interpreter = await self.zygotes.find(spec.runtime)
+        if interpreter is None:
+            missing = faults.fault(faults.RUNTIME_INVALID_ENTRYPOINT, self.zygotes.runtimes.missing(spec.runtime))
+            return DeadSandbox(spec, instance_id, log, InitOutcome(0.0, missing))
+        placement = self.host.place(spec, opt_dir=spec.opt_dir, interpreter_prefix=interpreter.prefix)
+        if not interpreter.python:
+            return await self.node.launch(spec, instance_id, log, interpreter, placement)
+        launcher = await self.zygotes.for_interpreter(interpreter)
+        env = self.platform.environment(
+            spec,
+            log.stream,
+            placement,
+            initialization_type,
+            interpreter=interpreter.path,
+            runtime_dir=launcher.setup.runtime_dir,
+        )
+        return ManagedInstance(spec, instance_id, log.stream, env, log, launcher, placement, self.host)
 
     async def _restored(self, spec: FunctionSpec, instance_id: str, log: InvocationLog) -> Sandbox:
         snapshot = await self.snapshots.get(spec)
@@ -95,12 +119,22 @@ class SandboxFactory:
         env = self.platform.environment(spec, log.stream, placement, runtime_api=address)
         env.pop("_LAMINA_OPT", None)
         return CustomRuntimeInstance(
-            spec, instance_id, log.stream, env, log, self.launcher, placement, self.host, exec_argv=[entry], api=api
+            spec,
+            instance_id,
+            log.stream,
+            env,
+            log,
+            self.zygotes.plain,
+            placement,
+            self.host,
+            exec_argv=[entry],
+            api=api,
         )
 
     async def close(self) -> None:
         await self.snapshots.close()
-        await self.launcher.close()
+        await self.node.close()
+        await self.zygotes.close()
         self.host.close()
 
 

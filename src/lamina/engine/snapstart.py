@@ -14,20 +14,21 @@ import socket
 
 from .. import ids
 from ..observability.logsink import LogSink
+from . import faults
 from .invocation_log import InvocationLog, pump_lines, stream_name
 from .sandbox.cgroups import remove_soon as remove_cgroups_soon
 from .sandbox.environment import SNAP_START, Platform
 from .sandbox.host import SandboxHost
-from .sandbox.launcher import Launcher
 from .sandbox.snapshot import VersionZygote
+from .sandbox.zygotes import Zygotes
 from .spec import FunctionSpec
 
 
 class Snapshots:
-    def __init__(self, sink: LogSink, host: SandboxHost, launcher: Launcher, platform: Platform) -> None:
+    def __init__(self, sink: LogSink, host: SandboxHost, zygotes: Zygotes, platform: Platform) -> None:
         self.sink = sink
         self.host = host
-        self.launcher = launcher
+        self.zygotes = zygotes
         self.platform = platform
         self._snapshots: dict[str, asyncio.Future] = {}  # pool key -> the snapshot being made or made
 
@@ -47,13 +48,26 @@ class Snapshots:
 
     async def _make(self, spec: FunctionSpec) -> VersionZygote:
         log = await InvocationLog.open(self.sink, spec, stream_name(spec.version, f"snapshot-{ids.hex32()[:16]}"))
-        placement = self.host.place_snapshot(spec, opt_dir=spec.opt_dir)
-        env = self.platform.environment(spec, log.stream, placement, SNAP_START)
+        interpreter = await self.zygotes.find(spec.runtime)
+        if interpreter is None:
+            return VersionZygote.failed(
+                faults.fault(faults.RUNTIME_INVALID_ENTRYPOINT, self.zygotes.runtimes.missing(spec.runtime))
+            )
+        placement = self.host.place_snapshot(spec, opt_dir=spec.opt_dir, interpreter_prefix=interpreter.prefix)
+        launcher = await self.zygotes.for_interpreter(interpreter)
+        env = self.platform.environment(
+            spec,
+            log.stream,
+            placement,
+            SNAP_START,
+            interpreter=interpreter.path,
+            runtime_dir=launcher.setup.runtime_dir,
+        )
         log_parent, log_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         snapshot = VersionZygote()
         try:
             await snapshot.create(
-                self.launcher,
+                launcher,
                 {"env": env, "handler": spec.handler, "task_root": placement.task_root, "plan": placement.plan},
                 log_child.fileno(),
             )

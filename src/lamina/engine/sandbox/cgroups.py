@@ -1,5 +1,9 @@
 """Per-instance cgroups: memory = MemorySize, CPU in proportion to memory, a pids cap.
 
+The CPU share holds from the end of the init phase: an instance initializes at full speed,
+as Lambda's do (a 128 MB function's init runs as fast as a 1,769 MB one's there; its
+invocations do not), and the engine writes the quota once init is done (`throttle`).
+
 Both layouts are supported: cgroup v1 (one hierarchy per controller under
 /sys/fs/cgroup/{memory,pids,cpu}) and v2 (one unified tree with cgroup.controllers).
 The engine creates an instance's groups before the fork and removes them after the
@@ -94,17 +98,18 @@ class Cgroups:
         self.available = True
         self.version = 2
 
-    def create(self, memory_mb: int) -> tuple[list[str], list[str], list[str]]:
+    def create(self, memory_mb: int) -> tuple[list[str], list[str], list[str], list[tuple[str, str]]]:
         """(cgroup.procs files to join at once, the CPU one to join once set up,
-        directories to remove afterwards)."""
+        directories to remove afterwards, the CPU quota to write once init is done)."""
         if not self.available:
-            return [], [], []
+            return [], [], [], []
         name = uuid.uuid4().hex[:16]
         limit = memory_mb * 1024 * 1024
         quota = max(int(CPU_PERIOD_US * memory_mb / MB_PER_VCPU), 1000)
         procs: list[str] = []
         late: list[str] = []
         dirs: list[str] = []
+        quota_files: list[tuple[str, str]] = []
         try:
             if self.version == 2:
                 path = os.path.join(self._bases["unified"], name)
@@ -113,7 +118,8 @@ class Cgroups:
                 _write(os.path.join(path, "memory.max"), str(limit))
                 _try_write(os.path.join(path, "memory.swap.max"), "0")
                 _try_write(os.path.join(path, "pids.max"), str(PIDS_MAX))
-                _try_write(os.path.join(path, "cpu.max"), f"{quota} {CPU_PERIOD_US}")
+                if _try_write(os.path.join(path, "cpu.max"), f"max {CPU_PERIOD_US}"):
+                    quota_files.append((os.path.join(path, "cpu.max"), f"{quota} {CPU_PERIOD_US}"))
                 procs.append(os.path.join(path, "cgroup.procs"))
             else:
                 for controller, base in self._bases.items():
@@ -128,13 +134,14 @@ class Cgroups:
                         _write(os.path.join(path, "pids.max"), str(PIDS_MAX))
                     elif controller == "cpu":
                         _write(os.path.join(path, "cpu.cfs_period_us"), str(CPU_PERIOD_US))
-                        _write(os.path.join(path, "cpu.cfs_quota_us"), str(quota))
+                        _write(os.path.join(path, "cpu.cfs_quota_us"), "-1")
+                        quota_files.append((os.path.join(path, "cpu.cfs_quota_us"), str(quota)))
                     (late if controller == "cpu" else procs).append(os.path.join(path, "cgroup.procs"))
         except OSError as error:
             log.warning("cannot set up cgroup: %s", error)
             remove(dirs)
-            return [], [], []
-        return procs, late, dirs
+            return [], [], [], []
+        return procs, late, dirs, quota_files
 
     def peak_memory_mb(self, dirs: list[str]) -> int:
         """The most memory the instance's processes used together, as the cgroup saw it."""
@@ -174,11 +181,12 @@ class Cgroups:
         remove(list(self._bases.values()))
 
 
-def _try_write(path: str, value: str) -> None:
+def _try_write(path: str, value: str) -> bool:
     try:
         _write(path, value)
+        return True
     except OSError:
-        pass
+        return False
 
 
 def _remove_stale(parent: str) -> None:
@@ -209,6 +217,15 @@ def join(pid: int, procs_files: list[str]) -> None:
             _write(path, str(pid))
         except OSError as error:
             log.warning("cannot move %d into %s: %s", pid, path, error)
+
+
+def throttle(quota_files: list[tuple[str, str]]) -> None:
+    """The instance's init is done: from now on it gets its CPU share only."""
+    for path, value in quota_files:
+        try:
+            _write(path, value)
+        except OSError as error:
+            log.warning("cannot set the CPU quota %s: %s", path, error)
 
 
 def remove(dirs: list[str]) -> list[str]:

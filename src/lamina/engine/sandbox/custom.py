@@ -55,6 +55,7 @@ class CustomRuntimeInstance(ManagedInstance):
                 ),
             )
         self.state = State.READY
+        self.host.initialized(self.placement)  # from now on, its CPU share
         return InitOutcome(init_ms, None)
 
     async def invoke(self, header: dict, payload: bytes, timeout_s: float) -> RawResult:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 
 from ..spec import FunctionSpec
@@ -31,8 +30,12 @@ class Platform:
         placement: Placement,
         initialization_type: str = ON_DEMAND,
         runtime_api: str = "",
+        interpreter: str | None = None,
+        runtime_dir: str = guest.DIRECTORY,
     ) -> dict[str, str]:
-        """The environment of a sandbox of `spec` placed at `placement`."""
+        """The environment of a sandbox of `spec` placed at `placement`; `interpreter`, the
+        executable of its language runtime, comes first on its PATH; `runtime_dir` is where
+        the runtime's own files are (LAMBDA_RUNTIME_DIR)."""
         return sandbox_environment(
             spec,
             log_stream,
@@ -42,6 +45,8 @@ class Platform:
             initialization_type=initialization_type,
             task_root=placement.task_root,
             opt_dir=placement.opt_dir,
+            runtime_dir=runtime_dir,
+            bin_dir=os.path.dirname(interpreter) if interpreter else None,
         )
 
 
@@ -54,12 +59,14 @@ def sandbox_environment(
     initialization_type: str = ON_DEMAND,
     task_root: str | None = None,
     opt_dir: str | None = None,
+    runtime_dir: str = guest.DIRECTORY,
+    bin_dir: str | None = None,
 ) -> dict[str, str]:
-    python_dir = os.path.dirname(sys.executable)
+    path = "/usr/local/bin:/usr/bin:/bin:/opt/bin"
     env = {
         # The function's own variables first: everything below is Lambda's and wins.
         **spec.environment,
-        "PATH": f"{python_dir}:/usr/local/bin:/usr/bin:/bin",
+        "PATH": f"{bin_dir}:{path}" if bin_dir else path,
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
         "LD_LIBRARY_PATH": os.environ.get("LD_LIBRARY_PATH", ""),
@@ -77,7 +84,7 @@ def sandbox_environment(
         "AWS_SECRET_ACCESS_KEY": credentials[1],
         "AWS_ENDPOINT_URL": endpoint_url,
         "LAMBDA_TASK_ROOT": task_root or spec.code_dir,
-        "LAMBDA_RUNTIME_DIR": guest.DIRECTORY,
+        "LAMBDA_RUNTIME_DIR": runtime_dir,
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     if runtime_api:

@@ -13,11 +13,11 @@ import resource
 import site
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..spec import FunctionSpec
 from . import guest
-from .cgroups import Cgroups
+from .cgroups import Cgroups, throttle
 
 log = logging.getLogger("lamina.sandbox")
 
@@ -78,6 +78,7 @@ class Placement:
     cgroup_dirs: list[str]
     task_root: str
     opt_dir: str | None
+    cpu_quota: list[tuple[str, str]] = field(default_factory=list)  # written once init is done
 
 
 class SandboxHost:
@@ -118,7 +119,9 @@ class SandboxHost:
         self.interpreter_dirs = _interpreter_dirs()
         self.closed_dirs = sorted(_closed_ancestors(self.interpreter_dirs))
 
-    def place(self, spec: FunctionSpec, opt_dir: str | None) -> Placement:
+    def place(self, spec: FunctionSpec, opt_dir: str | None, interpreter_prefix: str | None = None) -> Placement:
+        """An instance's plan. `interpreter_prefix`: the installation of the interpreter it
+        runs on (a pyenv Python under /root, say), kept visible inside."""
         rlimits = {"RLIMIT_CORE": (0, 0)}
         if not self.isolated or self.cgroups is None:
             data = (spec.memory_mb + 64) * 1024 * 1024
@@ -128,16 +131,20 @@ class SandboxHost:
             soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
             rlimits["RLIMIT_NOFILE"] = (min(1024, hard if hard > 0 else 1024), hard)
             return Placement({"rlimits": rlimits}, [], spec.code_dir, opt_dir)
-        procs, late, dirs = self.cgroups.create(spec.memory_mb)
+        procs, late, dirs, quota = self.cgroups.create(spec.memory_mb)
         rlimits["RLIMIT_NOFILE"] = (1024, 1024)
+        keep, closed = self.interpreter_dirs, self.closed_dirs
+        if interpreter_prefix and interpreter_prefix not in keep:
+            keep = [*keep, interpreter_prefix]
+            closed = sorted(set(closed) | set(_closed_ancestors([interpreter_prefix])))
         plan = {
             "cgroup_procs": procs,
             "cgroup_procs_late": late,
             "namespaces": True,
             "code_dir": spec.code_dir,
             "opt_dir": opt_dir,
-            "keep": self.interpreter_dirs,
-            "closed": self.closed_dirs,
+            "keep": keep,
+            "closed": closed,
             "tmp_mb": spec.ephemeral_mb,
             "hide": self.hide,
             "hide_late": ["/sys/fs/cgroup"],
@@ -146,22 +153,29 @@ class SandboxHost:
             "gid": SANDBOX_GID,
             "rlimits": rlimits,
         }
-        return Placement(plan, dirs, TASK_ROOT, "/opt" if opt_dir else None)
+        return Placement(plan, dirs, TASK_ROOT, "/opt" if opt_dir else None, quota)
 
-    def place_snapshot(self, spec: FunctionSpec, opt_dir: str | None) -> Placement:
+    def place_snapshot(
+        self, spec: FunctionSpec, opt_dir: str | None, interpreter_prefix: str | None = None
+    ) -> Placement:
         """The per-version zygote of SnapStart: isolated like an instance."""
-        return self.place(spec, opt_dir)
+        return self.place(spec, opt_dir, interpreter_prefix)
 
     def place_restored(self, spec: FunctionSpec) -> Placement:
         """An instance forked from a snapshot: already inside the snapshot's namespaces;
         only its own cgroups are new (the engine moves it in)."""
         if not self.isolated or self.cgroups is None:
             return Placement({}, [], self._task_root(spec), None)
-        procs, late, dirs = self.cgroups.create(spec.memory_mb)
-        return Placement({"join": procs + late}, dirs, TASK_ROOT, None)
+        procs, late, dirs, quota = self.cgroups.create(spec.memory_mb)
+        return Placement({"join": procs + late}, dirs, TASK_ROOT, None, quota)
 
     def _task_root(self, spec: FunctionSpec) -> str:
         return TASK_ROOT if self.isolated else spec.code_dir
+
+    def initialized(self, placement: Placement) -> None:
+        """The instance's init is done: its CPU share holds from now on (cgroups.py)."""
+        if placement.cpu_quota:
+            throttle(placement.cpu_quota)
 
     def peak_memory_mb(self, placement: Placement) -> int:
         return self.cgroups.peak_memory_mb(placement.cgroup_dirs) if self.cgroups and placement.cgroup_dirs else 0

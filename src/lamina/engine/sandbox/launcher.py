@@ -1,6 +1,6 @@
-"""The engine's side of the zygote: start it, ask it for instances, hear when they exit.
+"""The engine's side of a zygote: start it, ask it for instances, hear when they exit.
 
-One Launcher per server. spawn() hands the zygote the instance's two socket ends and its
+One Launcher per interpreter (zygotes.py holds them). spawn() hands the zygote the instance's two socket ends and its
 plan and returns the child's pid; exits arrive as messages and resolve the per-pid
 futures that ManagedInstance.kill() and the exit-reason code wait on. If the zygote dies, the
 next spawn starts a new one (its orphaned children keep running until killed).
@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+from dataclasses import dataclass
 
 from . import guest
 from .guest import frames
@@ -23,10 +24,32 @@ from .guest import frames
 log = logging.getLogger("lamina.sandbox")
 
 
+@dataclass(frozen=True)
+class ZygoteSetup:
+    """How a zygote is started: which interpreter, and what its instances import from.
+
+    The interpreter runs isolated (-I -S): neither Lamina's venv nor the host's own
+    site-packages are on its path, only the standard library and, when `packages` is set,
+    the runtime's packages (runtime_packages.py), preloaded. `mount_at` puts them where AWS
+    has them (/var/runtime): the zygote, root in its own mount namespace, binds them there,
+    so module paths and tracebacks name /var/runtime, not Lamina's data dir."""
+
+    python: str = sys.executable
+    packages: str | None = None  # the runtime packages dir (boto3, botocore, ...), preloaded
+    mount_at: str | None = None  # where the zygote binds `packages` (root only)
+    pycache: str | None = None  # where the zygote may write the packages' bytecode
+
+    @property
+    def runtime_dir(self) -> str:
+        """LAMBDA_RUNTIME_DIR, as its instances see it."""
+        return self.mount_at or self.packages or guest.DIRECTORY
+
+
 class Launcher:
     restores = False  # its children start cold (see managed.Spawner)
 
-    def __init__(self) -> None:
+    def __init__(self, setup: ZygoteSetup | None = None) -> None:
+        self.setup = setup or ZygoteSetup()
         self._channel: socket.socket | None = None
         self._process: subprocess.Popen | None = None
         self._pending: dict[str, asyncio.Future] = {}
@@ -44,15 +67,26 @@ class Launcher:
         self._starting = loop.create_future()
         try:
             engine_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            setup = self.setup
             env = {
                 "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                 "_LAMINA_ZYGOTE_FD": str(zygote_end.fileno()),
-                "PYTHONDONTWRITEBYTECODE": "1",
+                # The SDK's own settings must not come from the host: nothing of the kind is
+                # read before an instance has its function's environment.
+                "HOME": "/nonexistent",
+                "AWS_CONFIG_FILE": "/nonexistent",
+                "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
             }
+            if setup.packages:
+                env["_LAMINA_PACKAGES"] = setup.packages
+            if setup.mount_at:
+                env["_LAMINA_PACKAGES_AT"] = setup.mount_at
+            if setup.pycache:
+                env["_LAMINA_PYCACHE"] = setup.pycache
             self._process = await loop.run_in_executor(
                 None,
                 lambda: subprocess.Popen(
-                    [sys.executable, "-s", os.path.join(guest.DIRECTORY, "zygote.py")],
+                    [setup.python, "-I", "-S", os.path.join(guest.DIRECTORY, "zygote.py")],
                     env=env,
                     pass_fds=(zygote_end.fileno(),),
                     stdin=subprocess.DEVNULL,
@@ -62,7 +96,10 @@ class Launcher:
             zygote_end.close()
             engine_end.setblocking(False)
             self._channel = engine_end
-            ready = json.loads(await loop.sock_recv(engine_end, frames.MAX_MESSAGE))
+            data = await loop.sock_recv(engine_end, frames.MAX_MESSAGE)
+            if not data:
+                raise OSError(f"the zygote of {setup.python} exited as it started (its output is in the server's log)")
+            ready = json.loads(data)
             assert ready["op"] == "ready", ready
             asyncio.ensure_future(self._listen(engine_end))
             self._starting.set_result(None)

@@ -224,6 +224,7 @@ class ManagedInstance:
             await self.kill()
             return InitOutcome(ready["init_ms"], ready["error"])
         self.state = State.READY
+        self.host.initialized(self.placement)  # from now on, its CPU share
         if ready.get("restored"):
             # Restore Duration covers bringing the snapshot back (fork, cgroups, hooks), not
             # just the after-restore hooks the sandbox timed.

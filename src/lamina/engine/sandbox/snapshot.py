@@ -47,6 +47,13 @@ class VersionZygote:
         self.log_task: asyncio.Future | None = None  # pumps the snapshot's own output to its log stream
         self.cgroup_dirs: list[str] = []
 
+    @classmethod
+    def failed(cls, error: dict) -> VersionZygote:
+        """A snapshot that could not be made at all (no interpreter for its runtime)."""
+        snapshot = cls()
+        snapshot.error = error
+        return snapshot
+
     async def create(self, launcher: Launcher, message: dict, log_fd: int, timeout_s: float = 30.0) -> None:
         loop = asyncio.get_running_loop()
         engine_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

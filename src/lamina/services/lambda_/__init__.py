@@ -92,9 +92,13 @@ class LambdaService(
     async def start(self) -> None:
         """Hand the engine what it must know before the first invoke (reservations and
         provisioned configs), resume the mappings' pollers, then the queued async events."""
+        runtimes = set()
         for _, function in await self.state.store.scan("function"):
+            runtimes.add(function["config"].get("Runtime"))
             if function.get("reserved_concurrency") is not None:
                 self.state.engine.set_reserved(function["config"]["FunctionArn"], function["reserved_concurrency"])
+        for runtime in sorted(r for r in runtimes if r):
+            self.state.engine.prepare(runtime)  # their zygotes start now, not on a first cold start
         await restore_provisioned(self.provisioning)
         await pollers.start_all(self.pollers)
         recovered = await self.async_queue.start()

@@ -17,6 +17,7 @@ from .provisioned import Provisioning, drop_provisioned_configs
 from .state import (
     CUSTOM_RUNTIMES,
     LATEST,
+    NODE_RUNTIMES,
     PYTHON_RUNTIMES,
     SNAPSTART_RUNTIMES,
     LambdaState,
@@ -34,7 +35,7 @@ ENV_LIMIT_BYTES = 4096
 # Newer models give DeleteFunction a StatusCode output (202 while a durable function drains);
 # without it the serializer falls back to the model's 200, but AWS answers a delete with 204.
 _DELETED = {"StatusCode": 204}
-SUPPORTED_RUNTIMES = PYTHON_RUNTIMES + CUSTOM_RUNTIMES
+SUPPORTED_RUNTIMES = PYTHON_RUNTIMES + NODE_RUNTIMES + CUSTOM_RUNTIMES
 
 
 def _check_runtime(runtime: str | None, package_type: str) -> None:
@@ -109,6 +110,14 @@ class FunctionsApi:
     state: LambdaState
     provisioning: Provisioning
 
+    async def _check_runnable(self, runtime: str) -> None:
+        """A runtime Lamina supports but this host has no interpreter for fails here, saying
+        what to install, rather than at the first invoke."""
+        missing = await self.state.engine.runtime_missing(runtime)
+        if missing:
+            raise invalid_parameter(missing)
+        self.state.engine.prepare(runtime)
+
     async def create_function(self, params: dict, ctx: RequestContext) -> dict:
         ref = function_ref(params, ctx)
         if ref.qualifier:
@@ -124,6 +133,7 @@ class FunctionsApi:
         _check_environment(params.get("Environment"))
         _check_ephemeral(params.get("EphemeralStorage"))
         _check_snap_start(params.get("SnapStart"), params.get("Runtime"))
+        await self._check_runnable(params["Runtime"])
         code_params = params.get("Code") or {}
         zip_bytes = code_params.get("ZipFile")
         if zip_bytes is None:
@@ -283,6 +293,7 @@ class FunctionsApi:
         config = dict(function["config"])
         if "Runtime" in params:
             _check_runtime(params["Runtime"], config.get("PackageType", "Zip"))
+            await self._check_runnable(params["Runtime"])
         _check_timeout(params.get("Timeout"))
         _check_memory(params.get("MemorySize"))
         _check_environment(params.get("Environment"))

@@ -27,6 +27,7 @@ from .code import CodeStore
 
 LATEST = "$LATEST"
 PYTHON_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+NODE_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x")
 CUSTOM_RUNTIMES = ("provided.al2023", "provided.al2", "provided")
 
 

@@ -27,6 +27,11 @@ HEADER, INVOKE, READY, RESULT, ERROR, END_MARKER = (
 pack = _frames.pack
 _recv_exact = _frames.recv_exact
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Where the runtime's packages (boto3, botocore, ...) are imported from: set by the zygote,
+# which has them preloaded. None when the runtime offers none.
+RUNTIME_PACKAGES = None
+
 
 # --- the context object (the fields and methods of AWS's LambdaContext) -----------------
 
@@ -114,13 +119,20 @@ def _error_payload(error, request_id=""):
             "requestId": request_id,
             "stackTrace": error.stack,
         }
-    stack = traceback.format_list(traceback.extract_tb(error.__traceback__)[1:])
+    stack = _user_stack(error)
     return {
         "errorMessage": str(error),
         "errorType": type(error).__name__,
         "requestId": request_id,
         "stackTrace": stack,
     }
+
+
+def _user_stack(error):
+    """The traceback as AWS's runtime shows it: the function's frames (and the import
+    machinery's, for an error at import), never the runtime's own."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(HERE + os.sep)]
+    return traceback.format_list(frames)
 
 
 def _log_error(payload):
@@ -191,7 +203,7 @@ def load_handler(handler_spec, task_root):
         raise FaultError(
             "Runtime.UserCodeSyntaxError",
             f"Syntax error in module '{module_name}': {error}",
-            traceback.format_list(traceback.extract_tb(error.__traceback__)),
+            _user_stack(error),
         ) from None
     function = getattr(module, function_name, None)
     if function is None:
@@ -240,9 +252,11 @@ def initialize(handler_spec, task_root):
     # sys.path as on AWS: the code, then the layers' python dirs, then the runtime's own.
     opt = os.environ.pop("_LAMINA_OPT", "/opt")
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    for path in reversed([task_root, f"{opt}/python/lib/{version}/site-packages", f"{opt}/python"]):
+    function_paths = [task_root, f"{opt}/python/lib/{version}/site-packages", f"{opt}/python"]
+    for path in reversed(function_paths):
         if path not in sys.path:
             sys.path.insert(0, path)
+    _yield_shipped_packages(function_paths)
     try:
         os.chdir(task_root)
     except OSError:
@@ -263,12 +277,33 @@ def initialize(handler_spec, task_root):
         init_error = _error_payload(error)
     except BaseException as error:  # an exception raised by the module's own init code
         init_error = _error_payload(error)
-        init_error["stackTrace"] = traceback.format_list(traceback.extract_tb(error.__traceback__))
     init_ms = (time.perf_counter() - started) * 1000
     if init_error:
         _log_error(init_error)
     sys.stdout.flush()
     return handler, init_error, init_ms, log_request
+
+
+def _yield_shipped_packages(function_paths):
+    """A function (or a layer) that ships its own boto3, botocore, urllib3... gets its own,
+    as on AWS, not the runtime's preloaded ones: those are all dropped, so that the SDK is
+    imported afresh from the function's paths first, the runtime's for the rest."""
+    if not RUNTIME_PACKAGES:
+        return
+    try:
+        offered = [name[:-3] if name.endswith(".py") else name for name in os.listdir(RUNTIME_PACKAGES)]
+    except OSError:
+        return
+    offered = [name for name in offered if name.isidentifier()]
+    shipped = any(
+        os.path.exists(os.path.join(path, name)) or os.path.exists(os.path.join(path, name + ".py"))
+        for path in function_paths
+        for name in offered
+    )
+    if shipped:
+        tops = set(offered)
+        for module in [m for m in sys.modules if m.partition(".")[0] in tops]:
+            del sys.modules[module]
 
 
 def run_hooks(kind):

@@ -68,7 +68,7 @@ class PidNamespaces:
     saves each instance a second fork (and a process that only opened the namespaces)."""
 
     def __init__(self):
-        self.own: int | None = None
+        self.own = None  # an fd on our own PID namespace (no annotation: this runs on Python 3.9)
         try:
             self.own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
@@ -127,7 +127,7 @@ def sethostname(name):
     _check(_c().sethostname(raw, ctypes.c_size_t(len(raw))), "sethostname")
 
 
-def _bind(source, target, readonly):
+def bind(source, target, readonly):
     mount(source, target, None, MS_BIND | MS_REC)
     if readonly:
         mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
@@ -155,7 +155,7 @@ def _bring_back(kept):
         except OSError:
             pass
         os.makedirs(path, mode=0o755, exist_ok=True)
-        _bind(f"/proc/self/fd/{fd}", path, readonly=True)
+        bind(f"/proc/self/fd/{fd}", path, readonly=True)
 
 
 def apply_rlimits(limits):
@@ -202,9 +202,9 @@ def enter(plan, report_fd=None):
         os.setsid()  # a session of its own: the engine kills the instance by its group
     if plan.get("namespaces"):
         mount(None, "/", None, MS_REC | MS_PRIVATE)
-        _bind(plan["code_dir"], "/var/task", readonly=True)
+        bind(plan["code_dir"], "/var/task", readonly=True)
         if plan.get("opt_dir"):
-            _bind(plan["opt_dir"], "/opt", readonly=True)
+            bind(plan["opt_dir"], "/opt", readonly=True)
         else:
             mount("tmpfs", "/opt", "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=755")
         kept = []

@@ -348,6 +348,79 @@ def _yield_to_the_platform():
         pass  # not Linux, or not allowed here: the default policy
 
 
+def _packages_path(isolation):
+    """Where the runtime's packages (boto3, botocore, ...) are imported from: bound at
+    /var/runtime in a mount namespace of our own when the engine asks for it (root), so that
+    every module path and traceback names /var/runtime, as on AWS; else where they are."""
+    packages = os.environ.pop("_LAMINA_PACKAGES", "")
+    mount_at = os.environ.pop("_LAMINA_PACKAGES_AT", "")
+    if not packages:
+        return None
+    if mount_at:
+        isolation.unshare(isolation.CLONE_NEWNS)
+        isolation.mount(None, "/", None, isolation.MS_REC | isolation.MS_PRIVATE)
+        os.makedirs(mount_at, exist_ok=True)
+        isolation.bind(packages, mount_at, readonly=True)
+        return mount_at
+    return packages
+
+
+# The clients a typical function creates at init: their data is loaded in the zygote.
+SDK_WARM_SERVICES = (
+    "s3",
+    "dynamodb",
+    "sqs",
+    "sns",
+    "lambda",
+    "events",
+    "kinesis",
+    "logs",
+    "sts",
+    "secretsmanager",
+    "ssm",
+)
+
+
+def _preload_sdk():
+    """Import boto3 and botocore and load their data files once, here, so that a function's
+    `import boto3` and its first clients cost an instance next to nothing.
+
+    A throwaway session creates one client of each common service (every lazy import, every
+    data file, every cache botocore keeps at module level). The default session instances
+    start with is a fresh one that has resolved nothing (credentials, region, config files
+    are read in the instance, from its function's environment) but shares the loader that
+    holds the data already parsed."""
+    try:
+        import boto3
+        import botocore.session
+
+        warm = botocore.session.Session()
+        boto3.Session(botocore_session=warm)  # boto3 adds its data path (resources) to the loader
+        loader = warm.get_component("data_loader")
+        for service in SDK_WARM_SERVICES:
+            warm.create_client(
+                service,
+                region_name="us-east-1",
+                aws_access_key_id="preload",
+                aws_secret_access_key="preload",
+                endpoint_url="http://127.0.0.1:9",
+            )
+            try:
+                loader.load_service_model(service, "resources-1")
+            except Exception:
+                pass  # boto3 has resources for a few services only
+        fresh = botocore.session.Session()
+        fresh.register_component("data_loader", loader)
+        boto3.setup_default_session(botocore_session=fresh)
+    except ImportError:
+        return  # no SDK offered
+    except Exception as error:  # a broken SDK must not take the runtime down: instances import it themselves
+        sys.stderr.write(f"Lamina could not preload boto3: {type(error).__name__}: {error}\n")
+        offered = ("boto3", "botocore", "s3transfer", "urllib3", "jmespath", "dateutil", "six")
+        for name in [m for m in sys.modules if m.split(".")[0] in offered]:
+            del sys.modules[name]
+
+
 def main():
     channel = socket.socket(fileno=int(os.environ.pop("_LAMINA_ZYGOTE_FD")))
     channel.setblocking(True)
@@ -355,7 +428,17 @@ def main():
     bootstrap = _private_module("_lamina_bootstrap", "bootstrap.py")
     isolation = _private_module("_lamina_isolation", "isolation.py")
     isolation.prepare()
+    packages = _packages_path(isolation)
+    pycache = os.environ.pop("_LAMINA_PYCACHE", "")
+    if pycache:
+        sys.pycache_prefix = pycache  # the packages' bytecode, compiled once per interpreter
+        sys.dont_write_bytecode = False
     _preload()
+    if packages:
+        sys.path.append(packages)
+        bootstrap.RUNTIME_PACKAGES = packages
+        _preload_sdk()
+    sys.dont_write_bytecode = True  # functions' code is read-only, and AWS writes none either
     bootstrap.install_log_handler()
     # Everything loaded so far is shared with every instance; frozen, the collector of a
     # forked instance never walks (and so never copies) those pages.
