@@ -8,6 +8,7 @@
     lamina deploy-function DIR --name N --handler H [--runtime R] [--memory M] [--timeout T] [--env K=V ...]
     lamina logs NAME [--follow] [--since SECONDS]
     lamina reset                              every resource and message gone (POST /_lamina/reset)
+    lamina runtimes [--prepare]               the runtimes this host can run, and on what
 
 Client commands find the server from --endpoint, --port, LAMINA_ENDPOINT or LAMINA_PORT
 (default http://127.0.0.1:4566). Human output by default, --json for scripts.
@@ -240,6 +241,44 @@ def cmd_logs(args: argparse.Namespace) -> int:
         time.sleep(1.0)
 
 
+def cmd_runtimes(args: argparse.Namespace) -> int:
+    """What this host can run: each language runtime's interpreter (or what to install), and
+    for Python the boto3 its functions get. --prepare installs the SDK sets older Pythons
+    need now (with pip), rather than on their first cold start."""
+    from .engine.runtimes import Runtimes
+    from .engine.sandbox.runtime_packages import RuntimePackages, sdk_version
+
+    settings = _settings(args)
+    runtimes = Runtimes(settings.interpreters)
+    packages = RuntimePackages(
+        os.path.join(os.path.abspath(settings.data_dir), "runtime", "python"),
+        os.path.join(settings.cache_dir, "runtime-packages"),
+    )
+    rows = []
+    for runtime, interpreter in runtimes.all():
+        row = {"runtime": runtime, "interpreter": None, "version": None, "found_by": None, "sdk": None}
+        if interpreter is not None:
+            row.update(interpreter=interpreter.path, version=interpreter.version, found_by=interpreter.source)
+            if interpreter.python:
+                major, minor = (int(n) for n in interpreter.version.split(".")[:2])
+                if args.prepare:
+                    packages.for_version((major, minor))
+                row["sdk"] = sdk_version(packages, (major, minor))
+        rows.append(row)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        if row["interpreter"] is None:
+            print(f"{row['runtime']:<12}  -      {runtimes.missing(row['runtime'])}")
+            continue
+        sdk = f"  boto3 {row['sdk']}" if row["sdk"] else ""
+        if row["runtime"].startswith("python") and not row["sdk"]:
+            sdk = "  boto3 not installed yet (lamina runtimes --prepare)"
+        print(f"{row['runtime']:<12}  {row['version']:<8} {row['interpreter']} ({row['found_by']}){sdk}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lamina", description="Lamina: AWS Lambda on your own machines.")
     root.add_argument("--version", action="version", version=f"lamina {version()}")
@@ -301,6 +340,11 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("reset", help="delete every resource and message (for tests)")
     client_flags(p)
     p.set_defaults(func=cmd_reset)
+
+    p = commands.add_parser("runtimes", help="the language runtimes this host can run, and on what")
+    p.add_argument("--prepare", action="store_true", help="install the SDK older Pythons need now (pip)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_runtimes)
     return root
 
 

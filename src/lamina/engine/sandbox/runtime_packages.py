@@ -151,3 +151,14 @@ class RuntimePackages:
         shutil.rmtree(target, ignore_errors=True)
         os.replace(staging, target)
         return target
+
+
+def sdk_version(packages: RuntimePackages, version: tuple[int, int]) -> str | None:
+    """The boto3 that functions on Python `version` get, or None while it is not installed."""
+    if packages.own_supports(version):
+        return importlib.metadata.version("boto3")
+    directory = os.path.join(packages.cache_dir, f"python{version[0]}.{version[1]}")
+    if not os.path.exists(os.path.join(directory, ".complete")):
+        return None
+    found = list(importlib.metadata.distributions(name="boto3", path=[directory]))
+    return found[0].version if found else None

@@ -253,6 +253,8 @@ def initialize(handler_spec, task_root):
     opt = os.environ.pop("_LAMINA_OPT", "/opt")
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     function_paths = [task_root, f"{opt}/python/lib/{version}/site-packages", f"{opt}/python"]
+    # The function's PYTHONPATH, which an interpreter started for it would have read.
+    function_paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     for path in reversed(function_paths):
         if path not in sys.path:
             sys.path.insert(0, path)

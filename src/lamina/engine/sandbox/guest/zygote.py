@@ -103,10 +103,28 @@ def _child(message, control_fd, log_fd, report_fd, channel, bootstrap, isolation
         if argv:
             os.close(control_fd)
             os.execve(argv[0], argv, message["env"])
+        wrapper = message["env"].get("AWS_LAMBDA_EXEC_WRAPPER")
+        if wrapper:
+            _exec_through(wrapper, message, control_fd, bootstrap)
         control = socket.socket(fileno=control_fd)
         bootstrap.serve(control, message["handler"], message["task_root"])
 
     _run_and_exit("Lamina sandbox failed to start", body)
+
+
+def _exec_through(wrapper, message, control_fd, bootstrap):
+    """AWS_LAMBDA_EXEC_WRAPPER: the runtime starts through the function's wrapper script,
+    given the runtime's command (interpreter, options, script last), in a fresh interpreter
+    (standalone.py) that serves the control socket this fork would have served."""
+    os.set_inheritable(control_fd, True)
+    env = dict(
+        message["env"],
+        _LAMINA_CONTROL_FD=str(control_fd),
+        _LAMINA_HANDLER=message["handler"],
+        _LAMINA_TASK_ROOT=message["task_root"],
+        _LAMINA_PACKAGES=bootstrap.RUNTIME_PACKAGES or "",
+    )
+    os.execve(wrapper, [wrapper, sys.executable, "-S", os.path.join(HERE, "standalone.py")], env)
 
 
 def _read_pid(fd, timeout_s=10.0):
