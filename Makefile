@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The AWS SDK for JavaScript v3 the Node.js runtimes offer at /var/runtime/node_modules:
+# `npm ci` from the pinned lock file; skipped quietly where npm is absent.
+NODE_RUNTIME := src/lamina/engine/sandbox/guest/nodejs
+NODE_STAMP   := $(NODE_RUNTIME)/node_modules/.installed
 
 .PHONY: up test check bench install lock clean
 
@@ -16,12 +20,17 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): $(NODE_RUNTIME)/package.json $(NODE_RUNTIME)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(NODE_RUNTIME) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	fi
 
-up: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
+
+up: $(STAMP) $(NODE_STAMP)
 	$(BIN)/lamina up --data-dir ./.lamina
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q tests
 
 # Lint, format and types: what CI runs before the tests.

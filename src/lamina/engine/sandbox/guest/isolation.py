@@ -18,7 +18,8 @@ Plan keys: keep (the interpreter's directories, which must stay visible), closed
 (directories the sandbox uid may not enter, covered: the kept paths under them come
 back), cgroup_procs (cgroup.procs files to join first), cgroup_procs_late (to join
 once set up: the CPU share), namespaces (bool), code_dir,
-opt_dir (or None),
+opt_dir (or None), binds ([[source, target], ...]: more read-only binds, e.g. a
+runtime's own files at /var/runtime; the target is created if missing),
 tmp_mb, hide (paths to cover with an empty read-only tmpfs),
 hide_late (hidden once the cgroups are joined), hostname, uid, gid, rlimits
 ({name: (soft, hard)}).
@@ -207,6 +208,9 @@ def enter(plan, report_fd=None):
             bind(plan["opt_dir"], "/opt", readonly=True)
         else:
             mount("tmpfs", "/opt", "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=755")
+        for source, target in plan.get("binds") or ():
+            os.makedirs(target, mode=0o755, exist_ok=True)
+            bind(source, target, readonly=True)
         kept = []
         for path in plan.get("keep") or ():  # opened now: the covers below may hide them
             fd = os.open(path, os.O_PATH | os.O_DIRECTORY)

@@ -1,0 +1,349 @@
+// Lamina's Node.js runtime client: what AWS's /var/runtime/index.mjs does, in one file of
+// Node built-ins. It loads the function's handler (_HANDLER) from LAMBDA_TASK_ROOT, then
+// loops over the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API): GET .../invocation/next, run
+// the handler, POST .../response or .../error. Formats follow AWS's runtime (the
+// aws-lambda-nodejs-runtime-interface-client): console lines, error documents, the context.
+//
+// Lamina mounts this directory at /var/runtime, so error messages and stacks name
+// /var/runtime/index.mjs as AWS's do, and the SDK is at /var/runtime/node_modules.
+//
+// A pooled process (_LAMINA_POOL=1) starts before any function is known: it loads this
+// module, then asks the engine for its function (GET /_lamina/assign on the same API),
+// takes its environment and drops to the sandbox's uid, and only then runs the user's
+// init. See nodejs.py.
+
+import fs from 'node:fs';
+import http from 'node:http';
+import Module, { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import util from 'node:util';
+
+const require = createRequire(import.meta.url);
+const PREFIX = '/2018-06-01/runtime';
+
+// --- errors, named and shaped as AWS's runtime names and shapes them ---------------------
+
+class ExtendedError extends Error {
+  constructor(reason) {
+    super(reason);
+  }
+}
+class ImportModuleError extends ExtendedError {}
+class HandlerNotFound extends ExtendedError {}
+class MalformedHandlerName extends ExtendedError {}
+class UserCodeSyntaxError extends ExtendedError {}
+class UnhandledPromiseRejection extends ExtendedError {
+  constructor(reason, promise) {
+    super(reason);
+    this.reason = reason;
+    this.promise = promise;
+  }
+}
+for (const kind of [ImportModuleError, HandlerNotFound, MalformedHandlerName, UserCodeSyntaxError, UnhandledPromiseRejection]) {
+  kind.prototype.name = `Runtime.${kind.name}`;
+}
+
+function isError(value) {
+  return util.types.isNativeError(value) || (value && typeof value === 'object' && typeof value.name === 'string' && typeof value.message === 'string');
+}
+
+// The document posted to /error (and so the Invoke payload): errorType, errorMessage, trace.
+function toRapidResponse(error) {
+  try {
+    if (isError(error)) {
+      return {
+        errorType: error.name?.replace(/\x7F/g, '%7F'),
+        errorMessage: error.message?.replace(/\x7F/g, '%7F'),
+        trace: String(error.stack ?? '').replace(/\x7F/g, '%7F').split('\n'),
+      };
+    }
+    return { errorType: typeof error, errorMessage: String(error), trace: [] };
+  } catch {
+    return {
+      errorType: 'handled',
+      errorMessage:
+        'callback called with Error argument, but there was a problem while retrieving one or more of its message, name, and stack',
+    };
+  }
+}
+
+// The error as the log shows it: "\t" + JSON with the error's own properties and its stack.
+function toFormatted(error) {
+  const withProperties = (_key, value) => {
+    if (!(value instanceof Error)) return value;
+    const shown = Object.assign({ errorType: value.name, errorMessage: value.message, code: value.code }, value);
+    if (typeof value.stack === 'string') shown.stack = value.stack.split('\n');
+    return shown;
+  };
+  try {
+    return '\t' + JSON.stringify(error, withProperties);
+  } catch {
+    return '\t' + JSON.stringify(toRapidResponse(error));
+  }
+}
+
+// --- console: "<ISO time>\t<request id>\t<LEVEL>\t<message>", newlines as \r -------------
+
+let currentRequestId; // undefined during init, as on AWS
+function logLine(level, message, ...params) {
+  const line = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(message, ...params)}`;
+  process.stdout.write(line.replace(/\n/g, '\r') + '\n');
+}
+function patchConsole() {
+  console.trace = (m, ...p) => logLine('TRACE', m, ...p);
+  console.debug = (m, ...p) => logLine('DEBUG', m, ...p);
+  console.info = (m, ...p) => logLine('INFO', m, ...p);
+  console.log = (m, ...p) => logLine('INFO', m, ...p);
+  console.warn = (m, ...p) => logLine('WARN', m, ...p);
+  console.error = (m, ...p) => logLine('ERROR', m, ...p);
+  console.fatal = (m, ...p) => logLine('FATAL', m, ...p);
+}
+
+// --- the Runtime API ---------------------------------------------------------------------
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 }); // idle sockets do not hold the loop
+function call(method, urlPath, body, headers = {}) {
+  const [hostname, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
+  return new Promise((resolve, reject) => {
+    const request = http.request({ hostname, port, method, path: urlPath, agent, headers }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+function post(urlPath, document, headers = {}) {
+  const body = Buffer.from(document);
+  return call('POST', urlPath, body, { 'Content-Type': 'application/json', 'Content-Length': body.length, ...headers });
+}
+function postError(urlPath, error) {
+  const document = toRapidResponse(error);
+  const type = String(document.errorType ?? 'Runtime.Unknown').replace(/[^\x20-\x7e]/g, '');
+  return post(urlPath, JSON.stringify(document), { 'Lambda-Runtime-Function-Error-Type': type });
+}
+
+// --- loading the handler (AWS's UserFunction.load) -----------------------------------------
+
+function packageTypeIsModule(folder) {
+  if (folder.endsWith('/node_modules')) return false;
+  const manifest = path.join(folder, 'package.json');
+  if (fs.existsSync(manifest)) {
+    try {
+      return JSON.parse(fs.readFileSync(manifest, 'utf8'))?.type === 'module';
+    } catch (error) {
+      console.warn(`${manifest} cannot be read, it will be ignored for ES module detection purposes.`, error);
+      return false;
+    }
+  }
+  return folder === '/' ? false : packageTypeIsModule(path.resolve(folder, '..'));
+}
+
+async function tryRequire(file) {
+  return fs.existsSync(file) ? require(file) : undefined;
+}
+// ES modules resolve bare specifiers through NODE_PATH too, as on AWS: Node's hooks for that
+// run on a thread of their own, whose start costs ~50 ms, so only once an ES module is loaded
+// (or ahead of time, in a pooled process).
+let hooked = false;
+function hookNodePath() {
+  if (hooked || typeof Module.register !== 'function') return;
+  hooked = true;
+  Module.register(new URL('./node-path-hooks.mjs', import.meta.url), { data: { nodePath: process.env.NODE_PATH } });
+}
+
+async function tryImport(file) {
+  if (!fs.existsSync(file)) return undefined;
+  hookNodePath();
+  return await import(pathToFileURL(file).href);
+}
+
+async function loadModule(appRoot, moduleRoot, name) {
+  const base = path.resolve(appRoot, moduleRoot, name);
+  const extensionless = await tryRequire(base);
+  if (extensionless) return extensionless;
+  const esm = fs.existsSync(base + '.js') && packageTypeIsModule(path.dirname(base + '.js'));
+  if (!esm) {
+    const loaded = await tryRequire(base + '.js');
+    if (loaded) return loaded;
+  }
+  const loaded = (esm && (await tryImport(base + '.js'))) || (await tryImport(base + '.mjs')) || (await tryRequire(base + '.cjs'));
+  if (loaded) return loaded;
+  // A module name (a package in node_modules), resolved from the code, not from here.
+  return require(require.resolve(name, { paths: [appRoot, moduleRoot] }));
+}
+
+async function loadHandler(appRoot, fullHandler) {
+  if (fullHandler.includes('..')) {
+    throw new MalformedHandlerName(
+      `'${fullHandler}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`,
+    );
+  }
+  const moduleAndHandler = path.basename(fullHandler);
+  const moduleRoot = fullHandler.substring(0, fullHandler.indexOf(moduleAndHandler));
+  const match = moduleAndHandler.match(/^([^.]*)\.(.*)$/);
+  if (!match) throw new MalformedHandlerName('Bad handler');
+  const [, name, handlerPath] = match;
+  let app;
+  try {
+    app = await loadModule(appRoot, moduleRoot, name);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new UserCodeSyntaxError(error);
+    if (error?.code === 'MODULE_NOT_FOUND' || error?.code === 'ERR_MODULE_NOT_FOUND') throw new ImportModuleError(error);
+    throw error;
+  }
+  const handler = handlerPath.split('.').reduce((nested, key) => nested && nested[key], app);
+  if (!handler) throw new HandlerNotFound(`${fullHandler} is undefined or not exported`);
+  if (typeof handler !== 'function') throw new HandlerNotFound(`${fullHandler} is not a function`);
+  return handler;
+}
+
+// --- running invocations (AWS's Runtime, CallbackContext, InvokeContext) -------------------
+
+// Called when the event loop runs empty: a callback handler's answer waits for it
+// (callbackWaitsForEmptyEventLoop), and a handler that never answered answers null.
+let onEmptyLoop = null;
+process.on('beforeExit', () => {
+  const listener = onEmptyLoop;
+  onEmptyLoop = null;
+  if (listener) listener();
+});
+
+// What an uncaught exception or unhandled rejection does: fail init, or the invocation.
+let failWith = (error, code) => postError(`${PREFIX}/init/error`, error).finally(() => process.exit(code));
+
+function parseJson(text, what) {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`Cannot parse ${what} as json: ${text}`);
+  }
+}
+
+async function handleOnce(handler) {
+  const next = await call('GET', `${PREFIX}/invocation/next`);
+  const headers = next.headers;
+  const requestId = headers['lambda-runtime-aws-request-id'];
+  currentRequestId = requestId;
+  if (headers['lambda-runtime-trace-id']) process.env._X_AMZN_TRACE_ID = headers['lambda-runtime-trace-id'];
+  else delete process.env._X_AMZN_TRACE_ID;
+  const base = `${PREFIX}/invocation/${requestId}`;
+  failWith = (error, code) => postError(`${base}/error`, error).finally(() => process.exit(code));
+
+  return new Promise((finished) => {
+    let reported = false;
+    const complete = (result) => {
+      if (reported) {
+        console.error('Invocation has already been reported as done. Cannot call complete more than once per invocation.');
+        return;
+      }
+      reported = true;
+      let body;
+      try {
+        body = JSON.stringify(result === undefined ? null : result);
+      } catch (error) {
+        post(`${base}/error`, JSON.stringify(toRapidResponse(error))).finally(finished);
+        return;
+      }
+      post(`${base}/response`, body).then(finished, finished);
+    };
+    const fail = (error) => {
+      if (reported) return;
+      reported = true;
+      console.error('Invoke Error', toFormatted(error));
+      postError(`${base}/error`, error).then(finished, finished);
+    };
+    let waitForEmptyEventLoop = true;
+    const done = (error, result) => {
+      onEmptyLoop = null;
+      if (error !== undefined && error !== null) fail(error);
+      else complete(result);
+    };
+    const callback = (error, result) => {
+      onEmptyLoop = null;
+      if (error !== undefined && error !== null) fail(error);
+      else if (!waitForEmptyEventLoop) complete(result);
+      else onEmptyLoop = () => setImmediate(() => complete(result));
+    };
+    const deadline = Number(headers['lambda-runtime-deadline-ms']);
+    const context = {
+      get callbackWaitsForEmptyEventLoop() {
+        return waitForEmptyEventLoop;
+      },
+      set callbackWaitsForEmptyEventLoop(value) {
+        waitForEmptyEventLoop = value;
+      },
+      succeed: (result) => done(null, result),
+      fail: (error) => done(error === undefined || error === null ? 'handled' : error, null),
+      done,
+      functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+      memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+      logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+      logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+      clientContext: undefined,
+      identity: undefined,
+      invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
+      awsRequestId: requestId,
+      getRemainingTimeInMillis: () => deadline - Date.now(),
+    };
+    onEmptyLoop = () => complete(null); // the handler never answered: null, once the loop is empty
+    try {
+      context.clientContext = parseJson(headers['lambda-runtime-client-context'], 'ClientContext');
+      context.identity = parseJson(headers['lambda-runtime-cognito-identity'], 'CognitoIdentity');
+      const result = handler(parseJson(next.body.toString('utf8') || 'null', 'event'), context, callback);
+      if (result && typeof result.then === 'function') {
+        result.then(context.succeed, context.fail);
+      }
+    } catch (error) {
+      callback(error);
+    }
+  });
+}
+
+// --- the pool: wait for a function, become its sandbox -------------------------------------
+
+async function assigned() {
+  const answer = await call('GET', '/_lamina/assign');
+  if (answer.status !== 200) process.exit(0); // the engine retired this process unused
+  const { env, uid, gid, cwd } = JSON.parse(answer.body.toString('utf8'));
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, env);
+  Module._initPaths(); // NODE_PATH is read at start-up: read it again, now that it is the function's
+  process.chdir(cwd); // /var/task was mounted over the placeholder we started in
+  if (gid !== null && gid !== undefined) {
+    process.setgroups([]);
+    process.setgid(gid);
+  }
+  if (uid !== null && uid !== undefined) process.setuid(uid);
+}
+
+// --- main --------------------------------------------------------------------------------
+
+async function main() {
+  if (process.env._LAMINA_POOL) {
+    hookNodePath(); // its NODE_PATH is the one every function of this runtime gets
+    await assigned();
+  }
+  patchConsole();
+  process.on('uncaughtException', (error) => {
+    console.error('Uncaught Exception', toFormatted(error));
+    failWith(error, 129);
+  });
+  process.on('unhandledRejection', (reason, promise) => {
+    const error = new UnhandledPromiseRejection(reason?.toString(), promise);
+    console.error('Unhandled Promise Rejection', toFormatted(error));
+    failWith(error, 128);
+  });
+  const handler = await loadHandler(process.env.LAMBDA_TASK_ROOT || process.cwd(), process.env._HANDLER || '');
+  for (;;) await handleOnce(handler);
+}
+
+main().catch((error) => {
+  console.error('Uncaught Exception', toFormatted(error));
+  failWith(error, 129);
+});
