@@ -13,6 +13,9 @@ Rows (see docs/benchmarks.md for how to read them):
  2  cold start: UpdateFunctionConfiguration (untimed) before each Invoke, so every
     sample is a new instance; Init Duration from the REPORT line (LogType=Tail). Beside
     it: a fresh `python -c "import app; app.handler({}, None)"` and python-lambda-local.
+ 2b cold start of a handler whose init imports boto3 and creates an S3 and a DynamoDB
+    client (what most real functions do), 128 MB and 1769 MB, beside a fresh python3.12
+    process doing the same imports and clients.
  3  MiniStack, the same warm and cold invokes through boto3 (and the lean client).
  4  SnapStart (python3.12, a handler importing heavy modules): restore-based cold starts
     of a published version against cold starts of the same code without SnapStart.
@@ -94,6 +97,18 @@ IMPORT_MS = (time.perf_counter() - _started) * 1000
 
 def handler(event, context):
     return {"import_ms": IMPORT_MS, "stream": context.log_stream_name}
+"""
+
+# Row 2b: the init most real functions have.
+BOTO3_INIT = """
+import boto3
+
+s3 = boto3.client("s3")
+dynamodb = boto3.client("dynamodb")
+
+
+def handler(event, context):
+    return {"s3": s3.meta.region_name, "dynamodb": dynamodb.meta.service_model.service_name}
 """
 
 SLEEPER = """
@@ -403,6 +418,61 @@ def bench_cold(table: Table, lamina: LaminaServer, client, counts: Counts, work:
             )
         )
     return {"raw": raw_1769, "boto3": boto_1769, "init": init_1769}
+
+
+def bench_cold_boto3(table: Table, lamina: LaminaServer, client, counts: Counts) -> None:
+    """Row 2b: cold starts of BOTO3_INIT at 128 and 1769 MB, and the same init in a fresh
+    python3.12 process (what it costs without the zygote's preloaded SDK)."""
+    results = {}
+    for memory in (1769, 128):
+        name = f"cold-boto3-{memory}"
+        create_function(client, name, BOTO3_INIT, memory_mb=memory)
+        client.invoke(FunctionName=name, Payload=b"{}")
+        results[memory] = forced_cold(
+            client, invoke_request(lamina.url, name, tail=True), name, counts.cold_128, counts.budget_s
+        )
+    fresh = Summary()
+    python = subprocess.run(
+        [sys.executable, "-m", "lamina.cli", "runtimes", "--json"], capture_output=True, text=True, check=True
+    )
+    interpreter = next(r["interpreter"] for r in json.loads(python.stdout) if r["runtime"] == "python3.12")
+    packages = os.path.join(lamina.data_dir, "runtime", "python")
+    script = (
+        f"import sys; sys.path.append({packages!r}); import boto3; "
+        "boto3.client('s3', region_name='us-east-1'); boto3.client('dynamodb', region_name='us-east-1')"
+    )
+    for _ in range(max(5, counts.cold_128 // 5)):
+        started = time.perf_counter()
+        subprocess.run([interpreter, "-I", "-S", "-c", script], check=True)
+        fresh.samples.append((time.perf_counter() - started) * 1000)
+    for memory, (latency, init, warm) in results.items():
+        dropped = f" ({warm} dropped: not cold)" if warm else ""
+        table.add(
+            Row(
+                "2b",
+                f"Cold start, init imports boto3 + S3 and DynamoDB clients, {memory} MB: lean client" + dropped,
+                "Lamina",
+                str(latency.n),
+                ms(latency.p50),
+                ms(latency.p99),
+                f"Init Duration p50 {ms(init.p50)}",
+                f"p50 ≤ 30 ms: {verdict(latency.p50, 30.0)}",
+                f"{ratio(latency.p50, fresh.p50)} fresh python3.12",
+            )
+        )
+    table.add(
+        Row(
+            "2b",
+            "Fresh python3.12 process: import boto3, create S3 and DynamoDB clients (no preload)",
+            "CPython",
+            str(fresh.n),
+            ms(fresh.p50),
+            ms(fresh.p99),
+            f"mean {ms(fresh.mean)}",
+            "",
+            "",
+        )
+    )
 
 
 def bench_cold_peers(counts: Counts, work: str) -> dict:
@@ -898,6 +968,7 @@ def main() -> int:
 
         results["warm"] = run("1a", "warm invokes", warm)
         results["cold"] = run("2", "cold starts", bench_cold, table, lamina, client, counts, work)
+        run("2b", "cold starts with boto3 at init", bench_cold_boto3, table, lamina, client, counts)
         results["pss_p50"] = run("6", "idle instance memory", bench_memory, table, lamina, client, counts)
         results["rate"] = run("5", "instance creation rate", bench_rate, table, lamina, client, counts)
         run("4", "SnapStart", bench_snapstart, table, counts, work)
@@ -920,7 +991,7 @@ def main() -> int:
                 )
             )
         log("stopping everything this run started")
-    order = {"1a": 0, "1b": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6}
+    order = {"1a": 0, "1b": 1, "2": 2, "2b": 2.5, "3": 3, "4": 4, "5": 5, "6": 6}
     table.rows.sort(key=lambda row: order.get(row.section, 9))  # stable: keeps order within a section
     print()
     print(table.markdown())

@@ -169,7 +169,6 @@ def _engine(settings: Settings, sink: LogSink, metrics: MetricsRecorder, data_di
             os.path.join(data_dir, "runtime", "python"), os.path.join(settings.cache_dir, "runtime-packages")
         ),
         mounted=host.isolated,
-        pycache=os.path.join(data_dir, "runtime", "pycache"),
     )
     concurrency = Concurrency(
         settings.account_concurrency, settings.scale_per_10s, min_unreserved=min(100, settings.account_concurrency)

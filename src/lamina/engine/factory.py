@@ -75,7 +75,7 @@ class SandboxFactory:
         placement = self.host.place(spec, opt_dir=spec.opt_dir, interpreter_prefix=interpreter.prefix)
         if not interpreter.python:
             return await self.node.launch(spec, instance_id, log, interpreter, placement)
-        launcher = await self.zygotes.for_interpreter(interpreter)
+        launcher = await self.zygotes.for_function(interpreter, spec.code_dir, spec.opt_dir)
         env = self.platform.environment(
             spec,
             log.stream,

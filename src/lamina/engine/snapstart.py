@@ -54,7 +54,7 @@ class Snapshots:
                 faults.fault(faults.RUNTIME_INVALID_ENTRYPOINT, self.zygotes.runtimes.missing(spec.runtime))
             )
         placement = self.host.place_snapshot(spec, opt_dir=spec.opt_dir, interpreter_prefix=interpreter.prefix)
-        launcher = await self.zygotes.for_interpreter(interpreter)
+        launcher = await self.zygotes.for_function(interpreter, spec.code_dir, spec.opt_dir)
         env = self.platform.environment(
             spec,
             log.stream,

@@ -30,14 +30,17 @@ class ZygoteSetup:
 
     The interpreter runs isolated (-I -S): neither Lamina's venv nor the host's own
     site-packages are on its path, only the standard library and, when `packages` is set,
-    the runtime's packages (runtime_packages.py), preloaded. `mount_at` puts them where AWS
+    the runtime's packages (runtime_packages.py). `mount_at` puts them where AWS
     has them (/var/runtime): the zygote, root in its own mount namespace, binds them there,
-    so module paths and tracebacks name /var/runtime, not Lamina's data dir."""
+    so module paths and tracebacks name /var/runtime, not Lamina's data dir. A zygote with
+    `preload_sdk` has boto3 imported and its data files loaded: its instances start a
+    boto3-using init in milliseconds, but each one maps (and counts pro rata in its PSS)
+    the zygote's larger memory, so functions that don't use the SDK fork from a lean one."""
 
     python: str = sys.executable
-    packages: str | None = None  # the runtime packages dir (boto3, botocore, ...), preloaded
+    packages: str | None = None  # the runtime packages dir (boto3, botocore, ...)
+    preload_sdk: bool = False  # boto3 and botocore imported, their data loaded, before forking
     mount_at: str | None = None  # where the zygote binds `packages` (root only)
-    pycache: str | None = None  # where the zygote may write the packages' bytecode
 
     @property
     def runtime_dir(self) -> str:
@@ -79,10 +82,10 @@ class Launcher:
             }
             if setup.packages:
                 env["_LAMINA_PACKAGES"] = setup.packages
+            if setup.preload_sdk:
+                env["_LAMINA_PRELOAD_SDK"] = "1"
             if setup.mount_at:
                 env["_LAMINA_PACKAGES_AT"] = setup.mount_at
-            if setup.pycache:
-                env["_LAMINA_PYCACHE"] = setup.pycache
             self._process = await loop.run_in_executor(
                 None,
                 lambda: subprocess.Popen(
@@ -103,8 +106,13 @@ class Launcher:
             assert ready["op"] == "ready", ready
             asyncio.ensure_future(self._listen(engine_end))
             self._starting.set_result(None)
+        except asyncio.CancelledError:
+            self._starting.cancel()  # stopped while starting (the server is going): nothing to report
+            self._channel = None
+            raise
         except BaseException as error:
             self._starting.set_exception(error)
+            self._starting.exception()  # the caller raises it; waiters, if any, get it too
             self._channel = None
             raise
         finally:

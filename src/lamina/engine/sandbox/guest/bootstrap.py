@@ -286,26 +286,38 @@ def initialize(handler_spec, task_root):
     return handler, init_error, init_ms, log_request
 
 
+_offered = None  # the top-level names of the runtime's packages (computed once, in the zygote)
+
+
+def offered_packages():
+    global _offered
+    if _offered is None:
+        listed: list = []
+        if RUNTIME_PACKAGES:
+            try:
+                listed = os.listdir(RUNTIME_PACKAGES)
+            except OSError:
+                pass
+        _offered = frozenset(n[:-3] if n.endswith(".py") else n for n in listed if n.partition(".")[0].isidentifier())
+    return _offered
+
+
 def _yield_shipped_packages(function_paths):
     """A function (or a layer) that ships its own boto3, botocore, urllib3... gets its own,
     as on AWS, not the runtime's preloaded ones: those are all dropped, so that the SDK is
     imported afresh from the function's paths first, the runtime's for the rest."""
-    if not RUNTIME_PACKAGES:
+    offered = offered_packages()
+    if not offered:
         return
-    try:
-        offered = [name[:-3] if name.endswith(".py") else name for name in os.listdir(RUNTIME_PACKAGES)]
-    except OSError:
-        return
-    offered = [name for name in offered if name.isidentifier()]
-    shipped = any(
-        os.path.exists(os.path.join(path, name)) or os.path.exists(os.path.join(path, name + ".py"))
-        for path in function_paths
-        for name in offered
-    )
-    if shipped:
-        tops = set(offered)
-        for module in [m for m in sys.modules if m.partition(".")[0] in tops]:
-            del sys.modules[module]
+    for path in function_paths:
+        try:
+            names = os.listdir(path)
+        except OSError:
+            continue
+        if offered.intersection(name[:-3] if name.endswith(".py") else name for name in names):
+            for module in [m for m in sys.modules if m.partition(".")[0] in offered]:
+                del sys.modules[module]
+            return
 
 
 def run_hooks(kind):

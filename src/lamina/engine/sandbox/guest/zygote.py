@@ -369,18 +369,18 @@ def _yield_to_the_platform():
 def _packages_path(isolation):
     """Where the runtime's packages (boto3, botocore, ...) are imported from: bound at
     /var/runtime in a mount namespace of our own when the engine asks for it (root), so that
-    every module path and traceback names /var/runtime, as on AWS; else where they are."""
+    every module path and traceback names /var/runtime, as on AWS; else where they are.
+    Writable for this zygote (root), which compiles their bytecode beside them as it imports
+    them; its instances, unprivileged, only read it."""
     packages = os.environ.pop("_LAMINA_PACKAGES", "")
     mount_at = os.environ.pop("_LAMINA_PACKAGES_AT", "")
-    if not packages:
-        return None
-    if mount_at:
-        isolation.unshare(isolation.CLONE_NEWNS)
-        isolation.mount(None, "/", None, isolation.MS_REC | isolation.MS_PRIVATE)
-        os.makedirs(mount_at, exist_ok=True)
-        isolation.bind(packages, mount_at, readonly=True)
-        return mount_at
-    return packages
+    if not packages or not mount_at:
+        return packages or None
+    isolation.unshare(isolation.CLONE_NEWNS)
+    isolation.mount(None, "/", None, isolation.MS_REC | isolation.MS_PRIVATE)
+    os.makedirs(mount_at, exist_ok=True)
+    isolation.bind(packages, mount_at, readonly=False)
+    return mount_at
 
 
 # The clients a typical function creates at init: their data is loaded in the zygote.
@@ -447,15 +447,14 @@ def main():
     isolation = _private_module("_lamina_isolation", "isolation.py")
     isolation.prepare()
     packages = _packages_path(isolation)
-    pycache = os.environ.pop("_LAMINA_PYCACHE", "")
-    if pycache:
-        sys.pycache_prefix = pycache  # the packages' bytecode, compiled once per interpreter
-        sys.dont_write_bytecode = False
+    sys.dont_write_bytecode = False  # what the zygote imports is compiled once, beside its source
     _preload()
     if packages:
         sys.path.append(packages)
         bootstrap.RUNTIME_PACKAGES = packages
-        _preload_sdk()
+        bootstrap.offered_packages()  # listed once, here, for every instance
+        if os.environ.pop("_LAMINA_PRELOAD_SDK", ""):
+            _preload_sdk()
     sys.dont_write_bytecode = True  # functions' code is read-only, and AWS writes none either
     bootstrap.install_log_handler()
     # Everything loaded so far is shared with every instance; frozen, the collector of a
