@@ -16,8 +16,11 @@ $(BIN)/python:
 
 # constraints.txt holds the exact versions CI and `make test` have run with (botocore's
 # models drive the wire layer, so an unpinned install could answer differently).
+# Then the SDK sets older Pythons on this host need (python3.9 gets an older boto3, as on
+# AWS), installed with pip now rather than on their first cold start.
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	$(BIN)/lamina runtimes --prepare || echo "lamina runtimes --prepare failed: older Pythons install their SDK on first use"
 	touch $(STAMP)
 
 $(NODE_STAMP): $(NODE_RUNTIME)/package.json $(NODE_RUNTIME)/package-lock.json
