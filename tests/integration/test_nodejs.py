@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import time
 
@@ -26,6 +27,7 @@ RUNTIME = PRESENT[-1] if PRESENT else None
 needs_node = pytest.mark.skipif(RUNTIME is None, reason="no node on this host for any nodejs runtime")
 needs_sdk = pytest.mark.skipif(not sdk_installed(), reason="the AWS SDK for JavaScript is not installed (make install)")
 
+ISOLATED = os.geteuid() == 0  # the server (this user) isolates its sandboxes as root
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
 
@@ -396,3 +398,45 @@ def test_a_runtime_without_node_is_refused(create_function, runtime):
     error = refused.value.response["Error"]
     assert error["Code"] == "InvalidParameterValueException"
     assert f"needs Node.js {NODE_VERSIONS[runtime]}" in error["Message"]
+
+
+@needs_node
+def test_every_cold_start_is_a_fresh_isolated_instance(node_function, lambda_client, unique_name):
+    # Cold starts in a row: the first may exec node, the next ones take waiting processes
+    # (on isolated hosts): each must see its own code, layers, /tmp size and uid.
+    layer = lambda_client.publish_layer_version(
+        LayerName=f"{unique_name}-libs",
+        Content={"ZipFile": make_zip({"nodejs/node_modules/from-layer/index.js": "exports.ok = true;"})},
+    )
+    code = {
+        "index.js": """
+        const fs = require('fs');
+        const { execSync } = require('child_process');
+        const started = Date.now();
+        exports.handler = async (event, context) => {
+          let writable = true;
+          try { fs.writeFileSync('/var/task/x', 'x'); } catch { writable = false; }
+          return {
+            layer: require('from-layer').ok, uid: process.getuid(), gid: process.getgid(), writable, started,
+            tmp: execSync('df -m /tmp').toString().trim().split('\\n').pop().split(/\\s+/)[1],
+            stream: context.logStreamName, pid: process.pid, marker: process.env.MARKER,
+          };
+        };
+        """
+    }
+    node_function(code, Layers=[layer["LayerVersionArn"]], EphemeralStorage={"Size": 1024})
+    streams = set()
+    for round_ in range(4):
+        lambda_client.update_function_configuration(
+            FunctionName=unique_name, Environment={"Variables": {"MARKER": str(round_)}}
+        )
+        _wait_updated(lambda_client, unique_name)
+        response, seen = _invoke(lambda_client, unique_name, LogType="Tail")
+        assert "FunctionError" not in response, seen
+        assert "Init Duration" in _tail(response)
+        assert seen["layer"] is True and seen["marker"] == str(round_)
+        if ISOLATED:
+            assert seen["uid"] == 65534 and seen["gid"] == 65534
+            assert seen["writable"] is False and seen["tmp"] == "1024"
+        streams.add(seen["stream"])
+    assert len(streams) == 4
