@@ -152,7 +152,7 @@ def test_reserved_environment_variable(lambda_client, create_function, unique_na
 def test_unsupported_runtime(loose_client, unique_name):
     # A runtime Lambda knows but Lamina does not run, and one that is not in the model at all.
     expect_error(
-        lambda: loose_client.create_function(**create_params(unique_name, Runtime="nodejs20.x")),
+        lambda: loose_client.create_function(**create_params(unique_name, Runtime="java21")),
         "InvalidParameterValueException",
         400,
     )
