@@ -18,7 +18,7 @@ from . import ids
 from .errors import ServiceError
 from .protocol import parsers, serializers, unserved
 from .protocol.messages import Request, Response
-from .protocol.router import Router, ServiceSpec
+from .protocol.router import InvalidAction, Router, ServiceSpec
 from .protocol.sigv4 import Verifier
 from .services.context import RequestContext
 
@@ -166,6 +166,8 @@ class Gateway:
             )
             result = await self.call(spec.name, resolved.operation.name, params, ctx)
             return serializers.serialize(spec, resolved.operation, result, request_id, resolved.protocol)
+        except InvalidAction as error:
+            return serializers.serialize_error(error.spec, error, request_id, error.protocol)
         except ServiceError as error:
             if spec is None:
                 return await self._unrouted(request, error, request_id, refused=not verified)

@@ -348,9 +348,10 @@ def test_unserved_and_unknown_actions(q, name):
     )
     assert status == 501 and "AddPermission" in message
     assert code == "UnknownOperationException"
-    # An Action SQS does not have is refused before it has a service (in JSON, for now).
-    status, _, _ = q.raw("NoSuchAction", [("QueueUrl", url)])
-    assert status == 404
+    # An Action SQS does not have: AWS's InvalidAction, in the query XML the client reads.
+    status, kind, code, message = q.error("NoSuchAction", [("QueueUrl", url)])
+    assert (status, kind, code) == (400, "Sender", "InvalidAction")
+    assert message == "The action NoSuchAction is not valid for this endpoint."
 
 
 def test_botocore_query_serializer_and_parser(lamina, name):

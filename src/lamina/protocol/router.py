@@ -141,6 +141,23 @@ def unknown_operation(what: str) -> ServiceError:
     return ServiceError("UnknownOperationException", f"Unknown operation {what}", 404)
 
 
+class InvalidAction(ServiceError):
+    """A query-protocol request (Action=...) for a served service, naming no operation of it:
+    AWS answers 400 InvalidAction in that service's query XML."""
+
+    def __init__(self, spec: ServiceSpec, action: str, protocol: str | None = None) -> None:
+        super().__init__("InvalidAction", f"The action {action} is not valid for this endpoint.", 400)
+        self.spec = spec
+        self.protocol = protocol
+
+
+def _query_operation(spec: ServiceSpec, action: str, protocol: str | None = None) -> OperationModel:
+    try:
+        return spec.model.operation_model(action)
+    except Exception:
+        raise InvalidAction(spec, action, protocol) from None
+
+
 @dataclass
 class Resolved:
     spec: ServiceSpec
@@ -194,13 +211,13 @@ class Router:
             if spec.protocol in ("query", "ec2"):
                 action = _query_action(request)
                 if action:
-                    return Resolved(spec, spec.operation(action), {})
+                    return Resolved(spec, _query_operation(spec, action), {})
             elif spec.name in self._query_dialects:
                 action = _query_action(request)
                 if action:
                     dialect = self._query_dialects[spec.name]
                     labels = sqs_query.queue_path(request.path)
-                    return Resolved(dialect, dialect.operation(action), labels, "query")
+                    return Resolved(dialect, _query_operation(dialect, action, "query"), labels, "query")
 
         cache_key = (signed_as, request.method, request.raw_path, request.query_string)
         cached = self._rest_cache.get(cache_key)
