@@ -21,6 +21,9 @@ Rows (see docs/benchmarks.md for how to read them):
     of a published version against cold starts of the same code without SnapStart.
  5  instance creation rate: 200 concurrent requests to a cold function sleeping 1 s.
  6  PSS of an idle warm instance (relay outside the PID namespace + PID 1 inside).
+ 7  Node.js (the newest nodejsNN.x this host has node for): warm and cold invoke of a
+    no-op handler, 1769 MB, lean client, as rows 1a and 2 measure Python; beside a bare
+    `node -e 0` process start.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from _common import (  # noqa: E402
     log,
     log_text,
     machine_line,
+    make_zip,
     memory_kb,
     ministack_python,
     ms,
@@ -748,6 +752,85 @@ def bench_snapstart(table: Table, counts: Counts, work: str) -> None:
     )
 
 
+# --- 7. Node.js ------------------------------------------------------------------------------
+
+NODE_NOOP = "exports.handler = async (event) => event;\n"
+
+
+def bench_node(table: Table, lamina: LaminaServer, client, counts: Counts) -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "lamina.cli", "runtimes", "--json"], capture_output=True, text=True, check=True
+    )
+    found = [r for r in json.loads(listed.stdout) if r["runtime"].startswith("nodejs") and r.get("interpreter")]
+    if not found:
+        table.add(Row("7", "Node.js (all rows)", "Lamina", "–", "–", "–", "no node on this host", "", ""))
+        return
+    runtime, node = found[-1]["runtime"], found[-1]["interpreter"]
+    for name in ("node-warm", "node-cold"):
+        create_function(
+            client, name, "", memory_mb=1769, runtime=runtime, Code={"ZipFile": make_zip({"app.js": NODE_NOOP})}
+        )
+    request = invoke_request(lamina.url, "node-warm")
+    raw = RawClient(request.host, request.port)
+    try:
+        for _ in range(200):  # warm up: the instance, the connection
+            status, _, body = raw.call(request)
+        if status != 200:
+            raise RuntimeError(f"warm-up of node-warm answered {status}: {body[:200]!r}")
+        warm = time_calls(lambda: raw.call(request), counts.warm_raw // 2, counts.budget_s)
+    finally:
+        raw.close()
+    client.invoke(FunctionName="node-cold", Payload=b"{}")  # the first: starts the pool of waiting nodes
+    cold, init, not_cold = forced_cold(
+        client, invoke_request(lamina.url, "node-cold", tail=True), "node-cold", counts.cold_128, counts.budget_s
+    )
+    bare = Summary()
+    for _ in range(max(5, counts.python_c // 2)):
+        started = time.perf_counter()
+        subprocess.run([node, "-e", "0"], check=True)
+        bare.samples.append((time.perf_counter() - started) * 1000)
+    table.add(
+        Row(
+            "7",
+            f"Node.js ({runtime}) warm invoke, no-op, 1769 MB, lean client",
+            "Lamina",
+            str(warm.n),
+            ms(warm.p50),
+            ms(warm.p99),
+            f"mean {ms(warm.mean)}",
+            f"p50 ≤ 1 ms: {verdict(warm.p50, 1.0)}",
+            "",
+        )
+    )
+    dropped = f" ({not_cold} dropped: not cold)" if not_cold else ""
+    table.add(
+        Row(
+            "7",
+            f"Node.js ({runtime}) cold start, no-op, 1769 MB, lean client" + dropped,
+            "Lamina",
+            str(cold.n),
+            ms(cold.p50),
+            ms(cold.p99),
+            f"Init Duration p50 {ms(init.p50)}",
+            f"p50 ≤ 60 ms: {verdict(cold.p50, 60.0)}",
+            f"{ratio(cold.p50, bare.p50)} node -e 0",
+        )
+    )
+    table.add(
+        Row(
+            "7",
+            "Bare `node -e 0` process start",
+            "Node.js",
+            str(bare.n),
+            ms(bare.p50),
+            ms(bare.p99),
+            f"mean {ms(bare.mean)}",
+            "floor of exec per cold start",
+            "1x",
+        )
+    )
+
+
 # --- 5. instance creation rate ---------------------------------------------------------------
 
 
@@ -968,6 +1051,7 @@ def main() -> int:
 
         results["warm"] = run("1a", "warm invokes", warm)
         results["cold"] = run("2", "cold starts", bench_cold, table, lamina, client, counts, work)
+        run("7", "Node.js", bench_node, table, lamina, client, counts)
         run("2b", "cold starts with boto3 at init", bench_cold_boto3, table, lamina, client, counts)
         results["pss_p50"] = run("6", "idle instance memory", bench_memory, table, lamina, client, counts)
         results["rate"] = run("5", "instance creation rate", bench_rate, table, lamina, client, counts)
@@ -991,7 +1075,7 @@ def main() -> int:
                 )
             )
         log("stopping everything this run started")
-    order = {"1a": 0, "1b": 1, "2": 2, "2b": 2.5, "3": 3, "4": 4, "5": 5, "6": 6}
+    order = {"1a": 0, "1b": 1, "2": 2, "2b": 2.5, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7}
     table.rows.sort(key=lambda row: order.get(row.section, 9))  # stable: keeps order within a section
     print()
     print(table.markdown())
