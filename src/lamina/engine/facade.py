@@ -66,7 +66,7 @@ class Engine:
     def prepare(self, runtime: str) -> None:
         """A function of `runtime` exists: start its interpreter's zygote now, in the
         background, rather than on its first cold start."""
-        self._factory.zygotes.prepare(runtime)
+        self._factory.prepare(runtime)
 
     async def close(self) -> None:
         self._provisioner.close()

@@ -74,7 +74,7 @@ class SandboxFactory:
             return DeadSandbox(spec, instance_id, log, InitOutcome(0.0, missing))
         placement = self.host.place(spec, opt_dir=spec.opt_dir, interpreter_prefix=interpreter.prefix)
         if not interpreter.python:
-            return await self.node.launch(spec, instance_id, log, interpreter, placement)
+            return await self.node.launch(spec, instance_id, log, interpreter, placement, initialization_type)
         launcher = await self.zygotes.for_function(interpreter, spec.code_dir, spec.opt_dir)
         env = self.platform.environment(
             spec,
@@ -85,6 +85,14 @@ class SandboxFactory:
             runtime_dir=launcher.setup.runtime_dir,
         )
         return ManagedInstance(spec, instance_id, log.stream, env, log, launcher, placement, self.host)
+
+    def prepare(self, runtime: str) -> None:
+        """A function of `runtime` exists: get its zygotes (Python) or its pool of waiting
+        processes (Node.js) ready in the background, before its first cold start."""
+        if runtime.startswith("nodejs"):
+            self.node.prepare(runtime, self.zygotes)
+        else:
+            self.zygotes.prepare(runtime)
 
     async def _restored(self, spec: FunctionSpec, instance_id: str, log: InvocationLog) -> Sandbox:
         snapshot = await self.snapshots.get(spec)

@@ -16,16 +16,21 @@ import uuid
 
 from .. import faults
 from .base import InitOutcome, InstanceDead, RawResult, State
-from .managed import ManagedInstance
+from .managed import ManagedInstance, timeout_after
 from .runtime_api import Invocation, RuntimeApi
 
 INIT_TIMEOUT_S = 10.0  # Lambda's limit on the init phase
+
+
+class _Exited(Exception):
+    """The runtime's process ended while an invocation waited on it."""
 
 
 class CustomRuntimeInstance(ManagedInstance):
     def __init__(self, *args, api: RuntimeApi, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.api = api
+        self._current: Invocation | None = None
 
     async def start(self) -> InitOutcome:
         started = time.perf_counter()
@@ -56,6 +61,7 @@ class CustomRuntimeInstance(ManagedInstance):
             )
         self.state = State.READY
         self.host.initialized(self.placement)  # from now on, its CPU share
+        self.exited.add_done_callback(self._on_exit)
         return InitOutcome(init_ms, None)
 
     async def invoke(self, header: dict, payload: bytes, timeout_s: float) -> RawResult:
@@ -67,31 +73,42 @@ class CustomRuntimeInstance(ManagedInstance):
             "Lambda-Runtime-Aws-Request-Id": header["request_id"],
             "Lambda-Runtime-Deadline-Ms": str(header["deadline_ms"]),
             "Lambda-Runtime-Invoked-Function-Arn": header.get("invoked_function_arn") or "",
-            "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
+            "Lambda-Runtime-Trace-Id": header.get("trace_id")
+            or f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
         }
         if header.get("client_context"):
             headers["Lambda-Runtime-Client-Context"] = json.dumps(header["client_context"])
         invocation = Invocation(header["request_id"], payload or b"{}", headers)
-        self.api.offer(invocation)
-        exit_waiter = asyncio.ensure_future(asyncio.shield(self.exited))
-        done, _ = await asyncio.wait(
-            [invocation.done, exit_waiter], timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
-        )
-        exit_waiter.cancel()
-        if invocation.done.done() and not invocation.done.cancelled():
-            outcome = invocation.done.result()
-            self.state = State.READY
-            self.last_used = time.monotonic()
-            await asyncio.sleep(0)  # let output written just before the answer reach the log
-            return RawResult(outcome.kind, outcome.payload)
         if self.exited.done():
+            invocation.done.set_exception(_Exited())
+        else:
+            self._current = invocation
+        self.api.offer(invocation)
+        # One timer and the invocation's own future: no task per invoke (the warm path).
+        try:
+            async with timeout_after(timeout_s):
+                outcome = await invocation.done
+        except _Exited:
             await self._drain_logs()
             reason = await self.exit_reason()
             oom = self.host.oom_killed(self.placement)
             await self.kill()
             return RawResult("exit", b"", exit_reason=reason, out_of_memory=oom)
-        await self.kill()
-        return RawResult("timeout", b"")
+        except asyncio.TimeoutError:
+            await self.kill()
+            return RawResult("timeout", b"")
+        finally:
+            self._current = None
+        self.state = State.READY
+        self.last_used = time.monotonic()
+        await asyncio.sleep(0)  # let output written just before the answer reach the log
+        return RawResult(outcome.kind, outcome.payload)
+
+    def _on_exit(self, _: asyncio.Future) -> None:
+        """The process ended: the invocation it was serving, if any, ends with it."""
+        current = self._current
+        if current is not None and not current.done.done():
+            current.done.set_exception(_Exited())
 
     async def kill(self) -> None:
         await super().kill()

@@ -122,38 +122,44 @@ class SandboxHost:
     def place(self, spec: FunctionSpec, opt_dir: str | None, interpreter_prefix: str | None = None) -> Placement:
         """An instance's plan. `interpreter_prefix`: the installation of the interpreter it
         runs on (a pyenv Python under /root, say), kept visible inside."""
-        rlimits = {"RLIMIT_CORE": (0, 0)}
         if not self.isolated or self.cgroups is None:
             data = (spec.memory_mb + 64) * 1024 * 1024
-            rlimits["RLIMIT_DATA"] = (data, data)
             size = spec.ephemeral_mb * 1024 * 1024
-            rlimits["RLIMIT_FSIZE"] = (size, size)
             soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-            rlimits["RLIMIT_NOFILE"] = (min(1024, hard if hard > 0 else 1024), hard)
+            rlimits = {
+                "RLIMIT_CORE": (0, 0),
+                "RLIMIT_DATA": (data, data),
+                "RLIMIT_FSIZE": (size, size),
+                "RLIMIT_NOFILE": (min(1024, hard if hard > 0 else 1024), hard),
+            }
             return Placement({"rlimits": rlimits}, [], spec.code_dir, opt_dir)
         procs, late, dirs, quota = self.cgroups.create(spec.memory_mb)
-        rlimits["RLIMIT_NOFILE"] = (1024, 1024)
+        plan = self.pooled_plan(spec.code_dir, interpreter_prefix, opt_dir, spec.ephemeral_mb)
+        plan.update(cgroup_procs=procs, cgroup_procs_late=late, uid=SANDBOX_UID, gid=SANDBOX_GID)
+        return Placement(plan, dirs, TASK_ROOT, "/opt" if opt_dir else None, quota)
+
+    def pooled_plan(
+        self, code_dir: str, interpreter_prefix: str | None = None, opt_dir: str | None = None, tmp_mb: int = 512
+    ) -> dict:
+        """An instance's namespaces and mounts (isolated hosts only), without its cgroups and
+        its uid: place() adds those, and a process started ahead of any function (Node.js's
+        pool) is given them when it is handed one."""
         keep, closed = self.interpreter_dirs, self.closed_dirs
         if interpreter_prefix and interpreter_prefix not in keep:
             keep = [*keep, interpreter_prefix]
             closed = sorted(set(closed) | set(_closed_ancestors([interpreter_prefix])))
-        plan = {
-            "cgroup_procs": procs,
-            "cgroup_procs_late": late,
+        return {
             "namespaces": True,
-            "code_dir": spec.code_dir,
+            "code_dir": code_dir,
             "opt_dir": opt_dir,
             "keep": keep,
             "closed": closed,
-            "tmp_mb": spec.ephemeral_mb,
+            "tmp_mb": tmp_mb,
             "hide": self.hide,
             "hide_late": ["/sys/fs/cgroup"],
             "hostname": "169.254.100.1",
-            "uid": SANDBOX_UID,
-            "gid": SANDBOX_GID,
-            "rlimits": rlimits,
+            "rlimits": {"RLIMIT_CORE": (0, 0), "RLIMIT_NOFILE": (1024, 1024)},
         }
-        return Placement(plan, dirs, TASK_ROOT, "/opt" if opt_dir else None, quota)
 
     def place_snapshot(
         self, spec: FunctionSpec, opt_dir: str | None, interpreter_prefix: str | None = None

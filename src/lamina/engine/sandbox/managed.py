@@ -57,10 +57,10 @@ class _TaskTimeout:
 
 # A timeout in the waiting task itself: asyncio.wait_for wrapped every invoke's read in a
 # task of its own, a measurable share of a warm invoke's cost.
-_timeout = getattr(asyncio, "timeout", _TaskTimeout)
+timeout_after = getattr(asyncio, "timeout", _TaskTimeout)
 
 
-class _LogLines(asyncio.Protocol):
+class LogLines(asyncio.Protocol):
     """The function's stdout and stderr, a line at a time, straight from the socket (no task
     per instance: every invocation's output, its end marker included, arrives this way)."""
 
@@ -207,7 +207,7 @@ class ManagedInstance:
             self._writer.write(frames.pack(frames.GO, b"{}"))
         # Keep the transport: dropping it would close the socket under the function's stdout.
         self._log_transport, _ = await asyncio.get_running_loop().create_unix_connection(
-            lambda: _LogLines(self._emit, self._exited.set), sock=log_parent
+            lambda: LogLines(self._emit, self._exited.set), sock=log_parent
         )
         if self.exec_argv:
             return InitOutcome(0.0, None)  # a custom runtime reports init through the Runtime API
@@ -298,7 +298,7 @@ class ManagedInstance:
         assert self._writer is not None  # READY: start() connected it
         self._writer.write(frames.pack(frames.INVOKE, _header_json(header), payload))
         try:
-            async with _timeout(timeout_s):
+            async with timeout_after(timeout_s):
                 kind, meta, body = await self._read_frame()
         except asyncio.TimeoutError:
             await self.kill()
@@ -313,7 +313,7 @@ class ManagedInstance:
             return RawResult("exit", b"", exit_reason=reason, out_of_memory=oom)
         if not marker.is_set():  # the log lines usually arrive before the result
             try:
-                async with _timeout(MARKER_WAIT_S):
+                async with timeout_after(MARKER_WAIT_S):
                     await marker.wait()
             except asyncio.TimeoutError:
                 pass

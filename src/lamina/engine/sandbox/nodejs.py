@@ -43,14 +43,14 @@ from ..runtimes import NODE_VERSIONS, Interpreter
 from ..spec import FunctionSpec
 from .base import InitOutcome
 from .cgroups import join as join_cgroups
-from .cgroups import remove as remove_cgroups
 from .custom import INIT_TIMEOUT_S, CustomRuntimeInstance
-from .environment import Platform
+from .environment import ON_DEMAND, Platform
 from .guest import DIRECTORY as GUEST_DIRECTORY
 from .host import Placement, SandboxHost
 from .launcher import Launcher
-from .managed import ManagedInstance, _LogLines
+from .managed import LogLines, ManagedInstance
 from .runtime_api import RuntimeApi
+from .zygotes import Zygotes
 
 log = logging.getLogger("lamina.sandbox")
 
@@ -257,19 +257,25 @@ class NodeRuntime:
         self._placeholder: str | None = None  # the empty /var/task of a process without a function
 
     async def launch(
-        self, spec: FunctionSpec, instance_id: str, log, interpreter: Interpreter, placement: Placement
+        self,
+        spec: FunctionSpec,
+        instance_id: str,
+        log,
+        interpreter: Interpreter,
+        placement: Placement,
+        initialization_type: str = ON_DEMAND,
     ) -> CustomRuntimeInstance:
         if self.pooling and placement.plan.get("namespaces") and not any(n in spec.environment for n in AT_START):
             self._refill(interpreter)
             pooled = await self._take(spec, interpreter, placement)
             if pooled is not None:
-                env = self._environment(spec, log, interpreter, placement, pooled.api)
+                env = self._environment(spec, log, interpreter, placement, pooled.api, initialization_type)
                 return PooledNodeInstance(
                     spec, instance_id, log.stream, env, log, self.launcher, placement, self.host, pooled=pooled
                 )
         api = RuntimeApi()
         await api.start()
-        env = self._environment(spec, log, interpreter, placement, api)
+        env = self._environment(spec, log, interpreter, placement, api, initialization_type)
         if placement.plan.get("namespaces"):
             placement.plan["binds"] = [[RUNTIME_DIR, RUNTIME_MOUNT]]
             client = os.path.join(RUNTIME_MOUNT, CLIENT)
@@ -281,15 +287,42 @@ class NodeRuntime:
         )
 
     def _environment(
-        self, spec: FunctionSpec, log, interpreter: Interpreter, placement: Placement, api: RuntimeApi
+        self,
+        spec: FunctionSpec,
+        log,
+        interpreter: Interpreter,
+        placement: Placement,
+        api: RuntimeApi,
+        initialization_type: str,
     ) -> dict[str, str]:
         address = f"127.0.0.1:{api.port}"
         env = self.platform.environment(
-            spec, log.stream, placement, runtime_api=address, interpreter=interpreter.path, runtime_dir=RUNTIME_MOUNT
+            spec,
+            log.stream,
+            placement,
+            initialization_type,
+            runtime_api=address,
+            interpreter=interpreter.path,
+            runtime_dir=RUNTIME_MOUNT,
         )
         return node_environment(env, spec, placement)
 
     # --- the pool ---------------------------------------------------------------------------
+
+    def prepare(self, runtime: str, zygotes: Zygotes) -> None:
+        """A function of `runtime` exists: fill its pool now, so that even the first cold
+        start takes a waiting process."""
+        if not self.pooling:
+            return
+
+        async def fill() -> None:
+            interpreter = await zygotes.find(runtime)
+            if interpreter is not None and not interpreter.python:
+                self._refill(interpreter)
+
+        task = asyncio.ensure_future(fill())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _take(self, spec: FunctionSpec, interpreter: Interpreter, placement: Placement) -> _Pooled | None:
         """A waiting process of this node, moved into the instance's cgroups with the
@@ -340,22 +373,7 @@ class NodeRuntime:
             os.chmod(self._placeholder, 0o755)
         # The isolation every instance gets (host.place decides it); cgroups and the uid are
         # the function's, given at the hand-over.
-        spec = FunctionSpec(
-            account="",
-            region="",
-            name="",
-            function_arn="",
-            version="",
-            revision="",
-            runtime=interpreter.runtime,
-            handler="",
-            memory_mb=128,
-            timeout_s=3,
-            code_dir=self._placeholder,
-        )
-        placement = self.host.place(spec, opt_dir=None, interpreter_prefix=interpreter.prefix)
-        remove_cgroups(placement.cgroup_dirs)
-        plan = {k: v for k, v in placement.plan.items() if k not in ("cgroup_procs", "cgroup_procs_late", "uid", "gid")}
+        plan = self.host.pooled_plan(self._placeholder, interpreter.prefix)
         plan["binds"] = [[RUNTIME_DIR, RUNTIME_MOUNT]]
         major = NODE_VERSIONS[interpreter.runtime]
         env = {
@@ -383,7 +401,7 @@ class NodeRuntime:
             log_child.close()
         relay = _Relay()
         transport, _ = await asyncio.get_running_loop().create_unix_connection(
-            lambda: _LogLines(relay.lines, relay.closed), sock=log_parent
+            lambda: LogLines(relay.lines, relay.closed), sock=log_parent
         )
         pooled = _Pooled(pid, api, self.launcher.exit_status(pid), transport, relay, argv)
         exit_waiter = asyncio.ensure_future(asyncio.shield(pooled.exit))

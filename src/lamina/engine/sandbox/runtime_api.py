@@ -70,6 +70,7 @@ class RuntimeApi:
         self.first_poll: asyncio.Future = asyncio.get_running_loop().create_future()
         self.init_error: dict | None = None
         self._connections: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task] = set()  # one per connection, cancelled by close()
 
     async def start(self) -> str:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -85,6 +86,8 @@ class RuntimeApi:
             self._server.close()
         for writer in list(self._connections):
             writer.close()  # a runtime long-polling /next must not outlive its instance
+        for task in list(self._handlers):
+            task.cancel()  # (left pending, a handler waiting in /next is destroyed with a warning)
         for invocation in self._active.values():
             if not invocation.done.done():
                 invocation.done.cancel()
@@ -93,6 +96,9 @@ class RuntimeApi:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._connections.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
         try:
             while True:
                 request = await _read_request(reader)
@@ -105,6 +111,8 @@ class RuntimeApi:
             pass
         finally:
             self._connections.discard(writer)
+            if task is not None:
+                self._handlers.discard(task)
             writer.close()
 
     async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
