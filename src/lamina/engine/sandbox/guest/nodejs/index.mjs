@@ -13,7 +13,7 @@
 // init. See nodejs.py.
 
 import fs from 'node:fs';
-import http from 'node:http';
+import net from 'node:net';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -102,23 +102,67 @@ function patchConsole() {
 
 // --- the Runtime API ---------------------------------------------------------------------
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 }); // idle sockets do not hold the loop
-function call(method, urlPath, body, headers = {}) {
-  const [hostname, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
-  return new Promise((resolve, reject) => {
-    const request = http.request({ hostname, port, method, path: urlPath, agent, headers }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) }));
-      response.on('error', reject);
+// One keep-alive connection, spoken to directly: the API always answers with a
+// Content-Length, and node's http client cost a warm invoke more than the handler did (AWS's
+// runtime uses a native client for the same reason). The socket holds the event loop only
+// while a request is out, so that an empty loop still tells a callback handler it is done.
+const runtimeApi = {
+  socket: null,
+  buffer: Buffer.alloc(0),
+  pending: null,
+  connect() {
+    const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
+    const socket = net.connect({ host, port: Number(port) });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this.received(chunk));
+    const lost = (error) => {
+      if (this.socket === socket) this.socket = null;
+      this.buffer = Buffer.alloc(0);
+      const pending = this.pending;
+      this.pending = null;
+      pending?.reject(error ?? new Error('the Runtime API closed the connection'));
+    };
+    socket.on('error', lost);
+    socket.on('close', () => lost());
+    this.socket = socket;
+  },
+  request(method, urlPath, body, headers) {
+    if (this.socket === null) this.connect();
+    this.socket.ref();
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      let head = `${method} ${urlPath} HTTP/1.1\r\nHost: ${process.env.AWS_LAMBDA_RUNTIME_API}\r\n`;
+      for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+      head += `Content-Length: ${body ? body.length : 0}\r\n\r\n`;
+      this.socket.write(body && body.length ? Buffer.concat([Buffer.from(head, 'latin1'), body]) : head, 'latin1');
     });
-    request.on('error', reject);
-    request.end(body);
-  });
+  },
+  received(chunk) {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+    const end = this.buffer.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const lines = this.buffer.toString('latin1', 0, end).split('\r\n');
+    const headers = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] || 0);
+    if (this.buffer.length < end + 4 + length) return;
+    const body = this.buffer.subarray(end + 4, end + 4 + length);
+    this.buffer = this.buffer.subarray(end + 4 + length);
+    const pending = this.pending;
+    this.pending = null;
+    this.socket?.unref();
+    pending?.resolve({ status: Number(lines[0].split(' ')[1]), headers, body });
+  },
+};
+function call(method, urlPath, body, headers = {}) {
+  return runtimeApi.request(method, urlPath, typeof body === 'string' ? Buffer.from(body) : body, headers);
 }
 function post(urlPath, document, headers = {}) {
   const body = Buffer.from(document);
-  return call('POST', urlPath, body, { 'Content-Type': 'application/json', 'Content-Length': body.length, ...headers });
+  return call('POST', urlPath, body, { 'Content-Type': 'application/json', ...headers });
 }
 function postError(urlPath, error) {
   const document = toRapidResponse(error);
