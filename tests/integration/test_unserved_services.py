@@ -68,6 +68,16 @@ def test_operation_of_a_served_service_lamina_lacks_is_a_501(lamina, service, op
     assert response["Error"]["Message"].endswith(f"({service}) yet")
 
 
+def test_a_request_for_an_unserved_service_never_reaches_a_served_route(lamina):
+    # GET /schedules is Scheduler's ListSchedules, and also S3's ListObjects of a bucket
+    # named "schedules": signed for S3, it is S3's, which Lamina does not serve.
+    with pytest.raises(ClientError) as caught:
+        client(lamina, "s3", s3={"addressing_style": "path"}).list_objects(Bucket="schedules")
+    response = caught.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert response["Error"]["Code"] == "NotImplemented"
+
+
 def test_a_request_for_no_service_is_still_a_404(lamina):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(f"{lamina.url}/no/such/thing", timeout=10)

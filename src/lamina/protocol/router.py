@@ -223,6 +223,10 @@ class Router:
         cached = self._rest_cache.get(cache_key)
         if cached is not None:
             return cached
+        if signed_as and not candidates:
+            # Signed for a service Lamina does not serve (S3's GET /schedules is a bucket,
+            # not Scheduler's ListSchedules): no other service's route may claim it.
+            raise unknown_operation(f"{request.method} {request.path}")
         rest_specs = [s for s in candidates if s.protocol.startswith("rest")] or self._rest
         for spec in rest_specs:
             resolved = _match_rest(spec, request)
