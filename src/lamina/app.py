@@ -145,7 +145,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
             for service in reversed(services.values()):
                 await service.reset()
             sink.reset()  # its known groups, and buffered function output
-            await metrics.flush(everything=True)  # the minute in progress, emptied below
+            await metrics.reset()  # its minutes in progress and the totals /metrics shows
             await store.write([DeleteEverything()])
             for service in services.values():
                 await service.start()

@@ -75,6 +75,9 @@ def populate(server) -> None:
     cloudwatch.put_metric_data(Namespace="Mine", MetricData=[{"MetricName": "m", "Value": 1.0}])
 
     assert health(server)["instances"] >= 1
+    with urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as response:
+        exposed = response.read().decode()
+    assert "lamina_mine_m_count 1" in exposed
 
 
 def assert_empty(server) -> None:
@@ -92,6 +95,9 @@ def assert_empty(server) -> None:
     assert kinesis.list_streams()["StreamNames"] == []
     assert logs.describe_log_groups()["logGroups"] == []
     assert cloudwatch.list_metrics(Namespace="Mine")["Metrics"] == []
+    with urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as response:
+        exposed = response.read().decode()
+    assert 'function="fn"' not in exposed and "lamina_mine_m" not in exposed  # Prometheus totals too
     status = health(server)
     assert status["instances"] == 0 and status["async_queue_depth"] == 0
 

@@ -431,6 +431,15 @@ class MetricsRecorder:
                 if since_minute is None or minute >= since_minute
             }
 
+    async def reset(self) -> None:
+        """Forget every datapoint not yet written and every total (/metrics), as if new: the
+        server's reset, whose caller deletes the stored rows next. Under the writer's lock,
+        so that no flush in flight writes old minutes back after that delete."""
+        async with self._lock().writing():
+            with self._guard:
+                self._open.clear()
+                self._totals.clear()
+
     def totals(self) -> list[tuple[SeriesKey, list[float]]]:
         """Every series put since the recorder started, with [count, sum, last value] of all
         its values (what /metrics shows), its namespace as stored."""
