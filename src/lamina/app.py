@@ -38,6 +38,8 @@ from .http.metrics import prometheus_handler
 from .http.reset import reset_handler
 from .http.root import page_handler
 from .http.sns_links import sns_link_handler
+from .identity.keyring import KeyRing
+from .identity.tokens import Sealer
 from .observability.logsink import LogSink
 from .observability.recorder import MetricsRecorder
 from .protocol.router import Router
@@ -54,6 +56,7 @@ from .services.logs import LogsService
 from .services.scheduler import SchedulerService
 from .services.sns import SnsService
 from .services.sqs import SqsService
+from .services.sts import StsService
 from .store.base import DeleteEverything
 from .store.sqlite import SQLiteStore
 
@@ -61,7 +64,7 @@ log = logging.getLogger("lamina")
 
 # The services, by their botocore names, in start order (stopped in reverse): a service
 # starts after those it reads from (Lambda's mappings poll SQS queues and Kinesis streams).
-SERVICES = ("sqs", "kinesis", "lambda", "logs", "cloudwatch", "sns", "events", "scheduler")
+SERVICES = ("sqs", "kinesis", "lambda", "logs", "cloudwatch", "sns", "events", "scheduler", "sts")
 SANDBOX_CREDENTIALS = ("test", "test")  # what functions' AWS clients sign with
 
 
@@ -77,10 +80,13 @@ class Lamina:
 
 
 def front_door(settings: Settings) -> tuple[Router, Verifier]:
-    """What it takes to read a request, in the core or in a front process (http/fronts.py)."""
-    verifier = Verifier(
-        settings.credentials(), settings.account_id, settings.region, enforce=settings.enforce_signatures
-    )
+    """What it takes to read a request, in the core or in a front process (http/fronts.py).
+    Temporary credentials are sealed with a key kept in the data dir (identity/tokens.py),
+    so those issued before a restart still verify after it."""
+    data_dir = os.path.abspath(settings.data_dir)
+    os.makedirs(data_dir, exist_ok=True)
+    keys = KeyRing(settings.credentials(), Sealer.from_file(os.path.join(data_dir, "identity.key")))
+    verifier = Verifier(keys, settings.account_id, settings.region, enforce=settings.enforce_signatures)
     return Router(list(SERVICES)), verifier
 
 
@@ -94,8 +100,8 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     engine = _engine(settings, sink, metrics, data_dir)
     scheduler = Scheduler(settings.scheduler_speedup)
     code = CodeStore(os.path.join(data_dir, "code"))
-    services = _services(settings, store, sink, metrics, engine, scheduler, code)
     router, verifier = door or front_door(settings)
+    services = _services(settings, store, sink, metrics, engine, scheduler, code, verifier.keys)
     assert tuple(services) == SERVICES, "every service in SERVICES is built, in that order"
 
     async def startup() -> None:
@@ -195,6 +201,7 @@ def _services(
     engine: Engine,
     scheduler: Scheduler,
     code: CodeStore,
+    keys: KeyRing,
 ) -> dict[str, Service]:
     destinations = Destinations()  # how one service delivers to another, by ARN
     sqs = SqsService(store)
@@ -240,6 +247,7 @@ def _services(
         sns,
         EventsService(store, destinations, scheduler, retry_base_s=settings.events_retry_base_s),
         SchedulerService(store, destinations, scheduler),
+        StsService(keys),
     ]
     destinations.register("lambda", lambda_.deliver_to_function)
     destinations.register("sqs", sqs.deliver)

@@ -163,6 +163,7 @@ class Gateway:
                 request_id=request_id,
                 endpoint_url=self._endpoint(request),
                 access_key=caller.access_key,
+                principal=caller.principal,
             )
             result = await self.call(spec.name, resolved.operation.name, params, ctx)
             return serializers.serialize(spec, resolved.operation, result, request_id, resolved.protocol)

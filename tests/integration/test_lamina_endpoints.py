@@ -10,8 +10,10 @@ from importlib.metadata import version
 import pytest
 from botocore.exceptions import ClientError
 
+from lamina.app import SERVICES as SERVED
+
 VERSION = version("lamina")
-SERVICES = {"sqs", "kinesis", "lambda", "logs", "cloudwatch", "sns", "events", "scheduler"}
+SERVICES = set(SERVED)  # every service Lamina serves: the health answers name each
 
 
 def fetch(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int, dict, bytes]:

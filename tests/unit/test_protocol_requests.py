@@ -39,6 +39,7 @@ def wire_request(
     sign: bool = True,
     access_key: str = "test",
     secret_key: str = "test",
+    token: str | None = None,
     region: str = "us-east-1",
 ) -> Request:
     """`params` as boto3 would put them on the wire, as the gateway would hand them on."""
@@ -51,7 +52,7 @@ def wire_request(
     aws_request = create_request_object(request_dict)
     if sign:
         signing_name = model.metadata.get("signingName") or model.metadata["endpointPrefix"]
-        SigV4Auth(Credentials(access_key, secret_key), signing_name, region).add_auth(aws_request)
+        SigV4Auth(Credentials(access_key, secret_key, token), signing_name, region).add_auth(aws_request)
     prepared = aws_request.prepare()
     url = urlsplit(prepared.url)
     headers = {name.lower(): value for name, value in prepared.headers.items()}

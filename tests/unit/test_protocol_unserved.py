@@ -117,10 +117,15 @@ def test_unserved_service_is_a_501_its_sdk_reads(gateway, service, operation, pa
 
 
 def test_refused_signature_of_an_unserved_service_is_in_its_protocol(gateway):
-    for service, operation in (("iam", "ListUsers"), ("s3", "ListBuckets"), ("ec2", "DescribeInstances")):
+    # The XML services' code for it is SignatureDoesNotMatch, the JSON ones' InvalidSignatureException.
+    for service, operation, code in (
+        ("iam", "ListUsers", "SignatureDoesNotMatch"),
+        ("s3", "ListBuckets", "SignatureDoesNotMatch"),
+        ("dynamodb", "ListTables", "InvalidSignatureException"),
+    ):
         response = call_asgi(gateway, wire_request(service, operation, {}, secret_key="wrong"))
         parsed = botocore_reads(service, operation, response)
-        assert (response.status, parsed["Error"]["Code"]) == (403, "InvalidSignatureException")
+        assert (response.status, parsed["Error"]["Code"]) == (403, code)
 
 
 def test_operation_of_a_served_service_without_a_method_is_a_501(gateway):

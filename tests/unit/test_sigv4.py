@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -149,3 +150,117 @@ def test_not_enforced_serves_a_bad_signature():
     assert lenient.verify(request).account_id == ACCOUNT
     request = wire_request("lambda", "ListFunctions", {}, access_key="AKIDUNKNOWN")
     assert lenient.verify(request).account_id == ACCOUNT
+
+
+# --- temporary credentials, the clock, presigned URLs -------------------------------------
+
+from botocore.auth import SigV4QueryAuth  # noqa: E402
+
+from lamina.identity.keyring import KeyRing  # noqa: E402
+from lamina.identity.principals import ASSUMED_ROLE, Principal  # noqa: E402
+from lamina.identity.tokens import Sealer  # noqa: E402
+
+
+def _session(sealer: Sealer, expires_in: float = 3600.0):
+    principal = Principal(
+        "111122223333",
+        "arn:aws:sts::111122223333:assumed-role/Reader/s1",
+        "AROAEXAMPLE:s1",
+        ASSUMED_ROLE,
+        name="s1",
+        role_arn="arn:aws:iam::111122223333:role/Reader",
+        expires=time.time() + expires_in,
+    )
+    return principal, sealer.issue(principal)
+
+
+@pytest.fixture
+def ring() -> KeyRing:
+    return KeyRing({"test": ("test", ACCOUNT)}, Sealer(b"k" * 32))
+
+
+def test_temporary_credentials_verify_as_their_session(ring):
+    principal, creds = _session(ring.sealer)
+    request = wire_request(
+        "lambda",
+        "ListFunctions",
+        {},
+        access_key=creds.access_key_id,
+        secret_key=creds.secret_access_key,
+        token=creds.session_token,
+    )
+    caller = Verifier(ring, ACCOUNT, "us-east-1").verify(request)
+    assert caller.principal == principal and caller.account_id == "111122223333"
+
+
+def test_expired_tampered_and_borrowed_tokens_are_refused(ring):
+    verifier = Verifier(ring, ACCOUNT, "us-east-1")
+    _, old = _session(ring.sealer, expires_in=-1)
+    expired = wire_request(
+        "lambda",
+        "ListFunctions",
+        {},
+        access_key=old.access_key_id,
+        secret_key=old.secret_access_key,
+        token=old.session_token,
+    )
+    error = refused(verifier, expired)
+    assert (error.code, error.message) == (
+        "ExpiredTokenException",
+        "The security token included in the request is expired",
+    )
+    _, creds = _session(ring.sealer)
+    body, _, seal = creds.session_token.partition(".")
+    forged = body[:-2] + ("AA" if body[-2:] != "AA" else "BB") + "." + seal
+    tampered = wire_request(
+        "lambda", "ListFunctions", {}, access_key=creds.access_key_id, secret_key=creds.secret_access_key, token=forged
+    )
+    assert refused(verifier, tampered).code == "UnrecognizedClientException"
+    _, other = _session(ring.sealer)
+    borrowed = wire_request(
+        "lambda",
+        "ListFunctions",
+        {},
+        access_key=other.access_key_id,
+        secret_key=other.secret_access_key,
+        token=creds.session_token,
+    )
+    assert refused(verifier, borrowed).code == "UnrecognizedClientException"
+    no_token = wire_request("sts", "GetCallerIdentity", {}, access_key=creds.access_key_id, secret_key="x")
+    assert refused(verifier, no_token).code == "InvalidClientTokenId"  # STS speaks the query protocol's codes
+
+
+def test_a_request_signed_more_than_15_minutes_away_is_refused(ring):
+    request = wire_request("lambda", "ListFunctions", {})
+    later = Verifier(ring, ACCOUNT, "us-east-1", clock=lambda: time.time() + 16 * 60)
+    error = refused(later, request)
+    assert error.code == "InvalidSignatureException" and error.message.startswith("Signature expired: ")
+    assert error.message.endswith(" - 15 min.)")
+    earlier = Verifier(ring, ACCOUNT, "us-east-1", clock=lambda: time.time() - 16 * 60)
+    assert refused(earlier, request).message.startswith("Signature not yet current: ")
+    within = Verifier(ring, ACCOUNT, "us-east-1", clock=lambda: time.time() + 14 * 60)
+    assert within.verify(request).account_id == ACCOUNT
+
+
+def _presigned(access_key: str, secret: str, expires: int = 60, token: str | None = None) -> Request:
+    url = "http://127.0.0.1:4566/?Action=GetCallerIdentity&Version=2011-06-15"
+    aws_request = AWSRequest(method="GET", url=url, headers={"host": "127.0.0.1:4566"})
+    SigV4QueryAuth(Credentials(access_key, secret, token), "sts", "us-east-1", expires=expires).add_auth(aws_request)
+    prepared = aws_request.prepare()
+    path, _, query = prepared.url.partition("?")
+    return Request(
+        method="GET", path="/", raw_path="/", query_string=query, headers={"host": "127.0.0.1:4566"}, body=b""
+    )
+
+
+def test_presigned_urls_are_verified(ring):
+    verifier = Verifier(ring, ACCOUNT, "us-east-1")
+    caller = verifier.verify(_presigned("test", "test"))
+    assert caller.principal is not None and caller.principal.arn == f"arn:aws:iam::{ACCOUNT}:root"
+    assert caller.service == "sts"
+    assert refused(verifier, _presigned("test", "wrong")).code == "SignatureDoesNotMatch"
+    _, creds = _session(ring.sealer)
+    session = verifier.verify(_presigned(creds.access_key_id, creds.secret_access_key, token=creds.session_token))
+    assert session.account_id == "111122223333"
+    stale = Verifier(ring, ACCOUNT, "us-east-1", clock=lambda: time.time() + 120)
+    assert refused(stale, _presigned("test", "test", expires=60)).message.startswith("Signature expired: ")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..identity.principals import Principal
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -12,3 +14,4 @@ class RequestContext:
     request_id: str
     endpoint_url: str  # how the caller reached us, for URLs we hand back
     access_key: str = ""
+    principal: Principal | None = None  # who signed (None: an unknown key let through, enforcement off)
