@@ -47,6 +47,7 @@ from .protocol.sigv4 import Verifier
 from .services.base import Service
 from .services.cloudwatch import CloudWatchService
 from .services.events import EventsService
+from .services.iam import IamService
 from .services.kinesis import KinesisService
 from .services.kinesis.state import KinesisConfig
 from .services.lambda_ import LambdaService
@@ -64,7 +65,7 @@ log = logging.getLogger("lamina")
 
 # The services, by their botocore names, in start order (stopped in reverse): a service
 # starts after those it reads from (Lambda's mappings poll SQS queues and Kinesis streams).
-SERVICES = ("sqs", "kinesis", "lambda", "logs", "cloudwatch", "sns", "events", "scheduler", "sts")
+SERVICES = ("sqs", "kinesis", "lambda", "logs", "cloudwatch", "sns", "events", "scheduler", "iam", "sts")
 SANDBOX_CREDENTIALS = ("test", "test")  # what functions' AWS clients sign with
 
 
@@ -247,6 +248,7 @@ def _services(
         sns,
         EventsService(store, destinations, scheduler, retry_base_s=settings.events_retry_base_s),
         SchedulerService(store, destinations, scheduler),
+        IamService(store),
         StsService(keys),
     ]
     destinations.register("lambda", lambda_.deliver_to_function)
