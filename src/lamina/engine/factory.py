@@ -21,6 +21,7 @@ from .. import ids
 from ..observability.logsink import LogSink
 from . import faults
 from .invocation_log import InvocationLog, stream_name
+from .sandbox import guest
 from .sandbox.base import InitOutcome, Sandbox
 from .sandbox.cgroups import remove as remove_cgroups
 from .sandbox.custom import CustomRuntimeInstance
@@ -33,6 +34,8 @@ from .sandbox.runtime_api import RuntimeApi
 from .sandbox.zygotes import Zygotes
 from .snapstart import Snapshots
 from .spec import FunctionSpec
+
+GUEST_MOUNT = "/var/lamina"  # where an isolated instance sees Lamina's runtime files when it execs them
 
 
 class SandboxFactory:
@@ -75,6 +78,11 @@ class SandboxFactory:
         placement = self.host.place(spec, opt_dir=spec.opt_dir, interpreter_prefix=interpreter.prefix)
         if not interpreter.python:
             return await self.node.launch(spec, instance_id, log, interpreter, placement, initialization_type)
+        if "AWS_LAMBDA_EXEC_WRAPPER" in spec.environment and placement.plan.get("namespaces"):
+            # The runtime is exec'd through the wrapper (guest/standalone.py): its files must be
+            # in sight of the sandbox, wherever Lamina is installed (/tmp is covered, say).
+            placement.plan.setdefault("binds", []).append([guest.DIRECTORY, GUEST_MOUNT])
+            placement.plan["runtime_files"] = GUEST_MOUNT
         launcher = await self.zygotes.for_function(interpreter, spec.code_dir, spec.opt_dir)
         env = self.platform.environment(
             spec,

@@ -19,7 +19,8 @@ Plan keys: keep (the interpreter's directories, which must stay visible), closed
 back), cgroup_procs (cgroup.procs files to join first), cgroup_procs_late (to join
 once set up: the CPU share), namespaces (bool), code_dir,
 opt_dir (or None), binds ([[source, target], ...]: more read-only binds, e.g. a
-runtime's own files at /var/runtime; the target is created if missing),
+runtime's own files at /var/runtime; the target is created if missing), runtime_files
+(where such a bind put Lamina's own guest files, for the zygote's child to exec them),
 tmp_mb, hide (paths to cover with an empty read-only tmpfs),
 hide_late (hidden once the cgroups are joined), hostname, uid, gid, rlimits
 ({name: (soft, hard)}).

@@ -124,7 +124,9 @@ def _exec_through(wrapper, message, control_fd, bootstrap):
         _LAMINA_TASK_ROOT=message["task_root"],
         _LAMINA_PACKAGES=bootstrap.RUNTIME_PACKAGES or "",
     )
-    os.execve(wrapper, [wrapper, sys.executable, "-S", os.path.join(HERE, "standalone.py")], env)
+    # In a sandbox the runtime's files are bound where it can see them (plan "runtime_files").
+    files = (message.get("plan") or {}).get("runtime_files") or HERE
+    os.execve(wrapper, [wrapper, sys.executable, "-S", os.path.join(files, "standalone.py")], env)
 
 
 def _read_pid(fd, timeout_s=10.0):
