@@ -585,3 +585,88 @@ def test_the_aws_cli(lamina, tmp_path, name):
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     )
     aws("iam", "delete-role", "--role-name", name)
+
+
+def test_what_sts_and_lambda_ask_of_it(tmp_path):
+    """The composition root's view: access_key, role and identity_policies, in process."""
+    import asyncio
+
+    from lamina.identity.principals import Principal
+    from lamina.services.context import RequestContext
+    from lamina.services.iam import IamService, Role
+    from lamina.store.sqlite import SQLiteStore
+
+    async def scenario() -> None:
+        store = SQLiteStore(str(tmp_path / "iam.db"))
+        service = IamService(store)
+        await service.start()
+        ctx = RequestContext(ACCOUNT, "us-east-1", "r", "http://x")
+        await service.create_user({"UserName": "alice", "Path": "/dev/", "Tags": [{"Key": "team", "Value": "a"}]}, ctx)
+        key = (await service.create_access_key({"UserName": "alice"}, ctx))["AccessKey"]
+        secret, principal = service.access_key(key["AccessKeyId"])
+        assert secret == key["SecretAccessKey"]
+        assert (principal.arn, principal.kind, principal.name) == (
+            f"arn:aws:iam::{ACCOUNT}:user/dev/alice",
+            "user",
+            "alice",
+        )
+        assert principal.tags == (("team", "a"),) and principal.user_id.startswith("AIDA")
+        await service.update_access_key(
+            {"UserName": "alice", "AccessKeyId": key["AccessKeyId"], "Status": "Inactive"}, ctx
+        )
+        assert service.access_key(key["AccessKeyId"]) is None and service.access_key("AKIANOPE") is None
+
+        inline = json.dumps(DOC)
+        managed = json.dumps(
+            {"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}}
+        )
+        arn = (await service.create_policy({"PolicyName": "m", "PolicyDocument": managed}, ctx))["Policy"]["Arn"]
+        await service.create_group({"GroupName": "devs"}, ctx)
+        await service.add_user_to_group({"GroupName": "devs", "UserName": "alice"}, ctx)
+        await service.attach_group_policy({"GroupName": "devs", "PolicyArn": arn}, ctx)
+        await service.put_user_policy({"UserName": "alice", "PolicyName": "i", "PolicyDocument": inline}, ctx)
+        boundary = "arn:aws:iam::aws:policy/AdministratorAccess"
+        await service.put_user_permissions_boundary({"UserName": "alice", "PermissionsBoundary": boundary}, ctx)
+        documents, boundary_doc = service.identity_policies(principal)
+        user_policies = service.identity_policies(principal)
+        assert sorted(documents) == sorted([inline, managed])
+        assert json.loads(boundary_doc)["Statement"] == [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+
+        await service.create_role(
+            {"RoleName": "fn", "Path": "/service-role/", "AssumeRolePolicyDocument": json.dumps(TRUST)}, ctx
+        )
+        basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+        await service.attach_role_policy({"RoleName": "fn", "PolicyArn": basic}, ctx)
+        role = service.role(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/service-role/fn")
+        assert isinstance(role, Role) and role == service.role(ACCOUNT, "fn")
+        assert (role.name, role.path, role.max_session_duration, role.permissions_boundary) == (
+            "fn",
+            "/service-role/",
+            3600,
+            None,
+        )
+        assert json.loads(role.trust_policy) == TRUST and role.role_id.startswith("AROA")
+        assert service.role(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/fn") is None  # wrong path
+        assert service.role("111111111111", "fn") is None
+        session = Principal(
+            ACCOUNT,
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/fn/s",
+            f"{role.role_id}:s",
+            "assumed-role",
+            name="s",
+            role_arn=role.arn,
+        )
+        documents, boundary_doc = service.identity_policies(session)
+        assert [json.loads(d)["Statement"][0]["Action"][0] for d in documents] == ["logs:CreateLogGroup"]
+        assert boundary_doc is None
+        await store.close()
+
+        store = SQLiteStore(str(tmp_path / "iam.db"))  # rebuilt from the store
+        again = IamService(store)
+        await again.start()
+        assert again.role(ACCOUNT, "fn") == role
+        assert again.identity_policies(principal) == user_policies
+        assert again.access_key(key["AccessKeyId"]) is None  # still inactive
+        await store.close()
+
+    asyncio.run(scenario())
