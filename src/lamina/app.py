@@ -38,6 +38,7 @@ from .http.metrics import prometheus_handler
 from .http.reset import reset_handler
 from .http.root import page_handler
 from .http.sns_links import sns_link_handler
+from .access.authorizer import Authorizer
 from .identity.keyring import KeyRing
 from .identity.tokens import Sealer
 from .observability.logsink import LogSink
@@ -102,7 +103,8 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     scheduler = Scheduler(settings.scheduler_speedup)
     code = CodeStore(os.path.join(data_dir, "code"))
     router, verifier = door or front_door(settings)
-    services = _services(settings, store, sink, metrics, engine, scheduler, code, verifier.keys)
+    authorizer = Authorizer(settings.iam_mode)
+    services = _services(settings, store, sink, metrics, engine, scheduler, code, verifier.keys, authorizer)
     assert tuple(services) == SERVICES, "every service in SERVICES is built, in that order"
 
     async def startup() -> None:
@@ -122,6 +124,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
         await store.close()
 
     gateway = Gateway(router, services, verifier, settings.endpoint_url, on_startup=startup, on_shutdown=shutdown)
+    gateway.authorize = authorizer.check
     lambda_service = services["lambda"]
     assert isinstance(lambda_service, LambdaService)
 
@@ -203,6 +206,7 @@ def _services(
     scheduler: Scheduler,
     code: CodeStore,
     keys: KeyRing,
+    authorizer: Authorizer,
 ) -> dict[str, Service]:
     destinations = Destinations()  # how one service delivers to another, by ARN
     sqs = SqsService(store)
@@ -239,6 +243,12 @@ def _services(
     # Lambda and SQS subscriptions: AWS's schedule for managed endpoints unless set.
     sns_retries = RetryPolicy.fixed(settings.sns_retry_delays_s) if settings.sns_retry_delays_s else None
     sns = SnsService(store, destinations, settings.endpoint_url, retry_policy=sns_retries)
+    # Who is who: IAM users' keys sign requests, STS assumes IAM's roles, and every call by
+    # a principal other than its account's root is authorized against IAM's policies.
+    iam = IamService(store)
+    keys.user_keys = iam.access_key
+    authorizer.policies_of = iam.identity_policies
+    sts = StsService(keys, roles=iam.role, authorize=authorizer.may_assume)
     services: list[Service] = [
         sqs,
         kinesis,
@@ -248,8 +258,8 @@ def _services(
         sns,
         EventsService(store, destinations, scheduler, retry_base_s=settings.events_retry_base_s),
         SchedulerService(store, destinations, scheduler),
-        IamService(store),
-        StsService(keys),
+        iam,
+        sts,
     ]
     destinations.register("lambda", lambda_.deliver_to_function)
     destinations.register("sqs", sqs.deliver)

@@ -138,6 +138,10 @@ class Settings:
     # Sandbox isolation: "auto" (namespaces and cgroups where the host allows, rlimits
     # otherwise), "1" (refuse to run without), "0" (plain processes, for debugging).
     isolation: str = field(default_factory=lambda: os.environ.get("LAMINA_ISOLATION", "auto"))
+    # IAM: "enforce" (the default: calls by IAM users and role sessions are evaluated against
+    # their policies, as on AWS), "audit" (evaluate, log what would be denied, allow), "off".
+    # An account's root keys (LAMINA_CREDENTIALS, test/test) may do anything in any mode.
+    iam_mode: str = field(default_factory=lambda: os.environ.get("LAMINA_IAM", "enforce").strip().lower())
     # What Lamina keeps across data dirs: the SDK packages it installed for older Pythons.
     cache_dir: str = field(
         default_factory=lambda: (

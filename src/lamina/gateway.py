@@ -73,6 +73,9 @@ class Gateway:
         # Where a parsed call goes: this process's services, or (in a front process, see
         # http/fronts.py) the core process that owns them.
         self.call: Call = call or self.call_here
+        # Authorization (access/authorizer.py): raises the service's AccessDenied for a call
+        # its principal may not make. Set by the composition root; None in tests and tools.
+        self.authorize: Callable[[str, str, dict, RequestContext], None] | None = None
         # Lamina's reset (hold()): while it runs, AWS calls wait at this gate; the calls in
         # flight when it closed are tracked so that the reset can wait for them or cancel them.
         self._gate: asyncio.Event | None = None
@@ -220,7 +223,15 @@ class Gateway:
         assert task is not None
         self._calls.add(task)
         try:
-            return await self.method(service, operation)(params, ctx)
+            method = self.method(service, operation)
+            principal = ctx.principal
+            # An account's root acting in its own account (every local key, the common case)
+            # is allowed everything: one comparison, no policy walk.
+            if self.authorize is not None and not (
+                principal is None or (principal.is_root and principal.account == ctx.account_id)
+            ):
+                self.authorize(service, operation, params, ctx)
+            return await method(params, ctx)
         except asyncio.CancelledError:
             if task not in self._cut:
                 raise

@@ -163,8 +163,9 @@ class StsService:
             context[f"aws:RequestTag/{key}"] = value
         if tags:
             context["aws:TagKeys"] = [key for key, _ in tags]
-        if self.authorize is not None and self.authorize(caller, role, context) is not None:
-            raise _denied(caller, "sts:AssumeRole", role_arn)
+        denial = self.authorize(caller, role, context) if self.authorize is not None else None
+        if denial is not None:
+            raise ServiceError("AccessDenied", denial, 403)
         account = matched.group(1) if matched else caller.account
         session_arn = f"arn:aws:sts::{account}:assumed-role/{role.name}/{session_name}"
         # Transitive session tags follow a chained session; the rest are this session's own.

@@ -1,0 +1,149 @@
+"""The decision for one call: may this principal perform this action on this resource?
+
+The principal's identity policies (and permissions boundary) come from the IAM service
+(`policies_of`, handed in by the composition root), its session policies from its
+credentials; each document is parsed once (by its text) and decisions are cached by the
+policy package, so a warm call by the same principal pays a dictionary lookup or two.
+
+Modes (LAMINA_IAM): "enforce" (the default) refuses what AWS would refuse; "audit" logs each
+denial that would have happened and allows the call; "off" skips evaluation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from ..errors import ServiceError
+from ..identity.principals import Principal
+from ..policy import (
+    IDENTITY,
+    RESOURCE,
+    DecisionCache,
+    MalformedPolicy,
+    Policy,
+    PolicySet,
+    RequestContext,
+    denial_message,
+)
+from ..policy import parse_policy as _parse
+from ..services.context import RequestContext as CallContext
+from .actions import iam_action
+from .resources import resource_arn
+
+log = logging.getLogger("lamina.access")
+
+ENFORCE, AUDIT, OFF = "enforce", "audit", "off"
+MODES = (ENFORCE, AUDIT, OFF)
+# STS authorizes AssumeRole itself (trust policy and identity together); GetCallerIdentity
+# needs no permission at all, as on AWS.
+SELF_AUTHORIZED = frozenset({"sts"})
+# The code a denial carries, per service (AWS's: SNS says AuthorizationError, the query
+# services AccessDenied, the JSON ones AccessDeniedException).
+DENIAL_CODES = {"sns": "AuthorizationError", "sqs": "AccessDenied", "iam": "AccessDenied", "cloudwatch": "AccessDenied"}
+
+PoliciesOf = Callable[[Principal], tuple[list[str], "str | None"]]
+_PARSED_KEPT = 4096
+
+
+class Authorizer:
+    def __init__(self, mode: str = ENFORCE, policies_of: PoliciesOf | None = None) -> None:
+        if mode not in MODES:
+            raise ValueError(f"LAMINA_IAM must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
+        self.policies_of = policies_of
+        self._parsed: dict[str, Policy] = {}
+        self._decisions = DecisionCache()
+
+    def check(self, service: str, operation: str, params: dict, ctx: CallContext) -> None:
+        """Raises the service's AccessDenied error if the call is not allowed (enforce)."""
+        principal = ctx.principal
+        if self.mode == OFF or principal is None or service in SELF_AUTHORIZED:
+            return
+        if principal.is_root and principal.account == ctx.account_id:
+            return  # an account's root may do anything in it
+        action = iam_action(service, operation)
+        resource = resource_arn(service, operation, params, ctx.region, ctx.account_id)
+        request = RequestContext(
+            principal_arn=principal.arn,
+            action=action,
+            resource=resource,
+            principal_account=principal.account,
+            is_root=principal.is_root,
+            session_issuer_arn=principal.role_arn or None,
+            context_keys={
+                "aws:userid": principal.user_id,
+                "aws:RequestedRegion": ctx.region,
+                "aws:SecureTransport": "true" if ctx.endpoint_url.startswith("https") else "false",
+            },
+            principal_tags=dict(principal.tags),
+        )
+        decision = self._decisions.evaluate(request, self._policies(principal))
+        if decision.allowed:
+            return
+        message = denial_message(request, decision)
+        if self.mode == AUDIT:
+            log.warning("IAM audit: would deny: %s", message)
+            return
+        raise ServiceError(DENIAL_CODES.get(service, "AccessDeniedException"), message, 403)
+
+    def may_assume(self, caller: Principal, role, context: dict) -> str | None:
+        """STS's AssumeRole: the role's trust policy must allow the caller (always, even the
+        account's root), and, unless the trust policy names the caller itself, the caller's
+        own policies must allow sts:AssumeRole on the role. None if allowed, else AWS's
+        denial message."""
+        try:
+            trust = self._parsed.get("trust:" + role.trust_policy) or _parse(role.trust_policy, kind=RESOURCE)
+        except MalformedPolicy:
+            return f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role.arn}"
+        self._parsed["trust:" + role.trust_policy] = trust
+        request = RequestContext(
+            principal_arn=caller.arn,
+            action="sts:AssumeRole",
+            resource=role.arn,
+            principal_account=caller.account,
+            is_root=caller.is_root,
+            session_issuer_arn=caller.role_arn or None,
+            context_keys={"aws:userid": caller.user_id, **context},
+            principal_tags=dict(caller.tags),
+        )
+        mine = self._policies(caller)
+        policies = PolicySet(
+            identity=mine.identity,
+            resource=trust,
+            boundary=mine.boundary,
+            session=mine.session,
+            resource_policy_required=True,
+        )
+        decision = self._decisions.evaluate(request, policies)
+        if decision.allowed or self.mode == OFF:
+            return None
+        message = denial_message(request, decision)
+        if self.mode == AUDIT:
+            log.warning("IAM audit: would deny: %s", message)
+            return None
+        return message
+
+    def _policies(self, principal: Principal) -> PolicySet:
+        identity: list[str] = []
+        boundary: str | None = None
+        if self.policies_of is not None and not principal.is_root:
+            identity, boundary = self.policies_of(principal)
+        return PolicySet(
+            identity=[self._parse(doc) for doc in identity],
+            boundary=self._parse(boundary) if boundary else None,
+            session=[self._parse(doc) for doc in principal.session_policies],
+        )
+
+    def _parse(self, document: str) -> Policy:
+        policy = self._parsed.get(document)
+        if policy is None:
+            try:
+                policy = _parse(document, kind=IDENTITY)
+            except MalformedPolicy:
+                # Refused at its creation; one that slipped through grants nothing.
+                policy = _parse('{"Version": "2012-10-17", "Statement": []}', kind=IDENTITY)
+            if len(self._parsed) >= _PARSED_KEPT:
+                self._parsed.clear()
+            self._parsed[document] = policy
+        return policy
