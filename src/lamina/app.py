@@ -13,6 +13,7 @@ import logging
 import os
 from dataclasses import dataclass
 
+from .access.authorizer import Authorizer
 from .config import Settings, version
 from .engine.concurrency import Concurrency
 from .engine.delivery.async_queue import AsyncQueue, Finish, Run
@@ -38,7 +39,6 @@ from .http.metrics import prometheus_handler
 from .http.reset import reset_handler
 from .http.root import page_handler
 from .http.sns_links import sns_link_handler
-from .access.authorizer import Authorizer
 from .identity.keyring import KeyRing
 from .identity.tokens import Sealer
 from .observability.logsink import LogSink
