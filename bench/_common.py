@@ -31,6 +31,21 @@ from typing import ClassVar
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+LAMBDA_TRUST = (
+    '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+    '"Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
+)
+
+
+def ensure_role(iam) -> None:
+    """ROLE, the benchmarks' functions' execution role (allowed everything), if not there."""
+    try:
+        iam.get_role(RoleName="lambda-role")
+    except iam.exceptions.NoSuchEntityException:
+        iam.create_role(RoleName="lambda-role", AssumeRolePolicyDocument=LAMBDA_TRUST)
+        iam.attach_role_policy(RoleName="lambda-role", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+
+
 REGION = "us-east-1"
 CREDENTIALS = ("test", "test")
 LOOPBACK = "127.0.0.1"
@@ -466,6 +481,7 @@ class LaminaServer:
             wait_http(f"{self.url}/_lamina/health", self.process)
         except RuntimeError as error:
             raise RuntimeError(f"Lamina did not start: {error}\n{self.log()}") from None
+        ensure_role(boto3_client(self.url, "iam"))
         return self
 
     def log(self) -> str:

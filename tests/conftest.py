@@ -7,6 +7,7 @@ restart and kill -9 tests). Servers run as real subprocesses with their own data
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import socket
@@ -46,6 +47,28 @@ def make_zip(files: dict[str, str | bytes]) -> bytes:
     return buffer.getvalue()
 
 
+LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def ensure_role(iam, name: str = "lambda-role") -> str:
+    """The execution role the tests' functions use (ROLE): trusting Lambda, allowed
+    everything, so that what a test's function calls is not the test's subject."""
+    try:
+        return iam.get_role(RoleName=name)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    return arn
+
+
 @dataclass
 class LaminaServer:
     data_dir: str
@@ -73,9 +96,12 @@ class LaminaServer:
                 raise RuntimeError(f"server exited: {self.log()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/_lamina/health", timeout=1):
-                    return self
+                    pass
             except OSError:
                 time.sleep(0.05)
+                continue
+            ensure_role(self.client("iam"))
+            return self
         raise RuntimeError(f"server did not start: {self.log()}")
 
     def log(self) -> str:

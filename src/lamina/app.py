@@ -40,6 +40,7 @@ from .http.reset import reset_handler
 from .http.root import page_handler
 from .http.sns_links import sns_link_handler
 from .identity.keyring import KeyRing
+from .identity.sessions import ExecutionSessions
 from .identity.tokens import Sealer
 from .observability.logsink import LogSink
 from .observability.recorder import MetricsRecorder
@@ -67,7 +68,6 @@ log = logging.getLogger("lamina")
 # The services, by their botocore names, in start order (stopped in reverse): a service
 # starts after those it reads from (Lambda's mappings poll SQS queues and Kinesis streams).
 SERVICES = ("sqs", "kinesis", "lambda", "logs", "cloudwatch", "sns", "events", "scheduler", "iam", "sts")
-SANDBOX_CREDENTIALS = ("test", "test")  # what functions' AWS clients sign with
 
 
 @dataclass
@@ -99,12 +99,14 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     store = SQLiteStore(os.path.join(data_dir, "lamina.db"), synchronous=settings.sqlite_synchronous)
     sink = LogSink(store)
     metrics = MetricsRecorder(store, default_scope=(settings.region, settings.account_id))
-    engine = _engine(settings, sink, metrics, data_dir)
+    router, verifier = door or front_door(settings)
+    # Each function instance signs its calls as a session of its execution role.
+    sessions = ExecutionSessions(verifier.keys.sealer)
+    engine = _engine(settings, sink, metrics, data_dir, sessions)
     scheduler = Scheduler(settings.scheduler_speedup)
     code = CodeStore(os.path.join(data_dir, "code"))
-    router, verifier = door or front_door(settings)
     authorizer = Authorizer(settings.iam_mode)
-    services = _services(settings, store, sink, metrics, engine, scheduler, code, verifier.keys, authorizer)
+    services = _services(settings, store, sink, metrics, engine, scheduler, code, verifier.keys, authorizer, sessions)
     assert tuple(services) == SERVICES, "every service in SERVICES is built, in that order"
 
     async def startup() -> None:
@@ -170,7 +172,9 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     return Lamina(settings, store, engine, services, gateway, sink, metrics)
 
 
-def _engine(settings: Settings, sink: LogSink, metrics: MetricsRecorder, data_dir: str) -> Engine:
+def _engine(
+    settings: Settings, sink: LogSink, metrics: MetricsRecorder, data_dir: str, sessions: ExecutionSessions
+) -> Engine:
     # Functions must not see the platform's state: the data dir is hidden inside sandboxes.
     host = SandboxHost(hide=[data_dir], isolation=settings.isolation)
     zygotes = Zygotes(
@@ -183,7 +187,7 @@ def _engine(settings: Settings, sink: LogSink, metrics: MetricsRecorder, data_di
     concurrency = Concurrency(
         settings.account_concurrency, settings.scale_per_10s, min_unreserved=min(100, settings.account_concurrency)
     )
-    platform = Platform(settings.endpoint_url, SANDBOX_CREDENTIALS)
+    platform = Platform(settings.endpoint_url, sessions)
     snapshots = Snapshots(sink, host, zygotes, platform)
     factory = SandboxFactory(sink, host, zygotes, snapshots, platform)
     pool = Pool(
@@ -207,6 +211,7 @@ def _services(
     code: CodeStore,
     keys: KeyRing,
     authorizer: Authorizer,
+    sessions: ExecutionSessions,
 ) -> dict[str, Service]:
     destinations = Destinations()  # how one service delivers to another, by ARN
     sqs = SqsService(store)
@@ -248,6 +253,14 @@ def _services(
     iam = IamService(store)
     keys.user_keys = iam.access_key
     authorizer.policies_of = iam.identity_policies
+    sessions.roles = iam.role
+
+    def role_assumable(account: str, arn: str) -> bool:
+        role = iam.role(account, arn)
+        return role is not None and authorizer.service_may_assume("lambda.amazonaws.com", role)
+
+    lambda_.state.role_assumable = role_assumable
+
     sts = StsService(keys, roles=iam.role, authorize=authorizer.may_assume)
     services: list[Service] = [
         sqs,

@@ -5,7 +5,8 @@
     lamina up [--data-dir D]                  serve + deploy examples/ + print how to call them
     lamina invoke NAME [PAYLOAD|@file]        [--qualifier Q] [--async] [--tail]
     lamina ls
-    lamina deploy-function DIR --name N --handler H [--runtime R] [--memory M] [--timeout T] [--env K=V ...]
+    lamina deploy-function DIR --name N --handler H [--runtime R] [--memory M] [--timeout T]
+                           [--env K=V ...] [--role ARN]
     lamina logs NAME [--follow] [--since SECONDS]
     lamina reset                              every resource and message gone (POST /_lamina/reset)
     lamina runtimes [--prepare]               the runtimes this host can run, and on what
@@ -195,6 +196,8 @@ def cmd_deploy_function(args: argparse.Namespace) -> int:
         args.memory,
         args.timeout,
         env if args.env else None,
+        role=args.role,
+        iam=_client(args, "iam"),
     )
     if args.json:
         _print(args, config)
@@ -328,6 +331,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--memory", type=int, help="MemorySize in MB")
     p.add_argument("--timeout", type=int, help="Timeout in seconds")
     p.add_argument("--env", action="append", metavar="KEY=VALUE", help="environment variable (repeatable)")
+    p.add_argument("--role", help="execution role ARN (default: a basic execution role, made if missing)")
     p.set_defaults(func=cmd_deploy_function)
 
     p = commands.add_parser("logs", help="print a function's logs")

@@ -103,6 +103,7 @@ def up(settings: Settings, examples_dir: str) -> int:
                 function["timeout"],
                 function["env"],
                 only_if_changed=True,  # a restart of `make up` leaves an unchanged app alone
+                iam=client("iam", settings.local_url),
             )
             deployed.append(config["FunctionName"])
             print(f"{action} {config['FunctionName']} from {function['directory']}")

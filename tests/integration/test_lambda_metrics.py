@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROLE, make_zip
+from tests.conftest import ROLE, ensure_role, make_zip
 
 from .test_concurrency import no_retry_client
 from .test_lambda_helpers import metric_total, wait_until
@@ -179,6 +179,7 @@ def test_every_account_sees_its_own_metrics_only(lamina_factory):
 
     mine, theirs = client("cloudwatch", "test", "test"), client("cloudwatch", "alice", "alice-secret")
     theirs_lambda = client("lambda", "alice", "alice-secret")
+    ensure_role(client("iam", "alice", "alice-secret"))  # its execution role, in its own account
     theirs_lambda.create_function(
         FunctionName="theirs",
         Runtime="python3.12",

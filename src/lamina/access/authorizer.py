@@ -25,6 +25,7 @@ from ..policy import (
     PolicySet,
     RequestContext,
     denial_message,
+    evaluate,
 )
 from ..policy import parse_policy as _parse
 from ..services.context import RequestContext as CallContext
@@ -123,6 +124,18 @@ class Authorizer:
             log.warning("IAM audit: would deny: %s", message)
             return None
         return message
+
+    def service_may_assume(self, service: str, role) -> bool:
+        """Whether `role`'s trust policy lets an AWS service principal ("lambda.amazonaws.com")
+        assume it: what CreateFunction checks of an execution role."""
+        try:
+            trust = _parse(role.trust_policy, kind=RESOURCE)
+        except MalformedPolicy:
+            return False
+        request = RequestContext(
+            principal_arn=service, action="sts:AssumeRole", resource=role.arn, principal_type="Service"
+        )
+        return evaluate(request, PolicySet(resource=trust, resource_policy_required=True)).allowed
 
     def _policies(self, principal: Principal) -> PolicySet:
         identity: list[str] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import os
 import zipfile
 from typing import TYPE_CHECKING
@@ -15,7 +16,32 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-DEFAULT_ROLE = "arn:aws:iam::000000000000:role/lamina"
+# The role a function deployed without one gets, as SAM makes one: it trusts Lambda and has
+# AWSLambdaBasicExecutionRole (its logs, nothing else); made in the caller's account once.
+BASIC_ROLE = "lamina-basic-execution"
+BASIC_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+LAMBDA_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def basic_execution_role(iam: BaseClient) -> str:
+    """The ARN of the basic execution role, created (with its policy) if it is not there."""
+    try:
+        return iam.get_role(RoleName=BASIC_ROLE)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    try:
+        arn = iam.create_role(RoleName=BASIC_ROLE, AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:  # made meanwhile by another deploy
+        return iam.get_role(RoleName=BASIC_ROLE)["Role"]["Arn"]
+    iam.attach_role_policy(RoleName=BASIC_ROLE, PolicyArn=BASIC_POLICY)
+    return arn
 
 
 def zip_directory(path: str) -> bytes:
@@ -60,9 +86,12 @@ def deploy_function(
     env: dict | None = None,
     description: str | None = None,
     only_if_changed: bool = False,
+    role: str | None = None,
+    iam: BaseClient | None = None,
 ) -> tuple[str, dict]:
     """Create the function from the folder, or update its code and configuration; with
-    `only_if_changed`, leave it ("unchanged") when its code and those settings already match."""
+    `only_if_changed`, leave it ("unchanged") when its code and those settings already match.
+    A new function without `role` gets the basic execution role (made with `iam`)."""
     code = zip_directory(directory)
     settings = {"Handler": handler, "Runtime": runtime}
     if memory:
@@ -76,7 +105,10 @@ def deploy_function(
     try:
         existing = client.get_function(FunctionName=name)["Configuration"]
     except client.exceptions.ResourceNotFoundException:
-        config = client.create_function(FunctionName=name, Role=DEFAULT_ROLE, Code={"ZipFile": code}, **settings)
+        if role is None:
+            assert iam is not None, "a new function needs a role, or an IAM client to make the basic one"
+            role = basic_execution_role(iam)
+        config = client.create_function(FunctionName=name, Role=role, Code={"ZipFile": code}, **settings)
         return "created", config
     if only_if_changed and not _changed(existing, code, settings):
         return "unchanged", existing

@@ -54,6 +54,7 @@ class FunctionSpec:
     log_format: str = "Text"
     architectures: tuple[str, ...] = ("x86_64",)
     snap_start: bool = False  # a published version with SnapStart: restore from its snapshot
+    role: str = ""  # the execution role's ARN: each instance gets a session of it
 
     @property
     def qualified_arn(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..spec import FunctionSpec
@@ -15,13 +16,18 @@ PROVISIONED = "provisioned-concurrency"
 SNAP_START = "snap-start"
 
 
+# A function's credentials: (access key, secret, session token or None), minted per instance.
+Credentials = Callable[[FunctionSpec], tuple[str, str, "str | None"]]
+
+
 @dataclass(frozen=True)
 class Platform:
-    """What every sandbox is told of the platform: the AWS endpoint its SDK calls go to and
-    the keys they are signed with."""
+    """What every sandbox is told of the platform: the AWS endpoint its SDK calls go to, and
+    the credentials they are signed with (`credentials`: a session of the function's
+    execution role per instance, as Lambda gives it; or one fixed key pair)."""
 
     endpoint_url: str
-    credentials: tuple[str, str]
+    credentials: Credentials | tuple[str, str]
 
     def environment(
         self,
@@ -40,7 +46,7 @@ class Platform:
             spec,
             log_stream,
             self.endpoint_url,
-            self.credentials,
+            self.credentials(spec) if callable(self.credentials) else (*self.credentials, None),
             runtime_api=runtime_api,
             initialization_type=initialization_type,
             task_root=placement.task_root,
@@ -54,7 +60,7 @@ def sandbox_environment(
     spec: FunctionSpec,
     log_stream: str,
     endpoint_url: str,
-    credentials: tuple[str, str],
+    credentials: tuple[str, str, str | None],
     runtime_api: str = "",
     initialization_type: str = ON_DEMAND,
     task_root: str | None = None,
@@ -82,6 +88,7 @@ def sandbox_environment(
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
         "AWS_ACCESS_KEY_ID": credentials[0],
         "AWS_SECRET_ACCESS_KEY": credentials[1],
+        **({"AWS_SESSION_TOKEN": credentials[2]} if credentials[2] else {}),
         "AWS_ENDPOINT_URL": endpoint_url,
         "LAMBDA_TASK_ROOT": task_root or spec.code_dir,
         "LAMBDA_RUNTIME_DIR": runtime_dir,

@@ -110,6 +110,12 @@ class FunctionsApi:
     state: LambdaState
     provisioning: Provisioning
 
+    def _check_role(self, role: str, ctx: RequestContext) -> None:
+        """The execution role must exist in the function's account and trust Lambda."""
+        check = self.state.role_assumable
+        if check is not None and not check(ctx.account_id, role):
+            raise invalid_parameter("The role defined for the function cannot be assumed by Lambda.")
+
     async def _check_runnable(self, runtime: str) -> None:
         """A runtime Lamina supports but this host has no interpreter for fails here, saying
         what to install, rather than at the first invoke."""
@@ -134,6 +140,7 @@ class FunctionsApi:
         _check_ephemeral(params.get("EphemeralStorage"))
         _check_snap_start(params.get("SnapStart"), params.get("Runtime"))
         await self._check_runnable(params["Runtime"])
+        self._check_role(params["Role"], ctx)
         code_params = params.get("Code") or {}
         zip_bytes = code_params.get("ZipFile")
         if zip_bytes is None:
@@ -301,6 +308,8 @@ class FunctionsApi:
         _check_snap_start(
             params.get("SnapStart", config.get("SnapStart")), params.get("Runtime", config.get("Runtime"))
         )
+        if "Role" in params:
+            self._check_role(params["Role"], ctx)
         for name in ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime", "KMSKeyArn"):
             if name in params:
                 config[name] = params[name]

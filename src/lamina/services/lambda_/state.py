@@ -13,6 +13,7 @@ memory: this process is the only writer of its store.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -77,6 +78,10 @@ class LambdaState:
         self._aliases: dict[str, dict | None] = {}
         self._specs: dict[tuple[str, str], FunctionSpec] = {}
         self.event_configs: dict[str, dict | None] = {}  # event_invoke.py's cache
+        # Whether an execution role exists in the account and Lambda may assume it:
+        # (account, role ARN) -> True/False. Set by the composition root (IAM's roles and
+        # trust policies); None accepts any role ARN (tests and tools without IAM).
+        self.role_assumable: Callable[[str, str], bool] | None = None
 
     def reset(self) -> None:
         """Lamina's reset: every cached record and spec forgotten (the store is emptied beside it)."""
@@ -230,6 +235,7 @@ class LambdaState:
             log_format=logging_config.get("LogFormat", "Text"),
             architectures=tuple(config.get("Architectures") or ("x86_64",)),
             snap_start=version != LATEST and snap_start_applies(config),
+            role=config.get("Role") or "",
         )
 
     async def retire(self, ref: FunctionRef, keep_revision: str | None = None) -> None:

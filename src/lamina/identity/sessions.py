@@ -1,0 +1,47 @@
+"""Execution role sessions: the credentials each instance of a function gets, as Lambda gives
+them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN of a session of its role,
+named after the function), so that its own calls are evaluated against its role."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from .principals import ASSUMED_ROLE, Principal
+from .tokens import Sealer
+
+# How long an instance's credentials last. An instance is reaped after its idle timeout long
+# before that; one kept busy (or provisioned) for longer sees ExpiredToken (see the notes).
+SESSION_TTL_S = 12 * 3600
+
+
+class Function(Protocol):
+    account: str
+    name: str
+    role: str
+
+
+class ExecutionSessions:
+    def __init__(self, sealer: Sealer) -> None:
+        self.sealer = sealer
+        # The IAM service's role lookup, (account, role ARN) -> role or None; set by the
+        # composition root once IAM exists.
+        self.roles: Callable[[str, str], Any] | None = None
+
+    def __call__(self, function: Function) -> tuple[str, str, str | None]:
+        arn = function.role
+        role = self.roles(function.account, arn) if self.roles is not None and arn else None
+        name = role.name if role is not None else arn.rsplit("/", 1)[-1] or "lambda"
+        role_id = role.role_id if role is not None else "AROA" + "0" * 17
+        session = Principal(
+            function.account,
+            f"arn:aws:sts::{function.account}:assumed-role/{name}/{function.name}",
+            f"{role_id}:{function.name}",
+            ASSUMED_ROLE,
+            name=function.name,
+            role_arn=role.arn if role is not None else arn,
+            expires=time.time() + SESSION_TTL_S,
+        )
+        issued = self.sealer.issue(session)
+        return issued.access_key_id, issued.secret_access_key, issued.session_token
