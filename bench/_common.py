@@ -584,18 +584,26 @@ def report_fields(log_tail_b64: str | None) -> dict[str, float]:
 
 
 class SignedRequest:
-    """An AWS request signed once with SigV4 and replayed as is (the servers measured here do
-    not check clock skew), so the client spends nothing but the HTTP round trip."""
+    """An AWS request signed once with SigV4 and replayed as is, so the client spends nothing
+    but the HTTP round trip (Lamina refuses a signature more than 15 minutes old: sign anew
+    per section). `credentials`: (key, secret) or (key, secret, session token)."""
 
     def __init__(
-        self, url: str, method: str, path: str, body: bytes = b"", headers: dict | None = None, service: str = "lambda"
+        self,
+        url: str,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: dict | None = None,
+        service: str = "lambda",
+        credentials: tuple[str, ...] = CREDENTIALS,
     ) -> None:
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
 
         request = AWSRequest(method=method, url=url.rstrip("/") + path, data=body, headers=dict(headers or {}))
-        SigV4Auth(Credentials(*CREDENTIALS), service, REGION).add_auth(request)
+        SigV4Auth(Credentials(*credentials), service, REGION).add_auth(request)
         prepared = request.prepare()
         self.method = method
         self.path = path
@@ -614,7 +622,12 @@ class SignedRequest:
 
 
 def invoke_request(
-    url: str, function: str, payload: bytes = b"{}", qualifier: str | None = None, tail: bool = False
+    url: str,
+    function: str,
+    payload: bytes = b"{}",
+    qualifier: str | None = None,
+    tail: bool = False,
+    credentials: tuple[str, ...] = CREDENTIALS,
 ) -> SignedRequest:
     path = f"/2015-03-31/functions/{function}/invocations"
     if qualifier:
@@ -622,7 +635,7 @@ def invoke_request(
     headers = {"Content-Type": "application/json", "X-Amz-Invocation-Type": "RequestResponse"}
     if tail:
         headers["X-Amz-Log-Type"] = "Tail"
-    return SignedRequest(url, "POST", path, payload, headers)
+    return SignedRequest(url, "POST", path, payload, headers, credentials=credentials)
 
 
 class RawClient:

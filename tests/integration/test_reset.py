@@ -12,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
-from tests.conftest import ROLE, make_zip
+from tests.conftest import ROLE, ensure_role, make_zip
 
 CODE = make_zip({"app.py": "def handler(event, context):\n    print('ran')\n    return event\n"})
 
@@ -121,6 +121,7 @@ def test_reset_leaves_nothing_and_nothing_comes_back(lamina_factory):
     sqs.delete_queue(QueueUrl=url)
     sqs.delete_queue(QueueUrl=fifo)
     lam = server.client("lambda")
+    ensure_role(server.client("iam"))  # the reset took IAM's roles with it: its execution role again
     lam.create_function(
         FunctionName="fn", Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": CODE}
     )

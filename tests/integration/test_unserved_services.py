@@ -21,7 +21,7 @@ CALLS = [
     ("s3", "list_buckets", {}, "Amazon Simple Storage Service"),  # rest-xml
     ("dynamodb", "list_tables", {}, "Amazon DynamoDB"),  # json 1.0
     ("ec2", "describe_instances", {}, "Amazon Elastic Compute Cloud"),  # ec2
-    ("iam", "list_users", {}, "AWS Identity and Access Management"),  # query
+    ("autoscaling", "describe_auto_scaling_groups", {}, "Auto Scaling"),  # query
     ("apigateway", "get_rest_apis", {}, "Amazon API Gateway"),  # rest-json
     ("arc-region-switch", "list_plans", {}, "ARC - Region switch"),  # smithy-rpc-v2-cbor
 ]
@@ -108,7 +108,10 @@ def aws_env(tmp_path_factory) -> dict:
          "Lamina does not implement the Amazon Simple Storage Service API (s3) yet"),
         (("dynamodb", "list-tables"), "(NotImplemented) when calling the ListTables operation: "
          "Lamina does not implement the Amazon DynamoDB API (dynamodb) yet"),
-        (("iam", "list-users"), "Lamina does not implement the AWS Identity and Access Management API (iam) yet"),
+        (
+            ("autoscaling", "describe-auto-scaling-groups"),
+            "Lamina does not implement the Auto Scaling API (autoscaling) yet",
+        ),
     ],
 )  # fmt: skip
 def test_aws_cli_prints_which_service_is_missing(lamina, aws_env, args, expected):
