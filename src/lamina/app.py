@@ -253,6 +253,7 @@ def _services(
     iam = IamService(store)
     keys.user_keys = iam.access_key
     authorizer.policies_of = iam.identity_policies
+    authorizer.generation = lambda: iam.generation
     sessions.roles = iam.role
 
     def role_assumable(account: str, arn: str) -> bool:

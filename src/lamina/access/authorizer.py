@@ -48,12 +48,17 @@ _PARSED_KEPT = 4096
 
 
 class Authorizer:
-    def __init__(self, mode: str = ENFORCE, policies_of: PoliciesOf | None = None) -> None:
+    def __init__(
+        self, mode: str = ENFORCE, policies_of: PoliciesOf | None = None, generation: Callable[[], int] | None = None
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"LAMINA_IAM must be one of {', '.join(MODES)}, not {mode!r}")
         self.mode = mode
         self.policies_of = policies_of
+        # IAM's change counter: a principal's PolicySet is kept until IAM changes.
+        self.generation: Callable[[], int] = generation or (lambda: 0)
         self._parsed: dict[str, Policy] = {}
+        self._sets: dict[tuple, tuple[int, PolicySet]] = {}
         self._decisions = DecisionCache()
 
     def check(self, service: str, operation: str, params: dict, ctx: CallContext) -> None:
@@ -138,6 +143,18 @@ class Authorizer:
         return evaluate(request, PolicySet(resource=trust, resource_policy_required=True)).allowed
 
     def _policies(self, principal: Principal) -> PolicySet:
+        key = (principal.arn, principal.kind, principal.role_arn, principal.session_policies)
+        generation = self.generation()
+        kept = self._sets.get(key)
+        if kept is not None and kept[0] == generation:
+            return kept[1]
+        if len(self._sets) >= _PARSED_KEPT:
+            self._sets.clear()
+        policies = self._build(principal)
+        self._sets[key] = (generation, policies)
+        return policies
+
+    def _build(self, principal: Principal) -> PolicySet:
         identity: list[str] = []
         boundary: str | None = None
         if self.policies_of is not None and not principal.is_root:

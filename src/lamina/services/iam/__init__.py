@@ -73,6 +73,11 @@ class IamService(UsersApi, RolesApi, PoliciesApi):
 
     # --- for the rest of Lamina ---------------------------------------------------------------
 
+    @property
+    def generation(self) -> int:
+        """Changes whenever anything in IAM does (what authorization caches by)."""
+        return self.state.generation
+
     def access_key(self, key_id: str) -> tuple[str, Principal] | None:
         """(secret, the user's Principal) of an Active access key; None if unknown or inactive."""
         found = self.state.keys.get(key_id)

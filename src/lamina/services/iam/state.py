@@ -342,8 +342,11 @@ class IamState:
         self.accounts: dict[str, Account] = {}
         self.keys: dict[str, tuple[User, AccessKey]] = {}  # access key id -> its user and key
         self.aws_policies: dict[str, Policy] = managed.load()  # ARN -> AWS managed policy
+        # Counts every change: what reads IAM for authorization caches by it (access/).
+        self.generation = 0
 
     async def load(self) -> None:
+        self.generation += 1
         for kind, cls in (
             ("iam_user", User),
             ("iam_group", Group),
@@ -360,6 +363,7 @@ class IamState:
                         self.keys[access_key.id] = (entity, access_key)
 
     def reset(self) -> None:
+        self.generation += 1
         self.accounts.clear()
         self.keys.clear()
 
@@ -372,6 +376,7 @@ class IamState:
     # --- persisting -----------------------------------------------------------------------
 
     async def save(self, entity: Entity) -> None:
+        self.generation += 1
         kind = kind_of(entity)
         await self.store.write([Put(kind, f"{entity.account}/{entity.name.lower()}", entity.doc())])
         _table(self.account(entity.account), kind)[entity.name.lower()] = entity
@@ -380,6 +385,7 @@ class IamState:
                 self.keys[access_key.id] = (entity, access_key)
 
     async def save_all(self, entities: list[Entity]) -> None:
+        self.generation += 1
         await self.store.write(
             [Put(kind_of(e), f"{e.account}/{e.name.lower()}", e.doc()) for e in entities]  # one atomic batch
         )
@@ -391,6 +397,7 @@ class IamState:
 
     async def rename(self, old: Entity, entities: list[Entity]) -> None:
         """`old` gone and `entities` (its renamed self first) saved, in one atomic batch."""
+        self.generation += 1
         kind = kind_of(old)
         await self.store.write(
             [Delete(kind, f"{old.account}/{old.name.lower()}")]
@@ -404,6 +411,7 @@ class IamState:
                     self.keys[access_key.id] = (entity, access_key)
 
     async def delete(self, entity: Entity) -> None:
+        self.generation += 1
         kind = kind_of(entity)
         await self.store.write([Delete(kind, f"{entity.account}/{entity.name.lower()}")])
         _table(self.account(entity.account), kind).pop(entity.name.lower(), None)
@@ -412,6 +420,7 @@ class IamState:
                 self.keys.pop(access_key.id, None)
 
     def forget_key(self, key_id: str) -> None:
+        self.generation += 1
         self.keys.pop(key_id, None)
 
     # --- finding --------------------------------------------------------------------------
