@@ -262,6 +262,11 @@ def _services(
 
     lambda_.state.role_assumable = role_assumable
 
+    async def resource_policy_of(service: str, arn: str) -> str | None:
+        return await lambda_.resource_policy(arn) if service == "lambda" else None
+
+    authorizer.resource_policy_of = resource_policy_of
+
     sts = StsService(keys, roles=iam.role, authorize=authorizer.may_assume)
     services: list[Service] = [
         sqs,

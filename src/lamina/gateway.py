@@ -75,7 +75,8 @@ class Gateway:
         self.call: Call = call or self.call_here
         # Authorization (access/authorizer.py): raises the service's AccessDenied for a call
         # its principal may not make. Set by the composition root; None in tests and tools.
-        self.authorize: Callable[[str, str, dict, RequestContext], None] | None = None
+        # An account's root acting in its own account (every local key) gets None at once.
+        self.authorize: Callable[[str, str, dict, RequestContext], Awaitable[None] | None] | None = None
         # Lamina's reset (hold()): while it runs, AWS calls wait at this gate; the calls in
         # flight when it closed are tracked so that the reset can wait for them or cancel them.
         self._gate: asyncio.Event | None = None
@@ -224,13 +225,10 @@ class Gateway:
         self._calls.add(task)
         try:
             method = self.method(service, operation)
-            principal = ctx.principal
-            # An account's root acting in its own account (every local key, the common case)
-            # is allowed everything: one comparison, no policy walk.
-            if self.authorize is not None and not (
-                principal is None or (principal.is_root and principal.account == ctx.account_id)
-            ):
-                self.authorize(service, operation, params, ctx)
+            if self.authorize is not None:
+                deciding = self.authorize(service, operation, params, ctx)  # None: no decision needed
+                if deciding is not None:
+                    await deciding
             return await method(params, ctx)
         except asyncio.CancelledError:
             if task not in self._cut:

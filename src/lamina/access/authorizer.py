@@ -12,7 +12,7 @@ denial that would have happened and allows the call; "off" skips evaluation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from ..errors import ServiceError
 from ..identity.principals import Principal
@@ -30,7 +30,7 @@ from ..policy import (
 from ..policy import parse_policy as _parse
 from ..services.context import RequestContext as CallContext
 from .actions import iam_action
-from .resources import resource_arn
+from .resources import account_of, names_other_account, resource_arn
 
 log = logging.getLogger("lamina.access")
 
@@ -57,24 +57,45 @@ class Authorizer:
         self.policies_of = policies_of
         # IAM's change counter: a principal's PolicySet is kept until IAM changes.
         self.generation: Callable[[], int] = generation or (lambda: 0)
+        # A resource's own policy, by service and ARN (Lambda's function policies...), read
+        # for calls across accounts; set by the composition root.
+        self.resource_policy_of: Callable[[str, str], Awaitable[str | None]] | None = None
         self._parsed: dict[str, Policy] = {}
         self._sets: dict[tuple, tuple[int, PolicySet]] = {}
         self._decisions = DecisionCache()
 
-    def check(self, service: str, operation: str, params: dict, ctx: CallContext) -> None:
-        """Raises the service's AccessDenied error if the call is not allowed (enforce)."""
+    def check(self, service: str, operation: str, params: dict, ctx: CallContext) -> Awaitable[None] | None:
+        """None if the call needs no decision (an account's root in its own account: every
+        local key, the hot path); else a coroutine that raises the service's AccessDenied if
+        the call is not allowed (enforce)."""
         principal = ctx.principal
         if self.mode == OFF or principal is None or service in SELF_AUTHORIZED:
-            return
-        if principal.is_root and principal.account == ctx.account_id:
-            return  # an account's root may do anything in it
+            return None
+        if (
+            principal.is_root
+            and principal.account == ctx.account_id
+            and not names_other_account(params, ctx.account_id)
+        ):
+            return None
+        return self._decide(service, operation, params, ctx, principal)
+
+    async def _decide(self, service: str, operation: str, params: dict, ctx: CallContext, principal: Principal) -> None:
         action = iam_action(service, operation)
         resource = resource_arn(service, operation, params, ctx.region, ctx.account_id)
+        owner = account_of(resource) or ctx.account_id
+        if principal.is_root and owner == principal.account:
+            return
+        resource_policy = None
+        if owner != principal.account and self.resource_policy_of is not None:
+            document = await self.resource_policy_of(service, resource)
+            if document:
+                resource_policy = self._parse_resource(document)
         request = RequestContext(
             principal_arn=principal.arn,
             action=action,
             resource=resource,
             principal_account=principal.account,
+            resource_account=owner,
             is_root=principal.is_root,
             session_issuer_arn=principal.role_arn or None,
             context_keys={
@@ -84,7 +105,15 @@ class Authorizer:
             },
             principal_tags=dict(principal.tags),
         )
-        decision = self._decisions.evaluate(request, self._policies(principal))
+        policies = self._policies(principal)
+        if resource_policy is not None:
+            policies = PolicySet(
+                identity=policies.identity,
+                resource=resource_policy,
+                boundary=policies.boundary,
+                session=policies.session,
+            )
+        decision = self._decisions.evaluate(request, policies)
         if decision.allowed:
             return
         message = denial_message(request, decision)
@@ -92,6 +121,17 @@ class Authorizer:
             log.warning("IAM audit: would deny: %s", message)
             return
         raise ServiceError(DENIAL_CODES.get(service, "AccessDeniedException"), message, 403)
+
+    def _parse_resource(self, document: str) -> Policy | None:
+        key = "resource:" + document
+        policy = self._parsed.get(key)
+        if policy is None:
+            try:
+                policy = _parse(document, kind=RESOURCE)
+            except MalformedPolicy:
+                return None
+            self._parsed[key] = policy
+        return policy
 
     def may_assume(self, caller: Principal, role, context: dict) -> str | None:
         """STS's AssumeRole: the role's trust policy must allow the caller (always, even the

@@ -5,10 +5,29 @@ account-wide things without a name) act on "*".
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 Params = dict[str, Any]
+
+# The parameters that can name another account's resource (an ARN, a queue URL).
+_NAMING = ("FunctionName", "QueueUrl", "TopicArn", "TargetArn", "StreamARN", "EventBusName", "ResourceArn", "Resource")
+
+
+def names_other_account(params: Params, account: str) -> bool:
+    """Whether a call's parameters name a resource of an account other than `account`: the
+    only case where an account's root needs a decision (cheap: a few dictionary lookups)."""
+    for key in _NAMING:
+        value = params.get(key)
+        if isinstance(value, str) and len(value) > 12 and account not in value and re.search(r"[:/]\d{12}[:/]", value):
+            return True
+    return False
+
+
+def account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
 
 
 def resource_arn(service: str, operation: str, params: Params, region: str, account: str) -> str:

@@ -43,6 +43,7 @@ from .functions import FunctionsApi
 from .invoke import InvokeApi
 from .layers import LayersApi
 from .mappings import MappingsApi
+from .permissions import PermissionsApi
 from .pollers import Pollers, Sources
 from .provisioned import ProvisionedApi, Provisioning, restore_provisioned
 from .state import LambdaState
@@ -65,6 +66,7 @@ class LambdaService(
     MappingsApi,
     LayersApi,
     TagsApi,
+    PermissionsApi,
     AccountApi,
 ):
     service_name = "lambda"

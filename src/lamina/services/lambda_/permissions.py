@@ -1,0 +1,142 @@
+"""AddPermission, RemovePermission, GetPolicy: a function's resource-based policy (who may
+invoke it: other accounts, AWS services with their source ARN or account), one per function
+and one per alias or version (Qualifier), kept in the function's document.
+
+`resource_policy(arn)` is what authorization reads for a call on the function.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ...errors import ServiceError
+from ...store.base import Put
+from ..context import RequestContext
+from .arns import FunctionRef, function_ref, parse_function
+from .state import LambdaState
+
+MAX_POLICY_BYTES = 20 * 1024  # Lambda's limit on a function's resource-based policy
+
+
+def _principal(value: str) -> Any:
+    if value == "*":
+        return "*"
+    if value.isdigit() and len(value) == 12:
+        return {"AWS": f"arn:aws:iam::{value}:root"}
+    if value.startswith("arn:"):
+        return {"AWS": value}
+    return {"Service": value}
+
+
+def _statement(params: dict, resource: str) -> dict:
+    statement: dict[str, Any] = {
+        "Sid": params["StatementId"],
+        "Effect": "Allow",
+        "Principal": _principal(params["Principal"]),
+        "Action": params["Action"],
+        "Resource": resource,
+    }
+    condition: dict[str, dict[str, str]] = {}
+    if params.get("SourceArn"):
+        condition.setdefault("ArnLike", {})["AWS:SourceArn"] = params["SourceArn"]
+    for key, name in (
+        ("SourceAccount", "AWS:SourceAccount"),
+        ("PrincipalOrgID", "aws:PrincipalOrgID"),
+        ("EventSourceToken", "lambda:EventSourceToken"),
+        ("FunctionUrlAuthType", "lambda:FunctionUrlAuthType"),
+    ):
+        if params.get(key):
+            condition.setdefault("StringEquals", {})[name] = params[key]
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _scope(ref: FunctionRef) -> str:
+    return ref.qualifier or ""
+
+
+class PermissionsApi:
+    state: LambdaState
+
+    async def _target(self, params: dict, ctx: RequestContext) -> tuple[FunctionRef, dict, str]:
+        """The function, a copy of its document to change, and the ARN its statements name
+        (qualified when the policy is an alias's or a version's, which must exist)."""
+        ref = function_ref(params, ctx, params.get("Qualifier"))
+        await self.state.resolve(ref, ref.qualifier)  # ResourceNotFoundException for an unknown qualifier
+        function = dict(await self.state.function(ref))
+        resource = ref.arn if not ref.qualifier else f"{ref.arn}:{ref.qualifier}"
+        return ref, function, resource
+
+    async def add_permission(self, params: dict, ctx: RequestContext) -> dict:
+        ref, function, resource = await self._target(params, ctx)
+        if params.get("RevisionId") and params["RevisionId"] != function["config"].get("RevisionId"):
+            raise ServiceError(
+                "PreconditionFailedException",
+                "The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+                412,
+            )
+        policies = dict(function.get("policies") or {})
+        document = json.loads(
+            policies.get(_scope(ref)) or '{"Version": "2012-10-17", "Id": "default", "Statement": []}'
+        )
+        if any(s.get("Sid") == params["StatementId"] for s in document["Statement"]):
+            raise ServiceError(
+                "ResourceConflictException",
+                "The statement id (sid) provided already exists. Please specify a different statement id, "
+                "or remove the existing statement.",
+                409,
+            )
+        statement = _statement(params, resource)
+        document["Statement"].append(statement)
+        text = json.dumps(document, separators=(",", ":"))
+        if len(text.encode()) > MAX_POLICY_BYTES:
+            raise ServiceError(
+                "PolicyLengthExceededException",
+                f"The final policy size ({len(text.encode())}) is bigger than the limit ({MAX_POLICY_BYTES}).",
+                400,
+            )
+        policies[_scope(ref)] = text
+        function["policies"] = policies
+        await self.state.write([Put("function", ref.key, function)])
+        return {"Statement": json.dumps(statement, separators=(",", ":"))}
+
+    async def remove_permission(self, params: dict, ctx: RequestContext) -> dict:
+        ref, function, _ = await self._target(params, ctx)
+        policies = dict(function.get("policies") or {})
+        text = policies.get(_scope(ref))
+        document = json.loads(text) if text else {"Statement": []}
+        kept = [s for s in document["Statement"] if s.get("Sid") != params["StatementId"]]
+        if len(kept) == len(document["Statement"]):
+            raise ServiceError(
+                "ResourceNotFoundException", f"Statement {params['StatementId']} is not found in resource policy.", 404
+            )
+        if kept:
+            document["Statement"] = kept
+            policies[_scope(ref)] = json.dumps(document, separators=(",", ":"))
+        else:
+            policies.pop(_scope(ref), None)
+        function["policies"] = policies
+        await self.state.write([Put("function", ref.key, function)])
+        return {"StatusCode": 204}
+
+    async def get_policy(self, params: dict, ctx: RequestContext) -> dict:
+        ref, function, _ = await self._target(params, ctx)
+        text = (function.get("policies") or {}).get(_scope(ref))
+        if not text:
+            raise ServiceError("ResourceNotFoundException", "The resource you requested does not exist.", 404)
+        return {"Policy": text, "RevisionId": function["config"].get("RevisionId")}
+
+    async def resource_policy(self, arn: str) -> str | None:
+        """The resource-based policy that applies to a call on `arn` (a function, or one of its
+        versions or aliases), or None."""
+        parts = arn.split(":")
+        if len(parts) < 7 or parts[5] != "function":
+            return None
+        ref = parse_function(arn, parts[4], parts[3])
+        function = await self.state.find_function(ref)
+        if function is None:
+            return None
+        return (function.get("policies") or {}).get(_scope(ref))
