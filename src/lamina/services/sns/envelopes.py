@@ -1,24 +1,22 @@
 """What a subscriber receives, in AWS's shapes: the JSON envelope (SQS, HTTP/S), the Lambda
 event, and the HTTP SubscriptionConfirmation / UnsubscribeConfirmation messages.
 
-Messages carry SignatureVersion, Signature and SigningCertURL as AWS's do, but Lamina does
-not sign with an RSA key: Signature is a base64 SHA-1 digest of AWS's string to sign, which
-a subscriber can compare but not verify against a certificate.
+Every message is signed as AWS signs it (signing.py): Signature is the base64 RSA signature
+(SignatureVersion "1": SHA1withRSA, "2": SHA256withRSA) of AWS's string to sign, made with
+Lamina's SNS key, whose certificate is served at the message's SigningCertURL.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+from . import signing
 from .state import Subscription
 
 LINKS = "/_lamina/sns"
-_SIGNED_NOTIFICATION = ("Message", "MessageId", "Subject", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
 
 
 def timestamp(ms: int) -> str:
@@ -35,12 +33,13 @@ def subscribe_url(endpoint: str, topic_arn: str, token: str) -> str:
 
 
 def signing_cert_url(endpoint: str) -> str:
-    return f"{endpoint}{LINKS}/SimpleNotificationService-lamina.pem"
+    """Where the certificate of the key that signs messages is served (http/sns_links.py)."""
+    return f"{endpoint}{LINKS}/{signing.current().certificate_name}"
 
 
 def _signature(fields: dict[str, Any]) -> str:
-    text = "".join(f"{key}\n{fields[key]}\n" for key in _SIGNED_NOTIFICATION if fields.get(key) is not None)
-    return base64.b64encode(hashlib.sha1(text.encode("utf-8")).digest()).decode("ascii")
+    """The Signature of a message whose other signed fields (and SignatureVersion) are set."""
+    return signing.current().sign(signing.string_to_sign(fields), fields["SignatureVersion"])
 
 
 def message_for(protocol: str, message: dict) -> str:
@@ -94,8 +93,11 @@ def lambda_event(message: dict, subscription: Subscription) -> dict[str, Any]:
     }
 
 
-def confirmation(kind: str, subscription: Subscription, endpoint: str, message_id: str, ms: int) -> dict[str, Any]:
-    """A SubscriptionConfirmation or UnsubscribeConfirmation for an HTTP/S endpoint."""
+def confirmation(
+    kind: str, subscription: Subscription, endpoint: str, message_id: str, ms: int, signature_version: str = "1"
+) -> dict[str, Any]:
+    """A SubscriptionConfirmation or UnsubscribeConfirmation for an HTTP/S endpoint, signed
+    with `signature_version` (the topic's SignatureVersion, when the caller knows it)."""
     token = subscription.token or ""
     if kind == "SubscriptionConfirmation":
         text = (
@@ -116,7 +118,7 @@ def confirmation(kind: str, subscription: Subscription, endpoint: str, message_i
         "Message": text,
         "SubscribeURL": subscribe_url(endpoint, subscription.topic_arn, token),
         "Timestamp": timestamp(ms),
-        "SignatureVersion": "1",
+        "SignatureVersion": signature_version,
     }
     body["Signature"] = _signature(body)
     body["SigningCertURL"] = signing_cert_url(endpoint)
