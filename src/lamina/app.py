@@ -57,7 +57,7 @@ from .services.lambda_.code import CodeStore
 from .services.lambda_.state import LambdaState, Limits
 from .services.logs import LogsService
 from .services.scheduler import SchedulerService
-from .services.sns import SnsService
+from .services.sns import SnsService, signing
 from .services.sqs import SqsService
 from .services.sts import StsService
 from .store.base import DeleteEverything
@@ -105,6 +105,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     engine = _engine(settings, sink, metrics, data_dir, sessions)
     scheduler = Scheduler(settings.scheduler_speedup)
     code = CodeStore(os.path.join(data_dir, "code"))
+    signing.use_data_dir(data_dir)  # SNS signs its messages with the data dir's key
     authorizer = Authorizer(settings.iam_mode)
     services = _services(settings, store, sink, metrics, engine, scheduler, code, verifier.keys, authorizer, sessions)
     assert tuple(services) == SERVICES, "every service in SERVICES is built, in that order"
