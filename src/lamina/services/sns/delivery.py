@@ -256,7 +256,11 @@ class Deliverer:
 
     async def _send_confirmation(self, subscription: Subscription, endpoint: str, kind: str) -> None:
         message_id = str(uuid.uuid4())
-        body = _pretty(envelopes.confirmation(kind, subscription, endpoint, message_id, now_ms()))
+        topic = self.state.topics.get(subscription.topic_arn)
+        version = topic.attributes.get("SignatureVersion", "1") if topic is not None else "1"
+        body = _pretty(
+            envelopes.confirmation(kind, subscription, endpoint, message_id, now_ms(), signature_version=version)
+        )
         headers = {
             "x-amz-sns-message-type": kind,
             "x-amz-sns-message-id": message_id,
