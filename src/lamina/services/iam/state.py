@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any, ClassVar
 
 from ...errors import ServiceError
 from ...store.base import Delete, Put, Store
@@ -63,12 +63,43 @@ class AccessKey:
     status: str
     created: float
 
+
+@dataclass
+class Stored:
+    """The store document of an entity and back: every field but `account` under its own
+    name (the account is in the key), lists of nested records (a user's access keys) as
+    lists of their fields. A field missing from an older document takes its default."""
+
+    NESTED: ClassVar[dict[str, type]] = {}
+
     def doc(self) -> dict[str, Any]:
-        return {"id": self.id, "secret": self.secret, "status": self.status, "created": self.created}
+        document: dict[str, Any] = {}
+        for item in fields(self):
+            if item.name == "account":
+                continue
+            value = getattr(self, item.name)
+            document[item.name] = [asdict(v) for v in value] if item.name in self.NESTED else value
+        return document
+
+    @classmethod
+    def from_doc(cls, account: str, doc: dict[str, Any]) -> Any:
+        values: dict[str, Any] = {"account": account}
+        for item in fields(cls):
+            if item.name == "account" or item.name not in doc:
+                continue
+            value = doc[item.name]
+            if item.name in cls.NESTED:
+                value = [cls.NESTED[item.name](**v) for v in value or ()]
+            elif value is None and item.default_factory is not MISSING:
+                value = item.default_factory()
+            elif isinstance(value, (list, dict)):
+                value = type(value)(value)  # the entity's own, not the cached document's
+            values[item.name] = value
+        return cls(**values)
 
 
 @dataclass
-class User:
+class User(Stored):
     account: str
     name: str
     id: str
@@ -80,44 +111,15 @@ class User:
     inline: dict[str, str] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)  # lower-cased group names
     keys: list[AccessKey] = field(default_factory=list)
+    NESTED: ClassVar[dict[str, type]] = {"keys": AccessKey}
 
     @property
     def arn(self) -> str:
         return f"arn:aws:iam::{self.account}:user{self.path}{self.name}"
 
-    def doc(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "id": self.id,
-            "path": self.path,
-            "created": self.created,
-            "tags": self.tags,
-            "boundary": self.boundary,
-            "attached": self.attached,
-            "inline": self.inline,
-            "groups": self.groups,
-            "keys": [key.doc() for key in self.keys],
-        }
-
-    @classmethod
-    def from_doc(cls, account: str, doc: dict[str, Any]) -> User:
-        return cls(
-            account,
-            doc["name"],
-            doc["id"],
-            doc["path"],
-            doc["created"],
-            dict(doc.get("tags") or {}),
-            doc.get("boundary"),
-            list(doc.get("attached") or []),
-            dict(doc.get("inline") or {}),
-            list(doc.get("groups") or []),
-            [AccessKey(k["id"], k["secret"], k["status"], k["created"]) for k in doc.get("keys") or []],
-        )
-
 
 @dataclass
-class Group:
+class Group(Stored):
     account: str
     name: str
     id: str
@@ -130,31 +132,9 @@ class Group:
     def arn(self) -> str:
         return f"arn:aws:iam::{self.account}:group{self.path}{self.name}"
 
-    def doc(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "id": self.id,
-            "path": self.path,
-            "created": self.created,
-            "attached": self.attached,
-            "inline": self.inline,
-        }
-
-    @classmethod
-    def from_doc(cls, account: str, doc: dict[str, Any]) -> Group:
-        return cls(
-            account,
-            doc["name"],
-            doc["id"],
-            doc["path"],
-            doc["created"],
-            list(doc.get("attached") or []),
-            dict(doc.get("inline") or {}),
-        )
-
 
 @dataclass
-class RoleRecord:
+class RoleRecord(Stored):
     account: str
     name: str
     id: str
@@ -171,38 +151,6 @@ class RoleRecord:
     @property
     def arn(self) -> str:
         return f"arn:aws:iam::{self.account}:role{self.path}{self.name}"
-
-    def doc(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "id": self.id,
-            "path": self.path,
-            "created": self.created,
-            "trust": self.trust,
-            "description": self.description,
-            "max_session": self.max_session,
-            "tags": self.tags,
-            "boundary": self.boundary,
-            "attached": self.attached,
-            "inline": self.inline,
-        }
-
-    @classmethod
-    def from_doc(cls, account: str, doc: dict[str, Any]) -> RoleRecord:
-        return cls(
-            account,
-            doc["name"],
-            doc["id"],
-            doc["path"],
-            doc["created"],
-            doc["trust"],
-            doc.get("description"),
-            int(doc.get("max_session") or 3600),
-            dict(doc.get("tags") or {}),
-            doc.get("boundary"),
-            list(doc.get("attached") or []),
-            dict(doc.get("inline") or {}),
-        )
 
 
 @dataclass
@@ -272,7 +220,7 @@ class Policy:
 
 
 @dataclass
-class InstanceProfile:
+class InstanceProfile(Stored):
     account: str
     name: str
     id: str
@@ -284,28 +232,6 @@ class InstanceProfile:
     @property
     def arn(self) -> str:
         return f"arn:aws:iam::{self.account}:instance-profile{self.path}{self.name}"
-
-    def doc(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "id": self.id,
-            "path": self.path,
-            "created": self.created,
-            "tags": self.tags,
-            "roles": self.roles,
-        }
-
-    @classmethod
-    def from_doc(cls, account: str, doc: dict[str, Any]) -> InstanceProfile:
-        return cls(
-            account,
-            doc["name"],
-            doc["id"],
-            doc["path"],
-            doc["created"],
-            dict(doc.get("tags") or {}),
-            list(doc.get("roles") or []),
-        )
 
 
 @dataclass
