@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from ...identity.principals import Principal, user
 from ...store.base import Store
+from . import managed
 from .policies import PoliciesApi
 from .roles import RolesApi
 from .state import IamState, RoleRecord
@@ -60,7 +61,7 @@ class IamService(UsersApi, RolesApi, PoliciesApi):
     service_name = "iam"
 
     def __init__(self, store: Store) -> None:
-        self.state = IamState(store)
+        self.state = IamState(store, managed.load())
 
     async def start(self) -> None:
         await self.state.load()

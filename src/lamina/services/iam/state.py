@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 
 from ...errors import ServiceError
 from ...store.base import Delete, Put, Store
-from . import managed
 
 KINDS = ("iam_user", "iam_group", "iam_role", "iam_policy", "iam_profile")
 
@@ -263,11 +262,11 @@ def _table(account: Account, kind: str) -> dict[str, Any]:
 
 
 class IamState:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, aws_policies: dict[str, Policy] | None = None) -> None:
         self.store = store
         self.accounts: dict[str, Account] = {}
         self.keys: dict[str, tuple[User, AccessKey]] = {}  # access key id -> its user and key
-        self.aws_policies: dict[str, Policy] = managed.load()  # ARN -> AWS managed policy
+        self.aws_policies: dict[str, Policy] = aws_policies or {}  # ARN -> AWS managed policy (managed.py)
         # Counts every change: what reads IAM for authorization caches by it (access/).
         self.generation = 0
 
