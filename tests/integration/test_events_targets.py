@@ -13,7 +13,7 @@ import time
 import pytest
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from .test_lambda_helpers import function_arn, wait_for_log_lines
+from .test_lambda_helpers import function_arn, log_messages, wait_for_log_lines
 from .test_sns import PRINTER, make_queue, nothing_arrives, receive
 
 ACCOUNT = "000000000000"
@@ -219,9 +219,21 @@ def test_input_input_path_and_input_transformer(events, sqs, unique_name):
 # --- Lambda, SNS, another bus -------------------------------------------------------------------------
 
 
-def test_lambda_target_is_invoked_with_the_event(lamina, events, create_function, unique_name):
+def allow_events(lambda_client, name: str, rule_arn: str) -> None:
+    """What AWS asks of a Lambda target: its policy lets EventBridge invoke it for the rule."""
+    lambda_client.add_permission(
+        FunctionName=name,
+        StatementId="events",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=rule_arn,
+    )
+
+
+def test_lambda_target_is_invoked_with_the_event(lamina, events, lambda_client, create_function, unique_name):
     create_function(code=PRINTER)
-    rule_to(events, unique_name, [{"Id": "fn", "Arn": function_arn(unique_name)}])
+    rule = rule_to(events, unique_name, [{"Id": "fn", "Arn": function_arn(unique_name)}])
+    allow_events(lambda_client, unique_name, rule)
     event_id = put(events, unique_name, {"hello": "lambda"})
     [line] = wait_for_log_lines(lamina, unique_name, "EVENT ", timeout=30)
     event = json.loads(line[line.index("EVENT ") + 6 :])
@@ -318,6 +330,22 @@ def test_deleted_queue_target_sends_the_event_to_the_dead_letter_queue(events, s
     assert attributes["RULE_ARN"] == rule_arn and attributes["TARGET_ARN"] == gone_arn
     assert attributes["ERROR_CODE"] == "NO_RESOURCE" and attributes["ERROR_MESSAGE"]
     assert attributes["RETRY_ATTEMPTS"] == "0" and "EXHAUSTED_RETRY_CONDITION" not in attributes
+
+
+def test_a_function_whose_policy_does_not_allow_eventbridge_gets_nothing(
+    lamina, events, sqs, lambda_client, create_function, unique_name
+):
+    create_function(code=PRINTER)
+    dlq_url, dlq_arn = make_queue(sqs, f"{unique_name}-dlq")
+    rule = rule_to(
+        events, unique_name, [{"Id": "fn", "Arn": function_arn(unique_name), "DeadLetterConfig": {"Arn": dlq_arn}}]
+    )
+    allow_events(lambda_client, unique_name, rule.replace(unique_name, "another-rule"))  # another rule's grant
+    event_id = put(events, unique_name)
+    [message] = receive(sqs, dlq_url)
+    assert json.loads(message["Body"])["id"] == event_id
+    assert message["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "NO_PERMISSIONS"
+    assert not [line for line in log_messages(lamina, f"/aws/lambda/{unique_name}") if "EVENT " in line]
 
 
 def test_deleted_function_target_goes_to_the_dead_letter_queue(

@@ -579,10 +579,22 @@ def test_fifo_topic_to_fifo_queue_in_order_with_deduplication(sns, sqs, unique_n
 # --- fan-out: Lambda -----------------------------------------------------------------------------------------
 
 
+def allow_sns(lamina, name: str, topic: str) -> None:
+    """What AWS asks of a Lambda subscriber: its policy lets SNS invoke it for the topic."""
+    lamina.client("lambda").add_permission(
+        FunctionName=name,
+        StatementId="sns",
+        Action="lambda:InvokeFunction",
+        Principal="sns.amazonaws.com",
+        SourceArn=topic,
+    )
+
+
 def test_lambda_receives_the_sns_event(lamina, sns, topic, create_function, unique_name):
     from aws_lambda_powertools.utilities.parser.models import SnsModel
 
     create_function(code=PRINTER)
+    allow_sns(lamina, unique_name, topic)
     subscription = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn(unique_name))[
         "SubscriptionArn"
     ]

@@ -145,6 +145,13 @@ def test_the_lambda_event_verifies(lamina, sns, create_function, unique_name):
         code={"app.py": 'import json\n\ndef handler(event, context):\n    print("EVENT " + json.dumps(event))\n'}
     )
     topic = _topic(sns, unique_name, None)
+    lamina.client("lambda").add_permission(
+        FunctionName=unique_name,
+        StatementId="sns",
+        Action="lambda:InvokeFunction",
+        Principal="sns.amazonaws.com",
+        SourceArn=topic,
+    )
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn(unique_name))
     sns.publish(TopicArn=topic, Message="to the function")
     line = wait_for_log_lines(lamina, unique_name, "EVENT ", count=1, timeout=30)[0]

@@ -61,6 +61,8 @@ def error_code(error: Exception) -> str:
         return "SDK_CLIENT_ERROR"
     if code in _NOT_FOUND or status == 404:
         return "NO_RESOURCE"
+    if status == 403 or code.startswith("AccessDenied"):
+        return "NO_PERMISSIONS"
     if status == 429 or "Throttl" in code or "TooManyRequests" in code:
         return "THROTTLING"
     if isinstance(error, (DeliveryError, OSError)) or status is None:
@@ -157,6 +159,9 @@ def outbox_item(
         item["lane"] = f"{rule_arn}|{target['Id']}"
     if arn.startswith("arn:aws:events:"):
         item["options"] = {"hops": hops + 1}
+    if arn.startswith("arn:aws:lambda:"):
+        # EventBridge invokes as events.amazonaws.com: the function's policy must allow the rule.
+        item["options"] = {"source_service": "events.amazonaws.com", "source_arn": rule_arn}
     if arn.startswith("arn:aws:kinesis:"):
         # KinesisParameters.PartitionKeyPath picks the key out of the event; the event id by default.
         path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")

@@ -187,7 +187,14 @@ class Deliverer:
         protocol = subscription.protocol
         if protocol == "lambda":
             event = envelopes.lambda_event(message, subscription)
-            await self.send(subscription.endpoint, envelopes.dumps(event), {})
+            # SNS invokes as sns.amazonaws.com: the function's policy must allow it for the topic.
+            await self.send(
+                subscription.endpoint,
+                envelopes.dumps(event),
+                {},
+                source_service="sns.amazonaws.com",
+                source_arn=subscription.topic_arn,
+            )
         elif protocol == "sqs":
             body, options = self._payload(subscription, message)
             if message.get("fifo"):  # a FIFO topic's message keeps its group and dedup id in the queue
