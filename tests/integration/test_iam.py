@@ -172,9 +172,8 @@ def test_roles_and_trust_policies(lamina, iam, name):
     unchecked = lamina.client("iam", parameter_validation=False)  # what boto3 would refuse itself
     for bad in (3599, 43201):
         code, message, status = error(unchecked.update_role, RoleName=name, MaxSessionDuration=bad)
-        # AWS's IAM says ValidationError; the protocol layer's model check answers first, with
-        # the code of JSON services (ValidationException) and AWS's message.
-        assert code in ("ValidationError", "ValidationException") and status == 400
+        # AWS's IAM says ValidationError (the protocol layer's model check answers, in IAM's words).
+        assert code == "ValidationError" and status == 400
         assert f"Value '{bad}' at 'maxSessionDuration' failed to satisfy constraint" in message
     assert error(iam.update_assume_role_policy, RoleName=name, PolicyDocument=json.dumps(DOC))[:2] == (
         "MalformedPolicyDocument",

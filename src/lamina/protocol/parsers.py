@@ -20,6 +20,10 @@ from . import shapes, validation
 from .messages import Request
 from .router import Resolved
 
+# Services whose model-validation refusal is ValidationError (their query heritage), not the
+# JSON services' ValidationException; the message is the same.
+VALIDATION_ERROR_SERVICES = frozenset({"iam", "sts"})
+
 MAX_INFLATED_BYTES = 16 * 1024 * 1024  # botocore gzips large bodies (requestcompression: PutMetricData)
 
 
@@ -40,7 +44,12 @@ def parse(resolved: Resolved, request: Request) -> dict[str, Any]:
     # SQS accepts more than its model's enums say (message attribute names in
     # ReceiveMessage.AttributeNames, which boto3 code still passes) and answers unknown
     # queue attribute names itself (InvalidAttributeName): it checks its own.
-    validation.check(resolved.operation.input_shape, params, enums=resolved.spec.name != "sqs")
+    try:
+        validation.check(resolved.operation.input_shape, params, enums=resolved.spec.name != "sqs")
+    except ServiceError as error:
+        if resolved.spec.name in VALIDATION_ERROR_SERVICES:
+            error.code = "ValidationError"
+        raise
     return params
 
 
