@@ -40,7 +40,7 @@ from .http.reset import reset_handler
 from .http.root import page_handler
 from .http.sns_links import sns_link_handler
 from .identity.keyring import KeyRing
-from .identity.sessions import ExecutionSessions
+from .identity.sessions import SESSION_TTL_S, ExecutionSessions
 from .identity.tokens import Sealer
 from .observability.logsink import LogSink
 from .observability.recorder import MetricsRecorder
@@ -195,6 +195,8 @@ def _engine(
         factory.launch,
         idle_timeout_s=settings.idle_timeout_s,
         max_instances=settings.max_instances or settings.account_concurrency,
+        # Instances go an hour before their execution-role credentials expire.
+        max_age_s=SESSION_TTL_S - 3600,
     )
     provisioner = Provisioner(pool)
     telemetry = LambdaTelemetry(metrics, concurrency, provisioner.usage)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -49,8 +50,18 @@ class ScalingLimited(Exception):
 
 
 class Pool:
-    def __init__(self, launch: Launch, idle_timeout_s: float = 300.0, max_instances: int = 1000) -> None:
+    def __init__(
+        self,
+        launch: Launch,
+        idle_timeout_s: float = 300.0,
+        max_instances: int = 1000,
+        max_age_s: float | None = None,
+    ) -> None:
         self._launch = launch
+        # An instance older than this is not handed out again (its credentials would expire
+        # under it): it goes when it comes back idle, and provisioned ones are replaced.
+        self.max_age_s = max_age_s
+        self._born: weakref.WeakKeyDictionary[Sandbox, float] = weakref.WeakKeyDictionary()
         self.listeners: list[PoolListener] = []
         self.idle_timeout_s = idle_timeout_s
         self.max_instances = max_instances
@@ -130,9 +141,17 @@ class Pool:
     async def _launch_counted(self, spec: FunctionSpec, initialization_type: str) -> tuple[Sandbox, InitOutcome]:
         self._launching += 1
         try:
-            return await self._launch(spec, initialization_type)
+            instance, outcome = await self._launch(spec, initialization_type)
         finally:
             self._launching -= 1
+        self._born[instance] = time.monotonic()
+        return instance, outcome
+
+    def _too_old(self, instance: Sandbox) -> bool:
+        if self.max_age_s is None:
+            return False
+        born = self._born.get(instance)
+        return born is not None and time.monotonic() - born > self.max_age_s
 
     def _evict_one(self) -> bool:
         """Kill the on-demand idle instance used longest ago, to make room; False if none."""
@@ -155,7 +174,7 @@ class Pool:
             idle = lists.get(spec.pool_key)
             while idle:
                 instance = idle.pop()
-                if instance.state is State.READY:
+                if instance.state is State.READY and not self._too_old(instance):
                     return instance
                 self._drop(instance)
         return None
@@ -165,7 +184,7 @@ class Pool:
         return lists.setdefault(instance.spec.pool_key, [])
 
     def release(self, instance: Sandbox) -> None:
-        if instance.state is not State.READY or self._is_retired(instance):
+        if instance.state is not State.READY or self._is_retired(instance) or self._too_old(instance):
             self._drop(instance)
             return
         self._idle_list(instance).append(instance)

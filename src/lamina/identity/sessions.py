@@ -11,8 +11,8 @@ from typing import Any, Protocol
 from .principals import ASSUMED_ROLE, Principal
 from .tokens import Sealer
 
-# How long an instance's credentials last. An instance is reaped after its idle timeout long
-# before that; one kept busy (or provisioned) for longer sees ExpiredToken (see the notes).
+# How long an instance's credentials last. The pool hands out no instance older than an hour
+# less than that (app.py): a busy or provisioned one is replaced, with new credentials.
 SESSION_TTL_S = 12 * 3600
 
 
