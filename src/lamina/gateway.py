@@ -22,6 +22,9 @@ from .protocol.router import InvalidAction, Router, ServiceSpec
 from .protocol.sigv4 import Verifier
 from .services.context import RequestContext
 
+# The refusals of a key the verifier does not know, per protocol.
+_UNKNOWN_KEY = frozenset({"UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId"})
+
 log = logging.getLogger("lamina.gateway")
 
 MAX_BODY_BYTES = 70 * 1024 * 1024  # a 50 MB zip, base64-encoded, in a CreateFunction body
@@ -77,6 +80,9 @@ class Gateway:
         # its principal may not make. Set by the composition root; None in tests and tools.
         # An account's root acting in its own account (every local key) gets None at once.
         self.authorize: Callable[[str, str, dict, RequestContext], Awaitable[None] | None] | None = None
+        # In a front process: where a request signed with a key the front cannot resolve goes
+        # (the core's gateway, through the link). None in the core.
+        self.forward_unresolved: Handler | None = None
         # Lamina's reset (hold()): while it runs, AWS calls wait at this gate; the calls in
         # flight when it closed are tracked so that the reset can wait for them or cancel them.
         self._gate: asyncio.Event | None = None
@@ -174,6 +180,9 @@ class Gateway:
         except InvalidAction as error:
             return serializers.serialize_error(error.spec, error, request_id, error.protocol)
         except ServiceError as error:
+            if not verified and self.forward_unresolved is not None and error.code in _UNKNOWN_KEY:
+                # A front does not know IAM users' keys: the core, which does, verifies it.
+                return await self.forward_unresolved(request)
             if spec is None:
                 return await self._unrouted(request, error, request_id, refused=not verified)
             return serializers.serialize_error(spec, error, request_id, protocol)

@@ -12,7 +12,9 @@ import signal
 import time
 import urllib.request
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import ROLE, make_zip
@@ -186,3 +188,43 @@ def test_sigterm_stops_the_core_and_its_fronts(fronted):
         time.sleep(0.05)
     assert not any(alive(pid) for pid in fronts)
     fronted.process = None
+
+
+def test_an_iam_users_keys_work_through_the_fronts(fronted):
+    # Fronts know root keys and sessions; an IAM user's key is resolved by the core.
+    iam = fronted.client("iam")
+    iam.create_user(UserName="fronted")
+    iam.put_user_policy(
+        UserName="fronted",
+        PolicyName="list",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "lambda:ListFunctions", "Resource": "*"}],
+            }
+        ),
+    )
+    key = iam.create_access_key(UserName="fronted")["AccessKey"]
+    user = boto3.client(
+        "lambda",
+        endpoint_url=fronted.url,
+        region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        config=Config(retries={"max_attempts": 1}),
+    )
+    assert "Functions" in user.list_functions()
+    with pytest.raises(ClientError) as denied:
+        user.get_account_settings()
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    stranger = boto3.client(
+        "lambda",
+        endpoint_url=fronted.url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIANOBODYKNOWSTHIS",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as unknown:
+        stranger.list_functions()
+    assert unknown.value.response["Error"]["Code"] == "UnrecognizedClientException"

@@ -115,6 +115,7 @@ async def _serve(
     except ConnectionError:
         return
     gateway = Gateway(router, {}, verifier, endpoint_url, call=link.call)
+    gateway.forward_unresolved = link.forward  # IAM users' keys are known in the core only
     for path in routes:
         # "/" is the page (http/root.py): only a browser's GET / goes to the core for it.
         if path == "/":
