@@ -73,8 +73,7 @@ class SandboxFactory:
         """A language runtime's instance, on the interpreter of its version."""
         interpreter = await self.zygotes.find(spec.runtime)
         if interpreter is None:
-            missing = faults.fault(faults.RUNTIME_INVALID_ENTRYPOINT, self.zygotes.runtimes.missing(spec.runtime))
-            return DeadSandbox(spec, instance_id, log, InitOutcome(0.0, missing))
+            return DeadSandbox(spec, instance_id, log, InitOutcome(0.0, self.zygotes.missing(spec.runtime)))
         placement = self.host.place(spec, opt_dir=spec.opt_dir, interpreter_prefix=interpreter.prefix)
         if not interpreter.python:
             return await self.node.launch(spec, instance_id, log, interpreter, placement, initialization_type)

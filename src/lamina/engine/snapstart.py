@@ -14,7 +14,6 @@ import socket
 
 from .. import ids
 from ..observability.logsink import LogSink
-from . import faults
 from .invocation_log import InvocationLog, pump_lines, stream_name
 from .sandbox.cgroups import remove_soon as remove_cgroups_soon
 from .sandbox.environment import SNAP_START, Platform
@@ -50,9 +49,7 @@ class Snapshots:
         log = await InvocationLog.open(self.sink, spec, stream_name(spec.version, f"snapshot-{ids.hex32()[:16]}"))
         interpreter = await self.zygotes.find(spec.runtime)
         if interpreter is None:
-            return VersionZygote.failed(
-                faults.fault(faults.RUNTIME_INVALID_ENTRYPOINT, self.zygotes.runtimes.missing(spec.runtime))
-            )
+            return VersionZygote.failed(self.zygotes.missing(spec.runtime))
         placement = self.host.place_snapshot(spec, opt_dir=spec.opt_dir, interpreter_prefix=interpreter.prefix)
         launcher = await self.zygotes.for_function(interpreter, spec.code_dir, spec.opt_dir)
         env = self.platform.environment(

@@ -18,6 +18,7 @@ import os
 import re
 import sys
 
+from .. import faults
 from ..runtimes import Interpreter, Runtimes
 from .launcher import Launcher, ZygoteSetup
 from .runtime_packages import RuntimePackages
@@ -84,6 +85,10 @@ class Zygotes:
             loop = asyncio.get_running_loop()
             self._sdk_users[key] = await loop.run_in_executor(None, imports_sdk, [d for d in key if d])
         return await self.for_interpreter(interpreter, self._sdk_users[key])
+
+    def missing(self, runtime: str) -> dict[str, str]:
+        """The init error of an instance whose runtime has no interpreter on this host."""
+        return faults.fault(faults.RUNTIME_INVALID_ENTRYPOINT, self.runtimes.missing(runtime))
 
     async def find(self, runtime: str) -> Interpreter | None:
         """The runtime's interpreter (the first look runs it to ask its version: off the loop)."""

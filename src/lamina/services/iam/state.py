@@ -350,29 +350,23 @@ class IamState:
 
     # --- finding --------------------------------------------------------------------------
 
-    def user(self, account: str, name: str) -> User:
-        found = self.account(account).users.get(name.lower())
+    def _find(self, table: str, account: str, name: str, missing: str) -> Any:
+        found = getattr(self.account(account), table).get(name.lower())
         if found is None:
-            raise no_such_entity(f"The user with name {name} cannot be found.")
+            raise no_such_entity(missing)
         return found
+
+    def user(self, account: str, name: str) -> User:
+        return self._find("users", account, name, f"The user with name {name} cannot be found.")
 
     def group(self, account: str, name: str) -> Group:
-        found = self.account(account).groups.get(name.lower())
-        if found is None:
-            raise no_such_entity(f"The group with name {name} cannot be found.")
-        return found
+        return self._find("groups", account, name, f"The group with name {name} cannot be found.")
 
     def role(self, account: str, name: str) -> RoleRecord:
-        found = self.account(account).roles.get(name.lower())
-        if found is None:
-            raise no_such_entity(f"The role with name {name} cannot be found.")
-        return found
+        return self._find("roles", account, name, f"The role with name {name} cannot be found.")
 
     def profile(self, account: str, name: str) -> InstanceProfile:
-        found = self.account(account).profiles.get(name.lower())
-        if found is None:
-            raise no_such_entity(f"Instance Profile {name} cannot be found.")
-        return found
+        return self._find("profiles", account, name, f"Instance Profile {name} cannot be found.")
 
     def find_policy(self, account: str, arn: str) -> Policy | None:
         """The managed policy an ARN names, if this account can see it (its own, AWS's)."""
