@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 
 from .access.authorizer import Authorizer
+from .access.federation import trusts_federated
 from .config import Settings, version
 from .engine.concurrency import Concurrency
 from .engine.delivery.async_queue import AsyncQueue, Finish, Run
@@ -270,7 +271,13 @@ def _services(
 
     authorizer.resource_policy_of = resource_policy_of
 
-    sts = StsService(keys, roles=iam.role, authorize=authorizer.may_assume)
+    sts = StsService(
+        keys,
+        roles=iam.role,
+        authorize=authorizer.may_assume,
+        providers=iam.oidc_provider,
+        trusts_federated=trusts_federated,
+    )
     services: list[Service] = [
         sqs,
         kinesis,

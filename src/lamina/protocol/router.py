@@ -27,6 +27,9 @@ from .messages import Request
 
 _LABEL = re.compile(r"\{([^}]+)\}")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
+# The query actions AWS serves without a signature (the token or assertion is the
+# credential): an unsigned request naming one is STS's.
+_UNSIGNED_STS = frozenset({"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"})
 
 
 @cache
@@ -205,6 +208,8 @@ class Router:
             return Resolved(spec, spec.operation(op_name), {}, "smithy-rpc-v2-cbor")
 
         signed_as = self.signing_service(request)
+        if signed_as is None and _query_action(request) in _UNSIGNED_STS:
+            signed_as = "sts"
         candidates = self._by_signing.get(signed_as, []) if signed_as else []
 
         for spec in candidates:

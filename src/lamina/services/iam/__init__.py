@@ -8,12 +8,14 @@ region), durable in the store, served over the query protocol.
     common.py     ids, paging (Marker/MaxItems), tags, the answers' shapes
     users.py      users, groups, membership, access keys
     roles.py      roles, trust policies, instance profiles
+    oidc.py       OpenID Connect identity providers (what AssumeRoleWithWebIdentity trusts)
     policies.py   managed policies and versions, attaching, inline policies, boundaries,
                   GetAccountAuthorizationDetails
 
 What the rest of Lamina asks of it (the composition root hands these out):
     access_key(key_id)             an Active key's secret and its user's Principal
     role(account, name_or_arn)     a role as STS and Lambda need it (Role)
+    oidc_provider(account, issuer) the OpenID Connect provider of a token's issuer (OpenIdProvider)
     identity_policies(principal)   the policy documents that apply to a principal
 """
 
@@ -22,8 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...identity.principals import Principal, user
+from ...identity.web_identity import without_scheme
 from ...store.base import Store
 from . import managed
+from .oidc import OidcApi
 from .policies import PoliciesApi
 from .roles import RolesApi
 from .state import IamState, RoleRecord
@@ -44,6 +48,15 @@ class Role:
     tags: tuple[tuple[str, str], ...]
 
 
+@dataclass(frozen=True)
+class OpenIdProvider:
+    """An OpenID Connect provider, as STS's AssumeRoleWithWebIdentity sees it."""
+
+    arn: str
+    url: str  # without the scheme: the prefix of its condition keys (`example.com:sub`)
+    client_ids: tuple[str, ...]
+
+
 def _role(record: RoleRecord) -> Role:
     return Role(
         record.arn,
@@ -57,7 +70,7 @@ def _role(record: RoleRecord) -> Role:
     )
 
 
-class IamService(UsersApi, RolesApi, PoliciesApi):
+class IamService(UsersApi, RolesApi, PoliciesApi, OidcApi):
     service_name = "iam"
 
     def __init__(self, store: Store) -> None:
@@ -104,6 +117,15 @@ class IamService(UsersApi, RolesApi, PoliciesApi):
             return _role(record)
         record = self.state.account(account).roles.get(name.lower())
         return _role(record) if record is not None else None
+
+    def oidc_provider(self, account: str, issuer: str) -> OpenIdProvider | None:
+        """The provider of `account` whose URL is the token issuer `issuer` (compared without
+        the scheme; the host's case does not matter), or None."""
+        tables = self.state.accounts.get(account)
+        found = tables.oidc_providers.get(without_scheme(issuer).lower()) if tables is not None else None
+        if found is None:
+            return None
+        return OpenIdProvider(found.arn, found.name, tuple(found.client_ids))
 
     def identity_policies(self, principal: Principal) -> tuple[list[str], str | None]:
         """The documents of every policy that applies to an IAM user (its attached managed

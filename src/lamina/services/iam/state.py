@@ -11,6 +11,9 @@ path ("Bob" and "bob" are the same user), so entities are filed under the lower-
                                                boundary, attached ARNs, inline policies
     kind "iam_policy"   key <account>/<name>   a customer managed policy and its versions
     kind "iam_profile"  key <account>/<name>   an instance profile and its role
+    kind "iam_oidc_provider" key <account>/<url>  an OpenID Connect provider (its URL without
+                                               the scheme, lower-cased in the key): client
+                                               ids, thumbprints, tags
 
 A user's group memberships live on the user (AddUserToGroup changes one document); a
 profile's role on the profile. Every change is written to the store before the caller hears
@@ -28,7 +31,7 @@ from typing import Any, ClassVar
 from ...errors import ServiceError
 from ...store.base import Delete, Put, Store
 
-KINDS = ("iam_user", "iam_group", "iam_role", "iam_policy", "iam_profile")
+KINDS = ("iam_user", "iam_group", "iam_role", "iam_policy", "iam_profile", "iam_oidc_provider")
 
 
 def now() -> float:
@@ -234,16 +237,40 @@ class InstanceProfile(Stored):
 
 
 @dataclass
+class OidcProvider(Stored):
+    """An OpenID Connect identity provider: `name` is its URL without the scheme
+    (`token.actions.githubusercontent.com`), what its ARN and its condition keys use."""
+
+    account: str
+    name: str
+    created: float
+    client_ids: list[str] = field(default_factory=list)
+    thumbprints: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:iam::{self.account}:oidc-provider/{self.name}"
+
+
+@dataclass
 class Account:
     users: dict[str, User] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
     roles: dict[str, RoleRecord] = field(default_factory=dict)
     policies: dict[str, Policy] = field(default_factory=dict)
     profiles: dict[str, InstanceProfile] = field(default_factory=dict)
+    oidc_providers: dict[str, OidcProvider] = field(default_factory=dict)
 
 
-Entity = User | Group | RoleRecord | Policy | InstanceProfile
-_KIND_OF = {User: "iam_user", Group: "iam_group", RoleRecord: "iam_role", Policy: "iam_policy"}
+Entity = User | Group | RoleRecord | Policy | InstanceProfile | OidcProvider
+_KIND_OF = {
+    User: "iam_user",
+    Group: "iam_group",
+    RoleRecord: "iam_role",
+    Policy: "iam_policy",
+    OidcProvider: "iam_oidc_provider",
+}
 
 
 def kind_of(entity: Entity) -> str:
@@ -257,6 +284,7 @@ def _table(account: Account, kind: str) -> dict[str, Any]:
         "iam_role": account.roles,
         "iam_policy": account.policies,
         "iam_profile": account.profiles,
+        "iam_oidc_provider": account.oidc_providers,
     }
     return tables[kind]
 
@@ -278,6 +306,7 @@ class IamState:
             ("iam_role", RoleRecord),
             ("iam_policy", Policy),
             ("iam_profile", InstanceProfile),
+            ("iam_oidc_provider", OidcProvider),
         ):
             for key, doc in await self.store.scan(kind):
                 account = key.split("/", 1)[0]

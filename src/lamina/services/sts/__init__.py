@@ -2,13 +2,21 @@
 
     GetCallerIdentity   the signer's account, ARN and user id (needs no permission, as on AWS)
     AssumeRole          a session of a role whose trust policy lets the caller assume it
+    AssumeRoleWithWebIdentity
+                        a session of a role for the holder of an OpenID Connect token whose
+                        issuer is one of the role's account's IAM OIDC providers (unsigned,
+                        as on AWS: the token is the credential)
     GetSessionToken     temporary credentials of the caller itself (an IAM user or root)
     GetAccessKeyInfo    the account an access key belongs to
 
 Credentials are sealed tokens (identity/tokens.py): issuing them writes nothing, so STS
 keeps no state of its own. It finds roles through the IAM service (`roles`, a callable the
 composition root hands it) and asks `authorize` whether the caller may assume one (the
-role's trust policy, and the caller's own policies: policy evaluation).
+role's trust policy, and the caller's own policies: policy evaluation). For web identities
+it finds the token's provider through `providers` (IAM's OIDC providers), verifies the
+token with `web_identity` (identity/web_identity.py: the issuer's keys) and asks
+`trusts_federated` (access/federation.py) whether the role's trust policy lets the
+provider's user in.
 """
 
 from __future__ import annotations
@@ -16,13 +24,14 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from ...errors import ServiceError
 from ...identity.keyring import KeyRing
 from ...identity.principals import ASSUMED_ROLE, ROOT, USER, Principal
+from ...identity.web_identity import WebIdentityError, WebIdentityVerifier, condition_keys
 from ..context import RequestContext
 
 ROLE_CHAINING_MAX_S = 3600  # a role assumed with a role's credentials: one hour at most
@@ -41,7 +50,24 @@ class Role(Protocol):
     max_session_duration: int
 
 
+class OpenIdProvider(Protocol):
+    """What STS needs of an IAM OpenID Connect provider (the IAM service's have these)."""
+
+    @property
+    def arn(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...  # without the scheme
+
+    @property
+    def client_ids(self) -> tuple[str, ...]: ...
+
+
 RoleLookup = Callable[[str, str], "Role | None"]  # (account, role ARN) -> the role, or None
+# (account, a token's issuer) -> the account's provider of that issuer, or None
+ProviderLookup = Callable[[str, str], "OpenIdProvider | None"]
+# (trust policy, role ARN, provider ARN, the request's context keys) -> allowed?
+FederatedTrust = Callable[[str, str, str, Mapping[str, object]], bool]
 # (caller, role, the request's context keys) -> None if allowed, else why not
 Authorize = Callable[[Principal, Role, dict[str, Any]], "str | None"]
 
@@ -59,10 +85,21 @@ def _iso(epoch: float) -> datetime:
 class StsService:
     service_name = "sts"
 
-    def __init__(self, keys: KeyRing, roles: RoleLookup | None = None, authorize: Authorize | None = None) -> None:
+    def __init__(
+        self,
+        keys: KeyRing,
+        roles: RoleLookup | None = None,
+        authorize: Authorize | None = None,
+        providers: ProviderLookup | None = None,
+        trusts_federated: FederatedTrust | None = None,
+        web_identity: WebIdentityVerifier | None = None,
+    ) -> None:
         self.keys = keys
         self.roles = roles
         self.authorize = authorize
+        self.providers = providers
+        self.trusts_federated = trusts_federated
+        self.web_identity = web_identity or WebIdentityVerifier()
 
     async def start(self) -> None:
         pass
@@ -114,16 +151,8 @@ class StsService:
     async def assume_role(self, params: dict, ctx: RequestContext) -> dict:
         caller = self._caller(ctx)
         role_arn = params["RoleArn"]
-        session_name = params["RoleSessionName"]
-        if not re.fullmatch(r"[\w+=,.@-]{2,64}", session_name):
-            raise ServiceError(
-                "ValidationError",
-                f"1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy "
-                "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-                400,
-            )
-        matched = _ROLE_ARN.match(role_arn)
-        role = self.roles(matched.group(1), role_arn) if matched and self.roles is not None else None
+        session_name = _session_name(params["RoleSessionName"])
+        account, role = self._role(role_arn)
         if role is None:
             raise _denied(caller, "sts:AssumeRole", role_arn)
         duration = params.get("DurationSeconds", 3600)
@@ -133,27 +162,9 @@ class StsService:
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
                 400,
             )
-        if duration > role.max_session_duration:
-            raise ServiceError(
-                "ValidationError",
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-                400,
-            )
+        _check_duration(duration, role)
         tags = tuple((tag["Key"], tag["Value"]) for tag in params.get("Tags") or ())
-        session_policy = params.get("Policy")
-        packed = 0
-        if session_policy is not None:
-            try:
-                json.loads(session_policy)
-            except ValueError:
-                raise ServiceError("MalformedPolicyDocument", "Syntax errors in policy.", 400) from None
-            packed = _packed_percent(session_policy, tags)
-            if packed > 100:
-                raise ServiceError(
-                    "PackedPolicyTooLarge",
-                    f"Packed policy consumes {packed}% of allotted space, please use smaller policy.",
-                    400,
-                )
+        session_policy, packed = _session_policy(params, tags)
         context: dict[str, Any] = {"sts:RoleSessionName": session_name}
         if params.get("ExternalId") is not None:
             context["sts:ExternalId"] = params["ExternalId"]
@@ -166,10 +177,88 @@ class StsService:
         denial = self.authorize(caller, role, context) if self.authorize is not None else None
         if denial is not None:
             raise ServiceError("AccessDenied", denial, 403)
-        account = matched.group(1) if matched else caller.account
-        session_arn = f"arn:aws:sts::{account}:assumed-role/{role.name}/{session_name}"
         # Transitive session tags follow a chained session; the rest are this session's own.
         inherited = caller.tags if caller.kind == ASSUMED_ROLE else ()
+        return self._session(
+            account or caller.account,
+            role,
+            session_name,
+            duration,
+            session_policy,
+            packed,
+            tags=tuple(dict((*inherited, *tags)).items()),
+            own_tags=tags,
+            source_identity=params.get("SourceIdentity") or caller.source_identity,
+        )
+
+    async def assume_role_with_web_identity(self, params: dict, ctx: RequestContext) -> dict:
+        """Unsigned, as on AWS: the caller is whoever holds the token, whatever signed (or did
+        not sign) the request."""
+        role_arn = params["RoleArn"]
+        session_name = _session_name(params["RoleSessionName"])
+        token = params["WebIdentityToken"]
+        account = _role_account(role_arn)
+        identity, provider = await self._web_identity(account, token)
+        _, role = self._role(role_arn)
+        context: dict[str, Any] = {
+            "sts:RoleSessionName": session_name,
+            "aws:FederatedProvider": provider.arn,
+            **condition_keys(provider.url, identity),
+        }
+        if (
+            role is None
+            or self.trusts_federated is None
+            or not self.trusts_federated(role.trust_policy, role.arn, provider.arn, context)
+        ):
+            raise ServiceError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", 403)
+        duration = params.get("DurationSeconds", 3600)
+        _check_duration(duration, role)
+        session_policy, packed = _session_policy(params, ())
+        answer = self._session(account or ctx.account_id, role, session_name, duration, session_policy, packed)
+        answer["SubjectFromWebIdentityToken"] = identity.subject
+        answer["Provider"] = identity.issuer
+        answer["Audience"] = identity.audience
+        return answer
+
+    # --- shared by the AssumeRole family ------------------------------------------------------
+
+    def _role(self, role_arn: str) -> tuple[str | None, Role | None]:
+        """(the account of a role ARN, the role) -- either None when there is none."""
+        account = _role_account(role_arn)
+        if account is None or self.roles is None:
+            return account, None
+        return account, self.roles(account, role_arn)
+
+    async def _web_identity(self, account: str | None, token: str) -> tuple[Any, OpenIdProvider]:
+        """The verified token and the role's account's provider of its issuer, or AWS's
+        refusal (InvalidIdentityToken, ExpiredTokenException, IDPCommunicationError)."""
+        try:
+            issuer = self.web_identity.issuer(token)
+            provider = self.providers(account, issuer) if account is not None and self.providers else None
+            if provider is None:
+                raise WebIdentityError(
+                    "InvalidIdentityToken", f"No OpenIDConnect provider found in your account for {issuer}"
+                )
+            identity = await self.web_identity.verify(token, provider.client_ids)
+        except WebIdentityError as error:
+            raise ServiceError(error.code, error.message, 400) from None
+        return identity, provider
+
+    def _session(
+        self,
+        account: str,
+        role: Role,
+        session_name: str,
+        duration: int,
+        session_policy: str | None,
+        packed: int,
+        tags: tuple[tuple[str, str], ...] = (),
+        own_tags: tuple[tuple[str, str], ...] = (),
+        source_identity: str = "",
+    ) -> dict[str, Any]:
+        """A session of `role`: its credentials (sealed, nothing stored) and the answer's
+        AssumedRoleUser, PackedPolicySize and SourceIdentity."""
+        session_arn = f"arn:aws:sts::{account}:assumed-role/{role.name}/{session_name}"
         session = Principal(
             account,
             session_arn,
@@ -178,8 +267,8 @@ class StsService:
             name=session_name,
             role_arn=role.arn,
             session_policies=(session_policy,) if session_policy else (),
-            tags=tuple(dict((*inherited, *tags)).items()),
-            source_identity=params.get("SourceIdentity") or caller.source_identity,
+            tags=tags,
+            source_identity=source_identity,
             expires=time.time() + duration,
         )
         credentials = self.keys.sealer.issue(session)
@@ -187,8 +276,8 @@ class StsService:
             "Credentials": _credentials(credentials),
             "AssumedRoleUser": {"AssumedRoleId": session.user_id, "Arn": session_arn},
         }
-        if session_policy is not None or tags:
-            answer["PackedPolicySize"] = packed or _packed_percent("", tags)
+        if session_policy is not None or own_tags:
+            answer["PackedPolicySize"] = packed or _packed_percent("", own_tags)
         if session.source_identity:
             answer["SourceIdentity"] = session.source_identity
         return answer
@@ -209,6 +298,50 @@ def _credentials(issued) -> dict:
         "SessionToken": issued.session_token,
         "Expiration": _iso(issued.expiration),
     }
+
+
+def _role_account(role_arn: str) -> str | None:
+    matched = _ROLE_ARN.match(role_arn)
+    return matched.group(1) if matched else None
+
+
+def _session_name(name: str) -> str:
+    if not re.fullmatch(r"[\w+=,.@-]{2,64}", name):
+        raise ServiceError(
+            "ValidationError",
+            f"1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+            400,
+        )
+    return name
+
+
+def _check_duration(duration: int, role: Role) -> None:
+    if duration > role.max_session_duration:
+        raise ServiceError(
+            "ValidationError",
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            400,
+        )
+
+
+def _session_policy(params: dict, tags: tuple[tuple[str, str], ...]) -> tuple[str | None, int]:
+    """The request's inline session policy (Policy), checked, and its packed size in percent."""
+    session_policy = params.get("Policy")
+    if session_policy is None:
+        return None, 0
+    try:
+        json.loads(session_policy)
+    except ValueError:
+        raise ServiceError("MalformedPolicyDocument", "Syntax errors in policy.", 400) from None
+    packed = _packed_percent(session_policy, tags)
+    if packed > 100:
+        raise ServiceError(
+            "PackedPolicyTooLarge",
+            f"Packed policy consumes {packed}% of allotted space, please use smaller policy.",
+            400,
+        )
+    return session_policy, packed
 
 
 def _duration_error(duration: int, low: int, high: int) -> ServiceError:
