@@ -183,6 +183,12 @@ def test_keys_are_fetched_over_https_or_from_a_loopback_issuer_only(rsa_key, clo
     verifier = WebIdentityVerifier(fetch=fake, clock=lambda: clock[0])
     error = _refused(verifier.verify(_token(rsa_key, iss="http://idp.example.com"), ["app"]))
     assert error.code == INVALID and fake.jwks_fetches == 0
+    # A loopback issuer whose keys are on another host over http: refused too.
+    sly = FakeIssuer("http://127.0.0.1:9998")
+    sly.add(rsa_key, "k1")
+    sly_fetch = lambda url: {"jwks_uri": "http://keys.example.com/jwks"} if "well-known" in url else sly(url)  # noqa: E731
+    verifier = WebIdentityVerifier(fetch=sly_fetch, clock=lambda: clock[0])
+    assert _refused(verifier.verify(_token(rsa_key, iss="http://127.0.0.1:9998"), ["app"])).code == INVALID
     local = FakeIssuer("http://127.0.0.1:9999")
     local.add(rsa_key, "k1")
     verifier = WebIdentityVerifier(fetch=local, clock=lambda: clock[0])

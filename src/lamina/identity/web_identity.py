@@ -246,14 +246,13 @@ class WebIdentityVerifier:
             raise WebIdentityError(INVALID, NO_KEY) from None
 
     async def _refresh(self, issuer: str) -> _KeySet:
-        scheme = urlsplit(issuer).scheme.lower()
-        if scheme != "https" and not (scheme == "http" and is_loopback(issuer)):
+        if not _fetchable(issuer):
             raise WebIdentityError(INVALID, NO_KEY)
         discovery_url = issuer.rstrip("/") + "/.well-known/openid-configuration"
         try:
             discovery = await asyncio.to_thread(self.fetch, discovery_url)
             jwks_uri = discovery.get("jwks_uri") if isinstance(discovery, dict) else None
-            if not isinstance(jwks_uri, str) or urlsplit(jwks_uri).scheme.lower() not in ("https", scheme):
+            if not isinstance(jwks_uri, str) or not _fetchable(jwks_uri):
                 raise WebIdentityError(INVALID, NO_KEY)
             document = await asyncio.to_thread(self.fetch, jwks_uri)
         except WebIdentityError:
@@ -269,6 +268,12 @@ class WebIdentityVerifier:
         kept = _KeySet([k for k in keys if isinstance(k, dict)], self.clock())
         self._sets[issuer] = kept
         return kept
+
+
+def _fetchable(url: str) -> bool:
+    """https, or http to a loopback host (an issuer running beside Lamina)."""
+    scheme = urlsplit(url).scheme.lower()
+    return scheme == "https" or (scheme == "http" and is_loopback(url))
 
 
 def _pick(keys: list[dict[str, Any]], kid: str | None, algorithm: str) -> dict[str, Any] | None:
