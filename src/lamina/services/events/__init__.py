@@ -2,6 +2,7 @@
 
     state.py       buses, rules (with their targets): store layout, finding, persisting, ARNs
     buses.py       Create/Describe/Update/Delete/ListEventBuses; tags on buses and rules
+    permissions.py Put/RemovePermission: a bus's resource-based policy (DescribeEventBus's Policy)
     rules.py       Put/Describe/Delete/List/Enable/DisableRule, ListRuleNamesByTarget,
                    TestEventPattern
     targets.py     PutTargets, RemoveTargets, ListTargetsByRule
@@ -24,6 +25,7 @@ from ...engine.timers.scheduler import Scheduler
 from ...store.base import Store
 from .buses import BusesApi
 from .delivery import Delivery
+from .permissions import PermissionsApi
 from .put_events import PutEventsApi
 from .rules import RulesApi
 from .schedules import RuleSchedules
@@ -33,7 +35,7 @@ from .targets import TargetsApi
 log = logging.getLogger("lamina")
 
 
-class EventsService(BusesApi, RulesApi, TargetsApi, PutEventsApi):
+class EventsService(BusesApi, PermissionsApi, RulesApi, TargetsApi, PutEventsApi):
     service_name = "events"
 
     def __init__(

@@ -38,6 +38,8 @@ def _describe(bus: Bus) -> dict:
         shown["Description"] = bus.description
     if bus.dead_letter_arn:
         shown["DeadLetterConfig"] = {"Arn": bus.dead_letter_arn}
+    if bus.policy:
+        shown["Policy"] = bus.policy
     return shown
 
 

@@ -1,14 +1,14 @@
 """EventBridge's buses, rules and targets: what they are, where they are kept, how they are found.
 
-    kind "events_bus"     key <account>:<region>:<bus name>          description, tags, times
+    kind "events_bus"     key <account>:<region>:<bus name>          description, tags, times, policy
     kind "events_rule"    key <account>:<region>:<bus name>:<rule>   the rule and its targets
     kind "events_outbox"  key <ms>-<seq>-<hex>                       a matched target not yet delivered
 
 A rule document holds its targets (at most five), so PutTargets is one atomic write. The
 `default` bus of an account and region exists without being created; it is written to the
-store only once something about it (its tags) is set. Everything is loaded into memory at
-start, and the matching path reads only memory: per bus, the enabled rules that have a
-pattern and targets, with their patterns compiled once.
+store only once something about it (its tags, its policy) is set. Everything is loaded into
+memory at start, and the matching path reads only memory: per bus, the enabled rules that
+have a pattern and targets, with their patterns compiled once.
 """
 
 from __future__ import annotations
@@ -171,6 +171,7 @@ class Bus:
     dead_letter_arn: str | None = None
     created_ms: int = field(default_factory=now_ms)
     modified_ms: int = field(default_factory=now_ms)
+    policy: str | None = None  # the resource-based policy (permissions.py), JSON text
     rules: dict[str, Rule] = field(default_factory=dict)
     _routes: list[Rule] | None = field(default=None, repr=False)
 
@@ -207,6 +208,7 @@ class Bus:
             "dead_letter": self.dead_letter_arn,
             "created": self.created_ms,
             "modified": self.modified_ms,
+            "policy": self.policy,
         }
 
     @classmethod
@@ -220,6 +222,7 @@ class Bus:
             doc.get("dead_letter"),
             doc.get("created", 0),
             doc.get("modified", 0),
+            doc.get("policy"),
         )
 
 

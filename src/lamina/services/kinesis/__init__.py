@@ -11,15 +11,16 @@
     resharding.py  SplitShard, MergeShards, UpdateShardCount
     settings.py    retention, stream mode, max record size, encryption, enhanced monitoring
     tags.py        stream tags, by name or by resource ARN
+    policies.py    a stream's resource-based policy (Put/Get/DeleteResourcePolicy)
     limits.py      the account's shard quota, DescribeLimits
     events.py      streams as Lambda event sources: StreamSource and AWS's event record
     errors.py      Kinesis's error codes and messages
 
 Not served: enhanced fan-out (RegisterStreamConsumer, SubscribeToShard and the other
-consumer operations: SubscribeToShard is an HTTP/2 event stream), resource policies,
-warm throughput and account settings, and the newer channel and queue operations. There is
-no per-shard throughput throttling (ProvisionedThroughputExceededException): a shard takes
-as much as the machine can write.
+consumer operations: SubscribeToShard is an HTTP/2 event stream; so no consumer has a
+resource policy), warm throughput and account settings, and the newer channel and queue
+operations. There is no per-shard throughput throttling
+(ProvisionedThroughputExceededException): a shard takes as much as the machine can write.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ...store.base import Store
 from .events import EventSourcesApi
 from .iterators import IteratorsApi
 from .limits import LimitsApi
+from .policies import PoliciesApi
 from .records import RecordsApi
 from .resharding import ReshardingApi
 from .settings import SettingsApi
@@ -37,7 +39,15 @@ from .tags import TagsApi
 
 
 class KinesisService(
-    StreamsApi, RecordsApi, IteratorsApi, ReshardingApi, SettingsApi, TagsApi, LimitsApi, EventSourcesApi
+    StreamsApi,
+    RecordsApi,
+    IteratorsApi,
+    ReshardingApi,
+    SettingsApi,
+    TagsApi,
+    PoliciesApi,
+    LimitsApi,
+    EventSourcesApi,
 ):
     service_name = "kinesis"
 

@@ -48,6 +48,7 @@ class Stream:
     metrics: list[str] = field(default_factory=list)  # enhanced monitoring, recorded only
     tags: dict[str, str] = field(default_factory=dict)
     next_index: int = 0
+    policy: str | None = None  # the resource-based policy (policies.py), as given
     shards: dict[str, Shard] = field(default_factory=dict)  # in creation order: parents first
     clock: Clock = field(default_factory=Clock)
     pending: deque[Batch] = field(default_factory=deque)
@@ -162,6 +163,7 @@ class Stream:
             "next_index": self.next_index,
             "last_position": self.clock.last,
             "shards": [s.to_doc() for s in self.shards.values()],
+            "policy": self.policy,
         }
 
     @classmethod
@@ -180,6 +182,7 @@ class Stream:
             list(doc.get("metrics") or []),
             dict(doc.get("tags") or {}),
             doc.get("next_index", 0),
+            doc.get("policy"),
         )
         for shard_doc in doc.get("shards", []):
             shard = Shard.from_doc(shard_doc)

@@ -10,6 +10,8 @@ from ...observability.logsink import LogSink, group_key, new_group_doc
 from ...store.base import Delete, DeleteLogs, DeletePrefix, Put, Store
 from ..context import RequestContext
 from .paging import decode_token, encode_token
+from .policies import KIND as POLICY_KIND
+from .policies import PolicyRecord, group_policy_key
 from .resources import (
     GROUP_KIND,
     PRIVATE_GROUP_FIELDS,
@@ -63,6 +65,7 @@ def describe_group(doc: dict[str, Any], brief: bool = False) -> dict[str, Any]:
 class GroupsApi:
     store: Store
     sink: LogSink
+    policies: dict[str, PolicyRecord]
 
     async def create_log_group(self, params: dict, ctx: RequestContext) -> dict:
         group = group_ref(ctx, params["logGroupName"])
@@ -83,15 +86,18 @@ class GroupsApi:
     async def delete_log_group(self, params: dict, ctx: RequestContext) -> dict:
         group = group_ref(ctx, params["logGroupName"])
         check_deletable(await load_group(self.store, group))
+        policy_key = group_policy_key(group)  # its resource-scoped policy goes with it
         await self.sink.flush()  # buffered lines of this group go with it
         await self.store.write(
             [
                 Delete(GROUP_KIND, group.key),
                 DeletePrefix(STREAM_KIND, group.streams_prefix()),
                 DeleteLogs(group.key),
+                *([Delete(POLICY_KIND, policy_key)] if policy_key in self.policies else []),
             ]
         )
         self.sink.forget_group(group.key)
+        self.policies.pop(policy_key, None)
         return {}
 
     async def describe_log_groups(self, params: dict, ctx: RequestContext) -> dict:
