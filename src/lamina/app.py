@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 
 from .access.authorizer import Authorizer
+from .access.deliveries import DeliveryGate
 from .access.federation import trusts_federated
 from .config import Settings, version
 from .engine.concurrency import Concurrency
@@ -266,10 +267,9 @@ def _services(
 
     lambda_.state.role_assumable = role_assumable
 
-    async def resource_policy_of(service: str, arn: str) -> str | None:
-        return await lambda_.resource_policy(arn) if service == "lambda" else None
-
-    authorizer.resource_policy_of = resource_policy_of
+    # Deliveries by a service (SNS, EventBridge, Scheduler) pass the target's resource policy
+    # or the role they act through first.
+    destinations.gate = DeliveryGate(authorizer, iam.role).check
 
     sts = StsService(
         keys,
@@ -290,6 +290,12 @@ def _services(
         iam,
         sts,
     ]
+    # Each service's resource policies (functions', queues', topics'...), read by the
+    # authorizer for every call not made by the resource's own account root.
+    for service in services:
+        resource_policy = getattr(service, "resource_policy", None)
+        if resource_policy is not None:
+            authorizer.resource_policies[service.service_name] = resource_policy
     destinations.register("lambda", lambda_.deliver_to_function)
     destinations.register("sqs", sqs.deliver)
     destinations.register("sns", sns.deliver)

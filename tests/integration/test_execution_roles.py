@@ -47,6 +47,10 @@ def _create(lambda_client, name, role, code="def handler(e, c):\n    return 1\n"
         Role=role,
         Handler="app.handler",
         Code={"ZipFile": make_zip({"app.py": code})},
+        # Three boto3 clients' first calls: at 128 MB's share of a CPU that can take seconds
+        # on a busy machine, as it can on AWS.
+        MemorySize=1024,
+        Timeout=30,
     )
 
 

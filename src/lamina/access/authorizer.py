@@ -44,6 +44,7 @@ SELF_AUTHORIZED = frozenset({"sts"})
 DENIAL_CODES = {"sns": "AuthorizationError", "sqs": "AccessDenied", "iam": "AccessDenied", "cloudwatch": "AccessDenied"}
 
 PoliciesOf = Callable[[Principal], tuple[list[str], "str | None"]]
+ResourcePolicyOf = Callable[[str], Awaitable["str | None"]]
 _PARSED_KEPT = 4096
 
 
@@ -57,9 +58,11 @@ class Authorizer:
         self.policies_of = policies_of
         # IAM's change counter: a principal's PolicySet is kept until IAM changes.
         self.generation: Callable[[], int] = generation or (lambda: 0)
-        # A resource's own policy, by service and ARN (Lambda's function policies...), read
-        # for calls across accounts; set by the composition root.
-        self.resource_policy_of: Callable[[str, str], Awaitable[str | None]] | None = None
+        # Each service's resource policies (Lambda's function policies, SQS's queue
+        # policies...), by service name: resource ARN -> the policy's JSON, "" if the resource
+        # has none, None if there is no such resource. Registered by the composition root.
+        self.resource_policies: dict[str, ResourcePolicyOf] = {}
+        self._combined: dict[tuple[int, int], tuple[PolicySet, Policy, PolicySet]] = {}
         self._parsed: dict[str, Policy] = {}
         self._sets: dict[tuple, tuple[int, PolicySet]] = {}
         self._decisions = DecisionCache()
@@ -84,12 +87,28 @@ class Authorizer:
     async def _decide(self, service: str, operation: str, params: dict, ctx: CallContext, principal: Principal) -> None:
         action = iam_action(service, operation)
         resource = resource_arn(service, operation, params, ctx.region, ctx.account_id)
-        owner = account_of(resource) or ctx.account_id
+        context = {
+            "aws:RequestedRegion": ctx.region,
+            "aws:SecureTransport": "true" if ctx.endpoint_url.startswith("https") else "false",
+        }
+        message = await self.denial(principal, service, action, resource, ctx.account_id, context)
+        if message is not None:
+            raise ServiceError(DENIAL_CODES.get(service, "AccessDeniedException"), message, 403)
+
+    async def denial(
+        self, principal: Principal, service: str, action: str, resource: str, account: str, context: dict
+    ) -> str | None:
+        """None if `principal` may perform `action` on `resource` (of `service`; its owner is
+        the ARN's account, else `account`), else AWS's denial message. Identity policies,
+        boundary and session policies, and the resource's own policy where it has one (same
+        account or not: Policy evaluation logic). Audit mode logs the denial and allows."""
+        owner = account_of(resource) or account
         if principal.is_root and owner == principal.account:
-            return
+            return None
         resource_policy = None
-        if owner != principal.account and self.resource_policy_of is not None:
-            document = await self.resource_policy_of(service, resource)
+        lookup = self.resource_policies.get(service)
+        if lookup is not None and resource != "*":
+            document = await lookup(resource)
             if document:
                 resource_policy = self._parse_resource(document)
         request = RequestContext(
@@ -100,29 +119,73 @@ class Authorizer:
             resource_account=owner,
             is_root=principal.is_root,
             session_issuer_arn=principal.role_arn or None,
-            context_keys={
-                "aws:userid": principal.user_id,
-                "aws:RequestedRegion": ctx.region,
-                "aws:SecureTransport": "true" if ctx.endpoint_url.startswith("https") else "false",
-            },
+            context_keys={"aws:userid": principal.user_id, **context},
             principal_tags=dict(principal.tags),
         )
-        policies = self._policies(principal)
-        if resource_policy is not None:
-            policies = PolicySet(
-                identity=policies.identity,
-                resource=resource_policy,
-                boundary=policies.boundary,
-                session=policies.session,
-            )
+        policies = self._with_resource(self._policies(principal), resource_policy)
         decision = self._decisions.evaluate(request, policies)
         if decision.allowed:
-            return
+            return None
         message = denial_message(request, decision)
         if self.mode == AUDIT:
             log.warning("IAM audit: would deny: %s", message)
-            return
-        raise ServiceError(DENIAL_CODES.get(service, "AccessDeniedException"), message, 403)
+            return None
+        return message
+
+    def _with_resource(self, policies: PolicySet, resource: Policy | None) -> PolicySet:
+        """The principal's policies with a resource's policy beside them, built once per pair
+        (the decision cache keys on the set's token, so it must be the same object)."""
+        if resource is None:
+            return policies
+        key = (id(policies), id(resource))
+        kept = self._combined.get(key)
+        if kept is not None and kept[0] is policies and kept[1] is resource:
+            return kept[2]
+        if len(self._combined) >= _PARSED_KEPT:
+            self._combined.clear()
+        combined = PolicySet(
+            identity=policies.identity, resource=resource, boundary=policies.boundary, session=policies.session
+        )
+        self._combined[key] = (policies, resource, combined)
+        return combined
+
+    async def service_denial(
+        self, service_principal: str, action: str, target: str, source_arn: str | None, source_account: str | None
+    ) -> str | None:
+        """Whether the target's resource policy lets an AWS service (SNS for a topic,
+        EventBridge for a rule...) perform `action` on it: None if so, else why not. A target
+        with no policy at all refuses every service; one that does not exist is not refused
+        here (its deliverer says it is not there)."""
+        lookup = self.resource_policies.get(target.split(":")[2] if target.count(":") >= 5 else "")
+        document = await lookup(target) if lookup is not None else None
+        if document is None:
+            return None
+        allowed = False
+        policy = self._parse_resource(document) if document else None
+        if policy is not None:
+            keys: dict[str, str] = {}
+            if source_arn:
+                keys["aws:SourceArn"] = source_arn
+            if source_account:
+                keys["aws:SourceAccount"] = source_account
+                keys["aws:SourceOwner"] = source_account
+            request = RequestContext(
+                principal_arn=service_principal,
+                action=action,
+                resource=target,
+                principal_type="Service",
+                context_keys=keys,
+            )
+            allowed = evaluate(request, PolicySet(resource=policy, resource_policy_required=True)).allowed
+        if allowed or self.mode == OFF:
+            return None
+        message = f"The resource-based policy of {target} does not allow {service_principal} to perform {action}" + (
+            f" for {source_arn}" if source_arn else ""
+        )
+        if self.mode == AUDIT:
+            log.warning("IAM audit: would deny: %s", message)
+            return None
+        return message
 
     def _parse_resource(self, document: str) -> Policy | None:
         key = "resource:" + document

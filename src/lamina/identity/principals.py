@@ -48,3 +48,17 @@ def root(account: str) -> Principal:
 
 def user(account: str, name: str, user_id: str, path: str = "/", tags: tuple[tuple[str, str], ...] = ()) -> Principal:
     return Principal(account, f"arn:aws:iam::{account}:user{path}{name}", user_id, USER, name=name, tags=tags)
+
+
+def role_session(account: str, role, session_name: str, expires: float | None = None) -> Principal:
+    """A session of `role` (anything with name, role_id and arn) named `session_name`: what a
+    function's instance, or a service acting through a role, is."""
+    return Principal(
+        account,
+        f"arn:aws:sts::{account}:assumed-role/{role.name}/{session_name}",
+        f"{role.role_id}:{session_name}",
+        ASSUMED_ROLE,
+        name=session_name,
+        role_arn=role.arn,
+        expires=expires,
+    )

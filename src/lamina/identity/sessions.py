@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .principals import ASSUMED_ROLE, Principal
+from .principals import role_session
 from .tokens import Sealer
 
 # How long an instance's credentials last. The pool hands out no instance older than an hour
@@ -22,6 +23,13 @@ class Function(Protocol):
     role: str
 
 
+@dataclass(frozen=True)
+class _Gone:
+    name: str
+    role_id: str
+    arn: str
+
+
 class ExecutionSessions:
     def __init__(self, sealer: Sealer) -> None:
         self.sealer = sealer
@@ -32,16 +40,8 @@ class ExecutionSessions:
     def __call__(self, function: Function) -> tuple[str, str, str | None]:
         arn = function.role
         role = self.roles(function.account, arn) if self.roles is not None and arn else None
-        name = role.name if role is not None else arn.rsplit("/", 1)[-1] or "lambda"
-        role_id = role.role_id if role is not None else "AROA" + "0" * 17
-        session = Principal(
-            function.account,
-            f"arn:aws:sts::{function.account}:assumed-role/{name}/{function.name}",
-            f"{role_id}:{function.name}",
-            ASSUMED_ROLE,
-            name=function.name,
-            role_arn=role.arn if role is not None else arn,
-            expires=time.time() + SESSION_TTL_S,
-        )
+        if role is None:  # refused at CreateFunction; one deleted since keeps its name and arn
+            role = _Gone(arn.rsplit("/", 1)[-1] or "lambda", "AROA" + "0" * 17, arn)
+        session = role_session(function.account, role, function.name, time.time() + SESSION_TTL_S)
         issued = self.sealer.issue(session)
         return issued.access_key_id, issued.secret_access_key, issued.session_token

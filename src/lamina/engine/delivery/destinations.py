@@ -13,6 +13,11 @@ every value the second form.
 Senders that need more than a body and string attributes pass keyword options that
 deliverers understand or ignore: `message_group_id` and `deduplication_id` (FIFO queues
 and topics, e.g. an EventBridge target's SqsParameters).
+
+A sender that is an AWS service acting on its own or through a role says so
+(`source_service`, `source_arn`, `role_arn`, `source_account`): such a delivery passes the
+`gate` first (access/deliveries.py, set by the composition root), which refuses what AWS
+would (a queue whose policy does not let SNS send, a role the scheduler may not assume).
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from collections.abc import Awaitable, Callable
 
 # deliver(target ARN, body bytes, attributes, **options) -> None; raises on failure.
 Deliver = Callable[..., Awaitable[None]]
+# gate(target ARN, options) -> None; raises the target's access error if it may not be sent.
+Gate = Callable[[str, dict], Awaitable[None]]
+GATED = ("source_service", "source_arn", "role_arn", "source_account")
 Attributes = dict[str, "str | dict[str, str]"]
 
 
@@ -40,6 +48,7 @@ class DeliveryError(Exception):
 class Destinations:
     def __init__(self) -> None:
         self._deliverers: dict[str, Deliver] = {}
+        self.gate: Gate | None = None
 
     def register(self, service: str, deliver: Deliver) -> None:
         self._deliverers[service] = deliver
@@ -51,6 +60,8 @@ class Destinations:
         deliver = self._deliverers.get(_service(arn))
         if deliver is None:
             raise DeliveryError(f"no deliverer for {arn}")
+        if self.gate is not None and any(options.get(name) for name in GATED):
+            await self.gate(arn, options)
         await deliver(arn, body, attributes or {}, **options)
 
 

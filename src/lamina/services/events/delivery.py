@@ -152,21 +152,29 @@ def outbox_item(
         "rule": rule_arn,
         "target_id": target["Id"],
     }
+    # Who delivers: EventBridge itself, to a function, queue or topic whose policy must allow
+    # events.amazonaws.com for the rule; through the target's RoleArn where it has one (a
+    # stream, another bus); else a bus in another account is sent to as the rule's account.
+    options: dict[str, Any] = {"source_arn": rule_arn}
+    role = target.get("RoleArn")
+    service = arn.split(":")[2] if arn.count(":") >= 5 else ""
+    if role and service not in ("lambda", "sqs", "sns"):
+        options.update(role_arn=role, source_service="events.amazonaws.com")
+    elif service in ("lambda", "sqs", "sns"):
+        options["source_service"] = "events.amazonaws.com"
     if arn.endswith(".fifo"):
         group = (target.get("SqsParameters") or {}).get("MessageGroupId")
         # The event id is the deduplication id: a redelivery after a crash is dropped by the queue.
-        item["options"] = {"message_group_id": group, "deduplication_id": event_id}
+        options.update(message_group_id=group, deduplication_id=event_id)
         item["lane"] = f"{rule_arn}|{target['Id']}"
-    if arn.startswith("arn:aws:events:"):
-        item["options"] = {"hops": hops + 1}
-    if arn.startswith("arn:aws:lambda:"):
-        # EventBridge invokes as events.amazonaws.com: the function's policy must allow the rule.
-        item["options"] = {"source_service": "events.amazonaws.com", "source_arn": rule_arn}
-    if arn.startswith("arn:aws:kinesis:"):
+    if service == "events":
+        options["hops"] = hops + 1
+    if service == "kinesis":
         # KinesisParameters.PartitionKeyPath picks the key out of the event; the event id by default.
         path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
         key = transform.extract(json.loads(event_text), path) if path else event_id
-        item["options"] = {"partition_key": key if isinstance(key, str) and key else event_id}
+        options["partition_key"] = key if isinstance(key, str) and key else event_id
+    item["options"] = options
     dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
     if dlq:
         item["dlq"] = dlq

@@ -43,7 +43,7 @@ from .functions import FunctionsApi
 from .invoke import InvokeApi
 from .layers import LayersApi
 from .mappings import MappingsApi
-from .permissions import PermissionsApi, service_may_invoke
+from .permissions import PermissionsApi
 from .pollers import Pollers, Sources
 from .provisioned import ProvisionedApi, Provisioning, restore_provisioned
 from .state import LambdaState
@@ -125,16 +125,6 @@ class LambdaService(
     # --- the destinations registry's callback ---------------------------------------------
 
     async def deliver_to_function(self, arn: str, body: bytes, attributes: dict[str, str], **options) -> None:
-        """A Lambda function as a destination (registered as "lambda" with Destinations).
-        An AWS service delivering on its own account (SNS for a topic, EventBridge for a
-        rule: `source_service`, `source_arn`) needs the function's policy to allow it, as on
-        AWS; Lambda's own destinations and Scheduler act with a role instead."""
-        service = options.get("source_service")
-        if service:
-            source_arn = options.get("source_arn")
-            denied = await service_may_invoke(
-                self, arn, service, source_arn, source_arn.split(":")[4] if source_arn else None
-            )
-            if denied is not None:
-                raise denied
+        """A Lambda function as a destination (registered as "lambda" with Destinations). An
+        AWS service's delivery has passed Destinations' gate (the function's policy) already."""
         await async_events.deliver_to_function(self.state, self.async_queue, arn, body)

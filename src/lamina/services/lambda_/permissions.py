@@ -11,8 +11,6 @@ import json
 from typing import Any
 
 from ...errors import ServiceError
-from ...policy import RESOURCE, MalformedPolicy, PolicySet, evaluate, parse_policy
-from ...policy import RequestContext as PolicyRequest
 from ...store.base import Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_ref, parse_function
@@ -133,7 +131,7 @@ class PermissionsApi:
 
     async def resource_policy(self, arn: str) -> str | None:
         """The resource-based policy that applies to a call on `arn` (a function, or one of its
-        versions or aliases), or None."""
+        versions or aliases): "" if it has none, None if there is no such function."""
         parts = arn.split(":")
         if len(parts) < 7 or parts[5] != "function":
             return None
@@ -141,45 +139,4 @@ class PermissionsApi:
         function = await self.state.find_function(ref)
         if function is None:
             return None
-        return (function.get("policies") or {}).get(_scope(ref))
-
-
-async def service_may_invoke(
-    permissions: PermissionsApi, arn: str, service: str, source_arn: str | None, source_account: str | None
-) -> ServiceError | None:
-    """Whether the function's resource-based policy lets an AWS service (SNS, EventBridge,
-    S3...) invoke it for `source_arn`, as Lambda checks a service's invoke: None if it may,
-    else the error the delivery fails with (not retried: it would fail the same way). A
-    function that is not there is that, not a refusal."""
-    parts = arn.split(":")
-    if len(parts) >= 7 and await permissions.state.find_function(parse_function(arn, parts[4], parts[3])) is None:
-        return ServiceError("ResourceNotFoundException", f"Function not found: {arn}", 404)
-    document = await permissions.resource_policy(arn)
-    allowed = False
-    if document:
-        try:
-            policy = parse_policy(document, kind=RESOURCE)
-        except MalformedPolicy:
-            policy = None
-        if policy is not None:
-            keys: dict[str, Any] = {}
-            if source_arn:
-                keys["aws:SourceArn"] = source_arn
-            if source_account:
-                keys["aws:SourceAccount"] = source_account
-            request = PolicyRequest(
-                principal_arn=service,
-                action="lambda:InvokeFunction",
-                resource=arn,
-                principal_type="Service",
-                context_keys=keys,
-            )
-            allowed = evaluate(request, PolicySet(resource=policy, resource_policy_required=True)).allowed
-    if allowed:
-        return None
-    return ServiceError(
-        "AccessDeniedException",
-        f"The resource-based policy of {arn} does not allow {service} to perform lambda:InvokeFunction"
-        + (f" for {source_arn}" if source_arn else ""),
-        403,
-    )
+        return (function.get("policies") or {}).get(_scope(ref)) or ""

@@ -223,8 +223,10 @@ class Firing:
         if condition in _CONDITIONS:
             attributes["EXHAUSTED_RETRY_CONDITION"] = _CONDITIONS[condition]
         body = item["body"].replace(ATTEMPT_NUMBER, str(attempts))
+        options = item.get("options") or {}
+        gated = {name: options[name] for name in ("role_arn", "source_service", "source_arn") if options.get(name)}
         try:
-            await self.destinations.send(dlq, body.encode("utf-8"), attributes)
+            await self.destinations.send(dlq, body.encode("utf-8"), attributes, **gated)
         except (ServiceError, DeliveryError, OSError) as failure:
             log.warning(
                 "schedule %s: dead-letter queue %s refused the occurrence: %s", item.get("schedule"), dlq, failure
@@ -245,7 +247,14 @@ def _item(record: ScheduleRecord, target: dict, body: str, execution: str) -> di
     """The outbox item for one occurrence."""
     arn = target["Arn"]
     retry = target["RetryPolicy"]
-    options: dict[str, Any] = {"execution_id": execution}
+    # Scheduler acts as the target's role: the role must trust scheduler.amazonaws.com, and
+    # its policies decide (Destinations' gate), for the target and the dead-letter queue.
+    options: dict[str, Any] = {
+        "execution_id": execution,
+        "role_arn": target.get("RoleArn"),
+        "source_service": "scheduler.amazonaws.com",
+        "source_arn": record.arn,
+    }
     item: dict[str, Any] = {
         "target": arn,
         "body": body,

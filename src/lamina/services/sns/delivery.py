@@ -73,7 +73,9 @@ class HttpStatusError(DeliveryError):
 
 
 def _retryable(error: Exception) -> bool:
-    return not isinstance(error, PermanentFailure)
+    """Not a client error: an HTTP 4xx, a refusal by the endpoint's policy (AWS does not
+    retry those; the message goes to the subscription's dead-letter queue)."""
+    return not isinstance(error, PermanentFailure) and getattr(error, "status", None) != 403
 
 
 def _pretty(document: dict) -> bytes:
@@ -199,6 +201,8 @@ class Deliverer:
             body, options = self._payload(subscription, message)
             if message.get("fifo"):  # a FIFO topic's message keeps its group and dedup id in the queue
                 options.update(message_group_id=message.get("group"), deduplication_id=message.get("dedup"))
+            # As sns.amazonaws.com: the queue's policy must allow it for the topic.
+            options.update(source_service="sns.amazonaws.com", source_arn=subscription.topic_arn)
             await self.send(subscription.endpoint, body, {}, **options)
         elif protocol in attrs.HTTP_PROTOCOLS:
             body, _ = self._payload(subscription, message)

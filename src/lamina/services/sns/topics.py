@@ -105,7 +105,15 @@ class TopicsApi:
         await self.state.save_topic(topic)
         return {}
 
-    # --- the access policy (kept, not enforced: every signed caller may use every topic) --------
+    # --- the access policy: what authorization and the delivery gate read for the topic ----------
+
+    async def resource_policy(self, arn: str) -> str | None:
+        """The topic's policy (its default one if none was set), or None if there is no such
+        topic."""
+        topic = self.state.topics.get(arn)
+        if topic is None:
+            return None
+        return topic.attributes.get("Policy") or attrs.default_policy(topic)
 
     async def add_permission(self, params: dict, ctx: RequestContext) -> dict:
         topic = self.state.topic(params["TopicArn"])

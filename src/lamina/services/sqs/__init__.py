@@ -4,6 +4,7 @@ queue.py      one queue in memory: visibility, delays, FIFO groups, dedup (no I/
 state.py      the queues, their store layout, long-poll waiting
 queues.py     CreateQueue, GetQueueUrl, ListQueues, DeleteQueue, attributes, tags, purge
 messages.py   Send/Receive/Delete/ChangeVisibility (and batches); deliver() for Lamina
+permissions.py AddPermission, RemovePermission: the queue's access policy
 moves.py      StartMessageMoveTask, ListMessageMoveTasks, CancelMessageMoveTask (DLQ redrive)
 attributes.py queue attributes: defaults, ranges, checks
 md5.py        the digests boto3 verifies
@@ -16,11 +17,12 @@ from ...store.base import Store
 from .events import EventSourcesApi
 from .messages import MessagesApi
 from .moves import MovesApi
+from .permissions import PermissionsApi
 from .queues import QueuesApi
 from .state import SqsState
 
 
-class SqsService(QueuesApi, MessagesApi, MovesApi, EventSourcesApi):
+class SqsService(QueuesApi, PermissionsApi, MessagesApi, MovesApi, EventSourcesApi):
     service_name = "sqs"
 
     def __init__(self, store: Store) -> None:

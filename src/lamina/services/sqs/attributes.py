@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ...errors import ServiceError
+from ...policy import RESOURCE, MalformedPolicy, parse_policy
 
 MAX_MESSAGE_BYTES = 1024 * 1024  # AWS raised SQS's limit from 256 KiB to 1 MiB
 
@@ -88,6 +89,11 @@ def checked(attributes: dict[str, str], fifo: bool, creating: bool) -> dict[str,
             if not fifo:
                 raise ServiceError("InvalidAttributeName", f"Unknown Attribute {name}.", 400)
             value = value.lower()
+        elif name == "Policy" and value:
+            try:
+                parse_policy(value, kind=RESOURCE)
+            except MalformedPolicy:
+                raise invalid_value(name) from None
         elif name == "RedrivePolicy" and value:
             try:
                 policy = json.loads(value)
