@@ -130,8 +130,10 @@ class Delivery:
         if condition != NOT_RETRYABLE:
             attributes["EXHAUSTED_RETRY_CONDITION"] = condition
         body = item.get("event") or item["body"]
+        # The dead-letter queue's policy must let EventBridge send to it for the rule.
+        gated = {"source_service": "events.amazonaws.com", "source_arn": item["rule"]} if item.get("rule") else {}
         try:
-            await self.destinations.send(dlq, body.encode("utf-8"), attributes)
+            await self.destinations.send(dlq, body.encode("utf-8"), attributes, **gated)
         except (ServiceError, DeliveryError, OSError) as failure:
             log.warning("dead-letter queue %s refused the event for %s: %s", dlq, item["target"], failure)
 

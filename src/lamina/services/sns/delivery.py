@@ -226,6 +226,8 @@ class Deliverer:
         message = item["options"]["message"]
         target = json.loads(redrive).get("deadLetterTargetArn")
         body, options = self._payload(subscription, message)
+        # The dead-letter queue's policy must let SNS send to it, as for a subscribed queue.
+        options.update(source_service="sns.amazonaws.com", source_arn=subscription.topic_arn)
         try:
             await self.send(target, body, {}, **options)
         except (ServiceError, DeliveryError, OSError) as failure:
