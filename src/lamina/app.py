@@ -269,7 +269,10 @@ def _services(
 
     # Deliveries by a service (SNS, EventBridge, Scheduler) pass the target's resource policy
     # or the role they act through first.
-    destinations.gate = DeliveryGate(authorizer, iam.role).check
+    gate = DeliveryGate(authorizer, iam.role)
+    destinations.gate = gate.check
+    # An event source mapping reads its queue or stream as the function's execution role.
+    lambda_.state.role_denies = gate.first_denied
 
     sts = StsService(
         keys,

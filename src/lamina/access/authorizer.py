@@ -30,7 +30,7 @@ from ..policy import (
 from ..policy import parse_policy as _parse
 from ..services.context import RequestContext as CallContext
 from .actions import iam_action
-from .resources import account_of, names_other_account, resource_arn
+from .resources import account_of, names_other_account, resource_arns
 
 log = logging.getLogger("lamina.access")
 
@@ -86,14 +86,14 @@ class Authorizer:
 
     async def _decide(self, service: str, operation: str, params: dict, ctx: CallContext, principal: Principal) -> None:
         action = iam_action(service, operation)
-        resource = resource_arn(service, operation, params, ctx.region, ctx.account_id)
         context = {
             "aws:RequestedRegion": ctx.region,
             "aws:SecureTransport": "true" if ctx.endpoint_url.startswith("https") else "false",
         }
-        message = await self.denial(principal, service, action, resource, ctx.account_id, context)
-        if message is not None:
-            raise ServiceError(DENIAL_CODES.get(service, "AccessDeniedException"), message, 403)
+        for resource in resource_arns(service, operation, params, ctx.region, ctx.account_id):
+            message = await self.denial(principal, service, action, resource, ctx.account_id, context)
+            if message is not None:
+                raise ServiceError(DENIAL_CODES.get(service, "AccessDeniedException"), message, 403)
 
     async def denial(
         self, principal: Principal, service: str, action: str, resource: str, account: str, context: dict
@@ -103,7 +103,7 @@ class Authorizer:
         boundary and session policies, and the resource's own policy where it has one (same
         account or not: Policy evaluation logic). Audit mode logs the denial and allows."""
         owner = account_of(resource) or account
-        if principal.is_root and owner == principal.account:
+        if self.mode == OFF or (principal.is_root and owner == principal.account):
             return None
         resource_policy = None
         lookup = self.resource_policies.get(service)

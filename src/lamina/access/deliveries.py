@@ -71,6 +71,18 @@ class DeliveryGate:
         if message is not None:
             raise ServiceError(DENIAL_CODES.get(service, "AccessDeniedException"), message, 403)
 
+    async def first_denied(self, role_arn: str, actions: tuple[str, ...], resource: str) -> str | None:
+        """The first of `actions` Lambda, acting as a function's execution role, may not
+        perform on `resource` (an event source mapping reading its queue or stream), or None."""
+        caller = self._session(role_arn, "lambda.amazonaws.com", None)
+        if isinstance(caller, str):
+            return actions[0] if actions else None
+        for action in actions:
+            service = action.split(":", 1)[0]
+            if await self.authorizer.denial(caller, service, action, resource, caller.account, {}) is not None:
+                return action
+        return None
+
     def _session(self, role_arn: str, service: str, source_arn: str | None) -> Principal | str:
         """The role session `service` acts as, or why it cannot assume the role."""
         account = account_of(role_arn) or ""

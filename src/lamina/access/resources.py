@@ -22,12 +22,24 @@ def names_other_account(params: Params, account: str) -> bool:
         value = params.get(key)
         if isinstance(value, str) and len(value) > 12 and account not in value and re.search(r"[:/]\d{12}[:/]", value):
             return True
+    entries = params.get("Entries")
+    if type(entries) is list and entries and type(entries[0]) is dict and "EventBusName" in entries[0]:
+        return any(names_other_account(entry, account) for entry in entries)
     return False
 
 
 def account_of(arn: str) -> str | None:
     parts = arn.split(":")
     return parts[4] if len(parts) > 5 and parts[4] else None
+
+
+def resource_arns(service: str, operation: str, params: Params, region: str, account: str) -> list[str]:
+    """The resources a call acts on: one, except for EventBridge's PutEvents, whose entries
+    each name their bus."""
+    if service == "events" and operation == "PutEvents":
+        buses = {_events(operation, entry, region, account) or "*" for entry in params.get("Entries") or [{}]}
+        return sorted(buses)
+    return [resource_arn(service, operation, params, region, account)]
 
 
 def resource_arn(service: str, operation: str, params: Params, region: str, account: str) -> str:
@@ -116,6 +128,8 @@ def _events(operation: str, params: Params, region: str, account: str) -> str | 
         return f"arn:aws:events:{region}:{account}:event-bus/{params['Name']}"
     if params.get("ResourceARN"):
         return params["ResourceARN"]
+    if bus.startswith("arn:"):  # another account's bus, maybe
+        return bus
     return f"arn:aws:events:{region}:{account}:event-bus/{bus_name}"
 
 

@@ -15,9 +15,9 @@ from ...engine.pollers.stream import StreamSource
 from ...errors import conflict, invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
-from .arns import function_arn, parse_function
+from .arns import FunctionRef, function_arn, parse_function
 from .paging import page
-from .pollers import Pollers, record_filter, start_poller, stop_poller
+from .pollers import Pollers, access_problem, record_filter, source_actions, start_poller, stop_poller
 from .state import LambdaState
 
 # Members only a stream mapping takes, with their defaults (as GetEventSourceMapping shows them).
@@ -91,6 +91,18 @@ def _check_stream(mapping: dict) -> None:
         )
 
 
+async def _check_role(state: LambdaState, ref: FunctionRef, source_arn: str) -> None:
+    """The function's execution role must be able to read the source, as Lambda checks when
+    a mapping is created (with AWS's messages)."""
+    if state.role_denies is None:
+        return
+    _, record = await state.resolve(ref, ref.qualifier)
+    role = record["config"].get("Role") or ""
+    denied = await state.role_denies(role, source_actions(source_arn), source_arn)
+    if denied is not None:
+        raise invalid_parameter(access_problem(source_arn, denied))
+
+
 class MappingsApi:
     state: LambdaState
     pollers: Pollers
@@ -145,6 +157,7 @@ class MappingsApi:
             if given:
                 raise invalid_parameter(f"Unsupported parameter for SQS event sources: {given[0]}")
         _check(mapping, source)
+        await _check_role(self.state, ref, source_arn)
         for _, existing in await self.state.store.scan("event_source_mapping"):
             if existing["EventSourceArn"] == source_arn and existing["FunctionArn"] == target:
                 kind = "Kinesis" if stream else "SQS"

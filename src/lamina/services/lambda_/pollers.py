@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ...engine.concurrency import Throttled, scope_of
 from ...engine.delivery.destinations import Destinations
@@ -21,12 +21,36 @@ from ...engine.pollers.queue import Outcome, QueuePoller, QueueSource
 from ...engine.pollers.stream import StreamPoller, StreamSettings, StreamSource
 from ...engine.pool import PoolExhausted
 from ...errors import ServiceError, invalid_parameter
-from .arns import parse_function
+from .arns import FunctionRef, parse_function
 from .state import LambdaState
 
 log = logging.getLogger("lamina.lambda")
 
 Sources = Callable[[str], "QueueSource | StreamSource | None"]
+
+# What a mapping's poller does to its source, as the function's execution role: the role
+# must be allowed these (AWSLambdaSQSQueueExecutionRole / AWSLambdaKinesisExecutionRole).
+SOURCE_ACTIONS = {
+    "sqs": ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
+    "kinesis": ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream"),
+}
+DENIED_PAUSE_S = 5.0  # a poller whose role may not read its source looks again this often
+
+
+def source_actions(source_arn: str) -> tuple[str, ...]:
+    parts = source_arn.split(":")
+    return SOURCE_ACTIONS.get(parts[2], ()) if len(parts) > 2 else ()
+
+
+def access_problem(source_arn: str, denied: str) -> str:
+    """Lambda's words for a role that may not read the source (CreateEventSourceMapping's
+    error, and a running mapping's LastProcessingResult after "PROBLEM: ")."""
+    if source_arn.startswith("arn:aws:sqs:"):
+        return f"The provided execution role does not have permissions to call {denied.split(':', 1)[1]} on SQS"
+    return (
+        f"Cannot access stream {source_arn}. Please ensure the role can perform the GetRecords, "
+        "GetShardIterator, DescribeStream, and ListStreams Actions on your stream in IAM."
+    )
 
 
 @dataclass
@@ -113,6 +137,7 @@ async def start_poller(pollers: Pollers, mapping: dict) -> None:
         )
 
     poller: QueuePoller | StreamPoller
+    source = _as_role(state, ref, mapping["EventSourceArn"], source, lambda: poller)
     if isinstance(source, StreamSource):
         poller = _stream_poller(pollers, mapping, source, invoke, ref.name)
     else:
@@ -129,6 +154,61 @@ async def start_poller(pollers: Pollers, mapping: dict) -> None:
         )
     pollers.running[mapping["UUID"]] = poller
     poller.start()
+
+
+def _as_role(
+    state: LambdaState,
+    ref: FunctionRef,
+    source_arn: str,
+    source: QueueSource | StreamSource,
+    poller: Callable[[], QueuePoller | StreamPoller],
+) -> QueueSource | StreamSource:
+    """The source as the function's execution role sees it: before each read, the role (the
+    function's current one) must be allowed to read it; while it is not, nothing is read,
+    the mapping's LastProcessingResult says why, and the poller looks again every few
+    seconds. A decision is cached (authorizer), so a read pays microseconds for this."""
+    denies = state.role_denies
+    if denies is None:
+        return source
+    actions = source_actions(source_arn)
+    held: dict[str, str] = {}  # the LastProcessingResult before a problem, while there is one
+
+    async def problem() -> bool:
+        try:
+            _, record = await state.resolve(ref, ref.qualifier)
+        except ServiceError:
+            return False  # the function is gone: the invoke holds the records
+        denied = await denies(record["config"].get("Role") or "", actions, source_arn)
+        running = poller()
+        if denied is not None:
+            held.setdefault("before", running.last_result)
+            running.last_result = "PROBLEM: " + access_problem(source_arn, denied)
+            return True
+        if "before" in held:
+            running.last_result = held.pop("before")
+        return False
+
+    if isinstance(source, StreamSource):
+        read = source.read
+
+        async def guarded_read(shard_id: str, after: str | None, limit: int) -> list:
+            if await problem():
+                await asyncio.sleep(DENIED_PAUSE_S)
+                return []
+            return await read(shard_id, after, limit)
+
+        return replace(source, read=guarded_read)
+    receive = source.receive
+
+    async def guarded_receive(count: int, wait_s: float, stopped: Callable[[], bool]) -> list[dict]:
+        if await problem():
+            deadline = asyncio.get_running_loop().time() + DENIED_PAUSE_S
+            while not stopped() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.2)
+            return []
+        return await receive(count, wait_s, stopped)
+
+    return replace(source, receive=guarded_receive)
 
 
 def _stream_poller(

@@ -13,7 +13,7 @@ memory: this process is the only writer of its store.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -82,6 +82,10 @@ class LambdaState:
         # (account, role ARN) -> True/False. Set by the composition root (IAM's roles and
         # trust policies); None accepts any role ARN (tests and tools without IAM).
         self.role_assumable: Callable[[str, str], bool] | None = None
+        # The first of `actions` an execution role may not perform on a resource (what an
+        # event source mapping's poller does as the role), or None: (role ARN, actions,
+        # resource ARN) -> action | None. Set by the composition root; None allows everything.
+        self.role_denies: Callable[[str, tuple[str, ...], str], Awaitable[str | None]] | None = None
 
     def reset(self) -> None:
         """Lamina's reset: every cached record and spec forgotten (the store is emptied beside it)."""
