@@ -299,6 +299,9 @@ def _services(
         resource_policy = getattr(service, "resource_policy", None)
         if resource_policy is not None:
             authorizer.resource_policies[service.service_name] = resource_policy
+        resource_tags = getattr(service, "resource_tags", None)
+        if resource_tags is not None:
+            authorizer.resource_tags[service.service_name] = resource_tags
     destinations.register("lambda", lambda_.deliver_to_function)
     destinations.register("sqs", sqs.deliver)
     destinations.register("sns", sns.deliver)

@@ -174,6 +174,7 @@ class Gateway:
                 endpoint_url=self._endpoint(request),
                 access_key=caller.access_key,
                 principal=caller.principal,
+                source_ip=request.client,
             )
             result = await self.call(spec.name, resolved.operation.name, params, ctx)
             return serializers.serialize(spec, resolved.operation, result, request_id, resolved.protocol)

@@ -182,3 +182,56 @@ def test_audit_mode_logs_and_allows(lamina_factory, names):
     frank = _user(server, names("frank"))
     assert _client(server, "lambda", **frank).list_functions()["Functions"] == []
     assert "IAM audit: would deny" in server.log() and "lambda:ListFunctions" in server.log()
+
+
+def test_conditions_on_the_callers_address_the_resources_tags_and_the_requests_tags(lamina, names):
+    sqs = _client(lamina, "sqs")
+    blue = sqs.create_queue(QueueName=names("blue"), tags={"team": "blue"})["QueueUrl"]
+    red = sqs.create_queue(QueueName=names("red"), tags={"team": "red"})["QueueUrl"]
+
+    def condition(operator: str, key: str, value) -> dict:
+        return {operator: {key: value}}
+
+    # aws:SourceIp: the tests call from the loopback address.
+    local = _user(
+        lamina,
+        names("local"),
+        {**_allow("sqs:SendMessage"), "Condition": condition("IpAddress", "aws:SourceIp", "127.0.0.0/8")},
+    )
+    remote = _user(
+        lamina,
+        names("remote"),
+        {**_allow("sqs:SendMessage"), "Condition": condition("IpAddress", "aws:SourceIp", "10.0.0.0/8")},
+    )
+    _client(lamina, "sqs", **local).send_message(QueueUrl=blue, MessageBody="from here")
+    assert (
+        _denied(lambda: _client(lamina, "sqs", **remote).send_message(QueueUrl=blue, MessageBody="x"))["Code"]
+        == "AccessDenied"
+    )
+
+    # aws:ResourceTag: the queue's own tags.
+    blue_team = _user(
+        lamina,
+        names("blue-team"),
+        {**_allow("sqs:SendMessage"), "Condition": condition("StringEquals", "aws:ResourceTag/team", "blue")},
+    )
+    _client(lamina, "sqs", **blue_team).send_message(QueueUrl=blue, MessageBody="ours")
+    assert (
+        _denied(lambda: _client(lamina, "sqs", **blue_team).send_message(QueueUrl=red, MessageBody="x"))["Code"]
+        == "AccessDenied"
+    )
+    sqs.tag_queue(QueueUrl=red, Tags={"team": "blue"})  # retagged: now it is theirs
+    _client(lamina, "sqs", **blue_team).send_message(QueueUrl=red, MessageBody="ours now")
+
+    # aws:RequestTag: what the request itself tags.
+    tagger = _user(
+        lamina,
+        names("tagger"),
+        {**_allow("sqs:CreateQueue"), "Condition": condition("StringEquals", "aws:RequestTag/team", "blue")},
+    )
+    tagged = _client(lamina, "sqs", **tagger)
+    tagged.create_queue(QueueName=names("tagged"), tags={"team": "blue"})
+    assert _denied(lambda: tagged.create_queue(QueueName=names("untagged")))["Code"] == "AccessDenied"
+    assert (
+        _denied(lambda: tagged.create_queue(QueueName=names("wrong"), tags={"team": "red"}))["Code"] == "AccessDenied"
+    )

@@ -45,7 +45,29 @@ DENIAL_CODES = {"sns": "AuthorizationError", "sqs": "AccessDenied", "iam": "Acce
 
 PoliciesOf = Callable[[Principal], tuple[list[str], "str | None"]]
 ResourcePolicyOf = Callable[[str], Awaitable["str | None"]]
+ResourceTagsOf = Callable[[str], Awaitable[dict[str, str]]]
 _PARSED_KEPT = 4096
+
+
+def request_tags(params: dict) -> dict[str, str]:
+    """The tags a request sets (aws:RequestTag/...): a "Tags"/"tags" map, or a list of
+    {Key, Value} as IAM, SNS, EventBridge and Scheduler take them."""
+    given = params.get("Tags") if "Tags" in params else params.get("tags")
+    if isinstance(given, dict):
+        return {str(k): str(v) for k, v in given.items()}
+    if isinstance(given, list):
+        out = {}
+        for tag in given:
+            if isinstance(tag, dict):
+                key = tag.get("Key", tag.get("key"))
+                if key is not None:
+                    out[str(key)] = str(tag.get("Value", tag.get("value", "")))
+        return out
+    return {}
+
+
+def _reads_resource_tags(policies: PolicySet) -> bool:
+    return any(key.startswith("aws:resourcetag/") for key in policies.referenced_keys)
 
 
 class Authorizer:
@@ -63,6 +85,9 @@ class Authorizer:
         # has none, None if there is no such resource. Registered by the composition root.
         self.resource_policies: dict[str, ResourcePolicyOf] = {}
         self._combined: dict[tuple[int, int], tuple[PolicySet, Policy, PolicySet]] = {}
+        # Each service's resource tags (aws:ResourceTag/...), by service name: ARN -> tags;
+        # read only for policies that test them.
+        self.resource_tags: dict[str, ResourceTagsOf] = {}
         self._parsed: dict[str, Policy] = {}
         self._sets: dict[tuple, tuple[int, PolicySet]] = {}
         self._decisions = DecisionCache()
@@ -86,17 +111,29 @@ class Authorizer:
 
     async def _decide(self, service: str, operation: str, params: dict, ctx: CallContext, principal: Principal) -> None:
         action = iam_action(service, operation)
-        context = {
+        context: dict[str, object] = {
             "aws:RequestedRegion": ctx.region,
             "aws:SecureTransport": "true" if ctx.endpoint_url.startswith("https") else "false",
         }
+        if ctx.source_ip:
+            context["aws:SourceIp"] = ctx.source_ip
+        tags = request_tags(params)
+        if "TagKeys" in params and isinstance(params["TagKeys"], list):
+            context["aws:TagKeys"] = list(params["TagKeys"])
         for resource in resource_arns(service, operation, params, ctx.region, ctx.account_id):
-            message = await self.denial(principal, service, action, resource, ctx.account_id, context)
+            message = await self.denial(principal, service, action, resource, ctx.account_id, context, tags)
             if message is not None:
                 raise ServiceError(DENIAL_CODES.get(service, "AccessDeniedException"), message, 403)
 
     async def denial(
-        self, principal: Principal, service: str, action: str, resource: str, account: str, context: dict
+        self,
+        principal: Principal,
+        service: str,
+        action: str,
+        resource: str,
+        account: str,
+        context: dict,
+        tags: dict[str, str] | None = None,
     ) -> str | None:
         """None if `principal` may perform `action` on `resource` (of `service`; its owner is
         the ARN's account, else `account`), else AWS's denial message. Identity policies,
@@ -111,6 +148,12 @@ class Authorizer:
             document = await lookup(resource)
             if document:
                 resource_policy = self._parse_resource(document)
+        policies = self._with_resource(self._policies(principal), resource_policy)
+        resource_tags: dict[str, str] = {}
+        if resource != "*" and _reads_resource_tags(policies):
+            tags_of = self.resource_tags.get(service)
+            if tags_of is not None:
+                resource_tags = await tags_of(resource)
         request = RequestContext(
             principal_arn=principal.arn,
             action=action,
@@ -121,8 +164,9 @@ class Authorizer:
             session_issuer_arn=principal.role_arn or None,
             context_keys={"aws:userid": principal.user_id, **context},
             principal_tags=dict(principal.tags),
+            resource_tags=resource_tags,
+            request_tags=tags or {},
         )
-        policies = self._with_resource(self._policies(principal), resource_policy)
         decision = self._decisions.evaluate(request, policies)
         if decision.allowed:
             return None

@@ -15,3 +15,4 @@ class RequestContext:
     endpoint_url: str  # how the caller reached us, for URLs we hand back
     access_key: str = ""
     principal: Principal | None = None  # who signed (None: an unknown key let through, enforcement off)
+    source_ip: str = ""  # the caller's address (aws:SourceIp)

@@ -88,3 +88,8 @@ class PoliciesApi:
         if stream is None:
             return None
         return stream.policy or ""
+
+    async def resource_tags(self, arn: str) -> dict[str, str]:
+        """The stream's tags (aws:ResourceTag/...)."""
+        stream = None if _is_consumer(arn) else self.state.by_arn(arn)
+        return dict(stream.tags) if stream is not None else {}

@@ -140,3 +140,11 @@ class PermissionsApi:
         if function is None:
             return None
         return (function.get("policies") or {}).get(_scope(ref)) or ""
+
+    async def resource_tags(self, arn: str) -> dict[str, str]:
+        """The function's tags (aws:ResourceTag/...), for it and its versions and aliases."""
+        parts = arn.split(":")
+        if len(parts) < 7 or parts[5] != "function":
+            return {}
+        function = await self.state.find_function(parse_function(arn, parts[4], parts[3]))
+        return dict(function.get("tags") or {}) if function is not None else {}

@@ -115,6 +115,11 @@ class TopicsApi:
             return None
         return topic.attributes.get("Policy") or attrs.default_policy(topic)
 
+    async def resource_tags(self, arn: str) -> dict[str, str]:
+        """The topic's tags (aws:ResourceTag/...)."""
+        topic = self.state.topics.get(arn)
+        return dict(topic.tags) if topic is not None else {}
+
     async def add_permission(self, params: dict, ctx: RequestContext) -> dict:
         topic = self.state.topic(params["TopicArn"])
         policy = json.loads(topic.attributes.get("Policy") or attrs.default_policy(topic))

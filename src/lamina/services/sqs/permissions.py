@@ -108,3 +108,8 @@ class PermissionsApi:
         if queue is None:
             return None
         return queue.attributes.get("Policy") or ""
+
+    async def resource_tags(self, arn: str) -> dict[str, str]:
+        """The queue's tags (aws:ResourceTag/...)."""
+        queue = self.state.by_arn(arn)
+        return dict(queue.tags) if queue is not None else {}
