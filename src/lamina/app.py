@@ -258,6 +258,7 @@ def _services(
     iam = IamService(store)
     keys.user_keys = iam.access_key
     authorizer.policies_of = iam.identity_policies
+    authorizer.managed_policy = iam.managed_policy
     authorizer.generation = lambda: iam.generation
     sessions.roles = iam.role
 

@@ -235,3 +235,34 @@ def test_conditions_on_the_callers_address_the_resources_tags_and_the_requests_t
     assert (
         _denied(lambda: tagged.create_queue(QueueName=names("wrong"), tags={"team": "red"}))["Code"] == "AccessDenied"
     )
+
+
+def test_managed_policies_passed_as_policy_arns_cap_the_session(lamina, names):
+    iam = _client(lamina, "iam")
+    trust = _policy(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+    )
+    role = iam.create_role(RoleName=names("wide"), AssumeRolePolicyDocument=trust)["Role"]
+    iam.attach_role_policy(RoleName=role["RoleName"], PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    only_list = iam.create_policy(PolicyName=names("list-queues"), PolicyDocument=_policy(_allow("sqs:ListQueues")))
+    arn = only_list["Policy"]["Arn"]
+    assumed = _client(lamina, "sts").assume_role(
+        RoleArn=role["Arn"],
+        RoleSessionName="capped",
+        PolicyArns=[{"arn": arn}, {"arn": "arn:aws:iam::aws:policy/AWSLambda_ReadOnlyAccess"}],
+    )
+    assert assumed["PackedPolicySize"] >= 1
+    creds = assumed["Credentials"]
+    session = dict(key=creds["AccessKeyId"], secret=creds["SecretAccessKey"], token=creds["SessionToken"])
+    _client(lamina, "sqs", **session).list_queues()  # the role allows it, and so does a session policy
+    # The role allows everything; no session policy allows this.
+    assert _denied(lambda: _client(lamina, "sqs", **session).create_queue(QueueName=names("no")))["Code"] in (
+        "AccessDenied",
+        "AccessDeniedException",
+    )
+    # A session policy that no longer exists caps the session at nothing more.
+    iam.delete_policy(PolicyArn=arn)
+    assert _denied(lambda: _client(lamina, "sqs", **session).list_queues())["Code"] in (
+        "AccessDenied",
+        "AccessDeniedException",
+    )

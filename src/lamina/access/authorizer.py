@@ -78,6 +78,9 @@ class Authorizer:
             raise ValueError(f"LAMINA_IAM must be one of {', '.join(MODES)}, not {mode!r}")
         self.mode = mode
         self.policies_of = policies_of
+        # A managed policy's default version's document, (account, ARN) -> JSON or None: for
+        # sessions given PolicyArns. Set by the composition root (IAM's).
+        self.managed_policy: Callable[[str, str], str | None] | None = None
         # IAM's change counter: a principal's PolicySet is kept until IAM changes.
         self.generation: Callable[[], int] = generation or (lambda: 0)
         # Each service's resource policies (Lambda's function policies, SQS's queue
@@ -292,7 +295,13 @@ class Authorizer:
         return evaluate(request, PolicySet(resource=trust, resource_policy_required=True)).allowed
 
     def _policies(self, principal: Principal) -> PolicySet:
-        key = (principal.arn, principal.kind, principal.role_arn, principal.session_policies)
+        key = (
+            principal.arn,
+            principal.kind,
+            principal.role_arn,
+            principal.session_policies,
+            principal.session_policy_arns,
+        )
         generation = self.generation()
         kept = self._sets.get(key)
         if kept is not None and kept[0] == generation:
@@ -308,10 +317,15 @@ class Authorizer:
         boundary: str | None = None
         if self.policies_of is not None and not principal.is_root:
             identity, boundary = self.policies_of(principal)
+        session = list(principal.session_policies)
+        for arn in principal.session_policy_arns:
+            document = self.managed_policy(principal.account, arn) if self.managed_policy is not None else None
+            # One that no longer exists still caps the session: it allows nothing.
+            session.append(document or '{"Version": "2012-10-17", "Statement": []}')
         return PolicySet(
             identity=[self._parse(doc) for doc in identity],
             boundary=self._parse(boundary) if boundary else None,
-            session=[self._parse(doc) for doc in principal.session_policies],
+            session=[self._parse(doc) for doc in session],
         )
 
     def _parse(self, document: str) -> Policy:

@@ -29,6 +29,7 @@ class Principal:
     name: str = ""  # a user's name (aws:username), a role session's session name
     role_arn: str = ""  # an assumed-role session's role (arn:aws:iam::...:role/path/Name)
     session_policies: tuple[str, ...] = ()  # policy JSON passed to AssumeRole (they cap the role's)
+    session_policy_arns: tuple[str, ...] = ()  # managed policies passed as PolicyArns (the same)
     tags: tuple[tuple[str, str], ...] = ()  # principal tags (aws:PrincipalTag/...), session tags included
     source_identity: str = ""
     expires: float | None = None  # temporary credentials: epoch seconds

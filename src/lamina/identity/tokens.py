@@ -102,6 +102,8 @@ class Sealer:
         }
         if principal.session_policies:
             claims["sp"] = list(principal.session_policies)
+        if principal.session_policy_arns:
+            claims["sa"] = list(principal.session_policy_arns)
         if principal.tags:
             claims["tg"] = [list(pair) for pair in principal.tags]
         if principal.source_identity:
@@ -132,6 +134,7 @@ class Sealer:
             name=claims.get("n", ""),
             role_arn=claims.get("r", ""),
             session_policies=tuple(claims.get("sp", ())),
+            session_policy_arns=tuple(claims.get("sa", ())),
             tags=tuple((k, v) for k, v in claims.get("tg", ())),
             source_identity=claims.get("si", ""),
             expires=claims["e"],

@@ -127,6 +127,12 @@ class IamService(UsersApi, RolesApi, PoliciesApi, OidcApi):
             return None
         return OpenIdProvider(found.arn, found.name, tuple(found.client_ids))
 
+    def managed_policy(self, account: str, arn: str) -> str | None:
+        """The default version's document of a managed policy `account` can see (its own,
+        AWS's), or None: what a session's PolicyArns cap it with."""
+        policy = self.state.find_policy(account, arn)
+        return policy.document if policy is not None else None
+
     def identity_policies(self, principal: Principal) -> tuple[list[str], str | None]:
         """The documents of every policy that applies to an IAM user (its attached managed
         policies' default versions, its inline policies, and its groups' of both) or to an

@@ -165,6 +165,7 @@ class StsService:
         _check_duration(duration, role)
         tags = tuple((tag["Key"], tag["Value"]) for tag in params.get("Tags") or ())
         session_policy, packed = _session_policy(params, tags)
+        policy_arns = _policy_arns(params)
         context: dict[str, Any] = {"sts:RoleSessionName": session_name}
         if params.get("ExternalId") is not None:
             context["sts:ExternalId"] = params["ExternalId"]
@@ -186,6 +187,7 @@ class StsService:
             duration,
             session_policy,
             packed,
+            policy_arns=policy_arns,
             tags=tuple(dict((*inherited, *tags)).items()),
             own_tags=tags,
             source_identity=params.get("SourceIdentity") or caller.source_identity,
@@ -214,7 +216,15 @@ class StsService:
         duration = params.get("DurationSeconds", 3600)
         _check_duration(duration, role)
         session_policy, packed = _session_policy(params, ())
-        answer = self._session(account or ctx.account_id, role, session_name, duration, session_policy, packed)
+        answer = self._session(
+            account or ctx.account_id,
+            role,
+            session_name,
+            duration,
+            session_policy,
+            packed,
+            policy_arns=_policy_arns(params),
+        )
         answer["SubjectFromWebIdentityToken"] = identity.subject
         answer["Provider"] = identity.issuer
         answer["Audience"] = identity.audience
@@ -252,6 +262,7 @@ class StsService:
         duration: int,
         session_policy: str | None,
         packed: int,
+        policy_arns: tuple[str, ...] = (),
         tags: tuple[tuple[str, str], ...] = (),
         own_tags: tuple[tuple[str, str], ...] = (),
         source_identity: str = "",
@@ -267,6 +278,7 @@ class StsService:
             name=session_name,
             role_arn=role.arn,
             session_policies=(session_policy,) if session_policy else (),
+            session_policy_arns=policy_arns,
             tags=tags,
             source_identity=source_identity,
             expires=time.time() + duration,
@@ -276,8 +288,8 @@ class StsService:
             "Credentials": _credentials(credentials),
             "AssumedRoleUser": {"AssumedRoleId": session.user_id, "Arn": session_arn},
         }
-        if session_policy is not None or own_tags:
-            answer["PackedPolicySize"] = packed or _packed_percent("", own_tags)
+        if session_policy is not None or policy_arns or own_tags:
+            answer["PackedPolicySize"] = packed or _packed_percent("".join(policy_arns), own_tags)
         if session.source_identity:
             answer["SourceIdentity"] = session.source_identity
         return answer
@@ -342,6 +354,17 @@ def _session_policy(params: dict, tags: tuple[tuple[str, str], ...]) -> tuple[st
             400,
         )
     return session_policy, packed
+
+
+def _policy_arns(params: dict) -> tuple[str, ...]:
+    """PolicyArns: managed policies (the account's own or AWS's) that cap the session like
+    an inline session policy. They are kept by ARN and read when a call is evaluated: one
+    deleted since grants nothing."""
+    arns = tuple(descriptor["arn"] for descriptor in params.get("PolicyArns") or () if descriptor.get("arn"))
+    for arn in arns:
+        if not re.fullmatch(r"arn:aws:iam::(\d{12}|aws):policy/[\w+=,.@/-]+", arn):
+            raise ServiceError("InvalidParameterValue", f"Invalid ARN: {arn}", 400)
+    return arns
 
 
 def _duration_error(duration: int, low: int, high: int) -> ServiceError:
