@@ -42,6 +42,7 @@ from .http.reset import reset_handler
 from .http.root import page_handler
 from .http.sns_links import sns_link_handler
 from .identity.keyring import KeyRing
+from .identity.principals import root
 from .identity.sessions import SESSION_TTL_S, ExecutionSessions
 from .identity.tokens import Sealer
 from .observability.logsink import LogSink
@@ -274,6 +275,12 @@ def _services(
     destinations.gate = gate.check
     # An event source mapping reads its queue or stream as the function's execution role.
     lambda_.state.role_denies = gate.first_denied
+
+    async def may(ctx, action: str, resource: str) -> str | None:
+        caller = ctx.principal or root(ctx.account_id)
+        return await authorizer.denial(caller, action.split(":", 1)[0], action, resource, ctx.account_id, {})
+
+    lambda_.state.may = may  # another account's layers in a function's Layers
 
     sts = StsService(
         keys,

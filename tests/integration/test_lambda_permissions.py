@@ -109,3 +109,97 @@ def test_another_account_invokes_only_what_the_functions_policy_grants(lamina_fa
     with pytest.raises(ClientError) as caught:
         alice.get_function(FunctionName=arn)
     assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_layer_version_permissions_let_another_account_use_a_layer(lamina_factory):
+    server = lamina_factory(LAMINA_CREDENTIALS=f"alice:alice-secret:{OTHER}")
+
+    def client(key, secret):
+        return boto3.client(
+            "lambda",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    owner, alice = client("test", "test"), client("alice", "alice-secret")
+    layer = owner.publish_layer_version(
+        LayerName="shared-layer", Content={"ZipFile": make_zip({"python/shared.py": "WORD = 'shared'\n"})}
+    )
+    arn = layer["LayerVersionArn"]
+    with pytest.raises(ClientError) as caught:
+        owner.get_layer_version_policy(LayerName="shared-layer", VersionNumber=1)
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+    # Alice's account has an execution role of its own.
+    iam = boto3.client(
+        "iam",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="alice",
+        aws_secret_access_key="alice-secret",
+    )
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName="alice-fn", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    code = "import shared\n\ndef handler(e, c):\n    return shared.WORD\n"
+
+    def create():
+        return alice.create_function(
+            FunctionName="uses-layer",
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": make_zip({"app.py": code})},
+            Layers=[arn],
+        )
+
+    with pytest.raises(ClientError) as caught:
+        create()
+    error = caught.value.response["Error"]
+    assert error["Code"] == "AccessDeniedException"
+    assert f"is not authorized to perform: lambda:GetLayerVersion on resource: {arn}" in error["Message"]
+    with pytest.raises(ClientError) as caught:
+        alice.get_layer_version_by_arn(Arn=arn)
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+
+    added = owner.add_layer_version_permission(
+        LayerName="shared-layer", VersionNumber=1, StatementId="alice", Action="lambda:GetLayerVersion", Principal=OTHER
+    )
+    assert json.loads(added["Statement"]) == {
+        "Sid": "alice",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+        "Action": "lambda:GetLayerVersion",
+        "Resource": arn,
+    }
+    policy = owner.get_layer_version_policy(LayerName="shared-layer", VersionNumber=1)
+    assert policy["RevisionId"] == added["RevisionId"]
+    assert alice.get_layer_version_by_arn(Arn=arn)["LayerVersionArn"] == arn
+    create()
+    assert json.loads(alice.invoke(FunctionName="uses-layer")["Payload"].read()) == "shared"
+
+    with pytest.raises(ClientError) as caught:
+        owner.add_layer_version_permission(
+            LayerName="shared-layer",
+            VersionNumber=1,
+            StatementId="alice",
+            Action="lambda:GetLayerVersion",
+            Principal="*",
+        )
+    assert caught.value.response["Error"]["Code"] == "ResourceConflictException"
+    with pytest.raises(ClientError) as caught:
+        owner.remove_layer_version_permission(
+            LayerName="shared-layer", VersionNumber=1, StatementId="alice", RevisionId="not-the-revision"
+        )
+    assert caught.value.response["Error"]["Code"] == "PreconditionFailedException"
+    owner.remove_layer_version_permission(LayerName="shared-layer", VersionNumber=1, StatementId="alice")
+    with pytest.raises(ClientError) as caught:
+        alice.get_layer_version_by_arn(Arn=arn)
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -12,7 +12,17 @@ from urllib.parse import urlsplit
 Params = dict[str, Any]
 
 # The parameters that can name another account's resource (an ARN, a queue URL).
-_NAMING = ("FunctionName", "QueueUrl", "TopicArn", "TargetArn", "StreamARN", "EventBusName", "ResourceArn", "Resource")
+_NAMING = (
+    "Arn",
+    "FunctionName",
+    "QueueUrl",
+    "TopicArn",
+    "TargetArn",
+    "StreamARN",
+    "EventBusName",
+    "ResourceArn",
+    "Resource",
+)
 
 
 def names_other_account(params: Params, account: str) -> bool:
@@ -51,6 +61,8 @@ def resource_arn(service: str, operation: str, params: Params, region: str, acco
 
 def _lambda(operation: str, params: Params, region: str, account: str) -> str | None:
     base = f"arn:aws:lambda:{region}:{account}"
+    if operation == "GetLayerVersionByArn" and params.get("Arn"):
+        return params["Arn"]
     if "UUID" in params:
         return f"{base}:event-source-mapping:{params['UUID']}"
     if "LayerName" in params:

@@ -12,6 +12,7 @@
     async_events.py  accepted async events: enqueueing, each attempt, destinations, DLQ
     event_invoke.py  Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s)
     layers.py        PublishLayerVersion & co, and resolving a function's layers
+    layer_permissions.py  Add/RemoveLayerVersionPermission, GetLayerVersionPolicy
     tags.py          Tag/Untag/ListTags
     account.py       GetAccountSettings
     state.py         the records, their store layout, and the lookups every group shares
@@ -41,6 +42,7 @@ from .concurrency import ConcurrencyApi
 from .event_invoke import EventInvokeConfigApi
 from .functions import FunctionsApi
 from .invoke import InvokeApi
+from .layer_permissions import LayerPermissionsApi
 from .layers import LayersApi
 from .mappings import MappingsApi
 from .permissions import PermissionsApi
@@ -65,6 +67,7 @@ class LambdaService(
     ProvisionedApi,
     MappingsApi,
     LayersApi,
+    LayerPermissionsApi,
     TagsApi,
     PermissionsApi,
     AccountApi,

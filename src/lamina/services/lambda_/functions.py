@@ -180,7 +180,7 @@ class FunctionsApi:
             else None,
             "TracingConfig": {"Mode": (params.get("TracingConfig") or {}).get("Mode", "PassThrough")},
             "RevisionId": new_revision(),
-            "Layers": await resolve_layers(self.state, params.get("Layers")),
+            "Layers": await resolve_layers(self.state, params.get("Layers"), ctx),
             "State": "Active",
             "LastUpdateStatus": "Successful",
             "PackageType": package_type,
@@ -316,7 +316,7 @@ class FunctionsApi:
         if "Environment" in params:
             config["Environment"] = {"Variables": (params["Environment"] or {}).get("Variables") or {}}
         if "Layers" in params:
-            config["Layers"] = await resolve_layers(self.state, params["Layers"])
+            config["Layers"] = await resolve_layers(self.state, params["Layers"], ctx)
             if not config["Layers"]:
                 del config["Layers"]
         if "DeadLetterConfig" in params:

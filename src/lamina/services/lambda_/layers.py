@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from ...errors import invalid_parameter, not_found
+from ...errors import ServiceError, invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
 from .paging import page
 from .state import LambdaState
 
-_LAYER_ARN = re.compile(
+LAYER_ARN = re.compile(
     r"^arn:aws[a-zA-Z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):layer:(?P<name>[a-zA-Z0-9-_]+)"
     r"(?::(?P<version>\d+))?$"
 )
@@ -30,14 +30,14 @@ def layer_arn(region: str, account: str, name: str, version: int | str | None = 
     return f"{arn}:{version}" if version is not None else arn
 
 
-def _layer_key(account: str, region: str, name: str, version: int | str | None = None) -> str:
+def layer_key(account: str, region: str, name: str, version: int | str | None = None) -> str:
     key = f"{account}:{region}:{name}:"
     return key + f"{int(version):010d}" if version is not None else key
 
 
-def _name(value: str, ctx: RequestContext) -> tuple[str, str, str]:
+def layer_name(value: str, ctx: RequestContext) -> tuple[str, str, str]:
     """(account, region, name) from a layer name or a layer ARN."""
-    match = _LAYER_ARN.match(value)
+    match = LAYER_ARN.match(value)
     if match:
         return match.group("account"), match.group("region"), match.group("name")
     return ctx.account_id, ctx.region, value
@@ -78,29 +78,34 @@ def _matches(doc: dict, runtime: str | None, architecture: str | None) -> bool:
 
 
 async def _version(state: LambdaState, account: str, region: str, name: str, version: int | str) -> dict:
-    doc = await state.store.get("layer_version", _layer_key(account, region, name, version))
+    doc = await state.store.get("layer_version", layer_key(account, region, name, version))
     if doc is None:
         raise not_found("The resource you requested does not exist.")
     return doc
 
 
-async def resolve_layers(state: LambdaState, arns: list[str] | None) -> list[dict] | None:
-    """A function's Layers parameter -> [{Arn, CodeSize}] plus the code shas, checked."""
+async def resolve_layers(state: LambdaState, arns: list[str] | None, ctx: RequestContext) -> list[dict] | None:
+    """A function's Layers parameter -> [{Arn, CodeSize}] plus the code shas, checked: each
+    version exists, and another account's is one its policy lets the caller get."""
     if arns is None:
         return None
     if len(arns) > 5:
         raise invalid_parameter("Cannot reference more than 5 layers.")
     layers = []
     for arn in arns:
-        match = _LAYER_ARN.match(arn)
+        match = LAYER_ARN.match(arn)
         if not match or not match.group("version"):
             raise invalid_parameter(f"Layer version {arn} does not exist.")
         doc = await state.store.get(
             "layer_version",
-            _layer_key(match.group("account"), match.group("region"), match.group("name"), match.group("version")),
+            layer_key(match.group("account"), match.group("region"), match.group("name"), match.group("version")),
         )
         if doc is None:
             raise invalid_parameter(f"Layer version {arn} does not exist.")
+        if match.group("account") != ctx.account_id and state.may is not None:
+            denied = await state.may(ctx, "lambda:GetLayerVersion", arn)
+            if denied is not None:
+                raise ServiceError("AccessDeniedException", denied, 403)
         layers.append({"Arn": arn, "CodeSize": doc["Content"]["CodeSize"], "code_sha": doc["code_sha"]})
     return layers
 
@@ -109,12 +114,12 @@ class LayersApi:
     state: LambdaState
 
     async def publish_layer_version(self, params: dict, ctx: RequestContext) -> dict:
-        account, region, name = _name(params["LayerName"], ctx)
+        account, region, name = layer_name(params["LayerName"], ctx)
         content = params.get("Content") or {}
         if content.get("ZipFile") is None:
             raise invalid_parameter("Lamina accepts layer content as Content.ZipFile; S3 content is not supported yet.")
         code = await self.state.code.save(content["ZipFile"])
-        existing = await self.state.store.scan("layer_version", prefix=_layer_key(account, region, name))
+        existing = await self.state.store.scan("layer_version", prefix=layer_key(account, region, name))
         counter = await self.state.store.get("layer", f"{account}:{region}:{name}") or {"next_version": 1}
         version = max([counter["next_version"]] + [doc["Version"] + 1 for _, doc in existing])
         doc = {
@@ -131,7 +136,7 @@ class LayersApi:
                 doc[member] = params[member]
         await self.state.store.write(
             [
-                Put("layer_version", _layer_key(account, region, name, version), doc),
+                Put("layer_version", layer_key(account, region, name, version), doc),
                 # Version numbers are never reused, even after DeleteLayerVersion.
                 Put("layer", f"{account}:{region}:{name}", {"next_version": version + 1}),
             ]
@@ -139,11 +144,11 @@ class LayersApi:
         return _public(doc, ctx)
 
     async def get_layer_version(self, params: dict, ctx: RequestContext) -> dict:
-        account, region, name = _name(params["LayerName"], ctx)
+        account, region, name = layer_name(params["LayerName"], ctx)
         return _public(await _version(self.state, account, region, name, params["VersionNumber"]), ctx)
 
     async def get_layer_version_by_arn(self, params: dict, ctx: RequestContext) -> dict:
-        match = _LAYER_ARN.match(params["Arn"])
+        match = LAYER_ARN.match(params["Arn"])
         if not match or not match.group("version"):
             raise invalid_parameter(f"Invalid layer version ARN: {params['Arn']}")
         doc = await _version(
@@ -165,8 +170,8 @@ class LayersApi:
         return page(items, params, "Layers")
 
     async def list_layer_versions(self, params: dict, ctx: RequestContext) -> dict:
-        account, region, name = _name(params["LayerName"], ctx)
-        rows = await self.state.store.scan("layer_version", prefix=_layer_key(account, region, name))
+        account, region, name = layer_name(params["LayerName"], ctx)
+        rows = await self.state.store.scan("layer_version", prefix=layer_key(account, region, name))
         items = [
             _list_item(doc)
             for _, doc in reversed(rows)
@@ -175,9 +180,9 @@ class LayersApi:
         return page(items, params, "LayerVersions")
 
     async def delete_layer_version(self, params: dict, ctx: RequestContext) -> dict:
-        account, region, name = _name(params["LayerName"], ctx)
+        account, region, name = layer_name(params["LayerName"], ctx)
         # Deleting a version that does not exist succeeds, as on AWS.
         await self.state.store.write(
-            [Delete("layer_version", _layer_key(account, region, name, params["VersionNumber"]))]
+            [Delete("layer_version", layer_key(account, region, name, params["VersionNumber"]))]
         )
         return {}

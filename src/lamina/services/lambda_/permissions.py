@@ -8,6 +8,7 @@ and one per alias or version (Qualifier), kept in the function's document.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...errors import ServiceError
@@ -59,6 +60,7 @@ def _scope(ref: FunctionRef) -> str:
 
 class PermissionsApi:
     state: LambdaState
+    layer_policy: Callable[[str], Awaitable[str | None]]  # LayerPermissionsApi's
 
     async def _target(self, params: dict, ctx: RequestContext) -> tuple[FunctionRef, dict, str]:
         """The function, a copy of its document to change, and the ARN its statements name
@@ -133,6 +135,8 @@ class PermissionsApi:
         """The resource-based policy that applies to a call on `arn` (a function, or one of its
         versions or aliases): "" if it has none, None if there is no such function."""
         parts = arn.split(":")
+        if len(parts) >= 7 and parts[5] == "layer":
+            return await self.layer_policy(arn)
         if len(parts) < 7 or parts[5] != "function":
             return None
         ref = parse_function(arn, parts[4], parts[3])

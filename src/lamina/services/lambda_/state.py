@@ -86,6 +86,10 @@ class LambdaState:
         # event source mapping's poller does as the role), or None: (role ARN, actions,
         # resource ARN) -> action | None. Set by the composition root; None allows everything.
         self.role_denies: Callable[[str, tuple[str, ...], str], Awaitable[str | None]] | None = None
+        # Whether the caller of a request may perform an action on another resource than the
+        # one the call is on (a layer of another account named in a function's Layers):
+        # (ctx, action, resource ARN) -> None, or AWS's denial message. Set by the composition root.
+        self.may: Callable[[Any, str, str], Awaitable[str | None]] | None = None
 
     def reset(self) -> None:
         """Lamina's reset: every cached record and spec forgotten (the store is emptied beside it)."""
