@@ -260,6 +260,7 @@ def _services(
     keys.user_keys = iam.access_key
     authorizer.policies_of = iam.identity_policies
     authorizer.managed_policy = iam.managed_policy
+    authorizer.entity_arn = iam.entity_arn
     authorizer.generation = lambda: iam.generation
     sessions.roles = iam.role
 

@@ -266,3 +266,17 @@ def test_managed_policies_passed_as_policy_arns_cap_the_session(lamina, names):
         "AccessDenied",
         "AccessDeniedException",
     )
+
+
+def test_iam_resources_named_by_name_are_matched_with_their_path(lamina, names):
+    iam = _client(lamina, "iam")
+    trust = _policy({"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    pathed = iam.create_role(RoleName=names("pathed"), Path="/app/", AssumeRolePolicyDocument=trust)["Role"]
+    plain = iam.create_role(RoleName=names("plain"), AssumeRolePolicyDocument=trust)["Role"]
+    assert pathed["Arn"] == f"arn:aws:iam::{ACCOUNT}:role/app/{names('pathed')}"
+    reader = _user(lamina, names("app-reader"), _allow("iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/app/*"))
+    as_reader = _client(lamina, "iam", **reader)
+    assert as_reader.get_role(RoleName=pathed["RoleName"])["Role"]["Arn"] == pathed["Arn"]
+    error = _denied(lambda: as_reader.get_role(RoleName=plain["RoleName"]))
+    assert error["Code"] == "AccessDenied"
+    assert f"on resource: {plain['Arn']}" in error["Message"]

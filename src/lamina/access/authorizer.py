@@ -81,6 +81,8 @@ class Authorizer:
         # A managed policy's default version's document, (account, ARN) -> JSON or None: for
         # sessions given PolicyArns. Set by the composition root (IAM's).
         self.managed_policy: Callable[[str, str], str | None] | None = None
+        # IAM's ARN of the entity a pathless ARN names (its path put in). Composition root.
+        self.entity_arn: Callable[[str], str | None] | None = None
         # IAM's change counter: a principal's PolicySet is kept until IAM changes.
         self.generation: Callable[[], int] = generation or (lambda: 0)
         # Each service's resource policies (Lambda's function policies, SQS's queue
@@ -123,7 +125,11 @@ class Authorizer:
         tags = request_tags(params)
         if "TagKeys" in params and isinstance(params["TagKeys"], list):
             context["aws:TagKeys"] = list(params["TagKeys"])
-        for resource in resource_arns(service, operation, params, ctx.region, ctx.account_id):
+        resources = resource_arns(service, operation, params, ctx.region, ctx.account_id)
+        if service == "iam" and self.entity_arn is not None and "Path" not in params:
+            # Named by name: the entity's ARN carries its path, which policies may match on.
+            resources = [self.entity_arn(resource) or resource for resource in resources]
+        for resource in resources:
             message = await self.denial(principal, service, action, resource, ctx.account_id, context, tags)
             if message is not None:
                 raise ServiceError(DENIAL_CODES.get(service, "AccessDeniedException"), message, 403)

@@ -127,6 +127,21 @@ class IamService(UsersApi, RolesApi, PoliciesApi, OidcApi):
             return None
         return OpenIdProvider(found.arn, found.name, tuple(found.client_ids))
 
+    def entity_arn(self, arn: str) -> str | None:
+        """The ARN, with its path, of the user, group, role or instance profile an ARN
+        without one names (`arn:aws:iam::A:role/Name` -> `arn:aws:iam::A:role/app/Name`), or
+        None: what a policy's Resource is matched against for a call naming it by name."""
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or "/" not in parts[5]:
+            return None
+        kind, name = parts[5].split("/", 1)[0], parts[5].rsplit("/", 1)[-1]
+        table = {"user": "users", "group": "groups", "role": "roles", "instance-profile": "profiles"}.get(kind)
+        tables = self.state.accounts.get(parts[4])
+        if table is None or tables is None:
+            return None
+        found = getattr(tables, table).get(name.lower())
+        return found.arn if found is not None else None
+
     def managed_policy(self, account: str, arn: str) -> str | None:
         """The default version's document of a managed policy `account` can see (its own,
         AWS's), or None: what a session's PolicyArns cap it with."""
