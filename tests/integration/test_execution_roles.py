@@ -5,12 +5,15 @@ after the function), so what the function may do is what its role allows."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import LAMBDA_TRUST, make_zip
+
+from .test_lambda_helpers import log_messages, wait_until
 
 ACCOUNT = "000000000000"
 
@@ -98,3 +101,44 @@ def test_a_function_calls_aws_as_a_session_of_its_role(lamina, lambda_client, un
     assert seen["sqs"] == "sent" and seen["lambda"] == "AccessDeniedException"
     got = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
     assert got[0]["Body"] == "from the function"
+
+
+def test_lambda_sends_to_destinations_as_the_functions_role(lamina, lambda_client, unique_name, sqs):
+    iam = lamina.client("iam")
+    role_name = f"dest-{uuid.uuid4().hex[:6]}"
+    role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
+    queue = sqs.create_queue(QueueName=f"{unique_name}-failures")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    _create(lambda_client, unique_name, role["Arn"], "def handler(e, c):\n    raise RuntimeError(e['n'])\n")
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=unique_name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
+    # The role may not send to the queue: the record is not delivered.
+    lambda_client.invoke(FunctionName=unique_name, InvocationType="Event", Payload=b'{"n": "first"}')
+    # Its log lines are committed with the event's end, after its destination was tried.
+    wait_until(
+        lambda: any("first" in line for line in log_messages(lamina, f"/aws/lambda/{unique_name}")),
+        timeout=30,
+        what="the first event to fail",
+    )
+    # Once it may, the next failure's record arrives (and the first one never does).
+    iam.put_role_policy(
+        RoleName=role_name,
+        PolicyName="send",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}],
+            }
+        ),
+    )
+    lambda_client.invoke(FunctionName=unique_name, InvocationType="Event", Payload=b'{"n": "second"}')
+    deadline = time.monotonic() + 30
+    bodies: list[dict] = []
+    while time.monotonic() < deadline and not bodies:
+        got = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=2, MaxNumberOfMessages=10).get("Messages", [])
+        bodies.extend(json.loads(message["Body"]) for message in got)
+    assert [body["requestPayload"]["n"] for body in bodies] == ["second"]
+    assert not sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages")

@@ -144,12 +144,27 @@ async def finish(
             response_payload=attempt.payload if ran else None,
         )
         try:
-            await destinations.send(destination, record)
+            await destinations.send(destination, record, **await _as_role(state, ref))
         except (DeliveryError, ServiceError, OSError) as error:
             log.warning("destination %s failed for %s: %s", destination, event["request_id"], error)
             engine.count("DestinationDeliveryFailures", event["function"], qualifier=ref.qualifier)
     if condition != "Success":
         await _dead_letter(state, destinations, ref, event, attempt, payload)
+
+
+def _role_options(config: dict) -> dict[str, str]:
+    """Lambda sends to a destination or dead-letter queue as the function's execution role
+    (Destinations' gate: the role must allow sqs:SendMessage, sns:Publish...)."""
+    role = config.get("Role")
+    return {"role_arn": role, "source_service": "lambda.amazonaws.com"} if role else {}
+
+
+async def _as_role(state: LambdaState, ref: FunctionRef) -> dict[str, str]:
+    try:
+        _, record = await state.resolve(ref, ref.qualifier)
+    except ServiceError:
+        return {}
+    return _role_options(record["config"])
 
 
 async def _dead_letter(
@@ -182,7 +197,7 @@ async def _dead_letter(
         "ErrorMessage": message.encode("utf-8")[:DLQ_MESSAGE_BYTES].decode("utf-8", "ignore"),
     }
     try:
-        await destinations.send(target, payload, attributes)
+        await destinations.send(target, payload, attributes, **_role_options(record["config"]))
     except (DeliveryError, ServiceError, OSError) as error:
         log.warning("dead-letter queue %s failed for %s: %s", target, event["request_id"], error)
         state.engine.count("DeadLetterErrors", event["function"], qualifier=ref.qualifier)

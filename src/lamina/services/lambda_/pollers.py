@@ -139,7 +139,7 @@ async def start_poller(pollers: Pollers, mapping: dict) -> None:
     poller: QueuePoller | StreamPoller
     source = _as_role(state, ref, mapping["EventSourceArn"], source, lambda: poller)
     if isinstance(source, StreamSource):
-        poller = _stream_poller(pollers, mapping, source, invoke, ref.name)
+        poller = _stream_poller(pollers, mapping, source, invoke, ref)
     else:
         limit = ((mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")) or 1000
         poller = QueuePoller(
@@ -212,8 +212,9 @@ def _as_role(
 
 
 def _stream_poller(
-    pollers: Pollers, mapping: dict, source: StreamSource, invoke: Callable, function_name: str
+    pollers: Pollers, mapping: dict, source: StreamSource, invoke: Callable, ref: FunctionRef
 ) -> StreamPoller:
+    function_name = ref.name
     timestamp = mapping.get("StartingPositionTimestamp")
     settings = StreamSettings(
         starting_position=mapping["StartingPosition"],
@@ -230,7 +231,15 @@ def _stream_poller(
     destination = ((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
 
     async def send_failure(record: dict) -> None:
-        await pollers.destinations.send(destination, json.dumps(record).encode())
+        # As the function's execution role, as Lambda sends it.
+        options: dict[str, str] = {}
+        try:
+            _, function = await pollers.state.resolve(ref, ref.qualifier)
+            if function["config"].get("Role"):
+                options = {"role_arn": function["config"]["Role"], "source_service": "lambda.amazonaws.com"}
+        except ServiceError:
+            pass
+        await pollers.destinations.send(destination, json.dumps(record).encode(), **options)
 
     series = [{"FunctionName": function_name}, {"EventSourceMappingUUID": mapping["UUID"]}]
     if mapping["FunctionArn"].count(":") == 7:
