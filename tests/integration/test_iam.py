@@ -288,6 +288,32 @@ def test_malformed_policy_documents(iam, name):
     iam.delete_user(UserName=name)
 
 
+def test_a_trust_policy_naming_a_user_or_role_that_does_not_exist_is_refused(iam, name):
+    def trusting(arn: str) -> str:
+        return json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"AWS": arn}, "Action": "sts:AssumeRole"}],
+            }
+        )
+
+    nobody = f"arn:aws:iam::{ACCOUNT}:user/{name}-nobody"
+    assert error(iam.create_role, RoleName=name, AssumeRolePolicyDocument=trusting(nobody)) == (
+        "MalformedPolicyDocument",
+        f'Invalid principal in policy: "AWS":"{nobody}"',
+        400,
+    )
+    user = iam.create_user(UserName=f"{name}-somebody", Path="/team/")["User"]
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=trusting(user["Arn"]))
+    # The same user without its path is not that user.
+    unpathed = f"arn:aws:iam::{ACCOUNT}:user/{name}-somebody"
+    assert error(iam.update_assume_role_policy, RoleName=name, PolicyDocument=trusting(unpathed))[0] == (
+        "MalformedPolicyDocument"
+    )
+    iam.delete_role(RoleName=name)
+    iam.delete_user(UserName=f"{name}-somebody")
+
+
 def test_attach_detach_and_delete_conflicts(iam, name):
     arn = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(DOC))["Policy"]["Arn"]
     iam.create_user(UserName=name)

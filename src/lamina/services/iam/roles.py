@@ -5,7 +5,10 @@ TagInstanceProfile, UntagInstanceProfile, ListInstanceProfileTags."""
 
 from __future__ import annotations
 
+import re
+
 from ...errors import ServiceError
+from ...policy.errors import invalid_principal
 from ..context import RequestContext
 from . import documents
 from .common import (
@@ -49,10 +52,35 @@ def _session_duration(value: int | None, default: int) -> int:
     return value
 
 
-def check_trust(document: str) -> None:
-    documents.check(document, trust=True)
+_IAM_PRINCIPAL = re.compile(r"^arn:aws:iam::(\d{12}):(user|role)/(?:.*/)?([^/]+)$")
+
+
+def check_trust(document: str, state: IamState) -> None:
+    decoded = documents.check(document, trust=True)
     if documents.size(document) > documents.TRUST_SIZE:
         raise limit_exceeded(f"Cannot exceed quota for ACLSizePerRole: {documents.TRUST_SIZE}")
+    _check_principals(decoded, state)
+
+
+def _check_principals(decoded: dict, state: IamState) -> None:
+    """A user or role a trust policy names must exist, as IAM checks (it keeps the principal's
+    unique id): MalformedPolicyDocument "Invalid principal in policy" otherwise."""
+    statements = decoded.get("Statement")
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(statement, dict):
+            continue
+        for element in ("Principal", "NotPrincipal"):
+            named = statement.get(element)
+            values = named.get("AWS") if isinstance(named, dict) else None
+            for value in values if isinstance(values, list) else [values] if isinstance(values, str) else []:
+                matched = _IAM_PRINCIPAL.match(value)
+                if matched is None:
+                    continue
+                account, kind, name = matched.groups()
+                tables = state.accounts.get(account)
+                found = (tables.users if kind == "user" else tables.roles).get(name.lower()) if tables else None
+                if found is None or found.arn != value:
+                    raise documents.malformed(invalid_principal("AWS", value))
 
 
 class RolesApi:
@@ -64,7 +92,7 @@ class RolesApi:
         account, name = ctx.account_id, params["RoleName"]
         path = path_of(params)
         trust = params["AssumeRolePolicyDocument"]
-        check_trust(trust)
+        check_trust(trust, self.state)
         if name.lower() in self.state.account(account).roles:
             raise already_exists(f"Role with name {name} already exists.")
         role = RoleRecord(
@@ -107,7 +135,7 @@ class RolesApi:
 
     async def update_assume_role_policy(self, params: dict, ctx: RequestContext) -> dict:
         role = self.state.role(ctx.account_id, params["RoleName"])
-        check_trust(params["PolicyDocument"])
+        check_trust(params["PolicyDocument"], self.state)
         role.trust = params["PolicyDocument"]
         await self.state.save(role)
         return {}
