@@ -7,6 +7,9 @@ STAMP  := $(VENV)/.installed
 # `npm ci` from the pinned lock file; skipped quietly where npm is absent.
 NODE_RUNTIME := src/lamina/engine/sandbox/guest/nodejs
 NODE_STAMP   := $(NODE_RUNTIME)/node_modules/.installed
+# The independent IAM policy evaluator tests/unit/test_policy_oracle.py compares against.
+ORACLE       := tests/oracle
+ORACLE_STAMP := $(ORACLE)/node_modules/.installed
 
 .PHONY: up test check bench install lock clean
 
@@ -28,12 +31,17 @@ $(NODE_STAMP): $(NODE_RUNTIME)/package.json $(NODE_RUNTIME)/package-lock.json
 		cd $(NODE_RUNTIME) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
 	fi
 
-install: $(STAMP) $(NODE_STAMP)
+$(ORACLE_STAMP): $(ORACLE)/package.json $(ORACLE)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(ORACLE) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	fi
+
+install: $(STAMP) $(NODE_STAMP) $(ORACLE_STAMP)
 
 up: $(STAMP) $(NODE_STAMP)
 	$(BIN)/lamina up --data-dir ./.lamina
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) $(ORACLE_STAMP)
 	$(BIN)/python -m pytest -q tests
 
 # Lint, format and types: what CI runs before the tests.
