@@ -60,7 +60,8 @@ from .services.lambda_.code import CodeStore
 from .services.lambda_.state import LambdaState, Limits
 from .services.logs import LogsService
 from .services.scheduler import SchedulerService
-from .services.sns import SnsService, signing
+from .services.sns import SnsService
+from .services.sns.signing import Signer
 from .services.sqs import SqsService
 from .services.sts import StsService
 from .store.base import DeleteEverything
@@ -108,7 +109,6 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     engine = _engine(settings, sink, metrics, data_dir, sessions)
     scheduler = Scheduler(settings.scheduler_speedup)
     code = CodeStore(os.path.join(data_dir, "code"))
-    signing.use_data_dir(data_dir)  # SNS signs its messages with the data dir's key
     authorizer = Authorizer(settings.iam_mode)
     services = _services(settings, store, sink, metrics, engine, scheduler, code, verifier.keys, authorizer, sessions)
     assert tuple(services) == SERVICES, "every service in SERVICES is built, in that order"
@@ -253,7 +253,9 @@ def _services(
     )
     # Lambda and SQS subscriptions: AWS's schedule for managed endpoints unless set.
     sns_retries = RetryPolicy.fixed(settings.sns_retry_delays_s) if settings.sns_retry_delays_s else None
-    sns = SnsService(store, destinations, settings.endpoint_url, retry_policy=sns_retries)
+    # SNS signs its messages with the data dir's key (made there on the first start).
+    signer = Signer.from_dir(os.path.abspath(settings.data_dir))
+    sns = SnsService(store, destinations, settings.endpoint_url, retry_policy=sns_retries, signer=signer)
     # Who is who: IAM users' keys sign requests, STS assumes IAM's roles, and every call by
     # a principal other than its account's root is authorized against IAM's policies.
     iam = IamService(store)

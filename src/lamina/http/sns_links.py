@@ -14,10 +14,12 @@ from ..protocol import serializers
 from ..protocol.messages import Request, Response
 from ..protocol.router import Router
 from ..services.context import RequestContext
-from ..services.sns import signing
+from ..services.sns.signing import Signer
 
 
 class LinkFollower(Protocol):
+    signer: Signer  # its certificate is served here
+
     async def follow_link(self, path: str, query_string: str, ctx: RequestContext) -> tuple[str, dict]: ...
 
 
@@ -26,7 +28,7 @@ def sns_link_handler(
 ) -> Callable[[Request], Awaitable[Response]]:
     async def sns_link(request: Request) -> Response:
         if request.path.endswith(".pem"):
-            return certificate(request)
+            return certificate(request, sns.signer)
         request_id = ids.uuid4()
         spec = router.specs["sns"]
         ctx = RequestContext(
@@ -44,9 +46,8 @@ def sns_link_handler(
     return sns_link
 
 
-def certificate(request: Request) -> Response:
+def certificate(request: Request, signer: Signer) -> Response:
     """The signing certificate, under the name the messages give it (and only that one)."""
-    signer = signing.current()
     if request.method not in ("GET", "HEAD"):
         return Response(405, [("content-type", "text/plain"), ("allow", "GET, HEAD")], b"method not allowed")
     if request.path.rsplit("/", 1)[-1] != signer.certificate_name:

@@ -23,6 +23,7 @@ from ...store.base import Store
 from ..context import RequestContext
 from .delivery import MANAGED_RETRY_DELAYS_S, Deliverer
 from .publish import PublishApi
+from .signing import Signer
 from .state import SnsState
 from .subscriptions import SubscriptionsApi
 from .topics import TopicsApi
@@ -40,12 +41,14 @@ class SnsService(TopicsApi, SubscriptionsApi, PublishApi):
         endpoint_url: str = "http://127.0.0.1:4566",
         retry_delays_s: tuple[float, ...] = MANAGED_RETRY_DELAYS_S,
         retry_policy: RetryPolicy | None = None,
+        signer: Signer | None = None,
     ) -> None:
         """`retry_delays_s` is the shorthand for `retry_policy`: how Lambda and SQS
         subscriptions are retried (HTTP/S ones follow their delivery policy)."""
         self.state = SnsState(store)
         self.endpoint_url = endpoint_url
-        self.deliverer = Deliverer(self.state, destinations.send, retry_delays_s, policy=retry_policy)
+        self.deliverer = Deliverer(self.state, destinations.send, retry_delays_s, policy=retry_policy, signer=signer)
+        self.signer = self.deliverer.signer  # its certificate is served at the SigningCertURL
 
     async def start(self) -> None:
         """Load topics and subscriptions; resume the deliveries a stop interrupted."""

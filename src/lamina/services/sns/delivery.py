@@ -47,6 +47,7 @@ from ...errors import ServiceError
 from ...store.base import Delete
 from . import attributes as attrs
 from . import envelopes
+from .signing import Signer
 from .state import OUTBOX_KIND, SnsState, Subscription, now_ms
 
 log = logging.getLogger("lamina.sns")
@@ -92,8 +93,11 @@ class Deliverer:
         http_timeout_s: float = HTTP_TIMEOUT_S,
         http_threads: int = 32,
         policy: RetryPolicy | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self.state = state
+        # Every message and confirmation is signed with it (the data dir's key: signing.py).
+        self.signer = signer or Signer.generate()
         self.send = send  # Destinations.send
         # Lambda and SQS subscriptions' (retry_delays_s is its shorthand); HTTP/S ones have theirs.
         self.policy = policy or RetryPolicy.fixed(retry_delays_s)
@@ -183,12 +187,12 @@ class Deliverer:
         if subscription.raw:
             text = envelopes.message_for(subscription.protocol, message)
             return text.encode("utf-8"), {"message_attributes": _sqs_attributes(message.get("attributes") or {})}
-        return _pretty(envelopes.notification(message, subscription)), {}
+        return _pretty(envelopes.notification(message, subscription, self.signer)), {}
 
     async def _attempt(self, subscription: Subscription, message: dict) -> None:
         protocol = subscription.protocol
         if protocol == "lambda":
-            event = envelopes.lambda_event(message, subscription)
+            event = envelopes.lambda_event(message, subscription, self.signer)
             # SNS invokes as sns.amazonaws.com: the function's policy must allow it for the topic.
             await self.send(
                 subscription.endpoint,
@@ -272,7 +276,9 @@ class Deliverer:
         topic = self.state.topics.get(subscription.topic_arn)
         version = topic.attributes.get("SignatureVersion", "1") if topic is not None else "1"
         body = _pretty(
-            envelopes.confirmation(kind, subscription, endpoint, message_id, now_ms(), signature_version=version)
+            envelopes.confirmation(
+                kind, subscription, endpoint, message_id, now_ms(), self.signer, signature_version=version
+            )
         )
         headers = {
             "x-amz-sns-message-type": kind,

@@ -32,14 +32,14 @@ def subscribe_url(endpoint: str, topic_arn: str, token: str) -> str:
     return f"{endpoint}{LINKS}/confirm?Action=ConfirmSubscription&TopicArn={quote(topic_arn, safe='')}&Token={token}"
 
 
-def signing_cert_url(endpoint: str) -> str:
+def signing_cert_url(endpoint: str, signer: signing.Signer) -> str:
     """Where the certificate of the key that signs messages is served (http/sns_links.py)."""
-    return f"{endpoint}{LINKS}/{signing.current().certificate_name}"
+    return f"{endpoint}{LINKS}/{signer.certificate_name}"
 
 
-def _signature(fields: dict[str, Any]) -> str:
+def _signature(fields: dict[str, Any], signer: signing.Signer) -> str:
     """The Signature of a message whose other signed fields (and SignatureVersion) are set."""
-    return signing.current().sign(signing.string_to_sign(fields), fields["SignatureVersion"])
+    return signer.sign(signing.string_to_sign(fields), fields["SignatureVersion"])
 
 
 def message_for(protocol: str, message: dict) -> str:
@@ -50,7 +50,7 @@ def message_for(protocol: str, message: dict) -> str:
     return message["message"]
 
 
-def notification(message: dict, subscription: Subscription) -> dict[str, Any]:
+def notification(message: dict, subscription: Subscription, signer: signing.Signer) -> dict[str, Any]:
     """The JSON envelope SQS and HTTP/S subscribers receive (SigningCertURL spelt as AWS spells it)."""
     endpoint = message["endpoint"]
     body: dict[str, Any] = {"Type": "Notification", "MessageId": message["id"]}
@@ -62,15 +62,15 @@ def notification(message: dict, subscription: Subscription) -> dict[str, Any]:
     body["Message"] = message_for(subscription.protocol, message)
     body["Timestamp"] = timestamp(message["ms"])
     body["SignatureVersion"] = message.get("signature_version", "1")
-    body["Signature"] = _signature(body)
-    body["SigningCertURL"] = signing_cert_url(endpoint)
+    body["Signature"] = _signature(body, signer)
+    body["SigningCertURL"] = signing_cert_url(endpoint, signer)
     body["UnsubscribeURL"] = unsubscribe_url(endpoint, subscription.arn)
     if message.get("attributes"):
         body["MessageAttributes"] = message["attributes"]
     return body
 
 
-def lambda_event(message: dict, subscription: Subscription) -> dict[str, Any]:
+def lambda_event(message: dict, subscription: Subscription, signer: signing.Signer) -> dict[str, Any]:
     """The event a Lambda subscriber is invoked with (one record, as AWS sends it)."""
     endpoint = message["endpoint"]
     sns: dict[str, Any] = {
@@ -82,8 +82,8 @@ def lambda_event(message: dict, subscription: Subscription) -> dict[str, Any]:
         "Timestamp": timestamp(message["ms"]),
         "SignatureVersion": message.get("signature_version", "1"),
     }
-    sns["Signature"] = _signature(sns)
-    sns["SigningCertUrl"] = signing_cert_url(endpoint)
+    sns["Signature"] = _signature(sns, signer)
+    sns["SigningCertUrl"] = signing_cert_url(endpoint, signer)
     sns["UnsubscribeUrl"] = unsubscribe_url(endpoint, subscription.arn)
     sns["MessageAttributes"] = message.get("attributes") or {}
     return {
@@ -94,7 +94,13 @@ def lambda_event(message: dict, subscription: Subscription) -> dict[str, Any]:
 
 
 def confirmation(
-    kind: str, subscription: Subscription, endpoint: str, message_id: str, ms: int, signature_version: str = "1"
+    kind: str,
+    subscription: Subscription,
+    endpoint: str,
+    message_id: str,
+    ms: int,
+    signer: signing.Signer,
+    signature_version: str = "1",
 ) -> dict[str, Any]:
     """A SubscriptionConfirmation or UnsubscribeConfirmation for an HTTP/S endpoint, signed
     with `signature_version` (the topic's SignatureVersion, when the caller knows it)."""
@@ -120,8 +126,8 @@ def confirmation(
         "Timestamp": timestamp(ms),
         "SignatureVersion": signature_version,
     }
-    body["Signature"] = _signature(body)
-    body["SigningCertURL"] = signing_cert_url(endpoint)
+    body["Signature"] = _signature(body, signer)
+    body["SigningCertURL"] = signing_cert_url(endpoint, signer)
     return body
 
 

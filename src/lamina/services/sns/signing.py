@@ -160,30 +160,3 @@ class Signer:
         except (InvalidSignature, ValueError):
             return False
         return True
-
-
-_signer: Signer | None = None
-_lock = threading.Lock()
-
-
-def use(signer: Signer) -> None:
-    global _signer
-    _signer = signer
-
-
-def use_data_dir(data_dir: str) -> Signer:
-    """Sign with the data dir's key (made there on first start)."""
-    signer = Signer.from_dir(data_dir)
-    use(signer)
-    return signer
-
-
-def current() -> Signer:
-    global _signer
-    signer = _signer
-    if signer is None:
-        with _lock:
-            if _signer is None:
-                _signer = Signer.generate()
-            signer = _signer
-    return signer
