@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -217,6 +218,22 @@ def oracle_differs(case: Case) -> str | None:
                     # (RFC 4632)"); the oracle computes the /0 mask as `-1 << 32`, which is -1
                     # in JavaScript, so it matches only the block's own address.
                     return "IpAddress with a /0 block"
+    present = {key.lower() for key in case.oracle_input()["context"]}
+    for document in (*case.identity, policy, case.boundary, case.session):
+        for statement in statements(document):
+            for operator, tests in statement.get("Condition", {}).items():
+                base = operator.split(":")[-1].lower()
+                values = [str(v) for vs in tests.values() for v in as_list(vs)]
+                if base.startswith(("stringnot", "arnnot")) and any(
+                    name.lower() not in present
+                    for value in values
+                    for name in re.findall(r"\$\{([^},]+)\}", value)  # no default
+                ):
+                    # Policy variables with no value: "Inverted condition operators like
+                    # StringNotEquals or StringNotLike do match against a null value" (IAM
+                    # policy elements: Variables and tags); the oracle has such a condition
+                    # never match, whatever the operator.
+                    return "inverted operator against a policy variable with no value"
     missing = {"aws:username"} - set(derived_keys(principal, case.resource_account))
     missing |= {"aws:principaltag/team"} - {f"aws:principaltag/{k}" for k in case.principal_tags}
     for document in (*case.identity, policy, case.boundary, case.session):
@@ -779,6 +796,155 @@ def documented_examples() -> list[Case]:
             A,
             identity=[doc({**allow_send, "Condition": {"StringEqualsIfExists": {"aws:SourceArn": SOURCE_ARNS[0]}}})],
             expected=ALLOWED,
+        ),
+        # Cases the oracle answers differently (see `oracle_differs`); AWS's answer only.
+        # NotPrincipal: "all principals *except* the user named Bob in AWS account
+        # 444455556666 are explicitly denied" -- another user of Bob's account included.
+        Case(
+            "NotPrincipal deny still denies the listed account's other users",
+            ALICE,
+            "sqs:SendMessage",
+            QUEUE,
+            A,
+            identity=[doc(allow_send)],
+            resource_policy=doc(
+                {
+                    "Effect": "Deny",
+                    "NotPrincipal": {"AWS": [BOB.arn, f"arn:aws:iam::{A}:root"]},
+                    "Action": "*",
+                    "Resource": QUEUE,
+                },
+            ),
+            expected=EXPLICIT,
+        ),
+        # Session policies: a resource-based policy naming the session ARN "is not limited by
+        # the session policy".
+        Case(
+            "resource policy naming the session passes the session policy",
+            WORKER,
+            "sqs:SendMessage",
+            QUEUE,
+            A,
+            session=doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+            resource_policy=doc({**allow_send, "Principal": {"AWS": WORKER.arn}}),
+            expected=ALLOWED,
+        ),
+        # ...while one naming the role is limited by it.
+        Case(
+            "resource policy naming the role is capped by the session policy",
+            WORKER,
+            "sqs:SendMessage",
+            QUEUE,
+            A,
+            session=doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+            resource_policy=doc({**allow_send, "Principal": {"AWS": WORKER.role}}),
+            expected=IMPLICIT,
+        ),
+        # Policy variables with no value: in NotResource the entry "will not match any
+        # resource", so it excludes nothing and a Deny applies (a role session has no
+        # aws:username).
+        Case(
+            "NotResource with a variable without value excludes nothing",
+            WORKER,
+            "s3:GetObject",
+            OBJECT,
+            A,
+            identity=[
+                doc(
+                    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                    {"Effect": "Deny", "Action": "s3:*", "NotResource": "arn:aws:s3:::reports/${aws:username}/*"},
+                )
+            ],
+            expected=EXPLICIT,
+        ),
+        # IP address condition operators take CIDR blocks (RFC 4632): /0 holds every address.
+        Case(
+            "IpAddress 0.0.0.0/0",
+            ALICE,
+            "sqs:SendMessage",
+            QUEUE,
+            A,
+            identity=[doc({**allow_send, "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}})],
+            context={"aws:SourceIp": "203.0.113.7"},
+            expected=ALLOWED,
+        ),
+        # Cross-account policy evaluation logic, with a role session: the resource policy may
+        # name the role, and the session's own policies must allow too.
+        Case(
+            "cross-account role session named by its role",
+            REMOTE,
+            "sqs:SendMessage",
+            QUEUE,
+            A,
+            identity=[doc(allow_send)],
+            resource_policy=doc({**allow_send, "Principal": {"AWS": REMOTE.role}}),
+            expected=ALLOWED,
+        ),
+        # Permissions boundaries: "The NotPrincipal element with a Deny effect will always
+        # deny any IAM principal that has a permissions boundary policy attached".
+        Case(
+            "NotPrincipal deny always denies a principal with a boundary",
+            ALICE,
+            "sqs:SendMessage",
+            QUEUE,
+            A,
+            identity=[doc(allow_send)],
+            boundary=doc({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+            resource_policy=doc(
+                {
+                    "Effect": "Deny",
+                    "NotPrincipal": {"AWS": [ALICE.arn, f"arn:aws:iam::{A}:root"]},
+                    "Action": "*",
+                    "Resource": QUEUE,
+                },
+            ),
+            expected=EXPLICIT,
+        ),
+        # Condition operators: ForAnyValue with a missing key is false.
+        Case(
+            "ForAnyValue on missing key",
+            ALICE,
+            "sqs:SendMessage",
+            QUEUE,
+            A,
+            identity=[doc({**allow_send, "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["env"]}}})],
+            expected=IMPLICIT,
+        ),
+        # Policy variables with no value: "Inverted condition operators like StringNotEquals
+        # [...] do match against a null value".
+        Case(
+            "StringNotEquals against a variable without value",
+            WORKER,
+            "sqs:SendMessage",
+            QUEUE,
+            A,
+            identity=[
+                doc({**allow_send, "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "${aws:username}"}}})
+            ],
+            principal_tags={"team": "blue"},
+            expected=ALLOWED,
+        ),
+        # ...AWS's own example: "Access is explicitly denied when aws:principaltag/Team is not
+        # set."
+        Case(
+            "Deny StringNotEquals against an unset principal tag",
+            WORKER,
+            "s3:GetObject",
+            OBJECT,
+            A,
+            identity=[
+                doc(
+                    {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+                    {
+                        "Effect": "Deny",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::reports/*",
+                        "Condition": {"StringNotEquals": {"s3:ExistingObjectTag/Team": "${aws:PrincipalTag/Team}"}},
+                    },
+                )
+            ],
+            context={"s3:ExistingObjectTag/Team": "blue"},
+            expected=EXPLICIT,
         ),
         # ForAllValues with a missing multivalued key evaluates to true.
         Case(

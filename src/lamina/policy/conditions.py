@@ -207,8 +207,10 @@ class Condition:
                     filled.append(op.from_parts(parts))
                 except ValueError:
                     continue
-            if not filled:
-                return False  # only variables, none with a value: the condition fails
+            # A variable with no value leaves no value to compare: "There is no equal or like
+            # value", so a positive operator does not match and an inverted one ("like
+            # StringNotEquals or StringNotLike") does (IAM policy elements: Variables and
+            # tags, "Policy variables with no value"). Hence no early answer when none filled.
             values = tuple(filled)
         convert, compare = op.convert, op.compare
         if type(raw) is list:

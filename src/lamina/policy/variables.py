@@ -5,9 +5,10 @@ They are substituted only in documents whose Version is 2012-10-17 ("If you don'
 Version element ... variables such as ${aws:username} aren't recognized as variables and are
 instead treated as literal strings"), only in the Resource element and in the values of string
 and ARN conditions. A template is parsed once, when the policy is; at request time it is filled
-from the request's context keys. A variable whose key has no value, and no default, makes the
-element it is in not match ("If the key ... is not present ... the policy element fails to
-match" -- the value is never the empty string).
+from the request's context keys. A variable whose key has no value, and no default, leaves no
+value (never the empty string): a Resource or NotResource entry holding it "will not match any
+resource", and a condition value holding it is equal to or like nothing, so only inverted
+operators such as StringNotEquals hold ("Policy variables with no value").
 """
 
 from __future__ import annotations
