@@ -280,3 +280,14 @@ def test_iam_resources_named_by_name_are_matched_with_their_path(lamina, names):
     error = _denied(lambda: as_reader.get_role(RoleName=plain["RoleName"]))
     assert error["Code"] == "AccessDenied"
     assert f"on resource: {plain['Arn']}" in error["Message"]
+
+
+def test_enforcement_off_lets_every_valid_signature_act_as_its_accounts_root(lamina_factory, names):
+    server = lamina_factory(LAMINA_IAM="off")
+    nobody = _user(server, names("nobody"))  # no policy at all
+    assert _client(server, "lambda", **nobody).list_functions()["Functions"] == []
+    queue = _client(server, "sqs", **nobody).create_queue(QueueName=names("q"))["QueueUrl"]
+    _client(server, "sqs", **nobody).send_message(QueueUrl=queue, MessageBody="allowed")
+    # Signatures are still checked.
+    error = _denied(lambda: _client(server, "sqs", key=nobody["key"], secret="wrong").list_queues())
+    assert error["Code"] in ("SignatureDoesNotMatch", "InvalidSignatureException")

@@ -140,3 +140,39 @@ def test_temporary_credentials_outlive_a_restart(lamina_factory):
     session = dict(key=issued["AccessKeyId"], secret=issued["SecretAccessKey"], token=issued["SessionToken"])
     server.restart(kill=True)
     assert client(server, "sts", **session).get_caller_identity()["Account"] == ACCOUNT
+
+
+def test_expired_temporary_credentials_are_refused_in_each_protocol(lamina):
+    """Credentials past their Expiration (sealed with the server's own key, so nothing but
+    their age is wrong) are refused with AWS's expired-token codes."""
+    import time
+
+    from lamina.identity.principals import Principal
+    from lamina.identity.tokens import Sealer
+
+    sealer = Sealer.from_file(os.path.join(lamina.data_dir, "identity.key"))
+    session = Principal(
+        "000000000000",
+        "arn:aws:iam::000000000000:root",
+        "000000000000",
+        expires=time.time() - 1,
+    )
+    issued = sealer.issue(session)
+    for service, call, code in (
+        ("sts", "get_caller_identity", "ExpiredToken"),
+        ("lambda", "list_functions", "ExpiredTokenException"),
+    ):
+        with pytest.raises(ClientError) as caught:
+            getattr(
+                client(lamina, service, issued.access_key_id, issued.secret_access_key, issued.session_token), call
+            )()
+        error = caught.value.response["Error"]
+        assert (error["Code"], error["Message"]) == (code, "The security token included in the request is expired")
+    # The same claims, still valid, are accepted: only the expiry was wrong.
+    fresh = sealer.issue(
+        Principal("000000000000", "arn:aws:iam::000000000000:root", "000000000000", expires=time.time() + 60)
+    )
+    identity = client(
+        lamina, "sts", fresh.access_key_id, fresh.secret_access_key, fresh.session_token
+    ).get_caller_identity()
+    assert identity["Account"] == "000000000000"
