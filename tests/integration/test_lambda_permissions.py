@@ -16,6 +16,18 @@ from tests.conftest import ROLE, make_zip
 OWNER, OTHER = "000000000000", "111111111111"
 
 
+def _as(server, key, secret, service="lambda"):
+    """A client of `service` signing with the given keys (the owner's root, another account's)."""
+    return boto3.client(
+        service,
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
 def _create(lambda_client, name):
     lambda_client.create_function(
         FunctionName=name,
@@ -82,17 +94,7 @@ def test_add_get_and_remove_permissions(lambda_client, unique_name):
 def test_another_account_invokes_only_what_the_functions_policy_grants(lamina_factory):
     server = lamina_factory(LAMINA_CREDENTIALS=f"alice:alice-secret:{OTHER}")
 
-    def client(key, secret):
-        return boto3.client(
-            "lambda",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 1}),
-        )
-
-    owner, alice = client("test", "test"), client("alice", "alice-secret")
+    owner, alice = _as(server, "test", "test"), _as(server, "alice", "alice-secret")
     _create(owner, "shared")
     arn = f"arn:aws:lambda:us-east-1:{OWNER}:function:shared"
     with pytest.raises(ClientError) as caught:
@@ -114,17 +116,7 @@ def test_another_account_invokes_only_what_the_functions_policy_grants(lamina_fa
 def test_layer_version_permissions_let_another_account_use_a_layer(lamina_factory):
     server = lamina_factory(LAMINA_CREDENTIALS=f"alice:alice-secret:{OTHER}")
 
-    def client(key, secret):
-        return boto3.client(
-            "lambda",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 1}),
-        )
-
-    owner, alice = client("test", "test"), client("alice", "alice-secret")
+    owner, alice = _as(server, "test", "test"), _as(server, "alice", "alice-secret")
     layer = owner.publish_layer_version(
         LayerName="shared-layer", Content={"ZipFile": make_zip({"python/shared.py": "WORD = 'shared'\n"})}
     )
@@ -134,13 +126,7 @@ def test_layer_version_permissions_let_another_account_use_a_layer(lamina_factor
     assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
     # Alice's account has an execution role of its own.
-    iam = boto3.client(
-        "iam",
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="alice",
-        aws_secret_access_key="alice-secret",
-    )
+    iam = _as(server, "alice", "alice-secret", "iam")
     trust = {
         "Version": "2012-10-17",
         "Statement": [

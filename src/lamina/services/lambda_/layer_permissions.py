@@ -16,10 +16,10 @@ from ...errors import ServiceError, invalid_parameter, not_found
 from ...store.base import Put
 from ..context import RequestContext
 from .layers import LAYER_ARN, layer_arn, layer_key, layer_name
+from .permissions import check_size, sid_exists
 from .state import LambdaState
 
 ACTIONS = ("lambda:GetLayerVersion", "lambda:ListLayerVersions")
-MAX_POLICY_BYTES = 20 * 1024
 
 
 def _changed_since(doc: dict, params: dict) -> None:
@@ -74,21 +74,11 @@ class LayerPermissionsApi:
         _changed_since(doc, params)
         document = json.loads(doc.get("policy") or '{"Version": "2012-10-17", "Id": "default", "Statement": []}')
         if any(statement.get("Sid") == params["StatementId"] for statement in document["Statement"]):
-            raise ServiceError(
-                "ResourceConflictException",
-                "The statement id (sid) provided already exists. Please specify a different statement id, "
-                "or remove the existing statement.",
-                409,
-            )
+            raise sid_exists()
         statement = _statement(params, doc["LayerVersionArn"])
         document["Statement"].append(statement)
         text = json.dumps(document, separators=(",", ":"))
-        if len(text.encode()) > MAX_POLICY_BYTES:
-            raise ServiceError(
-                "PolicyLengthExceededException",
-                f"The final policy size ({len(text.encode())}) is bigger than the limit ({MAX_POLICY_BYTES}).",
-                400,
-            )
+        check_size(text)
         doc.update(policy=text, revision_id=ids.uuid4())
         await self.state.store.write([Put("layer_version", key, doc)])
         return {"Statement": json.dumps(statement, separators=(",", ":")), "RevisionId": doc["revision_id"]}

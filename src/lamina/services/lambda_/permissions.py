@@ -20,6 +20,25 @@ from .state import LambdaState
 MAX_POLICY_BYTES = 20 * 1024  # Lambda's limit on a function's resource-based policy
 
 
+def sid_exists() -> ServiceError:
+    return ServiceError(
+        "ResourceConflictException",
+        "The statement id (sid) provided already exists. Please specify a different statement id, "
+        "or remove the existing statement.",
+        409,
+    )
+
+
+def check_size(text: str) -> None:
+    """Lambda's limit on a resource-based policy (a function's, a layer version's)."""
+    if len(text.encode()) > MAX_POLICY_BYTES:
+        raise ServiceError(
+            "PolicyLengthExceededException",
+            f"The final policy size ({len(text.encode())}) is bigger than the limit ({MAX_POLICY_BYTES}).",
+            400,
+        )
+
+
 def _principal(value: str) -> Any:
     if value == "*":
         return "*"
@@ -85,21 +104,11 @@ class PermissionsApi:
             policies.get(_scope(ref)) or '{"Version": "2012-10-17", "Id": "default", "Statement": []}'
         )
         if any(s.get("Sid") == params["StatementId"] for s in document["Statement"]):
-            raise ServiceError(
-                "ResourceConflictException",
-                "The statement id (sid) provided already exists. Please specify a different statement id, "
-                "or remove the existing statement.",
-                409,
-            )
+            raise sid_exists()
         statement = _statement(params, resource)
         document["Statement"].append(statement)
         text = json.dumps(document, separators=(",", ":"))
-        if len(text.encode()) > MAX_POLICY_BYTES:
-            raise ServiceError(
-                "PolicyLengthExceededException",
-                f"The final policy size ({len(text.encode())}) is bigger than the limit ({MAX_POLICY_BYTES}).",
-                400,
-            )
+        check_size(text)
         policies[_scope(ref)] = text
         function["policies"] = policies
         await self.state.write([Put("function", ref.key, function)])
