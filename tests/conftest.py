@@ -7,6 +7,7 @@ restart and kill -9 tests). Servers run as real subprocesses with their own data
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.parse
 import urllib.request
 import zipfile
 from dataclasses import dataclass, field
@@ -56,17 +58,130 @@ LAMBDA_TRUST = json.dumps(
     }
 )
 
+# The services that act as ROLE in the tests: Lambda (a function's execution role, its
+# destinations), EventBridge Scheduler (a schedule's RoleArn) and EventBridge (a target's RoleArn).
+ROLE_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com", "scheduler.amazonaws.com", "events.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
 
 def ensure_role(iam, name: str = "lambda-role") -> str:
-    """The execution role the tests' functions use (ROLE): trusting Lambda, allowed
-    everything, so that what a test's function calls is not the test's subject."""
+    """The role the tests' functions, schedules and EventBridge targets use (ROLE): trusting
+    Lambda, EventBridge Scheduler and EventBridge, allowed everything, so that what a test's
+    function calls or a schedule sends is not the test's subject. A role already there (a
+    restarted server's data dir) is given this trust policy too."""
     try:
-        return iam.get_role(RoleName=name)["Role"]["Arn"]
+        role = iam.get_role(RoleName=name)["Role"]
     except iam.exceptions.NoSuchEntityException:
         pass
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    else:
+        trust = role["AssumeRolePolicyDocument"]  # botocore decodes it
+        if (json.loads(urllib.parse.unquote(trust)) if isinstance(trust, str) else trust) != json.loads(ROLE_TRUST):
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=ROLE_TRUST)
+        return role["Arn"]
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=ROLE_TRUST)["Role"]["Arn"]
     iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     return arn
+
+
+# --- letting an AWS service deliver -----------------------------------------------------------------
+# What AWS's documentation has a user write so that SNS (a subscription), EventBridge (a rule's
+# target) or another service may send to their queue or publish to their topic: a statement for
+# the service principal, conditioned on aws:SourceArn (the topic, the rule).
+
+SNS = "sns.amazonaws.com"
+EVENTS = "events.amazonaws.com"
+SCHEDULER = "scheduler.amazonaws.com"
+
+
+def service_statement(
+    service_principal: str | list[str], action: str, resource: str, source_arn: str | list[str] | None = None
+) -> dict:
+    """One Allow statement for a service principal, for `source_arn` (one or several) if given."""
+    statement: dict = {
+        "Effect": "Allow",
+        "Principal": {"Service": service_principal},
+        "Action": action,
+        "Resource": resource,
+    }
+    if source_arn:
+        statement["Condition"] = {"ArnEquals": {"aws:SourceArn": source_arn}}
+    return statement
+
+
+def queue_policy_for(
+    service_principal: str | list[str], queue_arn: str, source_arn: str | list[str] | None = None
+) -> str:
+    """A queue policy letting the service send (sqs:SendMessage) for `source_arn`: the JSON for
+    create_queue's or set_queue_attributes' Policy attribute."""
+    statement = service_statement(service_principal, "sqs:SendMessage", queue_arn, source_arn)
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def topic_policy_for(
+    service_principal: str | list[str], topic_arn: str, source_arn: str | list[str] | None = None
+) -> str:
+    """A topic policy letting the service publish (sns:Publish) for `source_arn`: the JSON for
+    set_topic_attributes(AttributeName="Policy")."""
+    statement = service_statement(service_principal, "sns:Publish", topic_arn, source_arn)
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def allow_service(
+    client, target_arn: str, service_principal: str | list[str], source_arn: str | list[str] | None = None
+) -> None:
+    """Adds to the target's resource policy (a queue's, through an SQS client; a topic's, through
+    an SNS client; a function's, through a Lambda client) a statement letting the service deliver
+    to it for `source_arn`; the statements already there (SNS's default ones) stay."""
+    service = client.meta.service_model.service_name
+    if service == "lambda":
+        sources = source_arn if isinstance(source_arn, list) else [source_arn]
+        principals = service_principal if isinstance(service_principal, list) else [service_principal]
+        for principal in principals:
+            for source in sources:
+                more = {"SourceArn": source} if source else {}
+                client.add_permission(
+                    FunctionName=target_arn,
+                    StatementId=f"allow-{principal.split('.')[0]}-{next(_statement_ids)}",
+                    Action="lambda:InvokeFunction",
+                    Principal=principal,
+                    **more,
+                )
+        return
+    if service == "sqs":
+        _, _, _, _, account, name = target_arn.split(":", 5)
+        url = client.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        current = client.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+        statement = service_statement(service_principal, "sqs:SendMessage", target_arn, source_arn)
+        policy = json.loads(current["Policy"]) if current.get("Policy") else {"Version": "2012-10-17", "Statement": []}
+        policy["Statement"] = _statements(policy) + [statement]
+        client.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+        return
+    if service == "sns":
+        current = client.get_topic_attributes(TopicArn=target_arn)["Attributes"].get("Policy")
+        statement = service_statement(service_principal, "sns:Publish", target_arn, source_arn)
+        policy = json.loads(current) if current else {"Version": "2012-10-17", "Statement": []}
+        policy["Statement"] = _statements(policy) + [statement]
+        client.set_topic_attributes(TopicArn=target_arn, AttributeName="Policy", AttributeValue=json.dumps(policy))
+        return
+    raise ValueError(f"allow_service: no resource policy through a {service} client")
+
+
+_statement_ids = itertools.count(1)
+
+
+def _statements(policy: dict) -> list:
+    statements = policy.get("Statement") or []
+    return statements if isinstance(statements, list) else [statements]
 
 
 @dataclass

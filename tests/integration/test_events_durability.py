@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from tests.conftest import EVENTS, allow_service
+
 from .test_sns import make_queue, receive
 
 ACCOUNT = "000000000000"
@@ -25,6 +27,7 @@ def test_restart_keeps_buses_rules_targets_and_tags(lamina_factory):
         Tags=[{"Key": "b", "Value": "2"}],
     )["RuleArn"]
     events.put_targets(Rule="r", EventBusName="orders", Targets=[{"Id": "q", "Arn": arn, "InputPath": "$.detail"}])
+    allow_service(sqs, arn, EVENTS, rule_arn)
     events.put_rule(Name="off", EventPattern=json.dumps({"source": ["app"]}), State="DISABLED")
     events.tag_resource(
         ResourceARN=f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default", Tags=[{"Key": "c", "Value": "3"}]
@@ -55,7 +58,8 @@ def test_kill_9_after_put_events_loses_no_accepted_delivery(lamina_factory):
     server = lamina_factory()
     events, sqs = server.client("events"), server.client("sqs")
     url, arn = make_queue(sqs, "crash.fifo", FifoQueue="true")
-    events.put_rule(Name="crash", EventPattern=json.dumps({"source": ["crash"]}))
+    rule_arn = events.put_rule(Name="crash", EventPattern=json.dumps({"source": ["crash"]}))["RuleArn"]
+    allow_service(sqs, arn, EVENTS, rule_arn)
     # A FIFO target is delivered one event at a time, so a backlog is still there at the kill.
     events.put_targets(Rule="crash", Targets=[{"Id": "q", "Arn": arn, "SqsParameters": {"MessageGroupId": "g"}}])
     accepted = []

@@ -11,6 +11,8 @@ from datetime import datetime
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
+from tests.conftest import EVENTS, allow_service
+
 from .test_sns import make_queue, nothing_arrives, receive
 
 ACCOUNT = "000000000000"
@@ -37,7 +39,7 @@ def test_scheduled_rules_fire_stop_and_survive_a_restart(lamina_factory):
     cron_url, cron_queue = make_queue(sqs, "cron")
     rate_arn = events.put_rule(Name="every-minute", ScheduleExpression="rate(1 minute)")["RuleArn"]
     events.put_targets(Rule="every-minute", Targets=[{"Id": "q", "Arn": rate_queue}])
-    events.put_rule(Name="cron", ScheduleExpression="cron(* * * * ? *)")
+    cron_arn = events.put_rule(Name="cron", ScheduleExpression="cron(* * * * ? *)")["RuleArn"]
     events.put_targets(
         Rule="cron",
         Targets=[
@@ -48,6 +50,9 @@ def test_scheduled_rules_fire_stop_and_survive_a_restart(lamina_factory):
             }
         ],
     )
+
+    allow_service(sqs, rate_queue, EVENTS, rate_arn)  # each queue lets EventBridge send for its rule
+    allow_service(sqs, cron_queue, EVENTS, cron_arn)
 
     messages = receive(sqs, rate_url, 2, timeout=10)
     event = json.loads(messages[0]["Body"])

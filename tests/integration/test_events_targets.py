@@ -13,6 +13,8 @@ import time
 import pytest
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
+from tests.conftest import EVENTS, ROLE, SNS, allow_service
+
 from .test_lambda_helpers import function_arn, log_messages, wait_for_log_lines
 from .test_sns import PRINTER, make_queue, nothing_arrives, receive
 
@@ -56,6 +58,7 @@ def bodies(sqs, url: str, count: int = 1, timeout: float = 10.0) -> list[str]:
 def test_rule_delivers_the_event_to_sqs(events, sqs, unique_name):
     url, arn = make_queue(sqs, unique_name)
     rule_arn = rule_to(events, unique_name, [{"Id": "q", "Arn": arn}])
+    allow_service(sqs, arn, EVENTS, rule_arn)  # the queue policy AWS asks for: EventBridge may send for the rule
     before = int(time.time())
     event_id = put(events, unique_name, {"order": {"id": 7, "items": ["a", "b"]}}, Resources=["arn:x"])
     [body] = bodies(sqs, url)
@@ -80,12 +83,13 @@ def test_rule_delivers_the_event_to_sqs(events, sqs, unique_name):
 
 def test_only_matching_enabled_rules_deliver(events, sqs, unique_name):
     url, arn = make_queue(sqs, unique_name)
-    rule_to(
+    rule_arn = rule_to(
         events,
         unique_name,
         [{"Id": "q", "Arn": arn}],
         pattern={"source": [unique_name], "detail": {"n": [{"numeric": [">", 10]}]}},
     )
+    allow_service(sqs, arn, EVENTS, rule_arn)
     put(events, unique_name, {"n": 5})
     put(events, "someone.else", {"n": 50})
     assert nothing_arrives(sqs, url, wait=1.0)
@@ -101,7 +105,8 @@ def test_only_matching_enabled_rules_deliver(events, sqs, unique_name):
 
 def test_fifo_queue_target_gets_its_message_group_in_order(events, sqs, unique_name):
     url, arn = make_queue(sqs, f"{unique_name}.fifo", FifoQueue="true")
-    rule_to(events, unique_name, [{"Id": "q", "Arn": arn, "SqsParameters": {"MessageGroupId": "orders"}}])
+    rule_arn = rule_to(events, unique_name, [{"Id": "q", "Arn": arn, "SqsParameters": {"MessageGroupId": "orders"}}])
+    allow_service(sqs, arn, EVENTS, rule_arn)
     ids = []
     for batch in range(3):
         entries = [
@@ -117,18 +122,20 @@ def test_fifo_queue_target_gets_its_message_group_in_order(events, sqs, unique_n
 
 def test_one_event_reaches_every_target_of_every_matching_rule(events, sqs, unique_name):
     queues = [make_queue(sqs, f"{unique_name}-{i}") for i in range(3)]
-    rule_to(
+    rule_a = rule_to(
         events,
         f"{unique_name}-a",
         [{"Id": "0", "Arn": queues[0][1]}, {"Id": "1", "Arn": queues[1][1]}],
         pattern={"source": [unique_name]},
     )
-    rule_to(
+    rule_b = rule_to(
         events,
         f"{unique_name}-b",
         [{"Id": "2", "Arn": queues[2][1]}],
         pattern={"detail-type": ["Test Event"], "source": [unique_name]},
     )
+    for (_, arn), rule_arn in zip(queues, [rule_a, rule_a, rule_b], strict=True):
+        allow_service(sqs, arn, EVENTS, rule_arn)
     event_id = put(events, unique_name)
     for url, _ in queues:
         assert json.loads(bodies(sqs, url)[0])["id"] == event_id
@@ -141,7 +148,14 @@ def test_kinesis_target_uses_the_partition_key_path(lamina, events, unique_name)
     rule_to(
         events,
         unique_name,
-        [{"Id": "keyed", "Arn": stream_arn, "KinesisParameters": {"PartitionKeyPath": "$.detail.customer"}}],
+        [
+            {
+                "Id": "keyed",
+                "Arn": stream_arn,
+                "RoleArn": ROLE,  # EventBridge puts records as the target's role, which trusts it
+                "KinesisParameters": {"PartitionKeyPath": "$.detail.customer"},
+            }
+        ],
     )
     first = put(events, unique_name, {"customer": "c-42"})
     shard = kinesis.list_shards(StreamName=unique_name)["Shards"][0]["ShardId"]
@@ -203,6 +217,8 @@ def test_input_input_path_and_input_transformer(events, sqs, unique_name):
             },
         ],
     )
+    for _, arn in queues.values():
+        allow_service(sqs, arn, EVENTS, rule_arn)
     detail = {"instance": "i-0123", "state": "RUNNING", "tags": {"a": "b"}, "n": 5}
     event_id = put(events, unique_name, detail)
     assert bodies(sqs, queues["input"][0]) == ['{"constant": true}']
@@ -245,8 +261,10 @@ def test_sns_topic_target_fans_out_to_its_queue(lamina, events, sqs, unique_name
     sns = lamina.client("sns")
     topic = sns.create_topic(Name=unique_name)["TopicArn"]
     url, arn = make_queue(sqs, unique_name)
+    allow_service(sqs, arn, SNS, topic)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
-    rule_to(events, unique_name, [{"Id": "topic", "Arn": topic}])
+    rule_arn = rule_to(events, unique_name, [{"Id": "topic", "Arn": topic}])
+    allow_service(sns, topic, EVENTS, rule_arn)  # the topic policy lets EventBridge publish for the rule
     event_id = put(events, unique_name, {"via": "sns"})
     event = json.loads(bodies(sqs, url)[0])
     assert event["id"] == event_id and event["detail"] == {"via": "sns"}
@@ -257,13 +275,14 @@ def test_event_bus_target_forwards_to_the_other_bus_rules(events, sqs, unique_na
     events.create_event_bus(Name=other)
     url, arn = make_queue(sqs, unique_name)
     rule_to(events, unique_name, [{"Id": "bus", "Arn": bus_arn(other)}])
-    rule_to(
+    on_other = rule_to(
         events,
         f"{unique_name}-on-other",
         [{"Id": "q", "Arn": arn}],
         pattern={"source": [unique_name]},
         EventBusName=other,
     )
+    allow_service(sqs, arn, EVENTS, on_other)  # a bus in the same account needs no policy; the queue does
     put(events, unique_name, {"hop": 1}, Resources=["arn:r"])
     event = json.loads(bodies(sqs, url)[0])
     assert (event["source"], event["detail-type"], event["detail"], event["resources"]) == (
@@ -283,7 +302,7 @@ def test_lambda_on_success_destination_can_be_an_event_bus(
         FunctionName=unique_name, DestinationConfig={"OnSuccess": {"Destination": bus_arn("default")}}
     )
     url, arn = make_queue(sqs, unique_name)
-    rule_to(
+    rule_arn = rule_to(
         events,
         unique_name,
         [{"Id": "q", "Arn": arn}],
@@ -293,6 +312,7 @@ def test_lambda_on_success_destination_can_be_an_event_bus(
             "detail": {"requestContext": {"functionArn": [{"prefix": function_arn(unique_name)}]}},
         },
     )
+    allow_service(sqs, arn, EVENTS, rule_arn)
     lambda_client.invoke(FunctionName=unique_name, InvocationType="Event", Payload=json.dumps({"n": 21}).encode())
     event = json.loads(bodies(sqs, url, timeout=30)[0])
     assert event["source"] == "lambda"
@@ -323,6 +343,7 @@ def test_deleted_queue_target_sends_the_event_to_the_dead_letter_queue(events, s
             }
         ],
     )
+    allow_service(sqs, dlq_arn, EVENTS, rule_arn)  # EventBridge sends to a dead-letter queue for the rule
     event_id = put(events, unique_name, {"lost": True})
     [message] = receive(sqs, dlq_url)
     assert json.loads(message["Body"])["id"] == event_id  # the original event, not the InputPath
@@ -341,6 +362,7 @@ def test_a_function_whose_policy_does_not_allow_eventbridge_gets_nothing(
         events, unique_name, [{"Id": "fn", "Arn": function_arn(unique_name), "DeadLetterConfig": {"Arn": dlq_arn}}]
     )
     allow_events(lambda_client, unique_name, rule.replace(unique_name, "another-rule"))  # another rule's grant
+    allow_service(sqs, dlq_arn, EVENTS, rule)  # the dead-letter queue does let EventBridge send
     event_id = put(events, unique_name)
     [message] = receive(sqs, dlq_url)
     assert json.loads(message["Body"])["id"] == event_id
@@ -353,7 +375,11 @@ def test_deleted_function_target_goes_to_the_dead_letter_queue(
 ):
     create_function(code=PRINTER)
     dlq_url, dlq_arn = make_queue(sqs, f"{unique_name}-dlq")
-    rule_to(events, unique_name, [{"Id": "fn", "Arn": function_arn(unique_name), "DeadLetterConfig": {"Arn": dlq_arn}}])
+    rule = rule_to(
+        events, unique_name, [{"Id": "fn", "Arn": function_arn(unique_name), "DeadLetterConfig": {"Arn": dlq_arn}}]
+    )
+    allow_events(lambda_client, unique_name, rule)
+    allow_service(sqs, dlq_arn, EVENTS, rule)
     lambda_client.delete_function(FunctionName=unique_name)
     event_id = put(events, unique_name)
     [message] = receive(sqs, dlq_url)
@@ -365,18 +391,12 @@ def test_deleted_function_target_goes_to_the_dead_letter_queue(
 def test_step_functions_targets_are_accepted_and_fail_clearly(events, sqs, unique_name):
     dlq_url, dlq_arn = make_queue(sqs, f"{unique_name}-dlq")
     machine = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{unique_name}"
-    rule_to(
+    rule_arn = rule_to(
         events,
         unique_name,
-        [
-            {
-                "Id": "sfn",
-                "Arn": machine,
-                "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
-                "DeadLetterConfig": {"Arn": dlq_arn},
-            }
-        ],
+        [{"Id": "sfn", "Arn": machine, "RoleArn": ROLE, "DeadLetterConfig": {"Arn": dlq_arn}}],
     )
+    allow_service(sqs, dlq_arn, EVENTS, rule_arn)
     put(events, unique_name)
     [message] = receive(sqs, dlq_url)
     assert "Step Functions" in message["MessageAttributes"]["ERROR_MESSAGE"]["StringValue"]
@@ -390,14 +410,16 @@ def test_buses_that_target_each_other_stop_the_loop(events, sqs, unique_name):
     dlq_url, dlq_arn = make_queue(sqs, f"{unique_name}-dlq")
     pattern = {"source": [unique_name]}
     rule_to(events, "to-b", [{"Id": "b", "Arn": bus_arn(b)}], pattern=pattern, EventBusName=a)
-    rule_to(events, "seen", [{"Id": "q", "Arn": arn}], pattern=pattern, EventBusName=a)
-    rule_to(
+    seen = rule_to(events, "seen", [{"Id": "q", "Arn": arn}], pattern=pattern, EventBusName=a)
+    to_a = rule_to(
         events,
         "to-a",
         [{"Id": "a", "Arn": bus_arn(a), "DeadLetterConfig": {"Arn": dlq_arn}}],
         pattern=pattern,
         EventBusName=b,
     )
+    allow_service(sqs, arn, EVENTS, seen)
+    allow_service(sqs, dlq_arn, EVENTS, to_a)
     put(events, unique_name, EventBusName=a)
     [message] = receive(sqs, dlq_url, timeout=15)
     assert "loop" in message["MessageAttributes"]["ERROR_MESSAGE"]["StringValue"]

@@ -14,10 +14,11 @@ from itertools import pairwise
 
 import pytest
 
+from tests.conftest import EVENTS, ROLE, allow_service
+
 from .test_lambda_helpers import function_arn, wait_for_log_lines, wait_until
 from .test_sns import make_queue, nothing_arrives, receive
 
-ROLE = "arn:aws:iam::000000000000:role/scheduler"
 OFF = {"Mode": "OFF"}
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 CONTEXT = (
@@ -114,8 +115,11 @@ def test_one_time_schedule_puts_an_event_on_a_bus(lamina, scheduler, sqs, unique
     events = lamina.client("events")
     url, arn = make_queue(sqs, unique_name)
     bus_arn = events.create_event_bus(Name=unique_name)["EventBusArn"]
-    events.put_rule(Name=unique_name, EventBusName=unique_name, EventPattern=json.dumps({"source": ["my.app"]}))
+    rule_arn = events.put_rule(
+        Name=unique_name, EventBusName=unique_name, EventPattern=json.dumps({"source": ["my.app"]})
+    )["RuleArn"]
     events.put_targets(Rule=unique_name, EventBusName=unique_name, Targets=[{"Id": "q", "Arn": arn}])
+    allow_service(sqs, arn, EVENTS, rule_arn)
     schedule(
         scheduler,
         unique_name,

@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import SNS, allow_service, queue_policy_for
+
 from .test_lambda_helpers import error_of, function_arn, wait_for_log_lines, wait_until
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -391,6 +393,7 @@ def test_fifo_topics_take_fifo_queues_only(sns, unique_name):
 def test_fifo_topic_to_fifo_queue_keeps_groups_and_order(sns, sqs, unique_name):
     topic = sns.create_topic(Name=f"{unique_name}.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
     url, queue_arn = make_queue(sqs, f"{unique_name}.fifo", FifoQueue="true")
+    allow_service(sqs, queue_arn, SNS, topic)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     for n in range(6):
         sns.publish(TopicArn=topic, Message=f"m{n}", MessageGroupId=f"g{n % 2}", MessageDeduplicationId=f"d{n}")
@@ -446,6 +449,7 @@ def test_publish_errors(sns, topic, unique_name):
 
 def test_publish_batch(sns, sqs, topic, unique_name):
     url, queue_arn = make_queue(sqs, unique_name)
+    allow_service(sqs, queue_arn, SNS, topic)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     entries = [{"Id": f"ok{i}", "Message": f"message {i}"} for i in range(3)] + [{"Id": "bad", "Message": ""}]
     result = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)
@@ -476,6 +480,7 @@ def test_publish_batch(sns, sqs, topic, unique_name):
 
 def test_sqs_receives_the_json_envelope(sns, sqs, topic, unique_name):
     url, queue_arn = make_queue(sqs, unique_name)
+    allow_service(sqs, queue_arn, SNS, topic)
     subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
     published = sns.publish(
         TopicArn=topic,
@@ -514,6 +519,7 @@ def test_sqs_receives_the_json_envelope(sns, sqs, topic, unique_name):
 
 def test_sqs_raw_delivery_and_per_protocol_messages(sns, sqs, topic, unique_name):
     url, queue_arn = make_queue(sqs, unique_name)
+    allow_service(sqs, queue_arn, SNS, topic)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     sns.publish(
         TopicArn=topic,
@@ -545,6 +551,7 @@ def test_fifo_topic_to_fifo_queue_in_order_with_deduplication(sns, sqs, unique_n
         Name=f"{unique_name}.fifo", Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "true"}
     )["TopicArn"]
     url, queue_arn = make_queue(sqs, f"{unique_name}.fifo", FifoQueue="true")
+    allow_service(sqs, queue_arn, SNS, topic)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     sequences = []
     for i in range(5):
@@ -767,6 +774,7 @@ def test_http_client_errors_are_not_retried(sns, topic):
 
 def _filtered_queue(sns, sqs, topic: str, name: str, policy: dict, scope: str = "MessageAttributes") -> str:
     url, queue_arn = make_queue(sqs, name)
+    allow_service(sqs, queue_arn, SNS, topic)
     sns.subscribe(
         TopicArn=topic,
         Protocol="sqs",
@@ -870,6 +878,7 @@ def test_undeliverable_messages_go_to_the_subscription_dead_letter_queue(lamina_
     sns, sqs = server.client("sns"), server.client("sqs")
     topic = sns.create_topic(Name=unique_name)["TopicArn"]
     dlq_url, dlq_arn = make_queue(sqs, f"{unique_name}-dlq")
+    allow_service(sqs, dlq_arn, SNS, topic)  # SNS sends to a subscription's dead-letter queue too
     missing = f"arn:aws:sqs:us-east-1:{ACCOUNT}:{unique_name}-never-created"
     sns.subscribe(
         TopicArn=topic,
@@ -884,6 +893,7 @@ def test_undeliverable_messages_go_to_the_subscription_dead_letter_queue(lamina_
 
 def test_a_topic_as_a_lambda_destination(lamina, sns, sqs, lambda_client, topic, create_function, unique_name):
     url, queue_arn = make_queue(sqs, unique_name)
+    allow_service(sqs, queue_arn, SNS, topic)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     create_function(code={"app.py": "def handler(event, context):\n    return {'ok': event['n']}\n"})
     lambda_client.put_function_event_invoke_config(
@@ -902,6 +912,7 @@ def test_topics_and_subscriptions_survive_a_restart(lamina_factory, unique_name)
         Name=unique_name, Attributes={"DisplayName": "Durable"}, Tags=[{"Key": "k", "Value": "v"}]
     )["TopicArn"]
     url, queue_arn = make_queue(sqs, unique_name)
+    allow_service(sqs, queue_arn, SNS, topic)
     subscription = sns.subscribe(
         TopicArn=topic,
         Protocol="sqs",
@@ -925,6 +936,7 @@ def test_a_fifo_topic_deduplicates_across_a_restart(lamina_factory, unique_name)
     sns, sqs = server.client("sns"), server.client("sqs")
     topic = sns.create_topic(Name=f"{unique_name}.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
     url, queue_arn = make_queue(sqs, f"{unique_name}.fifo", FifoQueue="true")
+    allow_service(sqs, queue_arn, SNS, topic)
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     first = sns.publish(TopicArn=topic, Message="once", MessageGroupId="g", MessageDeduplicationId="d1")
     assert [m["Body"] for m in receive(sqs, url)] == ["once"]
@@ -947,5 +959,5 @@ def test_the_outbox_delivers_after_a_crash(lamina_factory, unique_name):
     sns.publish(TopicArn=topic, Message="survives")  # its queue does not exist yet: delivery keeps retrying
     server.restart(kill=True)
     sqs = server.client("sqs")
-    late_url, _ = make_queue(sqs, f"{unique_name}-late")
+    late_url, _ = make_queue(sqs, f"{unique_name}-late", Policy=queue_policy_for(SNS, late, topic))
     assert [m["Body"] for m in receive(sqs, late_url, timeout=15)] == ["survives"]

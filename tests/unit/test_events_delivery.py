@@ -107,6 +107,12 @@ def test_fifo_targets_get_a_lane_a_group_and_the_event_id_for_deduplication():
     item = outbox_item(
         {"Id": "t", "Arn": QUEUE + ".fifo", "SqsParameters": {"MessageGroupId": "g"}}, "b", "id-9", "b", RULE, 0
     )
-    assert item["options"] == {"message_group_id": "g", "deduplication_id": "id-9"}
+    assert item["options"] == {
+        "message_group_id": "g",
+        "deduplication_id": "id-9",
+        # EventBridge itself delivers to a queue: the queue's policy must allow it for the rule.
+        "source_service": "events.amazonaws.com",
+        "source_arn": RULE,
+    }
     assert item["lane"] == f"{RULE}|t"
     assert (item["max_retries"], item["max_age_s"]) == (185, 86400)
