@@ -220,8 +220,9 @@ class Authorizer:
             if source_arn:
                 keys["aws:SourceArn"] = source_arn
             if source_account:
+                # Not aws:SourceOwner: only some services (S3's and SES's legacy deliveries)
+                # set it, which is why SNS's default topic policy lets none of these in.
                 keys["aws:SourceAccount"] = source_account
-                keys["aws:SourceOwner"] = source_account
             request = RequestContext(
                 principal_arn=service_principal,
                 action=action,
