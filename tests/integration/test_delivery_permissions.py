@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tests.conftest import EVENTS, ROLE, SCHEDULER, SNS, allow_service
 
@@ -290,6 +291,7 @@ def test_a_rule_reaches_another_accounts_bus_once_its_policy_allows_the_account(
     [delivered] = receive(their_sqs, their_url, timeout=15)
     event = json.loads(delivered["Body"])
     assert (event["source"], event["detail"]) == (unique_name, {"n": 2})
+    assert event["account"] == ACCOUNT  # the sender's, which B's rules can match on
     assert stays_empty(sqs, dlq_url)
 
 
@@ -369,3 +371,17 @@ def test_a_schedule_with_a_role_that_does_not_exist_delivers_nothing(lamina, sch
     assert stays_empty(sqs, url)
     schedule(scheduler, f"{unique_name}-2", {"Arn": queue_arn, "RoleArn": ROLE, "Input": "with ROLE"})
     assert [m["Body"] for m in receive(sqs, url, timeout=15)] == ["with ROLE"]
+
+
+def test_a_stream_or_state_machine_target_needs_a_role(lamina, unique_name):
+    events = lamina.client("events")
+    events.put_rule(Name=unique_name, EventPattern=json.dumps({"source": ["x"]}))
+    for arn in (
+        f"arn:aws:kinesis:us-east-1:000000000000:stream/{unique_name}",
+        f"arn:aws:states:us-east-1:000000000000:stateMachine:{unique_name}",
+    ):
+        with pytest.raises(ClientError) as caught:
+            events.put_targets(Rule=unique_name, Targets=[{"Id": "t", "Arn": arn}])
+        error = caught.value.response["Error"]
+        assert (error["Code"], error["Message"]) == ("ValidationException", f"RoleArn is required for target {arn}.")
+    assert events.list_targets_by_rule(Rule=unique_name)["Targets"] == []

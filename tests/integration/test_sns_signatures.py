@@ -20,6 +20,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from tests.conftest import SNS, allow_service
+
 from .test_lambda_helpers import function_arn, wait_for_log_lines
 from .test_sns import Endpoint, confirmation_of, make_queue, receive
 
@@ -95,6 +97,7 @@ def _topic(sns, name: str, version: str | None) -> str:
 def test_a_notification_to_sqs_verifies(lamina, sns, sqs, unique_name, version):
     topic = _topic(sns, unique_name, version)
     url, queue_arn = make_queue(sqs, unique_name)
+    allow_service(sqs, queue_arn, SNS, topic)  # the queue lets SNS send, as AWS requires
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     sns.publish(TopicArn=topic, Message="signed\nover two lines, ünïcode", Subject="With a subject")
     sns.publish(TopicArn=topic, Message="no subject")
@@ -164,6 +167,7 @@ def test_the_lambda_event_verifies(lamina, sns, create_function, unique_name):
 def test_the_signing_certificate(lamina, sns, sqs, unique_name):
     topic = _topic(sns, unique_name, None)
     url, queue_arn = make_queue(sqs, unique_name)
+    allow_service(sqs, queue_arn, SNS, topic)  # the queue lets SNS send, as AWS requires
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     sns.publish(TopicArn=topic, Message="m")
     cert_url = json.loads(receive(sqs, url)[0]["Body"])["SigningCertURL"]
@@ -184,6 +188,7 @@ def test_the_key_survives_a_restart(lamina_factory, unique_name):
     sns, sqs = server.client("sns"), server.client("sqs")
     topic = sns.create_topic(Name=unique_name)["TopicArn"]
     url, queue_arn = make_queue(sqs, unique_name)
+    allow_service(sqs, queue_arn, SNS, topic)  # the queue lets SNS send, as AWS requires
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     sns.publish(TopicArn=topic, Message="before")
     before = json.loads(receive(sqs, url)[0]["Body"])

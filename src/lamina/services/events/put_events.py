@@ -224,8 +224,9 @@ class PutEventsApi:
                 raise ServiceError("MalformedDetail", "Detail is malformed.", 400)
             event = build_event(key[0], key[1], source or "lamina", detail_type or "Event", document, resources)
         elif isinstance(document, dict) and {"source", "detail-type", "detail"} <= document.keys():
+            # A forwarded event keeps the account it came from (receiving rules match on it).
             event = build_event(
-                key[0],
+                str(document.get("account") or key[0]),
                 key[1],
                 document["source"],
                 document["detail-type"],

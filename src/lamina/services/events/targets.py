@@ -22,6 +22,8 @@ from .state import EventsState, Rule, bus_key, decode_token, encode_token, valid
 from .transform import InvalidTransform, check_target_input
 
 MAX_TARGETS = 5
+# Targets EventBridge reaches only through the target's RoleArn, as AWS requires it.
+ROLE_TARGETS = frozenset({"kinesis", "states", "codebuild", "codepipeline", "batch", "ecs", "ec2", "ssm"})
 _ARN = re.compile(r"^arn:aws[\w-]*:([a-z0-9-]+):([a-z0-9-]*):(\d{12})?:.+$")
 _SQS_ARN = re.compile(r"^arn:aws[\w-]*:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}(\.fifo)?$")
 
@@ -53,6 +55,9 @@ def check_target(target: dict) -> dict | None:
     match = _ARN.match(arn)
     if match is None:
         return _failed(target["Id"], f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format.")
+    if not target.get("RoleArn") and (match.group(1) in ROLE_TARGETS or ":api-destination/" in arn):
+        # EventBridge acts on these as the target's role (resource policies cover the rest).
+        raise validation(f"RoleArn is required for target {arn}.")
     if (
         match.group(1) == "sqs"
         and arn.endswith(".fifo")
