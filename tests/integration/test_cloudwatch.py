@@ -451,18 +451,20 @@ def test_accepted_metric_data_survives_a_kill_9(lamina_factory):
     server = lamina_factory(LAMINA_CREDENTIALS="test:test:000000000000,alice:alice-secret:111111111111")
     namespace = "Lamina/Kill9"
     now = taken = datetime.now(timezone.utc)
+    # The minutes the data is put at, fixed once: a check a minute later must ask for these.
+    three_ago, two_ago = _minute(-3), _minute(-2)
     client, theirs = server.client("cloudwatch"), _client_of(server, "alice", "alice-secret")
     route = [{"Name": "Route", "Value": "/a"}]
     client.put_metric_data(
         Namespace=namespace,
         MetricData=[
             {"MetricName": "Single", "Timestamp": now - timedelta(days=1), "Value": 7.0, "Unit": "Count"},
-            {"MetricName": "Single", "Timestamp": _minute(-3), "Value": 2.0, "Unit": "Count"},
+            {"MetricName": "Single", "Timestamp": three_ago, "Value": 2.0, "Unit": "Count"},
             {"MetricName": "Single", "Value": 5.0, "Unit": "Count"},  # now: the minute in progress
             {"MetricName": "Single", "Timestamp": now + timedelta(hours=1), "Value": 11.0, "Unit": "Count"},
             {
                 "MetricName": "Set",
-                "Timestamp": _minute(-2),
+                "Timestamp": two_ago,
                 "StatisticValues": {"SampleCount": 4, "Sum": 20, "Minimum": 2, "Maximum": 8},
                 "Unit": "Milliseconds",
             },
@@ -503,7 +505,7 @@ def test_accepted_metric_data_survives_a_kill_9(lamina_factory):
     whole = int((end - start).total_seconds())
     for at, minutes, value in (
         (now - timedelta(days=1), 1, 7.0),
-        (_minute(-3), 1, 2.0),
+        (three_ago, 1, 2.0),
         (taken, 2, 5.0),  # by the server's clock, a little later than ours
         (now + timedelta(hours=1), 1, 11.0),
     ):
