@@ -131,6 +131,9 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
 
     gateway = Gateway(router, services, verifier, settings.endpoint_url, on_startup=startup, on_shutdown=shutdown)
     gateway.authorize = authorizer.check
+    iam_service = services["iam"]
+    assert isinstance(iam_service, IamService)
+    gateway.user_keys = iam_service  # shared with front processes, which verify IAM users' requests
     lambda_service = services["lambda"]
     assert isinstance(lambda_service, LambdaService)
 

@@ -12,10 +12,11 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from . import ids
 from .errors import ServiceError
+from .identity.principals import Principal
 from .protocol import parsers, serializers, unserved
 from .protocol.messages import Request, Response
 from .protocol.router import InvalidAction, Router, ServiceSpec
@@ -51,6 +52,15 @@ def wants_page(request: Request) -> bool:
     return "action=" not in query and "x-amz-" not in query
 
 
+class UserKeys(Protocol):
+    """IAM's users' active access keys (the IAM service): what front processes verify with."""
+
+    @property
+    def generation(self) -> int: ...  # changes whenever IAM does
+
+    def active_keys(self) -> dict[str, tuple[str, Principal]]: ...  # access key -> (secret, who)
+
+
 class Gateway:
     def __init__(
         self,
@@ -83,6 +93,8 @@ class Gateway:
         # In a front process: where a request signed with a key the front cannot resolve goes
         # (the core's gateway, through the link). None in the core.
         self.forward_unresolved: Handler | None = None
+        # In the core: IAM users' keys, which fronts are given to verify requests themselves.
+        self.user_keys: UserKeys | None = None
         # Lamina's reset (hold()): while it runs, AWS calls wait at this gate; the calls in
         # flight when it closed are tracked so that the reset can wait for them or cancel them.
         self._gate: asyncio.Event | None = None

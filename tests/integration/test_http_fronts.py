@@ -191,7 +191,8 @@ def test_sigterm_stops_the_core_and_its_fronts(fronted):
 
 
 def test_an_iam_users_keys_work_through_the_fronts(fronted):
-    # Fronts know root keys and sessions; an IAM user's key is resolved by the core.
+    # Fronts know root keys and sessions; the core shares IAM users' keys with them as they
+    # change (a key a front has not been given yet is resolved by the core).
     iam = fronted.client("iam")
     iam.create_user(UserName="fronted")
     iam.put_user_policy(
@@ -228,3 +229,19 @@ def test_an_iam_users_keys_work_through_the_fronts(fronted):
     with pytest.raises(ClientError) as unknown:
         stranger.list_functions()
     assert unknown.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    # A deactivated, then deleted, key stops working in every front once IAM's change has
+    # reached them (a moment, as on AWS).
+    iam.update_access_key(UserName="fronted", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+
+    def refused() -> bool:
+        try:
+            user.list_functions()
+        except ClientError as error:
+            return error.response["Error"]["Code"] == "UnrecognizedClientException"
+        return False
+
+    assert all(wait_until(refused, timeout=5, what="the inactive key refused") for _ in range(6))
+    iam.update_access_key(UserName="fronted", AccessKeyId=key["AccessKeyId"], Status="Active")
+    assert "Functions" in user.list_functions()  # active again at once (the core knows it)
+    iam.delete_access_key(UserName="fronted", AccessKeyId=key["AccessKeyId"])
+    assert all(wait_until(refused, timeout=5, what="the deleted key refused") for _ in range(6))

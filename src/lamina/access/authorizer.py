@@ -47,6 +47,7 @@ PoliciesOf = Callable[[Principal], tuple[list[str], "str | None"]]
 ResourcePolicyOf = Callable[[str], Awaitable["str | None"]]
 ResourceTagsOf = Callable[[str], Awaitable[dict[str, str]]]
 _PARSED_KEPT = 4096
+_ALLOWED_KEPT = 65536
 
 
 def request_tags(params: dict) -> dict[str, str]:
@@ -90,6 +91,9 @@ class Authorizer:
         # has none, None if there is no such resource. Registered by the composition root.
         self.resource_policies: dict[str, ResourcePolicyOf] = {}
         self._combined: dict[tuple[int, int], tuple[PolicySet, Policy, PolicySet]] = {}
+        # Allows decided without context keys, by (policies, principal, action, resource,
+        # owner): a policy change makes a new PolicySet token, so none outlives its policies.
+        self._allowed: set[tuple] = set()
         # Each service's resource tags (aws:ResourceTag/...), by service name: ARN -> tags;
         # read only for policies that test them.
         self.resource_tags: dict[str, ResourceTagsOf] = {}
@@ -158,6 +162,13 @@ class Authorizer:
             if document:
                 resource_policy = self._parse_resource(document)
         policies = self._with_resource(self._policies(principal), resource_policy)
+        # The hot path: policies that read no context key decide by who, what and which
+        # alone, so an Allow already seen answers without building the request's context.
+        quick = None
+        if not policies.referenced_keys:
+            quick = (policies.token, principal.arn, principal.kind, principal.role_arn, action, resource, owner)
+            if quick in self._allowed:
+                return None
         resource_tags: dict[str, str] = {}
         if resource != "*" and _reads_resource_tags(policies):
             tags_of = self.resource_tags.get(service)
@@ -178,6 +189,10 @@ class Authorizer:
         )
         decision = self._decisions.evaluate(request, policies)
         if decision.allowed:
+            if quick is not None:
+                if len(self._allowed) >= _ALLOWED_KEPT:
+                    self._allowed.clear()
+                self._allowed.add(quick)
             return None
         message = denial_message(request, decision)
         if self.mode == AUDIT:

@@ -31,7 +31,7 @@ import signal
 import socket
 from dataclasses import dataclass
 
-from ..gateway import Gateway
+from ..gateway import Gateway, UserKeys
 from ..protocol.router import Router
 from ..protocol.sigv4 import Verifier
 from .link import CoreLink, FrontLink
@@ -40,6 +40,7 @@ from .server import HttpProtocol
 log = logging.getLogger("lamina.fronts")
 
 _PR_SET_NAME, _PR_SET_PDEATHSIG = 15, 1
+KEYS_CHECK_S = 0.1  # how often the core looks for a change in IAM users' keys
 NAME = b"lamina-front"  # the process name (comm) a front runs under, for ps and the benchmarks
 BACKLOG = 2048
 
@@ -115,7 +116,10 @@ async def _serve(
     except ConnectionError:
         return
     gateway = Gateway(router, {}, verifier, endpoint_url, call=link.call)
-    gateway.forward_unresolved = link.forward  # IAM users' keys are known in the core only
+    # IAM users' keys: the core shares them (and each change) so that a front verifies their
+    # requests itself; one it does not know yet goes to the core whole, which verifies it.
+    link.on_keys = verifier.keys.use_user_keys
+    gateway.forward_unresolved = link.forward
     for path in routes:
         # "/" is the page (http/root.py): only a browser's GET / goes to the core for it.
         if path == "/":
@@ -142,6 +146,7 @@ class Fronts:
         self.fronts = fronts
         self.listener = listener
         self.stopping = False
+        self._sharing: asyncio.Future | None = None
 
     async def connect(self, gateway: Gateway) -> None:
         """Serve each front's link (the fronts then start accepting), and take over the
@@ -153,6 +158,23 @@ class Fronts:
                 lambda: FrontLink(gateway.call_here, gateway.handle, routes), sock=front.link_socket
             )
             asyncio.ensure_future(self._watch(front, gateway))
+        if gateway.user_keys is not None:
+            self._sharing = asyncio.ensure_future(self._share_keys(gateway.user_keys))
+
+    async def _share_keys(self, keys: UserKeys) -> None:
+        """IAM users' active keys to every front, whole, whenever they change (looked at every
+        KEYS_CHECK_S: IAM changes are rare, and until a front has a new key it forwards that
+        key's requests to the core, so only a deleted or deactivated key lingers that long in
+        a front, as IAM's own changes take a moment to reach everywhere on AWS)."""
+        shared = None
+        while not self.stopping:
+            if keys.generation != shared:
+                shared = keys.generation
+                snapshot = keys.active_keys()
+                for front in self.fronts:
+                    if front.link is not None and not front.exited:
+                        front.link.send((0, "keys", snapshot))
+            await asyncio.sleep(KEYS_CHECK_S)
 
     async def _watch(self, front: Front, gateway: Gateway) -> None:
         assert front.link is not None
@@ -174,6 +196,8 @@ class Fronts:
     async def stop(self, timeout_s: float = 5.0) -> None:
         """SIGTERM every front, wait for them to go (up to `timeout_s`), then reap them."""
         self.stopping = True
+        if self._sharing is not None:
+            self._sharing.cancel()
         running = [front for front in self.fronts if not front.exited]
         for front in running:
             _signal(front.pid, signal.SIGTERM)

@@ -6,6 +6,8 @@ owns the services and the engine. Each parsed call crosses the link once each wa
     front -> core   (id, "call", (service, operation, params, ctx))    an AWS operation
                     (id, "raw", Request)                                a Lamina path (/_lamina/...)
     core -> front   (0, "routes", [prefix, ...])                        once, when the core is ready
+                    (0, "keys", {access key: (secret, Principal)})     IAM users' active keys,
+                                                                        whole, whenever they change
                     (id, "ok", result) | (id, "error", ServiceError fields) | (id, "failed", text)
                     (id, "response", Response)
 
@@ -87,12 +89,18 @@ class CoreLink(_Frames):
         self._waiting: dict[int, asyncio.Future] = {}
         self.routes: asyncio.Future = asyncio.get_running_loop().create_future()
         self.closed = asyncio.Event()
+        # What to do with the IAM users' keys the core shares (the front's key ring takes them).
+        self.on_keys: Callable[[dict], None] | None = None
 
     def frame_received(self, frame: tuple) -> None:
         number, kind, payload = frame
         if kind == "routes":
             if not self.routes.done():
                 self.routes.set_result(payload)
+            return
+        if kind == "keys":
+            if self.on_keys is not None:
+                self.on_keys(payload)
             return
         future = self._waiting.pop(number, None)
         if future is not None and not future.done():

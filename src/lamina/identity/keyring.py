@@ -49,6 +49,10 @@ class KeyRing:
                 return found
         raise KeyProblem(UNKNOWN)
 
+    def use_user_keys(self, keys: dict[str, tuple[str, Principal]]) -> None:
+        """In a front process: IAM users' active keys as the core shared them (whole)."""
+        self.user_keys = keys.get
+
     def root_account(self, access_key: str) -> str | None:
         known = self._roots.get(access_key)
         return known[1].account if known else None

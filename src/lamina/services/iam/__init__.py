@@ -102,6 +102,16 @@ class IamService(UsersApi, RolesApi, PoliciesApi, OidcApi):
             return None
         return key.secret, user(owner.account, owner.name, owner.id, owner.path, tuple(owner.tags.items()))
 
+    def active_keys(self) -> dict[str, tuple[str, Principal]]:
+        """Every Active access key with its secret and user: what front processes verify
+        requests with (http/fronts.py shares it whenever `generation` changes)."""
+        keys = {}
+        for key_id in self.state.keys:
+            found = self.access_key(key_id)
+            if found is not None:
+                keys[key_id] = found
+        return keys
+
     def role(self, account: str, role_name_or_arn: str) -> Role | None:
         """The role of `account` named (by name, or by ARN in that account: the path in the
         ARN must be the role's), or None."""
