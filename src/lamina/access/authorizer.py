@@ -218,7 +218,13 @@ class Authorizer:
         return combined
 
     async def service_denial(
-        self, service_principal: str, action: str, target: str, source_arn: str | None, source_account: str | None
+        self,
+        service_principal: str,
+        action: str,
+        target: str,
+        source_arn: str | None,
+        source_account: str | None,
+        source_owner: str | None = None,
     ) -> str | None:
         """Whether the target's resource policy lets an AWS service (SNS for a topic,
         EventBridge for a rule...) perform `action` on it: None if so, else why not. A target
@@ -235,9 +241,11 @@ class Authorizer:
             if source_arn:
                 keys["aws:SourceArn"] = source_arn
             if source_account:
-                # Not aws:SourceOwner: only some services (S3's and SES's legacy deliveries)
-                # set it, which is why SNS's default topic policy lets none of these in.
                 keys["aws:SourceAccount"] = source_account
+            if source_owner:
+                # Only some services set it (CloudWatch alarms, S3's legacy notifications):
+                # SNS's default topic policy, which tests it, lets just those in.
+                keys["aws:SourceOwner"] = source_owner
             request = RequestContext(
                 principal_arn=service_principal,
                 action=action,

@@ -13,6 +13,8 @@ The options a sender passes (and Destinations hands to `check`):
     source_arn      the topic, rule or schedule the delivery is for (aws:SourceArn)
     role_arn        the role the service acts as
     source_account  the sending account (bus to bus)
+    source_owner    aws:SourceOwner, which only some services set (CloudWatch alarms, S3's
+                    legacy notifications): SNS's default topic policy lets those in
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ TARGET_ACTIONS = {
     "kinesis": "kinesis:PutRecord",
     "states": "states:StartExecution",
 }
-GATED_OPTIONS = ("source_service", "source_arn", "role_arn", "source_account")
+GATED_OPTIONS = ("source_service", "source_arn", "role_arn", "source_account", "source_owner")
 
 RoleLookup = Callable[[str, str], Any]  # (account, role ARN) -> the role, or None
 
@@ -63,7 +65,9 @@ class DeliveryGate:
             else:
                 message = await self.authorizer.denial(caller, service, action, target, caller.account, {})
         elif source_service:
-            message = await self.authorizer.service_denial(source_service, action, target, source_arn, source_account)
+            message = await self.authorizer.service_denial(
+                source_service, action, target, source_arn, source_account, options.get("source_owner")
+            )
         elif source_account and source_account != account_of(target):
             message = await self.authorizer.denial(root(source_account), service, action, target, source_account, {})
         else:

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 Deliver = Callable[..., Awaitable[None]]
 # gate(target ARN, options) -> None; raises the target's access error if it may not be sent.
 Gate = Callable[[str, dict], Awaitable[None]]
-GATED = ("source_service", "source_arn", "role_arn", "source_account")
+GATED = ("source_service", "source_arn", "role_arn", "source_account", "source_owner")
 Attributes = dict[str, "str | dict[str, str]"]
 
 
