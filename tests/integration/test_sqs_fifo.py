@@ -277,9 +277,14 @@ def test_per_message_delay_is_refused(sqs, make_fifo):
         send(sqs, url, "x", group="G", DelaySeconds=5)
     assert sqs_error(excinfo) == ("InvalidParameterValue", 400)
     assert "DelaySeconds" in excinfo.value.response["Error"]["Message"]
-    # A queue-wide delay is allowed on a FIFO queue.
+    # An explicit 0 is accepted, as AWS accepts it (some SDKs always send it).
+    send(sqs, url, "no-delay", group="G", DelaySeconds=0)
+    [first] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+    assert first["Body"] == "no-delay"
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    # A queue-wide delay is allowed on a FIFO queue (and applies to a message sent with 0).
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "1"})
-    send(sqs, url, "queue-delayed", group="G")
+    send(sqs, url, "queue-delayed", group="G", DelaySeconds=0)
     assert counts(sqs, url) == (0, 0, 1)
     message = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"][0]
     assert message["Body"] == "queue-delayed"

@@ -121,6 +121,10 @@ class MessagesApi:
         if size > limit:
             raise _invalid(f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.")
         delay = entry.get("DelaySeconds")
+        if queue.fifo and delay == 0:
+            # A FIFO queue takes no per-message delay, but AWS accepts an explicit 0 (what some
+            # SDKs and tools always send): the queue's own delay still applies.
+            delay = None
         if delay is not None:
             if queue.fifo:
                 raise _invalid(
