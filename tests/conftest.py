@@ -244,11 +244,11 @@ class LaminaServer:
         self.stop(kill=kill)
         return self.start()
 
-    def client(self, service: str = "lambda", **config):
+    def client(self, service: str = "lambda", region_name: str = "us-east-1", **config):
         return boto3.client(
             service,
             endpoint_url=self.url,
-            region_name="us-east-1",
+            region_name=region_name,
             aws_access_key_id="test",
             aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1}, read_timeout=120, **config),

@@ -961,3 +961,34 @@ def test_the_outbox_delivers_after_a_crash(lamina_factory, unique_name):
     sqs = server.client("sqs")
     late_url, _ = make_queue(sqs, f"{unique_name}-late", Policy=queue_policy_for(SNS, late, topic))
     assert [m["Body"] for m in receive(sqs, late_url, timeout=15)] == ["survives"]
+
+
+def test_topics_and_subscriptions_belong_to_their_region(lamina, sqs, unique_name):
+    west, north = lamina.client("sns", region_name="us-west-2"), lamina.client("sns", region_name="eu-north-1")
+    arn = west.create_topic(Name=unique_name)["TopicArn"]
+    assert arn.split(":")[3] == "us-west-2"
+    for call in (
+        lambda: north.get_topic_attributes(TopicArn=arn),
+        lambda: north.publish(TopicArn=arn, Message="x"),
+        lambda: north.subscribe(
+            TopicArn=arn, Protocol="sqs", Endpoint=f"arn:aws:sqs:eu-north-1:000000000000:{unique_name}"
+        ),
+    ):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert caught.value.response["Error"]["Code"] == "NotFound"
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert arn not in [t["TopicArn"] for t in north.list_topics()["Topics"]]
+    # The same name in another region is another topic.
+    other = north.create_topic(Name=unique_name)["TopicArn"]
+    assert other != arn and other.split(":")[3] == "eu-north-1"
+    west_sqs = lamina.client("sqs", region_name="us-west-2")
+    _, queue_arn = make_queue(west_sqs, unique_name)
+    subscription = west.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True)
+    with pytest.raises(ClientError) as caught:
+        north.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
+    assert caught.value.response["Error"]["Code"] == "NotFound"
+    attributes = west.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]
+    # Subscribed by a signed call for an AWS endpoint: confirmed, and authenticated.
+    assert attributes["ConfirmationWasAuthenticated"] == "true"
+    assert attributes["SubscriptionPrincipal"] == "arn:aws:iam::000000000000:root"

@@ -258,6 +258,8 @@ def subscription_attributes(subscription: Subscription, topic: Topic | None) -> 
         "ConfirmationWasAuthenticated": "true" if subscription.authenticated else "false",
         "SubscriptionArn": subscription.arn,
     }
+    if subscription.principal:
+        out["SubscriptionPrincipal"] = subscription.principal
     if subscription.protocol in HTTP_PROTOCOLS:
         out["EffectiveDeliveryPolicy"] = json.dumps(
             effective_subscription_delivery_policy(subscription, topic), separators=(",", ":")

@@ -108,7 +108,7 @@ class PublishApi:
     state: SnsState
     deliverer: Deliverer
 
-    def _target(self, params: dict) -> Topic:
+    def _target(self, params: dict, ctx: RequestContext) -> Topic:
         if params.get("PhoneNumber"):
             raise invalid("PhoneNumber Reason: Lamina does not send SMS")
         topic_arn, target_arn = params.get("TopicArn"), params.get("TargetArn")
@@ -118,7 +118,7 @@ class PublishApi:
             raise invalid("TopicArn or TargetArn Reason: no value for required parameter")
         if target_arn:
             parse_topic_arn(target_arn, "TargetArn")
-        return self.state.topic(topic_arn or target_arn, "TopicArn" if topic_arn else "TargetArn")
+        return self.state.topic(topic_arn or target_arn, "TopicArn" if topic_arn else "TargetArn", ctx.region)
 
     def _prepare(self, topic: Topic, entry: dict, endpoint: str, now: int) -> tuple[dict, bool]:
         """A checked message for the topic (or the one it duplicates, with False)."""
@@ -231,14 +231,14 @@ class PublishApi:
         return result
 
     async def publish(self, params: dict, ctx: RequestContext) -> dict:
-        topic = self._target(params)
+        topic = self._target(params, ctx)
         message, new = self._prepare(topic, params, ctx.endpoint_url, now_ms())
         if new:
             await self._commit([message])
         return self._published(message)
 
     async def publish_batch(self, params: dict, ctx: RequestContext) -> dict:
-        topic = self.state.topic(params["TopicArn"])
+        topic = self.state.topic(params["TopicArn"], region=ctx.region)
         entries = params.get("PublishBatchRequestEntries") or []
         if not entries:
             raise ServiceError("EmptyBatchRequest", "The batch request doesn't contain any entries.", 400)

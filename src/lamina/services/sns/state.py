@@ -95,6 +95,7 @@ class Subscription:
     token: str | None
     created_ms: int
     authenticated: bool = False  # ConfirmationWasAuthenticated
+    principal: str = ""  # SubscriptionPrincipal: who subscribed (their ARN)
     _filter: tuple[str, str, Pattern | None] | None = field(default=None, repr=False)
 
     @property
@@ -124,6 +125,7 @@ class Subscription:
             "token": self.token,
             "created": self.created_ms,
             "authenticated": self.authenticated,
+            "principal": self.principal,
         }
 
     @classmethod
@@ -139,6 +141,7 @@ class Subscription:
             doc.get("token"),
             doc.get("created", 0),
             doc.get("authenticated", False),
+            doc.get("principal", ""),
         )
 
 
@@ -174,18 +177,20 @@ class SnsState:
 
     # --- finding ----------------------------------------------------------------------------
 
-    def topic(self, arn: str, what: str = "TopicArn") -> Topic:
+    def topic(self, arn: str, what: str = "TopicArn", region: str | None = None) -> Topic:
+        """The topic an ARN names; with `region` (a request's), only one of that region: a
+        topic lives in its region, and another region's endpoint does not know it."""
         parse_topic_arn(arn, what)
         topic = self.topics.get(arn)
-        if topic is None:
+        if topic is None or (region is not None and arn.split(":", 4)[3] != region):
             raise topic_not_found()
         return topic
 
-    def subscription(self, arn: str) -> Subscription:
+    def subscription(self, arn: str, region: str | None = None) -> Subscription:
         if not _SUBSCRIPTION_ARN.match(arn or ""):
             raise invalid("SubscriptionId")
         subscription = self.subscriptions.get(arn)
-        if subscription is None:
+        if subscription is None or (region is not None and arn.split(":", 4)[3] != region):
             raise subscription_not_found()
         return subscription
 

@@ -59,7 +59,7 @@ class SubscriptionsApi:
     deliverer: Deliverer
 
     async def subscribe(self, params: dict, ctx: RequestContext) -> dict:
-        topic = self.state.topic(params["TopicArn"])
+        topic = self.state.topic(params["TopicArn"], region=ctx.region)
         protocol = params["Protocol"]
         if protocol in AWS_ONLY:
             raise invalid(f"Lamina does not deliver to protocol {protocol}; use lambda, sqs, http or https")
@@ -92,6 +92,10 @@ class SubscriptionsApi:
             pending=http,
             token=secrets.token_hex(64) if http else None,
             created_ms=now_ms(),
+            # An AWS endpoint (a queue, a function) is confirmed by the signed Subscribe call
+            # itself; an HTTP one when its owner follows the link (or calls ConfirmSubscription).
+            authenticated=not http,
+            principal=ctx.principal.arn if ctx.principal is not None else f"arn:aws:iam::{ctx.account_id}:root",
         )
         attrs.apply(subscription.attributes, attrs.check_subscription_attributes(given, subscription))
         await self.state.save_subscription(subscription)
@@ -100,7 +104,7 @@ class SubscriptionsApi:
         return {"SubscriptionArn": PENDING if http and not wants_arn else subscription.arn}
 
     async def confirm_subscription(self, params: dict, ctx: RequestContext) -> dict:
-        topic = self.state.topic(params["TopicArn"])
+        topic = self.state.topic(params["TopicArn"], region=ctx.region)
         token = params["Token"]
         found = next((s for s in self.state.subscriptions_of(topic) if s.token and s.token == token), None)
         if found is None:
@@ -129,7 +133,7 @@ class SubscriptionsApi:
         return self._page(keys, params.get("NextToken"))
 
     async def list_subscriptions_by_topic(self, params: dict, ctx: RequestContext) -> dict:
-        topic = self.state.topic(params["TopicArn"])
+        topic = self.state.topic(params["TopicArn"], region=ctx.region)
         keys = sorted(s.arn for s in self.state.subscriptions_of(topic))
         return self._page(keys, params.get("NextToken"))
 
@@ -141,12 +145,12 @@ class SubscriptionsApi:
         return result
 
     async def get_subscription_attributes(self, params: dict, ctx: RequestContext) -> dict:
-        subscription = self.state.subscription(params["SubscriptionArn"])
+        subscription = self.state.subscription(params["SubscriptionArn"], region=ctx.region)
         topic = self.state.topics.get(subscription.topic_arn)
         return {"Attributes": attrs.subscription_attributes(subscription, topic)}
 
     async def set_subscription_attributes(self, params: dict, ctx: RequestContext) -> dict:
-        subscription = self.state.subscription(params["SubscriptionArn"])
+        subscription = self.state.subscription(params["SubscriptionArn"], region=ctx.region)
         name = params["AttributeName"]
         changes = attrs.check_subscription_attributes({name: params.get("AttributeValue") or ""}, subscription)
         attributes = dict(subscription.attributes)

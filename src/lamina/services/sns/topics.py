@@ -92,11 +92,11 @@ class TopicsApi:
         return result
 
     async def get_topic_attributes(self, params: dict, ctx: RequestContext) -> dict:
-        topic = self.state.topic(params["TopicArn"])
+        topic = self.state.topic(params["TopicArn"], region=ctx.region)
         return {"Attributes": attrs.topic_attributes(topic, self.state.subscriptions_of(topic))}
 
     async def set_topic_attributes(self, params: dict, ctx: RequestContext) -> dict:
-        topic = self.state.topic(params["TopicArn"])
+        topic = self.state.topic(params["TopicArn"], region=ctx.region)
         name = params["AttributeName"]
         changes = attrs.check_topic_attributes({name: params.get("AttributeValue") or ""}, topic.fifo, creating=False)
         attributes = dict(topic.attributes)
@@ -121,7 +121,7 @@ class TopicsApi:
         return dict(topic.tags) if topic is not None else {}
 
     async def add_permission(self, params: dict, ctx: RequestContext) -> dict:
-        topic = self.state.topic(params["TopicArn"])
+        topic = self.state.topic(params["TopicArn"], region=ctx.region)
         policy = json.loads(topic.attributes.get("Policy") or attrs.default_policy(topic))
         statements = policy.setdefault("Statement", [])
         label = params["Label"]
@@ -141,7 +141,7 @@ class TopicsApi:
         return {}
 
     async def remove_permission(self, params: dict, ctx: RequestContext) -> dict:
-        topic = self.state.topic(params["TopicArn"])
+        topic = self.state.topic(params["TopicArn"], region=ctx.region)
         policy = json.loads(topic.attributes.get("Policy") or attrs.default_policy(topic))
         kept = [s for s in policy.get("Statement", []) if s.get("Sid") != params["Label"]]
         if len(kept) != len(policy.get("Statement", [])):
