@@ -731,3 +731,14 @@ def test_many_producers_at_once(lamina, unique_name):
         seen.extend(r["Data"] for r in records)
     assert sorted(seen) == sorted(sent) and len(seen) == 4000
     client.delete_stream(StreamName=unique_name)
+
+
+def test_a_stream_belongs_to_its_region(lamina, unique_name):
+    west, north = lamina.client("kinesis", "us-west-2"), lamina.client("kinesis", "eu-north-1")
+    west.create_stream(StreamName=unique_name, ShardCount=1)
+    arn = f"arn:aws:kinesis:us-west-2:000000000000:stream/{unique_name}"
+    with pytest.raises(ClientError) as caught:
+        north.describe_stream_summary(StreamARN=arn)
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert west.describe_stream_summary(StreamARN=arn)["StreamDescriptionSummary"]["StreamARN"] == arn
+    west.delete_stream(StreamName=unique_name)

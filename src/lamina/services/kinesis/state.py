@@ -119,6 +119,8 @@ class KinesisState:
             name = arn_name
         if not name:
             raise invalid_argument("Either StreamName or StreamARN must be provided.")
+        if region != ctx.region:  # a stream lives in its region: another region's endpoint does not know it
+            return name, account, None
         return name, account, self.streams.get(stream_key(account, region, name))
 
     def by_arn(self, arn: str) -> Stream | None:
