@@ -11,6 +11,11 @@
     transform.py   what a target receives: the event, Input, InputPath, InputTransformer
     delivery.py    the outbox's send and dead-letter sides: retries, DLQ attributes
     schedules.py   scheduled rules on the engine's scheduler
+    archives.py    Create/Describe/List/Update/DeleteArchive; keeping a bus's events
+    replays.py     Start/Describe/List/CancelReplay: archived events back to the bus's rules
+    connections.py Create/Describe/List/Update/Delete/DeauthorizeConnection
+    api_destinations.py  Create/Describe/List/Update/DeleteApiDestination
+    http_target.py calling API destinations (auth, parameters, the rate limit, OAuth tokens)
 
 Settings read here: LAMINA_EVENTS_RETRY_BASE, the first retry delay of a failed target
 delivery in seconds (default 1.0; later ones double, up to 300 s).
@@ -19,14 +24,20 @@ delivery in seconds (default 1.0; later ones double, up to 300 s).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ...engine.delivery.destinations import Destinations
 from ...engine.timers.scheduler import Scheduler
 from ...store.base import Store
+from .api_destinations import ApiDestinationsApi
+from .archives import Archives, ArchivesApi
 from .buses import BusesApi
+from .connections import ConnectionsApi
 from .delivery import Delivery
+from .http_target import HttpTargets
 from .permissions import PermissionsApi
 from .put_events import PutEventsApi
+from .replays import ReplaysApi
 from .rules import RulesApi
 from .schedules import RuleSchedules
 from .state import EventsState
@@ -35,7 +46,17 @@ from .targets import TargetsApi
 log = logging.getLogger("lamina")
 
 
-class EventsService(BusesApi, PermissionsApi, RulesApi, TargetsApi, PutEventsApi):
+class EventsService(
+    BusesApi,
+    PermissionsApi,
+    RulesApi,
+    TargetsApi,
+    PutEventsApi,
+    ArchivesApi,
+    ReplaysApi,
+    ConnectionsApi,
+    ApiDestinationsApi,
+):
     service_name = "events"
 
     def __init__(
@@ -45,19 +66,43 @@ class EventsService(BusesApi, PermissionsApi, RulesApi, TargetsApi, PutEventsApi
         self.delivery = Delivery(store, destinations, base_delay_s=retry_base_s)
         self.schedules = RuleSchedules(scheduler, self.state, self.accept_scheduled, self.scheduled_event)
         self._warned_buses = set()
-        # A bus ARN is a target of rules, a Lambda destination and a Scheduler target.
-        destinations.register("events", self.deliver)
+        self.archives = Archives(store)
+        self.replays = {}
+        self._replay_tasks = {}
+        self.connections = {}
+        self._authorizing = set()
+        self.api_destinations = {}
+        self.http = HttpTargets(self.api_destination_by_arn, self.connection_by_arn)
+        # A bus ARN is a target of rules, a Lambda destination and a Scheduler target; an
+        # API destination ARN (events too) is a rule's target called over HTTP.
+        destinations.register("events", self._deliver)
+
+    async def _deliver(self, arn: str, body: bytes, attributes: dict, **options: Any) -> None:
+        if ":api-destination/" in arn:
+            await self.http.send(arn, body, attributes, **options)
+        else:
+            await self.deliver(arn, body, attributes, **options)
 
     async def start(self) -> None:
-        """Load buses and rules, schedule the scheduled rules, resume undelivered events."""
+        """Load buses, rules, archives, connections and API destinations, schedule the
+        scheduled rules, resume undelivered events and unfinished replays."""
         await self.state.load()
+        await self.archives.load()
+        await self.load_connections()
+        await self.load_api_destinations()
         self.schedules.start()
         resumed = await self.delivery.start()
         if resumed:
             log.info("resumed %d undelivered EventBridge target deliveries", resumed)
+        await self.load_replays()
 
     async def stop(self) -> None:
+        await self.stop_replays()
+        for task in list(self._authorizing):
+            task.cancel()
+        await self.archives.stop()
         await self.delivery.stop()
+        self.http.close()
 
     async def reset(self) -> None:
         """Disarm the scheduled rules, then forget every bus and rule."""
@@ -66,3 +111,11 @@ class EventsService(BusesApi, PermissionsApi, RulesApi, TargetsApi, PutEventsApi
                 self.schedules.remove(rule)
         self.state.reset()
         self._warned_buses.clear()
+        await self.stop_replays()
+        for task in list(self._authorizing):
+            task.cancel()
+        self.archives.reset()
+        self.replays.clear()
+        self.connections.clear()
+        self.api_destinations.clear()
+        self.http.reset()

@@ -26,7 +26,7 @@ from typing import Any
 
 from ...engine.delivery.destinations import DeliveryError, Destinations
 from ...engine.delivery.outbox import NOT_RETRYABLE, Outbox
-from ...engine.delivery.retry import RetryPolicy
+from ...engine.delivery.retry import RetryPolicy, retryable
 from ...errors import ServiceError
 from ...store.base import Store
 from . import transform
@@ -77,6 +77,13 @@ def error_message(error: Exception) -> str:
     return text[:256]
 
 
+def _retryable(error: Exception) -> bool:
+    """retry.retryable, except where the error says itself (an API destination's answer:
+    EventBridge retries 401, 407, 409, 429 and 5xx there)."""
+    decided = getattr(error, "retry", None)
+    return decided if isinstance(decided, bool) else retryable(error)
+
+
 def retry_policy(base_delay_s: float = 1.0, max_delay_s: float = 300.0) -> RetryPolicy:
     """EventBridge's retries: exponential with jitter, and AWS's defaults for a target
     without a RetryPolicy of its own."""
@@ -102,6 +109,7 @@ class Delivery:
             self._send,
             dead_letter=self._dead_letter,
             policy=policy or retry_policy(base_delay_s, max_delay_s),
+            is_retryable=_retryable,
         )
 
     async def start(self) -> int:
@@ -170,7 +178,11 @@ def outbox_item(
         options.update(message_group_id=group, deduplication_id=event_id)
         item["lane"] = f"{rule_arn}|{target['Id']}"
     if service == "events":
-        options["hops"] = hops + 1
+        if ":api-destination/" in arn:
+            # PathParameterValues, HeaderParameters, QueryStringParameters (http_target.py).
+            options["http"] = target.get("HttpParameters") or {}
+        else:
+            options["hops"] = hops + 1
     if service == "kinesis":
         # KinesisParameters.PartitionKeyPath picks the key out of the event; the event id by default.
         path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")

@@ -28,6 +28,7 @@ from typing import Any
 from ... import ids
 from ...errors import ServiceError
 from ..context import RequestContext
+from .archives import Archives
 from .delivery import Delivery, outbox_item, unsupported_target
 from .state import Bus, BusKey, EventsState, Rule, bus_arn, bus_key, bus_not_found, now_ms, parse_bus_arn, validation
 from .transform import payload
@@ -105,6 +106,7 @@ def build_event(
 class PutEventsApi:
     state: EventsState
     delivery: Delivery
+    archives: Archives
 
     _sequence = itertools.count()
     _boot = os.urandom(4).hex()  # keeps outbox keys of two server lives apart, even in one ms
@@ -143,18 +145,39 @@ class PutEventsApi:
                 bus_arn(key[1], key[0], key[2]),
             )
 
-    async def accept(self, routed: list[tuple[Bus, dict]], only: Rule | None = None, hops: int = 0) -> int:
+    async def accept(
+        self,
+        routed: list[tuple[Bus, dict]],
+        only: Rule | None = None,
+        hops: int = 0,
+        *,
+        rules: frozenset[str] | None = None,
+        replayed: bool = False,
+        extra: list | None = None,
+    ) -> int:
         """Match events against their buses' rules (or send them to `only` that rule's
-        targets); commit and schedule the deliveries. Returns how many were scheduled.
-        `hops` counts the buses the events came through (a loop guard)."""
+        targets); keep them in the bus's archives; commit and schedule the deliveries.
+        Returns how many were scheduled. `hops` counts the buses the events came through (a
+        loop guard). A replay passes `rules` (the ARNs of the only rules to match, or None
+        for all), `replayed` (not archived again) and `extra` (its own progress, committed
+        with the deliveries)."""
         created = now_ms()
         ingestion = stamp(created / 1000)
         items: list[tuple[str, dict]] = []
+        archived: list = []
+        archives = self.archives.by_bus if not replayed and only is None else None
         for bus, event in routed:
+            event_text: str | None = None
+            if archives and (bus.account, bus.region, bus.name) in archives:
+                event_text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+                archived += self.archives.puts(
+                    (bus.account, bus.region, bus.name), event, event_text, self._outbox_key(created)
+                )
             routes = bus.routes if only is None else [only]
+            if rules is not None:
+                routes = [rule for rule in routes if rule.arn in rules]
             if not routes:
                 continue
-            event_text: str | None = None
             for rule in routes:
                 try:
                     if only is None and not rule.pattern.matches(event):  # type: ignore[union-attr]
@@ -172,9 +195,11 @@ class PutEventsApi:
                             outbox_item(target, body, event["id"], event_text, rule.arn, created, hops),
                         )
                     )
-        if items:
+        if items or archived or extra:
             outbox = self.delivery.outbox
-            await self.state.store.write(outbox.puts(items))
+            await self.state.store.write(outbox.puts(items) + archived + (extra or []))
+            if archived:
+                self.archives.counted(archived)
             for key, item in items:
                 outbox.schedule(key, item)
         return len(items)
