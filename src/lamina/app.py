@@ -300,7 +300,7 @@ def _services(
         kinesis,
         lambda_,
         LogsService(store, sink),
-        CloudWatchService(metrics),
+        CloudWatchService(metrics, destinations, scheduler),
         sns,
         EventsService(store, destinations, scheduler, retry_base_s=settings.events_retry_base_s),
         SchedulerService(store, destinations, scheduler),
