@@ -295,11 +295,19 @@ def _services(
         providers=iam.oidc_provider,
         trusts_federated=trusts_federated,
     )
+
+    async def function_exists(arn: str) -> bool:
+        return await lambda_.resource_policy(arn) is not None
+
+    # Logs: metric filters feed the recorder, subscription filters deliver to functions and
+    # streams; the sink shows it every function line as it is emitted.
+    logs = LogsService(store, sink, destinations, metrics, function_exists)
+    sink.observer = logs.ingest.observe
     services: list[Service] = [
         sqs,
         kinesis,
         lambda_,
-        LogsService(store, sink),
+        logs,
         CloudWatchService(metrics, destinations, scheduler),
         sns,
         EventsService(store, destinations, scheduler, retry_base_s=settings.events_retry_base_s),
@@ -320,4 +328,5 @@ def _services(
     destinations.register("sqs", sqs.deliver)
     destinations.register("sns", sns.deliver)
     destinations.register("kinesis", kinesis.deliver)
+    destinations.register("logs", logs.deliver)
     return {service.service_name: service for service in services}

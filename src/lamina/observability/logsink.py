@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from ..store.base import AppendLogs, LogEvent, Put, Store
 
@@ -24,6 +25,9 @@ log = logging.getLogger("lamina.logs")
 
 FLUSH_INTERVAL_S = 0.05
 FLUSH_LINES = 2000
+
+# observer(group key, stream, [(timestamp ms, message)]): sees every line emitted, at once
+Observer = Callable[[str, str, list[tuple[int, str]]], None]
 
 
 def group_key(account: str, region: str, name: str) -> str:
@@ -66,6 +70,7 @@ class LogSink:
         self._flush_task: asyncio.Task | None = None
         self._wake = asyncio.Event()
         self._closed = False
+        self.observer: Observer | None = None  # the Logs service's metric and subscription filters
 
     async def ensure_stream(self, account: str, region: str, group: str, stream: str) -> None:
         """Create the group (if new) and the stream, durably, before anything is written to it."""
@@ -90,6 +95,11 @@ class LogSink:
 
     def emit(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
         """Queue events for (group key, stream); never blocks, never raises."""
+        if self.observer is not None:
+            try:
+                self.observer(group, stream, events)
+            except Exception:
+                log.exception("log observer failed")
         bucket = self._buffer.setdefault((group, stream), [])
         bucket.extend(LogEvent(ts, message) for ts, message in events)
         self._buffered += len(events)

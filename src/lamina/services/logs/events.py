@@ -17,6 +17,7 @@ from ...observability.logsink import LogSink
 from ...store.base import AppendLogs, LogEvent, LogQuery, Store, StoredLogEvent
 from ..context import RequestContext
 from .filter_pattern import FilterPatternError, compile_pattern
+from .ingest import Ingest
 from .paging import INVALID_TOKEN, decode_token, encode_token
 from .resources import group_from_params, group_ref, invalid_parameter, load_group, load_stream, now_ms
 from .streams import sequence_token
@@ -60,6 +61,7 @@ def _within_response_size(rows: list[StoredLogEvent]) -> list[StoredLogEvent]:
 class EventsApi:
     store: Store
     sink: LogSink
+    ingest: Ingest
 
     async def put_log_events(self, params: dict, ctx: RequestContext) -> dict:
         group = group_ref(ctx, params["logGroupName"])
@@ -94,7 +96,11 @@ class EventsApi:
                 "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."
             )
         if accepted:
-            await self.store.write([AppendLogs(group.key, stream, tuple(accepted), ingestion_time=now)])
+            # The group's filters: subscription deliveries committed with the events, metric
+            # values before the answer.
+            filtered = self.ingest.accept(group.key, stream, [(event.timestamp, event.message) for event in accepted])
+            await self.store.write([AppendLogs(group.key, stream, tuple(accepted), ingestion_time=now), *filtered.ops])
+            await self.ingest.committed(filtered)
 
         last = await self.store.read_logs(LogQuery(group=group.key, streams=[stream], limit=1, forward=False))
         result: dict[str, Any] = {"nextSequenceToken": sequence_token(last[0].event_id if last else 0)}

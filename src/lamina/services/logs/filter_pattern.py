@@ -526,3 +526,75 @@ def _delimited_matcher(items: list[str], conditions: list[_Condition]) -> Matche
         return False
 
     return match
+
+
+# --- extracting values (metric filters) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a matching message offers a metric filter: its JSON document (a JSON pattern), or
+    its named fields (a space-delimited pattern); neither for a terms pattern."""
+
+    doc: Any = None
+    fields: dict[str, str] | None = None
+
+    def value(self, selector: str) -> str | None:
+        """A metric value or dimension selector's value as text: "$.a.b" in the JSON
+        document, "$name" among the named fields; None if it is not there (or null)."""
+        if self.fields is not None:
+            return self.fields.get(selector[1:]) if selector.startswith("$") else None
+        if self.doc is None or not selector.startswith("$."):
+            return None
+        try:
+            found = _resolve(self.doc, _selector(selector))
+        except FilterPatternError:
+            return None
+        return _json_text(found[0]) if found else None
+
+    def extracted_values(self) -> dict[str, str]:
+        """TestMetricFilter's extractedValues: a space-delimited pattern's named fields, as "$name"."""
+        return {f"${name}": text for name, text in (self.fields or {}).items()}
+
+
+Extractor = Callable[[str], "Extracted | None"]
+_NO_FIELDS = Extracted()
+
+
+def pattern_kind(text: str | None) -> str:
+    """ "json", "delimited" or "terms" (an empty pattern is terms: it matches everything)."""
+    pattern = (text or "").strip()
+    return "json" if pattern.startswith("{") else "delimited" if pattern.startswith("[") else "terms"
+
+
+@lru_cache(maxsize=256)
+def compile_extractor(text: str | None) -> Extractor:
+    """Like compile_pattern, but a match hands back what was matched (None: no match)."""
+    kind = pattern_kind(text)
+    pattern = (text or "").strip()
+    if kind == "json":
+        condition = _Parser(_lex(pattern)).json_pattern()
+
+        def json_extract(message: str) -> Extracted | None:
+            body = message.strip()
+            if not body.startswith(("{", "[")):
+                return None
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                return None
+            return Extracted(doc=doc) if condition(doc) else None
+
+        return json_extract
+    if kind == "delimited":
+        items, conditions = _Parser(_lex(pattern)).delimited_pattern()
+
+        def delimited_extract(message: str) -> Extracted | None:
+            for binding in _bindings(items, _split_fields(message)):
+                if all(condition(binding) for condition in conditions):
+                    return Extracted(fields=binding)
+            return None
+
+        return delimited_extract
+    matcher = compile_pattern(text)
+    return lambda message: _NO_FIELDS if matcher(message) else None

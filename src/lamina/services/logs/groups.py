@@ -9,6 +9,8 @@ from ...errors import ServiceError
 from ...observability.logsink import LogSink, group_key, new_group_doc
 from ...store.base import Delete, DeleteLogs, DeletePrefix, Put, Store
 from ..context import RequestContext
+from .metric_filters import KIND as METRIC_FILTER_KIND
+from .metric_filters import MetricFilter, filter_key
 from .paging import decode_token, encode_token
 from .policies import KIND as POLICY_KIND
 from .policies import PolicyRecord, group_policy_key
@@ -23,6 +25,8 @@ from .resources import (
     load_group,
     now_ms,
 )
+from .subscriptions import KIND as SUBSCRIPTION_KIND
+from .subscriptions import SubscriptionFilter, subscription_key
 from .tags import check_tag_count
 
 DEFAULT_LIMIT = 50
@@ -66,6 +70,8 @@ class GroupsApi:
     store: Store
     sink: LogSink
     policies: dict[str, PolicyRecord]
+    metric_filters: dict[str, dict[str, MetricFilter]]
+    subscription_filters: dict[str, dict[str, SubscriptionFilter]]
 
     async def create_log_group(self, params: dict, ctx: RequestContext) -> dict:
         group = group_ref(ctx, params["logGroupName"])
@@ -88,16 +94,22 @@ class GroupsApi:
         check_deletable(await load_group(self.store, group))
         policy_key = group_policy_key(group)  # its resource-scoped policy goes with it
         await self.sink.flush()  # buffered lines of this group go with it
+        metric_filters = list(self.metric_filters.get(group.key, {}))
+        subscriptions = list(self.subscription_filters.get(group.key, {}))
         await self.store.write(
             [
                 Delete(GROUP_KIND, group.key),
                 DeletePrefix(STREAM_KIND, group.streams_prefix()),
                 DeleteLogs(group.key),
                 *([Delete(POLICY_KIND, policy_key)] if policy_key in self.policies else []),
+                *(Delete(METRIC_FILTER_KIND, filter_key(group.key, name)) for name in metric_filters),
+                *(Delete(SUBSCRIPTION_KIND, subscription_key(group.key, name)) for name in subscriptions),
             ]
         )
         self.sink.forget_group(group.key)
         self.policies.pop(policy_key, None)
+        self.metric_filters.pop(group.key, None)  # its filters go with it, as on AWS
+        self.subscription_filters.pop(group.key, None)
         return {}
 
     async def describe_log_groups(self, params: dict, ctx: RequestContext) -> dict:
@@ -126,7 +138,11 @@ class GroupsApi:
         else:
             found = await self._scan_groups(ctx, prefix or "", after, wanted, limit + 1)
         page = found[:limit]
-        result: dict[str, Any] = {"logGroups": [describe_group(doc, brief=bool(pattern)) for doc in page]}
+        shown = [describe_group(doc, brief=bool(pattern)) for doc in page]
+        for group in shown:
+            if "metricFilterCount" in group:
+                group["metricFilterCount"] = len(self.metric_filters.get(group_ref(ctx, group["logGroupName"]).key, ()))
+        result: dict[str, Any] = {"logGroups": shown}
         if len(found) > limit:
             result["nextToken"] = encode_token({"after": page[-1]["logGroupName"]})
         return result
