@@ -22,7 +22,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from . import wildcard
+from . import locations, wildcard
 from .errors import InvalidPattern
 from .matcher import Field, Rule
 from .operators import EVENTBRIDGE, Dialect, compile_leaf
@@ -95,13 +95,23 @@ def matches(pattern: dict | str | Pattern, event: Any) -> bool:
 
 @lru_cache(maxsize=512)
 def _compile_text(text: str) -> Pattern:
-    return compile_data(load_json(text, "Event pattern"), EVENTBRIDGE)
+    data = load_json(text, "Event pattern")
+    try:
+        return compile_data(data, EVENTBRIDGE)
+    except InvalidPattern as error:
+        offset = locations.offset_of(text, error.reason, error.path)
+        error.location = locations.suffix(text, len(text) if offset is None else offset)
+        raise
 
 
 def load_json(text: str, what: str) -> Any:
     """JSON with exact decimals; NaN and Infinity are not JSON."""
     try:
         return json.loads(text, parse_float=Decimal, parse_constant=_not_json)
+    except json.JSONDecodeError as error:
+        invalid = InvalidPattern(f"{what} is not valid JSON: {error.msg}")
+        invalid.location = locations.suffix(text, error.pos + 1)
+        raise invalid from None
     except ValueError as error:
         raise InvalidPattern(f"{what} is not valid JSON: {error}") from None
 

@@ -16,3 +16,7 @@ class InvalidPattern(ValueError):
         super().__init__(reason)
         self.reason = reason
         self.path = path
+        # Where in the pattern's text, as EventBridge appends it to the reason
+        # (` at [Source: (String)"..."; line: 1, column: N]`, locations.py); "" when the
+        # pattern was not given as text.
+        self.location = ""

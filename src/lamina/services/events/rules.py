@@ -20,7 +20,9 @@ _EVENT_FIELDS = ("id", "account", "source", "time", "region", "detail-type")
 
 
 def invalid_pattern(error: Exception) -> ServiceError:
-    return ServiceError("InvalidEventPatternException", f"Event pattern is not valid. Reason: {error}", 400)
+    """AWS's words, with where the parser stood (` at [Source: (String)"..."; line: 1, column: N]`)."""
+    where = getattr(error, "location", "")
+    return ServiceError("InvalidEventPatternException", f"Event pattern is not valid. Reason: {error}{where}", 400)
 
 
 def compile_or_refuse(text: str) -> Pattern:
