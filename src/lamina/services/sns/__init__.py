@@ -1,5 +1,6 @@
-"""Amazon SNS: topics (standard and FIFO), subscriptions to Lambda, SQS and HTTP/S, filter
-policies, durable in the store, served over the query protocol.
+"""Amazon SNS: topics (standard and FIFO), subscriptions to Lambda, SQS, HTTP/S, phone numbers
+and mobile endpoints, filter policies, mobile push and SMS, durable in the store, served over
+the query protocol.
 
     state.py          topics and subscriptions: store layout, finding, persisting
     attributes.py     topic and subscription attributes; the HTTP/S delivery policy
@@ -9,6 +10,12 @@ policies, durable in the store, served over the query protocol.
     envelopes.py      what subscribers receive: envelope, Lambda event, confirmations
     delivery.py       background deliveries through the engine's outbox: each
                       subscription's retry policy, dead letters; confirmations
+    platforms.py      mobile push: platform applications and endpoints, push payloads
+    sms.py            SMS settings, the SMS sandbox (one-time passwords), opt-outs
+    mobile.py         delivering to an endpoint or a phone number (Lamina sends nothing out)
+    status_logs.py    where such a delivery lands: AWS's delivery status logs in CloudWatch
+                      Logs (sns/<region>/<account>/app/<PLATFORM>/<app>, .../DirectPublishTo-
+                      PhoneNumber), written through the destinations' "logs" deliverer
 """
 
 from __future__ import annotations
@@ -22,16 +29,20 @@ from ...errors import ServiceError
 from ...store.base import Store
 from ..context import RequestContext
 from .delivery import MANAGED_RETRY_DELAYS_S, Deliverer
+from .mobile import MobileDelivery
+from .platforms import PlatformsApi, PlatformState
 from .publish import PublishApi
 from .signing import Signer
+from .sms import SmsApi, SmsState
 from .state import SnsState
+from .status_logs import StatusLogs
 from .subscriptions import SubscriptionsApi
 from .topics import TopicsApi
 
 log = logging.getLogger("lamina")
 
 
-class SnsService(TopicsApi, SubscriptionsApi, PublishApi):
+class SnsService(TopicsApi, SubscriptionsApi, PublishApi, PlatformsApi, SmsApi):
     service_name = "sns"
 
     def __init__(
@@ -49,10 +60,16 @@ class SnsService(TopicsApi, SubscriptionsApi, PublishApi):
         self.endpoint_url = endpoint_url
         self.deliverer = Deliverer(self.state, destinations.send, retry_delays_s, policy=retry_policy, signer=signer)
         self.signer = self.deliverer.signer  # its certificate is served at the SigningCertURL
+        self.platforms = PlatformState(store)
+        self.sms = SmsState(store)
+        self.mobile = MobileDelivery(self.platforms, self.sms, StatusLogs(destinations.send))
+        self.deliverer.mobile = self.mobile
 
     async def start(self) -> None:
         """Load topics and subscriptions; resume the deliveries a stop interrupted."""
         await self.state.load()
+        await self.platforms.load()
+        await self.sms.load()
         resumed = await self.deliverer.start()
         if resumed:
             log.info("resumed %d undelivered SNS deliveries", resumed)
@@ -64,10 +81,16 @@ class SnsService(TopicsApi, SubscriptionsApi, PublishApi):
         """No topic or subscription; pending deliveries were stopped and their items go with
         the store's contents."""
         self.state.reset()
+        self.platforms.reset()
+        self.sms.reset()
+
+    async def send_otp(self, number: str, otp: str, ctx: RequestContext) -> None:
+        await self.mobile.otp(number, otp, ctx.account_id, ctx.region)
 
     async def follow_link(self, path: str, query_string: str, ctx: RequestContext) -> tuple[str, dict]:
         """The links SNS puts in its messages, followed without a signature as on AWS:
-        .../confirm (the SubscribeURL) and .../unsubscribe (the UnsubscribeURL).
+        .../confirm (the SubscribeURL) and .../unsubscribe (the UnsubscribeURL); and
+        .../reply, a phone's text back to the sender (sms.py: STOP opts it out).
         Returns (operation name, result); raises ServiceError."""
         params = dict(parse_qsl(query_string, keep_blank_values=True))
         if path.endswith("/confirm"):
@@ -81,4 +104,11 @@ class SnsService(TopicsApi, SubscriptionsApi, PublishApi):
             if not params.get("SubscriptionArn"):
                 raise ServiceError("InvalidParameter", "Invalid parameter: SubscriptionArn", 400)
             return "Unsubscribe", await self.unsubscribe({"SubscriptionArn": params["SubscriptionArn"]}, ctx)
+        if path.endswith("/reply"):
+            # Lamina's stand-in for a recipient's text back (STOP opts the number out): sms.py.
+            for name in ("PhoneNumber", "Message"):
+                if not params.get(name):
+                    raise ServiceError("InvalidParameter", f"Invalid parameter: {name}", 400)
+            await self.reply(params["PhoneNumber"], params["Message"], ctx)
+            return "OptInPhoneNumber", {}
         raise ServiceError("NotFound", f"No such SNS link: {path}", 404)

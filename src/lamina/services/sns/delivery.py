@@ -11,6 +11,9 @@ delivery, never lose one.
     lambda      Destinations.send(function ARN, the SNS event) -> a durable async invoke
     sqs         Destinations.send(queue ARN, JSON envelope or raw message, attributes)
     http/https  POST with the envelope (or raw message) and the x-amz-sns-* headers
+    application a mobile endpoint, sms a phone number: a delivery status log record (mobile.py);
+                so is a Publish straight to an endpoint or a number (its target is the
+                endpoint ARN or the number, the message carries its account and region)
 
 The subscription is looked up at each attempt: what it receives follows its attributes at
 that moment, and an unsubscribed one receives nothing more.
@@ -47,6 +50,7 @@ from ...errors import ServiceError
 from ...store.base import Delete
 from . import attributes as attrs
 from . import envelopes
+from .mobile import MobileDelivery
 from .signing import Signer
 from .state import OUTBOX_KIND, SnsState, Subscription, now_ms
 
@@ -114,6 +118,8 @@ class Deliverer:
         self._http = ThreadPoolExecutor(max_workers=http_threads, thread_name_prefix="sns-http")
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         self._tasks: set[asyncio.Task] = set()  # confirmations being sent
+        # Mobile endpoints and phone numbers (mobile.py), set by the service.
+        self.mobile: MobileDelivery | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -165,6 +171,13 @@ class Deliverer:
 
     async def _deliver(self, subscription_arn: str, body: bytes, attributes: dict, *, message: dict) -> None:
         """One attempt (the outbox's send): raises when it failed."""
+        if self.mobile is not None and not self.state.is_subscription_arn(subscription_arn):
+            # A Publish straight to a mobile endpoint (its ARN) or a phone number.
+            if subscription_arn.startswith("+"):
+                await self.mobile.to_number(subscription_arn, message, message["account"], message["region"], None)
+            else:
+                await self.mobile.to_endpoint(subscription_arn, message)
+            return
         subscription = self.state.subscriptions.get(subscription_arn)
         if subscription is None or subscription.pending:
             return  # unsubscribed meanwhile: nothing more to deliver
@@ -219,6 +232,12 @@ class Deliverer:
             if subscription.raw:
                 headers["x-amz-sns-rawdelivery"] = "true"
             await self.post(subscription, body, headers)
+        elif protocol == "application" and self.mobile is not None:
+            await self.mobile.to_endpoint(subscription.endpoint, message)
+        elif protocol == "sms" and self.mobile is not None:
+            topic = self.state.topics.get(subscription.topic_arn)
+            _, _, _, region, account, _ = subscription.topic_arn.split(":", 5)
+            await self.mobile.to_number(subscription.endpoint, message, account, region, topic)
         else:
             raise PermanentFailure(f"protocol {protocol} is not delivered by Lamina")
 

@@ -27,6 +27,8 @@ from ..context import RequestContext
 from .attributes import MAX_MESSAGE_BYTES
 from .delivery import Deliverer
 from .envelopes import message_for
+from .platforms import PlatformState, is_endpoint_arn
+from .sms import normal, valid_number
 from .state import SnsState, Topic, invalid, now_ms, parse_topic_arn
 
 log = logging.getLogger("lamina.sns")
@@ -35,6 +37,10 @@ MAX_BATCH = 10
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _GROUP_ID = re.compile(r"^[!-~]{1,128}$")  # printable ASCII, no spaces
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+# AWS's own attributes a publisher may set: SMS settings (AWS.SNS.SMS.SMSType, SenderID,
+# MaxPrice; AWS.MM.SMS.OriginationNumber...) and push settings (AWS.SNS.MOBILE.*).
+RESERVED_ALLOWED = ("AWS.SNS.", "AWS.MM.SMS.")
+MAX_SMS_BYTES = 1600
 
 
 def _attribute_error(reason: str) -> ServiceError:
@@ -50,7 +56,7 @@ def canonical_attributes(given: dict | None) -> dict[str, dict[str, str]]:
             or name.startswith(".")
             or name.endswith(".")
             or ".." in name
-            or name.lower().startswith(("aws.", "amazon."))
+            or (name.lower().startswith(("aws.", "amazon.")) and not name.startswith(RESERVED_ALLOWED))
         ):
             raise _attribute_error(f"The message attribute name '{name}' is invalid.")
         data_type = value.get("DataType") or ""
@@ -104,13 +110,25 @@ def _structure(text: str) -> dict[str, str]:
     return document
 
 
+def _push_structure(text: str, platform: str) -> dict[str, str]:
+    """MessageStructure=json for one endpoint: its platform's entry or "default" is needed."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict) or not all(isinstance(v, str) for v in document.values()):
+        raise invalid("Message Structure - JSON message body failed to parse")
+    if "default" not in document and platform not in document:
+        raise invalid("Message Structure - No default entry in JSON message body")
+    return document
+
+
 class PublishApi:
     state: SnsState
     deliverer: Deliverer
+    platforms: PlatformState
 
     def _target(self, params: dict, ctx: RequestContext) -> Topic:
-        if params.get("PhoneNumber"):
-            raise invalid("PhoneNumber Reason: Lamina does not send SMS")
         topic_arn, target_arn = params.get("TopicArn"), params.get("TargetArn")
         if topic_arn and target_arn:
             raise invalid("TopicArn or TargetArn Reason: Only one of TopicArn and TargetArn may be given")
@@ -119,6 +137,57 @@ class PublishApi:
         if target_arn:
             parse_topic_arn(target_arn, "TargetArn")
         return self.state.topic(topic_arn or target_arn, "TopicArn" if topic_arn else "TargetArn", ctx.region)
+
+    def _direct(self, params: dict, ctx: RequestContext, now: int) -> dict:
+        """A checked message for a mobile endpoint (TargetArn) or a phone number (PhoneNumber),
+        delivered as a one-subscriber message whose subscriber is the endpoint or the number."""
+        text = params.get("Message")
+        if not text:
+            raise invalid("Empty message")
+        subject = params.get("Subject")
+        if subject is not None and (not subject or len(subject) > 100 or not subject.isascii()):
+            raise invalid("Subject")
+        if params.get("MessageDeduplicationId") is not None:
+            raise invalid(
+                "MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter "
+                "that is not valid for this topic type"
+            )
+        structure = params.get("MessageStructure")
+        if structure is not None and structure != "json":
+            raise invalid("MessageStructure")
+        attributes = canonical_attributes(params.get("MessageAttributes"))
+        if len(text.encode("utf-8")) + _attributes_size(attributes) > MAX_MESSAGE_BYTES:
+            raise invalid("Message too long")
+        phone = params.get("PhoneNumber")
+        if phone is not None:
+            if not valid_number(phone):
+                raise invalid(f"PhoneNumber Reason: {phone} is not valid to publish to")
+            per_protocol = _structure(text) if structure == "json" else None
+            if len(message_for("sms", {"message": text, "structure": per_protocol}).encode("utf-8")) > MAX_SMS_BYTES:
+                raise invalid("Message too long")
+            target = normal(phone)
+        else:
+            target = params["TargetArn"]
+            endpoint = self.platforms.endpoints.get(target)
+            region, account = target.split(":")[3:5]
+            if endpoint is None or region != ctx.region or account != ctx.account_id:
+                raise invalid("TargetArn Reason: No endpoint found for the target arn specified")
+            if not endpoint.enabled:
+                raise ServiceError("EndpointDisabled", "Endpoint is disabled", 400)
+            per_protocol = _push_structure(text, target.split(":")[5].split("/")[1]) if structure == "json" else None
+        message: dict = {
+            "id": ids.uuid4(),
+            "ms": now,
+            "message": text,
+            "subject": subject,
+            "attributes": attributes,
+            "account": ctx.account_id,
+            "region": ctx.region,
+            "subscriptions": [target],
+        }
+        if per_protocol is not None:
+            message["structure"] = per_protocol
+        return message
 
     def _prepare(self, topic: Topic, entry: dict, endpoint: str, now: int) -> tuple[dict, bool]:
         """A checked message for the topic (or the one it duplicates, with False)."""
@@ -231,6 +300,15 @@ class PublishApi:
         return result
 
     async def publish(self, params: dict, ctx: RequestContext) -> dict:
+        phone, target_arn = params.get("PhoneNumber"), params.get("TargetArn")
+        if phone is not None or (target_arn and is_endpoint_arn(target_arn)):
+            if params.get("TopicArn") or (phone is not None and target_arn):
+                raise invalid(
+                    "TopicArn or TargetArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be given"
+                )
+            message = self._direct(params, ctx, now_ms())
+            await self._commit([message])
+            return self._published(message)
         topic = self._target(params, ctx)
         message, new = self._prepare(topic, params, ctx.endpoint_url, now_ms())
         if new:

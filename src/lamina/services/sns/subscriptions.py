@@ -1,7 +1,8 @@
 """Subscription operations: Subscribe, ConfirmSubscription, Unsubscribe, ListSubscriptions,
 ListSubscriptionsByTopic, Get/SetSubscriptionAttributes.
 
-Lambda and SQS subscriptions are confirmed at once. An HTTP/S endpoint is sent a
+Lambda, SQS, SMS (a phone number) and application (a mobile endpoint's ARN) subscriptions
+are confirmed at once. An HTTP/S endpoint is sent a
 SubscriptionConfirmation (Token and SubscribeURL) and stays pending until ConfirmSubscription
 with that token, or a GET of the SubscribeURL (served by Lamina under /_lamina/sns/confirm).
 """
@@ -12,15 +13,18 @@ import re
 import secrets
 import uuid
 
+from ...errors import ServiceError
 from ..context import RequestContext
 from . import attributes as attrs
 from .delivery import Deliverer
+from .platforms import is_endpoint_arn
+from .sms import normal, valid_number
 from .state import SnsState, Subscription, invalid, now_ms
 from .topics import page
 
 PENDING = "pending confirmation"  # what Subscribe answers for an unconfirmed subscription
-DELIVERED = {"lambda", "sqs", "http", "https"}
-AWS_ONLY = {"email", "email-json", "sms", "application", "firehose"}
+DELIVERED = {"lambda", "sqs", "http", "https", "sms", "application"}
+AWS_ONLY = {"email", "email-json", "firehose"}
 _SQS_ARN = re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$")
 _LAMBDA_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$")
 
@@ -39,6 +43,13 @@ def _check_endpoint(protocol: str, endpoint: str | None, fifo_topic: bool) -> st
     elif protocol == "lambda":
         if not _LAMBDA_ARN.match(endpoint):
             raise invalid("Lambda endpoint ARN")
+    elif protocol == "sms":
+        if not valid_number(endpoint):
+            raise ServiceError("InvalidParameter", f"Invalid SMS endpoint: {endpoint}", 400)
+        return normal(endpoint)
+    elif protocol == "application":
+        if not is_endpoint_arn(endpoint):
+            raise invalid("ApplicationEndpoint ARN")
     elif not endpoint.lower().startswith(f"{protocol}://"):
         raise invalid("Endpoint must match the specified protocol")
     return endpoint
@@ -62,7 +73,9 @@ class SubscriptionsApi:
         topic = self.state.topic(params["TopicArn"], region=ctx.region)
         protocol = params["Protocol"]
         if protocol in AWS_ONLY:
-            raise invalid(f"Lamina does not deliver to protocol {protocol}; use lambda, sqs, http or https")
+            raise invalid(
+                f"Lamina does not deliver to protocol {protocol}; use lambda, sqs, http, https, sms or application"
+            )
         if protocol not in DELIVERED:
             raise invalid(f"Amazon SNS does not support this protocol string: {protocol}")
         if topic.fifo and protocol != "sqs":
