@@ -27,13 +27,11 @@ WIDGET_TYPES = ("metric", "text", "log", "alarm", "explorer", "custom")
 GRID_WIDTH = 24
 
 
-def _invalid(messages: list[dict]) -> ServiceError:
-    return ServiceError(
-        "InvalidParameterInput",
-        "The field DashboardBody must be a valid JSON object" if not messages else "Dashboard body is invalid",
-        400,
-        dashboardValidationMessages=messages,
-    )
+NOT_JSON = "The field DashboardBody must be a valid JSON object"
+
+
+def _invalid(messages: list[dict], message: str = "The dashboard body is invalid") -> ServiceError:
+    return ServiceError("InvalidParameterInput", message, 400, dashboardValidationMessages=messages)
 
 
 def dashboard_arn(account: str, name: str) -> str:
@@ -45,9 +43,9 @@ def validate_body(body: str) -> list[dict]:
     try:
         document = json.loads(body)
     except ValueError:
-        raise _invalid([{"DataPath": "", "Message": "The field DashboardBody must be a valid JSON object"}]) from None
+        raise _invalid([{"DataPath": "", "Message": NOT_JSON}], NOT_JSON) from None
     if not isinstance(document, dict):
-        raise _invalid([{"DataPath": "", "Message": "Should be object"}])
+        raise _invalid([{"DataPath": "", "Message": "Should be object"}], NOT_JSON)
     problems: list[dict] = []
     widgets = document.get("widgets")
     if widgets is None:
