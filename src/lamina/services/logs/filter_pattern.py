@@ -531,30 +531,55 @@ def _delimited_matcher(items: list[str], conditions: list[_Condition]) -> Matche
 # --- extracting values (metric filters) ----------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Extracted:
     """What a matching message offers a metric filter: its JSON document (a JSON pattern), or
     its named fields (a space-delimited pattern); neither for a terms pattern."""
 
-    doc: Any = None
-    fields: dict[str, str] | None = None
+    __slots__ = ("doc", "fields")
+
+    def __init__(self, doc: Any = None, fields: dict[str, str] | None = None) -> None:
+        self.doc = doc
+        self.fields = fields
 
     def value(self, selector: str) -> str | None:
         """A metric value or dimension selector's value as text: "$.a.b" in the JSON
         document, "$name" among the named fields; None if it is not there (or null)."""
         if self.fields is not None:
             return self.fields.get(selector[1:]) if selector.startswith("$") else None
+        found = self._found(selector)
+        if found is None:
+            return None
+        return found if isinstance(found, str) else _json_text(found)
+
+    def number(self, selector: str) -> float | None:
+        """The selector's value as a number (a JSON number, or text that is one), else None."""
+        found = self._found(selector) if self.fields is None else self.value(selector)
+        if isinstance(found, (int, float)) and not isinstance(found, bool):
+            return float(found)
+        return _number(found.strip()) if isinstance(found, str) else None
+
+    def _found(self, selector: str) -> Any:
+        if self.fields is not None:
+            return self.fields.get(selector[1:]) if selector.startswith("$") else None
         if self.doc is None or not selector.startswith("$."):
             return None
-        try:
-            found = _resolve(self.doc, _selector(selector))
-        except FilterPatternError:
+        steps = _cached_selector(selector)
+        if steps is None:
             return None
-        return _json_text(found[0]) if found else None
+        found = _resolve(self.doc, steps)
+        return found[0] if found else None
 
     def extracted_values(self) -> dict[str, str]:
         """TestMetricFilter's extractedValues: a space-delimited pattern's named fields, as "$name"."""
         return {f"${name}": text for name, text in (self.fields or {}).items()}
+
+
+@lru_cache(maxsize=1024)
+def _cached_selector(selector: str) -> list[tuple[str, Any]] | None:
+    try:
+        return _selector(selector)
+    except FilterPatternError:
+        return None
 
 
 Extractor = Callable[[str], "Extracted | None"]

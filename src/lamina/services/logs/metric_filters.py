@@ -95,7 +95,7 @@ class MetricFilter:
                         self.default_minutes.add(minute)
                         put(namespace, metric, {}, float(default), unit, timestamp, self.scope)
                 continue
-            value = literal if literal is not None else _number(found.value(selector))
+            value = literal if literal is not None else found.number(selector)
             if value is None:
                 continue  # the field is missing or not a number: no value, as on AWS
             dims: dict[str, str] = {}
