@@ -433,3 +433,14 @@ def test_put_events_request_limits(events, lamina):
     with pytest.raises(ClientError) as caught:
         raw.put_events(Entries=[])
     assert error_of(caught)[:2] == ("ValidationException", 400)
+
+
+def test_a_bus_belongs_to_its_region(lamina, unique_name):
+    west, north = lamina.client("events", "us-west-2"), lamina.client("events", "eu-north-1")
+    west.create_event_bus(Name=unique_name)
+    arn = f"arn:aws:events:us-west-2:000000000000:event-bus/{unique_name}"
+    with pytest.raises(ClientError) as caught:
+        north.describe_event_bus(Name=arn)
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert west.describe_event_bus(Name=arn)["Arn"] == arn
+    west.delete_event_bus(Name=unique_name)

@@ -86,6 +86,8 @@ def bus_key(value: str | None, account: str, region: str) -> BusKey:
         parsed = parse_bus_arn(value)
         if parsed is None:
             raise validation(f"Parameter EventBusName is not valid. Reason: {value} is not a valid event bus ARN.")
+        if parsed[1] != region:  # a bus lives in its region: another region's endpoint does not know it
+            raise bus_not_found(parsed[2])
         return parsed
     return account, region, value
 
