@@ -76,13 +76,16 @@ def test_create_function_stores_and_returns_every_field(lambda_client, unique_na
     assert created["CodeSize"] == len(code)
     assert created["CodeSha256"] == sha256_b64(code)
     assert created["Version"] == "$LATEST"
-    assert created["State"] == "Active"
-    assert created["LastUpdateStatus"] == "Successful"
+    # As on AWS: Pending while Lamina prepares it (tests/integration/test_lambda_states.py).
+    assert created["State"] == "Pending" and created["StateReasonCode"] == "Creating"
+    assert "LastUpdateStatus" not in created
     assert created["PackageType"] == "Zip"
     assert is_uuid(created["RevisionId"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", created["LastModified"])
 
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=unique_name, WaiterConfig={"Delay": 1})
     configuration = lambda_client.get_function_configuration(FunctionName=unique_name)
+    assert (configuration["State"], configuration["LastUpdateStatus"]) == ("Active", "Successful")
     for field in (
         "FunctionArn",
         "Runtime",
@@ -95,14 +98,13 @@ def test_create_function_stores_and_returns_every_field(lambda_client, unique_na
         "Architectures",
         "CodeSha256",
         "CodeSize",
-        "RevisionId",
         "Version",
-        "State",
     ):
         assert configuration[field] == created[field], field
 
     function = lambda_client.get_function(FunctionName=unique_name)
-    assert function["Configuration"]["RevisionId"] == created["RevisionId"]
+    # Settling gives the function a new revision, as on AWS.
+    assert function["Configuration"]["RevisionId"] == configuration["RevisionId"] != created["RevisionId"]
     assert function["Tags"] == {"team": "core", "env": "test"}
     assert function["Code"]["RepositoryType"] == "S3"
     assert invoke(lambda_client, unique_name)[1] == "from the layer"
@@ -203,7 +205,7 @@ def test_update_function_code_changes_sha_revision_and_warm_instance_code(lambda
     assert updated["CodeSha256"] == sha256_b64(new_code) != created["CodeSha256"]
     assert updated["CodeSize"] == len(new_code)
     assert updated["RevisionId"] != created["RevisionId"]
-    assert updated["LastUpdateStatus"] == "Successful"
+    assert updated["LastUpdateStatus"] == "InProgress"
     assert lambda_client.get_function_configuration(FunctionName=unique_name)["CodeSha256"] == sha256_b64(new_code)
 
     _, after = invoke(lambda_client, unique_name)
@@ -233,7 +235,9 @@ def test_update_function_configuration_is_seen_by_the_next_invoke(lambda_client,
 
 
 def test_stale_revision_id_is_a_precondition_failure(lambda_client, create_function, unique_name):
-    created = create_function()
+    create_function()
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=unique_name, WaiterConfig={"Delay": 1})
+    created = lambda_client.get_function_configuration(FunctionName=unique_name)
     fresh = lambda_client.update_function_configuration(
         FunctionName=unique_name, Description="one", RevisionId=created["RevisionId"]
     )
@@ -265,7 +269,7 @@ def test_publish_version_and_list_versions(lambda_client, create_function, uniqu
     assert first["FunctionArn"] == function_arn(unique_name, "1")
     assert first["CodeSha256"] == created["CodeSha256"]
     assert first["Description"] == "first"
-    assert first["State"] == "Active"
+    assert first["State"] == "Pending"  # then Active (tests/integration/test_lambda_states.py)
 
     again = lambda_client.publish_version(FunctionName=unique_name)
     assert again["Version"] == "1", "publishing an unchanged $LATEST returns the same version"
@@ -310,6 +314,7 @@ def test_update_code_with_publish_returns_the_new_version(lambda_client, create_
     updated = lambda_client.update_function_code(FunctionName=unique_name, ZipFile=versioned_code(2), Publish=True)
     assert updated["Version"] == "2"
     assert updated["CodeSha256"] == sha256_b64(versioned_code(2))
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=unique_name, WaiterConfig={"Delay": 1})
     latest = lambda_client.get_function_configuration(FunctionName=unique_name)
     # The RevisionId stored for $LATEST is the one a client can condition its next update on.
     lambda_client.update_function_configuration(

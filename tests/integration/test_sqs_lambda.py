@@ -204,7 +204,7 @@ def test_event_source_mapping_validation(lambda_client, queue, recorder, mapping
             400,
         ),
         (dict(EventSourceArn=arn + "-missing", FunctionName=recorder), "InvalidParameterValueException", 400),
-        (dict(EventSourceArn=arn, FunctionName=recorder + "-missing"), "ResourceNotFoundException", 404),
+        (dict(EventSourceArn=arn, FunctionName=recorder + "-missing"), "InvalidParameterValueException", 400),
         (
             dict(EventSourceArn=arn, FunctionName=recorder, FunctionResponseTypes=["Nonsense"]),
             "ValidationException",

@@ -48,7 +48,7 @@ from .mappings import MappingsApi
 from .permissions import PermissionsApi
 from .pollers import Pollers, Sources
 from .provisioned import ProvisionedApi, Provisioning, restore_provisioned
-from .state import LambdaState
+from .state import LambdaState, settled
 from .tags import TagsApi
 from .versions import VersionsApi
 
@@ -98,10 +98,17 @@ class LambdaService(
         """Hand the engine what it must know before the first invoke (reservations and
         provisioned configs), resume the mappings' pollers, then the queued async events."""
         runtimes = set()
-        for _, function in await self.state.store.scan("function"):
+        for key, function in await self.state.store.scan("function"):
             runtimes.add(function["config"].get("Runtime"))
+            if not settled(function["config"]):  # stopped while preparing it: again
+                self.state.prepare_soon(
+                    "function", key, function.get("build", ""), updating="LastUpdateStatus" in function["config"]
+                )
             if function.get("reserved_concurrency") is not None:
                 self.state.engine.set_reserved(function["config"]["FunctionArn"], function["reserved_concurrency"])
+        for key, version in await self.state.store.scan("function_version"):
+            if not settled(version["config"]):
+                self.state.prepare_soon("function_version", key, version.get("build", ""))
         for runtime in sorted(r for r in runtimes if r):
             self.state.engine.prepare(runtime)  # their zygotes start now, not on a first cold start
         await restore_provisioned(self.provisioning)

@@ -78,6 +78,10 @@ async def run(state: LambdaState, event: dict) -> Attempt:
     except ServiceError:
         log.warning("async event %s dropped: %s no longer exists", event["request_id"], event["function"])
         return Attempt(DROP)
+    try:
+        state.check_runnable(record)
+    except ServiceError:
+        return Attempt(RETRY_LATER)  # Failed: an update may fix it before the event's age runs out
     spec = await state.spec(record, record["config"]["Version"])
     engine = state.engine
     engine.count(

@@ -22,11 +22,14 @@ from .state import (
     SNAPSTART_RUNTIMES,
     LambdaState,
     check_revision,
+    in_progress,
+    new_build,
     new_revision,
     now_iso,
+    pending,
     version_key,
 )
-from .versions import publish
+from .versions import prepare_version, publish
 
 MAX_TIMEOUT_S = 900
 MIN_MEMORY_MB, MAX_MEMORY_MB = 128, 10240
@@ -116,13 +119,15 @@ class FunctionsApi:
         if check is not None and not check(ctx.account_id, role):
             raise invalid_parameter("The role defined for the function cannot be assumed by Lambda.")
 
-    async def _check_runnable(self, runtime: str) -> None:
-        """A runtime Lamina supports but this host has no interpreter for fails here, saying
-        what to install, rather than at the first invoke."""
-        missing = await self.state.engine.runtime_missing(runtime)
-        if missing:
-            raise invalid_parameter(missing)
-        self.state.engine.prepare(runtime)
+    def _serving(self, function: dict) -> dict | None:
+        """What $LATEST runs if the update about to start fails: AWS keeps the function's
+        previous code and configuration available then."""
+        config = function["config"]
+        if config.get("LastUpdateStatus") == "Failed":
+            return function.get("serving")
+        if config.get("State") == "Failed":
+            return None
+        return {"config": config, "code": function["code"], "build": function.get("build")}
 
     async def create_function(self, params: dict, ctx: RequestContext) -> dict:
         ref = function_ref(params, ctx)
@@ -139,7 +144,6 @@ class FunctionsApi:
         _check_environment(params.get("Environment"))
         _check_ephemeral(params.get("EphemeralStorage"))
         _check_snap_start(params.get("SnapStart"), params.get("Runtime"))
-        await self._check_runnable(params["Runtime"])
         self._check_role(params["Role"], ctx)
         code_params = params.get("Code") or {}
         zip_bytes = code_params.get("ZipFile")
@@ -181,8 +185,6 @@ class FunctionsApi:
             "TracingConfig": {"Mode": (params.get("TracingConfig") or {}).get("Mode", "PassThrough")},
             "RevisionId": new_revision(),
             "Layers": await resolve_layers(self.state, params.get("Layers"), ctx),
-            "State": "Active",
-            "LastUpdateStatus": "Successful",
             "PackageType": package_type,
             "Architectures": params.get("Architectures") or ["x86_64"],
             "EphemeralStorage": {"Size": (params.get("EphemeralStorage") or {}).get("Size", 512)},
@@ -199,9 +201,11 @@ class FunctionsApi:
                 "RuntimeVersionArn": f"arn:aws:lambda:{ref.region}::runtime:lamina-{params.get('Runtime')}"
             },
         }
+        build = new_build()
         doc = {
-            "config": {k: v for k, v in config.items() if v is not None},
+            "config": pending({k: v for k, v in config.items() if v is not None}),
             "code": {"sha": code.sha256_hex, "size": code.size},
+            "build": build,
             "tags": params.get("Tags") or {},
             "next_version": 1,
         }
@@ -214,6 +218,10 @@ class FunctionsApi:
             # config captured above is stale anyway: publishing gave $LATEST a new RevisionId.
             result = dict(version_doc["config"], FunctionArn=arn)
         await self.state.write(ops)
+        # Pending until Lamina has it ready (interpreter, code, layers), in the background.
+        self.state.prepare_soon("function", ref.key, build)
+        if params.get("Publish"):
+            prepare_version(self.state, ref, version_doc)
         return result
 
     async def get_function(self, params: dict, ctx: RequestContext) -> dict:
@@ -262,6 +270,10 @@ class FunctionsApi:
 
     async def update_function_code(self, params: dict, ctx: RequestContext) -> dict:
         ref = function_ref(params, ctx)
+        await self.state.function(ref)
+        # Lamina's difference: AWS refuses an update while another is in progress; Lamina's
+        # preparation takes milliseconds, so the update waits for it instead.
+        await self.state.settled("function", ref.key)
         function = await self.state.function(ref)
         check_revision(function["config"], params.get("RevisionId"))
         zip_bytes = params.get("ZipFile")
@@ -270,17 +282,25 @@ class FunctionsApi:
         code = await self.state.code.save(zip_bytes)
         if params.get("DryRun"):
             return dict(function["config"], CodeSha256=code.sha256_b64, CodeSize=code.size)
-        config = dict(
-            function["config"],
-            CodeSha256=code.sha256_b64,
-            CodeSize=code.size,
-            LastModified=now_iso(),
-            RevisionId=new_revision(),
-            LastUpdateStatus="Successful",
+        config = in_progress(
+            dict(
+                function["config"],
+                CodeSha256=code.sha256_b64,
+                CodeSize=code.size,
+                LastModified=now_iso(),
+                RevisionId=new_revision(),
+            )
         )
         if params.get("Architectures"):
             config["Architectures"] = params["Architectures"]
-        doc = dict(function, config=config, code={"sha": code.sha256_hex, "size": code.size})
+        build = new_build()
+        doc = dict(
+            function,
+            config=config,
+            code={"sha": code.sha256_hex, "size": code.size},
+            build=build,
+            serving=self._serving(function),
+        )
         ops = [Put("function", ref.key, doc)]
         result = config
         if params.get("Publish"):
@@ -290,17 +310,21 @@ class FunctionsApi:
             # that publishing has already replaced on $LATEST.
             result = version_doc["config"]
         await self.state.write(ops)
-        await self.state.retire(ref, keep_revision=doc["config"]["RevisionId"])
+        self.state.prepare_soon("function", ref.key, build, updating=True)
+        if params.get("Publish"):
+            prepare_version(self.state, ref, version_doc)
+        await self.state.retire(ref, keep_build=build)
         return result
 
     async def update_function_configuration(self, params: dict, ctx: RequestContext) -> dict:
         ref = function_ref(params, ctx)
+        await self.state.function(ref)
+        await self.state.settled("function", ref.key)  # as update_function_code
         function = await self.state.function(ref)
         check_revision(function["config"], params.get("RevisionId"))
         config = dict(function["config"])
         if "Runtime" in params:
             _check_runtime(params["Runtime"], config.get("PackageType", "Zip"))
-            await self._check_runnable(params["Runtime"])
         _check_timeout(params.get("Timeout"))
         _check_memory(params.get("MemorySize"))
         _check_environment(params.get("Environment"))
@@ -333,9 +357,12 @@ class FunctionsApi:
             config["RuntimeVersionConfig"] = {
                 "RuntimeVersionArn": f"arn:aws:lambda:{ref.region}::runtime:lamina-{params['Runtime']}"
             }
-        config.update(LastModified=now_iso(), RevisionId=new_revision(), LastUpdateStatus="Successful")
-        await self.state.write([Put("function", ref.key, dict(function, config=config))])
-        await self.state.retire(ref, keep_revision=config["RevisionId"])
+        config = in_progress(dict(config, LastModified=now_iso(), RevisionId=new_revision()))
+        build = new_build()
+        doc = dict(function, config=config, build=build, serving=self._serving(function))
+        await self.state.write([Put("function", ref.key, doc)])
+        self.state.prepare_soon("function", ref.key, build, updating=True)
+        await self.state.retire(ref, keep_build=build)
         return config
 
     async def delete_function(self, params: dict, ctx: RequestContext) -> dict:
@@ -372,6 +399,7 @@ class FunctionsApi:
                 DeletePrefix("provisioned_config", ref.key + ":"),
             ]
         )
+        self.state.forget_outcomes(ref.key)
         await self.state.retire_all(ref)
         self.state.engine.set_reserved(ref.arn, None)
         self.state.engine.set_provisioned(ref.arn, {})

@@ -60,6 +60,7 @@ class InvokeApi:
             raise invalid_parameter(f"Unsupported invocation type {kind}")
         _check_json(payload)
         function, record = await self.state.resolve(ref, ref.qualifier)
+        self.state.check_runnable(record)
         if kind == "DryRun":
             return {"StatusCode": 204}
         if kind == "Event":
@@ -101,6 +102,7 @@ class InvokeApi:
         if len(payload) > self.state.limits.async_payload_bytes:
             raise _too_large(self.state.limits.async_payload_bytes)
         _check_json(payload)
-        function, _ = await self.state.resolve(ref, None)
+        function, record = await self.state.resolve(ref, None)
+        self.state.check_runnable(record)
         await enqueue(self.state, self.async_queue, ref, payload, ctx.request_id)
         return {"Status": 202}

@@ -12,7 +12,7 @@ from ... import ids
 from ...engine.pollers import checkpoints
 from ...engine.pollers.queue import QueueSource
 from ...engine.pollers.stream import StreamSource
-from ...errors import conflict, invalid_parameter, not_found
+from ...errors import ServiceError, conflict, invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_arn, parse_function
@@ -38,12 +38,28 @@ async def _mapping(state: LambdaState, mapping_id: str) -> dict:
     return mapping
 
 
+NO_RECORDS = "No records processed"
+
+
 def _public(pollers: Pollers, mapping: dict) -> dict:
-    """The mapping as the API shows it, with its poller's last result."""
+    """The mapping as the API shows it, in AWS's words: a stream's says "User action" and
+    its LastProcessingResult from the start ("No records processed"); a queue's says
+    "USER_INITIATED" and has no LastProcessingResult before a batch has been processed."""
+    stream = "StartingPosition" in mapping
+    mapping = dict(mapping, StateTransitionReason="User action" if stream else "USER_INITIATED")
     poller = pollers.running.get(mapping["UUID"])
-    if poller is not None:
-        return dict(mapping, LastProcessingResult=poller.last_result)
+    result = poller.last_result if poller is not None else mapping.get("LastProcessingResult")
+    mapping.pop("LastProcessingResult", None)
+    if stream:
+        mapping["LastProcessingResult"] = result or NO_RECORDS
+    elif result and result != NO_RECORDS:
+        mapping["LastProcessingResult"] = result
     return mapping
+
+
+def _no_function() -> ServiceError:
+    """AWS's answer to a mapping for a function that does not exist (or has no such alias or version)."""
+    return invalid_parameter("Function does not exist")
 
 
 def _check(mapping: dict, source: QueueSource | StreamSource) -> None:
@@ -112,7 +128,10 @@ class MappingsApi:
         if not source_arn:
             raise invalid_parameter("Unrecognized event source, must be kinesis, dynamodb stream or sqs.")
         ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region)
-        await self.state.resolve(ref, ref.qualifier)
+        try:
+            await self.state.record(ref)
+        except ServiceError:
+            raise _no_function() from None
         source = self.pollers.sources(source_arn)
         if source is None:
             if source_arn.startswith("arn:aws:kinesis:"):
@@ -131,9 +150,7 @@ class MappingsApi:
             "MaximumBatchingWindowInSeconds": params.get("MaximumBatchingWindowInSeconds", 0),
             "FunctionResponseTypes": params.get("FunctionResponseTypes") or [],
             "LastModified": time.time(),
-            "LastProcessingResult": "No records processed",
             "State": "Enabled" if params.get("Enabled", True) else "Disabled",
-            "StateTransitionReason": "USER_INITIATED",
         }
         mapping["EventSourceMappingArn"] = (
             f"arn:aws:lambda:{ctx.region}:{ctx.account_id}:event-source-mapping:{mapping['UUID']}"
@@ -168,7 +185,7 @@ class MappingsApi:
                 )
         await self.state.store.write([Put("event_source_mapping", mapping["UUID"], mapping)])
         await start_poller(self.pollers, mapping)
-        return dict(mapping, State="Creating" if mapping["State"] == "Enabled" else "Disabled")
+        return dict(_public(self.pollers, mapping), State="Creating" if mapping["State"] == "Enabled" else "Disabled")
 
     async def get_event_source_mapping(self, params: dict, ctx: RequestContext) -> dict:
         return _public(self.pollers, await _mapping(self.state, params["UUID"]))
@@ -177,7 +194,10 @@ class MappingsApi:
         mapping = dict(await _mapping(self.state, params["UUID"]))
         if params.get("FunctionName"):
             ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region)
-            await self.state.resolve(ref, ref.qualifier)
+            try:
+                await self.state.record(ref)
+            except ServiceError:
+                raise _no_function() from None
             mapping["FunctionArn"] = function_arn(ref.region, ref.account, ref.name, ref.qualifier)
         stream_mapping = "StartingPosition" in mapping
         for member in (
@@ -209,7 +229,7 @@ class MappingsApi:
         await self.state.store.write(
             [Delete("event_source_mapping", mapping["UUID"]), checkpoints.forget(mapping["UUID"])]
         )
-        return dict(mapping, State="Deleting")
+        return dict(_public(self.pollers, mapping), State="Deleting")
 
     async def list_event_source_mappings(self, params: dict, ctx: RequestContext) -> dict:
         mappings = [doc for _, doc in await self.state.store.scan("event_source_mapping")]

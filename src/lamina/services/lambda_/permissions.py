@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...errors import ServiceError
-from ...store.base import Put
+from ...store.base import Op, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_ref, parse_function
-from .state import LambdaState
+from .state import LATEST, LambdaState, new_revision, version_key
 
 MAX_POLICY_BYTES = 20 * 1024  # Lambda's limit on a function's resource-based policy
 
@@ -90,9 +90,37 @@ class PermissionsApi:
         resource = ref.arn if not ref.qualifier else f"{ref.arn}:{ref.qualifier}"
         return ref, function, resource
 
+    async def _holder(self, ref: FunctionRef, function: dict) -> tuple[str, str, dict]:
+        """The record whose RevisionId the policy of ref's scope carries, and changes: the
+        function's ($LATEST), the version's or the alias's."""
+        qualifier = ref.qualifier
+        if not qualifier or qualifier == LATEST:
+            return "function", ref.key, function
+        if qualifier.isdigit():
+            version = await self.state.find_version(ref, qualifier) or {}
+            return "function_version", version_key(ref.key, qualifier), version
+        return "function_alias", f"{ref.key}:{qualifier}", await self.state.find_alias(ref, qualifier) or {}
+
+    async def _revised(self, ref: FunctionRef, function: dict) -> list[Op]:
+        """The writes of a changed policy: the function's document, and a new RevisionId for
+        the record the policy belongs to (a policy change is a change, as on AWS)."""
+        kind, key, holder = await self._holder(ref, function)
+        if kind == "function":
+            function["config"] = dict(function["config"], RevisionId=new_revision())
+            return [Put("function", ref.key, function)]
+        if kind == "function_alias":
+            revised = dict(holder, RevisionId=new_revision())
+        else:
+            revised = dict(holder, config=dict(holder["config"], RevisionId=new_revision()))
+        return [Put("function", ref.key, function), Put(kind, key, revised)]
+
+    async def _revision(self, ref: FunctionRef, function: dict) -> str | None:
+        kind, _, holder = await self._holder(ref, function)
+        return holder.get("RevisionId") if kind == "function_alias" else (holder.get("config") or {}).get("RevisionId")
+
     async def add_permission(self, params: dict, ctx: RequestContext) -> dict:
         ref, function, resource = await self._target(params, ctx)
-        if params.get("RevisionId") and params["RevisionId"] != function["config"].get("RevisionId"):
+        if params.get("RevisionId") and params["RevisionId"] != await self._revision(ref, function):
             raise ServiceError(
                 "PreconditionFailedException",
                 "The Revision Id provided does not match the latest Revision Id. "
@@ -111,7 +139,7 @@ class PermissionsApi:
         check_size(text)
         policies[_scope(ref)] = text
         function["policies"] = policies
-        await self.state.write([Put("function", ref.key, function)])
+        await self.state.write(await self._revised(ref, function))
         return {"Statement": json.dumps(statement, separators=(",", ":"))}
 
     async def remove_permission(self, params: dict, ctx: RequestContext) -> dict:
@@ -130,7 +158,7 @@ class PermissionsApi:
         else:
             policies.pop(_scope(ref), None)
         function["policies"] = policies
-        await self.state.write([Put("function", ref.key, function)])
+        await self.state.write(await self._revised(ref, function))
         return {"StatusCode": 204}
 
     async def get_policy(self, params: dict, ctx: RequestContext) -> dict:
@@ -138,7 +166,7 @@ class PermissionsApi:
         text = (function.get("policies") or {}).get(_scope(ref))
         if not text:
             raise ServiceError("ResourceNotFoundException", "The resource you requested does not exist.", 404)
-        return {"Policy": text, "RevisionId": function["config"].get("RevisionId")}
+        return {"Policy": text, "RevisionId": await self._revision(ref, function)}
 
     async def resource_policy(self, arn: str) -> str | None:
         """The resource-based policy that applies to a call on `arn` (a function, or one of its

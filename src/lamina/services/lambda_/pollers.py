@@ -122,8 +122,9 @@ async def start_poller(pollers: Pollers, mapping: dict) -> None:
     async def invoke(event: dict) -> Outcome:
         try:
             _, record = await state.resolve(ref, ref.qualifier)
+            state.check_runnable(record)
         except ServiceError:
-            return Outcome(True, throttled=True)  # the function is gone: hold the records
+            return Outcome(True, throttled=True)  # the function is gone or Failed: hold the records
         spec = await state.spec(record, record["config"]["Version"])
         try:
             result = await state.engine.invoke(spec, json.dumps(event).encode(), invoked_arn=invoked_arn)

@@ -6,13 +6,24 @@ operation shares.
     kind "function_alias"    key "<function key>:<alias name>"           an alias
 
 A function document is {"config": <FunctionConfiguration of $LATEST>, "code": {sha, size},
-"tags": {...}, "next_version": N, "last_published": {...}}. Documents are cached in
-memory: this process is the only writer of its store.
+"build": <id of this code and configuration>, "tags": {...}, "next_version": N,
+"last_published": {...}, "serving": <the last good {config, code, build} while an update
+has failed>}. Documents are cached in memory: this process is the only writer of its store.
+
+States, as on AWS: CreateFunction and PublishVersion answer `State: Pending`, an update
+`LastUpdateStatus: InProgress`; the record is prepared in the background right after the
+answer (the runtime's interpreter found, the code and layers unpacked, the zygote started)
+and settles to Active/Successful, or Failed with AWS's reason code. Whatever invokes the
+record meanwhile waits for it to settle (resolve()); a Failed one refuses to run.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
+import zipfile
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,7 +37,14 @@ from ...store.base import Delete, DeletePrefix, Op, Put, Store
 from .arns import FunctionRef, function_arn
 from .code import CodeStore
 
+log = logging.getLogger("lamina.lambda")
+
 LATEST = "$LATEST"
+# AWS's words while a function or version is prepared, for a creation and an update alike.
+PREPARING_REASON = "The function is being created."
+PREPARING_CODE = "Creating"
+_REASONS = ("StateReason", "StateReasonCode", "LastUpdateStatusReason", "LastUpdateStatusReasonCode")
+UNZIP_FAILED = "Could not unzip uploaded file. Please check your file, then try to upload again."
 PYTHON_RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 NODE_RUNTIMES = ("nodejs18.x", "nodejs20.x", "nodejs22.x")
 CUSTOM_RUNTIMES = ("provided.al2023", "provided.al2", "provided")
@@ -50,6 +68,40 @@ def now_iso() -> str:
 
 def new_revision() -> str:
     return ids.uuid4()
+
+
+def new_build() -> str:
+    """The id of one function's code and configuration: the engine's instances are kept per
+    build (a RevisionId also changes for a permission or a settled state, which need none)."""
+    return ids.hex32()
+
+
+def settled(config: dict) -> bool:
+    return config.get("State") != "Pending" and config.get("LastUpdateStatus") != "InProgress"
+
+
+def pending(config: dict) -> dict:
+    """A configuration being created (a new function, a new version): AWS's Pending state."""
+    config = {k: v for k, v in config.items() if k not in _REASONS and k != "LastUpdateStatus"}
+    return dict(config, State="Pending", StateReason=PREPARING_REASON, StateReasonCode=PREPARING_CODE)
+
+
+def in_progress(config: dict) -> dict:
+    """A configuration being updated: AWS's LastUpdateStatus InProgress, with AWS's words."""
+    return dict(
+        config,
+        LastUpdateStatus="InProgress",
+        LastUpdateStatusReason=PREPARING_REASON,
+        LastUpdateStatusReasonCode=PREPARING_CODE,
+    )
+
+
+def not_runnable(state: str) -> ServiceError:
+    return ServiceError(
+        "ResourceConflictException",
+        f"The operation cannot be performed at this time. The function is currently in the following state: {state}",
+        409,
+    )
 
 
 def version_key(function_key: str, version: str) -> str:
@@ -78,6 +130,13 @@ class LambdaState:
         self._aliases: dict[str, dict | None] = {}
         self._specs: dict[tuple[str, str], FunctionSpec] = {}
         self.event_configs: dict[str, dict | None] = {}  # event_invoke.py's cache
+        # Records being prepared: (kind, key) -> set when its state has settled.
+        self._settling: dict[tuple[str, str], asyncio.Event] = {}
+        # How each record's preparation ended: (kind, key) -> (build, the config's new
+        # members; None removes one). A write of a copy of that build taken before the
+        # preparation ended gets them too, so an AddPermission racing it cannot undo it.
+        self._outcomes: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        self._preparations: set[asyncio.Future] = set()
         # Whether an execution role exists in the account and Lambda may assume it:
         # (account, role ARN) -> True/False. Set by the composition root (IAM's roles and
         # trust policies); None accepts any role ARN (tests and tools without IAM).
@@ -98,6 +157,13 @@ class LambdaState:
         self._aliases.clear()
         self._specs.clear()
         self.event_configs.clear()
+        for task in self._preparations:
+            task.cancel()
+        self._preparations.clear()
+        for event in self._settling.values():
+            event.set()
+        self._settling.clear()
+        self._outcomes.clear()
 
     # --- reading ------------------------------------------------------------------------
 
@@ -153,7 +219,24 @@ class LambdaState:
     async def resolve(self, ref: FunctionRef, qualifier: str | None) -> tuple[dict, dict]:
         """(function doc, the {config, code} record that `qualifier` names), for invoking.
 
-        An alias resolves to its version, or by its routing weights to the additional one."""
+        An alias resolves to its version, or by its routing weights to the additional one.
+        A record still being prepared is waited for (Lamina's difference: AWS refuses an
+        invoke then); $LATEST after a failed update is its last good code and configuration."""
+        function, record = await self._resolve(ref, qualifier)
+        if not settled(record["config"]):
+            await self.settled(*_record_key(ref, record))
+            function, record = await self._resolve(ref, qualifier)
+        if record is function and record["config"].get("LastUpdateStatus") == "Failed" and function.get("serving"):
+            record = function["serving"]
+        return function, record
+
+    async def settled(self, kind: str, key: str) -> None:
+        """Once the record's preparation (if any is under way) has ended."""
+        event = self._settling.get((kind, key))
+        if event is not None:
+            await event.wait()
+
+    async def _resolve(self, ref: FunctionRef, qualifier: str | None) -> tuple[dict, dict]:
         function = await self.function(ref)
         if qualifier is None or qualifier == LATEST:
             return function, function
@@ -183,6 +266,8 @@ class LambdaState:
     # --- writing ------------------------------------------------------------------------
 
     async def write(self, ops: list[Op]) -> None:
+        if self._outcomes:
+            ops = [self._with_outcome(op) for op in ops]
         await self.store.write(ops)
         for op in ops:
             cache = {
@@ -204,11 +289,90 @@ class LambdaState:
                 for key in [k for k in self.event_configs if k.startswith(op.prefix)]:
                     self.event_configs[key] = None
 
+    def _with_outcome(self, op: Op) -> Op:
+        if not isinstance(op, Put) or op.kind not in ("function", "function_version"):
+            return op
+        outcome = self._outcomes.get((op.kind, op.key))
+        if outcome is None or outcome[0] != op.doc.get("build") or settled(op.doc["config"]):
+            return op
+        return Put(op.kind, op.key, dict(op.doc, config=_apply(op.doc["config"], outcome[1])))
+
+    # --- preparing a record: Pending/InProgress until it settles ---------------------------
+
+    def prepare_soon(self, kind: str, key: str, build: str, updating: bool = False) -> None:
+        """Prepare the record (written already, Pending or InProgress) in the background, then
+        settle its state. Call it right after the write, before anything else awaits."""
+        event = asyncio.Event()
+        previous = self._settling.get((kind, key))
+        self._settling[(kind, key)] = event
+        task = asyncio.ensure_future(self._prepare(kind, key, build, updating, event, previous))
+        self._preparations.add(task)
+        task.add_done_callback(self._preparations.discard)
+
+    async def _prepare(
+        self, kind: str, key: str, build: str, updating: bool, event: asyncio.Event, previous: asyncio.Event | None
+    ) -> None:
+        try:
+            if previous is not None:
+                await previous.wait()
+            doc = await self._read(kind, key)
+            if doc is None or doc.get("build") != build:
+                return  # deleted, or replaced by a newer build that settles itself
+            version = doc["config"].get("Version", LATEST)
+            failure = await self._readiness(doc, version)
+            doc = await self._read(kind, key)
+            if doc is None or doc.get("build") != build:
+                return
+            changes = _outcome(doc["config"], failure, updating)
+            self._outcomes[(kind, key)] = (build, changes)
+            await self.write([Put(kind, key, dict(doc, config=_apply(doc["config"], changes)))])
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("preparing %s %s failed", kind, key)
+        finally:
+            event.set()
+            if self._settling.get((kind, key)) is event:
+                del self._settling[(kind, key)]
+
+    async def _read(self, kind: str, key: str) -> dict | None:
+        cache = self._functions if kind == "function" else self._versions
+        if key not in cache:
+            cache[key] = await self.store.get(kind, key)
+        return cache[key]
+
+    async def _readiness(self, doc: dict, version: str) -> tuple[str, str] | None:
+        """What keeps the record from running, as (AWS's reason code, reason), or None once
+        it is ready: its runtime's interpreter found, its code and layers unpacked."""
+        runtime = doc["config"].get("Runtime") or ""
+        missing = await self.engine.runtime_missing(runtime)
+        if missing:
+            return "InvalidRuntime", missing
+        try:
+            await self.spec(doc, version)
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError):
+            return "InvalidZipFileException", UNZIP_FAILED
+        except OSError as error:
+            return "InternalError", f"Lamina could not unpack the function's code: {error}"
+        self.engine.prepare(runtime)  # its zygote starts now, not on the first cold start
+        return None
+
+    def check_runnable(self, record: dict) -> None:
+        """A Failed record refuses to run, with AWS's error."""
+        config = record["config"]
+        if config.get("State") == "Failed":
+            raise not_runnable("Failed")
+
+    def forget_outcomes(self, key: str) -> None:
+        """The function (key) and its versions are deleted."""
+        for entry in [e for e in self._outcomes if e[1] == key or e[1].startswith(key + ":")]:
+            del self._outcomes[entry]
+
     # --- handing a function to the engine -------------------------------------------------
 
     async def spec(self, record: dict, version: str) -> FunctionSpec:
         """The engine's view of a function version; cached, since a revision never changes."""
-        key = (record["config"]["RevisionId"], version)
+        key = (record.get("build") or record["config"]["RevisionId"], version)
         spec = self._specs.get(key)
         if spec is None:
             if len(self._specs) > 10000:
@@ -230,7 +394,7 @@ class LambdaState:
             name=name,
             function_arn=arn,
             version=version,
-            revision=config["RevisionId"],
+            revision=record.get("build") or config["RevisionId"],
             runtime=config.get("Runtime", ""),
             handler=config.get("Handler", ""),
             memory_mb=config.get("MemorySize", 128),
@@ -246,13 +410,48 @@ class LambdaState:
             role=config.get("Role") or "",
         )
 
-    async def retire(self, ref: FunctionRef, keep_revision: str | None = None) -> None:
+    async def retire(self, ref: FunctionRef, keep_build: str | None = None) -> None:
         """Old instances go once the code or configuration they were started with changes."""
-        keep = f"{ref.arn}:{LATEST}#{keep_revision}" if keep_revision else None
+        keep = f"{ref.arn}:{LATEST}#{keep_build}" if keep_build else None
         await self.engine.retire_stale(f"{ref.arn}:{LATEST}#", keep)
 
     async def retire_all(self, ref: FunctionRef) -> None:
         await self.engine.retire(f"{ref.arn}:")
+
+
+def _record_key(ref: FunctionRef, record: dict) -> tuple[str, str]:
+    version = record["config"].get("Version", LATEST)
+    if version == LATEST:
+        return "function", ref.key
+    return "function_version", version_key(ref.key, version)
+
+
+def _outcome(config: dict, failure: tuple[str, str] | None, updating: bool) -> dict[str, Any]:
+    """The members a settled preparation sets (None: removes), in AWS's words. A version has
+    no LastUpdateStatus; a function that failed to be created is Failed both ways."""
+    version = config.get("Version", LATEST) != LATEST
+    changes: dict[str, Any] = dict.fromkeys(_REASONS)
+    changes["RevisionId"] = new_revision()  # AWS gives a settled function a new revision
+    if failure is None:
+        changes["State"] = "Active"
+        if not version:
+            changes["LastUpdateStatus"] = "Successful"
+        return changes
+    code, reason = failure
+    if updating:
+        changes.update(LastUpdateStatus="Failed", LastUpdateStatusReason=reason, LastUpdateStatusReasonCode=code)
+        for name in ("State", "StateReason", "StateReasonCode"):
+            changes[name] = config.get(name)
+        return changes
+    changes.update(State="Failed", StateReason=reason, StateReasonCode=code)
+    if not version:
+        changes.update(LastUpdateStatus="Failed", LastUpdateStatusReason=reason, LastUpdateStatusReasonCode=code)
+    return changes
+
+
+def _apply(config: dict, changes: dict[str, Any]) -> dict:
+    merged = dict(config, **changes)
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")

@@ -15,9 +15,30 @@ from ...store.base import Op, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_ref
 from .paging import page
-from .state import LambdaState, check_revision, new_revision, now_iso, snap_start_applies, version_key
+from .state import (
+    LambdaState,
+    check_revision,
+    new_build,
+    new_revision,
+    now_iso,
+    pending,
+    snap_start_applies,
+    version_key,
+)
 
-_VOLATILE = {"LastModified", "RevisionId", "Version", "FunctionArn", "LastUpdateStatus", "State", "Description"}
+_VOLATILE = {
+    "LastModified",
+    "RevisionId",
+    "Version",
+    "FunctionArn",
+    "LastUpdateStatus",
+    "State",
+    "Description",
+    "StateReason",
+    "StateReasonCode",
+    "LastUpdateStatusReason",
+    "LastUpdateStatusReasonCode",
+}
 
 
 def _fingerprint(doc: dict) -> str:
@@ -28,18 +49,20 @@ def _fingerprint(doc: dict) -> str:
 def publish(ref: FunctionRef, function: dict, description: str | None) -> tuple[dict, list[Op]]:
     """The new version's record and the writes that create it (mutates `function`)."""
     number = str(function.get("next_version", 1))
-    config = dict(
-        function["config"],
-        Version=number,
-        FunctionArn=f"{ref.arn}:{number}",
-        RevisionId=new_revision(),
-        LastModified=now_iso(),
+    config = pending(
+        dict(
+            function["config"],
+            Version=number,
+            FunctionArn=f"{ref.arn}:{number}",
+            RevisionId=new_revision(),
+            LastModified=now_iso(),
+        )
     )
     if description is not None:
         config["Description"] = description
     if (config.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions":
         config["SnapStart"] = dict(config["SnapStart"], OptimizationStatus="On")
-    version_doc = {"config": config, "code": function["code"]}
+    version_doc = {"config": config, "code": function["code"], "build": function.get("build") or new_build()}
     function["next_version"] = int(number) + 1
     function["last_published"] = {"version": number, "fingerprint": _fingerprint(function)}
     # Publishing changes $LATEST's revision too, as on AWS.
@@ -48,6 +71,12 @@ def publish(ref: FunctionRef, function: dict, description: str | None) -> tuple[
         Put("function_version", version_key(ref.key, number), version_doc),
         Put("function", ref.key, function),
     ]
+
+
+def prepare_version(state: LambdaState, ref: FunctionRef, version_doc: dict) -> None:
+    """A new version is Pending until it is ready, as on AWS (right after its write)."""
+    key = version_key(ref.key, version_doc["config"]["Version"])
+    state.prepare_soon("function_version", key, version_doc["build"])
 
 
 async def _snapshot_soon(state: LambdaState, version_doc: dict) -> None:
@@ -62,6 +91,8 @@ class VersionsApi:
 
     async def publish_version(self, params: dict, ctx: RequestContext) -> dict:
         ref = function_ref(params, ctx)
+        await self.state.function(ref)
+        await self.state.settled("function", ref.key)  # AWS refuses while an update is in progress
         function = dict(await self.state.function(ref))
         check_revision(function["config"], params.get("RevisionId"))
         current = function["config"]["CodeSha256"]
@@ -77,6 +108,7 @@ class VersionsApi:
                 return existing["config"]
         version_doc, ops = publish(ref, function, params.get("Description"))
         await self.state.write(ops)
+        prepare_version(self.state, ref, version_doc)
         await _snapshot_soon(self.state, version_doc)
         return version_doc["config"]
 
