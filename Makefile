@@ -11,7 +11,7 @@ NODE_STAMP   := $(NODE_RUNTIME)/node_modules/.installed
 ORACLE       := tests/oracle
 ORACLE_STAMP := $(ORACLE)/node_modules/.installed
 
-.PHONY: up test check bench install lock clean
+.PHONY: up test check bench install lock clean coverage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ check: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+# docs/manual.md's Coverage section: which operations of botocore's models Lamina implements.
+coverage: $(STAMP)
+	$(BIN)/python scripts/coverage.py --write
 
 # The peers it compares against come with the bench extra (see pyproject.toml).
 bench: $(STAMP)
