@@ -340,8 +340,8 @@ def test_query_errors(cloudwatch, namespace):
 
 def test_operations_not_served_yet_say_so(cloudwatch):
     with pytest.raises(ClientError) as caught:
-        cloudwatch.describe_alarms()
-    assert "Lamina does not implement DescribeAlarms" in _error(caught)[1]
+        cloudwatch.list_metric_streams()
+    assert "Lamina does not implement ListMetricStreams" in _error(caught)[1]
 
 
 def test_invocations_show_up_as_aws_lambda_metrics(cloudwatch, lambda_client, create_function, unique_name):
