@@ -146,6 +146,7 @@ def test_alarm_goes_to_alarm_and_acts(lamina, cloudwatch, sqs, queue, namespace,
 
     # SNS: AWS's alarm notification.
     envelope = json.loads(receive(sqs, sns_url)[0]["Body"])
+    assert envelope["Subject"] == f'ALARM: "{name}" in US East (N. Virginia)'
     notification = json.loads(envelope["Message"])
     assert notification["AlarmName"] == name
     assert notification["AlarmDescription"] == "too many errors"

@@ -364,11 +364,15 @@ class PublishApi:
         *,
         message_group_id: str | None = None,
         deduplication_id: str | None = None,
+        subject: str | None = None,
         **_options,
     ) -> None:
-        """A topic as a Lambda destination, dead-letter queue or target (engine/destinations.py)."""
+        """A topic as a Lambda destination, dead-letter queue or target (engine/destinations.py);
+        `subject` for senders that give one (CloudWatch alarms' "ALARM: ..." notifications)."""
         topic = self.state.topic(arn)
         entry: dict = {"Message": body.decode("utf-8", "replace") or "{}", "MessageAttributes": typed(attributes)}
+        if subject:
+            entry["Subject"] = subject
         if topic.fifo:
             entry["MessageGroupId"] = message_group_id or "lamina"
             entry["MessageDeduplicationId"] = deduplication_id or ids.hex32()
