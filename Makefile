@@ -46,8 +46,8 @@ test: $(STAMP) $(NODE_STAMP) $(ORACLE_STAMP)
 
 # Lint, format and types: what CI runs before the tests.
 check: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
 # docs/manual.md's Coverage section: which operations of botocore's models Lamina implements.
