@@ -544,7 +544,26 @@ def test_subscription_filter_delivers_to_a_kinesis_stream(lamina, logs_client, k
 def test_log_group_as_an_eventbridge_target(lamina, logs_client, group, unique_name):
     events = lamina.client("events")
     name = group(stream="")
-    events.put_rule(Name=unique_name, EventPattern=json.dumps({"source": ["test.logs"]}))
+    rule_arn = events.put_rule(Name=unique_name, EventPattern=json.dumps({"source": ["test.logs"]}))["RuleArn"]
+    # As on AWS, the log group's resource policy must let EventBridge write (the console adds
+    # one when it makes such a target).
+    logs_client.put_resource_policy(
+        policyName=unique_name[:60],
+        policyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": group_arn(name),
+                        "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                    }
+                ],
+            }
+        ),
+    )
     events.put_targets(Rule=unique_name, Targets=[{"Id": "log", "Arn": group_arn(name).removesuffix(":*")}])
     events.put_events(Entries=[{"Source": "test.logs", "DetailType": "t", "Detail": json.dumps({"k": "v"})}])
     messages = wait_until(lambda: log_messages(lamina, name), timeout=20, interval=0.2, what="the event logged")
@@ -554,6 +573,7 @@ def test_log_group_as_an_eventbridge_target(lamina, logs_client, group, unique_n
     assert [s["logStreamName"] for s in streams] == [event["id"]]
     events.remove_targets(Rule=unique_name, Ids=["log"])
     events.delete_rule(Name=unique_name)
+    logs_client.delete_resource_policy(policyName=unique_name[:60])
 
 
 # --- durability -------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ TARGET_ACTIONS = {
     "events": "events:PutEvents",
     "kinesis": "kinesis:PutRecord",
     "states": "states:StartExecution",
+    "logs": "logs:PutLogEvents",
 }
 GATED_OPTIONS = ("source_service", "source_arn", "role_arn", "source_account", "source_owner")
 
@@ -54,6 +55,9 @@ class DeliveryGate:
         action = TARGET_ACTIONS.get(service)
         if action is None or self.authorizer.mode == "off":
             return
+        if service == "logs" and not target.endswith(":*"):
+            # PutLogEvents acts on the group's streams, which policies name log-group:NAME:*.
+            target += ":*"
         role_arn = options.get("role_arn")
         source_service = options.get("source_service")
         source_arn = options.get("source_arn")

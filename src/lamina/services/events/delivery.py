@@ -162,15 +162,15 @@ def outbox_item(
         "rule": rule_arn,
         "target_id": target["Id"],
     }
-    # Who delivers: EventBridge itself, to a function, queue or topic whose policy must allow
+    # Who delivers: EventBridge itself, to a function, queue, topic or log group whose policy must allow
     # events.amazonaws.com for the rule; through the target's RoleArn where it has one (a
     # stream, another bus); else a bus in another account is sent to as the rule's account.
     options: dict[str, Any] = {"source_arn": rule_arn}
     role = target.get("RoleArn")
     service = arn.split(":")[2] if arn.count(":") >= 5 else ""
-    if role and service not in ("lambda", "sqs", "sns"):
+    if role and service not in ("lambda", "sqs", "sns", "logs"):
         options.update(role_arn=role, source_service="events.amazonaws.com")
-    elif service in ("lambda", "sqs", "sns"):
+    elif service in ("lambda", "sqs", "sns", "logs"):
         options["source_service"] = "events.amazonaws.com"
     if arn.endswith(".fifo"):
         group = (target.get("SqsParameters") or {}).get("MessageGroupId")
