@@ -498,3 +498,23 @@ def test_publish_version_with_a_stale_code_sha(lambda_client, create_function, u
     assert error_of(excinfo)[:2] == ("InvalidParameterValueException", 400)
     published = lambda_client.publish_version(FunctionName=unique_name, CodeSha256=sha256_b64(versioned_code(2)))
     assert published["Version"] == "1"
+
+
+def test_a_function_belongs_to_its_region(lamina, unique_name):
+    from tests.conftest import ROLE, make_zip
+
+    west, north = lamina.client("lambda", "us-west-2"), lamina.client("lambda", "eu-north-1")
+    arn = west.create_function(
+        FunctionName=unique_name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return 1\n"})},
+    )["FunctionArn"]
+    for call in (lambda: north.get_function(FunctionName=arn), lambda: north.invoke(FunctionName=arn)):
+        with pytest.raises(ClientError) as caught:
+            call()
+        error = caught.value.response["Error"]
+        assert error["Code"] == "ResourceNotFoundException"
+        assert error["Message"] == "Functions from 'us-west-2' are not reachable in this region ('eu-north-1')"
+    west.delete_function(FunctionName=unique_name)

@@ -75,8 +75,16 @@ def parse_function(value: str, account: str, region: str, qualifier: str | None 
 
 
 def function_ref(params: dict, ctx: RequestContext, qualifier: str | None = None) -> FunctionRef:
-    """The function a request's FunctionName names, in the caller's account and region."""
-    return parse_function(params["FunctionName"], ctx.account_id, ctx.region, qualifier)
+    """The function a request's FunctionName names, in the caller's account and region (a
+    function lives in its region: another region's endpoint does not reach it)."""
+    ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region, qualifier)
+    if ref.region != ctx.region:
+        raise ServiceError(
+            "ResourceNotFoundException",
+            f"Functions from '{ref.region}' are not reachable in this region ('{ctx.region}')",
+            404,
+        )
+    return ref
 
 
 def parse_resource_arn(value: str) -> FunctionRef:

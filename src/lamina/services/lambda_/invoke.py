@@ -16,7 +16,7 @@ from ...engine.delivery.async_queue import AsyncQueue
 from ...engine.pool import PoolExhausted
 from ...errors import ServiceError, invalid_parameter
 from ..context import RequestContext
-from .arns import function_arn, parse_function
+from .arns import function_arn, function_ref
 from .async_events import enqueue
 from .concurrency import throttled
 from .state import LambdaState
@@ -48,7 +48,7 @@ class InvokeApi:
     async_queue: AsyncQueue
 
     async def invoke(self, params: dict, ctx: RequestContext) -> dict:
-        ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region, params.get("Qualifier"))
+        ref = function_ref(params, ctx, params.get("Qualifier"))
         kind = params.get("InvocationType") or "RequestResponse"
         payload = params.get("Payload") or b""
         if kind == "Event":
@@ -95,7 +95,7 @@ class InvokeApi:
         return response
 
     async def invoke_async(self, params: dict, ctx: RequestContext) -> dict:
-        ref = parse_function(params["FunctionName"], ctx.account_id, ctx.region)
+        ref = function_ref(params, ctx)
         payload = params.get("InvokeArgs") or b""
         if not isinstance(payload, bytes):
             payload = payload.read() if hasattr(payload, "read") else bytes(payload)
