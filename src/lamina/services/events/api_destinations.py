@@ -21,7 +21,7 @@ from ... import ids
 from ...errors import ServiceError
 from ...store.base import Delete, Put
 from ..context import RequestContext
-from .state import EventsState, now_ms, page, validation
+from .state import EventsState, listed, now_ms, validation
 
 if TYPE_CHECKING:
     from .connections import Connection
@@ -191,21 +191,15 @@ class ApiDestinationsApi:
         return self._api_destination(params["Name"], ctx).shown()
 
     async def list_api_destinations(self, params: dict, ctx: RequestContext) -> dict:
-        prefix = params.get("NamePrefix") or ""
         connection = params.get("ConnectionArn")
-        chosen = {
-            destination.name: destination
-            for (account, region, name), destination in self.api_destinations.items()
-            if account == ctx.account_id
-            and region == ctx.region
-            and name.startswith(prefix)
-            and (not connection or destination.connection_arn == connection)
-        }
-        names, token = page(sorted(chosen), params.get("NextToken"), params.get("Limit"))
-        result: dict = {"ApiDestinations": [chosen[name].shown() for name in names]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(
+            self.api_destinations,
+            params,
+            ctx,
+            "ApiDestinations",
+            lambda destination: destination.shown(),
+            lambda destination: not connection or destination.connection_arn == connection,
+        )
 
     async def update_api_destination(self, params: dict, ctx: RequestContext) -> dict:
         destination = self._api_destination(params["Name"], ctx)

@@ -30,7 +30,7 @@ from ... import ids
 from ...errors import ServiceError
 from ...store.base import Delete, Put
 from ..context import RequestContext
-from .state import EventsState, now_ms, page, validation
+from .state import EventsState, listed, now_ms, validation
 
 if TYPE_CHECKING:
     from .http_target import HttpTargets
@@ -295,21 +295,15 @@ class ConnectionsApi:
         return self._connection(params["Name"], ctx).described()
 
     async def list_connections(self, params: dict, ctx: RequestContext) -> dict:
-        prefix = params.get("NamePrefix") or ""
         state = params.get("ConnectionState")
-        chosen = {
-            connection.name: connection
-            for (account, region, name), connection in self.connections.items()
-            if account == ctx.account_id
-            and region == ctx.region
-            and name.startswith(prefix)
-            and (not state or connection.state == state)
-        }
-        names, token = page(sorted(chosen), params.get("NextToken"), params.get("Limit"))
-        result: dict = {"Connections": [chosen[name].summary() for name in names]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(
+            self.connections,
+            params,
+            ctx,
+            "Connections",
+            lambda connection: connection.summary(),
+            lambda connection: not state or connection.state == state,
+        )
 
     async def update_connection(self, params: dict, ctx: RequestContext) -> dict:
         connection = self._connection(params["Name"], ctx)

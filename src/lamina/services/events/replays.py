@@ -32,7 +32,7 @@ from ...errors import ServiceError
 from ...store.base import Put
 from ..context import RequestContext
 from .archives import Archive, Archives
-from .state import Bus, EventsState, now_ms, page, parse_bus_arn, parse_rule_arn, validation
+from .state import Bus, EventsState, listed, now_ms, parse_bus_arn, parse_rule_arn, validation
 
 log = logging.getLogger("lamina.events")
 
@@ -257,7 +257,7 @@ class ReplaysApi:
         target = destination["Arn"]
         if target != archive.source:
             key = parse_bus_arn(target)
-            if key is not None and self.state.buses.get(key) is not None:
+            if key is not None and self.state.bus(key) is not None:
                 raise validation(
                     "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted."
                 )
@@ -307,22 +307,15 @@ class ReplaysApi:
         return self._replay_named(params["ReplayName"], ctx).shown(full=True)
 
     async def list_replays(self, params: dict, ctx: RequestContext) -> dict:
-        prefix = params.get("NamePrefix") or ""
         source, state = params.get("EventSourceArn"), params.get("State")
-        chosen = {
-            replay.name: replay
-            for (account, region, name), replay in self.replays.items()
-            if account == ctx.account_id
-            and region == ctx.region
-            and name.startswith(prefix)
-            and (not source or replay.source == source)
-            and (not state or replay.state == state)
-        }
-        names, token = page(sorted(chosen), params.get("NextToken"), params.get("Limit"))
-        result: dict = {"Replays": [chosen[name].shown(full=False) for name in names]}
-        if token:
-            result["NextToken"] = token
-        return result
+        return listed(
+            self.replays,
+            params,
+            ctx,
+            "Replays",
+            lambda replay: replay.shown(full=False),
+            lambda replay: (not source or replay.source == source) and (not state or replay.state == state),
+        )
 
     async def cancel_replay(self, params: dict, ctx: RequestContext) -> dict:
         replay = self._replay_named(params["ReplayName"], ctx)

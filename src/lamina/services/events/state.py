@@ -17,12 +17,14 @@ import base64
 import logging
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ...errors import ServiceError
 from ...patterns import InvalidPattern, Pattern, compile_pattern
 from ...store.base import Delete, Put, Store
+from ..context import RequestContext
 
 log = logging.getLogger("lamina.events")
 
@@ -324,3 +326,29 @@ def page(
     chosen = names[start : start + size]
     more = start + size < len(names)
     return chosen, encode_token(chosen[-1]) if more and chosen else None
+
+
+T = TypeVar("T")
+
+
+def listed(
+    found: Mapping[tuple[str, str, str], T],
+    params: dict,
+    ctx: RequestContext,
+    member: str,
+    show: Callable[[T], dict],
+    keep: Callable[[T], bool] = lambda _: True,
+) -> dict:
+    """A List* answer over things kept by (account, region, name): the caller's, named with
+    NamePrefix, that `keep` keeps, a page of them (NextToken, Limit) shown under `member`."""
+    prefix = params.get("NamePrefix") or ""
+    chosen = {
+        name: item
+        for (account, region, name), item in found.items()
+        if account == ctx.account_id and region == ctx.region and name.startswith(prefix) and keep(item)
+    }
+    names, token = page(sorted(chosen), params.get("NextToken"), params.get("Limit"))
+    result: dict = {member: [show(chosen[name]) for name in names]}
+    if token:
+        result["NextToken"] = token
+    return result
