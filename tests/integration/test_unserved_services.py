@@ -53,7 +53,7 @@ def test_unserved_service_is_a_clear_501(lamina, service, operation, params, ful
 @pytest.mark.parametrize(
     ("service", "operation", "params"),
     [
-        ("sns", "get_sms_attributes", {}),
+        ("sns", "list_origination_numbers", {}),
         ("lambda", "get_runtime_management_config", {"FunctionName": "f"}),
     ],
 )

@@ -129,12 +129,22 @@ class FunctionsApi:
             return None
         return {"config": config, "code": function["code"], "build": function.get("build")}
 
+    async def _check_runnable(self, runtime: str | None) -> None:
+        """A runtime Lamina supports but this host has no interpreter for is refused here,
+        saying what to install (a first hour without surprises), rather than leaving a
+        function that can only fail. One whose interpreter goes away later is Failed
+        (InvalidRuntime) when it is prepared."""
+        missing = await self.state.engine.runtime_missing(runtime) if runtime else None
+        if missing:
+            raise invalid_parameter(missing)
+
     async def create_function(self, params: dict, ctx: RequestContext) -> dict:
         ref = function_ref(params, ctx)
         if ref.qualifier:
             raise invalid_parameter("Qualifier is not allowed when creating a function.")
         package_type = params.get("PackageType", "Zip")
         _check_runtime(params.get("Runtime"), package_type)
+        await self._check_runnable(params.get("Runtime"))
         if not params.get("Handler"):
             raise invalid_parameter(
                 "Runtime and Handler are mandatory parameters for functions created with deployment packages."
@@ -325,6 +335,7 @@ class FunctionsApi:
         config = dict(function["config"])
         if "Runtime" in params:
             _check_runtime(params["Runtime"], config.get("PackageType", "Zip"))
+            await self._check_runnable(params["Runtime"])
         _check_timeout(params.get("Timeout"))
         _check_memory(params.get("MemorySize"))
         _check_environment(params.get("Environment"))
