@@ -288,8 +288,11 @@ class ConnectionsApi:
         )
         self.connections[(connection.account, connection.region, connection.name)] = connection
         self._authorized_state(connection)
+        # The answer is the state the call left (AUTHORIZING for OAuth): the token fetch it
+        # started may finish while the connection is being saved.
+        answer = connection.times()
         await self._save_connection(connection)
-        return connection.times()
+        return answer
 
     async def describe_connection(self, params: dict, ctx: RequestContext) -> dict:
         return self._connection(params["Name"], ctx).described()
@@ -322,8 +325,9 @@ class ConnectionsApi:
         self.http.forget_token(connection.arn)
         if reauthorize or connection.state in ("DEAUTHORIZED", "AUTHORIZING"):
             self._authorized_state(connection)
+        answer = connection.times()  # as create_connection's
         await self._save_connection(connection)
-        return connection.times()
+        return answer
 
     async def delete_connection(self, params: dict, ctx: RequestContext) -> dict:
         connection = self._connection(params["Name"], ctx)
