@@ -37,7 +37,6 @@ TARGET_ACTIONS = {
     "states": "states:StartExecution",
     "logs": "logs:PutLogEvents",
 }
-GATED_OPTIONS = ("source_service", "source_arn", "role_arn", "source_account", "source_owner")
 
 RoleLookup = Callable[[str, str], Any]  # (account, role ARN) -> the role, or None
 

@@ -34,7 +34,7 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
-from ...engine.delivery.destinations import DeliveryError, Destinations
+from ...engine.delivery.destinations import GATED, DeliveryError, Destinations
 from ...engine.delivery.outbox import AGE_EXCEEDED, RETRIES_EXHAUSTED, Outbox, new_key
 from ...engine.delivery.retry import RetryPolicy
 from ...engine.timers.expressions import Schedule
@@ -224,7 +224,7 @@ class Firing:
             attributes["EXHAUSTED_RETRY_CONDITION"] = _CONDITIONS[condition]
         body = item["body"].replace(ATTEMPT_NUMBER, str(attempts))
         options = item.get("options") or {}
-        gated = {name: options[name] for name in ("role_arn", "source_service", "source_arn") if options.get(name)}
+        gated = {name: options[name] for name in GATED if options.get(name)}
         try:
             await self.destinations.send(dlq, body.encode("utf-8"), attributes, **gated)
         except (ServiceError, DeliveryError, OSError) as failure:
