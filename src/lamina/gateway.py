@@ -126,9 +126,18 @@ class Gateway:
         request, too_large = await _read_request(scope, receive)
         response = too_large_response() if too_large else await self.handle(request)
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-        headers.append((b"content-length", str(len(response.body)).encode()))
+        if response.stream is None:
+            headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
+        if response.stream is None:
+            await send({"type": "http.response.body", "body": response.body})
+            return
+        try:  # an event stream: each message as it comes (the server chunks it)
+            async for chunk in response.stream:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await response.stream.aclose()
 
     async def _lifespan(self, receive: Callable, send: Callable) -> None:
         while True:

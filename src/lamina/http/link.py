@@ -11,6 +11,12 @@ owns the services and the engine. Each parsed call crosses the link once each wa
                     (id, "ok", result) | (id, "error", ServiceError fields) | (id, "failed", text)
                     (id, "response", Response)
 
+An answer with an event stream (a result member that is an async iterator) crosses as
+"ok" with the member replaced by STREAMED, then one frame per event and a last one:
+
+    core -> front   (id, "event", {member: value}) ... (id, "end", None) | (id, "error", fields)
+    front -> core   (id, "cancel", None)                                the client went away
+
 A frame is a 4-byte big-endian length and a pickle. Frames written in one turn of the
 event loop leave in one write: under load, one syscall carries many calls.
 """
@@ -31,6 +37,23 @@ from ..services.context import RequestContext
 log = logging.getLogger("lamina.link")
 
 _LENGTH = 4
+STREAMED = "__lamina_streamed__"  # stands for an event stream's member in an "ok" frame
+
+
+def _streams(result: Any) -> list[str]:
+    """The members of a result that are event streams (async iterators)."""
+    if not isinstance(result, dict):
+        return []
+    return [name for name, value in result.items() if hasattr(value, "__aiter__")]
+
+
+def _error(fields: tuple) -> ServiceError:
+    code, message, status, sender_fault, headers, extra = fields
+    return ServiceError(code, message, status, sender_fault=sender_fault, headers=headers, **extra)
+
+
+def _fields(error: ServiceError) -> tuple:
+    return (error.code, error.message, error.status, error.sender_fault, error.headers, error.fields)
 
 
 class _Frames(asyncio.Protocol):
@@ -87,6 +110,7 @@ class CoreLink(_Frames):
         super().__init__()
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future] = {}
+        self._streaming: dict[int, asyncio.Queue] = {}  # answers whose events are still coming
         self.routes: asyncio.Future = asyncio.get_running_loop().create_future()
         self.closed = asyncio.Event()
         # What to do with the IAM users' keys the core shares (the front's key ring takes them).
@@ -102,12 +126,42 @@ class CoreLink(_Frames):
             if self.on_keys is not None:
                 self.on_keys(payload)
             return
+        queue = self._streaming.get(number)
+        if queue is not None:
+            queue.put_nowait((kind, payload))
+            return
         future = self._waiting.pop(number, None)
         if future is not None and not future.done():
+            if kind == "ok":
+                # The events follow this frame: their queue must exist before they arrive.
+                for name in [name for name, value in payload.items() if value == STREAMED]:
+                    queue = self._streaming[number] = asyncio.Queue()
+                    payload[name] = self._events(number, queue)
             future.set_result((kind, payload))
+
+    async def _events(self, number: int, queue: asyncio.Queue):
+        ended = False
+        try:
+            while True:
+                kind, payload = await queue.get()
+                if kind == "event":
+                    yield payload
+                    continue
+                ended = True
+                if kind == "error":
+                    raise _error(payload)
+                if kind == "failed":
+                    raise RuntimeError(payload)
+                return
+        finally:
+            self._streaming.pop(number, None)
+            if not ended and self.transport is not None:
+                self.send((number, "cancel", None))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        for queue in self._streaming.values():
+            queue.put_nowait(("failed", "the core process went away"))
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(ConnectionError("the core process went away"))
@@ -133,8 +187,7 @@ class CoreLink(_Frames):
         if kind == "ok":
             return payload
         if kind == "error":
-            code, message, status, sender_fault, headers, fields = payload
-            raise ServiceError(code, message, status, sender_fault=sender_fault, headers=headers, **fields)
+            raise _error(payload)
         raise RuntimeError(f"the core process failed this call: {payload}")
 
     async def forward(self, request: Request) -> Response:
@@ -161,6 +214,7 @@ class FrontLink(_Frames):
         self._handle = handle
         self._routes = routes
         self._tasks: set[asyncio.Task] = set()
+        self._serving: dict[int, asyncio.Task] = {}  # by call number, for a front's "cancel"
         self.closed = asyncio.Event()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -172,22 +226,31 @@ class FrontLink(_Frames):
         self.closed.set()
 
     def frame_received(self, frame: tuple) -> None:
+        number, kind, _ = frame
+        if kind == "cancel":  # the client of a streamed answer went away
+            serving = self._serving.get(number)
+            if serving is not None:
+                serving.cancel()
+            return
         task = asyncio.ensure_future(self._serve(*frame))
         self._tasks.add(task)
+        self._serving[number] = task
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: self._serving.pop(number, None))
 
     async def _serve(self, number: int, kind: str, payload: Any) -> None:
         try:
             if kind == "call":
-                answer: tuple = (number, "ok", await self._call(*payload))
+                result = await self._call(*payload)
+                streams = _streams(result)
+                if streams:
+                    await self._stream(number, result, streams)
+                    return
+                answer: tuple = (number, "ok", result)
             else:
                 answer = (number, "response", await self._handle(payload))
         except ServiceError as error:
-            answer = (
-                number,
-                "error",
-                (error.code, error.message, error.status, error.sender_fault, error.headers, error.fields),
-            )
+            answer = (number, "error", _fields(error))
         except Exception as error:  # the front answers 500, as the gateway would here
             log.exception("unexpected error in a call from a front process")
             answer = (number, "failed", f"{type(error).__name__}: {error}")
@@ -196,6 +259,26 @@ class FrontLink(_Frames):
         except Exception as error:  # an answer that does not pickle: say so rather than hang
             log.exception("could not send an answer to a front process")
             self.send((number, "failed", f"{type(error).__name__}: {error}"))
+
+    async def _stream(self, number: int, result: dict, streams: list[str]) -> None:
+        """An answer with an event stream: the rest of it, then its events as they come."""
+        events = {name: result[name] for name in streams}
+        self.send((number, "ok", {**result, **dict.fromkeys(streams, STREAMED)}))
+        try:
+            for iterator in events.values():  # one stream per output, in practice
+                async for event in iterator:
+                    self.send((number, "event", event))
+            self.send((number, "end", None))
+        except ServiceError as error:
+            self.send((number, "error", _fields(error)))
+        except Exception as error:
+            log.exception("an event stream failed in a call from a front process")
+            self.send((number, "failed", f"{type(error).__name__}: {error}"))
+        finally:
+            for iterator in events.values():
+                close = getattr(iterator, "aclose", None)
+                if close is not None:
+                    await close()
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -45,7 +45,10 @@ _REASONS = {
 def _head(response: Response, keep_alive: bool) -> bytes:
     lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}"]
     lines.extend(f"{name}: {value}" for name, value in response.headers)
-    lines.append(f"content-length: {len(response.body)}")
+    if response.stream is None:
+        lines.append(f"content-length: {len(response.body)}")
+    else:
+        lines.append("transfer-encoding: chunked")
     if not keep_alive:
         lines.append("connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -59,6 +62,8 @@ class HttpProtocol(asyncio.Protocol):
         self.client = ""
         self._queue: deque = deque()  # requests parsed, in order, waiting to be answered
         self._worker: asyncio.Task | None = None
+        self._writable = asyncio.Event()  # cleared while the transport's buffer is full
+        self._writable.set()
         self._reset()
 
     def _reset(self) -> None:
@@ -77,8 +82,16 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        self._writable.set()
         if self._worker is not None and not self._worker.done():
             self._worker.cancel()
+
+    # A streamed body waits while the client reads slower than it is produced.
+    def pause_writing(self) -> None:
+        self._writable.clear()
+
+    def resume_writing(self) -> None:
+        self._writable.set()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -158,12 +171,36 @@ class HttpProtocol(asyncio.Protocol):
             if transport is None:
                 return
             head = _head(response, keep_alive)
-            transport.write(head + response.body if len(response.body) < 65536 else head)
-            if len(response.body) >= 65536:
-                transport.write(response.body)
+            if response.stream is not None:
+                transport.write(head)
+                if not await self._write_stream(response.stream):
+                    return
+            else:
+                transport.write(head + response.body if len(response.body) < 65536 else head)
+                if len(response.body) >= 65536:
+                    transport.write(response.body)
             if not keep_alive:
                 transport.close()
                 return
+
+    async def _write_stream(self, stream) -> bool:
+        """A streamed body, chunked as it comes; False when the client went away first.
+        The stream is closed however this ends (the client leaving cancels this task)."""
+        try:
+            async for chunk in stream:
+                transport = self.transport
+                if transport is None:
+                    return False
+                if chunk:
+                    transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                if not self._writable.is_set():
+                    await self._writable.wait()
+            if self.transport is None:
+                return False
+            self.transport.write(b"0\r\n\r\n")
+            return True
+        finally:
+            await stream.aclose()
 
 
 async def run(gateway: Gateway, listener: socket.socket, stop: asyncio.Event) -> None:

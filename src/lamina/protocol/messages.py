@@ -6,6 +6,7 @@ this dataclass, so the protocol layer can be tested without a server.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -34,3 +35,6 @@ class Response:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    # A body that keeps coming (an event stream): written as it is produced, chunked, after
+    # `body` (empty then). Whoever writes it must close it (aclose) if it stops early.
+    stream: AsyncIterator[bytes] | None = None

@@ -13,7 +13,7 @@ from typing import Any
 from botocore.model import OperationModel
 
 from ..errors import ServiceError
-from . import faults, shapes
+from . import eventstream, faults, shapes
 from .messages import Response
 from .router import ServiceSpec
 
@@ -37,12 +37,29 @@ def serialize(
 
 def _serialize_json(spec: ServiceSpec, op: OperationModel, result: dict, request_id: str) -> Response:
     shape = op.output_shape
+    member = eventstream.stream_member(shape)
+    if member is not None:
+        return _stream(shape, member, result, request_id, initial_response=True)
     body = _dumps(shapes.to_json(shape, result)) if shape is not None else b"{}"
     version = spec.model.metadata.get("jsonVersion", "1.0")
     return Response(
         200,
         [("content-type", f"application/x-amz-json-{version}"), ("x-amzn-requestid", request_id)],
         body,
+    )
+
+
+def _json_payload(shape, value) -> tuple[str, bytes]:
+    return "application/json", _dumps(shapes.to_json(shape, value))
+
+
+def _stream(shape, member: str, result: dict, request_id: str, initial_response: bool) -> Response:
+    """An event-stream answer: the head now, the messages as the service produces them."""
+    return Response(
+        200,
+        [("content-type", eventstream.CONTENT_TYPE), ("x-amzn-requestid", request_id)],
+        b"",
+        eventstream.frames(shape, member, result, _json_payload, initial_response),
     )
 
 
@@ -88,6 +105,12 @@ def _serialize_rest_json(spec: ServiceSpec, op: OperationModel, result: dict, re
         if payload is not None:
             payload_name, member = payload
             value = result.get(payload_name)
+            if member.serialization.get("eventstream"):
+                # rest-json streams have no initial-response: the other members were headers.
+                answer = _stream(shape, payload_name, result, request_id, initial_response=False)
+                answer.status = status
+                answer.headers = [*headers, ("content-type", eventstream.CONTENT_TYPE)]
+                return answer
             if member.type_name == "blob":
                 body = bytes(value or b"")
                 headers.append(("content-type", "application/json"))
