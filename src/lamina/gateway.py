@@ -79,6 +79,10 @@ class Gateway:
         self.routes: dict[str, Handler] = {}  # path prefix -> handler, for Lamina's own paths
         self.page: Handler | None = None  # a browser's GET / (http/root.py)
         self._prefixes: tuple[str, ...] = ()  # the routes' prefixes, for one startswith()
+        # Host name suffix -> handler: endpoints addressed by Host rather than by path (API
+        # Gateway's {api}.execute-api.localhost, function URLs' {id}.lambda-url.{region}.localhost).
+        self.hosts: dict[str, Handler] = {}
+        self._host_suffixes: tuple[str, ...] = ()
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self._methods: dict[tuple[str, str], Any] = {}
@@ -105,6 +109,12 @@ class Gateway:
         self.routes[prefix] = handler
         self._prefixes = tuple(self.routes)
 
+    def mount_host(self, suffix: str, handler: Handler) -> None:
+        """Requests whose Host (port aside) ends with `suffix` ("." first: a subdomain) go to
+        `handler`, before any AWS routing: they are calls of an API users built, not of AWS."""
+        self.hosts[suffix] = handler
+        self._host_suffixes = tuple(self.hosts)
+
     def mount_page(self, handler: Handler) -> None:
         """What an unsigned GET or HEAD of / gets (wants_page); every other request to / is
         an AWS call and goes on as one."""
@@ -114,6 +124,10 @@ class Gateway:
         """Lamina's own paths, as front processes learn them: the mounted prefixes, and
         "/" when there is a page."""
         return [*self.routes, *(["/"] if self.page is not None else [])]
+
+    def own_hosts(self) -> list[str]:
+        """The host suffixes mounted, as front processes learn them."""
+        return list(self.hosts)
 
     # --- ASGI ---------------------------------------------------------------------------
 
@@ -162,6 +176,14 @@ class Gateway:
     # --- dispatch -----------------------------------------------------------------------
 
     async def handle(self, request: Request) -> Response:
+        if self._host_suffixes:
+            hosted = self._by_host(request)
+            if hosted is not None:
+                try:
+                    return await hosted(request)
+                except Exception:
+                    log.exception("the endpoint of host %s failed", request.headers.get("host"))
+                    return Response(500, [("content-type", "text/plain")], b"internal error")
         page = self.page
         if page is not None and request.path == "/" and wants_page(request):
             return await page(request)
@@ -176,6 +198,16 @@ class Gateway:
                     log.exception("internal route %s failed", request.path)
                     return Response(500, [("content-type", "text/plain")], b"internal error")
         return await self.handle_aws(request)
+
+    def _by_host(self, request: Request) -> Handler | None:
+        host = request.headers.get("host", "")
+        name = host.rsplit(":", 1)[0] if host[-1:].isdigit() else host
+        if not name.endswith(self._host_suffixes):
+            return None
+        for suffix, handler in self.hosts.items():
+            if name.endswith(suffix):
+                return handler
+        return None
 
     async def handle_aws(self, request: Request) -> Response:
         request_id = ids.uuid4()

@@ -201,6 +201,21 @@ def test_mounted_routes_come_first(gateway):
     assert (response.status, response.body) == (200, b"ok /_lamina/health")
 
 
+def test_hosts_mounted_come_before_aws_routing(gateway):
+    async def api(request: Request) -> Response:
+        return Response(200, [], request.headers["host"].encode())
+
+    gateway.mount_host(".execute-api.localhost", api)
+    for host in ["abc123.execute-api.localhost:4566", "abc123.execute-api.localhost"]:
+        response = call_asgi(gateway, Request("GET", "/prod/items", "/prod/items", "", {"host": host}))
+        assert (response.status, response.body) == (200, host.encode())
+    # Other hosts (the AWS endpoint itself) are untouched, signed or not.
+    request = wire_request("lambda", "Invoke", {"FunctionName": "f"}, sign=False)
+    request.headers["host"] = "localhost:4566"
+    assert call_asgi(gateway, request).status == 200
+    assert gateway.own_hosts() == [".execute-api.localhost"]
+
+
 def test_endpoint_url_follows_the_host_header(gateway):
     """URLs handed back (a function's code Location) must reach the server the way the caller did."""
     request = wire_request("lambda", "Invoke", {"FunctionName": "f"}, sign=False)

@@ -120,12 +120,14 @@ async def _serve(
     # requests itself; one it does not know yet goes to the core whole, which verifies it.
     link.on_keys = verifier.keys.use_user_keys
     gateway.forward_unresolved = link.forward
-    for path in routes:
+    for path in routes["paths"]:
         # "/" is the page (http/root.py): only a browser's GET / goes to the core for it.
         if path == "/":
             gateway.mount_page(link.forward)
         else:
             gateway.mount(path, link.forward)
+    for suffix in routes["hosts"]:
+        gateway.mount_host(suffix, link.forward)
     server = await loop.create_server(lambda: HttpProtocol(gateway), sock=listener, backlog=BACKLOG)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
@@ -152,7 +154,7 @@ class Fronts:
         """Serve each front's link (the fronts then start accepting), and take over the
         listening socket if every front has gone."""
         loop = asyncio.get_running_loop()
-        routes = gateway.own_paths()
+        routes = {"paths": gateway.own_paths(), "hosts": gateway.own_hosts()}
         for front in self.fronts:
             _, front.link = await loop.create_unix_connection(
                 lambda: FrontLink(gateway.call_here, gateway.handle, routes), sock=front.link_socket

@@ -5,7 +5,7 @@ owns the services and the engine. Each parsed call crosses the link once each wa
 
     front -> core   (id, "call", (service, operation, params, ctx))    an AWS operation
                     (id, "raw", Request)                                a Lamina path (/_lamina/...)
-    core -> front   (0, "routes", [prefix, ...])                        once, when the core is ready
+    core -> front   (0, "routes", {"paths": [prefix...], "hosts": [suffix...]})  once, when ready
                     (0, "keys", {access key: (secret, Principal)})     IAM users' active keys,
                                                                         whole, whenever they change
                     (id, "ok", result) | (id, "error", ServiceError fields) | (id, "failed", text)
@@ -208,7 +208,7 @@ class FrontLink(_Frames):
     that did not.
     """
 
-    def __init__(self, call: Callable, handle: Callable, routes: list[str]) -> None:
+    def __init__(self, call: Callable, handle: Callable, routes: Any) -> None:
         super().__init__()
         self._call = call
         self._handle = handle
