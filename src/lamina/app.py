@@ -49,6 +49,7 @@ from .observability.logsink import LogSink
 from .observability.recorder import MetricsRecorder
 from .protocol.router import Router
 from .protocol.sigv4 import Verifier
+from .services.autoscaling import AutoScalingService
 from .services.base import Service
 from .services.cloudwatch import CloudWatchService
 from .services.events import EventsService
@@ -71,7 +72,19 @@ log = logging.getLogger("lamina")
 
 # The services, by their botocore names, in start order (stopped in reverse): a service
 # starts after those it reads from (Lambda's mappings poll SQS queues and Kinesis streams).
-SERVICES = ("sqs", "kinesis", "lambda", "logs", "cloudwatch", "sns", "events", "scheduler", "iam", "sts")
+SERVICES = (
+    "sqs",
+    "kinesis",
+    "lambda",
+    "logs",
+    "cloudwatch",
+    "sns",
+    "events",
+    "scheduler",
+    "iam",
+    "sts",
+    "application-autoscaling",
+)
 
 
 @dataclass
@@ -136,6 +149,11 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     gateway.user_keys = iam_service  # shared with front processes, which verify IAM users' requests
     lambda_service = services["lambda"]
     assert isinstance(lambda_service, LambdaService)
+    # Application Auto Scaling changes provisioned concurrency (and keeps its alarms) by
+    # calling Lambda and CloudWatch by name, as a client would, through the gateway.
+    autoscaling = services["application-autoscaling"]
+    assert isinstance(autoscaling, AutoScalingService)
+    autoscaling.call = gateway.call_here
 
     def status() -> dict:
         return {
@@ -314,6 +332,7 @@ def _services(
         SchedulerService(store, destinations, scheduler),
         iam,
         sts,
+        AutoScalingService(store, scheduler, metrics),
     ]
     # Each service's resource policies (functions', queues', topics'...), read by the
     # authorizer for every call not made by the resource's own account root.
