@@ -696,10 +696,6 @@ def test_encryption_monitoring_limits_and_consumers(kinesis, lamina, unique_name
     assert limits["ShardLimit"] == 500 and limits["OnDemandStreamCountLimit"] == 50
     assert limits["OpenShardCount"] >= 2
     assert kinesis.list_stream_consumers(StreamARN=arn_of(unique_name))["Consumers"] == []
-    # Enhanced fan-out is not served: the operation says so rather than pretending.
-    with pytest.raises(ClientError) as excinfo:
-        kinesis.register_stream_consumer(StreamARN=arn_of(unique_name), ConsumerName="c")
-    assert error_of(excinfo)[0] == "UnknownOperationException"
     kinesis.delete_stream(StreamName=unique_name)
 
 

@@ -126,7 +126,7 @@ def test_kinesis_policy_errors(kinesis, stream):
             400,
             f"Stream {missing} under account {ACCOUNT} not found.",
         )
-    # A consumer: Lamina has no enhanced fan-out, so there is never one to hold a policy.
+    # A consumer that is not registered.
     consumer = f"{stream}/consumer/reader:1700000000"
     with pytest.raises(ClientError) as caught:
         kinesis.get_resource_policy(ResourceARN=consumer)

@@ -9,23 +9,27 @@
     records.py     PutRecord, PutRecords, GetRecords
     iterators.py   GetShardIterator and the iterator tokens (5-minute expiry)
     resharding.py  SplitShard, MergeShards, UpdateShardCount
-    settings.py    retention, stream mode, max record size, encryption, enhanced monitoring
-    tags.py        stream tags, by name or by resource ARN
-    policies.py    a stream's resource-based policy (Put/Get/DeleteResourcePolicy)
+    settings.py    retention, stream mode, max record size, encryption, enhanced monitoring,
+                   record distribution, warm throughput
+    consumer.py    one enhanced fan-out consumer in memory: ARN, status (no I/O)
+    consumers.py   Register/Describe/List/DeregisterStreamConsumer
+    tags.py        stream and consumer tags, by name or by resource ARN
+    policies.py    a stream's or consumer's resource-based policy (Put/Get/DeleteResourcePolicy)
     limits.py      the account's shard quota, DescribeLimits
+    accounts.py    Describe/UpdateAccountSettings (the minimum throughput billing commitment)
     events.py      streams as Lambda event sources: StreamSource and AWS's event record
     errors.py      Kinesis's error codes and messages
 
-Not served: enhanced fan-out (RegisterStreamConsumer, SubscribeToShard and the other
-consumer operations: SubscribeToShard is an HTTP/2 event stream; so no consumer has a
-resource policy), warm throughput and account settings, and the newer channel and queue
-operations. There is no per-shard throughput throttling
+Not served: the newer channel and queue operations (CreateChannel, CreateQueue and the
+like: 501). There is no per-shard throughput throttling
 (ProvisionedThroughputExceededException): a shard takes as much as the machine can write.
 """
 
 from __future__ import annotations
 
 from ...store.base import Store
+from .accounts import AccountsApi
+from .consumers import ConsumersApi
 from .events import EventSourcesApi
 from .iterators import IteratorsApi
 from .limits import LimitsApi
@@ -47,6 +51,8 @@ class KinesisService(
     TagsApi,
     PoliciesApi,
     LimitsApi,
+    ConsumersApi,
+    AccountsApi,
     EventSourcesApi,
 ):
     service_name = "kinesis"

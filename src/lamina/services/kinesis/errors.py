@@ -23,6 +23,10 @@ def no_such_shard(given: str, name: str, account: str) -> ServiceError:
     )
 
 
+def consumer_not_found(arn: str, account: str) -> ServiceError:
+    return ServiceError("ResourceNotFoundException", f"Consumer {arn}, account {account} not found.", 400)
+
+
 def invalid_argument(message: str) -> ServiceError:
     return ServiceError("InvalidArgumentException", message, 400)
 

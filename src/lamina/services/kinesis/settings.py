@@ -1,9 +1,12 @@
 """A stream's settings: retention (Increase/DecreaseStreamRetentionPeriod), capacity mode
 (UpdateStreamMode), maximum record size (UpdateMaxRecordSize), encryption
-(Start/StopStreamEncryption) and enhanced monitoring (Enable/DisableEnhancedMonitoring).
+(Start/StopStreamEncryption), enhanced monitoring (Enable/DisableEnhancedMonitoring), the
+record distribution strategy (UpdateStreamRecordDistributionStrategy) and warm throughput
+(UpdateStreamWarmThroughput).
 
-Encryption and monitoring are recorded and reported, nothing more: records are not
-encrypted at rest and no shard-level metrics are published.
+Encryption, monitoring, the distribution strategy and warm throughput are recorded and
+reported, nothing more: records are not encrypted at rest, no shard-level metrics are
+published, and no stream is throttled, so every stream is as warm as the machine.
 """
 
 from __future__ import annotations
@@ -115,8 +118,21 @@ class SettingsApi:
             "DesiredShardLevelMetrics": list(stream.metrics),
         }
 
-    async def list_stream_consumers(self, params: dict, ctx: RequestContext) -> dict:
-        # Enhanced fan-out (RegisterStreamConsumer, SubscribeToShard) is not served, so no
-        # stream ever has a consumer; the listing is honest and empty.
-        self.state.find(params, ctx)
-        return {"Consumers": []}
+    async def update_stream_record_distribution_strategy(self, params: dict, ctx: RequestContext) -> dict:
+        stream = self.state.find(params, ctx)
+        stream.distribution = params["RecordDistributionStrategy"]
+        await self.state.save(stream)
+        return {}
+
+    async def update_stream_warm_throughput(self, params: dict, ctx: RequestContext) -> dict:
+        stream = self.state.find(params, ctx)
+        if stream.mode != "ON_DEMAND":
+            raise invalid_argument(
+                f"Warm throughput can only be configured for streams in ON_DEMAND mode. Stream {stream.name} "
+                f"under account {stream.account} is in {stream.mode} mode."
+            )
+        stream.warm_mibps = params["WarmThroughputMiBps"]
+        await self.state.save(stream)
+        # Lamina does not throttle a stream: the throughput asked for is there at once.
+        warm = {"TargetMiBps": stream.warm_mibps, "CurrentMiBps": stream.warm_mibps}
+        return {"StreamARN": stream.arn, "StreamName": stream.name, "WarmThroughput": warm}

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from ...store.base import Put, Store, StreamRecordRow, TrimStreamRecords
 from ..context import RequestContext
-from .errors import invalid_argument, stream_not_found
+from .consumer import Consumer, parse_consumer_arn
+from .errors import consumer_not_found, invalid_argument, stream_not_found
 from .shard import Shard
 from .stream import Batch, Stream
 
@@ -43,6 +44,7 @@ class KinesisConfig:
     hour_s: float = 3600.0  # an "hour" of retention; tests of trimming shorten it
     cache_records: int = 50_000  # recent records kept in memory per stream, at most
     cache_mb: float = 32.0
+    consumer_s: float = 0.5  # how long a consumer is CREATING, or DELETING (AWS: some seconds)
 
 
 DEFAULT_CONFIG = KinesisConfig()
@@ -57,11 +59,14 @@ class KinesisState:
         self.hour_ms = config.hour_s * 1000
         self.cache_records = config.cache_records
         self.cache_bytes = int(config.cache_mb * 1024 * 1024)
+        self.consumer_ms = int(config.consumer_s * 1000)
         self._maintenance: asyncio.Task | None = None
+        self.accounts: dict[str, dict] = {}  # account settings (accounts.py), by "<account>:<region>"
 
     # --- lifecycle ------------------------------------------------------------------------
 
     async def load(self) -> None:
+        self.accounts = dict(await self.store.scan("kinesis_account"))
         for key, doc in await self.store.scan(KIND):
             stream = Stream.from_doc(key, doc)
             for shard in stream.shards.values():
@@ -92,6 +97,7 @@ class KinesisState:
     def reset(self) -> None:
         """Lamina's reset (after stop()): no stream."""
         self.streams.clear()
+        self.accounts.clear()
         for changed in self._changed.values():
             changed.set()
         self._changed.clear()
@@ -126,6 +132,24 @@ class KinesisState:
     def by_arn(self, arn: str) -> Stream | None:
         parsed = parse_arn(arn)
         return self.streams.get(stream_key(parsed[1], parsed[0], parsed[2])) if parsed else None
+
+    def consumer_by_arn(self, arn: str) -> tuple[Stream, Consumer] | None:
+        """The stream and the enhanced fan-out consumer `arn` names, or None."""
+        parsed = parse_consumer_arn(arn)
+        stream = self.by_arn(parsed[0]) if parsed else None
+        if parsed is None or stream is None:
+            return None
+        consumer = stream.consumers.get(parsed[1])
+        if consumer is None or consumer.created_s != parsed[2] or consumer.gone(now_ms()):
+            return None
+        return stream, consumer
+
+    def find_consumer(self, arn: str, ctx: RequestContext) -> tuple[Stream, Consumer]:
+        found = self.consumer_by_arn(arn)
+        parts = arn.split(":")
+        if found is None or parts[3] != ctx.region:
+            raise consumer_not_found(arn, parts[4] if len(parts) > 4 else ctx.account_id)
+        return found
 
     def current(self, key: str, stamp: int) -> Stream | None:
         """The stream if it is still the same incarnation (not deleted and created again)."""

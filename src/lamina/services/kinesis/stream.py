@@ -17,6 +17,7 @@ from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field
 
+from .consumer import Consumer
 from .hashkeys import even_ranges
 from .sequence import Clock, first_position_at
 from .shard import Shard, shard_name
@@ -50,6 +51,8 @@ class Stream:
     next_index: int = 0
     policy: str | None = None  # the resource-based policy (policies.py), as given
     shards: dict[str, Shard] = field(default_factory=dict)  # in creation order: parents first
+    consumers: dict[str, Consumer] = field(default_factory=dict)  # enhanced fan-out, by name
+    warm_mibps: int | None = None  # UpdateStreamWarmThroughput's target, recorded only
     clock: Clock = field(default_factory=Clock)
     pending: deque[Batch] = field(default_factory=deque)
     settled: int = 0
@@ -120,6 +123,14 @@ class Stream:
     def children(self, shard_id: str) -> list[Shard]:
         return [s for s in self.shards.values() if shard_id in (s.parent, s.adjacent_parent)]
 
+    # --- consumers --------------------------------------------------------------------------
+
+    def live_consumers(self, now_ms: int) -> list[Consumer]:
+        """The consumers not yet gone (ACTIVE, CREATING or DELETING), forgetting those gone."""
+        for name in [n for n, c in self.consumers.items() if c.gone(now_ms)]:
+            del self.consumers[name]
+        return list(self.consumers.values())
+
     # --- commit order -----------------------------------------------------------------------
 
     def reserve(self, count: int) -> Batch:
@@ -164,6 +175,8 @@ class Stream:
             "last_position": self.clock.last,
             "shards": [s.to_doc() for s in self.shards.values()],
             "policy": self.policy,
+            "consumers": [c.to_doc() for c in self.consumers.values()],
+            "warm_mibps": self.warm_mibps,
         }
 
     @classmethod
@@ -187,6 +200,10 @@ class Stream:
         for shard_doc in doc.get("shards", []):
             shard = Shard.from_doc(shard_doc)
             stream.shards[shard.shard_id] = shard
+        for consumer_doc in doc.get("consumers") or []:
+            consumer = Consumer.from_doc(consumer_doc)
+            stream.consumers[consumer.name] = consumer
+        stream.warm_mibps = doc.get("warm_mibps")
         stream.clock.last = doc.get("last_position", 0)
         stream.settled = stream.clock.last + 1
         stream.reindex()

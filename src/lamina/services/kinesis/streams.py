@@ -38,11 +38,11 @@ def monitoring(stream: Stream) -> list[dict]:
     return [{"ShardLevelMetrics": list(stream.metrics)}]
 
 
-def _encode_token(*parts: object) -> str:
+def encode_token(*parts: object) -> str:
     return base64.b64encode("|".join(str(p) for p in parts).encode()).decode()
 
 
-def _decode_token(token: str, fields: int) -> list[str]:
+def decode_token(token: str, fields: int) -> list[str]:
     try:
         parts = base64.b64decode(token, validate=True).decode().split("|")
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -99,7 +99,11 @@ class StreamsApi:
 
     async def delete_stream(self, params: dict, ctx: RequestContext) -> dict:
         stream = self.state.find(params, ctx)
-        # EnforceConsumerDeletion is accepted: Lamina has no enhanced fan-out consumers to keep.
+        if stream.live_consumers(now_ms()) and not params.get("EnforceConsumerDeletion"):
+            raise in_use(
+                f"Stream {stream.name} under account {stream.account} has registered consumers. Deregister "
+                "them first, or set EnforceConsumerDeletion to delete them with the stream."
+            )
         self.state.streams.pop(stream.key, None)
         self.state.notify(stream)
         await self.state.store.write([Delete(KIND, stream.key), DeleteStreamRecords(stream.store_id)])
@@ -138,13 +142,15 @@ class StreamsApi:
             "EnhancedMonitoring": monitoring(stream),
             "EncryptionType": stream.encryption,
             "OpenShardCount": len(stream.open_shards()),
-            "ConsumerCount": 0,
+            "ConsumerCount": len(stream.live_consumers(now_ms())),
             "MaxRecordSizeInKiB": stream.max_record_kib,
         }
         if stream.key_id:
             summary["KeyId"] = stream.key_id
         if stream.distribution:
             summary["RecordDistributionStrategy"] = stream.distribution
+        if stream.warm_mibps is not None:
+            summary["WarmThroughput"] = {"TargetMiBps": stream.warm_mibps, "CurrentMiBps": stream.warm_mibps}
         return {"StreamDescriptionSummary": summary}
 
     async def list_streams(self, params: dict, ctx: RequestContext) -> dict:
@@ -154,7 +160,7 @@ class StreamsApi:
         if token is not None:
             if after is not None:
                 raise invalid_argument("NextToken and ExclusiveStartStreamName cannot be provided together.")
-            _, after = _decode_token(token, 2)
+            _, after = decode_token(token, 2)
         prefix = f"{ctx.account_id}:{ctx.region}:"
         streams = sorted((s for k, s in self.state.streams.items() if k.startswith(prefix)), key=lambda s: s.name)
         if after:
@@ -175,7 +181,7 @@ class StreamsApi:
             ],
         }
         if more:
-            out["NextToken"] = _encode_token("streams", page[-1].name)
+            out["NextToken"] = encode_token("streams", page[-1].name)
         return out
 
     async def list_shards(self, params: dict, ctx: RequestContext) -> dict:
@@ -188,7 +194,7 @@ class StreamsApi:
                 raise invalid_argument(
                     "NextToken cannot be provided together with ExclusiveStartShardId or StreamCreationTimestamp."
                 )
-            created, key, stamp, after, shard_filter = _decode_token(token, 5)
+            created, key, stamp, after, shard_filter = decode_token(token, 5)
             if now_ms() - int(created) > TOKEN_TTL_MS:
                 raise ServiceError("ExpiredNextTokenException", "The NextToken has expired.", 400)
             stream = self.state.current(key, int(stamp))
@@ -208,7 +214,7 @@ class StreamsApi:
         page = shards[:limit]
         out: dict = {"Shards": [s.describe(stream.stamp) for s in page]}
         if len(shards) > limit:
-            out["NextToken"] = _encode_token(
+            out["NextToken"] = encode_token(
                 now_ms(), stream.key, stream.stamp, page[-1].shard_id, json.dumps(filter_doc) if filter_doc else ""
             )
         return out
