@@ -9,12 +9,22 @@ Two ways of comparing, as in EventBridge's engine (aws/event-ruler):
   between -5.0e9 and +5.0e9 inclusive, with ... six digits to the right of the decimal
   point"). A pattern bound outside that is refused; an event value outside it is not a number
   to these operators, so `{"numeric": [">", 0]}` does not match 1e10.
+
+SNS filter policies keep the older, narrower rules (SNS_NUMBERS): "A numeric policy
+attribute can have a value from -10^9 to 10^9, with 5 digits of accuracy after the decimal
+point". A policy bound outside that range is refused ("Value must be between -1.0E9 and
+1.0E9, inclusive", as AWS's engine of that time words it); a bound or a message value with
+more decimals is not refused but compared at five decimals (cut down towards minus
+infinity, as that engine's fixed-point encoding does), so 301.500001 equals 301.5 and
+0.000009 is not above 0.000001; a message value outside the range is not a number to the
+numeric operators.
 """
 
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 Number = int | Decimal
@@ -24,6 +34,26 @@ _MICRO = Decimal("0.000001")
 
 OUT_OF_RANGE = "Value must be between -5.0E9 and 5.0E9, inclusive"
 TOO_PRECISE = "Only values upto 6 decimals are supported"
+
+
+@dataclass(frozen=True)
+class NumberRules:
+    """What the numeric operators of a dialect know: numbers within +-limit, and either
+    refusing bounds with more than `decimals` decimals (strict) or comparing at that many."""
+
+    limit: int
+    decimals: int
+    strict: bool  # too many decimals in a bound: refused (True) or cut down (False)
+    out_of_range: str
+    too_precise: str = ""
+
+    @property
+    def quantum(self) -> Decimal:
+        return Decimal(1).scaleb(-self.decimals)
+
+
+EVENTBRIDGE_NUMBERS = NumberRules(LIMIT, 6, True, OUT_OF_RANGE, TOO_PRECISE)
+SNS_NUMBERS = NumberRules(1_000_000_000, 5, False, "Value must be between -1.0E9 and 1.0E9, inclusive")
 
 
 def is_number(value: Any) -> bool:
@@ -48,9 +78,11 @@ def exact(value: Any) -> Number | None:
     return None
 
 
-def comparable(value: Any) -> Number | None:
+def comparable(value: Any, rules: NumberRules = EVENTBRIDGE_NUMBERS) -> Number | None:
     """The value as a number the numeric operators can compare, or None (not a number, or
-    outside -5e9..5e9, or more than six decimals)."""
+    outside -5e9..5e9, or more than six decimals; SNS: outside -1e9..1e9, cut to five)."""
+    if rules is not EVENTBRIDGE_NUMBERS:
+        return _coarse(value, rules)
     number = exact(value)
     if number is None:
         return None
@@ -64,9 +96,31 @@ def comparable(value: Any) -> Number | None:
     return number
 
 
-def operand_problem(value: Any) -> str | None:
+def _coarse(value: Any, rules: NumberRules) -> Number | None:
+    number = exact(value)
+    if number is None or not -rules.limit <= number <= rules.limit:
+        return None
+    if isinstance(number, int):
+        return number
+    return number.quantize(rules.quantum, rounding=ROUND_FLOOR)
+
+
+def operand(value: Any, rules: NumberRules = EVENTBRIDGE_NUMBERS) -> Number | None:
+    """A checked bound (operand_problem said None) as the operators compare it."""
+    number = exact(value)
+    if number is None or rules.strict or isinstance(number, int):
+        return number
+    return number.quantize(rules.quantum, rounding=ROUND_FLOOR)
+
+
+def operand_problem(value: Any, rules: NumberRules = EVENTBRIDGE_NUMBERS) -> str | None:
     """Why a number in a numeric operator or an anything-but cannot be used (AWS's reason), or
     None when it can. Decimals are checked before the range, as AWS does."""
+    if rules is not EVENTBRIDGE_NUMBERS:
+        number = exact(value)
+        if number is None or not -rules.limit <= number <= rules.limit:
+            return rules.out_of_range
+        return None
     number = exact(value)
     if number is None:
         return OUT_OF_RANGE

@@ -32,7 +32,16 @@ from typing import Any
 from . import wildcard
 from .addresses import cidr_range, ip_value
 from .errors import InvalidPattern
-from .numbers import comparable, exact, is_number, operand_problem
+from .numbers import (
+    EVENTBRIDGE_NUMBERS,
+    SNS_NUMBERS,
+    NumberRules,
+    comparable,
+    exact,
+    is_number,
+    operand,
+    operand_problem,
+)
 
 ValueTest = Callable[[Any], bool]
 
@@ -51,11 +60,13 @@ class Dialect:
     wildcard: bool  # wildcard, and anything-but wildcard
     affix_ignore_case: bool  # {"prefix" / "suffix": {"equals-ignore-case": ...}}
     anything_but_objects: frozenset[str]  # the operators anything-but may hold
+    numbers: NumberRules = EVENTBRIDGE_NUMBERS  # what numeric and anything-but numbers know
 
 
 EVENTBRIDGE = Dialect("EventBridge", True, True, frozenset({"prefix", "suffix", "equals-ignore-case", "wildcard"}))
-# SNS filter policies: no wildcard, plain prefix/suffix only, anything-but with prefix only.
-SNS = Dialect("SNS", False, False, frozenset({"prefix"}))
+# SNS filter policies: no wildcard, plain prefix/suffix only, anything-but with prefix only;
+# numbers within +-1e9 compared at five decimals (numbers.py).
+SNS = Dialect("SNS", False, False, frozenset({"prefix"}), SNS_NUMBERS)
 
 
 class Leaf:
@@ -167,7 +178,7 @@ def _operator(spec: dict, path: str, dialect: Dialect, wildcards: list) -> Value
         wildcards.append(tokens)
         test = wildcard.matcher(tokens)
     elif name == "numeric":
-        test = _numeric(arg, path)
+        test = _numeric(arg, path, dialect.numbers)
         if not alone:
             raise InvalidPattern("Too many elements in numeric expression", path)
     elif name == "anything-but":
@@ -259,10 +270,10 @@ def _anything_but(arg: Any, path: str, dialect: Dialect, wildcards: list) -> Val
         if isinstance(item, str):
             strings.append(item)
         elif is_number(item):
-            problem = operand_problem(item)
+            problem = operand_problem(item, dialect.numbers)
             if problem:
                 raise InvalidPattern(problem, path)
-            numbers.append(exact(item))
+            numbers.append(operand(item, dialect.numbers))
         else:
             raise InvalidPattern("Inside anything but list, start|null|boolean is not supported.", path)
     if bool(strings) == bool(numbers):
@@ -271,7 +282,8 @@ def _anything_but(arg: Any, path: str, dialect: Dialect, wildcards: list) -> Val
         excluded = frozenset(strings)
         return lambda value: not (isinstance(value, str) and value in excluded)
     excluded_numbers = frozenset(numbers)
-    return lambda value: (number := comparable(value)) is None or number not in excluded_numbers
+    rules = dialect.numbers
+    return lambda value: (number := comparable(value, rules)) is None or number not in excluded_numbers
 
 
 def _anything_but_operator(arg: dict, path: str, dialect: Dialect, wildcards: list) -> ValueTest:
@@ -316,7 +328,7 @@ def _anything_but_operator(arg: dict, path: str, dialect: Dialect, wildcards: li
 # ---------------------------------------------------------------- numeric and cidr
 
 
-def _numeric(arg: Any, path: str) -> ValueTest:
+def _numeric(arg: Any, path: str, rules: NumberRules) -> ValueTest:
     """Read as AWS's parser does, term by term, so each mistake gets AWS's reason."""
     if not isinstance(arg, list):
         raise InvalidPattern("Value of numeric must be an array.", path)
@@ -330,11 +342,11 @@ def _numeric(arg: Any, path: str) -> ValueTest:
             raise InvalidPattern(f"Value of {symbol} must be numeric", path)
         return value
 
-    def operand(value: Any) -> Any:
-        problem = operand_problem(value)
+    def bound(value: Any) -> Any:
+        problem = operand_problem(value, rules)
         if problem:
             raise InvalidPattern(problem, path)
-        return exact(value)
+        return operand(value, rules)
 
     symbol = term()
     if not isinstance(symbol, str):
@@ -343,18 +355,18 @@ def _numeric(arg: Any, path: str) -> ValueTest:
         value = number(term(), "equals")
         if term() is not _END:
             raise InvalidPattern("Too many elements in numeric expression", path)
-        return _compare(operator.eq, operand(value))
+        return _compare(operator.eq, bound(value), rules)
     if symbol in _UPPER:
         value = number(term(), symbol)
         if term() is not _END:
             raise InvalidPattern("Too many elements in numeric expression", path)
-        return _compare(_UPPER[symbol], operand(value))
+        return _compare(_UPPER[symbol], bound(value), rules)
     if symbol not in _LOWER:
         raise InvalidPattern(f"Unrecognized numeric range operator: {symbol}", path)
     bottom = number(term(), symbol)
     top_symbol = term()
     if top_symbol is _END:
-        return _compare(_LOWER[symbol], operand(bottom))
+        return _compare(_LOWER[symbol], bound(bottom), rules)
     if not isinstance(top_symbol, str):
         raise InvalidPattern(f"Bad value in numeric range: {_token(top_symbol)}", path)
     if top_symbol not in _UPPER:
@@ -362,15 +374,15 @@ def _numeric(arg: Any, path: str) -> ValueTest:
     top = number(term(), top_symbol)
     if term() is not _END:
         raise InvalidPattern("Too many terms in numeric range expression", path)
-    low, high = operand(bottom), operand(top)
+    low, high = bound(bottom), bound(top)
     if not low < high:
         raise InvalidPattern("Bottom must be less than top", path)
     above, below = _LOWER[symbol], _UPPER[top_symbol]
-    return lambda value: (number := comparable(value)) is not None and above(number, low) and below(number, high)
+    return lambda value: (number := comparable(value, rules)) is not None and above(number, low) and below(number, high)
 
 
-def _compare(compare: Callable[[Any, Any], bool], bound: Any) -> ValueTest:
-    return lambda value: (number := comparable(value)) is not None and compare(number, bound)
+def _compare(compare: Callable[[Any, Any], bool], bound: Any, rules: NumberRules) -> ValueTest:
+    return lambda value: (number := comparable(value, rules)) is not None and compare(number, bound)
 
 
 def _token(value: Any) -> str:

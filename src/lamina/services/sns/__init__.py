@@ -103,6 +103,13 @@ class SnsService(TopicsApi, SubscriptionsApi, PublishApi, PlatformsApi, SmsApi):
         if path.endswith("/unsubscribe"):
             if not params.get("SubscriptionArn"):
                 raise ServiceError("InvalidParameter", "Invalid parameter: SubscriptionArn", 400)
+            subscription = self.state.subscriptions.get(params["SubscriptionArn"])
+            if subscription is not None and subscription.authenticated:
+                # AuthenticateOnUnsubscribe (ConfirmationWasAuthenticated): only a signed
+                # Unsubscribe by the subscription's or the topic's owner removes it.
+                raise ServiceError(
+                    "AuthorizationError", "Unsubscribe requires authentication for this subscription", 403
+                )
             return "Unsubscribe", await self.unsubscribe({"SubscriptionArn": params["SubscriptionArn"]}, ctx)
         if path.endswith("/reply"):
             # Lamina's stand-in for a recipient's text back (STOP opts the number out): sms.py.

@@ -49,7 +49,7 @@ from ...engine.delivery.retry import RetryPolicy, retryable
 from ...errors import ServiceError
 from ...store.base import Delete
 from . import attributes as attrs
-from . import envelopes
+from . import data_protection, envelopes
 from .mobile import MobileDelivery
 from .signing import Signer
 from .state import OUTBOX_KIND, SnsState, Subscription, now_ms
@@ -202,7 +202,24 @@ class Deliverer:
             return text.encode("utf-8"), {"message_attributes": _sqs_attributes(message.get("attributes") or {})}
         return _pretty(envelopes.notification(message, subscription, self.signer)), {}
 
+    def audit(self, group_arn: str, record: dict) -> None:
+        """Write a data protection audit finding to its log group, in the background."""
+        self._spawn(self._write_audit(group_arn, record))
+
+    async def _write_audit(self, group_arn: str, record: dict) -> None:
+        try:
+            await self.send(group_arn, json.dumps(record).encode("utf-8"), {}, create_log_group="true")
+        except Exception as error:  # an audit never fails a publish
+            log.warning("SNS data protection audit to %s not written: %s", group_arn, error)
+
     async def _attempt(self, subscription: Subscription, message: dict) -> None:
+        topic = self.state.topics.get(subscription.topic_arn)
+        if topic is not None and data_protection.has_outbound(topic.protection):
+            protected = _outbound(topic, subscription, message)
+            if protected is None:
+                log.info("data protection of %s denies %s message %s", topic.arn, subscription.arn, message["id"])
+                return
+            message = protected
         protocol = subscription.protocol
         if protocol == "lambda":
             event = envelopes.lambda_event(message, subscription, self.signer)
@@ -326,6 +343,26 @@ class Deliverer:
                 if policy.exhausted(retry):
                     break
         log.warning("%s for %s not delivered to %s", kind, subscription.arn, subscription.endpoint)
+
+
+def _outbound(topic, subscription: Subscription, message: dict) -> dict | None:
+    """The message as the topic's Outbound statements let this subscription's principal see
+    it: de-identified, or None (denied)."""
+    policy = topic.protection
+    principal = subscription.principal or f"arn:aws:iam::{topic.account}:root"
+    text = data_protection.outbound(policy, message["message"], principal)
+    if text is None:
+        return None
+    changed = dict(message, message=text)
+    if message.get("structure"):
+        structure = {}
+        for key, value in message["structure"].items():
+            protected = data_protection.outbound(policy, value, principal)
+            if protected is None:
+                return None
+            structure[key] = protected
+        changed["structure"] = structure
+    return changed
 
 
 def _sqs_attributes(attributes: dict[str, dict[str, str]]) -> dict[str, dict]:

@@ -24,6 +24,7 @@ from ...errors import ServiceError
 from ...patterns import InvalidPattern, sns_policy_matches
 from ..attribute_numbers import is_attribute_number
 from ..context import RequestContext
+from . import data_protection
 from .attributes import MAX_MESSAGE_BYTES
 from .delivery import Deliverer
 from .envelopes import message_for
@@ -310,10 +311,32 @@ class PublishApi:
             await self._commit([message])
             return self._published(message)
         topic = self._target(params, ctx)
-        message, new = self._prepare(topic, params, ctx.endpoint_url, now_ms())
+        entry, audit = self._inbound(topic, params, ctx)
+        message, new = self._prepare(topic, entry, ctx.endpoint_url, now_ms())
         if new:
             await self._commit([message])
+            self._audit(topic, message, audit)
         return self._published(message)
+
+    def _inbound(self, topic: Topic, entry: dict, ctx: RequestContext) -> tuple[dict, dict | None]:
+        """The entry as the topic's data protection policy lets it in (data_protection.py):
+        de-identified, or refused (AuthorizationError); and the audit record to write, if any."""
+        policy = topic.protection
+        text = entry.get("Message")
+        if policy is None or not text:
+            return entry, None
+        principal = ctx.principal.arn if ctx.principal is not None else f"arn:aws:iam::{ctx.account_id}:root"
+        result = data_protection.inbound(policy, text, principal)
+        if result.text != text:
+            entry = dict(entry, Message=result.text)
+        return entry, result.audit
+
+    def _audit(self, topic: Topic, message: dict, audit: dict | None) -> None:
+        if audit is None:
+            return
+        record = dict(audit["record"], messageId=message["id"], resourceArn=topic.arn)
+        region, account = topic.arn.split(":")[3:5]
+        self.deliverer.audit(f"arn:aws:logs:{region}:{account}:log-group:{audit['group']}", record)
 
     async def publish_batch(self, params: dict, ctx: RequestContext) -> dict:
         topic = self.state.topic(params["TopicArn"], region=ctx.region)
@@ -342,8 +365,10 @@ class PublishApi:
             )
         now = now_ms()
         successful, failed, fresh = [], [], []
+        audits = []
         for entry in entries:
             try:
+                entry, audit = self._inbound(topic, entry, ctx)
                 message, new = self._prepare(topic, entry, ctx.endpoint_url, now)
             except ServiceError as error:
                 failed.append(
@@ -352,8 +377,11 @@ class PublishApi:
                 continue
             if new:
                 fresh.append(message)
+                audits.append((message, audit))
             successful.append(dict(self._published(message), Id=entry["Id"]))
         await self._commit(fresh)
+        for message, audit in audits:
+            self._audit(topic, message, audit)
         return {"Successful": successful, "Failed": failed}
 
     async def deliver(

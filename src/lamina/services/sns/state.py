@@ -20,6 +20,7 @@ from ...engine.delivery.dedup import DedupWindow, load_windows
 from ...errors import ServiceError
 from ...patterns import Pattern, compile_sns_policy
 from ...store.base import Delete, Put, Store
+from . import data_protection
 
 TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,256}(?:\.fifo)?)$")
@@ -64,6 +65,7 @@ class Topic:
     tags: dict[str, str]
     created_ms: int
     sequence: int = 0
+    data_protection: str = ""  # the data protection policy as given ("" for none)
     # FIFO: MessageDeduplicationId -> the message first published with it, for 5 minutes
     # (kept in the store too, so that a restart keeps the window).
     dedup: DedupWindow = field(init=False)
@@ -79,8 +81,27 @@ class Topic:
     def account(self) -> str:
         return self.arn.split(":")[4]
 
+    @property
+    def protection(self) -> data_protection.Policy | None:
+        """The data protection policy, parsed (it was checked when set)."""
+        if not self.data_protection:
+            return None
+        cached = getattr(self, "_protection", None)
+        if cached is None or cached.text != self.data_protection:
+            cached = data_protection.parse(self.data_protection)
+            self._protection = cached
+        return cached
+
     def doc(self) -> dict[str, Any]:
-        return {"name": self.name, "attributes": self.attributes, "tags": self.tags, "created": self.created_ms}
+        doc: dict[str, Any] = {
+            "name": self.name,
+            "attributes": self.attributes,
+            "tags": self.tags,
+            "created": self.created_ms,
+        }
+        if self.data_protection:
+            doc["data_protection"] = self.data_protection
+        return doc
 
 
 @dataclass
@@ -155,7 +176,12 @@ class SnsState:
     async def load(self) -> None:
         for arn, doc in await self.store.scan("sns_topic"):
             self.topics[arn] = Topic(
-                arn, doc["name"], doc.get("attributes") or {}, doc.get("tags") or {}, doc.get("created", 0)
+                arn,
+                doc["name"],
+                doc.get("attributes") or {},
+                doc.get("tags") or {},
+                doc.get("created", 0),
+                data_protection=doc.get("data_protection", ""),
             )
             self.by_topic[arn] = {}
         await load_windows(

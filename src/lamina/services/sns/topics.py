@@ -9,6 +9,7 @@ import json
 from ...errors import ServiceError
 from ..context import RequestContext
 from . import attributes as attrs
+from . import data_protection
 from .state import TOPIC_NAME, SnsState, Topic, invalid, now_ms, parse_topic_arn, topic_arn
 
 PAGE_SIZE = 100
@@ -63,6 +64,9 @@ class TopicsApi:
         tags = _tags(params.get("Tags"))
         if len(tags) > MAX_TAGS:
             raise _tag_limit()
+        protection = params.get("DataProtectionPolicy") or ""
+        if protection:
+            data_protection.parse(protection)
         arn = topic_arn(ctx.region, ctx.account_id, name)
         existing = self.state.topics.get(arn)
         if existing is not None:
@@ -72,8 +76,21 @@ class TopicsApi:
             if tags and any(existing.tags.get(k) != v for k, v in tags.items()):
                 raise invalid("Tags Reason: Topic already exists with different tags")
             return {"TopicArn": arn}
-        await self.state.save_topic(Topic(arn, name, checked, tags, now_ms()))
+        await self.state.save_topic(Topic(arn, name, checked, tags, now_ms(), data_protection=protection))
         return {"TopicArn": arn}
+
+    async def put_data_protection_policy(self, params: dict, ctx: RequestContext) -> dict:
+        topic = self.state.topic(params["ResourceArn"], "ResourceArn", ctx.region)
+        text = params.get("DataProtectionPolicy") or ""
+        if text:
+            data_protection.parse(text)
+        topic.data_protection = text
+        await self.state.save_topic(topic)
+        return {}
+
+    async def get_data_protection_policy(self, params: dict, ctx: RequestContext) -> dict:
+        topic = self.state.topic(params["ResourceArn"], "ResourceArn", ctx.region)
+        return {"DataProtectionPolicy": topic.data_protection} if topic.data_protection else {}
 
     async def delete_topic(self, params: dict, ctx: RequestContext) -> dict:
         parse_topic_arn(params["TopicArn"])
