@@ -22,6 +22,7 @@ Then the composite alarms whose rules name the alarm are evaluated again.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import time
@@ -52,6 +53,11 @@ from .alarm_evaluation import (
 from .common import effective_period, percentile_of, statistic
 
 log = logging.getLogger("lamina.cloudwatch.alarms")
+
+# One evaluation round's metric reads: a series asked for by several alarms (the same metric,
+# statistic's samples, unit and window) is read from the store once, and the round's distinct
+# reads run together; the round's tasks see it, an alarm evaluated on its own does not.
+_ROUND_READS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("alarm_round_reads", default=None)
 
 TICK_S = 10
 JOB_ID = "cloudwatch-alarms"
@@ -104,6 +110,7 @@ class AlarmRunner:
         self._round: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self.clock: Callable[[], float] = time.time
+        self.reads = 0  # metric reads from the store (a round shares its alarms' reads)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -156,10 +163,14 @@ class AlarmRunner:
             for alarm in list(alarms.values())
             if alarm["Type"] == "MetricAlarm" and (standard or _period(alarm) < 60)
         ]
-        for start in range(0, len(due), concurrency):
-            await asyncio.gather(
-                *(self.evaluate_one(scope, alarm) for scope, alarm in due[start : start + concurrency])
-            )
+        token = _ROUND_READS.set({})
+        try:
+            for start in range(0, len(due), concurrency):
+                await asyncio.gather(
+                    *(self.evaluate_one(scope, alarm) for scope, alarm in due[start : start + concurrency])
+                )
+        finally:
+            _ROUND_READS.reset(token)
         composites = [
             (scope, alarm)
             for scope, alarms in self.book.all_scopes()
@@ -235,18 +246,7 @@ class AlarmRunner:
         end: float,
         period: int,
     ) -> tuple[dict[float, float], dict[float, float]]:
-        buckets = await query_buckets(
-            self.recorder,
-            namespace,
-            name,
-            {d["Name"]: d["Value"] for d in dimensions or []},
-            start,
-            end,
-            period,
-            unit=unit,
-            samples=percentile_of(stat) is not None,
-            scope=(scope[1], scope[0]),
-        )
+        buckets = await self._buckets(scope, namespace, name, dimensions, unit, start, end, period, stat)
         values: dict[float, float] = {}
         counts: dict[float, float] = {}
         for bucket in buckets:
@@ -255,6 +255,47 @@ class AlarmRunner:
                 values[bucket.timestamp] = value
                 counts[bucket.timestamp] = float(bucket.count)
         return values, counts
+
+    async def _buckets(
+        self,
+        scope: Scope,
+        namespace: str,
+        name: str,
+        dimensions: list[dict] | None,
+        unit: str | None,
+        start: float,
+        end: float,
+        period: int,
+        stat: str,
+    ) -> list:
+        """A series' buckets, read once per evaluation round whoever asks (_ROUND_READS)."""
+        dims = {d["Name"]: d["Value"] for d in dimensions or []}
+        samples = percentile_of(stat) is not None
+        reads = _ROUND_READS.get()
+        key = (scope, namespace, name, tuple(sorted(dims.items())), unit, start, end, period, samples)
+        if reads is not None:
+            # A read of the same series with samples serves one without them too.
+            shared = reads.get(key) or (reads.get(key[:-1] + (True,)) if not samples else None)
+            if shared is not None:
+                return await asyncio.shield(shared)
+        self.reads += 1
+        read = asyncio.ensure_future(
+            query_buckets(
+                self.recorder,
+                namespace,
+                name,
+                dims,
+                start,
+                end,
+                period,
+                unit=unit,
+                samples=samples,
+                scope=(scope[1], scope[0]),
+            )
+        )
+        if reads is not None:
+            reads[key] = read
+        return await asyncio.shield(read)
 
     async def _math(
         self, scope: Scope, alarm: dict, start: float, end: float, period: int, grid: list[float]
