@@ -12,6 +12,9 @@
                        to Lambda and Kinesis (batched, through an outbox)
     ingest.py          where every event entering a log group meets the group's filters
     target.py          a log group as a delivery target (EventBridge's CloudWatch Logs target)
+    insights/          Logs Insights: StartQuery, GetQueryResults, StopQuery, DescribeQueries,
+                       GetLogRecord, and the query language (grammar, parser, evaluation)
+    query_definitions.py  Put/Describe/DeleteQueryDefinition: saved queries
     filter_pattern.py  the filter-pattern language (pure: parse, then match messages)
     paging.py          opaque nextToken values
     resources.py       finding groups and streams from parameters; their errors
@@ -30,9 +33,12 @@ from ...store.base import Store
 from .events import EventsApi
 from .groups import GroupsApi
 from .ingest import Ingest
+from .insights.api import InsightsApi
+from .insights.runner import Queries
 from .metric_filters import KIND as METRIC_FILTER_KIND
 from .metric_filters import MetricFilter, MetricFiltersApi
 from .policies import PoliciesApi, PolicyRecord
+from .query_definitions import QueryDefinitionsApi
 from .streams import StreamsApi
 from .subscriptions import KIND as SUBSCRIPTION_KIND
 from .subscriptions import Deliveries, FunctionExists, SubscriptionFilter, SubscriptionsApi
@@ -41,7 +47,16 @@ from .target import LogTarget
 
 
 class LogsService(
-    PoliciesApi, GroupsApi, StreamsApi, EventsApi, TagsApi, MetricFiltersApi, SubscriptionsApi, LogTarget
+    PoliciesApi,
+    GroupsApi,
+    StreamsApi,
+    EventsApi,
+    TagsApi,
+    MetricFiltersApi,
+    SubscriptionsApi,
+    InsightsApi,
+    QueryDefinitionsApi,
+    LogTarget,
 ):
     service_name = "logs"
 
@@ -61,11 +76,14 @@ class LogsService(
         self.ingest = Ingest(metrics, Deliveries(store, self.destinations))
         self.metric_filters = self.ingest.metric_filters
         self.subscription_filters = self.ingest.subscription_filters
+        self.queries = Queries(store)
+        self.query_definitions: dict[str, dict] = {}
 
     async def start(self) -> None:
         """Load the resource policies and the filters, resume subscription deliveries; log
         groups and events are read from the store as asked for."""
         await self.load_policies()
+        await self.load_query_definitions()
         for key, doc in await self.store.scan(METRIC_FILTER_KIND):
             group = key.rsplit(":", 1)[0]
             self.metric_filters.setdefault(group, {})[doc["filterName"]] = MetricFilter.from_doc(group, doc)
@@ -79,11 +97,14 @@ class LogsService(
         resumes it at the next start). The sink, which the engine writes to as well, is closed
         by the composition root."""
         await self.ingest.deliveries.stop()
+        await self.queries.stop_all()
 
     async def reset(self) -> None:
         """Log groups and events are all in the store, which the reset empties; the sink (the
         engine's too) is reset by the composition root. Policies and filters are forgotten."""
         self.policies.clear()
+        self.queries.runs.clear()
+        self.query_definitions.clear()
         self.metric_filters.clear()
         self.subscription_filters.clear()
         self.ingest.deliveries.reset()
