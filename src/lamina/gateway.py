@@ -83,6 +83,8 @@ class Gateway:
         # Gateway's {api}.execute-api.localhost, function URLs' {id}.lambda-url.{region}.localhost).
         self.hosts: dict[str, Handler] = {}
         self._host_suffixes: tuple[str, ...] = ()
+        # Host name suffix -> the WebSocket endpoint (http/websocket.Endpoint) of those hosts.
+        self.websockets: dict[str, Any] = {}
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self._methods: dict[tuple[str, str], Any] = {}
@@ -109,11 +111,22 @@ class Gateway:
         self.routes[prefix] = handler
         self._prefixes = tuple(self.routes)
 
-    def mount_host(self, suffix: str, handler: Handler) -> None:
+    def mount_host(self, suffix: str, handler: Handler, websocket: Any = None) -> None:
         """Requests whose Host (port aside) ends with `suffix` ("." first: a subdomain) go to
-        `handler`, before any AWS routing: they are calls of an API users built, not of AWS."""
+        `handler`, before any AWS routing: they are calls of an API users built, not of AWS.
+        WebSocket upgrades to those hosts go to `websocket` (an http/websocket.Endpoint)."""
         self.hosts[suffix] = handler
         self._host_suffixes = tuple(self.hosts)
+        if websocket is not None:
+            self.websockets[suffix] = websocket
+
+    def websocket_for(self, request: Request) -> Any:
+        """The WebSocket endpoint of the request's host, or None."""
+        name = _host_name(request)
+        for suffix, endpoint in self.websockets.items():
+            if name.endswith(suffix):
+                return endpoint
+        return None
 
     def mount_page(self, handler: Handler) -> None:
         """What an unsigned GET or HEAD of / gets (wants_page); every other request to / is
@@ -200,8 +213,7 @@ class Gateway:
         return await self.handle_aws(request)
 
     def _by_host(self, request: Request) -> Handler | None:
-        host = request.headers.get("host", "")
-        name = host.rsplit(":", 1)[0] if host[-1:].isdigit() else host
+        name = _host_name(request)
         if not name.endswith(self._host_suffixes):
             return None
         for suffix, handler in self.hosts.items():
@@ -360,6 +372,12 @@ class Gateway:
     def _endpoint(self, request: Request) -> str:
         host = request.headers.get("host")
         return f"http://{host}" if host else self.endpoint_url
+
+
+def _host_name(request: Request) -> str:
+    """The Host header without its port."""
+    host = request.headers.get("host", "")
+    return host.rsplit(":", 1)[0] if host[-1:].isdigit() else host
 
 
 def _internal_error(spec: ServiceSpec | None, request_id: str, protocol: str | None) -> Response:

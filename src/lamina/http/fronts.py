@@ -127,7 +127,8 @@ async def _serve(
         else:
             gateway.mount(path, link.forward)
     for suffix in routes["hosts"]:
-        gateway.mount_host(suffix, link.forward)
+        websocket = link.websockets if suffix in routes["websockets"] else None
+        gateway.mount_host(suffix, link.forward, websocket=websocket)
     server = await loop.create_server(lambda: HttpProtocol(gateway), sock=listener, backlog=BACKLOG)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
@@ -154,10 +155,11 @@ class Fronts:
         """Serve each front's link (the fronts then start accepting), and take over the
         listening socket if every front has gone."""
         loop = asyncio.get_running_loop()
-        routes = {"paths": gateway.own_paths(), "hosts": gateway.own_hosts()}
+        routes = {"paths": gateway.own_paths(), "hosts": gateway.own_hosts(), "websockets": list(gateway.websockets)}
         for front in self.fronts:
             _, front.link = await loop.create_unix_connection(
-                lambda: FrontLink(gateway.call_here, gateway.handle, routes), sock=front.link_socket
+                lambda: FrontLink(gateway.call_here, gateway.handle, routes, gateway.websocket_for),
+                sock=front.link_socket,
             )
             asyncio.ensure_future(self._watch(front, gateway))
         if gateway.user_keys is not None:

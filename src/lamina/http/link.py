@@ -17,6 +17,9 @@ An answer with an event stream (a result member that is an async iterator) cross
     core -> front   (id, "event", {member: value}) ... (id, "end", None) | (id, "error", fields)
     front -> core   (id, "cancel", None)                                the client went away
 
+WebSocket connections a front holds for the core's endpoints: the "ws-..." frames of
+http/websocket_relay.py.
+
 A frame is a 4-byte big-endian length and a pickle. Frames written in one turn of the
 event loop leave in one write: under load, one syscall carries many calls.
 """
@@ -33,6 +36,8 @@ from typing import Any
 from ..errors import ServiceError
 from ..protocol.messages import Request, Response
 from ..services.context import RequestContext
+from .websocket_relay import KINDS as WEBSOCKET_KINDS
+from .websocket_relay import CoreRelay, FrontRelay
 
 log = logging.getLogger("lamina.link")
 
@@ -115,9 +120,14 @@ class CoreLink(_Frames):
         self.closed = asyncio.Event()
         # What to do with the IAM users' keys the core shares (the front's key ring takes them).
         self.on_keys: Callable[[dict], None] | None = None
+        # The endpoint of the hosts whose WebSocket connections the core serves.
+        self.websockets = FrontRelay(self.send, self._ask_numbered)
 
     def frame_received(self, frame: tuple) -> None:
         number, kind, payload = frame
+        if kind in ("ws-out", "ws-close"):
+            self.websockets.received(number, kind, payload)
+            return
         if kind == "routes":
             if not self.routes.done():
                 self.routes.set_result(payload)
@@ -160,6 +170,7 @@ class CoreLink(_Frames):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        self.websockets.lost()
         for queue in self._streaming.values():
             queue.put_nowait(("failed", "the core process went away"))
         for future in self._waiting.values():
@@ -171,6 +182,10 @@ class CoreLink(_Frames):
         self.closed.set()
 
     async def _ask(self, kind: str, payload: Any) -> tuple[str, Any]:
+        _, answer_kind, answer = await self._ask_numbered(kind, payload)
+        return answer_kind, answer
+
+    async def _ask_numbered(self, kind: str, payload: Any) -> tuple[int, str, Any]:
         if self.transport is None:
             raise ConnectionError("the core process went away")
         number = next(self._ids)
@@ -178,7 +193,8 @@ class CoreLink(_Frames):
         self._waiting[number] = future
         try:
             self.send((number, kind, payload))
-            return await future
+            answer_kind, answer = await future
+            return number, answer_kind, answer
         finally:
             self._waiting.pop(number, None)
 
@@ -208,11 +224,12 @@ class FrontLink(_Frames):
     that did not.
     """
 
-    def __init__(self, call: Callable, handle: Callable, routes: Any) -> None:
+    def __init__(self, call: Callable, handle: Callable, routes: Any, websocket_for: Callable | None = None) -> None:
         super().__init__()
         self._call = call
         self._handle = handle
         self._routes = routes
+        self._websockets = CoreRelay(self.send, websocket_for or (lambda request: None))
         self._tasks: set[asyncio.Task] = set()
         self._serving: dict[int, asyncio.Task] = {}  # by call number, for a front's "cancel"
         self.closed = asyncio.Event()
@@ -223,10 +240,14 @@ class FrontLink(_Frames):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
+        self._websockets.lost()
         self.closed.set()
 
     def frame_received(self, frame: tuple) -> None:
-        number, kind, _ = frame
+        number, kind, payload = frame
+        if kind in WEBSOCKET_KINDS:
+            self._websockets.received(number, kind, payload)
+            return
         if kind == "cancel":  # the client of a streamed answer went away
             serving = self._serving.get(number)
             if serving is not None:

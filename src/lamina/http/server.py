@@ -19,6 +19,7 @@ import httptools
 
 from ..gateway import MAX_BODY_BYTES, Gateway, too_large_response
 from ..protocol.messages import Request, Response
+from .websocket import ServerSocket, accept_head, wants_websocket
 
 log = logging.getLogger("lamina.http")
 
@@ -64,6 +65,10 @@ class HttpProtocol(asyncio.Protocol):
         self._worker: asyncio.Task | None = None
         self._writable = asyncio.Event()  # cleared while the transport's buffer is full
         self._writable.set()
+        # A WebSocket upgrade: bytes after the handshake wait here until it is answered, then
+        # go to the connection's socket (http/websocket.py).
+        self._upgrading: bytearray | None = None
+        self._socket: ServerSocket | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -83,6 +88,8 @@ class HttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         self._writable.set()
+        if self._socket is not None:
+            self._socket.received(None)
         if self._worker is not None and not self._worker.done():
             self._worker.cancel()
 
@@ -94,10 +101,23 @@ class HttpProtocol(asyncio.Protocol):
         self._writable.set()
 
     def data_received(self, data: bytes) -> None:
+        if self._socket is not None:
+            self._socket.received(data)
+            return
+        if self._upgrading is not None:
+            self._upgrading += data
+            return
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._fail(400)
+        except httptools.HttpParserUpgrade as upgrade:
+            # The request was queued (on_message_complete); it is answered in turn.
+            request, _, _, _ = self._queue[-1] if self._queue else (None, 0, 0, None)
+            endpoint = self.gateway.websocket_for(request) if request and wants_websocket(request) else None
+            if endpoint is None:
+                self._fail(400)
+                return
+            self._queue[-1] = (request, False, False, endpoint)
+            self._upgrading = bytearray(data[upgrade.args[0] :])
         except httptools.HttpParserError:
             self._fail(400)
 
@@ -145,7 +165,7 @@ class HttpProtocol(asyncio.Protocol):
             body=b"".join(self._body),
             client=self.client,
         )
-        self._queue.append((request, self._too_large, self.parser.should_keep_alive()))
+        self._queue.append((request, self._too_large, self.parser.should_keep_alive(), None))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.ensure_future(self._answer())
 
@@ -153,7 +173,10 @@ class HttpProtocol(asyncio.Protocol):
 
     async def _answer(self) -> None:
         while self._queue:
-            request, too_large, keep_alive = self._queue.popleft()
+            request, too_large, keep_alive, endpoint = self._queue.popleft()
+            if endpoint is not None:
+                await self._upgrade(request, endpoint)
+                return
             try:
                 response = too_large_response() if too_large else await self.gateway.handle(request)
             except Exception:  # the gateway turns errors into responses; this is the last net
@@ -182,6 +205,32 @@ class HttpProtocol(asyncio.Protocol):
             if not keep_alive:
                 transport.close()
                 return
+
+    async def _upgrade(self, request: Request, endpoint) -> None:
+        """A WebSocket handshake: the endpoint accepts (None, or a 101 whose headers join the
+        answer) or refuses with its Response; accepted, the connection speaks WebSocket."""
+        transport = self.transport
+        if transport is None:
+            return
+        socket = ServerSocket(request, transport.write, transport.close)
+        socket.attach(endpoint)
+        try:
+            answer = await endpoint.open(request, socket)
+        except Exception:
+            log.exception("a WebSocket endpoint failed its handshake")
+            answer = Response(500, [("content-type", "text/plain")], b"internal error")
+        transport = self.transport
+        if transport is None:
+            return
+        if answer is not None and answer.status != 101:
+            transport.write(_head(answer, keep_alive=False) + answer.body)
+            transport.close()
+            return
+        transport.write(accept_head(request, answer.headers if answer is not None else []))
+        self._socket = socket
+        pending, self._upgrading = bytes(self._upgrading or b""), None
+        if pending:
+            socket.received(pending)
 
     async def _write_stream(self, stream) -> bool:
         """A streamed body, chunked as it comes; False when the client went away first.
