@@ -62,8 +62,9 @@ class TargetRef:
 
 
 def ref_of(key: str) -> TargetRef:
-    account, region, namespace, dimension, resource_id = key.split(":", 4)
-    return TargetRef(account, region, namespace, resource_id, dimension)
+    # Every scalable dimension has three parts (lambda:function:ProvisionedConcurrency).
+    account, region, namespace, service, kind, prop, resource_id = key.split(":", 6)
+    return TargetRef(account, region, namespace, resource_id, f"{service}:{kind}:{prop}")
 
 
 def target_arn(ref: TargetRef, target_id: str) -> str:

@@ -48,15 +48,20 @@ def decide(
     if len(recent) == HIGH_PERIODS and all(v is not None and v > target_value for v in recent):
         latest = recent[-1]
         assert latest is not None
-        desired = min(high, max(low, math.ceil(max(current, 1) * latest / target_value)))
+        desired = min(high, max(low, _ceil(max(current, 1) * latest / target_value)))
         return Decision(desired, "out", latest) if desired > current else None
     window = averages[-LOW_PERIODS:]
     if scale_in and len(window) == LOW_PERIODS and all(v is not None and v < target_value * LOW_SHARE for v in window):
         latest = window[-1]
         assert latest is not None
-        desired = min(high, max(low, math.ceil(current * latest / target_value)))
+        desired = min(high, max(low, _ceil(current * latest / target_value)))
         return Decision(desired, "in", latest) if desired < current else None
     return None
+
+
+def _ceil(value: float) -> int:
+    # Averages carry float noise (0.09999999999999991): 2.0000000001 must stay 2.
+    return math.ceil(round(value, 9))
 
 
 async def minute_averages(recorder: MetricsRecorder, ref: TargetRef, now: float, minutes: int) -> list[float | None]:
