@@ -15,6 +15,7 @@
     insights/          Logs Insights: StartQuery, GetQueryResults, StopQuery, DescribeQueries,
                        GetLogRecord, and the query language (grammar, parser, evaluation)
     query_definitions.py  Put/Describe/DeleteQueryDefinition: saved queries
+    live_tail.py       StartLiveTail: events streamed as they arrive (an event stream)
     filter_pattern.py  the filter-pattern language (pure: parse, then match messages)
     paging.py          opaque nextToken values
     resources.py       finding groups and streams from parameters; their errors
@@ -35,6 +36,7 @@ from .groups import GroupsApi
 from .ingest import Ingest
 from .insights.api import InsightsApi
 from .insights.runner import Queries
+from .live_tail import LiveTailApi
 from .metric_filters import KIND as METRIC_FILTER_KIND
 from .metric_filters import MetricFilter, MetricFiltersApi
 from .policies import PoliciesApi, PolicyRecord
@@ -56,6 +58,7 @@ class LogsService(
     SubscriptionsApi,
     InsightsApi,
     QueryDefinitionsApi,
+    LiveTailApi,
     LogTarget,
 ):
     service_name = "logs"
@@ -77,6 +80,7 @@ class LogsService(
         self.metric_filters = self.ingest.metric_filters
         self.subscription_filters = self.ingest.subscription_filters
         self.queries = Queries(store)
+        self.live_tails = self.ingest.live
         self.query_definitions: dict[str, dict] = {}
 
     async def start(self) -> None:
@@ -98,6 +102,7 @@ class LogsService(
         by the composition root."""
         await self.ingest.deliveries.stop()
         await self.queries.stop_all()
+        self.live_tails.end_all()
 
     async def reset(self) -> None:
         """Log groups and events are all in the store, which the reset empties; the sink (the

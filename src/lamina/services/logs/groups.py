@@ -9,6 +9,7 @@ from ...errors import ServiceError
 from ...observability.logsink import LogSink, group_key, new_group_doc
 from ...store.base import Delete, DeleteLogs, DeletePrefix, Put, Store
 from ..context import RequestContext
+from .live_tail import LiveTails
 from .metric_filters import KIND as METRIC_FILTER_KIND
 from .metric_filters import MetricFilter, filter_key
 from .paging import decode_token, encode_token
@@ -72,6 +73,7 @@ class GroupsApi:
     policies: dict[str, PolicyRecord]
     metric_filters: dict[str, dict[str, MetricFilter]]
     subscription_filters: dict[str, dict[str, SubscriptionFilter]]
+    live_tails: LiveTails
 
     async def create_log_group(self, params: dict, ctx: RequestContext) -> dict:
         group = group_ref(ctx, params["logGroupName"])
@@ -107,6 +109,7 @@ class GroupsApi:
             ]
         )
         self.sink.forget_group(group.key)
+        self.live_tails.group_deleted(group.key, group.name)
         self.policies.pop(policy_key, None)
         self.metric_filters.pop(group.key, None)  # its filters go with it, as on AWS
         self.subscription_filters.pop(group.key, None)

@@ -9,6 +9,8 @@ subscription filters. Two ways in:
 - PutLogEvents: `accept` gives the store operations that commit its subscription deliveries
   with the events, and the metric values as a batch the recorder commits before the answer.
 - A log group as a delivery target (target.py) goes through `accept` too.
+
+Live Tail's sessions (live_tail.py) see the same events, both ways in.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ...observability.recorder import MetricBatch, MetricsRecorder
 from ...store.base import Put
+from .live_tail import LiveTails
 from .metric_filters import MetricFilter
 from .subscriptions import Deliveries, SubscriptionFilter
 
@@ -40,6 +43,7 @@ class Ingest:
         self.deliveries = deliveries
         self.metric_filters: dict[str, dict[str, MetricFilter]] = {}
         self.subscription_filters: dict[str, dict[str, SubscriptionFilter]] = {}
+        self.live = LiveTails()
 
     def _put(self, namespace, name, dims, value, unit, timestamp_ms, scope) -> None:
         assert self.metrics is not None
@@ -47,6 +51,7 @@ class Ingest:
 
     def observe(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
         """The log sink's observer: a function's lines, as they are emitted."""
+        self.live.publish(group, stream, events)
         metric_filters = self.metric_filters.get(group)
         subscriptions = self.subscription_filters.get(group)
         if metric_filters is None and subscriptions is None:
@@ -64,6 +69,7 @@ class Ingest:
     def accept(self, group: str, stream: str, events: list[tuple[int, str]]) -> Accepted:
         """For a durable write of events (PutLogEvents): the deliveries and metric values."""
         accepted = Accepted()
+        self.live.publish(group, stream, events)
         metric_filters = self.metric_filters.get(group)
         if metric_filters and self.metrics is not None:
             batch = accepted.batch = self.metrics.batch()
