@@ -309,11 +309,10 @@ def test_batches(q, name):
         ("bad", "ReceiptHandleIsInvalid", "true")
     ]
 
-    # No entries at all: a sender's error naming the missing member (Lamina's model check
-    # answers ValidationException here, for JSON and query alike).
+    # No entries at all (a form post cannot send an empty list): SQS's EmptyBatchRequest.
     status, kind, code, message = q.error("SendMessageBatch", [("QueueUrl", url)])
-    assert (status, kind) == (400, "Sender")
-    assert "ntries" in message
+    assert (status, kind, code) == (400, "Sender", "AWS.SimpleQueueService.EmptyBatchRequest")
+    assert message == "There should be at least one SendMessageBatchRequestEntry in the request."
 
 
 def test_invalid_receipt_handle(q, name):

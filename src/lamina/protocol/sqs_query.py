@@ -97,6 +97,14 @@ ERROR_CODES: dict[str, str] = {
     "KmsThrottled": "KMS.ThrottlingException",
 }
 
+# A form post cannot send an empty list: a batch without entries omits them, and SQS answers
+# AWS.SimpleQueueService.EmptyBatchRequest (not a missing parameter), so these are optional here.
+EMPTY_LISTS_ALLOWED: dict[str, str] = {
+    "SendMessageBatchRequest": "Entries",
+    "DeleteMessageBatchRequest": "Entries",
+    "ChangeMessageVisibilityBatchRequest": "Entries",
+}
+
 # The query API also takes the queue from the request path: POST /<account>/<queue>.
 _QUEUE_PATH = re.compile(r"^/[^/]+/[^/]+/?$")
 
@@ -127,6 +135,10 @@ def query_model(raw: dict[str, Any]) -> dict[str, Any]:
     for name, code in ERROR_CODES.items():
         if name in shapes:
             shapes[name].setdefault("error", {})["code"] = code
+    for name, member in EMPTY_LISTS_ALLOWED.items():
+        required = shapes.get(name, {}).get("required")
+        if required and member in required:
+            required.remove(member)
     return model
 
 

@@ -234,11 +234,9 @@ class MessagesApi:
         return {"Successful": successful, "Failed": failed}
 
     @staticmethod
-    def _check_batch(entries: list[dict]) -> None:
+    def _check_batch(entries: list[dict], kind: str = "SendMessageBatchRequestEntry") -> None:
         if not entries:
-            raise ServiceError(
-                "EmptyBatchRequest", "There should be at least one SendMessageBatchRequestEntry in the request.", 400
-            )
+            raise ServiceError("EmptyBatchRequest", f"There should be at least one {kind} in the request.", 400)
         if len(entries) > 10:
             raise ServiceError(
                 "TooManyEntriesInBatchRequest",
@@ -416,7 +414,7 @@ class MessagesApi:
     async def delete_message_batch(self, params: dict, ctx: RequestContext) -> dict:
         queue = self.state.by_url(params["QueueUrl"], ctx)
         entries = params.get("Entries") or []
-        self._check_batch(entries)
+        self._check_batch(entries, "DeleteMessageBatchRequestEntry")
         outcomes = await self.delete_handles(queue, [e["ReceiptHandle"] for e in entries])
         return {
             "Successful": [{"Id": e["Id"]} for e, o in zip(entries, outcomes, strict=True) if o is None],
@@ -452,7 +450,7 @@ class MessagesApi:
     async def change_message_visibility_batch(self, params: dict, ctx: RequestContext) -> dict:
         queue = self.state.by_url(params["QueueUrl"], ctx)
         entries = params.get("Entries") or []
-        self._check_batch(entries)
+        self._check_batch(entries, "ChangeMessageVisibilityBatchRequestEntry")
         successful, failed = [], []
         for entry in entries:
             try:

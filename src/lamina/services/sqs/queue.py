@@ -71,6 +71,7 @@ class Queue:
     ) -> None:
         self.key = key
         self.name = name
+        self.purged_at: float | None = None  # monotonic time of the last PurgeQueue (one a minute)
         self.arn = arn
         self.attributes = attributes
         self.created = created

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 
 from ...errors import ServiceError
 from ...store.base import Delete, Put
@@ -14,6 +15,7 @@ from . import attributes as attrs
 from .queue import Queue
 from .state import SqsState, now_ms, queue_arn, queue_key
 
+PURGE_INTERVAL_S = 60
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 
@@ -162,6 +164,16 @@ class QueuesApi:
 
     async def purge_queue(self, params: dict, ctx: RequestContext) -> dict:
         queue = self.state.by_url(params["QueueUrl"], ctx)
+        # One purge a minute per queue, as AWS allows (the last one is remembered in memory).
+        now = time.monotonic()
+        last = queue.purged_at
+        if last is not None and now - last < PURGE_INTERVAL_S:
+            raise ServiceError(
+                "PurgeQueueInProgress",
+                f"Only one PurgeQueue operation on {queue.name} is allowed every {PURGE_INTERVAL_S} seconds.",
+                403,
+            )
+        queue.purged_at = now
         await self.state.store.write([self.state.delete_ops(queue, None)])
         queue.purge()
         return {}
