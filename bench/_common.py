@@ -656,6 +656,23 @@ class RawClient:
         self.connection.close()
 
 
+def measure_calls(request: SignedRequest, count: int) -> Summary:
+    """`count` calls of one signed request over one keep-alive connection, each timed (ms);
+    anything but a 200 stops the run."""
+    client = RawClient(request.host, request.port)
+    summary = Summary()
+    try:
+        for _ in range(count):
+            started = time.perf_counter()
+            status, _, body = client.call(request)
+            summary.samples.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                raise RuntimeError(f"{status}: {body[:300]!r}")
+    finally:
+        client.close()
+    return summary
+
+
 def time_calls(call, count: int, budget_s: float) -> Summary:
     """Run `call` up to `count` times (stopping early past `budget_s`); latency samples in ms."""
     summary = Summary()

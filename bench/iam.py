@@ -27,7 +27,6 @@ NOOP = "def handler(e, c):\n    return e\n"
 from _common import (  # noqa: E402
     Cleanup,
     LaminaServer,
-    RawClient,
     Row,
     SignedRequest,
     Summary,
@@ -38,6 +37,7 @@ from _common import (  # noqa: E402
     lamina_revision,
     log,
     machine_line,
+    measure_calls,
     ms,
     scratch_dir,
 )
@@ -47,21 +47,6 @@ def sqs_send(url: str, queue_url: str, credentials: tuple[str, ...]) -> SignedRe
     body = json.dumps({"QueueUrl": queue_url, "MessageBody": "x"}).encode()
     headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.SendMessage"}
     return SignedRequest(url, "POST", "/", body, headers, service="sqs", credentials=credentials)
-
-
-def measure(request: SignedRequest, count: int) -> Summary:
-    client = RawClient(request.host, request.port)
-    summary = Summary()
-    try:
-        for _ in range(count):
-            started = time.perf_counter()
-            status, _, body = client.call(request)
-            summary.samples.append((time.perf_counter() - started) * 1000)
-            if status != 200:
-                raise RuntimeError(f"{status}: {body[:300]!r}")
-    finally:
-        client.close()
-    return summary
 
 
 def main() -> int:
@@ -102,11 +87,11 @@ def main() -> int:
         ):
             log(what)
             results: dict[str, Summary] = {"root": Summary(), "user": Summary()}
-            measure(make(root), 200)  # warm: the instance, the connection, the decision cache
-            measure(make(user), 200)
+            measure_calls(make(root), 200)  # warm: the instance, the connection, the decision cache
+            measure_calls(make(user), 200)
             for _ in range(rounds):
                 for who, credentials in (("root", root), ("user", user)):
-                    results[who].samples.extend(measure(make(credentials), count).samples)
+                    results[who].samples.extend(measure_calls(make(credentials), count).samples)
             rates = {who: 1000.0 / s.mean for who, s in results.items()}
             for who, label in (("root", "root keys (no evaluation)"), ("user", "IAM user's keys (evaluated)")):
                 s = results[who]

@@ -30,7 +30,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from _common import (  # noqa: E402
     Cleanup,
     LaminaServer,
-    RawClient,
     Row,
     SignedRequest,
     Summary,
@@ -41,6 +40,7 @@ from _common import (  # noqa: E402
     lamina_revision,
     log,
     machine_line,
+    measure_calls,
     ms,
     scratch_dir,
 )
@@ -117,21 +117,6 @@ def put_log_events_request(url: str, group: str, stream: str, count: int) -> Sig
     return SignedRequest(url, "POST", "/", body, headers, service="logs")
 
 
-def measure(request: SignedRequest, count: int) -> Summary:
-    client = RawClient(request.host, request.port)
-    summary = Summary()
-    try:
-        for _ in range(count):
-            started = time.perf_counter()
-            status, _, body = client.call(request)
-            summary.samples.append((time.perf_counter() - started) * 1000)
-            if status != 200:
-                raise RuntimeError(f"{status}: {body[:300]!r}")
-    finally:
-        client.close()
-    return summary
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -180,7 +165,8 @@ def main() -> int:
         puts = {group: Summary() for group in ("/bench/plain", "/bench/filtered")}
         for _ in range(rounds):
             for group, summary in puts.items():
-                summary.samples.extend(measure(put_log_events_request(lamina.url, group, "s", 1000), put_count).samples)
+                request = put_log_events_request(lamina.url, group, "s", 1000)
+                summary.samples.extend(measure_calls(request, put_count).samples)
         for group, label in (("/bench/plain", "no filter"), ("/bench/filtered", "JSON metric filter with a dimension")):
             s = puts[group]
             extra = s.p50 - puts["/bench/plain"].p50
@@ -214,10 +200,10 @@ def main() -> int:
         )
         results = {"plain": Summary(), "subscribed": Summary()}
         for name in results:
-            measure(invoke_request(lamina.url, name), 200)  # warm: the instance, the connection
+            measure_calls(invoke_request(lamina.url, name), 200)  # warm: the instance, the connection
         for _ in range(rounds):
             for name, summary in results.items():
-                summary.samples.extend(measure(invoke_request(lamina.url, name), count).samples)
+                summary.samples.extend(measure_calls(invoke_request(lamina.url, name), count).samples)
         rates = {name: 1000.0 / s.mean for name, s in results.items()}
         delivered = sum(
             1
