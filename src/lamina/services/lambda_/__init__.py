@@ -15,6 +15,8 @@
     layer_permissions.py  Add/RemoveLayerVersionPermission, GetLayerVersionPolicy
     tags.py          Tag/Untag/ListTags
     account.py       GetAccountSettings
+    code_signing.py  code signing configs, a function's, and the check of a deployment
+    runtime_settings.py  Put/GetFunctionRecursionConfig, Put/GetRuntimeManagementConfig
     state.py         the records, their store layout, and the lookups every group shares
     code.py          zip packages: checked, stored by content, extracted
     arns.py          names, ARNs and qualifiers
@@ -38,6 +40,7 @@ from ...engine.delivery.destinations import Destinations
 from . import async_events, pollers
 from .account import AccountApi
 from .aliases import AliasesApi
+from .code_signing import CodeSigningApi
 from .concurrency import ConcurrencyApi
 from .event_invoke import EventInvokeConfigApi
 from .functions import FunctionsApi
@@ -48,6 +51,7 @@ from .mappings import MappingsApi
 from .permissions import PermissionsApi
 from .pollers import Pollers, Sources
 from .provisioned import ProvisionedApi, Provisioning, restore_provisioned
+from .runtime_settings import RuntimeSettingsApi
 from .state import LambdaState, settled
 from .tags import TagsApi
 from .versions import VersionsApi
@@ -71,6 +75,8 @@ class LambdaService(
     TagsApi,
     PermissionsApi,
     AccountApi,
+    CodeSigningApi,
+    RuntimeSettingsApi,
 ):
     service_name = "lambda"
 

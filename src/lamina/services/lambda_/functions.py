@@ -12,6 +12,7 @@ from ...errors import ServiceError, conflict, invalid_parameter, not_found
 from ...store.base import Delete, DeletePrefix, Put
 from ..context import RequestContext
 from .arns import function_arn, function_ref, parse_function
+from .code_signing import check_deployment
 from .layers import resolve_layers
 from .provisioned import Provisioning, drop_provisioned_configs
 from .state import (
@@ -172,6 +173,7 @@ class FunctionsApi:
             )
         if await self.state.find_function(ref) is not None:
             raise conflict(f"Function already exist: {ref.name}")
+        await check_deployment(self.state, params.get("CodeSigningConfigArn"), ref.name)
         code = await self.state.code.save(zip_bytes)
         arn = ref.arn
         snap = params.get("SnapStart") or {}
@@ -219,6 +221,8 @@ class FunctionsApi:
             "tags": params.get("Tags") or {},
             "next_version": 1,
         }
+        if params.get("CodeSigningConfigArn"):
+            doc["code_signing_config"] = params["CodeSigningConfigArn"]
         ops = [Put("function", ref.key, doc)]
         result = doc["config"]
         if params.get("Publish"):
@@ -289,6 +293,7 @@ class FunctionsApi:
         zip_bytes = params.get("ZipFile")
         if zip_bytes is None:
             raise invalid_parameter("Please provide a source for function code.")
+        await check_deployment(self.state, function.get("code_signing_config"), ref.name)
         code = await self.state.code.save(zip_bytes)
         if params.get("DryRun"):
             return dict(function["config"], CodeSha256=code.sha256_b64, CodeSize=code.size)
