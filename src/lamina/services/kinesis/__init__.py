@@ -13,6 +13,7 @@
                    record distribution, warm throughput
     consumer.py    one enhanced fan-out consumer in memory: ARN, status (no I/O)
     consumers.py   Register/Describe/List/DeregisterStreamConsumer
+    subscriptions.py  SubscribeToShard: pushing a shard's records to a consumer (an event stream)
     tags.py        stream and consumer tags, by name or by resource ARN
     policies.py    a stream's or consumer's resource-based policy (Put/Get/DeleteResourcePolicy)
     limits.py      the account's shard quota, DescribeLimits
@@ -39,6 +40,7 @@ from .resharding import ReshardingApi
 from .settings import SettingsApi
 from .state import DEFAULT_CONFIG, KinesisConfig, KinesisState
 from .streams import StreamsApi
+from .subscriptions import Subscriptions, SubscriptionsApi
 from .tags import TagsApi
 
 
@@ -52,6 +54,7 @@ class KinesisService(
     PoliciesApi,
     LimitsApi,
     ConsumersApi,
+    SubscriptionsApi,
     AccountsApi,
     EventSourcesApi,
 ):
@@ -60,6 +63,7 @@ class KinesisService(
     def __init__(self, store: Store, config: KinesisConfig = DEFAULT_CONFIG) -> None:
         self.store = store
         self.state = KinesisState(store, config)
+        self.subscriptions = Subscriptions()
 
     async def start(self) -> None:
         await self.state.load()

@@ -4,6 +4,10 @@ event shape (as aws-lambda-powertools' KinesisDataStreamModel reads it).
 
 A source holds on to one incarnation of the stream: if the stream is deleted (or deleted
 and created again), the source sees no shards and reads nothing.
+
+A mapping may name an enhanced fan-out consumer's ARN instead of the stream's: it then
+reads the stream through that consumer (as long as the consumer is registered), and its
+records name the stream (eventSourceARN), as AWS's do; the mapping keeps the consumer's ARN.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import base64
 
 from ...engine.pollers.stream import Shard as SourceShard
 from ...engine.pollers.stream import StreamRecord, StreamSource
+from .consumer import is_consumer_arn
 from .sequence import arrival_ms, decode, encode, encode_with, first_position_at, tail
 from .state import KinesisState
 from .stream import Stream
@@ -48,14 +53,20 @@ class EventSourcesApi:
     state: KinesisState
 
     def stream_source(self, arn: str) -> StreamSource | None:
-        """What an event source mapping polls, or None if there is no such stream."""
-        found = self.state.by_arn(arn)
+        """What an event source mapping polls, or None if there is no such stream (or no such
+        consumer, for a consumer's ARN)."""
+        through = self.state.consumer_by_arn(arn) if is_consumer_arn(arn) else None
+        found = through[0] if through is not None else None if is_consumer_arn(arn) else self.state.by_arn(arn)
         if found is None:
             return None
         state, key, stamp = self.state, found.key, found.stamp
 
         def current() -> Stream | None:
-            return state.current(key, stamp)
+            stream = state.current(key, stamp)
+            if stream is None or through is None:
+                return stream
+            consumer = stream.consumers.get(through[1].name)
+            return stream if consumer is through[1] and consumer.gone_ms is None else None
 
         def shards() -> list[SourceShard]:
             stream = current()

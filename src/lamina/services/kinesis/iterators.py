@@ -105,54 +105,65 @@ class IteratorsApi:
                 else no_such_shard(params["ShardId"], name, account)
             )
         shard = find_shard(stream, params["ShardId"])
-        kind = params["ShardIteratorType"]
-        number = params.get("StartingSequenceNumber")
-        if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
-            if number is None:
-                raise _both_or_neither(kind, False)
-            position = self._position_of(stream, shard, number)
-            after = position - 1 if kind == "AT_SEQUENCE_NUMBER" else position
-        elif number is not None and kind in ("TRIM_HORIZON", "LATEST"):
-            raise _both_or_neither(kind, True)
-        elif kind == "TRIM_HORIZON":
-            after = shard.first_position - 1
-        elif kind == "LATEST":
-            after = stream.settled - 1
-        else:  # AT_TIMESTAMP
-            after = self._before_timestamp(params.get("Timestamp"))
+        after = start_after(
+            stream,
+            shard,
+            params["ShardIteratorType"],
+            params.get("StartingSequenceNumber"),
+            params.get("Timestamp"),
+            "GetShardIterator",
+        )
         return {"ShardIterator": make(stream, shard, after)}
 
-    @staticmethod
-    def _position_of(stream: Stream, shard: Shard, number: str) -> int:
-        decoded = decode(number)
-        where = (
-            f"used in GetShardIterator on shard {shard.shard_id} in stream {stream.name} under account "
-            f"{stream.account} is invalid"
-        )
-        if decoded is None:
-            raise invalid_argument(f"StartingSequenceNumber {number} {where}.")
-        if decoded.stamp != stream.stamp:
-            raise invalid_argument(f"StartingSequenceNumber {number} {where} because it did not come from this stream.")
-        if decoded.shard_index != shard.index:
-            raise invalid_argument(
-                f"Invalid StartingSequenceNumber. It encodes {shard_name(decoded.shard_index)}, "
-                f"while it was used in a call to a shard with {shard.shard_id}"
-            )
-        return decoded.position
 
-    @staticmethod
-    def _before_timestamp(timestamp: datetime | None) -> int:
-        if timestamp is None:
-            raise invalid_argument(
-                "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
-                "Current request has no timestamp parameter."
-            )
-        ms = int(timestamp.timestamp() * 1000)
-        now = now_ms()
-        if ms > now:
-            raise invalid_argument(
-                "The timestampInMillis parameter cannot be greater than the "
-                "currentTimestampInMillis. "
-                f"timestampInMillis: {ms}, currentTimestampInMillis: {now}"
-            )
-        return first_position_at(ms) - 1
+def start_after(
+    stream: Stream, shard: Shard, kind: str, number: str | None, timestamp: datetime | None, operation: str
+) -> int:
+    """The position a reader starting as asked (ShardIteratorType or StartingPosition) reads after."""
+    if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+        if number is None:
+            raise _both_or_neither(kind, False)
+        position = _position_of(stream, shard, number, operation)
+        return position - 1 if kind == "AT_SEQUENCE_NUMBER" else position
+    if number is not None and kind in ("TRIM_HORIZON", "LATEST"):
+        raise _both_or_neither(kind, True)
+    if kind == "TRIM_HORIZON":
+        return shard.first_position - 1
+    if kind == "LATEST":
+        return stream.settled - 1
+    return _before_timestamp(timestamp)  # AT_TIMESTAMP
+
+
+def _position_of(stream: Stream, shard: Shard, number: str, operation: str) -> int:
+    decoded = decode(number)
+    where = (
+        f"used in {operation} on shard {shard.shard_id} in stream {stream.name} under account "
+        f"{stream.account} is invalid"
+    )
+    if decoded is None:
+        raise invalid_argument(f"StartingSequenceNumber {number} {where}.")
+    if decoded.stamp != stream.stamp:
+        raise invalid_argument(f"StartingSequenceNumber {number} {where} because it did not come from this stream.")
+    if decoded.shard_index != shard.index:
+        raise invalid_argument(
+            f"Invalid StartingSequenceNumber. It encodes {shard_name(decoded.shard_index)}, "
+            f"while it was used in a call to a shard with {shard.shard_id}"
+        )
+    return decoded.position
+
+
+def _before_timestamp(timestamp: datetime | None) -> int:
+    if timestamp is None:
+        raise invalid_argument(
+            "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
+            "Current request has no timestamp parameter."
+        )
+    ms = int(timestamp.timestamp() * 1000)
+    now = now_ms()
+    if ms > now:
+        raise invalid_argument(
+            "The timestampInMillis parameter cannot be greater than the "
+            "currentTimestampInMillis. "
+            f"timestampInMillis: {ms}, currentTimestampInMillis: {now}"
+        )
+    return first_position_at(ms) - 1

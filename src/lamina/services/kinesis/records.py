@@ -23,6 +23,7 @@ from .errors import invalid_argument, shard_not_found, too_long
 from .hashkeys import MAX_HASH_KEY, hash_key
 from .iterators import check_fresh, make, parse
 from .sequence import arrival_ms, decode, encode_with, tail
+from .shard import Shard
 from .state import KinesisState, now_ms
 from .stream import Stream
 
@@ -52,6 +53,39 @@ def _hash_key_of(entry: dict, path: str) -> int:
             [f"Value null at '{path}partitionKey' failed to satisfy constraint: Member must not be null"]
         )
     return hash_key(key)
+
+
+def record_list(stream: Stream, shard: Shard, rows: list[StreamRecordRow]) -> list[dict]:
+    """The Record shapes of GetRecords and SubscribeToShard's events."""
+    shard_tail, kms = tail(stream.stamp, shard.index), stream.encryption == "KMS"
+    records = []
+    for row in rows:
+        record = {
+            "SequenceNumber": encode_with(row.seq, shard_tail),
+            "ApproximateArrivalTimestamp": arrival_ms(row.seq) / 1000,
+            "Data": row.data,
+            "PartitionKey": row.partition_key,
+        }
+        if kms:
+            record["EncryptionType"] = "KMS"
+        records.append(record)
+    return records
+
+
+def millis_behind(rows: list[StreamRecordRow], at_end: bool) -> int:
+    return 0 if at_end or not rows else max(0, now_ms() - arrival_ms(rows[-1].seq))
+
+
+def child_shards(stream: Stream, shard: Shard) -> list[dict]:
+    """What a reader at the end of a closed shard goes on with."""
+    return [
+        {
+            "ShardId": child.shard_id,
+            "ParentShards": [p for p in (child.parent, child.adjacent_parent) if p],
+            "HashKeyRange": child.hash_range(),
+        }
+        for child in stream.children(shard.shard_id)
+    ]
 
 
 class RecordsApi:
@@ -150,30 +184,10 @@ class RecordsApi:
             raise shard_not_found(iterator.shard_id, name, account)
         limit = min(params.get("Limit") or MAX_GET_LIMIT, MAX_GET_LIMIT)
         rows, at_end = await self.state.read(stream, shard, iterator.after, limit)
-        shard_tail, kms = tail(stream.stamp, shard.index), stream.encryption == "KMS"
-        records = []
-        for row in rows:
-            record = {
-                "SequenceNumber": encode_with(row.seq, shard_tail),
-                "ApproximateArrivalTimestamp": arrival_ms(row.seq) / 1000,
-                "Data": row.data,
-                "PartitionKey": row.partition_key,
-            }
-            if kms:
-                record["EncryptionType"] = "KMS"
-            records.append(record)
-        behind = 0 if at_end or not rows else max(0, now_ms() - arrival_ms(rows[-1].seq))
-        out: dict = {"Records": records, "MillisBehindLatest": behind}
+        records = record_list(stream, shard, rows)
+        out: dict = {"Records": records, "MillisBehindLatest": millis_behind(rows, at_end)}
         if at_end and stream.sealed(shard):
-            # The end of a closed shard: no next iterator; the children to go on with.
-            out["ChildShards"] = [
-                {
-                    "ShardId": child.shard_id,
-                    "ParentShards": [p for p in (child.parent, child.adjacent_parent) if p],
-                    "HashKeyRange": child.hash_range(),
-                }
-                for child in stream.children(shard.shard_id)
-            ]
+            out["ChildShards"] = child_shards(stream, shard)  # the end of a closed shard: no next iterator
         else:
             out["NextShardIterator"] = make(stream, shard, rows[-1].seq if rows else iterator.after)
         return out
