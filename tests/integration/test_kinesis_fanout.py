@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError, EventStreamError
 
+from tests.conftest import LAMBDA_TRUST, make_zip
+
 from .test_kinesis import arn_of, error_of
 from .test_kinesis_consumers import register, wait_status
 from .test_kinesis_lambda import RECORDER, batches, wait_for
@@ -239,3 +241,30 @@ def test_a_mapping_reads_through_a_consumer(lamina, kinesis, lambda_client, crea
     assert error_of(caught)[0] == "InvalidParameterValueException"
     lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
     kinesis.delete_stream(StreamName=unique_name, EnforceConsumerDeletion=True)
+
+
+def test_a_mapping_on_a_consumer_needs_subscribe_to_shard(lamina, kinesis, lambda_client, unique_name, mappings):
+    iam = lamina.client("iam")
+    kinesis.create_stream(StreamName=unique_name, ShardCount=1)
+    consumer = active_consumer(kinesis, unique_name)
+    for policies, allowed in ((["AWSLambdaBasicExecutionRole"], False), (["AWSLambdaKinesisExecutionRole"], True)):
+        role = f"{unique_name[:40]}-{len(policies[0])}"
+        arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+        for policy in policies:
+            iam.attach_role_policy(RoleName=role, PolicyArn=f"arn:aws:iam::aws:policy/service-role/{policy}")
+        name = f"{unique_name[:40]}-{policies[0][9:13].lower()}"
+        lambda_client.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=arn,
+            Handler="app.handler",
+            Code={"ZipFile": make_zip({"app.py": "def handler(event, context):\n    return None\n"})},
+        )
+        if allowed:
+            mappings(EventSourceArn=consumer, FunctionName=name, StartingPosition="LATEST")
+            continue
+        with pytest.raises(ClientError) as caught:
+            lambda_client.create_event_source_mapping(
+                EventSourceArn=consumer, FunctionName=name, StartingPosition="LATEST"
+            )
+        assert error_of(caught)[0] == "InvalidParameterValueException"

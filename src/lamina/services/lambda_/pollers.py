@@ -37,8 +37,14 @@ SOURCE_ACTIONS = {
 DENIED_PAUSE_S = 5.0  # a poller whose role may not read its source looks again this often
 
 
+# Reading through an enhanced fan-out consumer (its ARN as the source) takes this on it.
+CONSUMER_ACTIONS = ("kinesis:SubscribeToShard",)
+
+
 def source_actions(source_arn: str) -> tuple[str, ...]:
     parts = source_arn.split(":")
+    if len(parts) > 5 and parts[2] == "kinesis" and "/consumer/" in parts[5]:
+        return CONSUMER_ACTIONS
     return SOURCE_ACTIONS.get(parts[2], ()) if len(parts) > 2 else ()
 
 
