@@ -23,6 +23,9 @@ from .router import Resolved
 # Services whose model-validation refusal is ValidationError (their query heritage), not the
 # JSON services' ValidationException; the message is the same.
 VALIDATION_ERROR_SERVICES = frozenset({"iam", "sts"})
+# CloudWatch Logs answers the same refusal as InvalidParameterException ("1 validation error
+# detected: Value 'a b' at 'logGroupName' failed to satisfy constraint: ...").
+INVALID_PARAMETER_SERVICES = frozenset({"logs"})
 
 MAX_INFLATED_BYTES = 16 * 1024 * 1024  # botocore gzips large bodies (requestcompression: PutMetricData)
 
@@ -49,6 +52,8 @@ def parse(resolved: Resolved, request: Request) -> dict[str, Any]:
     except ServiceError as error:
         if resolved.spec.name in VALIDATION_ERROR_SERVICES:
             error.code = "ValidationError"
+        elif resolved.spec.name in INVALID_PARAMETER_SERVICES and error.code == "ValidationException":
+            error.code = "InvalidParameterException"
         raise
     return params
 

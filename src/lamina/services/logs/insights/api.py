@@ -75,6 +75,12 @@ class InsightsApi:
             refs = [group_from_identifier(identifier, ctx) for identifier in params["logGroupIdentifiers"]]
         if len(refs) > MAX_GROUPS:
             raise invalid_parameter(f"A query can search at most {MAX_GROUPS} log groups.")
+        limit = params.get("limit") or MAX_RESULTS
+        if limit > MAX_RESULTS:  # the model says no maximum; AWS's documentation and service do
+            raise invalid_parameter(
+                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
+                f"Member must have value less than or equal to {MAX_RESULTS}"
+            )
         start, end = params["startTime"], params["endTime"]
         if end < start:
             raise invalid_parameter("endTime must be greater than or equal to startTime.")
@@ -97,7 +103,7 @@ class InsightsApi:
             targets,
             start * 1000,
             (end + 1) * 1000,
-            params.get("limit") or MAX_RESULTS,
+            limit,
         )
         return {"queryId": run.query_id}
 
