@@ -255,3 +255,31 @@ def test_errors(logs_client, unique_name):
     with pytest.raises(ClientError) as bad_pointer:
         logs_client.get_log_record(logRecordPointer="not-a-pointer")
     assert bad_pointer.value.response["Error"]["Code"] == "InvalidParameterException"
+
+
+def test_queries_and_definitions_belong_to_their_region(lamina, logs_client, unique_name):
+    group = f"/insights/{unique_name}"
+    logs_client.create_log_group(logGroupName=group)
+    answer = run_query(logs_client, "stats count(*)", group)
+    west = lamina.client("logs", region_name="us-west-2")
+    with pytest.raises(ClientError) as elsewhere:
+        west.get_query_results(queryId=answer["queryId"])
+    assert elsewhere.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert all(query["queryId"] != answer["queryId"] for query in west.describe_queries()["queries"])
+    with pytest.raises(ClientError) as no_group:
+        west.start_query(logGroupName=group, startTime=0, endTime=1, queryString="fields @message")
+    assert no_group.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    logs_client.put_query_definition(name=f"{unique_name}-east", queryString="fields @message")
+    prefix = f"{unique_name}-"
+    assert west.describe_query_definitions(queryDefinitionNamePrefix=prefix)["queryDefinitions"] == []
+
+
+def test_query_definitions_survive_a_restart(lamina_factory):
+    server = lamina_factory()
+    created = server.client("logs").put_query_definition(name="saved", queryString="stats count(*) by bin(1h)")
+    server.restart()
+    (saved,) = server.client("logs").describe_query_definitions()["queryDefinitions"]
+    assert (saved["queryDefinitionId"], saved["queryString"]) == (
+        created["queryDefinitionId"],
+        "stats count(*) by bin(1h)",
+    )
