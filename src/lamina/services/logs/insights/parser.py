@@ -63,6 +63,13 @@ def _chain(items: list, build) -> s.Node:
     return node
 
 
+def _logical(op: str, operands: list) -> s.Node:
+    node = operands[0]
+    for operand in operands[1:]:
+        node = s.Binary(op, node, operand)
+    return node
+
+
 class _ToSyntax(Transformer):
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -110,10 +117,10 @@ class _ToSyntax(Transformer):
         return s.Unary("not", items[0])
 
     def or_(self, items):
-        return _chain([x for pair in zip(items, ["or"] * len(items), strict=True) for x in pair][:-1], s.Binary)
+        return _logical("or", items)
 
     def and_(self, items):
-        return _chain([x for pair in zip(items, ["and"] * len(items), strict=True) for x in pair][:-1], s.Binary)
+        return _logical("and", items)
 
     def arith(self, items):
         return _chain(items, s.Binary)

@@ -278,6 +278,4 @@ def _shown_fields(commands: list[s.Command]) -> tuple[list[str] | None, bool]:
         elif isinstance(command, s.Stats):
             shown = [group.name for group in command.groups] + [item.name for item in command.items]
             aggregated, display = True, None
-        elif isinstance(command, s.Parse) and shown is not None and not aggregated:
-            pass  # parsed fields show only when named by fields/display, or when all fields show
     return (display if display is not None else shown), aggregated
