@@ -15,10 +15,21 @@ The same services also list awsJson1_0 in their model (`protocols`), and botocor
 the first of its own priority list that the service offers: recent botocore (1.44) talks
 JSON to CloudWatch where earlier releases talked CBOR. The router tells the two apart per
 request (Resolved.protocol), so JSON requests never come here.
+
+An older dialect lives here too, JSON_CBOR: the json protocol (X-Amz-Target, POST /) with
+the body in CBOR, `content-type: application/x-amz-cbor-1.1`, which the AWS SDK for Java
+talks to Kinesis by default. The answer comes back the same way, and an error is a CBOR map
+of `__type` and `message`. Its timestamps differ: the SDK writes them as tag 1 with epoch
+seconds but reads a timestamp in an answer as a number of epoch milliseconds
+(AwsCborProtocolFactory: UNIX_TIMESTAMP_MILLIS), so that is what the answers carry,
+untagged (a tag 1 would make them a date thousands of years on to any decoder that honours
+it; the SDK's ignores tags). An event-stream answer (SubscribeToShard) is framed as the
+json protocol's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +44,8 @@ from .router import Resolved, ServiceSpec
 PROTOCOL = "smithy-rpc-v2-cbor"
 CONTENT_TYPE = "application/cbor"
 _PROTOCOL_HEADER = ("smithy-protocol", "rpc-v2-cbor")
+JSON_CBOR = "json-cbor"  # the json protocol with CBOR bodies (the Java SDK's Kinesis)
+JSON_CBOR_CONTENT_TYPE = "application/x-amz-cbor-1.1"
 
 
 # --- requests ---------------------------------------------------------------------------
@@ -74,8 +87,17 @@ def _without_nulls(value: Any) -> Any:
 # --- responses --------------------------------------------------------------------------
 
 
-def to_cbor(shape: Shape, value: Any) -> Any:
-    """A Python value of `shape` -> the value cbor2 encodes as botocore expects to read it."""
+def _epoch_tag(value: Any) -> cbor2.CBORTag:
+    return cbor2.CBORTag(1, shapes.epoch(value))
+
+
+def _epoch_ms(value: Any) -> int:
+    return round(shapes.parse_timestamp(value).timestamp() * 1000)
+
+
+def to_cbor(shape: Shape, value: Any, timestamp: Callable[[Any], Any] = _epoch_tag) -> Any:
+    """A Python value of `shape` -> the value cbor2 encodes as the client expects to read it
+    (botocore; the Java SDK with `timestamp=_epoch_ms`)."""
     if value is None:
         return None
     kind = shape.type_name
@@ -86,16 +108,16 @@ def to_cbor(shape: Shape, value: Any) -> Any:
         for name, member in shape.members.items():
             item = value.get(name)
             if item is not None:
-                out[member.serialization.get("name", name)] = to_cbor(member, item)
+                out[member.serialization.get("name", name)] = to_cbor(member, item, timestamp)
         return out
     if kind == "list":
-        return [to_cbor(shape.member, item) for item in value]
+        return [to_cbor(shape.member, item, timestamp) for item in value]
     if kind == "map":
-        return {key: to_cbor(shape.value, item) for key, item in value.items()}
+        return {key: to_cbor(shape.value, item, timestamp) for key, item in value.items()}
     if kind == "blob":
         return value.encode("utf-8") if isinstance(value, str) else bytes(value)
     if kind == "timestamp":
-        return cbor2.CBORTag(1, shapes.epoch(value))
+        return timestamp(value)
     if kind in ("float", "double"):
         return float(value)
     if kind in ("integer", "long", "short", "byte"):
@@ -139,3 +161,48 @@ def serialize_error(
     ]
     headers.extend(error.headers.items())
     return Response(status, headers, dump(document))
+
+
+# --- the json protocol in CBOR (application/x-amz-cbor-1.1) -----------------------------
+
+
+def serialize_json_cbor_result(spec: ServiceSpec, op: OperationModel, result: dict, request_id: str) -> Response:
+    from . import eventstream, serializers  # they import this module
+
+    shape = op.output_shape
+    if eventstream.stream_member(shape) is not None:
+        return serializers.serialize(spec, op, result, request_id, "json")
+    body = dump(to_cbor(shape, result, _epoch_ms) or {}) if shape is not None else dump({})
+    headers = [("content-type", JSON_CBOR_CONTENT_TYPE), ("x-amzn-requestid", request_id)]
+    return Response(200, headers, body)
+
+
+def serialize_json_cbor_error(
+    spec: ServiceSpec | None, error: ServiceError, request_id: str, protocol: str = JSON_CBOR
+) -> Response:
+    shape, type_name, status, extra = faults.describe(spec, error)
+    document: dict[str, Any] = {"__type": type_name, "message": error.message}
+    if shape is not None and error.fields:
+        document.update(to_cbor(shape, error.fields, _epoch_ms) or {})
+    else:
+        document.update(error.fields)
+    headers = [
+        ("content-type", JSON_CBOR_CONTENT_TYPE),
+        ("x-amzn-requestid", request_id),
+        ("x-amzn-errortype", type_name),
+        *extra,
+    ]
+    headers.extend(error.headers.items())
+    return Response(status, headers, dump(document))
+
+
+def _register_json_cbor() -> None:
+    # Here rather than in parsers.py and serializers.py, which import this module when they
+    # load (at their end, with `register` defined): so either order of import works.
+    from . import parsers, serializers
+
+    parsers.register(JSON_CBOR, parse_request)
+    serializers.register(JSON_CBOR, serialize_json_cbor_result, serialize_json_cbor_error)
+
+
+_register_json_cbor()

@@ -197,7 +197,9 @@ class Router:
             spec = self._by_target.get(prefix)
             if spec is None:
                 raise unknown_operation(target)
-            return Resolved(spec, spec.operation(op_name), {}, "json")
+            # The Java SDK talks this protocol to Kinesis with CBOR bodies (protocol/cbor.py).
+            cbor = request.headers.get("content-type", "").startswith("application/x-amz-cbor")
+            return Resolved(spec, spec.operation(op_name), {}, "json-cbor" if cbor else "json")
 
         if request.path.startswith("/service/") and "/operation/" in request.path:
             _, _, rest = request.path.partition("/service/")
