@@ -73,4 +73,5 @@ class KinesisService(
         await self.state.stop()
 
     async def reset(self) -> None:
-        self.state.reset()
+        self.state.reset()  # open subscriptions find their stream gone and end
+        self.subscriptions.active.clear()
