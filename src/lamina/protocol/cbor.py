@@ -194,15 +194,3 @@ def serialize_json_cbor_error(
     ]
     headers.extend(error.headers.items())
     return Response(status, headers, dump(document))
-
-
-def _register_json_cbor() -> None:
-    # Here rather than in parsers.py and serializers.py, which import this module when they
-    # load (at their end, with `register` defined): so either order of import works.
-    from . import parsers, serializers
-
-    parsers.register(JSON_CBOR, parse_request)
-    serializers.register(JSON_CBOR, serialize_json_cbor_result, serialize_json_cbor_error)
-
-
-_register_json_cbor()

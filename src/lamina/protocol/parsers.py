@@ -212,6 +212,7 @@ def _register_builtin() -> None:
     from . import cbor, query
 
     register(cbor.PROTOCOL, cbor.parse_request)
+    register(cbor.JSON_CBOR, cbor.parse_request)  # the same CBOR map, behind X-Amz-Target
     register(query.PROTOCOL, query.parse_request)
 
 

@@ -179,6 +179,7 @@ def _register_builtin() -> None:
     from . import cbor, query
 
     register(cbor.PROTOCOL, cbor.serialize_result, cbor.serialize_error)
+    register(cbor.JSON_CBOR, cbor.serialize_json_cbor_result, cbor.serialize_json_cbor_error)
     register(query.PROTOCOL, query.serialize_result, query.serialize_error)
     # Errors only: Lamina serves no EC2- or S3-style service, but answers their clients'
     # requests with a 501 they can read (protocol/unserved.py).
