@@ -49,6 +49,7 @@ from .observability.logsink import LogSink
 from .observability.recorder import MetricsRecorder
 from .protocol.router import Router
 from .protocol.sigv4 import Verifier
+from .services.apigatewayv2 import ApiGatewayV2Service
 from .services.autoscaling import AutoScalingService
 from .services.base import Service
 from .services.cloudwatch import CloudWatchService
@@ -84,6 +85,7 @@ SERVICES = (
     "iam",
     "sts",
     "application-autoscaling",
+    "apigatewayv2",
 )
 
 
@@ -333,6 +335,7 @@ def _services(
         iam,
         sts,
         AutoScalingService(store, scheduler, metrics),
+        ApiGatewayV2Service(store),
     ]
     # Each service's resource policies (functions', queues', topics'...), read by the
     # authorizer for every call not made by the resource's own account root.
