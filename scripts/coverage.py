@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import pkgutil
 import sys
 from dataclasses import dataclass
 
@@ -38,13 +39,18 @@ class Coverage:
 
 def _service_classes() -> dict[str, type]:
     """The service classes the composition root serves, by botocore name."""
+    import lamina.services
     from lamina.app import SERVICES
 
+    # Packages are named for Python (lambda_, autoscaling), classes carry botocore's name.
     classes: dict[str, type] = {}
-    for name in SERVICES:
-        package = importlib.import_module(f"lamina.services.{'lambda_' if name == 'lambda' else name}")
+    for module in pkgutil.iter_modules(lamina.services.__path__):
+        if not module.ispkg:
+            continue
+        package = importlib.import_module(f"lamina.services.{module.name}")
         for value in vars(package).values():
-            if isinstance(value, type) and getattr(value, "service_name", None) == name:
+            name = getattr(value, "service_name", None) if isinstance(value, type) else None
+            if name in SERVICES:
                 classes[name] = value
     missing = [name for name in SERVICES if name not in classes]
     if missing:
