@@ -154,7 +154,8 @@ def test_unknown_api_is_not_found_with_the_account(apigw):
     ):
         with pytest.raises(ClientError) as caught:
             call()
-        assert error_of(caught) == ("NotFoundException", 404, "Invalid API identifier specified 000000000000:abcdefghij")
+        missing = "Invalid API identifier specified 000000000000:abcdefghij"
+        assert error_of(caught) == ("NotFoundException", 404, missing)
 
 
 def test_delete_api_forgets_it(apigw, unique_name):
@@ -170,7 +171,8 @@ def test_an_api_belongs_to_its_region(lamina, apigw, api):
     other = lamina.client("apigatewayv2", region_name="eu-west-1")
     with pytest.raises(ClientError) as caught:
         other.get_api(ApiId=api["ApiId"])
-    assert error_of(caught) == ("NotFoundException", 404, f"Invalid API identifier specified 000000000000:{api['ApiId']}")
+    missing = f"Invalid API identifier specified 000000000000:{api['ApiId']}"
+    assert error_of(caught) == ("NotFoundException", 404, missing)
     assert api["ApiId"] not in [a["ApiId"] for a in other.get_apis()["Items"]]
     with pytest.raises(ClientError):
         other.get_tags(ResourceArn=f"arn:aws:apigateway:eu-west-1::/apis/{api['ApiId']}")
