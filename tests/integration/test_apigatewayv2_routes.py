@@ -351,11 +351,6 @@ def test_authorizer_refusals(apigw, api_id):
         bad(caught)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the protocol layer answers the model's range constraints as ValidationException; "
-    "API Gateway answers BadRequestException (protocol/parsers.py needs apigatewayv2 among its renamings)",
-)
 def test_model_ranges_are_bad_requests(apigw, api_id):
     with pytest.raises(ClientError) as caught:
         lambda_integration(apigw, api_id, TimeoutInMillis=30001)

@@ -22,7 +22,7 @@ CALLS = [
     ("dynamodb", "list_tables", {}, "Amazon DynamoDB"),  # json 1.0
     ("ec2", "describe_instances", {}, "Amazon Elastic Compute Cloud"),  # ec2
     ("autoscaling", "describe_auto_scaling_groups", {}, "Auto Scaling"),  # query
-    ("apigateway", "get_rest_apis", {}, "Amazon API Gateway"),  # rest-json
+    ("appsync", "list_graphql_apis", {}, "AWS AppSync"),  # rest-json
     ("arc-region-switch", "list_plans", {}, "ARC - Region switch"),  # smithy-rpc-v2-cbor
 ]
 
@@ -54,7 +54,7 @@ def test_unserved_service_is_a_clear_501(lamina, service, operation, params, ful
     ("service", "operation", "params"),
     [
         ("sns", "list_origination_numbers", {}),
-        ("lambda", "get_runtime_management_config", {"FunctionName": "f"}),
+        ("lambda", "list_capacity_providers", {}),
     ],
 )
 def test_operation_of_a_served_service_lamina_lacks_is_a_501(lamina, service, operation, params):

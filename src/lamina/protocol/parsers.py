@@ -20,12 +20,18 @@ from . import shapes, validation
 from .messages import Request
 from .router import Resolved
 
-# Services whose model-validation refusal is ValidationError (their query heritage), not the
-# JSON services' ValidationException; the message is the same.
-VALIDATION_ERROR_SERVICES = frozenset({"iam", "sts"})
-# CloudWatch Logs answers the same refusal as InvalidParameterException ("1 validation error
-# detected: Value 'a b' at 'logGroupName' failed to satisfy constraint: ...").
-INVALID_PARAMETER_SERVICES = frozenset({"logs"})
+# The code of a model-validation refusal where it is not the JSON services' ValidationException
+# (the message is the same: "1 validation error detected: Value 'a b' at 'logGroupName' failed
+# to satisfy constraint: ..."): IAM and STS say ValidationError (their query heritage), CloudWatch
+# Logs InvalidParameterException, API Gateway (whose models have no ValidationException) a
+# BadRequestException.
+VALIDATION_CODES = {
+    "iam": "ValidationError",
+    "sts": "ValidationError",
+    "logs": "InvalidParameterException",
+    "apigateway": "BadRequestException",
+    "apigatewayv2": "BadRequestException",
+}
 
 MAX_INFLATED_BYTES = 16 * 1024 * 1024  # botocore gzips large bodies (requestcompression: PutMetricData)
 
@@ -50,10 +56,9 @@ def parse(resolved: Resolved, request: Request) -> dict[str, Any]:
     try:
         validation.check(resolved.operation.input_shape, params, enums=resolved.spec.name != "sqs")
     except ServiceError as error:
-        if resolved.spec.name in VALIDATION_ERROR_SERVICES:
-            error.code = "ValidationError"
-        elif resolved.spec.name in INVALID_PARAMETER_SERVICES and error.code == "ValidationException":
-            error.code = "InvalidParameterException"
+        code = VALIDATION_CODES.get(resolved.spec.name)
+        if code is not None and error.code == "ValidationException":
+            error.code = code
         raise
     return params
 
