@@ -36,6 +36,7 @@ from .engine.telemetry import LambdaTelemetry
 from .engine.timers.scheduler import Scheduler
 from .gateway import Gateway
 from .http.code import code_handler
+from .http.execute_api import HOST_SUFFIX, PATH_PREFIX, ExecuteApi
 from .http.health import health_handler, localstack_health_handler
 from .http.metrics import prometheus_handler
 from .http.reset import reset_handler
@@ -172,6 +173,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
         sns_link_handler(services["sns"], router, settings.account_id, settings.region, settings.endpoint_url),
     )
     gateway.mount("/_lamina/code/", code_handler(code))
+    _mount_execute_api(gateway, services)
 
     async def reset() -> None:
         """As if started on an empty data dir, settings kept; AWS calls held meanwhile.
@@ -228,6 +230,16 @@ def _engine(
     telemetry = LambdaTelemetry(metrics, concurrency, provisioner.usage)
     invoker = Invoker(pool, concurrency, telemetry, provisioner)
     return Engine(invoker, pool, provisioner, snapshots, factory, concurrency, telemetry)
+
+
+def _mount_execute_api(gateway: Gateway, services: dict[str, Service]) -> None:
+    """The APIs users built in API Gateway, called by Host or by the path form: the data
+    planes of each kind of API (http/execute_api/) over the control planes' state."""
+    v2 = services["apigatewayv2"]
+    assert isinstance(v2, ApiGatewayV2Service)
+    execute_api = ExecuteApi(v2.state, planes={})
+    gateway.mount_host(HOST_SUFFIX, execute_api.handle)
+    gateway.mount(PATH_PREFIX, execute_api.handle)
 
 
 def _services(
