@@ -37,6 +37,7 @@ from .engine.timers.scheduler import Scheduler
 from .gateway import Gateway
 from .http.code import code_handler
 from .http.execute_api import HOST_SUFFIX, PATH_PREFIX, ExecuteApi
+from .http.function_urls import mount_function_urls
 from .http.health import health_handler, localstack_health_handler
 from .http.metrics import prometheus_handler
 from .http.reset import reset_handler
@@ -173,6 +174,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
         sns_link_handler(services["sns"], router, settings.account_id, settings.region, settings.endpoint_url),
     )
     gateway.mount("/_lamina/code/", code_handler(code))
+    mount_function_urls(gateway, lambda_service, verifier, authorizer, settings.region)
     _mount_execute_api(gateway, services)
 
     async def reset() -> None:

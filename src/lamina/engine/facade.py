@@ -40,8 +40,9 @@ class Engine:
         # The calls made per invocation are the parts' own bound methods, not methods of
         # this class that pass them on: no extra frame (a coroutine's, for invoke) on the
         # hot path.
-        #   invoke(spec, payload, *, request_id, invoked_arn, client_context, want_tail):
-        #       one invocation (Invoker.invoke); raises Throttled when it may not run
+        #   invoke(spec, payload, *, request_id, invoked_arn, client_context, want_tail, stream):
+        #       one invocation (Invoker.invoke); raises Throttled when it may not run; a
+        #       response the function streams goes to `stream` (engine/streaming.py)
         #   count(name, function_arn, value=1, unit="Count", qualifier=None):
         #       an AWS/Lambda metric of a function (LambdaTelemetry.count)
         #   reserved(function_arn): its reserved concurrency, or None

@@ -23,6 +23,7 @@ from .pool import Pool, PoolExhausted, ScalingLimited
 from .provisioned import Provisioner
 from .sandbox.base import InitOutcome, RawResult, Sandbox
 from .spec import FunctionSpec
+from .streaming import ResponseStream
 from .telemetry import LambdaTelemetry, qualifier_of
 
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100  # AWS's exact limit: 6291556 bytes
@@ -67,18 +68,25 @@ class Invoker:
         invoked_arn: str | None = None,
         client_context: dict | None = None,
         want_tail: bool = False,
+        stream: ResponseStream | None = None,
     ) -> InvocationResult:
-        """Run one invocation within the function's concurrency; raises Throttled if it may not run."""
+        """Run one invocation within the function's concurrency; raises Throttled if it may not run.
+        `stream`: a response the function streams goes there as it is written (its
+        InvocationResult's payload is then empty, but for an error)."""
         try:
             lease = self.concurrency.acquire(spec.function_arn, spec.version)
         except Throttled:
             self.telemetry.throttled(spec, invoked_arn)
+            if stream is not None:
+                stream.close()
             raise
         # A version's or alias's own ConcurrentExecutions series (the function's comes from
         # the lease): tallied only for a qualified ARN, which most invokes are not.
         running = self.telemetry.began(spec, invoked_arn) if qualifier_of(invoked_arn) else None
         try:
-            result = await self._run(spec, payload, request_id or ids.uuid4(), invoked_arn, client_context, want_tail)
+            result = await self._run(
+                spec, payload, request_id or ids.uuid4(), invoked_arn, client_context, want_tail, stream
+            )
         except ScalingLimited:
             self.telemetry.throttled(spec, invoked_arn)
             raise Throttled(SCALING_RATE) from None
@@ -86,6 +94,8 @@ class Invoker:
             self.telemetry.throttled(spec, invoked_arn)
             raise
         finally:
+            if stream is not None:
+                stream.close()  # however it ended: its reader finishes
             if running is not None:
                 self.telemetry.ended(running)
             self.concurrency.release(lease)
@@ -100,6 +110,7 @@ class Invoker:
         invoked_arn: str | None,
         client_context: dict | None,
         want_tail: bool,
+        stream: ResponseStream | None = None,
     ) -> InvocationResult:
         arn = spec.function_arn
         instance, outcome = await self.pool.acquire(spec, can_grow=lambda: self.concurrency.take_scaling_token(arn))
@@ -128,7 +139,7 @@ class Invoker:
                 "invoked_function_arn": invoked_arn or spec.qualified_arn,
                 "client_context": client_context,
             }
-            raw = await instance.invoke(header, payload, spec.timeout_s)
+            raw = await instance.invoke(header, payload, spec.timeout_s, stream)
             result.max_memory_mb = instance.max_memory_mb(raw.max_memory_mb)
             self._take(result, raw, instance, spec)
             self.pool.release(instance)

@@ -36,6 +36,7 @@ from ..spec import FunctionSpec
 
 if TYPE_CHECKING:
     from ..invocation_log import InvocationLog
+    from ..streaming import ResponseStream
 
 
 class State(enum.Enum):
@@ -83,7 +84,12 @@ class Sandbox(Protocol):
 
     async def start(self) -> InitOutcome: ...
 
-    async def invoke(self, header: dict, payload: bytes, timeout_s: float) -> RawResult: ...
+    async def invoke(
+        self, header: dict, payload: bytes, timeout_s: float, stream: ResponseStream | None = None
+    ) -> RawResult:
+        """`stream`: where a response the runtime streams goes as it arrives (runtimes that
+        answer in one piece ignore it)."""
+        ...
 
     def max_memory_mb(self, runtime_peak_mb: int) -> int:
         """Max Memory Used of the invocation that just ended, given the runtime's own peak."""

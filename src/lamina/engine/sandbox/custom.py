@@ -4,7 +4,8 @@
 The Sandbox lifecycle (base.py), with the process plumbing of ManagedInstance: start()
 returns once the runtime first asks for an event (its init is done) or reports an init
 error; invoke() hands one event to the waiting /next and waits for /response, /error, the
-process's exit, or the timeout.
+process's exit, or the timeout. A response the runtime streams goes to the caller's
+ResponseStream as it arrives (runtime_api.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 import uuid
 
 from .. import faults
+from ..streaming import ResponseStream
 from .base import InitOutcome, InstanceDead, RawResult, State
 from .managed import ManagedInstance, timeout_after
 from .runtime_api import Invocation, RuntimeApi
@@ -64,7 +66,9 @@ class CustomRuntimeInstance(ManagedInstance):
         self.exited.add_done_callback(self._on_exit)
         return InitOutcome(init_ms, None)
 
-    async def invoke(self, header: dict, payload: bytes, timeout_s: float) -> RawResult:
+    async def invoke(
+        self, header: dict, payload: bytes, timeout_s: float, stream: ResponseStream | None = None
+    ) -> RawResult:
         if self.state is not State.READY:
             raise InstanceDead(self.id)
         self.state = State.BUSY
@@ -78,7 +82,7 @@ class CustomRuntimeInstance(ManagedInstance):
         }
         if header.get("client_context"):
             headers["Lambda-Runtime-Client-Context"] = json.dumps(header["client_context"])
-        invocation = Invocation(header["request_id"], payload or b"{}", headers)
+        invocation = Invocation(header["request_id"], payload or b"{}", headers, stream=stream)
         if self.exited.done():
             invocation.done.set_exception(_Exited())
         else:

@@ -32,7 +32,7 @@ class DeadSandbox:
     async def start(self) -> InitOutcome:
         return self.outcome
 
-    async def invoke(self, header: dict, payload: bytes, timeout_s: float) -> RawResult:
+    async def invoke(self, header: dict, payload: bytes, timeout_s: float, stream: object = None) -> RawResult:
         raise InstanceDead(self.id)
 
     def max_memory_mb(self, runtime_peak_mb: int) -> int:

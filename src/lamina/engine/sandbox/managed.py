@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from .. import faults
 from ..spec import FunctionSpec
+from ..streaming import ResponseStream
 from .base import InitOutcome, InstanceDead, RawResult, State
 from .cgroups import join as join_cgroups
 from .cgroups import remove as remove_cgroups
@@ -288,7 +289,11 @@ class ManagedInstance:
             self._cgroup_peak_mb = self.host.peak_memory_mb(self.placement)
         return max(runtime_peak_mb, self._cgroup_peak_mb)
 
-    async def invoke(self, header: dict, payload: bytes, timeout_s: float) -> RawResult:
+    async def invoke(
+        self, header: dict, payload: bytes, timeout_s: float, stream: ResponseStream | None = None
+    ) -> RawResult:
+        # `stream` is unused: the Python runtime answers in one piece, as on AWS (its
+        # caller hands the whole payload on as one chunk).
         if self.state is not State.READY:
             raise InstanceDead(self.id)
         self.state = State.BUSY

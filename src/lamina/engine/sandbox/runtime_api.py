@@ -9,18 +9,31 @@ tells instances apart). Endpoints, as AWS documents them:
     POST /2018-06-01/runtime/invocation/{id}/error      a function error
     POST /2018-06-01/runtime/init/error                 init failed
 
+A response in `Lambda-Runtime-Function-Response-Mode: streaming` (AWS's response streaming:
+chunked transfer encoding, an error reported in the trailers Lambda-Runtime-Function-Error-
+Type and -Body) is handed on chunk by chunk as it arrives, to the invocation's
+ResponseStream (engine/streaming.py) when its caller streams, else gathered into one
+payload (a plain Invoke of a streaming function: AWS's 6 MB limit applies).
+
 HTTP parsing is httptools' (the parser uvicorn uses); the rest is a few lines of asyncio.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 
 import httptools
 
+from ..streaming import ResponseStream
+
 PREFIX = "/2018-06-01/runtime"
+STREAMING_MODE = "lambda-runtime-function-response-mode"
+ERROR_TYPE_TRAILER = "lambda-runtime-function-error-type"
+ERROR_BODY_TRAILER = "lambda-runtime-function-error-body"
 
 
 @dataclass
@@ -29,6 +42,7 @@ class Invocation:
     payload: bytes
     headers: dict[str, str]
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    stream: ResponseStream | None = None  # where a streamed response goes as it arrives
 
 
 @dataclass
@@ -55,6 +69,63 @@ def _response(status: int, body: bytes, headers: dict[str, str] | None = None) -
 
 def _json(status: int, document: dict) -> bytes:
     return _response(status, json.dumps(document).encode())
+
+
+def _too_large(limit: int) -> Outcome:
+    return Outcome(
+        "error",
+        json.dumps(
+            {
+                "errorMessage": f"Response payload size exceeded maximum allowed payload size ({limit} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
+        ).encode(),
+        "Function.ResponseSizeTooLarge",
+    )
+
+
+class _Streamed:
+    """One response arriving in streaming mode: its chunks go to the invocation's stream as
+    they come (or are gathered, for a caller that did not stream)."""
+
+    def __init__(self, invocation: Invocation, content_type: str | None, limit: int) -> None:
+        self.invocation = invocation
+        self.limit = limit
+        self.gathered: list[bytes] = []
+        self.size = 0
+        self.too_large = False
+        if invocation.stream is not None:
+            invocation.stream.begin(content_type)
+
+    async def write(self, chunk: bytes) -> None:
+        if self.too_large:
+            return
+        stream = self.invocation.stream
+        if stream is not None:
+            self.too_large = not await stream.write(chunk)
+            return
+        self.size += len(chunk)
+        self.too_large = self.size > self.limit
+        if not self.too_large:
+            self.gathered.append(chunk)
+
+    def outcome(self, trailers: dict[str, str]) -> Outcome:
+        stream = self.invocation.stream
+        if self.too_large:
+            return _too_large(stream.limit_bytes if stream is not None else self.limit)
+        error_type = trailers.get(ERROR_TYPE_TRAILER)
+        if error_type:
+            body = trailers.get(ERROR_BODY_TRAILER, "")
+            try:
+                document = json.loads(base64.b64decode(body)) if body else {}
+            except (ValueError, binascii.Error):
+                document = {"errorMessage": body}
+            if not isinstance(document, dict):
+                document = {"errorMessage": str(document)}
+            document.setdefault("errorType", error_type)
+            document.setdefault("errorMessage", "")
+            return Outcome("error", json.dumps(document).encode(), error_type)
+        return Outcome("result", b"".join(self.gathered))
 
 
 class RuntimeApi:
@@ -101,11 +172,10 @@ class RuntimeApi:
             self._handlers.add(task)
         try:
             while True:
-                request = await _read_request(reader)
-                if request is None:
+                answer = await self._one_request(reader)
+                if answer is None:
                     break
-                method, path, headers, body = request
-                writer.write(await self._route(method, path, headers, body))
+                writer.write(answer)
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError, httptools.HttpParserError):
             pass
@@ -114,6 +184,46 @@ class RuntimeApi:
             if task is not None:
                 self._handlers.discard(task)
             writer.close()
+
+    async def _one_request(self, reader: asyncio.StreamReader) -> bytes | None:
+        """Read one request and answer it; a streamed response is handed on as it arrives."""
+        collector = _Collector()
+        parser = httptools.HttpRequestParser(collector)
+        streamed: _Streamed | None = None
+        decided = False
+        while not collector.complete:
+            data = await reader.read(65536)
+            if not data:
+                return None
+            parser.feed_data(data)
+            if not decided and collector.headers_done:
+                decided = True
+                streamed = self._streamed(parser.get_method().decode(), collector)
+            if streamed is not None:
+                chunks, collector.body = collector.body, []
+                for chunk in chunks:
+                    await streamed.write(chunk)
+        if streamed is not None:
+            invocation = streamed.invocation
+            self._active.pop(invocation.request_id, None)
+            if not invocation.done.done():
+                invocation.done.set_result(streamed.outcome(collector.trailers))
+            return _json(202, {"status": "OK"})
+        method = parser.get_method().decode()
+        return await self._route(method, collector.url.decode("latin-1"), collector.headers, b"".join(collector.body))
+
+    def _streamed(self, method: str, collector: _Collector) -> _Streamed | None:
+        """A POST of an active invocation's response in streaming mode, or None."""
+        if method != "POST" or collector.headers.get(STREAMING_MODE, "").lower() != "streaming":
+            return None
+        path = collector.url.decode("latin-1").split("?", 1)[0]
+        request_id, _, action = path[len(f"{PREFIX}/invocation/") :].partition("/")
+        if not path.startswith(f"{PREFIX}/invocation/") or action != "response":
+            return None
+        invocation = self._active.get(request_id)
+        if invocation is None or invocation.done.done():
+            return None  # answered as a buffered POST would be: 400
+        return _Streamed(invocation, collector.headers.get("content-type"), self.MAX_RESPONSE)
 
     async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
         path = path.split("?", 1)[0]
@@ -138,19 +248,7 @@ class RuntimeApi:
             del self._active[request_id]
             if action == "response":
                 if len(body) > self.MAX_RESPONSE:
-                    invocation.done.set_result(
-                        Outcome(
-                            "error",
-                            json.dumps(
-                                {
-                                    "errorMessage": "Response payload size exceeded maximum allowed payload size "
-                                    f"({self.MAX_RESPONSE} bytes).",
-                                    "errorType": "Function.ResponseSizeTooLarge",
-                                }
-                            ).encode(),
-                            "Function.ResponseSizeTooLarge",
-                        )
-                    )
+                    invocation.done.set_result(_too_large(self.MAX_RESPONSE))
                     return _json(413, {"errorMessage": "Payload Too Large", "errorType": "RequestEntityTooLarge"})
                 invocation.done.set_result(Outcome("result", body))
             else:
@@ -176,29 +274,23 @@ class _Collector:
     def __init__(self) -> None:
         self.url = b""
         self.headers: dict[str, str] = {}
+        self.trailers: dict[str, str] = {}  # headers after the body (chunked encoding)
         self.body: list[bytes] = []
+        self.headers_done = False
         self.complete = False
 
     def on_url(self, url: bytes) -> None:
         self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        target = self.trailers if self.headers_done else self.headers
+        target[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
 
     def on_message_complete(self) -> None:
         self.complete = True
-
-
-async def _read_request(reader: asyncio.StreamReader):
-    collector = _Collector()
-    parser = httptools.HttpRequestParser(collector)
-    while not collector.complete:
-        data = await reader.read(65536)
-        if not data:
-            return None
-        parser.feed_data(data)
-    method = parser.get_method().decode()
-    return method, collector.url.decode("latin-1"), collector.headers, b"".join(collector.body)

@@ -9,6 +9,9 @@
     mappings.py      Create/Get/Update/Delete/ListEventSourceMappings
     pollers.py       running the mappings: one engine poller per enabled mapping
     invoke.py        Invoke, InvokeAsync
+    streaming.py     InvokeWithResponseStream, and the streamed invocation URLs share
+    function_urls.py Create/Get/Update/Delete/ListFunctionUrlConfig(s); finding a URL by its id
+    url_invoke.py    the invocations a function URL asks for (http/function_urls.py)
     async_events.py  accepted async events: enqueueing, each attempt, destinations, DLQ
     event_invoke.py  Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s)
     layers.py        PublishLayerVersion & co, and resolving a function's layers
@@ -43,6 +46,7 @@ from .aliases import AliasesApi
 from .code_signing import CodeSigningApi
 from .concurrency import ConcurrencyApi
 from .event_invoke import EventInvokeConfigApi
+from .function_urls import FunctionUrlsApi, UrlIndex
 from .functions import FunctionsApi
 from .invoke import InvokeApi
 from .layer_permissions import LayerPermissionsApi
@@ -53,7 +57,9 @@ from .pollers import Pollers, Sources
 from .provisioned import ProvisionedApi, Provisioning, restore_provisioned
 from .runtime_settings import RuntimeSettingsApi
 from .state import LambdaState, settled
+from .streaming import StreamingApi
 from .tags import TagsApi
+from .url_invoke import UrlInvokeApi
 from .versions import VersionsApi
 
 log = logging.getLogger("lamina")
@@ -66,6 +72,9 @@ class LambdaService(
     VersionsApi,
     AliasesApi,
     InvokeApi,
+    StreamingApi,
+    FunctionUrlsApi,
+    UrlInvokeApi,
     EventInvokeConfigApi,
     ConcurrencyApi,
     ProvisionedApi,
@@ -89,6 +98,7 @@ class LambdaService(
         self.state = state
         self.destinations = destinations
         self.provisioning = Provisioning(state)
+        self.urls = UrlIndex(state)
         self.pollers = Pollers(state, destinations, sources)
         self._make_async_queue = make_async_queue
         self.async_queue = self._new_async_queue()
@@ -132,6 +142,7 @@ class LambdaService(
         """After stop() and the engine's reset: no record cached, no lock, an empty async
         queue in place of the closed one, and no code package on disk."""
         self.state.reset()
+        self.urls.reset()
         self.provisioning.config_locks.clear()
         self.provisioning.version_locks.clear()
         self.pollers.running.clear()

@@ -10,6 +10,7 @@ from ...errors import conflict, invalid_parameter, not_found
 from ...store.base import Delete, Put
 from ..context import RequestContext
 from .arns import FunctionRef, function_arn, function_ref
+from .function_urls import UrlIndex, drop_alias_url
 from .paging import page
 from .provisioned import Provisioning, drop_provisioned_configs, follow_alias
 from .state import LATEST, LambdaState, check_revision, new_revision
@@ -45,6 +46,7 @@ async def _alias(state: LambdaState, ref: FunctionRef, name: str) -> dict:
 
 class AliasesApi:
     state: LambdaState
+    urls: UrlIndex
     provisioning: Provisioning
 
     async def create_alias(self, params: dict, ctx: RequestContext) -> dict:
@@ -95,8 +97,9 @@ class AliasesApi:
         ref = function_ref(params, ctx)
         await self.state.function(ref)
         await self.state.write([Delete("function_alias", f"{ref.key}:{params['Name']}")])
-        # As on AWS, the alias's provisioned concurrency goes with it.
+        # As on AWS, the alias's provisioned concurrency and its function URL go with it.
         await drop_provisioned_configs(self.provisioning, ref, [params["Name"]])
+        await drop_alias_url(self.state, self.urls, ref, params["Name"])
         return {}
 
     async def list_aliases(self, params: dict, ctx: RequestContext) -> dict:

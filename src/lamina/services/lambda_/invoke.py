@@ -24,13 +24,13 @@ from .state import LambdaState
 log = logging.getLogger("lamina.lambda")
 
 
-def _too_large(limit: int) -> ServiceError:
+def too_large(limit: int) -> ServiceError:
     return ServiceError(
         "RequestTooLargeException", f"Request must be smaller than {limit} bytes for the InvokeFunction operation", 413
     )
 
 
-def _check_json(payload: bytes) -> None:
+def check_json(payload: bytes) -> None:
     if not payload:
         return
     try:
@@ -53,12 +53,12 @@ class InvokeApi:
         payload = params.get("Payload") or b""
         if kind == "Event":
             if len(payload) > self.state.limits.async_payload_bytes:
-                raise _too_large(self.state.limits.async_payload_bytes)
+                raise too_large(self.state.limits.async_payload_bytes)
         elif len(payload) > self.state.limits.sync_payload_bytes:
-            raise _too_large(self.state.limits.sync_payload_bytes)
+            raise too_large(self.state.limits.sync_payload_bytes)
         if kind not in ("RequestResponse", "Event", "DryRun"):
             raise invalid_parameter(f"Unsupported invocation type {kind}")
-        _check_json(payload)
+        check_json(payload)
         function, record = await self.state.resolve(ref, ref.qualifier)
         self.state.check_runnable(record)
         if kind == "DryRun":
@@ -100,8 +100,8 @@ class InvokeApi:
         if not isinstance(payload, bytes):
             payload = payload.read() if hasattr(payload, "read") else bytes(payload)
         if len(payload) > self.state.limits.async_payload_bytes:
-            raise _too_large(self.state.limits.async_payload_bytes)
-        _check_json(payload)
+            raise too_large(self.state.limits.async_payload_bytes)
+        check_json(payload)
         function, record = await self.state.resolve(ref, None)
         self.state.check_runnable(record)
         await enqueue(self.state, self.async_queue, ref, payload, ctx.request_id)

@@ -1,5 +1,6 @@
 """AddPermission, RemovePermission, GetPolicy: a function's resource-based policy (who may
-invoke it: other accounts, AWS services with their source ARN or account), one per function
+invoke it: other accounts, AWS services with their source ARN or account, everyone through
+a function URL: FunctionUrlAuthType, InvokedViaFunctionUrl), one per function
 and one per alias or version (Qualifier), kept in the function's document.
 
 `resource_policy(arn)` is what authorization reads for a call on the function.
@@ -58,6 +59,10 @@ def _statement(params: dict, resource: str) -> dict:
         "Resource": resource,
     }
     condition: dict[str, dict[str, str]] = {}
+    if params.get("InvokedViaFunctionUrl"):
+        # What a public or cross-account function URL needs beside lambda:InvokeFunctionUrl
+        # (AWS, since October 2025): lambda:InvokeFunction when invoked through the URL.
+        condition.setdefault("Bool", {})["lambda:InvokedViaFunctionUrl"] = "true"
     if params.get("SourceArn"):
         condition.setdefault("ArnLike", {})["AWS:SourceArn"] = params["SourceArn"]
     for key, name in (

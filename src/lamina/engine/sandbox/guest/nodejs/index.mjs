@@ -11,8 +11,16 @@
 // module, then asks the engine for its function (GET /_lamina/assign on the same API),
 // takes its environment and drops to the sandbox's uid, and only then runs the user's
 // init. See nodejs.py.
+//
+// Response streaming as AWS's runtime offers it: `awslambda.streamifyResponse(handler)` marks
+// a handler `(event, responseStream, context)`, whose stream is a POST of .../response in
+// `Lambda-Runtime-Function-Response-Mode: streaming` (chunked, each write sent as it is
+// made; a failure in the trailers Lambda-Runtime-Function-Error-Type/-Body), and
+// `awslambda.HttpResponseStream.from(stream, metadata)` puts a function URL's status,
+// headers and cookies in front of the body (JSON, then 8 NUL bytes).
 
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
@@ -168,6 +176,122 @@ function postError(urlPath, error) {
   const document = toRapidResponse(error);
   const type = String(document.errorType ?? 'Runtime.Unknown').replace(/[^\x20-\x7e]/g, '');
   return post(urlPath, JSON.stringify(document), { 'Lambda-Runtime-Function-Error-Type': type });
+}
+
+// --- response streaming (AWS's ResponseStream, HttpResponseStream, streamifyResponse) -------
+
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HANDLER_HIGHWATERMARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
+const STREAM_RESPONSE = 'response';
+const HTTP_INTEGRATION_TYPE = 'application/vnd.awslambda.http-integration-response';
+
+class InvalidStreamingOperation extends ExtendedError {}
+InvalidStreamingOperation.prototype.name = 'Runtime.InvalidStreamingOperation';
+
+class HttpResponseStream {
+  static from(underlyingStream, prelude) {
+    underlyingStream.setContentType(HTTP_INTEGRATION_TYPE);
+    const metadata = JSON.stringify(prelude); // JSON: it can hold no NUL byte
+    underlyingStream._onBeforeFirstWrite = (write) => {
+      write(metadata);
+      write(new Uint8Array(8));
+    };
+    return underlyingStream;
+  }
+}
+
+globalThis.awslambda = {
+  streamifyResponse(handler, options) {
+    handler[HANDLER_STREAMING] = STREAM_RESPONSE;
+    if (options?.highWaterMark) handler[HANDLER_HIGHWATERMARK] = Number(options.highWaterMark);
+    return handler;
+  },
+  HttpResponseStream,
+};
+
+// The response stream handed to a streaming handler: node's own chunked request to the
+// Runtime API, with AWS's setContentType and first-write hook. `done` settles once the
+// Runtime API has answered the POST (after end()).
+function responseStream(requestId, highWaterMark) {
+  const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
+  const request = http.request({
+    host,
+    port: Number(port),
+    method: 'POST',
+    path: `${PREFIX}/invocation/${requestId}/response`,
+    agent: new http.Agent({ keepAlive: false }),
+    highWaterMark,
+    headers: {
+      'Lambda-Runtime-Function-Response-Mode': 'streaming',
+      'Transfer-Encoding': 'chunked',
+      Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+      'Content-Type': 'application/octet-stream',
+    },
+  });
+  const done = new Promise((resolve, reject) => {
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', resolve);
+    });
+    request.on('error', reject);
+  });
+  let written = false;
+  request.setContentType = (type) => {
+    if (written) throw new InvalidStreamingOperation('Cannot set content-type, too late.');
+    request.setHeader('Content-Type', type);
+  };
+  const write = request.write.bind(request);
+  request.write = function (chunk, encoding, callback) {
+    if (typeof chunk !== 'string' && !Buffer.isBuffer(chunk) && chunk?.constructor !== Uint8Array) {
+      chunk = JSON.stringify(chunk);
+    }
+    if (!written && typeof this._onBeforeFirstWrite === 'function') this._onBeforeFirstWrite((c) => write(c));
+    written = true;
+    return write(chunk, encoding, callback);
+  };
+  const end = request.end.bind(request);
+  request.end = function (chunk, encoding, callback) {
+    if (typeof chunk === 'function') return end(chunk);
+    if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
+    else if (!written && typeof this._onBeforeFirstWrite === 'function') {
+      this._onBeforeFirstWrite((c) => write(c));
+      written = true;
+    }
+    return end(callback);
+  };
+  // A failure ends the stream with AWS's trailers (base64 of the error document).
+  const fail = (error) => {
+    const document = toRapidResponse(error);
+    if (!request.writableEnded) {
+      request.addTrailers({
+        'Lambda-Runtime-Function-Error-Type': String(document.errorType ?? 'Runtime.Unknown').replace(/[^\x20-\x7e]/g, ''),
+        'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(document)).toString('base64'),
+      });
+      end();
+    }
+  };
+  return { request, done, fail };
+}
+
+async function handleStreaming(handler, event, context) {
+  const { request, done, fail } = responseStream(context.awsRequestId, handler[HANDLER_HIGHWATERMARK]);
+  const failed = (error) => {
+    console.error('Invoke Error', toFormatted(error));
+    fail(error);
+  };
+  try {
+    const result = handler(event, request, context);
+    if (!result || typeof result.then !== 'function') {
+      failed(new InvalidStreamingOperation('Streaming does not support non-async handlers.'));
+    } else {
+      const value = await result;
+      if (value !== undefined) console.warn('Streaming handlers ignore return values.');
+      if (!request.writableEnded) failed(new InvalidStreamingOperation('Response stream is not finished.'));
+    }
+  } catch (error) {
+    failed(error);
+  }
+  await done.catch(() => {});
 }
 
 // --- loading the handler (AWS's UserFunction.load) -----------------------------------------
@@ -335,6 +459,20 @@ async function handleOnce(handler) {
       awsRequestId: requestId,
       getRemainingTimeInMillis: () => deadline - Date.now(),
     };
+    if (handler[HANDLER_STREAMING] === STREAM_RESPONSE) {
+      onEmptyLoop = null;
+      let event;
+      try {
+        context.clientContext = parseJson(headers['lambda-runtime-client-context'], 'ClientContext');
+        event = parseJson(next.body.toString('utf8') || 'null', 'event');
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      reported = true;
+      handleStreaming(handler, event, context).then(finished, finished);
+      return;
+    }
     onEmptyLoop = () => complete(null); // the handler never answered: null, once the loop is empty
     try {
       context.clientContext = parseJson(headers['lambda-runtime-client-context'], 'ClientContext');
