@@ -162,9 +162,6 @@ class StreamingApi:
                 raise invalid_parameter("Client context must be a valid Base64-encoded JSON object.") from None
         want_tail = params.get("LogType") == "Tail"
         run = await start_streamed(self.state, ref, payload, ctx.request_id, client_context, want_tail)
-        return {
-            "StatusCode": 200,
-            "ExecutedVersion": run.version,
-            "ResponseStreamContentType": run.content_type,
-            "EventStream": _events(run, want_tail),
-        }
+        # ResponseStreamContentType is the HTTP Content-Type, which AWS sets to the event
+        # stream's (application/vnd.amazon.eventstream), whatever the function streams.
+        return {"StatusCode": 200, "ExecutedVersion": run.version, "EventStream": _events(run, want_tail)}
