@@ -17,6 +17,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from tests.conftest import ROLE, make_zip
+
 ECHO = """
 import base64, json
 
@@ -438,3 +440,38 @@ def test_alias_url_invokes_the_alias(lambda_client, lamina, create_function, uni
         response = http.get("/")
     assert response.status_code == 200, response.text
     assert response.json()["arn"].endswith(f":function:{unique_name}:live")
+
+
+def test_throttled_and_too_large(lambda_client, lamina, url_function):
+    name, url = url_function()
+    with _client(lamina, url) as http:
+        too_large = http.post("/", content=b"x" * (6 * 1024 * 1024 + 1), headers={"content-type": "text/plain"})
+        assert too_large.status_code == 413
+        assert too_large.headers["x-amzn-errortype"] == "RequestTooLargeException"
+        lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+        throttled = http.get("/")
+        assert throttled.status_code == 429
+        assert throttled.headers["x-amzn-errortype"] == "TooManyRequestsException"
+        lambda_client.delete_function_concurrency(FunctionName=name)
+        assert http.get("/").status_code == 200
+
+
+def test_urls_survive_a_restart(lamina_factory):
+    server = lamina_factory()
+    client = server.client()
+    client.create_function(
+        FunctionName="survivor",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": "def handler(event, context):\n    return {'ok': True}\n"})},
+    )
+    url = client.create_function_url_config(FunctionName="survivor", AuthType="NONE")["FunctionUrl"]
+    _public(client, "survivor")
+    server.restart()
+    client = server.client()
+    assert client.get_function_url_config(FunctionName="survivor")["FunctionUrl"] == url
+    with _client(server, url) as http:
+        response = http.get("/")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"ok": True}
