@@ -475,3 +475,23 @@ def test_urls_survive_a_restart(lamina_factory):
         response = http.get("/")
     assert response.status_code == 200, response.text
     assert response.json() == {"ok": True}
+
+
+def test_urls_through_front_processes(lamina_factory):
+    """With LAMINA_HTTP_WORKERS, a front takes the request and the core invokes."""
+    server = lamina_factory(LAMINA_HTTP_WORKERS="2")
+    client = server.client()
+    client.create_function(
+        FunctionName="fronted",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": ECHO})},
+    )
+    url = client.create_function_url_config(FunctionName="fronted", AuthType="AWS_IAM")["FunctionUrl"]
+    signed = _signed(server, url, "POST", "/through?front=1", b"hi")
+    assert signed.status_code == 200, signed.text
+    event = signed.json()
+    assert event["rawPath"] == "/through"
+    assert base64.b64decode(event["body"]) == b"hi"  # no content type: binary, as on AWS
+    assert event["requestContext"]["authorizer"]["iam"]["accountId"] == "000000000000"
