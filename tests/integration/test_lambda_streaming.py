@@ -257,3 +257,26 @@ def test_custom_runtime_streams_as_it_writes(lambda_client, create_function, uni
         chunks, complete = _read_gated(events, opened)
     assert b"".join(chunks) == b"first;go"
     assert complete == {"ErrorCode": "Custom.Broke", "ErrorDetails": "broke"}
+
+
+@needs_node
+def test_node_pipeline_and_an_unfinished_stream(lambda_client, create_function, unique_name):
+    code = """
+const { pipeline } = require('node:stream/promises');
+const { Readable } = require('node:stream');
+exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  if (event.unfinished) { responseStream.write('half'); return; }
+  await pipeline(Readable.from(['a', 'b', 'c']), responseStream);
+});
+"""
+    create_function(code={"index.js": code}, handler="index.handler", Runtime=NODE, Timeout=60)
+    _, events = _stream(lambda_client, unique_name, {})
+    parsed = list(events)
+    assert b"".join(e["PayloadChunk"]["Payload"] for e in parsed if "PayloadChunk" in e) == b"abc"
+    assert parsed[-1] == {"InvokeComplete": {}}
+    _, events = _stream(lambda_client, unique_name, {"unfinished": True})
+    complete = list(events)[-1]["InvokeComplete"]
+    assert complete == {
+        "ErrorCode": "Runtime.InvalidStreamingOperation",
+        "ErrorDetails": "Response stream is not finished.",
+    }
