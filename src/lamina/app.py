@@ -51,6 +51,7 @@ from .observability.logsink import LogSink
 from .observability.recorder import MetricsRecorder
 from .protocol.router import Router
 from .protocol.sigv4 import Verifier
+from .services.apigateway import ApiGatewayService
 from .services.apigatewayv2 import ApiGatewayV2Service
 from .services.autoscaling import AutoScalingService
 from .services.base import Service
@@ -88,6 +89,7 @@ SERVICES = (
     "sts",
     "application-autoscaling",
     "apigatewayv2",
+    "apigateway",
 )
 
 
@@ -350,6 +352,7 @@ def _services(
         sts,
         AutoScalingService(store, scheduler, metrics),
         ApiGatewayV2Service(store),
+        ApiGatewayService(store),
     ]
     # Each service's resource policies (functions', queues', topics'...), read by the
     # authorizer for every call not made by the resource's own account root.
