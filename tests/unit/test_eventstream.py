@@ -20,6 +20,8 @@ from lamina.protocol.messages import Response
 from lamina.protocol.router import Router
 from lamina.services.context import RequestContext
 
+from .test_http_server import Transport
+
 EMPTY = {"Records": [], "ContinuationSequenceNumber": "1", "MillisBehindLatest": 5}
 RECORD = {
     "SequenceNumber": "1",
@@ -172,21 +174,6 @@ def test_a_rest_json_stream_has_no_initial_response(router):
     assert ("X-Amz-Executed-Version", "1") in response.headers
     parsed = botocore_events(router, "lambda", "InvokeWithResponseStream", response)
     assert parsed == [{"PayloadChunk": {"Payload": b"part"}}, {"InvokeComplete": {"LogResult": "bG9n"}}]
-
-
-class Transport:
-    def __init__(self) -> None:
-        self.written = b""
-        self.closed = False
-
-    def get_extra_info(self, name):
-        return ("127.0.0.1", 1234)
-
-    def write(self, data: bytes) -> None:
-        self.written += data
-
-    def close(self) -> None:
-        self.closed = True
 
 
 class StreamingGateway:
