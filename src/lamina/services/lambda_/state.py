@@ -137,6 +137,7 @@ class LambdaState:
         # preparation ended gets them too, so an AddPermission racing it cannot undo it.
         self._outcomes: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
         self._preparations: set[asyncio.Future] = set()
+        self._writing: dict[tuple[str, str], list[Any]] = {}  # record -> [writes under way, event when none]
         # Whether an execution role exists in the account and Lambda may assume it:
         # (account, role ARN) -> True/False. Set by the composition root (IAM's roles and
         # trust policies); None accepts any role ARN (tests and tools without IAM).
@@ -268,7 +269,20 @@ class LambdaState:
     async def write(self, ops: list[Op]) -> None:
         if self._outcomes:
             ops = [self._with_outcome(op) for op in ops]
-        await self.store.write(ops)
+        # Records being written: a settling preparation waits for them (_prepare) so that
+        # its copy includes what they wrote (a permission, a URL).
+        writing = [(op.kind, op.key) for op in ops if isinstance(op, Put) and op.kind in _PREPARED]
+        for record in writing:
+            self._writing.setdefault(record, [0, asyncio.Event()])[0] += 1
+        try:
+            await self.store.write(ops)
+        finally:
+            for record in writing:
+                entry = self._writing[record]
+                entry[0] -= 1
+                if entry[0] == 0:
+                    del self._writing[record]
+                    entry[1].set()
         for op in ops:
             cache = {
                 "function": self._functions,
@@ -320,6 +334,8 @@ class LambdaState:
                 return  # deleted, or replaced by a newer build that settles itself
             version = doc["config"].get("Version", LATEST)
             failure = await self._readiness(doc, version)
+            while (kind, key) in self._writing:  # a write under way: settle its result, not the copy before it
+                await self._writing[(kind, key)][1].wait()
             doc = await self._read(kind, key)
             if doc is None or doc.get("build") != build:
                 return
@@ -417,6 +433,9 @@ class LambdaState:
 
     async def retire_all(self, ref: FunctionRef) -> None:
         await self.engine.retire(f"{ref.arn}:")
+
+
+_PREPARED = ("function", "function_version")  # the kinds a preparation settles
 
 
 def _record_key(ref: FunctionRef, record: dict) -> tuple[str, str]:
