@@ -151,9 +151,15 @@ class ServerSocket:
         self._spawn(self._endpoint.closed(self, code, reason))
 
     def _spawn(self, work) -> None:
-        task = asyncio.ensure_future(_logged(work))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        spawn(self._tasks, work)
+
+
+def spawn(tasks: set[asyncio.Task], work) -> None:
+    """Run an endpoint's coroutine as a task kept in `tasks` until done; its failure is
+    logged, never raised into the connection."""
+    task = asyncio.ensure_future(_logged(work))
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 async def _logged(work) -> None:

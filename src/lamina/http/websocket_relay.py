@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..protocol.messages import Request, Response
-from .websocket import Socket
+from .websocket import Socket, spawn
 
 log = logging.getLogger("lamina.websocket")
 
@@ -146,13 +146,4 @@ class CoreRelay:
             self._spawn(endpoint.closed(socket, 1006, ""))
 
     def _spawn(self, work) -> None:
-        task = asyncio.ensure_future(_logged(work))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-
-async def _logged(work) -> None:
-    try:
-        await work
-    except Exception:
-        log.exception("a WebSocket endpoint failed")
+        spawn(self._tasks, work)
