@@ -191,7 +191,7 @@ class IntegrationsApi:
 
     # --- integration responses ---------------------------------------------------------------
 
-    def _response(self, api: RestApi, params: dict) -> dict[str, Any]:
+    def _integration_response(self, api: RestApi, params: dict) -> dict[str, Any]:
         record = (
             integration_of(api, params["resourceId"], params["httpMethod"]).get("integrationResponses") or {}
         ).get(params["statusCode"])
@@ -211,13 +211,13 @@ class IntegrationsApi:
     async def get_integration_response(self, params: dict, ctx: RequestContext) -> dict:
         checks.status_code(params["statusCode"])
         api = self.state.api(ctx.account_id, ctx.region, params["restApiId"], not_found(RESOURCE_NOT_FOUND))
-        return copy.deepcopy(self._response(api, params))
+        return copy.deepcopy(self._integration_response(api, params))
 
     async def update_integration_response(self, params: dict, ctx: RequestContext) -> dict:
         checks.status_code(params["statusCode"])
         missing = not_found(RESOURCE_NOT_FOUND)
         async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], missing) as api:
-            record = self._response(api, params)
+            record = self._integration_response(api, params)
             rules = [
                 patch.field(record, "selectionPattern"),
                 patch.field(record, "contentHandling"),
@@ -231,7 +231,7 @@ class IntegrationsApi:
         checks.status_code(params["statusCode"])
         missing = not_found(RESOURCE_NOT_FOUND)
         async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], missing) as api:
-            self._response(api, params)
+            self._integration_response(api, params)
             del integration_of(api, params["resourceId"], params["httpMethod"])["integrationResponses"][
                 params["statusCode"]
             ]

@@ -129,12 +129,12 @@ def response_record(params: dict[str, Any]) -> dict[str, Any]:
 class MethodsApi:
     state: RestApiState
 
-    def _missing(self):
+    def _method_missing(self):
         return not_found(RESOURCE_NOT_FOUND)
 
     async def put_method(self, params: dict, ctx: RequestContext) -> dict:
         verb = params["httpMethod"]
-        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._missing()) as api:
+        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._method_missing()) as api:
             resource = api.resources.get(params["resourceId"])
             if resource is None:
                 raise not_found(RESOURCE_NOT_FOUND)
@@ -145,11 +145,11 @@ class MethodsApi:
             return shown_method(method)
 
     async def get_method(self, params: dict, ctx: RequestContext) -> dict:
-        api = self.state.api(ctx.account_id, ctx.region, params["restApiId"], self._missing())
+        api = self.state.api(ctx.account_id, ctx.region, params["restApiId"], self._method_missing())
         return shown_method(method_of(api, params["resourceId"], params["httpMethod"]))
 
     async def update_method(self, params: dict, ctx: RequestContext) -> dict:
-        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._missing()) as api:
+        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._method_missing()) as api:
             method = method_of(api, params["resourceId"], params["httpMethod"])
 
             def scopes(change: patch.Change) -> None:
@@ -195,7 +195,7 @@ class MethodsApi:
             return shown_method(method)
 
     async def delete_method(self, params: dict, ctx: RequestContext) -> dict:
-        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._missing()) as api:
+        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._method_missing()) as api:
             method_of(api, params["resourceId"], params["httpMethod"])
             del api.resources[params["resourceId"]]["methods"][params["httpMethod"]]
         return {}
@@ -204,7 +204,7 @@ class MethodsApi:
 
     async def put_method_response(self, params: dict, ctx: RequestContext) -> dict:
         checks.status_code(params["statusCode"])
-        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._missing()) as api:
+        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._method_missing()) as api:
             method = method_of(api, params["resourceId"], params["httpMethod"])
             for name in (params.get("responseModels") or {}).values():
                 if name not in api.models:
@@ -213,7 +213,7 @@ class MethodsApi:
             method.setdefault("methodResponses", {})[params["statusCode"]] = record
             return copy.deepcopy(record)
 
-    def _response(self, api: RestApi, params: dict) -> dict[str, Any]:
+    def _method_response(self, api: RestApi, params: dict) -> dict[str, Any]:
         method = method_of(api, params["resourceId"], params["httpMethod"])
         record = (method.get("methodResponses") or {}).get(params["statusCode"])
         if record is None:
@@ -222,13 +222,13 @@ class MethodsApi:
 
     async def get_method_response(self, params: dict, ctx: RequestContext) -> dict:
         checks.status_code(params["statusCode"])
-        api = self.state.api(ctx.account_id, ctx.region, params["restApiId"], self._missing())
-        return copy.deepcopy(self._response(api, params))
+        api = self.state.api(ctx.account_id, ctx.region, params["restApiId"], self._method_missing())
+        return copy.deepcopy(self._method_response(api, params))
 
     async def update_method_response(self, params: dict, ctx: RequestContext) -> dict:
         checks.status_code(params["statusCode"])
-        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._missing()) as api:
-            record = self._response(api, params)
+        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._method_missing()) as api:
+            record = self._method_response(api, params)
             rules = [
                 patch.entry(record, "responseParameters", lambda c: c.flag(), missing=PARAMETER_NOT_FOUND),
                 patch.entry(record, "responseModels", missing=CONTENT_TYPE_NOT_FOUND),
@@ -241,8 +241,8 @@ class MethodsApi:
 
     async def delete_method_response(self, params: dict, ctx: RequestContext) -> dict:
         checks.status_code(params["statusCode"])
-        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._missing()) as api:
-            self._response(api, params)
+        async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"], self._method_missing()) as api:
+            self._method_response(api, params)
             method = method_of(api, params["resourceId"], params["httpMethod"])
             del method["methodResponses"][params["statusCode"]]
         return {}
