@@ -37,6 +37,8 @@ from .engine.timers.scheduler import Scheduler
 from .gateway import Gateway
 from .http.code import code_handler
 from .http.execute_api import HOST_SUFFIX, PATH_PREFIX, ExecuteApi
+from .http.execute_api.functions import FunctionInvoker
+from .http.execute_api.websocket_api import WebSocketPlane, build_plane
 from .http.function_urls import mount_function_urls
 from .http.health import health_handler, localstack_health_handler
 from .http.metrics import prometheus_handler
@@ -177,7 +179,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     )
     gateway.mount("/_lamina/code/", code_handler(code))
     mount_function_urls(gateway, lambda_service, verifier, authorizer, settings.region)
-    _mount_execute_api(gateway, services)
+    _mount_execute_api(gateway, services, _websocket_plane(gateway, services, settings, authorizer, sink, metrics))
 
     async def reset() -> None:
         """As if started on an empty data dir, settings kept; AWS calls held meanwhile.
@@ -236,14 +238,48 @@ def _engine(
     return Engine(invoker, pool, provisioner, snapshots, factory, concurrency, telemetry)
 
 
-def _mount_execute_api(gateway: Gateway, services: dict[str, Service]) -> None:
+def _mount_execute_api(gateway: Gateway, services: dict[str, Service], websocket: WebSocketPlane) -> None:
     """The APIs users built in API Gateway, called by Host or by the path form: the data
     planes of each kind of API (http/execute_api/) over the control planes' state."""
     v2 = services["apigatewayv2"]
     assert isinstance(v2, ApiGatewayV2Service)
-    execute_api = ExecuteApi(v2.state, planes={})
-    gateway.mount_host(HOST_SUFFIX, execute_api.handle)
+    execute_api = ExecuteApi(v2.state, planes={"WEBSOCKET": websocket})
+    gateway.mount_host(HOST_SUFFIX, execute_api.handle, websocket=websocket)
     gateway.mount(PATH_PREFIX, execute_api.handle)
+
+
+def _websocket_plane(
+    gateway: Gateway,
+    services: dict[str, Service],
+    settings: Settings,
+    authorizer: Authorizer,
+    sink: LogSink,
+    metrics: MetricsRecorder,
+) -> WebSocketPlane:
+    """WebSocket APIs' connections and @connections: functions invoked as API Gateway (the
+    function's policy or the integration's role decides, as for any service's delivery), API
+    keys from the REST control plane's keys and usage plans."""
+    v2, iam, rest = services["apigatewayv2"], services["iam"], services["apigateway"]
+    assert isinstance(v2, ApiGatewayV2Service) and isinstance(iam, IamService) and isinstance(rest, ApiGatewayService)
+    gate = DeliveryGate(authorizer, iam.role)
+    invoker = FunctionInvoker(gateway.call_here, gate.check, settings.endpoint_url)
+
+    async def api_keys(account: str, region: str, api_id: str, stage: str, value: str) -> str | None:
+        grant = rest.state.grant(api_id, stage, value)
+        return grant.key_id if grant is not None and grant.enabled and grant.plan_id else None
+
+    return build_plane(
+        v2.state,
+        invoker,
+        gateway.verifier,
+        authorizer,
+        endpoint_url=settings.endpoint_url,
+        idle_timeout_s=settings.websocket_idle_timeout_s,
+        max_duration_s=settings.websocket_max_duration_s,
+        api_keys=api_keys,
+        metrics=metrics,
+        sink=sink,
+    )
 
 
 def _services(

@@ -171,6 +171,18 @@ class Settings:
     kinesis_hour_s: float = field(default_factory=lambda: _env_float("LAMINA_KINESIS_HOUR_SECONDS", 3600))
     kinesis_cache_records: int = field(default_factory=lambda: int(_env_float("LAMINA_KINESIS_CACHE_RECORDS", 50_000)))
     kinesis_cache_mb: float = field(default_factory=lambda: _env_float("LAMINA_KINESIS_CACHE_MB", 32))
+    # API Gateway WebSocket APIs: AWS's idle timeout (10 minutes) and maximum connection
+    # duration (2 hours), in seconds; tests of the limits shorten them.
+    websocket_idle_timeout_s: float = field(
+        default_factory=lambda: _positive(
+            "LAMINA_WEBSOCKET_IDLE_TIMEOUT", _env_float("LAMINA_WEBSOCKET_IDLE_TIMEOUT", 600)
+        )
+    )
+    websocket_max_duration_s: float = field(
+        default_factory=lambda: _positive(
+            "LAMINA_WEBSOCKET_MAX_DURATION", _env_float("LAMINA_WEBSOCKET_MAX_DURATION", 7200)
+        )
+    )
 
     @property
     def endpoint_url(self) -> str:
