@@ -86,6 +86,8 @@ class UsagePlansApi:
         for name in ("description", "throttle", "quota", "productCode"):
             if params.get(name) is not None:
                 plan[name] = copy.deepcopy(params[name])
+        if plan.get("quota") is not None:
+            plan["quota"].setdefault("offset", 0)
         if params.get("tags"):
             plan["tags"] = checks.tags(params["tags"])
         async with self.state.scope_lock(ctx.account_id, ctx.region):
