@@ -157,9 +157,7 @@ def build_api(
 def chat(lamina, apigw, lambda_client, create_function, queue, unique_name):
     """(api id, queue url, function ARN) of an API on the reporting function."""
     queue_url, _ = queue()
-    function = create_function(
-        code={"app.py": HANDLER}, Environment={"Variables": {"QUEUE": queue_url}}, Timeout=30
-    )
+    function = create_function(code={"app.py": HANDLER}, Environment={"Variables": {"QUEUE": queue_url}}, Timeout=30)
     lambda_client.get_waiter("function_active_v2").wait(FunctionName=function["FunctionName"])
     api_id = build_api(apigw, lambda_client, function["FunctionArn"], unique_name)
     yield api_id, queue_url, function["FunctionArn"]
@@ -339,3 +337,23 @@ def test_a_function_that_does_not_allow_api_gateway_is_not_invoked(
         return refused.value.response.status_code
 
     assert run(attempt()) == 500
+
+
+def test_a_message_over_128_kb_or_binary_closes_the_connection(lamina, chat):
+    api_id, _, _ = chat
+
+    async def closed_by(data) -> int:
+        async with connect(lamina, api_id, max_size=None) as ws:
+            await ws.send(data)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 60)
+            return closed.value.rcvd.code if closed.value.rcvd else 0
+
+    async def fits() -> str:
+        async with connect(lamina, api_id) as ws:
+            await ws.send(json.dumps({"action": "echo", "pad": "x" * 120_000}))
+            return json.loads(await ws.recv())["route"]
+
+    assert run(closed_by("x" * (128 * 1024 + 1))) == 1009
+    assert run(closed_by(b"\x00\x01")) == 1003
+    assert run(fits()) == "echo"
