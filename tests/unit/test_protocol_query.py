@@ -12,7 +12,7 @@ from botocore.parsers import create_parser
 from urllib3._collections import HTTPHeaderDict
 
 from lamina.errors import ServiceError, validation_error
-from lamina.protocol import parsers, query, serializers
+from lamina.protocol import parsers, query, serializers, xml_shapes
 from lamina.protocol.messages import Request, Response
 from lamina.protocol.router import Router, ServiceSpec
 
@@ -246,7 +246,7 @@ def test_timestamps_booleans_numbers_and_blobs_in_xml():
         "Named": {"x": "1"},
     }
     out: list[str] = []
-    query._xml(shape, value, "Out", out)
+    xml_shapes.element(shape, value, "Out", out)
     parsed = create_parser("query")._parse_shape(shape, query_root("".join(out)))
     assert parsed == value
 

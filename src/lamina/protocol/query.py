@@ -34,7 +34,6 @@ import binascii
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
-from xml.sax.saxutils import escape
 
 from botocore.model import OperationModel, Shape
 
@@ -42,10 +41,10 @@ from ..errors import ServiceError
 from . import faults, shapes
 from .messages import Request, Response
 from .router import Resolved, ServiceSpec
+from .xml_shapes import element, members, serialized_name, text
 
 PROTOCOL = "query"
 CONTENT_TYPE = "text/xml"
-_XML_ESCAPES = {"\r": "&#xD;"}  # a bare CR would be folded into LF by every XML parser
 
 
 # --- requests ---------------------------------------------------------------------------
@@ -96,14 +95,10 @@ def _malformed(reason: str) -> ServiceError:
     return ServiceError("MalformedQueryString", f"Could not parse the request: {reason}", 400)
 
 
-def _serialized_name(shape: Shape, default: str) -> str:
-    return shape.serialization.get("name", default)
-
-
 def _structure(shape: Shape, node: _Node) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, member in shape.members.items():
-        key = _serialized_name(member, name)
+        key = serialized_name(member, name)
         if member.type_name == "list" and member.serialization.get("flattened"):
             # botocore replaces the last segment with the member's own name, if it has one.
             key = member.member.serialization.get("name", key)
@@ -121,7 +116,7 @@ def _value(shape: Shape, node: _Node, where: str) -> Any:
         if shape.serialization.get("flattened"):
             items = node
         else:
-            wrapped = node.children.get(_serialized_name(shape.member, "member"))
+            wrapped = node.children.get(serialized_name(shape.member, "member"))
             if wrapped is None:
                 return []  # `Name=` : the query protocol's empty list
             items = wrapped
@@ -130,8 +125,8 @@ def _value(shape: Shape, node: _Node, where: str) -> Any:
         entries = node if shape.serialization.get("flattened") else node.children.get("entry")
         if entries is None:
             return {}
-        key_name = _serialized_name(shape.key, "key")
-        value_name = _serialized_name(shape.value, "value")
+        key_name = serialized_name(shape.key, "key")
+        value_name = serialized_name(shape.value, "value")
         out = {}
         for index in _indexes(entries, where):
             entry = entries.children[index]
@@ -186,77 +181,9 @@ def _scalar(shape: Shape, text: str, where: str) -> Any:
 # --- responses --------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    return escape(value, _XML_ESCAPES)
-
-
-def _xml(shape: Shape, value: Any, tag: str, out: list[str]) -> None:
-    """`value` as the element <tag> (or, for flattened lists and maps, as repeated <tag>s)."""
-    kind = shape.type_name
-    if kind == "structure":
-        out.append(f"<{tag}>")
-        _members(shape, value, out)
-        out.append(f"</{tag}>")
-    elif kind == "list":
-        member_tag = _serialized_name(shape.member, "member")
-        if shape.serialization.get("flattened"):
-            for item in value:
-                _xml(shape.member, item, tag, out)
-            return
-        out.append(f"<{tag}>")
-        for item in value:
-            _xml(shape.member, item, member_tag, out)
-        out.append(f"</{tag}>")
-    elif kind == "map":
-        key_tag = _serialized_name(shape.key, "key")
-        value_tag = _serialized_name(shape.value, "value")
-        flattened = shape.serialization.get("flattened")
-        if not flattened:
-            out.append(f"<{tag}>")
-        for key, item in value.items():
-            out.append(f"<{tag}>" if flattened else "<entry>")
-            _xml(shape.key, key, key_tag, out)
-            _xml(shape.value, item, value_tag, out)
-            out.append(f"</{tag}>" if flattened else "</entry>")
-        if not flattened:
-            out.append(f"</{tag}>")
-    else:
-        out.append(f"<{tag}>{_text(_scalar_text(shape, value))}</{tag}>")
-
-
-def _members(shape: Shape, value: dict, out: list[str]) -> None:
-    for name, member in shape.members.items():
-        item = value.get(name)
-        if item is None:
-            continue
-        tag = _serialized_name(member, name)
-        if member.type_name == "list" and member.serialization.get("flattened"):
-            tag = member.member.serialization.get("name", tag)
-        _xml(member, item, tag, out)
-
-
-def _scalar_text(shape: Shape, value: Any) -> str:
-    kind = shape.type_name
-    if kind == "boolean":
-        return "true" if value else "false"
-    if kind == "timestamp":
-        fmt = shape.serialization.get("timestampFormat", "iso8601")
-        if fmt == "unixTimestamp":
-            return str(shapes.epoch(value))
-        return shapes.rfc822(value) if fmt == "rfc822" else shapes.iso8601(value)
-    if kind == "blob":
-        data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
-        return base64.b64encode(data).decode("ascii")
-    if kind in ("float", "double"):
-        return repr(float(value))
-    if kind in ("integer", "long", "short", "byte"):
-        return str(int(value))
-    return str(value)
-
-
 def _namespace(spec: ServiceSpec | None) -> str:
     namespace = spec.model.metadata.get("xmlNamespace") if spec is not None else None
-    return f' xmlns="{_text(namespace)}"' if namespace else ""
+    return f' xmlns="{text(namespace)}"' if namespace else ""
 
 
 def _response(status: int, body: str, request_id: str, extra: Sequence[tuple[str, str]] = ()) -> Response:
@@ -270,9 +197,9 @@ def serialize_result(spec: ServiceSpec, op: OperationModel, result: dict, reques
     if shape is not None:
         wrapper = shape.serialization.get("resultWrapper", f"{op.name}Result")
         out.append(f"<{wrapper}>")
-        _members(shape, result, out)
+        members(shape, result, out)
         out.append(f"</{wrapper}>")
-    out.append(f"<ResponseMetadata><RequestId>{_text(request_id)}</RequestId></ResponseMetadata></{op.name}Response>")
+    out.append(f"<ResponseMetadata><RequestId>{text(request_id)}</RequestId></ResponseMetadata></{op.name}Response>")
     return _response(200, "".join(out), request_id)
 
 
@@ -291,15 +218,15 @@ def serialize_error(
     status = faults.status_of(shape, error)
     out = [
         f"<ErrorResponse{_namespace(spec)}><Error><Type>{'Sender' if sender else 'Receiver'}</Type>"
-        f"<Code>{_text(code)}</Code><Message>{_text(error.message)}</Message>"
+        f"<Code>{text(code)}</Code><Message>{text(error.message)}</Message>"
     ]
     for name, value in error.fields.items():
         member = shape.members.get(name) if shape is not None else None
         if member is not None:
-            _xml(member, value, _serialized_name(member, name), out)
+            element(member, value, serialized_name(member, name), out)
         elif value is not None:
-            out.append(f"<{name}>{_text(str(value))}</{name}>")
-    out.append(f"</Error><RequestId>{_text(request_id)}</RequestId></ErrorResponse>")
+            out.append(f"<{name}>{text(str(value))}</{name}>")
+    out.append(f"</Error><RequestId>{text(request_id)}</RequestId></ErrorResponse>")
     return _response(status, "".join(out), request_id, list(error.headers.items()))
 
 
@@ -308,8 +235,8 @@ def serialize_ec2_error(
 ) -> Response:
     _, code, _ = error_code(spec, error)
     body = (
-        f"<Response><Errors><Error><Code>{_text(code)}</Code><Message>{_text(error.message)}</Message></Error>"
-        f"</Errors><RequestID>{_text(request_id)}</RequestID></Response>"
+        f"<Response><Errors><Error><Code>{text(code)}</Code><Message>{text(error.message)}</Message></Error>"
+        f"</Errors><RequestID>{text(request_id)}</RequestID></Response>"
     )
     return _response(faults.status_of(None, error), body, request_id, list(error.headers.items()))
 
@@ -321,8 +248,8 @@ def serialize_rest_xml_error(
         return serialize_error(spec, error, request_id, protocol)
     _, code, _ = error_code(spec, error)
     body = (
-        f"<Error><Code>{_text(code)}</Code><Message>{_text(error.message)}</Message>"
-        f"<RequestId>{_text(request_id)}</RequestId></Error>"
+        f"<Error><Code>{text(code)}</Code><Message>{text(error.message)}</Message>"
+        f"<RequestId>{text(request_id)}</RequestId></Error>"
     )
     headers = [("content-type", "application/xml"), ("x-amz-request-id", request_id), *error.headers.items()]
     return Response(faults.status_of(None, error), headers, body.encode("utf-8"))
