@@ -38,6 +38,7 @@ from .gateway import Gateway
 from .http.code import code_handler
 from .http.execute_api import HOST_SUFFIX, PATH_PREFIX, ExecuteApi
 from .http.execute_api.functions import FunctionInvoker
+from .http.execute_api.http_api import HttpApiPlane
 from .http.execute_api.websocket_api import WebSocketPlane, build_plane
 from .http.function_urls import mount_function_urls
 from .http.health import health_handler, localstack_health_handler
@@ -179,7 +180,12 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     )
     gateway.mount("/_lamina/code/", code_handler(code))
     mount_function_urls(gateway, lambda_service, verifier, authorizer, settings.region)
-    _mount_execute_api(gateway, services, _websocket_plane(gateway, services, settings, authorizer, sink, metrics))
+    _mount_execute_api(
+        gateway,
+        services,
+        _websocket_plane(gateway, services, settings, authorizer, sink, metrics),
+        _http_plane(gateway, services, settings, authorizer, sink, store, metrics),
+    )
 
     async def reset() -> None:
         """As if started on an empty data dir, settings kept; AWS calls held meanwhile.
@@ -238,14 +244,44 @@ def _engine(
     return Engine(invoker, pool, provisioner, snapshots, factory, concurrency, telemetry)
 
 
-def _mount_execute_api(gateway: Gateway, services: dict[str, Service], websocket: WebSocketPlane) -> None:
+def _mount_execute_api(
+    gateway: Gateway, services: dict[str, Service], websocket: WebSocketPlane, http: HttpApiPlane
+) -> None:
     """The APIs users built in API Gateway, called by Host or by the path form: the data
     planes of each kind of API (http/execute_api/) over the control planes' state."""
     v2 = services["apigatewayv2"]
     assert isinstance(v2, ApiGatewayV2Service)
-    execute_api = ExecuteApi(v2.state, planes={"WEBSOCKET": websocket})
+    execute_api = ExecuteApi(v2.state, planes={"WEBSOCKET": websocket, "HTTP": http})
     gateway.mount_host(HOST_SUFFIX, execute_api.handle, websocket=websocket)
     gateway.mount(PATH_PREFIX, execute_api.handle)
+
+
+def _http_plane(
+    gateway: Gateway,
+    services: dict[str, Service],
+    settings: Settings,
+    authorizer: Authorizer,
+    sink: LogSink,
+    store: SQLiteStore,
+    metrics: MetricsRecorder,
+) -> HttpApiPlane:
+    """HTTP APIs' calls: functions invoked as API Gateway (the delivery gate decides), AWS
+    service actions and Lambda's Invoke called by name through the gateway."""
+    v2, iam = services["apigatewayv2"], services["iam"]
+    assert isinstance(v2, ApiGatewayV2Service) and isinstance(iam, IamService)
+    return HttpApiPlane(
+        v2=v2.state,
+        call=gateway.call_here,
+        check=DeliveryGate(authorizer, iam.role).check,
+        access=authorizer,
+        verifier=gateway.verifier,
+        roles=iam.role,
+        specs=gateway.router.specs,
+        sink=sink,
+        store=store,
+        recorder=metrics,
+        endpoint_url=settings.endpoint_url,
+    )
 
 
 def _websocket_plane(

@@ -26,8 +26,11 @@ WEBSOCKET_TYPES = ("AWS_PROXY", "AWS", "HTTP_PROXY", "HTTP", "MOCK")
 _INVOKE_PATH = re.compile(
     r"^arn:aws[a-zA-Z-]*:apigateway:[a-z0-9\-]+:lambda:path/2015-03-31/functions/(arn:aws[a-zA-Z-]*:lambda:[^/]+)/invocations$"
 )
+# A function's name or qualifier may be (or hold) a stage variable: `...:function:f:${stageVariables.alias}`.
+_STAGE_VARIABLE = r"\$\{stageVariables\.[A-Za-z0-9_]+\}"
 _FUNCTION_ARN = re.compile(
-    r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9\-]+:[0-9]{12}:function:[A-Za-z0-9\-_]+(:[A-Za-z0-9\-_$]+)?$"
+    r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9\-]+:[0-9]{12}:function:"
+    rf"(?:[A-Za-z0-9\-_]|{_STAGE_VARIABLE})+(:(?:[A-Za-z0-9\-_$]|{_STAGE_VARIABLE})+)?$"
 )
 _URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _HTTP_METHODS = ("ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
