@@ -197,7 +197,7 @@ def _allows(document: Any, method_arn: str) -> bool:
     """Whether an authorizer's policy allows execute-api:Invoke on the method ARN (an explicit
     Deny wins; no Allow is a denial)."""
     policy = parse_policy(document if isinstance(document, str) else json.dumps(document))
-    request = PolicyRequest(
-        principal_arn="arn:aws:iam::000000000000:root", action="execute-api:Invoke", resource=method_arn
-    )
+    # Not a root (whose own account's policies do not bind it): the policy decides alone.
+    caller = "arn:aws:sts::000000000000:assumed-role/authorizer/caller"
+    request = PolicyRequest(principal_arn=caller, action="execute-api:Invoke", resource=method_arn)
     return evaluate(request, PolicySet(identity=[policy])).allowed
