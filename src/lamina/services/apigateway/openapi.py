@@ -16,7 +16,7 @@ from .stages import stage_of
 from .state import RestApiState
 
 
-def _warned(importer: Importer, warnings: list[str], fail: bool) -> list[str]:
+def _warned(warnings: list[str], fail: bool) -> list[str]:
     if warnings and fail:
         raise bad_request("Warnings found during import:\n\t" + "\n\t".join(warnings))
     return warnings
@@ -38,7 +38,7 @@ class OpenApiApi:
         api = new_api(self.state, ctx, spec, {})
         importer = Importer(api, document, parameters)
         importer.settings(api.spec, overwrite=True)
-        warnings = _warned(importer, importer.build(overwrite=False), bool(params.get("failOnWarnings")))
+        warnings = _warned(importer.build(overwrite=False), bool(params.get("failOnWarnings")))
         if warnings:
             api.spec["warnings"] = warnings
         await self.state.create(api)
@@ -53,7 +53,7 @@ class OpenApiApi:
         async with self.state.edit(ctx.account_id, ctx.region, params["restApiId"]) as api:
             importer = Importer(api, document, params.get("parameters") or {})
             importer.settings(api.spec, overwrite=overwrite)
-            warnings = _warned(importer, importer.build(overwrite=overwrite), bool(params.get("failOnWarnings")))
+            warnings = _warned(importer.build(overwrite=overwrite), bool(params.get("failOnWarnings")))
             if warnings:
                 api.spec["warnings"] = warnings
             else:

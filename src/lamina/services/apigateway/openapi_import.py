@@ -123,9 +123,7 @@ class Importer:
     def build(self, overwrite: bool) -> list[str]:
         api = self.api
         if overwrite:
-            root = api.resources[api.root_id]
             api.resources = {api.root_id: {"id": api.root_id, "methods": {}}}
-            del root
             api.models = default_models(api)
             api.authorizers, api.validators, api.gateway_responses = {}, {}, {}
         self.models()
