@@ -188,9 +188,7 @@ def test_update_rest_api_patch_operations(apigw, rest_api):
         "ipAddressType must be either ipv4 or dualstack."
     )
     # A refused batch changes nothing, even its operations that came first.
-    patch_refused(
-        {"op": "replace", "path": "/name", "value": "half"}, {"op": "replace", "path": "/nope", "value": "x"}
-    )
+    patch_refused({"op": "replace", "path": "/name", "value": "half"}, {"op": "replace", "path": "/nope", "value": "x"})
     assert apigw.get_rest_api(restApiId=api_id)["name"] == "renamed"
     assert refused(apigw.update_rest_api, restApiId="nosuchapi0", patchOperations=[])[2] == (
         "Invalid API identifier specified 000000000000:nosuchapi0"

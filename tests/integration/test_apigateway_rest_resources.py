@@ -80,7 +80,9 @@ def test_resource_tree_paths_and_rules(apigw, api):
     assert (moved["path"], moved["parentId"]) == ("/owners", root)
 
     def update_refused(resource_id, *operations):
-        return refused(apigw.update_resource, restApiId=api_id, resourceId=resource_id, patchOperations=list(operations))
+        return refused(
+            apigw.update_resource, restApiId=api_id, resourceId=resource_id, patchOperations=list(operations)
+        )
 
     assert update_refused(pet["id"], {"op": "replace", "path": "/invalid", "value": "x"})[2] == (
         "Invalid patch path  '/invalid' specified for op 'replace'. Must be one of: [/parentId, /pathPart]"
@@ -144,9 +146,10 @@ def test_methods_and_their_rules(apigw, api):
     assert put_refused(requestModels={"application/json": "petModel"})[2] == (
         "Invalid model identifier specified: petModel"
     )
-    assert put_refused(
-        requestParameters={"method.request.querystring.x": True, "method.request.header.x": True}
-    )[2] == "Parameter names must be unique across querystring, header and path"
+    assert (
+        put_refused(requestParameters={"method.request.querystring.x": True, "method.request.header.x": True})[2]
+        == "Parameter names must be unique across querystring, header and path"
+    )
     assert put_refused(restApiId="nosuchapi0") == ("NotFoundException", 404, "Invalid Resource identifier specified")
     assert refused(apigw.get_method, restApiId=api_id, resourceId=root, httpMethod="GET")[2] == (
         "Invalid Method identifier specified"
@@ -284,11 +287,9 @@ def test_integrations_and_their_validation(apigw, api):
     assert put_refused(type="AWS", integrationHttpMethod="POST", uri="arn:aws:apigateway:us-east-1:sqs:x")[2] == (
         "AWS ARN for integration must contain path or action"
     )
-    assert put_refused(
-        type="AWS_PROXY", integrationHttpMethod="POST", uri="arn:aws:apigateway:us-east-1:sqs:path/q"
-    )[2] == (
-        "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations."
-    )
+    assert put_refused(type="AWS_PROXY", integrationHttpMethod="POST", uri="arn:aws:apigateway:us-east-1:sqs:path/q")[
+        2
+    ] == ("Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.")
     assert put_refused(type="MOCK", timeoutInMillis=30000)[2] == "Timeout should be between 50 ms and 29000 ms"
     assert put_refused(type="MOCK", httpMethod="GET")[2] == "Invalid Method identifier specified"
 
