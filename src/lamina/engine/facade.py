@@ -110,6 +110,7 @@ class Engine:
         returns), provisioned ones included, and the reserved and provisioned concurrency
         settings are forgotten, as on a new server."""
         await self.retire("")
+        self._telemetry.reset()
         for function_arn in list(self._concurrency.reserved):
             self._concurrency.set_reserved(function_arn, None)
         for function_arn in {arn for arn, _ in self._concurrency.provisioned}:

@@ -173,6 +173,17 @@ class LambdaTelemetry:
     def start(self) -> None:
         self._ticker = asyncio.ensure_future(self._tick_forever())
 
+    def reset(self) -> None:
+        """Lamina's reset: the tallies since the last flush and the peaks since the last tick
+        are dropped, or the next tick would write a function the reset removed back into
+        the metrics (invocations in flight still end, and count from then on)."""
+        self._invocations.clear()
+        self._throttles.clear()
+        self._counts.clear()
+        self._values.clear()
+        self._running_peak = dict(self._running)
+        self.concurrency.take_peaks()
+
     async def close(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
