@@ -43,16 +43,28 @@ _REASONS = {
 }
 
 
-def _head(response: Response, keep_alive: bool) -> bytes:
+def _head(response: Response, keep_alive: bool, declared: bool = False) -> bytes:
+    """The status line and headers; `declared`: the response says its own content-length
+    (a HEAD's, or a streamed body of known size), which is then not added again."""
     lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}"]
     lines.extend(f"{name}: {value}" for name, value in response.headers)
-    if response.stream is None:
+    if declared:
+        pass
+    elif response.stream is None:
         lines.append(f"content-length: {len(response.body)}")
     else:
         lines.append("transfer-encoding: chunked")
     if not keep_alive:
         lines.append("connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _declares_length(response: Response) -> bool:
+    """Whether the response names its own content-length: only ones that may (a HEAD's
+    answer, a stream of known size) are looked at, to keep the common path free of it."""
+    if response.stream is None and response.body:
+        return False
+    return any(name.lower() == "content-length" for name, _ in response.headers)
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -193,10 +205,15 @@ class HttpProtocol(asyncio.Protocol):
             transport = self.transport
             if transport is None:
                 return
-            head = _head(response, keep_alive)
-            if response.stream is not None:
+            declared = _declares_length(response)
+            head = _head(response, keep_alive, declared)
+            if request.method == "HEAD":  # the headers of a GET, never a body
+                if response.stream is not None:
+                    await response.stream.aclose()
                 transport.write(head)
-                if not await self._write_stream(response.stream):
+            elif response.stream is not None:
+                transport.write(head)
+                if not await self._write_stream(response.stream, chunked=not declared):
                     return
             else:
                 transport.write(head + response.body if len(response.body) < 65536 else head)
@@ -232,21 +249,23 @@ class HttpProtocol(asyncio.Protocol):
         if pending:
             socket.received(pending)
 
-    async def _write_stream(self, stream) -> bool:
-        """A streamed body, chunked as it comes; False when the client went away first.
-        The stream is closed however this ends (the client leaving cancels this task)."""
+    async def _write_stream(self, stream, chunked: bool = True) -> bool:
+        """A streamed body as it comes, chunked unless its length was declared; False when
+        the client went away first. The stream is closed however this ends (the client
+        leaving cancels this task)."""
         try:
             async for chunk in stream:
                 transport = self.transport
                 if transport is None:
                     return False
                 if chunk:
-                    transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                    transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk)
                 if not self._writable.is_set():
                     await self._writable.wait()
             if self.transport is None:
                 return False
-            self.transport.write(b"0\r\n\r\n")
+            if chunked:
+                self.transport.write(b"0\r\n\r\n")
             return True
         finally:
             await stream.aclose()

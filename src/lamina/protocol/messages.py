@@ -20,6 +20,8 @@ class Request:
     headers: dict[str, str]  # lower-case names; repeated headers joined with ","
     body: bytes = b""
     client: str = ""
+    # A body still arriving (a large upload), read as it comes; `body` is empty then.
+    stream: AsyncIterator[bytes] | None = None
 
     _query: list[tuple[str, str]] | None = field(default=None, repr=False)
 

@@ -23,13 +23,12 @@ from .router import Resolved
 # The code of a model-validation refusal where it is not the JSON services' ValidationException
 # (the message is the same: "1 validation error detected: Value 'a b' at 'logGroupName' failed
 # to satisfy constraint: ..."): IAM and STS say ValidationError (their query heritage), CloudWatch
-# Logs InvalidParameterException, API Gateway (whose models have no ValidationException) a
-# BadRequestException.
+# Logs InvalidParameterException, API Gateway v2 (whose model has no ValidationException) a
+# BadRequestException. (API Gateway v1 does answer ValidationException, as recorded responses show.)
 VALIDATION_CODES = {
     "iam": "ValidationError",
     "sts": "ValidationError",
     "logs": "InvalidParameterException",
-    "apigateway": "BadRequestException",
     "apigatewayv2": "BadRequestException",
 }
 
@@ -149,7 +148,8 @@ def _make_rest_plan(op: OperationModel) -> _RestPlan:
     )
 
 
-def _rest_plan(op: OperationModel) -> _RestPlan:
+def rest_plan(op: OperationModel) -> _RestPlan:
+    """Where each input member of a REST operation (rest-json or rest-xml) lives."""
     return shapes.memo(op, "_lamina_rest_plan", _make_rest_plan)
 
 
@@ -157,7 +157,14 @@ def _parse_rest_json(resolved: Resolved, request: Request) -> dict[str, Any]:
     op: OperationModel = resolved.operation
     if op.input_shape is None:
         return {}
-    plan = _rest_plan(op)
+    plan = rest_plan(op)
+    params = located(plan, resolved, request)
+    _parse_rest_json_body(resolved, request, plan, params)
+    return params
+
+
+def located(plan: _RestPlan, resolved: Resolved, request: Request) -> dict[str, Any]:
+    """The members a REST request carries in its URI, query string and headers."""
     params: dict[str, Any] = {}
     labels = resolved.labels
     for name, wire, member in plan.uri:
@@ -182,7 +189,10 @@ def _parse_rest_json(resolved: Resolved, request: Request) -> dict[str, Any]:
             params[name] = shapes.from_text(member, value, in_header=True)
     for name, prefix in plan.prefixed:
         params[name] = {k[len(prefix) :]: v for k, v in headers.items() if k.startswith(prefix)}
+    return params
 
+
+def _parse_rest_json_body(resolved: Resolved, request: Request, plan: _RestPlan, params: dict[str, Any]) -> None:
     if plan.payload is not None:
         payload_name, member = plan.payload
         if member.type_name in ("blob", "string"):
@@ -199,7 +209,6 @@ def _parse_rest_json(resolved: Resolved, request: Request) -> dict[str, Any]:
         for name, key, member in plan.body:
             if key in document:
                 params[name] = shapes.from_json(member, document[key])
-    return params
 
 
 _PARSERS: dict[str, Callable[[Resolved, Request], dict[str, Any]]] = {
@@ -214,11 +223,12 @@ def register(protocol: str, parser: Callable[[Resolved, Request], dict[str, Any]
 
 
 def _register_builtin() -> None:
-    from . import cbor, query
+    from . import cbor, query, rest_xml
 
     register(cbor.PROTOCOL, cbor.parse_request)
     register(cbor.JSON_CBOR, cbor.parse_request)  # the same CBOR map, behind X-Amz-Target
     register(query.PROTOCOL, query.parse_request)
+    register(rest_xml.PROTOCOL, rest_xml.parse_request)
 
 
 _register_builtin()

@@ -21,10 +21,8 @@ and maps as `<entry><key/><value/></entry>` unless the model names them otherwis
 flattens them. Errors are `<ErrorResponse><Error><Type>Sender|Receiver</Type><Code>` with
 the error shape's query code (its `error.code`: NotFound, not NotFoundException).
 
-The two other XML protocols' errors are here too, for the services Lamina does not serve
-(protocol/unserved.py answers them): EC2's `<Response><Errors><Error><Code>..` and
-rest-xml's, S3's bare `<Error><Code>..` or, for the others (Route 53, CloudFront), the
-query protocol's `<ErrorResponse>`.
+EC2's errors are here too, for the service Lamina does not serve (protocol/unserved.py
+answers it): `<Response><Errors><Error><Code>..`. rest-xml's are in rest_xml.py.
 """
 
 from __future__ import annotations
@@ -239,17 +237,3 @@ def serialize_ec2_error(
         f"</Errors><RequestID>{text(request_id)}</RequestID></Response>"
     )
     return _response(faults.status_of(None, error), body, request_id, list(error.headers.items()))
-
-
-def serialize_rest_xml_error(
-    spec: ServiceSpec | None, error: ServiceError, request_id: str, protocol: str = "rest-xml"
-) -> Response:
-    if spec is None or spec.signing_name != "s3":
-        return serialize_error(spec, error, request_id, protocol)
-    _, code, _ = error_code(spec, error)
-    body = (
-        f"<Error><Code>{text(code)}</Code><Message>{text(error.message)}</Message>"
-        f"<RequestId>{text(request_id)}</RequestId></Error>"
-    )
-    headers = [("content-type", "application/xml"), ("x-amz-request-id", request_id), *error.headers.items()]
-    return Response(faults.status_of(None, error), headers, body.encode("utf-8"))

@@ -43,6 +43,9 @@ class _Route:
     pattern: re.Pattern[str]
     labels: list[str]
     required_query: list[tuple[str, str | None]]
+    # Headers the operation requires: S3's CopyObject is PutObject's PUT /{Bucket}/{Key+}
+    # with x-amz-copy-source.
+    required_headers: list[str]
     operation: OperationModel
     specificity: tuple[int, int]
 
@@ -132,12 +135,41 @@ def _compile_routes(model: ServiceModel) -> list[_Route]:
                 pattern=re.compile("^" + regex + "/?$"),
                 labels=labels,
                 required_query=required_query,
+                required_headers=[],
                 operation=op,
                 specificity=(literal_chars + 100 * len(required_query), -len(labels)),
             )
         )
+    _tell_apart(routes)
     routes.sort(key=lambda r: r.specificity, reverse=True)
     return routes
+
+
+def _tell_apart(routes: list[_Route]) -> None:
+    """Operations sharing a method and a URI (S3's PUT /{Bucket}/{Key+} is PutObject,
+    CopyObject, UploadPart and UploadPartCopy) are told apart by the query parameters and
+    headers each requires: partNumber and uploadId, x-amz-copy-source. Only there: elsewhere
+    a request missing a required member must reach its operation, to be refused by it."""
+    groups: dict[tuple[str, str, tuple], list[_Route]] = {}
+    for route in routes:
+        groups.setdefault((route.method, route.pattern.pattern, tuple(route.required_query)), []).append(route)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        for route in group:
+            before = len(route.required_query)
+            shape = route.operation.input_shape
+            for name in shape.required_members if shape is not None else ():
+                member = shape.members[name]
+                location = member.serialization.get("location")
+                wire = member.serialization.get("name", name)
+                if location == "header":
+                    route.required_headers.append(wire.lower())
+                elif location == "querystring":
+                    route.required_query.append((wire, None))
+            literal, labels = route.specificity
+            extra = len(route.required_headers) + len(route.required_query) - before
+            route.specificity = (literal + 100 * extra, labels)
 
 
 def unknown_operation(what: str) -> ServiceError:
@@ -189,6 +221,10 @@ class Router:
         }
         # Clients call the same few paths over and over (Invoke on one function): remember them.
         self._rest_cache: dict[tuple, Resolved] = {}
+        # The headers that tell operations on one path apart: part of what is remembered.
+        self._deciding_headers = tuple(
+            sorted({h for spec in self._rest for route in spec.routes for h in route.required_headers})
+        )
 
     def resolve(self, request: Request) -> Resolved:
         target = request.headers.get("x-amz-target")
@@ -226,7 +262,9 @@ class Router:
                     labels = sqs_query.queue_path(request.path)
                     return Resolved(dialect, _query_operation(dialect, action, "query"), labels, "query")
 
-        cache_key = (signed_as, request.method, request.raw_path, request.query_string)
+        cache_key: tuple = (signed_as, request.method, request.raw_path, request.query_string)
+        if self._deciding_headers:
+            cache_key += tuple(name in request.headers for name in self._deciding_headers)
         cached = self._rest_cache.get(cache_key)
         if cached is not None:
             return cached
@@ -284,6 +322,8 @@ def _match_rest(spec: ServiceSpec, request: Request) -> Resolved | None:
                 query_keys = dict(request.query)
             if not all(k in query_keys and (v is None or query_keys[k] == v) for k, v in route.required_query):
                 continue
+        if route.required_headers and not all(name in request.headers for name in route.required_headers):
+            continue
         labels = {name: unquote(value) for name, value in zip(route.labels, match.groups(), strict=True)}
         return Resolved(spec, route.operation, labels)
     return None

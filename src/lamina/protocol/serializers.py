@@ -113,7 +113,8 @@ def _serialize_rest_json(spec: ServiceSpec, op: OperationModel, result: dict, re
                 return answer
             if member.type_name == "blob":
                 body = bytes(value or b"")
-                headers.append(("content-type", "application/json"))
+                if not any(name.lower() == "content-type" for name, _ in headers):  # GetExport says its own
+                    headers.append(("content-type", "application/json"))
             elif member.type_name == "string":
                 body = (value or "").encode("utf-8")
                 headers.append(("content-type", "text/plain"))
@@ -176,15 +177,15 @@ def register(protocol: str, serializer, error_serializer) -> None:
 
 
 def _register_builtin() -> None:
-    from . import cbor, query
+    from . import cbor, query, rest_xml
 
     register(cbor.PROTOCOL, cbor.serialize_result, cbor.serialize_error)
     register(cbor.JSON_CBOR, cbor.serialize_json_cbor_result, cbor.serialize_json_cbor_error)
     register(query.PROTOCOL, query.serialize_result, query.serialize_error)
-    # Errors only: Lamina serves no EC2- or S3-style service, but answers their clients'
-    # requests with a 501 they can read (protocol/unserved.py).
+    register(rest_xml.PROTOCOL, rest_xml.serialize_result, rest_xml.serialize_error)
+    # Errors only: Lamina serves no EC2-style service, but answers its clients' requests
+    # with a 501 they can read (protocol/unserved.py).
     _ERROR_SERIALIZERS["ec2"] = query.serialize_ec2_error
-    _ERROR_SERIALIZERS["rest-xml"] = query.serialize_rest_xml_error
 
 
 _register_builtin()
