@@ -14,8 +14,9 @@ and prints one table, same run:
        `async def` route calling it (FastAPI from a venv of its own under ~/.cache/lamina-bench);
     d  MiniStack's API Gateway in front of the same function on MiniStack (skipped with a
        note if it cannot run here).
- 2  the latency the gateway adds: p50 of the HTTP API call and of the raw Invoke, one
-    keep-alive connection, calls one after another; target: the difference ≤ 0.2 ms.
+ 2  the latency the gateway adds: p50 of the HTTP API call and of the raw Invoke, each on
+    its own keep-alive connection, one call at a time, taking turns; target: the difference
+    ≤ 0.2 ms.
 
 The load generator is `wrk` (2 threads) when installed, else bench/_async_peers.py's asyncio
 client (it then shares the machine's cores with the server: every row pays it alike).
@@ -132,23 +133,26 @@ def loaded(work: str, request, duration_s: float, warm_s: float):
     return run_load(work, request, 200, duration_s, connections=CONNECTIONS)
 
 
-def sequential(request, count: int) -> Summary:
-    """p50/p99 of `count` calls one after another on one keep-alive connection."""
-    connection = http.client.HTTPConnection(request.host, request.port, timeout=30)
-    summary = Summary()
+def sequential(requests: list, count: int) -> list[Summary]:
+    """p50/p99 of `count` calls of each request, one after another, each on its own keep-alive
+    connection, taking turns (so that whatever else the machine does weighs on both alike)."""
+    connections = [http.client.HTTPConnection(r.host, r.port, timeout=30) for r in requests]
+    summaries = [Summary() for _ in requests]
     try:
         for index in range(count + 50):
-            started = time.perf_counter()
-            connection.request(request.method, request.path, request.body, request.headers)
-            response = connection.getresponse()
-            response.read()
-            if index >= 50:  # the first calls warm the connection and the caches
-                summary.samples.append((time.perf_counter() - started) * 1000)
-            if response.status != 200:
-                raise RuntimeError(f"status {response.status}")
+            for request, connection, summary in zip(requests, connections, summaries, strict=True):
+                started = time.perf_counter()
+                connection.request(request.method, request.path, request.body, request.headers)
+                response = connection.getresponse()
+                response.read()
+                if index >= 50:  # the first calls warm the connections and the caches
+                    summary.samples.append((time.perf_counter() - started) * 1000)
+                if response.status != 200:
+                    raise RuntimeError(f"status {response.status}")
     finally:
-        connection.close()
-    return summary
+        for connection in connections:
+            connection.close()
+    return summaries
 
 
 def load_row(section: str, what: str, system: str, load, target: str = "", compare: str = "") -> Row:
@@ -279,8 +283,7 @@ def main() -> int:
             ministack_row(table, work, duration, warm, api_load.rate)
 
         log("2. the latency the gateway adds, one connection")
-        api_alone = sequential(through_api, sequential_calls)
-        invoke_alone = sequential(invoke, sequential_calls)
+        api_alone, invoke_alone = sequential([through_api, invoke], sequential_calls)
         added = api_alone.p50 - invoke_alone.p50
         table.add(
             Row(
