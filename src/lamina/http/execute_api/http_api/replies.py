@@ -97,7 +97,7 @@ def _status(document: dict[str, Any]) -> int:
 
 def from_function(payload: bytes, version: str) -> Response:
     """The response a function's result stands for; raises Malformed."""
-    if version == "2.0" and payload[:1] != b"{":
+    if version == "2.0" and payload.lstrip()[:1] != b"{":
         try:
             json.loads(payload)
         except ValueError:
