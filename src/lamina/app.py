@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from .access.authorizer import Authorizer
 from .access.deliveries import DeliveryGate
@@ -39,6 +40,7 @@ from .http.code import code_handler
 from .http.execute_api import HOST_SUFFIX, PATH_PREFIX, ExecuteApi
 from .http.execute_api.functions import FunctionInvoker
 from .http.execute_api.http_api import HttpApiPlane
+from .http.execute_api.rest_api import RestApiPlane
 from .http.execute_api.websocket_api import WebSocketPlane, build_plane
 from .http.function_urls import mount_function_urls
 from .http.health import health_handler, localstack_health_handler
@@ -185,6 +187,7 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
         services,
         _websocket_plane(gateway, services, settings, authorizer, sink, metrics),
         _http_plane(gateway, services, settings, authorizer, sink, store, metrics),
+        _rest_plane(gateway, services, settings, authorizer, sink, store, metrics),
     )
 
     async def reset() -> None:
@@ -245,13 +248,17 @@ def _engine(
 
 
 def _mount_execute_api(
-    gateway: Gateway, services: dict[str, Service], websocket: WebSocketPlane, http: HttpApiPlane
+    gateway: Gateway, services: dict[str, Service], websocket: WebSocketPlane, http: HttpApiPlane, rest: RestApiPlane
 ) -> None:
     """The APIs users built in API Gateway, called by Host or by the path form: the data
     planes of each kind of API (http/execute_api/) over the control planes' state."""
-    v2 = services["apigatewayv2"]
-    assert isinstance(v2, ApiGatewayV2Service)
-    execute_api = ExecuteApi(v2.state, planes={"WEBSOCKET": websocket, "HTTP": http})
+    v2, v1 = services["apigatewayv2"], services["apigateway"]
+    assert isinstance(v2, ApiGatewayV2Service) and isinstance(v1, ApiGatewayService)
+    execute_api = ExecuteApi(
+        v2.state,
+        planes={"WEBSOCKET": websocket, "HTTP": http, "REST": rest},
+        rest=SimpleNamespace(serving=v1.state.serving_rest),  # ExecuteApi asks serving(api_id)
+    )
     gateway.mount_host(HOST_SUFFIX, execute_api.handle, websocket=websocket)
     gateway.mount(PATH_PREFIX, execute_api.handle)
 
@@ -277,6 +284,35 @@ def _http_plane(
         verifier=gateway.verifier,
         roles=iam.role,
         specs=gateway.router.specs,
+        sink=sink,
+        store=store,
+        recorder=metrics,
+        endpoint_url=settings.endpoint_url,
+    )
+
+
+def _rest_plane(
+    gateway: Gateway,
+    services: dict[str, Service],
+    settings: Settings,
+    authorizer: Authorizer,
+    sink: LogSink,
+    store: SQLiteStore,
+    metrics: MetricsRecorder,
+) -> RestApiPlane:
+    """REST APIs' calls: functions invoked as API Gateway (the delivery gate decides), AWS
+    service actions served as the service's endpoint would (the router parses them), keys
+    and usage from the REST control plane."""
+    v1, iam = services["apigateway"], services["iam"]
+    assert isinstance(v1, ApiGatewayService) and isinstance(iam, IamService)
+    return RestApiPlane(
+        state=v1.state,
+        call=gateway.call_here,
+        check=DeliveryGate(authorizer, iam.role).check,
+        access=authorizer,
+        verifier=gateway.verifier,
+        roles=iam.role,
+        router=gateway.router,
         sink=sink,
         store=store,
         recorder=metrics,
