@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
@@ -46,6 +47,21 @@ class VtlList(list):
 # airspeed looks its Java-like methods (.size(), .keySet(), .put()) up by exact class.
 operators.__additional_methods__.setdefault(VtlMap, operators.__additional_methods__[dict])
 operators.__additional_methods__.setdefault(VtlList, operators.__additional_methods__[list])
+# Java's String methods templates use that airspeed lacks.
+for _name, _method in {
+    "toLowerCase": str.lower,
+    "toUpperCase": str.upper,
+    "trim": str.strip,
+    "equals": lambda self, other: self == other,
+    "equalsIgnoreCase": lambda self, other: self.lower() == str(other).lower(),
+    "endsWith": str.endswith,
+    "isEmpty": lambda self: not self,
+    "lastIndexOf": str.rfind,
+    "replace": lambda self, old, new: self.replace(str(old), str(new)),
+    "split": lambda self, pattern: VtlList(re.split(pattern, self)),
+    "charAt": lambda self, index: self[index],
+}.items():
+    operators.__additional_methods__[str].setdefault(_name, _method)
 
 
 def _java(value: Any) -> str:
