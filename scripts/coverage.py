@@ -58,14 +58,26 @@ def _service_classes() -> dict[str, type]:
     return classes
 
 
+# APIs served outside the services' classes: the module answering them, which names its
+# botocore SERVICE and the OPERATIONS it answers.
+ELSEWHERE = ("lamina.http.execute_api.websocket_api.management",)
+
+
 def coverage() -> list[Coverage]:
     from lamina.gateway import snake_case
 
     session = botocore.session.get_session()
-    result = []
-    for name, cls in sorted(_service_classes().items()):
+    served: dict[str, set[str]] = {}
+    for name, cls in _service_classes().items():
         model = session.get_service_model(name)
-        operations = [(op, callable(getattr(cls, snake_case(op), None))) for op in sorted(model.operation_names)]
+        served[name] = {op for op in model.operation_names if callable(getattr(cls, snake_case(op), None))}
+    for module_name in ELSEWHERE:
+        module = importlib.import_module(module_name)
+        served[module.SERVICE] = set(module.OPERATIONS)
+    result = []
+    for name in sorted(served):
+        model = session.get_service_model(name)
+        operations = [(op, op in served[name]) for op in sorted(model.operation_names)]
         result.append(Coverage(name, model.metadata.get("serviceFullName", name), operations))
     return result
 

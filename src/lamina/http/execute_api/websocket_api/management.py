@@ -31,6 +31,8 @@ from .telemetry import Telemetry
 log = logging.getLogger("lamina.websocket_api")
 
 SERVICE = "apigatewaymanagementapi"
+# What it answers (the rest of the model, if any, gets an error): scripts/coverage.py reads it.
+OPERATIONS = ("DeleteConnection", "GetConnection", "PostToConnection")
 MAX_DATA_BYTES = 128 * 1024
 MARKER = "/@connections/"
 
