@@ -54,9 +54,11 @@ check: $(STAMP)
 coverage: $(STAMP)
 	$(BIN)/python scripts/coverage.py --write
 
-# The peers it compares against come with the bench extra (see pyproject.toml).
+# The peers it compares against come with the bench extra (see pyproject.toml); the load
+# generator is wrk where apt-get can install it (else the benchmarks' asyncio client).
 bench: $(STAMP)
 	$(BIN)/pip install -q -c constraints.txt -e '.[test,bench]'
+	@command -v wrk >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || apt-get install -y -q wrk || true
 	$(BIN)/python bench/sandbox.py
 
 # Refresh constraints.txt from the working .venv: the versions installed now of Lamina's
