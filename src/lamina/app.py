@@ -336,6 +336,14 @@ def _websocket_plane(
     gate = DeliveryGate(authorizer, iam.role)
     invoker = FunctionInvoker(gateway.call_here, gate.check, settings.endpoint_url)
 
+    def websocket_api(api_id: str) -> tuple[str, str, frozenset[str]] | None:
+        served = v2.state.serving(api_id)
+        if served is None or served.protocol_type != "WEBSOCKET":
+            return None
+        return served.account, served.region, frozenset(served.stages)
+
+    rest.state.other_apis = websocket_api  # usage plans cover WebSocket APIs' stages too
+
     async def api_keys(account: str, region: str, api_id: str, stage: str, value: str) -> str | None:
         grant = rest.state.grant(api_id, stage, value)
         return grant.key_id if grant is not None and grant.enabled and grant.plan_id else None

@@ -161,3 +161,16 @@ def test_a_required_api_key_refuses_a_connection_without_one(
     api_id = _api(apigw, lambda_client, handler, unique_name, ApiKeyRequired=True)
     assert _refusal(lamina, api_id) == 403
     assert _refusal(lamina, api_id, additional_headers={"x-api-key": "no-such-key-0123456789"}) == 403
+
+    # A key of a usage plan that covers the stage (usage plans are API Gateway v1's, and
+    # cover WebSocket APIs' stages too) lets the client in.
+    rest = lamina.client("apigateway")
+    key = rest.create_api_key(name=unique_name, enabled=True, value="websocket-key-0123456789")
+    plan = rest.create_usage_plan(name=unique_name, apiStages=[{"apiId": api_id, "stage": "prod"}])
+    rest.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+
+    async def with_key() -> bool:
+        async with connect(lamina, api_id, additional_headers={"x-api-key": "websocket-key-0123456789"}):
+            return True
+
+    assert run(with_key())

@@ -291,8 +291,8 @@ def served_rest_api(api: RestApi, state: RestApiState) -> ServedRestApi:
 
 def key_grant(state: RestApiState, api_id: str, stage: str, value: str) -> KeyGrant | None:
     held = state.key_values.get(value)
-    api = state.by_id.get(api_id)
-    if held is None or api is None or held[:2] != (api.account, api.region):
+    owned = state.owner_and_stages(api_id)  # a REST API, or a WebSocket API's stages
+    if held is None or owned is None or held[:2] != owned[:2]:
         return None
     account, region, key_id = held
     record = state.keys.get((account, region), {}).get(key_id)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,6 +202,17 @@ class RestApiState:
         self._served: dict[str, Any] = {}
         self._grants: dict[tuple[str, str, str], Any] = {}
         self._cache_flushes: dict[tuple[str, str], int] = {}
+        # Usage plans may also cover the stages of WebSocket APIs, which API Gateway v2 keeps:
+        # its lookup, api id -> (account, region, stage names) or None, given by app.py.
+        self.other_apis: Callable[[str], tuple[str, str, frozenset[str]] | None] = lambda api_id: None
+
+    def owner_and_stages(self, api_id: str) -> tuple[str, str, frozenset[str]] | None:
+        """Who has an API (a REST API here, or another kind a usage plan may cover) and its
+        stages, or None: no API has this id."""
+        api = self.by_id.get(api_id)
+        if api is not None:
+            return api.account, api.region, frozenset(api.stages)
+        return self.other_apis(api_id)
 
     async def load(self) -> None:
         for key, doc in await self.store.scan(API_KIND):

@@ -54,8 +54,10 @@ def check_quota(quota: dict[str, Any] | None) -> None:
 def check_stages(state: RestApiState, ctx: RequestContext, stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for given in stages:
-        api = state.api(ctx.account_id, ctx.region, given.get("apiId") or "")
-        if given.get("stage") not in api.stages:
+        owned = state.owner_and_stages(given.get("apiId") or "")
+        if owned is None or owned[:2] != (ctx.account_id, ctx.region):
+            state.api(ctx.account_id, ctx.region, given.get("apiId") or "")  # AWS's not-found answer
+        elif given.get("stage") not in owned[2]:
             raise bad_request(STAGE_NOT_FOUND)
         entry = {"apiId": given["apiId"], "stage": given["stage"]}
         if given.get("throttle"):
