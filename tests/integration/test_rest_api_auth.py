@@ -284,3 +284,39 @@ def test_resource_policy(lamina, apigw, lambda_client, functions, unique_name):
         f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api.id}/dev/GET/private/1 with an explicit deny"
     }
     assert local.status_code == 403
+
+
+def signed_get(lamina, api_id: str, path: str, credentials: tuple[str, str]):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    host = f"{api_id}.execute-api.localhost:{lamina.port}"
+    request = AWSRequest(method="GET", url=f"http://{host}{path}", headers={"host": host})
+    SigV4Auth(Credentials(*credentials), "execute-api", REGION).add_auth(request)
+    with client(lamina, api_id) as http:
+        return http.get(path, headers=dict(request.headers))
+
+
+def test_aws_iam_methods(lamina, apigw, lambda_client, functions, unique_name):
+    echo, _ = functions
+    api = RestApi(apigw, unique_name)
+    api.method("/iam", "GET", proxy_integration(echo), authorization="AWS_IAM")
+    api.deploy("dev")
+    grant(lambda_client, echo, api.id)
+    iam = lamina.client("iam")
+    user = unique_name[:60]
+    user_arn = iam.create_user(UserName=user)["User"]["Arn"]
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    with client(lamina, api.id) as http:
+        unsigned = http.get("/dev/iam")
+    by_root = signed_get(lamina, api.id, "/dev/iam", ("test", "test"))
+    by_user = signed_get(lamina, api.id, "/dev/iam", (key["AccessKeyId"], key["SecretAccessKey"]))
+    assert unsigned.status_code == 403 and unsigned.json() == {"message": "Missing Authentication Token"}
+    assert by_root.status_code == 200, by_root.text
+    assert by_root.json()["requestContext"]["identity"]["accessKey"] == "test"
+    assert by_user.status_code == 403
+    assert by_user.json() == {
+        "message": f"User: {user_arn} is not authorized to perform: execute-api:Invoke on resource: "
+        f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api.id}/dev/GET/iam"
+    }
