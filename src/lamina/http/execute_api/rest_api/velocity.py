@@ -220,11 +220,13 @@ def render(template: str, input_: Input, context: dict[str, Any], stage_variable
     namespace = {"input": input_, "util": UTIL, "context": held, "stageVariables": VtlMap(stage_variables)}
     try:
         out = compiled.merge(namespace)
-    except BadBody:
-        raise
-    except TemplateFailure:
-        raise
     except Exception as error:  # airspeed's syntax and execution errors, a failing call
+        # airspeed wraps what a call raised: our own failures are found in the chain.
+        cause: BaseException | None = error
+        while cause is not None:
+            if isinstance(cause, (BadBody, TemplateFailure)):
+                raise cause from None
+            cause = cause.__cause__ or cause.__context__
         raise TemplateFailure(f"Unable to transform request: {error}") from None
     # requestOverride/responseOverride are written through the context's maps.
     _write_back(held, context)
