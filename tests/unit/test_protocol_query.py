@@ -12,7 +12,7 @@ from botocore.parsers import create_parser
 from urllib3._collections import HTTPHeaderDict
 
 from lamina.errors import ServiceError, validation_error
-from lamina.protocol import parsers, query, serializers, xml_shapes
+from lamina.protocol import parsers, serializers, xml_shapes
 from lamina.protocol.messages import Request, Response
 from lamina.protocol.router import Router, ServiceSpec
 
