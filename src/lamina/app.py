@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from .access.authorizer import Authorizer
 from .access.deliveries import DeliveryGate
@@ -255,9 +254,7 @@ def _mount_execute_api(
     v2, v1 = services["apigatewayv2"], services["apigateway"]
     assert isinstance(v2, ApiGatewayV2Service) and isinstance(v1, ApiGatewayService)
     execute_api = ExecuteApi(
-        v2.state,
-        planes={"WEBSOCKET": websocket, "HTTP": http, "REST": rest},
-        rest=SimpleNamespace(serving=v1.state.serving_rest),  # ExecuteApi asks serving(api_id)
+        v2.state.serving, planes={"WEBSOCKET": websocket, "HTTP": http, "REST": rest}, rest=v1.state.serving_rest
     )
     gateway.mount_host(HOST_SUFFIX, execute_api.handle, websocket=websocket)
     gateway.mount(PATH_PREFIX, execute_api.handle)

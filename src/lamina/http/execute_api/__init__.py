@@ -17,6 +17,7 @@ also the connection endpoint (http/websocket.py's Endpoint) of the execute-api h
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from ...protocol.messages import Request, Response
@@ -27,8 +28,7 @@ class Plane(Protocol):
     async def handle(self, served: Any, where: Address, request: Request) -> Response: ...
 
 
-class Lookup(Protocol):
-    def serving(self, api_id: str) -> Any: ...  # what an API serves now, or None
+Lookup = Callable[[str], Any]  # an API id -> what that API serves now, or None
 
 
 def message(status: int, text: str) -> Response:
@@ -45,8 +45,8 @@ class ExecuteApi:
     (mounted as the hosts' endpoint), which finds its API the same way (find)."""
 
     def __init__(self, v2: Lookup, planes: dict[str, Plane], rest: Lookup | None = None) -> None:
-        self.v2 = v2  # apigatewayv2's state: serving(api_id) -> ServedApi
-        self.rest = rest  # apigateway's: serving(api_id) -> its served REST API
+        self.v2 = v2  # apigatewayv2's: state.serving(api_id) -> ServedApi
+        self.rest = rest  # apigateway's: state.serving_rest(api_id) -> ServedRestApi
         self.planes = planes  # by kind: "HTTP", "WEBSOCKET", "REST"
 
     async def handle(self, request: Request) -> Response:
@@ -62,11 +62,11 @@ class ExecuteApi:
         return await plane.handle(served, where, request)
 
     def find(self, api_id: str) -> tuple[Any, str]:
-        served = self.v2.serving(api_id)
+        served = self.v2(api_id)
         if served is not None:
             return served, served.protocol_type
         if self.rest is not None:
-            served = self.rest.serving(api_id)
+            served = self.rest(api_id)
             if served is not None:
                 return served, "REST"
         return None, ""
