@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lamina.http.execute_api.rest_api import integration_responses, proxy
-from lamina.http.execute_api.rest_api.velocity import BadBody, Input, Util, json_path, render
+from lamina.http.execute_api.velocity import BadBody, Input, Util, json_path, render
 from lamina.protocol.messages import Request
 
 PARAMS = {"path": {"id": "7"}, "querystring": {"q": "1"}, "header": {"x-h": "h"}}

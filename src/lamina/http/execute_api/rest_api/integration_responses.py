@@ -23,11 +23,11 @@ import re
 from typing import Any
 
 from ....protocol.messages import Response
+from ..velocity import BadBody, Input, TemplateFailure, render
 from . import media
 from .calls import RestCall
 from .refusals import Refusal, configuration
 from .sources import request_params, resolve
-from .velocity import BadBody, Input, TemplateFailure, render
 
 log = logging.getLogger("lamina.execute_api")
 _HEADER = "method.response.header."

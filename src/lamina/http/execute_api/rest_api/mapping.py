@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..velocity import BadBody, Input, TemplateFailure, render
 from . import media
 from .calls import RestCall
 from .refusals import Refusal
 from .sources import request_params, resolve
-from .velocity import BadBody, Input, TemplateFailure, render
 
 
 @dataclass

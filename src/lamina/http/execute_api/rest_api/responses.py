@@ -13,9 +13,9 @@ import logging
 from typing import Any
 
 from ....protocol.messages import Response
+from ..velocity import Input, render
 from .calls import RestCall
 from .sources import request_params, resolve
-from .velocity import Input, render
 
 log = logging.getLogger("lamina.execute_api")
 

@@ -18,8 +18,8 @@ import json
 from typing import Any
 
 from ....protocol.messages import Response
+from ..velocity import json_path
 from .calls import RestCall
-from .velocity import json_path
 
 
 def request_params(call: RestCall) -> dict[str, dict[str, str]]:

@@ -7,7 +7,7 @@ management API. The modules:
     events.py         the CONNECT, MESSAGE, DISCONNECT and authorizer events
     selection.py      selection expressions ($request.body.action ...)
     integrations.py   AWS_PROXY, AWS, MOCK, HTTP_PROXY, HTTP integrations; their responses
-    templates.py      mapping templates (the references, not Velocity's directives)
+    templates.py      mapping templates (Velocity, with the REST APIs' engine)
     authorization.py  $connect: AWS_IAM, Lambda REQUEST authorizers, API keys
     management.py     PostToConnection, GetConnection, DeleteConnection
     telemetry.py      AWS/ApiGateway metrics, access logs

@@ -1,50 +1,28 @@
 """Mapping templates of non-proxy integrations (MOCK, AWS, HTTP): request templates chosen
 by the integration's TemplateSelectionExpression, response templates by the integration
-response's.
+response's; rendered as Velocity by the engine REST APIs use (http/execute_api/velocity.py),
+with `$input` over the message (or the backend's answer), `$context`, `$stageVariables`.
 
-AWS's templates are Velocity (VTL). Lamina renders the references templates use most, not
-the directives: `$input.body`, `$input.json('$.path')`, `$input.path('$.path')`,
-`$context.name` / `${context.name}`, `$stageVariables.name`. A template with Velocity
-directives (#set, #if, #foreach) is rendered as text with its references substituted and
-the directives left as they are. (A full VTL engine, airspeed-ext, is not a dependency.)
+A template that fails to render leaves its text as it was, references and all: a WebSocket
+message has no error answer of its own to carry the failure.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
-from typing import Any
 
-from .selection import Sources, evaluate, json_path, text
-
-_REFERENCE = re.compile(
-    r"\$input\.(json|path)\(\s*'([^']*)'\s*\)"
-    r"|\$input\.body"
-    r"|\$\{(context|stageVariables)\.([\w.]+)\}"
-    r"|\$(context|stageVariables)\.([\w.]+[\w])"
-)
-
-
-def _path(document: Any, path: str) -> Any:
-    path = path.strip()
-    if path in ("$", ""):
-        return document
-    return json_path(document, path[2:] if path.startswith("$.") else path.lstrip("$"))
+from .. import velocity
+from .selection import Sources, evaluate
 
 
 def render(template: str, sources: Sources) -> str:
-    def substitute(match: re.Match) -> str:
-        function, path, braced_head, braced_name, head, name = match.groups()
-        if function == "json":
-            return json.dumps(_path(sources.document(), path), separators=(",", ":"))
-        if function == "path":
-            return text(_path(sources.document(), path)) or ""
-        if braced_head or head:
-            return sources(f"{braced_head or head}.{braced_name or name}") or ""
-        return sources.body or ""
-
-    return _REFERENCE.sub(substitute, template)
+    params = {"header": dict(sources.headers), "querystring": dict(sources.query), "path": {}}
+    try:
+        return velocity.render(
+            template, velocity.Input(sources.body or "", params), dict(sources.context), dict(sources.stage_variables)
+        )
+    except (velocity.BadBody, velocity.TemplateFailure):
+        return template
 
 
 def choose(templates: Mapping[str, str] | None, expression: str | None, sources: Sources) -> str | None:
