@@ -10,6 +10,7 @@ bodies and Expect: 100-continue are handled; bodies over the gateway's limit get
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import socket
 from collections import deque
@@ -271,11 +272,22 @@ class HttpProtocol(asyncio.Protocol):
             await stream.aclose()
 
 
+def _freeze_startup_heap() -> None:
+    """Everything built at startup (botocore's models above all: hundreds of thousands of
+    objects) out of the garbage collector's sight: a full collection otherwise walks all of
+    it, a pause of tens of milliseconds every few seconds under load (warm invokes from 32
+    connections: ~10% less server CPU per request with it). Objects made at startup live
+    as long as the server, or nearly."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run(gateway: Gateway, listener: socket.socket, stop: asyncio.Event) -> None:
     """Serve until `stop` is set: startup hooks, accept on `listener` (bound and listening
     already, so that a taken port is known before anything starts), then shutdown hooks."""
     if gateway.on_startup:
         await gateway.on_startup()
+    _freeze_startup_heap()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: HttpProtocol(gateway), sock=listener, backlog=2048)
     try:
@@ -295,6 +307,7 @@ async def run_behind(gateway: Gateway, fronts, stop: asyncio.Event) -> None:
     startup hooks, then the fronts' links, then shutdown hooks once the fronts are gone."""
     if gateway.on_startup:
         await gateway.on_startup()
+    _freeze_startup_heap()
     try:
         await fronts.connect(gateway)
         await stop.wait()
