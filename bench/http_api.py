@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -67,6 +68,20 @@ _async = importlib.util.module_from_spec(_spec)
 sys.modules["bench_async"] = _async  # dataclasses look their module up there
 _spec.loader.exec_module(_async)
 run_load = _async.run_load
+_wrk_script = _async._lua
+
+
+def _wrk_script_with_host(request, expected: int, limit_per_thread: int) -> str:
+    """bench/async.py's wrk script, keeping a Host header the request names itself: wrk
+    would send the URL's (127.0.0.1:port), and an HTTP API is addressed by its Host."""
+    script = _wrk_script(request, expected, limit_per_thread)
+    host = next((value for name, value in request.headers.items() if name.lower() == "host"), None)
+    if host is None or host == f"{request.host}:{request.port}":
+        return script
+    return f'wrk.headers["Host"] = {json.dumps(host)}\n' + script
+
+
+_async._lua = _wrk_script_with_host
 
 CONNECTIONS = 32
 MEMORY_MB = 1769
