@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -89,6 +90,88 @@ class LogLines(asyncio.Protocol):
         self.exited()
 
 
+class Control(asyncio.Protocol):
+    """The control socket: frames (guest/frames.py) parsed as they arrive, each handed to
+    whoever waits for the next one (start() for READY, invoke() for its result) through a
+    future, or kept until someone does. No StreamReader, no task: a warm invoke's result
+    resolves its future straight from data_received."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()  # a frame still arriving
+        self.frames: deque[tuple[int, bytes]] = deque()  # frames nobody waited for yet
+        self.waiter: asyncio.Future | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        if not buffer:
+            # The common case: one whole frame in one read, sliced out without a copy of it all.
+            size = len(data)
+            start = 0
+            while size - start >= HEADER_SIZE:
+                length, kind = _unpack_header(data, start)
+                end = start + HEADER_SIZE + length
+                if end > size:
+                    break
+                self._deliver(kind, data[start + HEADER_SIZE : end])
+                start = end
+            if start < size:
+                buffer += data[start:] if start else data
+            return
+        buffer += data
+        while len(buffer) >= HEADER_SIZE:
+            length, kind = _unpack_header(buffer, 0)
+            end = HEADER_SIZE + length
+            if len(buffer) < end:
+                return
+            with memoryview(buffer) as view:  # one copy of a big body, not two
+                body = bytes(view[HEADER_SIZE:end])
+            del buffer[:end]
+            self._deliver(kind, body)
+
+    def _deliver(self, kind: int, body: bytes) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done() and not self.frames:
+            self.waiter = None
+            waiter.set_result((kind, body))
+        else:
+            self.frames.append((kind, body))
+
+    def eof_received(self) -> bool:
+        return False  # close our end too: connection_lost() follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.buffer.clear()  # a frame cut short is no frame
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(ConnectionResetError())
+
+    def next_frame(self) -> asyncio.Future:
+        """A future of the next frame (kind, body); ConnectionResetError once the socket closed."""
+        future = asyncio.get_running_loop().create_future()
+        if self.frames:
+            future.set_result(self.frames.popleft())
+        elif self.closed:
+            future.set_exception(ConnectionResetError())
+        else:
+            self.waiter = future
+        return future
+
+
+HEADER_SIZE = frames.HEADER.size
+_unpack_header = frames.HEADER.unpack_from
+
+
+def _expire(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_exception(asyncio.TimeoutError())
+
+
 # The invoke header is a few known fields, and the result's meta line one: written and read
 # without the JSON module when they hold nothing that needs escaping (the hot path of every
 # warm invoke), with it otherwise.
@@ -153,10 +236,11 @@ class ManagedInstance:
         self._cgroup_peak_mb = 0
         self._pid: int | None = None
         self._exit: asyncio.Future | None = None
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._control: Control | None = None
         self._log_transport: asyncio.BaseTransport | None = None
-        self._markers: dict[str, asyncio.Event] = {}
+        # Per invocation in flight, its end marker: None until it is seen (then True), or the
+        # future invoke() waits on when the result came first.
+        self._markers: dict[str, asyncio.Future | bool | None] = {}
         self._exited = asyncio.Event()
 
     @property
@@ -201,13 +285,15 @@ class ManagedInstance:
             control_child.close()
             log_child.close()
         self._exit = self.spawner.exit_status(self._pid)
-        self._reader, self._writer = await asyncio.open_unix_connection(sock=control_parent, limit=1 << 24)
+        loop = asyncio.get_running_loop()
+        _, self._control = await loop.create_unix_connection(Control, sock=control_parent)
         if self.spawner.restores:
             # A SnapStart restore: into its own cgroups first, then it may run.
             join_cgroups(self._pid, self.placement.plan.get("join") or [])
-            self._writer.write(frames.pack(frames.GO, b"{}"))
+            assert self._control.transport is not None
+            self._control.transport.write(frames.pack(frames.GO, b"{}"))
         # Keep the transport: dropping it would close the socket under the function's stdout.
-        self._log_transport, _ = await asyncio.get_running_loop().create_unix_connection(
+        self._log_transport, _ = await loop.create_unix_connection(
             lambda: LogLines(self._emit, self._exited.set), sock=log_parent
         )
         if self.exec_argv:
@@ -247,8 +333,8 @@ class ManagedInstance:
             except asyncio.TimeoutError:
                 pass
             self.spawner.forget(pid)
-        if self._writer is not None:
-            self._writer.close()
+        if self._control is not None and self._control.transport is not None:
+            self._control.transport.close()
         if self._log_transport is not None:
             self._log_transport.close()
         if self.placement.cgroup_dirs:
@@ -299,41 +385,49 @@ class ManagedInstance:
         self.state = State.BUSY
         self.invocations += 1
         request_id = header["request_id"]
-        marker = self._markers[request_id] = asyncio.Event()
-        assert self._writer is not None  # READY: start() connected it
-        self._writer.write(frames.pack(frames.INVOKE, _header_json(header), payload))
+        self._markers[request_id] = None
+        control = self._control
+        assert control is not None and control.transport is not None  # READY: start() connected it
+        # The result's future, failed with TimeoutError by a timer past the function's timeout.
+        waiting = control.next_frame()
+        timer = waiting.get_loop().call_later(timeout_s, _expire, waiting)
+        control.transport.write(frames.pack(frames.INVOKE, _header_json(header), payload))
         try:
-            async with timeout_after(timeout_s):
-                kind, meta, body = await self._read_frame()
+            kind, frame = await waiting
         except asyncio.TimeoutError:
             await self.kill()
             self._markers.pop(request_id, None)
             return RawResult("timeout", b"")
-        except InstanceDead:
+        except ConnectionError:
             await self._drain_logs()
             reason = await self.exit_reason()
             oom = self.host.oom_killed(self.placement)
             await self.kill()
             self._markers.pop(request_id, None)
             return RawResult("exit", b"", exit_reason=reason, out_of_memory=oom)
-        if not marker.is_set():  # the log lines usually arrive before the result
+        finally:
+            timer.cancel()
+        meta, _, body = frame.partition(b"\n")
+        if self._markers.get(request_id) is not True:  # the log lines usually arrive before the result
+            marker = self._markers[request_id] = waiting.get_loop().create_future()
+            timer = waiting.get_loop().call_later(MARKER_WAIT_S, _expire, marker)
             try:
-                async with timeout_after(MARKER_WAIT_S):
-                    await marker.wait()
+                await marker
             except asyncio.TimeoutError:
                 pass
+            finally:
+                timer.cancel()
         self._markers.pop(request_id, None)
         self.state = State.READY
         self.last_used = time.monotonic()
         return RawResult("result" if kind == frames.RESULT else "error", body, _max_memory_of(meta))
 
     async def _read_frame(self) -> tuple[int, bytes, bytes]:
+        control = self._control
+        assert control is not None  # start() connected it
         try:
-            reader = self._reader
-            assert reader is not None  # start() connected it
-            size, kind = frames.HEADER.unpack(await reader.readexactly(frames.HEADER.size))
-            body = await reader.readexactly(size)
-        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            kind, body = await control.next_frame()
+        except ConnectionError:
             raise InstanceDead(self.id) from None
         header, _, payload = body.partition(b"\n")
         return kind, header, payload
@@ -357,9 +451,13 @@ class ManagedInstance:
                 if events:
                     self.log(events)
                     events = []
-                event = self._markers.get(line[len(frames.END_MARKER) :].decode(errors="replace").strip())
-                if event is not None:
-                    event.set()
+                request_id = line[len(frames.END_MARKER) :].decode(errors="replace").strip()
+                if request_id in self._markers:
+                    waiting = self._markers[request_id]
+                    if waiting is None:
+                        self._markers[request_id] = True
+                    elif isinstance(waiting, asyncio.Future) and not waiting.done():
+                        waiting.set_result(None)
                 continue
             text = line.decode("utf-8", "replace").replace("\r", "\n")
             for start in range(0, max(len(text), 1), LOG_LINE_LIMIT):

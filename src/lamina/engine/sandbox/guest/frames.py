@@ -28,8 +28,8 @@ MAX_MESSAGE = 1 << 20
 
 
 def pack(kind, header, payload=b""):
-    body = header + b"\n" + payload
-    return HEADER.pack(len(body), kind) + body
+    # One copy of the payload (a concatenation would make two).
+    return b"".join((HEADER.pack(len(header) + 1 + len(payload), kind), header, b"\n", payload))
 
 
 def recv_exact(sock, size):
