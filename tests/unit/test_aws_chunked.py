@@ -109,3 +109,27 @@ def test_a_decoded_length_that_does_not_match():
     with pytest.raises(ServiceError) as refused:
         decode(b"5\r\nhello\r\n0\r\n\r\n", decoded_length=6)
     assert refused.value.code == "IncompleteBody"
+
+
+def read(body) -> bytes:
+    import asyncio
+
+    return asyncio.run(body.read())
+
+
+def test_a_body_decodes_and_checks_its_signed_hash():
+    from lamina.protocol.bodies import Body
+
+    data = b"hello world"
+    assert read(Body(data, expected_sha256=hashlib.sha256(data).hexdigest())) == data
+    with pytest.raises(ServiceError) as refused:
+        read(Body(data, expected_sha256=hashlib.sha256(b"other").hexdigest()))
+    assert refused.value.code == "XAmzContentSHA256Mismatch"
+
+    async def arriving():
+        body = example_body()
+        for start in range(0, len(body), 5000):
+            yield body[start : start + 5000]
+
+    chunked = Body(arriving(), ChunkedDecoder(EXAMPLE, decoded_length=66560), length=66560)
+    assert read(chunked) == b"a" * 66560 and chunked.trailers == {}

@@ -1,0 +1,79 @@
+"""A request payload a service reads as it arrives (S3's object bodies).
+
+The gateway hands a streaming blob payload (PutObject's Body, UploadPart's) to the service
+as a Body: the bytes already read, or the rest of the request still coming over the
+socket; decoded from aws-chunked when it was sent so (protocol/aws_chunked.py, chunk
+signatures checked as they end); and, when the request signed its payload's SHA-256, that
+hash checked once the last byte is in (S3's XAmzContentSHA256Mismatch). A failure is raised
+from the iteration, so a service that writes what it reads to a temporary file and commits
+only after the end never keeps a body that was refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import AsyncIterator
+
+from ..errors import ServiceError
+from .aws_chunked import ChunkedDecoder
+
+CHUNK = 1024 * 1024  # what a whole body already in memory is handed out in
+
+
+def sha256_mismatch() -> ServiceError:
+    return ServiceError(
+        "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", 400
+    )
+
+
+class Body:
+    def __init__(
+        self,
+        source: bytes | AsyncIterator[bytes],
+        decoder: ChunkedDecoder | None = None,
+        expected_sha256: str | None = None,
+        length: int | None = None,
+    ) -> None:
+        self._source = source
+        self._decoder = decoder  # aws-chunked, or None for a plain body
+        self._expected = expected_sha256.lower() if expected_sha256 else None  # of the bytes as sent
+        self.length = length  # of the payload, when the request says it (Content-Length or decoded)
+        self.trailers: dict[str, str] = {}  # aws-chunked trailers (x-amz-checksum-*), once read
+        self._consumed = False
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        if self._consumed:
+            raise RuntimeError("a request body is read once")
+        self._consumed = True
+        digest = hashlib.sha256() if self._expected else None
+        async for raw in self._raw():
+            if digest is not None:
+                digest.update(raw)
+            if self._decoder is None:
+                yield raw
+                continue
+            payload = self._decoder.feed(raw)
+            if payload:
+                yield payload
+        if self._decoder is not None:
+            self.trailers = self._decoder.close()
+        if digest is not None and self._expected is not None:
+            if not hmac.compare_digest(digest.hexdigest(), self._expected):
+                raise sha256_mismatch()
+
+    async def _raw(self) -> AsyncIterator[bytes]:
+        if isinstance(self._source, (bytes, bytearray, memoryview)):
+            data = memoryview(self._source)
+            for start in range(0, len(data), CHUNK):
+                yield bytes(data[start : start + CHUNK])
+            return
+        async for piece in self._source:
+            yield piece
+
+    async def read(self) -> bytes:
+        """The whole payload (for bodies known to be small)."""
+        return b"".join([chunk async for chunk in self])
