@@ -204,6 +204,8 @@ class Pool:
                 listener.provisioned_lost(instance)
 
     def _is_retired(self, instance: Sandbox) -> bool:
+        if not self._retired_prefixes:
+            return False
         key = instance.spec.pool_key
         return any(key.startswith(prefix) for prefix in self._retired_prefixes)
 

@@ -7,6 +7,7 @@ Two specs with the same `pool_key` may share warm instances.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 # Environment variables a function's configuration may not set: the runtime sets them
 # (AWS's list of reserved variables; sandbox/environment.py fills them in).
@@ -56,11 +57,13 @@ class FunctionSpec:
     snap_start: bool = False  # a published version with SnapStart: restore from its snapshot
     role: str = ""  # the execution role's ARN: each instance gets a session of it
 
-    @property
+    # Cached (in the instance's __dict__, which a frozen dataclass allows cached_property to
+    # write): the pool reads pool_key several times per invoke.
+    @cached_property
     def qualified_arn(self) -> str:
         return f"{self.function_arn}:{self.version}"
 
-    @property
+    @cached_property
     def pool_key(self) -> str:
         return f"{self.function_arn}:{self.version}#{self.revision}"
 

@@ -48,7 +48,7 @@ def _head(response: Response, keep_alive: bool, declared: bool = False) -> bytes
     """The status line and headers; `declared`: the response says its own content-length
     (a HEAD's, or a streamed body of known size), which is then not added again."""
     lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}"]
-    lines.extend(f"{name}: {value}" for name, value in response.headers)
+    lines += [f"{name}: {value}" for name, value in response.headers]
     if declared:
         pass
     elif response.stream is None:
@@ -180,7 +180,7 @@ class HttpProtocol(asyncio.Protocol):
         )
         self._queue.append((request, self._too_large, self.parser.should_keep_alive(), None))
         if self._worker is None or self._worker.done():
-            self._worker = asyncio.ensure_future(self._answer())
+            self._worker = asyncio.get_running_loop().create_task(self._answer())
 
     # --- answering ------------------------------------------------------------------------
 

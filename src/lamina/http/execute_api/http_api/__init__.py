@@ -62,6 +62,8 @@ from .throttling import Accounts
 log = logging.getLogger("lamina.execute_api")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# json.dumps(event, separators=(",", ":")) without a new encoder per call.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 DEFAULT_STAGE = "$default"
 
 
@@ -245,7 +247,7 @@ class HttpApiPlane:
             event = events.v1(call, None if route.default else route.route_path, route.route_key)
         invoked = await self.functions.invoke(
             function,
-            json.dumps(event, separators=(",", ":")).encode(),
+            _COMPACT.encode(event).encode(),
             call.arn(route.source_arn_tail(call.stage, call.method)),
             route.role,
             route.timeout_s,

@@ -104,7 +104,10 @@ def from_function(payload: bytes, version: str) -> Response:
             raise Malformed("not JSON") from None
         return Response(200, [JSON], payload)
     try:
-        document = json.loads(payload)
+        # "{" and a second byte that is not NUL is UTF-8 by json's own detection (no BOM
+        # starts with "{"): decoded here as json.loads would, which then skips detecting it.
+        utf8 = payload[:1] == b"{" and payload[1:2] != b"\x00"
+        document = json.loads(payload.decode("utf-8", "surrogatepass") if utf8 else payload)
     except ValueError:
         raise Malformed("not JSON") from None
     if not isinstance(document, dict):
