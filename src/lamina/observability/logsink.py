@@ -100,10 +100,14 @@ class LogSink:
                 self.observer(group, stream, events)
             except Exception:
                 log.exception("log observer failed")
-        bucket = self._buffer.setdefault((group, stream), [])
-        bucket.extend(LogEvent(ts, message) for ts, message in events)
+        key = (group, stream)
+        bucket = self._buffer.get(key)
+        if bucket is None:
+            bucket = self._buffer[key] = []
+        bucket += [LogEvent(ts, message) for ts, message in events]
         self._buffered += len(events)
-        if self._flush_task is None or self._flush_task.done():
+        flushing = self._flush_task
+        if flushing is None or flushing.done():
             self._flush_task = asyncio.ensure_future(self._flush_soon())
         if self._buffered >= FLUSH_LINES:
             self._wake.set()
