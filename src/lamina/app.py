@@ -60,6 +60,7 @@ from .services.apigatewayv2 import ApiGatewayV2Service
 from .services.autoscaling import AutoScalingService
 from .services.base import Service
 from .services.cloudwatch import CloudWatchService
+from .services.efs import EfsService
 from .services.events import EventsService
 from .services.iam import IamService
 from .services.kinesis import KinesisService
@@ -79,10 +80,12 @@ from .store.sqlite import SQLiteStore
 log = logging.getLogger("lamina")
 
 # The services, by their botocore names, in start order (stopped in reverse): a service
-# starts after those it reads from (Lambda's mappings poll SQS queues and Kinesis streams).
+# starts after those it reads from (Lambda's mappings poll SQS queues and Kinesis streams;
+# its functions mount EFS access points).
 SERVICES = (
     "sqs",
     "kinesis",
+    "efs",
     "lambda",
     "logs",
     "cloudwatch",
@@ -396,6 +399,7 @@ def _services(
             pending_logs=sink.take,
         )
 
+    efs = EfsService(store, os.path.abspath(settings.data_dir))
     limits = Limits(sync_payload_bytes=settings.sync_payload_bytes, async_payload_bytes=settings.async_payload_bytes)
     lambda_ = LambdaService(
         LambdaState(store, code, engine, limits),
@@ -423,6 +427,9 @@ def _services(
         return role is not None and authorizer.service_may_assume("lambda.amazonaws.com", role)
 
     lambda_.state.role_assumable = role_assumable
+    # FileSystemConfigs: EFS's access points, mounted as its file system policy allows.
+    lambda_.state.access_point_exists = efs.mounting.exists
+    lambda_.state.mount_file_system = efs.mounting.mount
 
     # Deliveries by a service (SNS, EventBridge, Scheduler) pass the target's resource policy
     # or the role they act through first.
@@ -430,6 +437,7 @@ def _services(
     destinations.gate = gate.check
     # An event source mapping reads its queue or stream as the function's execution role.
     lambda_.state.role_denies = gate.first_denied
+    efs.mounting.role_denies = gate.first_denied  # ClientMount/ClientWrite the file system policy leaves open
 
     async def may(ctx, action: str, resource: str) -> str | None:
         caller = ctx.principal or root(ctx.account_id)
@@ -455,6 +463,7 @@ def _services(
     services: list[Service] = [
         sqs,
         kinesis,
+        efs,
         lambda_,
         logs,
         CloudWatchService(metrics, destinations, scheduler),

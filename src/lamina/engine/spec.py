@@ -36,6 +36,20 @@ RESERVED = frozenset(
 
 
 @dataclass(frozen=True)
+class FileSystemMount:
+    """A directory of the host mounted read-write (unless `read_only`) at `target` in every
+    instance: an EFS access point (FileSystemConfigs). With `uid`/`gid` (the access point's
+    PosixUser), whatever the sandbox creates there is owned by them on the host, as the
+    access point enforces that identity for every request through it (sandbox/host.py)."""
+
+    source: str  # the access point's root directory, on the host
+    target: str  # LocalMountPath: /mnt/<name>
+    uid: int | None = None
+    gid: int | None = None
+    read_only: bool = False  # the file system policy does not grant ClientWrite
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     account: str
     region: str
@@ -56,6 +70,7 @@ class FunctionSpec:
     architectures: tuple[str, ...] = ("x86_64",)
     snap_start: bool = False  # a published version with SnapStart: restore from its snapshot
     role: str = ""  # the execution role's ARN: each instance gets a session of it
+    file_systems: tuple[FileSystemMount, ...] = ()  # FileSystemConfigs, resolved
 
     # Cached (in the instance's __dict__, which a frozen dataclass allows cached_property to
     # write): the pool reads pool_key several times per invoke.

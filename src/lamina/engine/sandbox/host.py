@@ -72,6 +72,18 @@ def _closed_ancestors(paths: list[str]) -> dict[str, list[str]]:
     return closed
 
 
+def _mounts(spec: FunctionSpec) -> list[dict]:
+    """The plan's file systems (guest/isolation.py mounts them). The sandbox keeps running
+    as nobody: an access point's PosixUser is applied by the mount, idmapped so that what
+    nobody creates through it is owned by that uid/gid on the host, and nowhere else. The
+    alternative, running the function as the PosixUser, would let it write whatever that
+    uid owns on the host (a uid of 1000 is usually a person's)."""
+    return [
+        {"source": m.source, "target": m.target, "uid": m.uid, "gid": m.gid, "read_only": m.read_only}
+        for m in spec.file_systems
+    ]
+
+
 @dataclass
 class Placement:
     plan: dict
@@ -132,10 +144,17 @@ class SandboxHost:
                 "RLIMIT_FSIZE": (size, size),
                 "RLIMIT_NOFILE": (min(1024, hard if hard > 0 else 1024), hard),
             }
-            return Placement({"rlimits": rlimits}, [], spec.code_dir, opt_dir)
+            plan: dict = {"rlimits": rlimits}
+            if spec.file_systems:
+                # Nothing can be mounted without namespaces, and a function's code names its
+                # LocalMountPath: the instance fails to start, saying why (guest/isolation.py).
+                plan["mounts"] = _mounts(spec)
+            return Placement(plan, [], spec.code_dir, opt_dir)
         procs, late, dirs, quota = self.cgroups.create(spec.memory_mb)
         plan = self.pooled_plan(spec.code_dir, interpreter_prefix, opt_dir, spec.ephemeral_mb)
         plan.update(cgroup_procs=procs, cgroup_procs_late=late, uid=SANDBOX_UID, gid=SANDBOX_GID)
+        if spec.file_systems:
+            plan["mounts"] = _mounts(spec)
         return Placement(plan, dirs, TASK_ROOT, "/opt" if opt_dir else None, quota)
 
     def pooled_plan(

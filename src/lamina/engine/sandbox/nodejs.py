@@ -265,7 +265,10 @@ class NodeRuntime:
         placement: Placement,
         initialization_type: str = ON_DEMAND,
     ) -> CustomRuntimeInstance:
-        if self.pooling and placement.plan.get("namespaces") and not any(n in spec.environment for n in AT_START):
+        # A pooled process entered its namespaces before its function was known: it has no
+        # file systems (FileSystemConfigs) mounted, so such functions start their own.
+        pooled_ok = not spec.file_systems and not any(n in spec.environment for n in AT_START)
+        if self.pooling and placement.plan.get("namespaces") and pooled_ok:
             self._refill(interpreter)
             pooled = await self._take(spec, interpreter, placement)
             if pooled is not None:

@@ -13,6 +13,7 @@ from ...store.base import Delete, DeletePrefix, Put
 from ..context import RequestContext
 from .arns import function_arn, function_ref, parse_function
 from .code_signing import check_deployment
+from .file_systems import check_file_systems, file_system_configs, vpc_config
 from .layers import resolve_layers
 from .provisioned import Provisioning, drop_provisioned_configs
 from .state import (
@@ -156,6 +157,7 @@ class FunctionsApi:
         _check_ephemeral(params.get("EphemeralStorage"))
         _check_snap_start(params.get("SnapStart"), params.get("Runtime"))
         self._check_role(params["Role"], ctx)
+        check_file_systems(self.state, params.get("FileSystemConfigs"), vpc_config(params.get("VpcConfig")), False)
         code_params = params.get("Code") or {}
         zip_bytes = code_params.get("ZipFile")
         if zip_bytes is None:
@@ -212,6 +214,8 @@ class FunctionsApi:
             "RuntimeVersionConfig": {
                 "RuntimeVersionArn": f"arn:aws:lambda:{ref.region}::runtime:lamina-{params.get('Runtime')}"
             },
+            "VpcConfig": vpc_config(params.get("VpcConfig")),
+            "FileSystemConfigs": file_system_configs(params.get("FileSystemConfigs")),
         }
         build = new_build()
         doc = {
@@ -350,6 +354,7 @@ class FunctionsApi:
         )
         if "Role" in params:
             self._check_role(params["Role"], ctx)
+        self._file_systems(params, config)
         for name in ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime", "KMSKeyArn"):
             if name in params:
                 config[name] = params[name]
@@ -380,6 +385,20 @@ class FunctionsApi:
         self.state.prepare_soon("function", ref.key, build, updating=True)
         await self.state.retire(ref, keep_build=build)
         return config
+
+    def _file_systems(self, params: dict, config: dict) -> None:
+        """UpdateFunctionConfiguration's FileSystemConfigs and VpcConfig, checked together
+        (either may change) and applied to `config`."""
+        if "FileSystemConfigs" not in params and "VpcConfig" not in params:
+            return
+        configs = params["FileSystemConfigs"] if "FileSystemConfigs" in params else config.get("FileSystemConfigs")
+        vpc = vpc_config(params["VpcConfig"]) if "VpcConfig" in params else config.get("VpcConfig")
+        check_file_systems(self.state, configs, vpc, removing_vpc="VpcConfig" in params and vpc is None)
+        for name, value in (("FileSystemConfigs", file_system_configs(configs)), ("VpcConfig", vpc)):
+            if value is None:
+                config.pop(name, None)
+            else:
+                config[name] = value
 
     async def delete_function(self, params: dict, ctx: RequestContext) -> dict:
         ref = function_ref(params, ctx, params.get("Qualifier"))

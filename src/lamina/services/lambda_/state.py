@@ -31,7 +31,7 @@ from typing import Any
 
 from ... import ids
 from ...engine.facade import Engine
-from ...engine.spec import FunctionSpec
+from ...engine.spec import FileSystemMount, FunctionSpec
 from ...errors import ServiceError, not_found
 from ...store.base import Delete, DeletePrefix, Op, Put, Store
 from .arns import FunctionRef, function_arn
@@ -150,6 +150,12 @@ class LambdaState:
         # one the call is on (a layer of another account named in a function's Layers):
         # (ctx, action, resource ARN) -> None, or AWS's denial message. Set by the composition root.
         self.may: Callable[[Any, str, str], Awaitable[str | None]] | None = None
+        # EFS access points for FileSystemConfigs, from the composition root (None: no EFS):
+        # whether an access point ARN exists, and what it mounts: (access point ARN, execution
+        # role ARN, LocalMountPath, function name) -> FileSystemMount, raising Lambda's
+        # EFSMountFailureException when it cannot be mounted.
+        self.access_point_exists: Callable[[str], bool] | None = None
+        self.mount_file_system: Callable[[str, str, str, str], Awaitable[FileSystemMount]] | None = None
 
     def reset(self) -> None:
         """Lamina's reset: every cached record and spec forgotten (the store is emptied beside it)."""
@@ -370,6 +376,11 @@ class LambdaState:
             return "InvalidZipFileException", UNZIP_FAILED
         except OSError as error:
             return "InternalError", f"Lamina could not unpack the function's code: {error}"
+        except ServiceError as error:
+            # A file system that cannot be mounted fails its invokes (EFSMountFailureException),
+            # not the function's state, as on AWS: it may be mountable by the next invoke.
+            if error.code != "EFSMountFailureException":
+                raise
         self.engine.prepare(runtime)  # its zygote starts now, not on the first cold start
         return None
 
@@ -404,6 +415,15 @@ class LambdaState:
         layer_shas = [layer["code_sha"] for layer in config.get("Layers") or () if layer.get("code_sha")]
         opt_dir = await self.code.merged(layer_shas) if layer_shas else None
         logging_config = config.get("LoggingConfig") or {}
+        mounts = []
+        for fs_config in config.get("FileSystemConfigs") or ():
+            if self.mount_file_system is None:
+                break
+            mounts.append(
+                await self.mount_file_system(
+                    fs_config["Arn"], config.get("Role") or "", fs_config["LocalMountPath"], name
+                )
+            )
         return FunctionSpec(
             account=account,
             region=region,
@@ -424,6 +444,7 @@ class LambdaState:
             architectures=tuple(config.get("Architectures") or ("x86_64",)),
             snap_start=version != LATEST and snap_start_applies(config),
             role=config.get("Role") or "",
+            file_systems=tuple(mounts),
         )
 
     async def retire(self, ref: FunctionRef, keep_build: str | None = None) -> None:

@@ -23,7 +23,8 @@ runtime's own files at /var/runtime; the target is created if missing), runtime_
 (where such a bind put Lamina's own guest files, for the zygote's child to exec them),
 tmp_mb, hide (paths to cover with an empty read-only tmpfs),
 hide_late (hidden once the cgroups are joined), hostname, uid, gid, rlimits
-({name: (soft, hard)}).
+({name: (soft, hard)}), mounts ([{source, target, uid, gid, read_only}]: file systems
+mounted read-write under a /mnt of the sandbox's own, see mount_file_systems below).
 """
 
 import ctypes
@@ -34,6 +35,7 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWUSER = 0x10000000
 
 MS_RDONLY = 1
 MS_NOSUID = 2
@@ -45,6 +47,16 @@ MS_REC = 16384
 MS_PRIVATE = 1 << 18
 
 PR_SET_NO_NEW_PRIVS = 38
+
+# The new mount API (Linux 5.12+), for idmapped mounts: the same numbers on every architecture.
+SYS_OPEN_TREE, SYS_MOVE_MOUNT, SYS_MOUNT_SETATTR = 428, 429, 442
+AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
+AT_RECURSIVE = 0x8000
+OPEN_TREE_CLONE = 1
+MOVE_MOUNT_F_EMPTY_PATH = 0x4
+MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_IDMAP = 0x1, 0x2, 0x4, 0x00100000
+MAX_ID = 4294967295  # (uid_t)-1, which is no id
 
 _libc = None
 
@@ -160,6 +172,135 @@ def _bring_back(kept):
         bind(f"/proc/self/fd/{fd}", path, readonly=True)
 
 
+class _MountAttr(ctypes.Structure):
+    _fields_ = [
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    ]
+
+
+def _syscall(number, *args):
+    result = _c().syscall(ctypes.c_long(number), *args)
+    if result < 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
+    return result
+
+
+def _swap(a, b):
+    """An id map (uid_map lines) exchanging ids a and b, every other id itself."""
+    if a == b:
+        return f"0 0 {MAX_ID}\n"
+    low, high = sorted((a, b))
+    lines = [f"{b} {a} 1", f"{a} {b} 1"]
+    for start, count in ((0, low), (low + 1, high - low - 1), (high + 1, MAX_ID - high - 1)):
+        if count > 0:
+            lines.append(f"{start} {start} {count}")
+    return "\n".join(lines) + "\n"
+
+
+def _user_namespace(uid_map, gid_map):
+    """An fd on a new user namespace with these maps, to idmap a mount with. A child makes it
+    (unshare would put this process in it) and says which pid it is on the host's /proc,
+    still mounted here; this process, root outside it, writes its maps."""
+    said, say = os.pipe()
+    hold, release = os.pipe()
+    child = os.fork()
+    if child == 0:
+        status = 1
+        try:
+            os.close(said)
+            os.close(release)
+            unshare(CLONE_NEWUSER)
+            os.write(say, os.readlink("/proc/self").encode())
+            os.read(hold, 1)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(say)
+    os.close(hold)
+    try:
+        host_pid = os.read(said, 32).decode()
+        if not host_pid.isdigit():
+            raise OSError("could not make a user namespace for an idmapped mount")
+        for name, lines in (("uid_map", uid_map), ("gid_map", gid_map)):
+            with open(f"/proc/{host_pid}/{name}", "w") as handle:
+                handle.write(lines)
+        return os.open(f"/proc/{host_pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(said)
+        os.close(release)
+        os.waitpid(child, 0)
+
+
+def _detached(entry, sandbox_uid, sandbox_gid):
+    """A clone of the source's mount tree, not attached anywhere yet, with its attributes:
+    nosuid, nodev, read-only if asked, and, for an access point's PosixUser, idmapped so that
+    the sandbox's uid/gid act as that uid/gid there (the ids are swapped: whatever that uid
+    already owns is the sandbox's to change)."""
+    try:
+        return _clone(entry, sandbox_uid, sandbox_gid)
+    except OSError as error:
+        raise OSError(
+            error.errno, f"could not mount {entry['source']} at {entry['target']}: {error.strerror}"
+        ) from None
+
+
+def _clone(entry, sandbox_uid, sandbox_gid):
+    flags = OPEN_TREE_CLONE | os.O_CLOEXEC | AT_RECURSIVE
+    tree = _syscall(SYS_OPEN_TREE, ctypes.c_int(AT_FDCWD), entry["source"].encode(), ctypes.c_uint(flags))
+    attr = _MountAttr(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (MOUNT_ATTR_RDONLY if entry.get("read_only") else 0))
+    uid = entry.get("uid")
+    gid = sandbox_gid if entry.get("gid") is None else entry["gid"]
+    namespace = None
+    try:
+        if uid is not None and sandbox_uid is not None and (uid, gid) != (sandbox_uid, sandbox_gid):
+            namespace = _user_namespace(_swap(sandbox_uid, uid), _swap(sandbox_gid, gid))
+            attr.attr_set |= MOUNT_ATTR_IDMAP
+            attr.userns_fd = namespace
+        _syscall(
+            SYS_MOUNT_SETATTR,
+            ctypes.c_int(tree),
+            b"",
+            ctypes.c_uint(AT_EMPTY_PATH | AT_RECURSIVE),
+            ctypes.byref(attr),
+            ctypes.c_size_t(ctypes.sizeof(attr)),
+        )
+    except OSError:
+        os.close(tree)
+        raise
+    finally:
+        if namespace is not None:
+            os.close(namespace)  # the mount holds on to it
+    return tree
+
+
+def mount_file_systems(plan):
+    """The plan's file systems, each at its /mnt/<name>, on a /mnt of the sandbox's own (an
+    empty tmpfs, sealed read-only later with the other covers): nothing of the host's /mnt
+    shows, and no mount point is made on the host. The trees are cloned first, while their
+    sources (under the platform's data dir, which gets hidden) can still be reached."""
+    mounts = plan.get("mounts") or ()
+    trees = [(_detached(entry, plan.get("uid"), plan.get("gid")), entry["target"]) for entry in mounts]
+    os.makedirs("/mnt", mode=0o755, exist_ok=True)
+    _cover("/mnt")
+    for tree, target in trees:
+        os.makedirs(target, mode=0o755, exist_ok=True)
+        try:
+            _syscall(
+                SYS_MOVE_MOUNT,
+                ctypes.c_int(tree),
+                b"",
+                ctypes.c_int(AT_FDCWD),
+                target.encode(),
+                ctypes.c_uint(MOVE_MOUNT_F_EMPTY_PATH),
+            )
+        finally:
+            os.close(tree)
+
+
 def apply_rlimits(limits):
     import resource
 
@@ -217,14 +358,20 @@ def enter(plan, report_fd=None):
             fd = os.open(path, os.O_PATH | os.O_DIRECTORY)
             stat = os.fstat(fd)
             kept.append((path, fd, (stat.st_dev, stat.st_ino)))
-        # Whatever lies under /tmp goes with the /tmp cover below.
+        # Whatever lies under /tmp goes with the /tmp cover below (and under /mnt with its
+        # cover, when file systems are mounted there).
+        covered = ("/tmp/", "/mnt/") if plan.get("mounts") else ("/tmp/",)
         covers = [
             p
             for p in list(plan.get("closed") or ()) + list(plan.get("hide") or ())
-            if os.path.isdir(p) and not (p + "/").startswith("/tmp/")
+            if os.path.isdir(p) and not (p + "/").startswith(covered)
         ]
+        if plan.get("mounts"):
+            mount_file_systems(plan)
+            covers.append("/mnt")
         for path in covers:
-            _cover(path)
+            if path != "/mnt":
+                _cover(path)
         mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(plan.get('tmp_mb', 512))}m,mode=1777")
         _bring_back(kept)
         for path in covers:
@@ -235,6 +382,11 @@ def enter(plan, report_fd=None):
         if plan.get("hostname"):
             sethostname(plan["hostname"])
         os.chdir("/var/task")
+    elif plan.get("mounts"):
+        raise OSError(
+            "this function has FileSystemConfigs, and Lamina mounts file systems only in isolated "
+            "sandboxes (the server running as root on Linux): see the EFS section of the manual"
+        )
 
     for procs in late:
         with open(procs, "w") as handle:
