@@ -122,7 +122,10 @@ def test_update_and_delete_file_system(efs, file_system, lamina):
 def test_mount_targets(efs, file_system):
     fs_id = file_system()["FileSystemId"]
     target = efs.create_mount_target(
-        FileSystemId=fs_id, SubnetId="subnet-0a1b2c3d4e", IpAddress="10.0.0.5", SecurityGroups=["sg-0123456789", "sg-0abcdef123"]
+        FileSystemId=fs_id,
+        SubnetId="subnet-0a1b2c3d4e",
+        IpAddress="10.0.0.5",
+        SecurityGroups=["sg-0123456789", "sg-0abcdef123"],
     )
     assert re.fullmatch(r"fsmt-[0-9a-f]{17}", target["MountTargetId"])
     assert target["LifeCycleState"] == "available" and target["IpAddress"] == "10.0.0.5"
@@ -164,7 +167,10 @@ def test_access_points(efs, file_system):
     listed = efs.describe_access_points(FileSystemId=fs_id, MaxResults=1)
     assert len(listed["AccessPoints"]) == 1 and listed["NextToken"]
     rest = efs.describe_access_points(FileSystemId=fs_id, NextToken=listed["NextToken"])["AccessPoints"]
-    assert {p["AccessPointId"] for p in listed["AccessPoints"] + rest} == {point["AccessPointId"], plain["AccessPointId"]}
+    assert {p["AccessPointId"] for p in listed["AccessPoints"] + rest} == {
+        point["AccessPointId"],
+        plain["AccessPointId"],
+    }
     (one,) = efs.describe_access_points(AccessPointId=point["AccessPointId"])["AccessPoints"]
     assert one["LifeCycleState"] == "available" and one["RootDirectory"]["CreationInfo"]["Permissions"] == "750"
 
