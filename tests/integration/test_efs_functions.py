@@ -9,6 +9,7 @@ import json
 import os
 import stat
 import sys
+import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
@@ -213,3 +214,49 @@ def test_configs_and_files_survive_a_restart(lamina_factory):
     assert client.get_function_configuration(FunctionName="kept")["FileSystemConfigs"] == _fs_config(point)
     if isolated:
         assert _invoke(client, "kept", {"path": "/mnt/data/kept"})["text"] == "before"
+
+
+NODE_FILES = """
+const fs = require("fs");
+exports.handler = async (event) => {
+  fs.writeFileSync(event.path, event.write);
+  return { text: fs.readFileSync(event.path, "utf8"), uid: process.getuid() };
+};
+"""
+
+
+@needs_root
+def test_a_node_function_mounts_it_too(lamina, efs, file_system, create_function, lambda_client):
+    from tests.integration.test_nodejs import RUNTIME
+
+    if RUNTIME is None:
+        pytest.skip("no node on this host for any nodejs runtime")
+    point = _access_point(efs, file_system["FileSystemId"], 1000)
+    function = create_function(
+        code={"index.js": NODE_FILES},
+        handler="index.handler",
+        Runtime=RUNTIME,
+        MemorySize=1024,
+        Timeout=60,
+        VpcConfig=VPC,
+        FileSystemConfigs=_fs_config(point),
+    )
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=function["FunctionName"])
+    result = _invoke(lambda_client, function["FunctionName"], {"path": "/mnt/data/from-node", "write": "js"})
+    assert result == {"text": "js", "uid": 65534}
+    made = os.stat(os.path.join(lamina.data_dir, "efs", file_system["FileSystemId"], "shared", "from-node"))
+    assert (made.st_uid, made.st_gid) == (1000, 1000)
+
+
+def test_reset_removes_the_file_systems_files(lamina_factory):
+    server = lamina_factory()
+    efs = server.client("efs")
+    fs_id = efs.create_file_system(CreationToken="gone")["FileSystemId"]
+    directory = os.path.join(server.data_dir, "efs", fs_id)
+    with open(os.path.join(directory, "file"), "w") as handle:
+        handle.write("x")
+    request = urllib.request.Request(f"{server.url}/_lamina/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+    assert not os.path.exists(directory)
+    assert efs.describe_file_systems()["FileSystems"] == []
