@@ -16,7 +16,8 @@ import hmac
 from collections.abc import AsyncIterator
 
 from ..errors import ServiceError
-from .aws_chunked import ChunkedDecoder
+from .aws_chunked import SIGNED, STREAMING, ChunkedDecoder
+from .messages import Request
 
 CHUNK = 1024 * 1024  # what a whole body already in memory is handed out in
 
@@ -77,3 +78,25 @@ class Body:
     async def read(self) -> bytes:
         """The whole payload (for bodies known to be small)."""
         return b"".join([chunk async for chunk in self])
+
+
+def of_request(request: Request) -> Body:
+    """A streaming blob payload as the service gets it: the body as it was sent or is still
+    arriving, aws-chunked decoded (its chunk signatures checked when the request signed them),
+    and, for a body that was not in hand when the signature was checked, the SHA-256 the
+    request signed checked at its end."""
+    headers = request.headers
+    claimed = headers.get("x-amz-content-sha256", "")
+    decoded_length = headers.get("x-amz-decoded-content-length")
+    decoder = None
+    if claimed in STREAMING or "aws-chunked" in headers.get("content-encoding", ""):
+        signing = request.chunk_signing if claimed in SIGNED else None
+        decoder = ChunkedDecoder(signing, int(decoded_length) if decoded_length and decoded_length.isdigit() else None)
+    expected = claimed if request.stream is not None and _is_sha256(claimed) else None
+    length_text = decoded_length if decoder is not None else headers.get("content-length")
+    length = int(length_text) if length_text and length_text.isdigit() else None
+    return Body(request.stream if request.stream is not None else request.body, decoder, expected, length)
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)

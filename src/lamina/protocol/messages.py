@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl
 
 
@@ -22,6 +23,9 @@ class Request:
     client: str = ""
     # A body still arriving (a large upload), read as it comes; `body` is empty then.
     stream: AsyncIterator[bytes] | None = None
+    # Set by SigV4's check of a request whose payload is signed chunk by chunk
+    # (aws_chunked.ChunkSigning: the key and seed that chain the chunk signatures).
+    chunk_signing: Any = None
 
     _query: list[tuple[str, str]] | None = field(default=None, repr=False)
 

@@ -23,7 +23,7 @@ from typing import Any
 from botocore.model import OperationModel, Shape
 
 from ..errors import ServiceError
-from . import faults, shapes
+from . import bodies, faults, shapes
 from .messages import Request, Response
 from .parsers import located, rest_plan
 from .router import Resolved, ServiceSpec
@@ -82,9 +82,10 @@ def parse_request(resolved: Resolved, request: Request) -> dict[str, Any]:
     if plan.payload is not None:
         name, member = plan.payload
         if member.type_name == "blob":
-            if request.stream is not None:
-                params[name] = request.stream
-            elif request.body or member.serialization.get("streaming"):
+            if member.serialization.get("streaming") or member.serialization.get("requiresLength"):
+                # An object's bytes (PutObject, UploadPart): read by the service as they come.
+                params[name] = bodies.of_request(request)
+            elif request.body:
                 params[name] = request.body
         elif member.type_name == "string":
             if request.body:
@@ -151,6 +152,8 @@ def serialize_result(spec: ServiceSpec, op: OperationModel, result: dict, reques
             headers.extend((wire + key, str(item)) for key, item in value.items())
         else:
             status = int(value)
+    if status == 200 and result.get("ContentRange") and spec.signing_name == "s3":
+        status = 206  # S3's GetObject/HeadObject of a Range or a PartNumber: Partial Content
     body: bytes = b""
     stream = None
     if payload is not None:
@@ -221,6 +224,8 @@ def serialize_error(
     if spec is None or spec.signing_name != "s3":
         return query.serialize_error(spec, error, request_id, protocol)
     _, code, _ = query.error_code(spec, error)
+    if error.status == 304:  # Not Modified: the headers (ETag, Last-Modified), never a body
+        return Response(304, [*_request_id_headers(spec, request_id), *error.headers.items()], b"")
     out = [_DECLARATION, f"<Error><Code>{text(code)}</Code><Message>{text(error.message)}</Message>"]
     for name, value in error.fields.items():  # S3 names what was wrong: <BucketName>, <Key>...
         if value is not None:
