@@ -69,6 +69,7 @@ from .services.lambda_ import LambdaService
 from .services.lambda_.code import CodeStore
 from .services.lambda_.state import LambdaState, Limits
 from .services.logs import LogsService
+from .services.s3 import S3Service
 from .services.scheduler import SchedulerService
 from .services.sns import SnsService
 from .services.sns.signing import Signer
@@ -90,6 +91,7 @@ SERVICES = (
     "logs",
     "cloudwatch",
     "sns",
+    "s3",
     "events",
     "scheduler",
     "iam",
@@ -468,6 +470,7 @@ def _services(
         logs,
         CloudWatchService(metrics, destinations, scheduler),
         sns,
+        S3Service(store, os.path.join(os.path.abspath(settings.data_dir), "s3")),
         EventsService(store, destinations, scheduler, retry_base_s=settings.events_retry_base_s),
         SchedulerService(store, destinations, scheduler),
         iam,

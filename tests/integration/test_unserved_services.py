@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 AWS = os.path.join(os.path.dirname(sys.executable), "aws")
 
 CALLS = [
-    ("s3", "list_buckets", {}, "Amazon Simple Storage Service"),  # rest-xml
+    ("route53", "list_hosted_zones", {}, "Amazon Route 53"),  # rest-xml
     ("dynamodb", "list_tables", {}, "Amazon DynamoDB"),  # json 1.0
     ("ec2", "describe_instances", {}, "Amazon Elastic Compute Cloud"),  # ec2
     ("autoscaling", "describe_auto_scaling_groups", {}, "Auto Scaling"),  # query
@@ -69,13 +69,19 @@ def test_operation_of_a_served_service_lamina_lacks_is_a_501(lamina, service, op
 
 
 def test_a_request_for_an_unserved_service_never_reaches_a_served_route(lamina):
-    # GET /schedules is Scheduler's ListSchedules, and also S3's ListObjects of a bucket
-    # named "schedules": signed for S3, it is S3's, which Lamina does not serve.
-    with pytest.raises(ClientError) as caught:
-        client(lamina, "s3", s3={"addressing_style": "path"}).list_objects(Bucket="schedules")
-    response = caught.value.response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
-    assert response["Error"]["Code"] == "NotImplemented"
+    # GET /schedules is Scheduler's ListSchedules: signed for Route 53, which Lamina does not
+    # serve, it is Route 53's, and no served route may claim it.
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="GET", url=f"{lamina.url}/schedules")
+    SigV4Auth(Credentials("test", "test"), "route53", "us-east-1").add_auth(request)
+    prepared = urllib.request.Request(request.url, headers=dict(request.headers), method="GET")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(prepared, timeout=10)
+    assert caught.value.code == 501
+    assert b"NotImplemented" in caught.value.read()
 
 
 def test_a_request_for_no_service_is_still_a_404(lamina):
@@ -104,8 +110,8 @@ def aws_env(tmp_path_factory) -> dict:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (("s3", "ls"), "(NotImplemented) when calling the ListBuckets operation: "
-         "Lamina does not implement the Amazon Simple Storage Service API (s3) yet"),
+        (("route53", "list-hosted-zones"), "(NotImplemented) when calling the ListHostedZones operation: "
+         "Lamina does not implement the Amazon Route 53 API (route53) yet"),
         (("dynamodb", "list-tables"), "(NotImplemented) when calling the ListTables operation: "
          "Lamina does not implement the Amazon DynamoDB API (dynamodb) yet"),
         (

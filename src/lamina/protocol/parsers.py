@@ -32,6 +32,10 @@ VALIDATION_CODES = {
     "apigatewayv2": "BadRequestException",
 }
 
+# Services that answer values outside their model's enums themselves: SQS (see parse()), and
+# S3 (LocationConstraint us-east-1 is InvalidLocationConstraint, a storage class InvalidStorageClass).
+_OWN_ENUMS = frozenset({"sqs", "s3"})
+
 MAX_INFLATED_BYTES = 16 * 1024 * 1024  # botocore gzips large bodies (requestcompression: PutMetricData)
 
 
@@ -53,7 +57,7 @@ def parse(resolved: Resolved, request: Request) -> dict[str, Any]:
     # ReceiveMessage.AttributeNames, which boto3 code still passes) and answers unknown
     # queue attribute names itself (InvalidAttributeName): it checks its own.
     try:
-        validation.check(resolved.operation.input_shape, params, enums=resolved.spec.name != "sqs")
+        validation.check(resolved.operation.input_shape, params, enums=resolved.spec.name not in _OWN_ENUMS)
     except ServiceError as error:
         code = VALIDATION_CODES.get(resolved.spec.name)
         if code is not None and error.code == "ValidationException":

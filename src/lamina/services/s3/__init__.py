@@ -1,0 +1,68 @@
+"""Amazon S3, served over rest-xml: buckets and objects, durable on disk and in the store.
+
+    names.py       bucket name rules, the key length limit
+    state.py       the owner: buckets, each with its index of keys and versions; documents
+    storage.py     the object files: received to a temporary file, fsynced, renamed; read in pieces
+    writes.py      the one path by which a key's versions change, and telling listeners
+    versions.py    version ids, what a write replaces, finding the version a request names
+    buckets.py     Create/Head/Delete/ListBuckets, GetBucketLocation, versioning
+    controls.py    ownership controls, public access block, default encryption
+    objects.py     PutObject, GetObject, HeadObject, GetObjectAttributes
+    deletes.py     DeleteObject, DeleteObjects
+    copying.py     CopyObject
+    listing.py     ListObjects, ListObjectsV2, ListObjectVersions
+    tagging.py     bucket and object tags
+    acl.py         ACLs (canned, grants), Get/Put Bucket/Object Acl
+    conditions.py  If-Match & co. for reads, copies and writes
+    ranges.py      the Range header
+    checksums.py   CRC32/CRC32C/CRC64NVME/SHA1/SHA256 and Content-MD5
+    events.py      ObjectEvent, what `S3Service.events` is told after each committed change
+    errors.py      S3's error codes and messages
+
+Not yet: multipart uploads, bucket policies (resource_policy answers "" for now), CORS,
+lifecycle, notifications (the events hook is their start), website hosting, object lock.
+"""
+
+from __future__ import annotations
+
+from ...store.base import Store
+from .acl import AclApi
+from .buckets import BucketsApi
+from .controls import ControlsApi
+from .copying import CopyingApi
+from .deletes import DeletesApi
+from .events import Listener
+from .listing import ListingApi
+from .objects import ObjectsApi
+from .state import S3State
+from .storage import Files
+from .tagging import TaggingApi
+
+
+class S3Service(BucketsApi, ControlsApi, ObjectsApi, DeletesApi, CopyingApi, ListingApi, TaggingApi, AclApi):
+    service_name = "s3"
+
+    def __init__(self, store: Store, root: str) -> None:
+        """`root`: the S3 directory of the data dir (object files)."""
+        self.store = store
+        self.files = Files(root)
+        self.state = S3State(store, self.files)
+        self._creating: set[str] = set()
+        # Told of each committed object change (events.py); set by the composition root.
+        self.events: Listener | None = None
+
+    async def start(self) -> None:
+        await self.state.load()
+
+    async def stop(self) -> None:
+        pass
+
+    async def reset(self) -> None:
+        self.state.reset()
+        self._creating.clear()
+
+    async def resource_policy(self, arn: str) -> str | None:
+        """A bucket's policy (JSON; "" for none), None for no such bucket. Bucket policies
+        come next: every bucket has none yet."""
+        name = arn.split(":::", 1)[-1].split("/", 1)[0]
+        return None if self.state.bucket(name) is None else ""
