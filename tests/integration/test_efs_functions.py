@@ -260,3 +260,24 @@ def test_reset_removes_the_file_systems_files(lamina_factory):
         assert response.status == 200
     assert not os.path.exists(directory)
     assert efs.describe_file_systems()["FileSystems"] == []
+
+
+@needs_root
+def test_a_snapstart_version_restores_with_its_mount(lamina, efs, file_system, create_function, lambda_client):
+    point = _access_point(efs, file_system["FileSystemId"], 1000)
+    function = create_function(
+        code={"app.py": FILES},
+        VpcConfig=VPC,
+        FileSystemConfigs=_fs_config(point),
+        SnapStart={"ApplyOn": "PublishedVersions"},
+    )
+    name = function["FunctionName"]
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=name)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.get_waiter("published_version_active").wait(FunctionName=name, Qualifier=version)
+    response = lambda_client.invoke(
+        FunctionName=name, Qualifier=version, Payload=json.dumps({"path": "/mnt/data/snap", "write": "s"}).encode()
+    )
+    assert json.loads(response["Payload"].read())["text"] == "s"
+    made = os.stat(os.path.join(lamina.data_dir, "efs", file_system["FileSystemId"], "shared", "snap"))
+    assert made.st_uid == 1000
