@@ -18,7 +18,8 @@ An answer with an event stream (a result member that is an async iterator) cross
     front -> core   (id, "cancel", None)                                the client went away
 
 WebSocket connections a front holds for the core's endpoints: the "ws-..." frames of
-http/websocket_relay.py.
+http/websocket_relay.py. Request bodies a front reads for the core's services (S3 uploads):
+the "body..." frames of http/body_relay.py.
 
 A frame is a 4-byte big-endian length and a pickle. Frames written in one turn of the
 event loop leave in one write: under load, one syscall carries many calls.
@@ -36,6 +37,8 @@ from typing import Any
 from ..errors import ServiceError
 from ..protocol.messages import Request, Response
 from ..services.context import RequestContext
+from .body_relay import KINDS_TO_CORE as BODY_KINDS
+from .body_relay import Incoming, Outgoing, Relayed, bodies_of
 from .websocket_relay import KINDS as WEBSOCKET_KINDS
 from .websocket_relay import CoreRelay, FrontRelay
 
@@ -122,11 +125,17 @@ class CoreLink(_Frames):
         self.on_keys: Callable[[dict], None] | None = None
         # The endpoint of the hosts whose WebSocket connections the core serves.
         self.websockets = FrontRelay(self.send, self._ask_numbered)
+        self._outgoing: dict[int, Outgoing] = {}  # request bodies being sent, by call number
 
     def frame_received(self, frame: tuple) -> None:
         number, kind, payload = frame
         if kind in ("ws-out", "ws-close"):
             self.websockets.received(number, kind, payload)
+            return
+        if kind == "body-ack":
+            outgoing = self._outgoing.get(number)
+            if outgoing is not None:
+                outgoing.acknowledged(payload)
             return
         if kind == "routes":
             if not self.routes.done():
@@ -199,12 +208,40 @@ class CoreLink(_Frames):
             self._waiting.pop(number, None)
 
     async def call(self, service: str, operation: str, params: dict, ctx: RequestContext) -> dict:
-        kind, payload = await self._ask("call", (service, operation, params, ctx))
+        names = bodies_of(params)
+        if names:
+            kind, payload = await self._call_with_body(service, operation, params, ctx, names)
+        else:
+            kind, payload = await self._ask("call", (service, operation, params, ctx))
         if kind == "ok":
             return payload
         if kind == "error":
             raise _error(payload)
         raise RuntimeError(f"the core process failed this call: {payload}")
+
+    async def _call_with_body(
+        self, service: str, operation: str, params: dict, ctx: RequestContext, names: list[str]
+    ) -> tuple[str, Any]:
+        """A call whose params hold a request body still being read: the call, then the body's
+        pieces as the core's service takes them, until the answer comes."""
+        if self.transport is None:
+            raise ConnectionError("the core process went away")
+        number = next(self._ids)
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[number] = future
+        relayed = dict(params)
+        for name in names:
+            relayed[name] = Relayed(params[name].length)
+        (name,) = names  # one body per request: the operation's payload
+        outgoing = self._outgoing[number] = Outgoing(number, params[name], self.send)
+        self.send((number, "call", (service, operation, relayed, ctx)))
+        pump = asyncio.get_running_loop().create_task(outgoing.pump())
+        try:
+            return await future
+        finally:
+            pump.cancel()
+            self._outgoing.pop(number, None)
+            self._waiting.pop(number, None)
 
     async def forward(self, request: Request) -> Response:
         kind, payload = await self._ask("raw", request)
@@ -230,6 +267,7 @@ class FrontLink(_Frames):
         self._handle = handle
         self._routes = routes
         self._websockets = CoreRelay(self.send, websocket_for or (lambda request: None))
+        self._bodies = Incoming(self.send)
         self._tasks: set[asyncio.Task] = set()
         self._serving: dict[int, asyncio.Task] = {}  # by call number, for a front's "cancel"
         self.closed = asyncio.Event()
@@ -241,6 +279,7 @@ class FrontLink(_Frames):
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         self._websockets.lost()
+        self._bodies.lost()
         self.closed.set()
 
     def frame_received(self, frame: tuple) -> None:
@@ -248,6 +287,13 @@ class FrontLink(_Frames):
         if kind in WEBSOCKET_KINDS:
             self._websockets.received(number, kind, payload)
             return
+        if kind in BODY_KINDS:
+            self._bodies.received(number, kind, payload)
+            return
+        if kind == "call" and any(isinstance(value, Relayed) for value in payload[2].values()):
+            # Its body's pieces follow this frame: their reader must exist before they come.
+            service, operation, params, ctx = payload
+            frame = (number, kind, (service, operation, self._bodies.open(number, params), ctx))
         if kind == "cancel":  # the client of a streamed answer went away
             serving = self._serving.get(number)
             if serving is not None:
@@ -258,6 +304,7 @@ class FrontLink(_Frames):
         self._serving[number] = task
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(lambda _: self._serving.pop(number, None))
+        task.add_done_callback(lambda _: self._bodies.close(number))
 
     async def _serve(self, number: int, kind: str, payload: Any) -> None:
         try:
