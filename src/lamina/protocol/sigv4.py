@@ -80,11 +80,16 @@ def _canonical_query(query_string: str) -> str:
 
 
 def canonical_request(
-    request: Request, signed_headers: list[str], query: str | None = None, payload_hash: str | None = None
+    request: Request,
+    signed_headers: list[str],
+    query: str | None = None,
+    payload_hash: str | None = None,
+    service: str = "",
 ) -> str:
     """`query`: the canonical query string when it is not the request's own (a presigned
-    URL's, less its signature); `payload_hash`: the hash a presigned URL was signed with."""
-    path = _canonical_path(request.raw_path)
+    URL's, less its signature); `payload_hash`: the hash a presigned URL was signed with.
+    S3 signs its path as sent, neither normalized nor encoded again (keys like "a//b", "x/../y")."""
+    path = (request.raw_path or "/") if service == "s3" else _canonical_path(request.raw_path)
     header_lines = [f"{name}:{' '.join(request.headers.get(name, '').split())}" for name in signed_headers]
     # Hash the body that arrived. A client's x-amz-content-sha256 is only taken as written
     # when it opts out of payload signing; taking a claimed hash on trust would let a
@@ -252,7 +257,7 @@ class Verifier:
         # every other service's with the body's hash; either is accepted.
         hashes = [None] if presigned_query is None else [hashlib.sha256(request.body).hexdigest(), "UNSIGNED-PAYLOAD"]
         for payload_hash in hashes:
-            canonical = canonical_request(request, signed, presigned_query, payload_hash)
+            canonical = canonical_request(request, signed, presigned_query, payload_hash, service)
             digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
             expected = hmac.new(key, string_to_sign.replace("{}", digest).encode("utf-8"), hashlib.sha256).hexdigest()
             if hmac.compare_digest(expected, signature):
