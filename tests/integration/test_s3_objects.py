@@ -87,7 +87,12 @@ def test_defaults_storage_class_and_empty_objects(s3, bucket):
 def test_ranges(s3, bucket):
     body = bytes(range(256)) * 4
     s3.put_object(Bucket=bucket, Key="r", Body=body)
-    cases = {"bytes=0-9": (0, 9), "bytes=1000-": (1000, 1023), "bytes=-24": (1000, 1023), "bytes=1020-5000": (1020, 1023)}
+    cases = {
+        "bytes=0-9": (0, 9),
+        "bytes=1000-": (1000, 1023),
+        "bytes=-24": (1000, 1023),
+        "bytes=1020-5000": (1020, 1023),
+    }
     for header, (first, last) in cases.items():
         got = s3.get_object(Bucket=bucket, Key="r", Range=header)
         assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
@@ -259,9 +264,9 @@ def test_delete_objects(s3, bucket):
     ]
     keys = [obj["Key"] for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert keys == ["many/4"]
-    error = refused(
-        s3.delete_objects, Bucket=bucket, Delete={"Objects": [{"Key": f"k{i}"} for i in range(1001)]}
-    )["Error"]
+    error = refused(s3.delete_objects, Bucket=bucket, Delete={"Objects": [{"Key": f"k{i}"} for i in range(1001)]})[
+        "Error"
+    ]
     assert error == {
         "Code": "MalformedXML",
         "Message": "The XML you provided was not well-formed or did not validate against our published schema",

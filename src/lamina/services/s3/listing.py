@@ -13,7 +13,7 @@ import binascii
 import bisect
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote_plus
 
 from ..context import RequestContext
 from .acl import owner
@@ -73,7 +73,7 @@ def _max_keys(params: dict) -> int:
 
 def _encoder(params: dict):
     if params.get("EncodingType") == "url":
-        return lambda text: quote(text, safe="/")
+        return lambda text: quote_plus(text, safe="/")  # spaces as "+", as S3 writes them
     return lambda text: text
 
 
