@@ -149,7 +149,10 @@ class ObjectsApi(Writes):
         bucket = self.state.find(params["Bucket"], ctx)
         key = params["Key"]
         check_key(key)
+        body = params.get("Body")
         declared = params.get("ContentLength")
+        if declared is None:
+            declared = getattr(body, "length", None)  # the decoded length of an aws-chunked body
         if declared is not None and declared > MAX_PUT_BYTES:
             raise entity_too_large(declared, MAX_PUT_BYTES)
         metadata = checked_metadata(params.get("Metadata"))
@@ -161,7 +164,6 @@ class ObjectsApi(Writes):
         observed = bucket.latest(key)
         md5 = hashlib.md5()
         hasher = checksums.Hasher(algorithm or checksums.DEFAULT)
-        body = params.get("Body")
         try:
             tmp, size = await self.files.receive(body, [md5, hasher], MAX_PUT_BYTES)
         except TooLarge as error:
