@@ -83,6 +83,7 @@ class Gateway:
         # Gateway's {api}.execute-api.localhost, function URLs' {id}.lambda-url.{region}.localhost).
         self.hosts: dict[str, Handler] = {}
         self._host_suffixes: tuple[str, ...] = ()
+        self._host_answers: dict[str, Handler | None] = {}  # Host header -> its handler (None: AWS's)
         # Host name suffix -> the WebSocket endpoint (http/websocket.Endpoint) of those hosts.
         self.websockets: dict[str, Any] = {}
         self.on_startup = on_startup
@@ -117,6 +118,7 @@ class Gateway:
         WebSocket upgrades to those hosts go to `websocket` (an http/websocket.Endpoint)."""
         self.hosts[suffix] = handler
         self._host_suffixes = tuple(self.hosts)
+        self._host_answers.clear()
         if websocket is not None:
             self.websockets[suffix] = websocket
 
@@ -213,13 +215,20 @@ class Gateway:
         return await self.handle_aws(request)
 
     def _by_host(self, request: Request) -> Handler | None:
+        # Clients send the same few Host headers over and over: the answer is remembered.
+        host = request.headers.get("host", "")
+        try:
+            return self._host_answers[host]
+        except KeyError:
+            pass
         name = _host_name(request)
-        if not name.endswith(self._host_suffixes):
-            return None
-        for suffix, handler in self.hosts.items():
-            if name.endswith(suffix):
-                return handler
-        return None
+        found = None
+        if name.endswith(self._host_suffixes):
+            found = next((handler for suffix, handler in self.hosts.items() if name.endswith(suffix)), None)
+        if len(self._host_answers) > 4096:
+            self._host_answers.clear()
+        self._host_answers[host] = found
+        return found
 
     async def handle_aws(self, request: Request) -> Response:
         request_id = ids.uuid4()
