@@ -194,3 +194,18 @@ def test_a_200_mb_object_with_the_servers_memory_measured(lamina_factory, capsys
             f"after PUT {measured['put'][0] // 1024} MiB (peak {measured['put'][1] // 1024} MiB), "
             f"after GET {measured['get'][0] // 1024} MiB (peak {measured['get'][1] // 1024} MiB)"
         )
+
+
+def test_reset_removes_every_bucket_and_file(lamina_factory):
+    import urllib.request
+
+    server = lamina_factory()
+    s3 = s3_of(server)
+    s3.create_bucket(Bucket="reset-lamina")
+    s3.put_object(Bucket="reset-lamina", Key="k", Body=b"x")
+    urllib.request.urlopen(urllib.request.Request(f"{server.url}/_lamina/reset", method="POST"), timeout=30)
+    assert s3.list_buckets()["Buckets"] == []
+    assert os.listdir(os.path.join(server.data_dir, "s3", "objects")) == []
+    s3.create_bucket(Bucket="reset-lamina")
+    s3.put_object(Bucket="reset-lamina", Key="k", Body=b"again")
+    assert s3.get_object(Bucket="reset-lamina", Key="k")["Body"].read() == b"again"
