@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from . import ids
 from .errors import ServiceError
 from .identity.principals import Principal
-from .protocol import parsers, serializers, unserved
+from .protocol import bodies, parsers, serializers, unserved
 from .protocol.messages import Request, Response
 from .protocol.router import InvalidAction, Router, ServiceSpec
 from .protocol.sigv4 import Verifier
@@ -213,6 +213,13 @@ class Gateway:
                     log.exception("internal route %s failed", request.path)
                     return Response(500, [("content-type", "text/plain")], b"internal error")
         return await self.handle_aws(request)
+
+    def streams_body(self, method: str, headers: dict[str, str], url: bytes) -> bool:
+        """Whether a request's body goes to its handler as it arrives rather than whole
+        (decided on its headers): S3's uploads, of up to 5 GB (protocol/bodies.py)."""
+        if method not in ("PUT", "POST"):
+            return False
+        return bodies.streams(headers, url)
 
     def _by_host(self, request: Request) -> Handler | None:
         # Clients send the same few Host headers over and over: the answer is remembered.

@@ -180,6 +180,9 @@ class StreamingGateway:
     def __init__(self, stream) -> None:
         self.stream = stream
 
+    def streams_body(self, method, headers, url) -> bool:
+        return False
+
     async def handle(self, request):
         return Response(200, [("content-type", eventstream.CONTENT_TYPE)], b"", self.stream)
 

@@ -31,6 +31,9 @@ class Gateway:
     def __init__(self) -> None:
         self.calls = 0
 
+    def streams_body(self, method, headers, url) -> bool:
+        return False
+
     async def handle(self, request):
         self.calls += 1
         if self.calls == 1:
@@ -78,3 +81,46 @@ def test_a_closed_connection_cancels_its_task_quietly():
     worker, written = asyncio.run(main())
     assert worker is not None and worker.cancelled()
     assert written == b""
+
+
+class StreamingGateway:
+    """Streams every POST's body; answers with what it read (or reads nothing for /skip)."""
+
+    def __init__(self) -> None:
+        self.handled: list[tuple[str, bytes]] = []
+
+    def streams_body(self, method, headers, url) -> bool:
+        return method == "POST"
+
+    async def handle(self, request):
+        data = b""
+        if request.stream is not None and request.path != "/skip":
+            data = b"".join([piece async for piece in request.stream])
+        else:
+            data = request.body
+        self.handled.append((request.path, data))
+        return Response(200, [("content-type", "text/plain")], b"%d" % len(data))
+
+
+def test_a_streamed_body_reaches_its_handler_as_it_arrives_and_the_connection_goes_on():
+    async def main():
+        transport = Transport()
+        transport.pause_reading = lambda: None  # type: ignore[attr-defined]
+        transport.resume_reading = lambda: None  # type: ignore[attr-defined]
+        gateway = StreamingGateway()
+        protocol = HttpProtocol(gateway)  # type: ignore[arg-type]
+        protocol.connection_made(transport)  # type: ignore[arg-type]
+        protocol.data_received(b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhello")
+        await asyncio.sleep(0.01)
+        assert gateway.handled == []  # the handler is waiting for the rest
+        protocol.data_received(b"world")
+        await asyncio.sleep(0.01)
+        # A handler that reads nothing: its body is dropped, the next request still parses.
+        protocol.data_received(b"POST /skip HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc")
+        protocol.data_received(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+        await asyncio.sleep(0.05)
+        return gateway, transport.written
+
+    gateway, written = asyncio.run(main())
+    assert gateway.handled == [("/a", b"helloworld"), ("/skip", b""), ("/x", b"")]
+    assert written.count(b"HTTP/1.1 200 OK") == 3

@@ -46,6 +46,9 @@ class Gateway:
     def __init__(self, endpoint) -> None:
         self.endpoint = endpoint
 
+    def streams_body(self, method, headers, url) -> bool:
+        return False
+
     async def handle(self, request):
         return Response(200, [("content-type", "text/plain")], b"plain http")
 

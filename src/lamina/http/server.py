@@ -20,6 +20,7 @@ import httptools
 
 from ..gateway import MAX_BODY_BYTES, Gateway, too_large_response
 from ..protocol.messages import Request, Response
+from .incoming import IncomingBody
 from .websocket import ServerSocket, accept_head, wants_websocket
 
 log = logging.getLogger("lamina.http")
@@ -90,6 +91,7 @@ class HttpProtocol(asyncio.Protocol):
         self._body: list[bytes] = []
         self._size = 0
         self._too_large = False
+        self._streaming: IncomingBody | None = None  # the body of a request already handed on
 
     # --- transport ------------------------------------------------------------------------
 
@@ -101,6 +103,8 @@ class HttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         self._writable.set()
+        if self._streaming is not None and not self._streaming.ended:
+            self._streaming.fail(ConnectionError("the client went away before the body ended"))
         if self._socket is not None:
             self._socket.received(None)
         if self._worker is not None and not self._worker.done():
@@ -155,8 +159,20 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         if self._headers.get("expect", "").lower() == "100-continue" and self.transport is not None:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        method = self.parser.get_method().decode("latin-1")
+        if self.gateway.streams_body(method, self._headers, self._url):
+            # A large upload: the handler gets it now and reads the body as it arrives.
+            transport = self.transport
+            assert transport is not None
+            self._streaming = IncomingBody(transport.pause_reading, transport.resume_reading)
+            request = self._request(method)
+            request.stream = self._streaming
+            self._enqueue(request, False)
 
     def on_body(self, body: bytes) -> None:
+        if self._streaming is not None:
+            self._streaming.feed(body)
+            return
         if self._too_large:
             return
         self._size += len(body)
@@ -167,18 +183,28 @@ class HttpProtocol(asyncio.Protocol):
             self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._streaming is not None:
+            self._streaming.end()
+            self._streaming = None
+            return
+        request = self._request(self.parser.get_method().decode("latin-1"))
+        request.body = b"".join(self._body)
+        self._enqueue(request, self._too_large)
+
+    def _request(self, method: str) -> Request:
         url = httptools.parse_url(self._url)
         raw_path = (url.path or b"/").decode("latin-1")
-        request = Request(
-            method=self.parser.get_method().decode("latin-1"),
+        return Request(
+            method=method,
             path=unquote(raw_path),
             raw_path=raw_path,
             query_string=(url.query or b"").decode("latin-1"),
             headers=self._headers,
-            body=b"".join(self._body),
             client=self.client,
         )
-        self._queue.append((request, self._too_large, self.parser.should_keep_alive(), None))
+
+    def _enqueue(self, request: Request, too_large: bool) -> None:
+        self._queue.append((request, too_large, self.parser.should_keep_alive(), None))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._answer())
 
@@ -203,6 +229,8 @@ class HttpProtocol(asyncio.Protocol):
                 # client would wait for a response that never comes.
                 log.warning("request %s %s was cancelled inside the server", request.method, request.path)
                 response = Response(503, [("content-type", "text/plain")], b"request cancelled")
+            if isinstance(request.stream, IncomingBody):
+                request.stream.discard()  # what its handler left unread: dropped as it comes
             transport = self.transport
             if transport is None:
                 return

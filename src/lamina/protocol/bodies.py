@@ -100,3 +100,19 @@ def of_request(request: Request) -> Body:
 
 def _is_sha256(text: str) -> bool:
     return len(text) == 64 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+# A body this size or more (or of unknown size) is streamed rather than read whole first.
+STREAM_FROM = 1024 * 1024
+
+
+def streams(headers: dict[str, str], url: bytes) -> bool:
+    """Whether a PUT or POST is an S3 upload big enough (or of unknown size) to be read as
+    it arrives: signed for s3 (Authorization's scope or a presigned URL's), by its headers."""
+    length = headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) < STREAM_FROM:
+        return False
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        return "/s3/aws4_request" in authorization
+    return b"%2Fs3%2Faws4_request" in url or b"/s3/aws4_request" in url

@@ -26,6 +26,8 @@ from ..errors import ServiceError
 from ..identity.keyring import EXPIRED, KeyProblem, KeyRing
 from ..identity.principals import Principal, root
 from ..identity.tokens import Sealer
+from .aws_chunked import SIGNED, STREAMING, ChunkSigning
+from .bodies import sha256_mismatch
 from .messages import Request
 
 _AUTH = re.compile(
@@ -96,7 +98,14 @@ def canonical_request(
     # captured request be replayed with another body under a still-valid signature.
     if payload_hash is None:
         claimed = request.headers.get("x-amz-content-sha256")
-        payload_hash = claimed if claimed == "UNSIGNED-PAYLOAD" else hashlib.sha256(request.body).hexdigest()
+        if claimed == "UNSIGNED-PAYLOAD" or claimed in STREAMING:
+            payload_hash = claimed
+        elif request.stream is not None and claimed:
+            # A body still arriving: signed as claimed, and checked against the claim once
+            # it has all come (protocol/bodies.py), before anything of it is kept.
+            payload_hash = claimed
+        else:
+            payload_hash = hashlib.sha256(request.body).hexdigest()
     return "\n".join(
         [
             request.method.upper(),
@@ -253,6 +262,10 @@ class Verifier:
             if len(self._signing_keys) > 4096:
                 self._signing_keys.clear()
             key = self._signing_keys[cache_key] = _signing_key(secret, date, region, service)
+        if service == "s3" and presigned_query is None and request.stream is None:
+            claimed = request.headers.get("x-amz-content-sha256", "")
+            if len(claimed) == 64 and claimed.lower() != hashlib.sha256(request.body).hexdigest():
+                raise sha256_mismatch()  # S3 names this before the signature
         # A presigned URL carries no payload hash: botocore signs S3's as UNSIGNED-PAYLOAD and
         # every other service's with the body's hash; either is accepted.
         hashes = [None] if presigned_query is None else [hashlib.sha256(request.body).hexdigest(), "UNSIGNED-PAYLOAD"]
@@ -261,6 +274,10 @@ class Verifier:
             digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
             expected = hmac.new(key, string_to_sign.replace("{}", digest).encode("utf-8"), hashlib.sha256).hexdigest()
             if hmac.compare_digest(expected, signature):
+                if request.headers.get("x-amz-content-sha256") in SIGNED:
+                    # Each chunk's signature chains from this one (protocol/aws_chunked.py).
+                    scope = f"{date}/{region}/{service}/aws4_request"
+                    request.chunk_signing = ChunkSigning(key, amz_date, scope, signature)
                 return Caller(access_key, principal.account, region, service, principal)
         raise ServiceError(
             "SignatureDoesNotMatch" if query_protocol else "InvalidSignatureException",
