@@ -245,3 +245,16 @@ def test_an_iam_users_keys_work_through_the_fronts(fronted):
     assert "Functions" in user.list_functions()  # active again at once (the core knows it)
     iam.delete_access_key(UserName="fronted", AccessKeyId=key["AccessKeyId"])
     assert all(wait_until(refused, timeout=5, what="the deleted key refused") for _ in range(6))
+
+
+def test_an_s3_upload_streams_through_a_front_to_the_core(fronted):
+    """A front reads the upload (aws-chunked, with boto3's trailing checksum) and relays it
+    to the core's S3 as S3 reads it: the object arrives whole, its checksum checked."""
+    s3 = fronted.client("s3", s3={"addressing_style": "path"})
+    s3.create_bucket(Bucket="fronted")
+    data = os.urandom(1024 * 1024) * 24  # past the size that streams
+    put = s3.put_object(Bucket="fronted", Key="big", Body=data, ChecksumAlgorithm="CRC32")
+    assert put["ChecksumCRC32"]
+    got = s3.get_object(Bucket="fronted", Key="big", ChecksumMode="ENABLED")
+    assert got["Body"].read() == data
+    assert got["ChecksumCRC32"] == put["ChecksumCRC32"]
