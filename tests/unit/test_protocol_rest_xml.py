@@ -221,3 +221,17 @@ def test_malformed_xml_is_s3s_malformed_xml(router):
     with pytest.raises(ServiceError) as raised:
         parsers.parse(router.resolve(request), request)
     assert raised.value.code == "MalformedXML"
+
+
+def test_virtual_hosted_requests_name_the_bucket_in_the_host(router):
+    request = wire_request("s3", "GetObject", {"Bucket": "photos", "Key": "2026/a.jpg"}, sign=False)
+    request.headers["host"] = "photos.s3.localhost:4566"
+    request.raw_path = request.path = "/2026/a.jpg"
+    resolved = router.resolve(request)
+    assert resolved.operation.name == "GetObject"
+    assert parsers.parse(resolved, request) == {"Bucket": "photos", "Key": "2026/a.jpg"}
+    request = wire_request("s3", "ListObjectsV2", {"Bucket": "my.photos"}, sign=False)
+    request.headers["host"] = "my.photos.s3.eu-north-1.localhost"
+    request.raw_path = request.path = "/"
+    assert router.resolve(request).operation.name == "ListObjectsV2"
+    assert router.resolve(request).labels == {"Bucket": "my.photos"}

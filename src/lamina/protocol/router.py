@@ -26,6 +26,12 @@ from . import sqs_query
 from .messages import Request
 
 _LABEL = re.compile(r"\{([^}]+)\}")
+# S3's virtual-hosted addressing: the bucket in the host name ({bucket}.s3.localhost, with or
+# without a region, or AWS's and LocalStack's names for it), not in the path.
+_S3_VIRTUAL_HOST = re.compile(
+    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*?)\.s3(?:[.-](?!website)[a-z0-9-]+)?"
+    r"\.(?:localhost(?:\.localstack\.cloud)?|amazonaws\.com)(?::\d+)?$"
+)
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 # The query actions AWS serves without a signature (the token or assertion is the
 # credential): an unsigned request naming one is STS's.
@@ -262,7 +268,12 @@ class Router:
                     labels = sqs_query.queue_path(request.path)
                     return Resolved(dialect, _query_operation(dialect, action, "query"), labels, "query")
 
-        cache_key: tuple = (signed_as, request.method, request.raw_path, request.query_string)
+        path = request.raw_path or "/"
+        bucket = virtual_bucket(request.headers.get("host", "")) if signed_as in (None, "s3") else None
+        if bucket is not None:
+            path = f"/{bucket}{path}"
+            candidates = self._by_signing.get("s3", [])
+        cache_key: tuple = (signed_as, request.method, path, request.query_string)
         if self._deciding_headers:
             cache_key += tuple(name in request.headers for name in self._deciding_headers)
         cached = self._rest_cache.get(cache_key)
@@ -274,7 +285,7 @@ class Router:
             raise unknown_operation(f"{request.method} {request.path}")
         rest_specs = [s for s in candidates if s.protocol.startswith("rest")] or self._rest
         for spec in rest_specs:
-            resolved = _match_rest(spec, request)
+            resolved = _match_rest(spec, request, path)
             if resolved:
                 if len(self._rest_cache) > 4096:
                     self._rest_cache.clear()
@@ -308,8 +319,15 @@ def _query_action(request: Request) -> str | None:
     return None
 
 
-def _match_rest(spec: ServiceSpec, request: Request) -> Resolved | None:
-    path = request.raw_path or "/"
+def virtual_bucket(host: str) -> str | None:
+    """The bucket a virtual-hosted S3 request names in its Host, or None."""
+    if ".s3" not in host:
+        return None
+    match = _S3_VIRTUAL_HOST.match(host.lower())
+    return match.group("bucket") if match else None
+
+
+def _match_rest(spec: ServiceSpec, request: Request, path: str) -> Resolved | None:
     query_keys = None
     for route in spec.routes:
         if route.method != request.method:
