@@ -147,7 +147,9 @@ def _compile_routes(model: ServiceModel) -> list[_Route]:
             )
         )
     _tell_apart(routes)
-    routes.sort(key=lambda r: r.specificity, reverse=True)
+    # Where a deprecated operation shares its wire with its successor (S3's PutBucketNotification
+    # and PutBucketNotificationConfiguration, the lifecycle pair), the successor serves both.
+    routes.sort(key=lambda r: (r.specificity, not r.operation.deprecated), reverse=True)
     return routes
 
 
