@@ -34,6 +34,7 @@ from .engine.sandbox.zygotes import Zygotes
 from .engine.snapstart import Snapshots
 from .engine.telemetry import LambdaTelemetry
 from .engine.timers.scheduler import Scheduler
+from .errors import ServiceError
 from .gateway import Gateway
 from .http.code import code_handler
 from .http.execute_api import HOST_SUFFIX, PATH_PREFIX, ExecuteApi
@@ -461,6 +462,22 @@ def _services(
     # Logs: metric filters feed the recorder, subscription filters deliver to functions and
     # streams; the sink shows it every function line as it is emitted.
     logs = LogsService(store, sink, destinations, metrics, function_exists)
+    s3 = S3Service(store, os.path.join(os.path.abspath(settings.data_dir), "s3"))
+
+    async def s3_may_deliver(arn: str, options: dict) -> str | None:
+        """A bucket's notification destination, as S3 checks it: "missing", "denied" or None."""
+        lookup = authorizer.resource_policies.get(arn.split(":")[2] if arn.count(":") >= 5 else "")
+        if lookup is None or await lookup(arn) is None:
+            return "missing"
+        try:
+            await gate.check(arn, options)
+        except ServiceError:
+            return "denied"
+        return None
+
+    # Each committed object change is matched against its bucket's notification configuration.
+    s3.notifications.wire(destinations.send, s3_may_deliver, settings.events_retry_base_s)
+    s3.events = s3.notifications.on_event
     sink.observer = logs.ingest.observe
     services: list[Service] = [
         sqs,
@@ -470,7 +487,7 @@ def _services(
         logs,
         CloudWatchService(metrics, destinations, scheduler),
         sns,
-        S3Service(store, os.path.join(os.path.abspath(settings.data_dir), "s3")),
+        s3,
         EventsService(store, destinations, scheduler, retry_base_s=settings.events_retry_base_s),
         SchedulerService(store, destinations, scheduler),
         iam,

@@ -18,9 +18,12 @@
     checksums.py   CRC32/CRC32C/CRC64NVME/SHA1/SHA256 and Content-MD5
     events.py      ObjectEvent, what `S3Service.events` is told after each committed change
     errors.py      S3's error codes and messages
+    notifications.py          Put/GetBucketNotificationConfiguration (and the legacy pair), checks
+    notification_events.py    the records, EventBridge details and s3:TestEvent notifications carry
+    notification_delivery.py  the events hook's deliveries, durable through the outbox
 
 Not yet: multipart uploads, bucket policies (resource_policy answers "" for now), CORS,
-lifecycle, notifications (the events hook is their start), website hosting, object lock.
+lifecycle, website hosting, object lock.
 """
 
 from __future__ import annotations
@@ -33,13 +36,17 @@ from .copying import CopyingApi
 from .deletes import DeletesApi
 from .events import Listener
 from .listing import ListingApi
+from .notification_delivery import Notifications
+from .notifications import NotificationsApi
 from .objects import ObjectsApi
 from .state import S3State
 from .storage import Files
 from .tagging import TaggingApi
 
 
-class S3Service(BucketsApi, ControlsApi, ObjectsApi, DeletesApi, CopyingApi, ListingApi, TaggingApi, AclApi):
+class S3Service(
+    BucketsApi, ControlsApi, ObjectsApi, DeletesApi, CopyingApi, ListingApi, TaggingApi, AclApi, NotificationsApi
+):
     service_name = "s3"
 
     def __init__(self, store: Store, root: str) -> None:
@@ -50,15 +57,18 @@ class S3Service(BucketsApi, ControlsApi, ObjectsApi, DeletesApi, CopyingApi, Lis
         self._creating: set[str] = set()
         # Told of each committed object change (events.py); set by the composition root.
         self.events: Listener | None = None
+        self.notifications = Notifications(store, self.state)  # wired by the composition root
 
     async def start(self) -> None:
         await self.state.load()
+        await self.notifications.start()
 
     async def stop(self) -> None:
-        pass
+        await self.notifications.stop()
 
     async def reset(self) -> None:
         self.state.reset()
+        self.notifications.reset()
         self._creating.clear()
 
     async def resource_policy(self, arn: str) -> str | None:
