@@ -18,11 +18,13 @@
     checksums.py   CRC32/CRC32C/CRC64NVME/SHA1/SHA256 and Content-MD5
     events.py      ObjectEvent, what `S3Service.events` is told after each committed change
     errors.py      S3's error codes and messages
+    multipart.py   multipart uploads (uploads.py the book, parts.py the part files, completion.py,
+                   upload_listing.py, composite.py the ETag, checksums and parts of the object)
     notifications.py          Put/GetBucketNotificationConfiguration (and the legacy pair), checks
     notification_events.py    the records, EventBridge details and s3:TestEvent notifications carry
     notification_delivery.py  the events hook's deliveries, durable through the outbox
 
-Not yet: multipart uploads, bucket policies (resource_policy answers "" for now), CORS,
+Not yet: bucket policies (resource_policy answers "" for now), CORS,
 lifecycle, website hosting, object lock.
 """
 
@@ -36,6 +38,7 @@ from .copying import CopyingApi
 from .deletes import DeletesApi
 from .events import Listener
 from .listing import ListingApi
+from .multipart import MultipartApi
 from .notification_delivery import Notifications
 from .notifications import NotificationsApi
 from .objects import ObjectsApi
@@ -45,7 +48,16 @@ from .tagging import TaggingApi
 
 
 class S3Service(
-    BucketsApi, ControlsApi, ObjectsApi, DeletesApi, CopyingApi, ListingApi, TaggingApi, AclApi, NotificationsApi
+    BucketsApi,
+    ControlsApi,
+    ObjectsApi,
+    DeletesApi,
+    CopyingApi,
+    ListingApi,
+    TaggingApi,
+    AclApi,
+    NotificationsApi,
+    MultipartApi,
 ):
     service_name = "s3"
 

@@ -8,12 +8,11 @@ import hashlib
 from typing import Any
 
 from ..context import RequestContext
-from . import checksums
+from . import checksums, composite
 from .acl import admit, requested_grants
 from .conditions import check_read, http_date
 from .errors import (
     entity_too_large,
-    invalid_part_number,
     invalid_storage_class,
     metadata_too_large,
     method_not_allowed,
@@ -221,9 +220,10 @@ class ObjectsApi(Writes):
         part = params.get("PartNumber")
         whole = True
         if part is not None:
-            if part != 1:
-                raise invalid_part_number()
-            span = (0, size - 1) if size else None
+            first, length, count = composite.part_span(version.parts, size, part)
+            span = (first, first + length - 1) if length else None
+            if version.parts:
+                answer["PartsCount"] = count
         else:
             span = byte_range(params.get("Range"), size)
             whole = span is None
@@ -266,4 +266,8 @@ class ObjectsApi(Writes):
             answer["StorageClass"] = version.storage_class
         if "ObjectSize" in wanted:
             answer["ObjectSize"] = version.size
+        if "ObjectParts" in wanted:
+            parts = composite.object_parts(version.parts, params)
+            if parts is not None:
+                answer["ObjectParts"] = parts
         return answer

@@ -27,6 +27,7 @@ from ...store.base import Delete, DeletePrefix, Put, Store
 from ..context import RequestContext
 from .errors import access_denied, no_such_bucket, no_such_key, no_such_version, permanent_redirect
 from .storage import Files
+from .uploads import UploadBook
 
 log = logging.getLogger("lamina.s3")
 
@@ -64,6 +65,7 @@ class Version:
     checksum: dict[str, str] | None = None  # {algorithm, value, type}
     encryption: dict[str, Any] = field(default_factory=lambda: {"ServerSideEncryption": "AES256"})
     acl: list[dict] | None = None  # grants beyond the owner's full control (None: private)
+    parts: list[dict] | None = None  # a multipart upload's parts: [{PartNumber, Size, Checksum*}] (composite.py)
 
     @property
     def uid(self) -> str:
@@ -95,6 +97,8 @@ class Version:
             encryption=self.encryption,
             acl=self.acl,
         )
+        if self.parts:
+            doc["parts"] = self.parts
         return doc
 
     @classmethod
@@ -115,6 +119,7 @@ class Version:
             checksum=doc.get("checksum"),
             encryption=doc.get("encryption") or {"ServerSideEncryption": "AES256"},
             acl=doc.get("acl"),
+            parts=doc.get("parts"),
         )
 
 
@@ -233,6 +238,7 @@ class S3State:
         self.files = files
         self.buckets: dict[str, Bucket] = {}
         self._last_seq = 0
+        self.uploads = UploadBook(store, files.root)  # multipart uploads in progress
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -258,9 +264,11 @@ class S3State:
         removed = await asyncio.to_thread(self.files.sweep, known)
         if removed:
             log.info("s3: removed %d files no object names (an interrupted write or delete)", removed)
+        await self.uploads.load(set(self.buckets))
 
     def reset(self) -> None:
         self.buckets.clear()
+        self.uploads.reset()
         self.files.reset()
 
     def next_seq(self) -> int:
@@ -292,7 +300,14 @@ class S3State:
         await self.store.write([Put(KIND_BUCKET, bucket.name, bucket.to_doc())])
 
     async def delete_bucket(self, bucket: Bucket) -> None:
-        await self.store.write([Delete(KIND_BUCKET, bucket.name), DeletePrefix(KIND_OBJECT, f"{bucket.name}/")])
+        await self.store.write(
+            [
+                Delete(KIND_BUCKET, bucket.name),
+                DeletePrefix(KIND_OBJECT, f"{bucket.name}/"),
+                *self.uploads.bucket_removal(bucket.name),
+            ]
+        )
+        await self.uploads.forget_bucket(bucket.name)
 
     async def rewrite(self, bucket: Bucket, version: Version, **changes: Any) -> None:
         """A version's tags or ACL changed: its document rewritten, then the version in memory.
@@ -310,11 +325,15 @@ class S3State:
             for name, value in changes.items():
                 setattr(version, name, value)
 
-    async def commit(self, bucket: Bucket, key: str, added: Version | None, removed: list[Version]) -> None:
+    async def commit(
+        self, bucket: Bucket, key: str, added: Version | None, removed: list[Version], also: list | None = None
+    ) -> None:
         """One change of a key's versions: in the store, then in the index. The caller holds
-        the key's lock."""
+        the key's lock. `also`: store operations committed in the same batch (a completed
+        multipart upload's removal)."""
         ops: list = [Delete(KIND_OBJECT, doc_key(bucket.name, version)) for version in removed]
         if added is not None:
             ops.append(Put(KIND_OBJECT, doc_key(bucket.name, added), added.to_doc()))
+        ops.extend(also or ())
         await self.store.write(ops)
         bucket.apply(key, added, removed)

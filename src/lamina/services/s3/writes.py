@@ -37,13 +37,15 @@ class Writes:
         observed: Version | None = None,
         version_id: str | None = None,
         removing: list[Version] | None = None,
+        also: list | None = None,
     ) -> list[Version]:
         """Commits `version` (its id, number and time given here unless `version_id` is) with
         its received file `tmp` (None: a delete marker, or no new version at all when the
         version is None...). `conditions`: the request's If-Match/If-None-Match, checked
         against the key as it is now; `observed` is what the key's latest was when the
         request began: a condition that held then and fails now lost to a concurrent write
-        (409 ConditionalRequestConflict). Returns the versions it replaced."""
+        (409 ConditionalRequestConflict). `also`: store operations committed with it (a
+        completed multipart upload's removal). Returns the versions it replaced."""
         key = version.key
         bucket.busy += 1
         try:
@@ -66,7 +68,7 @@ class Writes:
                     await self.files.install(tmp, bucket.name, version.uid)
                     tmp = None
                 try:
-                    await asyncio.shield(self.state.commit(bucket, key, version, replaced))
+                    await asyncio.shield(self.state.commit(bucket, key, version, replaced, also))
                 except asyncio.CancelledError:
                     raise
                 except BaseException:
