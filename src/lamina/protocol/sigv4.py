@@ -38,6 +38,7 @@ _AUTH = re.compile(
 
 _CREDENTIAL = re.compile(r"(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request$")
 MAX_SKEW_S = 15 * 60  # SigV4: a request signed more than 15 minutes from now is refused
+MAX_PRESIGNED_S = 7 * 24 * 3600  # S3: a presigned URL's X-Amz-Expires, at most a week
 # Services whose authentication errors carry the XML protocols' codes (SignatureDoesNotMatch,
 # InvalidClientTokenId, ExpiredToken) rather than the JSON ones'.
 _QUERY_SIGNERS = frozenset(
@@ -247,7 +248,13 @@ class Verifier:
             raise ServiceError(code, "The security token included in the request is invalid.", 403) from None
         if not self.enforce:
             return Caller(access_key, principal.account, region, service, principal)
-        self._check_time(amz_date, expires_s, query_protocol)
+        if service == "s3" and expires_s is not None and expires_s > MAX_PRESIGNED_S:
+            raise ServiceError(
+                "AuthorizationQueryParametersError",
+                f"X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGNED_S}",
+                400,
+            )
+        self._check_time(amz_date, expires_s, query_protocol, service == "s3")
         string_to_sign = "\n".join(
             [
                 "AWS4-HMAC-SHA256",
@@ -269,16 +276,20 @@ class Verifier:
         # A presigned URL carries no payload hash: botocore signs S3's as UNSIGNED-PAYLOAD and
         # every other service's with the body's hash; either is accepted.
         hashes = [None] if presigned_query is None else [hashlib.sha256(request.body).hexdigest(), "UNSIGNED-PAYLOAD"]
+        canonical = signing = ""
         for payload_hash in hashes:
             canonical = canonical_request(request, signed, presigned_query, payload_hash, service)
             digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-            expected = hmac.new(key, string_to_sign.replace("{}", digest).encode("utf-8"), hashlib.sha256).hexdigest()
+            signing = string_to_sign.replace("{}", digest)
+            expected = hmac.new(key, signing.encode("utf-8"), hashlib.sha256).hexdigest()
             if hmac.compare_digest(expected, signature):
                 if request.headers.get("x-amz-content-sha256") in SIGNED:
                     # Each chunk's signature chains from this one (protocol/aws_chunked.py).
                     scope = f"{date}/{region}/{service}/aws4_request"
                     request.chunk_signing = ChunkSigning(key, amz_date, scope, signature)
                 return Caller(access_key, principal.account, region, service, principal)
+        if service == "s3":
+            raise s3_signature_mismatch(access_key, signing, signature, canonical)
         raise ServiceError(
             "SignatureDoesNotMatch" if query_protocol else "InvalidSignatureException",
             "The request signature we calculated does not match the signature you provided. "
@@ -287,9 +298,10 @@ class Verifier:
             403,
         )
 
-    def _check_time(self, amz_date: str, expires_s: int | None, query_protocol: bool) -> None:
+    def _check_time(self, amz_date: str, expires_s: int | None, query_protocol: bool, s3: bool = False) -> None:
         """SigV4's clock rule, in AWS's words: more than 15 minutes either side of now is
-        refused; a presigned URL also after its X-Amz-Expires."""
+        refused; a presigned URL also after its X-Amz-Expires (S3: AccessDenied, "Request
+        has expired", with the URL's expiry and the server's time)."""
         try:
             signed_at = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
         except ValueError:
@@ -297,6 +309,9 @@ class Verifier:
         now = self.clock()
         code = "SignatureDoesNotMatch" if query_protocol else "InvalidSignatureException"
         if expires_s is not None:
+            if now > signed_at + expires_s and s3:
+                fields = {"X-Amz-Expires": expires_s, "Expires": _iso(signed_at + expires_s), "ServerTime": _iso(now)}
+                raise ServiceError("AccessDenied", "Request has expired", 403, **fields)
             if now > signed_at + expires_s:
                 raise ServiceError(
                     code,
@@ -323,3 +338,31 @@ class Verifier:
 
 def _stamp(epoch: float) -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch))
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _bytes(text: str) -> str:
+    return " ".join(f"{byte:02x}" for byte in text.encode("utf-8"))
+
+
+def s3_signature_mismatch(access_key: str, string_to_sign: str, provided: str, canonical: str) -> ServiceError:
+    """S3's SignatureDoesNotMatch: its own message, and what it computed (so a client can
+    see where its signing differs)."""
+    fields = {
+        "AWSAccessKeyId": access_key,
+        "StringToSign": string_to_sign,
+        "SignatureProvided": provided,
+        "StringToSignBytes": _bytes(string_to_sign),
+        "CanonicalRequest": canonical,
+        "CanonicalRequestBytes": _bytes(canonical),
+    }
+    return ServiceError(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method.",
+        403,
+        **fields,
+    )
