@@ -71,6 +71,7 @@ from .services.lambda_.code import CodeStore
 from .services.lambda_.state import LambdaState, Limits
 from .services.logs import LogsService
 from .services.s3 import S3Service
+from .services.s3 import fetch as s3_fetch
 from .services.scheduler import SchedulerService
 from .services.sns import SnsService
 from .services.sns.signing import Signer
@@ -478,6 +479,16 @@ def _services(
     # Each committed object change is matched against its bucket's notification configuration.
     s3.notifications.wire(destinations.send, s3_may_deliver, settings.events_retry_base_s)
     s3.events = s3.notifications.on_event
+
+    async def code_from_s3(ctx, bucket: str, key: str, version_id: str | None, limit: int) -> bytes:
+        """Lambda's code and layers from S3, read as the caller (s3:GetObject decided as S3 would)."""
+        caller = ctx.principal or root(ctx.account_id)
+        owner = s3_fetch.owner(s3.state, bucket) or ctx.account_id
+        if await authorizer.denial(caller, "s3", "s3:GetObject", f"arn:aws:s3:::{bucket}/{key}", owner, {}):
+            raise ServiceError("AccessDenied", "Access Denied", 403)
+        return await s3_fetch.read_whole(s3.state, s3.files, bucket, key, version_id, ctx.region, limit)
+
+    code.fetch_s3 = code_from_s3
     sink.observer = logs.ingest.observe
     services: list[Service] = [
         sqs,

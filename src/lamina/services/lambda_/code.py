@@ -1,5 +1,11 @@
 """Function code packages: checked, stored by content, extracted once.
 
+A package arrives as a ZipFile or as an S3 object (S3Bucket, S3Key, S3ObjectVersion): read
+through `fetch_s3`, a callable the composition root hands over (S3's object read as the
+caller, who must be allowed s3:GetObject, as AWS reads it), S3's refusals worded as Lambda
+words them ("Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The
+specified key does not exist."). Either way it is then what it would have been as a ZipFile.
+
 A zip is kept as <data>/code/<sha256 hex>.zip and, the first time an instance needs it,
 extracted read-only to <data>/code/<sha256 hex>/ (with the unix modes the zip records,
 so a `bootstrap` stays executable). Identical zips are stored once. Writes are fsynced
@@ -18,11 +24,15 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from ...errors import invalid_parameter
+from ...errors import ServiceError, invalid_parameter
 
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # AWS's deployment package limit, unzipped
+# fetch_s3(ctx, bucket, key, version id or None, most bytes) -> the object's bytes; raises S3's errors.
+FetchS3 = Callable[[Any, str, str, "str | None", int], Awaitable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,7 @@ class CodeStore:
         self.root = root
         os.makedirs(root, exist_ok=True)
         self._extracting: dict[str, asyncio.Future] = {}
+        self.fetch_s3: FetchS3 | None = None  # set by the composition root
 
     def clear(self) -> None:
         """Lamina's reset: every package and extracted copy removed (no instance runs them)."""
@@ -56,6 +67,28 @@ class CodeStore:
 
     async def save(self, data: bytes) -> CodeInfo:
         return await asyncio.get_running_loop().run_in_executor(None, self._save, data)
+
+    async def package(self, ctx: Any, source: dict, zip_member: str = "ZipFile") -> CodeInfo:
+        """A package given as `source`'s ZipFile or its S3Bucket/S3Key/S3ObjectVersion
+        (CreateFunction's Code, UpdateFunctionCode's parameters, a layer's Content)."""
+        data = source.get(zip_member)
+        if data is None:
+            if not source.get("S3Bucket"):
+                raise invalid_parameter("Please provide a source for function code.")
+            data = await self.from_s3(ctx, source["S3Bucket"], source.get("S3Key") or "", source.get("S3ObjectVersion"))
+        return await self.save(data)
+
+    async def from_s3(self, ctx: Any, bucket: str, key: str, version_id: str | None) -> bytes:
+        if self.fetch_s3 is None:
+            raise invalid_parameter("Lamina serves no S3 here: provide the code as a ZipFile.")
+        try:
+            return await self.fetch_s3(ctx, bucket, key, version_id, MAX_UNZIPPED_BYTES)
+        except ServiceError as error:
+            if error.code == "EntityTooLarge":
+                raise invalid_parameter(f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes") from None
+            raise invalid_parameter(
+                f"Error occurred while GetObject. S3 Error Code: {error.code}. S3 Error Message: {error.message}"
+            ) from None
 
     def _save(self, data: bytes) -> CodeInfo:
         try:

@@ -160,13 +160,11 @@ class FunctionsApi:
         check_file_systems(self.state, params.get("FileSystemConfigs"), vpc_config(params.get("VpcConfig")), False)
         code_params = params.get("Code") or {}
         zip_bytes = code_params.get("ZipFile")
-        if zip_bytes is None:
-            if code_params.get("S3Bucket") or code_params.get("ImageUri"):
-                raise invalid_parameter(
-                    "Lamina accepts function code as Code.ZipFile; S3 and image code are not supported yet."
-                )
+        if zip_bytes is None and not code_params.get("S3Bucket"):
+            if code_params.get("ImageUri"):
+                raise invalid_parameter("Lamina accepts function code as a zip (Code.ZipFile or Code.S3Bucket/S3Key).")
             raise invalid_parameter("Please provide a source for function code.")
-        if len(zip_bytes) > self.state.limits.code_size_zipped:
+        if zip_bytes is not None and len(zip_bytes) > self.state.limits.code_size_zipped:
             raise ServiceError(
                 "RequestEntityTooLargeException",
                 f"Request must be smaller than {self.state.limits.code_size_zipped} bytes "
@@ -176,7 +174,7 @@ class FunctionsApi:
         if await self.state.find_function(ref) is not None:
             raise conflict(f"Function already exist: {ref.name}")
         await check_deployment(self.state, params.get("CodeSigningConfigArn"), ref.name)
-        code = await self.state.code.save(zip_bytes)
+        code = await self.state.code.package(ctx, code_params)
         arn = ref.arn
         snap = params.get("SnapStart") or {}
         logging = params.get("LoggingConfig") or {}
@@ -294,11 +292,10 @@ class FunctionsApi:
         await self.state.settled("function", ref.key)
         function = await self.state.function(ref)
         check_revision(function["config"], params.get("RevisionId"))
-        zip_bytes = params.get("ZipFile")
-        if zip_bytes is None:
+        if params.get("ZipFile") is None and not params.get("S3Bucket"):
             raise invalid_parameter("Please provide a source for function code.")
         await check_deployment(self.state, function.get("code_signing_config"), ref.name)
-        code = await self.state.code.save(zip_bytes)
+        code = await self.state.code.package(ctx, params)
         if params.get("DryRun"):
             return dict(function["config"], CodeSha256=code.sha256_b64, CodeSize=code.size)
         config = in_progress(

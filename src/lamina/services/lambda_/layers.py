@@ -116,9 +116,9 @@ class LayersApi:
     async def publish_layer_version(self, params: dict, ctx: RequestContext) -> dict:
         account, region, name = layer_name(params["LayerName"], ctx)
         content = params.get("Content") or {}
-        if content.get("ZipFile") is None:
-            raise invalid_parameter("Lamina accepts layer content as Content.ZipFile; S3 content is not supported yet.")
-        code = await self.state.code.save(content["ZipFile"])
+        if content.get("ZipFile") is None and not content.get("S3Bucket"):
+            raise invalid_parameter("Please provide a source for layer content.")
+        code = await self.state.code.package(ctx, content)
         existing = await self.state.store.scan("layer_version", prefix=layer_key(account, region, name))
         counter = await self.state.store.get("layer", f"{account}:{region}:{name}") or {"next_version": 1}
         version = max([counter["next_version"]] + [doc["Version"] + 1 for _, doc in existing])
