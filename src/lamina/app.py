@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .access.authorizer import Authorizer
 from .access.deliveries import DeliveryGate
 from .access.federation import trusts_federated
+from .access.s3 import S3Access
 from .config import Settings, version
 from .engine.concurrency import Concurrency
 from .engine.delivery.async_queue import AsyncQueue, Finish, Run
@@ -47,6 +48,8 @@ from .http.health import health_handler, localstack_health_handler
 from .http.metrics import prometheus_handler
 from .http.reset import reset_handler
 from .http.root import page_handler
+from .http.s3_website import suffixes as website_suffixes
+from .http.s3_website import website_handler
 from .http.sns_links import sns_link_handler
 from .identity.keyring import KeyRing
 from .identity.principals import root
@@ -188,6 +191,12 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     )
     gateway.mount("/_lamina/code/", code_handler(code))
     mount_function_urls(gateway, lambda_service, verifier, authorizer, settings.region)
+    s3_service = services["s3"]
+    assert isinstance(s3_service, S3Service)
+    gateway.finishers["s3"] = s3_service.finish  # CORS headers, x-amz-expiration
+    website = website_handler(s3_service.website_answer, website_suffixes(settings.region))
+    for suffix in website_suffixes(settings.region):
+        gateway.mount_host(suffix, website)  # {bucket}.s3-website[-.]{region}.localhost
     _mount_execute_api(
         gateway,
         services,
@@ -464,6 +473,11 @@ def _services(
     # streams; the sink shows it every function line as it is emitted.
     logs = LogsService(store, sink, destinations, metrics, function_exists)
     s3 = S3Service(store, os.path.join(os.path.abspath(settings.data_dir), "s3"))
+    # S3's calls are decided by the authorizer with the buckets' owners and policies
+    # (access/s3.py), another account's included; lifecycle sweeps run on the scheduler.
+    authorizer.s3 = S3Access(authorizer, s3)
+    s3.state.authorized = True
+    s3.lifecycle.use(scheduler, settings.s3_lifecycle_interval_s)
 
     async def s3_may_deliver(arn: str, options: dict) -> str | None:
         """A bucket's notification destination, as S3 checks it: "missing", "denied" or None."""

@@ -165,6 +165,9 @@ class Settings:
     events_retry_base_s: float = field(default_factory=lambda: _env_float("LAMINA_EVENTS_RETRY_BASE", 1.0))
     # How much faster than the wall clock schedules run (tests of cron and rate schedules).
     scheduler_speedup: float = field(default_factory=_scheduler_speedup)
+    # Seconds between S3's lifecycle sweeps (AWS sweeps daily; expiry dates are midnights UTC),
+    # on the scheduler's clock.
+    s3_lifecycle_interval_s: float = field(default_factory=lambda: _env_float("LAMINA_S3_LIFECYCLE_INTERVAL", 3600))
     # Kinesis: the account's shard quota; an "hour" of retention in seconds (tests of
     # trimming shorten it); records and megabytes of recent records kept in memory.
     kinesis_shard_limit: int = field(default_factory=lambda: int(os.environ.get("LAMINA_KINESIS_SHARD_LIMIT") or 500))

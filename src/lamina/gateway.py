@@ -16,12 +16,12 @@ from typing import Any, Protocol
 
 from . import ids
 from .errors import ServiceError
-from .identity.principals import Principal
-from .protocol import bodies, parsers, serializers, unserved
+from .identity.principals import Principal, anonymous
+from .protocol import bodies, parsers, s3_preflight, serializers, unserved
 from .protocol.messages import Request, Response
 from .protocol.router import InvalidAction, Router, ServiceSpec
 from .protocol.sigv4 import Verifier
-from .services.context import RequestContext
+from .services.context import EXTRA_HEADERS, RequestContext
 
 # The refusals of a key the verifier does not know, per protocol.
 _UNKNOWN_KEY = frozenset({"UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId"})
@@ -86,6 +86,10 @@ class Gateway:
         self._host_answers: dict[str, Handler | None] = {}  # Host header -> its handler (None: AWS's)
         # Host name suffix -> the WebSocket endpoint (http/websocket.Endpoint) of those hosts.
         self.websockets: dict[str, Any] = {}
+        # A service's last word on each of its answers, (operation, params, ctx, result) ->
+        # result (S3: CORS headers for a request with an Origin, x-amz-expiration). Set by the
+        # composition root; run where the call runs (the core).
+        self.finishers: dict[str, Callable[[str, dict, RequestContext, dict], dict]] = {}
         self.on_startup = on_startup
         self.on_shutdown = on_shutdown
         self._methods: dict[tuple[str, str], Any] = {}
@@ -238,6 +242,8 @@ class Gateway:
         return found
 
     async def handle_aws(self, request: Request) -> Response:
+        if request.method == "OPTIONS" and "s3" in self.router.specs:
+            return await self._preflight(request)  # S3's CORS preflight: unsigned, no model
         request_id = ids.uuid4()
         spec: ServiceSpec | None = None
         protocol: str | None = None
@@ -248,17 +254,25 @@ class Gateway:
             resolved = self.router.resolve(request)
             spec, protocol = resolved.spec, resolved.protocol
             params = parsers.parse(resolved, request)
+            principal = caller.principal
+            if not caller.access_key and spec.name == "s3" and principal is not None:
+                principal = anonymous(caller.account_id)  # unsigned: only a public bucket policy lets it in
             ctx = RequestContext(
                 account_id=caller.account_id,
                 region=caller.region or self.verifier.default_region,
                 request_id=request_id,
                 endpoint_url=self._endpoint(request),
                 access_key=caller.access_key,
-                principal=caller.principal,
+                principal=principal,
                 source_ip=request.client,
+                origin=request.headers.get("origin", ""),
             )
             result = await self.call(spec.name, resolved.operation.name, params, ctx)
-            return serializers.serialize(spec, resolved.operation, result, request_id, resolved.protocol)
+            extra = result.pop(EXTRA_HEADERS, None) if type(result) is dict and EXTRA_HEADERS in result else None
+            response = serializers.serialize(spec, resolved.operation, result, request_id, resolved.protocol)
+            if extra:
+                response.headers.extend(extra)
+            return response
         except InvalidAction as error:
             return serializers.serialize_error(error.spec, error, request_id, error.protocol)
         except ServiceError as error:
@@ -278,6 +292,25 @@ class Gateway:
             # Something the call waited on was cancelled, not the request: answer it.
             log.warning("%s %s: work it waited on was cancelled", request.method, request.path)
             return _internal_error(spec, request_id, protocol)
+
+    async def _preflight(self, request: Request) -> Response:
+        """An OPTIONS request: a CORS preflight, which S3 answers from the bucket's rules."""
+        request_id = ids.uuid4()
+        account = self.verifier.default_account
+        ctx = RequestContext(
+            account_id=account,
+            region=self.verifier.default_region,
+            request_id=request_id,
+            endpoint_url=self._endpoint(request),
+            principal=anonymous(account),
+            source_ip=request.client,
+            origin=request.headers.get("origin", ""),
+        )
+        try:
+            result = await self.call("s3", s3_preflight.OPERATION, s3_preflight.params_of(request), ctx)
+        except ServiceError as error:
+            return serializers.serialize_error(self.router.specs["s3"], error, request_id)
+        return s3_preflight.response_of(result, request_id)
 
     async def _unrouted(self, request: Request, error: ServiceError, request_id: str, refused: bool) -> Response:
         """An error before the request had a service: a refused signature, or no route.
@@ -320,7 +353,9 @@ class Gateway:
                 deciding = self.authorize(service, operation, params, ctx)  # None: no decision needed
                 if deciding is not None:
                     await deciding
-            return await method(params, ctx)
+            result = await method(params, ctx)
+            finish = self.finishers.get(service)
+            return result if finish is None else finish(operation, params, ctx, result)
         except asyncio.CancelledError:
             if task not in self._cut:
                 raise

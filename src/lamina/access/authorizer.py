@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from ..errors import ServiceError
 from ..identity.principals import ROOT, Principal
@@ -31,6 +32,9 @@ from ..policy import parse_policy as _parse
 from ..services.context import RequestContext as CallContext
 from .actions import iam_action
 from .resources import account_of, names_other_account, resource_arns
+
+if TYPE_CHECKING:
+    from .s3 import S3Access
 
 log = logging.getLogger("lamina.access")
 
@@ -97,6 +101,9 @@ class Authorizer:
         # Each service's resource tags (aws:ResourceTag/...), by service name: ARN -> tags;
         # read only for policies that test them.
         self.resource_tags: dict[str, ResourceTagsOf] = {}
+        # S3's calls decide here (access/s3.py: bucket ARNs carry no account, anonymous
+        # callers, Block Public Access). Set by the composition root with S3's buckets.
+        self.s3: S3Access | None = None
         self._parsed: dict[str, Policy] = {}
         self._sets: dict[tuple, tuple[int, PolicySet]] = {}
         self._decisions = DecisionCache()
@@ -108,6 +115,8 @@ class Authorizer:
         principal = ctx.principal
         if self.mode == OFF or principal is None or service in SELF_AUTHORIZED:
             return None
+        if service == "s3" and self.s3 is not None:
+            return self.s3.check(operation, params, ctx)
         # The hot path, every call by a local root key: field compares (no property call), and
         # a look at the few parameters that can name another account's resource.
         if (

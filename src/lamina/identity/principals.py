@@ -8,6 +8,7 @@ ROOT = "root"
 USER = "user"
 ASSUMED_ROLE = "assumed-role"
 FEDERATED_USER = "federated-user"
+ANONYMOUS = "anonymous"  # an unsigned S3 request: only a policy naming everyone ("*") lets it in
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ class Principal:
 
 def root(account: str) -> Principal:
     return Principal(account, f"arn:aws:iam::{account}:root", account, ROOT)
+
+
+def anonymous(account: str) -> Principal:
+    """The caller of an unsigned S3 request (`account`: the default account it is served in)."""
+    return Principal(account, "*", "Anonymous", ANONYMOUS)
 
 
 def user(account: str, name: str, user_id: str, path: str = "/", tags: tuple[tuple[str, str], ...] = ()) -> Principal:

@@ -23,9 +23,16 @@
     notifications.py          Put/GetBucketNotificationConfiguration (and the legacy pair), checks
     notification_events.py    the records, EventBridge details and s3:TestEvent notifications carry
     notification_delivery.py  the events hook's deliveries, durable through the outbox
+    configs.py     a bucket's policy, CORS, lifecycle and website configurations (one document each)
+    policies.py    Put/Get/DeleteBucketPolicy, GetBucketPolicyStatus, what the authorizer reads
+                   (access/s3.py); policy_rules.py S3's checks of a policy, and "public"
+    cors.py        Put/Get/DeleteBucketCors, the OPTIONS preflight, CORS headers of actual requests
+    lifecycle.py   Put/Get/DeleteBucketLifecycleConfiguration, rules, when a version expires;
+                   lifecycle_sweep.py the expiring, on the engine's timers
+    website.py     Put/Get/DeleteBucketWebsite, what the website endpoint answers (http/s3_website.py)
+    finishing.py   the gateway's finisher: CORS headers, x-amz-expiration
 
-Not yet: bucket policies (resource_policy answers "" for now), CORS,
-lifecycle, website hosting, object lock.
+Not yet: object lock.
 """
 
 from __future__ import annotations
@@ -33,18 +40,25 @@ from __future__ import annotations
 from ...store.base import Store
 from .acl import AclApi
 from .buckets import BucketsApi
+from .configs import BucketConfigs
 from .controls import ControlsApi
 from .copying import CopyingApi
+from .cors import CorsApi
 from .deletes import DeletesApi
 from .events import Listener
+from .finishing import FinishingApi
+from .lifecycle import LifecycleApi
+from .lifecycle_sweep import LifecycleSweep
 from .listing import ListingApi
 from .multipart import MultipartApi
 from .notification_delivery import Notifications
 from .notifications import NotificationsApi
 from .objects import ObjectsApi
+from .policies import PoliciesApi
 from .state import S3State
 from .storage import Files
 from .tagging import TaggingApi
+from .website import WebsiteApi
 
 
 class S3Service(
@@ -58,6 +72,11 @@ class S3Service(
     AclApi,
     NotificationsApi,
     MultipartApi,
+    PoliciesApi,
+    CorsApi,
+    LifecycleApi,
+    WebsiteApi,
+    FinishingApi,
 ):
     service_name = "s3"
 
@@ -67,24 +86,24 @@ class S3Service(
         self.files = Files(root)
         self.state = S3State(store, self.files)
         self._creating: set[str] = set()
+        self.configs = BucketConfigs(store)  # policy, CORS, lifecycle, website
+        self.lifecycle = LifecycleSweep(self, self.configs, self.state)  # its timer: the composition root's
         # Told of each committed object change (events.py); set by the composition root.
         self.events: Listener | None = None
         self.notifications = Notifications(store, self.state)  # wired by the composition root
 
     async def start(self) -> None:
         await self.state.load()
+        await self.configs.load(self.state)
+        self.lifecycle.start()
         await self.notifications.start()
 
     async def stop(self) -> None:
+        self.lifecycle.stop()
         await self.notifications.stop()
 
     async def reset(self) -> None:
         self.state.reset()
+        self.configs.reset()
         self.notifications.reset()
         self._creating.clear()
-
-    async def resource_policy(self, arn: str) -> str | None:
-        """A bucket's policy (JSON; "" for none), None for no such bucket. Bucket policies
-        come next: every bucket has none yet."""
-        name = arn.split(":::", 1)[-1].split("/", 1)[0]
-        return None if self.state.bucket(name) is None else ""

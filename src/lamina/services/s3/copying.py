@@ -43,7 +43,7 @@ class CopyingApi(Writes):
         bucket = self.state.bucket(name)
         if bucket is None:
             raise no_such_bucket(name)
-        if bucket.account != ctx.account_id:
+        if bucket.account != ctx.account_id and not self.state.authorized:
             raise access_denied()
         return bucket
 

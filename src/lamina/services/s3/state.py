@@ -281,16 +281,21 @@ class S3State:
     def bucket(self, name: str) -> Bucket | None:
         return self.buckets.get(name)
 
+    # Whether the gateway's authorizer decides who may use a bucket (access/s3.py: another
+    # account's caller gets in when the bucket's policy allows it). Set by the composition
+    # root; without an authorizer (tests, tools) only the bucket's own account may.
+    authorized = False
+
     def find(self, name: str, ctx: RequestContext) -> Bucket:
         """The caller's bucket: NoSuchBucket, another region's (a redirect there, as S3's
-        regional endpoints answer), another account's (AccessDenied: bucket policies,
-        which could allow it, come later)."""
+        regional endpoints answer), another account's when no authorizer decided
+        (AccessDenied)."""
         bucket = self.buckets.get(name)
         if bucket is None:
             raise no_such_bucket(name)
         if bucket.region != ctx.region:
             raise permanent_redirect(name, bucket.region)
-        if bucket.account != ctx.account_id:
+        if bucket.account != ctx.account_id and not self.authorized:
             raise access_denied()
         return bucket
 
