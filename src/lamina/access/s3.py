@@ -99,6 +99,7 @@ OBJECT = {
     "SelectObjectContent": ("GetObject", "GetObject"),
     "GetObjectAttributes": ("GetObjectAttributes", "GetObjectVersionAttributes"),
     "PutObject": ("PutObject", "PutObject"),
+    "PostObject": ("PutObject", "PutObject"),  # a browser's form upload (protocol/s3_post.py)
     "CopyObject": ("PutObject", "PutObject"),
     "CreateMultipartUpload": ("PutObject", "PutObject"),
     "UploadPart": ("PutObject", "PutObject"),
