@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from . import ids
 from .errors import ServiceError
 from .identity.principals import Principal, anonymous
-from .protocol import bodies, parsers, s3_preflight, serializers, unserved
+from .protocol import bodies, parsers, s3_post, s3_preflight, serializers, unserved
 from .protocol.messages import Request, Response
 from .protocol.router import InvalidAction, Router, ServiceSpec
 from .protocol.sigv4 import Verifier
@@ -223,6 +223,13 @@ class Gateway:
         (decided on its headers): S3's uploads, of up to 5 GB (protocol/bodies.py)."""
         if method not in ("PUT", "POST"):
             return False
+        if method == "POST" and headers.get("content-type", "").lower().startswith("multipart/form-data"):
+            # S3's browser uploads (protocol/s3_post.py): a form to a bucket, not to Lamina's
+            # own paths or a mounted host's endpoint.
+            host = headers.get("host", "")
+            name = host.rsplit(":", 1)[0] if host[-1:].isdigit() else host
+            hosted = bool(self._host_suffixes) and name.endswith(self._host_suffixes)
+            return not hosted and not url.decode("latin-1").startswith(self._prefixes or ("\0",))
         return bodies.streams(headers, url)
 
     def _by_host(self, request: Request) -> Handler | None:
@@ -245,6 +252,10 @@ class Gateway:
         if request.method == "OPTIONS" and "s3" in self.router.specs:
             return await self._preflight(request)  # S3's CORS preflight: unsigned, no model
         request_id = ids.uuid4()
+        if s3_post.is_form_post(request) and "s3" in self.router.specs:
+            # S3's browser upload: no botocore operation, so read here (protocol/s3_post.py).
+            endpoint = self._endpoint(request)
+            return await s3_post.handle(request, self.verifier, self.router, self.call, request_id, endpoint)
         spec: ServiceSpec | None = None
         protocol: str | None = None
         verified = False

@@ -20,6 +20,7 @@
     errors.py      S3's error codes and messages
     multipart.py   multipart uploads (uploads.py the book, parts.py the part files, completion.py,
                    upload_listing.py, composite.py the ETag, checksums and parts of the object)
+    post_uploads.py  POST Object, a browser's form upload (protocol/s3_post.py reads the form)
     notifications.py          Put/GetBucketNotificationConfiguration (and the legacy pair), checks
     notification_events.py    the records, EventBridge details and s3:TestEvent notifications carry
     notification_delivery.py  the events hook's deliveries, durable through the outbox
@@ -55,6 +56,7 @@ from .notification_delivery import Notifications
 from .notifications import NotificationsApi
 from .objects import ObjectsApi
 from .policies import PoliciesApi
+from .post_uploads import PostUploadsApi
 from .state import S3State
 from .storage import Files
 from .tagging import TaggingApi
@@ -77,6 +79,7 @@ class S3Service(
     LifecycleApi,
     WebsiteApi,
     FinishingApi,
+    PostUploadsApi,
 ):
     service_name = "s3"
 
