@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote, unquote
 
 from ..errors import ServiceError
@@ -310,7 +311,11 @@ class Verifier:
         code = "SignatureDoesNotMatch" if query_protocol else "InvalidSignatureException"
         if expires_s is not None:
             if now > signed_at + expires_s and s3:
-                fields = {"X-Amz-Expires": expires_s, "Expires": _iso(signed_at + expires_s), "ServerTime": _iso(now)}
+                fields: dict[str, Any] = {
+                    "X-Amz-Expires": expires_s,
+                    "Expires": _iso(signed_at + expires_s),
+                    "ServerTime": _iso(now),
+                }
                 raise ServiceError("AccessDenied", "Request has expired", 403, **fields)
             if now > signed_at + expires_s:
                 raise ServiceError(
@@ -351,7 +356,7 @@ def _bytes(text: str) -> str:
 def s3_signature_mismatch(access_key: str, string_to_sign: str, provided: str, canonical: str) -> ServiceError:
     """S3's SignatureDoesNotMatch: its own message, and what it computed (so a client can
     see where its signing differs)."""
-    fields = {
+    fields: dict[str, Any] = {
         "AWSAccessKeyId": access_key,
         "StringToSign": string_to_sign,
         "SignatureProvided": provided,
