@@ -7,6 +7,7 @@ success_action_redirect, ${filename}, metadata, and a large file streamed."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import urllib.parse
 import xml.etree.ElementTree as ElementTree
@@ -202,3 +203,28 @@ def test_a_form_signed_the_older_way(lamina, bucket):
     assert s3v2.get_object(Bucket=bucket, Key="older")["Body"].read() == b"old style"
     answer = post(form, b"x", extra={"signature": "AAAA"})
     assert answer.status_code == 403 and error_of(answer)["Code"] == "SignatureDoesNotMatch"
+
+
+def test_a_form_without_a_policy_is_anonymous(s3):
+    name = "post-public-lamina"
+    s3.create_bucket(Bucket=name)
+    try:
+        url = f"{s3.meta.endpoint_url}/{name}"
+        unsigned = httpx.post(url, data={"key": "open"}, files={"file": ("f", b"anyone")}, timeout=60)
+        assert unsigned.status_code == 403 and error_of(unsigned)["Code"] == "AccessDenied"
+        # A bucket policy open to everyone lets it write.
+        s3.delete_public_access_block(Bucket=name)
+        statement = {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{name}/*",
+        }
+        s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+        opened = httpx.post(url, data={"key": "open"}, files={"file": ("f", b"anyone")}, timeout=60)
+        assert opened.status_code == 204, opened.text
+        assert s3.get_object(Bucket=name, Key="open")["Body"].read() == b"anyone"
+    finally:
+        for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
+            s3.delete_object(Bucket=name, Key=item["Key"])
+        s3.delete_bucket(Bucket=name)

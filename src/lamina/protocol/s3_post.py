@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from ..errors import ServiceError
 from ..identity.keyring import EXPIRED, KeyProblem
-from ..identity.principals import Principal, root
+from ..identity.principals import Principal, anonymous
 from ..services.context import RequestContext
 from . import forms, rest_xml
 from .bodies import Body
@@ -74,10 +74,11 @@ def _missing(name: str) -> ServiceError:
 
 def signer(verifier: Verifier, fields: dict[str, str]) -> tuple[str, str, Principal | None]:
     """(account, region, principal) of the policy's signer, its signature checked; the
-    default account's root for a form with no policy (an unsigned request, as everywhere)."""
+    default account's anonymous caller for a form with no policy (an unsigned S3 request:
+    only a bucket policy open to everyone lets it write)."""
     policy = fields.get("policy")
     if policy is None:
-        return verifier.default_account, verifier.default_region, root(verifier.default_account)
+        return verifier.default_account, verifier.default_region, anonymous(verifier.default_account)
     if "awsaccesskeyid" in fields or "signature" in fields:
         return _signer_v2(verifier, fields, policy)
     for name in _SIGNING_FIELDS:
@@ -182,8 +183,10 @@ async def handle(
             principal=principal,
             source_ip=request.client,
         )
+        filename = file.filename.replace("\\", "/").rsplit("/", 1)[-1]
         params = {
             "Bucket": unquote(bucket),
+            "Key": fields.get("key", "").replace("${filename}", filename),  # what authorization looks at
             "Fields": [[name, value] for name, value in pairs],
             "FileName": file.filename,
             "Body": Body(_checked(file.content)),
