@@ -229,3 +229,23 @@ def test_refused_rules(tmp_path, rule, code, message):
     assert (error.code, error.status) == (code, 400)
     if message is not None:
         assert error.message == message
+
+
+def test_incomplete_multipart_uploads_aborted(tmp_path):
+    harness = Harness(tmp_path)
+
+    async def scenario() -> None:
+        s3 = await harness.open()
+        await s3.create_bucket({"Bucket": "uploads"}, CTX)
+        kept = await s3.create_multipart_upload({"Bucket": "uploads", "Key": "keep/a"}, CTX)
+        stale = await s3.create_multipart_upload({"Bucket": "uploads", "Key": "tmp/b"}, CTX)
+        await lifecycle(s3, "uploads", {"ID": "abort", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+                                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}})  # fmt: skip
+        now = datetime.now(timezone.utc).timestamp()
+        assert await s3.lifecycle.run(now=now) == 0
+        assert await s3.lifecycle.run(now=now + 2 * DAY) == 1
+        left = {upload.upload_id for upload in s3.state.uploads.of_bucket("uploads")}
+        assert left == {kept["UploadId"]} and stale["UploadId"] not in left
+        await harness.close(s3)
+
+    asyncio.run(scenario())
