@@ -228,3 +228,22 @@ def test_a_form_without_a_policy_is_anonymous(s3):
         for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
             s3.delete_object(Bucket=name, Key=item["Key"])
         s3.delete_bucket(Bucket=name)
+
+
+def test_a_form_upload_through_front_processes(lamina_factory):
+    # The front reads the form and relays the file to the core's S3 as it reads it.
+    server = lamina_factory(LAMINA_HTTP_WORKERS="2")
+    s3 = server.client("s3", s3={"addressing_style": "path"}, signature_version="s3v4")
+    s3.create_bucket(Bucket="post-fronts-lamina")
+    data = os.urandom(3 * 1024 * 1024)
+    form = s3.generate_presigned_post(
+        "post-fronts-lamina",
+        "via-front",
+        Fields={"success_action_status": "201"},
+        Conditions=[{"success_action_status": "201"}],
+    )
+    answer = post(form, data)
+    assert answer.status_code == 201, answer.text
+    assert s3.get_object(Bucket="post-fronts-lamina", Key="via-front")["Body"].read() == data
+    refused = post(form, data, extra={"x-amz-meta-extra": "1"})
+    assert refused.status_code == 403 and "Extra input fields" in error_of(refused)["Message"]
