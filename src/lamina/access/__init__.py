@@ -8,5 +8,7 @@ whether its principal may do it (the policy package decides; this package asks i
                    policy, anonymous callers, Block Public Access
 
 Called by the gateway for every AWS call that a principal other than its account's root
-makes (root is allowed everything in its own account, as on AWS, and pays nothing).
+makes (root is allowed everything in its own account, as on AWS, and pays nothing; S3's
+calls are looked at by s3.py first: a root on another account's bucket, or on one with a
+policy, is decided too).
 """
