@@ -22,6 +22,9 @@ from ..services.s3.website import WebsiteAnswer
 Answer = Callable[[str, str, bool], WebsiteAnswer]  # (bucket, path, head) -> answer
 
 SUFFIX = ".s3-website.localhost"
+# Objects up to this size are answered whole; larger ones streamed (with front processes,
+# LAMINA_HTTP_WORKERS, an answer crossing from the core must be whole: larger objects fail).
+WHOLE_BYTES = 8 * 1024 * 1024
 _REASONS = {301: "Moved Permanently", 302: "Found", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed"}
 _HEADERS = (("CacheControl", "Cache-Control"), ("ContentDisposition", "Content-Disposition"),
             ("ContentEncoding", "Content-Encoding"), ("ContentLanguage", "Content-Language"))  # fmt: skip
@@ -56,7 +59,7 @@ def website_handler(answer: Answer, suffixes: list[str]) -> Callable:
             return Response(result.status, [("Location", location), *_ids(request_id)], b"")
         if result.version is None:
             return _error(result, request_id, head)
-        return _object(result, request_id)
+        return await _object(result, request_id)
 
     return handle
 
@@ -65,7 +68,7 @@ def _ids(request_id: str) -> list[tuple[str, str]]:
     return [("x-amz-request-id", request_id), ("x-amz-id-2", request_id)]
 
 
-def _object(result: WebsiteAnswer, request_id: str) -> Response:
+async def _object(result: WebsiteAnswer, request_id: str) -> Response:
     version = result.version
     assert version is not None
     content = version.content
@@ -81,7 +84,11 @@ def _object(result: WebsiteAnswer, request_id: str) -> Response:
             headers.append((header, str(content[member])))
     for key, value in version.metadata.items():
         headers.append((f"x-amz-meta-{key}", value))
-    return Response(result.status, headers, b"", result.body)
+    if result.body is None or version.size > WHOLE_BYTES:
+        return Response(result.status, headers, b"", result.body)
+    # A page read whole: an answer that can cross from the core to a front process.
+    body = b"".join([piece async for piece in result.body])
+    return Response(result.status, [h for h in headers if h[0] != "Content-Length"], body)
 
 
 def _error(result: WebsiteAnswer, request_id: str, head: bool) -> Response:
