@@ -202,3 +202,27 @@ def test_redirect_all_requests(lamina, s3, site):
     )
     answer = _get(lamina, site, "/a/b.html")
     assert (answer.status_code, answer.headers["location"]) == (301, "https://www.example.com/a/b.html")
+
+
+def test_through_front_processes(lamina_factory):
+    """With LAMINA_HTTP_WORKERS the website, the preflight and the finisher's CORS headers
+    are answered by the core through the fronts."""
+    server = lamina_factory(LAMINA_HTTP_WORKERS="2")
+    s3 = server.client("s3", s3={"addressing_style": "path"})
+    s3.create_bucket(Bucket="fronted")
+    s3.put_object(Bucket="fronted", Key="index.html", Body=b"<h1>home</h1>", ContentType="text/html")
+    _public(s3, "fronted")
+    s3.put_bucket_website(Bucket="fronted", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    s3.put_bucket_cors(
+        Bucket="fronted", CORSConfiguration={"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]}
+    )
+    for _ in range(4):  # every front
+        page = _get(server, "fronted", "/")
+        assert (page.status_code, page.content) == (200, b"<h1>home</h1>")
+        preflight = httpx.options(
+            f"{server.url}/fronted/index.html",
+            headers={"Origin": "http://a.org", "Access-Control-Request-Method": "GET"},
+        )
+        assert (preflight.status_code, preflight.headers["access-control-allow-origin"]) == (200, "*")
+        anonymous = httpx.get(f"{server.url}/fronted/index.html", headers={"Origin": "http://a.org"})
+        assert anonymous.status_code == 200 and anonymous.headers["access-control-allow-origin"] == "*"
