@@ -153,3 +153,22 @@ def test_a_tampered_url_is_s3s_signature_does_not_match(lamina, s3, bucket):
     error = caught.value.response["Error"]
     assert error["Code"] == "SignatureDoesNotMatch" and error["AWSAccessKeyId"] == "test"
     assert error["CanonicalRequest"].startswith(f"GET\n/{bucket}/signed\n")
+
+
+def test_boto3s_default_presigned_urls_the_older_signature(lamina, s3, bucket):
+    """Unless told s3v4, boto3 presigns S3 URLs with signature version 2 (AWSAccessKeyId,
+    Expires, Signature): Lamina checks those too, for GET, PUT and sub-resources."""
+    default = lamina.client("s3", s3={"addressing_style": "path"})
+    put_url = default.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "v2.txt"})
+    assert "AWSAccessKeyId=" in put_url and "X-Amz-Signature" not in put_url
+    # Version 2 signs the Content-Type too (none here): urllib would add its form type.
+    assert fetch(put_url, "PUT", b"signed the old way", {"Content-Type": ""})[0] == 200
+    get_url = default.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "v2.txt"})
+    assert fetch(get_url) == (200, mock.ANY, b"signed the old way")
+    tags = default.generate_presigned_url("get_object_tagging", Params={"Bucket": bucket, "Key": "v2.txt"})
+    assert fetch(tags)[0] == 200
+    status, _, body = fetch(get_url.replace("Signature=", "Signature=x"))
+    assert status == 403 and error_fields(body)["Code"] == "SignatureDoesNotMatch"
+    expired = default.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "v2.txt"}, ExpiresIn=-10)
+    status, _, body = fetch(expired)
+    assert status == 403 and error_fields(body)["Message"] == "Request has expired"

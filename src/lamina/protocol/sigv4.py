@@ -21,15 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from ..errors import ServiceError
 from ..identity.keyring import EXPIRED, KeyProblem, KeyRing
 from ..identity.principals import Principal, root
 from ..identity.tokens import Sealer
+from . import sigv2
 from .aws_chunked import SIGNED, STREAMING, ChunkSigning
 from .bodies import sha256_mismatch
 from .messages import Request
+from .router import virtual_bucket
 
 _AUTH = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/"
@@ -157,6 +159,8 @@ class Verifier:
         if not auth:
             if "X-Amz-Signature=" in request.query_string:
                 return self._verify_presigned(request)
+            if sigv2.is_presigned_v2(request):
+                return self._verify_presigned_v2(request)
             return Caller("", self.default_account, self.default_region, "", self._default)
         match = _AUTH.match(auth)
         if not match:
@@ -182,6 +186,22 @@ class Verifier:
             None,
             None,
         )
+
+    def _verify_presigned_v2(self, request: Request) -> Caller:
+        """S3's older presigned URLs (protocol/sigv2.py). They name no region: the default."""
+        params = dict(parse_qsl(request.query_string, keep_blank_values=True))
+        access_key = params.get("AWSAccessKeyId", "")
+        try:
+            secret, principal = self.keys.resolve(access_key, params.get("x-amz-security-token"))
+        except KeyProblem:
+            if not self.enforce:
+                return Caller(access_key, self.default_account, self.default_region, "s3", None)
+            raise ServiceError(
+                "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", 403
+            ) from None
+        if self.enforce:
+            sigv2.check(request, secret, virtual_bucket(request.headers.get("host", "")), self.clock())
+        return Caller(access_key, principal.account, self.default_region, "s3", principal)
 
     def _verify_presigned(self, request: Request) -> Caller:
         params: dict[str, str] = {}
