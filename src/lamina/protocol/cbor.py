@@ -167,11 +167,7 @@ def serialize_error(
 
 
 def serialize_json_cbor_result(spec: ServiceSpec, op: OperationModel, result: dict, request_id: str) -> Response:
-    from . import eventstream, serializers  # they import this module
-
     shape = op.output_shape
-    if eventstream.stream_member(shape) is not None:
-        return serializers.serialize(spec, op, result, request_id, "json")
     body = dump(to_cbor(shape, result, _epoch_ms) or {}) if shape is not None else dump({})
     headers = [("content-type", JSON_CBOR_CONTENT_TYPE), ("x-amzn-requestid", request_id)]
     return Response(200, headers, body)

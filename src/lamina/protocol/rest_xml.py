@@ -25,7 +25,7 @@ from botocore.model import OperationModel, Shape
 from ..errors import ServiceError
 from . import bodies, faults, shapes
 from .messages import Request, Response
-from .parsers import located, rest_plan
+from .rest_plan import located, rest_plan
 from .router import Resolved, ServiceSpec
 from .xml_shapes import element, from_xml, local, members, parse_document, text
 

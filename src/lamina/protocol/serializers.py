@@ -29,6 +29,8 @@ def serialize(
 ) -> Response:
     """The answer in `protocol` (the request's; the service's own by default)."""
     protocol = protocol or spec.protocol
+    if protocol == "json-cbor" and eventstream.stream_member(op.output_shape) is not None:
+        protocol = "json"  # an event stream's framing is the same; its events are JSON
     serializer = _SERIALIZERS.get(protocol)
     if serializer is None:
         raise ServiceError("InternalFailure", f"Protocol {protocol} is not served yet", 500)
