@@ -270,7 +270,7 @@ def _mount_execute_api(
     v2, v1 = services["apigatewayv2"], services["apigateway"]
     assert isinstance(v2, ApiGatewayV2Service) and isinstance(v1, ApiGatewayService)
     execute_api = ExecuteApi(
-        v2.state.serving, planes={"WEBSOCKET": websocket, "HTTP": http, "REST": rest}, rest=v1.state.serving_rest
+        v2.state.serving, planes={"WEBSOCKET": websocket, "HTTP": http, "REST": rest}, rest=v1.state.serving
     )
     gateway.mount_host(HOST_SUFFIX, execute_api.handle, websocket=websocket)
     gateway.mount(PATH_PREFIX, execute_api.handle)

@@ -23,7 +23,7 @@ registry or a callable the composition root hands it.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Service(Protocol):
@@ -34,3 +34,19 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
     async def reset(self) -> None: ...
+
+
+class StateService:
+    """What a service whose whole truth is one owner (`state`, with `load()` and `reset()`)
+    and that runs nothing in the background needs of the lifecycle above."""
+
+    state: Any
+
+    async def start(self) -> None:
+        await self.state.load()
+
+    async def stop(self) -> None:
+        pass
+
+    async def reset(self) -> None:
+        self.state.reset()

@@ -46,7 +46,7 @@ class ExecuteApi:
 
     def __init__(self, v2: Lookup, planes: dict[str, Plane], rest: Lookup | None = None) -> None:
         self.v2 = v2  # apigatewayv2's: state.serving(api_id) -> ServedApi
-        self.rest = rest  # apigateway's: state.serving_rest(api_id) -> ServedRestApi
+        self.rest = rest  # apigateway's: state.serving(api_id) -> ServedRestApi
         self.planes = planes  # by kind: "HTTP", "WEBSOCKET", "REST"
 
     async def handle(self, request: Request) -> Response:

@@ -5,7 +5,7 @@
                           edits (written before they are answered), API keys, usage plans,
                           the account's settings
     usage.py              usage counters per plan, key and day (GetUsage; the data plane adds)
-    served.py             what a stage serves, for the data plane: state.serving_rest(api_id),
+    served.py             what a stage serves, for the data plane: state.serving(api_id),
                           state.grant(api_id, stage, key value)
     patch.py              patchOperations: the paths each type declares, AWS's refusals
     rest_apis.py          CreateRestApi, GetRestApi(s), UpdateRestApi, DeleteRestApi
@@ -28,13 +28,14 @@
 
 Domain names, base path mappings, VPC links, client certificates, documentation parts and
 versions, SDK generation, TestInvokeMethod and TestInvokeAuthorizer are not served (501).
-The data plane (http/execute_api/) reads `ApiGatewayService.state.serving_rest(api_id)`
+The data plane (http/execute_api/) reads `ApiGatewayService.state.serving(api_id)`
 (served.py documents it).
 """
 
 from __future__ import annotations
 
 from ...store.base import Store
+from ..base import StateService
 from .account import AccountApi
 from .api_keys import ApiKeysApi
 from .authorizers import AuthorizersApi
@@ -69,18 +70,10 @@ class ApiGatewayService(
     TagsApi,
     AccountApi,
     OpenApiApi,
+    StateService,
 ):
     service_name = "apigateway"
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.state = RestApiState(store)
-
-    async def start(self) -> None:
-        await self.state.load()
-
-    async def stop(self) -> None:
-        pass
-
-    async def reset(self) -> None:
-        self.state.reset()

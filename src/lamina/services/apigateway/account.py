@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..api_gateway_errors import bad_request
 from ..context import RequestContext
 from . import patch
-from .errors import bad_request
 from .state import RestApiState
 
 _ROLE = re.compile(r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/.+$")

@@ -14,12 +14,14 @@ import csv
 import io
 from typing import Any
 
+from ..api_gateway_apis import now
+from ..api_gateway_errors import bad_request, conflict
 from ..context import RequestContext
 from . import checks, patch
-from .errors import STAGE_NOT_FOUND, bad_request, conflict
+from .errors import STAGE_NOT_FOUND
 from .ids import LONG, new_id, new_key_value
 from .paging import listed
-from .state import RestApiState, now
+from .state import RestApiState
 
 
 def shown_key(record: dict[str, Any], include_value: bool) -> dict[str, Any]:

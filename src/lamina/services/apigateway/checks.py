@@ -6,7 +6,8 @@ import json
 import re
 from typing import Any
 
-from .errors import bad_request, status_code_invalid
+from ..api_gateway_errors import bad_request
+from .errors import status_code_invalid
 
 _STATUS = re.compile(r"^[1-5]\d\d$")
 _STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..api_gateway_apis import now
+from ..api_gateway_errors import bad_request, not_found
 from ..context import RequestContext
 from . import checks, patch
-from .errors import DEPLOYMENT_NOT_FOUND, bad_request, not_found
+from .errors import DEPLOYMENT_NOT_FOUND
 from .ids import new_id
 from .paging import listed
 from .stages import new_stage, point
-from .state import Deployment, RestApi, RestApiState, now
+from .state import Deployment, RestApi, RestApiState
 
 
 def deploy(api: RestApi, description: str | None) -> Deployment:

@@ -1,11 +1,11 @@
-"""API Gateway's (REST APIs, v1) errors, each with the model's `message` member, in AWS's
-words (as AWS answers them, including its own inconsistencies):
+"""API Gateway's (REST APIs, v1) own errors and messages, each with the model's `message`
+member, in AWS's words (as AWS answers them, including its own inconsistencies); what both
+versions answer (NotFoundException 404, BadRequestException 400, ConflictException 409,
+"Invalid API identifier specified <account>:<id>") is in ../api_gateway_errors.py:
 
-NotFoundException         404  "Invalid API identifier specified <account>:<id>",
-                               "Invalid Resource identifier specified" (also what the
+NotFoundException         404  "Invalid Resource identifier specified" (also what the
                                method and integration operations answer for an unknown
                                API), "Invalid Method identifier specified", ...
-BadRequestException       400  a request AWS refuses
 ConflictException         409  a name already taken ("Another resource with the same
                                parent already has this name: x", "Stage already exists")
 LimitExceededException    429  a quota of the account reached
@@ -15,26 +15,11 @@ TooManyRequestsException  429
 from __future__ import annotations
 
 from ...errors import ServiceError
-
-
-def not_found(message: str) -> ServiceError:
-    return ServiceError("NotFoundException", message, 404)
-
-
-def bad_request(message: str) -> ServiceError:
-    return ServiceError("BadRequestException", message, 400)
-
-
-def conflict(message: str) -> ServiceError:
-    return ServiceError("ConflictException", message, 409)
+from ..api_gateway_errors import not_found
 
 
 def limit_exceeded(message: str) -> ServiceError:
     return ServiceError("LimitExceededException", message, 429)
-
-
-def api_not_found(account: str, api_id: str) -> ServiceError:
-    return not_found(f"Invalid API identifier specified {account}:{api_id}")
 
 
 RESOURCE_NOT_FOUND = "Invalid Resource identifier specified"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..api_gateway_errors import bad_request, not_found
 from ..context import RequestContext
 from . import patch
-from .errors import bad_request, not_found
 from .paging import listed
 from .state import RestApiState
 

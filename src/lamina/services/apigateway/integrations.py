@@ -17,9 +17,10 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..api_gateway_errors import bad_request, not_found
 from ..context import RequestContext
 from . import checks, patch
-from .errors import INTEGRATION_NOT_FOUND, RESOURCE_NOT_FOUND, RESPONSE_NOT_FOUND, bad_request, not_found
+from .errors import INTEGRATION_NOT_FOUND, RESOURCE_NOT_FOUND, RESPONSE_NOT_FOUND
 from .methods import method_of
 from .state import RestApi, RestApiState
 

@@ -12,6 +12,7 @@ import copy
 import re
 from typing import Any
 
+from ..api_gateway_errors import bad_request, conflict, not_found
 from ..context import RequestContext
 from . import checks, patch
 from .errors import (
@@ -21,9 +22,6 @@ from .errors import (
     RESOURCE_NOT_FOUND,
     RESPONSE_NOT_FOUND,
     VALIDATOR_NOT_FOUND,
-    bad_request,
-    conflict,
-    not_found,
 )
 from .state import RestApi, RestApiState
 

@@ -13,9 +13,10 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from ..api_gateway_errors import bad_request, conflict
 from ..context import RequestContext
 from . import patch
-from .errors import bad_request, conflict, model_not_found
+from .errors import model_not_found
 from .ids import new_id
 from .paging import listed
 

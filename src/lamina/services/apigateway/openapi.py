@@ -7,8 +7,8 @@ endpoint type; `basepath` = ignore|prepend|split says what the definition's base
 
 from __future__ import annotations
 
+from ..api_gateway_errors import bad_request
 from ..context import RequestContext
-from .errors import bad_request
 from .openapi_export import Exporter, rendered
 from .openapi_import import Importer, parse_document
 from .rest_apis import described, new_api, new_spec

@@ -35,9 +35,9 @@ from urllib.parse import urlsplit
 import yaml
 
 from ...errors import ServiceError
+from ..api_gateway_errors import bad_request
 from . import checks
 from .authorizers import authorizer_record
-from .errors import bad_request
 from .gateway_responses import DEFAULTS as GATEWAY_RESPONSE_TYPES
 from .gateway_responses import TEMPLATE
 from .ids import new_id

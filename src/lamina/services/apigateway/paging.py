@@ -8,7 +8,7 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
-from .errors import bad_request
+from ..api_gateway_errors import bad_request
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 500

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import bad_request
+from ..api_gateway_errors import bad_request
 
 
 def unescape(segment: str) -> str:
@@ -141,7 +141,7 @@ def entry(
         table = record.setdefault(name, {})
         key = change.names[0]
         if change.op in ("replace", "remove") and missing is not None and key not in table:
-            from .errors import not_found
+            from ..api_gateway_errors import not_found
 
             raise not_found(missing)
         if change.op == "remove":

@@ -10,13 +10,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..api_gateway_apis import now
+from ..api_gateway_errors import bad_request
 from ..context import RequestContext
 from . import checks, patch
-from .errors import bad_request
 from .ids import LONG, SHORT, new_id
 from .models import default_models
 from .paging import listed
-from .state import RestApi, RestApiState, now
+from .state import RestApi, RestApiState
 
 _ENDPOINT_TYPES = ("REGIONAL", "EDGE", "PRIVATE")
 

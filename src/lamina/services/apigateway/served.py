@@ -1,6 +1,6 @@
 """What a REST API serves, for the data plane (http/execute_api/): read, never changed.
 
-    served = state.serving_rest(api_id)    # None: no REST API has this id (any account/region)
+    served = state.serving(api_id)    # None: no REST API has this id (any account/region)
     served.account, served.region          # who owns it (API ids are unique on Lamina)
     served.policy                          # the resource policy (a dict, parsed) or None
     served.binary_media_types, served.api_key_source ("HEADER"|"AUTHORIZER"),

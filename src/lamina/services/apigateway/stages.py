@@ -19,10 +19,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..api_gateway_apis import now
+from ..api_gateway_errors import bad_request, conflict, not_found
 from ..context import RequestContext
 from . import checks, patch
-from .errors import DEPLOYMENT_NOT_FOUND, STAGE_NOT_FOUND, bad_request, conflict, not_found
-from .state import RestApi, RestApiState, now
+from .errors import DEPLOYMENT_NOT_FOUND, STAGE_NOT_FOUND
+from .state import RestApi, RestApiState
 
 DEFAULT_METHOD_SETTING: dict[str, Any] = {
     "metricsEnabled": False,
@@ -255,5 +257,5 @@ class StagesApi:
 
     async def flush_stage_authorizers_cache(self, params: dict, ctx: RequestContext) -> dict:
         stage_of(self.state.api(ctx.account_id, ctx.region, params["restApiId"]), params["stageName"])
-        self.state.flush_authorizers(params["restApiId"], params["stageName"])
+        self.state.drop_authorizer_cache(params["restApiId"], params["stageName"])
         return {}

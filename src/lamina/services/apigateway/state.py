@@ -13,29 +13,26 @@ hold, where they are kept, how they are found and changed.
     kind "apigw_account"       key <account>:<region>               GetAccount's settings
     kind "apigw_usage"         key <account>:<region>:<planId>/<keyId>/<day>   (usage.py)
 
-The owner is `RestApiState`: per account and region (`scopes`) the APIs in memory, and one
-index by API id (ids are unique on Lamina whatever the account or region: an id names a
-host of execute-api). Every change to an API goes through `edit()`: a copy is changed,
-written to the store (with the deployments it made or dropped) and only then installed, so
-readers never see half a change and a failed write changes nothing. Keys, usage plans and
-account settings are changed under a lock per account and region, written, then installed.
+The owner is `RestApiState`, an `ApiOwner` (../api_gateway_apis.py: the APIs per account
+and region and by id, unique across them; every change an edit of a copy, written with the
+deployments it made or dropped before it is installed). Keys, usage plans and account
+settings are changed under a lock per account and region, written, then installed.
 
-The data plane reads `serving_rest(api_id)` (served.py) and `grant(...)`: built once per
-change and cached.
+The data plane reads `serving(api_id)` (served.py) and `grant(...)`: built once per change
+and cached.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
-import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...store.base import Delete, DeletePrefix, Op, Put, Store
-from .errors import api_not_found, not_found
+from ...store.base import Delete, Op, Put, Store
+from ..api_gateway_apis import ApiOwner, ApiRecord
+from ..api_gateway_errors import not_found
 from .usage import UsageBook
 
 API_KIND, DEPLOYMENT_KIND = "apigw_rest_api", "apigw_deployment"
@@ -43,10 +40,6 @@ KEY_KIND, PLAN_KIND, ACCOUNT_KIND = "apigw_api_key", "apigw_usage_plan", "apigw_
 # What a deployment freezes of its API (resources carry their computed paths in the snapshot).
 SNAPSHOT = ("resources", "authorizers", "validators", "models", "gateway_responses")
 SNAPSHOT_SETTINGS = ("binaryMediaTypes", "minimumCompressionSize", "apiKeySource", "policy")
-
-
-def now() -> float:
-    return round(time.time(), 3)
 
 
 def api_arn(region: str, api_id: str) -> str:
@@ -89,31 +82,21 @@ def api_summary(resources: dict[str, dict[str, Any]]) -> dict[str, dict[str, dic
 
 
 @dataclass
-class RestApi:
-    """One REST API. Records are kept with AWS's member names (dates as epoch seconds).
-    `resources`: id -> {id, parentId?, pathPart?, methods: {verb: method}}, a method holding
-    its methodResponses and methodIntegration (with integrationResponses); `models` keyed by
-    name, `gateway_responses` by type (only those put), `stages` by name."""
+class RestApi(ApiRecord):
+    """One REST API (api_gateway_apis.py keeps its spec, tags and deployments). Records are
+    kept with AWS's member names (dates as epoch seconds). `resources`: id -> {id, parentId?,
+    pathPart?, methods: {verb: method}}, a method holding its methodResponses and
+    methodIntegration (with integrationResponses); `models` keyed by name,
+    `gateway_responses` by type (only those put), `stages` by name."""
 
-    account: str
-    region: str
-    api_id: str
-    spec: dict[str, Any]
-    tags: dict[str, str] = field(default_factory=dict)
+    TABLES = (*SNAPSHOT, "stages")
+
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     authorizers: dict[str, dict[str, Any]] = field(default_factory=dict)
     validators: dict[str, dict[str, Any]] = field(default_factory=dict)
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     gateway_responses: dict[str, dict[str, Any]] = field(default_factory=dict)
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
-    deployments: dict[str, Deployment] = field(default_factory=dict)
-    # --- an edit in progress (not stored) ---
-    made: list[Deployment] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
-
-    @property
-    def key(self) -> str:
-        return f"{self.account}:{self.region}:{self.api_id}"
 
     @property
     def arn(self) -> str:
@@ -122,31 +105,6 @@ class RestApi:
     @property
     def root_id(self) -> str:
         return self.spec["rootResourceId"]
-
-    def draft(self) -> RestApi:
-        """A copy to change: the records deep-copied, the deployments (never changed in
-        place) shared."""
-        return RestApi(
-            self.account,
-            self.region,
-            self.api_id,
-            copy.deepcopy(self.spec),
-            dict(self.tags),
-            *(copy.deepcopy(getattr(self, name)) for name in (*SNAPSHOT, "stages")),
-            dict(self.deployments),
-        )
-
-    def doc(self) -> dict[str, Any]:
-        out = {name: getattr(self, name) for name in (*SNAPSHOT, "stages")}
-        return {"spec": self.spec, "tags": self.tags, **out}
-
-    @classmethod
-    def from_doc(cls, key: str, doc: dict[str, Any]) -> RestApi:
-        account, region, api_id = key.split(":", 2)
-        api = cls(account, region, api_id, doc["spec"], doc.get("tags") or {})
-        for name in (*SNAPSHOT, "stages"):
-            setattr(api, name, doc.get(name) or {})
-        return api
 
     # --- resources and their paths ------------------------------------------------------------
 
@@ -187,21 +145,22 @@ class RestApi:
         return out
 
 
-class RestApiState:
+class RestApiState(ApiOwner[RestApi]):
+    """The owner of the REST APIs (api_gateway_apis.py: finding, editing, caching what they
+    serve) and of the account-level records beside them."""
+
+    api_kind, deployment_kind = API_KIND, DEPLOYMENT_KIND
+    record, deployment = RestApi, Deployment
+
     def __init__(self, store: Store) -> None:
-        self.store = store
-        self.scopes: dict[tuple[str, str], dict[str, RestApi]] = {}  # (account, region) -> id -> API
-        self.by_id: dict[str, RestApi] = {}
+        super().__init__(store)
         self.keys: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # scope -> id -> ApiKey record
         self.key_values: dict[str, tuple[str, str, str]] = {}  # value -> (account, region, id)
         self.plans: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # scope -> id -> {plan, keys}
         self.accounts: dict[tuple[str, str], dict[str, Any]] = {}
         self.usage = UsageBook(store)
-        self._locks: dict[str, asyncio.Lock] = {}
         self._scope_locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._served: dict[str, Any] = {}
         self._grants: dict[tuple[str, str, str], Any] = {}
-        self._cache_flushes: dict[tuple[str, str], int] = {}
         # Usage plans may also cover the stages of WebSocket APIs, which API Gateway v2 keeps:
         # its lookup, api id -> (account, region, stage names) or None, given by app.py.
         self.other_apis: Callable[[str], tuple[str, str, frozenset[str]] | None] = lambda api_id: None
@@ -215,13 +174,7 @@ class RestApiState:
         return self.other_apis(api_id)
 
     async def load(self) -> None:
-        for key, doc in await self.store.scan(API_KIND):
-            self._install(RestApi.from_doc(key, doc))
-        for key, doc in await self.store.scan(DEPLOYMENT_KIND):
-            scope, deployment_id = key.rsplit("/", 1)
-            api = self.by_id.get(scope.rsplit(":", 1)[1])
-            if api is not None:
-                api.deployments[deployment_id] = Deployment.from_doc(deployment_id, doc)
+        await super().load()
         for key, doc in await self.store.scan(KEY_KIND):
             account, region, key_id = key.split(":", 2)
             self._install_key(account, region, doc)
@@ -232,75 +185,20 @@ class RestApiState:
             account, region = key.split(":", 1)
             self.accounts[(account, region)] = doc
         await self.usage.load()
-        self._served.clear()
         self._grants.clear()
 
     def reset(self) -> None:
-        self.scopes.clear()
-        self.by_id.clear()
+        super().reset()
         self.keys.clear()
         self.key_values.clear()
         self.plans.clear()
         self.accounts.clear()
         self.usage.reset()
-        self._locks.clear()
         self._scope_locks.clear()
-        self._served.clear()
-        self._grants.clear()
-        self._cache_flushes.clear()
-
-    # --- finding -----------------------------------------------------------------------------
-
-    def api(self, account: str, region: str, api_id: str, missing=None) -> RestApi:
-        """The API; `missing` is the error for an unknown one (AWS's "Invalid API identifier
-        specified <account>:<id>" unless the operation answers otherwise)."""
-        api = self.by_id.get(api_id)
-        if api is None or (api.account, api.region) != (account, region):
-            raise missing if missing is not None else api_not_found(account, api_id)
-        return api
-
-    def apis_of(self, account: str, region: str) -> dict[str, RestApi]:
-        return self.scopes.get((account, region), {})
-
-    # --- changing an API ---------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def edit(self, account: str, region: str, api_id: str, missing=None) -> AsyncIterator[RestApi]:
-        """A draft of the API to change; written and installed when the block ends without
-        an error."""
-        self.api(account, region, api_id, missing)
-        lock = self._locks.setdefault(api_id, asyncio.Lock())
-        async with lock:
-            draft = self.api(account, region, api_id, missing).draft()
-            yield draft
-            await self.save(draft)
-
-    async def create(self, api: RestApi) -> None:
-        if api.api_id in self.by_id:
-            raise RuntimeError("API id taken")
-        await self.save(api)
-
-    async def save(self, draft: RestApi) -> None:
-        ops: list[Op] = [Put(API_KIND, draft.key, draft.doc())]
-        ops += [Put(DEPLOYMENT_KIND, f"{draft.key}/{d.deployment_id}", d.doc()) for d in draft.made]
-        ops += [Delete(DEPLOYMENT_KIND, f"{draft.key}/{gone}") for gone in draft.dropped]
-        await self.store.write(ops)
-        draft.made, draft.dropped = [], []
-        self._install(draft)
-
-    async def delete(self, api: RestApi) -> None:
-        async with self._locks.setdefault(api.api_id, asyncio.Lock()):
-            await self.store.write([Delete(API_KIND, api.key), DeletePrefix(DEPLOYMENT_KIND, f"{api.key}/")])
-            self.scopes.get((api.account, api.region), {}).pop(api.api_id, None)
-            self.by_id.pop(api.api_id, None)
-            self._served.pop(api.api_id, None)
-        self._locks.pop(api.api_id, None)
         self._grants.clear()
 
-    def _install(self, api: RestApi) -> None:
-        self.scopes.setdefault((api.account, api.region), {})[api.api_id] = api
-        self.by_id[api.api_id] = api
-        self._served.pop(api.api_id, None)
+    def _changed(self, api_id: str) -> None:
+        super()._changed(api_id)
         self._grants.clear()
 
     # --- account-level records: API keys, usage plans, the account's settings ----------------
@@ -373,17 +271,10 @@ class RestApiState:
 
     # --- for the data plane ------------------------------------------------------------------
 
-    def serving_rest(self, api_id: str):
-        """What the REST API with this id serves now, whoever owns it (None: no such API).
-        Built once per change and cached: cheap to ask on every request (served.py)."""
-        if api_id in self._served:
-            return self._served[api_id]
+    def _serve(self, api: RestApi):
         from .served import served_rest_api
 
-        api = self.by_id.get(api_id)
-        served = served_rest_api(api, self) if api is not None else None
-        self._served[api_id] = served
-        return served
+        return served_rest_api(api, self)
 
     def grant(self, api_id: str, stage: str, key_value: str):
         """What an API key value is granted on a stage (served.py `KeyGrant`), or None: no
@@ -399,11 +290,3 @@ class RestApiState:
             self._grants.clear()
         self._grants[cache_key] = found
         return found
-
-    def flush_authorizers(self, api_id: str, stage: str) -> None:
-        """FlushStageAuthorizersCache: the data plane drops the stage's cached authorizer
-        results when this epoch moves."""
-        self._cache_flushes[(api_id, stage)] = self._cache_flushes.get((api_id, stage), 0) + 1
-
-    def authorizer_cache_epoch(self, api_id: str, stage: str) -> int:
-        return self._cache_flushes.get((api_id, stage), 0)

@@ -8,9 +8,9 @@ import copy
 import re
 from typing import Any
 
+from ..api_gateway_errors import api_not_found, not_found
 from ..context import RequestContext
 from . import checks
-from .errors import api_not_found, not_found
 from .stages import stage_of
 from .state import RestApiState
 

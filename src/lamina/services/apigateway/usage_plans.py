@@ -18,9 +18,10 @@ import copy
 import datetime as dt
 from typing import Any
 
+from ..api_gateway_errors import bad_request, conflict, not_found
 from ..context import RequestContext
 from . import checks, patch
-from .errors import API_KEY_NOT_FOUND, STAGE_NOT_FOUND, bad_request, conflict, not_found
+from .errors import API_KEY_NOT_FOUND, STAGE_NOT_FOUND
 from .ids import new_id
 from .paging import listed
 from .state import RestApiState

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..api_gateway_errors import bad_request, conflict, not_found
 from ..context import RequestContext
 from . import patch
-from .errors import VALIDATOR_NOT_FOUND, bad_request, conflict, not_found
+from .errors import VALIDATOR_NOT_FOUND
 from .ids import new_id
 from .paging import listed
 from .state import RestApi, RestApiState

@@ -23,6 +23,7 @@ The data plane (http/execute_api/) reads `ApiGatewayV2Service.state.serving(api_
 from __future__ import annotations
 
 from ...store.base import Store
+from ..base import StateService
 from .apis import ApisApi
 from .authorizers import AuthorizersApi
 from .deployments import DeploymentsApi
@@ -45,18 +46,10 @@ class ApiGatewayV2Service(
     ModelsApi,
     ResponsesApi,
     TagsApi,
+    StateService,
 ):
     service_name = "apigatewayv2"
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.state = ApiGatewayState(store)
-
-    async def start(self) -> None:
-        await self.state.load()
-
-    async def stop(self) -> None:
-        pass
-
-    async def reset(self) -> None:
-        self.state.reset()

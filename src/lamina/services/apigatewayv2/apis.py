@@ -16,12 +16,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..api_gateway_apis import now
+from ..api_gateway_errors import bad_request
 from ..context import RequestContext
 from . import checks, integrations, routes, stages
-from .errors import bad_request
 from .ids import API_ID_LENGTH, new_id
 from .paging import page
-from .state import Api, ApiGatewayState, now
+from .state import Api, ApiGatewayState
 
 _SPEC = (
     "ApiKeySelectionExpression",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import bad_request
+from ..api_gateway_errors import bad_request
 
 HTTP_ROUTE_SELECTION = "${request.method} ${request.path}"
 API_KEY_SELECTIONS = ("$request.header.x-api-key", "$context.authorizer.usageIdentifierKey")

@@ -7,9 +7,10 @@ with a StageName points that stage at it. A deployment a stage points at cannot 
 
 from __future__ import annotations
 
+from ..api_gateway_errors import bad_request
 from ..context import RequestContext
 from . import checks
-from .errors import bad_request, child_not_found, stage_not_found
+from .errors import child_not_found, stage_not_found
 from .paging import listed
 from .state import ApiGatewayState, Deployment
 

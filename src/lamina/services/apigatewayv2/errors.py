@@ -1,36 +1,20 @@
-"""API Gateway's errors: the four the model names, each with a `Message` member.
+"""API Gateway v2's own errors, each with a `Message` member; what both versions answer
+(NotFoundException 404 "Invalid API identifier specified <account>:<apiId>",
+BadRequestException 400, ConflictException 409) is in ../api_gateway_errors.py:
 
-NotFoundException      404  "Invalid API identifier specified <account>:<apiId>" and the
-                            like for routes, integrations, stages...
-BadRequestException    400  a request AWS refuses (a malformed route key, a mapping of
-                            request parameters it does not accept, ...)
-ConflictException      409  a route key or a stage name already taken
+NotFoundException      404  "Invalid Route identifier specified <id>" and the like for
+                            integrations, authorizers, stages...
 TooManyRequestsException 429 a quota reached
 """
 
 from __future__ import annotations
 
 from ...errors import ServiceError
-
-
-def not_found(message: str) -> ServiceError:
-    return ServiceError("NotFoundException", message, 404)
-
-
-def bad_request(message: str) -> ServiceError:
-    return ServiceError("BadRequestException", message, 400)
-
-
-def conflict(message: str) -> ServiceError:
-    return ServiceError("ConflictException", message, 409)
+from ..api_gateway_errors import not_found
 
 
 def too_many(message: str) -> ServiceError:
     return ServiceError("TooManyRequestsException", message, 429)
-
-
-def api_not_found(account: str, api_id: str) -> ServiceError:
-    return not_found(f"Invalid API identifier specified {account}:{api_id}")
 
 
 def child_not_found(what: str, identifier: str) -> ServiceError:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..api_gateway_errors import bad_request
 from ..context import RequestContext
 from . import checks, mappings
-from .errors import bad_request
 from .ids import CHILD_ID_LENGTH, new_id
 from .paging import listed
 from .state import Api, ApiGatewayState

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import bad_request
+from ..api_gateway_errors import bad_request
 
 # subtype -> (required parameters, optional parameters)
 SUBTYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import re
 
+from ..api_gateway_errors import bad_request, conflict
 from ..context import RequestContext
 from . import checks
-from .errors import bad_request, conflict
 from .ids import CHILD_ID_LENGTH, new_id
 from .paging import listed
 from .state import Api, ApiGatewayState

@@ -7,7 +7,7 @@ import base64
 import binascii
 from typing import Any
 
-from .errors import bad_request
+from ..api_gateway_errors import bad_request
 
 MAX_RESULTS = 100
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..api_gateway_errors import bad_request, conflict
 from ..context import RequestContext
-from .errors import bad_request, child_not_found, conflict
+from .errors import child_not_found
 from .ids import CHILD_ID_LENGTH, new_id
 from .paging import listed
 from .state import Api, ApiGatewayState

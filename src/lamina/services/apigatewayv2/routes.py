@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..api_gateway_errors import bad_request, conflict, not_found
 from ..context import RequestContext
 from . import mappings, route_keys
-from .errors import bad_request, conflict, not_found
 from .ids import CHILD_ID_LENGTH, new_id
 from .paging import listed
 from .state import Api, ApiGatewayState

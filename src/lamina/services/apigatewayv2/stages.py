@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..api_gateway_apis import now
+from ..api_gateway_errors import bad_request, conflict, not_found
 from ..context import RequestContext
 from . import checks
-from .errors import bad_request, child_not_found, conflict, not_found, stage_not_found
+from .errors import child_not_found, stage_not_found
 from .paging import listed
-from .state import Api, ApiGatewayState, now
+from .state import Api, ApiGatewayState
 
 _STAGE_NAME = re.compile(r"^[a-zA-Z0-9_\-]{1,128}$")
 _VARIABLE_NAME = re.compile(r"^[a-zA-Z0-9_]{1,64}$")
@@ -189,7 +191,7 @@ class StagesApi:
     async def reset_authorizers_cache(self, params: dict, ctx: RequestContext) -> dict:
         api = self.state.api(ctx.account_id, ctx.region, params["ApiId"])
         self._stage(api, params["StageName"])
-        self.state.reset_authorizer_cache(api.api_id, params["StageName"])
+        self.state.drop_authorizer_cache(api.api_id, params["StageName"])
         return {}
 
     @staticmethod

@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..api_gateway_errors import api_not_found, not_found
 from ..context import RequestContext
 from . import checks
-from .errors import api_not_found, not_found, stage_not_found
+from .errors import stage_not_found
 from .state import ApiGatewayState
 
 _ARN = re.compile(r"^arn:aws[a-zA-Z-]*:apigateway:([a-z0-9\-]+)::/apis/([a-z0-9]+)(?:/stages/([^/]+))?$")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 
 from ...store.base import Store
+from ..base import StateService
 from .access_points import AccessPointsApi
 from .file_systems import FileSystemsApi
 from .mount_targets import MountTargetsApi
@@ -27,18 +28,9 @@ from .state import EfsState
 from .tags import TagsApi
 
 
-class EfsService(FileSystemsApi, AccessPointsApi, MountTargetsApi, TagsApi, PoliciesApi):
+class EfsService(FileSystemsApi, AccessPointsApi, MountTargetsApi, TagsApi, PoliciesApi, StateService):
     service_name = "efs"
 
     def __init__(self, store: Store, data_dir: str) -> None:
         self.state = EfsState(store, os.path.join(data_dir, "efs"))
         self.mounting = Mounting(self.state)
-
-    async def start(self) -> None:
-        await self.state.load()
-
-    async def stop(self) -> None:
-        pass
-
-    async def reset(self) -> None:
-        self.state.reset()

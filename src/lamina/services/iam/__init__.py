@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from ...identity.principals import Principal, user
 from ...identity.web_identity import without_scheme
 from ...store.base import Store
+from ..base import StateService
 from . import managed
 from .oidc import OidcApi
 from .policies import PoliciesApi
@@ -70,20 +71,11 @@ def _role(record: RoleRecord) -> Role:
     )
 
 
-class IamService(UsersApi, RolesApi, PoliciesApi, OidcApi):
+class IamService(UsersApi, RolesApi, PoliciesApi, OidcApi, StateService):
     service_name = "iam"
 
     def __init__(self, store: Store) -> None:
         self.state = IamState(store, managed.load())
-
-    async def start(self) -> None:
-        await self.state.load()
-
-    async def stop(self) -> None:
-        pass
-
-    async def reset(self) -> None:
-        self.state.reset()
 
     # --- for the rest of Lamina ---------------------------------------------------------------
 
