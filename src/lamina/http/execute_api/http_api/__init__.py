@@ -8,7 +8,7 @@ built, answered as API Gateway answers it.
       events.py       the Lambda events: payload 2.0 and 1.0, and authorizer events
       replies.py      API Gateway's own answers; a function's result as an HTTP response
       invoking.py     invoking a function as apigateway.amazonaws.com (permission, timeout)
-      http_proxy.py   HTTP_PROXY integrations
+      http_proxy.py   HTTP_PROXY integrations (sent by ../http_backend.py)
       aws_services.py AWS service integrations (SQS, EventBridge, Kinesis, Step Functions)
       mapping.py      parameter mapping (RequestParameters, ResponseParameters)
       authorizers.py  Lambda REQUEST and AWS_IAM authorization; jwt_auth.py JWT

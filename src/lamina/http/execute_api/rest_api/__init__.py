@@ -13,7 +13,7 @@ API Gateway answers it.
       mapping.py             the integration request: template, passthrough, parameters
       integration_responses.py  selectionPattern, response templates and parameters
       lambdas.py             AWS_PROXY and AWS Lambda integrations
-      http_backends.py       HTTP and HTTP_PROXY integrations
+      http_backends.py       HTTP and HTTP_PROXY integrations (sent by ../http_backend.py)
       services.py            AWS service integrations (action/... and path/... URIs)
       authorizers.py         TOKEN, REQUEST, COGNITO_USER_POOLS, AWS_IAM
       policies.py            the API's resource policy
