@@ -39,7 +39,7 @@ from .errors import ServiceError
 from .gateway import Gateway
 from .http.code import code_handler
 from .http.execute_api import HOST_SUFFIX, PATH_PREFIX, ExecuteApi
-from .http.execute_api.functions import FunctionInvoker
+from .http.execute_api.functions import Functions
 from .http.execute_api.http_api import HttpApiPlane
 from .http.execute_api.rest_api import RestApiPlane
 from .http.execute_api.websocket_api import WebSocketPlane, build_plane
@@ -347,7 +347,7 @@ def _websocket_plane(
     v2, iam, rest = services["apigatewayv2"], services["iam"], services["apigateway"]
     assert isinstance(v2, ApiGatewayV2Service) and isinstance(iam, IamService) and isinstance(rest, ApiGatewayService)
     gate = DeliveryGate(authorizer, iam.role)
-    invoker = FunctionInvoker(gateway.call_here, gate.check, settings.endpoint_url)
+    invoker = Functions.for_plane(gateway.call_here, gate.check, authorizer, settings.endpoint_url)
 
     def websocket_api(api_id: str) -> tuple[str, str, frozenset[str]] | None:
         served = v2.state.serving(api_id)

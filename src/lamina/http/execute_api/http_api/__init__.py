@@ -7,8 +7,8 @@ built, answered as API Gateway answers it.
       calls.py        one call and its $context variables; request ids, CLF times
       events.py       the Lambda events: payload 2.0 and 1.0, and authorizer events
       replies.py      API Gateway's own answers; a function's result as an HTTP response
-      invoking.py     invoking a function as apigateway.amazonaws.com (permission, timeout)
       http_proxy.py   HTTP_PROXY integrations (sent by ../http_backend.py)
+      (../functions.py: invoking a function as apigateway.amazonaws.com, permission, timeout)
       aws_services.py AWS service integrations (SQS, EventBridge, Kinesis, Step Functions)
       mapping.py      parameter mapping (RequestParameters, ResponseParameters)
       authorizers.py  Lambda REQUEST and AWS_IAM authorization; jwt_auth.py JWT
@@ -45,6 +45,8 @@ from ....services.apigatewayv2.integrations import function_arn
 from ....services.apigatewayv2.served import ServedApi, ServedStage
 from ....store.base import Store
 from ..addresses import Address
+from ..functions import Call as CallService
+from ..functions import Check, Functions
 from . import events, replies
 from .access_logs import AccessLogs
 from .authorizers import Authorizers
@@ -52,8 +54,6 @@ from .aws_services import AwsServices
 from .calls import Call
 from .cors import Cors
 from .http_proxy import forward
-from .invoking import Call as CallService
-from .invoking import Check, Functions, PolicyOf
 from .mapping import resolver
 from .metrics import ApiMetrics
 from .plans import HTTP, LAMBDA, NONE, SERVICE, RoutePlan, StagePlan
@@ -83,15 +83,7 @@ class HttpApiPlane:
         recorder: MetricsRecorder,
         endpoint_url: str,
     ) -> None:
-        policy_of: PolicyOf | None = access.resource_policies.get("lambda") if check is not None else None
-        if check is not None and policy_of is None:
-            lookups = access.resource_policies
-
-            async def policy_of(arn: str) -> str | None:  # registered after the plane is built
-                lookup = lookups.get("lambda")
-                return await lookup(arn) if lookup is not None else ""
-
-        self.functions = Functions(call, check, policy_of, access.generation, endpoint_url)
+        self.functions = Functions.for_plane(call, check, access, endpoint_url)
         self.authorizers = Authorizers(self.functions, verifier, access, v2.authorizer_cache_epoch)
         self.services = AwsServices(call, specs, roles, access.service_may_assume, endpoint_url)
         self.access_logs = AccessLogs(sink, store)

@@ -30,9 +30,9 @@ from ....policy import RequestContext as PolicyRequest
 from ....protocol.messages import Response
 from ....protocol.sigv4 import Verifier
 from ....services.apigatewayv2.integrations import function_arn
+from ..functions import Functions
 from . import events, replies
 from .calls import Call
-from .invoking import Functions
 from .jwt_auth import JwtChecker, Refused
 from .mapping import resolver
 

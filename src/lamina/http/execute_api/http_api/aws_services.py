@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .... import ids
@@ -27,11 +26,12 @@ from ....errors import ServiceError
 from ....identity.principals import role_session
 from ....protocol.messages import Response
 from ....services.context import RequestContext
+from ..functions import SERVICE_PRINCIPAL
+from ..functions import Call as CallService
 from . import replies
 from .calls import Call
 from .mapping import Mapping, resolver
 
-SERVICE_PRINCIPAL = "apigateway.amazonaws.com"
 # subtype -> (service, operation)
 ACTIONS = {
     "SQS-SendMessage": ("sqs", "SendMessage"),
@@ -46,8 +46,6 @@ ACTIONS = {
     "AppConfig-GetConfiguration": ("appconfig", "GetConfiguration"),
 }
 _EVENT_ENTRY = ("Detail", "DetailType", "Source", "Time", "EventBusName", "Resources", "TraceHeader")
-
-CallService = Callable[[str, str, dict, RequestContext], Awaitable[dict]]
 
 
 def _typed(shape: Any, value: str) -> Any:

@@ -12,7 +12,7 @@ API Gateway answers it.
       sources.py             the values mapping expressions name (method.request.header.x...)
       mapping.py             the integration request: template, passthrough, parameters
       integration_responses.py  selectionPattern, response templates and parameters
-      lambdas.py             AWS_PROXY and AWS Lambda integrations
+      lambdas.py             AWS_PROXY and AWS Lambda integrations (invoked by ../functions.py)
       http_backends.py       HTTP and HTTP_PROXY integrations (sent by ../http_backend.py)
       services.py            AWS service integrations (action/... and path/... URIs)
       authorizers.py         TOKEN, REQUEST, COGNITO_USER_POOLS, AWS_IAM
@@ -55,10 +55,9 @@ from ....protocol.messages import Request, Response
 from ....protocol.sigv4 import Verifier
 from ....store.base import Store
 from ..addresses import Address
-from ..functions import function_arn
+from ..functions import Call as CallService
+from ..functions import Check, Functions, function_arn
 from ..http_api.access_logs import AccessLogs
-from ..http_api.invoking import Call as CallService
-from ..http_api.invoking import Check, Functions
 from . import policies
 from .authorizers import Authorizers
 from .calls import RestCall
@@ -95,14 +94,7 @@ class RestApiPlane:
         recorder: MetricsRecorder,
         endpoint_url: str,
     ) -> None:
-        lookups = access.resource_policies
-
-        async def policy_of(arn: str) -> str | None:  # Lambda's lookup is registered after the plane is built
-            lookup = lookups.get("lambda")
-            return await lookup(arn) if lookup is not None else ""
-
-        policy = policy_of if check is not None else None
-        self.functions = Functions(call, check, policy, access.generation, endpoint_url)
+        self.functions = Functions.for_plane(call, check, access, endpoint_url)
         self.lambdas = Lambdas(self.functions)
         self.authorizers = Authorizers(self.functions, verifier, access, state.authorizer_cache_epoch)
         self.services = AwsServices(call, router, roles, access.service_may_assume, endpoint_url)

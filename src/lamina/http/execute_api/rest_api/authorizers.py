@@ -43,8 +43,7 @@ from ....errors import ServiceError
 from ....policy import EXPLICIT_DENY, IDENTITY, MalformedPolicy, PolicySet, evaluate, parse_policy
 from ....policy import RequestContext as PolicyRequest
 from ....protocol.sigv4 import Verifier
-from ..functions import function_arn
-from ..http_api.invoking import Functions
+from ..functions import Functions, function_arn
 from . import events
 from .calls import RestCall
 from .lambdas import with_stage_variables

@@ -4,7 +4,7 @@
 API Gateway invokes as apigateway.amazonaws.com for the method's ARN
 (`arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{resource path}`, `*` for
 ANY), which the function's resource policy must allow, or as the integration's credentials
-role (http_api/invoking.py's Functions: the delivery gate decides, decisions kept per
+role (../functions.py's Functions: the delivery gate decides, decisions kept per
 policy). Failures, as AWS answers them:
 
     no permission, no such function          500 "Internal server error"
@@ -20,8 +20,7 @@ import re
 from typing import Any
 
 from ....protocol.messages import Response
-from ..functions import function_arn
-from ..http_api.invoking import Functions, Invoked
+from ..functions import CALLER_CREDENTIALS, Functions, Invoked, function_arn
 from . import events, media, proxy
 from .calls import RestCall
 from .integration_responses import respond
@@ -29,7 +28,6 @@ from .mapping import integration_request
 from .refusals import Refusal, configuration, internal, timed_out
 
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
-CALLER_CREDENTIALS = "arn:aws:iam::*:user/*"
 
 
 def with_stage_variables(text: str, variables: dict[str, str]) -> str:

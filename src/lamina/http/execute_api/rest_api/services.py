@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,14 +27,13 @@ from ....identity.principals import role_session
 from ....protocol import parsers, serializers
 from ....protocol.messages import Request, Response
 from ....services.context import RequestContext
+from ..functions import SERVICE_PRINCIPAL
+from ..functions import Call as CallService
 from .calls import RestCall
 from .integration_responses import respond
 from .lambdas import role_of, with_stage_variables
 from .mapping import integration_request
 from .refusals import configuration
-
-SERVICE_PRINCIPAL = "apigateway.amazonaws.com"
-CallService = Callable[[str, str, dict, RequestContext], Awaitable[dict]]
 
 
 def _unserved(service: str, request_id: str) -> Response:

@@ -21,7 +21,7 @@ from ....observability.logsink import LogSink
 from ....observability.recorder import MetricsRecorder
 from ....protocol.sigv4 import Verifier
 from .. import Lookup
-from ..functions import FunctionInvoker
+from ..functions import Functions
 from .authorization import ApiKeys, ConnectAuthorization
 from .connections import Connections
 from .domain import path_form
@@ -32,7 +32,7 @@ from .telemetry import Telemetry
 
 def build_plane(
     lookup: Lookup,
-    invoker: FunctionInvoker,
+    invoker: Functions,
     verifier: Verifier | None,
     authorizer: Authorizer | None,
     *,

@@ -32,7 +32,7 @@ from ....policy import MalformedPolicy, PolicySet, evaluate, parse_policy
 from ....policy import RequestContext as PolicyRequest
 from ....protocol.messages import Request, Response
 from ....protocol.sigv4 import Verifier
-from ..functions import FunctionInvoker, function_arn
+from ..functions import Functions, function_arn
 from .connections import Connection
 from .events import authorizer_event, query_of
 from .selection import Sources
@@ -68,7 +68,7 @@ def execute_api_arn(region: str, account: str, api_id: str, rest: str) -> str:
 class ConnectAuthorization:
     def __init__(
         self,
-        invoker: FunctionInvoker,
+        invoker: Functions,
         verifier: Verifier | None,
         authorizer: Authorizer | None,
         api_keys: ApiKeys | None = None,
@@ -151,7 +151,7 @@ class ConnectAuthorization:
         event = authorizer_event(connection, request, request_id, method_arn, stage.stage_variables)
         started = time.monotonic()
         try:
-            invoked = await self.invoker.invoke(
+            invoked = await self.invoker.run(
                 function,
                 json.dumps(event).encode(),
                 source_arn=execute_api_arn(

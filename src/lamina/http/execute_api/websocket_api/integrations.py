@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ....errors import ServiceError
-from ..functions import FunctionInvoker, function_arn
+from ..functions import Functions, function_arn
 from .selection import Sources, evaluate
 from .templates import choose, render
 
@@ -57,7 +57,7 @@ class Call:
 
 
 async def run(
-    invoker: FunctionInvoker, integration: dict[str, Any], responses: dict[str, dict[str, Any]], call: Call
+    invoker: Functions, integration: dict[str, Any], responses: dict[str, dict[str, Any]], call: Call
 ) -> Outcome:
     """`responses`: the integration's integration responses, by id."""
     kind = integration.get("IntegrationType", "")
@@ -91,14 +91,12 @@ def _mock_status(integration: dict[str, Any], call: Call) -> int:
         return 500
 
 
-async def _lambda(
-    invoker: FunctionInvoker, integration: dict[str, Any], responses: dict, call: Call, proxy: bool
-) -> Outcome:
+async def _lambda(invoker: Functions, integration: dict[str, Any], responses: dict, call: Call, proxy: bool) -> Outcome:
     function = function_arn(integration.get("IntegrationUri", ""))
     if function is None:
         return Outcome(500, failure=EXECUTION)
     payload = json.dumps(call.event) if proxy else _request_body(integration, call)
-    invoked = await invoker.invoke(
+    invoked = await invoker.run(
         function,
         payload.encode(),
         source_arn=call.source_arn,

@@ -32,7 +32,7 @@ from typing import Any
 from ....protocol.messages import Request, Response
 from ...websocket import Socket
 from .. import Address, Lookup, address, message
-from ..functions import FunctionInvoker
+from ..functions import Functions
 from . import events, integrations
 from .authorization import ConnectAuthorization, execute_api_arn
 from .connections import Connection, Connections, new_id
@@ -51,7 +51,7 @@ class WebSocketPlane:
     def __init__(
         self,
         lookup: Lookup,
-        invoker: FunctionInvoker,
+        invoker: Functions,
         authorization: ConnectAuthorization,
         connections: Connections,
         management: Management,
