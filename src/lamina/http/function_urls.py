@@ -50,6 +50,7 @@ from ..protocol.sigv4 import Verifier
 from ..services.lambda_ import LambdaService
 from ..services.lambda_.function_urls import UrlTarget
 from ..services.lambda_.streaming import StreamedRun
+from .iam_callers import authorizer_iam
 
 log = logging.getLogger("lamina.function_urls")
 
@@ -357,16 +358,7 @@ class FunctionUrls:
                 if denial is not None:
                     log.info("function URL %s refused: %s", target.url_id, denial)
                     return _json_error(403, "Forbidden", "AccessDeniedException"), "", None
-        iam = {
-            "accessKey": caller.access_key,
-            "accountId": principal.account,
-            "callerId": principal.user_id,
-            "cognitoIdentity": None,
-            "principalOrgId": None,
-            "userArn": principal.arn,
-            "userId": principal.user_id,
-        }
-        return None, principal.account, {"iam": iam}
+        return None, principal.account, {"iam": authorizer_iam(caller)}
 
     async def _anyone(self, target: UrlTarget) -> Response | None:
         """AuthType NONE: the function's policy must let everyone in, for both actions."""

@@ -30,6 +30,7 @@ from ....policy import RequestContext as PolicyRequest
 from ....protocol.messages import Response
 from ....protocol.sigv4 import Verifier
 from ....services.apigatewayv2.integrations import function_arn
+from ... import iam_callers
 from ..functions import Functions
 from . import events, replies
 from .calls import Call
@@ -221,21 +222,6 @@ class Authorizers:
             if denial is not None:
                 call.error_message = denial
                 return forbidden()
-        iam = {
-            "accessKey": caller.access_key,
-            "accountId": principal.account,
-            "callerId": principal.user_id,
-            "cognitoIdentity": None,
-            "principalOrgId": None,
-            "userArn": principal.arn,
-            "userId": principal.user_id,
-        }
-        call.authorizer = {"iam": iam}
-        call.identity = {
-            "accessKey": caller.access_key,
-            "accountId": principal.account,
-            "caller": principal.user_id,
-            "user": principal.user_id,
-            "userArn": principal.arn,
-        }
+        call.authorizer = {"iam": iam_callers.authorizer_iam(caller)}
+        call.identity = iam_callers.identity(caller)
         return None

@@ -43,6 +43,7 @@ from ....errors import ServiceError
 from ....policy import EXPLICIT_DENY, IDENTITY, MalformedPolicy, PolicySet, evaluate, parse_policy
 from ....policy import RequestContext as PolicyRequest
 from ....protocol.sigv4 import Verifier
+from ... import iam_callers
 from ..functions import Functions, function_arn
 from . import events
 from .calls import RestCall
@@ -230,15 +231,7 @@ class Authorizers:
         principal = caller.principal
         if principal is None or caller.service != "execute-api":
             raise Refusal("INVALID_SIGNATURE", "Credential should be scoped to correct service: 'execute-api'. ", 403)
-        call.identity.update(
-            {
-                "accessKey": caller.access_key,
-                "accountId": principal.account,
-                "caller": principal.user_id,
-                "user": principal.user_id,
-                "userArn": principal.arn,
-            }
-        )
+        call.identity.update(iam_callers.identity(caller))
         denial = None
         if self.access.mode != OFF:
             denial = await self.access.denial(
