@@ -127,17 +127,11 @@ class CompletionApi(Writes):
             if expected is not None and upload.algorithm is not None and expected != checksum["value"]:
                 raise bad_digest_checksum(checksum["algorithm"])
             tmp = os.path.join(self.files.tmp, uuid.uuid4().hex)
-            try:
+            with self.files.discarded_on_error(tmp):
                 sources = [self.state.uploads.files.path(bucket.name, upload.upload_id, part.file) for part in parts]
                 await self.state.uploads.files.assemble(sources, tmp)
-            except BaseException:
-                self.files.discard(tmp)
-                raise
-            version = Version(
+            version = Version.new(
                 key=key,
-                version_id="",
-                seq=0,
-                last_modified=0.0,
                 owner=upload.owner,
                 size=size,
                 etag=composite.etag([part.etag for part in parts]),

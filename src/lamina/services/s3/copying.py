@@ -96,11 +96,8 @@ class CopyingApi(Writes):
         hasher = checksums.Hasher(algorithm)
         handle = self.files.open(source_bucket.name, source.uid)
         tmp = await self.files.copy(handle, 0, source.size, [md5, hasher])
-        version = Version(
+        version = Version.new(
             key=key,
-            version_id="",
-            seq=0,
-            last_modified=0.0,
             owner=ctx.account_id,
             size=source.size,
             etag=f'"{md5.hexdigest()}"',

@@ -48,7 +48,7 @@ class DeletesApi(Writes):
             if latest is not None:
                 await self._remove_version(bucket, latest, ctx, OBJECT_REMOVED_DELETE)
             return {}
-        marker = Version(key=key, version_id="", seq=0, last_modified=0.0, owner=ctx.account_id, delete_marker=True)
+        marker = Version.new(key, ctx.account_id, delete_marker=True)
         await self._write_version(bucket, marker, None, ctx, OBJECT_REMOVED_DELETE_MARKER)
         return {"DeleteMarker": True, "VersionId": shown_version_id(bucket, marker) or marker.version_id}
 

@@ -118,8 +118,7 @@ class LifecycleSweep:
         if not bucket.versioning:
             removed = await self.service._remove_version(bucket, current, ctx, EXPIRED_DELETE)
             return 1 if removed else 0
-        marker = Version(key=current.key, version_id="", seq=0, last_modified=0.0, owner=bucket.account,
-                         delete_marker=True)  # fmt: skip
+        marker = Version.new(current.key, bucket.account, delete_marker=True)
         await self.service._write_version(bucket, marker, None, ctx, EXPIRED_MARKER)
         return 1
 

@@ -24,7 +24,6 @@ from .errors import access_denied, entity_too_large, invalid_request, no_such_bu
 from .names import check_key
 from .objects import checked_metadata, content_of, encryption_of, storage_class
 from .state import Bucket, Version
-from .storage import TooLarge
 from .tagging import from_header
 from .upload_errors import (
     bad_copy_range,
@@ -137,18 +136,12 @@ class UploadsApi(Writes):
         checksums.check_md5_form(params.get("ContentMD5"))
         md5 = hashlib.md5()
         hashers = part_hashers(upload, requested)
-        try:
-            tmp, size = await self.files.receive(body, [md5, *hashers.values()], MAX_PART_BYTES)
-        except TooLarge as error:
-            raise entity_too_large(error.size, MAX_PART_BYTES) from None
-        try:
+        tmp, size = await self._receive(body, [md5, *hashers.values()], MAX_PART_BYTES)
+        with self.files.discarded_on_error(tmp):
             checksums.check_md5(params.get("ContentMD5"), md5.digest())
             if requested is not None:
                 given = expected or checksums.trailer_value(requested, getattr(body, "trailers", None) or {})
                 checksums.check(requested, given, hashers[requested].value())
-        except BaseException:
-            self.files.discard(tmp)
-            raise
         part = await self._store_part(upload, number, size, md5.hexdigest(), hashers, tmp)
         return {"ETag": part.etag, **upload.encryption, **part_answer(upload, part, requested, hashers)}
 
@@ -168,11 +161,8 @@ class UploadsApi(Writes):
             if upload.gone:
                 self.files.discard(tmp)
                 raise no_such_upload(upload.upload_id)
-            try:
+            with self.files.discarded_on_error(tmp):
                 await self.state.uploads.put_part(upload, part, tmp)
-            except BaseException:
-                self.files.discard(tmp)
-                raise
         return part
 
     def _copy_source(self, params: dict, ctx: RequestContext) -> tuple[Bucket, Version, str | None]:

@@ -22,7 +22,7 @@ from .events import OBJECT_CREATED_PUT
 from .names import check_key
 from .ranges import byte_range, content_range
 from .state import Bucket, Version
-from .storage import FileReader, TooLarge
+from .storage import FileReader
 from .tagging import from_header
 from .versions import named, shown_version_id
 from .writes import Writes
@@ -163,24 +163,15 @@ class ObjectsApi(Writes):
         observed = bucket.latest(key)
         md5 = hashlib.md5()
         hasher = checksums.Hasher(algorithm or checksums.DEFAULT)
-        try:
-            tmp, size = await self.files.receive(body, [md5, hasher], MAX_PUT_BYTES)
-        except TooLarge as error:
-            raise entity_too_large(error.size, MAX_PUT_BYTES) from None
-        try:
+        tmp, size = await self._receive(body, [md5, hasher], MAX_PUT_BYTES)
+        with self.files.discarded_on_error(tmp):
             checksums.check_md5(params.get("ContentMD5"), md5.digest())
             computed = hasher.value()
             if algorithm is not None:
                 given = expected or checksums.trailer_value(algorithm, getattr(body, "trailers", None) or {})
                 checksums.check(algorithm, given, computed)
-        except BaseException:
-            self.files.discard(tmp)
-            raise
-        version = Version(
+        version = Version.new(
             key=key,
-            version_id="",
-            seq=0,
-            last_modified=0.0,
             owner=ctx.account_id,
             size=size,
             etag=f'"{md5.hexdigest()}"',

@@ -25,11 +25,10 @@ from ...errors import ServiceError
 from ..context import RequestContext
 from . import checksums
 from .acl import admit, requested_grants
-from .errors import entity_too_large, invalid_argument
+from .errors import invalid_argument
 from .names import check_key
 from .objects import DEFAULT_CONTENT_TYPE, MAX_PUT_BYTES, checked_metadata, encryption_of, storage_class
 from .state import Version
-from .storage import TooLarge
 from .tagging import MAX_OBJECT_TAGS, checked
 from .upload_errors import entity_too_small, policy_denied, post_missing_field
 from .versions import shown_version_id
@@ -190,24 +189,15 @@ class PostUploadsApi(Writes):
         limit = MAX_PUT_BYTES if length_range is None else min(length_range[1], MAX_PUT_BYTES)
         md5 = hashlib.md5()
         hasher = checksums.Hasher(algorithm or checksums.DEFAULT)
-        try:
-            tmp, size = await self.files.receive(params.get("Body"), [md5, hasher], limit)
-        except TooLarge as error:
-            raise entity_too_large(error.size, limit) from None
-        try:
+        tmp, size = await self._receive(params.get("Body"), [md5, hasher], limit)
+        with self.files.discarded_on_error(tmp):
             if length_range is not None and size < length_range[0]:
                 raise entity_too_small(size, length_range[0])
             checksums.check_md5(fields.get("content-md5"), md5.digest())
             if algorithm is not None:
                 checksums.check(algorithm, expected, hasher.value())
-        except BaseException:
-            self.files.discard(tmp)
-            raise
-        version = Version(
+        version = Version.new(
             key=key,
-            version_id="",
-            seq=0,
-            last_modified=0.0,
             owner=ctx.account_id,
             size=size,
             etag=f'"{md5.hexdigest()}"',

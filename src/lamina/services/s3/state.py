@@ -67,6 +67,12 @@ class Version:
     acl: list[dict] | None = None  # grants beyond the owner's full control (None: private)
     parts: list[dict] | None = None  # a multipart upload's parts: [{PartNumber, Size, Checksum*}] (composite.py)
 
+    @classmethod
+    def new(cls, key: str, owner: str, **fields: Any) -> Version:
+        """A version not yet written: `Writes._write_version` gives it its id, its commit
+        number and its time."""
+        return cls(key=key, version_id="", seq=0, last_modified=0.0, owner=owner, **fields)
+
     @property
     def uid(self) -> str:
         return f"{self.seq:020d}"

@@ -15,7 +15,8 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO, Protocol
 
 PIECE = 1024 * 1024
@@ -180,6 +181,15 @@ class Files:
             os.unlink(path)
         except OSError:
             pass
+
+    @contextmanager
+    def discarded_on_error(self, path: str) -> Iterator[None]:
+        """A received file kept only if the block ends without an error."""
+        try:
+            yield
+        except BaseException:
+            self.discard(path)
+            raise
 
     async def remove(self, bucket: str, uids: list[str]) -> None:
         def unlink() -> None:

@@ -8,14 +8,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from ...errors import ServiceError
 from ..context import RequestContext
 from .conditions import check_write
-from .errors import conditional_conflict, no_such_bucket
+from .errors import conditional_conflict, entity_too_large, no_such_bucket
 from .events import Listener, ObjectEvent
 from .state import Bucket, S3State, Version
-from .storage import Files
+from .storage import Files, Hashing, TooLarge
 from .versions import new_version_id, replaced_by, shown_version_id
 
 log = logging.getLogger("lamina.s3")
@@ -25,6 +26,14 @@ class Writes:
     state: S3State
     files: Files
     events: Listener | None
+
+    async def _receive(self, body: Any, hashers: list[Hashing], limit: int) -> tuple[str, int]:
+        """A request's body received to a temporary file through `hashers`: (its path, its
+        size); S3's EntityTooLarge past `limit` bytes."""
+        try:
+            return await self.files.receive(body, hashers, limit)
+        except TooLarge as error:
+            raise entity_too_large(error.size, limit) from None
 
     async def _write_version(
         self,
