@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from .access.authorizer import Authorizer
 from .access.deliveries import DeliveryGate
@@ -197,13 +198,9 @@ def build(settings: Settings, door: tuple[Router, Verifier] | None = None, front
     website = website_handler(s3_service.website_answer, website_suffixes(settings.region))
     for suffix in website_suffixes(settings.region):
         gateway.mount_host(suffix, website)  # {bucket}.s3-website[-.]{region}.localhost
-    _mount_execute_api(
-        gateway,
-        services,
-        _websocket_plane(gateway, services, settings, authorizer, sink, metrics),
-        _http_plane(gateway, services, settings, authorizer, sink, store, metrics),
-        _rest_plane(gateway, services, settings, authorizer, sink, store, metrics),
-    )
+    websocket = _websocket_plane(gateway, services, settings, authorizer, sink, metrics)
+    http, rest = _http_and_rest_planes(gateway, services, settings, authorizer, sink, store, metrics)
+    _mount_execute_api(gateway, services, websocket, http, rest)
 
     async def reset() -> None:
         """As if started on an empty data dir, settings kept; AWS calls held meanwhile.
@@ -276,7 +273,7 @@ def _mount_execute_api(
     gateway.mount(PATH_PREFIX, execute_api.handle)
 
 
-def _http_plane(
+def _http_and_rest_planes(
     gateway: Gateway,
     services: dict[str, Service],
     settings: Settings,
@@ -284,53 +281,27 @@ def _http_plane(
     sink: LogSink,
     store: SQLiteStore,
     metrics: MetricsRecorder,
-) -> HttpApiPlane:
-    """HTTP APIs' calls: functions invoked as API Gateway (the delivery gate decides), AWS
-    service actions and Lambda's Invoke called by name through the gateway."""
-    v2, iam = services["apigatewayv2"], services["iam"]
-    assert isinstance(v2, ApiGatewayV2Service) and isinstance(iam, IamService)
-    return HttpApiPlane(
-        v2=v2.state,
-        call=gateway.call_here,
-        check=DeliveryGate(authorizer, iam.role).check,
-        access=authorizer,
-        verifier=gateway.verifier,
-        roles=iam.role,
-        specs=gateway.router.specs,
-        sink=sink,
-        store=store,
-        recorder=metrics,
-        endpoint_url=settings.endpoint_url,
-    )
-
-
-def _rest_plane(
-    gateway: Gateway,
-    services: dict[str, Service],
-    settings: Settings,
-    authorizer: Authorizer,
-    sink: LogSink,
-    store: SQLiteStore,
-    metrics: MetricsRecorder,
-) -> RestApiPlane:
-    """REST APIs' calls: functions invoked as API Gateway (the delivery gate decides), AWS
-    service actions served as the service's endpoint would (the router parses them), keys
+) -> tuple[HttpApiPlane, RestApiPlane]:
+    """HTTP and REST APIs' calls: functions invoked as API Gateway (the delivery gate decides),
+    AWS service actions called through the gateway as the integration's role (HTTP APIs' by
+    name; REST APIs' served as the service's endpoint would, the router parsing them), keys
     and usage from the REST control plane."""
-    v1, iam = services["apigateway"], services["iam"]
-    assert isinstance(v1, ApiGatewayService) and isinstance(iam, IamService)
-    return RestApiPlane(
-        state=v1.state,
-        call=gateway.call_here,
-        check=DeliveryGate(authorizer, iam.role).check,
-        access=authorizer,
-        verifier=gateway.verifier,
-        roles=iam.role,
-        router=gateway.router,
-        sink=sink,
-        store=store,
-        recorder=metrics,
-        endpoint_url=settings.endpoint_url,
-    )
+    v2, v1, iam = services["apigatewayv2"], services["apigateway"], services["iam"]
+    assert isinstance(v2, ApiGatewayV2Service) and isinstance(v1, ApiGatewayService) and isinstance(iam, IamService)
+    both: dict[str, Any] = {
+        "call": gateway.call_here,
+        "check": DeliveryGate(authorizer, iam.role).check,
+        "access": authorizer,
+        "verifier": gateway.verifier,
+        "roles": iam.role,
+        "sink": sink,
+        "store": store,
+        "recorder": metrics,
+        "endpoint_url": settings.endpoint_url,
+    }
+    http = HttpApiPlane(v2=v2.state, specs=gateway.router.specs, **both)
+    rest = RestApiPlane(state=v1.state, router=gateway.router, **both)
+    return http, rest
 
 
 def _websocket_plane(
