@@ -7,6 +7,7 @@ kept as plain lists of samples in milliseconds and summarised by `Summary`.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import contextlib
@@ -87,6 +88,16 @@ def machine_line() -> str:
         f"CPU {info['cpu']}, {info['cores']} cores, {info['memory']} RAM, {info['kernel']}, "
         f"{info['python']}, running as {info['user']}"
     )
+
+
+def peer_arguments(doc: str | None, quick_help: str) -> argparse.ArgumentParser:
+    """The command line of a benchmark measured against its peers: its docstring's first
+    paragraph, --quick, and --no-moto/--no-ministack to leave a peer out."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--no-moto", action="store_true", help="do not measure moto's server")
+    parser.add_argument("--no-ministack", action="store_true", help="do not measure MiniStack")
+    return parser
 
 
 def print_header(quick: bool) -> None:

@@ -25,7 +25,6 @@ Rows (see docs/benchmarks.md for how to read them):
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import sys
@@ -50,6 +49,7 @@ from _common import (  # noqa: E402
     log,
     machine_busy_s,
     ms,
+    peer_arguments,
     peer_ratio,
     print_header,
     rate,
@@ -690,10 +690,7 @@ def e2e_rows(table: Table, system: System, counts: Counts, reference: dict[str, 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer messages, shorter windows (~1 minute)")
-    parser.add_argument("--no-moto", action="store_true")
-    parser.add_argument("--no-ministack", action="store_true")
+    parser = peer_arguments(__doc__, "fewer messages, shorter windows (~1 minute)")
     args = parser.parse_args()
     counts = Counts.of(args.quick)
     began = time.monotonic()

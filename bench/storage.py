@@ -27,7 +27,6 @@ Rows (see docs/benchmarks.md for how to read them):
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from _common import (  # noqa: E402
     log,
     memory_kb,
     ms,
+    peer_arguments,
     peer_ratio,
     print_header,
     rate,
@@ -274,10 +274,7 @@ def upload_to_start(url: str, uploads: int) -> Summary:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5 s of small objects, 256 MiB, 10 uploads")
-    parser.add_argument("--no-moto", action="store_true")
-    parser.add_argument("--no-ministack", action="store_true")
+    parser = peer_arguments(__doc__, "5 s of small objects, 256 MiB, 10 uploads")
     parser.add_argument("--size-mib", type=int, default=None, help="the large object's size (default 1024)")
     args = parser.parse_args()
     counts = Counts.of(args.quick, args.size_mib)

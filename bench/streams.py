@@ -66,7 +66,6 @@ also serves the consumers' ReceiveMessage and DeleteMessageBatch.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -96,6 +95,7 @@ from _common import (  # noqa: E402
     machine_busy_s,
     ms,
     parent_map,
+    peer_arguments,
     peer_ratio,
     print_header,
     rate,
@@ -1233,10 +1233,7 @@ def bus_rows(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="shorter windows, fewer records (under ~2 minutes)")
-    parser.add_argument("--no-moto", action="store_true", help="do not measure moto's server")
-    parser.add_argument("--no-ministack", action="store_true", help="do not measure MiniStack")
+    parser = peer_arguments(__doc__, "shorter windows, fewer records (under ~2 minutes)")
     args = parser.parse_args()
     counts = Counts.of(args.quick)
     began = time.monotonic()
