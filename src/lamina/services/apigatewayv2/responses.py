@@ -7,6 +7,8 @@ against the integration's answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..api_gateway_errors import bad_request, conflict
@@ -29,16 +31,6 @@ _INTEGRATION_KEPT = (
 def _websocket(api: Api, what: str) -> None:
     if not api.websocket:
         raise bad_request(f"{what} are supported only for WebSocket APIs")
-
-
-def _route_responses(api: Api, route_id: str) -> dict[str, dict[str, Any]]:
-    api.child("routes", "Route", route_id)
-    return api.route_responses.setdefault(route_id, {})
-
-
-def _integration_responses(api: Api, integration_id: str) -> dict[str, dict[str, Any]]:
-    api.child("integrations", "Integration", integration_id)
-    return api.integration_responses.setdefault(integration_id, {})
 
 
 def _check_route_response(table: dict[str, dict[str, Any]], record: dict[str, Any]) -> None:
@@ -71,99 +63,120 @@ def _check_integration_response(table: dict[str, dict[str, Any]], record: dict[s
             raise conflict(f"IntegrationResponse with key {key} already exists for this integration")
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """Route responses or integration responses: under which records they are kept (by the
+    parent's id), what they are called, the members they keep and their checks."""
+
+    parent_table: str  # "routes"
+    parent: str  # "Route": AWS's word, and the parent's id member without "Id"
+    table: str  # "route_responses"
+    what: str  # "RouteResponse": AWS's word, and the id member without "Id"
+    plural: str  # "Route responses"
+    kept: tuple[str, ...]
+    check: Callable[[dict[str, dict[str, Any]], dict[str, Any]], None]
+
+    @property
+    def parent_id(self) -> str:
+        return f"{self.parent}Id"
+
+    @property
+    def id_member(self) -> str:
+        return f"{self.what}Id"
+
+    def of(self, api: Api, parent_id: str) -> dict[str, dict[str, Any]]:
+        api.child(self.parent_table, self.parent, parent_id)
+        return getattr(api, self.table).setdefault(parent_id, {})
+
+    def find(self, api: Api, params: dict) -> dict[str, Any]:
+        record = self.of(api, params[self.parent_id]).get(params[self.id_member])
+        if record is None:
+            raise child_not_found(self.what, params[self.id_member])
+        return record
+
+
+ROUTE_RESPONSES = _Kind(
+    "routes", "Route", "route_responses", "RouteResponse", "Route responses", _ROUTE_KEPT, _check_route_response
+)
+INTEGRATION_RESPONSES = _Kind(
+    "integrations",
+    "Integration",
+    "integration_responses",
+    "IntegrationResponse",
+    "Integration responses",
+    _INTEGRATION_KEPT,
+    _check_integration_response,
+)
+
+
 class ResponsesApi:
     state: ApiGatewayState
 
-    # --- route responses ---------------------------------------------------------------------
-
     async def create_route_response(self, params: dict, ctx: RequestContext) -> dict:
-        async with self.state.edit(ctx.account_id, ctx.region, params["ApiId"]) as api:
-            _websocket(api, "Route responses")
-            table = _route_responses(api, params["RouteId"])
-            record = {name: params[name] for name in _ROUTE_KEPT if params.get(name) is not None}
-            record["RouteResponseId"] = new_id(CHILD_ID_LENGTH, table)
-            _check_route_response(table, record)
-            table[record["RouteResponseId"]] = record
-            api.changed = True
-        return dict(record)
+        return await self._create(ROUTE_RESPONSES, params, ctx)
 
     async def get_route_response(self, params: dict, ctx: RequestContext) -> dict:
-        api = self.state.api(ctx.account_id, ctx.region, params["ApiId"])
-        return dict(self._route_response(api, params))
+        return self._get(ROUTE_RESPONSES, params, ctx)
 
     async def get_route_responses(self, params: dict, ctx: RequestContext) -> dict:
-        api = self.state.api(ctx.account_id, ctx.region, params["ApiId"])
-        api.child("routes", "Route", params["RouteId"])
-        return listed(api.route_responses.get(params["RouteId"], {}), params)
+        return self._list(ROUTE_RESPONSES, params, ctx)
 
     async def update_route_response(self, params: dict, ctx: RequestContext) -> dict:
-        async with self.state.edit(ctx.account_id, ctx.region, params["ApiId"]) as api:
-            record = self._route_response(api, params)
-            for name in _ROUTE_KEPT:
-                if params.get(name) is not None:
-                    record[name] = params[name]
-            _check_route_response(api.route_responses[params["RouteId"]], record)
-            api.changed = True
-        return dict(record)
+        return await self._update(ROUTE_RESPONSES, params, ctx)
 
     async def delete_route_response(self, params: dict, ctx: RequestContext) -> dict:
-        async with self.state.edit(ctx.account_id, ctx.region, params["ApiId"]) as api:
-            record = self._route_response(api, params)
-            del api.route_responses[params["RouteId"]][record["RouteResponseId"]]
-            api.changed = True
-        return {}
-
-    @staticmethod
-    def _route_response(api: Api, params: dict) -> dict[str, Any]:
-        table = _route_responses(api, params["RouteId"])
-        record = table.get(params["RouteResponseId"])
-        if record is None:
-            raise child_not_found("RouteResponse", params["RouteResponseId"])
-        return record
-
-    # --- integration responses ---------------------------------------------------------------
+        return await self._delete(ROUTE_RESPONSES, params, ctx)
 
     async def create_integration_response(self, params: dict, ctx: RequestContext) -> dict:
-        async with self.state.edit(ctx.account_id, ctx.region, params["ApiId"]) as api:
-            _websocket(api, "Integration responses")
-            table = _integration_responses(api, params["IntegrationId"])
-            record = {name: params[name] for name in _INTEGRATION_KEPT if params.get(name) is not None}
-            record["IntegrationResponseId"] = new_id(CHILD_ID_LENGTH, table)
-            _check_integration_response(table, record)
-            table[record["IntegrationResponseId"]] = record
-            api.changed = True
-        return dict(record)
+        return await self._create(INTEGRATION_RESPONSES, params, ctx)
 
     async def get_integration_response(self, params: dict, ctx: RequestContext) -> dict:
-        api = self.state.api(ctx.account_id, ctx.region, params["ApiId"])
-        return dict(self._integration_response(api, params))
+        return self._get(INTEGRATION_RESPONSES, params, ctx)
 
     async def get_integration_responses(self, params: dict, ctx: RequestContext) -> dict:
-        api = self.state.api(ctx.account_id, ctx.region, params["ApiId"])
-        api.child("integrations", "Integration", params["IntegrationId"])
-        return listed(api.integration_responses.get(params["IntegrationId"], {}), params)
+        return self._list(INTEGRATION_RESPONSES, params, ctx)
 
     async def update_integration_response(self, params: dict, ctx: RequestContext) -> dict:
+        return await self._update(INTEGRATION_RESPONSES, params, ctx)
+
+    async def delete_integration_response(self, params: dict, ctx: RequestContext) -> dict:
+        return await self._delete(INTEGRATION_RESPONSES, params, ctx)
+
+    # --- either kind ---------------------------------------------------------------------------
+
+    async def _create(self, kind: _Kind, params: dict, ctx: RequestContext) -> dict:
         async with self.state.edit(ctx.account_id, ctx.region, params["ApiId"]) as api:
-            record = self._integration_response(api, params)
-            for name in _INTEGRATION_KEPT:
-                if params.get(name) is not None:
-                    record[name] = params[name]
-            _check_integration_response(api.integration_responses[params["IntegrationId"]], record)
+            _websocket(api, kind.plural)
+            table = kind.of(api, params[kind.parent_id])
+            record = {name: params[name] for name in kind.kept if params.get(name) is not None}
+            record[kind.id_member] = new_id(CHILD_ID_LENGTH, table)
+            kind.check(table, record)
+            table[record[kind.id_member]] = record
             api.changed = True
         return dict(record)
 
-    async def delete_integration_response(self, params: dict, ctx: RequestContext) -> dict:
+    def _get(self, kind: _Kind, params: dict, ctx: RequestContext) -> dict:
+        api = self.state.api(ctx.account_id, ctx.region, params["ApiId"])
+        return dict(kind.find(api, params))
+
+    def _list(self, kind: _Kind, params: dict, ctx: RequestContext) -> dict:
+        api = self.state.api(ctx.account_id, ctx.region, params["ApiId"])
+        api.child(kind.parent_table, kind.parent, params[kind.parent_id])
+        return listed(getattr(api, kind.table).get(params[kind.parent_id], {}), params)
+
+    async def _update(self, kind: _Kind, params: dict, ctx: RequestContext) -> dict:
         async with self.state.edit(ctx.account_id, ctx.region, params["ApiId"]) as api:
-            record = self._integration_response(api, params)
-            del api.integration_responses[params["IntegrationId"]][record["IntegrationResponseId"]]
+            record = kind.find(api, params)
+            for name in kind.kept:
+                if params.get(name) is not None:
+                    record[name] = params[name]
+            kind.check(getattr(api, kind.table)[params[kind.parent_id]], record)
+            api.changed = True
+        return dict(record)
+
+    async def _delete(self, kind: _Kind, params: dict, ctx: RequestContext) -> dict:
+        async with self.state.edit(ctx.account_id, ctx.region, params["ApiId"]) as api:
+            record = kind.find(api, params)
+            del getattr(api, kind.table)[params[kind.parent_id]][record[kind.id_member]]
             api.changed = True
         return {}
-
-    @staticmethod
-    def _integration_response(api: Api, params: dict) -> dict[str, Any]:
-        table = _integration_responses(api, params["IntegrationId"])
-        record = table.get(params["IntegrationResponseId"])
-        if record is None:
-            raise child_not_found("IntegrationResponse", params["IntegrationResponseId"])
-        return record
