@@ -74,6 +74,15 @@ ROLE_TRUST = json.dumps(
 )
 
 
+def remove_bucket(s3, name: str) -> None:
+    """Every version and delete marker of the bucket deleted, then the bucket (a fixture's
+    teardown)."""
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
+    s3.delete_bucket(Bucket=name)
+
+
 def ensure_role(iam, name: str = "lambda-role") -> str:
     """The role the tests' functions, schedules and EventBridge targets use (ROLE): trusting
     Lambda, EventBridge Scheduler and EventBridge, allowed everything, so that what a test's

@@ -16,7 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import ROLE, make_zip
+from tests.conftest import ROLE, make_zip, remove_bucket
 
 from .test_lambda_helpers import invoke, wait_for_log_lines
 from .test_sns import make_queue, receive
@@ -35,10 +35,7 @@ def bucket(s3):
     name = f"code-{next(_names)}-lamina"
     s3.create_bucket(Bucket=name)
     yield name
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
-            s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
-    s3.delete_bucket(Bucket=name)
+    remove_bucket(s3, name)
 
 
 def returning(value: str) -> bytes:

@@ -23,6 +23,8 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from tests.conftest import remove_bucket
+
 MiB = 1024 * 1024
 _names = itertools.count(1)
 
@@ -65,10 +67,7 @@ def bucket(s3):
     yield name
     for upload in s3.list_multipart_uploads(Bucket=name).get("Uploads", []):
         s3.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
-            s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
-    s3.delete_bucket(Bucket=name)
+    remove_bucket(s3, name)
 
 
 def error_of(caught) -> dict:

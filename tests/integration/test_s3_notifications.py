@@ -13,7 +13,7 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel, S3Model
 from botocore.exceptions import ClientError
 
-from tests.conftest import allow_service
+from tests.conftest import allow_service, remove_bucket
 
 from .test_lambda_helpers import function_arn, wait_for_log_lines
 from .test_sns import PRINTER, make_queue, nothing_arrives, receive
@@ -34,10 +34,7 @@ def bucket(s3):
     s3.create_bucket(Bucket=name)
     yield name
     s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={})
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
-            s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
-    s3.delete_bucket(Bucket=name)
+    remove_bucket(s3, name)
 
 
 def s3_queue(sqs, name: str, bucket: str) -> tuple[str, str]:

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import remove_bucket
+
 _names = itertools.count(1)
 
 
@@ -24,10 +26,7 @@ def bucket(s3):
     name = f"objects-{next(_names)}-lamina"
     s3.create_bucket(Bucket=name)
     yield name
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
-        for item in page.get("Versions", []) + page.get("DeleteMarkers", []):
-            s3.delete_object(Bucket=name, Key=item["Key"], VersionId=item["VersionId"])
-    s3.delete_bucket(Bucket=name)
+    remove_bucket(s3, name)
 
 
 def refused(call, **kwargs) -> dict:
