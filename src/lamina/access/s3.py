@@ -265,13 +265,20 @@ class S3Access:
         if ctx.source_ip:
             base["aws:SourceIp"] = ctx.source_ip
         for action, bucket, key in needed:
-            if bucket is None:
+            if bucket is None or operation == "CreateBucket":
+                # Creating is the caller's own act: another account's bucket of that name is
+                # the service's BucketAlreadyExists, not its policy's to refuse.
                 owner = principal.account
-            else:
-                found = self.buckets.bucket_owner(bucket)
-                if found is None and operation != "CreateBucket":
-                    continue  # NoSuchBucket, from the service
-                owner = found or principal.account
+                resource = resource_of(bucket, key)
+                context = {**base, "s3:ResourceAccount": owner}
+                context.update(condition_keys(operation, params, self.buckets, bucket, key))
+                if await self._refused(principal, action, resource, None, owner, context):
+                    raise denied()
+                continue
+            found = self.buckets.bucket_owner(bucket)
+            if found is None:
+                continue  # NoSuchBucket, from the service
+            owner = found
             resource = resource_of(bucket, key)
             context = {**base, "s3:ResourceAccount": owner}
             context.update(condition_keys(operation, params, self.buckets, bucket, key))
