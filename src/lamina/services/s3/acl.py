@@ -15,7 +15,7 @@ import re
 from ..context import RequestContext
 from .errors import access_denied, acl_not_supported, malformed_xml
 from .state import Bucket, S3State, Version
-from .versions import named, shown_version_id
+from .versions import named, refuse_delete_marker, shown_version_id
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
@@ -141,8 +141,6 @@ class AclApi:
         bucket = self.state.find(params["Bucket"], ctx)
         version = named(bucket, params["Key"], params.get("VersionId"))
         if version.delete_marker:
-            from .objects import refuse_delete_marker
-
             refuse_delete_marker(bucket, version, params, "GET" if "AccessControlPolicy" not in params else "PUT")
         return bucket, version
 

@@ -10,13 +10,11 @@ from typing import Any
 from ..context import RequestContext
 from . import checksums, composite
 from .acl import admit, requested_grants
-from .conditions import check_read, http_date
+from .conditions import check_read
 from .errors import (
     entity_too_large,
     invalid_storage_class,
     metadata_too_large,
-    method_not_allowed,
-    no_such_key,
 )
 from .events import OBJECT_CREATED_PUT
 from .names import check_key
@@ -24,7 +22,7 @@ from .ranges import byte_range, content_range
 from .state import Bucket, Version
 from .storage import FileReader
 from .tagging import from_header
-from .versions import named, shown_version_id
+from .versions import named, refuse_delete_marker, shown_version_id
 from .writes import Writes
 
 MAX_PUT_BYTES = 5 * 1024**3  # a single PUT: 5 GB
@@ -103,20 +101,6 @@ def encryption_of(params: dict, bucket: Bucket, ctx: RequestContext) -> dict[str
             "SSECustomerKeyMD5": params.get("SSECustomerKeyMD5"),
         }
     return encryption
-
-
-def refuse_delete_marker(bucket: Bucket, marker: Version, params: dict, method: str) -> None:
-    """A read of a delete marker: NoSuchKey when it is the latest (the request named no
-    version), 405 MethodNotAllowed when the request named it."""
-    headers = {"x-amz-delete-marker": "true"}
-    shown = shown_version_id(bucket, marker)
-    if shown is not None:
-        headers["x-amz-version-id"] = shown
-    if params.get("VersionId") is None:
-        raise no_such_key(marker.key, headers)
-    headers["Last-Modified"] = http_date(marker.last_modified)
-    headers["Allow"] = "DELETE"
-    raise method_not_allowed(method, headers)
 
 
 def described(bucket: Bucket, version: Version, params: dict) -> dict[str, Any]:

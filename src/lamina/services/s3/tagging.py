@@ -10,7 +10,7 @@ from ..context import RequestContext
 from .errors import invalid_tag, no_such_tag_set
 from .events import OBJECT_TAGGING_DELETE, OBJECT_TAGGING_PUT
 from .state import Bucket, Version
-from .versions import named, shown_version_id
+from .versions import named, refuse_delete_marker, shown_version_id
 from .writes import Writes
 
 MAX_BUCKET_TAGS = 50
@@ -75,8 +75,6 @@ class TaggingApi(Writes):
         bucket = self.state.find(params["Bucket"], ctx)
         version = named(bucket, params["Key"], params.get("VersionId"))
         if version.delete_marker:
-            from .objects import refuse_delete_marker
-
             refuse_delete_marker(bucket, version, params, "GET")
         return bucket, version
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import secrets
 
-from .errors import invalid_version_id, no_such_key, no_such_version
+from .conditions import http_date
+from .errors import invalid_version_id, method_not_allowed, no_such_key, no_such_version
 from .state import NULL, Bucket, Version
 
 _VERSION_ID = re.compile(r"^[A-Za-z0-9._-]{32}$")
@@ -62,3 +63,17 @@ def named(bucket: Bucket, key: str, version_id: str | None) -> Version:
     if version is None:
         raise no_such_version(key, version_id)
     return version
+
+
+def refuse_delete_marker(bucket: Bucket, marker: Version, params: dict, method: str) -> None:
+    """A read of a delete marker: NoSuchKey when it is the latest (the request named no
+    version), 405 MethodNotAllowed when the request named it."""
+    headers = {"x-amz-delete-marker": "true"}
+    shown = shown_version_id(bucket, marker)
+    if shown is not None:
+        headers["x-amz-version-id"] = shown
+    if params.get("VersionId") is None:
+        raise no_such_key(marker.key, headers)
+    headers["Last-Modified"] = http_date(marker.last_modified)
+    headers["Allow"] = "DELETE"
+    raise method_not_allowed(method, headers)
