@@ -47,6 +47,7 @@ from .models import ModelsApi
 from .openapi import OpenApiApi
 from .resources import ResourcesApi
 from .rest_apis import RestApisApi
+from .served import key_grant, served_rest_api
 from .stages import StagesApi
 from .state import RestApiState
 from .tags import TagsApi
@@ -76,4 +77,4 @@ class ApiGatewayService(
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.state = RestApiState(store)
+        self.state = RestApiState(store, served_rest_api, key_grant)

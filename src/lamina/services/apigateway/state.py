@@ -152,8 +152,17 @@ class RestApiState(ApiOwner[RestApi]):
     api_kind, deployment_kind = API_KIND, DEPLOYMENT_KIND
     record, deployment = RestApi, Deployment
 
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        serve: Callable[[RestApi, RestApiState], Any],
+        grant: Callable[[RestApiState, str, str, str], Any],
+    ) -> None:
         super().__init__(store)
+        # What the data plane reads, built by served.py (handed in, so that this module, which
+        # served.py reads, does not read it back): a stage's serving, a key's grant.
+        self._build_served = serve
+        self._build_grant = grant
         self.keys: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # scope -> id -> ApiKey record
         self.key_values: dict[str, tuple[str, str, str]] = {}  # value -> (account, region, id)
         self.plans: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}  # scope -> id -> {plan, keys}
@@ -272,9 +281,7 @@ class RestApiState(ApiOwner[RestApi]):
     # --- for the data plane ------------------------------------------------------------------
 
     def _serve(self, api: RestApi):
-        from .served import served_rest_api
-
-        return served_rest_api(api, self)
+        return self._build_served(api, self)
 
     def grant(self, api_id: str, stage: str, key_value: str):
         """What an API key value is granted on a stage (served.py `KeyGrant`), or None: no
@@ -283,9 +290,7 @@ class RestApiState(ApiOwner[RestApi]):
         cache_key = (api_id, stage, key_value)
         if cache_key in self._grants:
             return self._grants[cache_key]
-        from .served import key_grant
-
-        found = key_grant(self, api_id, stage, key_value)
+        found = self._build_grant(self, api_id, stage, key_value)
         if len(self._grants) > 10000:
             self._grants.clear()
         self._grants[cache_key] = found
