@@ -375,3 +375,21 @@ def create_function(lambda_client, unique_name):
         return lambda_client.create_function(**params)
 
     return create
+
+
+@pytest.fixture(scope="module")
+def aws_env(tmp_path_factory) -> dict:
+    """The AWS CLI's environment: Lamina's test keys and region, no config of the user's."""
+    home = tmp_path_factory.mktemp("home")
+    (home / "config").write_text("[default]\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        HOME=str(home),
+        AWS_CONFIG_FILE=str(home / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_PAGER="",
+    )
+    return env

@@ -35,24 +35,6 @@ def payload_flags(aws_env) -> tuple[str, ...]:
     return () if text.startswith("aws-cli/1.") else ("--cli-binary-format", "raw-in-base64-out")
 
 
-@pytest.fixture(scope="module")
-def aws_env(tmp_path_factory) -> dict:
-    home = tmp_path_factory.mktemp("home")
-    config = home / "config"
-    config.write_text("[default]\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        HOME=str(home),
-        AWS_CONFIG_FILE=str(config),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_PAGER="",
-    )
-    return env
-
-
 @pytest.fixture
 def aws(lamina, aws_env, tmp_path):
     def run(*args: str, expect: int = 0, env: dict | None = None) -> dict | str:

@@ -13,23 +13,6 @@ import pytest
 AWS = os.path.join(os.path.dirname(sys.executable), "aws")
 
 
-@pytest.fixture(scope="module")
-def aws_env(tmp_path_factory) -> dict:
-    home = tmp_path_factory.mktemp("home")
-    (home / "config").write_text("[default]\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        HOME=str(home),
-        AWS_CONFIG_FILE=str(home / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_PAGER="",
-    )
-    return env
-
-
 @pytest.fixture
 def aws(lamina, aws_env):
     def run(*args: str, expect: int = 0, stdin: bytes | None = None) -> str:

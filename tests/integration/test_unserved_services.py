@@ -90,23 +90,6 @@ def test_a_request_for_no_service_is_still_a_404(lamina):
     assert caught.value.code == 404
 
 
-@pytest.fixture(scope="module")
-def aws_env(tmp_path_factory) -> dict:
-    home = tmp_path_factory.mktemp("home")
-    (home / "config").write_text("[default]\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        HOME=str(home),
-        AWS_CONFIG_FILE=str(home / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_PAGER="",
-    )
-    return env
-
-
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
