@@ -4,7 +4,7 @@ And the AWS CLI drives the service as boto3 does."""
 
 from __future__ import annotations
 
-from .test_awscli import aws, aws_env  # noqa: F401 (fixtures)
+from .test_awscli import aws  # noqa: F401 (a fixture; aws_env comes from conftest)
 
 FUNCTION = "arn:aws:lambda:us-east-1:000000000000:function:handler"
 
